@@ -1,0 +1,67 @@
+import { z } from '../zod';
+
+/**
+ * Every failure in Mailkeep carries one of these stable codes, in the relay, over the wire and in
+ * the extension. User-facing hints for them live in one table in lib/status (error-hints.ts).
+ * Add codes; never rename one (stored job rows and diagnostics keep them).
+ */
+export const ErrorCode = z.enum([
+  // IMAP session
+  'AUTH_FAILED', // server rejected the credentials -> Authentication Error, no automatic retry
+  'CONNECTION_REFUSED', // nothing listens on host:port
+  'HOST_NOT_FOUND', // DNS failure
+  'CONNECTION_TIMEOUT', // connect, greeting or socket deadline passed
+  'TLS_FAILED', // certificate or handshake problem
+  'CONNECTION_LOST', // server closed the session (BYE, reset) mid-job
+  'SERVER_BUSY', // transient server refusal: [LIMIT], [UNAVAILABLE], [INUSE]
+  'QUOTA_EXCEEDED', // destination storage is full (APPEND)
+  'APPENDLIMIT_EXCEEDED', // a message is larger than the destination accepts
+  'FOLDER_UNREADABLE', // one folder could not be selected or fetched while others succeeded
+  'MESSAGE_UNREADABLE', // one message could not be fetched while others succeeded
+  // archive and local disk
+  'DISK_FULL',
+  'ARCHIVE_CORRUPT', // verify found a blob whose hash does not match, or a missing blob
+  'ARCHIVE_LOCKED', // another process holds the archive
+  'NOT_FOUND', // an account, job, folder or file that does not exist
+  // jobs
+  'CANCELLED',
+  'RETRY_LIMIT', // retries exhausted
+  'ILLEGAL_TRANSITION', // a status change the state machine refuses
+  'INVALID_INPUT', // a request or form value that fails validation
+  // relay door
+  'RELAY_UNREACHABLE',
+  'RELAY_UNPAIRED',
+  'PAIRING_FAILED',
+  'UNAUTHORIZED',
+  'RATE_LIMITED',
+  'PROTOCOL_MISMATCH',
+  'EXPIRED',
+  'UNKNOWN',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** An Error with a stable code and optional structured, secret-free details. */
+export class MailkeepError extends Error {
+  override readonly name = 'MailkeepError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function mailkeepError(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+  cause?: unknown,
+): MailkeepError {
+  return new MailkeepError(code, message, details, cause === undefined ? undefined : { cause });
+}
+
+export function errorCodeOf(err: unknown): ErrorCode {
+  return err instanceof MailkeepError ? err.code : 'UNKNOWN';
+}

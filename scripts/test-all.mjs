@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `npm test`: typecheck, unit + relay integration (Vitest), build the extension, end-to-end (Playwright).
+// Every runner writes a JSON report; the last line sums them all as "N passed, N failed" for CI.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const out = mkdtempSync(path.join(tmpdir(), 'mailkeep-test-'));
+const vitestJson = path.join(out, 'vitest.json');
+const pwJson = path.join(out, 'playwright.json');
+const onlyArgs = process.argv.slice(2);
+const run = (cmd, args, env = {}) =>
+  spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+
+let passed = 0;
+let failed = 0;
+const steps = [];
+
+const tsc = run('npx', ['tsc', '--noEmit']) || run('npx', ['tsc', '--noEmit', '-p', 'relay/tsconfig.json']);
+steps.push(['typecheck', tsc]);
+if (tsc !== 0) failed += 1;
+
+const vitestCode = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${vitestJson}`, ...onlyArgs]);
+steps.push(['vitest', vitestCode]);
+if (existsSync(vitestJson)) {
+  const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  // A suite that failed to load counts as a failure even though it ran no test.
+  failed += (r.testResults ?? []).filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+} else if (vitestCode !== 0) failed += 1;
+
+const build = run('npx', ['wxt', 'build']);
+steps.push(['build', build]);
+if (build !== 0) failed += 1;
+else {
+  const pwCode = run('npx', ['playwright', 'test'], { PW_JSON_OUT: pwJson });
+  steps.push(['playwright', pwCode]);
+  if (existsSync(pwJson)) {
+    const s = JSON.parse(readFileSync(pwJson, 'utf8')).stats;
+    passed += s.expected;
+    failed += s.unexpected + s.flaky;
+    if (pwCode !== 0 && s.unexpected + s.flaky === 0) failed += 1;
+  } else if (pwCode !== 0) failed += 1;
+}
+
+for (const [name, code] of steps) console.log(`${name}: exit ${code}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && steps.every(([, c]) => c === 0) ? 0 : 1);
