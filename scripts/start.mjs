@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `npm start`: build the extension, then run the relay in the foreground (Ctrl-C stops it).
+// Extra arguments go to `mailkeep relay`, e.g. `npm start -- --port 7412 --data-dir ~/.mailkeep`.
+import { spawnSync, spawn } from 'node:child_process';
+import path from 'node:path';
+
+const build = spawnSync('npx', ['wxt', 'build'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const ext = path.resolve('.output/chrome-mv3');
+console.log(`
+Mailkeep extension built: ${ext}
+Load it in Chrome or Chromium: chrome://extensions -> Developer mode -> Load unpacked -> that folder.
+Starting the relay (it prints a pairing code to type into the extension's options page)...
+`);
+const relay = spawn(process.execPath, ['bin/mailkeep.js', 'relay', ...process.argv.slice(2)], { stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => relay.kill('SIGTERM'));
+relay.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
