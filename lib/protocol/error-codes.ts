@@ -1,4 +1,4 @@
-import { z } from '../zod';
+import { z } from '../zod.ts';
 
 /**
  * Every failure in Mailkeep carries one of these stable codes, in the relay, over the wire and in

@@ -1,4 +1,4 @@
-import { z } from '../zod';
+import { z } from '../zod.ts';
 
 /** Job kinds of the specification (spec/status-dashboard.txt). */
 export const JobKind = z.enum(['backup', 'download', 'restore', 'migrate']);

@@ -1,0 +1,65 @@
+import { z } from '../zod.ts';
+import { JobKind } from '../status/status-ids.ts';
+import { IdempotencyKey, ImapAccount, JobParams, Password, RequestId, SafeId } from './common.ts';
+
+/**
+ * Frames the extension sends to the relay over the WebSocket (JSON text frames).
+ * The first frame must be `hello` (it carries the pairing token); every later one is a request
+ * with an `id` that the relay's `result` or `error` frame echoes.
+ */
+
+export const HelloFrame = z.strictObject({
+  type: z.literal('hello'),
+  /** Versions the client speaks; the relay picks the highest shared one. */
+  versions: z.array(z.number().int().positive()).min(1).max(16),
+  /** The long random token from POST /pair. Only the first frame may carry it. */
+  token: z.string().min(1).max(256),
+  client: z.strictObject({ name: z.string().max(64), version: z.string().max(32) }),
+});
+
+const request = <M extends string, P extends z.ZodType>(method: M, params: P) =>
+  z.strictObject({ type: z.literal('request'), id: RequestId, method: z.literal(method), params });
+
+/** Stores the account's settings and, when given, its password (sent once, never echoed). */
+export const AccountUpsert = request(
+  'account.upsert',
+  z.strictObject({ account: ImapAccount, password: Password.optional() }),
+);
+/** Forgets the account's settings and password. Its archive stays on disk. */
+export const AccountDelete = request('account.delete', z.strictObject({ accountId: SafeId }));
+/** A real IMAP login: either a stored account, or settings + password typed in the form right now. */
+export const AccountTest = request(
+  'account.test',
+  z.union([
+    z.strictObject({ accountId: SafeId }),
+    z.strictObject({ account: ImapAccount, password: Password.optional() }),
+  ]),
+);
+export const JobStart = request(
+  'job.start',
+  z.strictObject({ kind: JobKind, accountId: SafeId, idempotencyKey: IdempotencyKey, params: JobParams.default({}) }),
+);
+export const JobCancel = request('job.cancel', z.strictObject({ jobId: SafeId }));
+/** Every job the relay knows (newest first), for reconciliation after a service-worker restart. */
+export const JobList = request(
+  'job.list',
+  z.strictObject({ accountId: SafeId.optional(), limit: z.number().int().min(1).max(500).default(100) }),
+);
+export const JobGet = request('job.get', z.strictObject({ jobId: SafeId }));
+
+export const RequestFrame = z.discriminatedUnion('method', [
+  AccountUpsert,
+  AccountDelete,
+  AccountTest,
+  JobStart,
+  JobCancel,
+  JobList,
+  JobGet,
+]);
+export type RequestFrame = z.infer<typeof RequestFrame>;
+export type RequestMethod = RequestFrame['method'];
+export type ParamsOf<M extends RequestMethod> = Extract<RequestFrame, { method: M }>['params'];
+
+export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type HelloFrame = z.infer<typeof HelloFrame>;

@@ -1,0 +1,7 @@
+/** The relay protocol: platform-free (no node:*, DOM or chrome.*), shared by extension and relay. */
+export * from './version.ts';
+export * from './error-codes.ts';
+export * from './common.ts';
+export * from './client-frames.ts';
+export * from './relay-frames.ts';
+export * from './http.ts';

@@ -1,0 +1,59 @@
+import { z } from '../zod.ts';
+import { ErrorCode } from './error-codes.ts';
+import { JobEvent, JobSnapshot, RequestId, SafeId } from './common.ts';
+import type { RequestMethod } from './client-frames.ts';
+
+/** Frames the relay sends to the extension. */
+
+export const WelcomeFrame = z.strictObject({
+  type: z.literal('welcome'),
+  /** The negotiated protocol version. */
+  version: z.number().int().positive(),
+  relay: z.strictObject({ name: z.literal('mailkeep-relay'), version: z.string().max(32) }),
+});
+
+/** Result payloads, one per request method. A password never appears in any of them. */
+export const ResultByMethod = {
+  'account.upsert': z.strictObject({ accountId: SafeId, hasPassword: z.boolean() }),
+  'account.delete': z.strictObject({ accountId: SafeId, deleted: z.boolean() }),
+  'account.test': z.discriminatedUnion('ok', [
+    z.strictObject({ ok: z.literal(true), capabilities: z.array(z.string().max(128)).max(256) }),
+    z.strictObject({ ok: z.literal(false), errorCode: ErrorCode, message: z.string().max(1024) }),
+  ]),
+  /** `created: false` means the idempotency key was already known: the existing job is returned. */
+  'job.start': z.strictObject({ job: JobSnapshot, created: z.boolean() }),
+  'job.cancel': z.strictObject({ job: JobSnapshot }),
+  'job.list': z.strictObject({ jobs: z.array(JobSnapshot) }),
+  'job.get': z.strictObject({ job: JobSnapshot }),
+} as const satisfies Record<RequestMethod, z.ZodType>;
+export type ResultOf<M extends RequestMethod> = z.infer<(typeof ResultByMethod)[M]>;
+
+/** The wire frame; the client validates `result` with ResultByMethod[method of its request]. */
+export const ResultFrame = z.strictObject({
+  type: z.literal('result'),
+  id: RequestId,
+  result: z.unknown(),
+});
+
+/**
+ * A typed refusal. `id` is the request's id when the relay could read one, else null
+ * (unparseable JSON, unknown frame type, a frame before hello).
+ */
+export const ErrorFrame = z.strictObject({
+  type: z.literal('error'),
+  id: RequestId.nullable(),
+  code: ErrorCode,
+  message: z.string().max(1024),
+  /** Secret-free hints, e.g. the zod issue paths of an invalid request. */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Pushed to every authenticated socket: job progress and status changes. */
+export const EventFrame = z.strictObject({ type: z.literal('event'), data: JobEvent });
+
+export const RelayFrame = z.discriminatedUnion('type', [WelcomeFrame, ResultFrame, ErrorFrame, EventFrame]);
+export type RelayFrame = z.infer<typeof RelayFrame>;
+export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type ResultFrame = z.infer<typeof ResultFrame>;
+export type ErrorFrame = z.infer<typeof ErrorFrame>;
+export type EventFrame = z.infer<typeof EventFrame>;
