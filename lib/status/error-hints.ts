@@ -1,0 +1,39 @@
+import type { ErrorCode } from '../protocol/error-codes.ts';
+
+/**
+ * The one table from a stable error code to what the user is told. A Record over every code, so a
+ * new code without a hint fails to typecheck. Hints never contain secrets or server replies.
+ */
+export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
+  AUTH_FAILED: 'The mail server rejected the user name or password. Click "Edit" and update the password.',
+  CONNECTION_REFUSED: 'Nothing answered at this server address and port. Check the host and port in "Edit".',
+  HOST_NOT_FOUND: 'The server name could not be found. Check the host name in "Edit" and your internet connection.',
+  CONNECTION_TIMEOUT: 'The mail server took too long to answer. Mailkeep tries again by itself.',
+  TLS_FAILED: 'A secure connection could not be set up. Check the security setting (TLS or STARTTLS) and the port in "Edit".',
+  CONNECTION_LOST: 'The mail server closed the connection during the job. Mailkeep tries again by itself.',
+  SERVER_BUSY: 'The mail server is busy or limiting connections. Mailkeep tries again by itself later.',
+  QUOTA_EXCEEDED: 'The mail server’s storage is full. Free space on it, then retry.',
+  APPENDLIMIT_EXCEEDED: 'A message is larger than the destination server accepts; the other messages were copied.',
+  FOLDER_UNREADABLE: 'One folder could not be read; the other folders were saved.',
+  MESSAGE_UNREADABLE: 'Some messages could not be read; the other messages were saved.',
+  DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
+  ARCHIVE_CORRUPT: 'The archive check found damaged or missing data. Click "Copy diagnostics" and report the problem.',
+  ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',
+  NOT_FOUND: 'The account, job or file no longer exists.',
+  CANCELLED: 'The job was cancelled.',
+  RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
+  ILLEGAL_TRANSITION: 'Mailkeep refused an impossible status change. Click "Copy diagnostics" and report the problem.',
+  INVALID_INPUT: 'Some values are not valid. Correct the highlighted fields.',
+  RELAY_UNREACHABLE: 'The Mailkeep relay on this computer is not running. Start it with "npx mailkeep".',
+  RELAY_UNPAIRED: 'The extension is not paired with the relay yet. Pair it in the options page.',
+  PAIRING_FAILED: 'Pairing with the relay failed. Check the code the relay shows and try again.',
+  UNAUTHORIZED: 'The relay did not accept this extension. Pair again in the options page.',
+  RATE_LIMITED: 'Too many attempts. Wait a minute, then try again.',
+  PROTOCOL_MISMATCH: 'The relay and the extension are different versions. Update both to the same version.',
+  EXPIRED: 'The link has expired. Generate the download again.',
+  UNKNOWN: 'An unexpected error happened. Mailkeep tries again by itself; if it persists, click "Copy diagnostics" and report the problem.',
+};
+
+export function errorHint(code: ErrorCode | null | undefined): string | null {
+  return code ? ERROR_HINTS[code] : null;
+}

@@ -1,0 +1,13 @@
+/**
+ * Sentences shared by several hints, so that a promise the product makes ("retries by itself",
+ * "Copy diagnostics") is worded once. Each one must stay true of the product (design.md section 2):
+ * - AUTO_RETRY: lib/background/retry-due.ts moves a job whose nextRetryAt has passed back to its
+ *   queue status; nextRetryAt is set by transitionJob from LIMITS.autoRetryDelayMs (3 hours).
+ * - REPORT: the card shows a "Copy diagnostics" button and a "Report a problem" link
+ *   (REPORT_PROBLEM_URL) whenever StatusInfo.offersDiagnostics is true.
+ */
+export const AUTO_RETRY = 'Mailkeep tries again by itself within a few hours.';
+export const REPORT = 'If this does not happen, click "Copy diagnostics" and report the problem with the link below.';
+export const REPORT_AGAIN = 'If it happens again, click "Copy diagnostics" and report the problem with the link below.';
+export const EDIT_PASSWORD =
+  'Click the "Edit" button and update the password for this email. If the error continues, contact your email provider.';
