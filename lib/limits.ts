@@ -10,3 +10,70 @@ export const LIMITS = {
   /** A stalled server (no byte for this long mid-command) is treated as a lost connection. */
   imapSocketTimeoutMs: 60_000,
 } as const;
+
+/**
+ * Relay engine (issue 3): backup job, archive and IMAP session limits. Kept apart from the rest so
+ * each number sits next to its reason.
+ */
+export const RELAY_LIMITS = {
+  /** Messages at or above this size are streamed with partial FETCHes instead of imapflow's
+   * buffered fetch, so the relay's memory does not grow with message size. 4 MiB keeps 99% of
+   * real mail on the fast bulk path while capping a buffered message well below the RSS budget. */
+  streamThresholdBytes: 4 * 1024 * 1024,
+  /** Chunk of one partial FETCH (BODY.PEEK[]<start.len>) when streaming a large message: big enough
+   * that round trips do not dominate, small enough to be a fixed, small memory cost. */
+  streamChunkBytes: 1024 * 1024,
+  /** A group commit (pack fsync, then one SQLite transaction) covers at most this many messages:
+   * one fsync per message is what makes mbsync slow here; a few hundred amortise it to nothing
+   * while a crash re-downloads at most this many. */
+  groupCommitMessages: 2_000,
+  /** ...or this many bytes, so a crash never costs re-downloading more than this. */
+  groupCommitBytes: 64 * 1024 * 1024,
+  /** ...or this much time, so progress becomes durable regularly on a slow link. */
+  groupCommitMs: 5_000,
+  /** UIDs per bulk FETCH command: keeps command lines short (servers cap them near 8 KB-64 KB) */
+  fetchBatchUids: 5_000,
+  /** A pack file is closed and a new one started beyond this size: keeps files manageable for
+   * copying and for filesystems with a 4 GiB file limit (FAT32 USB disks). */
+  packMaxBytes: 1024 * 1024 * 1024,
+  /** Connection attempts per backup job before it ends in Connection Error (first try + retries). */
+  backupMaxAttempts: 3,
+  /** First retry delay; doubled each retry (2 s, 4 s): bounded so the job ends within seconds when
+   * the server is really gone, and the scheduler (not the job) retries later in hours. */
+  backupRetryBaseDelayMs: 2_000,
+  /** Logging out politely must not hold a finished job hostage to a dead server. */
+  imapLogoutTimeoutMs: 3_000,
+  /** Progress events are throttled to this interval: a terminal or WebSocket does not need more. */
+  progressIntervalMs: 250,
+  /** SQLite waits this long for a lock held by a concurrent reader (verify, archive-info). */
+  sqliteBusyTimeoutMs: 5_000,
+  /** Bytes of a message's head searched for its Message-ID header. */
+  messageIdScanBytes: 64 * 1024,
+  /** Verify reads blobs in chunks of this size so a 100 MB blob is never held whole. */
+  verifyReadChunkBytes: 1024 * 1024,
+} as const;
+
+/** Extension side (issue 2): the status store, badge, notifications and pages. */
+export const EXTENSION_LIMITS = {
+  /** "The status will change within a few hours" (spec): an auto-retry status is queued again this
+   * long after it was entered. Three hours outlasts most mail-server outages and maintenance
+   * windows while keeping a missed backup well under a day old. */
+  autoRetryDelayMs: 3 * 60 * 60 * 1000,
+  /** How often the service worker looks for jobs whose nextRetryAt has passed. Chrome rounds
+   * alarms below 30 s up anyway; 15 minutes is small against a 3-hour delay and cheap. */
+  retryDueAlarmMinutes: 15,
+  /** Events older than this are not turned into notifications on a late wake-up: a stale
+   * "Connection Error" popping up a day later helps nobody; the badge still shows it. */
+  notifyMaxAgeMs: 60 * 60 * 1000,
+  /** Backup schedule bounds: hourly at most (servers rate-limit logins) and weekly at least. */
+  scheduleMinHours: 1,
+  scheduleMaxHours: 168,
+  /** A new account backs up daily unless told otherwise. */
+  defaultScheduleHours: 24,
+  /** Rows one dashboard tab renders; older jobs stay in the store. Keeps the page fast. */
+  dashboardMaxRows: 500,
+  /** Job events copied into a diagnostics report: enough history to see a pattern, short enough to paste. */
+  diagnosticsMaxEvents: 200,
+  /** Display names and the like: long enough for any real name, short enough for a popup card. */
+  displayNameMaxChars: 100,
+} as const;

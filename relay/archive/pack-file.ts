@@ -1,0 +1,116 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Append-only pack files: the archive's blob storage. A record is a 44-byte header
+ * ("MKP1", u64 big-endian length, 32-byte SHA-256) then the message's bytes, untouched. The header
+ * makes a pack self-describing (the index could be rebuilt from packs alone); the index stores the
+ * offset of the data itself. Nothing is ever rewritten except the uncommitted tail, which belongs
+ * to no index row and is cut off on open or after a duplicate was streamed.
+ */
+export const RECORD_MAGIC = Buffer.from('MKP1');
+export const HEADER_BYTES = 44;
+
+export function packFileName(id: number): string {
+  return `pack-${String(id).padStart(8, '0')}.mkp`;
+}
+
+export function recordHeader(length: number, hashHex: string): Buffer {
+  const h = Buffer.alloc(HEADER_BYTES);
+  RECORD_MAGIC.copy(h, 0);
+  h.writeBigUInt64BE(BigInt(length), 4);
+  Buffer.from(hashHex, 'hex').copy(h, 12);
+  return h;
+}
+
+/** An open pack being appended to by the one writer holding the archive lock. */
+export class PackAppender {
+  private fd: number;
+  private pos: number;
+  private dirty = false;
+  private fresh: boolean;
+
+  constructor(
+    readonly dir: string,
+    readonly id: number,
+    startAt: number,
+  ) {
+    const file = path.join(dir, packFileName(id));
+    this.fresh = !fs.existsSync(file);
+    this.fd = fs.openSync(file, this.fresh ? 'w+' : 'r+', 0o600);
+    // Cut whatever no index row covers: a tail written before a crash, never made durable in the index.
+    fs.ftruncateSync(this.fd, startAt);
+    this.pos = startAt;
+  }
+
+  get size(): number {
+    return this.pos;
+  }
+
+  /** Appends a whole message; returns the offset of its data. */
+  append(data: Buffer, hashHex: string): number {
+    const header = recordHeader(data.length, hashHex);
+    fs.writeSync(this.fd, header, 0, header.length, this.pos);
+    fs.writeSync(this.fd, data, 0, data.length, this.pos + HEADER_BYTES);
+    const dataAt = this.pos + HEADER_BYTES;
+    this.pos += HEADER_BYTES + data.length;
+    this.dirty = true;
+    return dataAt;
+  }
+
+  /**
+   * Streams a message of unknown hash: data first, header patched in at the end. `finish` returns
+   * the data offset, or cuts the record off again when the content turned out to be stored already.
+   */
+  beginStream(): { write(chunk: Buffer): void; finish(keep: (hashHex: string, length: number) => boolean): { hash: string; length: number; offset: number | null }; abort(): void } {
+    const start = this.pos;
+    let at = start + HEADER_BYTES;
+    const hasher = crypto.createHash('sha256');
+    return {
+      write: (chunk: Buffer) => {
+        fs.writeSync(this.fd, chunk, 0, chunk.length, at);
+        at += chunk.length;
+        hasher.update(chunk);
+      },
+      finish: (keep) => {
+        const hash = hasher.digest('hex');
+        const length = at - start - HEADER_BYTES;
+        if (!keep(hash, length)) {
+          fs.ftruncateSync(this.fd, start);
+          return { hash, length, offset: null };
+        }
+        fs.writeSync(this.fd, recordHeader(length, hash), 0, HEADER_BYTES, start);
+        this.pos = at;
+        this.dirty = true;
+        return { hash, length, offset: start + HEADER_BYTES };
+      },
+      abort: () => {
+        fs.ftruncateSync(this.fd, start);
+      },
+    };
+  }
+
+  /** Makes every appended byte durable; the first sync of a new file also syncs the directory entry. */
+  sync(): void {
+    if (this.dirty) fs.fsyncSync(this.fd);
+    this.dirty = false;
+    if (this.fresh) {
+      fsyncDir(this.dir);
+      this.fresh = false;
+    }
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
+import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
+import { verifyArchive } from '../archive/verify.ts';
+import type { Security } from '../imap/session.ts';
+import { runBackup } from '../jobs/run-backup.ts';
+import { parseOptions, required, UsageError } from './args.ts';
+import { backupExitCode, EXIT, EXIT_HELP } from './exit-codes.ts';
+import { progressPrinter } from './progress-printer.ts';
+
+/** The specification's status names, as the CLI prints them. */
+const STATUS_NAMES: Record<BackupStatus, string> = {
+  preparing: 'Preparing Backup',
+  running: 'Running',
+  retrying: 'Retrying',
+  connection_error: 'Connection Error',
+  authentication_error: 'Authentication Error',
+  partially_completed: 'Partially Completed',
+  completed: 'Completed',
+  deactivated: 'Deactivated',
+};
+
+export interface Io {
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export const BACKUP_HELP = `Usage: mailkeep backup --archive DIR --host H --port P --security tls|starttls|none
+                       --user U --password-env VAR [--ca FILE] [--json]
+                       [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
+
+Backs up every selectable folder of an IMAP account into the archive, read-only (EXAMINE,
+BODY.PEEK[]). Incremental: only new messages are fetched, flag changes are picked up, and
+messages gone from the server stay in the archive. Safe to interrupt: it resumes.
+
+  --archive DIR        archive directory (created if missing; many accounts may share one)
+  --host H --port P    IMAP server
+  --security MODE      tls (implicit TLS, usually 993), starttls (143, upgrade required), none
+  --user U             login name
+  --password-env VAR   name of the environment variable holding the password (never a flag)
+  --ca FILE            extra trusted CA certificate (PEM) for a self-signed server
+  --json               print JSON events; the last line is the result object
+  --max-attempts N     connection attempts before Connection Error (default 3)
+  --retry-delay-ms MS  first retry delay, doubled each retry (default 2000)
+  --timeout-ms MS      socket inactivity deadline (default 60000)
+
+${EXIT_HELP}`;
+
+export const VERIFY_HELP = `Usage: mailkeep verify --archive DIR [--json]
+
+Re-hashes every stored message and cross-checks the index. Damage (a flipped byte, a missing or
+truncated blob, an index row without content) is reported by folder and UID.
+
+Exit codes:
+  0  every blob matches its SHA-256
+  1  damage found (listed), or the archive cannot be read
+  2  bad usage`;
+
+export const INFO_HELP = `Usage: mailkeep archive-info --archive DIR [--json]
+
+Lists the archive's accounts, folders (messages on the server at the last run / stored in total),
+runs (snapshots) and what disappeared from the server in each run.
+
+Exit codes: 0 ok, 1 archive cannot be read, 2 bad usage`;
+
+function positiveInt(v: string | boolean | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
+  return n;
+}
+
+export async function backupCommand(argv: string[], io: Io): Promise<number> {
+  const o = parseOptions(argv, {
+    archive: 'string', host: 'string', port: 'string', security: 'string', user: 'string', 'password-env': 'string',
+    ca: 'string', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string',
+  });
+  const security = required(o, 'security');
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError('--security must be tls, starttls or none');
+  const port = positiveInt(required(o, 'port'), 'port')!;
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const envName = required(o, 'password-env');
+  const password = io.env[envName];
+  if (password === undefined || password === '') throw new UsageError(`environment variable ${envName} is not set`);
+  let ca: string | undefined;
+  if (typeof o.ca === 'string') {
+    try {
+      ca = fs.readFileSync(o.ca, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read --ca file ${o.ca}`);
+    }
+  }
+  const json = o.json === true;
+  const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
+  const printer = progressPrinter(io.err);
+  const result = await runBackup(
+    {
+      archiveDir: required(o, 'archive'),
+      account: { host: required(o, 'host'), port, security: security as Security, user: required(o, 'user'), password, ...(ca ? { ca } : {}) },
+      ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
+      retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
+    },
+    {
+      signal: io.signal,
+      onStatus: (s, d) => {
+        if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, retryInMs: d.retryInMs ?? null })}\n`);
+        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try in ${Math.round((d.retryInMs ?? 0) / 1000)} s`);
+      },
+      onProgress: (p) => {
+        if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
+        else printer.update(p);
+      },
+    },
+  );
+  printer.end();
+  const errors = [
+    ...(result.errorCode && result.status !== 'partially_completed' ? [{ code: result.errorCode, message: result.message }] : []),
+    ...(result.failed || result.errorCode === 'CANCELLED' ? [{ code: result.errorCode, message: result.message }] : []),
+    ...result.skipped.map((s) => ({ code: s.code, folder: s.folder, uid: s.uid, message: s.reason })),
+  ];
+  if (json) {
+    io.out.write(
+      `${JSON.stringify({
+        kind: 'backup',
+        status: STATUS_NAMES[result.status],
+        statusId: result.status,
+        failed: result.failed,
+        errorCode: result.errorCode,
+        messages: result.messages,
+        bytes: result.bytes,
+        errors,
+        runId: result.runId,
+        foldersChecked: result.foldersChecked,
+        foldersUnchanged: result.foldersUnchanged,
+        flagsUpdated: result.flagsUpdated,
+        disappeared: result.disappeared,
+        attempts: result.attempts,
+        durationMs: result.durationMs,
+      })}\n`,
+    );
+  } else {
+    const head = result.failed ? 'Failed' : STATUS_NAMES[result.status];
+    io.out.write(
+      `${head}: ${result.messages} new message(s), ${(result.bytes / 1048576).toFixed(1)} MB, ${result.foldersChecked} folder(s) checked (${result.foldersUnchanged} unchanged), ${result.flagsUpdated} flag change(s), ${result.disappeared} gone from server, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+    );
+    if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
+    for (const s of result.skipped) io.err.write(`skipped ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
+  }
+  return backupExitCode(result);
+}
+
+export async function verifyCommand(argv: string[], io: Io): Promise<number> {
+  const o = parseOptions(argv, { archive: 'string', json: 'boolean' });
+  const dir = required(o, 'archive');
+  let report;
+  try {
+    report = await verifyArchive(dir, { signal: io.signal });
+  } catch (err) {
+    io.err.write(`error ${errorCodeOf(err)}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ok: false, errorCode: errorCodeOf(err) })}\n`);
+    return EXIT.error;
+  }
+  if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ...report, errorCode: report.ok ? null : 'ARCHIVE_CORRUPT' })}\n`);
+  else {
+    for (const p of report.problems) {
+      const where = p.messages.map((m) => `${m.folder} UID ${m.uid}`).join(', ') || '(no message refers to it)';
+      io.out.write(`ARCHIVE_CORRUPT ${p.kind}: blob ${p.hash.slice(0, 16)}… in ${p.pack ?? '-'}: ${where}\n`);
+    }
+    io.out.write(`${report.ok ? 'OK' : 'DAMAGED'}: ${report.blobs} blob(s), ${report.messages} message row(s), ${(report.bytes / 1048576).toFixed(1)} MB checked, ${report.problems.length} problem(s)\n`);
+  }
+  return report.ok ? EXIT.ok : EXIT.error;
+}
+
+export async function archiveInfoCommand(argv: string[], io: Io): Promise<number> {
+  const o = parseOptions(argv, { archive: 'string', json: 'boolean' });
+  let info;
+  try {
+    const db = openArchiveForReading(required(o, 'archive'));
+    try {
+      info = archiveInfo(db);
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    io.err.write(`error ${errorCodeOf(err)}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.error;
+  }
+  if (o.json) {
+    io.out.write(`${JSON.stringify({ kind: 'archive-info', ...info })}\n`);
+    return EXIT.ok;
+  }
+  io.out.write(`${info.blobs} distinct message(s), ${(info.blobBytes / 1048576).toFixed(1)} MB in ${info.packs} pack(s)\n`);
+  for (const a of info.accounts) {
+    io.out.write(`\naccount ${a.user}@${a.host}:${a.port}\n`);
+    for (const f of a.folders) io.out.write(`  ${f.name}${f.gone ? ' (gone from server)' : ''}: ${f.messages} on server at last run, ${f.stored} stored\n`);
+    for (const r of a.runs)
+      io.out.write(`  run ${r.id} ${r.startedAt} ${r.status ?? 'interrupted'}${r.errorCode ? ` (${r.errorCode})` : ''}: +${r.newMessages} message(s), ${r.disappeared} disappeared\n`);
+  }
+  return EXIT.ok;
+}

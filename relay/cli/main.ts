@@ -1,0 +1,60 @@
+import { UsageError } from './args.ts';
+import { archiveInfoCommand, BACKUP_HELP, backupCommand, INFO_HELP, VERIFY_HELP, verifyCommand, type Io } from './commands.ts';
+import { EXIT, EXIT_HELP } from './exit-codes.ts';
+
+const MAIN_HELP = `Usage: mailkeep <command> [options]
+
+Commands:
+  backup        back up an IMAP account into an archive (incremental, read-only, resumable)
+  verify        re-hash every stored message and cross-check the index
+  archive-info  accounts, folders, message counts and runs of an archive
+
+Run "mailkeep <command> --help" for a command's options.
+
+${EXIT_HELP}`;
+
+const COMMANDS: Record<string, { help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
+  backup: { help: BACKUP_HELP, run: backupCommand },
+  verify: { help: VERIFY_HELP, run: verifyCommand },
+  'archive-info': { help: INFO_HELP, run: archiveInfoCommand },
+};
+
+/** Entry point used by bin/mailkeep.js; returns the exit code. */
+export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
+  const controller = new AbortController();
+  const full: Io = { out: process.stdout, err: process.stderr, env: process.env, signal: controller.signal, ...io };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    full.out.write(`${MAIN_HELP}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    full.err.write(`error INVALID_INPUT: unknown command "${name}" (try mailkeep --help)\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    full.out.write(`${cmd.help}\n`);
+    return EXIT.ok;
+  }
+  // Ctrl-C: stop cleanly (commit what was received, release the lock); a second one kills.
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    return await cmd.run(rest, full);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      full.err.write(`error INVALID_INPUT: ${err.message} (try mailkeep ${name} --help)\n`);
+      return EXIT.usage;
+    }
+    full.err.write(`error UNKNOWN: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,37 @@
+import type { BackupProgress } from '../jobs/types.ts';
+
+/** A progress bar with rate and ETA on a terminal; plain lines (one per folder change) otherwise. */
+export function progressPrinter(stream: NodeJS.WriteStream): { update(p: BackupProgress): void; line(text: string): void; end(): void } {
+  const tty = !!stream.isTTY;
+  const started = Date.now();
+  let lastFolder = '';
+  let drawn = false;
+  const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
+  return {
+    update(p) {
+      const secs = Math.max((Date.now() - started) / 1000, 0.001);
+      const rate = p.messages / secs;
+      if (tty) {
+        const width = 24;
+        const frac = p.total ? p.done / p.total : 1;
+        const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+        const eta = rate > 0 && p.total > p.done ? `${Math.ceil((p.total - p.done) / rate)}s` : '-';
+        const text = `[${p.folderIndex}/${p.folderCount}] ${p.folder.slice(0, 30)} [${bar}] ${p.done}/${p.total}  ${rate.toFixed(0)} msg/s  ${mb(p.bytes)}  ETA ${eta}`;
+        stream.write(`\r\x1b[2K${text}`);
+        drawn = true;
+      } else if (p.folder !== lastFolder || (p.total > 0 && p.done === p.total)) {
+        stream.write(`folder ${p.folderIndex}/${p.folderCount} ${p.folder}: ${p.done}/${p.total} new, ${p.messages} messages, ${mb(p.bytes)} so far\n`);
+      }
+      lastFolder = p.folder;
+    },
+    line(text) {
+      if (drawn) stream.write('\r\x1b[2K');
+      drawn = false;
+      stream.write(`${text}\n`);
+    },
+    end() {
+      if (drawn) stream.write('\n');
+      drawn = false;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { ImapFlowErrorCode as C } from 'imapflow';
+import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+
+/**
+ * imapflow error -> stable ErrorCode. Built from the properties observed on this machine
+ * (../shared/notes/imap-lab.md §2), not guessed:
+ * - `authenticationFailed` only means "LOGIN/AUTHENTICATE got NO/BAD"; Dovecot also sets it for
+ *   [LIMIT] and [UNAVAILABLE], which are transient, not a wrong password.
+ * - Some servers (Cyrus, Microsoft 365) send no response code on a bad password, so
+ *   "authenticationFailed and no transient code" is still an auth error.
+ */
+const TRANSIENT_SERVER_CODES = new Set(['UNAVAILABLE', 'LIMIT', 'INUSE', 'SERVERBUG']);
+const TIMEOUT_CODES = new Set<string>([C.CONNECT_TIMEOUT, C.GREETING_TIMEOUT, C.UPGRADE_TIMEOUT, C.ETIMEOUT, 'ETIMEDOUT']);
+const LOST_CODES = new Set<string>([
+  C.NoConnection,
+  C.EConnectionClosed,
+  C.StateLogout,
+  C.ClosedAfterConnectText,
+  C.ClosedAfterConnectTLS,
+  C.ETHROTTLE,
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+]);
+const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+type ErrLike = {
+  code?: unknown;
+  authenticationFailed?: unknown;
+  serverResponseCode?: unknown;
+  tlsFailed?: unknown;
+  responseStatus?: unknown;
+  responseText?: unknown;
+  response?: unknown;
+  name?: unknown;
+};
+
+export function classifyImapError(err: unknown): ErrorCode {
+  if (err instanceof MailkeepError) return err.code;
+  const e = (err ?? {}) as ErrLike;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const src = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
+  if (e.name === 'AbortError' || code === 'ABORT_ERR') return 'CANCELLED';
+  if (e.authenticationFailed === true) return TRANSIENT_SERVER_CODES.has(src) ? 'SERVER_BUSY' : 'AUTH_FAILED';
+  if (src === 'AUTHENTICATIONFAILED') return 'AUTH_FAILED';
+  if (src === 'OVERQUOTA') return 'QUOTA_EXCEEDED';
+  if (e.tlsFailed === true || /CERT|TLS|SSL/.test(code)) return 'TLS_FAILED';
+  if (REFUSED_CODES.has(code)) return 'CONNECTION_REFUSED';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'HOST_NOT_FOUND';
+  if (TIMEOUT_CODES.has(code)) return 'CONNECTION_TIMEOUT';
+  if (LOST_CODES.has(code)) return 'CONNECTION_LOST';
+  if (code === 'ENOSPC') return 'DISK_FULL';
+  if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') return 'FOLDER_UNREADABLE';
+  return 'UNKNOWN';
+}
+
+/** Codes worth another connection attempt inside the job (then Connection Error). */
+export function isConnectionCode(code: ErrorCode): boolean {
+  return (
+    code === 'CONNECTION_REFUSED' ||
+    code === 'HOST_NOT_FOUND' ||
+    code === 'CONNECTION_TIMEOUT' ||
+    code === 'TLS_FAILED' ||
+    code === 'CONNECTION_LOST' ||
+    code === 'SERVER_BUSY'
+  );
+}
+
+/** A one-line, secret-free description of an imapflow error for messages and logs. */
+export function describeImapError(err: unknown): string {
+  if (err instanceof Error) {
+    const e = err as Error & ErrLike;
+    const text = typeof e.responseText === 'string' && e.responseText ? e.responseText : e.message;
+    const code = typeof e.code === 'string' ? ` (${e.code})` : '';
+    return `${text}${code}`.replace(/\s+/g, ' ').slice(0, 300);
+  }
+  return String(err).slice(0, 300);
+}

@@ -1,0 +1,22 @@
+import type { ListResponse } from 'imapflow';
+import { backupFolder, type SessionContext } from './backup-folder.ts';
+
+/**
+ * One pass over an account on one connection: LIST (with STATUS in the same round trip where the
+ * server has LIST-STATUS), every selectable folder, then folders the server no longer lists.
+ */
+export async function backupAccount(ctx: SessionContext): Promise<void> {
+  const condstore = ctx.client.capabilities.has('CONDSTORE') || ctx.client.enabled.has('CONDSTORE');
+  const listed = await ctx.client.list({
+    statusQuery: { messages: true, uidNext: true, uidValidity: true, ...(condstore ? { highestModseq: true } : {}) },
+  });
+  const folders = listed
+    .filter((f: ListResponse) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const [i, f] of folders.entries()) {
+    ctx.signal?.throwIfAborted();
+    await backupFolder(ctx, f, i + 1, folders.length);
+  }
+  // Only after a complete listing and pass: a folder missing from it really is gone from the server.
+  ctx.tally.disappeared += ctx.writer.markMissingFolders(ctx.accountId, ctx.seenFolders, ctx.runId);
+}
