@@ -1,0 +1,28 @@
+import Dexie, { type EntityTable } from 'dexie';
+import type { AccountRow, JobEventRow, JobRow, PromptRow, SettingRow } from './rows.ts';
+import { DB_NAME, declareVersion1, declareVersion2 } from './schema-versions.ts';
+
+export class MailkeepDb extends Dexie {
+  accounts!: EntityTable<AccountRow, 'id'>;
+  jobs!: EntityTable<JobRow, 'id'>;
+  jobEvents!: EntityTable<JobEventRow, 'id'>;
+  prompts!: EntityTable<PromptRow, 'id'>;
+  settings!: EntityTable<SettingRow, 'key'>;
+
+  constructor(name: string = DB_NAME) {
+    super(name);
+    declareVersion1(this);
+    declareVersion2(this);
+  }
+}
+
+let shared: MailkeepDb | undefined;
+
+/**
+ * The one connection of this page or worker. A cached handle, not application state: every
+ * value is read from IndexedDB, so a restarted service worker sees exactly what was stored.
+ */
+export function getDb(): MailkeepDb {
+  shared ??= new MailkeepDb();
+  return shared;
+}

@@ -1,0 +1,26 @@
+import { MailkeepError } from '../protocol/error-codes.ts';
+import type { MailkeepDb } from './db.ts';
+import { PromptRow } from './rows.ts';
+import { newId } from './new-id.ts';
+
+export async function addPrompt(
+  db: MailkeepDb,
+  input: Pick<PromptRow, 'accountId' | 'jobId' | 'topic' | 'text'>,
+  at = Date.now(),
+): Promise<PromptRow> {
+  const row = PromptRow.parse({ ...input, id: newId(), createdAt: at, resolvedAt: null, resolution: null });
+  await db.prompts.add(row);
+  return row;
+}
+
+export async function resolvePrompt(db: MailkeepDb, promptId: string, resolution: 'accepted' | 'dismissed', at = Date.now()): Promise<void> {
+  await db.transaction('rw', db.prompts, async () => {
+    const row = await db.prompts.get(promptId);
+    if (!row) throw new MailkeepError('NOT_FOUND', `prompt ${promptId} does not exist`, { promptId });
+    await db.prompts.put(PromptRow.parse({ ...row, resolvedAt: at, resolution }));
+  });
+}
+
+export async function openPrompts(db: MailkeepDb): Promise<PromptRow[]> {
+  return (await db.prompts.toArray()).filter((p) => p.resolvedAt === null);
+}

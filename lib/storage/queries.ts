@@ -1,0 +1,55 @@
+import { EXTENSION_LIMITS } from '../limits.ts';
+import { statusInfo } from '../status/catalog.ts';
+import type { JobKind } from '../status/status-ids.ts';
+import type { MailkeepDb } from './db.ts';
+import type { AccountRow, JobRow, PromptRow } from './rows.ts';
+
+export interface AccountOverview {
+  account: AccountRow;
+  backup: JobRow | undefined;
+  /** Download, restore and migrate jobs that are under way or need the user. */
+  otherJobs: JobRow[];
+  prompts: PromptRow[];
+}
+
+/** Shown on a card: still moving, or stopped in a state the user should see. */
+export function isWorthShowing(job: JobRow): boolean {
+  const info = statusInfo(job.kind, job.status);
+  return !info.terminal || info.severity === 'warning' || info.severity === 'error';
+}
+
+/**
+ * What the popup shows. Reads accounts, jobs and prompts only, never the event history, so the
+ * popup stays fast however long the history grows.
+ */
+export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
+  const [accounts, jobs, prompts] = await db.transaction('r', db.accounts, db.jobs, db.prompts, () =>
+    Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.prompts.toArray()]),
+  );
+  accounts.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
+  return accounts.map((account) => {
+    const own = jobs.filter((j) => j.accountId === account.id);
+    return {
+      account,
+      backup: own.find((j) => j.kind === 'backup'),
+      otherJobs: own.filter((j) => j.kind !== 'backup' && isWorthShowing(j)).sort((a, b) => b.updatedAt - a.updatedAt),
+      prompts: prompts.filter((p) => p.accountId === account.id && p.resolvedAt === null),
+    };
+  });
+}
+
+export interface JobFilter {
+  accountId?: string | undefined;
+  status?: string | undefined;
+}
+
+/** One dashboard tab: jobs of a kind, newest first, optionally of one account and one status. */
+export async function listJobs(db: MailkeepDb, kind: JobKind, filter: JobFilter = {}): Promise<JobRow[]> {
+  return db.jobs
+    .where('kind')
+    .equals(kind)
+    .filter((j) => (!filter.accountId || j.accountId === filter.accountId) && (!filter.status || j.status === filter.status))
+    .reverse()
+    .sortBy('updatedAt')
+    .then((rows) => rows.slice(0, EXTENSION_LIMITS.dashboardMaxRows));
+}

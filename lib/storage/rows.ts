@@ -1,0 +1,100 @@
+import { z } from '../zod.ts';
+import { ErrorCode } from '../protocol/error-codes.ts';
+import { JobKind, StatusByKind } from '../status/status-ids.ts';
+import { EXTENSION_LIMITS as L } from '../limits.ts';
+
+/**
+ * Zod schemas of the rows Mailkeep keeps in IndexedDB (schema version 2). Objects are strict: an
+ * unknown key is refused, so a password can never slip into an account row by accident.
+ */
+export const Security = z.enum(['tls', 'starttls', 'none']);
+export type Security = z.infer<typeof Security>;
+
+/** `everyHours` is kept while disabled, so "Enable" brings back the user's interval. */
+export const Schedule = z.strictObject({
+  enabled: z.boolean(),
+  everyHours: z.number().int().min(L.scheduleMinHours).max(L.scheduleMaxHours),
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+export const AccountRow = z.strictObject({
+  id: z.string().min(1),
+  displayName: z.string().min(1).max(L.displayNameMaxChars),
+  email: z.string().min(3),
+  username: z.string().min(1),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  security: Security,
+  schedule: Schedule,
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type AccountRow = z.infer<typeof AccountRow>;
+
+export const JobProgress = z.strictObject({
+  messagesDone: z.number().int().min(0),
+  /** null until the relay has counted the messages. */
+  messagesTotal: z.number().int().min(0).nullable(),
+  bytes: z.number().int().min(0),
+  /** The folder being worked on, in its display form. */
+  folder: z.string().nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+export const EMPTY_PROGRESS: JobProgress = { messagesDone: 0, messagesTotal: null, bytes: 0, folder: null };
+
+export const JobRow = z
+  .strictObject({
+    id: z.string().min(1),
+    kind: JobKind,
+    accountId: z.string().min(1),
+    status: z.string(),
+    progress: JobProgress,
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    startedAt: z.number().nullable(),
+    finishedAt: z.number().nullable(),
+    /** When this job last reached its success status (Backup: the "last backup timestamp"). */
+    lastSuccessAt: z.number().nullable(),
+    /** Times the job entered Retrying since its last success. */
+    attempt: z.number().int().min(0),
+    /** Set while the product owes an automatic retry ("within a few hours"). */
+    nextRetryAt: z.number().nullable(),
+    lastErrorCode: ErrorCode.nullable(),
+    /** Download link while Completed / Link; filled by the relay integration. */
+    linkUrl: z.url().nullable(),
+  })
+  .refine((j) => (StatusByKind[j.kind].options as readonly string[]).includes(j.status), {
+    message: 'status is not one of this kind',
+    path: ['status'],
+  });
+export type JobRow = z.infer<typeof JobRow>;
+
+export const JobEventRow = z.strictObject({
+  id: z.number().int().optional(),
+  jobId: z.string(),
+  accountId: z.string(),
+  kind: JobKind,
+  /** null for the event that created the job. */
+  from: z.string().nullable(),
+  to: z.string(),
+  at: z.number(),
+  attempt: z.number().int().min(0),
+  errorCode: ErrorCode.nullable(),
+});
+export type JobEventRow = z.infer<typeof JobEventRow>;
+
+export const PromptRow = z.strictObject({
+  id: z.string().min(1),
+  accountId: z.string(),
+  jobId: z.string().nullable(),
+  /** What the prompt is about; the relay integration adds more kinds. */
+  topic: z.enum(['messages_disappeared']),
+  text: z.string().min(1),
+  createdAt: z.number(),
+  resolvedAt: z.number().nullable(),
+  resolution: z.enum(['accepted', 'dismissed']).nullable(),
+});
+export type PromptRow = z.infer<typeof PromptRow>;
+
+export const SettingRow = z.strictObject({ key: z.string(), value: z.unknown() });
+export type SettingRow = z.infer<typeof SettingRow>;

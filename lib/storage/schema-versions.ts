@@ -1,0 +1,107 @@
+import type Dexie from 'dexie';
+import { ErrorCode } from '../protocol/error-codes.ts';
+import { EXTENSION_LIMITS } from '../limits.ts';
+
+export const DB_NAME = 'mailkeep';
+
+/**
+ * Version 1, the first release's layout: schedule as `intervalHours` (0 = off), a free-text
+ * `error` on jobs, no retry bookkeeping, no prompts. Kept verbatim: Dexie needs every old version
+ * to upgrade from it, and the upgrade test opens a database with exactly this.
+ */
+export function declareVersion1(db: Dexie): void {
+  db.version(1).stores({
+    accounts: 'id, email',
+    jobs: 'id, accountId, kind, status, updatedAt',
+    jobEvents: '++id, jobId, at',
+    settings: 'key',
+  });
+}
+
+/** Row shapes of version 1, for the upgrade below and its test. */
+export interface V1Account {
+  id: string;
+  displayName: string;
+  email: string;
+  username: string;
+  host: string;
+  port: number;
+  security: 'tls' | 'starttls' | 'none';
+  intervalHours: number;
+  createdAt: number;
+  updatedAt: number;
+}
+export interface V1Job {
+  id: string;
+  kind: string;
+  accountId: string;
+  status: string;
+  progress: { messagesDone: number; messagesTotal: number | null; bytes: number; folder: string | null };
+  createdAt: number;
+  updatedAt: number;
+  error: string | null;
+}
+export interface V1JobEvent {
+  id?: number;
+  jobId: string;
+  from: string | null;
+  to: string;
+  at: number;
+}
+
+/**
+ * Version 2: schedule object (keeps the interval while disabled), retry bookkeeping on jobs
+ * (attempt, nextRetryAt, lastErrorCode with a stable code), accountId on events (the dashboard and
+ * the notifier filter by account), a compound index for "the backup job of account X", prompts.
+ */
+export function declareVersion2(db: Dexie): void {
+  db.version(2)
+    .stores({
+      accounts: 'id, email',
+      jobs: 'id, accountId, kind, status, updatedAt, nextRetryAt, [accountId+kind]',
+      jobEvents: '++id, jobId, accountId, at',
+      prompts: 'id, accountId, createdAt',
+      settings: 'key',
+    })
+    .upgrade(async (tx) => {
+      await tx
+        .table('accounts')
+        .toCollection()
+        .modify((a: Record<string, unknown>) => {
+          const hours = typeof a.intervalHours === 'number' ? a.intervalHours : 0;
+          a.schedule = {
+            enabled: hours > 0,
+            everyHours: hours > 0 ? hours : EXTENSION_LIMITS.defaultScheduleHours,
+          };
+          delete a.intervalHours;
+        });
+      const jobOwner = new Map<string, { accountId: string; kind: string }>();
+      await tx
+        .table('jobs')
+        .toCollection()
+        .modify((j: Record<string, unknown>) => {
+          jobOwner.set(String(j.id), { accountId: String(j.accountId), kind: String(j.kind) });
+          const code = ErrorCode.safeParse(j.error);
+          j.lastErrorCode = code.success ? code.data : j.error ? 'UNKNOWN' : null;
+          delete j.error;
+          j.attempt = 0;
+          j.nextRetryAt = null;
+          j.startedAt = null;
+          j.finishedAt = null;
+          const succeeded = j.status === 'completed' || j.status === 'completed_link';
+          j.lastSuccessAt = succeeded ? j.updatedAt : null;
+          j.linkUrl = null;
+        });
+      await tx
+        .table('jobEvents')
+        .toCollection()
+        .modify((e: Record<string, unknown>) => {
+          const owner = jobOwner.get(String(e.jobId));
+          e.accountId = owner?.accountId ?? '';
+          e.kind = owner?.kind ?? 'backup';
+          // v1 kept neither; 0 and null are what a v2 event of that moment would have said.
+          e.attempt = 0;
+          e.errorCode = null;
+        });
+    });
+}
