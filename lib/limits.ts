@@ -77,28 +77,3 @@ export const EXTENSION_LIMITS = {
   /** Display names and the like: long enough for any real name, short enough for a popup card. */
   displayNameMaxChars: 100,
 } as const;
-
-/** Extension side (issue 2): the status store, badge, notifications and pages. */
-export const EXTENSION_LIMITS = {
-  /** "The status will change within a few hours" (spec): an auto-retry status is queued again this
-   * long after it was entered. Three hours outlasts most mail-server outages and maintenance
-   * windows while keeping a missed backup well under a day old. */
-  autoRetryDelayMs: 3 * 60 * 60 * 1000,
-  /** How often the service worker looks for jobs whose nextRetryAt has passed. Chrome rounds
-   * alarms below 30 s up anyway; 15 minutes is small against a 3-hour delay and cheap. */
-  retryDueAlarmMinutes: 15,
-  /** Events older than this are not turned into notifications on a late wake-up: a stale
-   * "Connection Error" popping up a day later helps nobody; the badge still shows it. */
-  notifyMaxAgeMs: 60 * 60 * 1000,
-  /** Backup schedule bounds: hourly at most (servers rate-limit logins) and weekly at least. */
-  scheduleMinHours: 1,
-  scheduleMaxHours: 168,
-  /** A new account backs up daily unless told otherwise. */
-  defaultScheduleHours: 24,
-  /** Rows one dashboard tab renders; older jobs stay in the store. Keeps the page fast. */
-  dashboardMaxRows: 500,
-  /** Job events copied into a diagnostics report: enough history to see a pattern, short enough to paste. */
-  diagnosticsMaxEvents: 200,
-  /** Display names and the like: long enough for any real name, short enough for a popup card. */
-  displayNameMaxChars: 100,
-} as const;
