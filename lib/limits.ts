@@ -2,6 +2,50 @@
  * Every numeric limit of Mailkeep, each with its reason. Shared by the extension and the relay;
  * platform-free. Add new limits here, never as literals at the call site.
  */
+/**
+ * The relay's door and server (issue 4): sizes, deadlines and rates of the loopback channel between
+ * the extension and the relay, and of the relay's own bookkeeping.
+ */
+export const DOOR_LIMITS = {
+  /** The largest legitimate body is an account upsert (< 2 KiB); 64 KiB leaves room and stops floods. */
+  relayMaxBodyBytes: 64 * 1024,
+  /** WebSocket frames are requests of the same size class as HTTP bodies. */
+  relayMaxFrameBytes: 64 * 1024,
+  /** A loopback client sends its headers in microseconds; 10 s only lets slow-loris sockets starve. */
+  relayHeadersTimeoutMs: 10_000,
+  /** Whole request including body: generous for loopback, still bounded. */
+  relayRequestTimeoutMs: 15_000,
+  /** Idle keep-alive sockets are closed soon: the service worker reconnects cheaply. */
+  relayKeepAliveTimeoutMs: 5_000,
+  /** A WebSocket that has not sent `hello` (with its token) by then is closed. */
+  relayHelloTimeoutMs: 5_000,
+  /** Bad tokens or pairing codes tolerated per window before the door answers 429. A person
+   * mistyping a code needs 1-2 tries; 5 per minute makes guessing a 40-bit code hopeless. */
+  authFailuresPerWindow: 5,
+  /** The window of the failure count above. */
+  authFailureWindowMs: 60_000,
+  /** A printed pairing code stays valid this long: time to open the options page and type it. */
+  pairingCodeTtlMs: 10 * 60_000,
+  /** Random bytes of a pairing token: 256 bits, beyond guessing even without the rate limit. */
+  pairingTokenBytes: 32,
+  /** Characters of a pairing code (8 from a 32-letter alphabet = 40 bits; typed by a person). */
+  pairingCodeLength: 8,
+  /** scrypt cost for the credential file's key (N = 2^15, r = 8, p = 1: ~32 MiB, ~100 ms). */
+  scryptN: 2 ** 15,
+  scryptR: 8,
+  scryptP: 1,
+  /** scrypt needs 128*N*r bytes; Node's default cap (32 MiB) is exactly that, so allow double. */
+  scryptMaxMem: 64 * 1024 * 1024,
+  /** Running jobs get this long to checkpoint after SIGTERM before the relay exits anyway. */
+  relayShutdownDeadlineMs: 10_000,
+  /** Job records kept on disk and listed: enough history for the dashboard, bounded file size. */
+  jobHistoryMax: 500,
+  /** Progress events per job are throttled: the popup's bar needs no more than 4 per second. */
+  jobProgressIntervalMs: 250,
+  /** An account.test login gets its own short deadline: the user is waiting on a button. */
+  testConnectionTimeoutMs: 15_000,
+} as const;
+
 export const LIMITS = {
   /** Mail servers take seconds to answer a login under load; 20 s is generous yet still bounded. */
   imapConnectTimeoutMs: 20_000,

@@ -38,7 +38,11 @@ export const JobPhase = z.enum(['queued', 'active', 'finished', 'interrupted']);
 export type JobPhase = z.infer<typeof JobPhase>;
 
 export const JobProgress = z.strictObject({
+  /** The folder being worked on; messagesDone/Total count the whole run when known. */
   folder: z.string().max(1024).nullable(),
+  /** 0-based position of `folder` among `folderCount` folders, for an overall progress bar. */
+  folderIndex: z.number().int().nonnegative().optional(),
+  folderCount: z.number().int().nonnegative().optional(),
   messagesDone: z.number().int().nonnegative(),
   messagesTotal: z.number().int().nonnegative().nullable(),
   bytes: z.number().int().nonnegative(),

@@ -1,0 +1,60 @@
+import { MailkeepError, errorCodeOf, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import type { RequestFrame } from '../../lib/protocol/client-frames.ts';
+import type { ErrorFrame, ResultFrame } from '../../lib/protocol/relay-frames.ts';
+import type { CredentialStore } from '../secrets/credential-store.ts';
+import type { JobManager } from './job-manager.ts';
+import type { TestConnection } from './test-connection.ts';
+
+export interface DispatchDeps {
+  jobs: JobManager;
+  credentials: Pick<CredentialStore, 'upsert' | 'delete' | 'get'>;
+  testConnection: TestConnection;
+  log: (line: string) => void;
+}
+
+/**
+ * One validated request -> one result or error frame. Shared by the WebSocket and POST /rpc so
+ * both doors behave the same. Results never include a password.
+ */
+export async function dispatch(req: RequestFrame, deps: DispatchDeps): Promise<ResultFrame | ErrorFrame> {
+  try {
+    return { type: 'result', id: req.id, result: await handle(req, deps) };
+  } catch (err) {
+    const code = errorCodeOf(err);
+    if (!(err instanceof MailkeepError)) deps.log(`request ${req.method} failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
+    return errorFrame(req.id, code, err instanceof MailkeepError ? err.message : 'internal error');
+  }
+}
+
+async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
+  switch (req.method) {
+    case 'account.upsert': {
+      const { hasPassword } = deps.credentials.upsert(req.params.account, req.params.password);
+      deps.log(`account ${req.params.account.id} saved`);
+      return { accountId: req.params.account.id, hasPassword };
+    }
+    case 'account.delete':
+      return { accountId: req.params.accountId, deleted: deps.credentials.delete(req.params.accountId) };
+    case 'account.test': {
+      const p = req.params;
+      const account = 'account' in p ? p.account : deps.credentials.get(p.accountId)?.account;
+      const storedId = 'account' in p ? p.account.id : p.accountId;
+      const password = ('password' in p ? p.password : undefined) ?? deps.credentials.get(storedId)?.password;
+      if (!account) throw new MailkeepError('NOT_FOUND', `no account ${storedId}`);
+      if (password === undefined) throw new MailkeepError('INVALID_INPUT', 'no password given or stored for this account');
+      return deps.testConnection(account, password);
+    }
+    case 'job.start':
+      return deps.jobs.start(req.params);
+    case 'job.cancel':
+      return { job: await deps.jobs.cancel(req.params.jobId) };
+    case 'job.list':
+      return { jobs: deps.jobs.list(req.params) };
+    case 'job.get':
+      return { job: deps.jobs.get(req.params.jobId) };
+  }
+}
+
+export function errorFrame(id: string | null, code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorFrame {
+  return { type: 'error', id, code, message: message.slice(0, 1024), ...(details ? { details } : {}) };
+}

@@ -1,0 +1,291 @@
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { z } from '../../lib/zod.ts';
+import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { JobSnapshot, type ImapAccount, type JobEvent, type JobParams, type JobProgress } from '../../lib/protocol/common.ts';
+import type { JobKind } from '../../lib/status/status-ids.ts';
+import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
+import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
+
+/**
+ * Jobs of the relay: one per idempotency key, persisted in `jobs.json` so a restart (or a service
+ * worker that lost its memory) can list them. Work is done by injected runners, one per kind,
+ * so tests use tiny real runners and `mailkeep relay` wires the backup engine.
+ */
+
+export interface JobRunContext {
+  readonly job: JobSnapshot;
+  readonly account: ImapAccount;
+  /** Only for the IMAP login; never log it or put it in an error message. */
+  readonly password: string;
+  readonly params: JobParams;
+  readonly dataDir: string;
+  /** Aborted by job.cancel (reason 'cancel') or relay shutdown (reason 'shutdown'). */
+  readonly signal: AbortSignal;
+  /** Throttled by the manager; call as often as convenient. */
+  reportProgress(progress: Partial<JobProgress>): void;
+  /**
+   * Intermediate status changes (running once the session is open, retrying between attempts).
+   * The final status is the runner's return value.
+   */
+  setStatus(status: string, errorCode?: ErrorCode | null): void;
+}
+
+/** Resolves with a status id to end in (default: the kind's completed status); throws a MailkeepError to fail. */
+export type JobRunner = (ctx: JobRunContext) => Promise<{ status?: string; errorCode?: ErrorCode | null } | void>;
+export type JobRunners = Partial<Record<JobKind, JobRunner>>;
+
+export interface AccountLookup {
+  get(accountId: string): { account: ImapAccount; password?: string } | undefined;
+}
+
+export interface StartJobInput {
+  kind: JobKind;
+  accountId: string;
+  idempotencyKey: string;
+  params: JobParams;
+}
+
+export const JOBS_FILE = 'jobs.json';
+const JobsFile = z.object({ v: z.literal(1), jobs: z.array(JobSnapshot) });
+
+interface Live {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class JobManager {
+  private readonly jobs = new Map<string, JobSnapshot>();
+  private readonly byKey = new Map<string, string>();
+  private readonly live = new Map<string, Live>();
+  private readonly listeners = new Set<(e: JobEvent) => void>();
+  private readonly lastProgressAt = new Map<string, number>();
+  private stopping = false;
+
+  constructor(
+    private readonly opts: {
+      dataDir: string;
+      runners: JobRunners;
+      accounts: AccountLookup;
+      now?: () => Date;
+    },
+  ) {
+    this.load();
+  }
+
+  private now(): string {
+    return (this.opts.now?.() ?? new Date()).toISOString();
+  }
+
+  /** Jobs that were queued or active when the relay stopped (crash or SIGTERM) come back interrupted. */
+  private load(): void {
+    const raw = readFileIfExists(path.join(this.opts.dataDir, JOBS_FILE));
+    if (raw === undefined) return;
+    const parsed = JobsFile.safeParse(JSON.parse(raw));
+    if (!parsed.success) throw mailkeepError('ARCHIVE_CORRUPT', `${JOBS_FILE} is not readable`);
+    let changed = false;
+    for (const job of parsed.data.jobs) {
+      const restored = job.phase === 'queued' || job.phase === 'active' ? { ...job, phase: 'interrupted' as const } : job;
+      changed ||= restored !== job;
+      this.jobs.set(job.id, restored);
+      this.byKey.set(job.idempotencyKey, job.id);
+    }
+    if (changed) this.persist();
+  }
+
+  private persist(): void {
+    const all = [...this.jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    for (const old of all.slice(DOOR_LIMITS.jobHistoryMax)) {
+      if (this.live.has(old.id)) continue;
+      this.jobs.delete(old.id);
+      this.byKey.delete(old.idempotencyKey);
+    }
+    const kept = all.slice(0, DOOR_LIMITS.jobHistoryMax);
+    writeFileAtomic(path.join(this.opts.dataDir, JOBS_FILE), JSON.stringify({ v: 1, jobs: kept }));
+  }
+
+  subscribe(listener: (e: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: JobEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* one broken socket must not stop the others' events */
+      }
+    }
+  }
+
+  /** Same key -> the same job (created: false), never a second run. */
+  start(input: StartJobInput): { job: JobSnapshot; created: boolean } {
+    const knownId = this.byKey.get(input.idempotencyKey);
+    if (knownId !== undefined) {
+      const known = this.jobs.get(knownId)!;
+      if (known.kind !== input.kind || known.accountId !== input.accountId) {
+        throw mailkeepError('INVALID_INPUT', 'this idempotency key belongs to another job', { jobId: known.id });
+      }
+      return { job: known, created: false };
+    }
+    if (this.stopping) throw mailkeepError('CANCELLED', 'the relay is shutting down');
+    const runner = this.opts.runners[input.kind];
+    if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${input.kind} jobs yet`);
+    const stored = this.opts.accounts.get(input.accountId);
+    if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
+    if (stored.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${input.accountId} has no stored password`);
+    for (const id of this.live.keys()) {
+      const other = this.jobs.get(id)!;
+      if (other.accountId === input.accountId && other.kind === input.kind) {
+        // Two runs of one kind on one account would fight over the same archive or mailbox.
+        throw mailkeepError('ARCHIVE_LOCKED', `a ${input.kind} of ${input.accountId} is already running`, { jobId: other.id });
+      }
+    }
+    const at = this.now();
+    const job: JobSnapshot = {
+      id: `j_${randomBytes(6).toString('hex')}`,
+      kind: input.kind,
+      accountId: input.accountId,
+      idempotencyKey: input.idempotencyKey,
+      status: queuedStatus(input.kind),
+      phase: 'queued',
+      errorCode: null,
+      progress: { folder: null, messagesDone: 0, messagesTotal: null, bytes: 0 },
+      createdAt: at,
+      updatedAt: at,
+    };
+    this.jobs.set(job.id, job);
+    this.byKey.set(job.idempotencyKey, job.id);
+    this.persist();
+    const controller = new AbortController();
+    const done = this.run(job.id, runner, stored.account, stored.password, input.params, controller.signal);
+    this.live.set(job.id, { controller, done });
+    void done.finally(() => this.live.delete(job.id));
+    return { job, created: true };
+  }
+
+  private update(jobId: string, patch: Partial<JobSnapshot>, emitStatus: boolean): JobSnapshot {
+    const job = { ...this.jobs.get(jobId)!, ...patch, updatedAt: this.now() };
+    this.jobs.set(jobId, job);
+    if (emitStatus) {
+      this.persist();
+      this.emit({
+        event: 'status',
+        jobId,
+        kind: job.kind,
+        status: job.status,
+        phase: job.phase,
+        errorCode: job.errorCode,
+        at: job.updatedAt,
+      });
+    }
+    return job;
+  }
+
+  private async run(
+    jobId: string,
+    runner: JobRunner,
+    account: ImapAccount,
+    password: string,
+    params: JobParams,
+    signal: AbortSignal,
+  ): Promise<void> {
+    // Let start() return (and its result frame go out) before the first event of this job.
+    await Promise.resolve();
+    const job = this.jobs.get(jobId)!;
+    const ctx: JobRunContext = {
+      job,
+      account,
+      password,
+      params,
+      dataDir: this.opts.dataDir,
+      signal,
+      setStatus: (status, errorCode = null) => {
+        const current = this.jobs.get(jobId)!;
+        if (current.phase !== 'active' || (current.status === status && current.errorCode === errorCode)) return;
+        if (!JobSnapshot.safeParse({ ...current, status }).success) return; // not a status of this kind
+        this.update(jobId, { status, errorCode }, true);
+      },
+      reportProgress: (p) => this.progress(jobId, p),
+    };
+    this.update(jobId, { phase: 'active' }, true);
+    try {
+      const outcome = await runner(ctx);
+      this.flushProgress(jobId);
+      if (signal.aborted && signal.reason === 'shutdown') {
+        this.update(jobId, { phase: 'interrupted' }, true);
+        return;
+      }
+      this.update(
+        jobId,
+        { status: outcome?.status ?? completedStatus(job.kind), errorCode: outcome?.errorCode ?? null, phase: 'finished' },
+        true,
+      );
+    } catch (err) {
+      this.flushProgress(jobId);
+      if (signal.aborted && signal.reason === 'shutdown') {
+        this.update(jobId, { phase: 'interrupted' }, true);
+        return;
+      }
+      const code = signal.aborted ? 'CANCELLED' : errorCodeOf(err);
+      this.update(jobId, { status: statusForError(job.kind, code), errorCode: code, phase: 'finished' }, true);
+    }
+  }
+
+  private progress(jobId: string, p: Partial<JobProgress>): void {
+    const job = this.jobs.get(jobId);
+    if (!job || job.phase !== 'active') return;
+    this.jobs.set(jobId, { ...job, progress: { ...job.progress, ...p }, updatedAt: this.now() });
+    const now = Date.now();
+    if (now - (this.lastProgressAt.get(jobId) ?? 0) < DOOR_LIMITS.jobProgressIntervalMs) return;
+    this.flushProgress(jobId, now);
+  }
+
+  private flushProgress(jobId: string, now = Date.now()): void {
+    const job = this.jobs.get(jobId)!;
+    this.lastProgressAt.set(jobId, now);
+    this.emit({ event: 'progress', jobId, progress: job.progress, at: job.updatedAt });
+  }
+
+  get(jobId: string): JobSnapshot {
+    const job = this.jobs.get(jobId);
+    if (!job) throw mailkeepError('NOT_FOUND', `no job ${jobId}`);
+    return job;
+  }
+
+  list(filter: { accountId?: string; limit: number }): JobSnapshot[] {
+    return [...this.jobs.values()]
+      .filter((j) => filter.accountId === undefined || j.accountId === filter.accountId)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, filter.limit);
+  }
+
+  /** Aborts the job and waits (bounded) until its runner has stopped and its status is final. */
+  async cancel(jobId: string): Promise<JobSnapshot> {
+    const job = this.get(jobId);
+    const live = this.live.get(jobId);
+    if (!live) return job;
+    live.controller.abort('cancel');
+    await withDeadline(live.done, DOOR_LIMITS.relayShutdownDeadlineMs);
+    return this.get(jobId);
+  }
+
+  /** Graceful shutdown: ask every runner to checkpoint and stop; they are reported as interrupted. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const running = [...this.live.entries()];
+    for (const [, l] of running) l.controller.abort('shutdown');
+    await withDeadline(Promise.all(running.map(([, l]) => l.done)), DOOR_LIMITS.relayShutdownDeadlineMs);
+    // A runner that ignored the signal past the deadline is still recorded as interrupted.
+    for (const [id] of running) if (this.jobs.get(id)?.phase === 'active' || this.jobs.get(id)?.phase === 'queued') this.update(id, { phase: 'interrupted' }, false);
+    this.persist();
+  }
+}
+
+async function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

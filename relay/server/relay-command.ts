@@ -1,0 +1,83 @@
+import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { MailkeepError } from '../../lib/protocol/error-codes.ts';
+import { CredentialStore } from '../secrets/credential-store.ts';
+import { ensurePrivateDir } from './atomic-file.ts';
+import { defaultDataDir, parseFlags, parsePort } from './cli-args.ts';
+import { acquireInstanceLock } from './instance-lock.ts';
+import { JobManager, type JobRunners } from './job-manager.ts';
+import { createPairingCode, TokenStore } from './pairing.ts';
+import { startRelayServer } from './relay-server.ts';
+import { defaultRunners } from './runners.ts';
+import { testImapConnection, type TestConnection } from './test-connection.ts';
+
+export interface RelayCommandDeps {
+  runners?: JobRunners;
+  testConnection?: TestConnection;
+  out?: (line: string) => void;
+  /** Resolves when the relay should stop; default: SIGTERM or SIGINT. */
+  stopSignal?: Promise<unknown>;
+}
+
+/**
+ * `mailkeep relay [--port N] [--data-dir DIR]`: runs until SIGTERM/SIGINT, then closes sockets,
+ * lets running jobs checkpoint (they are recorded as interrupted) and exits 0. Exit 1 when the
+ * data dir already has a running relay or the port is taken.
+ */
+export async function runRelayCommand(argv: readonly string[], deps: RelayCommandDeps = {}): Promise<number> {
+  const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const log = (line: string): void => out(`[relay] ${line}`);
+  let lock: ReturnType<typeof acquireInstanceLock> | undefined;
+  try {
+    const flags = parseFlags(argv, ['port', 'data-dir']);
+    const port = parsePort(flags.get('port'));
+    const dataDir = flags.get('data-dir') ?? defaultDataDir();
+    ensurePrivateDir(dataDir);
+    lock = acquireInstanceLock(dataDir);
+
+    const credentials = CredentialStore.open(dataDir);
+    const jobs = new JobManager({ dataDir, runners: deps.runners ?? defaultRunners(), accounts: credentials });
+    const tokens = new TokenStore(dataDir);
+    const server = await startRelayServer({
+      dataDir,
+      port,
+      tokens,
+      jobs,
+      credentials,
+      testConnection: deps.testConnection ?? testImapConnection,
+      log,
+    });
+    lock.setPort(server.port);
+    const code = createPairingCode(dataDir);
+    out(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
+    out(
+      `Pairing code: ${code}  (type it into the extension's options page; valid ${DOOR_LIMITS.pairingCodeTtlMs / 60_000} minutes; ` +
+        `\`mailkeep pair --data-dir ${dataDir}\` prints a new one)`,
+    );
+    out(tokens.paired ? 'Already paired with an extension; pairing again replaces it.' : 'Not paired yet.');
+
+    await (deps.stopSignal ?? signalled());
+    log('shutting down: closing sockets, letting jobs checkpoint');
+    await server.close();
+    await jobs.stop();
+    lock.release();
+    log('stopped');
+    return 0;
+  } catch (err) {
+    lock?.release();
+    const message = err instanceof MailkeepError || (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' ? (err as Error).message : String(err);
+    process.stderr.write(`mailkeep relay: ${message}\n`);
+    return 1;
+  }
+}
+
+function signalled(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
