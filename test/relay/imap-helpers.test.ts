@@ -1,0 +1,77 @@
+import { ImapFlowErrorCode } from 'imapflow';
+import { describe, expect, it } from 'vitest';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { messageIdOf } from '../../relay/archive/message-id.ts';
+import { classifyImapError, isConnectionCode } from '../../relay/imap/classify-error.ts';
+import { decodeMutf7, encodeMutf7 } from '../../relay/imap/mutf7.ts';
+import { uidSet } from '../../relay/jobs/uid-set.ts';
+
+describe('modified UTF-7 folder names', () => {
+  it('encodes and decodes the names Dovecot lists (RFC 3501 examples included)', () => {
+    const cases: [string, string][] = [
+      ['Entwürfe', 'Entw&APw-rfe'],
+      ['日本語', '&ZeVnLIqe-'],
+      ['Arbeit & Kunden', 'Arbeit &- Kunden'],
+      ['~peter/mail/台北/日本語', '~peter/mail/&U,BTFw-/&ZeVnLIqe-'],
+      ['Sp ace', 'Sp ace'],
+      ['Quote"d', 'Quote"d'],
+    ];
+    for (const [plain, raw] of cases) {
+      expect(encodeMutf7(plain)).toBe(raw);
+      expect(decodeMutf7(raw)).toBe(plain);
+    }
+  });
+
+  it('round-trips characters outside the BMP and leaves malformed sequences as they are', () => {
+    for (const s of ['📬 Post', 'Ünïcödé/文件夹', 'a&b&&c']) expect(decodeMutf7(encodeMutf7(s))).toBe(s);
+    expect(decodeMutf7('bad&***-name')).toBe('bad&***-name');
+  });
+});
+
+describe('imapflow error classification', () => {
+  const cases: [string, object, string][] = [
+    ['wrong password (Dovecot)', { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED', responseStatus: 'NO' }, 'AUTH_FAILED'],
+    ['wrong password without a code (Cyrus)', { authenticationFailed: true, responseStatus: 'NO' }, 'AUTH_FAILED'],
+    ['too many connections is not an auth error', { authenticationFailed: true, serverResponseCode: 'LIMIT' }, 'SERVER_BUSY'],
+    ['auth backend down is not an auth error', { authenticationFailed: true, serverResponseCode: 'UNAVAILABLE' }, 'SERVER_BUSY'],
+    ['refused', { code: 'ECONNREFUSED' }, 'CONNECTION_REFUSED'],
+    ['DNS', { code: 'ENOTFOUND' }, 'HOST_NOT_FOUND'],
+    ['self-signed', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 'TLS_FAILED'],
+    ['STARTTLS failure', { tlsFailed: true, code: 'X' }, 'TLS_FAILED'],
+    ['greeting timeout', { code: ImapFlowErrorCode.GREETING_TIMEOUT }, 'CONNECTION_TIMEOUT'],
+    ['socket timeout', { code: 'ETIMEOUT' }, 'CONNECTION_TIMEOUT'],
+    ['connection gone mid-FETCH', { code: 'NoConnection' }, 'CONNECTION_LOST'],
+    ['BYE after login', { code: 'ClosedAfterConnectText' }, 'CONNECTION_LOST'],
+    ['NO to EXAMINE', { responseStatus: 'NO', mailboxMissing: true }, 'FOLDER_UNREADABLE'],
+    ['over quota', { responseStatus: 'NO', serverResponseCode: 'OVERQUOTA' }, 'QUOTA_EXCEEDED'],
+    ['disk full', { code: 'ENOSPC' }, 'DISK_FULL'],
+    ['anything else', { message: 'boom' }, 'UNKNOWN'],
+  ];
+  for (const [name, props, code] of cases)
+    it(`classifies ${name} as ${code}`, () => {
+      expect(classifyImapError(Object.assign(new Error('x'), props))).toBe(code);
+    });
+
+  it('keeps the code of an error that is already classified', () => {
+    expect(classifyImapError(mailkeepError('ARCHIVE_LOCKED', 'locked'))).toBe('ARCHIVE_LOCKED');
+  });
+
+  it('retries connection problems but never an authentication failure', () => {
+    expect(isConnectionCode('CONNECTION_REFUSED')).toBe(true);
+    expect(isConnectionCode('CONNECTION_TIMEOUT')).toBe(true);
+    expect(isConnectionCode('AUTH_FAILED')).toBe(false);
+    expect(isConnectionCode('DISK_FULL')).toBe(false);
+  });
+});
+
+describe('small helpers', () => {
+  it('compresses UIDs into short sequence sets', () => {
+    expect(uidSet([1, 2, 3, 5, 7, 8, 10])).toBe('1:3,5,7:8,10');
+    expect(uidSet([42])).toBe('42');
+  });
+
+  it('finds a folded Message-ID in the header only', () => {
+    expect(messageIdOf(Buffer.from('Subject: x\r\nMessage-ID:\r\n <a@b>\r\n\r\nMessage-ID: <body@x>'))).toBe('<a@b>');
+    expect(messageIdOf(Buffer.from('Subject: x\n\nMessage-ID: <body@x>'))).toBeNull();
+  });
+});
