@@ -35,7 +35,7 @@ describe('transitionJob', () => {
   it('leaves the job untouched when writing its event fails, because both share one transaction', async () => {
     const account = await newAccount();
     const job = (await backupJobOf(db, account.id))!;
-    const spy = vi.spyOn(db.jobEvents, 'add').mockImplementation(() => Promise.reject(new Error('disk on fire')));
+    const spy = vi.spyOn(db.jobEvents, 'add').mockImplementation((() => Promise.reject(new Error('disk on fire'))) as never);
     await expect(transitionJob(db, job.id, 'running')).rejects.toThrow('disk on fire');
     spy.mockRestore();
     expect((await db.jobs.get(job.id))?.status).toBe('preparing');

@@ -1,0 +1,47 @@
+import { EXTENSION_LIMITS } from '../limits.ts';
+import { REPORT_PROBLEM_URL } from '../status/report-problem.ts';
+import type { MailkeepDb } from '../storage/db.ts';
+
+export interface DiagnosticsMeta {
+  extensionVersion: string;
+  userAgent: string;
+}
+
+/**
+ * The "Copy diagnostics" report: versions, job states, recent history and error codes. Redacted
+ * by construction: it is built from an allow-list of fields, so names, addresses and user names
+ * never enter it (accounts appear as "account-1", ...), and no secret exists in the store anyway.
+ */
+export async function buildDiagnostics(db: MailkeepDb, meta: DiagnosticsMeta, now = Date.now()): Promise<string> {
+  const [accounts, jobs, events] = await db.transaction('r', db.accounts, db.jobs, db.jobEvents, () =>
+    Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.jobEvents.orderBy('id').reverse().limit(EXTENSION_LIMITS.diagnosticsMaxEvents).toArray()]),
+  );
+  const ref = new Map(accounts.map((a, i) => [a.id, `account-${i + 1}`]));
+  const report = {
+    report: 'Mailkeep diagnostics',
+    reportTo: REPORT_PROBLEM_URL,
+    generatedAt: new Date(now).toISOString(),
+    extensionVersion: meta.extensionVersion,
+    userAgent: meta.userAgent,
+    accounts: accounts.map((a) => ({ ref: ref.get(a.id), host: a.host, port: a.port, security: a.security, schedule: a.schedule })),
+    jobs: jobs.map((j) => ({
+      account: ref.get(j.accountId) ?? 'removed',
+      kind: j.kind,
+      status: j.status,
+      attempt: j.attempt,
+      lastErrorCode: j.lastErrorCode,
+      updatedAt: new Date(j.updatedAt).toISOString(),
+      nextRetryAt: j.nextRetryAt === null ? null : new Date(j.nextRetryAt).toISOString(),
+      progress: { messagesDone: j.progress.messagesDone, messagesTotal: j.progress.messagesTotal, bytes: j.progress.bytes },
+    })),
+    recentEvents: events.map((e) => ({
+      account: ref.get(e.accountId) ?? 'removed',
+      kind: e.kind,
+      from: e.from,
+      to: e.to,
+      at: new Date(e.at).toISOString(),
+      errorCode: e.errorCode,
+    })),
+  };
+  return JSON.stringify(report, null, 2);
+}

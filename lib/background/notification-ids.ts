@@ -1,0 +1,28 @@
+import type { UserAction } from '../status/status-info.ts';
+
+/**
+ * A notification carries what its buttons need in its id, because the click may reach a service
+ * worker started after the one that showed it: nothing may be looked up in memory.
+ */
+export interface NotificationRef {
+  action: UserAction;
+  accountId: string;
+  jobId: string;
+}
+
+const PREFIX = 'mailkeep';
+
+export function notificationId(ref: NotificationRef, eventId: number): string {
+  return [PREFIX, ref.action, encodeURIComponent(ref.accountId), encodeURIComponent(ref.jobId), eventId].join('|');
+}
+
+export function parseNotificationId(id: string): NotificationRef | null {
+  const [prefix, action, accountId, jobId] = id.split('|');
+  if (prefix !== PREFIX || !action || !accountId || !jobId) return null;
+  return { action: action as UserAction, accountId: decodeURIComponent(accountId), jobId: decodeURIComponent(jobId) };
+}
+
+/** The options page opened at one account: what "Edit" means everywhere. */
+export function optionsPathFor(accountId: string): string {
+  return `/options.html#account=${encodeURIComponent(accountId)}`;
+}
