@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
+import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { freePort } from '../support/dovecot.ts';
+import { helloClient, jsonPost, RelayProcess, request, runCli, tempDataDir, WsClient } from './relay-harness.ts';
+
+// The door against the real relay process, started as a person starts it. One relay serves the
+// file in order; the rate-limit test poisons its door for a minute, so it comes last before SIGTERM.
+
+const PASSWORD = 'Pw-never-leaks-5d8e2b91';
+let dataDir: string;
+let relay: RelayProcess;
+let token = '';
+
+beforeAll(async () => {
+  dataDir = tempDataDir();
+  relay = await RelayProcess.start(dataDir);
+});
+
+afterAll(async () => {
+  await relay?.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Every file under dir, recursively. */
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+describe('the relay process', () => {
+  it('prints where it listens and a one-time pairing code, and writes a private lock file', () => {
+    expect(relay.port).toBeGreaterThan(0);
+    expect(relay.pairingCode).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    expect(fs.readFileSync(path.join(dataDir, 'relay.lock'), 'utf8').trim()).toBe(`${relay.child.pid} ${relay.port}`);
+    expect((fs.statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  it('a request with a foreign Host header is refused with 421', async () => {
+    expect((await request(relay.port, { headers: { host: `attacker.example:${relay.port}` } })).status).toBe(421);
+  });
+
+  it('a POST from a web origin or Origin null is refused with 403', async () => {
+    for (const origin of ['http://127.0.0.1:3000', 'null']) {
+      const res = await jsonPost(relay.port, '/pair', { code: relay.pairingCode }, { origin });
+      expect(res.status, origin).toBe(403);
+    }
+  });
+
+  it('a WebSocket upgrade from a web origin is refused with 403', async () => {
+    await expect(WsClient.open(relay.port, { origin: 'https://evil.example' })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('the printed pairing code gives a token that opens the WebSocket', async () => {
+    const res = await jsonPost(relay.port, '/pair', { code: relay.pairingCode });
+    expect(res.status).toBe(200);
+    token = (JSON.parse(res.body) as { token: string }).token;
+    const c = await helloClient(relay.port, token);
+    expect(c.frames[0]).toMatchObject({ type: 'welcome', version: 1 });
+    c.close();
+    expect(JSON.parse((await request(relay.port, { path: '/health' })).body)).toMatchObject({ paired: true });
+  });
+
+  it('`mailkeep pair` prints a fresh code that the running relay accepts once', async () => {
+    const out = await runCli(['pair', '--data-dir', dataDir]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(`pid ${relay.child.pid}`);
+    const code = /Pairing code: ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(out.stdout)?.[1];
+    expect(code).toBeDefined();
+    const res = await jsonPost(relay.port, '/pair', { code });
+    expect(res.status).toBe(200);
+    token = (JSON.parse(res.body) as { token: string }).token; // pairing again replaces the token
+    expect((await jsonPost(relay.port, '/pair', { code })).status).toBe(403);
+  });
+
+  it('a second relay on the same data dir says so and exits non-zero', async () => {
+    const second = await runCli(['relay', '--port', '0', '--data-dir', dataDir]);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain(`already running for ${dataDir} (pid ${relay.child.pid}`);
+  });
+
+  it('the password is sent once, tested with a real login, and appears nowhere in the data dir or the output', async () => {
+    const c = await helloClient(relay.port, token);
+    const closedPort = await freePort();
+    const saved = await c.call('a1', 'account.upsert', {
+      account: { id: 'work', host: '127.0.0.1', port: closedPort, security: 'none', user: 'ada' },
+      password: PASSWORD,
+    });
+    expect(saved).toMatchObject({ type: 'result', result: { accountId: 'work', hasPassword: true } });
+    // A real imapflow login through relay/imap: nothing listens there, classified as refused.
+    const tested = await c.call('a2', 'account.test', { accountId: 'work' });
+    expect(tested).toMatchObject({ type: 'result', result: { ok: false, errorCode: 'CONNECTION_REFUSED' } });
+    c.close();
+    expect(JSON.stringify(c.frames)).not.toContain(PASSWORD);
+    for (const file of filesUnder(dataDir)) {
+      expect(fs.readFileSync(file).includes(Buffer.from(PASSWORD)), file).toBe(false);
+    }
+    expect(relay.stdout + relay.stderr).not.toContain(PASSWORD);
+    expect(relay.stdout + relay.stderr).not.toContain(token);
+  });
+
+  it('a wrong token is refused with 401, and after five failures even the right token gets 429', async () => {
+    const list = { type: 'request', id: 'l', method: 'job.list', params: {} };
+    expect((await jsonPost(relay.port, '/rpc', list, { authorization: `Bearer ${token}` })).status).toBe(200);
+    const bad = await WsClient.open(relay.port, { origin: EXTENSION_ORIGIN });
+    bad.send({ type: 'hello', versions: [1], token: 'mk1_wrong', client: { name: 't', version: '0' } });
+    expect(await bad.waitClosed()).toBe(4401);
+    // Earlier tests already spent one failure (the reused pairing code): the window holds five.
+    const statuses: number[] = [];
+    for (let i = 0; i < DOOR_LIMITS.authFailuresPerWindow + 1 && !statuses.includes(429); i++) {
+      statuses.push((await jsonPost(relay.port, '/rpc', list, { authorization: `Bearer mk1_wrong${i}` })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect((await jsonPost(relay.port, '/rpc', list, { authorization: `Bearer ${token}` })).status).toBe(429);
+  });
+
+  it('SIGTERM closes sockets, removes the lock and exits 0', async () => {
+    // The first relay's door is rate-limited now: a fresh relay shows shutdown with a live socket.
+    const dir = tempDataDir();
+    const r = await RelayProcess.start(dir);
+    try {
+      const pairRes = await jsonPost(r.port, '/pair', { code: r.pairingCode });
+      const c = await helloClient(r.port, (JSON.parse(pairRes.body) as { token: string }).token);
+      expect(await r.stop()).toBe(0);
+      expect(await c.waitClosed()).toBe(1001);
+      expect(fs.existsSync(path.join(dir, 'relay.lock'))).toBe(false);
+      expect(r.stdout).toContain('stopped');
+    } finally {
+      await r.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
