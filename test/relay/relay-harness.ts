@@ -214,12 +214,7 @@ export async function runCli(args: string[], timeoutMs = 20_000): Promise<{ code
   return { code, stdout: p.stdout, stderr: p.stderr };
 }
 
-/**
- * The relay as a person runs it: `bin/mailkeep.js` once the CLI dispatches the server's
- * subcommands, else the server's own standalone entry (same code, no CLI in between).
- */
+/** The relay as a person runs it: the `mailkeep` CLI launcher. */
 function cliCommand(): string[] {
-  const main = path.join(ROOT, 'relay/cli/main.ts');
-  if (fs.existsSync(main) && fs.readFileSync(main, 'utf8').includes('runServerCommand')) return ['bin/mailkeep.js'];
-  return ['--import', 'tsx', 'relay/server/standalone.ts'];
+  return ['bin/mailkeep.js'];
 }
