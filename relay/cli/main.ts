@@ -1,3 +1,4 @@
+import { runServerCommand } from '../server/commands.ts';
 import { UsageError } from './args.ts';
 import { archiveInfoCommand, BACKUP_HELP, backupCommand, INFO_HELP, VERIFY_HELP, verifyCommand, type Io } from './commands.ts';
 import { EXIT, EXIT_HELP } from './exit-codes.ts';
@@ -8,6 +9,8 @@ Commands:
   backup        back up an IMAP account into an archive (incremental, read-only, resumable)
   verify        re-hash every stored message and cross-check the index
   archive-info  accounts, folders, message counts and runs of an archive
+  relay         run the extension's local companion (prints a pairing code)
+  pair          print a fresh pairing code for a running relay
 
 Run "mailkeep <command> --help" for a command's options.
 
@@ -28,6 +31,8 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     full.out.write(`${MAIN_HELP}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
+  const served = runServerCommand(argv); // relay, pair: relay/server owns them and their signals
+  if (served) return await served;
   const cmd = COMMANDS[name];
   if (!cmd) {
     full.err.write(`error INVALID_INPUT: unknown command "${name}" (try mailkeep --help)\n`);
