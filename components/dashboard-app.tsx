@@ -1,0 +1,62 @@
+import { useState } from 'preact/hooks';
+import { getDb } from '@/lib/storage/db';
+import { listJobs } from '@/lib/storage/queries';
+import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
+import type { JobKind } from '@/lib/status/status-ids';
+import { useLiveQuery } from '@/lib/ui/use-live-query';
+import { StatusTable } from './status-table';
+
+const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
+
+function initialTab(): JobKind {
+  const tab = /tab=(\w+)/.exec(location.hash)?.[1];
+  return (JOB_KINDS as readonly string[]).includes(tab ?? '') ? (tab as JobKind) : 'backup';
+}
+
+/** "System Status": a tab per job kind, filterable by account and status, newest first. */
+export function DashboardApp() {
+  const [kind, setKind] = useState<JobKind>(initialTab);
+  const [accountId, setAccountId] = useState('');
+  const [status, setStatus] = useState('');
+  const db = getDb();
+  const accounts = useLiveQuery(() => db.accounts.orderBy('displayName').toArray()) ?? [];
+  const jobs = useLiveQuery(() => listJobs(db, kind, { accountId, status }), [kind, accountId, status]);
+  const choose = (next: JobKind) => {
+    setKind(next);
+    setStatus('');
+    history.replaceState(null, '', `#tab=${next}`);
+  };
+  return (
+    <main>
+      <h1>System Status</h1>
+      <nav role="tablist" class="tabs">
+        {JOB_KINDS.map((k) => (
+          <button role="tab" aria-selected={k === kind} class={k === kind ? 'selected' : ''} onClick={() => choose(k)}>
+            {TAB_LABEL[k]}
+          </button>
+        ))}
+      </nav>
+      <div class="filters" role="tabpanel" aria-label={TAB_LABEL[kind]}>
+        <label>
+          Account{' '}
+          <select value={accountId} onChange={(e) => setAccountId(e.currentTarget.value)} data-testid="filter-account">
+            <option value="">All accounts</option>
+            {accounts.map((a) => (
+              <option value={a.id}>{a.displayName}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Status{' '}
+          <select value={status} onChange={(e) => setStatus(e.currentTarget.value)} data-testid="filter-status">
+            <option value="">All statuses</option>
+            {statusesOf(kind).map((s) => (
+              <option value={s}>{statusInfo(kind, s).label}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {jobs && <StatusTable jobs={jobs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
+    </main>
+  );
+}

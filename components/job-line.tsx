@@ -1,0 +1,22 @@
+import type { JobRow } from '@/lib/storage/rows';
+import { statusInfo } from '@/lib/status/catalog';
+import { StatusPill } from './status-pill';
+import { ProgressBar } from './progress-bar';
+import { StatusHint } from './status-hint';
+
+const KIND_WORD = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
+
+/** A download, restore or migrate job on an account card. */
+export function JobLine({ job }: { job: JobRow }) {
+  const info = statusInfo(job.kind, job.status);
+  return (
+    <div class="job-line" data-testid="job-line" data-kind={job.kind} data-status={job.status}>
+      <div class="card-head">
+        <span>{KIND_WORD[job.kind]}</span>
+        <StatusPill info={info} />
+      </div>
+      {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+      <StatusHint job={job} />
+    </div>
+  );
+}

@@ -1,0 +1,58 @@
+import { useEffect, useState } from 'preact/hooks';
+import { getDb } from '@/lib/storage/db';
+import { useLiveQuery } from '@/lib/ui/use-live-query';
+import { sendMessage } from '@/lib/ui/send-message';
+import { AccountForm } from './account-form';
+
+function accountIdFromHash(): string | null {
+  const match = /account=([^&]+)/.exec(location.hash);
+  return match?.[1] ? decodeURIComponent(match[1]) : null;
+}
+
+/** Options: the accounts and the form; "#account=ID" opens one account for editing. */
+export function OptionsApp() {
+  const [selected, setSelected] = useState<string | null>(accountIdFromHash);
+  useEffect(() => {
+    const onHash = () => setSelected(accountIdFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const db = getDb();
+  const accounts = useLiveQuery(() => db.accounts.orderBy('displayName').toArray());
+  if (accounts === undefined) return null;
+  const account = selected ? accounts.find((a) => a.id === selected) : undefined;
+  const remove = async (id: string, name: string) => {
+    if (!confirm(`Remove ${name} from Mailkeep? Its backup status and history disappear here; the archive on disk stays.`)) return;
+    await sendMessage({ type: 'remove-account', accountId: id });
+    if (selected === id) location.hash = '#new';
+  };
+  return (
+    <main class="options">
+      <h1>Mailkeep options</h1>
+      <div class="columns">
+        <section>
+          <h2>Mailboxes</h2>
+          <ul class="account-list" data-testid="account-list">
+            {accounts.map((a) => (
+              <li data-account-id={a.id} class={a.id === selected ? 'selected' : ''}>
+                <a href={`#account=${encodeURIComponent(a.id)}`}>{a.displayName}</a>
+                <span class="small muted"> {a.host}:{a.port}</span>{' '}
+                <button class="small" onClick={() => void remove(a.id, a.displayName)}>Remove</button>
+              </li>
+            ))}
+          </ul>
+          <a class="button" href="#new">Add a mailbox</a>
+          <h2 style={{ marginTop: '20px' }}>Relay</h2>
+          <p class="small muted">Pairing with the Mailkeep relay on this computer arrives in a later version.</p>
+        </section>
+        <section class="card">
+          {selected && !account ? (
+            <p data-testid="unknown-account">This account does not exist (any more). <a href="#new">Add a mailbox</a></p>
+          ) : (
+            <AccountForm account={account} onSaved={(id) => (location.hash = `#account=${encodeURIComponent(id)}`)} />
+          )}
+        </section>
+      </div>
+    </main>
+  );
+}

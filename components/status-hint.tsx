@@ -1,0 +1,17 @@
+import type { JobRow } from '@/lib/storage/rows';
+import { statusInfo } from '@/lib/status/catalog';
+import { errorHint } from '@/lib/status/error-hints';
+import { StatusActions } from './status-actions';
+
+/** The remediation hint of the job's status, the last error's own hint when there is one, and the actions. */
+export function StatusHint({ job }: { job: JobRow }) {
+  const info = statusInfo(job.kind, job.status);
+  const specific = (info.severity === 'warning' || info.severity === 'error') && job.lastErrorCode ? errorHint(job.lastErrorCode) : null;
+  return (
+    <div class={`hint tone-${info.severity}`} data-testid="status-hint">
+      <div data-testid="hint-text">{info.hint}</div>
+      {specific && <div class="small muted" data-testid="error-hint">{specific}</div>}
+      <StatusActions job={job} />
+    </div>
+  );
+}

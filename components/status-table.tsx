@@ -1,0 +1,45 @@
+import type { AccountRow, JobRow } from '@/lib/storage/rows';
+import { statusInfo } from '@/lib/status/catalog';
+import { StatusPill } from './status-pill';
+import { StatusHint } from './status-hint';
+import { ProgressBar } from './progress-bar';
+import { RelativeTime } from './relative-time';
+
+/** One "System Status" tab: Status Name and Condition as in the specification, then hint and actions. */
+export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<string, AccountRow> }) {
+  if (jobs.length === 0) return <p class="muted" data-testid="no-jobs">No jobs match.</p>;
+  return (
+    <table class="status-table">
+      <thead>
+        <tr>
+          <th>Account</th>
+          <th>Status Name</th>
+          <th>Condition</th>
+          <th>What to do</th>
+          <th>Updated</th>
+        </tr>
+      </thead>
+      <tbody>
+        {jobs.map((job) => {
+          const info = statusInfo(job.kind, job.status);
+          return (
+            <tr key={job.id} data-testid="job-row" data-status={job.status} data-job-id={job.id}>
+              <td>{accounts.get(job.accountId)?.displayName ?? 'Removed account'}</td>
+              <td>
+                <StatusPill info={info} />
+                {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+              </td>
+              <td data-testid="condition">{info.condition}</td>
+              <td>
+                <StatusHint job={job} />
+              </td>
+              <td class="small">
+                <RelativeTime at={job.updatedAt} />
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
