@@ -54,7 +54,11 @@ interface BlobRef {
 export function splitFlags(flags: Iterable<string>): { flags: string; keywords: string } {
   const sys: string[] = [];
   const kw: string[] = [];
-  for (const f of flags) (f.startsWith('\\') ? sys : kw).push(f);
+  for (const f of flags) {
+    // \Recent belongs to one session (RFC 3501 §2.3.2): it cannot be restored and must not count as a change.
+    if (f.toLowerCase() === '\\recent') continue;
+    (f.startsWith('\\') ? sys : kw).push(f);
+  }
   return { flags: JSON.stringify(sys.sort()), keywords: JSON.stringify(kw.sort()) };
 }
 

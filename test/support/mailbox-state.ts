@@ -21,7 +21,7 @@ export async function serverState(client: ImapFlow): Promise<Map<string, ServerM
     const msgs: ServerMessage[] = [];
     if (box.exists > 0)
       for await (const m of client.fetch('1:*', { uid: true, source: true, flags: true, internalDate: true }, { uid: true }))
-        msgs.push({ uid: m.uid, hash: sha256(m.source!), flags: [...(m.flags ?? [])].sort(), internalDate: new Date(m.internalDate!).toISOString() });
+        msgs.push({ uid: m.uid, hash: sha256(m.source!), flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(), internalDate: new Date(m.internalDate!).toISOString() });
     out.set(f.path, msgs);
   }
   return out;
