@@ -70,7 +70,10 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           if (opts.password !== undefined && pass !== opts.password) return void w(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
           return void ok('[CAPABILITY IMAP4rev1 LITERAL+] logged in');
         }
+        case 'LSUB':
+          return void ok();
         case 'LIST':
+          if (rest.endsWith('""')) return void (w('* LIST (\\Noselect) "/" ""\r\n'), ok()); // delimiter probe
           for (const name of Object.keys(opts.folders)) w(`* LIST () "/" "${name}"\r\n`);
           return void ok();
         case 'STATUS': {
@@ -82,7 +85,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
         }
         case 'EXAMINE':
         case 'SELECT': {
-          const name = unquote(rest.trim());
+          const name = unquote(/^("(?:[^"\\]|\\.)*"|\S+)/.exec(rest.trim())![1]!);
           if (faults.unreadable?.includes(name) || !(name in opts.folders)) return void w(`${tag} NO Permission denied\r\n`);
           selected = name;
           const msgs = opts.folders[name]!;
