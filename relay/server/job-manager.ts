@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { JobSnapshot, type ImapAccount, type JobEvent, type JobParams, type JobProgress } from '../../lib/protocol/common.ts';
+import { JobParams, JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
 import type { JobKind } from '../../lib/status/status-ids.ts';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
@@ -48,7 +48,14 @@ export interface StartJobInput {
 }
 
 export const JOBS_FILE = 'jobs.json';
-const JobsFile = z.object({ v: z.literal(1), jobs: z.array(JobSnapshot) });
+const JobsFile = z.object({
+  v: z.literal(1),
+  jobs: z.array(JobSnapshot),
+  /** Each job's parameters, kept so an interrupted job can be resumed as it was asked for. */
+  params: z.record(z.string(), JobParams).default({}),
+  /** Jobs a graceful shutdown interrupted: the next start resumes them (once). */
+  resumeOnStart: z.array(z.string()).default([]),
+});
 
 interface Live {
   controller: AbortController;
@@ -61,6 +68,9 @@ export class JobManager {
   private readonly live = new Map<string, Live>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
   private readonly lastProgressAt = new Map<string, number>();
+  private readonly params = new Map<string, JobParams>();
+  /** Jobs this start found queued or active in jobs.json: the previous relay stopped under them. */
+  private readonly resumable: string[] = [];
   private stopping = false;
 
   constructor(
@@ -84,17 +94,18 @@ export class JobManager {
     if (raw === undefined) return;
     const parsed = JobsFile.safeParse(JSON.parse(raw));
     if (!parsed.success) throw mailkeepError('ARCHIVE_CORRUPT', `${JOBS_FILE} is not readable`);
-    let changed = false;
+    for (const [id, p] of Object.entries(parsed.data.params)) this.params.set(id, p);
+    const stoppedUnder = new Set(parsed.data.resumeOnStart);
     for (const job of parsed.data.jobs) {
-      const restored = job.phase === 'queued' || job.phase === 'active' ? { ...job, phase: 'interrupted' as const } : job;
-      changed ||= restored !== job;
-      this.jobs.set(job.id, restored);
+      const cut = job.phase === 'queued' || job.phase === 'active' || (job.phase === 'interrupted' && stoppedUnder.has(job.id));
+      this.jobs.set(job.id, cut ? { ...job, phase: 'interrupted' } : job);
       this.byKey.set(job.idempotencyKey, job.id);
+      if (cut) this.resumable.push(job.id);
     }
-    if (changed) this.persist();
+    if (this.resumable.length > 0) this.persist(); // consumed: a later start does not resume them again
   }
 
-  private persist(): void {
+  private persist(resumeOnStart: string[] = []): void {
     const all = [...this.jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     for (const old of all.slice(DOOR_LIMITS.jobHistoryMax)) {
       if (this.live.has(old.id)) continue;
@@ -102,7 +113,8 @@ export class JobManager {
       this.byKey.delete(old.idempotencyKey);
     }
     const kept = all.slice(0, DOOR_LIMITS.jobHistoryMax);
-    writeFileAtomic(path.join(this.opts.dataDir, JOBS_FILE), JSON.stringify({ v: 1, jobs: kept }));
+    const params = Object.fromEntries(kept.flatMap((j) => (this.params.has(j.id) ? [[j.id, this.params.get(j.id)!]] : [])));
+    writeFileAtomic(path.join(this.opts.dataDir, JOBS_FILE), JSON.stringify({ v: 1, jobs: kept, params, resumeOnStart }));
   }
 
   subscribe(listener: (e: JobEvent) => void): () => void {
@@ -158,12 +170,37 @@ export class JobManager {
     };
     this.jobs.set(job.id, job);
     this.byKey.set(job.idempotencyKey, job.id);
+    this.params.set(job.id, input.params);
     this.persist();
-    const controller = new AbortController();
-    const done = this.run(job.id, runner, stored.account, stored.password, input.params, controller.signal);
-    this.live.set(job.id, { controller, done });
-    void done.finally(() => this.live.delete(job.id));
+    this.launch(job.id, runner, stored.account, stored.password, input.params);
     return { job, created: true };
+  }
+
+  private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: JobParams): void {
+    const controller = new AbortController();
+    const done = this.run(jobId, runner, account, password, params, controller.signal);
+    this.live.set(jobId, { controller, done });
+    void done.finally(() => this.live.delete(jobId));
+  }
+
+  /**
+   * Restarts, under the same id and key, the jobs the previous relay stopped under (SIGTERM or
+   * crash). The engine resumes from its durable checkpoints, so nothing is fetched twice. Jobs
+   * interrupted longer ago stay interrupted: the coordinator decides about those.
+   */
+  resumeInterrupted(): JobSnapshot[] {
+    const resumed: JobSnapshot[] = [];
+    for (const id of this.resumable.splice(0)) {
+      const job = this.jobs.get(id);
+      const runner = job && this.opts.runners[job.kind];
+      const stored = job && this.opts.accounts.get(job.accountId);
+      if (!job || job.phase !== 'interrupted' || !runner || stored?.password === undefined) continue;
+      if ([...this.live.keys()].some((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind)) continue;
+      const restarted = this.update(id, { phase: 'queued', status: queuedStatus(job.kind), errorCode: null }, true);
+      this.launch(id, runner, stored.account, stored.password, this.params.get(id) ?? {});
+      resumed.push(restarted);
+    }
+    return resumed;
   }
 
   private update(jobId: string, patch: Partial<JobSnapshot>, emitStatus: boolean): JobSnapshot {
@@ -280,7 +317,7 @@ export class JobManager {
     await withDeadline(Promise.all(running.map(([, l]) => l.done)), DOOR_LIMITS.relayShutdownDeadlineMs);
     // A runner that ignored the signal past the deadline is still recorded as interrupted.
     for (const [id] of running) if (this.jobs.get(id)?.phase === 'active' || this.jobs.get(id)?.phase === 'queued') this.update(id, { phase: 'interrupted' }, false);
-    this.persist();
+    this.persist(running.filter(([id]) => this.jobs.get(id)?.phase === 'interrupted').map(([id]) => id));
   }
 }
 

@@ -54,6 +54,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
         `\`mailkeep pair --data-dir ${dataDir}\` prints a new one)`,
     );
     out(tokens.paired ? 'Already paired with an extension; pairing again replaces it.' : 'Not paired yet.');
+    for (const job of jobs.resumeInterrupted()) log(`resuming interrupted ${job.kind} job ${job.id} of account ${job.accountId}`);
 
     await (deps.stopSignal ?? signalled());
     log('shutting down: closing sockets, letting jobs checkpoint');

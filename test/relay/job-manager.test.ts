@@ -110,9 +110,26 @@ describe('job manager', () => {
     await new Promise((r) => setTimeout(r, 20));
     await first.m.stop();
     expect(first.m.get(job.id).phase).toBe('interrupted');
-    const again = new JobManager({ dataDir: first.dataDir, runners: { backup: async () => undefined }, accounts });
+    let resumedRuns = 0;
+    const again = new JobManager({ dataDir: first.dataDir, runners: { backup: async () => void (resumedRuns += 1) }, accounts });
     expect(again.get(job.id)).toMatchObject({ phase: 'interrupted', status: 'running' });
     expect(again.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-hhhh-1', params: {} })).toMatchObject({ created: false });
+    // The next start resumes it under the same id; the engine continues from its checkpoints.
+    expect(again.resumeInterrupted().map((j) => j.id)).toEqual([job.id]);
+    expect(await settled(again, job.id)).toMatchObject({ status: 'completed', phase: 'finished' });
+    expect(resumedRuns).toBe(1);
+    expect(again.resumeInterrupted()).toEqual([]);
+    expect(again.list({ limit: 10 })).toHaveLength(1);
+  });
+
+  it('a job interrupted by an earlier restart is not resumed again by a later one', async () => {
+    const first = manager({ backup: untilAborted });
+    const { job } = first.m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-jjjj-1', params: {} });
+    await first.m.stop();
+    new JobManager({ dataDir: first.dataDir, runners: {}, accounts }); // a start that could not resume it
+    const third = new JobManager({ dataDir: first.dataDir, runners: { backup: async () => undefined }, accounts });
+    expect(third.resumeInterrupted()).toEqual([]);
+    expect(third.get(job.id).phase).toBe('interrupted');
   });
 
   it('a job that was active when the relay was killed comes back interrupted', () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventFrame } from '../../lib/protocol/relay-frames.ts';
@@ -10,6 +11,52 @@ import { helloClient, jsonPost, RelayProcess, runCli, tempDataDir, type WsClient
 // with events, idempotency and the classified login error of account.test.
 
 const USER = { name: 'alice', password: 'alice-Relay-pw-73' };
+const SLOW = { name: 'bob', password: 'bob-Relay-pw-19' };
+const SLOW_MESSAGES = 60;
+
+/** A loopback proxy that trickles the server's bytes, so a backup is still running when the test acts. */
+async function startSlowProxy(targetPort: number, bytesPerTick = 4096, tickMs = 30): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let queue = Buffer.alloc(0);
+    const timer = setInterval(() => {
+      if (queue.length === 0) return;
+      client.write(queue.subarray(0, bytesPerTick));
+      queue = queue.subarray(bytesPerTick);
+    }, tickMs);
+    upstream.on('data', (d: Buffer) => (queue = Buffer.concat([queue, d])));
+    client.on('data', (d) => upstream.write(d));
+    const end = (): void => {
+      clearInterval(timer);
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+async function pairedClient(relay: RelayProcess): Promise<WsClient> {
+  const paired = await jsonPost(relay.port, '/pair', { code: relay.pairingCode });
+  return helloClient(relay.port, (JSON.parse(paired.body) as { token: string }).token);
+}
+
+const finished = (jobId: string) => (f: unknown): f is EventFrame => {
+  const e = f as EventFrame;
+  return e.type === 'event' && e.data.event === 'status' && e.data.jobId === jobId && e.data.phase === 'finished';
+};
 const account = (port: number) => ({ id: 'alice', host: '127.0.0.1', port, security: 'none', user: USER.name });
 
 describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot', () => {
@@ -19,10 +66,13 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
   let c: WsClient;
 
   beforeAll(async () => {
-    dc = await startDovecot({ users: [USER] });
+    dc = await startDovecot({ users: [USER, SLOW] });
     const imap = await dc.client(USER.name, USER.password);
     for (const raw of generatedMessages(12, 3)) await imap.append('INBOX', raw, ['\\Seen']);
     await imap.logout();
+    const slow = await dc.client(SLOW.name, SLOW.password);
+    for (const raw of generatedMessages(SLOW_MESSAGES, 5)) await slow.append('INBOX', raw, []);
+    await slow.logout();
     dataDir = tempDataDir();
     relay = await RelayProcess.start(dataDir);
     const paired = await jsonPost(relay.port, '/pair', { code: relay.pairingCode });
@@ -51,11 +101,7 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
     const started = await c.call('b1', 'job.start', { kind: 'backup', accountId: 'alice', idempotencyKey: 'relay-dovecot-1' });
     expect(started).toMatchObject({ type: 'result', result: { created: true, job: { status: 'preparing' } } });
     const jobId = (started as { result: { job: { id: string } } }).result.job.id;
-    const isFinal = (f: unknown): f is EventFrame => {
-      const e = f as EventFrame;
-      return e.type === 'event' && e.data.event === 'status' && e.data.jobId === jobId && e.data.phase === 'finished';
-    };
-    const final = await c.waitFor(isFinal, 30_000);
+    const final = await c.waitFor(finished(jobId), 30_000);
     expect(final.data).toMatchObject({ status: 'completed', errorCode: null });
     const statuses = c.frames.flatMap((f) => (f.type === 'event' && f.data.event === 'status' && f.data.jobId === jobId ? [f.data.status] : []));
     expect(statuses).toContain('running');
@@ -70,10 +116,36 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
   it('a job listed after a relay restart keeps its final status', async () => {
     await relay.stop();
     relay = await RelayProcess.start(dataDir);
-    // The restarted relay printed a fresh code; pair again since the door test client is gone.
-    const paired = await jsonPost(relay.port, '/pair', { code: relay.pairingCode });
-    c = await helloClient(relay.port, (JSON.parse(paired.body) as { token: string }).token);
+    c = await pairedClient(relay); // the restarted relay printed a fresh code
     const list = await c.call('r1', 'job.list', { accountId: 'alice' });
     expect(list).toMatchObject({ result: { jobs: [{ status: 'completed', phase: 'finished', idempotencyKey: 'relay-dovecot-1' }] } });
+  });
+
+  it('SIGTERM in the middle of a backup marks it interrupted; the next start resumes it to completed with nothing lost', async () => {
+    const proxy = await startSlowProxy(dc.port);
+    try {
+      await c.call('s0', 'account.upsert', { account: { ...account(proxy.port), id: 'bob', user: SLOW.name }, password: SLOW.password });
+      const started = await c.call('s1', 'job.start', { kind: 'backup', accountId: 'bob', idempotencyKey: 'relay-sigterm-1' });
+      const jobId = (started as { result: { job: { id: string } } }).result.job.id;
+      await c.waitFor((f) => f.type === 'event' && f.data.event === 'progress' && f.data.jobId === jobId && f.data.progress.messagesDone > 0, 30_000);
+      expect(await relay.stop()).toBe(0);
+      const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'jobs.json'), 'utf8')) as { jobs: { id: string; phase: string }[] };
+      expect(saved.jobs.find((j) => j.id === jobId)?.phase).toBe('interrupted');
+
+      relay = await RelayProcess.start(dataDir);
+      expect(relay.stdout).toContain(`resuming interrupted backup job ${jobId}`);
+      c = await pairedClient(relay);
+      const got = await c.call('s2', 'job.get', { jobId });
+      const final = (got as { result: { job: { phase: string; status: string } } }).result.job.phase === 'finished'
+        ? (got as { result: { job: { status: string } } }).result.job
+        : (await c.waitFor(finished(jobId), 60_000)).data;
+      expect(final).toMatchObject({ status: 'completed' });
+      const info = await runCli(['archive-info', '--archive', path.join(dataDir, 'archives', 'bob'), '--json']);
+      expect(info.code, info.stderr).toBe(0);
+      expect(info.stdout).toContain(`"stored":${SLOW_MESSAGES}`);
+      expect((await runCli(['verify', '--archive', path.join(dataDir, 'archives', 'bob')])).code).toBe(0);
+    } finally {
+      proxy.close();
+    }
   });
 });
