@@ -11,7 +11,7 @@ import { openIndex, type Db } from './schema.ts';
 export function openArchiveForReading(dir: string): Db {
   const file = path.join(dir, 'index.sqlite');
   if (!fs.existsSync(file)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
-  return openIndex(file, { readonly: true });
+  return openIndex(file, { reader: true });
 }
 
 export interface ArchivedMessage {

@@ -65,15 +65,20 @@ CREATE TABLE IF NOT EXISTS run_folders (
 
 export type Db = Database.Database;
 
-export function openIndex(file: string, opts: { readonly?: boolean } = {}): Db {
-  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+/**
+ * `reader: true` opens an existing index without changing its schema. It still opens read-write:
+ * after a writer was killed, SQLite must recover the WAL, which a read-only handle cannot do
+ * ("attempt to write a readonly database"). Readers never write rows.
+ */
+export function openIndex(file: string, opts: { reader?: boolean } = {}): Db {
+  const db = new Database(file, { fileMustExist: opts.reader ?? false });
   db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     db.close();
     throw new Error(`archive index schema ${version} is newer than this Mailkeep understands (${SCHEMA_VERSION})`);
   }
-  if (!opts.readonly) {
+  if (!opts.reader) {
     db.pragma('journal_mode = WAL');
     // FULL: a committed transaction survives power loss; group commit keeps this cheap.
     db.pragma('synchronous = FULL');

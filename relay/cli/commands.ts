@@ -30,7 +30,7 @@ export interface Io {
 
 export const BACKUP_HELP = `Usage: mailkeep backup --archive DIR --host H --port P --security tls|starttls|none
                        --user U --password-env VAR [--ca FILE] [--json]
-                       [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
+                       [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS] [--commit-every N]
 
 Backs up every selectable folder of an IMAP account into the archive, read-only (EXAMINE,
 BODY.PEEK[]). Incremental: only new messages are fetched, flag changes are picked up, and
@@ -46,6 +46,7 @@ messages gone from the server stay in the archive. Safe to interrupt: it resumes
   --max-attempts N     connection attempts before Connection Error (default 3)
   --retry-delay-ms MS  first retry delay, doubled each retry (default 2000)
   --timeout-ms MS      socket inactivity deadline (default 60000)
+  --commit-every N     messages per group commit (default 2000): what an interrupted run refetches
 
 ${EXIT_HELP}`;
 
@@ -77,6 +78,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   const o = parseOptions(argv, {
     archive: 'string', host: 'string', port: 'string', security: 'string', user: 'string', 'password-env': 'string',
     ca: 'string', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string',
+    'commit-every': 'string',
   });
   const security = required(o, 'security');
   if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError('--security must be tls, starttls or none');
@@ -101,6 +103,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
       archiveDir: required(o, 'archive'),
       account: { host: required(o, 'host'), port, security: security as Security, user: required(o, 'user'), password, ...(ca ? { ca } : {}) },
       ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
+      groupCommitMessages: positiveInt(o['commit-every'], 'commit-every'),
       retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
     },
     {

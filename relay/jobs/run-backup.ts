@@ -69,7 +69,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
 
   status('preparing', { attempt: 0 });
   try {
-    writer = ArchiveWriter.open(opts.archiveDir);
+    writer = ArchiveWriter.open(opts.archiveDir, { groupCommitMessages: opts.groupCommitMessages });
     const accountId = writer.ensureAccount(opts.account.host, opts.account.port, opts.account.user);
     runId = writer.beginRun(accountId);
     const matchStored = writer.hasAnyMessages(accountId);

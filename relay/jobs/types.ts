@@ -35,6 +35,8 @@ export interface BackupOptions {
   timeouts?: ImapTimeouts;
   /** Attempts and first backoff delay; defaults from RELAY_LIMITS (tests shorten them). */
   retry?: { maxAttempts?: number; baseDelayMs?: number };
+  /** Messages per group commit (default RELAY_LIMITS.groupCommitMessages). */
+  groupCommitMessages?: number;
 }
 
 export interface BackupProgress {
