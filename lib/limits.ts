@@ -9,6 +9,8 @@
 export const DOOR_LIMITS = {
   /** The largest legitimate body is an account upsert (< 2 KiB); 64 KiB leaves room and stops floods. */
   relayMaxBodyBytes: 64 * 1024,
+  /** Request headers: the extension sends a few hundred bytes; Node's default is 16 KiB too. */
+  relayMaxHeaderBytes: 16 * 1024,
   /** WebSocket frames are requests of the same size class as HTTP bodies. */
   relayMaxFrameBytes: 64 * 1024,
   /** A loopback client sends its headers in microseconds; 10 s only lets slow-loris sockets starve. */

@@ -24,6 +24,8 @@ export interface RelayServerOptions extends DispatchDeps {
   limiter?: FailureLimiter;
   /** The one origin allowed in; tests keep the default (the pinned extension). */
   origin?: string;
+  /** Deadlines; tests shorten them, production uses DOOR_LIMITS. */
+  timeouts?: { headersMs?: number; requestMs?: number; helloMs?: number };
 }
 
 export interface RelayServer {
@@ -55,11 +57,14 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   const origin = opts.origin ?? EXTENSION_ORIGIN;
   let port = opts.port;
 
+  const headersMs = opts.timeouts?.headersMs ?? DOOR_LIMITS.relayHeadersTimeoutMs;
   const server = http.createServer({
-    headersTimeout: DOOR_LIMITS.relayHeadersTimeoutMs,
-    requestTimeout: DOOR_LIMITS.relayRequestTimeoutMs,
+    headersTimeout: headersMs,
+    requestTimeout: opts.timeouts?.requestMs ?? DOOR_LIMITS.relayRequestTimeoutMs,
     keepAliveTimeout: DOOR_LIMITS.relayKeepAliveTimeoutMs,
-    maxHeaderSize: 16 * 1024,
+    // Node enforces the two timeouts above only on this sweep (default 30 s); sweep faster.
+    connectionsCheckingInterval: Math.min(1_000, headersMs),
+    maxHeaderSize: DOOR_LIMITS.relayMaxHeaderBytes,
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: DOOR_LIMITS.relayMaxFrameBytes });
 
@@ -169,7 +174,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       ws.close(close, code);
     };
     let unsubscribe: (() => void) | undefined;
-    const helloTimer = setTimeout(() => refuse('UNAUTHORIZED', 'no hello in time', WS_CLOSE.timeout), DOOR_LIMITS.relayHelloTimeoutMs);
+    const helloTimer = setTimeout(() => refuse('UNAUTHORIZED', 'no hello in time', WS_CLOSE.timeout), opts.timeouts?.helloMs ?? DOOR_LIMITS.relayHelloTimeoutMs);
     ws.on('close', () => {
       clearTimeout(helloTimer);
       unsubscribe?.();

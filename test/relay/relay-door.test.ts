@@ -45,6 +45,7 @@ beforeAll(async () => {
     credentials,
     testConnection: async () => ({ ok: true, capabilities: ['IMAP4rev1'] }),
     log: () => undefined,
+    timeouts: { headersMs: 400, requestMs: 800, helloMs: 300 },
   });
 });
 
@@ -259,5 +260,28 @@ describe('the relay door (in process)', () => {
     expect(runs).toBe(1);
     expect(JSON.stringify(c.frames)).not.toContain(secret);
     c.close();
+  });
+
+  it('a client that sends its headers too slowly is cut off by the header deadline', async () => {
+    const sock = net.connect({ host: '127.0.0.1', port: port() });
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port()}\r\n`); // never finishes the headers
+    let reply = '';
+    sock.on('data', (d) => (reply += d.toString()));
+    const closedAfter = await new Promise<number>((resolve, reject) => {
+      const t0 = Date.now();
+      const guard = setTimeout(() => reject(new Error('socket still open after 5 s')), 5_000);
+      sock.once('close', () => {
+        clearTimeout(guard);
+        resolve(Date.now() - t0);
+      });
+    });
+    expect(closedAfter).toBeLessThan(5_000);
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('a WebSocket that does not say hello in time is closed with 4408', async () => {
+    const c = await WsClient.open(port(), { origin: EXTENSION_ORIGIN });
+    expect(await c.waitClosed()).toBe(4408);
   });
 });
