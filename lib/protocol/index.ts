@@ -5,3 +5,4 @@ export * from './common.ts';
 export * from './client-frames.ts';
 export * from './relay-frames.ts';
 export * from './http.ts';
+export * from './relay-client.ts';

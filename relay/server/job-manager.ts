@@ -68,6 +68,8 @@ export class JobManager {
   private readonly live = new Map<string, Live>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
   private readonly lastProgressAt = new Map<string, number>();
+  /** Jobs with progress not yet sent (throttled away): sent before their final status. */
+  private readonly unsentProgress = new Set<string>();
   private readonly params = new Map<string, JobParams>();
   /** Jobs this start found queued or active in jobs.json: the previous relay stopped under them. */
   private readonly resumable: string[] = [];
@@ -275,12 +277,14 @@ export class JobManager {
     const job = this.jobs.get(jobId);
     if (!job || job.phase !== 'active') return;
     this.jobs.set(jobId, { ...job, progress: { ...job.progress, ...p }, updatedAt: this.now() });
+    this.unsentProgress.add(jobId);
     const now = Date.now();
     if (now - (this.lastProgressAt.get(jobId) ?? 0) < DOOR_LIMITS.jobProgressIntervalMs) return;
     this.flushProgress(jobId, now);
   }
 
   private flushProgress(jobId: string, now = Date.now()): void {
+    if (!this.unsentProgress.delete(jobId)) return;
     const job = this.jobs.get(jobId)!;
     this.lastProgressAt.set(jobId, now);
     this.emit({ event: 'progress', jobId, progress: job.progress, at: job.updatedAt });
