@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// Backup benchmark (issue 3). Prints figures, never passes or fails on time.
+//
+// One Dovecot on loopback, one generated mailbox of realistic sizes (the generator of
+// ../shared/notes/imap-lab.md, written straight into the maildir), then in the same run:
+//   - Mailkeep full backup (the real CLI, a whole process), and an unchanged incremental run;
+//   - mbsync (isync) full sync to a local Maildir and its unchanged run: the fastest common peer;
+//   - a plain imapflow fetch of every body to nowhere: the practical limit.
+// Then the "unchanged 100,000 messages in 50 folders" check: a second mailbox of small messages.
+//
+// Environment: MAILKEEP_BENCH_MESSAGES (default 20000), MAILKEEP_BENCH_REPEAT (default 1; medians
+// when more), MAILKEEP_BENCH_LARGE_ACCOUNT (default 100000; 0 skips it), MAILKEEP_BENCH_DIR.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register();
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { startDovecot, dovecotAvailable } = await import(path.join(root, 'test/support/dovecot.ts'));
+
+const COUNT = Number(process.env.MAILKEEP_BENCH_MESSAGES ?? 20000);
+const REPEAT = Math.max(1, Number(process.env.MAILKEEP_BENCH_REPEAT ?? 1));
+const LARGE = Number(process.env.MAILKEEP_BENCH_LARGE_ACCOUNT ?? 100000);
+const HAS_MBSYNC = spawnSync('mbsync', ['--version']).status === 0;
+
+if (!dovecotAvailable()) {
+  console.log('dovecot is not installed: nothing to measure (apt-get install dovecot-imapd)');
+  process.exit(1);
+}
+
+const work = fs.mkdtempSync(path.join(process.env.MAILKEEP_BENCH_DIR ?? os.tmpdir(), 'mk-bench-'));
+fs.chmodSync(work, 0o755); // Dovecot's auth and mail processes (other users when run as root) must reach its files
+const users = [
+  { name: 'bench', password: 'benchpw' },
+  { name: 'many', password: 'manypw' },
+];
+
+// --- corpus: the imap-lab generator, deterministic (seed 42), written straight into the maildir ---
+function generate(maildir, count, seed, { folders, small }) {
+  let s = seed;
+  const rnd = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+  const ri = (a, b) => a + Math.floor(rnd() * (b - a + 1));
+  const words = 'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part Grüße Straße Übermorgen café naïve'.split(' ');
+  const text = (bytes) => { const out = []; let line = ''; let n = 0; while (n < bytes) { const w = words[ri(0, words.length - 1)]; if (line.length + w.length > 72) { out.push(line); n += line.length + 2; line = ''; } line += (line ? ' ' : '') + w; } out.push(line); return out.join('\r\n'); };
+  const b64lines = (bytes) => { const buf = Buffer.alloc(bytes); for (let i = 0; i < bytes; i += 4) buf.writeUInt32LE((rnd() * 4294967296) >>> 0, Math.min(i, bytes - 4)); return buf.toString('base64').replace(/.{76}/g, '$&\r\n'); };
+  const t0 = Date.UTC(2015, 0, 1) / 1000;
+  const t1 = Date.UTC(2025, 0, 1) / 1000;
+  let total = 0;
+  for (const [f] of folders) {
+    for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(maildir, f, d), { recursive: true });
+    if (f) fs.writeFileSync(path.join(maildir, f, 'maildirfolder'), '');
+  }
+  for (let i = 0; i < count; i++) {
+    let folder = folders[0][0];
+    if (folders[0][1] === undefined) folder = folders[i % folders.length][0];
+    else { const r = rnd(); let acc = 0; for (const [f, p] of folders) { acc += p; if (r < acc) { folder = f; break; } } }
+    const ts = Math.floor(t0 + rnd() * (t1 - t0));
+    const date = new Date(ts * 1000).toUTCString().replace('GMT', '+0000');
+    const kind = small ? 0 : rnd();
+    const hdr = `Return-Path: <bounce@example.org>\r\nReceived: from mx.example.org (mx.example.org [192.0.2.1])\r\n\tby mail.example.net with ESMTPS id ${i}\r\n\tfor <bench@example.net>; ${date}\r\nFrom: User ${ri(1, 500)} <user${ri(1, 500)}@example${ri(1, 20)}.org>\r\nTo: Bench <bench@example.net>\r\nSubject: =?UTF-8?Q?Message_${i}_Gr=C3=BC=C3=9Fe?= ${text(20).replace(/\r\n/g, ' ').slice(0, 60)}\r\nDate: ${date}\r\nMessage-ID: <${i}.${ts}.${seed}@example.org>\r\nMIME-Version: 1.0\r\n`;
+    let body;
+    if (small) body = `Content-Type: text/plain; charset=utf-8\r\n\r\n${text(ri(300, 1500))}\r\n`;
+    else if (kind < 0.6) body = `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text(ri(1500, 9500))}\r\n`;
+    else if (kind < 0.85) { const t = text(ri(3000, 12000)); body = `Content-Type: multipart/alternative; boundary="alt${i}"\r\n\r\n--alt${i}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${t}\r\n--alt${i}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<html><body><div style="font-family:Arial">${t.replace(/\r\n/g, '<br>\r\n')}</div></body></html>\r\n--alt${i}--\r\n`; }
+    else body = `Content-Type: multipart/mixed; boundary="mix${i}"\r\n\r\n--mix${i}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text(ri(300, 2000))}\r\n--mix${i}\r\nContent-Type: application/pdf; name="doc${i}.pdf"\r\nContent-Disposition: attachment; filename="doc${i}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64lines(ri(35000, 148000))}\r\n--mix${i}--\r\n`;
+    const msg = Buffer.from(hdr + body);
+    const flags = rnd() < 0.8 ? 'S' : rnd() < 0.5 ? 'FS' : '';
+    const fp = path.join(maildir, folder, 'cur', `${ts}.M${i}P1.bench,S=${msg.length}:2,${flags}`);
+    fs.writeFileSync(fp, msg);
+    fs.utimesSync(fp, ts, ts);
+    total += msg.length;
+  }
+  return total;
+}
+
+/** Runs a command as a whole process; wall seconds and peak RSS (from /usr/bin/time -v when present). */
+function timed(cmd, args, env = {}) {
+  spawnSync('sync');
+  const useTime = fs.existsSync('/usr/bin/time');
+  const t = process.hrtime.bigint();
+  const r = spawnSync(useTime ? '/usr/bin/time' : cmd, useTime ? ['-v', cmd, ...args] : args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wall = Number(process.hrtime.bigint() - t) / 1e9;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr ?? '').split('\n').filter((l) => !l.startsWith('\t')).slice(-8).join(' | ')}`);
+  return { wall, rssMb: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout };
+}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+function mbsyncRc(dir, port) {
+  const rc = path.join(dir, 'mbsyncrc');
+  fs.writeFileSync(rc, `IMAPAccount bench\nHost 127.0.0.1\nPort ${port}\nUser bench\nPass benchpw\nSSLType None\nAuthMechs LOGIN\nPipelineDepth 50\n\nIMAPStore bench-remote\nAccount bench\n\nMaildirStore bench-local\nPath ${dir}/out/\nInbox ${dir}/out/INBOX\nSubFolders Verbatim\n\nChannel bench\nFar :bench-remote:\nNear :bench-local:\nPatterns *\nCreate Near\nSync Pull\nSyncState *\nCopyArrivalDate yes\n`);
+  return rc;
+}
+
+const mailkeep = (archive, port, user, pw) => timed(process.execPath, [path.join(root, 'bin/mailkeep.js'), 'backup', '--archive', archive, '--host', '127.0.0.1', '--port', String(port), '--security', 'none', '--user', user, '--password-env', 'MK_BENCH_PW', '--json'], { MK_BENCH_PW: pw });
+
+const dc = await startDovecot({ users, fsync: true, dir: path.join(work, 'dovecot') });
+try {
+  const t0 = Date.now();
+  const bytes = generate(dc.maildir('bench'), COUNT, 42, { folders: [['', 0.6], ['.Archive', 0.25], ['.Sent', 0.15]] });
+  dc.settle('bench');
+  const mib = bytes / 1048576;
+  console.log(`\ncorpus: ${COUNT} messages, ${mib.toFixed(0)} MiB in 3 folders, generated and indexed in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${os.cpus().length} cores; ${REPEAT} run(s) each, medians`);
+
+  const runs = { fetch: [], mk: [], mkRss: [], mkInc: [], mb: [], mbInc: [] };
+  for (let i = 0; i < REPEAT; i++) {
+    runs.fetch.push(timed(process.execPath, [path.join(root, 'scripts/bench-fetch-sink.mjs'), String(dc.port), 'bench'], { MK_BENCH_PW: 'benchpw' }).wall);
+    const archive = path.join(work, `archive-${i}`);
+    const full = mailkeep(archive, dc.port, 'bench', 'benchpw');
+    const res = JSON.parse(full.stdout.trim().split('\n').at(-1));
+    if (res.statusId !== 'completed' || res.messages !== COUNT) throw new Error(`mailkeep backup: ${JSON.stringify(res)}`);
+    runs.mk.push(full.wall);
+    runs.mkRss.push(full.rssMb ?? NaN);
+    runs.mkInc.push(mailkeep(archive, dc.port, 'bench', 'benchpw').wall);
+    fs.rmSync(archive, { recursive: true, force: true });
+    if (HAS_MBSYNC) {
+      const mdir = path.join(work, `mbsync-${i}`);
+      fs.mkdirSync(path.join(mdir, 'out'), { recursive: true });
+      const rc = mbsyncRc(mdir, dc.port);
+      runs.mb.push(timed('mbsync', ['-q', '-c', rc, '-a']).wall);
+      runs.mbInc.push(timed('mbsync', ['-q', '-c', rc, '-a']).wall);
+      fs.rmSync(mdir, { recursive: true, force: true });
+    }
+  }
+  const row = (name, secs) => console.log(`${name.padEnd(44)} ${secs.toFixed(2).padStart(7)} s  ${(COUNT / secs).toFixed(0).padStart(6)} msg/s  ${(mib / secs).toFixed(1).padStart(6)} MiB/s`);
+  const fetch = median(runs.fetch);
+  const mk = median(runs.mk);
+  console.log('\nfull backup (whole process, incl. Node start-up)');
+  row('plain imapflow fetch to nowhere (limit)', fetch);
+  row('Mailkeep full backup (fsync per group)', mk);
+  if (HAS_MBSYNC) row('mbsync full sync (default FSync yes)', median(runs.mb));
+  console.log(`Mailkeep peak RSS: ${median(runs.mkRss).toFixed(0)} MB`);
+  console.log(`ratio Mailkeep / plain fetch: ${(mk / fetch).toFixed(2)}x (target <= 1.3x)`);
+  if (HAS_MBSYNC) console.log(`ratio Mailkeep / mbsync:      ${(mk / median(runs.mb)).toFixed(2)}x (target <= 1.0x)`);
+  console.log('\nincremental run, nothing changed (whole process)');
+  console.log(`Mailkeep: ${median(runs.mkInc).toFixed(2)} s`);
+  if (HAS_MBSYNC) console.log(`mbsync:   ${median(runs.mbInc).toFixed(2)} s   ratio ${(median(runs.mkInc) / median(runs.mbInc)).toFixed(1)}x (target <= 3x)`);
+  else console.log('mbsync not installed (apt-get install isync): peer figures skipped');
+
+  if (LARGE > 0) {
+    const t1 = Date.now();
+    const folders = Array.from({ length: 50 }, (_, i) => [i === 0 ? '' : `.F${String(i).padStart(2, '0')}`]);
+    const lbytes = generate(dc.maildir('many'), LARGE, 7, { folders, small: true });
+    dc.settle('many');
+    console.log(`\nlarge account: ${LARGE} small messages (${(lbytes / 1048576).toFixed(0)} MiB) in 50 folders, generated in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    const archive = path.join(work, 'archive-many');
+    const first = mailkeep(archive, dc.port, 'many', 'manypw');
+    console.log(`Mailkeep first backup: ${first.wall.toFixed(1)} s (${(LARGE / first.wall).toFixed(0)} msg/s), peak RSS ${first.rssMb?.toFixed(0)} MB`);
+    const again = [];
+    for (let i = 0; i < Math.max(REPEAT, 3); i++) again.push(mailkeep(archive, dc.port, 'many', 'manypw').wall);
+    console.log(`Mailkeep unchanged run over ${LARGE} messages / 50 folders: ${median(again).toFixed(2)} s (runs: ${again.map((x) => x.toFixed(2)).join(', ')}; target: seconds)`);
+  }
+} finally {
+  await dc.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+}
