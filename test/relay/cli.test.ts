@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
+import { runCli } from '../support/run-cli.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function smallArchive(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-cli-'));
+  dirs.push(dir);
+  const w = ArchiveWriter.open(dir);
+  const acc = w.ensureAccount('imap.example.org', 993, 'alice');
+  const run = w.beginRun(acc);
+  const f = w.upsertFolder(acc, run, { rawName: '&ZeVnLIqe-', name: '日本語', delimiter: '/', specialUse: null });
+  w.resetCheckpoint(f, 5);
+  w.addBuffer(f, run, { uid: 7, uidvalidity: 5, flags: ['\\Seen'], internalDate: new Date(), size: 0, messageId: null, modseq: null }, Buffer.from('Subject: hello\r\n\r\nworld\r\n'));
+  w.finishRun(run, 'completed', null);
+  w.close();
+  return dir;
+}
+
+describe('the mailkeep command line', () => {
+  it('prints help for every command and exits 0', async () => {
+    for (const cmd of ['backup', 'verify', 'archive-info']) {
+      const r = await runCli([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: mailkeep ${cmd}`);
+    }
+    const top = await runCli(['--help']);
+    expect(top.stdout).toMatch(/4 {2}Authentication Error/);
+  });
+
+  it('exits 2 with a one-line error on bad usage, and never takes a password from the command line', async () => {
+    const r1 = await runCli(['backup', '--archive', '/tmp/x', '--host', 'h', '--port', '993', '--security', 'tls', '--user', 'u', '--password', 'hunter2']);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr.trim()).toBe('error INVALID_INPUT: unknown option --password (try mailkeep backup --help)');
+    const r2 = await runCli(['backup', '--archive', '/tmp/x', '--host', 'h', '--port', '993', '--security', 'tls', '--user', 'u', '--password-env', 'MK_UNSET_VAR_X']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('environment variable MK_UNSET_VAR_X is not set');
+    expect((await runCli(['frobnicate'])).code).toBe(2);
+  });
+
+  it('verify exits 0 on a sound archive and 1 naming folder and UID after a byte is flipped', async () => {
+    const dir = smallArchive();
+    const ok = await runCli(['verify', '--archive', dir, '--json']);
+    expect(ok.code).toBe(0);
+    expect(ok.json).toMatchObject({ kind: 'verify', ok: true, blobs: 1, messages: 1 });
+    const pack = path.join(dir, 'packs', fs.readdirSync(path.join(dir, 'packs'))[0]!);
+    const bytes = fs.readFileSync(pack);
+    bytes[bytes.length - 3] ^= 0x20;
+    fs.writeFileSync(pack, bytes);
+    const bad = await runCli(['verify', '--archive', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/ARCHIVE_CORRUPT hash_mismatch: .* 日本語 UID 7/);
+    const badJson = await runCli(['verify', '--archive', dir, '--json']);
+    expect(badJson.json).toMatchObject({ ok: false, errorCode: 'ARCHIVE_CORRUPT', problems: [{ kind: 'hash_mismatch', messages: [{ folder: '日本語', uid: 7 }] }] });
+  });
+
+  it('archive-info lists accounts, folders and runs, and exits 1 on a missing archive', async () => {
+    const dir = smallArchive();
+    const r = await runCli(['archive-info', '--archive', dir, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ kind: 'archive-info', blobs: 1, accounts: [{ user: 'alice', folders: [{ name: '日本語', rawName: '&ZeVnLIqe-', messages: 1 }], runs: [{ status: 'completed', newMessages: 1 }] }] });
+    const human = await runCli(['archive-info', '--archive', dir]);
+    expect(human.stdout).toContain('日本語: 1 on server at last run, 1 stored');
+    const missing = await runCli(['archive-info', '--archive', path.join(dir, 'nope')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('error NOT_FOUND');
+  });
+
+  it('exits 6 Failed when another backup holds the archive', async () => {
+    const dir = smallArchive();
+    const w = ArchiveWriter.open(dir);
+    try {
+      const r = await runCli(['backup', '--archive', dir, '--host', '127.0.0.1', '--port', '1', '--security', 'none', '--user', 'u', '--password-env', 'MK_PW', '--json'], { MK_PW: 'x' });
+      expect(r.code).toBe(6);
+      expect(r.json).toMatchObject({ failed: true, errorCode: 'ARCHIVE_LOCKED' });
+    } finally {
+      w.close();
+    }
+  });
+});
