@@ -251,6 +251,8 @@ export class JobManager {
     };
     this.update(jobId, { phase: 'active' }, true);
     try {
+      // Cancelled or shut down before it began: a listener added now would never fire.
+      signal.throwIfAborted();
       const outcome = await runner(ctx);
       this.flushProgress(jobId);
       if (signal.aborted && signal.reason === 'shutdown') {

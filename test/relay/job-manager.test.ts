@@ -35,6 +35,7 @@ async function settled(m: JobManager, jobId: string, timeoutMs = 5_000) {
 const untilAborted: JobRunner = (ctx) =>
   new Promise((_, reject) => {
     ctx.setStatus('running');
+    if (ctx.signal.aborted) reject(mailkeepError('CANCELLED', 'stopped'));
     ctx.signal.addEventListener('abort', () => reject(mailkeepError('CANCELLED', 'stopped')), { once: true });
   });
 
@@ -95,7 +96,10 @@ describe('job manager', () => {
     const { m } = manager({ backup: untilAborted });
     const { job } = m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-ffff-1', params: {} });
     expect(() => m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-ffff-2', params: {} })).toThrow(/already running/);
-    await m.cancel(job.id);
+    const t0 = Date.now();
+    // Cancelled before its runner began: it must not wait for a signal the runner never saw.
+    expect(await m.cancel(job.id)).toMatchObject({ phase: 'finished', errorCode: 'CANCELLED' });
+    expect(Date.now() - t0).toBeLessThan(1_000);
   });
 
   it('refuses unknown accounts and kinds without a runner', () => {
