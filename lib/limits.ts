@@ -46,6 +46,12 @@ export const DOOR_LIMITS = {
   jobProgressIntervalMs: 250,
   /** An account.test login gets its own short deadline: the user is waiting on a button. */
   testConnectionTimeoutMs: 15_000,
+  /** Client side (lib/protocol/relay-client.ts): the loopback relay answers in milliseconds, so
+   * no answer to connect + hello, /health or /pair in 5 s means it is not running or hung. */
+  relayClientConnectTimeoutMs: 5_000,
+  /** Client side, one request: above testConnectionTimeoutMs, so a slow login reports its own
+   * classified error rather than a client-side timeout. */
+  relayClientCallTimeoutMs: 20_000,
 } as const;
 
 export const LIMITS = {

@@ -6,6 +6,9 @@ import { ErrorCode } from './error-codes.ts';
  * POST bodies must be `Content-Type: application/json`.
  */
 
+/** Where `mailkeep relay` listens unless told otherwise (`--port`); the extension tries it first. */
+export const DEFAULT_RELAY_PORT = 7412;
+
 /** POST /pair: the one-time code the relay printed (case and dashes are ignored). */
 export const PairRequest = z.strictObject({
   code: z.string().min(4).max(32),

@@ -1,4 +1,5 @@
 import type { z } from '../zod.ts';
+import { DOOR_LIMITS } from '../limits.ts';
 import { MailkeepError, mailkeepError } from './error-codes.ts';
 import type { JobEvent } from './common.ts';
 import type { RequestFrame, RequestMethod } from './client-frames.ts';
@@ -54,11 +55,8 @@ export interface ConnectOptions {
   callTimeoutMs?: number;
 }
 
-// Client deadlines. They live here, not in lib/limits.ts, only because this file must not import
-// anything platform-bound; the numbers: loopback answers in milliseconds, so 5 s means "dead".
-const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-// A test-connection login may take the server's full login time (relay caps it at 15 s).
-const DEFAULT_CALL_TIMEOUT_MS = 20_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = DOOR_LIMITS.relayClientConnectTimeoutMs;
+const DEFAULT_CALL_TIMEOUT_MS = DOOR_LIMITS.relayClientCallTimeoutMs;
 
 const OPEN = 1;
 

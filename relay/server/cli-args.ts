@@ -2,8 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 
-/** Default port of `mailkeep relay`; the extension tries it first. */
-export const DEFAULT_RELAY_PORT = 7412;
+import { DEFAULT_RELAY_PORT } from '../../lib/protocol/http.ts';
+
+export { DEFAULT_RELAY_PORT };
 
 /** `--data-dir`, else $MAILKEEP_DATA_DIR, else ~/.mailkeep. */
 export function defaultDataDir(): string {
