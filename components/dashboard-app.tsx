@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { getDb } from '@/lib/storage/db';
-import { listJobs } from '@/lib/storage/queries';
+import { listAccounts, listJobs } from '@/lib/storage/queries';
 import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
 import type { JobKind } from '@/lib/status/status-ids';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
@@ -19,7 +19,7 @@ export function DashboardApp() {
   const [accountId, setAccountId] = useState('');
   const [status, setStatus] = useState('');
   const db = getDb();
-  const accounts = useLiveQuery(() => db.accounts.orderBy('displayName').toArray()) ?? [];
+  const accounts = useLiveQuery(() => listAccounts(db)) ?? [];
   const jobs = useLiveQuery(() => listJobs(db, kind, { accountId, status }), [kind, accountId, status]);
   const choose = (next: JobKind) => {
     setKind(next);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getDb } from '@/lib/storage/db';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
+import { listAccounts } from '@/lib/storage/queries';
 import { sendMessage } from '@/lib/ui/send-message';
 import { AccountForm } from './account-form';
 
@@ -18,7 +19,7 @@ export function OptionsApp() {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   const db = getDb();
-  const accounts = useLiveQuery(() => db.accounts.orderBy('displayName').toArray());
+  const accounts = useLiveQuery(() => listAccounts(db));
   if (accounts === undefined) return null;
   const account = selected ? accounts.find((a) => a.id === selected) : undefined;
   const remove = async (id: string, name: string) => {

@@ -53,3 +53,9 @@ export async function listJobs(db: MailkeepDb, kind: JobKind, filter: JobFilter 
     .sortBy('updatedAt')
     .then((rows) => rows.slice(0, EXTENSION_LIMITS.dashboardMaxRows));
 }
+
+/** Accounts by display name (few rows; sorted here rather than indexed). */
+export async function listAccounts(db: MailkeepDb): Promise<AccountRow[]> {
+  const accounts = await db.accounts.toArray();
+  return accounts.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
+}
