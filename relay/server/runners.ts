@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { runBackup } from '../jobs/run-backup.ts';
 import type { JobRunner, JobRunners } from './job-manager.ts';
 
 /** Each account's archive lives in its own directory, so backups of two accounts never contend for one archive lock. */
@@ -12,6 +11,9 @@ export function archiveDirOf(dataDir: string, accountId: string): string {
  * resolves with a final backup status and error code, which the job manager records as is.
  */
 export const backupRunner: JobRunner = async (ctx) => {
+  // Loaded on first use: the door comes up without loading SQLite and the archive code, and a
+  // broken engine fails its jobs (with a code) instead of keeping the relay from starting.
+  const { runBackup } = await import('../jobs/run-backup.ts');
   const { account } = ctx;
   const result = await runBackup(
     {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +130,55 @@ describe('the relay process', () => {
       expect(await c.waitClosed()).toBe(1001);
       expect(fs.existsSync(path.join(dir, 'relay.lock'))).toBe(false);
       expect(r.stdout).toContain('stopped');
+    } finally {
+      await r.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a battery of hostile requests is refused, each with no side effect, and the refusals are counted', async () => {
+    const dir = tempDataDir();
+    const r = await RelayProcess.start(dir);
+    try {
+      const token = (JSON.parse((await jsonPost(r.port, '/pair', { code: r.pairingCode })).body) as { token: string }).token;
+      const c = await helloClient(r.port, token);
+      await c.call('s', 'account.upsert', { account: { id: 'victim', host: '127.0.0.1', port: 1, security: 'none', user: 'v' }, password: PASSWORD });
+      c.close();
+      const snapshot = (): string =>
+        filesUnder(dir)
+          .filter((f) => !f.endsWith('relay.lock'))
+          .sort()
+          .map((f) => `${path.relative(dir, f)}:${createHash('sha256').update(fs.readFileSync(f)).digest('hex')}`)
+          .join('\n');
+      const before = snapshot();
+      const start = { type: 'request', id: 'x', method: 'job.start', params: { kind: 'backup', accountId: 'victim', idempotencyKey: 'hostile-1' } };
+      const upsert = { type: 'request', id: 'y', method: 'account.upsert', params: { account: { id: 'evil', host: 'evil.example', port: 143, security: 'none', user: 'e' } } };
+      const attempts: Array<[string, () => Promise<number>]> = [
+        ['no token', async () => (await jsonPost(r.port, '/rpc', start)).status],
+        ['wrong token', async () => (await jsonPost(r.port, '/rpc', upsert, { authorization: 'Bearer mk1_guess' })).status],
+        ['http:// Origin', async () => (await jsonPost(r.port, '/rpc', start, { origin: 'http://localhost:8000', authorization: `Bearer ${token}` })).status],
+        ['Origin null', async () => (await jsonPost(r.port, '/rpc', start, { origin: 'null', authorization: `Bearer ${token}` })).status],
+        ['foreign Host', async () => (await jsonPost(r.port, '/rpc', start, { host: 'rebind.attacker.example', authorization: `Bearer ${token}` })).status],
+        ['text/plain POST', async () => (await request(r.port, { method: 'POST', path: '/rpc', headers: { origin: EXTENSION_ORIGIN, authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: JSON.stringify(start) })).status],
+        ['CORS preflight', async () => (await request(r.port, { method: 'OPTIONS', path: '/rpc', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })).status],
+        ['oversized body', async () => (await request(r.port, { method: 'POST', path: '/rpc', headers: { origin: EXTENSION_ORIGIN, authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...start, pad: 'x'.repeat(DOOR_LIMITS.relayMaxBodyBytes) }) })).status],
+        ['WebSocket from a web page', () => WsClient.open(r.port, { origin: 'http://127.0.0.1:9999' }).then(() => 101, (e: { status?: number }) => e.status ?? 0)],
+        ['WebSocket with a wrong token', async () => {
+          const ws = await WsClient.open(r.port, { origin: EXTENSION_ORIGIN });
+          ws.send({ type: 'hello', versions: [1], token: 'mk1_guess2', client: { name: 'x', version: '0' } });
+          return ws.waitClosed();
+        }],
+      ];
+      const refused: string[] = [];
+      for (const [name, attempt] of attempts) {
+        const status = await attempt();
+        expect(status, name).not.toBe(200);
+        expect(status, name).not.toBe(101);
+        refused.push(`${name} -> ${status}`);
+      }
+      expect(snapshot()).toBe(before); // no job, no account, no file changed
+      console.log(`hostile requests refused: ${refused.length} of ${attempts.length}\n  ${refused.join('\n  ')}`);
+      expect(refused).toHaveLength(attempts.length);
     } finally {
       await r.stop();
       fs.rmSync(dir, { recursive: true, force: true });
