@@ -10,7 +10,11 @@ export function StatusHint({ job }: { job: JobRow }) {
   return (
     <div class={`hint tone-${info.severity}`} data-testid="status-hint">
       <div data-testid="hint-text">{info.hint}</div>
-      {specific && <div class="small muted" data-testid="error-hint">{specific}</div>}
+      {specific && (
+        <div class="error-detail" data-testid="error-hint">
+          Last error: {specific}
+        </div>
+      )}
       <StatusActions job={job} />
     </div>
   );

@@ -1,6 +1,7 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { statusInfo } from '../status/catalog.ts';
 import type { JobKind } from '../status/status-ids.ts';
+import type { Severity } from '../status/status-info.ts';
 import type { MailkeepDb } from './db.ts';
 import type { AccountRow, JobRow, PromptRow } from './rows.ts';
 
@@ -26,8 +27,7 @@ export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
   const [accounts, jobs, prompts] = await db.transaction('r', db.accounts, db.jobs, db.prompts, () =>
     Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.prompts.toArray()]),
   );
-  accounts.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
-  return accounts.map((account) => {
+  const overview = accounts.map((account) => {
     const own = jobs.filter((j) => j.accountId === account.id);
     return {
       account,
@@ -36,7 +36,12 @@ export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
       prompts: prompts.filter((p) => p.accountId === account.id && p.resolvedAt === null),
     };
   });
+  // Accounts that need the user come first, then by name.
+  const rank = (o: AccountOverview) => (o.backup ? URGENCY[statusInfo('backup', o.backup.status).severity] : URGENCY.info);
+  return overview.sort((a, b) => rank(a) - rank(b) || a.account.displayName.localeCompare(b.account.displayName) || a.account.id.localeCompare(b.account.id));
 }
+
+const URGENCY: Readonly<Record<Severity, number>> = { error: 0, warning: 1, progress: 2, info: 3, ok: 4 };
 
 export interface JobFilter {
   accountId?: string | undefined;

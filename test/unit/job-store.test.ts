@@ -162,3 +162,16 @@ describe('queries for the pages', () => {
     expect(await listJobs(db, 'restore')).toEqual([]);
   });
 });
+
+describe('the popup order', () => {
+  it('puts accounts that need the user first, then sorts by name', async () => {
+    db = freshDb();
+    const reply = await (await import('@/lib/background/dev-seed')).seedAccounts(db, [
+      { form: { ...ACCOUNT_FORM, displayName: 'A fine', email: 'a@example.org' }, jobs: [{ kind: 'backup', status: 'completed' }] },
+      { form: { ...ACCOUNT_FORM, displayName: 'Z broken', email: 'z@example.org' }, jobs: [{ kind: 'backup', status: 'authentication_error' }] },
+      { form: { ...ACCOUNT_FORM, displayName: 'M busy', email: 'm@example.org' }, jobs: [{ kind: 'backup', status: 'running' }] },
+    ]);
+    expect(reply).toHaveLength(3);
+    expect((await loadOverview(db)).map((o) => o.account.displayName)).toEqual(['Z broken', 'M busy', 'A fine']);
+  });
+});

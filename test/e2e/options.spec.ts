@@ -1,0 +1,70 @@
+/// <reference types="chrome" />
+import { test, expect, sendToWorker, cspViolations } from './fixtures';
+
+interface Diagnostics {
+  accounts: { host: string; port: number }[];
+}
+async function storedAccounts(page: import('@playwright/test').Page) {
+  const reply = await sendToWorker<{ ok: boolean; value: string }>(page, { type: 'diagnostics' });
+  return (JSON.parse(reply.value) as Diagnostics).accounts;
+}
+
+test.describe('the options page', () => {
+  test('adds an account typed in by a person, and the popup then shows it Preparing Backup', async ({ openExtensionPage }) => {
+    const page = await openExtensionPage('options.html');
+    await expect(page.getByRole('heading', { name: 'Add a mailbox' })).toBeVisible();
+    await page.getByLabel('Email address').pressSequentially('alice@gmail.com');
+    // Filled from the provider preset:
+    await expect(page.getByLabel('IMAP server')).toHaveValue('imap.gmail.com');
+    await expect(page.getByLabel('Port')).toHaveValue('993');
+    await page.getByLabel('Display name (optional)').pressSequentially('Alice at Gmail');
+    await page.getByLabel('IMAP server').fill('');
+    await page.getByLabel('IMAP server').pressSequentially('mail.example.net');
+    await page.getByLabel('Port').fill('');
+    await page.getByLabel('Port').pressSequentially('143');
+    await page.getByLabel('Security').selectOption('starttls');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByTestId('saved')).toBeVisible();
+    await expect(page).toHaveURL(/#account=[0-9a-f-]{36}$/);
+    await expect(page.getByTestId('account-list')).toContainText('Alice at Gmail');
+    expect(await storedAccounts(page)).toEqual([expect.objectContaining({ host: 'mail.example.net', port: 143, security: 'starttls' })]);
+
+    const popup = await openExtensionPage('popup.html');
+    const card = popup.locator('[data-testid=account-card]');
+    await expect(card).toHaveCount(1);
+    await expect(card.locator('h2')).toHaveText('Alice at Gmail');
+    await expect(card.locator('[data-testid=status-label]')).toHaveText('Preparing Backup');
+    expect(await cspViolations(page)).toEqual([]);
+  });
+
+  test('a bad port or an empty host shows an error next to the field and saves nothing', async ({ openExtensionPage }) => {
+    const page = await openExtensionPage('options.html');
+    await page.getByLabel('Email address').pressSequentially('bob@example.org');
+    await page.getByLabel('IMAP server').pressSequentially('imap.example.org');
+    for (const port of ['0', '70000', 'abc']) {
+      await page.getByLabel('Port').fill('');
+      await page.getByLabel('Port').pressSequentially(port);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect(page.getByTestId('error-port'), `port ${port}`).toHaveText('Port must be a whole number from 1 to 65535.');
+      await expect(page.getByLabel('Port')).toHaveAttribute('aria-invalid', 'true');
+    }
+    await page.getByLabel('Port').fill('993');
+    await page.getByLabel('IMAP server').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByTestId('error-host')).toContainText('Enter the IMAP server host name');
+    await expect(page.getByTestId('error-port')).toHaveCount(0);
+    await expect(page.getByTestId('saved')).toHaveCount(0);
+    expect(await storedAccounts(page)).toEqual([]);
+    // The service worker refuses the same input on its own, whatever the page does.
+    const reply = await sendToWorker(page, { type: 'save-account', input: { email: 'bob@example.org', host: '', port: '99999', security: 'tls', scheduleEnabled: true, everyHours: '24' } });
+    expect(reply).toMatchObject({ ok: true, value: { ok: false, issues: { host: expect.any(String), port: expect.any(String) } } });
+    expect(await storedAccounts(page)).toEqual([]);
+  });
+
+  test('an empty popup leads a new user to add a mailbox', async ({ context, openExtensionPage }) => {
+    const popup = await openExtensionPage('popup.html');
+    await expect(popup.getByTestId('empty-state')).toContainText('No mailbox yet');
+    const [options] = await Promise.all([context.waitForEvent('page'), popup.getByTestId('empty-state').getByRole('button', { name: 'Add a mailbox' }).click()]);
+    await expect(options.getByRole('heading', { name: 'Add a mailbox' })).toBeVisible();
+  });
+});

@@ -1,0 +1,131 @@
+/// <reference types="chrome" />
+import { test, expect, sendToWorker, readBadge, cspViolations, rgba } from './fixtures';
+import { JOB_KINDS, statusInfo, statusesOf } from '../../lib/status/catalog.ts';
+import { BADGE_HEX } from '../../lib/status/badge.ts';
+import { EXTENSION_ID } from '../../lib/extension-identity.ts';
+import { allStatusesSeed, backupAccountName, EXPECTED_RED_ACCOUNTS, TRANSFERS } from './seed-all-statuses';
+
+const TAB = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
+
+test.describe('every status of the specification in the popup, the dashboard and the badge', () => {
+  test.beforeEach(async ({ openExtensionPage }) => {
+    const page = await openExtensionPage('popup.html');
+    const reply = await sendToWorker<{ ok: boolean; message?: string }>(page, { type: 'dev:seed', accounts: allStatusesSeed() });
+    expect(reply, JSON.stringify(reply)).toMatchObject({ ok: true });
+    await page.close();
+  });
+
+  test('runs under the pinned extension ID', async ({ extensionId }) => {
+    expect(extensionId).toBe(EXTENSION_ID);
+  });
+
+  test('the popup shows each backup status with its label, colour and hint, and active jobs of the other kinds', async ({ openExtensionPage }, testInfo) => {
+    const page = await openExtensionPage('popup.html');
+    await page.setViewportSize({ width: 420, height: 600 });
+    for (const status of statusesOf('backup')) {
+      const info = statusInfo('backup', status);
+      const card = page.locator(`[data-testid=account-card][data-status=${status}]`);
+      await expect(card).toHaveCount(status === 'completed' ? 2 : 1); // Transfers is Completed too
+      const own = card.filter({ hasText: backupAccountName(status) });
+      await expect(own.locator('h2')).toHaveText(backupAccountName(status));
+      await expect(own.locator(':scope > .card-head [data-testid=status-label]')).toHaveText(info.label);
+      await expect(own.locator(':scope > [data-testid=status-hint] [data-testid=hint-text]')).toHaveText(info.hint);
+      await expect(own.locator(':scope > .card-head .pill')).toHaveClass(new RegExp(`tone-${info.severity}`));
+    }
+    // The running card: green bar with messages, bytes and folder.
+    const running = page.locator('[data-testid=account-card][data-status=running]');
+    await expect(running.locator('[role=progressbar]')).toHaveAttribute('aria-valuenow', '30');
+    await expect(running.locator('[data-testid=progress]')).toContainText('120 of 400 messages · 3.3 MB · INBOX');
+    const bar = await running.locator('.progress > div').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(bar).toBe('rgb(26, 127, 55)');
+    // Completed: last backup time, relative, absolute on hover.
+    const completed = page.locator('[data-testid=account-card][data-status=completed]').filter({ hasText: backupAccountName('completed') });
+    await expect(completed.locator('[data-testid=last-backup]')).toContainText(/Last backup: (just now|\d+ minutes? ago|now)/);
+    await expect(completed.locator('[data-testid=relative-time]')).toHaveAttribute('title', /\d/);
+    // Actions offered by status.
+    await expect(page.locator('[data-testid=account-card][data-status=authentication_error] > [data-testid=status-hint] [data-action=edit]')).toHaveCount(1);
+    await expect(page.locator('[data-testid=account-card][data-status=deactivated] [data-action=enable]')).toHaveCount(1);
+    await expect(page.locator('[data-testid=account-card][data-status=retrying] [data-action=retry]')).toHaveCount(1);
+    await expect(page.locator('[data-testid=account-card][data-status=connection_error] [data-action=copy-diagnostics]')).toHaveCount(1);
+    await expect(page.locator('[data-testid=account-card][data-status=connection_error] [data-action=report]')).toHaveAttribute('href', 'https://github.com/mailkeep/mailkeep/issues');
+
+    const transfers = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: TRANSFERS }) });
+    for (const kind of JOB_KINDS.filter((k) => k !== 'backup')) {
+      for (const status of statusesOf(kind)) {
+        const info = statusInfo(kind, status);
+        const line = transfers.locator(`[data-testid=job-line][data-kind=${kind}][data-status=${status}]`);
+        const worthShowing = !info.terminal || info.severity === 'warning' || info.severity === 'error';
+        await expect(line, `${kind}/${status}`).toHaveCount(worthShowing ? 1 : 0);
+        if (!worthShowing) continue;
+        await expect(line.locator('[data-testid=status-label]')).toHaveText(info.label);
+        await expect(line.locator('[data-testid=hint-text]')).toHaveText(info.hint);
+      }
+    }
+    expect(await cspViolations(page)).toEqual([]);
+    await page.screenshot({ path: testInfo.outputPath('popup.png'), fullPage: true });
+  });
+
+  test('the dashboard shows every status of every kind with the spec words, hint and filters', async ({ openExtensionPage }, testInfo) => {
+    const page = await openExtensionPage('dashboard.html');
+    await expect(page.getByRole('heading', { name: 'System Status' })).toBeVisible();
+    await expect(page.locator('table th')).toContainText(['Account', 'Status Name', 'Condition']);
+    for (const kind of JOB_KINDS) {
+      await page.getByRole('tab', { name: TAB[kind] }).click();
+      await expect(page.getByRole('tab', { name: TAB[kind] })).toHaveAttribute('aria-selected', 'true');
+      for (const status of statusesOf(kind)) {
+        const info = statusInfo(kind, status);
+        const row = page.locator(`[data-testid=job-row][data-status=${status}]`).first();
+        await expect(row.locator('[data-testid=status-label]'), `${kind}/${status}`).toHaveText(info.label);
+        await expect(row.locator('[data-testid=condition]')).toHaveText(info.condition);
+        await expect(row.locator('[data-testid=hint-text]')).toHaveText(info.hint);
+      }
+      await page.screenshot({ path: testInfo.outputPath(`dashboard-${kind}.png`), fullPage: true });
+    }
+    // Filters: status, then account.
+    await page.getByRole('tab', { name: 'Backup' }).click();
+    await expect(page.locator('[data-testid=job-row]')).toHaveCount(statusesOf('backup').length + 1);
+    await page.getByTestId('filter-status').selectOption('authentication_error');
+    await expect(page.locator('[data-testid=job-row]')).toHaveCount(1);
+    await page.getByTestId('filter-status').selectOption('');
+    await page.getByRole('tab', { name: 'Download' }).click();
+    await page.getByTestId('filter-account').selectOption({ label: backupAccountName('running') });
+    await expect(page.getByTestId('no-jobs')).toBeVisible();
+    await page.getByTestId('filter-account').selectOption({ label: TRANSFERS });
+    await expect(page.locator('[data-testid=job-row]')).toHaveCount(statusesOf('download').length);
+    expect(await cspViolations(page)).toEqual([]);
+  });
+
+  test('the badge is red with the number of accounts in error, and its tooltip names them', async ({ openExtensionPage }) => {
+    const page = await openExtensionPage('popup.html');
+    await expect.poll(async () => (await readBadge(page)).text).toBe(String(EXPECTED_RED_ACCOUNTS));
+    const badge = await readBadge(page);
+    expect(badge.colour).toEqual(rgba(BADGE_HEX.red));
+    expect(badge.title).toContain(`${backupAccountName('authentication_error')}: Backup Authentication Error`);
+    expect(badge.title).toContain(`${backupAccountName('connection_error')}: Backup Connection Error`);
+    expect(badge.title).toContain(`${backupAccountName('running')}: Backup In Progress / Running 30%`);
+  });
+
+  test('Edit on an Authentication Error card opens that account in the options page', async ({ context, openExtensionPage }) => {
+    const page = await openExtensionPage('popup.html');
+    const card = page.locator('[data-testid=account-card][data-status=authentication_error]');
+    const accountId = await card.getAttribute('data-account-id');
+    expect(accountId).toBeTruthy();
+    const [options] = await Promise.all([context.waitForEvent('page'), card.locator('[data-action=edit]').click()]);
+    await options.waitForLoadState();
+    expect(new URL(options.url()).pathname).toBe('/options.html');
+    expect(new URL(options.url()).hash).toBe(`#account=${accountId}`);
+    await expect(options.getByRole('heading', { name: `Edit ${backupAccountName('authentication_error')}` })).toBeVisible();
+    await expect(options.locator('#f-email')).toHaveValue('user4@example.org');
+  });
+
+  test('Retry now and Enable move the job through the state machine and the popup follows live', async ({ openExtensionPage }) => {
+    const page = await openExtensionPage('popup.html');
+    const deactivated = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: backupAccountName('deactivated') }) });
+    await deactivated.locator('[data-action=enable]').click();
+    await expect(deactivated).toHaveAttribute('data-status', 'preparing');
+    await expect(deactivated.locator('[data-testid=status-label]').first()).toHaveText('Preparing Backup');
+    const failing = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: backupAccountName('connection_error') }) });
+    await failing.locator('[data-action=retry]').click();
+    await expect(failing).toHaveAttribute('data-status', 'preparing');
+  });
+});
