@@ -52,7 +52,8 @@ export async function seedAccounts(db: MailkeepDb, seeds: readonly SeedAccount[]
 
 /**
  * History for the benchmark: full backup runs (preparing -> running -> completed -> preparing),
- * spread over all accounts until about `eventsTotal` events exist. One transaction per account,
+ * spread over all accounts until about `eventsTotal` events exist; each account ends in the
+ * status it had. One transaction per account,
  * so seeding 10,000 events takes seconds, not minutes.
  */
 export async function seedBackupHistory(db: MailkeepDb, eventsTotal: number): Promise<number> {
@@ -64,6 +65,7 @@ export async function seedBackupHistory(db: MailkeepDb, eventsTotal: number): Pr
     await db.transaction('rw', db.jobs, db.jobEvents, async () => {
       const job = await backupJobOf(db, account.id);
       if (!job) return;
+      const original = job.status;
       for (let n = 0; n < perAccount; ) {
         const status = (await db.jobs.get(job.id))?.status ?? job.status;
         for (const step of [...(pathTo('backup', status, 'completed') ?? []), 'preparing']) {
@@ -71,6 +73,11 @@ export async function seedBackupHistory(db: MailkeepDb, eventsTotal: number): Pr
           n += 1;
           events += 1;
         }
+      }
+      // End where the account was, so the history comes on top of the seeded states.
+      for (const step of pathTo('backup', 'preparing', original) ?? []) {
+        await transitionJob(db, job.id, step);
+        events += 1;
       }
     });
   }
