@@ -195,6 +195,17 @@ export class RelayProcess {
     }
   }
 
+  /** Waits (bounded) until the relay has printed text matching `pattern`. */
+  async waitForOutput(pattern: RegExp | string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const hit = (): boolean => (typeof pattern === 'string' ? this.stdout.includes(pattern) : pattern.test(this.stdout));
+    while (!hit()) {
+      if (Date.now() > deadline) throw new Error(`relay output never matched ${String(pattern)}: ${this.stdout.slice(-500)}`);
+      if (this.child.exitCode !== null) throw new Error(`relay exited (${this.child.exitCode}) before printing ${String(pattern)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   /** SIGTERM, then the exit code; SIGKILL after the deadline so a test never hangs. */
   async stop(timeoutMs = 15_000): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');

@@ -133,7 +133,7 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
       expect(saved.jobs.find((j) => j.id === jobId)?.phase).toBe('interrupted');
 
       relay = await RelayProcess.start(dataDir);
-      expect(relay.stdout).toContain(`resuming interrupted backup job ${jobId}`);
+      await relay.waitForOutput(`resuming interrupted backup job ${jobId}`); // printed just after the code
       c = await pairedClient(relay);
       const got = await c.call('s2', 'job.get', { jobId });
       const final = (got as { result: { job: { phase: string; status: string } } }).result.job.phase === 'finished'
