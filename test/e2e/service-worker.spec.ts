@@ -32,3 +32,22 @@ test('after Chromium stops the service worker, the next wake recomputes the badg
   const fresh = currentServiceWorker(context);
   expect(await fresh?.evaluate(() => (self as unknown as { __marker?: number }).__marker)).toBeUndefined();
 });
+
+test('an account entering Authentication Error raises one notification with an Edit button', async ({ openExtensionPage }) => {
+  const page = await openExtensionPage('popup.html');
+  await sendToWorker(page, {
+    type: 'dev:seed',
+    accounts: [
+      { form: accountForm('Work', 'work@example.org'), jobs: [{ kind: 'backup', status: 'authentication_error', errorCode: 'AUTH_FAILED' }] },
+      { form: accountForm('Home', 'home@example.org'), jobs: [{ kind: 'backup', status: 'retrying' }] },
+    ],
+  });
+  const card = page.locator('[data-testid=account-card][data-status=authentication_error]');
+  const accountId = await card.getAttribute('data-account-id');
+  await expect.poll(() => page.evaluate(async () => Object.keys(await chrome.notifications.getAll()))).toHaveLength(1);
+  const [id] = await page.evaluate(async () => Object.keys(await chrome.notifications.getAll()));
+  // The id carries the action and the account, so a later worker can act on a click.
+  expect(id).toMatch(new RegExp(`^mailkeep\\|edit\\|${accountId}\\|`));
+  await sendToWorker(page, { type: 'recompute' });
+  expect(await page.evaluate(async () => Object.keys(await chrome.notifications.getAll()))).toHaveLength(1);
+});

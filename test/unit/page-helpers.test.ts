@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { presetFor } from '@/lib/options/presets';
+import { formatBytes, formatMessages, formatRelative } from '@/lib/ui/format';
+import { notificationId, optionsPathFor, parseNotificationId } from '@/lib/background/notification-ids';
+import { ERROR_HINTS, errorHint } from '@/lib/status/error-hints';
+import { ErrorCode } from '@/lib/protocol/error-codes';
+
+describe('provider presets of the options page', () => {
+  it('fill the IMAP server of the big providers from the address domain, case-insensitively', () => {
+    expect(presetFor('a@gmail.com')).toMatchObject({ host: 'imap.gmail.com', port: 993, security: 'tls' });
+    expect(presetFor(' A@Outlook.com ')).toMatchObject({ host: 'outlook.office365.com' });
+    expect(presetFor('a@yahoo.com')?.provider).toBe('Yahoo');
+    expect(presetFor('a@icloud.com')?.host).toBe('imap.mail.me.com');
+    expect(presetFor('a@fastmail.com')?.host).toBe('imap.fastmail.com');
+  });
+
+  it('leave unknown domains and incomplete addresses alone', () => {
+    expect(presetFor('a@example.org')).toBeNull();
+    expect(presetFor('gmail.com')).toBeNull();
+    expect(presetFor('a@')).toBeNull();
+  });
+});
+
+describe('what the cards print', () => {
+  it('formats bytes, message counts and relative times', () => {
+    expect(formatBytes(512)).toBe('512 bytes');
+    expect(formatBytes(3_500_000)).toBe('3.3 MB');
+    expect(formatMessages(120, 400)).toBe('120 of 400 messages');
+    expect(formatMessages(7, null)).toBe('7 messages');
+    const now = Date.UTC(2026, 0, 10, 12);
+    expect(formatRelative(now - 3 * 3600_000, now)).toBe('3 hours ago');
+    expect(formatRelative(now - 10_000, now)).toBe('just now');
+    expect(formatRelative(now - 26 * 3600_000, now)).toBe('yesterday');
+  });
+});
+
+describe('notification ids', () => {
+  it('carry the action, account and job through a worker restart, and open the account for Edit', () => {
+    const id = notificationId({ action: 'edit', accountId: 'a|b c', jobId: 'j1' }, 42);
+    expect(parseNotificationId(id)).toEqual({ action: 'edit', accountId: 'a|b c', jobId: 'j1' });
+    expect(parseNotificationId('someone-else|edit|x|y')).toBeNull();
+    expect(optionsPathFor('a b')).toBe('/options.html#account=a%20b');
+  });
+});
+
+describe('the error hint table', () => {
+  it('has a hint for every stable error code and none for no code', () => {
+    for (const code of ErrorCode.options) expect(ERROR_HINTS[code].trim(), code).not.toBe('');
+    expect(errorHint(null)).toBeNull();
+    expect(errorHint('AUTH_FAILED')).toMatch(/Edit/);
+  });
+});
