@@ -166,7 +166,8 @@ export class RelayProcess {
   private constructor(readonly child: ChildProcess) {
     child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': only then has all of stdout and stderr been read.
+    this.exit = new Promise((resolve) => child.on('close', (code) => resolve(code)));
   }
 
   /** Runs `<cli> <args>` from the repo root. */
