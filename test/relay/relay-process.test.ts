@@ -84,6 +84,21 @@ describe('the relay process', () => {
     expect(second.stderr).toContain(`already running for ${dataDir} (pid ${relay.child.pid}`);
   });
 
+  it('a relay whose port is taken says so, exits non-zero and leaves no lock behind', async () => {
+    const dir = tempDataDir();
+    try {
+      const taken = await runCli(['relay', '--port', String(relay.port), '--data-dir', dir]);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toMatch(/EADDRINUSE|in use/);
+      expect(fs.existsSync(path.join(dir, 'relay.lock'))).toBe(false);
+      const bad = await runCli(['relay', '--port', 'seventy', '--data-dir', dir]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('bad port');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the password is sent once, tested with a real login, and appears nowhere in the data dir or the output', async () => {
     const c = await helloClient(relay.port, token);
     const closedPort = await freePort();
