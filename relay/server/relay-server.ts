@@ -81,6 +81,8 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'UNKNOWN', 'internal error');
       if (!(err instanceof HttpRefusal)) opts.log(`http error: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
       if (r.status === 429) res.setHeader('Retry-After', String(limiter.retryAfterSeconds()));
+      // Do not keep reading (or keep alive) a connection whose body was refused half-way.
+      if (r.status === 413 || r.status === 408) res.setHeader('Connection', 'close');
       sendJson(res, r.status, { error: { code: r.code, message: r.message } } satisfies HttpErrorBody);
     });
   });
@@ -169,7 +171,9 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     const send = (frame: RelayFrame): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
     };
+    let refused = false;
     const refuse = (code: ErrorCode, message: string, close: number, details?: Record<string, unknown>): void => {
+      refused = true; // ws stops delivering after close() today; this keeps it so if that changes
       send(errorFrame(null, code, message, details));
       ws.close(close, code);
     };
@@ -181,6 +185,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     });
     ws.on('error', () => ws.terminate());
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (refused) return;
       const raw = isBinary ? undefined : parseJson(data.toString());
       if (!unsubscribe) {
         clearTimeout(helloTimer);

@@ -218,6 +218,17 @@ describe('the relay door (in process)', () => {
     resetLimiter();
   });
 
+  it('frames sent right behind a refused hello are not read, even one with the right token', async () => {
+    const token = await pair();
+    const c = await WsClient.open(port(), { origin: EXTENSION_ORIGIN });
+    c.send({ type: 'hello', versions: [1], token: 'mk1_wrong-first', client: { name: 't', version: '0' } });
+    c.send({ type: 'hello', versions: [1], token, client: { name: 't', version: '0' } });
+    c.send({ type: 'request', id: 'sneak', method: 'job.list', params: {} });
+    expect(await c.waitClosed()).toBe(4401);
+    expect(c.frames.map((f) => f.type)).toEqual(['error']);
+    resetLimiter();
+  });
+
   it('a WebSocket whose first frame is a request, not hello, is closed with 4400', async () => {
     const c = await WsClient.open(port(), { origin: EXTENSION_ORIGIN });
     c.send({ type: 'request', id: 'a', method: 'job.list', params: {} });
