@@ -25,6 +25,8 @@ export const AccountUpsert = request(
   'account.upsert',
   z.strictObject({ account: ImapAccount, password: Password.optional() }),
 );
+/** The accounts the relay holds, with whether a password is stored (never the password). */
+export const AccountList = request('account.list', z.strictObject({}));
 /** Forgets the account's settings and password. Its archive stays on disk. */
 export const AccountDelete = request('account.delete', z.strictObject({ accountId: SafeId }));
 /** A real IMAP login: either a stored account, or settings + password typed in the form right now. */
@@ -49,6 +51,7 @@ export const JobGet = request('job.get', z.strictObject({ jobId: SafeId }));
 
 export const RequestFrame = z.discriminatedUnion('method', [
   AccountUpsert,
+  AccountList,
   AccountDelete,
   AccountTest,
   JobStart,

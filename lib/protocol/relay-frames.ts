@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from './error-codes.ts';
-import { JobEvent, JobSnapshot, RequestId, SafeId } from './common.ts';
+import { ImapAccount, JobEvent, JobSnapshot, RequestId, SafeId } from './common.ts';
 import type { RequestMethod } from './client-frames.ts';
 
 /** Frames the relay sends to the extension. */
@@ -15,6 +15,9 @@ export const WelcomeFrame = z.strictObject({
 /** Result payloads, one per request method. A password never appears in any of them. */
 export const ResultByMethod = {
   'account.upsert': z.strictObject({ accountId: SafeId, hasPassword: z.boolean() }),
+  'account.list': z.strictObject({
+    accounts: z.array(z.strictObject({ account: ImapAccount, hasPassword: z.boolean() })),
+  }),
   'account.delete': z.strictObject({ accountId: SafeId, deleted: z.boolean() }),
   'account.test': z.discriminatedUnion('ok', [
     z.strictObject({ ok: z.literal(true), capabilities: z.array(z.string().max(128)).max(256) }),

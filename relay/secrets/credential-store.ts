@@ -89,6 +89,11 @@ export class CredentialStore {
     return this.accounts.get(accountId);
   }
 
+  /** Settings and whether a password is stored: safe to send to the extension. */
+  list(): { account: ImapAccount; hasPassword: boolean }[] {
+    return [...this.accounts.values()].map((a) => ({ account: a.account, hasPassword: a.password !== undefined }));
+  }
+
   has(accountId: string): boolean {
     return this.accounts.has(accountId);
   }

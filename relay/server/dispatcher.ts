@@ -7,7 +7,7 @@ import type { TestConnection } from './test-connection.ts';
 
 export interface DispatchDeps {
   jobs: JobManager;
-  credentials: Pick<CredentialStore, 'upsert' | 'delete' | 'get'>;
+  credentials: Pick<CredentialStore, 'upsert' | 'delete' | 'get' | 'list'>;
   testConnection: TestConnection;
   log: (line: string) => void;
 }
@@ -33,6 +33,8 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
       deps.log(`account ${req.params.account.id} saved`);
       return { accountId: req.params.account.id, hasPassword };
     }
+    case 'account.list':
+      return { accounts: deps.credentials.list() };
     case 'account.delete':
       return { accountId: req.params.accountId, deleted: deps.credentials.delete(req.params.accountId) };
     case 'account.test': {

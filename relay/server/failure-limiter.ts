@@ -2,8 +2,10 @@ import { DOOR_LIMITS } from '../../lib/limits.ts';
 
 /**
  * Counts failed authentications (bad tokens, bad pairing codes) in a sliding window. Every client
- * is 127.0.0.1, so the count is global: a hostile page guessing codes locks the door for a minute
- * for everyone, which is the safe failure (the extension retries; the guesser gets nowhere).
+ * is 127.0.0.1, so the count is global. A web page never gets this far (the Origin check comes
+ * first), so only a local program forging the extension's Origin can fill the window: it then locks
+ * the door for a minute for everyone, which is the safe failure (the extension retries; the
+ * guesser gets 5 tries a minute at a 40-bit code or a 256-bit token).
  */
 export class FailureLimiter {
   private failures: number[] = [];

@@ -265,6 +265,9 @@ describe('the relay door (in process)', () => {
     });
     expect(res).toMatchObject({ type: 'result', result: { accountId: 'acct', hasPassword: true } });
     expect(await c.call('p2', 'account.test', { accountId: 'acct' })).toMatchObject({ result: { ok: true } });
+    expect(await c.call('p2b', 'account.list', {})).toMatchObject({
+      result: { accounts: [{ account: { id: 'acct', user: 'ada' }, hasPassword: true }] },
+    });
     const started = await c.call('p3', 'job.start', { kind: 'backup', accountId: 'acct', idempotencyKey: 'door-test-1' });
     expect(started).toMatchObject({ type: 'result', result: { created: true } });
     await c.waitFor((f) => f.type === 'event' && f.data.event === 'status' && f.data.phase === 'finished');
