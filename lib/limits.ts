@@ -38,6 +38,8 @@ export const DOOR_LIMITS = {
   scryptP: 1,
   /** scrypt needs 128*N*r bytes; Node's default cap (32 MiB) is exactly that, so allow double. */
   scryptMaxMem: 64 * 1024 * 1024,
+  /** WebSockets get this long to answer our close frame before they are cut at shutdown. */
+  relaySocketCloseGraceMs: 500,
   /** Running jobs get this long to checkpoint after SIGTERM before the relay exits anyway. */
   relayShutdownDeadlineMs: 10_000,
   /** Job records kept on disk and listed: enough history for the dashboard, bounded file size. */

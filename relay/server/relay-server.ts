@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
-import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { HelloFrame, RequestFrame } from '../../lib/protocol/client-frames.ts';
 import type { RelayFrame } from '../../lib/protocol/relay-frames.ts';
 import { PairRequest, type HealthResponse, type HttpErrorBody, type PairResponse } from '../../lib/protocol/http.ts';
@@ -37,13 +37,14 @@ export interface RelayServer {
 // WebSocket close codes in the private range 4000-4999, mirroring the HTTP statuses.
 const WS_CLOSE = { badFrame: 4400, unauthorized: 4401, timeout: 4408, mismatch: 4426, rateLimited: 4429 } as const;
 
-class HttpRefusal extends Error {
+/** A refusal at the door: a MailkeepError that also knows its HTTP status. */
+class HttpRefusal extends MailkeepError {
   constructor(
     readonly status: number,
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message, { status });
   }
 }
 
@@ -227,10 +228,12 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-        // Sockets that ignore the close handshake are cut after a short grace.
+        // Sockets that ignore the close handshake are cut after a short grace, and shutdown
+        // never waits longer than the deadline for the listener to report closed.
         setTimeout(() => {
           for (const ws of wss.clients) ws.terminate();
-        }, 500).unref();
+        }, DOOR_LIMITS.relaySocketCloseGraceMs).unref();
+        setTimeout(resolve, DOOR_LIMITS.relayShutdownDeadlineMs).unref();
       });
       wss.close();
     },
