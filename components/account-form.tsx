@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountRow } from '@/lib/storage/rows';
 import type { SaveAccountResult } from '@/lib/storage/accounts';
 import { AccountInput, issuesOf, type AccountInputIssues } from '@/lib/storage/account-input';
@@ -38,10 +38,12 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
   const [issues, setIssues] = useState<AccountInputIssues>({});
   const [saved, setSaved] = useState(false);
   const [presetHost, setPresetHost] = useState<string | null>(null);
+  // Saving a new account switches the page to "#account=ID": that switch must keep "Saved." showing.
+  const savedId = useRef<string | null>(null);
   useEffect(() => {
     setValues(account ? valuesOf(account) : EMPTY);
     setIssues({});
-    setSaved(false);
+    if (account?.id !== savedId.current) setSaved(false);
   }, [account?.id]);
 
   const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => {
@@ -68,6 +70,7 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     if (!reply.ok) return setIssues({ form: reply.message });
     if (!reply.value.ok) return setIssues(reply.value.issues);
     setIssues({});
+    savedId.current = reply.value.account.id;
     setSaved(true);
     onSaved(reply.value.account.id);
   };

@@ -4,6 +4,7 @@ import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { listAccounts } from '@/lib/storage/queries';
 import { sendMessage } from '@/lib/ui/send-message';
 import { AccountForm } from './account-form';
+import { RestorePromptSetting } from './restore-prompt-setting';
 
 function accountIdFromHash(): string | null {
   const match = /account=([^&]+)/.exec(location.hash);
@@ -13,6 +14,8 @@ function accountIdFromHash(): string | null {
 /** Options: the accounts and the form; "#account=ID" opens one account for editing. */
 export function OptionsApp() {
   const [selected, setSelected] = useState<string | null>(accountIdFromHash);
+  // Just saved: the live query may not have the new row yet; keep the form (and its "Saved.") meanwhile.
+  const [justSaved, setJustSaved] = useState<string | null>(null);
   useEffect(() => {
     const onHash = () => setSelected(accountIdFromHash());
     window.addEventListener('hashchange', onHash);
@@ -43,14 +46,21 @@ export function OptionsApp() {
             ))}
           </ul>
           <a class="button" href="#new">Add a mailbox</a>
+          <RestorePromptSetting />
           <h2 style={{ marginTop: '20px' }}>Relay</h2>
           <p class="small muted">Pairing with the Mailkeep relay on this computer arrives in a later version.</p>
         </section>
         <section class="card">
-          {selected && !account ? (
+          {selected && !account && selected !== justSaved ? (
             <p data-testid="unknown-account">This account does not exist (any more). <a href="#new">Add a mailbox</a></p>
           ) : (
-            <AccountForm account={account} onSaved={(id) => (location.hash = `#account=${encodeURIComponent(id)}`)} />
+            <AccountForm
+              account={account}
+              onSaved={(id) => {
+                setJustSaved(id);
+                location.hash = `#account=${encodeURIComponent(id)}`;
+              }}
+            />
           )}
         </section>
       </div>

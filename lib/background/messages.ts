@@ -3,6 +3,7 @@ import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-co
 import type { MailkeepDb } from '../storage/db.ts';
 import { enableAccount, removeAccount, saveAccount } from '../storage/accounts.ts';
 import { resolvePrompt } from '../storage/prompts.ts';
+import { SETTINGS, setSetting } from '../storage/settings.ts';
 import { buildDiagnostics, type DiagnosticsMeta } from './diagnostics.ts';
 import { SeedAccount, seedAccounts, seedBackupHistory } from './dev-seed.ts';
 import { retryNow } from './retry-due.ts';
@@ -23,6 +24,7 @@ export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('resolve-prompt'), promptId: z.string(), resolution: z.enum(['accepted', 'dismissed']) }),
   z.strictObject({ type: z.literal('open-options'), accountId: z.string().optional() }),
   z.strictObject({ type: z.literal('diagnostics') }),
+  z.strictObject({ type: z.literal('set-restore-prompts'), value: SETTINGS.restorePrompts.schema }),
   // Test and benchmark seeding (see dev-seed.ts): same store functions as the product.
   z.strictObject({ type: z.literal('dev:seed'), accounts: z.array(SeedAccount) }),
   z.strictObject({ type: z.literal('dev:history'), events: z.number().int().min(0).max(100_000) }),
@@ -66,6 +68,9 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         return { ok: true, value: null };
       case 'diagnostics':
         return { ok: true, value: await buildDiagnostics(db, meta) };
+      case 'set-restore-prompts':
+        await setSetting(db, 'restorePrompts', msg.value);
+        return { ok: true, value: null };
       case 'dev:seed':
         return { ok: true, value: await seedAccounts(db, msg.accounts) };
       case 'dev:history':

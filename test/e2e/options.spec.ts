@@ -68,3 +68,12 @@ test.describe('the options page', () => {
     await expect(options.getByRole('heading', { name: 'Add a mailbox' })).toBeVisible();
   });
 });
+
+test('the restore prompt setting is kept in the store', async ({ openExtensionPage }) => {
+  const page = await openExtensionPage('options.html');
+  const group = page.getByTestId('restore-prompts');
+  await expect(group.getByLabel('Only when many messages disappear at once')).toBeChecked(); // the default
+  await group.getByLabel('Never', { exact: true }).check();
+  await page.reload();
+  await expect(page.getByTestId('restore-prompts').getByLabel('Never', { exact: true })).toBeChecked();
+});

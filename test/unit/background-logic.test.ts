@@ -129,3 +129,14 @@ describe('the service worker logic', () => {
     expect(order).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
   });
 });
+
+describe('settings through the message API', () => {
+  it('stores a valid restore prompt choice and refuses anything else', async () => {
+    const { getSetting } = await import('@/lib/storage/settings');
+    expect(await getSetting(db, 'restorePrompts')).toBe('bulk');
+    expect(await send({ type: 'set-restore-prompts', value: 'never' })).toEqual({ ok: true, value: null });
+    expect(await getSetting(db, 'restorePrompts')).toBe('never');
+    expect(await send({ type: 'set-restore-prompts', value: 'sometimes' })).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
+    expect(await getSetting(db, 'restorePrompts')).toBe('never');
+  });
+});
