@@ -7,7 +7,7 @@ export function useLiveQuery<T>(query: () => Promise<T>, deps: unknown[] = []): 
   useEffect(() => {
     const sub = liveQuery(query).subscribe({ next: setValue, error: (err: unknown) => console.error('mailkeep: live query failed', err) });
     return () => sub.unsubscribe();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The caller lists what the query depends on, as with useEffect.
   }, deps);
   return value;
 }

@@ -23,7 +23,7 @@ export interface ExtensionFixtures {
 }
 
 export const test = base.extend<ExtensionFixtures>({
-  // eslint-disable-next-line no-empty-pattern
+  // Playwright requires the object pattern even when no fixture is used.
   context: async ({}, use) => {
     const context = await chromium.launchPersistentContext('', {
       executablePath: CHROMIUM,
