@@ -103,6 +103,10 @@ export const RELAY_LIMITS = {
   sqliteBusyTimeoutMs: 5_000,
   /** Bytes of a message's head searched for its Message-ID header. */
   messageIdScanBytes: 64 * 1024,
+  /** Bloom filter of stored hashes: 16 bits per blob with 4 probes gives ~0.2% false positives
+   * (each costing one index query); 1 Mi bits (128 KiB) minimum so small archives never rebuild. */
+  knownHashesBitsPerEntry: 16,
+  knownHashesMinBits: 1 << 20,
   /** Verify reads blobs in chunks of this size so a 100 MB blob is never held whole. */
   verifyReadChunkBytes: 1024 * 1024,
 } as const;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive, type ArchiveLock } from './lock.ts';
+import { KnownHashes } from './known-hashes.ts';
 import { PackAppender, packFileName } from './pack-file.ts';
 import { openIndex, type Db } from './schema.ts';
 
@@ -12,6 +13,10 @@ import { openIndex, type Db } from './schema.ts';
  * groups: pack fsync, then one SQLite transaction with the blob rows, the membership rows and the
  * folder cursors that cover them (I2, I3). A crash loses at most the uncommitted group, which the
  * next run fetches again because no cursor moved past it.
+ *
+ * The fsync of a sealed group runs in the thread pool while the next group is being received, so
+ * the disk and the network overlap; groups are applied to the index strictly in order. Every
+ * method that reads or changes index state first waits for the sealed groups (`flush`).
  */
 
 export interface FolderInfo {
@@ -42,6 +47,7 @@ export interface MessageMeta {
 
 interface Staged extends MessageMeta {
   folderId: number;
+  runId: number;
   hash: string;
 }
 
@@ -49,6 +55,17 @@ interface BlobRef {
   packId: number;
   offset: number;
   length: number;
+}
+
+interface Group {
+  pack: PackAppender | null;
+  packRows: number[];
+  staged: Staged[];
+  blobs: Map<string, BlobRef>;
+  cursors: Map<number, { uidvalidity: number; lastUid: number }>;
+  counters: Map<number, { messages: number; bytes: number }>;
+  /** A pack that reached its size limit: closed once this group is durable. */
+  closePack: PackAppender | null;
 }
 
 export function splitFlags(flags: Iterable<string>): { flags: string; keywords: string } {
@@ -72,6 +89,13 @@ export class ArchiveWriter {
   private lastCommit = Date.now();
   private runCounters = new Map<number, { messages: number; bytes: number }>();
   private closed = false;
+  /** Sealed groups whose fsync or index transaction is still running, applied in order. */
+  private inFlight: Promise<void> = Promise.resolve();
+  private inFlightCount = 0;
+  /** Sealed groups not yet in the index: their blobs count as known (no second copy). */
+  private sealedGroups = new Set<Group>();
+  private failure: unknown = null;
+  private known: KnownHashes;
   readonly packsDir: string;
   private stmts: ReturnType<ArchiveWriter['prepare']>;
 
@@ -83,6 +107,7 @@ export class ArchiveWriter {
   ) {
     this.packsDir = path.join(dir, 'packs');
     this.stmts = this.prepare();
+    this.known = new KnownHashes(() => this.db.prepare<[], string>('SELECT hash FROM blobs').pluck().iterate());
   }
 
   /** `groupCommitMessages` tunes the group size (smaller: less refetched after a crash; larger: fewer fsyncs). */
@@ -179,8 +204,8 @@ export class ArchiveWriter {
     );
   }
 
-  finishRun(runId: number, status: string, errorCode: string | null): void {
-    this.commit();
+  async finishRun(runId: number, status: string, errorCode: string | null): Promise<void> {
+    await this.flush();
     this.db.prepare('UPDATE runs SET finished_at = ?, status = ?, error_code = ? WHERE id = ?').run(new Date().toISOString(), status, errorCode, runId);
   }
 
@@ -205,8 +230,8 @@ export class ArchiveWriter {
   }
 
   /** New UIDVALIDITY: the cursor starts over; rows of the old generation stay (they are history). */
-  resetCheckpoint(folderId: number, uidvalidity: number): void {
-    this.commit();
+  async resetCheckpoint(folderId: number, uidvalidity: number): Promise<void> {
+    await this.flush();
     this.db
       .prepare(
         `INSERT INTO checkpoints (folder_id, uidvalidity, last_uid, updated_at) VALUES (?, ?, 0, ?)
@@ -237,19 +262,21 @@ export class ArchiveWriter {
   }
 
   private knows(hash: string): boolean {
-    return this.stagedBlobs.has(hash) || this.stmts.hasBlob.get(hash) !== undefined;
+    if (this.stagedBlobs.has(hash)) return true;
+    for (const g of this.sealedGroups) if (g.blobs.has(hash)) return true;
+    // The filter answers "surely not stored" without a query for almost every new message.
+    if (!this.known.mayHave(hash)) return false;
+    return this.stmts.hasBlob.get(hash) !== undefined;
   }
 
   private stage(folderId: number, runId: number, meta: MessageMeta, hash: string, newBytes: number): void {
-    this.staged.push({ ...meta, folderId, hash });
+    this.staged.push({ ...meta, folderId, runId, hash });
     const c = this.runCounters.get(runId) ?? { messages: 0, bytes: 0 };
     c.messages += 1;
     c.bytes += newBytes;
     this.runCounters.set(runId, c);
     this.stagedBytes += newBytes;
-    this.currentRun = runId;
   }
-  private currentRun = 0;
 
   /** Stores a message held in memory (below the stream threshold). Returns whether its bytes were new. */
   addBuffer(folderId: number, runId: number, meta: MessageMeta, data: Buffer): boolean {
@@ -259,6 +286,7 @@ export class ArchiveWriter {
       const pack = this.currentPack();
       const offset = pack.append(data, hash);
       this.stagedBlobs.set(hash, { packId: pack.id, offset, length: data.length });
+      this.known.add(hash);
       fresh = true;
     }
     this.stage(folderId, runId, { ...meta, size: data.length }, hash, fresh ? data.length : 0);
@@ -266,7 +294,7 @@ export class ArchiveWriter {
   }
 
   /** Streams a large message straight into the pack; memory stays at one chunk. */
-  async addStream(folderId: number, runId: number, meta: MessageMeta, chunks: AsyncIterable<Buffer>): Promise<boolean> {
+  async addStream(folderId: number, runId: number, meta: MessageMeta, chunks: AsyncIterable<Buffer>, messageId?: () => string | null): Promise<boolean> {
     const pack = this.currentPack();
     const s = pack.beginStream();
     try {
@@ -277,8 +305,11 @@ export class ArchiveWriter {
     }
     let fresh = false;
     const r = s.finish((hash) => (fresh = !this.knows(hash)));
-    if (r.offset !== null) this.stagedBlobs.set(r.hash, { packId: pack.id, offset: r.offset, length: r.length });
-    this.stage(folderId, runId, { ...meta, size: r.length }, r.hash, fresh ? r.length : 0);
+    if (r.offset !== null) {
+      this.stagedBlobs.set(r.hash, { packId: pack.id, offset: r.offset, length: r.length });
+      this.known.add(r.hash);
+    }
+    this.stage(folderId, runId, { ...meta, size: r.length, messageId: messageId?.() ?? meta.messageId }, r.hash, fresh ? r.length : 0);
     return fresh;
   }
 
@@ -294,26 +325,80 @@ export class ArchiveWriter {
     else c.lastUid = Math.max(c.lastUid, uid);
   }
 
-  maybeCommit(): void {
+  /**
+   * Seals the current group when it is big or old enough. Returns a promise only when the caller
+   * must wait: a group is still syncing behind the one just sealed (bounded memory and disk lag).
+   */
+  maybeCommit(): Promise<void> | null {
+    this.throwIfFailed();
     if (
       this.staged.length >= this.groupMessages ||
       this.stagedBytes >= RELAY_LIMITS.groupCommitBytes ||
       (this.staged.length > 0 && Date.now() - this.lastCommit >= RELAY_LIMITS.groupCommitMs)
     )
-      this.commit();
+      this.seal();
+    return this.inFlightCount > 1 ? this.waitBelow(2) : null;
   }
 
-  /** Group commit: pack data durable first, then the index rows and cursors in one transaction. */
-  commit(): void {
+  private async waitBelow(n: number): Promise<void> {
+    while (this.inFlightCount >= n) await this.inFlight;
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Seals the staged work as a group: fsync in the thread pool, then the index transaction. */
+  private seal(): void {
     this.lastCommit = Date.now();
     if (this.staged.length === 0 && this.cursors.size === 0 && this.stagedBlobs.size === 0) return;
-    this.pack?.sync();
+    const pack = this.pack;
+    const group: Group = {
+      pack,
+      packRows: [...this.packRowPending],
+      staged: this.staged,
+      blobs: this.stagedBlobs,
+      cursors: this.cursors,
+      counters: this.runCounters,
+      closePack: null,
+    };
+    this.packRowPending = new Set();
+    this.staged = [];
+    this.stagedBlobs = new Map();
+    this.cursors = new Map();
+    this.runCounters = new Map();
+    this.stagedBytes = 0;
+    if (pack && pack.size >= RELAY_LIMITS.packMaxBytes) {
+      group.closePack = pack;
+      this.pack = null;
+    }
+    this.inFlightCount++;
+    this.sealedGroups.add(group);
+    this.inFlight = this.inFlight
+      .then(async () => {
+        if (this.failure) return; // after a failure nothing later may be applied: order is the invariant
+        if (group.pack) await group.pack.syncAsync();
+        this.apply(group);
+        group.closePack?.close();
+      })
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.inFlightCount--;
+        this.sealedGroups.delete(group);
+      });
+  }
+
+  /** The index half of a group commit: one transaction, after the pack bytes are durable. */
+  private apply(g: Group): void {
     const now = new Date().toISOString();
     const s = this.stmts;
     this.db.transaction(() => {
-      for (const id of this.packRowPending) s.insPack.run(id, packFileName(id));
-      for (const [hash, b] of this.stagedBlobs) s.insBlob.run(hash, b.packId, b.offset, b.length);
-      for (const m of this.staged) {
+      for (const id of g.packRows) s.insPack.run(id, packFileName(id));
+      for (const [hash, b] of g.blobs) s.insBlob.run(hash, b.packId, b.offset, b.length);
+      for (const m of g.staged) {
         const fk = splitFlags(m.flags);
         s.insMsg.run({
           folderId: m.folderId,
@@ -326,27 +411,29 @@ export class ArchiveWriter {
           size: m.size,
           messageId: m.messageId,
           modseq: m.modseq,
-          run: this.currentRun,
+          run: m.runId,
         });
       }
-      for (const [folderId, c] of this.cursors) s.advance.run(c.lastUid, now, folderId, c.uidvalidity);
-      for (const [runId, c] of this.runCounters) s.runAdd.run(c.messages, c.bytes, runId);
+      for (const [folderId, c] of g.cursors) s.advance.run(c.lastUid, now, folderId, c.uidvalidity);
+      for (const [runId, c] of g.counters) s.runAdd.run(c.messages, c.bytes, runId);
     })();
-    this.packRowPending.clear();
-    this.staged = [];
-    this.stagedBlobs.clear();
-    this.cursors.clear();
-    this.runCounters.clear();
-    this.stagedBytes = 0;
-    if (this.pack && this.pack.size >= RELAY_LIMITS.packMaxBytes) {
-      this.pack.close();
-      this.pack = null;
-    }
+  }
+
+  /** Makes everything staged durable (pack fsync, then index) and waits for it. */
+  async flush(): Promise<void> {
+    this.throwIfFailed();
+    this.seal();
+    await this.waitBelow(1);
+  }
+
+  /** Same as flush: kept as the name the rest of the code and the docs use for a group commit. */
+  async commit(): Promise<void> {
+    await this.flush();
   }
 
   /** Marks stored rows the server no longer has (or that belong to an old UIDVALIDITY) as gone in this run. */
-  markGone(folderId: number, uidvalidity: number, serverUids: Iterable<number>, runId: number): number {
-    this.commit();
+  async markGone(folderId: number, uidvalidity: number, serverUids: Iterable<number>, runId: number): Promise<number> {
+    await this.flush();
     const present = new Set(serverUids);
     const rows = this.db
       .prepare<[number], { id: number; uidvalidity: number; uid: number }>('SELECT id, uidvalidity, uid FROM messages WHERE folder_id = ? AND gone_run IS NULL')
@@ -364,9 +451,9 @@ export class ArchiveWriter {
   }
 
   /** Flag/keyword changes of stored messages (CONDSTORE changedSince or a full FLAGS sweep). */
-  updateFlags(folderId: number, uidvalidity: number, updates: { uid: number; flags: string[]; modseq: string | null }[]): number {
+  async updateFlags(folderId: number, uidvalidity: number, updates: { uid: number; flags: string[]; modseq: string | null }[]): Promise<number> {
     if (!updates.length) return 0;
-    this.commit();
+    await this.flush();
     const upd = this.db.prepare(
       `UPDATE messages SET flags = ?, keywords = ?, modseq = COALESCE(?, modseq)
        WHERE folder_id = ? AND uidvalidity = ? AND uid = ? AND gone_run IS NULL AND (flags <> ? OR keywords <> ?)`,
@@ -382,8 +469,8 @@ export class ArchiveWriter {
   }
 
   /** The folder is fully backed up as of the EXAMINE that began it: record what lets the next run skip it. */
-  completeFolder(folderId: number, runId: number, state: { uidvalidity: number; uidnext: number | null; messages: number; highestModseq: string | null }): void {
-    this.commit();
+  async completeFolder(folderId: number, runId: number, state: { uidvalidity: number; uidnext: number | null; messages: number; highestModseq: string | null }): Promise<void> {
+    await this.flush();
     this.db
       .prepare(
         `UPDATE checkpoints SET uidnext = ?, messages = ?, highestmodseq = ?, complete_run = ?, updated_at = ? WHERE folder_id = ? AND uidvalidity = ?`,
@@ -398,8 +485,8 @@ export class ArchiveWriter {
   }
 
   /** Folders of the account not listed by the server any more: their rows are gone as of this run. */
-  markMissingFolders(accountId: number, seenFolderIds: Set<number>, runId: number): number {
-    this.commit();
+  async markMissingFolders(accountId: number, seenFolderIds: Set<number>, runId: number): Promise<number> {
+    await this.flush();
     const ids = this.db.prepare<[number], number>('SELECT id FROM folders WHERE account_id = ? AND gone_run IS NULL').pluck().all(accountId);
     let n = 0;
     this.db.transaction(() => {
@@ -413,23 +500,18 @@ export class ArchiveWriter {
     return n;
   }
 
-  close(): void {
+  /** Commits what is staged, then releases the pack, the index and the lock. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.commit();
+      await this.flush();
     } finally {
+      await this.inFlight;
       this.pack?.close();
       this.db.close();
       this.lock.release();
     }
-  }
-
-  /** Drops staged (not yet durable) work, e.g. after the connection broke mid-group; the next group refetches it. */
-  discardStaged(): void {
-    // Bytes already appended to the pack stay beyond the committed end and are cut on the next open;
-    // committing them is still correct, so keep blobs and rows but forget nothing durable-critical.
-    this.commit();
   }
 }
 

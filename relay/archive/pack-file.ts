@@ -1,6 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+
+const fsyncAsync = promisify(fs.fsync);
 
 /**
  * Append-only pack files: the archive's blob storage. A record is a 44-byte header
@@ -51,8 +54,13 @@ export class PackAppender {
   /** Appends a whole message; returns the offset of its data. */
   append(data: Buffer, hashHex: string): number {
     const header = recordHeader(data.length, hashHex);
-    fs.writeSync(this.fd, header, 0, header.length, this.pos);
-    fs.writeSync(this.fd, data, 0, data.length, this.pos + HEADER_BYTES);
+    // One syscall for header and data; a short write (rare, e.g. a signal) is completed below.
+    let written = fs.writevSync(this.fd, [header, data], this.pos);
+    const total = HEADER_BYTES + data.length;
+    while (written < total) {
+      const rest = Buffer.concat([header, data]).subarray(written);
+      written += fs.writeSync(this.fd, rest, 0, rest.length, this.pos + written);
+    }
     const dataAt = this.pos + HEADER_BYTES;
     this.pos += HEADER_BYTES + data.length;
     this.dirty = true;
@@ -95,6 +103,19 @@ export class PackAppender {
   sync(): void {
     if (this.dirty) fs.fsyncSync(this.fd);
     this.dirty = false;
+    if (this.fresh) {
+      fsyncDir(this.dir);
+      this.fresh = false;
+    }
+  }
+
+  /**
+   * The same in the thread pool, so the next group can be received meanwhile. Always fsyncs: bytes
+   * appended while an earlier sync ran must be covered by this one.
+   */
+  async syncAsync(): Promise<void> {
+    this.dirty = false;
+    await fsyncAsync(this.fd);
     if (this.fresh) {
       fsyncDir(this.dir);
       this.fresh = false;

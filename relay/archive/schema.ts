@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS run_folders (
 export type Db = Database.Database;
 
 /**
- * `reader: true` opens an existing index without changing its schema. It still opens read-write:
+ * `reader: true` opens an existing index (creating only a missing schema). It still opens read-write:
  * after a writer was killed, SQLite must recover the WAL, which a read-only handle cannot do
  * ("attempt to write a readonly database"). Readers never write rows.
  */
@@ -83,10 +83,13 @@ export function openIndex(file: string, opts: { reader?: boolean } = {}): Db {
     // FULL: a committed transaction survives power loss; group commit keeps this cheap.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    if (version < SCHEMA_VERSION) {
+  }
+  // A writer killed before its first commit leaves an empty index: readers see an empty archive.
+  // Schema and version in one transaction, so no one ever sees half a schema.
+  if (version < SCHEMA_VERSION)
+    db.transaction(() => {
       db.exec(DDL);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }
-  }
+    })();
   return db;
 }

@@ -18,5 +18,5 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
     await backupFolder(ctx, f, i + 1, folders.length);
   }
   // Only after a complete listing and pass: a folder missing from it really is gone from the server.
-  ctx.tally.disappeared += ctx.writer.markMissingFolders(ctx.accountId, ctx.seenFolders, ctx.runId);
+  ctx.tally.disappeared += await ctx.writer.markMissingFolders(ctx.accountId, ctx.seenFolders, ctx.runId);
 }

@@ -89,7 +89,7 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
   }
   const uidvalidity = Number(box.uidValidity);
   const prev = writer.checkpoint(folderId);
-  if (!prev || prev.uidvalidity !== uidvalidity) writer.resetCheckpoint(folderId, uidvalidity);
+  if (!prev || prev.uidvalidity !== uidvalidity) await writer.resetCheckpoint(folderId, uidvalidity);
   const cp = writer.checkpoint(folderId)!;
 
   let serverUids: number[] = [];
@@ -104,7 +104,7 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     writer.recordRunFolder(runId, folderId, 'skipped');
     return;
   }
-  ctx.tally.disappeared += writer.markGone(folderId, uidvalidity, serverUids, runId);
+  ctx.tally.disappeared += await writer.markGone(folderId, uidvalidity, serverUids, runId);
 
   // Flag and keyword changes of messages already stored: CONDSTORE asks only for what changed.
   if (prev && prev.uidvalidity === uidvalidity && cp.lastUid > 0) {
@@ -117,115 +117,157 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
       for await (const m of client.fetch(`1:${cp.lastUid}`, query, options)) {
         updates.push({ uid: m.uid, flags: [...(m.flags ?? [])], modseq: big(m.modseq) });
       }
-      ctx.tally.flagsUpdated += writer.updateFlags(folderId, uidvalidity, updates);
+      ctx.tally.flagsUpdated += await writer.updateFlags(folderId, uidvalidity, updates);
     }
   }
 
-  const stored = writer.storedUidsAbove(folderId, uidvalidity, cp.lastUid);
-  const todo = serverUids.filter((u) => u > cp.lastUid && !stored.has(u));
+  const already = writer.storedUidsAbove(folderId, uidvalidity, cp.lastUid);
+  const todo = serverUids.filter((u) => u > cp.lastUid && !already.has(u));
   let done = 0;
   let firstSkipped: number | null = null;
   report(0, todo.length, true);
 
+  // The cursor only moves over UIDs whose every predecessor is stored: not past a skipped message
+  // (retried next run), nor past a large one set aside to be streamed after the batch.
+  let lowestDeferred = Infinity;
   const keepCursor = (uid: number): void => {
-    if (firstSkipped === null) writer.advanceCursor(folderId, uidvalidity, uid);
+    if (firstSkipped === null && uid < lowestDeferred) writer.advanceCursor(folderId, uidvalidity, uid);
   };
+
+  const metaOf = (m: FetchMessageObject): MessageMeta => ({
+    uid: m.uid,
+    uidvalidity,
+    flags: [...(m.flags ?? [])],
+    internalDate: m.internalDate instanceof Date ? m.internalDate : m.internalDate ? new Date(m.internalDate) : null,
+    size: m.size ?? 0,
+    messageId: m.headers ? messageIdOf(m.headers) : null,
+    modseq: big(m.modseq),
+  });
+  const stored = (uid: number): Promise<void> | null => {
+    ctx.tally.messages++;
+    done++;
+    keepCursor(uid);
+    report(done, todo.length);
+    return writer.maybeCommit();
+  };
+  const storeBuffer = (meta: MessageMeta, source: Buffer): Promise<void> | null => {
+    if (writer.addBuffer(folderId, runId, { ...meta, messageId: meta.messageId ?? messageIdOf(source) }, source)) ctx.tally.bytes += source.length;
+    return stored(meta.uid);
+  };
+  /** Large messages: partial FETCHes streamed into the pack; memory stays at one chunk. */
+  const streamLarge = async (meta: MessageMeta): Promise<void> => {
+    try {
+      const dl = await client.download(String(meta.uid), undefined, { uid: true, chunkSize: RELAY_LIMITS.streamChunkBytes });
+      if (!dl?.content) return; // expunged meanwhile: the next run sees it gone
+      const head: Buffer[] = [];
+      let headBytes = 0;
+      const tee = async function* (): AsyncGenerator<Buffer> {
+        for await (const chunk of dl.content as AsyncIterable<Buffer>) {
+          if (headBytes < RELAY_LIMITS.messageIdScanBytes) {
+            const part = Buffer.from(chunk.subarray(0, RELAY_LIMITS.messageIdScanBytes - headBytes)); // a copy: do not pin the chunk
+            head.push(part);
+            headBytes += part.length;
+          }
+          yield chunk;
+        }
+      };
+      const fresh = await writer.addStream(folderId, runId, meta, tee(), () => meta.messageId ?? messageIdOf(Buffer.concat(head)));
+      if (fresh) ctx.tally.bytes += meta.size;
+      await stored(meta.uid);
+    } catch (err) {
+      rethrowIfSession(err);
+      skip(meta.uid, err);
+      firstSkipped ??= meta.uid;
+    }
+  };
+  /** A batch the server refused: one by one, so one bad message does not cost the rest. */
+  const oneByOne = async (metas: MessageMeta[], got: Set<number>): Promise<void> => {
+    for (const meta of metas) {
+      if (got.has(meta.uid)) continue;
+      try {
+        const m = await client.fetchOne(String(meta.uid), { uid: true, source: true }, { uid: true });
+        if (m && m.source) await storeBuffer(meta, m.source);
+      } catch (e) {
+        rethrowIfSession(e);
+        skip(meta.uid, e);
+        firstSkipped ??= meta.uid;
+      }
+    }
+  };
+  const modseq = box.highestModseq !== undefined;
 
   for (let i = 0; i < todo.length; i += RELAY_LIMITS.fetchBatchUids) {
     ctx.signal?.throwIfAborted();
     const slice = todo.slice(i, i + RELAY_LIMITS.fetchBatchUids);
-    // Envelope first (no bodies): sizes decide buffered vs streamed, Message-IDs find stored content.
-    const metas: MessageMeta[] = [];
-    const query = { uid: true, flags: true, internalDate: true, size: true, modseq: box.highestModseq !== undefined, ...(ctx.matchStored ? { headers: ['message-id'] } : {}) };
-    for await (const m of client.fetch(uidSet(slice), query, { uid: true })) {
-      metas.push({
-        uid: m.uid,
-        uidvalidity,
-        flags: [...(m.flags ?? [])],
-        internalDate: m.internalDate instanceof Date ? m.internalDate : m.internalDate ? new Date(m.internalDate) : null,
-        size: m.size ?? 0,
-        messageId: m.headers ? messageIdOf(m.headers) : null,
-        modseq: big(m.modseq),
-      });
-    }
-    metas.sort((a, b) => a.uid - b.uid);
+    const large: MessageMeta[] = [];
+    const got = new Set<number>();
 
-    let pending: MessageMeta[] = [];
-    const flushSmall = async (): Promise<void> => {
-      if (!pending.length) return;
-      const byUid = new Map(pending.map((m) => [m.uid, m]));
-      const got = new Set<number>();
-      const take = (m: FetchMessageObject): void => {
-        const meta = byUid.get(m.uid);
-        if (!meta || !m.source) return;
-        got.add(m.uid);
-        if (writer.addBuffer(folderId, runId, { ...meta, messageId: meta.messageId ?? messageIdOf(m.source) }, m.source)) ctx.tally.bytes += m.source.length;
-        ctx.tally.messages++;
-        done++;
-        keepCursor(m.uid);
-        writer.maybeCommit();
-        report(done, todo.length);
-      };
+    if (!ctx.matchStored) {
+      // First backup of the account: one FETCH per batch for envelope and body. The body is asked
+      // for up to the stream threshold only (BODY.PEEK[]<0.N>), so imapflow never buffers more than
+      // that; larger messages are set aside and streamed once this FETCH is over.
+      const query = { uid: true, flags: true, internalDate: true, size: true, modseq, source: { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes } };
       try {
-        for await (const m of client.fetch(uidSet(pending.map((p) => p.uid)), { uid: true, source: true }, { uid: true })) take(m);
-      } catch (err) {
-        rethrowIfSession(err);
-        // The server refused the batch: fetch one by one so one bad message does not cost the rest.
-        for (const meta of pending) {
-          if (got.has(meta.uid)) continue;
-          try {
-            const m = await client.fetchOne(String(meta.uid), { uid: true, source: true }, { uid: true });
-            if (m) take(m);
-          } catch (e) {
-            rethrowIfSession(e);
-            skip(meta.uid, e);
-            firstSkipped ??= meta.uid;
+        for await (const m of client.fetch(uidSet(slice), query, { uid: true })) {
+          got.add(m.uid);
+          const meta = metaOf(m);
+          const src = m.source;
+          if (src && (src.length < RELAY_LIMITS.streamThresholdBytes || src.length === meta.size)) {
+            const wait = storeBuffer(meta, src);
+            if (wait) await wait; // the disk is two groups behind: let it catch up
+          } else {
+            large.push(meta);
+            lowestDeferred = Math.min(lowestDeferred, meta.uid);
           }
         }
-      }
-      pending = [];
-    };
-
-    for (const meta of metas) {
-      const known = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
-      if (known) {
-        await flushSmall();
-        writer.addKnown(folderId, runId, meta, known);
-        ctx.tally.messages++;
-        done++;
-        keepCursor(meta.uid);
-        writer.maybeCommit();
-        continue;
-      }
-      if (meta.size < RELAY_LIMITS.streamThresholdBytes) {
-        pending.push(meta);
-        continue;
-      }
-      await flushSmall();
-      try {
-        const dl = await client.download(String(meta.uid), undefined, { uid: true, chunkSize: RELAY_LIMITS.streamChunkBytes });
-        if (dl?.content) {
-          if (await writer.addStream(folderId, runId, meta, dl.content as AsyncIterable<Buffer>)) ctx.tally.bytes += meta.size;
-          ctx.tally.messages++;
-          done++;
-          keepCursor(meta.uid);
-          writer.maybeCommit();
-          report(done, todo.length);
-        }
       } catch (err) {
         rethrowIfSession(err);
-        skip(meta.uid, err);
-        firstSkipped ??= meta.uid;
+        await oneByOne(slice.map((uid) => ({ uid, uidvalidity, flags: [], internalDate: null, size: 0, messageId: null, modseq: null })), got);
+      }
+    } else {
+      // Incremental: envelope first, with the Message-ID, so content already stored (a folder
+      // recreated under a new UIDVALIDITY, a message moved) is recognised without downloading it.
+      const metas: MessageMeta[] = [];
+      const query = { uid: true, flags: true, internalDate: true, size: true, modseq, headers: ['message-id'] };
+      for await (const m of client.fetch(uidSet(slice), query, { uid: true })) metas.push(metaOf(m));
+      metas.sort((a, b) => a.uid - b.uid);
+      const small: MessageMeta[] = [];
+      for (const meta of metas) {
+        const known = writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate);
+        if (known) {
+          writer.addKnown(folderId, runId, meta, known);
+          await stored(meta.uid);
+        } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(meta);
+        else {
+          large.push(meta);
+          lowestDeferred = Math.min(lowestDeferred, meta.uid);
+        }
+      }
+      if (small.length) {
+        const byUid = new Map(small.map((m) => [m.uid, m]));
+        try {
+          for await (const m of client.fetch(uidSet(small.map((p) => p.uid)), { uid: true, source: true }, { uid: true })) {
+            const meta = byUid.get(m.uid);
+            if (!meta || !m.source) continue;
+            got.add(m.uid);
+            const wait = storeBuffer(meta, m.source);
+            if (wait) await wait;
+          }
+        } catch (err) {
+          rethrowIfSession(err);
+          await oneByOne(small, got);
+        }
       }
     }
-    await flushSmall();
+    for (const meta of large.sort((a, b) => a.uid - b.uid)) await streamLarge(meta);
+    lowestDeferred = Infinity;
   }
 
-  writer.commit();
+  await writer.flush();
   if (firstSkipped === null) {
     const top = serverUids.length ? serverUids[serverUids.length - 1]! : 0;
     if (top > 0) writer.advanceCursor(folderId, uidvalidity, top);
-    writer.completeFolder(folderId, runId, { uidvalidity, uidnext: box.uidNext ?? null, messages: box.exists, highestModseq: big(box.highestModseq) });
+    await writer.completeFolder(folderId, runId, { uidvalidity, uidnext: box.uidNext ?? null, messages: box.exists, highestModseq: big(box.highestModseq) });
   }
   writer.recordRunFolder(runId, folderId, 'synced', { messages: box.exists, uidvalidity, uidnext: box.uidNext ?? null });
   report(done, todo.length, true);

@@ -30,10 +30,10 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
   let runId: number | null = null;
   let writer: ArchiveWriter | null = null;
 
-  const finish = (s: BackupResult['status'], code: ErrorCode | null, message: string | null, failed = false): BackupResult => {
+  const finish = async (s: BackupResult['status'], code: ErrorCode | null, message: string | null, failed = false): Promise<BackupResult> => {
     if (writer && runId !== null) {
       try {
-        writer.finishRun(runId, s, code);
+        await writer.finishRun(runId, s, code);
       } catch (err) {
         code ??= errorCode(err);
         message ??= describeImapError(err);
@@ -42,7 +42,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
       }
     }
     try {
-      writer?.close();
+      await writer?.close();
     } catch {
       /* closing is best effort; what was committed is durable */
     }
@@ -82,32 +82,32 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         await backupAccount({ client, writer, accountId, runId, signal, matchStored, tally, progress, seenFolders: new Set() });
         await closeSession(client);
         return tally.skipped.length
-          ? finish('partially_completed', tally.skipped[0]!.code, `${tally.skipped.length} item(s) could not be read`)
-          : finish('completed', null, null);
+          ? await finish('partially_completed', tally.skipped[0]!.code, `${tally.skipped.length} item(s) could not be read`)
+          : await finish('completed', null, null);
       } catch (err) {
         client?.close();
         try {
-          writer.commit(); // whatever was fully received is kept; the cursor covers only that
+          await writer.flush(); // whatever was fully received is kept; the cursor covers only that
         } catch {
           /* reported below through the original error */
         }
-        if (signal?.aborted) return finish('partially_completed', 'CANCELLED', 'backup cancelled');
+        if (signal?.aborted) return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
         const code = sessionErrorCode(err, client);
         const message = err instanceof MailkeepError ? err.message : describeImapError(err);
-        if (code === 'AUTH_FAILED') return finish('authentication_error', code, message);
-        if (!isConnectionCode(code)) return finish('partially_completed', code, message, true);
-        if (attempt >= maxAttempts) return finish('connection_error', code, message);
+        if (code === 'AUTH_FAILED') return await finish('authentication_error', code, message);
+        if (!isConnectionCode(code)) return await finish('partially_completed', code, message, true);
+        if (attempt >= maxAttempts) return await finish('connection_error', code, message);
         const delay = baseDelay * 2 ** (attempt - 1);
         status('retrying', { attempt, errorCode: code, message, retryInMs: delay });
         try {
           await sleep(delay, undefined, { signal });
         } catch {
-          return finish('partially_completed', 'CANCELLED', 'backup cancelled');
+          return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
         }
       }
     }
   } catch (err) {
-    return finish('partially_completed', errorCode(err), err instanceof Error ? err.message : String(err), true);
+    return await finish('partially_completed', errorCode(err), err instanceof Error ? err.message : String(err), true);
   }
 }
 

@@ -29,28 +29,28 @@ const meta = (uid: number, extra: Partial<MessageMeta> = {}): MessageMeta => ({
   ...extra,
 });
 
-function fill(dir: string, bodies: Buffer[], folders = ['INBOX']): { runId: number; folderIds: number[] } {
+async function fill(dir: string, bodies: Buffer[], folders = ['INBOX']): Promise<{ runId: number; folderIds: number[] }> {
   const w = ArchiveWriter.open(dir);
   try {
     const acc = w.ensureAccount('imap.example.org', 993, 'alice');
     const runId = w.beginRun(acc);
     const folderIds = folders.map((f) => w.upsertFolder(acc, runId, { rawName: f, name: f, delimiter: '/', specialUse: null }));
     for (const fid of folderIds) {
-      w.resetCheckpoint(fid, 1);
+      await w.resetCheckpoint(fid, 1);
       bodies.forEach((b, i) => w.addBuffer(fid, runId, meta(i + 1), b));
     }
-    w.finishRun(runId, 'completed', null);
+    await w.finishRun(runId, 'completed', null);
     return { runId, folderIds };
   } finally {
-    w.close();
+    await w.close();
   }
 }
 
 describe('the archive', () => {
-  it('stores a message held by three folders as one blob with three memberships', () => {
+  it('stores a message held by three folders as one blob with three memberships', async () => {
     const dir = tmp();
     const body = Buffer.from('Subject: same\r\n\r\nbody\r\n');
-    fill(dir, [body], ['INBOX', 'Archive', 'Sent']);
+    await fill(dir, [body], ['INBOX', 'Archive', 'Sent']);
     const db = openArchiveForReading(dir);
     expect(db.prepare('SELECT COUNT(*) FROM blobs').pluck().get()).toBe(1);
     expect(db.prepare('SELECT COUNT(*) FROM messages').pluck().get()).toBe(3);
@@ -60,51 +60,51 @@ describe('the archive', () => {
 
   it('cuts an uncommitted pack tail on open and keeps every committed blob intact', async () => {
     const dir = tmp();
-    fill(dir, [Buffer.from('a\r\n'), Buffer.from('b\r\n')]);
+    await fill(dir, [Buffer.from('a\r\n'), Buffer.from('b\r\n')]);
     const pack = path.join(dir, 'packs', fs.readdirSync(path.join(dir, 'packs'))[0]!);
     const committed = fs.statSync(pack).size;
     fs.appendFileSync(pack, Buffer.from('MKP1 half-written record of a killed run'));
     fs.writeFileSync(path.join(dir, 'packs', 'pack-00000099.mkp'), 'orphan pack, no index row points here');
-    ArchiveWriter.open(dir).close();
+    await ArchiveWriter.open(dir).close();
     expect(fs.statSync(pack).size).toBe(committed);
     expect(fs.existsSync(path.join(dir, 'packs', 'pack-00000099.mkp'))).toBe(false);
     expect((await verifyArchive(dir)).ok).toBe(true);
   });
 
-  it('makes nothing visible in the index before the group commit', () => {
+  it('makes nothing visible in the index before the group commit', async () => {
     const dir = tmp();
     const w = ArchiveWriter.open(dir);
     const acc = w.ensureAccount('h', 1, 'u');
     const run = w.beginRun(acc);
     const f = w.upsertFolder(acc, run, { rawName: 'INBOX', name: 'INBOX', delimiter: '/', specialUse: null });
-    w.resetCheckpoint(f, 1);
+    await w.resetCheckpoint(f, 1);
     w.addBuffer(f, run, meta(1), Buffer.from('x\r\n'));
     w.advanceCursor(f, 1, 1);
     const reader = openArchiveForReading(dir);
     expect(reader.prepare('SELECT COUNT(*) FROM messages').pluck().get()).toBe(0);
     expect(reader.prepare('SELECT last_uid FROM checkpoints').pluck().get()).toBe(0);
-    w.commit();
+    await w.commit();
     expect(reader.prepare('SELECT COUNT(*) FROM messages').pluck().get()).toBe(1);
     expect(reader.prepare('SELECT last_uid FROM checkpoints').pluck().get()).toBe(1);
     reader.close();
-    w.close();
+    await w.close();
   });
 
   it('refuses a second writer with ARCHIVE_LOCKED and takes over the lock of a dead process', async () => {
     const dir = tmp();
     const w = ArchiveWriter.open(dir);
     expect(() => ArchiveWriter.open(dir)).toThrow(expect.objectContaining({ code: 'ARCHIVE_LOCKED' }));
-    w.close();
+    await w.close();
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => dead.on('exit', r));
     fs.writeFileSync(path.join(dir, 'archive.lock'), `${dead.pid}\n`);
-    ArchiveWriter.open(dir).close();
+    await ArchiveWriter.open(dir).close();
   });
 
   it('verify reports a flipped byte and a missing blob by folder and UID', async () => {
     const dir = tmp();
     const bodies = [Buffer.from('first message\r\n'), Buffer.from('second message\r\n')];
-    fill(dir, bodies, ['Entwürfe']);
+    await fill(dir, bodies, ['Entwürfe']);
     expect((await verifyArchive(dir)).ok).toBe(true);
     const pack = path.join(dir, 'packs', fs.readdirSync(path.join(dir, 'packs'))[0]!);
     const bytes = fs.readFileSync(pack);
@@ -120,15 +120,15 @@ describe('the archive', () => {
     expect(r.problems.find((p) => p.kind === 'missing')!.messages[0]).toMatchObject({ folder: 'Entwürfe', uid: 2 });
   });
 
-  it('answers what a folder held at a run and what disappeared between two runs', () => {
+  it('answers what a folder held at a run and what disappeared between two runs', async () => {
     const dir = tmp();
-    const { runId: run1, folderIds } = fill(dir, [Buffer.from('1\r\n'), Buffer.from('2\r\n'), Buffer.from('3\r\n')]);
+    const { runId: run1, folderIds } = await fill(dir, [Buffer.from('1\r\n'), Buffer.from('2\r\n'), Buffer.from('3\r\n')]);
     const w = ArchiveWriter.open(dir);
     const acc = w.ensureAccount('imap.example.org', 993, 'alice');
     const run2 = w.beginRun(acc);
-    w.markGone(folderIds[0]!, 1, [1, 3], run2);
-    w.finishRun(run2, 'completed', null);
-    w.close();
+    await w.markGone(folderIds[0]!, 1, [1, 3], run2);
+    await w.finishRun(run2, 'completed', null);
+    await w.close();
     const db = openArchiveForReading(dir);
     expect(folderAtRun(db, folderIds[0]!, run1).map((m) => m.uid)).toEqual([1, 2, 3]);
     expect(folderAtRun(db, folderIds[0]!, run2).map((m) => m.uid)).toEqual([1, 3]);

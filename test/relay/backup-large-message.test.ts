@@ -11,9 +11,10 @@ const USERS = [
   { name: 'small', password: 'small-Secret-pw' },
   { name: 'large', password: 'large-Secret-pw' },
 ];
-// 100 MB: the size design.md names. Measured here: peak RSS grows by a constant ~35-50 MB (a few
-// 1 MiB partial-FETCH chunks plus GC slack) whether the message has 40 or 200 MB.
-const BIG_MB = Number(process.env.MK_BIG_MB ?? 100);
+// Measured here: peak RSS grows by a constant ~35-55 MB (partial-FETCH chunks plus GC slack for
+// external buffers) whether the message has 40, 100 or 200 MB. 150 MB keeps that constant well
+// apart from the message size under a loaded CPU.
+const BIG_MB = Number(process.env.MK_BIG_MB ?? 150);
 
 /** Peak RSS (VmHWM) of a process, sampled from /proc until it exits. */
 async function peakRssMb(args: string[], env: Record<string, string>): Promise<{ peak: number; code: number | null; json: Record<string, unknown> | null }> {
@@ -84,7 +85,7 @@ describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('a very lar
     const growth = l.peak - b.peak;
     console.log(`peak RSS baseline ${b.peak.toFixed(0)} MB, with the large message ${l.peak.toFixed(0)} MB`);
     // Buffered, the message alone would add its full size (more with parser copies); streamed, a few chunks.
-    expect(growth, `baseline ${b.peak.toFixed(0)} MB, large ${l.peak.toFixed(0)} MB`).toBeLessThan(BIG_MB * 0.6);
+    expect(growth, `baseline ${b.peak.toFixed(0)} MB, large ${l.peak.toFixed(0)} MB`).toBeLessThan(BIG_MB / 2);
     const stored = archiveState(large.dir).get('INBOX')!;
     expect(stored.map((m) => m.hash)).toContain(sha256(big));
   }, 120_000);

@@ -10,17 +10,17 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function smallArchive(): string {
+async function smallArchive(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-cli-'));
   dirs.push(dir);
   const w = ArchiveWriter.open(dir);
   const acc = w.ensureAccount('imap.example.org', 993, 'alice');
   const run = w.beginRun(acc);
   const f = w.upsertFolder(acc, run, { rawName: '&ZeVnLIqe-', name: '日本語', delimiter: '/', specialUse: null });
-  w.resetCheckpoint(f, 5);
+  await w.resetCheckpoint(f, 5);
   w.addBuffer(f, run, { uid: 7, uidvalidity: 5, flags: ['\\Seen'], internalDate: new Date(), size: 0, messageId: null, modseq: null }, Buffer.from('Subject: hello\r\n\r\nworld\r\n'));
-  w.finishRun(run, 'completed', null);
-  w.close();
+  await w.finishRun(run, 'completed', null);
+  await w.close();
   return dir;
 }
 
@@ -46,13 +46,13 @@ describe('the mailkeep command line', () => {
   });
 
   it('verify exits 0 on a sound archive and 1 naming folder and UID after a byte is flipped', async () => {
-    const dir = smallArchive();
+    const dir = await smallArchive();
     const ok = await runCli(['verify', '--archive', dir, '--json']);
     expect(ok.code).toBe(0);
     expect(ok.json).toMatchObject({ kind: 'verify', ok: true, blobs: 1, messages: 1 });
     const pack = path.join(dir, 'packs', fs.readdirSync(path.join(dir, 'packs'))[0]!);
     const bytes = fs.readFileSync(pack);
-    bytes[bytes.length - 3] ^= 0x20;
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0x20;
     fs.writeFileSync(pack, bytes);
     const bad = await runCli(['verify', '--archive', dir]);
     expect(bad.code).toBe(1);
@@ -62,7 +62,7 @@ describe('the mailkeep command line', () => {
   });
 
   it('archive-info lists accounts, folders and runs, and exits 1 on a missing archive', async () => {
-    const dir = smallArchive();
+    const dir = await smallArchive();
     const r = await runCli(['archive-info', '--archive', dir, '--json']);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ kind: 'archive-info', blobs: 1, accounts: [{ user: 'alice', folders: [{ name: '日本語', rawName: '&ZeVnLIqe-', messages: 1 }], runs: [{ status: 'completed', newMessages: 1 }] }] });
@@ -74,14 +74,14 @@ describe('the mailkeep command line', () => {
   });
 
   it('exits 6 Failed when another backup holds the archive', async () => {
-    const dir = smallArchive();
+    const dir = await smallArchive();
     const w = ArchiveWriter.open(dir);
     try {
       const r = await runCli(['backup', '--archive', dir, '--host', '127.0.0.1', '--port', '1', '--security', 'none', '--user', 'u', '--password-env', 'MK_PW', '--json'], { MK_PW: 'x' });
       expect(r.code).toBe(6);
       expect(r.json).toMatchObject({ failed: true, errorCode: 'ARCHIVE_LOCKED' });
     } finally {
-      w.close();
+      await w.close();
     }
   });
 });
