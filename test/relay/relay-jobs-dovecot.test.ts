@@ -15,7 +15,8 @@ const SLOW = { name: 'bob', password: 'bob-Relay-pw-19' };
 const SLOW_MESSAGES = 60;
 
 /** A loopback proxy that trickles the server's bytes, so a backup is still running when the test acts. */
-async function startSlowProxy(targetPort: number, bytesPerTick = 4096, tickMs = 30): Promise<{ port: number; close(): void }> {
+async function startSlowProxy(targetPort: number, tickMs = 30): Promise<{ port: number; unthrottle(): void; close(): void }> {
+  let bytesPerTick = 4096;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
@@ -41,6 +42,9 @@ async function startSlowProxy(targetPort: number, bytesPerTick = 4096, tickMs = 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as net.AddressInfo).port,
+    unthrottle() {
+      bytesPerTick = 1 << 30;
+    },
     close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -131,6 +135,7 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
       expect(await relay.stop()).toBe(0);
       const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'jobs.json'), 'utf8')) as { jobs: { id: string; phase: string }[] };
       expect(saved.jobs.find((j) => j.id === jobId)?.phase).toBe('interrupted');
+      proxy.unthrottle(); // the resumed run need not crawl
 
       relay = await RelayProcess.start(dataDir);
       await relay.waitForOutput(`resuming interrupted backup job ${jobId}`); // printed just after the code
