@@ -2,6 +2,7 @@ import { MailkeepError } from '../protocol/error-codes.ts';
 import type { MailkeepDb } from './db.ts';
 import { PromptRow } from './rows.ts';
 import { newId } from './new-id.ts';
+import { createJob } from './jobs.ts';
 
 export async function addPrompt(
   db: MailkeepDb,
@@ -13,11 +14,17 @@ export async function addPrompt(
   return row;
 }
 
+/**
+ * Answers a prompt. "Restore" (accepted) queues a restore job for the account in the same
+ * transaction, so the answer and the job it promises never exist one without the other.
+ */
 export async function resolvePrompt(db: MailkeepDb, promptId: string, resolution: 'accepted' | 'dismissed', at = Date.now()): Promise<void> {
-  await db.transaction('rw', db.prompts, async () => {
+  await db.transaction('rw', [db.prompts, db.jobs, db.jobEvents], async () => {
     const row = await db.prompts.get(promptId);
     if (!row) throw new MailkeepError('NOT_FOUND', `prompt ${promptId} does not exist`, { promptId });
+    if (row.resolvedAt !== null) return; // answered already (two clicks, two windows)
     await db.prompts.put(PromptRow.parse({ ...row, resolvedAt: at, resolution }));
+    if (resolution === 'accepted') await createJob(db, { kind: 'restore', accountId: row.accountId, at });
   });
 }
 

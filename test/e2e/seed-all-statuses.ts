@@ -22,6 +22,7 @@ export function accountForm(displayName: string, email: string, scheduleEnabled 
 
 export const backupAccountName = (status: string) => `Backup ${statusInfo('backup', status).label}`;
 export const TRANSFERS = 'Transfers';
+export const PROMPT_TEXT = '12 messages disappeared from INBOX since the last backup. Restore them?';
 
 /**
  * One account per backup status, plus a "Transfers" account (backup Completed) holding a
@@ -31,6 +32,7 @@ export function allStatusesSeed(): SeedAccount[] {
   const seeds: SeedAccount[] = statusesOf('backup').map((status, i) => ({
     form: accountForm(backupAccountName(status), `user${i}@example.org`, status !== 'deactivated'),
     jobs: [{ kind: 'backup', status, errorCode: ERROR_FOR[status], progress: status === 'running' ? RUNNING_PROGRESS : undefined }],
+    prompts: status === 'completed' ? [PROMPT_TEXT] : [],
   }));
   const transfers: SeedAccount = { form: accountForm(TRANSFERS, 'transfers@example.org'), jobs: [{ kind: 'backup', status: 'completed' }] };
   for (const kind of JOB_KINDS.filter((k): k is Exclude<JobKind, 'backup'> => k !== 'backup')) {

@@ -3,7 +3,7 @@ import { test, expect, sendToWorker, readBadge, cspViolations, rgba } from './fi
 import { JOB_KINDS, statusInfo, statusesOf } from '../../lib/status/catalog.ts';
 import { BADGE_HEX } from '../../lib/status/badge.ts';
 import { EXTENSION_ID } from '../../lib/extension-identity.ts';
-import { allStatusesSeed, backupAccountName, EXPECTED_RED_ACCOUNTS, TRANSFERS } from './seed-all-statuses';
+import { allStatusesSeed, backupAccountName, EXPECTED_RED_ACCOUNTS, PROMPT_TEXT, TRANSFERS } from './seed-all-statuses';
 
 const TAB = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
 
@@ -127,5 +127,17 @@ test.describe('every status of the specification in the popup, the dashboard and
     const failing = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: backupAccountName('connection_error') }) });
     await failing.locator('[data-action=retry]').click();
     await expect(failing).toHaveAttribute('data-status', 'preparing');
+  });
+
+  test('an open prompt shows on its account card, and Restore queues a restore job there', async ({ openExtensionPage }) => {
+    const page = await openExtensionPage('popup.html');
+    const card = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: backupAccountName('completed') }) });
+    await expect(card.getByTestId('prompt')).toContainText(PROMPT_TEXT);
+    await expect(card.locator('[data-testid=job-line]')).toHaveCount(0);
+    await card.getByTestId('prompt').getByRole('button', { name: 'Restore' }).click();
+    await expect(card.getByTestId('prompt')).toHaveCount(0);
+    const line = card.locator('[data-testid=job-line][data-kind=restore]');
+    await expect(line.locator('[data-testid=status-label]')).toHaveText('On Queue');
+    await expect(line.locator('[data-testid=hint-text]')).toHaveText(statusInfo('restore', 'on_queue').hint);
   });
 });

@@ -175,3 +175,19 @@ describe('the popup order', () => {
     expect((await loadOverview(db)).map((o) => o.account.displayName)).toEqual(['Z broken', 'M busy', 'A fine']);
   });
 });
+
+describe('prompts', () => {
+  it('queue a restore job when answered Restore, once, and nothing when dismissed', async () => {
+    const { addPrompt: add, resolvePrompt } = await import('@/lib/storage/prompts');
+    const account = await newAccount();
+    const yes = await add(db, { accountId: account.id, jobId: null, topic: 'messages_disappeared', text: '12 messages disappeared from INBOX. Restore them?' });
+    const no = await add(db, { accountId: account.id, jobId: null, topic: 'messages_disappeared', text: '3 messages disappeared.' });
+    await resolvePrompt(db, yes.id, 'accepted');
+    await resolvePrompt(db, yes.id, 'accepted');
+    await resolvePrompt(db, no.id, 'dismissed');
+    const restores = await db.jobs.where('kind').equals('restore').toArray();
+    expect(restores.map((j) => [j.accountId, j.status])).toEqual([[account.id, 'on_queue']]);
+    expect((await db.prompts.get(no.id))?.resolution).toBe('dismissed');
+    expect((await loadOverview(db))[0]?.prompts).toEqual([]);
+  });
+});

@@ -13,7 +13,7 @@ const byName = (kind: keyof typeof CATALOG, name: string) =>
   entries(kind).find((s) => s.label === name || s.label.split(' / ').includes(name));
 
 describe('the status catalog against the specification', () => {
-  it('reads a specification copy identical in size to the shared one when that one is present', () => {
+  it('parses the repository copy of the specification, identical to the shared one when that is present', () => {
     const shared = path.resolve(SPEC_PATH, '../../../shared/spec/status-dashboard.txt');
     let sharedText: string | null = null;
     try {
