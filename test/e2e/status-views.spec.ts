@@ -140,4 +140,26 @@ test.describe('every status of the specification in the popup, the dashboard and
     await expect(line.locator('[data-testid=status-label]')).toHaveText('On Queue');
     await expect(line.locator('[data-testid=hint-text]')).toHaveText(statusInfo('restore', 'on_queue').hint);
   });
+
+  test('Copy diagnostics puts a redacted report on the clipboard', async ({ openExtensionPage }) => {
+    const page = await openExtensionPage('popup.html');
+    const card = page.locator('[data-testid=account-card][data-status=connection_error]');
+    await card.locator('[data-action=copy-diagnostics]').click();
+    await expect(card.getByRole('status')).toHaveText('Diagnostics copied. Paste them into your report.');
+    // Reading needs a permission the extension does not ask for; a person's paste does not.
+    await page.evaluate(() => {
+      const area = document.createElement('textarea');
+      area.id = 'paste-here';
+      document.body.append(area);
+    });
+    await page.locator('#paste-here').focus();
+    await page.keyboard.press('ControlOrMeta+V');
+    const text = await page.locator('#paste-here').inputValue();
+    const report = JSON.parse(text) as { reportTo: string; jobs: { status: string; lastErrorCode: string | null }[] };
+    expect(report.reportTo).toBe('https://github.com/mailkeep/mailkeep/issues');
+    expect(report.jobs).toContainEqual(expect.objectContaining({ status: 'connection_error', lastErrorCode: 'CONNECTION_REFUSED' }));
+    expect(text).not.toContain('@example.org');
+    expect(text).not.toContain(backupAccountName('connection_error'));
+  });
 });
+
