@@ -35,8 +35,8 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts): void
   });
 
   // Covers writes from any context (pages, later the relay client); the first emission is the
-  // recompute-on-wake.
-  liveQuery(() => Promise.all([db.accounts.count(), db.jobs.toArray()])).subscribe({
+  // recompute-on-wake. Reads whole rows so a renamed account also refreshes the tooltip.
+  liveQuery(() => Promise.all([db.accounts.toArray(), db.jobs.toArray()])).subscribe({
     next: () => void refresh().catch((err: unknown) => console.error('mailkeep: badge refresh failed', err)),
     error: (err: unknown) => console.error('mailkeep: store subscription failed', err),
   });
