@@ -135,7 +135,7 @@ export class ArchiveWriter {
       insBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, pack_id, offset, length) VALUES (?, ?, ?, ?)'),
       insMsg: db.prepare(
         `INSERT OR IGNORE INTO messages (folder_id, uidvalidity, uid, blob_hash, flags, keywords, internaldate, size, message_id, modseq, added_run)
-         VALUES (@folderId, @uidvalidity, @uid, @hash, @flags, @keywords, @internalDate, @size, @messageId, @modseq, @run)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       advance: db.prepare(
         `UPDATE checkpoints SET last_uid = MAX(last_uid, ?), updated_at = ? WHERE folder_id = ? AND uidvalidity = ?`,
@@ -398,21 +398,13 @@ export class ArchiveWriter {
     this.db.transaction(() => {
       for (const id of g.packRows) s.insPack.run(id, packFileName(id));
       for (const [hash, b] of g.blobs) s.insBlob.run(hash, b.packId, b.offset, b.length);
+      // Most messages share one of a few flag sets: split and serialise each set once.
+      const flagCache = new Map<string, { flags: string; keywords: string }>();
       for (const m of g.staged) {
-        const fk = splitFlags(m.flags);
-        s.insMsg.run({
-          folderId: m.folderId,
-          uidvalidity: m.uidvalidity,
-          uid: m.uid,
-          hash: m.hash,
-          flags: fk.flags,
-          keywords: fk.keywords,
-          internalDate: m.internalDate?.toISOString() ?? null,
-          size: m.size,
-          messageId: m.messageId,
-          modseq: m.modseq,
-          run: m.runId,
-        });
+        const key = m.flags.join(' ');
+        let fk = flagCache.get(key);
+        if (!fk) flagCache.set(key, (fk = splitFlags(m.flags)));
+        s.insMsg.run(m.folderId, m.uidvalidity, m.uid, m.hash, fk.flags, fk.keywords, m.internalDate?.toISOString() ?? null, m.size, m.messageId, m.modseq, m.runId);
       }
       for (const [folderId, c] of g.cursors) s.advance.run(c.lastUid, now, folderId, c.uidvalidity);
       for (const [runId, c] of g.counters) s.runAdd.run(c.messages, c.bytes, runId);
