@@ -237,6 +237,29 @@ describe.skipIf(!dovecotAvailable())('backup against a real Dovecot', () => {
     expect(bad.stdout + bad.stderr).not.toContain('wrong-password-123');
   });
 
+  it('reports progress by folder with done/total and bytes, ending each folder at its total', async () => {
+    const dir = archiveDir();
+    const events: { folder: string; done: number; total: number; bytes: number; folderIndex: number; folderCount: number }[] = [];
+    const r = await runBackup(opts('alice', dir), { onProgress: (p) => events.push(p) });
+    expect(r.status).toBe('completed');
+    const folders = new Set(events.map((e) => e.folder));
+    expect(folders).toContain('Entwürfe');
+    expect(folders).toContain('日本語/フォルダ');
+    const last = events.filter((e) => e.folder === 'Entwürfe').at(-1)!;
+    expect(last).toMatchObject({ done: 3, total: 3 });
+    expect(events.at(-1)!.bytes).toBe(r.bytes);
+    expect(events.every((e) => e.folderCount === events[0]!.folderCount && e.folderIndex >= 1)).toBe(true);
+  });
+
+  it('upgrades with STARTTLS against the given CA, and a certificate it cannot trust is a Connection Error', async () => {
+    const dir = archiveDir();
+    const account = { host: 'localhost', port: dc.port, security: 'starttls' as const, user: 'frank', password: pw('frank') };
+    const ok = await runBackup({ archiveDir: dir, account: { ...account, ca: dc.certPem } });
+    expect(ok.status).toBe('completed');
+    const bad = await runBackup({ archiveDir: dir, account, retry: { maxAttempts: 1 } });
+    expect(bad).toMatchObject({ status: 'connection_error', errorCode: 'TLS_FAILED' });
+  });
+
   it('on a refused port goes Retrying, then exits 5 Connection Error', async () => {
     const { freePort } = await import('../support/dovecot.ts');
     const port = await freePort();
