@@ -108,8 +108,12 @@ export async function startDovecot(opts: { users?: DovecotUser[]; fsync?: boolea
     ensureVmail();
     mailUser = 'vmail';
     mailGroup = 'vmail';
-    // The temp dir must be traversable by the mail user.
+    // The temp dir must be traversable by Dovecot's auth and mail users, and so must its parents:
+    // otherwise every login fails with a confusing [UNAVAILABLE] "Temporary authentication failure".
     fs.chmodSync(dir, 0o755);
+    for (let p = path.dirname(dir); p !== path.dirname(p); p = path.dirname(p)) {
+      if ((fs.statSync(p).mode & 0o001) === 0) throw new Error(`${p} is not traversable by other users (mode ${(fs.statSync(p).mode & 0o777).toString(8)}): Dovecot's auth process could not read its files`);
+    }
     spawnSync('chown', ['vmail:vmail', path.join(dir, 'mail')]);
   } else {
     mailUser = os.userInfo().username;
