@@ -95,6 +95,10 @@ export const RELAY_LIMITS = {
   /** First retry delay; doubled each retry (2 s, 4 s): bounded so the job ends within seconds when
    * the server is really gone, and the scheduler (not the job) retries later in hours. */
   backupRetryBaseDelayMs: 2_000,
+  /** Restore: same bounds as backup, for the same reason (the job ends within seconds when the
+   * server is gone; a rerun appends only what is missing, so retrying is always safe). */
+  restoreMaxAttempts: 3,
+  restoreRetryBaseDelayMs: 2_000,
   /** Logging out politely must not hold a finished job hostage to a dead server. */
   imapLogoutTimeoutMs: 3_000,
   /** Progress events are throttled to this interval: a terminal or WebSocket does not need more. */
