@@ -12,7 +12,7 @@ import { startImapProxy } from '../support/imap-proxy.ts';
 import { archiveState, countRows, serverState } from '../support/mailbox-state.ts';
 import { runCli } from '../support/run-cli.ts';
 
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((name) => ({ name, password: `${name}-Secret-pw` }));
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'hank', 'ivy'].map((name) => ({ name, password: `${name}-Secret-pw` }));
 const pw = (user: string): string => `${user}-Secret-pw`;
 
 describe.skipIf(!dovecotAvailable())('backup against a real Dovecot', () => {
@@ -235,6 +235,24 @@ describe.skipIf(!dovecotAvailable())('backup against a real Dovecot', () => {
     expect(bad.json).toMatchObject({ status: 'Authentication Error', errorCode: 'AUTH_FAILED', attempts: 1 });
     expect(bad.lines.filter((l) => l.statusId === 'retrying')).toEqual([]);
     expect(bad.stdout + bad.stderr).not.toContain('wrong-password-123');
+  });
+
+  it('keeps many accounts in one archive, storing a message both received once', async () => {
+    const shared = generatedMessages(1, 77)[0]!;
+    for (const user of ['hank', 'ivy']) {
+      const c = await dc.client(user, pw(user));
+      await c.append('INBOX', shared, []);
+      await c.append('INBOX', generatedMessages(1, user.length * 1000)[0]!, []);
+      await c.logout();
+    }
+    const dir = archiveDir();
+    expect((await runBackup(opts('hank', dir))).status).toBe('completed');
+    expect((await runBackup(opts('ivy', dir))).status).toBe('completed');
+    expect(countRows(dir, 'SELECT COUNT(*) FROM accounts')).toBe(2);
+    expect(countRows(dir, 'SELECT COUNT(*) FROM messages')).toBe(4);
+    expect(countRows(dir, 'SELECT COUNT(*) FROM blobs')).toBe(3);
+    const info = await runCli(['archive-info', '--archive', dir, '--json']);
+    expect((info.json!.accounts as { user: string }[]).map((a) => a.user)).toEqual(['hank', 'ivy']);
   });
 
   it('reports progress by folder with done/total and bytes, ending each folder at its total', async () => {
