@@ -1,0 +1,121 @@
+import type { ImapFlow, ListResponse } from 'imapflow';
+import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
+import type { BlobReader } from './restore-blob.ts';
+import { destinationPath, pathKey } from './restore-folder-map.ts';
+import { FolderPresence } from './restore-presence.ts';
+import type { RestoreCandidate } from './restore-select.ts';
+import type { RestorePlan, RestorePlanFolder, RestoreSkipped } from './restore-types.ts';
+
+/** One destination folder's work: what to append, in order. */
+export interface FolderWork {
+  source: string;
+  destination: string;
+  create: boolean;
+  toAppend: RestoreCandidate[];
+}
+
+/**
+ * Reads the destination (LIST, then per folder one presence FETCH; see restore-presence.ts) and
+ * decides, for every candidate, whether it is already there, cannot be sent (over APPENDLIMIT, or
+ * in a dry run a blob failing its hash) or is to be appended. Nothing is written: the dry run's
+ * plan and the real run's plan are the same computation, so the dry run's counts are exact.
+ */
+export async function planRestore(
+  client: ImapFlow,
+  candidates: RestoreCandidate[],
+  blobs: BlobReader,
+  opts: { into?: string; dryRun: boolean; signal?: AbortSignal },
+): Promise<{ plan: RestorePlan; folders: FolderWork[]; skipped: RestoreSkipped[] }> {
+  const listed = await client.list();
+  const delimiter = client.namespace?.delimiter || listed.find((l) => l.delimiter)?.delimiter || '/';
+  const selectable = new Map<string, ListResponse>();
+  for (const l of listed) if (!l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent')) selectable.set(pathKey(l.path, delimiter), l);
+  const appendLimitCap = client.capabilities.get('APPENDLIMIT');
+  const appendLimit = typeof appendLimitCap === 'number' && appendLimitCap > 0 ? appendLimitCap : null;
+
+  const groups = new Map<string, { source: string; destination: string; list: RestoreCandidate[] }>();
+  for (const c of candidates) {
+    const destination = destinationPath(c.folder, c.delimiter, delimiter, opts.into);
+    const key = pathKey(destination, delimiter);
+    const g = groups.get(key);
+    if (g) g.list.push(c);
+    else groups.set(key, { source: c.folder, destination, list: [c] });
+  }
+
+  const folders: FolderWork[] = [];
+  const planFolders: RestorePlanFolder[] = [];
+  const skipped: RestoreSkipped[] = [];
+  for (const [key, g] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    opts.signal?.throwIfAborted();
+    const exists = selectable.get(key);
+    const pf: RestorePlanFolder = { source: g.source, destination: exists?.path ?? g.destination, create: !exists, toAppend: 0, alreadyPresent: 0, overAppendLimit: 0, corrupt: 0, bytesToAppend: 0 };
+    let presence = new FolderPresence();
+    if (exists) {
+      try {
+        const box = await client.mailboxOpen(exists.path, { readOnly: true });
+        presence = await FolderPresence.read(client, box.exists);
+      } catch (err) {
+        if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
+        // A folder we cannot read we must not append to blindly: that could duplicate.
+        for (const c of g.list) skipped.push({ folder: pf.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_UNREADABLE', reason: describeImapError(err) });
+        planFolders.push(pf);
+        continue;
+      }
+    }
+    const work: FolderWork = { source: g.source, destination: pf.destination, create: pf.create, toAppend: [] };
+    for (const c of g.list) {
+      if (await presence.has(client, c)) {
+        pf.alreadyPresent++;
+        continue;
+      }
+      if (appendLimit !== null && c.size > appendLimit) {
+        pf.overAppendLimit++;
+        skipped.push({ folder: pf.destination, uid: c.uid, hash: c.hash, code: 'APPENDLIMIT_EXCEEDED', reason: `${c.size} bytes is over the server's APPENDLIMIT of ${appendLimit}` });
+        continue;
+      }
+      if (opts.dryRun && !blobs.check(c.hash)) {
+        pf.corrupt++;
+        skipped.push({ folder: pf.destination, uid: c.uid, hash: c.hash, code: 'ARCHIVE_CORRUPT', reason: `blob ${c.hash.slice(0, 16)}… does not match its SHA-256` });
+        continue;
+      }
+      presence.add(c);
+      work.toAppend.push(c);
+      pf.toAppend++;
+      pf.bytesToAppend += c.size;
+    }
+    planFolders.push(pf);
+    folders.push(work);
+  }
+
+  const sum = (k: 'toAppend' | 'alreadyPresent' | 'overAppendLimit' | 'corrupt' | 'bytesToAppend'): number => planFolders.reduce((n, f) => n + f[k], 0);
+  const plan: RestorePlan = {
+    folders: planFolders,
+    foldersToCreate: planFolders.filter((f) => f.create && f.toAppend > 0).map((f) => f.destination),
+    toAppend: sum('toAppend'),
+    alreadyPresent: sum('alreadyPresent'),
+    overAppendLimit: sum('overAppendLimit'),
+    corrupt: sum('corrupt'),
+    bytesToAppend: sum('bytesToAppend'),
+    appendLimit,
+    quota: await readQuota(client),
+  };
+  return { plan, folders, skipped };
+}
+
+/** GETQUOTAROOT INBOX, when the server has QUOTA; a refusal just means "not reported". */
+async function readQuota(client: ImapFlow): Promise<RestorePlan['quota']> {
+  if (!client.capabilities.has('QUOTA')) return null;
+  try {
+    const q = await client.getQuota('INBOX');
+    if (!q) return null;
+    return {
+      usedBytes: q.storage?.usage ?? null,
+      limitBytes: q.storage?.limit ?? null,
+      messages: q.message?.usage ?? null,
+      messageLimit: q.message?.limit ?? null,
+    };
+  } catch (err) {
+    if (!client.usable) throw err;
+    return null;
+  }
+}

@@ -1,0 +1,133 @@
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import type { Db } from '../archive/schema.ts';
+import type { RestoreOptions, RestoreScope } from './restore-types.ts';
+
+/** One message to put back: a blob into a folder, with the metadata it had there. */
+export interface RestoreCandidate {
+  /** Folder name in the archive (decoded) and the delimiter the source server used. */
+  folder: string;
+  delimiter: string | null;
+  uidvalidity: number;
+  uid: number;
+  hash: string;
+  flags: string[];
+  keywords: string[];
+  internalDate: Date | null;
+  size: number;
+  messageId: string | null;
+}
+
+interface Row {
+  name: string;
+  delimiter: string | null;
+  uidvalidity: number;
+  uid: number;
+  blob_hash: string;
+  flags: string;
+  keywords: string;
+  internaldate: string | null;
+  size: number;
+  message_id: string | null;
+  added_run: number;
+  gone_run: number | null;
+}
+
+/** Resolves the archived account to read: by user@host[:port], or the only one in the archive. */
+export function resolveSourceAccount(db: Db, source: RestoreOptions['source']): number {
+  const all = db.prepare<[], { id: number; host: string; port: number; user: string }>('SELECT id, host, port, user FROM accounts ORDER BY id').all();
+  const matches = source
+    ? all.filter((a) => a.user === source.user && a.host.toLowerCase() === source.host.toLowerCase() && (source.port === undefined || a.port === source.port))
+    : all;
+  if (matches.length === 1) return matches[0]!.id;
+  const known = all.map((a) => `${a.user}@${a.host}:${a.port}`).join(', ') || 'none';
+  if (matches.length === 0) throw mailkeepError('NOT_FOUND', `no archived account ${source ? `${source.user}@${source.host}${source.port ? `:${source.port}` : ''}` : ''} (archived: ${known})`);
+  throw mailkeepError('INVALID_INPUT', `several archived accounts match; name one as USER@HOST:PORT (archived: ${known})`);
+}
+
+const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m.flags, m.keywords, m.internaldate, m.size,
+  m.message_id, m.added_run, m.gone_run FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?`;
+
+/**
+ * The messages a scope selects, one per (folder, blob): a message held twice in one folder (two
+ * UIDs, e.g. across a UIDVALIDITY change) is restored once.
+ *
+ * Default ("everything ever backed up"): each blob goes to the folders that still held it at the
+ * last run that saw it. A message moved from INBOX to Archive comes back in Archive only; a message
+ * deleted everywhere comes back where it was last seen.
+ */
+export function selectCandidates(db: Db, accountId: number, scope: RestoreScope = {}): RestoreCandidate[] {
+  let rows: Row[];
+  if (scope.disappearedInRun !== undefined) {
+    rows = db
+      .prepare<[number, number, number, number], Row>(
+        `${SELECT} AND m.gone_run = ? AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.folder_id = m.folder_id AND p.blob_hash = m.blob_hash
+           AND p.added_run <= ? AND (p.gone_run IS NULL OR p.gone_run > ?))`,
+      )
+      .all(accountId, scope.disappearedInRun, scope.disappearedInRun, scope.disappearedInRun);
+  } else if (scope.atRun !== undefined) {
+    const run = db.prepare<[number, number], number>('SELECT id FROM runs WHERE id = ? AND account_id = ?').pluck().get(scope.atRun, accountId);
+    if (run === undefined) throw mailkeepError('NOT_FOUND', `run ${scope.atRun} is not a backup run of this account (see mailkeep archive-info)`);
+    rows = db.prepare<[number, number, number], Row>(`${SELECT} AND m.added_run <= ? AND (m.gone_run IS NULL OR m.gone_run > ?)`).all(accountId, scope.atRun, scope.atRun);
+  } else if (scope.messages) {
+    const one = db.prepare<[number, string, number, number], Row>(`${SELECT} AND f.name = ? AND m.uidvalidity = ? AND m.uid = ?`);
+    rows = scope.messages.flatMap((m) => {
+      const r = one.get(accountId, m.folder, m.uidValidity, m.uid);
+      return r ? [r] : [];
+    });
+  } else {
+    const all = db.prepare<[number], Row>(SELECT).all(accountId);
+    rows = lastSeen(all);
+    if (scope.hashes) {
+      const wanted = new Set(scope.hashes.map((h) => h.toLowerCase()));
+      rows = rows.filter((r) => wanted.has(r.blob_hash));
+    }
+  }
+  const since = scope.since?.getTime();
+  const until = scope.until?.getTime();
+  const seen = new Set<string>();
+  const out: RestoreCandidate[] = [];
+  for (const r of rows) {
+    if (scope.folder !== undefined && r.name !== scope.folder) continue;
+    const date = r.internaldate ? new Date(r.internaldate) : null;
+    if (since !== undefined && (!date || date.getTime() < since)) continue;
+    if (until !== undefined && (!date || date.getTime() >= until)) continue;
+    const key = `${r.name}\0${r.blob_hash}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({
+      folder: r.name,
+      delimiter: r.delimiter,
+      uidvalidity: r.uidvalidity,
+      uid: r.uid,
+      hash: r.blob_hash,
+      flags: (JSON.parse(r.flags) as string[]).filter((f) => f.toLowerCase() !== '\\recent'),
+      keywords: JSON.parse(r.keywords) as string[],
+      internalDate: date,
+      size: r.size,
+      messageId: r.message_id,
+    });
+  }
+  // Oldest first inside each folder: a restored folder reads in its original order.
+  return out.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : a.uidvalidity - b.uidvalidity || a.uid - b.uid));
+}
+
+/** Per blob: the rows still present, else the rows of the last run that saw it. */
+function lastSeen(rows: Row[]): Row[] {
+  const byHash = new Map<string, Row[]>();
+  for (const r of rows) {
+    const list = byHash.get(r.blob_hash);
+    if (list) list.push(r);
+    else byHash.set(r.blob_hash, [r]);
+  }
+  const out: Row[] = [];
+  for (const list of byHash.values()) {
+    const present = list.filter((r) => r.gone_run === null);
+    if (present.length) {
+      out.push(...present);
+      continue;
+    }
+    const last = Math.max(...list.map((r) => r.gone_run!));
+    out.push(...list.filter((r) => r.gone_run === last));
+  }
+  return out;
+}

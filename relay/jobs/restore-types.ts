@@ -1,0 +1,128 @@
+/**
+ * The restore job's contract (archive -> IMAP via APPEND), shared by the CLI and the relay server.
+ *
+ *   import { runRestore } from '../jobs/run-restore.ts';
+ *   const result = await runRestore(
+ *     { archiveDir, source: { user, host }, target: { host, port, security, user, password }, scope, into, dryRun },
+ *     { signal, onProgress, onStatus },
+ *   );
+ *
+ * - `runRestore` never throws: it resolves with a RestoreResult whose `status` is one of the
+ *   specification's final restore statuses (completed, partially_complete, authentication_error,
+ *   connection_error, cancelled, failed) and, unless completed, an `errorCode`.
+ * - `onStatus` sees every transition: running (-> retrying -> running)* -> final. A connection
+ *   failure is always announced as `retrying` before `connection_error`, so the sequence obeys
+ *   RESTORE_TRANSITIONS (lib/status/restore-statuses.ts). on_queue belongs to the caller.
+ * - No duplicates (design.md I5): each attempt first reads what every destination folder holds
+ *   (restore-presence.ts) and appends only what is missing; a killed or retried run therefore
+ *   appends each message exactly once over all runs.
+ * - Every blob is hashed before it is sent (I4): a blob whose bytes do not match its SHA-256 is
+ *   skipped with ARCHIVE_CORRUPT and never appended.
+ * - Server storage full (OVERQUOTA, or a NO whose text mentions quota) stops the run:
+ *   partially_complete with QUOTA_EXCEEDED and exact restored / not-restored counts. A later run
+ *   restores only what is still missing.
+ * - The password is used for LOGIN only: it is in no event, result, error message or log.
+ */
+import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
+import type { RestoreStatus } from '../../lib/status/status-ids.ts';
+import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
+import type { BackupProgress } from './types.ts';
+
+/** Which messages of the archived account to restore. Filters combine (AND). */
+export interface RestoreScope {
+  /** Only this folder (decoded name as archived, e.g. "Entwürfe" or "Projekte/2024"). */
+  folder?: string;
+  /** INTERNALDATE at or after `since` and before `until`. */
+  since?: Date;
+  until?: Date;
+  /** The account as it was at this backup run (snapshot) instead of everything ever archived. */
+  atRun?: number;
+  /** One-click prompts: the messages that disappeared from the server in this run (archive-reader disappearedInRun). */
+  disappearedInRun?: number;
+  /** An explicit set of archived memberships, each restored into its own folder. */
+  messages?: { folder: string; uidValidity: number; uid: number }[];
+  /** An explicit set of blobs (SHA-256 hex), each restored into the folder it was last seen in. */
+  hashes?: string[];
+}
+
+export interface RestoreOptions {
+  archiveDir: string;
+  /** Which archived account to read. Optional when the archive holds exactly one account. */
+  source?: { user: string; host: string; port?: number };
+  /** Where to append: the original account or any other. */
+  target: ImapAccount;
+  scope?: RestoreScope;
+  /** Recreate the folder tree under this new top-level folder, e.g. "Restored 2026-11-25". */
+  into?: string;
+  /** Plan only: nothing is created or appended. */
+  dryRun?: boolean;
+  timeouts?: ImapTimeouts;
+  retry?: { maxAttempts?: number; baseDelayMs?: number };
+}
+
+/** Same shape as the backup's, so the CLI's progress printer and the job manager take both. */
+export type RestoreProgress = BackupProgress;
+
+export interface RestorePlanFolder {
+  /** Folder name in the archive (decoded). */
+  source: string;
+  /** Folder name on the destination (decoded, destination delimiter). */
+  destination: string;
+  create: boolean;
+  toAppend: number;
+  alreadyPresent: number;
+  overAppendLimit: number;
+  corrupt: number;
+  bytesToAppend: number;
+}
+
+export interface RestorePlan {
+  folders: RestorePlanFolder[];
+  foldersToCreate: string[];
+  toAppend: number;
+  alreadyPresent: number;
+  overAppendLimit: number;
+  corrupt: number;
+  bytesToAppend: number;
+  appendLimit: number | null;
+  /** Destination quota (GETQUOTAROOT INBOX) when the server reports one; bytes. */
+  quota: { usedBytes: number | null; limitBytes: number | null; messages: number | null; messageLimit: number | null } | null;
+}
+
+export interface RestoreSkipped {
+  folder: string;
+  uid: number | null;
+  hash: string | null;
+  code: ErrorCode;
+  reason: string;
+}
+
+export type RestoreFinalStatus = Exclude<RestoreStatus, 'on_queue' | 'running' | 'retrying'>;
+
+export interface RestoreResult {
+  kind: 'restore';
+  status: RestoreFinalStatus;
+  errorCode: ErrorCode | null;
+  /** Secret-free, one line. */
+  message: string | null;
+  dryRun: boolean;
+  /** Messages appended in this run (all attempts). */
+  restored: number;
+  bytes: number;
+  /** Messages found in the destination already (never appended again). */
+  alreadyPresent: number;
+  /** Messages selected but not restored (quota, APPENDLIMIT, corrupt blob, refused). */
+  notRestored: number;
+  foldersCreated: number;
+  skipped: RestoreSkipped[];
+  /** The plan of the last attempt (before any append); null when no session could be opened. */
+  plan: RestorePlan | null;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface RestoreHooks {
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+  onStatus?: (status: RestoreStatus, detail: { attempt: number; errorCode?: ErrorCode; message?: string; retryInMs?: number }) => void;
+}

@@ -1,0 +1,214 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ImapFlow } from 'imapflow';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
+import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import type { RestoreStatus } from '../../lib/status/status-ids.ts';
+import { openArchiveForReading } from '../archive/archive-reader.ts';
+import type { Db } from '../archive/schema.ts';
+import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
+import { closeSession, lastSocketError, openSession } from '../imap/session.ts';
+import { throttledProgress } from './progress.ts';
+import { BlobReader } from './restore-blob.ts';
+import { planRestore, type FolderWork } from './restore-plan.ts';
+import { resolveSourceAccount, selectCandidates, type RestoreCandidate } from './restore-select.ts';
+import type { RestoreFinalStatus, RestoreHooks, RestoreOptions, RestorePlan, RestoreResult, RestoreSkipped } from './restore-types.ts';
+
+/** The server's storage is full: nothing more can be appended in this run. */
+class QuotaStop extends Error {}
+
+interface Tally {
+  restored: number;
+  bytes: number;
+  foldersCreated: number;
+  skipped: RestoreSkipped[];
+}
+
+/** The restore job: see restore-types.ts for the contract. */
+export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {}): Promise<RestoreResult> {
+  const started = Date.now();
+  const { signal } = hooks;
+  let last: RestoreStatus | null = null;
+  const status = (s: RestoreStatus, detail: Parameters<NonNullable<RestoreHooks['onStatus']>>[1]): void => {
+    if (s === last && s === 'running') return;
+    last = s;
+    try {
+      hooks.onStatus?.(s, detail);
+    } catch {
+      /* a listener's bug must not break the restore */
+    }
+  };
+  const progress = throttledProgress(hooks.onProgress);
+  const tally: Tally = { restored: 0, bytes: 0, foldersCreated: 0, skipped: [] };
+  const maxAttempts = opts.retry?.maxAttempts ?? RELAY_LIMITS.restoreMaxAttempts;
+  const baseDelay = opts.retry?.baseDelayMs ?? RELAY_LIMITS.restoreRetryBaseDelayMs;
+  const dryRun = opts.dryRun ?? false;
+  let attempt = 0;
+  let plan: RestorePlan | null = null;
+  let db: Db | null = null;
+  let blobs: BlobReader | null = null;
+
+  const finish = (s: RestoreFinalStatus, code: ErrorCode | null, message: string | null, notRestored = 0): RestoreResult => {
+    blobs?.close();
+    db?.close();
+    const r: RestoreResult = {
+      kind: 'restore',
+      status: s,
+      errorCode: code,
+      message,
+      dryRun,
+      restored: tally.restored,
+      bytes: tally.bytes,
+      alreadyPresent: plan?.alreadyPresent ?? 0,
+      notRestored,
+      foldersCreated: tally.foldersCreated,
+      skipped: tally.skipped,
+      plan,
+      attempts: attempt,
+      durationMs: Date.now() - started,
+    };
+    status(s, { attempt, ...(code ? { errorCode: code } : {}), ...(message ? { message } : {}) });
+    return r;
+  };
+
+  status('running', { attempt: 0 });
+  let candidates: RestoreCandidate[];
+  try {
+    db = openArchiveForReading(opts.archiveDir);
+    const accountId = resolveSourceAccount(db, opts.source);
+    candidates = selectCandidates(db, accountId, opts.scope);
+    blobs = new BlobReader(db, opts.archiveDir);
+  } catch (err) {
+    return finish('failed', err instanceof MailkeepError ? err.code : 'UNKNOWN', err instanceof Error ? err.message : String(err));
+  }
+
+  for (attempt = 1; ; attempt++) {
+    let client: ImapFlow | null = null;
+    try {
+      client = await openSession(opts.target, { signal, timeouts: opts.timeouts });
+      status('running', { attempt });
+      // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
+      // is found there and not appended again.
+      tally.skipped = [];
+      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal });
+      plan = work.plan;
+      if (dryRun) {
+        await closeSession(client);
+        return finish('completed', null, null, work.skipped.length);
+      }
+      tally.skipped.push(...work.skipped);
+      // Selected, not on the server, and not appended (yet): exact whatever stops the run.
+      const notRestored = (): number => work.skipped.length + plan!.toAppend - tally.restored;
+      try {
+        for (const [i, f] of work.folders.entries()) {
+          signal?.throwIfAborted();
+          await restoreFolder(client, f, blobs, tally, signal, (done) =>
+            progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof QuotaStop)) throw err;
+        await closeSession(client);
+        const n = notRestored();
+        return finish('partially_complete', 'QUOTA_EXCEEDED', `${tally.restored} restored, ${n} not restored: the mail server's storage is full (${err.message})`, n);
+      }
+      await closeSession(client);
+      const n = notRestored();
+      if (n) return finish('partially_complete', tally.skipped[0]?.code ?? 'UNKNOWN', `${tally.restored} restored, ${n} not restored (${tally.skipped[0]?.reason ?? 'unknown'})`, n);
+      return finish('completed', null, null);
+    } catch (err) {
+      client?.close();
+      if (signal?.aborted) return finish('cancelled', 'CANCELLED', 'restore cancelled', 0);
+      const code = sessionErrorCode(err, client);
+      const message = err instanceof MailkeepError ? err.message : describeImapError(err);
+      if (code === 'AUTH_FAILED') return finish('authentication_error', code, message);
+      if (!isConnectionCode(code)) return finish('failed', code, message);
+      const delay = baseDelay * 2 ** (attempt - 1);
+      // Announced even on the last attempt: Connection Error is reached from Retrying only.
+      status('retrying', { attempt, errorCode: code, message, ...(attempt < maxAttempts ? { retryInMs: delay } : {}) });
+      if (attempt >= maxAttempts) return finish('connection_error', code, message);
+      try {
+        await sleep(delay, undefined, { signal });
+      } catch {
+        return finish('cancelled', 'CANCELLED', 'restore cancelled');
+      }
+    }
+  }
+}
+
+/** Appends one folder's missing messages, creating the folder first when needed. */
+async function restoreFolder(
+  client: ImapFlow,
+  f: FolderWork,
+  blobs: BlobReader,
+  tally: Tally,
+  signal: AbortSignal | undefined,
+  report: (done: number) => void,
+): Promise<void> {
+  if (!f.toAppend.length) return;
+  try {
+    if (f.create) {
+      await client.mailboxCreate(f.destination);
+      tally.foldersCreated++;
+    }
+    // Selected read-write: imapflow then leaves out flags the folder's PERMANENTFLAGS refuse.
+    await client.mailboxOpen(f.destination);
+  } catch (err) {
+    if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
+    const reason = `cannot create or select ${f.destination}: ${describeImapError(err)}`;
+    for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_UNREADABLE', reason });
+    return;
+  }
+  let done = 0;
+  report(0);
+  for (const c of f.toAppend) {
+    signal?.throwIfAborted();
+    let raw: Buffer;
+    try {
+      raw = blobs.read(c.hash);
+    } catch (err) {
+      tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'ARCHIVE_CORRUPT', reason: err instanceof Error ? err.message : String(err) });
+      report(++done);
+      continue;
+    }
+    const outcome = await appendOne(client, f.destination, c, raw);
+    if (outcome === 'ok') {
+      tally.restored++;
+      tally.bytes += raw.length;
+    } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
+    report(++done);
+  }
+}
+
+/** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
+async function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, raw: Buffer): Promise<'ok' | { code: ErrorCode; reason: string }> {
+  const full = [...c.flags, ...c.keywords];
+  const system = c.flags.filter((x) => x !== '\\Recent');
+  for (const flags of full.length === system.length ? [system] : [full, system]) {
+    try {
+      await client.append(dest, raw, flags, c.internalDate ?? undefined);
+      return 'ok';
+    } catch (err) {
+      const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
+      const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
+      if (e.serverResponseCode === 'OVERQUOTA' || /quota/i.test(text)) throw new QuotaStop(describeImapError(err));
+      if (e.serverResponseCode === 'APPENDLIMIT' || e.serverResponseCode === 'TOOBIG')
+        return { code: 'APPENDLIMIT_EXCEEDED', reason: describeImapError(err) };
+      if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
+      if (flags === system) return { code: 'UNKNOWN', reason: `APPEND refused: ${describeImapError(err)}` };
+    }
+  }
+  return { code: 'UNKNOWN', reason: 'APPEND refused' };
+}
+
+/** A mid-session failure: imapflow reports "NoConnection" after the socket error it saw first. */
+function sessionErrorCode(err: unknown, client: ImapFlow | null): ErrorCode {
+  if (err instanceof MailkeepError) return err.code;
+  const first = client ? lastSocketError(client) : undefined;
+  const code = classifyImapError(err);
+  if (first && (code === 'CONNECTION_LOST' || code === 'UNKNOWN')) {
+    const c = classifyImapError(first);
+    if (c !== 'UNKNOWN') return c;
+  }
+  if (code === 'UNKNOWN' && client && !client.usable) return 'CONNECTION_LOST';
+  return code;
+}
