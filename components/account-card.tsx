@@ -12,7 +12,7 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
   const { account, backup, otherJobs, prompts } = overview;
   const info = backup ? statusInfo('backup', backup.status) : null;
   return (
-    <section class={`card card-${info?.severity ?? 'info'}`} data-testid="account-card" data-account-id={account.id} data-status={backup?.status}>
+    <section class={`card card-${overview.worst}`} data-testid="account-card" data-account-id={account.id} data-status={backup?.status}>
       <div class="card-head">
         <h2>{account.displayName}</h2>
         {info && <StatusPill info={info} />}

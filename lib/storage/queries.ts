@@ -11,6 +11,8 @@ export interface AccountOverview {
   /** Download, restore and migrate jobs that are under way or need the user. */
   otherJobs: JobRow[];
   prompts: PromptRow[];
+  /** The most urgent severity over the backup and the jobs shown: orders and marks the card. */
+  worst: Severity;
 }
 
 /** Shown on a card: still moving, or stopped in a state the user should see. */
@@ -29,16 +31,16 @@ export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
   );
   const overview = accounts.map((account) => {
     const own = jobs.filter((j) => j.accountId === account.id);
-    return {
-      account,
-      backup: own.find((j) => j.kind === 'backup'),
-      otherJobs: own.filter((j) => j.kind !== 'backup' && isWorthShowing(j)).sort((a, b) => b.updatedAt - a.updatedAt),
-      prompts: prompts.filter((p) => p.accountId === account.id && p.resolvedAt === null),
-    };
+    const backup = own.find((j) => j.kind === 'backup');
+    const otherJobs = own.filter((j) => j.kind !== 'backup' && isWorthShowing(j)).sort((a, b) => b.updatedAt - a.updatedAt);
+    const severities = [backup, ...otherJobs].flatMap((j) => (j ? [statusInfo(j.kind, j.status).severity] : []));
+    const worst = severities.reduce<Severity>((w, s) => (URGENCY[s] < URGENCY[w] ? s : w), backup ? 'ok' : 'info');
+    return { account, backup, otherJobs, prompts: prompts.filter((p) => p.accountId === account.id && p.resolvedAt === null), worst };
   });
   // Accounts that need the user come first, then by name.
-  const rank = (o: AccountOverview) => (o.backup ? URGENCY[statusInfo('backup', o.backup.status).severity] : URGENCY.info);
-  return overview.sort((a, b) => rank(a) - rank(b) || a.account.displayName.localeCompare(b.account.displayName) || a.account.id.localeCompare(b.account.id));
+  return overview.sort(
+    (a, b) => URGENCY[a.worst] - URGENCY[b.worst] || a.account.displayName.localeCompare(b.account.displayName) || a.account.id.localeCompare(b.account.id),
+  );
 }
 
 const URGENCY: Readonly<Record<Severity, number>> = { error: 0, warning: 1, progress: 2, info: 3, ok: 4 };

@@ -142,11 +142,12 @@ describe('queries for the pages', () => {
     const queued = await createJob(db, { kind: 'download', accountId: a.id });
     await addPrompt(db, { accountId: a.id, jobId: null, topic: 'messages_disappeared', text: '3 messages disappeared' });
     const overview = await loadOverview(db);
-    expect(overview.map((o) => o.account.id)).toEqual([b.id, a.id]);
-    expect(overview[1]?.backup?.status).toBe('preparing');
-    expect(overview[1]?.otherJobs.map((j) => j.id).sort()).toEqual([failing.id, queued.id].sort());
-    expect(overview[1]?.prompts).toHaveLength(1);
-    expect(overview[0]?.otherJobs).toEqual([]);
+    // "B account" comes first although its name sorts last: its migrate job needs the user.
+    expect(overview.map((o) => [o.account.id, o.worst])).toEqual([[a.id, 'warning'], [b.id, 'info']]);
+    expect(overview[0]?.backup?.status).toBe('preparing');
+    expect(overview[0]?.otherJobs.map((j) => j.id).sort()).toEqual([failing.id, queued.id].sort());
+    expect(overview[0]?.prompts).toHaveLength(1);
+    expect(overview[1]?.otherJobs).toEqual([]);
   });
 
   it('list dashboard jobs newest first, filtered by account and status', async () => {
@@ -173,6 +174,12 @@ describe('the popup order', () => {
     ]);
     expect(reply).toHaveLength(3);
     expect((await loadOverview(db)).map((o) => o.account.displayName)).toEqual(['Z broken', 'M busy', 'A fine']);
+    // A fine backup with a failing restore still needs the user: it moves up.
+    const fine = (await loadOverview(db)).find((o) => o.account.displayName === 'A fine')!;
+    const restore = await createJob(db, { kind: 'restore', accountId: fine.account.id });
+    for (const s of ['running', 'authentication_error']) await transitionJob(db, restore.id, s);
+    const after = await loadOverview(db);
+    expect(after.map((o) => [o.account.displayName, o.worst])).toEqual([['A fine', 'error'], ['Z broken', 'error'], ['M busy', 'progress']]);
   });
 });
 
