@@ -64,7 +64,7 @@ export async function planRestore(
     }
     const work: FolderWork = { source: g.source, destination: pf.destination, create: pf.create, toAppend: [] };
     for (const c of g.list) {
-      if (await presence.has(client, c)) {
+      if (await presence.take(client, c)) {
         pf.alreadyPresent++;
         continue;
       }
@@ -78,7 +78,6 @@ export async function planRestore(
         skipped.push({ folder: pf.destination, uid: c.uid, hash: c.hash, code: 'ARCHIVE_CORRUPT', reason: `blob ${c.hash.slice(0, 16)}… does not match its SHA-256` });
         continue;
       }
-      presence.add(c);
       work.toAppend.push(c);
       pf.toAppend++;
       pf.bytesToAppend += c.size;

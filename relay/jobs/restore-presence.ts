@@ -18,12 +18,15 @@ import type { RestoreCandidate } from './restore-select.ts';
  *   literal as sent, and the archive holds the server's own bytes.
  * - without one: size + INTERNALDATE (to the second) select candidates, whose bodies are then
  *   fetched once and hashed: equal SHA-256 is equal content.
+ *
+ * Copies are counted, not just seen: a folder that held the same message twice gets two back, and
+ * each copy found on the server answers for one archived copy.
  */
 export class FolderPresence {
-  private readonly byMessageId = new Set<string>();
+  private readonly byMessageId = new Map<string, number>();
   /** size + date -> UIDs whose content hash is not known yet. */
   private readonly unhashed = new Map<string, number[]>();
-  private readonly hashes = new Set<string>();
+  private readonly hashes = new Map<string, number>();
 
   /** Reads the folder (must be selected); `exists` 0 skips the FETCH. */
   static async read(client: ImapFlow, exists: number): Promise<FolderPresence> {
@@ -32,7 +35,7 @@ export class FolderPresence {
     for await (const m of client.fetch('1:*', { uid: true, size: true, internalDate: true, headers: ['message-id'] }, { uid: true })) {
       const mid = m.headers ? messageIdOf(m.headers) : null;
       const date = m.internalDate ? new Date(m.internalDate) : null;
-      if (mid) p.byMessageId.add(midKey(mid, m.size ?? 0));
+      if (mid) bump(p.byMessageId, midKey(mid, m.size ?? 0));
       else {
         const k = shapeKey(m.size ?? 0, date);
         const list = p.unhashed.get(k);
@@ -43,24 +46,32 @@ export class FolderPresence {
     return p;
   }
 
-  /** True when the destination already holds this message. `client` must still have the folder selected. */
-  async has(client: ImapFlow, c: RestoreCandidate): Promise<boolean> {
-    if (c.messageId) return this.byMessageId.has(midKey(c.messageId, c.size));
-    if (this.hashes.has(c.hash)) return true;
+  /**
+   * True when the destination holds a copy of this message not yet claimed by an earlier
+   * candidate (the copy is then claimed). `client` must still have the folder selected.
+   */
+  async take(client: ImapFlow, c: RestoreCandidate): Promise<boolean> {
+    if (c.messageId) return claim(this.byMessageId, midKey(c.messageId, c.size));
     const k = shapeKey(c.size, c.internalDate);
     const uids = this.unhashed.get(k);
-    if (!uids?.length) return false;
-    this.unhashed.delete(k);
-    for await (const m of client.fetch(uids.join(','), { uid: true, source: true }, { uid: true }))
-      if (m.source) this.hashes.add(crypto.createHash('sha256').update(m.source).digest('hex'));
-    return this.hashes.has(c.hash);
+    if (uids?.length) {
+      this.unhashed.delete(k);
+      for await (const m of client.fetch(uids.join(','), { uid: true, source: true }, { uid: true }))
+        if (m.source) bump(this.hashes, crypto.createHash('sha256').update(m.source).digest('hex'));
+    }
+    return claim(this.hashes, c.hash);
   }
+}
 
-  /** Records a message appended in this run, so a second candidate with the same key is not appended too. */
-  add(c: RestoreCandidate): void {
-    if (c.messageId) this.byMessageId.add(midKey(c.messageId, c.size));
-    else this.hashes.add(c.hash);
-  }
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+function claim(m: Map<string, number>, k: string): boolean {
+  const n = m.get(k) ?? 0;
+  if (n <= 0) return false;
+  m.set(k, n - 1);
+  return true;
 }
 
 function midKey(mid: string, size: number): string {

@@ -48,8 +48,9 @@ const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m
   m.message_id, m.added_run, m.gone_run FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?`;
 
 /**
- * The messages a scope selects, one per (folder, blob): a message held twice in one folder (two
- * UIDs, e.g. across a UIDVALIDITY change) is restored once.
+ * The messages a scope selects, one per membership: a folder that held two identical copies gets
+ * two back (restore-presence.ts counts copies). Generations do not add up: after a UIDVALIDITY
+ * change the old rows are gone and the default scope takes only the rows still present.
  *
  * Default ("everything ever backed up"): each blob goes to the folders that still held it at the
  * last run that saw it. A message moved from INBOX to Archive comes back in Archive only; a message
@@ -84,16 +85,12 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
   }
   const since = scope.since?.getTime();
   const until = scope.until?.getTime();
-  const seen = new Set<string>();
   const out: RestoreCandidate[] = [];
   for (const r of rows) {
     if (scope.folder !== undefined && r.name !== scope.folder) continue;
     const date = r.internaldate ? new Date(r.internaldate) : null;
     if (since !== undefined && (!date || date.getTime() < since)) continue;
     if (until !== undefined && (!date || date.getTime() >= until)) continue;
-    const key = `${r.name}\0${r.blob_hash}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
     out.push({
       folder: r.name,
       delimiter: r.delimiter,
