@@ -127,11 +127,12 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
   let firstSkipped: number | null = null;
   report(0, todo.length, true);
 
-  // The cursor only moves over UIDs whose every predecessor is stored: not past a skipped message
-  // (retried next run), nor past a large one set aside to be streamed after the batch.
-  let lowestDeferred = Infinity;
-  const keepCursor = (uid: number): void => {
-    if (firstSkipped === null && uid < lowestDeferred) writer.advanceCursor(folderId, uidvalidity, uid);
+  // The cursor moves at the end of each batch, over UIDs whose every predecessor is stored: never
+  // past a skipped message (retried next run). Within a batch, a crash is harmless: UIDs already
+  // stored above the cursor are never fetched again (storedUidsAbove).
+  const moveCursor = (batchTop: number): void => {
+    const top = firstSkipped === null ? batchTop : Math.min(batchTop, firstSkipped - 1);
+    if (top > 0) writer.advanceCursor(folderId, uidvalidity, top);
   };
 
   const metaOf = (m: FetchMessageObject): MessageMeta => ({
@@ -143,16 +144,15 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     messageId: m.headers ? messageIdOf(m.headers) : null,
     modseq: big(m.modseq),
   });
-  const stored = (uid: number): Promise<void> | null => {
+  const stored = (): Promise<void> | null => {
     ctx.tally.messages++;
     done++;
-    keepCursor(uid);
     report(done, todo.length);
     return writer.maybeCommit();
   };
   const storeBuffer = (meta: MessageMeta, source: Buffer): Promise<void> | null => {
     if (writer.addBuffer(folderId, runId, { ...meta, messageId: meta.messageId ?? messageIdOf(source) }, source)) ctx.tally.bytes += source.length;
-    return stored(meta.uid);
+    return stored();
   };
   /** Large messages: partial FETCHes streamed into the pack; memory stays at one chunk. */
   const streamLarge = async (meta: MessageMeta): Promise<void> => {
@@ -173,28 +173,42 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
       };
       const fresh = await writer.addStream(folderId, runId, meta, tee(), () => meta.messageId ?? messageIdOf(Buffer.concat(head)));
       if (fresh) ctx.tally.bytes += meta.size;
-      await stored(meta.uid);
+      await stored();
     } catch (err) {
       rethrowIfSession(err);
       skip(meta.uid, err);
       firstSkipped ??= meta.uid;
     }
   };
-  /** A batch the server refused: one by one, so one bad message does not cost the rest. */
-  const oneByOne = async (metas: MessageMeta[], got: Set<number>): Promise<void> => {
-    for (const meta of metas) {
-      if (got.has(meta.uid)) continue;
+  const modseq = box.highestModseq !== undefined;
+  const envelope = { uid: true, flags: true, internalDate: true, size: true, modseq };
+  const partialBody = { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes };
+  /** Stores a fetched message whose body may have been cut at the threshold; returns false if it was. */
+  const takeBounded = (meta: MessageMeta, src: Buffer | undefined): Promise<void> | null | false => {
+    if (src && (src.length < RELAY_LIMITS.streamThresholdBytes || src.length === meta.size)) return storeBuffer(meta, src);
+    return false;
+  };
+  /**
+   * A batch the server refused (NO/BAD): one message at a time, so one unreadable message does not
+   * cost the rest. It is listed as skipped and the cursor stays below it, so the next run retries.
+   */
+  const oneByOne = async (uids: number[], got: Set<number>, known: Map<number, MessageMeta>, large: MessageMeta[]): Promise<void> => {
+    for (const uid of uids) {
+      if (got.has(uid)) continue;
       try {
-        const m = await client.fetchOne(String(meta.uid), { uid: true, source: true }, { uid: true });
-        if (m && m.source) await storeBuffer(meta, m.source);
+        const m = await client.fetchOne(String(uid), { ...envelope, source: partialBody }, { uid: true });
+        if (!m) continue; // expunged meanwhile
+        const meta = { ...metaOf(m), messageId: known.get(uid)?.messageId ?? null };
+        const taken = takeBounded(meta, m.source);
+        if (taken === false) large.push(meta);
+        else if (taken) await taken;
       } catch (e) {
         rethrowIfSession(e);
-        skip(meta.uid, e);
-        firstSkipped ??= meta.uid;
+        skip(uid, e);
+        firstSkipped ??= uid;
       }
     }
   };
-  const modseq = box.highestModseq !== undefined;
 
   for (let i = 0; i < todo.length; i += RELAY_LIMITS.fetchBatchUids) {
     ctx.signal?.throwIfAborted();
@@ -206,42 +220,32 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
       // First backup of the account: one FETCH per batch for envelope and body. The body is asked
       // for up to the stream threshold only (BODY.PEEK[]<0.N>), so imapflow never buffers more than
       // that; larger messages are set aside and streamed once this FETCH is over.
-      const query = { uid: true, flags: true, internalDate: true, size: true, modseq, source: { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes } };
       try {
-        for await (const m of client.fetch(uidSet(slice), query, { uid: true })) {
+        for await (const m of client.fetch(uidSet(slice), { ...envelope, source: partialBody }, { uid: true })) {
           got.add(m.uid);
           const meta = metaOf(m);
-          const src = m.source;
-          if (src && (src.length < RELAY_LIMITS.streamThresholdBytes || src.length === meta.size)) {
-            const wait = storeBuffer(meta, src);
-            if (wait) await wait; // the disk is two groups behind: let it catch up
-          } else {
-            large.push(meta);
-            lowestDeferred = Math.min(lowestDeferred, meta.uid);
-          }
+          const taken = takeBounded(meta, m.source);
+          if (taken === false) large.push(meta);
+          else if (taken) await taken; // the disk is two groups behind: let it catch up
         }
       } catch (err) {
         rethrowIfSession(err);
-        await oneByOne(slice.map((uid) => ({ uid, uidvalidity, flags: [], internalDate: null, size: 0, messageId: null, modseq: null })), got);
+        await oneByOne(slice, got, new Map(), large);
       }
     } else {
       // Incremental: envelope first, with the Message-ID, so content already stored (a folder
       // recreated under a new UIDVALIDITY, a message moved) is recognised without downloading it.
       const metas: MessageMeta[] = [];
-      const query = { uid: true, flags: true, internalDate: true, size: true, modseq, headers: ['message-id'] };
-      for await (const m of client.fetch(uidSet(slice), query, { uid: true })) metas.push(metaOf(m));
+      for await (const m of client.fetch(uidSet(slice), { ...envelope, headers: ['message-id'] }, { uid: true })) metas.push(metaOf(m));
       metas.sort((a, b) => a.uid - b.uid);
       const small: MessageMeta[] = [];
       for (const meta of metas) {
         const known = writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate);
         if (known) {
           writer.addKnown(folderId, runId, meta, known);
-          await stored(meta.uid);
+          await stored();
         } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(meta);
-        else {
-          large.push(meta);
-          lowestDeferred = Math.min(lowestDeferred, meta.uid);
-        }
+        else large.push(meta);
       }
       if (small.length) {
         const byUid = new Map(small.map((m) => [m.uid, m]));
@@ -255,12 +259,12 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
           }
         } catch (err) {
           rethrowIfSession(err);
-          await oneByOne(small, got);
+          await oneByOne(small.map((m) => m.uid), got, byUid, large);
         }
       }
     }
     for (const meta of large.sort((a, b) => a.uid - b.uid)) await streamLarge(meta);
-    lowestDeferred = Infinity;
+    moveCursor(slice[slice.length - 1]!);
   }
 
   await writer.flush();

@@ -80,6 +80,23 @@ describe('backup against a scripted faulty server', () => {
     expect(fake!.commands.some((c) => / SELECT /i.test(c))).toBe(false);
   });
 
+  it('ends Partially Completed listing a message the server cannot read, keeps the rest with flags, and fetches it on the next run', async () => {
+    const { result, dir } = await backupAgainst({ unreadableUids: [2] });
+    expect(result.status).toBe('partially_completed');
+    expect(result.skipped).toEqual([expect.objectContaining({ folder: 'INBOX', uid: 2, code: 'MESSAGE_UNREADABLE' })]);
+    expect(archiveState(dir).get('INBOX')!.map((m) => [m.uid, m.flags])).toEqual([
+      [1, ['\\Seen']],
+      [3, ['\\Seen']],
+    ]);
+    fake!.faults.unreadableUids = [];
+    const again = await runBackup({
+      archiveDir: dir,
+      account: { host: '127.0.0.1', port: fake!.port, security: 'none', user: 'u', password: 'pw' },
+    });
+    expect(again).toMatchObject({ status: 'completed', messages: 1 });
+    expect(archiveState(dir).get('INBOX')!.map((m) => m.uid)).toEqual([1, 2, 3]);
+  });
+
   it('reports Authentication Error once, without a retry, and never echoes the password', async () => {
     fake = await startFakeImap({ folders, password: 'right' });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-fault-'));

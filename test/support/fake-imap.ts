@@ -23,11 +23,15 @@ export interface FakeFaults {
   byeOnFetch?: boolean;
   /** Folders whose EXAMINE gets `NO`. */
   unreadable?: string[];
+  /** UIDs whose body the server cannot read: a FETCH including them sends the others, then `NO`. */
+  unreadableUids?: number[];
 }
 
 export interface FakeImap {
   port: number;
   commands: string[];
+  /** The live fault settings: change them between runs. */
+  faults: FakeFaults;
   close(): Promise<void>;
 }
 
@@ -119,8 +123,13 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
       }
       const items = more.join(' ').toUpperCase();
       const body = items.includes('BODY.PEEK[]') || items.includes('BODY[]');
+      let failed = false;
       for (const [i, x] of msgs.entries()) {
         if (!wanted.has(x.uid)) continue;
+        if (body && faults.unreadableUids?.includes(x.uid)) {
+          failed = true;
+          continue;
+        }
         const head = `* ${i + 1} FETCH (UID ${x.uid} FLAGS (${(x.flags ?? []).join(' ')}) INTERNALDATE "01-Jan-2020 00:00:00 +0000" RFC822.SIZE ${x.raw.length}`;
         if (!body) {
           w(`${head})\r\n`);
@@ -136,15 +145,19 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           if (faults.dropMidLiteral) sock.destroy();
           return;
         }
-        w(Buffer.concat([Buffer.from(`* ${i + 1} FETCH (UID ${x.uid} BODY[] {${x.raw.length}}\r\n`), x.raw, Buffer.from(')\r\n')]));
+        const partial = /BODY\.PEEK\[\]<0\.(\d+)>/.exec(items);
+        const part = partial ? x.raw.subarray(0, Number(partial[1])) : x.raw;
+        const label = partial ? 'BODY[]<0>' : 'BODY[]';
+        w(Buffer.concat([Buffer.from(`${head} ${label} {${part.length}}\r\n`), part, Buffer.from(')\r\n')]));
       }
-      w(`${tag} OK fetch done\r\n`);
+      w(failed ? `${tag} NO [SERVERBUG] Some messages could not be FETCHed\r\n` : `${tag} OK fetch done\r\n`);
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as net.AddressInfo).port,
     commands,
+    faults,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
