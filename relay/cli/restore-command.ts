@@ -1,0 +1,190 @@
+import fs from 'node:fs';
+import type { RestoreStatus } from '../../lib/status/status-ids.ts';
+import type { Security } from '../imap/session.ts';
+import type { RestoreResult, RestoreScope } from '../jobs/restore-types.ts';
+import { runRestore } from '../jobs/run-restore.ts';
+import { parseOptions, required, UsageError } from './args.ts';
+import type { Io } from './commands.ts';
+import { EXIT } from './exit-codes.ts';
+import { progressPrinter } from './progress-printer.ts';
+
+/** The specification's Restore table, as the CLI prints it. */
+const STATUS_NAMES: Record<RestoreStatus, string> = {
+  on_queue: 'On Queue',
+  running: 'Running',
+  retrying: 'Retrying',
+  connection_error: 'Connection Error',
+  authentication_error: 'Authentication Error',
+  partially_complete: 'Partially Complete',
+  cancelled: 'Cancelled',
+  failed: 'Failed',
+  completed: 'Completed',
+};
+
+export const RESTORE_HELP = `Usage: mailkeep restore --archive DIR --source USER@HOST[:PORT] --host H --port P
+                        --security tls|starttls|none --user U --password-env VAR [--ca FILE]
+                        [--folder F] [--since DATE] [--until DATE] [--at RUN] [--disappeared-in RUN]
+                        [--into FOLDER] [--dry-run] [--json]
+                        [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
+
+Puts archived mail back into an IMAP account (the original or any other) with APPEND, keeping
+flags, keywords and INTERNALDATE, creating folders as needed. Never duplicates: whatever the
+destination folder already holds (same Message-ID and size; without Message-ID, same size, date
+and content) is not appended, so running it again, or after an interruption, adds only what is
+missing. Every message's SHA-256 is checked before it is sent; a damaged one is reported, never sent.
+
+By default restores every message the archive ever held for the account, into the folder it was
+last seen in (deleted mail comes back; mail still on the server is left alone).
+
+  --archive DIR          archive written by mailkeep backup
+  --source USER@HOST     which archived account to restore from (add :PORT if several match;
+                         may be omitted when the archive holds one account)
+  --host H --port P      destination IMAP server
+  --security MODE        tls (implicit TLS, usually 993), starttls (143, upgrade required), none
+  --user U               destination login name
+  --password-env VAR     name of the environment variable holding the password (never a flag)
+  --ca FILE              extra trusted CA certificate (PEM) for a self-signed server
+  --folder F             only this archived folder (its full name, e.g. "Projekte/2024")
+  --since DATE           only messages whose INTERNALDATE is at or after DATE (YYYY-MM-DD or ISO 8601)
+  --until DATE           only messages before DATE; a plain YYYY-MM-DD includes that whole day (UTC)
+  --at RUN               the account as it was at backup run RUN (see mailkeep archive-info)
+  --disappeared-in RUN   only the messages that disappeared from the server in run RUN
+  --into FOLDER          recreate the folder tree under this new folder, e.g. "Restored 2026-11-25"
+  --dry-run              print the plan (per folder: to append, already present, folders to create,
+                         over APPENDLIMIT, damaged; destination quota) and change nothing
+  --json                 print JSON events; the last line is the result object
+  --max-attempts N       connection attempts before Connection Error (default 3)
+  --retry-delay-ms MS    first retry delay, doubled each retry (default 2000)
+  --timeout-ms MS        socket inactivity deadline (default 60000)
+
+Exit codes:
+  0  Completed (or the dry run's plan was printed)
+  2  bad usage
+  3  Partially Complete (server storage full, message over APPENDLIMIT, damaged archive blob), or Cancelled
+  4  Authentication Error (wrong user or password; not retried)
+  5  Connection Error (after bounded retries)
+  6  Failed (archive missing or unreadable, unknown account or run, unexpected error)`;
+
+export function restoreExitCode(r: RestoreResult): number {
+  switch (r.status) {
+    case 'completed':
+      return EXIT.ok;
+    case 'partially_complete':
+    case 'cancelled':
+      return EXIT.partial;
+    case 'authentication_error':
+      return EXIT.auth;
+    case 'connection_error':
+      return EXIT.connection;
+    case 'failed':
+      return EXIT.failed;
+  }
+}
+
+function positiveInt(v: string | boolean | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
+  return n;
+}
+
+/** YYYY-MM-DD (UTC midnight; for --until the end of that day) or a full ISO 8601 date-time. */
+export function parseDateOption(v: string | boolean | undefined, name: string, endOfDay = false): Date | undefined {
+  if (typeof v !== 'string') return undefined;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const d = new Date(dateOnly ? `${v}T00:00:00Z` : v);
+  if (Number.isNaN(d.getTime())) throw new UsageError(`--${name} must be a date (YYYY-MM-DD or ISO 8601)`);
+  return dateOnly && endOfDay ? new Date(d.getTime() + 86_400_000) : d;
+}
+
+/** USER@HOST[:PORT]; the user part may itself contain "@" (user@example.org@imap.example.org). */
+export function parseSource(v: string): { user: string; host: string; port?: number } {
+  const at = v.lastIndexOf('@');
+  if (at <= 0 || at === v.length - 1) throw new UsageError('--source must be USER@HOST or USER@HOST:PORT');
+  const user = v.slice(0, at);
+  const hostPort = v.slice(at + 1);
+  const m = /^(.+):(\d{1,5})$/.exec(hostPort);
+  return m ? { user, host: m[1]!, port: Number(m[2]) } : { user, host: hostPort };
+}
+
+export async function restoreCommand(argv: string[], io: Io): Promise<number> {
+  const o = parseOptions(argv, {
+    archive: 'string', source: 'string', host: 'string', port: 'string', security: 'string', user: 'string', 'password-env': 'string',
+    ca: 'string', folder: 'string', since: 'string', until: 'string', at: 'string', 'disappeared-in': 'string', into: 'string',
+    'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string',
+  });
+  const security = required(o, 'security');
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError('--security must be tls, starttls or none');
+  const port = positiveInt(required(o, 'port'), 'port')!;
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const envName = required(o, 'password-env');
+  const password = io.env[envName];
+  if (password === undefined || password === '') throw new UsageError(`environment variable ${envName} is not set`);
+  let ca: string | undefined;
+  if (typeof o.ca === 'string') {
+    try {
+      ca = fs.readFileSync(o.ca, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read --ca file ${o.ca}`);
+    }
+  }
+  if (o.at !== undefined && o['disappeared-in'] !== undefined) throw new UsageError('--at and --disappeared-in cannot be combined');
+  if (typeof o.into === 'string' && o.into.trim() === '') throw new UsageError('--into needs a folder name');
+  const scope: RestoreScope = {
+    ...(typeof o.folder === 'string' ? { folder: o.folder } : {}),
+    ...(o.since !== undefined ? { since: parseDateOption(o.since, 'since') } : {}),
+    ...(o.until !== undefined ? { until: parseDateOption(o.until, 'until', true) } : {}),
+    ...(o.at !== undefined ? { atRun: positiveInt(o.at, 'at') } : {}),
+    ...(o['disappeared-in'] !== undefined ? { disappearedInRun: positiveInt(o['disappeared-in'], 'disappeared-in') } : {}),
+  };
+  const json = o.json === true;
+  const dryRun = o['dry-run'] === true;
+  const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
+  const printer = progressPrinter(io.err);
+  const result = await runRestore(
+    {
+      archiveDir: required(o, 'archive'),
+      ...(typeof o.source === 'string' ? { source: parseSource(o.source) } : {}),
+      target: { host: required(o, 'host'), port, security: security as Security, user: required(o, 'user'), password, ...(ca ? { ca } : {}) },
+      scope,
+      ...(typeof o.into === 'string' ? { into: o.into } : {}),
+      dryRun,
+      ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
+      retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
+    },
+    {
+      signal: io.signal,
+      onStatus: (s, d) => {
+        if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, retryInMs: d.retryInMs ?? null })}\n`);
+        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message})${d.retryInMs ? `; next try in ${Math.round(d.retryInMs / 1000)} s` : ''}`);
+      },
+      onProgress: (p) => {
+        if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
+        else printer.update(p);
+      },
+    },
+  );
+  printer.end();
+  if (json) {
+    io.out.write(`${JSON.stringify({ ...result, status: STATUS_NAMES[result.status], statusId: result.status })}\n`);
+    return restoreExitCode(result);
+  }
+  const p = result.plan;
+  if (dryRun && p) {
+    io.out.write(`Plan (dry run, nothing changed): ${p.toAppend} to append (${(p.bytesToAppend / 1048576).toFixed(1)} MB), ${p.alreadyPresent} already present, ${p.overAppendLimit} over APPENDLIMIT, ${p.corrupt} damaged in the archive\n`);
+    for (const f of p.folders)
+      io.out.write(`  ${f.destination}${f.create ? ' (new folder)' : ''}: ${f.toAppend} to append, ${f.alreadyPresent} already present${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}${f.corrupt ? `, ${f.corrupt} damaged` : ''}\n`);
+    if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
+    if (p.quota) {
+      const kb = (b: number | null): string => (b === null ? '?' : `${(b / 1048576).toFixed(1)} MB`);
+      io.out.write(`Destination quota: ${kb(p.quota.usedBytes)} used of ${p.quota.limitBytes === null ? 'no limit' : kb(p.quota.limitBytes)}\n`);
+    }
+  } else {
+    io.out.write(
+      `${STATUS_NAMES[result.status]}: ${result.restored} restored (${(result.bytes / 1048576).toFixed(1)} MB), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+    );
+  }
+  if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
+  for (const s of result.skipped) io.err.write(`not restored ${s.folder}${s.uid === null ? '' : ` (archived UID ${s.uid})`}: ${s.code}: ${s.reason}\n`);
+  return restoreExitCode(result);
+}
