@@ -47,8 +47,10 @@ function timed(cmd, args, env = {}) {
   const r = spawnSync(useTime ? '/usr/bin/time' : cmd, useTime ? ['-v', cmd, ...args] : args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const wall = Number(process.hrtime.bigint() - t) / 1e9;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr ?? '').split('\n').filter((l) => !l.startsWith('\t')).slice(-8).join(' | ')}`);
-  return { wall, rssMb: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout };
+  return { wall, cpu: user && sys ? Number(user[1]) + Number(sys[1]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout };
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
@@ -68,14 +70,17 @@ try {
   const mib = bytes / 1048576;
   console.log(`\ncorpus: ${COUNT} messages, ${mib.toFixed(0)} MiB in 3 folders, generated and indexed in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${os.cpus().length} cores; ${REPEAT} run(s) each, medians`);
 
-  const runs = { fetch: [], mk: [], mkRss: [], mkInc: [], mb: [], mbInc: [] };
+  const runs = { fetch: [], fetchCpu: [], mk: [], mkCpu: [], mkRss: [], mkInc: [], mb: [], mbCpu: [], mbInc: [] };
   for (let i = 0; i < REPEAT; i++) {
-    runs.fetch.push(timed(process.execPath, [path.join(root, 'scripts/bench-fetch-sink.mjs'), String(dc.port), 'bench'], { MK_BENCH_PW: 'benchpw' }).wall);
+    const f = timed(process.execPath, [path.join(root, 'scripts/bench-fetch-sink.mjs'), String(dc.port), 'bench'], { MK_BENCH_PW: 'benchpw' });
+    runs.fetch.push(f.wall);
+    runs.fetchCpu.push(f.cpu);
     const archive = path.join(work, `archive-${i}`);
     const full = mailkeep(archive, dc.port, 'bench', 'benchpw');
     const res = JSON.parse(full.stdout.trim().split('\n').at(-1));
     if (res.statusId !== 'completed' || res.messages !== COUNT) throw new Error(`mailkeep backup: ${JSON.stringify(res)}`);
     runs.mk.push(full.wall);
+    runs.mkCpu.push(full.cpu);
     runs.mkRss.push(full.rssMb ?? NaN);
     runs.mkInc.push(mailkeep(archive, dc.port, 'bench', 'benchpw').wall);
     fs.rmSync(archive, { recursive: true, force: true });
@@ -83,20 +88,23 @@ try {
       const mdir = path.join(work, `mbsync-${i}`);
       fs.mkdirSync(path.join(mdir, 'out'), { recursive: true });
       const rc = mbsyncRc(mdir, dc.port);
-      runs.mb.push(timed('mbsync', ['-q', '-c', rc, '-a']).wall);
+      const m = timed('mbsync', ['-q', '-c', rc, '-a']);
+      runs.mb.push(m.wall);
+      runs.mbCpu.push(m.cpu);
       runs.mbInc.push(timed('mbsync', ['-q', '-c', rc, '-a']).wall);
       fs.rmSync(mdir, { recursive: true, force: true });
     }
   }
-  const row = (name, secs) => console.log(`${name.padEnd(44)} ${secs.toFixed(2).padStart(7)} s  ${(COUNT / secs).toFixed(0).padStart(6)} msg/s  ${(mib / secs).toFixed(1).padStart(6)} MiB/s`);
+  const row = (name, secs, cpu) => console.log(`${name.padEnd(44)} ${secs.toFixed(2).padStart(7)} s  ${(COUNT / secs).toFixed(0).padStart(6)} msg/s  ${(mib / secs).toFixed(1).padStart(6)} MiB/s  client CPU ${cpu.toFixed(2)} s`);
+  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (others share this machine: wall times vary, CPU times less)`);
   const fetch = median(runs.fetch);
   const mk = median(runs.mk);
   console.log('\nfull backup (whole process, incl. Node start-up)');
-  row('plain imapflow fetch to nowhere (limit)', fetch);
-  row('Mailkeep full backup (fsync per group)', mk);
-  if (HAS_MBSYNC) row('mbsync full sync (default FSync yes)', median(runs.mb));
+  row('plain imapflow fetch to nowhere (limit)', fetch, median(runs.fetchCpu));
+  row('Mailkeep full backup (fsync per group)', mk, median(runs.mkCpu));
+  if (HAS_MBSYNC) row('mbsync full sync (default FSync yes)', median(runs.mb), median(runs.mbCpu));
   console.log(`Mailkeep peak RSS: ${median(runs.mkRss).toFixed(0)} MB`);
-  console.log(`ratio Mailkeep / plain fetch: ${(mk / fetch).toFixed(2)}x (target <= 1.3x)`);
+  console.log(`ratio Mailkeep / plain fetch: ${(mk / fetch).toFixed(2)}x wall, ${(median(runs.mkCpu) / median(runs.fetchCpu)).toFixed(2)}x CPU (target <= 1.3x)`);
   if (HAS_MBSYNC) console.log(`ratio Mailkeep / mbsync:      ${(mk / median(runs.mb)).toFixed(2)}x (target <= 1.0x)`);
   console.log('\nincremental run, nothing changed (whole process)');
   console.log(`Mailkeep: ${median(runs.mkInc).toFixed(2)} s`);
