@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { generatedMessages } from '../support/corpus.ts';
+import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { serverState } from '../support/mailbox-state.ts';
+import { runCli, startCli } from '../support/run-cli.ts';
+
+const pw = (user: string): string => `${user}-Secret-pw`;
+const USERS = ['src', 'dst', 'plan', 'small'];
+
+async function contentOf(dc: Dovecot, user: string): Promise<Map<string, string[]>> {
+  const c = await dc.client(user, pw(user));
+  try {
+    const out = new Map<string, string[]>();
+    for (const [folder, msgs] of await serverState(c)) if (msgs.length) out.set(folder, msgs.map((m) => `${m.hash} ${m.flags.join(',')} ${m.internalDate}`).sort());
+    return out;
+  } finally {
+    await c.logout();
+  }
+}
+
+describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real Dovecot', () => {
+  let dc: Dovecot;
+  let archive: string;
+  let original: Map<string, string[]>;
+  const TOTAL = 900;
+  const args = (user: string, ...extra: string[]): string[] => [
+    'restore', '--archive', archive, '--source', `src@127.0.0.1:${dc.port}`, '--host', '127.0.0.1', '--port', String(dc.port),
+    '--security', 'none', '--user', user, '--password-env', 'MK_PW', '--json', '--max-attempts', '1', ...extra,
+  ];
+
+  beforeAll(async () => {
+    dc = await startDovecot({ users: [...USERS.map((name) => ({ name, password: pw(name) })), { name: 'tiny', password: pw('tiny'), quota: '40K' }] });
+    archive = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-restore-cli-'));
+    const msgs = generatedMessages(TOTAL, 5, { prefix: 'cli' });
+    // Straight into the maildir: the fastest way to load a server (imap-lab.md §1.2).
+    dc.writeMaildir('src', '', msgs.slice(0, 700).map((raw, i) => ({ raw, flags: i % 3 ? 'S' : 'FS', date: new Date(Date.UTC(2019, 5, 1) + i * 60_000) })));
+    // On disk a maildir folder name is modified UTF-7: ".Ordner.&ANw-nter" is "Ordner/Ünter".
+    dc.writeMaildir('src', '.Ordner.&ANw-nter', msgs.slice(700).map((raw) => ({ raw, date: new Date(Date.UTC(2008, 1, 29)) })));
+    dc.settle('src');
+    const r = await runBackup({ archiveDir: archive, account: { host: '127.0.0.1', port: dc.port, security: 'none', user: 'src', password: pw('src') } });
+    expect(r.status).toBe('completed');
+    original = await contentOf(dc, 'src');
+    expect([...original.values()].flat()).toHaveLength(TOTAL);
+  });
+  afterAll(async () => {
+    await dc?.stop();
+    fs.rmSync(archive, { recursive: true, force: true });
+    if (dc) fs.rmSync(dc.dir, { recursive: true, force: true });
+  });
+
+  it('killed with SIGKILL midway and run again, ends with each message exactly once', async () => {
+    const { child, done } = startCli(args('dst'), { MK_PW: pw('dst') });
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (const line of buf.split('\n').slice(0, -1)) {
+        const e = JSON.parse(line) as { event?: string; messages?: number };
+        if (e.event === 'progress' && (e.messages ?? 0) >= 50 && child.exitCode === null && child.pid) child.kill('SIGKILL');
+      }
+      buf = buf.slice(buf.lastIndexOf('\n') + 1);
+    });
+    const killed = await done;
+    expect(killed.signal).toBe('SIGKILL');
+    const partial = [...(await contentOf(dc, 'dst')).values()].flat().length;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(TOTAL);
+    const rerun = await runCli(args('dst'), { MK_PW: pw('dst') });
+    expect(rerun.code).toBe(0);
+    expect(rerun.json).toMatchObject({ statusId: 'completed', restored: TOTAL - partial, alreadyPresent: partial });
+    expect(await contentOf(dc, 'dst')).toEqual(original);
+    expect(rerun.stdout + rerun.stderr).not.toContain(pw('dst'));
+  });
+
+  it('--dry-run prints the plan and changes nothing; its counts are what the real run then does', async () => {
+    const dry = await runCli([...args('plan', '--dry-run', '--folder', 'Ordner/Ünter')].filter((a) => a !== '--json'), { MK_PW: pw('plan') });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('Plan (dry run, nothing changed): 200 to append');
+    expect(dry.stdout).toContain('Folders to create: Ordner/Ünter');
+    expect(await contentOf(dc, 'plan')).toEqual(new Map());
+    const real = await runCli(args('plan', '--folder', 'Ordner/Ünter', '--since', '2008-02-29', '--until', '2008-02-29'), { MK_PW: pw('plan') });
+    expect(real.json).toMatchObject({ statusId: 'completed', restored: 200, foldersCreated: 1 });
+    expect((await contentOf(dc, 'plan')).get('Ordner/Ünter')).toEqual(original.get('Ordner/Ünter'));
+  });
+
+  it('exits 3 Partially Complete when the destination is full, 4 on a wrong password, 2 on bad usage', async () => {
+    const full = await runCli(args('tiny', '--folder', 'Ordner/Ünter'), { MK_PW: pw('tiny') });
+    expect(full.code).toBe(3);
+    expect(full.json).toMatchObject({ statusId: 'partially_complete', status: 'Partially Complete', errorCode: 'QUOTA_EXCEEDED' });
+    expect((full.json!.restored as number) + (full.json!.notRestored as number)).toBe(200);
+    const auth = await runCli(args('small'), { MK_PW: 'not-the-password' });
+    expect(auth.code).toBe(4);
+    expect(auth.json).toMatchObject({ statusId: 'authentication_error', errorCode: 'AUTH_FAILED' });
+    expect(auth.stdout + auth.stderr).not.toContain('not-the-password');
+    expect((await runCli(['restore', '--archive', archive, '--since', 'yesterday'], {})).code).toBe(2);
+    const help = await runCli(['restore', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--dry-run');
+  });
+});
