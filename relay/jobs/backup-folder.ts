@@ -33,11 +33,16 @@ export interface Tally {
 
 const big = (v: unknown): string | null => (v === undefined || v === null || v === false ? null : String(v));
 
-/** A folder is unchanged when STATUS matches what the last complete pass recorded. */
+/**
+ * A folder is unchanged when STATUS matches what the last complete pass recorded. Only with
+ * HIGHESTMODSEQ (CONDSTORE): without it STATUS cannot show a flag change, so such a server's
+ * folders are always examined and their flags compared (I7: flags must survive).
+ */
 function unchanged(ctx: SessionContext, folderId: number, entry: ListResponse): boolean {
   const cp = ctx.writer.checkpoint(folderId);
   const st = entry.status;
   if (!cp || !st || cp.uidnext === null || st.uidValidity === undefined || st.uidNext === undefined || st.messages === undefined) return false;
+  if (st.highestModseq === undefined || st.highestModseq === null) return false;
   return (
     Number(st.uidValidity) === cp.uidvalidity &&
     st.uidNext === cp.uidnext &&

@@ -97,6 +97,19 @@ describe('backup against a scripted faulty server', () => {
     expect(archiveState(dir).get('INBOX')!.map((m) => m.uid)).toEqual([1, 2, 3]);
   });
 
+  it('picks up a flag change on a server without CONDSTORE, where STATUS cannot show it', async () => {
+    const { result, dir } = await backupAgainst({});
+    expect(result.status).toBe('completed');
+    folders.INBOX[1]!.flags = ['\\Seen', '\\Flagged', '$Later'];
+    try {
+      const again = await runBackup({ archiveDir: dir, account: { host: '127.0.0.1', port: fake!.port, security: 'none', user: 'u', password: 'pw' } });
+      expect(again).toMatchObject({ status: 'completed', messages: 0, flagsUpdated: 1 });
+      expect(archiveState(dir).get('INBOX')![1]!.flags).toEqual(['$Later', '\\Flagged', '\\Seen']);
+    } finally {
+      folders.INBOX[1]!.flags = ['\\Seen'];
+    }
+  });
+
   it('reports Authentication Error once, without a retry, and never echoes the password', async () => {
     fake = await startFakeImap({ folders, password: 'right' });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-fault-'));
