@@ -113,6 +113,27 @@ export const RELAY_LIMITS = {
   knownHashesMinBits: 1 << 20,
   /** Verify reads blobs in chunks of this size so a 100 MB blob is never held whole. */
   verifyReadChunkBytes: 1024 * 1024,
+  /** Migrate: same attempt bounds as backup and restore (a rerun copies only what is missing, so
+   * retrying is always safe; the job ends within seconds when a server is really gone). */
+  migrateMaxAttempts: 3,
+  migrateRetryBaseDelayMs: 2_000,
+  /** Migrate fetches source bodies in batches of at most this many messages or bytes: one FETCH
+   * per batch keeps round trips few, the byte cap bounds what waits in memory for its APPEND. */
+  migrateBatchMessages: 500,
+  migrateBatchBytes: 32 * 1024 * 1024,
+  /** Download links live 24 hours unless the job asks otherwise (spec: the link expires; a day is
+   * long enough to come back to it, short enough not to leave a full mail export lying around). */
+  downloadLinkTtlMs: 24 * 60 * 60 * 1000,
+  /** ...and at least a minute, at most 30 days, whatever the job asks. */
+  downloadLinkMinTtlMs: 60_000,
+  downloadLinkMaxTtlMs: 30 * 24 * 60 * 60 * 1000,
+  /** Random bytes in a download URL: 256 bits, unguessable even without the pairing token. */
+  downloadTokenBytes: 32,
+  /** Export attempts for transient local errors (a busy index, too many open files) before Cancelled. */
+  downloadMaxAttempts: 3,
+  downloadRetryBaseDelayMs: 1_000,
+  /** Export reads blobs in chunks of this size: memory stays flat whatever the message size. */
+  exportReadChunkBytes: 1024 * 1024,
 } as const;
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */
