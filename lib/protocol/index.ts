@@ -2,6 +2,7 @@
 export * from './version.ts';
 export * from './error-codes.ts';
 export * from './common.ts';
+export * from './restore-params.ts';
 export * from './client-frames.ts';
 export * from './relay-frames.ts';
 export * from './http.ts';

@@ -124,5 +124,7 @@ export interface RestoreResult {
 export interface RestoreHooks {
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
+  /** The plan of each attempt, before its first APPEND (a dry run's result in advance). */
+  onPlan?: (plan: RestorePlan) => void;
   onStatus?: (status: RestoreStatus, detail: { attempt: number; errorCode?: ErrorCode; message?: string; retryInMs?: number }) => void;
 }

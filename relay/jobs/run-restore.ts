@@ -91,6 +91,11 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       tally.skipped = [];
       const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal });
       plan = work.plan;
+      try {
+        hooks.onPlan?.(plan);
+      } catch {
+        /* a listener's bug must not break the restore */
+      }
       if (dryRun) {
         await closeSession(client);
         return finish('completed', null, null, work.skipped.length);

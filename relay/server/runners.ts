@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { JobRunner, JobRunners } from './job-manager.ts';
 
 /** Each account's archive lives in its own directory, so backups of two accounts never contend for one archive lock. */
@@ -39,7 +40,47 @@ export const backupRunner: JobRunner = async (ctx) => {
   return { status: result.status, errorCode: result.errorCode };
 };
 
-/** The job runners `mailkeep relay` uses, by kind; download, restore and migrate come with their issues. */
+/**
+ * Restore through relay/jobs/run-restore.ts into the job's account, from the archive of
+ * `params.sourceAccountId` (default: the same account). Never throws for IMAP trouble: the final
+ * restore status and code come back as the result; bad params fail the job with INVALID_INPUT.
+ */
+export const restoreRunner: JobRunner = async (ctx) => {
+  const { RestoreParams } = await import('../../lib/protocol/restore-params.ts');
+  const parsed = RestoreParams.safeParse(ctx.params);
+  if (!parsed.success) throw mailkeepError('INVALID_INPUT', `restore params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const p = parsed.data;
+  const { runRestore } = await import('../jobs/run-restore.ts');
+  const { account } = ctx;
+  const result = await runRestore(
+    {
+      archiveDir: archiveDirOf(ctx.dataDir, p.sourceAccountId ?? account.id),
+      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password },
+      scope: {
+        ...(p.folder !== undefined ? { folder: p.folder } : {}),
+        ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
+        ...(p.until !== undefined ? { until: new Date(p.until) } : {}),
+        ...(p.atRun !== undefined ? { atRun: p.atRun } : {}),
+        ...(p.disappearedInRun !== undefined ? { disappearedInRun: p.disappearedInRun } : {}),
+      },
+      ...(p.into !== undefined ? { into: p.into } : {}),
+      dryRun: p.dryRun ?? false,
+    },
+    {
+      signal: ctx.signal,
+      onStatus: (status, detail) => {
+        if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
+      },
+      // The extension's confirmation shows the dry run's count; a real run's bar fills up to it.
+      onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toAppend, messagesDone: 0 }),
+      onProgress: (pr) =>
+        ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
+    },
+  );
+  return { status: result.status, errorCode: result.errorCode };
+};
+
+/** The job runners `mailkeep relay` uses, by kind; download and migrate come with their issues. */
 export function defaultRunners(): JobRunners {
-  return { backup: backupRunner };
+  return { backup: backupRunner, restore: restoreRunner };
 }

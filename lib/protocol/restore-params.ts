@@ -1,0 +1,29 @@
+import { z } from '../zod.ts';
+import { SafeId, Timestamp } from './common.ts';
+
+/**
+ * `params` of job.start for kind "restore" (the relay runs relay/jobs/run-restore.ts). Every field
+ * is a scalar, so it is also a valid JobParams and travels in the same frame as backup's `{}`.
+ * Filters combine; none at all restores everything the archive ever held for the account, each
+ * message into the folder it was last seen in.
+ *
+ * The job's `accountId` is the destination (its stored credentials log in); `sourceAccountId`
+ * names the account whose archive is read, the same one when omitted.
+ */
+export const RestoreParams = z.strictObject({
+  sourceAccountId: SafeId.optional(),
+  /** Only this archived folder (decoded full name, e.g. "Projekte/2024"). */
+  folder: z.string().min(1).max(1024).optional(),
+  /** INTERNALDATE at or after `since`, before `until`. */
+  since: Timestamp.optional(),
+  until: Timestamp.optional(),
+  /** The account as it was at this backup run (archive runs.id). */
+  atRun: z.number().int().positive().optional(),
+  /** One-click prompt: only what disappeared from the server in this run (with `folder`: from that folder). */
+  disappearedInRun: z.number().int().positive().optional(),
+  /** Recreate the tree under this new top-level folder, e.g. "Restored 2026-11-25". */
+  into: z.string().min(1).max(255).optional(),
+  /** Plan only; the job completes with progress.messagesTotal = messages that would be appended. */
+  dryRun: z.boolean().optional(),
+});
+export type RestoreParams = z.infer<typeof RestoreParams>;
