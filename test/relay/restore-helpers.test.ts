@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseDateOption, parseSource } from '../../relay/cli/restore-command.ts';
+import { destinationPath, pathKey } from '../../relay/jobs/restore-folder-map.ts';
+
+describe('restore folder names between servers', () => {
+  it('maps path segments from the source delimiter to the destination delimiter', () => {
+    expect(destinationPath('Projekte/2024/Q1', '/', '.')).toBe('Projekte.2024.Q1');
+    expect(destinationPath('Projekte.2024.Q1', '.', '/')).toBe('Projekte/2024/Q1');
+    expect(destinationPath('日本語/フォルダ', '/', '/')).toBe('日本語/フォルダ');
+  });
+
+  it('never lets a destination delimiter inside one name create an extra level', () => {
+    expect(destinationPath('v1.2 notes', '/', '.')).toBe('v1_2 notes');
+    expect(destinationPath('a/b', '.', '/')).toBe('a_b');
+  });
+
+  it('recreates the tree under a new top-level folder, INBOX included', () => {
+    expect(destinationPath('inbox', '/', '.', 'Restored 2026-11-25')).toBe('Restored 2026-11-25.INBOX');
+    expect(destinationPath('Sp ace/Unter', '/', '/', 'Restored 2026-11-25')).toBe('Restored 2026-11-25/Sp ace/Unter');
+    expect(destinationPath('X', null, '/')).toBe('X');
+  });
+
+  it('compares INBOX case-insensitively and everything else exactly', () => {
+    expect(pathKey('Inbox/Sub', '/')).toBe(pathKey('INBOX/Sub', '/'));
+    expect(pathKey('Archive', '/')).not.toBe(pathKey('archive', '/'));
+  });
+});
+
+describe('restore command-line values', () => {
+  it('reads USER@HOST[:PORT], with an @ in the user name', () => {
+    expect(parseSource('alice@imap.example.org')).toEqual({ user: 'alice', host: 'imap.example.org' });
+    expect(parseSource('alice@example.org@imap.example.org:993')).toEqual({ user: 'alice@example.org', host: 'imap.example.org', port: 993 });
+    expect(() => parseSource('nobody')).toThrow(/USER@HOST/);
+  });
+
+  it('takes a plain --until date as the end of that day (UTC) and refuses what is not a date', () => {
+    expect(parseDateOption('2024-03-31', 'until', true)!.toISOString()).toBe('2024-04-01T00:00:00.000Z');
+    expect(parseDateOption('2024-03-31', 'since')!.toISOString()).toBe('2024-03-31T00:00:00.000Z');
+    expect(parseDateOption('2024-03-31T12:00:00+02:00', 'until', true)!.toISOString()).toBe('2024-03-31T10:00:00.000Z');
+    expect(() => parseDateOption('yesterday', 'since')).toThrow(/date/);
+  });
+});
