@@ -2,6 +2,7 @@ import { runServerCommand } from '../server/commands.ts';
 import { UsageError } from './args.ts';
 import { archiveInfoCommand, BACKUP_HELP, backupCommand, INFO_HELP, VERIFY_HELP, verifyCommand, type Io } from './commands.ts';
 import { EXIT, EXIT_HELP } from './exit-codes.ts';
+import { MIGRATE_HELP, migrateCommand } from './migrate-command.ts';
 import { RESTORE_HELP, restoreCommand } from './restore-command.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
@@ -9,6 +10,7 @@ const MAIN_HELP = `Usage: mailkeep <command> [options]
 Commands:
   backup        back up an IMAP account into an archive (incremental, read-only, resumable)
   restore       put archived mail back into an IMAP account (never duplicates; --dry-run plans)
+  migrate       copy every folder of one IMAP account into another (never duplicates; --dry-run plans)
   verify        re-hash every stored message and cross-check the index
   archive-info  accounts, folders, message counts and runs of an archive
   relay         run the extension's local companion (prints a pairing code)
@@ -21,6 +23,7 @@ ${EXIT_HELP}`;
 const COMMANDS: Record<string, { help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   backup: { help: BACKUP_HELP, run: backupCommand },
   restore: { help: RESTORE_HELP, run: restoreCommand },
+  migrate: { help: MIGRATE_HELP, run: migrateCommand },
   verify: { help: VERIFY_HELP, run: verifyCommand },
   'archive-info': { help: INFO_HELP, run: archiveInfoCommand },
 };

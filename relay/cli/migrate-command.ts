@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import type { MigrateStatus } from '../../lib/status/status-ids.ts';
+import type { ImapAccount, Security } from '../imap/session.ts';
+import type { MigrateResult } from '../jobs/migrate-types.ts';
+import { runMigrate } from '../jobs/run-migrate.ts';
+import { parseOptions, required, UsageError } from './args.ts';
+import type { Io } from './commands.ts';
+import { EXIT } from './exit-codes.ts';
+import { progressPrinter } from './progress-printer.ts';
+
+/** The specification's Migrate table, as the CLI prints it. */
+const STATUS_NAMES: Record<MigrateStatus, string> = {
+  on_queue: 'On Queue',
+  running: 'Running',
+  retrying: 'Retrying',
+  connection_error: 'Connection Error',
+  authentication_error: 'Authentication Error',
+  partially_complete: 'Partially Complete',
+  cancelled: 'Cancelled',
+  failed: 'Failed',
+  completed: 'Completed',
+};
+
+export const MIGRATE_HELP = `Usage: mailkeep migrate --from-host H --from-port P --from-security tls|starttls|none
+                        --from-user U --from-password-env VAR [--from-ca FILE]
+                        --to-host H --to-port P --to-security tls|starttls|none
+                        --to-user U --to-password-env VAR [--to-ca FILE]
+                        [--dry-run] [--json] [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
+
+Copies every folder of one IMAP account into another, directly (no backup needed), with flags,
+keywords and INTERNALDATE. The source is only read (EXAMINE, BODY.PEEK[]); nothing is deleted on
+either side. Folders are mapped by special use (the source's Sent goes into the destination's
+Sent, whatever each is called; likewise Drafts, Trash, Junk, Archive) and otherwise by name,
+segment by segment between the two servers' hierarchy delimiters.
+
+Never duplicates: what a destination folder already holds (same Message-ID and size; without a
+Message-ID, same size, date and content) is not copied, so running it again, or after it was
+killed, copies only what is missing. Messages over the destination's APPENDLIMIT are listed.
+
+  --from-*               the source account: host, port, security, user, password variable, CA
+  --to-*                 the destination account, same options
+  --*-security MODE      tls (implicit TLS, usually 993), starttls (143, upgrade required), none
+  --*-password-env VAR   name of the environment variable holding that password (never a flag)
+  --*-ca FILE            extra trusted CA certificate (PEM) for a self-signed server
+  --dry-run              print the folder mapping and counts (to copy, already there, over
+                         APPENDLIMIT, folders to create) and change nothing
+  --json                 print JSON events; the last line is the result object
+  --max-attempts N       connection attempts before Connection Error / Cancelled (default 3)
+  --retry-delay-ms MS    first retry delay, doubled each retry (default 2000)
+  --timeout-ms MS        socket inactivity deadline (default 60000)
+
+Exit codes:
+  0  Completed (or the dry run's plan was printed)
+  2  bad usage
+  3  Partially Complete (destination storage full, message over APPENDLIMIT), or Cancelled
+  4  Authentication Error (the message says whether the source or the destination refused)
+  5  Connection Error (after bounded retries)
+  6  Failed (unexpected error)`;
+
+export function migrateExitCode(r: MigrateResult): number {
+  switch (r.status) {
+    case 'completed':
+      return EXIT.ok;
+    case 'partially_complete':
+    case 'cancelled':
+      return EXIT.partial;
+    case 'authentication_error':
+      return EXIT.auth;
+    case 'connection_error':
+      return EXIT.connection;
+    case 'failed':
+      return EXIT.failed;
+  }
+}
+
+function positiveInt(v: string | boolean | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
+  return n;
+}
+
+const SIDE_OPTIONS = ['host', 'port', 'security', 'user', 'password-env', 'ca'] as const;
+
+function accountOptions(o: Record<string, string | boolean | undefined>, prefix: 'from' | 'to', env: NodeJS.ProcessEnv): ImapAccount {
+  const opt = (n: string): string => `${prefix}-${n}`;
+  const security = required(o, opt('security'));
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError(`--${opt('security')} must be tls, starttls or none`);
+  const port = positiveInt(required(o, opt('port')), opt('port'))!;
+  if (port > 65535) throw new UsageError(`--${opt('port')} must be at most 65535`);
+  const envName = required(o, opt('password-env'));
+  const password = env[envName];
+  if (password === undefined || password === '') throw new UsageError(`environment variable ${envName} is not set`);
+  let ca: string | undefined;
+  const caFile = o[opt('ca')];
+  if (typeof caFile === 'string') {
+    try {
+      ca = fs.readFileSync(caFile, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read --${opt('ca')} file ${caFile}`);
+    }
+  }
+  return { host: required(o, opt('host')), port, security: security as Security, user: required(o, opt('user')), password, ...(ca ? { ca } : {}) };
+}
+
+export async function migrateCommand(argv: string[], io: Io): Promise<number> {
+  const spec: Record<string, 'string' | 'boolean'> = { 'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string' };
+  for (const side of ['from', 'to']) for (const n of SIDE_OPTIONS) spec[`${side}-${n}`] = 'string';
+  const o = parseOptions(argv, spec);
+  const source = accountOptions(o, 'from', io.env);
+  const destination = accountOptions(o, 'to', io.env);
+  const json = o.json === true;
+  const dryRun = o['dry-run'] === true;
+  const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
+  const printer = progressPrinter(io.err);
+  const result = await runMigrate(
+    {
+      source,
+      destination,
+      dryRun,
+      ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
+      retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
+    },
+    {
+      signal: io.signal,
+      onStatus: (s, d) => {
+        if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, side: d.side ?? null, retryInMs: d.retryInMs ?? null })}\n`);
+        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message})${d.retryInMs ? `; next try in ${Math.round(d.retryInMs / 1000)} s` : ''}`);
+      },
+      onProgress: (p) => {
+        if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
+        else printer.update(p);
+      },
+    },
+  );
+  printer.end();
+  if (json) {
+    io.out.write(`${JSON.stringify({ ...result, status: STATUS_NAMES[result.status], statusId: result.status })}\n`);
+    return migrateExitCode(result);
+  }
+  const p = result.plan;
+  if (dryRun && p) {
+    io.out.write(`Plan (dry run, nothing changed): ${p.toCopy} to copy (${(p.bytesToCopy / 1048576).toFixed(1)} MB), ${p.alreadyPresent} already in the destination, ${p.overAppendLimit} over APPENDLIMIT, of ${p.messages} on the source\n`);
+    for (const f of p.folders)
+      io.out.write(`  ${f.source} -> ${f.destination}${f.specialUse ? ` (${f.specialUse})` : ''}${f.create ? ' (new folder)' : ''}: ${f.toCopy} to copy, ${f.alreadyPresent} already there${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}\n`);
+    if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
+  } else {
+    io.out.write(
+      `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${(result.bytes / 1048576).toFixed(1)} MB), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+    );
+  }
+  if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
+  for (const s of result.skipped) io.err.write(`not migrated ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
+  return migrateExitCode(result);
+}

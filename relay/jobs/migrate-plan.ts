@@ -1,0 +1,161 @@
+import crypto from 'node:crypto';
+import type { ImapFlow, ListResponse } from 'imapflow';
+import { messageIdOf } from '../archive/message-id.ts';
+import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
+import { mapFolders, type ListedFolder } from './migrate-folder-map.ts';
+import { onSide } from './migrate-side.ts';
+import type { MigratePlan, MigratePlanFolder, MigrateSkipped } from './migrate-types.ts';
+import { pathKey } from './restore-folder-map.ts';
+import { FolderPresence } from './restore-presence.ts';
+import type { RestoreCandidate } from './restore-select.ts';
+import { uidSet } from './uid-set.ts';
+
+/** One source message to copy, with what APPEND needs besides the bytes. */
+export interface SourceMessage {
+  uid: number;
+  size: number;
+  flags: string[];
+  internalDate: Date | null;
+  messageId: string | null;
+}
+
+/** One source folder's work: what to copy, in UID order, into which destination folder. */
+export interface MigrateFolderWork {
+  source: string;
+  destination: string;
+  create: boolean;
+  uidValidity: number;
+  toCopy: SourceMessage[];
+}
+
+const selectable = (l: ListResponse): boolean => !l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent');
+const listed = (l: ListResponse): ListedFolder => ({ path: l.path, delimiter: l.delimiter || null, specialUse: l.specialUse || null, selectable: selectable(l) });
+
+/**
+ * Reads both sides and decides, per source message, whether the destination already holds it
+ * (restore-presence.ts: Message-ID + size, else size + INTERNALDATE + SHA-256), whether it is over
+ * the destination's APPENDLIMIT, or whether it is to be copied. Writes nothing anywhere, so the
+ * dry run's counts are the real run's counts.
+ *
+ * Source folders that map to one destination folder share one presence count: a message held by
+ * both is copied twice (the source has two copies) and found twice on the next run.
+ */
+export async function planMigrate(
+  src: ImapFlow,
+  dst: ImapFlow,
+  opts: { signal?: AbortSignal },
+): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[] }> {
+  const srcList = await onSide('source', src.list());
+  const dstList = await onSide('destination', dst.list());
+  const srcDelimiter = src.namespace?.delimiter || srcList.find((l) => l.delimiter)?.delimiter || '/';
+  const dstDelimiter = dst.namespace?.delimiter || dstList.find((l) => l.delimiter)?.delimiter || '/';
+  const mappings = mapFolders(srcList.map(listed), dstList.map(listed), dstDelimiter).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  const cap = dst.capabilities.get('APPENDLIMIT');
+  const appendLimit = typeof cap === 'number' && cap > 0 ? cap : null;
+
+  const presence = new Map<string, FolderPresence | 'unreadable'>();
+  const folders: MigrateFolderWork[] = [];
+  const planFolders: MigratePlanFolder[] = [];
+  const skipped: MigrateSkipped[] = [];
+  for (const m of mappings) {
+    opts.signal?.throwIfAborted();
+    const key = pathKey(m.destination, dstDelimiter);
+    const pf: MigratePlanFolder = { source: m.source, destination: m.destination, specialUse: m.specialUse, create: !m.exists, messages: 0, alreadyPresent: 0, toCopy: 0, overAppendLimit: 0, bytesToCopy: 0 };
+    planFolders.push(pf);
+
+    let read: { uidValidity: number; messages: SourceMessage[] };
+    try {
+      read = await onSide('source', readSourceFolder(src, m.source));
+    } catch (err) {
+      if (!src.usable || isConnectionCode(classifyImapError(err))) throw err;
+      skipped.push({ folder: m.source, uid: null, code: 'FOLDER_UNREADABLE', reason: `cannot read ${m.source} on the source: ${describeImapError(err)}` });
+      continue;
+    }
+    pf.messages = read.messages.length;
+
+    let p = presence.get(key);
+    if (!p) {
+      p = new FolderPresence();
+      if (m.exists) {
+        try {
+          const box = await onSide('destination', dst.mailboxOpen(m.destination, { readOnly: true }));
+          p = await onSide('destination', FolderPresence.read(dst, box.exists));
+        } catch (err) {
+          if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
+          p = 'unreadable';
+        }
+      }
+      presence.set(key, p);
+    }
+    if (p === 'unreadable') {
+      // A folder we cannot read we must not append to blindly: that could duplicate.
+      for (const msg of read.messages) skipped.push({ folder: m.source, uid: msg.uid, code: 'FOLDER_UNREADABLE', reason: `cannot read ${m.destination} on the destination` });
+      continue;
+    }
+    // Messages without a Message-ID are recognised by content: hash the source bytes (few in practice).
+    const hashes = new Map<number, string>();
+    const noId = read.messages.filter((x) => !x.messageId).map((x) => x.uid);
+    if (noId.length) {
+      // presence.take compares against the destination folder's bodies: it must be the one selected.
+      const sel = dst.mailbox;
+      if (m.exists && (!sel || sel.path !== m.destination)) await onSide('destination', dst.mailboxOpen(m.destination, { readOnly: true }));
+      await onSide('source', (async () => {
+        for await (const f of src.fetch(uidSet(noId), { uid: true, source: true }, { uid: true }))
+          if (f.source) hashes.set(f.uid, crypto.createHash('sha256').update(f.source).digest('hex'));
+      })());
+    }
+
+    const work: MigrateFolderWork = { source: m.source, destination: m.destination, create: !m.exists, uidValidity: read.uidValidity, toCopy: [] };
+    for (const msg of read.messages) {
+      const candidate: RestoreCandidate = {
+        folder: m.source, delimiter: srcDelimiter, uidvalidity: read.uidValidity, uid: msg.uid, hash: hashes.get(msg.uid) ?? '',
+        flags: msg.flags, keywords: [], internalDate: msg.internalDate, size: msg.size, messageId: msg.messageId,
+      };
+      if (await onSide('destination', p.take(dst, candidate))) {
+        pf.alreadyPresent++;
+        continue;
+      }
+      if (appendLimit !== null && msg.size > appendLimit) {
+        pf.overAppendLimit++;
+        skipped.push({ folder: m.source, uid: msg.uid, code: 'APPENDLIMIT_EXCEEDED', reason: `${msg.size} bytes is over the destination's APPENDLIMIT of ${appendLimit}` });
+        continue;
+      }
+      work.toCopy.push(msg);
+      pf.toCopy++;
+      pf.bytesToCopy += msg.size;
+    }
+    folders.push(work);
+  }
+
+  const sum = (k: 'messages' | 'toCopy' | 'alreadyPresent' | 'overAppendLimit' | 'bytesToCopy'): number => planFolders.reduce((n, f) => n + f[k], 0);
+  const plan: MigratePlan = {
+    folders: planFolders,
+    foldersToCreate: [...new Set(planFolders.filter((f) => f.create && f.toCopy > 0).map((f) => f.destination))],
+    messages: sum('messages'),
+    alreadyPresent: sum('alreadyPresent'),
+    toCopy: sum('toCopy'),
+    overAppendLimit: sum('overAppendLimit'),
+    bytesToCopy: sum('bytesToCopy'),
+    appendLimit,
+    sourceDelimiter: srcDelimiter,
+    destinationDelimiter: dstDelimiter,
+  };
+  return { plan, folders, skipped };
+}
+
+/** EXAMINE (read-only) and one metadata FETCH: UID, size, flags, INTERNALDATE, Message-ID. */
+async function readSourceFolder(src: ImapFlow, path: string): Promise<{ uidValidity: number; messages: SourceMessage[] }> {
+  const box = await src.mailboxOpen(path, { readOnly: true });
+  const messages: SourceMessage[] = [];
+  if (box.exists > 0)
+    for await (const m of src.fetch('1:*', { uid: true, size: true, flags: true, internalDate: true, headers: ['message-id'] }, { uid: true }))
+      messages.push({
+        uid: m.uid,
+        size: m.size ?? 0,
+        flags: [...(m.flags ?? [])].filter((f) => f.toLowerCase() !== '\\recent'),
+        internalDate: m.internalDate ? new Date(m.internalDate) : null,
+        messageId: m.headers ? messageIdOf(m.headers) : null,
+      });
+  messages.sort((a, b) => a.uid - b.uid);
+  return { uidValidity: Number(box.uidValidity), messages };
+}

@@ -1,0 +1,21 @@
+import type { Side } from './migrate-types.ts';
+
+/**
+ * Which server an error came from. Migrate talks to two servers at once and Authentication Error
+ * must say whose password is wrong, so every call is tagged where it is made rather than guessed
+ * from the error afterwards.
+ */
+const sides = new WeakMap<object, Side>();
+
+export async function onSide<T>(side: Side, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err && typeof err === 'object' && !sides.has(err)) sides.set(err, side);
+    throw err;
+  }
+}
+
+export function sideOf(err: unknown): Side | null {
+  return err && typeof err === 'object' ? (sides.get(err) ?? null) : null;
+}

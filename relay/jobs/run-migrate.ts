@@ -1,0 +1,261 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ImapFlow } from 'imapflow';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
+import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import type { MigrateStatus } from '../../lib/status/status-ids.ts';
+import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
+import { closeSession, lastSocketError, openSession, type ImapAccount } from '../imap/session.ts';
+import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
+import { onSide, sideOf } from './migrate-side.ts';
+import type { MigrateFinalStatus, MigrateHooks, MigrateOptions, MigratePlan, MigrateResult, MigrateSkipped, Side } from './migrate-types.ts';
+import { pathKey } from './restore-folder-map.ts';
+import { throttledProgress } from './progress.ts';
+import { uidSet } from './uid-set.ts';
+
+/** The destination's storage is full: nothing more can be appended in this run. */
+class QuotaStop extends Error {}
+
+interface Tally {
+  migrated: number;
+  bytes: number;
+  foldersCreated: number;
+  skipped: MigrateSkipped[];
+}
+
+/** The migrate job: see migrate-types.ts for the contract. */
+export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {}): Promise<MigrateResult> {
+  const started = Date.now();
+  const { signal } = hooks;
+  let last: MigrateStatus | null = null;
+  const status = (s: MigrateStatus, detail: Parameters<NonNullable<MigrateHooks['onStatus']>>[1]): void => {
+    if (s === last && s === 'running') return;
+    last = s;
+    try {
+      hooks.onStatus?.(s, detail);
+    } catch {
+      /* a listener's bug must not break the migration */
+    }
+  };
+  const progress = throttledProgress(hooks.onProgress);
+  const tally: Tally = { migrated: 0, bytes: 0, foldersCreated: 0, skipped: [] };
+  const maxAttempts = opts.retry?.maxAttempts ?? RELAY_LIMITS.migrateMaxAttempts;
+  const baseDelay = opts.retry?.baseDelayMs ?? RELAY_LIMITS.migrateRetryBaseDelayMs;
+  const dryRun = opts.dryRun ?? false;
+  let attempt = 0;
+  let plan: MigratePlan | null = null;
+
+  const finish = (s: MigrateFinalStatus, code: ErrorCode | null, message: string | null, side: Side | null, notMigrated = 0): MigrateResult => {
+    status(s, { attempt, ...(code ? { errorCode: code } : {}), ...(message ? { message } : {}), ...(side ? { side } : {}) });
+    return {
+      kind: 'migrate',
+      status: s,
+      errorCode: code,
+      message,
+      side,
+      dryRun,
+      migrated: tally.migrated,
+      bytes: tally.bytes,
+      alreadyPresent: plan?.alreadyPresent ?? 0,
+      notMigrated,
+      foldersCreated: tally.foldersCreated,
+      skipped: tally.skipped,
+      plan,
+      attempts: attempt,
+      durationMs: Date.now() - started,
+    };
+  };
+
+  for (attempt = 1; ; attempt++) {
+    let src: ImapFlow | null = null;
+    let dst: ImapFlow | null = null;
+    let opened = false;
+    try {
+      src = await open('source', opts.source, opts, signal);
+      dst = await open('destination', opts.destination, opts, signal);
+      opened = true;
+      status('running', { attempt });
+      // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
+      // is found there and not appended again.
+      tally.skipped = [];
+      const work = await planMigrate(src, dst, { signal });
+      plan = work.plan;
+      tally.skipped.push(...work.skipped);
+      if (dryRun) {
+        await Promise.all([closeSession(src), closeSession(dst)]);
+        return finish('completed', null, null, null, work.plan.overAppendLimit);
+      }
+      let copiedThisAttempt = 0;
+      // Planned but not in the destination (yet): exact, whatever stops the run.
+      const notMigrated = (): number => plan!.toCopy - copiedThisAttempt + work.skipped.length;
+      const created = new Set<string>();
+      try {
+        for (const [i, f] of work.folders.entries()) {
+          signal?.throwIfAborted();
+          await copyFolder(src, dst, f, created, plan.destinationDelimiter, tally, signal, (n, bytes) => {
+            copiedThisAttempt += n;
+            tally.migrated += n;
+            tally.bytes += bytes;
+          }, (done) =>
+            progress({ folder: f.source, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toCopy.length, messages: tally.migrated, bytes: tally.bytes }, done === f.toCopy.length),
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof QuotaStop)) throw err;
+        await Promise.all([closeSession(src), closeSession(dst)]);
+        const n = notMigrated();
+        return finish('partially_complete', 'QUOTA_EXCEEDED', `${tally.migrated} migrated, ${n} not migrated: the destination server's storage is full (${err.message})`, 'destination', n);
+      }
+      await Promise.all([closeSession(src), closeSession(dst)]);
+      const n = notMigrated();
+      if (tally.skipped.length || n) {
+        const first = tally.skipped[0];
+        return finish('partially_complete', first?.code ?? 'UNKNOWN', `${tally.migrated} migrated, ${n} not migrated (${first?.reason ?? 'unknown'})`, first?.code === 'APPENDLIMIT_EXCEEDED' ? 'destination' : null, n);
+      }
+      return finish('completed', null, null, null);
+    } catch (err) {
+      src?.close();
+      dst?.close();
+      if (signal?.aborted) return finish('cancelled', 'CANCELLED', 'migration cancelled', null);
+      const side = sideOf(err) ?? (src && !src.usable ? 'source' : dst && !dst.usable ? 'destination' : null);
+      const client = side === 'source' ? src : side === 'destination' ? dst : null;
+      const code = sessionErrorCode(err, client);
+      const base = err instanceof MailkeepError ? err.message : describeImapError(err);
+      const message = side && !base.startsWith(side) ? `${side}: ${base}` : base;
+      if (code === 'AUTH_FAILED') return finish('authentication_error', code, message, side);
+      if (!isConnectionCode(code)) return finish('failed', code, message, side);
+      const delay = baseDelay * 2 ** (attempt - 1);
+      // Announced even on the last attempt: Connection Error and Cancelled are reached from Retrying.
+      status('retrying', { attempt, errorCode: code, message, ...(side ? { side } : {}), ...(attempt < maxAttempts ? { retryInMs: delay } : {}) });
+      if (attempt >= maxAttempts) {
+        // Could not even log in on the last try: the server is unreachable. Sessions that opened
+        // but kept breaking: the retry limit cancels the job (the spec's Cancelled).
+        if (!opened) return finish('connection_error', code, message, side);
+        return finish('cancelled', 'RETRY_LIMIT', `gave up after ${attempt} attempts: ${message}`, side);
+      }
+      try {
+        await sleep(delay, undefined, { signal });
+      } catch {
+        return finish('cancelled', 'CANCELLED', 'migration cancelled', null);
+      }
+    }
+  }
+}
+
+/** openSession with the side in the error's message and details (which password to fix). */
+async function open(side: Side, account: ImapAccount, opts: MigrateOptions, signal: AbortSignal | undefined): Promise<ImapFlow> {
+  try {
+    return await openSession(account, { signal, timeouts: opts.timeouts });
+  } catch (err) {
+    const e = err instanceof MailkeepError ? err : mailkeepError(classifyImapError(err), describeImapError(err));
+    const what = e.code === 'AUTH_FAILED' ? `the ${side} server refused the user name or password` : e.message;
+    const tagged = mailkeepError(e.code, `${side}: ${what}${e.code === 'AUTH_FAILED' ? ` (${account.host}:${account.port})` : ''}`, { ...e.details, side }, err);
+    await onSide(side, Promise.reject(tagged)).catch(() => undefined);
+    throw tagged;
+  }
+}
+
+/** Copies one folder's planned messages: source bytes fetched in bounded batches, each APPENDed with its flags and INTERNALDATE. */
+async function copyFolder(
+  src: ImapFlow,
+  dst: ImapFlow,
+  f: MigrateFolderWork,
+  created: Set<string>,
+  delimiter: string,
+  tally: Tally,
+  signal: AbortSignal | undefined,
+  copied: (n: number, bytes: number) => void,
+  report: (done: number) => void,
+): Promise<void> {
+  if (!f.toCopy.length) return;
+  const key = pathKey(f.destination, delimiter);
+  try {
+    if (f.create && !created.has(key)) {
+      await onSide('destination', dst.mailboxCreate(f.destination));
+      created.add(key);
+      tally.foldersCreated++;
+    }
+    // Selected read-write: imapflow then leaves out flags the folder's PERMANENTFLAGS refuse.
+    await onSide('destination', dst.mailboxOpen(f.destination));
+  } catch (err) {
+    if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
+    const reason = `cannot create or select ${f.destination} on the destination: ${describeImapError(err)}`;
+    for (const m of f.toCopy) tally.skipped.push({ folder: f.source, uid: m.uid, code: 'FOLDER_UNREADABLE', reason });
+    return;
+  }
+  const box = await onSide('source', src.mailboxOpen(f.source, { readOnly: true }));
+  if (Number(box.uidValidity) !== f.uidValidity) throw mailkeepError('CONNECTION_LOST', `source folder ${f.source} changed UIDVALIDITY during the run; replanning`, { side: 'source' });
+  let done = 0;
+  report(0);
+  const byUid = new Map<number, SourceMessage>(f.toCopy.map((m) => [m.uid, m]));
+  for (const batch of batches(f.toCopy)) {
+    signal?.throwIfAborted();
+    const seen = new Set<number>();
+    // Fetching and appending overlap: imapflow queues the next bodies while an APPEND is answered;
+    // the batch's byte cap bounds what waits in memory.
+    const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
+    await onSide('source', (async () => {
+      for await (const msg of fetched) {
+        const meta = byUid.get(msg.uid);
+        if (!meta || !msg.source || seen.has(msg.uid)) continue;
+        seen.add(msg.uid);
+        const outcome = await appendOne(dst, f.destination, meta, msg.source);
+        if (outcome === 'ok') copied(1, msg.source.length);
+        else tally.skipped.push({ folder: f.source, uid: meta.uid, code: outcome.code, reason: outcome.reason });
+        report(++done);
+      }
+    })());
+    for (const m of batch) {
+      if (seen.has(m.uid)) continue;
+      // Expunged on the source since the plan: nothing to copy any more, but say so.
+      tally.skipped.push({ folder: f.source, uid: m.uid, code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
+      report(++done);
+    }
+  }
+}
+
+function* batches(list: SourceMessage[]): Generator<SourceMessage[]> {
+  let cur: SourceMessage[] = [];
+  let bytes = 0;
+  for (const m of list) {
+    if (cur.length && (cur.length >= RELAY_LIMITS.migrateBatchMessages || bytes + m.size > RELAY_LIMITS.migrateBatchBytes)) {
+      yield cur;
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += m.size;
+  }
+  if (cur.length) yield cur;
+}
+
+/** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
+async function appendOne(dst: ImapFlow, dest: string, m: SourceMessage, raw: Buffer): Promise<'ok' | { code: ErrorCode; reason: string }> {
+  const system = m.flags.filter((x) => x.startsWith('\\'));
+  for (const flags of m.flags.length === system.length ? [system] : [m.flags, system]) {
+    try {
+      await onSide('destination', dst.append(dest, raw, flags, m.internalDate ?? undefined));
+      return 'ok';
+    } catch (err) {
+      const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
+      const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
+      if (e.serverResponseCode === 'OVERQUOTA' || /quota/i.test(text)) throw new QuotaStop(describeImapError(err));
+      if (e.serverResponseCode === 'APPENDLIMIT' || e.serverResponseCode === 'TOOBIG') return { code: 'APPENDLIMIT_EXCEEDED', reason: `destination refused ${raw.length} bytes: ${describeImapError(err)}` };
+      if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
+      if (flags === system) return { code: 'UNKNOWN', reason: `APPEND refused by the destination: ${describeImapError(err)}` };
+    }
+  }
+  return { code: 'UNKNOWN', reason: 'APPEND refused by the destination' };
+}
+
+/** A mid-session failure: imapflow reports "NoConnection" after the socket error it saw first. */
+function sessionErrorCode(err: unknown, client: ImapFlow | null): ErrorCode {
+  if (err instanceof MailkeepError) return err.code;
+  const first = client ? lastSocketError(client) : undefined;
+  const code = classifyImapError(err);
+  if (first && (code === 'CONNECTION_LOST' || code === 'UNKNOWN')) {
+    const c = classifyImapError(first);
+    if (c !== 'UNKNOWN') return c;
+  }
+  if (code === 'UNKNOWN' && client && !client.usable) return 'CONNECTION_LOST';
+  return code;
+}
