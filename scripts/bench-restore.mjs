@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Restore benchmark (issue 5). Prints figures, never passes or fails on time.
+//
+// One Dovecot on loopback; a generated mailbox (the imap-lab generator, written straight into the
+// maildir) backed up once with Mailkeep; then, in the same run, each into its own empty account:
+//   - Mailkeep restore (the real CLI, a whole process): presence check, hash check, APPEND;
+//   - mbsync (isync) pushing the same Maildir to the server (Sync Push, Create Far): the common peer;
+//   - a plain imapflow APPEND loop over the Maildir's files: the floor for one connection;
+// and Mailkeep's second restore into the same account (everything present: nothing appended).
+// APPEND costs the server 30-70x what a FETCH does (imap-lab.md §3.4): these figures mostly
+// measure Dovecot, which is the point: the question is what Mailkeep adds on top.
+//
+// Environment: MAILKEEP_BENCH_RESTORE_MESSAGES (default 2000), MAILKEEP_BENCH_FSYNC=1 (Dovecot's
+// default mail_fsync=optimized instead of never), MAILKEEP_BENCH_DIR.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register();
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { startDovecot, dovecotAvailable } = await import(path.join(root, 'test/support/dovecot.ts'));
+const { generate } = await import('./bench-corpus.mjs');
+
+const COUNT = Number(process.env.MAILKEEP_BENCH_RESTORE_MESSAGES ?? 2000);
+const FSYNC = process.env.MAILKEEP_BENCH_FSYNC === '1';
+const HAS_MBSYNC = spawnSync('mbsync', ['--version']).status === 0;
+
+if (!dovecotAvailable()) {
+  console.log('dovecot is not installed: nothing to measure (apt-get install dovecot-imapd)');
+  process.exit(1);
+}
+
+const work = fs.mkdtempSync(path.join(process.env.MAILKEEP_BENCH_DIR ?? os.tmpdir(), 'mk-bench-restore-'));
+fs.chmodSync(work, 0o755); // Dovecot's processes (another user when run as root) must reach its files
+const users = ['src', 'mk', 'mb', 'floor'].map((name) => ({ name, password: `${name}pw` }));
+
+/** Runs a command as a whole process; wall and CPU seconds (from /usr/bin/time -v when present). */
+function timed(cmd, args, env = {}) {
+  spawnSync('sync');
+  const useTime = fs.existsSync('/usr/bin/time');
+  const t = process.hrtime.bigint();
+  const r = spawnSync(useTime ? '/usr/bin/time' : cmd, useTime ? ['-v', cmd, ...args] : args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wall = Number(process.hrtime.bigint() - t) / 1e9;
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 2).join(' ')} exited ${r.status}: ${(r.stderr ?? '').split('\n').filter((l) => !l.startsWith('\t')).slice(-8).join(' | ')}`);
+  return { wall, cpu: user && sys ? Number(user[1]) + Number(sys[1]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout };
+}
+
+const cli = (args, pw) => timed(process.execPath, [path.join(root, 'bin/mailkeep.js'), ...args, '--json'], { MK_BENCH_PW: pw });
+const target = (port, user) => ['--host', '127.0.0.1', '--port', String(port), '--security', 'none', '--user', user, '--password-env', 'MK_BENCH_PW'];
+
+function mbsyncRc(dir, port, maildir) {
+  const rc = path.join(dir, 'mbsyncrc');
+  fs.writeFileSync(rc, `IMAPAccount mb\nHost 127.0.0.1\nPort ${port}\nUser mb\nPass mbpw\nSSLType None\nAuthMechs LOGIN\nPipelineDepth 50\n\nIMAPStore mb-remote\nAccount mb\n\nMaildirStore local\nInbox ${maildir}\nSubFolders Maildir++\n\nChannel push\nFar :mb-remote:\nNear :local:\nPatterns *\nCreate Far\nSync Push\nSyncState ${dir}/state/\nCopyArrivalDate yes\n`);
+  fs.mkdirSync(path.join(dir, 'state'), { recursive: true });
+  return rc;
+}
+
+/** A copy of the source Maildir without Dovecot's own files, for the peers (mbsync renames files). */
+function copyMaildir(from, to) {
+  fs.cpSync(from, to, { recursive: true, filter: (src) => !path.basename(src).startsWith('dovecot') });
+  for (const sub of fs.readdirSync(to)) if (sub.startsWith('.')) for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(to, sub, d), { recursive: true });
+}
+
+/** Messages in every selectable folder of an account: each peer must have delivered all of them. */
+async function countMessages(user) {
+  const c = await dc.client(user, `${user}pw`);
+  let n = 0;
+  for (const f of await c.list({ statusQuery: { messages: true } })) n += f.status?.messages ?? 0;
+  await c.logout();
+  return n;
+}
+
+const dc = await startDovecot({ users, fsync: FSYNC, dir: path.join(work, 'dovecot') });
+try {
+  const t0 = Date.now();
+  const bytes = generate(dc.maildir('src'), COUNT, 42, { folders: [['', 0.6], ['.Archive', 0.25], ['.Sent', 0.15]] });
+  dc.settle('src');
+  const mib = bytes / 1048576;
+  const archive = path.join(work, 'archive');
+  const b = cli(['backup', '--archive', archive, ...target(dc.port, 'src')], 'srcpw');
+  console.log(`\ncorpus: ${COUNT} messages, ${mib.toFixed(0)} MiB in 3 folders, generated and backed up in ${((Date.now() - t0) / 1000).toFixed(1)} s (backup ${b.wall.toFixed(1)} s); mail_fsync=${FSYNC ? 'optimized' : 'never'}; ${os.cpus().length} cores`);
+
+  const mk = cli(['restore', '--archive', archive, '--source', `src@127.0.0.1:${dc.port}`, ...target(dc.port, 'mk')], 'mkpw');
+  const res = JSON.parse(mk.stdout.trim().split('\n').at(-1));
+  if (res.statusId !== 'completed' || res.restored !== COUNT) throw new Error(`mailkeep restore: ${JSON.stringify({ ...res, plan: undefined })}`);
+  const again = cli(['restore', '--archive', archive, '--source', `src@127.0.0.1:${dc.port}`, ...target(dc.port, 'mk')], 'mkpw');
+  const res2 = JSON.parse(again.stdout.trim().split('\n').at(-1));
+  if (res2.restored !== 0 || res2.alreadyPresent !== COUNT) throw new Error(`mailkeep second restore appended: ${JSON.stringify({ ...res2, plan: undefined })}`);
+
+  const floorDir = path.join(work, 'maildir-floor');
+  copyMaildir(dc.maildir('src'), floorDir);
+  const floor = timed(process.execPath, [path.join(root, 'scripts/bench-append-floor.mjs'), String(dc.port), 'floor', floorDir], { MK_BENCH_PW: 'floorpw' });
+  const floorRes = JSON.parse(floor.stdout.trim());
+  if (floorRes.messages !== COUNT) throw new Error(`append floor appended ${floorRes.messages}`);
+
+  let mb = null;
+  if (HAS_MBSYNC) {
+    const mdir = path.join(work, 'mbsync');
+    copyMaildir(dc.maildir('src'), path.join(mdir, 'Maildir'));
+    mb = timed('mbsync', ['-q', '-c', mbsyncRc(mdir, dc.port, path.join(mdir, 'Maildir')), '-a']);
+    const pushed = await countMessages('mb');
+    if (pushed !== COUNT) throw new Error(`mbsync pushed ${pushed} of ${COUNT} messages`);
+  }
+
+  const row = (name, r) => console.log(`${name.padEnd(46)} ${r.wall.toFixed(2).padStart(7)} s  ${(COUNT / r.wall).toFixed(0).padStart(6)} msg/s  ${(mib / r.wall).toFixed(1).padStart(5)} MiB/s  client CPU ${r.cpu.toFixed(2)} s`);
+  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (others share this machine: wall times vary, CPU times less)`);
+  console.log('\nrestore into an empty account (whole process, incl. Node start-up)');
+  row('plain imapflow APPEND loop (floor)', floor);
+  row('Mailkeep restore (presence + hash check)', mk);
+  if (mb) row('mbsync push of the same Maildir', mb);
+  else console.log('mbsync not installed (apt-get install isync): peer figures skipped');
+  console.log(`Mailkeep peak RSS: ${mk.rssMb?.toFixed(0) ?? '?'} MB`);
+  console.log(`ratio Mailkeep / APPEND floor: ${(mk.wall / floor.wall).toFixed(2)}x wall, ${(mk.cpu / floor.cpu).toFixed(2)}x client CPU`);
+  if (mb) console.log(`ratio Mailkeep / mbsync:       ${(mk.wall / mb.wall).toFixed(2)}x wall`);
+  console.log(`\nsame restore again, everything present (nothing appended): ${again.wall.toFixed(2)} s for ${COUNT} messages`);
+} finally {
+  await dc.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+}
