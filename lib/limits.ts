@@ -159,4 +159,16 @@ export const EXTENSION_LIMITS = {
   diagnosticsMaxEvents: 200,
   /** Display names and the like: long enough for any real name, short enough for a popup card. */
   displayNameMaxChars: 100,
+  /** Chromium fires an alarm no sooner than this for an unpacked extension (30 s when packed);
+   * asking for less only makes the intent unclear. */
+  minAlarmDelayMs: 1_000,
+  /** While the worker runs, a dropped relay socket is retried this often: a restarted relay is
+   * picked up within seconds, without waiting for the periodic alarm. */
+  relayReconnectDelayMs: 2_000,
+  /** ...at most this many times per wake, so a relay that is gone for good does not keep an idle
+   * worker busy; the periodic check alarm takes over. */
+  relayReconnectAttempts: 15,
+  /** The periodic relay check (reconnect, reconcile, start queued runs) while nothing else wakes
+   * the worker: once a minute is Chromium's floor for packed extensions and cheap on loopback. */
+  relayCheckAlarmMinutes: 1,
 } as const;

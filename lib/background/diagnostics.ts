@@ -1,6 +1,8 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { REPORT_PROBLEM_URL } from '../status/report-problem.ts';
 import type { MailkeepDb } from '../storage/db.ts';
+import { getSetting } from '../storage/settings.ts';
+import type { RelayDiagnostics } from './coordinator.ts';
 
 export interface DiagnosticsMeta {
   extensionVersion: string;
@@ -12,7 +14,8 @@ export interface DiagnosticsMeta {
  * by construction: it is built from an allow-list of fields, so names, addresses and user names
  * never enter it (accounts appear as "account-1", ...), and no secret exists in the store anyway.
  */
-export async function buildDiagnostics(db: MailkeepDb, meta: DiagnosticsMeta, now = Date.now()): Promise<string> {
+export async function buildDiagnostics(db: MailkeepDb, meta: DiagnosticsMeta, now = Date.now(), relay?: RelayDiagnostics): Promise<string> {
+  const relayState = await getSetting(db, 'relayState');
   const [accounts, jobs, events] = await db.transaction('r', db.accounts, db.jobs, db.jobEvents, () =>
     Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.jobEvents.orderBy('id').reverse().limit(EXTENSION_LIMITS.diagnosticsMaxEvents).toArray()]),
   );
@@ -32,8 +35,31 @@ export async function buildDiagnostics(db: MailkeepDb, meta: DiagnosticsMeta, no
       lastErrorCode: j.lastErrorCode,
       updatedAt: new Date(j.updatedAt).toISOString(),
       nextRetryAt: j.nextRetryAt === null ? null : new Date(j.nextRetryAt).toISOString(),
+      following: j.relayJobId ?? null,
       progress: { messagesDone: j.progress.messagesDone, messagesTotal: j.progress.messagesTotal, bytes: j.progress.bytes },
     })),
+    // The relay as the worker last saw it and as it answers now. The pairing token is kept in
+    // browser.storage.local and never read here; relay job ids are random and name nobody.
+    relay: {
+      state: relayState.state,
+      stateAt: relayState.at ? new Date(relayState.at).toISOString() : null,
+      errorCode: relayState.errorCode,
+      version: relay?.health?.version ?? relayState.relayVersion,
+      protocolVersions: relay?.health?.protocolVersions ?? null,
+      paired: relay?.health?.paired ?? null,
+      healthError: relay?.healthError ?? null,
+      jobs: (relay?.jobs ?? []).map((j) => ({
+        id: j.id,
+        account: ref.get(j.accountId) ?? 'unknown',
+        kind: j.kind,
+        status: j.status,
+        phase: j.phase,
+        errorCode: j.errorCode,
+        createdAt: j.createdAt,
+        updatedAt: j.updatedAt,
+        progress: { messagesDone: j.progress.messagesDone, messagesTotal: j.progress.messagesTotal, bytes: j.progress.bytes },
+      })),
+    },
     recentEvents: events.map((e) => ({
       account: ref.get(e.accountId) ?? 'removed',
       kind: e.kind,

@@ -7,6 +7,15 @@ import { SETTINGS, setSetting } from '../storage/settings.ts';
 import { buildDiagnostics, type DiagnosticsMeta } from './diagnostics.ts';
 import { SeedAccount, seedAccounts, seedBackupHistory } from './dev-seed.ts';
 import { retryNow } from './retry-due.ts';
+import { Password } from '../protocol/common.ts';
+import type { ResultOf } from '../protocol/relay-frames.ts';
+import { AccountInput, issuesOf } from '../storage/account-input.ts';
+import type { SaveAccountResult } from '../storage/accounts.ts';
+import { backupJobOf, transitionJob } from '../storage/jobs.ts';
+import { newId } from '../storage/new-id.ts';
+import { errorHint } from '../status/error-hints.ts';
+import { canTransition } from '../status/state-machine.ts';
+import { imapAccountOf, type Coordinator } from './coordinator.ts';
 import { optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
 
@@ -17,7 +26,12 @@ import type { BackgroundPorts } from './ports.ts';
 export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
   z.strictObject({ type: z.literal('recompute') }),
-  z.strictObject({ type: z.literal('save-account'), accountId: z.string().optional(), input: z.unknown() }),
+  // The password passes through here once, on its way to the relay; it is never stored in the browser.
+  z.strictObject({ type: z.literal('save-account'), accountId: z.string().optional(), input: z.unknown(), password: Password.optional() }),
+  z.strictObject({ type: z.literal('test-connection'), accountId: z.string().optional(), input: z.unknown(), password: Password.optional() }),
+  z.strictObject({ type: z.literal('pair'), port: z.coerce.number().int().min(1).max(65535), code: z.string().trim().min(4).max(32) }),
+  z.strictObject({ type: z.literal('relay-check') }),
+  z.strictObject({ type: z.literal('backup-now'), accountId: z.string() }),
   z.strictObject({ type: z.literal('remove-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('enable-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('retry-now'), jobId: z.string() }),
@@ -28,19 +42,42 @@ export const Message = z.discriminatedUnion('type', [
   // Test and benchmark seeding (see dev-seed.ts): same store functions as the product.
   z.strictObject({ type: z.literal('dev:seed'), accounts: z.array(SeedAccount) }),
   z.strictObject({ type: z.literal('dev:history'), events: z.number().int().min(0).max(100_000) }),
+  // TEST ONLY: a short auto-retry delay, so an end-to-end test sees Connection Error recover.
+  z.strictObject({ type: z.literal('dev:retry-delay'), ms: z.number().int().min(1_000).nullable() }),
 ]);
 export type Message = z.input<typeof Message>;
 
 export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
 
 /** Messages after which the badge must be recomputed before answering. */
-const MUTATING = new Set(['save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute']);
+const MUTATING = new Set(['save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
+
+/** Messages after which the coordinator makes a pass (start what was queued, reconcile). */
+const DRIVING = new Set(['save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute']);
+
+export function drivesRelay(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && DRIVING.has(String((message as { type?: unknown }).type));
+}
+
+function needCoordinator(coordinator: Coordinator | undefined): Coordinator {
+  if (!coordinator) throw new MailkeepError('RELAY_UNPAIRED', 'no relay link in this context');
+  return coordinator;
+}
+
+export interface SaveAccountReply {
+  saved: SaveAccountResult;
+  /** What the relay said about the account; null when it could not be reached. */
+  relay: { hasPassword: boolean } | null;
+  relayErrorCode: ErrorCode | null;
+}
+
+export type TestConnectionReply = ResultOf<'account.test'> & { hint: string | null };
 
 export function isMutating(message: unknown): boolean {
   return typeof message === 'object' && message !== null && MUTATING.has(String((message as { type?: unknown }).type));
 }
 
-export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta: DiagnosticsMeta, raw: unknown): Promise<Reply> {
+export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta: DiagnosticsMeta, raw: unknown, coordinator?: Coordinator): Promise<Reply> {
   try {
     const parsed = Message.safeParse(raw);
     if (!parsed.success) throw new MailkeepError('INVALID_INPUT', `unknown or malformed message: ${parsed.error.issues[0]?.message ?? ''}`);
@@ -50,9 +87,24 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
       case 'recompute':
         return { ok: true, value: null };
       case 'save-account':
-        return { ok: true, value: await saveAccount(db, msg.input, msg.accountId) };
+        if (!coordinator) return { ok: true, value: await saveAccount(db, msg.input, msg.accountId) };
+        return { ok: true, value: await saveWithRelay(db, coordinator, msg.input, msg.accountId, msg.password) };
+      case 'test-connection': {
+        const input = AccountInput.safeParse(msg.input);
+        if (!input.success) throw new MailkeepError('INVALID_INPUT', 'Correct the highlighted fields first.', { issues: issuesOf(input.error) });
+        const result = await needCoordinator(coordinator).testAccount(imapAccountOf({ ...input.data, id: msg.accountId ?? 'connection-test' }), msg.password);
+        const reply: TestConnectionReply = { ...result, hint: result.ok ? null : errorHint(result.errorCode) };
+        return { ok: true, value: reply };
+      }
+      case 'pair':
+        return { ok: true, value: await needCoordinator(coordinator).pair(msg.port, msg.code) };
+      case 'relay-check':
+        return { ok: true, value: null };
+      case 'backup-now':
+        return { ok: true, value: await backupNow(db, msg.accountId) };
       case 'remove-account':
         await removeAccount(db, msg.accountId);
+        await coordinator?.deleteAccount(msg.accountId);
         return { ok: true, value: null };
       case 'enable-account':
         await enableAccount(db, msg.accountId);
@@ -67,7 +119,10 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         await ports.openPage(msg.accountId ? optionsPathFor(msg.accountId) : '/options.html');
         return { ok: true, value: null };
       case 'diagnostics':
-        return { ok: true, value: await buildDiagnostics(db, meta) };
+        return { ok: true, value: await buildDiagnostics(db, meta, Date.now(), await coordinator?.diagnostics()) };
+      case 'dev:retry-delay':
+        await setSetting(db, 'retryDelayOverrideMs', msg.ms);
+        return { ok: true, value: null };
       case 'set-restore-prompts':
         await setSetting(db, 'restorePrompts', msg.value);
         return { ok: true, value: null };
@@ -79,4 +134,34 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
   } catch (err) {
     return { ok: false, code: errorCodeOf(err), message: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * Saves the account here and its settings (and the password, if typed) on the relay. The relay is
+ * told first, so a backup queued by the save (a new account, or an edit after Authentication
+ * Error) finds the new password there. A relay that is down does not stop the save: the reply
+ * says the password was not stored, and the form shows it.
+ */
+async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator, raw: unknown, accountId: string | undefined, password: string | undefined): Promise<SaveAccountReply> {
+  const input = AccountInput.safeParse(raw);
+  if (!input.success) return { saved: await saveAccount(db, raw, accountId), relay: null, relayErrorCode: null };
+  const id = accountId ?? newId();
+  let relay: SaveAccountReply['relay'] = null;
+  let relayErrorCode: ErrorCode | null = null;
+  try {
+    const result = await coordinator.upsertAccount({ ...input.data, id }, password);
+    relay = { hasPassword: result.hasPassword };
+  } catch (err) {
+    relayErrorCode = errorCodeOf(err);
+  }
+  return { saved: await saveAccount(db, raw, accountId, Date.now(), id), relay, relayErrorCode };
+}
+
+/** "Back up now": queue the account's backup unless one is under way or the schedule is off. */
+async function backupNow(db: MailkeepDb, accountId: string): Promise<boolean> {
+  const job = await backupJobOf(db, accountId);
+  if (!job) throw new MailkeepError('NOT_FOUND', `account ${accountId} has no backup`, { accountId });
+  if (job.status === 'preparing' || !canTransition('backup', job.status, 'preparing') || job.status === 'deactivated' || job.status === 'retrying') return false;
+  await transitionJob(db, job.id, 'preparing');
+  return true;
 }

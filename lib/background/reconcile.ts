@@ -2,11 +2,31 @@ import { deriveBadge, type Badge } from '../status/badge.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import type { BackgroundPorts } from './ports.ts';
 import { takeNotifications } from './notifications.ts';
+import { getSetting, type RelayState } from '../storage/settings.ts';
+import { BADGE_HEX } from '../status/badge.ts';
+
+/** The command that starts the relay, as the popup and the badge tooltip say it. */
+export const START_RELAY_COMMAND = 'npm start (in the Mailkeep folder) or npx mailkeep relay';
+
+/**
+ * Without a relay nothing is backed up, whatever the job rows say: once there is an account, a
+ * relay that is not running or not paired turns the badge red with "off" and says why.
+ */
+export function withRelayState(badge: Badge, relay: RelayState, accountCount: number): Badge {
+  if (accountCount === 0 || relay.state === 'connected' || relay.state === 'unknown') return badge;
+  const why =
+    relay.state === 'unreachable'
+      ? `Mailkeep: the relay is not running. Start it: ${START_RELAY_COMMAND}`
+      : 'Mailkeep: not paired with the relay. Open the options page and pair.';
+  return { colour: 'red', hex: BADGE_HEX.red, text: 'off', title: [why, ...badge.title.split('\n').slice(1)].join('\n') };
+}
 
 /** Badge and notifications from the store alone: what a freshly woken service worker runs first. */
 export async function reconcile(db: MailkeepDb, ports: BackgroundPorts, now = Date.now()): Promise<Badge> {
-  const [accounts, jobs] = await db.transaction('r', db.accounts, db.jobs, () => Promise.all([db.accounts.toArray(), db.jobs.toArray()]));
-  const badge = deriveBadge(accounts, jobs);
+  const [accounts, jobs, relay] = await db.transaction('r', db.accounts, db.jobs, db.settings, () =>
+    Promise.all([db.accounts.toArray(), db.jobs.toArray(), getSetting(db, 'relayState')]),
+  );
+  const badge = withRelayState(deriveBadge(accounts, jobs), relay, accounts.length);
   await ports.setBadge(badge);
   for (const note of await takeNotifications(db, now)) await ports.notify(note);
   return badge;

@@ -2,7 +2,10 @@ import { liveQuery } from 'dexie';
 import { browser } from 'wxt/browser';
 import { EXTENSION_LIMITS } from '../limits.ts';
 import type { MailkeepDb } from '../storage/db.ts';
-import { handleMessage, isMutating } from './messages.ts';
+import { drivesRelay, handleMessage, isMutating } from './messages.ts';
+import { createCoordinator, type Coordinator } from './coordinator.ts';
+import { RETRY_SOON_ALARM, accountOfBackupAlarm, queueScheduledBackup } from './schedules.ts';
+import type { FetchLike, WebSocketLike } from '../protocol/relay-client.ts';
 import { parseNotificationId, optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
 import { reconcile, serialized } from './reconcile.ts';
@@ -15,28 +18,53 @@ export const RETRY_DUE_ALARM = 'mailkeep-retry-due';
  * after Chromium stopped it): listeners are registered synchronously, as MV3 requires, and the
  * badge is recomputed from the store at once and whenever accounts or jobs change.
  */
-export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts): void {
+export const RELAY_CHECK_ALARM = 'mailkeep-relay-check';
+
+/** The coordinator wired to Chromium: storage.local, alarms, the worker's WebSocket and fetch. */
+export function browserCoordinator(db: MailkeepDb): Coordinator {
+  return createCoordinator({
+    db,
+    storage: browser.storage.local,
+    alarms: browser.alarms,
+    openSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+    fetch: ((url, init) => fetch(url, init)) as FetchLike,
+    client: { name: 'mailkeep-extension', version: browser.runtime.getManifest().version },
+  });
+}
+
+export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coordinator: Coordinator = browserCoordinator(db)): void {
   const refresh = serialized(() => reconcile(db, ports));
   const meta = { extensionVersion: browser.runtime.getManifest().version, userAgent: navigator.userAgent };
+  const drive = () => coordinator.pump().then(() => refresh()).catch((err: unknown) => console.error('mailkeep: coordinator pass failed', err));
 
   browser.runtime.onMessage.addListener(((message: unknown, sender: { id?: string }) => {
     if (sender.id !== browser.runtime.id) return undefined; // only our own pages
-    return handleMessage(db, ports, meta, message).then(async (reply) => {
+    return handleMessage(db, ports, meta, message, coordinator).then(async (reply) => {
       if (reply.ok && isMutating(message)) await refresh();
+      // Not awaited: the page gets its answer at once; the open socket keeps the worker alive.
+      if (reply.ok && drivesRelay(message)) void drive();
       return reply;
     });
   }) as Parameters<typeof browser.runtime.onMessage.addListener>[0]);
 
-  const ensureAlarm = () => browser.alarms.create(RETRY_DUE_ALARM, { periodInMinutes: EXTENSION_LIMITS.retryDueAlarmMinutes });
-  browser.runtime.onInstalled.addListener(() => void ensureAlarm());
-  browser.runtime.onStartup.addListener(() => void ensureAlarm());
+  const ensureAlarms = () => {
+    void browser.alarms.create(RETRY_DUE_ALARM, { periodInMinutes: EXTENSION_LIMITS.retryDueAlarmMinutes });
+    void browser.alarms.create(RELAY_CHECK_ALARM, { periodInMinutes: EXTENSION_LIMITS.relayCheckAlarmMinutes });
+  };
+  browser.runtime.onInstalled.addListener(() => ensureAlarms());
+  browser.runtime.onStartup.addListener(() => ensureAlarms());
   browser.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name === RETRY_DUE_ALARM) void retryDueJobs(db).then(() => refresh());
+    const accountId = accountOfBackupAlarm(alarm.name);
+    if (accountId) void queueScheduledBackup(db, accountId).then(drive);
+    else if (alarm.name === RETRY_DUE_ALARM || alarm.name === RETRY_SOON_ALARM) void retryDueJobs(db).then(drive);
+    else if (alarm.name === RELAY_CHECK_ALARM) void drive();
   });
+  // Every start (install, browser start, wake after being stopped) reconciles with the relay.
+  void drive();
 
-  // Covers writes from any context (pages, later the relay client); the first emission is the
+  // Covers writes from any context (pages, the relay's events); the first emission is the
   // recompute-on-wake. Reads whole rows so a renamed account also refreshes the tooltip.
-  liveQuery(() => Promise.all([db.accounts.toArray(), db.jobs.toArray()])).subscribe({
+  liveQuery(() => Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.settings.get('relayState')])).subscribe({
     next: () => void refresh().catch((err: unknown) => console.error('mailkeep: badge refresh failed', err)),
     error: (err: unknown) => console.error('mailkeep: store subscription failed', err),
   });

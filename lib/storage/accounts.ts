@@ -14,7 +14,7 @@ export type SaveAccountResult = { ok: true; account: AccountRow } | { ok: false;
  * Deactivated when the schedule is off) or moving it when the schedule is switched on or off.
  * Invalid input saves nothing and returns the issues per field.
  */
-export async function saveAccount(db: MailkeepDb, raw: unknown, accountId?: string, at = Date.now()): Promise<SaveAccountResult> {
+export async function saveAccount(db: MailkeepDb, raw: unknown, accountId?: string, at = Date.now(), newAccountId?: string): Promise<SaveAccountResult> {
   const parsed = AccountInput.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
   const input = parsed.data;
@@ -23,7 +23,8 @@ export async function saveAccount(db: MailkeepDb, raw: unknown, accountId?: stri
     if (accountId && !existing) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
     const account = AccountRow.parse({
       ...input,
-      id: existing?.id ?? newId(),
+      // A caller that told the relay about the account first chose its id already.
+      id: existing?.id ?? newAccountId ?? newId(),
       createdAt: existing?.createdAt ?? at,
       updatedAt: at,
     });

@@ -1,5 +1,6 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
+import { IdempotencyKey, SafeId } from '../protocol/common.ts';
 import { JobKind, StatusByKind } from '../status/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
@@ -62,6 +63,14 @@ export const JobRow = z
     lastErrorCode: ErrorCode.nullable(),
     /** Download link while Completed / Link; filled by the relay integration. */
     linkUrl: z.url().nullable(),
+    /**
+     * The relay run this row is following. The idempotency key is written BEFORE job.start is
+     * sent, so a service worker killed in between re-sends the same key and the relay answers
+     * with the same job instead of starting a second one. Both are cleared when the run ends.
+     * Optional: rows written before the relay integration have neither.
+     */
+    runKey: IdempotencyKey.nullable().optional(),
+    relayJobId: SafeId.nullable().optional(),
   })
   .refine((j) => (StatusByKind[j.kind].options as readonly string[]).includes(j.status), {
     message: 'status is not one of this kind',

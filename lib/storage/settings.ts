@@ -1,5 +1,16 @@
 import { z } from '../zod.ts';
 import type { MailkeepDb } from './db.ts';
+import { ErrorCode } from '../protocol/error-codes.ts';
+
+/** unpaired: no token stored; unreachable: nothing answers; unauthorized: the relay refused our
+ * token (paired with another install); connected: hello accepted. */
+export const RelayState = z.strictObject({
+  state: z.enum(['unknown', 'unpaired', 'unreachable', 'unauthorized', 'connected']),
+  at: z.number(),
+  relayVersion: z.string().nullable(),
+  errorCode: ErrorCode.nullable(),
+});
+export type RelayState = z.infer<typeof RelayState>;
 
 /** Every setting with its schema and default; a stored value that fails its schema reads as the default. */
 export const SETTINGS = {
@@ -7,6 +18,12 @@ export const SETTINGS = {
   restorePrompts: { schema: z.enum(['any', 'bulk', 'never']), fallback: 'bulk' as const },
   /** Id of the last job event the notifier has looked at; stored so a restarted worker does not repeat itself. */
   notifiedEventId: { schema: z.number().int().min(0), fallback: 0 },
+  /** What the service worker last learned about the relay, for the popup's banner and the badge.
+   * Never holds the token (that is in browser.storage.local, see lib/background/pairing-store.ts). */
+  relayState: { schema: RelayState, fallback: { state: 'unknown', at: 0, relayVersion: null, errorCode: null } as RelayState },
+  /** TEST ONLY: replaces the hours-long auto-retry delay so an end-to-end test can watch Connection
+   * Error recover; null (the default) keeps the production limit. Set by the dev:retry-delay message. */
+  retryDelayOverrideMs: { schema: z.number().int().min(1_000).nullable(), fallback: null },
 } as const;
 type Settings = typeof SETTINGS;
 export type SettingKey = keyof Settings;

@@ -1,0 +1,169 @@
+import { EXTENSION_LIMITS } from '../limits.ts';
+import { MailkeepError, errorCodeOf } from '../protocol/error-codes.ts';
+import type { ImapAccount, JobSnapshot } from '../protocol/common.ts';
+import type { HealthResponse } from '../protocol/http.ts';
+import { connectRelay, pairWithRelay, relayHealth, type FetchLike, type RelayConnection, type WebSocketLike } from '../protocol/relay-client.ts';
+import type { ResultOf } from '../protocol/relay-frames.ts';
+import type { MailkeepDb } from '../storage/db.ts';
+import type { AccountRow } from '../storage/rows.ts';
+import { setSetting, type RelayState } from '../storage/settings.ts';
+import { retryDueJobs } from './retry-due.ts';
+import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
+import { applyRelayEvent, driveRuns } from './relay-runs.ts';
+import { armRetryAlarm, syncBackupAlarms, type AlarmsLike } from './schedules.ts';
+
+export interface CoordinatorDeps {
+  db: MailkeepDb;
+  storage: LocalStore;
+  alarms: AlarmsLike;
+  openSocket: (url: string) => WebSocketLike;
+  fetch: FetchLike;
+  client: { name: string; version: string };
+  now?: () => number;
+  /** Timers are injectable so unit tests never wait on a real reconnect delay. */
+  setTimer?: (fn: () => void, ms: number) => void;
+}
+
+export interface RelayDiagnostics {
+  health: HealthResponse | null;
+  healthError: string | null;
+  jobs: JobSnapshot[];
+}
+
+export interface Coordinator {
+  /** Reconnect if needed, reconcile with the relay, start queued runs, re-arm alarms. Serialized. */
+  pump(): Promise<void>;
+  pair(port: number, code: string): Promise<{ relayVersion: string }>;
+  upsertAccount(account: AccountRow | (Omit<AccountRow, 'createdAt' | 'updatedAt'>), password: string | undefined): Promise<ResultOf<'account.upsert'>>;
+  deleteAccount(accountId: string): Promise<void>;
+  testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
+  diagnostics(): Promise<RelayDiagnostics>;
+}
+
+export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'>): ImapAccount {
+  return { id: a.id, host: a.host, port: a.port, security: a.security, user: a.username };
+}
+
+/**
+ * The service worker's link to the relay. It holds exactly one thing in memory: the open socket
+ * (a live handle, not state). Pairing is in storage.local, runs and their keys in Dexie, alarms in
+ * the browser; so a worker Chromium stopped and started again resumes from the stores alone.
+ */
+export function createCoordinator(deps: CoordinatorDeps): Coordinator {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+  const setTimer = deps.setTimer ?? ((fn, ms) => void setTimeout(fn, ms));
+  let conn: RelayConnection | null = null;
+  let reconnectsLeft: number = EXTENSION_LIMITS.relayReconnectAttempts;
+  // Events and passes share one chain, so an event is never applied in the middle of a pass.
+  let tail: Promise<unknown> = Promise.resolve();
+  const inOrder = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  const setState = async (state: RelayState['state'], extra: Partial<RelayState> = {}): Promise<void> => {
+    await setSetting(db, 'relayState', { state, at: now(), relayVersion: null, errorCode: null, ...extra });
+  };
+
+  /** The open connection, or null with the reason recorded in the relayState setting. */
+  const connection = async (): Promise<RelayConnection | null> => {
+    if (conn) return conn;
+    const pairing = await readPairing(deps.storage);
+    if (!pairing) {
+      await setState('unpaired', { errorCode: 'RELAY_UNPAIRED' });
+      return null;
+    }
+    let health: HealthResponse;
+    try {
+      health = await relayHealth(relayBaseUrl(pairing.port), deps.fetch);
+    } catch (err) {
+      await setState('unreachable', { errorCode: errorCodeOf(err) });
+      return null;
+    }
+    try {
+      const opened = await connectRelay({
+        url: relaySocketUrl(pairing.port),
+        token: pairing.token,
+        client: deps.client,
+        openSocket: deps.openSocket,
+        onEvent: (event) => void inOrder(() => applyRelayEvent(db, event, now())).catch((err: unknown) => console.error('mailkeep: relay event not applied', errorCodeOf(err))),
+      });
+      conn = opened;
+      reconnectsLeft = EXTENSION_LIMITS.relayReconnectAttempts;
+      void opened.closed.then(() => {
+        if (conn === opened) conn = null;
+        // The relay went away (restart, crash): while this worker lives, look again soon, and
+        // reconcile what happened meanwhile through job.list.
+        if (reconnectsLeft-- > 0) setTimer(() => void pump().catch(() => undefined), EXTENSION_LIMITS.relayReconnectDelayMs);
+      });
+      await setState('connected', { relayVersion: health.version });
+      return opened;
+    } catch (err) {
+      const code = errorCodeOf(err);
+      await setState(code === 'UNAUTHORIZED' || code === 'RATE_LIMITED' ? 'unauthorized' : 'unreachable', { errorCode: code, relayVersion: health.version });
+      return null;
+    }
+  };
+
+  const requireConnection = async (): Promise<RelayConnection> => {
+    const c = await connection();
+    if (c) return c;
+    const pairing = await readPairing(deps.storage);
+    throw new MailkeepError(pairing ? 'RELAY_UNREACHABLE' : 'RELAY_UNPAIRED', pairing ? 'the relay is not running' : 'the extension is not paired with the relay');
+  };
+
+  const pump = (): Promise<void> =>
+    inOrder(async () => {
+      await syncBackupAlarms(db, deps.alarms, now());
+      await retryDueJobs(db, now());
+      const c = await connection();
+      if (c) {
+        const problems = await driveRuns(db, c, now());
+        if (problems.length > 0) console.warn('mailkeep: some runs wait for the next pass:', problems.join(', '));
+      }
+      await armRetryAlarm(db, deps.alarms, now());
+    });
+
+  return {
+    pump,
+    async pair(port, code) {
+      const { token } = await pairWithRelay(relayBaseUrl(port), code, deps.client, deps.fetch);
+      await writePairing(deps.storage, { port, token, pairedAt: now() });
+      const old = conn;
+      conn = null;
+      old?.close();
+      const health = await relayHealth(relayBaseUrl(port), deps.fetch);
+      void pump().catch(() => undefined);
+      return { relayVersion: health.version };
+    },
+    async upsertAccount(account, password) {
+      const c = await requireConnection();
+      return c.call('account.upsert', { account: imapAccountOf(account), ...(password ? { password } : {}) });
+    },
+    async deleteAccount(accountId) {
+      const c = await connection();
+      if (!c) return; // the relay forgets nothing it never had; a stale entry there holds no job
+      await c.call('account.delete', { accountId }).catch(() => undefined);
+    },
+    async testAccount(account, password) {
+      const c = await requireConnection();
+      return c.call('account.test', { account, ...(password ? { password } : {}) });
+    },
+    async diagnostics() {
+      const pairing = await readPairing(deps.storage);
+      if (!pairing) return { health: null, healthError: 'RELAY_UNPAIRED', jobs: [] };
+      let health: HealthResponse | null = null;
+      let healthError: string | null = null;
+      try {
+        health = await relayHealth(relayBaseUrl(pairing.port), deps.fetch);
+      } catch (err) {
+        healthError = errorCodeOf(err);
+      }
+      const c = health ? await connection() : null;
+      const jobs = c ? await c.call('job.list', { limit: 20 }).then((r) => r.jobs, () => []) : [];
+      return { health, healthError, jobs };
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-codes.ts';
+import type { JobEvent, JobPhase, JobSnapshot } from '../protocol/common.ts';
+import type { RequestMethod } from '../protocol/client-frames.ts';
+import type { ResultOf } from '../protocol/relay-frames.ts';
+import type { ParamsInput } from '../protocol/relay-client.ts';
+import { QUEUE_STATUS, statusInfo } from '../status/catalog.ts';
+import { pathTo } from '../status/state-machine.ts';
+import type { MailkeepDb } from '../storage/db.ts';
+import { transitionJob, updateProgress } from '../storage/jobs.ts';
+import { JobRow } from '../storage/rows.ts';
+import { getSetting } from '../storage/settings.ts';
+
+/** What the run logic needs from a relay connection; a fake in unit tests, RelayConnection in the worker. */
+export interface RelayCaller {
+  call<M extends RequestMethod>(method: M, params: ParamsInput<M>): Promise<ResultOf<M>>;
+}
+
+/** The part of a relay job (snapshot or status event) that moves a Dexie row. */
+export interface RunReport {
+  relayJobId: string;
+  status: string;
+  phase: JobPhase;
+  errorCode: ErrorCode | null;
+  progress?: JobSnapshot['progress'];
+}
+
+/**
+ * Where a status sits in one run: queue (0), under way (1), ended (2). Events and snapshots only
+ * ever move a row forward within a run, so a late or repeated "running" never undoes "completed".
+ */
+function stage(kind: JobRow['kind'], status: string): number {
+  if (status === QUEUE_STATUS[kind]) return 0;
+  const info = statusInfo(kind, status);
+  return info.severity === 'progress' || status === 'retrying' ? 1 : 2;
+}
+
+/** A fresh idempotency key: one per intended run. */
+export function newRunKey(job: JobRow, now: number): string {
+  return `${job.kind}-${job.accountId}-${now.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+async function putRun(db: MailkeepDb, jobId: string, run: { runKey: string | null; relayJobId: string | null }): Promise<JobRow | undefined> {
+  return db.transaction('rw', db.jobs, async () => {
+    const job = await db.jobs.get(jobId);
+    if (!job) return undefined;
+    const next = JobRow.parse({ ...job, ...run });
+    await db.jobs.put(next);
+    return next;
+  });
+}
+
+/**
+ * Moves the row along the state machine's shortest legal path to `target` (so a missed event, e.g.
+ * "running" before "connection_error", still yields a legal history), never backwards in a run.
+ */
+async function advance(db: MailkeepDb, job: JobRow, target: string, errorCode: ErrorCode | null, at: number): Promise<JobRow> {
+  if (job.status === target || job.status === 'deactivated') return job;
+  if (stage(job.kind, target) < stage(job.kind, job.status)) return job;
+  const steps = pathTo(job.kind, job.status, target);
+  if (!steps) throw new MailkeepError('ILLEGAL_TRANSITION', `${job.kind}: no path from ${job.status} to ${target}`, { from: job.status, to: target });
+  const retryDelay = await getSetting(db, 'retryDelayOverrideMs');
+  let row = job;
+  for (const to of steps) {
+    row = await transitionJob(db, job.id, to, {
+      at,
+      errorCode: to === target || to === 'retrying' ? errorCode : null,
+      ...(retryDelay === null ? {} : { retryDelayMs: retryDelay }),
+    });
+  }
+  return row;
+}
+
+/**
+ * Applies what the relay says about a run to the row following it, in one transaction. A report
+ * for another run (stale event, duplicate after the run ended) changes nothing.
+ */
+export async function applyRunReport(db: MailkeepDb, jobId: string, report: RunReport, at = Date.now()): Promise<JobRow | undefined> {
+  return db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
+    const job = await db.jobs.get(jobId);
+    if (!job || job.relayJobId !== report.relayJobId) return job;
+    if (report.phase === 'interrupted') {
+      // The relay stopped under this run and did not resume it: run it again under a new key (the
+      // archive's checkpoints mean nothing already saved is fetched twice).
+      const requeued = await advance(db, job, stage(job.kind, job.status) === 0 ? job.status : 'retrying', report.errorCode, at);
+      const back = requeued.status === 'retrying' ? await transitionJob(db, job.id, QUEUE_STATUS[job.kind], { at }) : requeued;
+      return putRun(db, back.id, { runKey: null, relayJobId: null });
+    }
+    let row = await advance(db, job, report.status, report.errorCode, at);
+    if (report.progress && statusInfo(row.kind, row.status).severity === 'progress') {
+      const { folder, messagesDone, messagesTotal, bytes } = report.progress;
+      await updateProgress(db, row.id, { folder, messagesDone, messagesTotal, bytes }, at);
+    }
+    if (report.phase === 'finished') row = (await putRun(db, row.id, { runKey: null, relayJobId: null })) ?? row;
+    return row;
+  });
+}
+
+/** A live event from the relay's socket, applied to the row following that relay job (if any). */
+export async function applyRelayEvent(db: MailkeepDb, event: JobEvent, at = Date.now()): Promise<void> {
+  const job = (await db.jobs.toArray()).find((j) => j.relayJobId === event.jobId);
+  if (!job) return; // a job this extension does not follow (another run, or already settled)
+  if (event.event === 'progress') {
+    if (statusInfo(job.kind, job.status).severity !== 'progress') return;
+    const { folder, messagesDone, messagesTotal, bytes } = event.progress;
+    await updateProgress(db, job.id, { folder, messagesDone, messagesTotal, bytes }, at);
+    return;
+  }
+  await applyRunReport(db, job.id, { relayJobId: event.jobId, status: event.status, phase: event.phase, errorCode: event.errorCode }, at);
+}
+
+const snapshotReport = (s: JobSnapshot): RunReport => ({ relayJobId: s.id, status: s.status, phase: s.phase, errorCode: s.errorCode, progress: s.progress });
+
+/** Kinds the coordinator starts on the relay today; the others arrive with their issues. */
+const DRIVEN_KINDS = new Set<JobRow['kind']>(['backup']);
+
+/**
+ * One pass of the coordinator over the store, safe to repeat at any time (on wake, on alarms,
+ * after a message, after reconnecting):
+ *
+ * 1. A queued row without a run gets a fresh idempotency key, written BEFORE anything is sent.
+ * 2. A row with a key but no relay job id (never sent, or the worker died before the answer) sends
+ *    job.start with that same key: the relay returns the job it already has, never a second one.
+ * 3. A row following a relay job is compared with job.list (job.get for older ones): finished ->
+ *    final status, active -> forward to its status, interrupted -> queued again under a new key,
+ *    unknown to the relay (lost) -> queued again under a new key.
+ */
+export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.now()): Promise<ErrorCode[]> {
+  const rows = (await db.jobs.toArray()).filter((j) => DRIVEN_KINDS.has(j.kind));
+  const listed = rows.some((j) => j.relayJobId) ? (await relay.call('job.list', { limit: 500 })).jobs : [];
+  const byId = new Map(listed.map((s) => [s.id, s]));
+  const problems: ErrorCode[] = [];
+  for (const row of rows) {
+    try {
+      await driveOne(db, relay, row, byId, now);
+    } catch (err) {
+      // One account's trouble (a busy archive, a timeout) must not hold up the others; the next
+      // pass tries again with the same key.
+      problems.push(errorCodeOf(err));
+    }
+  }
+  return problems;
+}
+
+async function driveOne(db: MailkeepDb, relay: RelayCaller, row: JobRow, byId: Map<string, JobSnapshot>, now: number): Promise<void> {
+  {
+    let job: JobRow | undefined = row;
+    if (job.relayJobId) {
+      let snap = byId.get(job.relayJobId);
+      if (!snap) {
+        try {
+          snap = (await relay.call('job.get', { jobId: job.relayJobId })).job;
+        } catch (err) {
+          if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
+        }
+      }
+      if (snap) job = await applyRunReport(db, job.id, snapshotReport(snap), now);
+      else job = await forgetLostRun(db, job, now);
+    }
+    if (!job) return;
+    if (job.status === QUEUE_STATUS[job.kind] && !job.runKey) {
+      job = await putRun(db, job.id, { runKey: newRunKey(job, now), relayJobId: null });
+    }
+    if (job?.runKey && !job.relayJobId) await startRun(db, relay, job, now);
+  }
+}
+
+/** The relay has no record of the run (data dir replaced, history trimmed): queue it again. */
+async function forgetLostRun(db: MailkeepDb, job: JobRow, at: number): Promise<JobRow | undefined> {
+  return db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
+    let row = job;
+    if (stage(row.kind, row.status) === 1) {
+      row = await advance(db, row, 'retrying', null, at);
+      row = await transitionJob(db, row.id, QUEUE_STATUS[row.kind], { at });
+    }
+    return putRun(db, row.id, { runKey: null, relayJobId: null });
+  });
+}
+
+async function startRun(db: MailkeepDb, relay: RelayCaller, job: JobRow, at: number): Promise<void> {
+  const key = job.runKey as string;
+  let snap: JobSnapshot;
+  try {
+    snap = (await relay.call('job.start', { kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: {} })).job;
+  } catch (err) {
+    const code = errorCodeOf(err);
+    if (code === 'NOT_FOUND' || code === 'INVALID_INPUT') {
+      // The relay has no such account or no password for it: only the user can fix that, by
+      // entering the password in "Edit" (which sends it to the relay and starts a backup again).
+      await db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
+        const row = await advance(db, job, 'authentication_error', null, at);
+        await putRun(db, row.id, { runKey: null, relayJobId: null });
+      });
+      return;
+    }
+    throw err; // unreachable, busy (ARCHIVE_LOCKED), shutting down: the key stays, the next pass re-sends it
+  }
+  await db.transaction('rw', db.jobs, async () => {
+    const row = await db.jobs.get(job.id);
+    if (row?.runKey === key) await db.jobs.put(JobRow.parse({ ...row, relayJobId: snap.id }));
+  });
+  await applyRunReport(db, job.id, snapshotReport(snap), at);
+}

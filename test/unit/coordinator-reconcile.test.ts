@@ -1,0 +1,166 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { MailkeepDb } from '@/lib/storage/db';
+import { saveAccount } from '@/lib/storage/accounts';
+import { backupJobOf, transitionJob } from '@/lib/storage/jobs';
+import { setSetting } from '@/lib/storage/settings';
+import { applyRelayEvent, driveRuns } from '@/lib/background/relay-runs';
+import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
+import { FakeRelay } from './helpers/fake-relay';
+
+let db: MailkeepDb;
+let relay: FakeRelay;
+let accountId: string;
+
+const job = async () => (await backupJobOf(db, accountId))!;
+const history = async () => (await db.jobEvents.where('jobId').equals((await job()).id).sortBy('id')).map((e) => e.to);
+const at = new Date(0).toISOString();
+
+beforeEach(async () => {
+  db = freshDb();
+  relay = new FakeRelay();
+  const saved = await saveAccount(db, ACCOUNT_FORM);
+  if (!saved.ok) throw new Error('seed failed');
+  accountId = saved.account.id;
+  relay.accounts.add(accountId);
+});
+
+describe('the coordinator following relay runs', () => {
+  it('writes the idempotency key to the store before job.start and records the relay job it got', async () => {
+    let keyWhenSent: string | null | undefined;
+    const spy = { call: async (method: string, params: any) => {
+      if (method === 'job.start') keyWhenSent = (await job()).runKey;
+      return relay.call(method, params);
+    } };
+    await driveRuns(db, spy as FakeRelay);
+    const row = await job();
+    expect(keyWhenSent).toBeTruthy();
+    expect(relay.calls.find((c) => c.method === 'job.start')?.params).toMatchObject({ idempotencyKey: keyWhenSent, accountId, kind: 'backup' });
+    expect(row.relayJobId).toBe([...relay.jobs.keys()][0]);
+    expect(row.status).toBe('preparing');
+  });
+
+  it('re-sends the same key after a restart that lost the answer, so the relay has one job, not two', async () => {
+    await driveRuns(db, relay);
+    const first = await job();
+    // The worker died after sending job.start but before storing the relay's answer.
+    await db.jobs.put({ ...first, relayJobId: null });
+    await driveRuns(db, relay);
+    const again = await job();
+    expect(relay.jobs.size).toBe(1);
+    expect(relay.starts()).toBe(2);
+    expect(relay.calls.filter((c) => c.method === 'job.start').map((c) => (c.params as any).idempotencyKey)).toEqual([first.runKey, first.runKey]);
+    expect(again.relayJobId).toBe(first.relayJobId);
+  });
+
+  it('marks Completed when the relay reports completed while the store still says Running', async () => {
+    await driveRuns(db, relay);
+    const id = (await job()).relayJobId!;
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    expect((await job()).status).toBe('running');
+    // The worker sleeps; the relay finishes meanwhile; the worker wakes and reconciles.
+    relay.set(id, { status: 'completed', phase: 'finished', progress: { folder: null, messagesDone: 40, messagesTotal: 40, bytes: 1000 } });
+    await driveRuns(db, relay);
+    const row = await job();
+    expect(row.status).toBe('completed');
+    expect(row.lastSuccessAt).not.toBeNull();
+    expect(row.runKey).toBeNull();
+    expect(row.relayJobId).toBeNull();
+    expect(relay.jobs.size).toBe(1);
+    expect(await history()).toEqual(['preparing', 'running', 'completed']);
+  });
+
+  it('fills in a missed Running so a job that went straight to Completed keeps a legal history', async () => {
+    await driveRuns(db, relay);
+    const id = (await job()).relayJobId!;
+    relay.set(id, { status: 'completed', phase: 'finished' });
+    await driveRuns(db, relay);
+    expect(await history()).toEqual(['preparing', 'running', 'completed']);
+  });
+
+  it('queues the run again under a new key when the relay lost the job', async () => {
+    await driveRuns(db, relay);
+    const first = await job();
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    relay.jobs.clear(); // data dir replaced, or history trimmed
+    await driveRuns(db, relay);
+    const row = await job();
+    expect(row.status).toBe('preparing');
+    expect(row.runKey).not.toBe(first.runKey);
+    expect(row.relayJobId).not.toBe(first.relayJobId);
+    expect(relay.jobs.size).toBe(1); // the new run, started once
+    expect(await history()).toEqual(['preparing', 'running', 'retrying', 'preparing']);
+  });
+
+  it('runs an interrupted job again under a new key instead of leaving it Running', async () => {
+    await driveRuns(db, relay);
+    const first = await job();
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    relay.set(first.relayJobId!, { status: 'running', phase: 'interrupted' });
+    await driveRuns(db, relay);
+    const row = await job();
+    expect(row.status).toBe('preparing');
+    expect(row.runKey).not.toBe(first.runKey);
+    expect(relay.jobs.size).toBe(2);
+  });
+
+  it('ignores duplicate and late events: the same status twice writes one event, a late Running never undoes Completed', async () => {
+    await driveRuns(db, relay);
+    const id = (await job()).relayJobId!;
+    const running = { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at } as const;
+    await applyRelayEvent(db, running);
+    await applyRelayEvent(db, running);
+    await applyRelayEvent(db, { ...running, status: 'completed', phase: 'finished' });
+    await applyRelayEvent(db, { ...running, status: 'completed', phase: 'finished' });
+    await applyRelayEvent(db, running);
+    expect((await job()).status).toBe('completed');
+    expect(await history()).toEqual(['preparing', 'running', 'completed']);
+  });
+
+  it('applies progress only while the job is running', async () => {
+    await driveRuns(db, relay);
+    const id = (await job()).relayJobId!;
+    const progress = { event: 'progress', jobId: id, progress: { folder: 'INBOX', messagesDone: 5, messagesTotal: null, bytes: 500 }, at } as const;
+    await applyRelayEvent(db, progress);
+    expect((await job()).progress.messagesDone).toBe(0);
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    await applyRelayEvent(db, progress);
+    expect((await job()).progress).toMatchObject({ folder: 'INBOX', messagesDone: 5, bytes: 500 });
+  });
+
+  it('ends a connection failure in Retrying then Connection Error, with the retry owed after the test override', async () => {
+    await setSetting(db, 'retryDelayOverrideMs', 5_000);
+    await driveRuns(db, relay, 1_000_000);
+    const id = (await job()).relayJobId!;
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at }, 1_000_000);
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'connection_error', phase: 'finished', errorCode: 'CONNECTION_REFUSED', at }, 1_000_000);
+    const row = await job();
+    expect(await history()).toEqual(['preparing', 'running', 'retrying', 'connection_error']);
+    expect(row.lastErrorCode).toBe('CONNECTION_REFUSED');
+    expect(row.nextRetryAt).toBe(1_005_000);
+  });
+
+  it('sends an account the relay does not know to Authentication Error, where only a password edit helps', async () => {
+    relay.accounts.clear();
+    await driveRuns(db, relay);
+    const row = await job();
+    expect(row.status).toBe('authentication_error');
+    expect(row.runKey).toBeNull();
+  });
+
+  it('starts nothing for an Authentication Error or a Deactivated account until the user acts', async () => {
+    await driveRuns(db, relay);
+    const id = (await job()).relayJobId!;
+    relay.set(id, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
+    await driveRuns(db, relay);
+    await driveRuns(db, relay);
+    expect((await job()).status).toBe('authentication_error');
+    expect(relay.starts()).toBe(1);
+    // Edit and save: Preparing again, and the next pass starts a new run with a new key.
+    await saveAccount(db, ACCOUNT_FORM, accountId);
+    await driveRuns(db, relay);
+    expect(relay.jobs.size).toBe(2);
+    await transitionJob(db, (await job()).id, 'deactivated');
+    await driveRuns(db, relay);
+    expect(relay.jobs.size).toBe(2);
+  });
+});
