@@ -3,9 +3,19 @@ import { RELAY_LIMITS } from '../../lib/limits.ts';
 /**
  * The Message-ID of a raw message, unfolded and trimmed, or null. Used to recognise content the
  * archive already holds without downloading it again (UIDVALIDITY change, a message moved).
+ * Only the header block is decoded: converting whole bodies to strings cost more CPU per backup
+ * than hashing them.
  */
 export function messageIdOf(raw: Buffer | string): string | null {
-  const head = typeof raw === 'string' ? raw : raw.subarray(0, RELAY_LIMITS.messageIdScanBytes).toString('latin1');
+  let head: string;
+  if (typeof raw === 'string') head = raw;
+  else {
+    const scan = raw.subarray(0, RELAY_LIMITS.messageIdScanBytes);
+    const crlf = scan.indexOf('\r\n\r\n');
+    const lf = scan.indexOf('\n\n');
+    const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf : lf;
+    head = scan.subarray(0, end >= 0 ? end : scan.length).toString('latin1');
+  }
   const end = head.search(/\r?\n\r?\n/);
   const headers = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, ' ');
   const m = /^message-id:[ \t]*(.*)$/im.exec(headers);
