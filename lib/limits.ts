@@ -99,6 +99,12 @@ export const RELAY_LIMITS = {
    * server is gone; a rerun appends only what is missing, so retrying is always safe). */
   restoreMaxAttempts: 3,
   restoreRetryBaseDelayMs: 2_000,
+  /** Up to this many messages to restore into one folder, presence is checked with one SEARCH each
+   * instead of one FETCH of the whole folder's Message-IDs. Measured on Dovecot, 20,000-message
+   * folder: FETCH 1:* (RFC822.SIZE INTERNALDATE Message-ID) 0.65-1.15 s, one SEARCH HEADER
+   * Message-ID ~30 ms; both grow with the folder, so the break-even is ~20-35 searches whatever its
+   * size. 16 keeps one-click restores of a few messages cheap in a huge INBOX. */
+  restoreSearchMaxMessages: 16,
   /** Logging out politely must not hold a finished job hostage to a dead server. */
   imapLogoutTimeoutMs: 3_000,
   /** Progress events are throttled to this interval: a terminal or WebSocket does not need more. */

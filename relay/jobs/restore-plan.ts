@@ -53,7 +53,7 @@ export async function planRestore(
     if (exists) {
       try {
         const box = await client.mailboxOpen(exists.path, { readOnly: true });
-        presence = await FolderPresence.read(client, box.exists);
+        presence = await FolderPresence.read(client, box.exists, g.list);
       } catch (err) {
         if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
         // A folder we cannot read we must not append to blindly: that could duplicate.

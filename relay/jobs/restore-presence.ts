@@ -1,15 +1,17 @@
 import crypto from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { messageIdOf } from '../archive/message-id.ts';
 import type { RestoreCandidate } from './restore-select.ts';
 
 /**
  * What one destination folder already holds, so restore never appends a duplicate (design.md I5).
  *
- * Cheaper of the two options: one FETCH of the whole folder's (UID RFC822.SIZE INTERNALDATE
- * BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]) is one round trip and a few hundred bytes per message
- * (~0.1 ms each on Dovecot), while `SEARCH HEADER Message-ID` is a round trip *per message* and,
- * without a full-text index, a scan of the folder per search: O(n x m).
+ * Cheaper of the two options, measured (lib/limits.ts restoreSearchMaxMessages): one FETCH of the
+ * whole folder's (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]) is one round
+ * trip, ~30-60 us per message in the folder; `SEARCH HEADER Message-ID` is a round trip and a scan
+ * of the folder *per message to restore* (~1.5 us per folder message each). So: FETCH once for a
+ * folder restore, one SEARCH per message for a few (a one-click prompt into a huge INBOX).
  *
  * Keys:
  * - with a Message-ID: Message-ID + size. The size keeps two different messages that share a
@@ -28,11 +30,28 @@ export class FolderPresence {
   private readonly unhashed = new Map<string, number[]>();
   private readonly hashes = new Map<string, number>();
 
-  /** Reads the folder (must be selected); `exists` 0 skips the FETCH. */
-  static async read(client: ImapFlow, exists: number): Promise<FolderPresence> {
+  /**
+   * Reads the selected folder. For a few candidates (RELAY_LIMITS.restoreSearchMaxMessages) only
+   * the messages a SEARCH finds are fetched: HEADER Message-ID on its longest whitespace-free part
+   * (SEARCH is a substring match and folding may differ; the fetched header is compared exactly),
+   * or, without Message-ID, the exact RFC822.SIZE. Otherwise (or without `candidates`: Migrate
+   * reads a folder once for all its messages) one FETCH of the whole folder.
+   */
+  static async read(client: ImapFlow, exists: number, candidates?: RestoreCandidate[]): Promise<FolderPresence> {
     const p = new FolderPresence();
     if (exists === 0) return p;
-    for await (const m of client.fetch('1:*', { uid: true, size: true, internalDate: true, headers: ['message-id'] }, { uid: true })) {
+    let range = '1:*';
+    if (candidates && candidates.length <= RELAY_LIMITS.restoreSearchMaxMessages) {
+      const uids = new Set<number>();
+      for (const c of candidates) {
+        const token = c.messageId ? longestToken(c.messageId) : '';
+        const query = token ? { header: { 'message-id': token } } : { larger: c.size - 1, smaller: c.size + 1 };
+        for (const uid of (await client.search(query, { uid: true })) || []) uids.add(uid);
+      }
+      if (!uids.size) return p;
+      range = [...uids].sort((a, b) => a - b).join(',');
+    }
+    for await (const m of client.fetch(range, { uid: true, size: true, internalDate: true, headers: ['message-id'] }, { uid: true })) {
       const mid = m.headers ? messageIdOf(m.headers) : null;
       const date = m.internalDate ? new Date(m.internalDate) : null;
       if (mid) bump(p.byMessageId, midKey(mid, m.size ?? 0));
@@ -72,6 +91,10 @@ function claim(m: Map<string, number>, k: string): boolean {
   if (n <= 0) return false;
   m.set(k, n - 1);
   return true;
+}
+
+function longestToken(s: string): string {
+  return s.split(/\s+/).reduce((a, b) => (b.length > a.length ? b : a), '');
 }
 
 function midKey(mid: string, size: number): string {

@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openArchiveForReading } from '../../relay/archive/archive-reader.ts';
 import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { runRestore } from '../../relay/jobs/run-restore.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { startImapProxy } from '../support/imap-proxy.ts';
 import { serverState } from '../support/mailbox-state.ts';
 import { runCli, startCli } from '../support/run-cli.ts';
 
@@ -99,5 +102,28 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
     const help = await runCli(['restore', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--dry-run');
+  });
+
+  it('one click: puts back just what disappeared from INBOX in the last run, looked up with SEARCH, not a FETCH of all 700', async () => {
+    const c = await dc.client('src', pw('src'));
+    await c.mailboxOpen('INBOX');
+    await c.messageDelete('100:104');
+    await c.logout();
+    const account = { host: '127.0.0.1', port: dc.port, security: 'none' as const, user: 'src', password: pw('src') };
+    expect((await runBackup({ archiveDir: archive, account })).disappeared).toBe(5);
+    const db = openArchiveForReading(archive);
+    const run = db.prepare<[], number>('SELECT MAX(id) FROM runs').pluck().get()!;
+    db.close();
+    const proxy = await startImapProxy({ host: '127.0.0.1', port: dc.port });
+    try {
+      const opts = { archiveDir: archive, target: { ...account, port: proxy.port }, scope: { disappearedInRun: run, folder: 'INBOX' } };
+      expect(await runRestore(opts)).toMatchObject({ status: 'completed', restored: 5, alreadyPresent: 0 });
+      expect(proxy.verbs()).toContain('UID SEARCH');
+      expect(proxy.lines.some((l) => / FETCH 1:\*/i.test(l))).toBe(false);
+      expect(await runRestore(opts)).toMatchObject({ status: 'completed', restored: 0, alreadyPresent: 5 });
+    } finally {
+      await proxy.close();
+    }
+    expect(await contentOf(dc, 'src')).toEqual(original);
   });
 });
