@@ -2,6 +2,7 @@ import { runServerCommand } from '../server/commands.ts';
 import { UsageError } from './args.ts';
 import { archiveInfoCommand, BACKUP_HELP, backupCommand, INFO_HELP, VERIFY_HELP, verifyCommand, type Io } from './commands.ts';
 import { EXIT, EXIT_HELP } from './exit-codes.ts';
+import { EXPORT_HELP, exportCommand } from './export-command.ts';
 import { MIGRATE_HELP, migrateCommand } from './migrate-command.ts';
 import { RESTORE_HELP, restoreCommand } from './restore-command.ts';
 
@@ -11,6 +12,7 @@ Commands:
   backup        back up an IMAP account into an archive (incremental, read-only, resumable)
   restore       put archived mail back into an IMAP account (never duplicates; --dry-run plans)
   migrate       copy every folder of one IMAP account into another (never duplicates; --dry-run plans)
+  export        write archived mail to a zip of mbox files or .eml files (streamed, zip64)
   verify        re-hash every stored message and cross-check the index
   archive-info  accounts, folders, message counts and runs of an archive
   relay         run the extension's local companion (prints a pairing code)
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[], io: Io) => 
   backup: { help: BACKUP_HELP, run: backupCommand },
   restore: { help: RESTORE_HELP, run: restoreCommand },
   migrate: { help: MIGRATE_HELP, run: migrateCommand },
+  export: { help: EXPORT_HELP, run: exportCommand },
   verify: { help: VERIFY_HELP, run: verifyCommand },
   'archive-info': { help: INFO_HELP, run: archiveInfoCommand },
 };

@@ -1,0 +1,216 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { openArchiveForReading } from '../archive/archive-reader.ts';
+import type { Db } from '../archive/schema.ts';
+import { resolveSourceAccount, selectCandidates, type RestoreCandidate } from '../jobs/restore-select.ts';
+import type { RestoreScope } from '../jobs/restore-types.ts';
+import { fromLine, MboxrdEscaper } from './mboxrd.ts';
+import { BufferedOutput, openOutputFile, type OpenOutput, type OutputFile } from './output-file.ts';
+import { ZipWriter } from './zip-writer.ts';
+
+export type ExportFormat = 'mbox' | 'eml-zip';
+
+export interface ExportOptions {
+  archiveDir: string;
+  /** Which archived account; optional when the archive holds one. */
+  source?: { user: string; host: string; port?: number };
+  format: ExportFormat;
+  /** The finished file. Written as a temporary file beside it, then renamed: never half there. */
+  out: string;
+  scope?: Pick<RestoreScope, 'folder' | 'since' | 'until'>;
+  /** Tests: zip64 records for every entry, to check the structure without writing 4 GB. */
+  forceZip64?: boolean;
+  /** Tests: a disk that fills up. */
+  openOutput?: OpenOutput;
+}
+
+export interface ExportProgress {
+  folder: string;
+  folderIndex: number;
+  folderCount: number;
+  done: number;
+  total: number;
+  messages: number;
+  bytes: number;
+}
+
+export interface ExportSummary {
+  file: string;
+  /** Size of the finished file. */
+  fileBytes: number;
+  messages: number;
+  /** Message bytes exported (before mbox escaping and zip headers). */
+  bytes: number;
+  folders: number;
+}
+
+/**
+ * Writes the archive's messages (the account, one folder, or a date range; each message in the
+ * folder it was last seen in, as Restore chooses them) into a zip: one mboxrd file per folder
+ * ("Projekte/2024.mbox"), or one .eml per message in the folder tree ("Projekte/2024/000001.eml").
+ *
+ * Streamed: blobs are read in fixed chunks, hashed on the way (a blob that does not match its
+ * SHA-256 fails the export: design.md I4) and written through a fixed buffer; memory does not
+ * depend on message or archive size. Atomic: a temporary file in the same directory, fsynced, then
+ * renamed; on any failure (disk full, a damaged blob, cancel) the temporary files are removed and
+ * the error is rethrown (ENOSPC as DISK_FULL).
+ */
+export async function exportArchive(
+  opts: ExportOptions,
+  hooks: { signal?: AbortSignal; onProgress?: (p: ExportProgress) => void } = {},
+): Promise<ExportSummary> {
+  const db = openArchiveForReading(opts.archiveDir);
+  const packs = new PackReader(db, opts.archiveDir);
+  const dir = path.dirname(path.resolve(opts.out));
+  const tmp = path.join(dir, `.${path.basename(opts.out)}.${crypto.randomBytes(6).toString('hex')}.partial`);
+  const cdTmp = `${tmp}.cd`;
+  const openOutput = opts.openOutput ?? openOutputFile;
+  let file: OutputFile | null = null;
+  let zip: ZipWriter | null = null;
+  try {
+    const accountId = resolveSourceAccount(db, opts.source);
+    const candidates = selectCandidates(db, accountId, opts.scope ?? {});
+    const byFolder = new Map<string, RestoreCandidate[]>();
+    for (const c of candidates) {
+      const list = byFolder.get(c.folder);
+      if (list) list.push(c);
+      else byFolder.set(c.folder, [c]);
+    }
+    file = await openOutput(tmp);
+    const out = new BufferedOutput(file);
+    zip = await ZipWriter.create(out, cdTmp, openOutput, { forceZip64: opts.forceZip64 });
+    let messages = 0;
+    let bytes = 0;
+    let folderIndex = 0;
+    const names = new Set<string>();
+    for (const [folder, list] of byFolder) {
+      folderIndex++;
+      const base = uniqueName(folderPath(folder, list[0]!.delimiter), names);
+      const report = (done: number): void =>
+        hooks.onProgress?.({ folder, folderIndex, folderCount: byFolder.size, done, total: list.length, messages, bytes });
+      report(0);
+      if (opts.format === 'mbox') {
+        const newest = list.reduce<Date | null>((d, c) => (c.internalDate && (!d || c.internalDate > d) ? c.internalDate : d), null);
+        await zip.add(`${base}.mbox`, newest ?? new Date(), async (write) => {
+          for (const [i, c] of list.entries()) {
+            hooks.signal?.throwIfAborted();
+            await write(fromLine(c.internalDate));
+            const esc = new MboxrdEscaper();
+            await packs.stream(c.hash, async (chunk) => {
+              for (const b of esc.push(chunk)) await write(b);
+            });
+            for (const b of esc.end()) await write(b);
+            messages++;
+            bytes += c.size;
+            report(i + 1);
+          }
+        });
+      } else {
+        for (const [i, c] of list.entries()) {
+          hooks.signal?.throwIfAborted();
+          await zip.add(`${base}/${String(i + 1).padStart(6, '0')}.eml`, c.internalDate ?? new Date(), (write) => packs.stream(c.hash, write));
+          messages++;
+          bytes += c.size;
+          report(i + 1);
+        }
+      }
+    }
+    await zip.finish();
+    await file.sync();
+    await file.close();
+    file = null;
+    await fs.promises.rename(tmp, opts.out);
+    await syncDir(dir);
+    return { file: opts.out, fileBytes: out.offset, messages, bytes, folders: byFolder.size };
+  } catch (err) {
+    await zip?.abort();
+    await file?.close().catch(() => undefined);
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') throw mailkeepError('DISK_FULL', `the disk is full while writing ${path.basename(opts.out)}; nothing was left behind`, {}, err);
+    throw err;
+  } finally {
+    await packs.close();
+    db.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    /* some filesystems refuse fsync on a directory; the rename itself is done */
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Characters Windows, macOS or zip tools refuse or misread in a path segment. */
+function cleanSegment(s: string): string {
+  const t = s.replace(/[\u0000-\u001f<>:"\\|?*]/g, '_').replace(/[. ]+$/, (m) => '_'.repeat(m.length));
+  return t === '' || t === '.' || t === '..' ? '_' : t;
+}
+
+function folderPath(folder: string, delimiter: string | null): string {
+  return (delimiter ? folder.split(delimiter) : [folder]).map(cleanSegment).join('/');
+}
+
+function uniqueName(base: string, used: Set<string>): string {
+  let name = base;
+  for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base} (${n})`;
+  used.add(name.toLowerCase());
+  return name;
+}
+
+/** Streams blobs out of the packs in fixed chunks, checking each against its SHA-256 (I4). */
+class PackReader {
+  private readonly handles = new Map<number, fs.promises.FileHandle>();
+  private readonly locate;
+  private readonly packFile;
+  private readonly chunk = Buffer.allocUnsafe(RELAY_LIMITS.exportReadChunkBytes);
+
+  constructor(
+    db: Db,
+    private readonly archiveDir: string,
+  ) {
+    this.locate = db.prepare<[string], { pack_id: number; offset: number; length: number }>('SELECT pack_id, offset, length FROM blobs WHERE hash = ?');
+    this.packFile = db.prepare<[number], string>('SELECT file FROM packs WHERE id = ?').pluck();
+  }
+
+  /** Calls `sink` with consecutive chunks; the chunk buffer is reused after `sink` resolves. */
+  async stream(hash: string, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
+    const loc = this.locate.get(hash);
+    if (!loc) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${hash.slice(0, 16)}… is not in the archive index (run mailkeep verify)`, { hash });
+    const fh = await this.handle(loc.pack_id);
+    const h = crypto.createHash('sha256');
+    let at = 0;
+    while (at < loc.length) {
+      const want = Math.min(this.chunk.length, loc.length - at);
+      const { bytesRead } = await fh.read(this.chunk, 0, want, loc.offset + at);
+      if (bytesRead <= 0) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${hash.slice(0, 16)}… is truncated (run mailkeep verify)`, { hash });
+      const part = this.chunk.subarray(0, bytesRead);
+      h.update(part);
+      await sink(part);
+      at += bytesRead;
+    }
+    if (h.digest('hex') !== hash) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${hash.slice(0, 16)}… does not match its SHA-256 (run mailkeep verify)`, { hash });
+  }
+
+  private async handle(packId: number): Promise<fs.promises.FileHandle> {
+    let fh = this.handles.get(packId);
+    if (fh) return fh;
+    const file = this.packFile.get(packId);
+    if (!file) throw mailkeepError('ARCHIVE_CORRUPT', `pack ${packId} is not in the archive index`);
+    fh = await fs.promises.open(path.join(this.archiveDir, 'packs', file), 'r');
+    this.handles.set(packId, fh);
+    return fh;
+  }
+
+  async close(): Promise<void> {
+    for (const fh of this.handles.values()) await fh.close().catch(() => undefined);
+    this.handles.clear();
+  }
+}
