@@ -87,4 +87,23 @@ describe.skipIf(!dovecotAvailable())('a backup killed with SIGKILL', () => {
     const packBytes = fs.readdirSync(path.join(dir, 'packs')).reduce((n, f) => n + fs.statSync(path.join(dir, 'packs', f)).size, 0);
     expect(packBytes).toBe(v.bytes + 44 * TOTAL);
   }, 180_000);
+
+  it('stops cleanly on SIGINT: exit 3 (cancelled), lock released, what was received is committed and intact', async () => {
+    const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-sigint-'));
+    try {
+      const a = args().map((x) => (x === dir ? dir2 : x));
+      const { child, done } = startCli(a, { MK_PW: USER.password });
+      const deadline = Date.now() + 30_000;
+      while (committedMessages(dir2) < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 15));
+      if (child.pid && child.pid > 0) child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(3);
+      expect(r.json).toMatchObject({ status: 'Partially Completed', errorCode: 'CANCELLED' });
+      expect(fs.existsSync(path.join(dir2, 'archive.lock'))).toBe(false);
+      expect(committedMessages(dir2)).toBeGreaterThanOrEqual(300);
+      expect((await verifyArchive(dir2)).ok).toBe(true);
+    } finally {
+      fs.rmSync(dir2, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
