@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountRow } from '@/lib/storage/rows';
-import type { SaveAccountResult } from '@/lib/storage/accounts';
+import type { SaveAccountReply, TestConnectionReply } from '@/lib/background/messages';
+import { errorHint } from '@/lib/status/error-hints';
 import { AccountInput, issuesOf, type AccountInputIssues } from '@/lib/storage/account-input';
 import { EXTENSION_LIMITS } from '@/lib/limits';
 import { presetFor } from '@/lib/options/presets';
@@ -38,12 +39,21 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
   const [issues, setIssues] = useState<AccountInputIssues>({});
   const [saved, setSaved] = useState(false);
   const [presetHost, setPresetHost] = useState<string | null>(null);
+  // Held only while the page is open; sent once to the relay on Save, never stored in the browser.
+  const [password, setPassword] = useState('');
+  const [relayNote, setRelayNote] = useState<string | null>(null);
+  const [test, setTest] = useState<{ ok: boolean; text: string } | null>(null);
+  const [testing, setTesting] = useState(false);
   // Saving a new account switches the page to "#account=ID": that switch must keep "Saved." showing.
   const savedId = useRef<string | null>(null);
   useEffect(() => {
     setValues(account ? valuesOf(account) : EMPTY);
     setIssues({});
-    if (account?.id !== savedId.current) setSaved(false);
+    setTest(null);
+    if (account?.id !== savedId.current) {
+      setSaved(false);
+      setRelayNote(null);
+    }
   }, [account?.id]);
 
   const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => {
@@ -66,13 +76,34 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     event.preventDefault();
     const local = AccountInput.safeParse(values);
     if (!local.success) return setIssues(issuesOf(local.error));
-    const reply = await sendMessage<SaveAccountResult>({ type: 'save-account', accountId: account?.id, input: values });
+    const reply = await sendMessage<SaveAccountReply>({ type: 'save-account', accountId: account?.id, input: values, ...(password ? { password } : {}) });
     if (!reply.ok) return setIssues({ form: reply.message });
-    if (!reply.value.ok) return setIssues(reply.value.issues);
+    const { saved: result, relay, relayErrorCode } = reply.value;
+    if (!result.ok) return setIssues(result.issues);
     setIssues({});
-    savedId.current = reply.value.account.id;
+    setPassword('');
+    setRelayNote(
+      relay
+        ? relay.hasPassword
+          ? 'The relay keeps the password (encrypted).'
+          : 'The relay has no password for this mailbox yet: type it and save again.'
+        : `Saved in the browser only: ${errorHint(relayErrorCode) ?? 'the relay did not answer.'}${password ? ' The password was not stored; save again once the relay runs.' : ''}`,
+    );
+    savedId.current = result.account.id;
     setSaved(true);
-    onSaved(reply.value.account.id);
+    onSaved(result.account.id);
+  };
+
+  const testConnection = async () => {
+    const local = AccountInput.safeParse(values);
+    if (!local.success) return setIssues(issuesOf(local.error));
+    setTesting(true);
+    setTest(null);
+    const reply = await sendMessage<TestConnectionReply>({ type: 'test-connection', accountId: account?.id, input: values, ...(password ? { password } : {}) });
+    setTesting(false);
+    if (!reply.ok) return setTest({ ok: false, text: errorHint(reply.code) ?? reply.message });
+    if (reply.value.ok) return setTest({ ok: true, text: 'Connected: the server accepted the user name and password.' });
+    setTest({ ok: false, text: `${reply.value.errorCode}: ${reply.value.hint ?? reply.value.message}` });
   };
 
   const field = (key: 'displayName' | 'email' | 'username' | 'host' | 'port', label: string, extra: Record<string, string> = {}) => (
@@ -121,17 +152,26 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
         {!values.scheduleEnabled && <div class="small muted">Off: the account shows as Deactivated until you enable it.</div>}
         {issues.everyHours && <div class="error-text" data-testid="error-everyHours">{issues.everyHours}</div>}
       </fieldset>
-      <fieldset class="field" data-testid="password-placeholder">
-        <legend>Password</legend>
-        {/* The password goes to the relay, which keeps it encrypted; it is never stored in the browser.
-            The field and "Test connection" arrive with relay pairing (a later issue). */}
-        <div class="small muted">Entered once the relay is paired; kept encrypted by the relay, never stored in the browser.</div>
-      </fieldset>
+      <div class="field">
+        {/* Sent once to the relay, which keeps it encrypted; never stored in the browser. */}
+        <label for="f-password">Password{account ? ' (leave empty to keep the stored one)' : ''}</label>
+        <input id="f-password" name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => { setSaved(false); setPassword(e.currentTarget.value); }} />
+        <div class="small muted">Kept encrypted by the Mailkeep relay on this computer, never stored in the browser.</div>
+      </div>
       {issues.form && <div class="error-text" data-testid="error-form">{issues.form}</div>}
       <div class="actions">
         <button class="primary" type="submit">Save</button>
+        <button type="button" data-action="test-connection" disabled={testing} onClick={() => void testConnection()}>
+          {testing ? 'Testing…' : 'Test connection'}
+        </button>
         {saved && <span role="status" data-testid="saved">Saved.</span>}
       </div>
+      {saved && relayNote && <div class="small muted" data-testid="relay-note">{relayNote}</div>}
+      {test && (
+        <div class={test.ok ? 'small' : 'error-text'} role="status" data-testid="test-result" data-ok={String(test.ok)}>
+          {test.text}
+        </div>
+      )}
     </form>
   );
 }

@@ -5,6 +5,7 @@ import { listAccounts } from '@/lib/storage/queries';
 import { sendMessage } from '@/lib/ui/send-message';
 import { AccountForm } from './account-form';
 import { RestorePromptSetting } from './restore-prompt-setting';
+import { PairSection } from './pair-section';
 
 function accountIdFromHash(): string | null {
   const match = /account=([^&]+)/.exec(location.hash);
@@ -47,8 +48,7 @@ export function OptionsApp() {
           </ul>
           <a class="button" href="#new">Add a mailbox</a>
           <RestorePromptSetting />
-          <h2 style={{ marginTop: '20px' }}>Relay</h2>
-          <p class="small muted">Pairing with the Mailkeep relay on this computer arrives in a later version.</p>
+          <PairSection />
         </section>
         <section class="card">
           {selected && !account && selected !== justSaved ? (

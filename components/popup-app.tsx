@@ -4,6 +4,7 @@ import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { openPage } from '@/lib/ui/page-links';
 import { AccountCard } from './account-card';
 import { EmptyState } from './empty-state';
+import { RelayBanner } from './relay-banner';
 
 /** The toolbar view: one card per account, live from the store. */
 export function PopupApp() {
@@ -17,6 +18,7 @@ export function PopupApp() {
           <button onClick={() => void openPage('/options.html#new')}>Add a mailbox</button>
         </span>
       </header>
+      <RelayBanner />
       {overview === undefined ? null : overview.length === 0 ? (
         <EmptyState />
       ) : (

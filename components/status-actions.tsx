@@ -41,6 +41,10 @@ export function StatusActions({ job }: { job: JobRow }) {
     buttons.push(<button data-action="copy-diagnostics" onClick={() => void copyDiagnostics()}>Copy diagnostics</button>);
     buttons.push(<a href={REPORT_PROBLEM_URL} target="_blank" rel="noreferrer" data-action="report">Report a problem</a>);
   }
+  // A backup at rest can be run at once; one under way or waiting for a password edit cannot.
+  if (job.kind === 'backup' && (job.status === 'completed' || job.status === 'partially_completed')) {
+    buttons.push(<button data-action="backup-now" onClick={() => void run({ type: 'backup-now', accountId: job.accountId })}>Back up now</button>);
+  }
   if (buttons.length === 0 && !note) return null;
   return (
     <div class="actions">
