@@ -1,0 +1,176 @@
+/// <reference types="chrome" />
+/**
+ * Backup from the toolbar, end to end: the built extension in Chromium, the real relay process and
+ * a real Dovecot, all started here, driven through the pages as a person would. One world for the
+ * whole file (serial), each test continuing from the previous one's state, to stay within the
+ * time budget on a shared 2-core machine.
+ */
+import { test, expect, type Page } from '@playwright/test';
+import { stopServiceWorkers } from './fixtures';
+import { BADGE_HEX } from '../../lib/status/badge.ts';
+import { rgba } from './fixtures';
+import { MAIL_USER, badgeOf, startWorld, verifyArchive, worldAvailable, type World } from './relay-world';
+import { helloClient, jsonPost } from '../relay/relay-harness.ts';
+
+test.describe.configure({ mode: 'serial' });
+test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
+test.setTimeout(120_000);
+
+const INITIAL = 40;
+let world: World;
+let accountId = '';
+
+test.beforeAll(async () => {
+  test.setTimeout(90_000);
+  world = await startWorld(INITIAL);
+});
+test.afterAll(async () => {
+  await world?.close();
+});
+
+const card = (popup: Page) => popup.getByTestId('account-card');
+
+async function fillAccount(page: Page, password: string): Promise<void> {
+  await page.locator('#f-email').fill('alice@example.org');
+  await page.locator('#f-displayName').fill('Alice');
+  await page.locator('#f-username').fill(MAIL_USER.name);
+  await page.locator('#f-host').fill('127.0.0.1');
+  await page.locator('#f-port').fill(String(world.proxy.port));
+  await page.locator('#f-security').selectOption('none');
+  await page.locator('#f-password').fill(password);
+}
+
+/** The relay's own jobs of the account (the dashboard shows Dexie's; this is the other side). */
+async function relayJobs(): Promise<{ id: string; status: string; idempotencyKey: string }[]> {
+  // A second client would need its own token; the relay's jobs.json is the record instead.
+  const fs = await import('node:fs');
+  const file = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { id: string; status: string; idempotencyKey: string; accountId: string }[] };
+  return file.jobs.filter((j) => j.accountId === accountId);
+}
+
+test('pair with the printed code, test the connection (wrong password, dead port, right password), save: the first backup runs and completes', async () => {
+  const popup = await world.open('popup.html');
+  await expect(popup.getByTestId('relay-banner')).toHaveAttribute('data-state', 'unpaired');
+  await expect(popup.getByTestId('relay-command')).toContainText('npx mailkeep relay');
+
+  const options = await world.open('options.html#new');
+  await options.locator('#pair-port').fill(String(world.relay.port));
+  await options.locator('#pair-code').fill('AAAA-BBBB');
+  await options.getByRole('button', { name: 'Pair' }).click();
+  await expect(options.getByTestId('pair-result')).toHaveAttribute('data-ok', 'false');
+  await options.locator('#pair-code').fill(world.relay.pairingCode);
+  await options.getByRole('button', { name: 'Pair' }).click();
+  await expect(options.getByTestId('pair-result')).toHaveAttribute('data-ok', 'true');
+  await expect(options.getByTestId('relay-state')).toHaveAttribute('data-state', 'connected');
+
+  await fillAccount(options, 'not-the-password');
+  await options.getByRole('button', { name: 'Test connection' }).click();
+  await expect(options.getByTestId('test-result')).toContainText('AUTH_FAILED');
+  await expect(options.getByTestId('test-result')).toContainText('rejected the user name or password');
+  await options.locator('#f-port').fill('1');
+  await options.getByRole('button', { name: 'Test connection' }).click();
+  await expect(options.getByTestId('test-result')).toContainText('CONNECTION_REFUSED');
+  await fillAccount(options, MAIL_USER.password);
+  await options.getByRole('button', { name: 'Test connection' }).click();
+  await expect(options.getByTestId('test-result')).toHaveAttribute('data-ok', 'true');
+
+  world.proxy.throttle(2048); // slow enough to see the bar move
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByTestId('saved')).toBeVisible();
+  await expect(options.getByTestId('relay-note')).toContainText('keeps the password');
+  accountId = decodeURIComponent(/account=([^&]+)/.exec(options.url())?.[1] ?? '');
+  expect(accountId).not.toBe('');
+  // The password is nowhere in the browser's store.
+  const stored = await options.evaluate(async () => {
+    const open = indexedDB.open('mailkeep');
+    const db: IDBDatabase = await new Promise((r) => (open.onsuccess = () => r(open.result)));
+    const all = (name: string) => new Promise<unknown[]>((r) => { const q = db.transaction(name).objectStore(name).getAll(); q.onsuccess = () => r(q.result); });
+    return JSON.stringify([await all('accounts'), await all('jobs'), await all('settings')]);
+  });
+  expect(stored).not.toContain(MAIL_USER.password);
+
+  await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  await expect(popup.getByRole('progressbar')).toBeVisible();
+  const first = await popup.getByTestId('progress').innerText();
+  await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 15_000 }).not.toBe(first);
+  await popup.screenshot({ path: test.info().outputPath('popup-running.png') });
+  expect((await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.green));
+  world.proxy.throttle(Infinity);
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await expect(card(popup).getByTestId('last-backup')).toContainText('Last backup');
+  await popup.screenshot({ path: test.info().outputPath('popup-completed.png') });
+
+  const dashboard = await world.open('dashboard.html');
+  await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed');
+
+  const verify = await verifyArchive(world.dataDir, accountId);
+  expect(verify).toMatchObject({ code: 0, ok: true, messages: INITIAL });
+  expect(await relayJobs()).toHaveLength(1);
+});
+
+test('stopping the service worker in the middle of a backup: the job finishes, Completed, one relay job not two', async () => {
+  await world.addMail(20, 7);
+  const popup = await world.open('popup.html');
+  world.proxy.throttle(1024);
+  await card(popup).getByRole('button', { name: 'Back up now' }).click();
+  await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
+  await stopServiceWorkers(world.context, popup);
+  await popup.close();
+  world.proxy.throttle(Infinity);
+  const again = await world.open('popup.html'); // the popup's relay-check wakes the worker
+  await expect(card(again)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  const jobs = await relayJobs();
+  expect(jobs).toHaveLength(2);
+  expect(new Set(jobs.map((j) => j.idempotencyKey)).size).toBe(2);
+  expect((await verifyArchive(world.dataDir, accountId)).messages).toBe(INITIAL + 20);
+});
+
+test('a changed server password: Authentication Error with Edit and a red badge; a saved edit starts a backup at once and it completes', async () => {
+  world.setServerPassword('changed-on-the-server-99');
+  const popup = await world.open('popup.html');
+  await card(popup).getByRole('button', { name: 'Back up now' }).click();
+  await expect(card(popup)).toHaveAttribute('data-status', 'authentication_error', { timeout: 20_000 });
+  await expect(card(popup).getByTestId('hint-text')).toContainText('password');
+  await expect.poll(async () => (await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.red));
+  expect((await badgeOf(popup)).text).toBe('1');
+  await popup.screenshot({ path: test.info().outputPath('popup-auth-error.png') });
+
+  const [options] = await Promise.all([world.context.waitForEvent('page'), card(popup).getByRole('button', { name: 'Edit' }).click()]);
+  await options.locator('#f-password').waitFor();
+  await options.locator('#f-password').fill('changed-on-the-server-99');
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByTestId('saved')).toBeVisible();
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 20_000 });
+  await expect.poll(async () => (await badgeOf(popup)).text).toBe('');
+});
+
+test('Dovecot stopped: Retrying, then Connection Error with a red badge; started again, the automatic retry completes', async () => {
+  const popup = await world.open('popup.html');
+  const { sendToWorker } = await import('./fixtures');
+  await sendToWorker(popup, { type: 'dev:retry-delay', ms: 4_000 }); // test-only: seconds, not hours
+  await world.dovecot.stop();
+  await card(popup).getByRole('button', { name: 'Back up now' }).click();
+  await expect(card(popup)).toHaveAttribute('data-status', 'retrying', { timeout: 20_000 });
+  await expect(card(popup)).toHaveAttribute('data-status', 'connection_error', { timeout: 30_000 });
+  await expect(card(popup).getByTestId('error-hint')).toBeVisible();
+  await expect.poll(async () => (await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.red));
+  await popup.screenshot({ path: test.info().outputPath('popup-connection-error.png') });
+  await world.restartDovecot();
+  // Nobody clicks anything: the owed retry fires and the next run completes.
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 45_000 });
+  await expect.poll(async () => (await badgeOf(popup)).text).toBe('');
+});
+
+test('relay not running: the popup says so with the command to start it, and the badge shows it', async () => {
+  await world.relay.stop();
+  const popup = await world.open('popup.html');
+  await expect(popup.getByTestId('relay-banner')).toHaveAttribute('data-state', 'unreachable', { timeout: 15_000 });
+  await expect(popup.getByTestId('relay-command')).toContainText('npm start');
+  await expect.poll(async () => (await badgeOf(popup)).text).toBe('off');
+  expect((await badgeOf(popup)).title).toContain('npx mailkeep relay');
+  await popup.screenshot({ path: test.info().outputPath('popup-relay-off.png') });
+});
+
+void helloClient;
+void jsonPost;
