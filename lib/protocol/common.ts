@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from './error-codes.ts';
 import { JobKind, StatusByKind } from '../status/status-ids.ts';
+import { JobOutcome } from './job-outcome.ts';
 
 /**
  * Building blocks shared by the frames. Lengths are wire caps, not business rules: they keep a
@@ -73,6 +74,8 @@ export const JobSnapshot = z
     progress: JobProgress,
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    /** Set when a job finishes with more to say than its status (download link, migrate plan, failing side). */
+    outcome: JobOutcome.optional(),
   })
   .superRefine(statusMatchesKind);
 export type JobSnapshot = z.infer<typeof JobSnapshot>;

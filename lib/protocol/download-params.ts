@@ -1,0 +1,21 @@
+import { z } from '../zod.ts';
+import { SafeId, Timestamp } from './common.ts';
+
+/**
+ * `params` of job.start for kind "download" (the relay runs relay/jobs/run-download.ts, then
+ * serves the file at an expiring link: JobSnapshot.outcome.link). Scalars only, so it is also a
+ * valid JobParams. The job's `accountId` names the account whose archive is exported
+ * (`sourceAccountId` overrides it).
+ */
+export const DownloadParams = z.strictObject({
+  format: z.enum(['mbox', 'eml-zip']).default('mbox'),
+  sourceAccountId: SafeId.optional(),
+  /** Only this archived folder (decoded full name, e.g. "Projekte/2024"). */
+  folder: z.string().min(1).max(1024).optional(),
+  /** INTERNALDATE at or after `since`, before `until`. */
+  since: Timestamp.optional(),
+  until: Timestamp.optional(),
+  /** How long the link lives (options page setting); default 24 hours, 1 minute to 30 days. */
+  linkTtlMinutes: z.number().int().min(1).max(30 * 24 * 60).optional(),
+});
+export type DownloadParams = z.infer<typeof DownloadParams>;

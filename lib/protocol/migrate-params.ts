@@ -1,0 +1,14 @@
+import { z } from '../zod.ts';
+import { SafeId } from './common.ts';
+
+/**
+ * `params` of job.start for kind "migrate" (the relay runs relay/jobs/run-migrate.ts). The job's
+ * `accountId` is the source (read-only); `destinationAccountId` another account the relay holds
+ * credentials for. Scalars only, so it is also a valid JobParams.
+ */
+export const MigrateParams = z.strictObject({
+  destinationAccountId: SafeId,
+  /** Preview only: JobSnapshot.outcome.migratePlan holds the folder mapping and counts; nothing is written. */
+  dryRun: z.boolean().optional(),
+});
+export type MigrateParams = z.infer<typeof MigrateParams>;
