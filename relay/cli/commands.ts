@@ -4,7 +4,6 @@ import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
 import { verifyArchive } from '../archive/verify.ts';
 import type { Security } from '../imap/session.ts';
-import { runBackup } from '../jobs/run-backup.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import { backupExitCode, EXIT, EXIT_HELP } from './exit-codes.ts';
 import { progressPrinter } from './progress-printer.ts';
@@ -98,6 +97,8 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   const json = o.json === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
   const printer = progressPrinter(io.err);
+  // Loaded here, not at the top: --help, verify and archive-info start without imapflow.
+  const { runBackup } = await import('../jobs/run-backup.ts');
   const result = await runBackup(
     {
       archiveDir: required(o, 'archive'),
