@@ -88,7 +88,13 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
         token: pairing.token,
         client: deps.client,
         openSocket: deps.openSocket,
-        onEvent: (event) => void inOrder(() => applyRelayEvent(db, event, now())).catch((err: unknown) => console.error('mailkeep: relay event not applied', errorCodeOf(err))),
+        onEvent: (event) =>
+          void inOrder(async () => {
+            await applyRelayEvent(db, event, now());
+            // A run that just ended in an auto-retry status owes a retry: arm its alarm now,
+            // not at the next periodic pass.
+            if (event.event === 'status' && event.phase === 'finished') await armRetryAlarm(db, deps.alarms, now());
+          }).catch((err: unknown) => console.error('mailkeep: relay event not applied', errorCodeOf(err))),
       });
       conn = opened;
       reconnectsLeft = EXTENSION_LIMITS.relayReconnectAttempts;

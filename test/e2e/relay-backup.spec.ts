@@ -111,7 +111,7 @@ test('pair with the printed code, test the connection (wrong password, dead port
 test('stopping the service worker in the middle of a backup: the job finishes, Completed, one relay job not two', async () => {
   await world.addMail(20, 7);
   const popup = await world.open('popup.html');
-  world.proxy.throttle(1024);
+  world.proxy.throttle(512);
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
@@ -157,9 +157,26 @@ test('Dovecot stopped: Retrying, then Connection Error with a red badge; started
   await expect.poll(async () => (await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.red));
   await popup.screenshot({ path: test.info().outputPath('popup-connection-error.png') });
   await world.restartDovecot();
+  await sendToWorker(popup, { type: 'dev:retry-delay', ms: null });
   // Nobody clicks anything: the owed retry fires and the next run completes.
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 45_000 });
   await expect.poll(async () => (await badgeOf(popup)).text).toBe('');
+});
+
+test('restarting the relay in the middle of a backup: the job is resumed and ends Completed, nothing lost', async () => {
+  await world.addMail(20, 9);
+  const popup = await world.open('popup.html');
+  const before = (await relayJobs()).length;
+  world.proxy.throttle(512);
+  await card(popup).getByRole('button', { name: 'Back up now' }).click();
+  await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
+  world.proxy.throttle(Infinity);
+  await world.restartRelay();
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 45_000 });
+  // Resumed under the same id and key: one relay job for this run.
+  expect((await relayJobs()).length).toBe(before + 1);
+  expect(await verifyArchive(world.dataDir, accountId)).toMatchObject({ ok: true, messages: INITIAL + 40 });
 });
 
 test('relay not running: the popup says so with the command to start it, and the badge shows it', async () => {

@@ -26,6 +26,8 @@ export interface World {
   /** Adds `count` generated messages to the mailbox (a later backup has something to fetch). */
   addMail(count: number, seed: number): Promise<void>;
   setServerPassword(password: string): void;
+  /** SIGTERM the relay and start it again on the same port and data dir (the pairing survives). */
+  restartRelay(): Promise<void>;
   restartDovecot(): Promise<void>;
   close(): Promise<void>;
 }
@@ -50,7 +52,7 @@ export async function startWorld(initialMessages: number): Promise<World> {
   let dovecot = await startDovecot({ users: [MAIL_USER] });
   const proxy = await startSlowProxy(dovecot.port);
   const dataDir = tempDataDir();
-  const relay = await RelayProcess.start(dataDir);
+  let relay = await RelayProcess.start(dataDir);
   const { context, extensionId } = await launchExtension();
   let seed = 100;
   let currentPassword = MAIL_USER.password;
@@ -59,7 +61,9 @@ export async function startWorld(initialMessages: number): Promise<World> {
       return dovecot;
     },
     proxy,
-    relay,
+    get relay() {
+      return relay;
+    },
     dataDir,
     context,
     extensionId,
@@ -77,6 +81,14 @@ export async function startWorld(initialMessages: number): Promise<World> {
       // Dovecot's passwd-file is re-read when it changes: the next login sees the new password.
       currentPassword = password;
       fs.writeFileSync(`${dovecot.dir}/users`, `${MAIL_USER.name}:{PLAIN}${password}::::::\n`);
+    },
+    async restartRelay() {
+      const port = relay.port;
+      await relay.stop();
+      const next = RelayProcess.spawn(['relay', '--port', String(port), '--data-dir', dataDir]);
+      await next.waitForOutput(/listening on http:\/\/127\.0\.0\.1:\d+/, 20_000);
+      next.port = port;
+      relay = next;
     },
     async restartDovecot() {
       dovecot = await startDovecot({ users: [{ name: MAIL_USER.name, password: currentPassword }], dir: dovecot.dir });
