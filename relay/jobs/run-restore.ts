@@ -44,6 +44,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   const dryRun = opts.dryRun ?? false;
   let attempt = 0;
   let plan: RestorePlan | null = null;
+  let presentBefore = 0;
   let db: Db | null = null;
   let blobs: BlobReader | null = null;
 
@@ -58,7 +59,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       dryRun,
       restored: tally.restored,
       bytes: tally.bytes,
-      alreadyPresent: plan?.alreadyPresent ?? 0,
+      alreadyPresent: Math.max(0, (plan?.alreadyPresent ?? 0) - presentBefore),
       notRestored,
       foldersCreated: tally.foldersCreated,
       skipped: tally.skipped,
@@ -89,8 +90,11 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
       tally.skipped = [];
+      // Earlier attempts' appends are now "already present": counted once, as restored.
+      const restoredBefore = tally.restored;
       const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal });
       plan = work.plan;
+      presentBefore = restoredBefore;
       try {
         hooks.onPlan?.(plan);
       } catch {
@@ -102,7 +106,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       }
       tally.skipped.push(...work.skipped);
       // Selected, not on the server, and not appended (yet): exact whatever stops the run.
-      const notRestored = (): number => work.skipped.length + plan!.toAppend - tally.restored;
+      const notRestored = (): number => work.skipped.length + plan!.toAppend - (tally.restored - restoredBefore);
       try {
         for (const [i, f] of work.folders.entries()) {
           signal?.throwIfAborted();

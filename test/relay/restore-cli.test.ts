@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { serverState } from '../support/mailbox-state.ts';
 import { runCli, startCli } from '../support/run-cli.ts';
 
 const pw = (user: string): string => `${user}-Secret-pw`;
-const USERS = ['src', 'dst', 'plan', 'small'];
+const USERS = ['src', 'dst', 'plan', 'small', 'drop', 'stop'];
 
 async function contentOf(dc: Dovecot, user: string): Promise<Map<string, string[]>> {
   const c = await dc.client(user, pw(user));
@@ -23,6 +24,40 @@ async function contentOf(dc: Dovecot, user: string): Promise<Map<string, string[
   } finally {
     await c.logout();
   }
+}
+
+/** A loopback proxy whose first connection is cut after the client has sent `cutAfter` bytes (mid-APPEND). */
+async function startCuttingProxy(port: number, cutAfter: number): Promise<{ port: number; connections: number; close(): void }> {
+  const state = { connections: 0 };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const first = state.connections++ === 0;
+    const upstream = net.connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let sent = 0;
+    client.on('data', (d: Buffer) => {
+      sent += d.length;
+      if (first && sent > cutAfter) {
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => client.write(d));
+    for (const s of [client, upstream]) s.on('error', () => undefined).on('close', () => (client.destroy(), upstream.destroy()));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get connections() {
+      return state.connections;
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
 }
 
 describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real Dovecot', () => {
@@ -125,5 +160,34 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
       await proxy.close();
     }
     expect(await contentOf(dc, 'src')).toEqual(original);
+  });
+
+  it('a connection lost mid-APPEND is retried (Retrying, then Running) and ends with each message exactly once', async () => {
+    const proxy = await startCuttingProxy(dc.port, 300_000);
+    const statuses: string[] = [];
+    try {
+      const r = await runRestore(
+        { archiveDir: archive, target: { host: '127.0.0.1', port: proxy.port, security: 'none', user: 'drop', password: pw('drop') }, retry: { maxAttempts: 3, baseDelayMs: 50 } },
+        { onStatus: (st) => statuses.push(st) },
+      );
+      expect(r).toMatchObject({ status: 'completed', attempts: 2, notRestored: 0, alreadyPresent: 0 });
+      expect(proxy.connections).toBe(2);
+      expect(r.restored).toBe(TOTAL); // over both attempts; the second found the first one's work
+    } finally {
+      proxy.close();
+    }
+    expect(statuses).toEqual(['running', 'retrying', 'running', 'completed']);
+    expect(await contentOf(dc, 'drop')).toEqual(original);
+  });
+
+  it('cancelled by its signal ends Cancelled; what was appended stays and a rerun adds only the rest', async () => {
+    const controller = new AbortController();
+    const target = { host: '127.0.0.1', port: dc.port, security: 'none' as const, user: 'stop', password: pw('stop') };
+    const r = await runRestore({ archiveDir: archive, target }, { signal: controller.signal, onProgress: (p) => p.messages >= 20 && controller.abort() });
+    expect(r).toMatchObject({ status: 'cancelled', errorCode: 'CANCELLED' });
+    expect(r.restored).toBeGreaterThan(0);
+    const rest = await runRestore({ archiveDir: archive, target });
+    expect(rest).toMatchObject({ status: 'completed', restored: TOTAL - r.restored, alreadyPresent: r.restored });
+    expect(await contentOf(dc, 'stop')).toEqual(original);
   });
 });
