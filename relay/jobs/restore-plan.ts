@@ -34,8 +34,12 @@ export async function planRestore(
   const appendLimit = typeof appendLimitCap === 'number' && appendLimitCap > 0 ? appendLimitCap : null;
 
   const groups = new Map<string, { source: string; destination: string; list: RestoreCandidate[] }>();
+  // imapflow puts the personal namespace's prefix ("INBOX." on Courier) before every path it sends;
+  // compare with LIST under the same name, or an existing folder would be taken for a new one.
+  const prefix = client.namespace?.prefix ?? '';
+  const withPrefix = (p: string): string => (!prefix || p.toUpperCase() === 'INBOX' || p.startsWith(prefix) ? p : prefix + p);
   for (const c of candidates) {
-    const destination = destinationPath(c.folder, c.delimiter, delimiter, opts.into);
+    const destination = withPrefix(destinationPath(c.folder, c.delimiter, delimiter, opts.into));
     const key = pathKey(destination, delimiter);
     const g = groups.get(key);
     if (g) g.list.push(c);
