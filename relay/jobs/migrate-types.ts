@@ -103,5 +103,7 @@ export interface MigrateResult {
 export interface MigrateHooks {
   signal?: AbortSignal;
   onProgress?: (p: MigrateProgress) => void;
+  /** Once per attempt, after both sides were read and before anything is copied. */
+  onPlan?: (plan: MigratePlan) => void;
   onStatus?: (status: MigrateStatus, detail: { attempt: number; errorCode?: ErrorCode; message?: string; retryInMs?: number; side?: Side }) => void;
 }

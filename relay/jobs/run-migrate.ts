@@ -80,6 +80,11 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       const work = await planMigrate(src, dst, { signal });
       plan = work.plan;
       tally.skipped.push(...work.skipped);
+      try {
+        hooks.onPlan?.(work.plan);
+      } catch {
+        /* a listener's bug must not break the migration */
+      }
       if (dryRun) {
         await Promise.all([closeSession(src), closeSession(dst)]);
         return finish('completed', null, null, null, work.plan.overAppendLimit);

@@ -4,6 +4,7 @@ import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { JobParams, JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
+import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
 import type { JobKind } from '../../lib/status/status-ids.ts';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
@@ -33,7 +34,7 @@ export interface JobRunContext {
 }
 
 /** Resolves with a status id to end in (default: the kind's completed status); throws a MailkeepError to fail. */
-export type JobRunner = (ctx: JobRunContext) => Promise<{ status?: string; errorCode?: ErrorCode | null } | void>;
+export type JobRunner = (ctx: JobRunContext) => Promise<{ status?: string; errorCode?: ErrorCode | null; outcome?: JobOutcome } | void>;
 export type JobRunners = Partial<Record<JobKind, JobRunner>>;
 
 export interface AccountLookup {
@@ -261,7 +262,7 @@ export class JobManager {
       }
       this.update(
         jobId,
-        { status: outcome?.status ?? completedStatus(job.kind), errorCode: outcome?.errorCode ?? null, phase: 'finished' },
+        { status: outcome?.status ?? completedStatus(job.kind), errorCode: outcome?.errorCode ?? null, phase: 'finished', ...(outcome?.outcome ? { outcome: outcome.outcome } : {}) },
         true,
       );
     } catch (err) {
@@ -303,6 +304,17 @@ export class JobManager {
       .filter((j) => filter.accountId === undefined || j.accountId === filter.accountId)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, filter.limit);
+  }
+
+  /**
+   * A download's link has expired (relay/server/download-links.ts deleted the file): Completed /
+   * Link -> Expired, and the link leaves the outcome. Anything else is left alone.
+   */
+  expire(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (!job || job.kind !== 'download' || job.status !== 'completed_link') return;
+    const { link: _gone, ...rest } = job.outcome ?? {};
+    this.update(jobId, { status: 'expired', outcome: rest }, true);
   }
 
   /** Aborts the job and waits (bounded) until its runner has stopped and its status is final. */

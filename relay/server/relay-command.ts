@@ -4,6 +4,7 @@ import { CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from './atomic-file.ts';
 import { defaultDataDir, parseFlags, parsePort } from './cli-args.ts';
 import { acquireInstanceLock } from './instance-lock.ts';
+import { DownloadLinks } from './download-links.ts';
 import { JobManager, type JobRunners } from './job-manager.ts';
 import { createPairingCode, TokenStore } from './pairing.ts';
 import { startRelayServer } from './relay-server.ts';
@@ -35,7 +36,12 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     lock = acquireInstanceLock(dataDir);
 
     const credentials = CredentialStore.open(dataDir);
-    const jobs = new JobManager({ dataDir, runners: deps.runners ?? defaultRunners(), accounts: credentials });
+    const downloads = new DownloadLinks(dataDir);
+    const jobs = new JobManager({ dataDir, runners: deps.runners ?? defaultRunners({ downloads, accounts: credentials }), accounts: credentials });
+    // Expired links: the file is deleted and the job goes Completed / Link -> Expired; links that
+    // expired while the relay was down are swept now.
+    downloads.onExpire = (jobId) => jobs.expire(jobId);
+    downloads.start();
     const tokens = new TokenStore(dataDir);
     const server = await startRelayServer({
       dataDir,
@@ -44,6 +50,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       jobs,
       credentials,
       testConnection: deps.testConnection ?? testImapConnection,
+      downloads,
       log,
     });
     lock.setPort(server.port);
@@ -60,6 +67,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     log('shutting down: closing sockets, letting jobs checkpoint');
     await server.close();
     await jobs.stop();
+    downloads.stop();
     lock.release();
     log('stopped');
     return 0;

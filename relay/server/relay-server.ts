@@ -9,7 +9,10 @@ import type { RelayFrame } from '../../lib/protocol/relay-frames.ts';
 import { PairRequest, type HealthResponse, type HttpErrorBody, type PairResponse } from '../../lib/protocol/http.ts';
 import { SUPPORTED_PROTOCOL_VERSIONS, negotiateVersion } from '../../lib/protocol/version.ts';
 import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { bearerToken, isAllowedHost, isAllowedOrigin, isJsonContentType } from './door.ts';
+import type { DownloadLinks } from './download-links.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import { consumePairingCode, type TokenStore } from './pairing.ts';
 import { dispatch, errorFrame, type DispatchDeps } from './dispatcher.ts';
@@ -26,6 +29,8 @@ export interface RelayServerOptions extends DispatchDeps {
   origin?: string;
   /** Deadlines; tests shorten them, production uses DOOR_LIMITS. */
   timeouts?: { headersMs?: number; requestMs?: number; helloMs?: number };
+  /** Finished downloads served at GET /download/<token> (download-links.ts). */
+  downloads?: DownloadLinks;
 }
 
 export interface RelayServer {
@@ -130,9 +135,40 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       case 'GET /ws':
         throw new HttpRefusal(426, 'INVALID_INPUT', 'WebSocket upgrade required');
       default:
+        if (url.pathname.startsWith('/download/')) return await serveDownload(req, res, url.pathname.slice('/download/'.length));
         if (['/health', '/pair', '/rpc', '/ws'].includes(url.pathname)) throw new HttpRefusal(405, 'INVALID_INPUT', 'method not allowed');
         throw new HttpRefusal(404, 'NOT_FOUND', 'no such endpoint');
     }
+  }
+
+  /**
+   * A finished download, to the paired extension only (the browser's download manager sends the
+   * token as `Authorization: Bearer`, like POST /rpc): Host and Origin passed above, then rate
+   * limit, token, then 404 for an unknown link and 410 for an expired one.
+   */
+  async function serveDownload(req: http.IncomingMessage, res: http.ServerResponse, token: string): Promise<void> {
+    if (req.method !== 'GET') throw new HttpRefusal(405, 'INVALID_INPUT', 'method not allowed');
+    if (limiter.blocked()) throw new HttpRefusal(429, 'RATE_LIMITED', 'too many failed attempts; wait a minute');
+    if (!opts.tokens.verify(bearerToken(req.headers.authorization))) {
+      limiter.recordFailure();
+      throw new HttpRefusal(401, 'UNAUTHORIZED', 'missing or wrong token');
+    }
+    const found = opts.downloads && /^[A-Za-z0-9_-]{16,128}$/.test(token) ? opts.downloads.lookup(token) : { state: 'unknown' as const };
+    if (found.state === 'unknown') throw new HttpRefusal(404, 'NOT_FOUND', 'no such download');
+    if (found.state === 'expired') throw new HttpRefusal(410, 'EXPIRED', 'this download link has expired');
+    const stream = fs.createReadStream(found.file);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', () => reject(new HttpRefusal(410, 'EXPIRED', 'this download link has expired')));
+    });
+    res.writeHead(200, {
+      'Content-Type': 'application/zip',
+      'Content-Length': found.bytes,
+      'Content-Disposition': `attachment; filename="${found.fileName.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(found.fileName)}`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    await pipeline(stream, res).catch(() => res.destroy());
   }
 
   /** Reads a capped JSON body; only after the door checks, so strangers cannot make us buffer. */

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import type { JobRunner, JobRunners } from './job-manager.ts';
+import type { DownloadLinks } from './download-links.ts';
+import { downloadRunner } from './download-runner.ts';
+import type { AccountLookup, JobRunner, JobRunners } from './job-manager.ts';
+import { migrateRunner } from './migrate-runner.ts';
 
 /** Each account's archive lives in its own directory, so backups of two accounts never contend for one archive lock. */
 export function archiveDirOf(dataDir: string, accountId: string): string {
@@ -80,7 +83,15 @@ export const restoreRunner: JobRunner = async (ctx) => {
   return { status: result.status, errorCode: result.errorCode };
 };
 
-/** The job runners `mailkeep relay` uses, by kind; download and migrate come with their issues. */
-export function defaultRunners(): JobRunners {
-  return { backup: backupRunner, restore: restoreRunner };
+/**
+ * The job runners `mailkeep relay` uses, by kind. Download needs the link store (it publishes the
+ * file), migrate the credential store (the destination is a second account).
+ */
+export function defaultRunners(deps: { downloads?: DownloadLinks; accounts?: AccountLookup } = {}): JobRunners {
+  return {
+    backup: backupRunner,
+    restore: restoreRunner,
+    ...(deps.downloads ? { download: downloadRunner(deps.downloads) } : {}),
+    ...(deps.accounts ? { migrate: migrateRunner(deps.accounts) } : {}),
+  };
 }

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import type { DownloadLinks } from './download-links.ts';
+import type { JobRunner } from './job-manager.ts';
+import { archiveDirOf } from './runners.ts';
+
+/**
+ * Download through relay/jobs/run-download.ts: exports the archive of the job's account (or
+ * `params.sourceAccountId`) into the job's own directory under <dataDir>/downloads, then publishes
+ * it as an expiring link (download-links.ts). The job ends Completed / Link with the link in its
+ * outcome; the link's expiry later moves it to Expired.
+ */
+export function downloadRunner(links: DownloadLinks): JobRunner {
+  return async (ctx) => {
+    const { DownloadParams } = await import('../../lib/protocol/download-params.ts');
+    const parsed = DownloadParams.safeParse(ctx.params);
+    if (!parsed.success) throw mailkeepError('INVALID_INPUT', `download params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const p = parsed.data;
+    const { runDownload } = await import('../jobs/run-download.ts');
+    const accountId = p.sourceAccountId ?? ctx.account.id;
+    const work = links.workDir(ctx.job.id);
+    try {
+      const day = new Date().toISOString().slice(0, 10);
+      const fileName = `mailkeep-${accountId}-${day}.${p.format === 'mbox' ? 'mbox' : 'eml'}.zip`;
+      const out = path.join(work.dir, fileName);
+      const result = await runDownload(
+        {
+          archiveDir: archiveDirOf(ctx.dataDir, accountId),
+          format: p.format,
+          out,
+          scope: {
+            ...(p.folder !== undefined ? { folder: p.folder } : {}),
+            ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
+            ...(p.until !== undefined ? { until: new Date(p.until) } : {}),
+          },
+        },
+        {
+          signal: ctx.signal,
+          onStatus: (status, detail) => {
+            if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
+          },
+          onProgress: (pr) => ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
+        },
+      );
+      if (result.status !== 'completed_link') return { status: result.status, errorCode: result.errorCode, ...(result.message ? { outcome: { message: result.message.slice(0, 1024) } } : {}) };
+      const link = links.register(ctx.job.id, out, fileName, p.linkTtlMinutes !== undefined ? p.linkTtlMinutes * 60_000 : undefined);
+      ctx.reportProgress({ messagesDone: result.messages, messagesTotal: result.messages, bytes: result.bytes });
+      return { status: 'completed_link', errorCode: null, outcome: { link, counts: { messages: result.messages, folders: result.folders } } };
+    } finally {
+      work.release();
+    }
+  };
+}

@@ -1,0 +1,64 @@
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import type { MigratePlanView } from '../../lib/protocol/job-outcome.ts';
+import type { MigratePlan } from '../jobs/migrate-types.ts';
+import type { AccountLookup, JobRunner } from './job-manager.ts';
+
+/** The preview the extension shows before the user confirms (wire caps: see MigratePlanView). */
+export function planView(p: MigratePlan): MigratePlanView {
+  return {
+    folders: p.folders.slice(0, 10_000).map((f) => ({ ...f, source: f.source.slice(0, 1024), destination: f.destination.slice(0, 1024), specialUse: f.specialUse?.slice(0, 32) ?? null })),
+    foldersToCreate: p.foldersToCreate.slice(0, 10_000).map((f) => f.slice(0, 1024)),
+    messages: p.messages,
+    alreadyPresent: p.alreadyPresent,
+    toCopy: p.toCopy,
+    overAppendLimit: p.overAppendLimit,
+    bytesToCopy: p.bytesToCopy,
+  };
+}
+
+/**
+ * Migrate through relay/jobs/run-migrate.ts: the job's account is the source (read-only), and
+ * `params.destinationAccountId` names another account whose stored credentials log in to the
+ * destination. runMigrate never throws; its final status, the failing side and the plan come back
+ * as the job's status and outcome.
+ */
+export function migrateRunner(accounts: AccountLookup): JobRunner {
+  return async (ctx) => {
+    const { MigrateParams } = await import('../../lib/protocol/migrate-params.ts');
+    const parsed = MigrateParams.safeParse(ctx.params);
+    if (!parsed.success) throw mailkeepError('INVALID_INPUT', `migrate params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const p = parsed.data;
+    if (p.destinationAccountId === ctx.account.id) throw mailkeepError('INVALID_INPUT', 'the destination must be another account than the source');
+    const dest = accounts.get(p.destinationAccountId);
+    if (!dest) throw mailkeepError('NOT_FOUND', `no account ${p.destinationAccountId}`);
+    if (dest.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${p.destinationAccountId} has no stored password`);
+    const { runMigrate } = await import('../jobs/run-migrate.ts');
+    const a = ctx.account;
+    const d = dest.account;
+    const result = await runMigrate(
+      {
+        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password },
+        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password },
+        dryRun: p.dryRun ?? false,
+      },
+      {
+        signal: ctx.signal,
+        onStatus: (status, detail) => {
+          if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
+        },
+        onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toCopy, messagesDone: 0 }),
+        onProgress: (pr) => ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
+      },
+    );
+    return {
+      status: result.status,
+      errorCode: result.errorCode,
+      outcome: {
+        ...(result.side ? { side: result.side } : {}),
+        ...(result.message ? { message: result.message.slice(0, 1024) } : {}),
+        counts: { migrated: result.migrated, notMigrated: result.notMigrated, alreadyPresent: result.alreadyPresent, foldersCreated: result.foldersCreated },
+        ...(result.plan ? { migratePlan: planView(result.plan) } : {}),
+      },
+    };
+  };
+}
