@@ -10,9 +10,9 @@ import { runRestore } from '../../relay/jobs/run-restore.ts';
 import type { RestoreOptions, RestoreResult } from '../../relay/jobs/restore-types.ts';
 import { generatedMessages, sharedCorpusMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { serverState } from '../support/mailbox-state.ts';
+import { countRows, serverState } from '../support/mailbox-state.ts';
 
-const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivan'];
+const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivan', 'judy'];
 const pw = (user: string): string => `${user}-Secret-pw`;
 const QUOTA_USER = 'quota';
 
@@ -245,5 +245,25 @@ describe.skipIf(!dovecotAvailable())('restore against a real Dovecot', () => {
     );
     expect(r).toMatchObject({ status: 'connection_error', errorCode: 'CONNECTION_REFUSED', attempts: 2 });
     expect(statuses).toEqual(['running', 'retrying', 'retrying', 'connection_error']);
+  });
+
+  it('after a UIDVALIDITY change (folder recreated with the same mail) restores each message once, not once per generation', async () => {
+    const dir = mkdir();
+    const msgs = generatedMessages(4, 41, { prefix: 'uidv' });
+    const c = await dc.client('ivan', pw('ivan'));
+    await c.mailboxCreate('Wechsel');
+    for (const m of msgs) await c.append('Wechsel', m, ['\\Seen'], new Date(Date.UTC(2016, 6, 7)));
+    await c.logout();
+    await backup('ivan', dir);
+    const c2 = await dc.client('ivan', pw('ivan'));
+    await c2.mailboxDelete('Wechsel');
+    await c2.mailboxCreate('Wechsel');
+    for (const m of msgs) await c2.append('Wechsel', m, ['\\Seen'], new Date(Date.UTC(2016, 6, 7)));
+    await c2.logout();
+    await backup('ivan', dir);
+    expect(countRows(dir, 'SELECT COUNT(*) FROM messages')).toBe(8); // two generations of four
+    const r = await runRestore({ archiveDir: dir, target: account('judy') });
+    expect(r).toMatchObject({ status: 'completed', restored: 4 });
+    expect(await contentOf(dc, 'judy')).toEqual(await contentOf(dc, 'ivan'));
   });
 });
