@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benches = ['scripts/bench-backup.mjs', 'scripts/bench-restore.mjs', 'scripts/bench-popup.mjs'].filter((f) => existsSync(f));
+const benches = ['scripts/bench-backup.mjs', 'scripts/bench-restore.mjs', 'scripts/bench-migrate.mjs', 'scripts/bench-popup.mjs'].filter((f) => existsSync(f));
 let worst = 0;
 for (const b of benches) {
   console.log(`\n=== ${b} ===`);
