@@ -1,0 +1,43 @@
+import { disappearedInRun, openArchiveForReading } from '../archive/archive-reader.ts';
+import type { RestoreOptions } from './restore-types.ts';
+import { resolveSourceAccount } from './restore-select.ts';
+
+/**
+ * One-click restore prompts: after a backup run, per folder, the messages that disappeared from
+ * the server since the previous run ("37 messages were removed from INBOX since Tuesday 14:02.
+ * Restore them?"). Each prompt is exactly the restore scope `{ disappearedInRun: runId, folder }`
+ * (RestoreParams over the relay protocol), so one click restores that set to where it was, and
+ * clicking twice appends nothing more. Whether to show it (any deletion, bulk only, never) is the
+ * extension's setting, not decided here.
+ */
+export interface RestorePrompt {
+  runId: number;
+  folder: string;
+  messages: number;
+  bytes: number;
+  /** When the previous run started (the messages were there then), or null for none. */
+  since: string | null;
+  /** When this run started (they were gone then). */
+  at: string;
+}
+
+export function restorePrompts(archiveDir: string, opts: { source?: RestoreOptions['source']; runId?: number } = {}): RestorePrompt[] {
+  const db = openArchiveForReading(archiveDir);
+  try {
+    const accountId = resolveSourceAccount(db, opts.source);
+    const { runId, messages } = disappearedInRun(db, accountId, opts.runId);
+    if (runId === null || !messages.length) return [];
+    const at = db.prepare<[number], string>('SELECT started_at FROM runs WHERE id = ?').pluck().get(runId) ?? '';
+    const since = db.prepare<[number, number], string>('SELECT started_at FROM runs WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT 1').pluck().get(accountId, runId) ?? null;
+    const byFolder = new Map<string, RestorePrompt>();
+    for (const m of messages) {
+      const p = byFolder.get(m.folder) ?? { runId, folder: m.folder, messages: 0, bytes: 0, since, at };
+      p.messages++;
+      p.bytes += m.size;
+      byFolder.set(m.folder, p);
+    }
+    return [...byFolder.values()];
+  } finally {
+    db.close();
+  }
+}
