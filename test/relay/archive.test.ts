@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { archiveInfo, disappearedInRun, folderAtRun, openArchiveForReading } from '../../relay/archive/archive-reader.ts';
 import { ArchiveWriter, type MessageMeta } from '../../relay/archive/archive-writer.ts';
+import { KnownHashes } from '../../relay/archive/known-hashes.ts';
+import { HEADER_BYTES } from '../../relay/archive/pack-file.ts';
 import { verifyArchive } from '../../relay/archive/verify.ts';
 import { sha256 } from '../support/mailbox-state.ts';
 
@@ -88,6 +90,37 @@ describe('the archive', () => {
     expect(reader.prepare('SELECT last_uid FROM checkpoints').pluck().get()).toBe(1);
     reader.close();
     await w.close();
+  });
+
+  it('stores a streamed message once: a second copy is cut off the pack again', async () => {
+    const dir = tmp();
+    const w = ArchiveWriter.open(dir);
+    const acc = w.ensureAccount('h', 1, 'u');
+    const run = w.beginRun(acc);
+    const f = w.upsertFolder(acc, run, { rawName: 'INBOX', name: 'INBOX', delimiter: '/', specialUse: null });
+    await w.resetCheckpoint(f, 1);
+    const body = Buffer.alloc(3 * 1024 * 1024, 'x');
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < body.length; i += 1024 * 1024) yield body.subarray(i, i + 1024 * 1024);
+    }
+    expect(await w.addStream(f, run, meta(1), chunks())).toBe(true);
+    expect(await w.addStream(f, run, meta(2), chunks())).toBe(false);
+    await w.close();
+    const pack = path.join(dir, 'packs', fs.readdirSync(path.join(dir, 'packs'))[0]!);
+    expect(fs.statSync(pack).size).toBe(HEADER_BYTES + body.length);
+    const db = openArchiveForReading(dir);
+    expect(db.prepare('SELECT COUNT(*) FROM messages WHERE blob_hash = ?').pluck().get(sha256(body))).toBe(2);
+    db.close();
+    expect((await verifyArchive(dir)).ok).toBe(true);
+  });
+
+  it('never forgets a stored hash in its Bloom filter', () => {
+    const stored = Array.from({ length: 5000 }, (_, i) => sha256(Buffer.from(`stored ${i}`)));
+    const known = new KnownHashes(() => stored.slice(0, 2500));
+    for (const h of stored.slice(2500)) known.add(h);
+    expect(stored.every((h) => known.mayHave(h))).toBe(true);
+    const others = Array.from({ length: 5000 }, (_, i) => sha256(Buffer.from(`other ${i}`)));
+    expect(others.filter((h) => known.mayHave(h)).length).toBeLessThan(50);
   });
 
   it('refuses a second writer with ARCHIVE_LOCKED and takes over the lock of a dead process', async () => {
