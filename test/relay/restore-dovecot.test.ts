@@ -13,7 +13,7 @@ import { generatedMessages, sharedCorpusMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { countRows, serverState } from '../support/mailbox-state.ts';
 
-const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivan', 'judy'];
+const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivan', 'judy', 'kate'];
 const pw = (user: string): string => `${user}-Secret-pw`;
 const QUOTA_USER = 'quota';
 
@@ -269,5 +269,23 @@ describe.skipIf(!dovecotAvailable())('restore against a real Dovecot', () => {
     const r = await runRestore({ archiveDir: dir, target: account('judy') });
     expect(r).toMatchObject({ status: 'completed', restored: 4 });
     expect(await contentOf(dc, 'judy')).toEqual(await contentOf(dc, 'ivan'));
+  });
+
+  it('restores an explicit set: archived memberships by folder, UIDVALIDITY and UID, or blobs by hash', async () => {
+    const db = openArchiveForReading(archive);
+    const rows = db
+      .prepare<[], { name: string; uidvalidity: number; uid: number; blob_hash: string }>(
+        `SELECT f.name, m.uidvalidity, m.uid, m.blob_hash FROM messages m JOIN folders f ON f.id = m.folder_id
+         WHERE f.name IN ('日本語/フォルダ', 'Projekte/2024/Q1') AND m.gone_run IS NULL ORDER BY f.name, m.uid LIMIT 3`,
+      )
+      .all();
+    db.close();
+    const bySet = await restore('kate', { scope: { messages: rows.slice(0, 2).map((r) => ({ folder: r.name, uidValidity: r.uidvalidity, uid: r.uid })) } });
+    expect(bySet).toMatchObject({ status: 'completed', restored: 2 });
+    const byHash = await restore('kate', { scope: { hashes: [rows[2]!.blob_hash, rows[0]!.blob_hash] } });
+    expect(byHash).toMatchObject({ status: 'completed', restored: 1, alreadyPresent: 1 });
+    const got = await contentOf(dc, 'kate');
+    expect(total(got)).toBe(3);
+    for (const r of rows) expect(got.get(r.name)!.some((l) => l.startsWith(r.blob_hash))).toBe(true);
   });
 });
