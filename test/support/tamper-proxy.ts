@@ -1,0 +1,50 @@
+/**
+ * A loopback TCP proxy in front of an IMAP server that can change what the client sees: rewrite
+ * the server's bytes (e.g. advertise APPENDLIMIT) and cut every connection after the client has
+ * sent a number of bytes (a server that keeps dropping mid-run).
+ */
+import net from 'node:net';
+
+export interface TamperProxy {
+  port: number;
+  /** Connections accepted so far. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+export async function startTamperProxy(
+  target: { host: string; port: number },
+  opts: { rewrite?: (serverText: string) => string; cutAfterClientBytes?: number } = {},
+): Promise<TamperProxy> {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0 };
+  const server = net.createServer((client) => {
+    state.connections++;
+    const upstream = net.connect(target.port, target.host);
+    sockets.add(client).add(upstream);
+    let sent = 0;
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (d: Buffer) => {
+      sent += d.length;
+      upstream.write(d);
+      if (opts.cutAfterClientBytes !== undefined && sent > opts.cutAfterClientBytes) end();
+    });
+    upstream.on('data', (d: Buffer) => client.write(opts.rewrite ? Buffer.from(opts.rewrite(d.toString('latin1')), 'latin1') : d));
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get connections() {
+      return state.connections;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
