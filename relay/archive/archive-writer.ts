@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive, type ArchiveLock } from './lock.ts';
 import { KnownHashes } from './known-hashes.ts';
 import { PackAppender, packFileName } from './pack-file.ts';
@@ -505,8 +504,4 @@ export class ArchiveWriter {
       this.lock.release();
     }
   }
-}
-
-export function assertArchiveDir(dir: string): void {
-  if (!fs.existsSync(path.join(dir, 'index.sqlite'))) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
 }

@@ -31,7 +31,6 @@ export function recordHeader(length: number, hashHex: string): Buffer {
 export class PackAppender {
   private fd: number;
   private pos: number;
-  private dirty = false;
   private fresh: boolean;
 
   constructor(
@@ -63,7 +62,6 @@ export class PackAppender {
     }
     const dataAt = this.pos + HEADER_BYTES;
     this.pos += HEADER_BYTES + data.length;
-    this.dirty = true;
     return dataAt;
   }
 
@@ -90,7 +88,6 @@ export class PackAppender {
         }
         fs.writeSync(this.fd, recordHeader(length, hash), 0, HEADER_BYTES, start);
         this.pos = at;
-        this.dirty = true;
         return { hash, length, offset: start + HEADER_BYTES };
       },
       abort: () => {
@@ -99,22 +96,12 @@ export class PackAppender {
     };
   }
 
-  /** Makes every appended byte durable; the first sync of a new file also syncs the directory entry. */
-  sync(): void {
-    if (this.dirty) fs.fsyncSync(this.fd);
-    this.dirty = false;
-    if (this.fresh) {
-      fsyncDir(this.dir);
-      this.fresh = false;
-    }
-  }
-
   /**
-   * The same in the thread pool, so the next group can be received meanwhile. Always fsyncs: bytes
-   * appended while an earlier sync ran must be covered by this one.
+   * Makes every appended byte durable (the first sync of a new file also syncs the directory
+   * entry). Runs in the thread pool so the next group can be received meanwhile. Always fsyncs:
+   * bytes appended while an earlier sync ran must be covered by this one.
    */
   async syncAsync(): Promise<void> {
-    this.dirty = false;
     await fsyncAsync(this.fd);
     if (this.fresh) {
       fsyncDir(this.dir);
