@@ -45,7 +45,7 @@ export function PairSection() {
       <form onSubmit={(e) => void pair(e)} noValidate>
         <p class="small muted">Start the relay ({START_RELAY_COMMAND}); it prints a port and a pairing code. Type them here.</p>
         <div class="field">
-          <label for="pair-port">Port</label>
+          <label for="pair-port">Relay port</label>
           <input id="pair-port" name="port" class="narrow" inputMode="numeric" value={port} onInput={(e) => setPort(e.currentTarget.value)} />
         </div>
         <div class="field">

@@ -87,7 +87,10 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
       case 'recompute':
         return { ok: true, value: null };
       case 'save-account':
-        if (!coordinator) return { ok: true, value: await saveAccount(db, msg.input, msg.accountId) };
+        if (!coordinator) {
+          const reply: SaveAccountReply = { saved: await saveAccount(db, msg.input, msg.accountId), relay: null, relayErrorCode: 'RELAY_UNPAIRED' };
+          return { ok: true, value: reply };
+        }
         return { ok: true, value: await saveWithRelay(db, coordinator, msg.input, msg.accountId, msg.password) };
       case 'test-connection': {
         const input = AccountInput.safeParse(msg.input);

@@ -10,7 +10,8 @@ export const START_RELAY_COMMAND = 'npm start (in the Mailkeep folder) or npx ma
 
 /**
  * Without a relay nothing is backed up, whatever the job rows say: once there is an account, a
- * relay that is not running or not paired turns the badge red with "off" and says why.
+ * relay that is not running or not paired turns the badge red with "off" (unless accounts are in
+ * error already: their red count stays) and the tooltip says why.
  */
 export function withRelayState(badge: Badge, relay: RelayState, accountCount: number): Badge {
   if (accountCount === 0 || relay.state === 'connected' || relay.state === 'unknown') return badge;
@@ -18,7 +19,11 @@ export function withRelayState(badge: Badge, relay: RelayState, accountCount: nu
     relay.state === 'unreachable'
       ? `Mailkeep: the relay is not running. Start it: ${START_RELAY_COMMAND}`
       : 'Mailkeep: not paired with the relay. Open the options page and pair.';
-  return { colour: 'red', hex: BADGE_HEX.red, text: 'off', title: [why, ...badge.title.split('\n').slice(1)].join('\n') };
+  const lines = [why, ...badge.title.split('\n').slice(1)].join('\n');
+  // Accounts already in error keep their count (it sends the user to the popup, whose banner
+  // explains the relay); otherwise the badge itself says the relay is off.
+  if (badge.colour === 'red') return { ...badge, title: lines };
+  return { colour: 'red', hex: BADGE_HEX.red, text: 'off', title: lines };
 }
 
 /** Badge and notifications from the store alone: what a freshly woken service worker runs first. */
