@@ -45,6 +45,8 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   let attempt = 0;
   let plan: RestorePlan | null = null;
   let presentBefore = 0;
+  /** Selected, not on the server, and not appended (yet), as of the current attempt's plan. */
+  let remaining = (): number => 0;
   let db: Db | null = null;
   let blobs: BlobReader | null = null;
 
@@ -105,8 +107,8 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
         return finish('completed', null, null, work.skipped.length);
       }
       tally.skipped.push(...work.skipped);
-      // Selected, not on the server, and not appended (yet): exact whatever stops the run.
-      const notRestored = (): number => work.skipped.length + plan!.toAppend - (tally.restored - restoredBefore);
+      const toAppend = plan.toAppend;
+      remaining = () => work.skipped.length + toAppend - (tally.restored - restoredBefore);
       try {
         for (const [i, f] of work.folders.entries()) {
           signal?.throwIfAborted();
@@ -117,28 +119,28 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       } catch (err) {
         if (!(err instanceof QuotaStop)) throw err;
         await closeSession(client);
-        const n = notRestored();
+        const n = remaining();
         return finish('partially_complete', 'QUOTA_EXCEEDED', `${tally.restored} restored, ${n} not restored: the mail server's storage is full (${err.message})`, n);
       }
       await closeSession(client);
-      const n = notRestored();
+      const n = remaining();
       if (n) return finish('partially_complete', tally.skipped[0]?.code ?? 'UNKNOWN', `${tally.restored} restored, ${n} not restored (${tally.skipped[0]?.reason ?? 'unknown'})`, n);
       return finish('completed', null, null);
     } catch (err) {
       client?.close();
-      if (signal?.aborted) return finish('cancelled', 'CANCELLED', 'restore cancelled', 0);
+      if (signal?.aborted) return finish('cancelled', 'CANCELLED', 'restore cancelled', remaining());
       const code = sessionErrorCode(err, client);
       const message = err instanceof MailkeepError ? err.message : describeImapError(err);
       if (code === 'AUTH_FAILED') return finish('authentication_error', code, message);
-      if (!isConnectionCode(code)) return finish('failed', code, message);
+      if (!isConnectionCode(code)) return finish('failed', code, message, remaining());
       const delay = baseDelay * 2 ** (attempt - 1);
       // Announced even on the last attempt: Connection Error is reached from Retrying only.
       status('retrying', { attempt, errorCode: code, message, ...(attempt < maxAttempts ? { retryInMs: delay } : {}) });
-      if (attempt >= maxAttempts) return finish('connection_error', code, message);
+      if (attempt >= maxAttempts) return finish('connection_error', code, message, remaining());
       try {
         await sleep(delay, undefined, { signal });
       } catch {
-        return finish('cancelled', 'CANCELLED', 'restore cancelled');
+        return finish('cancelled', 'CANCELLED', 'restore cancelled', remaining());
       }
     }
   }

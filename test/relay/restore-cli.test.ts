@@ -186,6 +186,7 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
     const r = await runRestore({ archiveDir: archive, target }, { signal: controller.signal, onProgress: (p) => p.messages >= 20 && controller.abort() });
     expect(r).toMatchObject({ status: 'cancelled', errorCode: 'CANCELLED' });
     expect(r.restored).toBeGreaterThan(0);
+    expect(r.notRestored).toBe(TOTAL - r.restored);
     const rest = await runRestore({ archiveDir: archive, target });
     expect(rest).toMatchObject({ status: 'completed', restored: TOTAL - r.restored, alreadyPresent: r.restored });
     expect(await contentOf(dc, 'stop')).toEqual(original);
