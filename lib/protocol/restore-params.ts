@@ -23,7 +23,7 @@ export const RestoreParams = z.strictObject({
   disappearedInRun: z.number().int().positive().optional(),
   /** Recreate the tree under this new top-level folder, e.g. "Restored 2026-11-25". */
   into: z.string().min(1).max(255).optional(),
-  /** Plan only; the job completes with progress.messagesTotal = messages that would be appended. */
+  /** Plan only; the job completes with outcome.counts (toAppend, alreadyPresent, ...) and progress.messagesTotal = toAppend. */
   dryRun: z.boolean().optional(),
 });
 export type RestoreParams = z.infer<typeof RestoreParams>;

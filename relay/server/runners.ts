@@ -80,7 +80,16 @@ export const restoreRunner: JobRunner = async (ctx) => {
         ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
     },
   );
-  return { status: result.status, errorCode: result.errorCode };
+  // What the confirmation dialog and the finished row show: the plan's counts (a dry run's preview)
+  // and what this run did. Counts only; the per-folder plan is in the CLI's --dry-run --json.
+  const plan = result.plan;
+  const counts: Record<string, number> = { restored: result.restored, alreadyPresent: result.alreadyPresent, notRestored: result.notRestored, foldersCreated: result.foldersCreated };
+  if (plan) {
+    Object.assign(counts, { toAppend: plan.toAppend, bytesToAppend: plan.bytesToAppend, foldersToCreate: plan.foldersToCreate.length, overAppendLimit: plan.overAppendLimit, corrupt: plan.corrupt });
+    if (plan.quota?.usedBytes != null) counts.quotaUsedBytes = plan.quota.usedBytes;
+    if (plan.quota?.limitBytes != null) counts.quotaLimitBytes = plan.quota.limitBytes;
+  }
+  return { status: result.status, errorCode: result.errorCode, outcome: { counts, ...(result.message ? { message: result.message.slice(0, 1024) } : {}) } };
 };
 
 /**

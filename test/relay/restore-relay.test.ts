@@ -64,7 +64,9 @@ describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protoc
     expect(await count(ALICE)).toBe(9);
     const dry = await run('d1', 'restore', 'alice', { dryRun: true });
     expect(dry.data).toMatchObject({ status: 'completed', errorCode: null });
-    expect(await c.call('g1', 'job.get', { jobId: dry.jobId })).toMatchObject({ result: { job: { progress: { messagesTotal: 3 } } } });
+    expect(await c.call('g1', 'job.get', { jobId: dry.jobId })).toMatchObject({
+      result: { job: { progress: { messagesTotal: 3 }, outcome: { counts: { toAppend: 3, alreadyPresent: 9, restored: 0, foldersToCreate: 0 } } } },
+    });
     expect(await count(ALICE)).toBe(9);
     const real = await run('r1', 'restore', 'alice');
     expect(real.data).toMatchObject({ status: 'completed', errorCode: null });
