@@ -10,7 +10,6 @@ import { stopServiceWorkers } from './fixtures';
 import { BADGE_HEX } from '../../lib/status/badge.ts';
 import { rgba } from './fixtures';
 import { MAIL_USER, badgeOf, startWorld, verifyArchive, worldAvailable, type World } from './relay-world';
-import { helloClient, jsonPost } from '../relay/relay-harness.ts';
 
 test.describe.configure({ mode: 'serial' });
 test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
@@ -41,10 +40,10 @@ async function fillAccount(page: Page, password: string): Promise<void> {
 }
 
 /** The relay's own jobs of the account (the dashboard shows Dexie's; this is the other side). */
-async function relayJobs(): Promise<{ id: string; status: string; idempotencyKey: string }[]> {
+async function relayJobs(): Promise<{ id: string; status: string; phase: string; idempotencyKey: string }[]> {
   // A second client would need its own token; the relay's jobs.json is the record instead.
   const fs = await import('node:fs');
-  const file = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { id: string; status: string; idempotencyKey: string; accountId: string }[] };
+  const file = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { id: string; status: string; phase: string; idempotencyKey: string; accountId: string }[] };
   return file.jobs.filter((j) => j.accountId === accountId);
 }
 
@@ -115,6 +114,8 @@ test('stopping the service worker in the middle of a backup: the job finishes, C
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
+  // Still under way on the relay when the worker goes: its end must come from reconciliation.
+  expect((await relayJobs()).at(0)).toMatchObject({ phase: 'active' });
   await stopServiceWorkers(world.context, popup);
   await popup.close();
   world.proxy.throttle(Infinity);
@@ -134,6 +135,10 @@ test('a changed server password: Authentication Error with Edit and a red badge;
   await expect(card(popup).getByTestId('hint-text')).toContainText('password');
   await expect.poll(async () => (await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.red));
   expect((await badgeOf(popup)).text).toBe('1');
+  // ...and a notification whose button is Edit.
+  await expect
+    .poll(() => popup.evaluate(async () => Object.keys(await chrome.notifications.getAll())))
+    .toContainEqual(expect.stringMatching(new RegExp(`^mailkeep\\|edit\\|${accountId}\\|`)));
   await popup.screenshot({ path: test.info().outputPath('popup-auth-error.png') });
 
   const [options] = await Promise.all([world.context.waitForEvent('page'), card(popup).getByRole('button', { name: 'Edit' }).click()]);
@@ -188,6 +193,3 @@ test('relay not running: the popup says so with the command to start it, and the
   expect((await badgeOf(popup)).title).toContain('npx mailkeep relay');
   await popup.screenshot({ path: test.info().outputPath('popup-relay-off.png') });
 });
-
-void helloClient;
-void jsonPost;
