@@ -42,14 +42,13 @@ export class FolderPresence {
     if (exists === 0) return p;
     let range = '1:*';
     if (candidates && candidates.length <= RELAY_LIMITS.restoreSearchMaxMessages) {
-      const uids = new Set<number>();
-      for (const c of candidates) {
-        const token = c.messageId ? longestToken(c.messageId) : '';
-        const query = token ? { header: { 'message-id': token } } : { larger: c.size - 1, smaller: c.size + 1 };
-        for (const uid of (await client.search(query, { uid: true })) || []) uids.add(uid);
+      const uids = await searchCandidates(client, candidates);
+      // null: the server refused a SEARCH (imapflow resolves false on NO/BAD). That is not "no
+      // match": read the whole folder instead, or the message would be appended a second time.
+      if (uids !== null) {
+        if (!uids.size) return p;
+        range = [...uids].sort((a, b) => a - b).join(',');
       }
-      if (!uids.size) return p;
-      range = [...uids].sort((a, b) => a - b).join(',');
     }
     for await (const m of client.fetch(range, { uid: true, size: true, internalDate: true, headers: ['message-id'] }, { uid: true })) {
       const mid = m.headers ? messageIdOf(m.headers) : null;
@@ -91,6 +90,25 @@ function claim(m: Map<string, number>, k: string): boolean {
   if (n <= 0) return false;
   m.set(k, n - 1);
   return true;
+}
+
+/** UIDs that may hold one of the candidates, or null when a SEARCH was refused. */
+async function searchCandidates(client: ImapFlow, candidates: RestoreCandidate[]): Promise<Set<number> | null> {
+  const uids = new Set<number>();
+  for (const c of candidates) {
+    const token = c.messageId ? longestToken(c.messageId) : '';
+    const query = token ? { header: { 'message-id': token } } : { larger: c.size - 1, smaller: c.size + 1 };
+    let hits: number[] | false | undefined;
+    try {
+      hits = await client.search(query, { uid: true });
+    } catch (err) {
+      if (!client.usable) throw err; // the session is gone: the job's retry handles it
+      return null;
+    }
+    if (!Array.isArray(hits)) return null;
+    for (const uid of hits) uids.add(uid);
+  }
+  return uids;
 }
 
 function longestToken(s: string): string {

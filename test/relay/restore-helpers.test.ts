@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseDateOption, parseSource } from '../../relay/cli/restore-command.ts';
+import type { ImapFlow } from 'imapflow';
 import { destinationPath, pathKey } from '../../relay/jobs/restore-folder-map.ts';
+import { FolderPresence } from '../../relay/jobs/restore-presence.ts';
+import type { RestoreCandidate } from '../../relay/jobs/restore-select.ts';
 
 describe('restore folder names between servers', () => {
   it('maps path segments from the source delimiter to the destination delimiter', () => {
@@ -38,5 +41,38 @@ describe('restore command-line values', () => {
     expect(parseDateOption('2024-03-31', 'since')!.toISOString()).toBe('2024-03-31T00:00:00.000Z');
     expect(parseDateOption('2024-03-31T12:00:00+02:00', 'until', true)!.toISOString()).toBe('2024-03-31T10:00:00.000Z');
     expect(() => parseDateOption('yesterday', 'since')).toThrow(/date/);
+  });
+});
+
+describe('restore presence check', () => {
+  const candidate: RestoreCandidate = {
+    folder: 'INBOX', delimiter: '/', uidvalidity: 1, uid: 7, hash: 'ab'.repeat(32), flags: [], keywords: [],
+    internalDate: new Date(Date.UTC(2020, 0, 1)), size: 120, messageId: '<x@example.org>',
+  };
+  /** Just enough of an ImapFlow: SEARCH answers `search`, FETCH yields one message and records its range. */
+  const fakeClient = (search: () => Promise<unknown>, ranges: string[]): ImapFlow =>
+    ({
+      usable: true,
+      search,
+      async *fetch(range: string) {
+        ranges.push(range);
+        yield { uid: 3, size: 120, internalDate: new Date(Date.UTC(2020, 0, 1)), headers: Buffer.from('Message-ID: <x@example.org>\r\n\r\n') };
+      },
+    }) as unknown as ImapFlow;
+
+  it('reads the whole folder when the server refuses a SEARCH, instead of taking "refused" for "absent"', async () => {
+    const ranges: string[] = [];
+    const p = await FolderPresence.read(fakeClient(async () => false, ranges), 500, [candidate]);
+    expect(ranges).toEqual(['1:*']);
+    expect(await p.take(fakeClient(async () => false, ranges), candidate)).toBe(true);
+  });
+
+  it('fetches only the SEARCH hits when the server answers, and a copy answers for one archived copy only', async () => {
+    const ranges: string[] = [];
+    const client = fakeClient(async () => [3], ranges);
+    const p = await FolderPresence.read(client, 500, [candidate, candidate]);
+    expect(ranges).toEqual(['3']);
+    expect(await p.take(client, candidate)).toBe(true);
+    expect(await p.take(client, candidate)).toBe(false);
   });
 });
