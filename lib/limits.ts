@@ -127,6 +127,14 @@ export const RELAY_LIMITS = {
    * per batch keeps round trips few, the byte cap bounds what waits in memory for its APPEND. */
   migrateBatchMessages: 500,
   migrateBatchBytes: 32 * 1024 * 1024,
+  /** Folders copied at once, each over its own pair of sessions: imapflow keeps one command in
+   * flight per connection, so each APPEND waits its round trip; a second connection overlaps the
+   * server's work. Two stays far under Dovecot's 10 connections per user and IP and the limits of
+   * large providers (Gmail 15), and parallel by folder keeps each folder's order. */
+  migrateParallelFolders: 2,
+  /** Balancing lanes by bytes alone would ignore the per-APPEND round trip: each message counts as
+   * this many bytes more (about what loopback Dovecot moves in one APPEND's round trip). */
+  migrateLaneCostPerMessageBytes: 16 * 1024,
   /** Download links live 24 hours unless the job asks otherwise (spec: the link expires; a day is
    * long enough to come back to it, short enough not to leave a full mail export lying around). */
   downloadLinkTtlMs: 24 * 60 * 60 * 1000,

@@ -94,16 +94,15 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       const notMigrated = (): number => plan!.toCopy - copiedThisAttempt + work.skipped.length;
       const created = new Set<string>();
       try {
-        for (const [i, f] of work.folders.entries()) {
-          signal?.throwIfAborted();
-          await copyFolder(src, dst, f, created, plan.destinationDelimiter, tally, signal, (n, bytes) => {
+        await copyInLanes(src, dst, work.folders, plan.destinationDelimiter, opts, signal, async (s, d, f, i, laneSignal) =>
+          copyFolder(s, d, f, created, plan!.destinationDelimiter, tally, laneSignal, (n, bytes) => {
             copiedThisAttempt += n;
             tally.migrated += n;
             tally.bytes += bytes;
           }, (done) =>
             progress({ folder: f.source, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toCopy.length, messages: tally.migrated, bytes: tally.bytes }, done === f.toCopy.length),
-          );
-        }
+          ),
+        );
       } catch (err) {
         if (!(err instanceof QuotaStop)) throw err;
         await Promise.all([closeSession(src), closeSession(dst)]);
@@ -143,6 +142,74 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
         return finish('cancelled', 'CANCELLED', 'migration cancelled', null);
       }
     }
+  }
+}
+
+/**
+ * Copies folders over up to RELAY_LIMITS.migrateParallelFolders pairs of sessions at once (the
+ * first pair is the caller's). imapflow keeps one command in flight per connection, so APPENDs
+ * wait a round trip each; a second connection overlaps the server's work. Parallel by folder, never
+ * inside one: each folder keeps its source order. Folders that land in one destination folder share
+ * a lane (one creator, one order). The first failure stops every lane; all lanes settle before it
+ * is rethrown, so nothing keeps appending behind the caller's back.
+ */
+async function copyInLanes(
+  src: ImapFlow,
+  dst: ImapFlow,
+  folders: MigrateFolderWork[],
+  delimiter: string,
+  opts: MigrateOptions,
+  signal: AbortSignal | undefined,
+  copy: (s: ImapFlow, d: ImapFlow, f: MigrateFolderWork, index: number, laneSignal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const groups = new Map<string, { items: { f: MigrateFolderWork; i: number }[]; bytes: number }>();
+  for (const [i, f] of folders.entries()) {
+    if (!f.toCopy.length) continue;
+    const key = pathKey(f.destination, delimiter);
+    const g = groups.get(key) ?? { items: [], bytes: 0 };
+    g.items.push({ f, i });
+    g.bytes += f.toCopy.reduce((n, m) => n + m.size, 0) + f.toCopy.length * RELAY_LIMITS.migrateLaneCostPerMessageBytes;
+    groups.set(key, g);
+  }
+  const laneCount = Math.max(1, Math.min(RELAY_LIMITS.migrateParallelFolders, groups.size));
+  const lanes = Array.from({ length: laneCount }, () => ({ items: [] as { f: MigrateFolderWork; i: number }[], bytes: 0 }));
+  for (const g of [...groups.values()].sort((a, b) => b.bytes - a.bytes)) {
+    const lane = lanes.reduce((min, l) => (l.bytes < min.bytes ? l : min));
+    lane.items.push(...g.items);
+    lane.bytes += g.bytes;
+  }
+  const stop = new AbortController();
+  const laneSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const extra: ImapFlow[] = [];
+  try {
+    const sessions: [ImapFlow, ImapFlow][] = [[src, dst]];
+    for (let l = 1; l < laneCount; l++) {
+      const s = await open('source', opts.source, opts, signal);
+      extra.push(s);
+      const d = await open('destination', opts.destination, opts, signal);
+      extra.push(d);
+      sessions.push([s, d]);
+    }
+    const results = await Promise.allSettled(
+      lanes.map(async (lane, l) => {
+        try {
+          for (const { f, i } of lane.items.sort((a, b) => a.i - b.i)) {
+            laneSignal.throwIfAborted();
+            await copy(sessions[l]![0], sessions[l]![1], f, i, laneSignal);
+          }
+        } catch (err) {
+          stop.abort();
+          throw err;
+        }
+      }),
+    );
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    // The lanes stopped because another failed report that as an abort: the cause is the other's.
+    const cause = errors.find((e) => e instanceof QuotaStop) ?? errors.find((e) => !(stop.signal.aborted && (e as Error)?.name === 'AbortError'));
+    if (cause !== undefined) throw cause;
+    if (errors.length) throw errors[0];
+  } finally {
+    await Promise.all(extra.map((c) => closeSession(c).catch(() => undefined)));
   }
 }
 
@@ -200,6 +267,7 @@ async function copyFolder(
     const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
     await onSide('source', (async () => {
       for await (const msg of fetched) {
+        signal?.throwIfAborted();
         const meta = byUid.get(msg.uid);
         if (!meta || !msg.source || seen.has(msg.uid)) continue;
         seen.add(msg.uid);
