@@ -1,4 +1,5 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import type { BlobReader } from './restore-blob.ts';
 import { destinationPath, pathKey } from './restore-folder-map.ts';
@@ -57,6 +58,7 @@ export async function planRestore(
     if (exists) {
       try {
         const box = await client.mailboxOpen(exists.path, { readOnly: true });
+        if (!box) throw mailkeepError('CONNECTION_LOST', 'the session closed before EXAMINE');
         presence = await FolderPresence.read(client, box.exists, g.list);
       } catch (err) {
         if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;

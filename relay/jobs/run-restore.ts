@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { RestoreStatus } from '../../lib/status/status-ids.ts';
 import { openArchiveForReading } from '../archive/archive-reader.ts';
 import type { Db } from '../archive/schema.ts';
@@ -162,7 +162,8 @@ async function restoreFolder(
       tally.foldersCreated++;
     }
     // Selected read-write: imapflow then leaves out flags the folder's PERMANENTFLAGS refuse.
-    await client.mailboxOpen(f.destination);
+    const box = await client.mailboxOpen(f.destination);
+    if (!box) throw mailkeepError('CONNECTION_LOST', 'the session closed before SELECT');
   } catch (err) {
     if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
     const reason = `cannot create or select ${f.destination}: ${describeImapError(err)}`;
@@ -195,9 +196,9 @@ async function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, ra
   const full = [...c.flags, ...c.keywords];
   const system = c.flags.filter((x) => x !== '\\Recent');
   for (const flags of full.length === system.length ? [system] : [full, system]) {
+    let res: unknown;
     try {
-      await client.append(dest, raw, flags, c.internalDate ?? undefined);
-      return 'ok';
+      res = await client.append(dest, raw, flags, c.internalDate ?? undefined);
     } catch (err) {
       const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
       const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
@@ -206,7 +207,12 @@ async function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, ra
         return { code: 'APPENDLIMIT_EXCEEDED', reason: describeImapError(err) };
       if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
       if (flags === system) return { code: 'UNKNOWN', reason: `APPEND refused: ${describeImapError(err)}` };
+      continue;
     }
+    // imapflow resolves undefined, without sending anything, once the session is no longer
+    // authenticated: that is a lost connection, never a restored message.
+    if (!res) throw mailkeepError('CONNECTION_LOST', 'the session closed before APPEND');
+    return 'ok';
   }
   return { code: 'UNKNOWN', reason: 'APPEND refused' };
 }
