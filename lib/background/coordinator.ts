@@ -67,9 +67,18 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     await setSetting(db, 'relayState', { state, at: now(), relayVersion: null, errorCode: null, ...extra });
   };
 
-  /** The open connection, or null with the reason recorded in the relayState setting. */
-  const connection = async (): Promise<RelayConnection | null> => {
-    if (conn) return conn;
+  let connecting: Promise<RelayConnection | null> | null = null;
+  /**
+   * The open connection, or null with the reason recorded in the relayState setting. Concurrent
+   * callers (a pass and a Save) share one attempt: two sockets would deliver every event twice.
+   */
+  const connection = (): Promise<RelayConnection | null> => {
+    if (conn) return Promise.resolve(conn);
+    connecting ??= open().finally(() => (connecting = null));
+    return connecting;
+  };
+
+  const open = async (): Promise<RelayConnection | null> => {
     const pairing = await readPairing(deps.storage);
     if (!pairing) {
       await setState('unpaired', { errorCode: 'RELAY_UNPAIRED' });

@@ -134,3 +134,58 @@ describe('the coordinator linked to a relay', () => {
     expect(text).not.toContain('alice@example.org');
   });
 });
+
+describe('the coordinator under concurrency and user actions', () => {
+  it('shares one socket between requests that start at the same time', async () => {
+    await send({ type: 'pair', port: 7412, code: wire.code });
+    await coordinator.pump(); // the pass the pairing queued, on its own socket
+    const before = wire.sockets.length;
+    // A fresh coordinator, as after a worker restart: nothing connected yet.
+    coordinator = createCoordinator({ db, storage: fakeBrowser.storage.local, alarms: fakeBrowser.alarms, openSocket: wire.openSocket, fetch: wire.fetch, client: { name: 'x', version: '0' }, setTimer: () => undefined });
+    const test = { type: 'test-connection', input: ACCOUNT_FORM, password: 'right-password' };
+    await Promise.all([send(test), send(test), coordinator.pump(), send({ type: 'save-account', input: ACCOUNT_FORM, password: PASSWORD })]);
+    expect(wire.sockets.length - before).toBe(1);
+  });
+
+  it('Enable on a Deactivated account queues a backup that the next pass starts on the relay', async () => {
+    const accountId = await pairAndAdd();
+    await send({ type: 'save-account', accountId, input: { ...ACCOUNT_FORM, scheduleEnabled: false } });
+    await coordinator.pump();
+    expect((await backupJobOf(db, accountId))?.status).toBe('deactivated');
+    const started = wire.relay.starts();
+    await send({ type: 'enable-account', accountId });
+    await coordinator.pump();
+    expect(wire.relay.starts()).toBe(started + 1);
+    expect((await backupJobOf(db, accountId))?.relayJobId).toBeTruthy();
+  });
+
+  it('a scheduled alarm queues a completed backup but leaves an Authentication Error waiting for the password', async () => {
+    const { queueScheduledBackup } = await import('@/lib/background/schedules');
+    const accountId = await pairAndAdd();
+    await coordinator.pump();
+    const id = (await backupJobOf(db, accountId))!.relayJobId!;
+    wire.relay.set(id, { status: 'completed', phase: 'finished' });
+    await coordinator.pump();
+    expect(await queueScheduledBackup(db, accountId)).toBe(true);
+    await coordinator.pump();
+    const second = (await backupJobOf(db, accountId))!.relayJobId!;
+    wire.relay.set(second, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
+    await coordinator.pump();
+    expect(await queueScheduledBackup(db, accountId)).toBe(false);
+    expect((await backupJobOf(db, accountId))?.status).toBe('authentication_error');
+  });
+
+  it('arms a one-shot alarm at the earliest owed retry', async () => {
+    const { armRetryAlarm, RETRY_SOON_ALARM } = await import('@/lib/background/schedules');
+    const accountId = await pairAndAdd();
+    await send({ type: 'dev:retry-delay', ms: 5_000 });
+    await coordinator.pump();
+    const id = (await backupJobOf(db, accountId))!.relayJobId!;
+    wire.relay.set(id, { status: 'connection_error', phase: 'finished', errorCode: 'CONNECTION_REFUSED' });
+    await coordinator.pump();
+    const job = (await backupJobOf(db, accountId))!;
+    expect(job.status).toBe('connection_error');
+    await armRetryAlarm(db, fakeBrowser.alarms);
+    expect((await fakeBrowser.alarms.get(RETRY_SOON_ALARM))?.scheduledTime).toBe(job.nextRetryAt);
+  });
+});
