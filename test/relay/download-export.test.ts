@@ -170,6 +170,24 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     }
   });
 
+  it('a transient local error is retried (Retrying, then Running) and, when it persists, ends Cancelled at the retry limit', async () => {
+    let failures = 1;
+    const flaky: OpenOutput = async (p) => {
+      if (failures-- > 0) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+      return openOutputFile(p);
+    };
+    const statuses: string[] = [];
+    const ok = await runDownload({ archiveDir: archive, format: 'mbox', out: path.join(work, 'retry.zip'), openOutput: flaky, retry: { baseDelayMs: 10 } }, { onStatus: (s) => statuses.push(s) });
+    expect(ok.status).toBe('completed_link');
+    expect(statuses).toEqual(['running', 'retrying', 'running', 'completed_link']);
+    failures = 99;
+    const gaveUp: string[] = [];
+    const r = await runDownload({ archiveDir: archive, format: 'mbox', out: path.join(work, 'never.zip'), openOutput: flaky, retry: { maxAttempts: 2, baseDelayMs: 10 } }, { onStatus: (s) => gaveUp.push(s) });
+    expect(r).toMatchObject({ status: 'cancelled', errorCode: 'RETRY_LIMIT' });
+    expect(gaveUp).toEqual(['running', 'retrying', 'running', 'retrying', 'cancelled']);
+    expect(fs.readdirSync(work).filter((f) => f.includes('never'))).toEqual([]);
+  });
+
   it('an unknown account fails with NOT_FOUND and exit 6', async () => {
     const r = await runCli(['export', '--archive', archive, '--source', 'nobody@example.org', '--format', 'mbox', '--out', path.join(work, 'x.zip'), '--json']);
     expect(r.code).toBe(6);
