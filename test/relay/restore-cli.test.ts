@@ -124,7 +124,7 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
     expect((await contentOf(dc, 'plan')).get('Ordner/Ünter')).toEqual(original.get('Ordner/Ünter'));
   });
 
-  it('exits 3 Partially Complete when the destination is full, 4 on a wrong password, 2 on bad usage', async () => {
+  it('exits 3 Partially Complete when the destination is full, 4 on a wrong password, 2 on bad usage; plans over implicit TLS with --ca', async () => {
     const full = await runCli(args('tiny', '--folder', 'Ordner/Ünter'), { MK_PW: pw('tiny') });
     expect(full.code).toBe(3);
     expect(full.json).toMatchObject({ statusId: 'partially_complete', status: 'Partially Complete', errorCode: 'QUOTA_EXCEEDED' });
@@ -134,6 +134,13 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
     expect(auth.json).toMatchObject({ statusId: 'authentication_error', errorCode: 'AUTH_FAILED' });
     expect(auth.stdout + auth.stderr).not.toContain('not-the-password');
     expect((await runCli(['restore', '--archive', archive, '--since', 'yesterday'], {})).code).toBe(2);
+    const tls = await runCli(
+      ['restore', '--archive', archive, '--source', `src@127.0.0.1:${dc.port}`, '--host', 'localhost', '--port', String(dc.tlsPort), '--security', 'tls',
+        '--ca', dc.certFile, '--user', 'small', '--password-env', 'MK_PW', '--json', '--dry-run'],
+      { MK_PW: pw('small') },
+    );
+    expect(tls.code, tls.stderr).toBe(0);
+    expect(tls.json).toMatchObject({ statusId: 'completed', dryRun: true, plan: { toAppend: TOTAL } });
     const help = await runCli(['restore', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--dry-run');
