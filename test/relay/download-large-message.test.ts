@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { sha256 } from '../support/mailbox-state.ts';
+import { startCli } from '../support/run-cli.ts';
+
+const USERS = [
+  { name: 'small', password: 'small-Export-pw' },
+  { name: 'large', password: 'large-Export-pw' },
+];
+// The export reads blobs in 1 MiB chunks through a 1 MiB write buffer: peak RSS should not move
+// with the message's size. 100 MB keeps that far apart from the constant under a loaded CPU.
+const BIG_MB = Number(process.env.MK_BIG_MB ?? 100);
+
+/** Peak RSS (VmHWM) of a CLI process, sampled from /proc until it exits. */
+async function peakRssMb(args: string[]): Promise<{ peak: number; code: number | null; stderr: string }> {
+  const { child, done } = startCli(args);
+  let peak = 0;
+  let finished = false;
+  void done.then(() => (finished = true));
+  while (!finished) {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+    } catch {
+      /* exited between checks */
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const r = await done;
+  return { peak, code: r.code, stderr: r.stderr };
+}
+
+function bigMessage(mb: number): Buffer {
+  const head = Buffer.from('From: big@example.org\r\nSubject: large\r\nMessage-ID: <big-export@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n');
+  const parts: Buffer[] = [head];
+  const chunk = crypto.randomBytes(57 * 1024);
+  for (let n = 0; n < (mb * 1024 * 1024) / (76 * 1024); n++) {
+    chunk[n % chunk.length] = n & 0xff;
+    parts.push(Buffer.from(chunk.toString('base64').replace(/.{76}/g, '$&\r\n')));
+  }
+  return Buffer.concat(parts);
+}
+
+describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('exporting a very large message', () => {
+  let dc: Dovecot;
+  let work: string;
+  let big: Buffer;
+
+  beforeAll(async () => {
+    dc = await startDovecot({ users: USERS });
+    const small = Buffer.from('From: a@b\r\nSubject: small\r\nMessage-ID: <s@b>\r\n\r\nsmall\r\n');
+    big = bigMessage(BIG_MB);
+    dc.writeMaildir('small', '', [{ raw: small, flags: 'S' }]);
+    dc.writeMaildir('large', '', [{ raw: small, flags: 'S' }, { raw: big, flags: 'S' }]);
+    dc.settle('small');
+    dc.settle('large');
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-export-large-'));
+    for (const u of USERS) {
+      const r = await runBackup({ archiveDir: path.join(work, u.name), account: { host: '127.0.0.1', port: dc.port, security: 'none', user: u.name, password: u.password } });
+      expect(r.status).toBe('completed');
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await dc?.stop();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    if (dc) fs.rmSync(dc.dir, { recursive: true, force: true });
+  });
+
+  it(`streams: exporting a ${BIG_MB} MB message raises peak RSS by far less than its size, and the bytes survive`, async () => {
+    const run = (user: string) => peakRssMb(['export', '--archive', path.join(work, user), '--format', 'eml-zip', '--out', path.join(work, `${user}.zip`), '--json']);
+    const s = await run('small');
+    const l = await run('large');
+    expect(s.code, s.stderr).toBe(0);
+    expect(l.code, l.stderr).toBe(0);
+    const growth = l.peak - s.peak;
+    console.log(`export peak RSS: small archive ${s.peak.toFixed(0)} MB, with the ${BIG_MB} MB message ${l.peak.toFixed(0)} MB`);
+    expect(growth, `small ${s.peak.toFixed(0)} MB, large ${l.peak.toFixed(0)} MB`).toBeLessThan(BIG_MB / 3);
+    const py = spawnSync('python3', ['-c', 'import sys,zipfile,hashlib; z=zipfile.ZipFile(sys.argv[1]); print(" ".join(sorted(hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist())))', path.join(work, 'large.zip')], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    expect(py.status, py.stderr).toBe(0);
+    expect(py.stdout.trim().split(' ')).toContain(sha256(big));
+  }, 120_000);
+});
