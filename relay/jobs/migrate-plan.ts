@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { ImapFlow, ListResponse } from 'imapflow';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { messageIdOf } from '../archive/message-id.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { mapFolders, type ListedFolder } from './migrate-folder-map.ts';
@@ -79,6 +80,7 @@ export async function planMigrate(
       if (m.exists) {
         try {
           const box = await onSide('destination', dst.mailboxOpen(m.destination, { readOnly: true }));
+          if (!box) throw mailkeepError('CONNECTION_LOST', 'the destination session closed before EXAMINE', { side: 'destination' });
           p = await onSide('destination', FolderPresence.read(dst, box.exists));
         } catch (err) {
           if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
@@ -146,6 +148,8 @@ export async function planMigrate(
 /** EXAMINE (read-only) and one metadata FETCH: UID, size, flags, INTERNALDATE, Message-ID. */
 async function readSourceFolder(src: ImapFlow, path: string): Promise<{ uidValidity: number; messages: SourceMessage[] }> {
   const box = await src.mailboxOpen(path, { readOnly: true });
+  // imapflow resolves undefined once the session is gone: a lost connection, not an empty folder.
+  if (!box) throw mailkeepError('CONNECTION_LOST', 'the source session closed before EXAMINE', { side: 'source' });
   const messages: SourceMessage[] = [];
   if (box.exists > 0)
     for await (const m of src.fetch('1:*', { uid: true, size: true, flags: true, internalDate: true, headers: ['message-id'] }, { uid: true }))

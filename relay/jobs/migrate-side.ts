@@ -17,5 +17,9 @@ export async function onSide<T>(side: Side, p: Promise<T>): Promise<T> {
 }
 
 export function sideOf(err: unknown): Side | null {
-  return err && typeof err === 'object' ? (sides.get(err) ?? null) : null;
+  if (!err || typeof err !== 'object') return null;
+  const tagged = sides.get(err);
+  if (tagged) return tagged;
+  const side = (err as { details?: { side?: unknown } }).details?.side;
+  return side === 'source' || side === 'destination' ? side : null;
 }

@@ -247,7 +247,7 @@ async function copyFolder(
       tally.foldersCreated++;
     }
     // Selected read-write: imapflow then leaves out flags the folder's PERMANENTFLAGS refuse.
-    await onSide('destination', dst.mailboxOpen(f.destination));
+    if (!(await onSide('destination', dst.mailboxOpen(f.destination)))) throw lost('destination', 'the destination session closed before SELECT');
   } catch (err) {
     if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
     const reason = `cannot create or select ${f.destination} on the destination: ${describeImapError(err)}`;
@@ -255,6 +255,7 @@ async function copyFolder(
     return;
   }
   const box = await onSide('source', src.mailboxOpen(f.source, { readOnly: true }));
+  if (!box) throw lost('source', 'the source session closed before EXAMINE');
   if (Number(box.uidValidity) !== f.uidValidity) throw mailkeepError('CONNECTION_LOST', `source folder ${f.source} changed UIDVALIDITY during the run; replanning`, { side: 'source' });
   let done = 0;
   report(0);
@@ -305,9 +306,9 @@ function* batches(list: SourceMessage[]): Generator<SourceMessage[]> {
 async function appendOne(dst: ImapFlow, dest: string, m: SourceMessage, raw: Buffer): Promise<'ok' | { code: ErrorCode; reason: string }> {
   const system = m.flags.filter((x) => x.startsWith('\\'));
   for (const flags of m.flags.length === system.length ? [system] : [m.flags, system]) {
+    let res: unknown;
     try {
-      await onSide('destination', dst.append(dest, raw, flags, m.internalDate ?? undefined));
-      return 'ok';
+      res = await onSide('destination', dst.append(dest, raw, flags, m.internalDate ?? undefined));
     } catch (err) {
       const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
       const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
@@ -315,9 +316,21 @@ async function appendOne(dst: ImapFlow, dest: string, m: SourceMessage, raw: Buf
       if (e.serverResponseCode === 'APPENDLIMIT' || e.serverResponseCode === 'TOOBIG') return { code: 'APPENDLIMIT_EXCEEDED', reason: `destination refused ${raw.length} bytes: ${describeImapError(err)}` };
       if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
       if (flags === system) return { code: 'UNKNOWN', reason: `APPEND refused by the destination: ${describeImapError(err)}` };
+      continue;
     }
+    // imapflow resolves undefined, without sending anything, once the session is no longer
+    // authenticated: a lost connection, never a copied message (found in Restore, same here).
+    if (!res) throw lost('destination', 'the destination session closed before APPEND');
+    return 'ok';
   }
   return { code: 'UNKNOWN', reason: 'APPEND refused by the destination' };
+}
+
+/** A connection gone quiet under imapflow (a command resolved undefined), tagged with its side. */
+function lost(side: Side, message: string): MailkeepError {
+  const err = mailkeepError('CONNECTION_LOST', message, { side });
+  void onSide(side, Promise.reject(err)).catch(() => undefined);
+  return err;
 }
 
 /** A mid-session failure: imapflow reports "NoConnection" after the socket error it saw first. */
