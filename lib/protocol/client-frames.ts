@@ -48,6 +48,11 @@ export const JobList = request(
   z.strictObject({ accountId: SafeId.optional(), limit: z.number().int().min(1).max(500).default(100) }),
 );
 export const JobGet = request('job.get', z.strictObject({ jobId: SafeId }));
+/** What disappeared from the server in the account's latest backup run (or `runId`), per folder. */
+export const RestorePrompts = request(
+  'restore.prompts',
+  z.strictObject({ accountId: SafeId, runId: z.number().int().positive().optional() }),
+);
 
 export const RequestFrame = z.discriminatedUnion('method', [
   AccountUpsert,
@@ -58,6 +63,7 @@ export const RequestFrame = z.discriminatedUnion('method', [
   JobCancel,
   JobList,
   JobGet,
+  RestorePrompts,
 ]);
 export type RequestFrame = z.infer<typeof RequestFrame>;
 export type RequestMethod = RequestFrame['method'];

@@ -2,6 +2,7 @@ import { z } from '../zod.ts';
 import { ErrorCode } from './error-codes.ts';
 import { ImapAccount, JobEvent, JobSnapshot, RequestId, SafeId } from './common.ts';
 import type { RequestMethod } from './client-frames.ts';
+import { RestorePrompt } from './restore-params.ts';
 
 /** Frames the relay sends to the extension. */
 
@@ -28,6 +29,8 @@ export const ResultByMethod = {
   'job.cancel': z.strictObject({ job: JobSnapshot }),
   'job.list': z.strictObject({ jobs: z.array(JobSnapshot) }),
   'job.get': z.strictObject({ job: JobSnapshot }),
+  /** Empty when the account has no archive yet or nothing disappeared in that run. */
+  'restore.prompts': z.strictObject({ prompts: z.array(RestorePrompt).max(10_000) }),
 } as const satisfies Record<RequestMethod, z.ZodType>;
 export type ResultOf<M extends RequestMethod> = z.infer<(typeof ResultByMethod)[M]>;
 

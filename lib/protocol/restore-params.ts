@@ -27,3 +27,18 @@ export const RestoreParams = z.strictObject({
   dryRun: z.boolean().optional(),
 });
 export type RestoreParams = z.infer<typeof RestoreParams>;
+
+/**
+ * One-click restore prompts of an account: per folder, what disappeared from the server in a backup
+ * run (default: its latest). Each prompt is exactly the restore `{ disappearedInRun: runId, folder }`.
+ */
+export const RestorePrompt = z.strictObject({
+  runId: z.number().int().positive(),
+  folder: z.string().max(1024),
+  messages: z.number().int().positive(),
+  bytes: z.number().int().nonnegative(),
+  /** The previous run's start (the messages were there), or null; this run's start (they were gone). */
+  since: z.string().max(64).nullable(),
+  at: z.string().max(64),
+});
+export type RestorePrompt = z.infer<typeof RestorePrompt>;

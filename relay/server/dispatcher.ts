@@ -1,6 +1,7 @@
 import { MailkeepError, errorCodeOf, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { RequestFrame } from '../../lib/protocol/client-frames.ts';
 import type { ErrorFrame, ResultFrame } from '../../lib/protocol/relay-frames.ts';
+import type { RestorePrompt } from '../../lib/protocol/restore-params.ts';
 import type { CredentialStore } from '../secrets/credential-store.ts';
 import type { JobManager } from './job-manager.ts';
 import type { TestConnection } from './test-connection.ts';
@@ -10,6 +11,8 @@ export interface DispatchDeps {
   credentials: Pick<CredentialStore, 'upsert' | 'delete' | 'get' | 'list'>;
   testConnection: TestConnection;
   log: (line: string) => void;
+  /** One-click restore prompts from the account's archive (relay/jobs/restore-prompts.ts). */
+  restorePrompts?: (accountId: string, runId?: number) => Promise<RestorePrompt[]>;
 }
 
 /**
@@ -54,6 +57,8 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
       return { jobs: deps.jobs.list(req.params) };
     case 'job.get':
       return { job: deps.jobs.get(req.params.jobId) };
+    case 'restore.prompts':
+      return { prompts: deps.restorePrompts ? await deps.restorePrompts(req.params.accountId, req.params.runId) : [] };
   }
 }
 

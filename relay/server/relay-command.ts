@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { CredentialStore } from '../secrets/credential-store.ts';
@@ -8,7 +10,7 @@ import { DownloadLinks } from './download-links.ts';
 import { JobManager, type JobRunners } from './job-manager.ts';
 import { createPairingCode, TokenStore } from './pairing.ts';
 import { startRelayServer } from './relay-server.ts';
-import { defaultRunners } from './runners.ts';
+import { archiveDirOf, defaultRunners } from './runners.ts';
 import { testImapConnection, type TestConnection } from './test-connection.ts';
 
 export interface RelayCommandDeps {
@@ -52,6 +54,12 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       testConnection: deps.testConnection ?? testImapConnection,
       downloads,
       log,
+      restorePrompts: async (accountId, runId) => {
+        // Loaded on first use, like the engines: the door comes up without SQLite.
+        const { restorePrompts } = await import('../jobs/restore-prompts.ts');
+        const dir = archiveDirOf(dataDir, accountId);
+        return fs.existsSync(path.join(dir, 'index.sqlite')) ? restorePrompts(dir, runId === undefined ? {} : { runId }) : [];
+      },
     });
     lock.setPort(server.port);
     const code = createPairingCode(dataDir);

@@ -57,18 +57,25 @@ describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protoc
   });
 
   it('a dry run plans the missing messages, a real run brings them back, a second appends nothing', async () => {
+    expect(await c.call('q0', 'restore.prompts', { accountId: 'alice' })).toMatchObject({ result: { prompts: [] } });
     const imap = await dc.client(ALICE.name, ALICE.password);
     await imap.mailboxOpen('INBOX');
     await imap.messageDelete('2:4');
     await imap.logout();
     expect(await count(ALICE)).toBe(9);
+    // The next backup sees them gone: the prompt offers exactly them, one click restores them.
+    expect((await run('b2', 'backup', 'alice')).data).toMatchObject({ status: 'completed' });
+    const prompts = await c.call('q1', 'restore.prompts', { accountId: 'alice' });
+    expect(prompts).toMatchObject({ type: 'result', result: { prompts: [{ folder: 'INBOX', messages: 3 }] } });
+    expect(await c.call('q2', 'restore.prompts', { accountId: 'bob' })).toMatchObject({ result: { prompts: [] } });
     const dry = await run('d1', 'restore', 'alice', { dryRun: true });
     expect(dry.data).toMatchObject({ status: 'completed', errorCode: null });
     expect(await c.call('g1', 'job.get', { jobId: dry.jobId })).toMatchObject({
       result: { job: { progress: { messagesTotal: 3 }, outcome: { counts: { toAppend: 3, alreadyPresent: 9, restored: 0, foldersToCreate: 0 } } } },
     });
     expect(await count(ALICE)).toBe(9);
-    const real = await run('r1', 'restore', 'alice');
+    const { runId } = (prompts as { result: { prompts: { runId: number }[] } }).result.prompts[0]!;
+    const real = await run('r1', 'restore', 'alice', { disappearedInRun: runId, folder: 'INBOX' });
     expect(real.data).toMatchObject({ status: 'completed', errorCode: null });
     const statuses = c.frames.flatMap((f) => (f.type === 'event' && f.data.event === 'status' && f.data.jobId === real.jobId ? [f.data.status] : []));
     expect(statuses[0]).toBe('on_queue');
