@@ -108,9 +108,9 @@ test('pair with the printed code, test the connection (wrong password, dead port
 });
 
 test('stopping the service worker in the middle of a backup: the job finishes, Completed, one relay job not two', async () => {
-  await world.addMail(20, 7);
+  await world.addMail(40, 7);
   const popup = await world.open('popup.html');
-  world.proxy.throttle(512);
+  world.proxy.throttle(256); // ~8 KB/s: the run lasts seconds, so the stop lands in the middle of it
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
@@ -124,7 +124,7 @@ test('stopping the service worker in the middle of a backup: the job finishes, C
   const jobs = await relayJobs();
   expect(jobs).toHaveLength(2);
   expect(new Set(jobs.map((j) => j.idempotencyKey)).size).toBe(2);
-  expect((await verifyArchive(world.dataDir, accountId)).messages).toBe(INITIAL + 20);
+  expect((await verifyArchive(world.dataDir, accountId)).messages).toBe(INITIAL + 40);
 });
 
 test('a changed server password: Authentication Error with Edit and a red badge; a saved edit starts a backup at once and it completes', async () => {
@@ -169,19 +169,20 @@ test('Dovecot stopped: Retrying, then Connection Error with a red badge; started
 });
 
 test('restarting the relay in the middle of a backup: the job is resumed and ends Completed, nothing lost', async () => {
-  await world.addMail(20, 9);
+  await world.addMail(40, 9);
   const popup = await world.open('popup.html');
   const before = (await relayJobs()).length;
-  world.proxy.throttle(512);
+  world.proxy.throttle(256);
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
+  expect((await relayJobs()).at(0)).toMatchObject({ phase: 'active' });
   world.proxy.throttle(Infinity);
   await world.restartRelay();
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 45_000 });
   // Resumed under the same id and key: one relay job for this run.
   expect((await relayJobs()).length).toBe(before + 1);
-  expect(await verifyArchive(world.dataDir, accountId)).toMatchObject({ ok: true, messages: INITIAL + 40 });
+  expect(await verifyArchive(world.dataDir, accountId)).toMatchObject({ ok: true, messages: INITIAL + 80 });
 });
 
 test('relay not running: the popup says so with the command to start it, and the badge shows it', async () => {
