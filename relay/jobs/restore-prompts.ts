@@ -1,10 +1,10 @@
-import { disappearedInRun, openArchiveForReading } from '../archive/archive-reader.ts';
+import { openArchiveForReading } from '../archive/archive-reader.ts';
 import type { RestoreOptions } from './restore-types.ts';
-import { resolveSourceAccount } from './restore-select.ts';
+import { resolveSourceAccount, selectCandidates } from './restore-select.ts';
 
 /**
  * One-click restore prompts: after a backup run, per folder, the messages that disappeared from
- * the server since the previous run ("37 messages were removed from INBOX since Tuesday 14:02.
+ * the server since the previous run (deleted: a message moved to another folder is not offered) ("37 messages were removed from INBOX since Tuesday 14:02.
  * Restore them?"). Each prompt is exactly the restore scope `{ disappearedInRun: runId, folder }`
  * (RestoreParams over the relay protocol), so one click restores that set to where it was, and
  * clicking twice appends nothing more. Whether to show it (any deletion, bulk only, never) is the
@@ -25,8 +25,11 @@ export function restorePrompts(archiveDir: string, opts: { source?: RestoreOptio
   const db = openArchiveForReading(archiveDir);
   try {
     const accountId = resolveSourceAccount(db, opts.source);
-    const { runId, messages } = disappearedInRun(db, accountId, opts.runId);
-    if (runId === null || !messages.length) return [];
+    const runId = opts.runId ?? db.prepare<[number], number | null>('SELECT MAX(id) FROM runs WHERE account_id = ?').pluck().get(accountId) ?? null;
+    if (runId === null) return [];
+    // The very selection the one-click restore will make, so the prompt's count is what comes back.
+    const messages = selectCandidates(db, accountId, { disappearedInRun: runId });
+    if (!messages.length) return [];
     const at = db.prepare<[number], string>('SELECT started_at FROM runs WHERE id = ?').pluck().get(runId) ?? '';
     const since = db.prepare<[number, number], string>('SELECT started_at FROM runs WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT 1').pluck().get(accountId, runId) ?? null;
     const byFolder = new Map<string, RestorePrompt>();

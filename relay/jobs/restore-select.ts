@@ -59,12 +59,15 @@ const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m
 export function selectCandidates(db: Db, accountId: number, scope: RestoreScope = {}): RestoreCandidate[] {
   let rows: Row[];
   if (scope.disappearedInRun !== undefined) {
+    // Gone from its folder in that run and held by no folder of the account at that run: deleted,
+    // not moved (a message moved to Archive, or re-listed under a new UIDVALIDITY, is still there).
+    const n = scope.disappearedInRun;
     rows = db
       .prepare<[number, number, number, number], Row>(
-        `${SELECT} AND m.gone_run = ? AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.folder_id = m.folder_id AND p.blob_hash = m.blob_hash
-           AND p.added_run <= ? AND (p.gone_run IS NULL OR p.gone_run > ?))`,
+        `${SELECT} AND m.gone_run = ? AND NOT EXISTS (SELECT 1 FROM messages p JOIN folders pf ON pf.id = p.folder_id
+           WHERE pf.account_id = f.account_id AND p.blob_hash = m.blob_hash AND p.added_run <= ? AND (p.gone_run IS NULL OR p.gone_run > ?))`,
       )
-      .all(accountId, scope.disappearedInRun, scope.disappearedInRun, scope.disappearedInRun);
+      .all(accountId, n, n, n);
   } else if (scope.atRun !== undefined) {
     const run = db.prepare<[number, number], number>('SELECT id FROM runs WHERE id = ? AND account_id = ?').pluck().get(scope.atRun, accountId);
     if (run === undefined) throw mailkeepError('NOT_FOUND', `run ${scope.atRun} is not a backup run of this account (see mailkeep archive-info)`);

@@ -151,7 +151,7 @@ describe.skipIf(!dovecotAvailable())('restore against a real Dovecot', () => {
     expect(q.plan!.quota).toMatchObject({ limitBytes: 60 * 1024, usedBytes: 0 });
   });
 
-  it('restores the account as it was at a chosen run, and one-click: just what disappeared in a run', async () => {
+  it('restores the account as it was at a chosen run, and one-click: just what was deleted in a run (not what was moved)', async () => {
     const dir = mkdir();
     const c = await dc.client('erin', pw('erin'));
     await c.mailboxCreate('Ordner/Unter');
@@ -163,6 +163,7 @@ describe.skipIf(!dovecotAvailable())('restore against a real Dovecot', () => {
     const c2 = await dc.client('erin', pw('erin'));
     await c2.mailboxOpen('Ordner/Unter');
     await c2.messageDelete('1:2');
+    await c2.messageMove('1', 'INBOX'); // moved, not deleted: never offered by the prompt
     for (const m of msgs.slice(5)) await c2.append('INBOX', m);
     await c2.logout();
     await backup('erin', dir);
@@ -178,7 +179,11 @@ describe.skipIf(!dovecotAvailable())('restore against a real Dovecot', () => {
     expect(prompts[0]!.since! < prompts[0]!.at).toBe(true);
     const oneClick = await runRestore({ ...opts, target: account('erin'), scope: { disappearedInRun: prompts[0]!.runId, folder: prompts[0]!.folder } });
     expect(oneClick).toMatchObject({ status: 'completed', restored: 2, alreadyPresent: 0 });
-    expect((await contentOf(dc, 'erin')).get('Ordner/Unter')).toEqual(before.get('Ordner/Unter'));
+    const after = await contentOf(dc, 'erin');
+    expect(after.get('Ordner/Unter')).toHaveLength(4);
+    const moved = after.get('INBOX')!.filter((l) => before.get('Ordner/Unter')!.includes(l));
+    expect(moved).toHaveLength(1);
+    expect([...after.get('Ordner/Unter')!, ...moved].sort()).toEqual(before.get('Ordner/Unter'));
   });
 
   it('ends Partially Complete with exact counts when the server storage is full, and a later run restores only the rest', async () => {
