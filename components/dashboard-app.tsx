@@ -56,6 +56,11 @@ export function DashboardApp() {
           </select>
         </label>
       </div>
+      {kind === 'migrate' && (
+        <p>
+          <a href="/migrate.html" data-testid="open-migrate">Migrate a mailbox…</a> <span class="muted small">(choose two accounts, preview, confirm)</span>
+        </p>
+      )}
       {jobs && <StatusTable jobs={jobs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
     </main>
   );
