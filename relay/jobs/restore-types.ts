@@ -11,8 +11,12 @@
  *   specification's final restore statuses (completed, partially_complete, authentication_error,
  *   connection_error, cancelled, failed) and, unless completed, an `errorCode`.
  * - `onStatus` sees every transition: running (-> retrying -> running)* -> final. A connection
- *   failure is always announced as `retrying` before `connection_error`, so the sequence obeys
+ *   failure is always announced as `retrying` before the final status, so the sequence obeys
  *   RESTORE_TRANSITIONS (lib/status/restore-statuses.ts). on_queue belongs to the caller.
+ * - Retries run out: `connection_error` when the last attempt could not even log in (server
+ *   unreachable), `cancelled` with RETRY_LIMIT when sessions opened but kept breaking (the spec's
+ *   Cancelled: "When retry has reached limit, it is automatically cancelled"). The signal: cancelled
+ *   with CANCELLED.
  * - No duplicates (design.md I5): each attempt first reads what every destination folder holds
  *   (restore-presence.ts) and appends only what is missing; a killed or retried run therefore
  *   appends each message exactly once over all runs.

@@ -86,8 +86,10 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
 
   for (attempt = 1; ; attempt++) {
     let client: ImapFlow | null = null;
+    let opened = false;
     try {
       client = await openSession(opts.target, { signal, timeouts: opts.timeouts });
+      opened = true;
       status('running', { attempt });
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
@@ -134,9 +136,15 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       if (code === 'AUTH_FAILED') return finish('authentication_error', code, message);
       if (!isConnectionCode(code)) return finish('failed', code, message, remaining());
       const delay = baseDelay * 2 ** (attempt - 1);
-      // Announced even on the last attempt: Connection Error is reached from Retrying only.
+      // Announced even on the last attempt: Connection Error and Cancelled are reached from Retrying.
       status('retrying', { attempt, errorCode: code, message, ...(attempt < maxAttempts ? { retryInMs: delay } : {}) });
-      if (attempt >= maxAttempts) return finish('connection_error', code, message, remaining());
+      if (attempt >= maxAttempts) {
+        // As Migrate: could not even log in on the last try -> the server is unreachable
+        // (Connection Error); sessions that opened but kept breaking -> the retry limit cancels
+        // the job (the spec's "When retry has reached limit, it is automatically cancelled").
+        if (!opened) return finish('connection_error', code, message, remaining());
+        return finish('cancelled', 'RETRY_LIMIT', `gave up after ${attempt} attempts: ${message}`, remaining());
+      }
       try {
         await sleep(delay, undefined, { signal });
       } catch {

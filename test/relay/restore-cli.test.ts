@@ -13,7 +13,7 @@ import { serverState } from '../support/mailbox-state.ts';
 import { runCli, startCli } from '../support/run-cli.ts';
 
 const pw = (user: string): string => `${user}-Secret-pw`;
-const USERS = ['src', 'dst', 'plan', 'small', 'drop', 'stop'];
+const USERS = ['src', 'dst', 'plan', 'small', 'drop', 'stop', 'flaky'];
 
 async function contentOf(dc: Dovecot, user: string): Promise<Map<string, string[]>> {
   const c = await dc.client(user, pw(user));
@@ -26,12 +26,12 @@ async function contentOf(dc: Dovecot, user: string): Promise<Map<string, string[
   }
 }
 
-/** A loopback proxy whose first connection is cut after the client has sent `cutAfter` bytes (mid-APPEND). */
-async function startCuttingProxy(port: number, cutAfter: number): Promise<{ port: number; connections: number; close(): void }> {
+/** A loopback proxy whose first connection (or `every` one) is cut after the client has sent `cutAfter` bytes (mid-APPEND). */
+async function startCuttingProxy(port: number, cutAfter: number, every = false): Promise<{ port: number; connections: number; close(): void }> {
   const state = { connections: 0 };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    const first = state.connections++ === 0;
+    const first = state.connections++ === 0 || every;
     const upstream = net.connect(port, '127.0.0.1');
     sockets.add(client).add(upstream);
     let sent = 0;
@@ -197,5 +197,22 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
     const rest = await runRestore({ archiveDir: archive, target });
     expect(rest).toMatchObject({ status: 'completed', restored: TOTAL - r.restored, alreadyPresent: r.restored });
     expect(await contentOf(dc, 'stop')).toEqual(original);
+  });
+
+  it('sessions that open but keep breaking end Cancelled (retry limit) after Retrying; a later run completes with each message once', async () => {
+    const proxy = await startCuttingProxy(dc.port, 100_000, true);
+    const statuses: string[] = [];
+    const target = { host: '127.0.0.1', port: proxy.port, security: 'none' as const, user: 'flaky', password: pw('flaky') };
+    try {
+      const r = await runRestore({ archiveDir: archive, target, retry: { maxAttempts: 2, baseDelayMs: 50 } }, { onStatus: (st) => statuses.push(st) });
+      expect(r).toMatchObject({ status: 'cancelled', errorCode: 'RETRY_LIMIT', attempts: 2 });
+      expect(r.restored).toBeGreaterThan(0);
+      expect(r.notRestored).toBe(TOTAL - r.restored);
+    } finally {
+      proxy.close();
+    }
+    expect(statuses).toEqual(['running', 'retrying', 'running', 'retrying', 'cancelled']);
+    expect(await runRestore({ archiveDir: archive, target: { ...target, port: dc.port } })).toMatchObject({ status: 'completed' });
+    expect(await contentOf(dc, 'flaky')).toEqual(original);
   });
 });
