@@ -142,26 +142,33 @@ export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.n
 }
 
 async function driveOne(db: MailkeepDb, relay: RelayCaller, row: JobRow, byId: Map<string, JobSnapshot>, now: number): Promise<void> {
-  {
-    let job: JobRow | undefined = row;
-    if (job.relayJobId) {
-      let snap = byId.get(job.relayJobId);
-      if (!snap) {
-        try {
-          snap = (await relay.call('job.get', { jobId: job.relayJobId })).job;
-        } catch (err) {
-          if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
-        }
+  let job: JobRow | undefined = row;
+  if (job.relayJobId) {
+    let snap = byId.get(job.relayJobId);
+    if (!snap) {
+      try {
+        snap = (await relay.call('job.get', { jobId: job.relayJobId })).job;
+      } catch (err) {
+        if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
       }
-      if (snap) job = await applyRunReport(db, job.id, snapshotReport(snap), now);
-      else job = await forgetLostRun(db, job, now);
     }
-    if (!job) return;
-    if (job.status === QUEUE_STATUS[job.kind] && !job.runKey) {
-      job = await putRun(db, job.id, { runKey: newRunKey(job, now), relayJobId: null });
-    }
-    if (job?.runKey && !job.relayJobId) await startRun(db, relay, job, now);
+    if (snap) job = await applyRunReport(db, job.id, snapshotReport(snap), now);
+    else job = await forgetLostRun(db, job, now);
   }
+  if (!job) return;
+  if (job.status === QUEUE_STATUS[job.kind] && !job.runKey) job = await assignKey(db, job.id, now);
+  if (job?.runKey && !job.relayJobId) await startRun(db, relay, job, now);
+}
+
+/** Gives a queued row its run's key, re-checked inside the transaction (the row may have moved). */
+async function assignKey(db: MailkeepDb, jobId: string, now: number): Promise<JobRow | undefined> {
+  return db.transaction('rw', db.jobs, async () => {
+    const job = await db.jobs.get(jobId);
+    if (!job || job.status !== QUEUE_STATUS[job.kind] || job.runKey) return job;
+    const next = JobRow.parse({ ...job, runKey: newRunKey(job, now), relayJobId: null });
+    await db.jobs.put(next);
+    return next;
+  });
 }
 
 /** The relay has no record of the run (data dir replaced, history trimmed): queue it again. */
