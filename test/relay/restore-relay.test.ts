@@ -56,7 +56,7 @@ describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protoc
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('a dry run plans the missing messages, a real run brings them back, a second appends nothing', async () => {
+  it('restore.prompts offers what a backup saw deleted; a dry run plans it, one click brings it back, a second appends nothing', async () => {
     expect(await c.call('q0', 'restore.prompts', { accountId: 'alice' })).toMatchObject({ result: { prompts: [] } });
     const imap = await dc.client(ALICE.name, ALICE.password);
     await imap.mailboxOpen('INBOX');
