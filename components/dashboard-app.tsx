@@ -4,6 +4,7 @@ import { listAccounts, listJobs } from '@/lib/storage/queries';
 import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
 import type { JobKind } from '@/lib/status/status-ids';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
+import { DownloadPanel } from './download-panel';
 import { StatusTable } from './status-table';
 
 const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
@@ -56,6 +57,7 @@ export function DashboardApp() {
           </select>
         </label>
       </div>
+      {kind === 'download' && <DownloadPanel />}
       {kind === 'migrate' && (
         <p>
           <a href="/migrate.html" data-testid="open-migrate">Migrate a mailbox…</a> <span class="muted small">(choose two accounts, preview, confirm)</span>

@@ -1,14 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { browser } from 'wxt/browser';
-import { readPairing, relaySocketUrl } from '@/lib/background/pairing-store';
 import { newJobKey, runRelayJob } from '@/lib/migrate/run-relay-job';
 import type { ImapAccount, JobSnapshot } from '@/lib/protocol/common';
 import { errorCodeOf } from '@/lib/protocol/error-codes';
 import type { MigratePlanView } from '@/lib/protocol/job-outcome';
-import { connectRelay, type RelayConnection } from '@/lib/protocol/relay-client';
 import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
 import { formatBytes } from '@/lib/ui/format';
+import { useRelay } from '@/lib/ui/use-relay';
 import { ProgressBar } from './progress-bar';
 import { StatusPill } from './status-pill';
 
@@ -32,7 +30,7 @@ const label = (a: ImapAccount): string => `${a.user} (${a.host})`;
  * written before the confirmation (design.md I6); the source is only read.
  */
 export function MigrateForm() {
-  const [relay, setRelay] = useState<RelayConnection | null>(null);
+  const { relay, problem: relayProblem } = useRelay('mailkeep-migrate-page');
   const [accounts, setAccounts] = useState<{ account: ImapAccount; hasPassword: boolean }[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [source, setSource] = useState('');
@@ -40,20 +38,9 @@ export function MigrateForm() {
   const [stage, setStage] = useState<Stage>({ step: 'choose' });
 
   useEffect(() => {
-    let conn: RelayConnection | null = null;
-    void (async () => {
-      const pairing = await readPairing(browser.storage.local);
-      if (!pairing) return setProblem('Mailkeep is not paired with its relay yet: open the options page and pair first.');
-      try {
-        conn = await connectRelay({ url: relaySocketUrl(pairing.port), token: pairing.token, client: { name: 'mailkeep-migrate-page', version: browser.runtime.getManifest().version }, openSocket: (url) => new WebSocket(url) });
-        setRelay(conn);
-        setAccounts((await conn.call('account.list', {})).accounts);
-      } catch (err) {
-        setProblem(`${errorHint(errorCodeOf(err)) ?? 'The relay cannot be reached.'} (${errorCodeOf(err)})`);
-      }
-    })();
-    return () => conn?.close();
-  }, []);
+    if (!relay) return;
+    relay.call('account.list', {}).then((r) => setAccounts(r.accounts), (err: unknown) => setProblem(`${errorHint(errorCodeOf(err)) ?? 'The relay cannot be reached.'} (${errorCodeOf(err)})`));
+  }, [relay]);
 
   const run = async (dryRun: boolean): Promise<void> => {
     if (!relay) return;
@@ -82,7 +69,7 @@ export function MigrateForm() {
     <main class="migrate">
       <h1>Migrate a mailbox</h1>
       <p class="muted small">Copies every folder of one account into another, with flags and dates. The source is only read; nothing is deleted on either side, and messages already in the destination are never copied twice.</p>
-      {problem && <p class="error-text" role="alert" data-testid="migrate-problem">{problem}</p>}
+      {(relayProblem || problem) && <p class="error-text" role="alert" data-testid="migrate-problem">{relayProblem ?? problem}</p>}
       {accounts && usable.length < 2 && <p data-testid="migrate-need-accounts">Add both accounts (with their passwords) on the options page first; {usable.length} of 2 is there.</p>}
       {accounts && (
         <div class="migrate-choose">
