@@ -5,6 +5,7 @@ import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
 import type { JobKind } from '@/lib/status/status-ids';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { DownloadPanel } from './download-panel';
+import { MigrateJobs } from './migrate-jobs';
 import { StatusTable } from './status-table';
 
 const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
@@ -63,6 +64,7 @@ export function DashboardApp() {
           <a href="/migrate.html" data-testid="open-migrate">Migrate a mailbox…</a> <span class="muted small">(choose two accounts, preview, confirm)</span>
         </p>
       )}
+      {kind === 'migrate' && <MigrateJobs />}
       {jobs && <StatusTable jobs={jobs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
     </main>
   );

@@ -70,6 +70,12 @@ test('preview the folder mapping and counts, confirm, and the mail is on the des
   await expect(page.getByTestId('migrate-hint')).toContainText('All messages are in the destination account.');
   expect(await count(dest)).toBe(INITIAL);
 
+  // The dashboard's Migrate tab lists the migration (not the previews) with its counts.
+  const tab = await world.open('dashboard.html#tab=migrate');
+  await expect(tab.getByTestId('migrate-job')).toHaveCount(1);
+  await expect(tab.getByTestId('migrate-job')).toHaveAttribute('data-status', 'completed');
+  await expect(tab.getByTestId('migrate-job')).toContainText(`${INITIAL} copied, 0 not copied`);
+
   // Again: the preview finds everything there and offers nothing to copy.
   await page.getByTestId('migrate-preview').click();
   await expect(page.getByTestId('migrate-totals')).toContainText(`0 message(s) to copy (0 bytes), ${INITIAL} already in the destination`, { timeout: 30_000 });
