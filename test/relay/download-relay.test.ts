@@ -140,5 +140,9 @@ describe.skipIf(!dovecotAvailable())('download links and migrate jobs through th
     expect(wrong).toMatchObject({ status: 'authentication_error', errorCode: 'AUTH_FAILED', outcome: { side: 'destination' } });
     expect(wrong.outcome!.message).toMatch(/^destination: /);
     expect(JSON.stringify(wrong)).not.toContain('not-bobs-password');
+    // Failed (the spec's unknown error), reached for real: a destination the relay does not hold,
+    // and a download of an account that was never backed up.
+    expect(await runJob('mig-none', 'migrate', 'alice', { destinationAccountId: 'nobody' })).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND' });
+    expect(await runJob('dl-none', 'download', 'bob', { format: 'mbox' })).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND' });
   }, 60_000);
 });
