@@ -16,6 +16,12 @@ export function JobLine({ job }: { job: JobRow }) {
         <StatusPill info={info} />
       </div>
       {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+      {job.kind === 'restore' && job.outcome?.counts?.restored !== undefined && (
+        <div class="small" data-testid="job-outcome">
+          {job.outcome.counts.restored} restored{job.outcome.counts.notRestored ? `, ${job.outcome.counts.notRestored} not restored` : ''}
+          {job.outcome.message ? ` (${job.outcome.message})` : ''}
+        </div>
+      )}
       <StatusHint job={job} />
     </div>
   );

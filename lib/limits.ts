@@ -185,4 +185,15 @@ export const EXTENSION_LIMITS = {
   /** The periodic relay check (reconnect, reconcile, start queued runs) while nothing else wakes
    * the worker: once a minute is Chromium's floor for packed extensions and cheap on loopback. */
   relayCheckAlarmMinutes: 1,
+  /** A folder losing at least this many messages between two backups is a "bulk deletion": it
+   * prompts under the default setting ("only bulk deletions") and raises a notification. Tidying
+   * by hand removes a handful at a time; 20 or more at once is a select-all, a filter rule, a sync
+   * client gone wrong or someone else in the account: worth interrupting the user for. */
+  bulkDeletionMessages: 20,
+  /** The dry run behind a restore's confirmation reads the archive and searches the destination
+   * folder; a one-click set takes about a second. Past a minute the user is told to try again,
+   * rather than watching a spinner that never ends. */
+  restorePlanDeadlineMs: 60_000,
+  /** How often that dry run is polled: the relay finishes small plans in well under a second. */
+  restorePlanPollMs: 250,
 } as const;

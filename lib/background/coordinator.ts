@@ -10,6 +10,7 @@ import { setSetting, type RelayState } from '../storage/settings.ts';
 import { retryDueJobs } from './retry-due.ts';
 import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
 import { applyRelayEvent, driveRuns } from './relay-runs.ts';
+import { planPromptRestore, type RestorePlan } from './restore-plan.ts';
 import { armRetryAlarm, syncBackupAlarms, type AlarmsLike } from './schedules.ts';
 
 export interface CoordinatorDeps {
@@ -38,6 +39,8 @@ export interface Coordinator {
   deleteAccount(accountId: string): Promise<void>;
   testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
   diagnostics(): Promise<RelayDiagnostics>;
+  /** The dry run of a prompt's one-click restore: the counts its confirmation shows. */
+  planRestore(promptId: string): Promise<RestorePlan>;
 }
 
 export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'>): ImapAccount {
@@ -103,6 +106,9 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
             // A run that just ended in an auto-retry status owes a retry: arm its alarm now,
             // not at the next periodic pass.
             if (event.event === 'status' && event.phase === 'finished') await armRetryAlarm(db, deps.alarms, now());
+            // A finished backup may have found deletions: a pass asks for its restore prompts now
+            // (queued behind this event on the same chain), not at the next periodic check.
+            if (event.event === 'status' && event.phase === 'finished' && event.kind === 'backup') void pump().catch(() => undefined);
           }).catch((err: unknown) => console.error('mailkeep: relay event not applied', errorCodeOf(err))),
       });
       conn = opened;
@@ -165,6 +171,9 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     async testAccount(account, password) {
       const c = await requireConnection();
       return c.call('account.test', { account, ...(password ? { password } : {}) });
+    },
+    async planRestore(promptId) {
+      return planPromptRestore(db, await requireConnection(), promptId);
     },
     async diagnostics() {
       const pairing = await readPairing(deps.storage);

@@ -36,6 +36,8 @@ export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('enable-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('retry-now'), jobId: z.string() }),
   z.strictObject({ type: z.literal('resolve-prompt'), promptId: z.string(), resolution: z.enum(['accepted', 'dismissed']) }),
+  // The dry run shown before a prompt's restore is confirmed (writes nothing).
+  z.strictObject({ type: z.literal('plan-restore'), promptId: z.string() }),
   z.strictObject({ type: z.literal('open-options'), accountId: z.string().optional() }),
   z.strictObject({ type: z.literal('diagnostics') }),
   z.strictObject({ type: z.literal('set-restore-prompts'), value: SETTINGS.restorePrompts.schema }),
@@ -53,7 +55,7 @@ export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; code: Err
 const MUTATING = new Set(['save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
 
 /** Messages after which the coordinator makes a pass (start what was queued, reconcile). */
-const DRIVING = new Set(['save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute']);
+const DRIVING = new Set(['save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute', 'resolve-prompt']);
 
 export function drivesRelay(message: unknown): boolean {
   return typeof message === 'object' && message !== null && DRIVING.has(String((message as { type?: unknown }).type));
@@ -116,8 +118,10 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         await retryNow(db, msg.jobId);
         return { ok: true, value: null };
       case 'resolve-prompt':
-        await resolvePrompt(db, msg.promptId, msg.resolution);
-        return { ok: true, value: null };
+        // The restore job's id (accepted), so the page can follow it; null when dismissed.
+        return { ok: true, value: (await resolvePrompt(db, msg.promptId, msg.resolution))?.id ?? null };
+      case 'plan-restore':
+        return { ok: true, value: await needCoordinator(coordinator).planRestore(msg.promptId) };
       case 'open-options':
         await ports.openPage(msg.accountId ? optionsPathFor(msg.accountId) : '/options.html');
         return { ok: true, value: null };

@@ -2,6 +2,7 @@ import { deriveBadge, type Badge } from '../status/badge.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import type { BackgroundPorts } from './ports.ts';
 import { takeNotifications } from './notifications.ts';
+import { takePromptNotifications } from './restore-prompts.ts';
 import { getSetting, type RelayState } from '../storage/settings.ts';
 import { BADGE_HEX } from '../status/badge.ts';
 
@@ -34,6 +35,7 @@ export async function reconcile(db: MailkeepDb, ports: BackgroundPorts, now = Da
   const badge = withRelayState(deriveBadge(accounts, jobs), relay, accounts.length);
   await ports.setBadge(badge);
   for (const note of await takeNotifications(db, now)) await ports.notify(note);
+  for (const note of await takePromptNotifications(db, now)) await ports.notify(note);
   return badge;
 }
 

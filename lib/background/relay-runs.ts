@@ -1,14 +1,15 @@
 import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-codes.ts';
-import type { JobEvent, JobPhase, JobSnapshot } from '../protocol/common.ts';
+import type { JobEvent, JobParams, JobPhase, JobSnapshot } from '../protocol/common.ts';
 import type { RequestMethod } from '../protocol/client-frames.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { ParamsInput } from '../protocol/relay-client.ts';
-import { QUEUE_STATUS, statusInfo } from '../status/catalog.ts';
+import { QUEUE_STATUS, isStatusOf, statusInfo } from '../status/catalog.ts';
 import { pathTo } from '../status/state-machine.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { transitionJob, updateProgress } from '../storage/jobs.ts';
-import { JobRow } from '../storage/rows.ts';
+import { JobRow, type JobOutcomeSummary } from '../storage/rows.ts';
 import { getSetting } from '../storage/settings.ts';
+import { collectRestorePrompts } from './restore-prompts.ts';
 
 /** What the run logic needs from a relay connection; a fake in unit tests, RelayConnection in the worker. */
 export interface RelayCaller {
@@ -22,6 +23,13 @@ export interface RunReport {
   phase: JobPhase;
   errorCode: ErrorCode | null;
   progress?: JobSnapshot['progress'];
+  outcome?: JobSnapshot['outcome'];
+}
+
+/** What a row keeps of a finished run's outcome: counts and the one-line reason. */
+function outcomeSummary(outcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
+  if (!outcome || (!outcome.counts && !outcome.message)) return null;
+  return { ...(outcome.counts ? { counts: outcome.counts } : {}), ...(outcome.message ? { message: outcome.message } : {}) };
 }
 
 /**
@@ -90,7 +98,12 @@ export async function applyRunReport(db: MailkeepDb, jobId: string, report: RunR
       const { folder, messagesDone, messagesTotal, bytes } = report.progress;
       await updateProgress(db, row.id, { folder, messagesDone, messagesTotal, bytes }, at);
     }
-    if (report.phase === 'finished') row = (await putRun(db, row.id, { runKey: null, relayJobId: null })) ?? row;
+    if (report.phase === 'finished') {
+      const current = await db.jobs.get(row.id);
+      const outcome = outcomeSummary(report.outcome);
+      if (current && outcome) await db.jobs.put(JobRow.parse({ ...current, outcome }));
+      row = (await putRun(db, row.id, { runKey: null, relayJobId: null })) ?? row;
+    }
     return row;
   });
 }
@@ -108,10 +121,27 @@ export async function applyRelayEvent(db: MailkeepDb, event: JobEvent, at = Date
   await applyRunReport(db, job.id, { relayJobId: event.jobId, status: event.status, phase: event.phase, errorCode: event.errorCode }, at);
 }
 
-const snapshotReport = (s: JobSnapshot): RunReport => ({ relayJobId: s.id, status: s.status, phase: s.phase, errorCode: s.errorCode, progress: s.progress });
+const snapshotReport = (s: JobSnapshot): RunReport => ({ relayJobId: s.id, status: s.status, phase: s.phase, errorCode: s.errorCode, progress: s.progress, outcome: s.outcome });
 
-/** Kinds the coordinator starts on the relay today; the others arrive with their issues. */
-const DRIVEN_KINDS = new Set<JobRow['kind']>(['backup']);
+/**
+ * What job.start sends for this row, or null when the row does not know. Every kind is driven the
+ * same way; only the parameters differ, and they are on the row: a backup needs none, a restore,
+ * download or migrate carries the ones it was created with (schema version 3). A row from before
+ * that never recorded them, and is not guessed at.
+ */
+export function startParamsOf(job: JobRow): JobParams | null {
+  if (job.kind === 'backup') return job.params ?? {};
+  return job.params ?? null;
+}
+
+/**
+ * Where a run the relay cannot even start ends: it has no such account or no password for it, and
+ * only the user can fix that ("Edit" sends the password to the relay). Download has no
+ * Authentication Error in its table; Cancelled's "please try again" is the honest word there.
+ */
+function unstartableStatus(kind: JobRow['kind']): string {
+  return isStatusOf(kind, 'authentication_error') ? 'authentication_error' : 'cancelled';
+}
 
 /**
  * One pass of the coordinator over the store, safe to repeat at any time (on wake, on alarms,
@@ -125,7 +155,7 @@ const DRIVEN_KINDS = new Set<JobRow['kind']>(['backup']);
  *    unknown to the relay (lost) -> queued again under a new key.
  */
 export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.now()): Promise<ErrorCode[]> {
-  const rows = (await db.jobs.toArray()).filter((j) => DRIVEN_KINDS.has(j.kind));
+  const rows = await db.jobs.toArray();
   const listed = rows.some((j) => j.relayJobId) ? (await relay.call('job.list', { limit: 500 })).jobs : [];
   const byId = new Map(listed.map((s) => [s.id, s]));
   const problems: ErrorCode[] = [];
@@ -137,6 +167,12 @@ export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.n
       // pass tries again with the same key.
       problems.push(errorCodeOf(err));
     }
+  }
+  try {
+    // After the runs: a backup that just settled has its deletions turned into restore prompts.
+    await collectRestorePrompts(db, relay, now);
+  } catch (err) {
+    problems.push(errorCodeOf(err)); // asked again on the next pass (the marker did not move)
   }
   return problems;
 }
@@ -156,6 +192,12 @@ async function driveOne(db: MailkeepDb, relay: RelayCaller, row: JobRow, byId: M
     else job = await forgetLostRun(db, job, now);
   }
   if (!job) return;
+  if (job.status === QUEUE_STATUS[job.kind] && !job.runKey && startParamsOf(job) === null) {
+    // Queued before schema version 3 with no record of what to do: end it (its hint says to try
+    // again) rather than leave it On Queue forever or run something the user never asked for.
+    await advance(db, job, 'cancelled', 'INVALID_INPUT', now);
+    return;
+  }
   if (job.status === QUEUE_STATUS[job.kind] && !job.runKey) job = await assignKey(db, job.id, now);
   if (job?.runKey && !job.relayJobId) await startRun(db, relay, job, now);
 }
@@ -187,14 +229,14 @@ async function startRun(db: MailkeepDb, relay: RelayCaller, job: JobRow, at: num
   const key = job.runKey as string;
   let snap: JobSnapshot;
   try {
-    snap = (await relay.call('job.start', { kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: {} })).job;
+    snap = (await relay.call('job.start', { kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: startParamsOf(job) ?? {} })).job;
   } catch (err) {
     const code = errorCodeOf(err);
     if (code === 'NOT_FOUND' || code === 'INVALID_INPUT') {
       // The relay has no such account or no password for it: only the user can fix that, by
       // entering the password in "Edit" (which sends it to the relay and starts a backup again).
       await db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
-        const row = await advance(db, job, 'authentication_error', null, at);
+        const row = await advance(db, job, unstartableStatus(job.kind), null, at);
         await putRun(db, row.id, { runKey: null, relayJobId: null });
       });
       return;

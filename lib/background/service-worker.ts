@@ -64,7 +64,7 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coord
 
   // Covers writes from any context (pages, the relay's events); the first emission is the
   // recompute-on-wake. Reads whole rows so a renamed account also refreshes the tooltip.
-  liveQuery(() => Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.settings.get('relayState')])).subscribe({
+  liveQuery(() => Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.settings.get('relayState'), db.prompts.count()])).subscribe({
     next: () => void refresh().catch((err: unknown) => console.error('mailkeep: badge refresh failed', err)),
     error: (err: unknown) => console.error('mailkeep: store subscription failed', err),
   });
@@ -76,6 +76,12 @@ export async function onNotificationAction(db: MailkeepDb, ports: BackgroundPort
   if (!ref) return;
   if (buttonIndex === 0 && ref.action === 'retry') {
     await retryNow(db, ref.jobId);
+    return;
+  }
+  // A bulk deletion: the popup's page lists the prompt with its Restore button (an extension
+  // cannot open the toolbar popup itself).
+  if (ref.action === 'restore') {
+    await ports.openPage('/popup.html');
     return;
   }
   // "Edit", or a click on the notification body: show the account.

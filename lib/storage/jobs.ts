@@ -3,6 +3,7 @@ import { EXTENSION_LIMITS } from '../limits.ts';
 import { QUEUE_STATUS, statusInfo } from '../status/catalog.ts';
 import { assertTransition } from '../status/state-machine.ts';
 import type { JobKind } from '../status/status-ids.ts';
+import type { JobParams } from '../protocol/common.ts';
 import type { MailkeepDb } from './db.ts';
 import { EMPTY_PROGRESS, JobEventRow, JobProgress, JobRow } from './rows.ts';
 import { newId } from './new-id.ts';
@@ -16,6 +17,8 @@ export interface NewJob {
   /** Defaults to the kind's queue status; a backup of a disabled account starts Deactivated. */
   status?: string;
   at?: number;
+  /** job.start's `params`; a backup's are always `{}`. */
+  params?: JobParams;
 }
 
 /** Creates a job and its first event ("created in status X") in one transaction. */
@@ -38,6 +41,8 @@ export async function createJob(db: MailkeepDb, input: NewJob): Promise<JobRow> 
     nextRetryAt: null,
     lastErrorCode: null,
     linkUrl: null,
+    params: input.params ?? {},
+    outcome: null,
   });
   await db.transaction('rw', db.jobs, db.jobEvents, async () => {
     await db.jobs.add(job);
@@ -75,6 +80,8 @@ export function applyTransition(job: JobRow, to: string, opts: TransitionOptions
     // Kept through Retry and re-queue so the card can still say what went wrong last time.
     lastErrorCode: success ? null : (opts.errorCode ?? job.lastErrorCode),
     linkUrl: opts.linkUrl !== undefined ? opts.linkUrl : to === 'expired' ? null : job.linkUrl,
+    // A new run has nothing to report yet; the last run's counts stay until then.
+    ...(to === QUEUE_STATUS[job.kind] && job.outcome ? { outcome: null } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import { IdempotencyKey, SafeId } from '../protocol/common.ts';
+import { IdempotencyKey, JobParams, SafeId } from '../protocol/common.ts';
+import { RestorePrompt } from '../protocol/restore-params.ts';
 import { JobKind, StatusByKind } from '../status/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
@@ -43,6 +44,13 @@ export const JobProgress = z.strictObject({
 export type JobProgress = z.infer<typeof JobProgress>;
 export const EMPTY_PROGRESS: JobProgress = { messagesDone: 0, messagesTotal: null, bytes: 0, folder: null };
 
+/** The part of a relay JobOutcome worth keeping on a row (the migrate plan stays on its page). */
+export const JobOutcomeSummary = z.strictObject({
+  counts: z.record(z.string().max(64), z.number().int().nonnegative()).optional(),
+  message: z.string().max(1024).optional(),
+});
+export type JobOutcomeSummary = z.infer<typeof JobOutcomeSummary>;
+
 export const JobRow = z
   .strictObject({
     id: z.string().min(1),
@@ -71,6 +79,16 @@ export const JobRow = z
      */
     runKey: IdempotencyKey.nullable().optional(),
     relayJobId: SafeId.nullable().optional(),
+    /**
+     * What job.start sends as `params` (schema version 3): `{}` for a backup, the RestoreParams /
+     * DownloadParams / MigrateParams of the other kinds, written when the job is created so a
+     * restarted worker starts or re-runs exactly the same job. null: created before version 3
+     * with no record of what was asked, so the coordinator never guesses (see declareVersion3).
+     */
+    params: JobParams.nullable().optional(),
+    /** What the finished run reported beyond its status: counts (restored, notRestored, ...) and
+     * a secret-free one-line reason. Cleared when the job is queued again. */
+    outcome: JobOutcomeSummary.nullable().optional(),
   })
   .refine((j) => (StatusByKind[j.kind].options as readonly string[]).includes(j.status), {
     message: 'status is not one of this kind',
@@ -102,6 +120,13 @@ export const PromptRow = z.strictObject({
   createdAt: z.number(),
   resolvedAt: z.number().nullable(),
   resolution: z.enum(['accepted', 'dismissed']).nullable(),
+  /**
+   * Schema version 3: exactly the set a one-click restore brings back (the relay's restore.prompts
+   * entry: run, folder, count). null on prompts from before version 3, which can only be dismissed.
+   */
+  restore: RestorePrompt.nullable().optional(),
+  /** When a notification was shown for it (bulk deletions only); null while none is owed or shown. */
+  notifiedAt: z.number().nullable().optional(),
 });
 export type PromptRow = z.infer<typeof PromptRow>;
 

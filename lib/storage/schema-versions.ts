@@ -105,3 +105,42 @@ export function declareVersion2(db: Dexie): void {
         });
     });
 }
+
+/**
+ * Version 3: jobs keep the `params` their job.start sends (so the coordinator can drive restore,
+ * download and migrate jobs, and re-send the very same job after a restart) and a summary of the
+ * finished run's `outcome`; prompts keep the exact set a one-click restore brings back (`restore`)
+ * and whether a notification was shown. Indexes are unchanged.
+ *
+ * A backup needs no parameters, so its rows get `{}`. Rows of the other kinds written before this
+ * version never recorded what was asked (a prompt's restore queued "restore" with no scope): they
+ * get `null`, and the coordinator refuses to guess (restoring the whole archive instead of the 37
+ * messages the user meant would surprise them), cancelling a queued one so it does not wait
+ * forever. Old prompts get `restore: null` and can only be dismissed.
+ */
+export function declareVersion3(db: Dexie): void {
+  db.version(3)
+    .stores({
+      accounts: 'id, email',
+      jobs: 'id, accountId, kind, status, updatedAt, nextRetryAt, [accountId+kind]',
+      jobEvents: '++id, jobId, accountId, at',
+      prompts: 'id, accountId, createdAt',
+      settings: 'key',
+    })
+    .upgrade(async (tx) => {
+      await tx
+        .table('jobs')
+        .toCollection()
+        .modify((j: Record<string, unknown>) => {
+          j.params = j.kind === 'backup' ? {} : null;
+          j.outcome = null;
+        });
+      await tx
+        .table('prompts')
+        .toCollection()
+        .modify((p: Record<string, unknown>) => {
+          p.restore = null;
+          p.notifiedAt = null;
+        });
+    });
+}

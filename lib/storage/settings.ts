@@ -16,6 +16,9 @@ export type RelayState = z.infer<typeof RelayState>;
 export const SETTINGS = {
   /** How eager the "N messages disappeared, restore?" prompt is. */
   restorePrompts: { schema: z.enum(['any', 'bulk', 'never']), fallback: 'bulk' as const },
+  /** Per account, the end of the last backup run whose disappeared messages were turned into
+   * prompts: a restarted worker asks the relay again only for runs it has not looked at. */
+  restorePromptsCheckedAt: { schema: z.record(z.string(), z.number()), fallback: {} as Record<string, number> },
   /** Id of the last job event the notifier has looked at; stored so a restarted worker does not repeat itself. */
   notifiedEventId: { schema: z.number().int().min(0), fallback: 0 },
   /** What the service worker last learned about the relay, for the popup's banner and the badge.

@@ -187,7 +187,8 @@ describe('prompts', () => {
   it('queue a restore job when answered Restore, once, and nothing when dismissed', async () => {
     const { addPrompt: add, resolvePrompt } = await import('@/lib/storage/prompts');
     const account = await newAccount();
-    const yes = await add(db, { accountId: account.id, jobId: null, topic: 'messages_disappeared', text: '12 messages disappeared from INBOX. Restore them?' });
+    const restore = { runId: 4, folder: 'INBOX', messages: 12, bytes: 1200, since: null, at: new Date(0).toISOString() };
+    const yes = await add(db, { accountId: account.id, jobId: null, topic: 'messages_disappeared', text: '12 messages disappeared from INBOX. Restore them?', restore });
     const no = await add(db, { accountId: account.id, jobId: null, topic: 'messages_disappeared', text: '3 messages disappeared.' });
     await resolvePrompt(db, yes.id, 'accepted');
     await resolvePrompt(db, yes.id, 'accepted');

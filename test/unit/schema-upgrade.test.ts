@@ -6,8 +6,8 @@ import { AccountRow, JobEventRow, JobRow } from '@/lib/storage/rows';
 import { declareVersion1, type V1Account, type V1Job, type V1JobEvent } from '@/lib/storage/schema-versions';
 import { transitionJob } from '@/lib/storage/jobs';
 
-describe('the Dexie schema upgrade from version 1 to version 2', () => {
-  it('keeps every account, job and event and converts them to the version 2 shape', async () => {
+describe('the Dexie schema upgrade from version 1', () => {
+  it('keeps every account, job and event and converts them to the current shape', async () => {
     Dexie.dependencies.indexedDB = new IDBFactory();
     const name = 'upgrade-test';
     const v1 = new Dexie(name);
@@ -36,7 +36,7 @@ describe('the Dexie schema upgrade from version 1 to version 2', () => {
 
     const db = new MailkeepDb(name);
     await db.open();
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(3);
 
     const a = await db.accounts.orderBy('id').toArray();
     expect(a.map((x) => AccountRow.parse(x))).toHaveLength(2);

@@ -1,0 +1,16 @@
+import type { RestorePlan } from '../background/restore-plan.ts';
+
+const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+
+/** The confirmation line under a prompt, from the dry run's counts. */
+export function restorePlanText(plan: RestorePlan): string {
+  const where = plan.folder || 'their folders';
+  if (plan.toAppend === 0) {
+    return plan.alreadyPresent > 0 ? `All ${plan.alreadyPresent} are back in ${where} already: nothing to restore.` : 'Nothing to restore.';
+  }
+  const parts = [`${n(plan.toAppend, 'message', 'messages')} will be put back into ${where}`];
+  if (plan.alreadyPresent > 0) parts.push(`${plan.alreadyPresent} already there (left alone)`);
+  if (plan.foldersToCreate > 0) parts.push(`${n(plan.foldersToCreate, 'folder', 'folders')} to create`);
+  if (plan.overAppendLimit > 0) parts.push(`${plan.overAppendLimit} too large for the server (listed, not restored)`);
+  return `${parts.join(', ')}. Nothing is deleted.`;
+}
