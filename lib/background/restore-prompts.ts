@@ -19,9 +19,14 @@ export function promptWanted(setting: SettingValue<'restorePrompts'>, messages: 
   return setting === 'any' ? messages > 0 : setting === 'bulk' ? isBulkDeletion(messages) : false;
 }
 
-/** "Tuesday 14:02" within the last week, else "3 November 2026 14:02": what a person recalls. */
+/** "today 09:15", "Tuesday 14:02" within the last week, else "3 November 2026 14:02": what a person recalls. */
 export function whenText(iso: string, now: number, timeZone?: string): string {
   const at = Date.parse(iso);
+  const day = new Intl.DateTimeFormat('en-CA', { dateStyle: 'short', ...(timeZone ? { timeZone } : {}) });
+  if (day.format(at) === day.format(now)) {
+    const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, ...(timeZone ? { timeZone } : {}) });
+    return `today ${time.format(at)}`;
+  }
   const recent = now - at < 6 * 24 * 60 * 60 * 1000;
   const fmt = new Intl.DateTimeFormat('en-GB', {
     ...(recent ? { weekday: 'long' } : { day: 'numeric', month: 'long', year: 'numeric' }),

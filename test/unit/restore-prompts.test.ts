@@ -74,7 +74,7 @@ describe('restore prompts after a backup', () => {
     await completeBackup();
     const prompts = (await open()).sort((a, b) => a.text.localeCompare(b.text));
     expect(prompts.map((p) => [p.restore?.folder, p.restore?.messages])).toEqual([['Projekte/2024', 1], ['INBOX', 37]]);
-    expect(prompts[1]!.text).toMatch(/^37 messages were removed from INBOX since \w+day \d\d:\d\d\. Restore them\?$/);
+    expect(prompts[1]!.text).toMatch(/^37 messages were removed from INBOX since (\w+day|today) \d\d:\d\d\. Restore them\?$/);
     expect(prompts[0]!.text).toMatch(/^1 message was removed from Projekte\/2024 since .+\. Restore it\?$/);
   });
 
@@ -82,6 +82,7 @@ describe('restore prompts after a backup', () => {
     const now = Date.parse('2026-11-25T23:00:00Z');
     expect(promptText(deleted('INBOX', 37), now, 'UTC')).toBe('37 messages were removed from INBOX since Tuesday 14:02. Restore them?');
     expect(promptText({ ...deleted('INBOX', 2), since: '2026-10-01T08:05:00Z' }, now, 'UTC')).toBe('2 messages were removed from INBOX since 1 October 2026 08:05. Restore them?');
+    expect(promptText({ ...deleted('INBOX', 2), since: '2026-11-25T09:15:00Z' }, now, 'UTC')).toBe('2 messages were removed from INBOX since today 09:15. Restore them?');
     expect(promptText({ ...deleted('INBOX', 2), since: null }, now, 'UTC')).toBe('2 messages were removed from INBOX since the previous backup. Restore them?');
   });
 

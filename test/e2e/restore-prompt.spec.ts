@@ -1,0 +1,141 @@
+/// <reference types="chrome" />
+/**
+ * One-click restore from the toolbar, end to end: the built extension in Chromium, the real relay
+ * and a real Dovecot. Mail is deleted on the server (over IMAP, as another client would), a backup
+ * notices, the popup asks "N messages were removed from INBOX ... Restore them?", the dry run's
+ * counts are confirmed, and the very messages are back on the server, each exactly once.
+ */
+import { test, expect, type Page } from '@playwright/test';
+import { sendToWorker } from './fixtures';
+import { MAIL_USER, startWorld, worldAvailable, type World } from './relay-world';
+
+test.describe.configure({ mode: 'serial' });
+test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
+test.setTimeout(90_000);
+
+const INITIAL = 12;
+let world: World;
+
+test.beforeAll(async () => {
+  test.setTimeout(60_000);
+  world = await startWorld(INITIAL);
+});
+test.afterAll(async () => {
+  await world?.close();
+});
+
+const card = (popup: Page) => popup.getByTestId('account-card');
+
+/** Message-IDs in INBOX, read over IMAP: what the server really holds. */
+async function inboxIds(): Promise<string[]> {
+  const imap = await world.dovecot.client(MAIL_USER.name, MAIL_USER.password);
+  try {
+    await imap.mailboxOpen('INBOX');
+    const ids: string[] = [];
+    for await (const m of imap.fetch('1:*', { envelope: true })) ids.push(m.envelope?.messageId ?? '');
+    return ids.sort();
+  } finally {
+    await imap.logout();
+  }
+}
+
+/** Deletes (flag + expunge) the first `count` messages of INBOX, as another mail client would. */
+async function deleteFromInbox(count: number): Promise<string[]> {
+  const imap = await world.dovecot.client(MAIL_USER.name, MAIL_USER.password);
+  try {
+    await imap.mailboxOpen('INBOX');
+    const gone: string[] = [];
+    for await (const m of imap.fetch(`1:${count}`, { envelope: true })) gone.push(m.envelope?.messageId ?? '');
+    await imap.messageDelete(`1:${count}`);
+    return gone.sort();
+  } finally {
+    await imap.logout();
+  }
+}
+
+async function backUpNow(popup: Page): Promise<void> {
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await card(popup).getByRole('button', { name: 'Back up now' }).click();
+  await expect(card(popup)).not.toHaveAttribute('data-status', 'completed', { timeout: 10_000 });
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+}
+
+test('pair, add the mailbox, first backup completes', async () => {
+  const options = await world.open('options.html#new');
+  await options.locator('#pair-port').fill(String(world.relay.port));
+  await options.locator('#pair-code').fill(world.relay.pairingCode);
+  await options.getByRole('button', { name: 'Pair' }).click();
+  await expect(options.getByTestId('pair-result')).toHaveAttribute('data-ok', 'true');
+  await options.locator('#f-email').fill('alice@example.org');
+  await options.locator('#f-displayName').fill('Alice');
+  await options.locator('#f-username').fill(MAIL_USER.name);
+  await options.locator('#f-host').fill('127.0.0.1');
+  await options.locator('#f-port').fill(String(world.proxy.port));
+  await options.locator('#f-security').selectOption('none');
+  await options.locator('#f-password').fill(MAIL_USER.password);
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByTestId('saved')).toBeVisible();
+  const popup = await world.open('popup.html');
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  // Any deletion prompts (the default asks only for bulk deletions, 20+ in a folder).
+  await sendToWorker(popup, { type: 'set-restore-prompts', value: 'any' });
+  await expect(popup.getByTestId('prompt')).toHaveCount(0);
+});
+
+test('messages deleted on the server: the next backup prompts with the count and folder; Restore shows the dry run, confirmed it puts exactly those back, once', async () => {
+  const before = await inboxIds();
+  expect(before).toHaveLength(INITIAL);
+  const gone = await deleteFromInbox(3);
+  expect(await inboxIds()).toHaveLength(INITIAL - 3);
+
+  const popup = await world.open('popup.html');
+  await backUpNow(popup);
+  const prompt = popup.getByTestId('prompt');
+  await expect(prompt).toHaveCount(1, { timeout: 15_000 });
+  await expect(prompt.getByTestId('prompt-text')).toHaveText(/^3 messages were removed from INBOX since (today|\w+day) \d\d:\d\d\. Restore them\?$/);
+  await popup.screenshot({ path: test.info().outputPath('popup-restore-prompt.png') });
+
+  await prompt.getByRole('button', { name: 'Restore' }).click();
+  const plan = prompt.getByTestId('restore-plan');
+  await expect(plan).toHaveText('3 messages will be put back into INBOX. Nothing is deleted.', { timeout: 20_000 });
+  await popup.screenshot({ path: test.info().outputPath('popup-restore-confirm.png') });
+  // The dry run wrote nothing.
+  expect(await inboxIds()).toHaveLength(INITIAL - 3);
+
+  world.proxy.throttle(512); // slow enough to see the restore under way in the popup
+  await prompt.getByRole('button', { name: 'Restore 3' }).click();
+  await expect(popup.getByTestId('prompt')).toHaveCount(0);
+  const line = card(popup).locator('[data-testid="job-line"][data-kind="restore"]');
+  await expect(line).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  await expect(line.getByRole('progressbar')).toBeVisible();
+  await popup.screenshot({ path: test.info().outputPath('popup-restore-running.png') });
+  world.proxy.throttle(Infinity);
+
+  const dashboard = await world.open('dashboard.html#tab=restore');
+  await expect(dashboard.getByTestId('job-row')).toHaveCount(1);
+  await expect(dashboard.getByTestId('job-row')).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  const after = await inboxIds();
+  expect(after).toEqual(before); // every deleted message back, none twice
+  for (const id of gone) expect(after.filter((x) => x === id)).toHaveLength(1);
+
+  // The restored messages are seen by the next backup as present again: no new prompt.
+  await backUpNow(popup);
+  await expect(popup.getByTestId('prompt')).toHaveCount(0);
+});
+
+test('Dismiss hides a prompt for good and restores nothing', async () => {
+  await deleteFromInbox(2);
+  const popup = await world.open('popup.html');
+  await backUpNow(popup);
+  const prompt = popup.getByTestId('prompt');
+  await expect(prompt).toHaveCount(1, { timeout: 15_000 });
+  await expect(prompt.getByTestId('prompt-text')).toContainText('2 messages were removed from INBOX');
+  await prompt.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(popup.getByTestId('prompt')).toHaveCount(0);
+  const again = await world.open('popup.html');
+  await expect(card(again)).toHaveAttribute('data-status', 'completed');
+  await expect(again.getByTestId('prompt')).toHaveCount(0);
+  expect(await inboxIds()).toHaveLength(INITIAL - 2);
+  const dashboard = await world.open('dashboard.html#tab=restore');
+  await expect(dashboard.getByTestId('job-row')).toHaveCount(1); // only the earlier restore
+});
