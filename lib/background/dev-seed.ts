@@ -45,7 +45,12 @@ export async function seedAccounts(db: MailkeepDb, seeds: readonly SeedAccount[]
       }
       if (spec.progress) await updateProgress(db, job.id, spec.progress);
     }
-    for (const text of seed.prompts) await addPrompt(db, { accountId, jobId: null, topic: 'messages_disappeared', text });
+    // A seeded prompt names a set as a real one does (run 1, INBOX), so its Restore button works
+    // the same way: a dry run on the relay first.
+    for (const text of seed.prompts) {
+      const restore = { runId: 1, folder: 'INBOX', messages: Number(/^\d+/.exec(text)?.[0] ?? 1) || 1, bytes: 0, since: null, at: new Date().toISOString() };
+      await addPrompt(db, { accountId, jobId: null, topic: 'messages_disappeared', text, restore });
+    }
   }
   return ids;
 }

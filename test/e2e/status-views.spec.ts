@@ -129,16 +129,16 @@ test.describe('every status of the specification in the popup, the dashboard and
     await expect(failing).toHaveAttribute('data-status', 'preparing');
   });
 
-  test('an open prompt shows on its account card, and Restore queues a restore job there', async ({ openExtensionPage }) => {
+  test('an open prompt shows on its account card; Restore first needs the relay for its dry run (none here: it says so, queues nothing); Dismiss hides it', async ({ openExtensionPage }) => {
     const page = await openExtensionPage('popup.html');
     const card = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: backupAccountName('completed') }) });
     await expect(card.getByTestId('prompt')).toContainText(PROMPT_TEXT);
     await expect(card.locator('[data-testid=job-line]')).toHaveCount(0);
     await card.getByTestId('prompt').getByRole('button', { name: 'Restore' }).click();
+    await expect(card.getByTestId('prompt-problem')).toContainText('not paired with the relay');
+    await expect(card.locator('[data-testid=job-line]')).toHaveCount(0);
+    await card.getByTestId('prompt').getByRole('button', { name: 'Dismiss' }).click();
     await expect(card.getByTestId('prompt')).toHaveCount(0);
-    const line = card.locator('[data-testid=job-line][data-kind=restore]');
-    await expect(line.locator('[data-testid=status-label]')).toHaveText('On Queue');
-    await expect(line.locator('[data-testid=hint-text]')).toHaveText(statusInfo('restore', 'on_queue').hint);
   });
 
   test('Copy diagnostics puts a redacted report on the clipboard', async ({ openExtensionPage }) => {
