@@ -14,6 +14,12 @@ import { StatusPill } from './status-pill';
 const EXPORT_DEADLINE_MS = 6 * 60 * 60_000;
 /** The list is read again this often, so a link that expired shows Expired without a reload. */
 const REFRESH_MS = 30_000;
+/** How long the link may live: the relay deletes the file then (default a day). */
+const LINK_TTL_CHOICES = [
+  { label: '1 hour', minutes: 60 },
+  { label: '24 hours', minutes: 24 * 60 },
+  { label: '7 days', minutes: 7 * 24 * 60 },
+] as const;
 
 /**
  * The dashboard's Download tab: export an account's archive (mbox or .eml files, one folder or
@@ -27,6 +33,7 @@ export function DownloadPanel() {
   const [accountId, setAccountId] = useState('');
   const [format, setFormat] = useState<'mbox' | 'eml-zip'>('mbox');
   const [folder, setFolder] = useState('');
+  const [ttlMinutes, setTtlMinutes] = useState<number>(LINK_TTL_CHOICES[1].minutes);
   const [running, setRunning] = useState<JobSnapshot | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -50,7 +57,7 @@ export function DownloadPanel() {
         kind: 'download',
         accountId,
         idempotencyKey: newJobKey('download', accountId, format, false),
-        params: { format, ...(folder.trim() ? { folder: folder.trim() } : {}) },
+        params: { format, linkTtlMinutes: ttlMinutes, ...(folder.trim() ? { folder: folder.trim() } : {}) },
         deadlineMs: EXPORT_DEADLINE_MS,
         onUpdate: setRunning,
       });
@@ -97,6 +104,12 @@ export function DownloadPanel() {
         <label>
           Folder{' '}
           <input data-testid="download-folder" placeholder="all folders" value={folder} disabled={!!running} onInput={(e) => setFolder(e.currentTarget.value)} />
+        </label>
+        <label>
+          Link valid for{' '}
+          <select data-testid="download-ttl" value={String(ttlMinutes)} disabled={!!running} onChange={(e) => setTtlMinutes(Number(e.currentTarget.value))}>
+            {LINK_TTL_CHOICES.map((c) => <option value={String(c.minutes)}>{c.label}</option>)}
+          </select>
         </label>
         <button class="primary" data-testid="download-start" disabled={!relay || !accountId || !!running} onClick={() => void start()}>
           Prepare download

@@ -47,12 +47,18 @@ test('prepare a download, see Completed / Link, click Download, and the file arr
   const panel = dashboard.getByTestId('download-panel');
   await panel.getByTestId('download-account').selectOption({ label: `${MAIL_USER.name} (127.0.0.1)` });
   await panel.getByTestId('download-format').selectOption('eml-zip');
+  await panel.getByTestId('download-ttl').selectOption({ label: '1 hour' });
   await panel.getByTestId('download-start').click();
   const row = panel.getByTestId('download-row').first();
   await expect(row).toHaveAttribute('data-status', 'completed_link', { timeout: 30_000 });
   await expect(row.getByTestId('status-label')).toHaveText('Completed / Link');
   await expect(row).toContainText('Click "Download" to save the archive before the link expires.');
   await dashboard.screenshot({ path: test.info().outputPath('download-completed-link.png') });
+
+  // The link lives as long as chosen: the relay's record of the job says so.
+  const saved = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; updatedAt: string; outcome?: { link?: { expiresAt: string } } }[] };
+  const dl = saved.jobs.find((j) => j.kind === 'download')!;
+  expect((Date.parse(dl.outcome!.link!.expiresAt) - Date.parse(dl.updatedAt)) / 60_000).toBeCloseTo(60, 0);
 
   await row.getByRole('button', { name: 'Download' }).click();
   const item = await expect
