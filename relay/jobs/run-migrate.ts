@@ -171,24 +171,32 @@ async function copyInLanes(
     g.bytes += f.toCopy.reduce((n, m) => n + m.size, 0) + f.toCopy.length * RELAY_LIMITS.migrateLaneCostPerMessageBytes;
     groups.set(key, g);
   }
-  const laneCount = Math.max(1, Math.min(RELAY_LIMITS.migrateParallelFolders, groups.size));
-  const lanes = Array.from({ length: laneCount }, () => ({ items: [] as { f: MigrateFolderWork; i: number }[], bytes: 0 }));
-  for (const g of [...groups.values()].sort((a, b) => b.bytes - a.bytes)) {
-    const lane = lanes.reduce((min, l) => (l.bytes < min.bytes ? l : min));
-    lane.items.push(...g.items);
-    lane.bytes += g.bytes;
-  }
   const stop = new AbortController();
   const laneSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   const extra: ImapFlow[] = [];
   try {
     const sessions: [ImapFlow, ImapFlow][] = [[src, dst]];
-    for (let l = 1; l < laneCount; l++) {
-      const s = await open('source', opts.source, opts, signal);
-      extra.push(s);
-      const d = await open('destination', opts.destination, opts, signal);
-      extra.push(d);
-      sessions.push([s, d]);
+    const wanted = Math.max(1, Math.min(RELAY_LIMITS.migrateParallelFolders, groups.size));
+    // Extra lanes are a speed-up, not a need: a server that refuses another connection (a per-user
+    // connection limit) leaves the work to the lanes that are open.
+    for (let l = 1; l < wanted; l++) {
+      let s: ImapFlow | null = null;
+      try {
+        s = await open('source', opts.source, opts, signal);
+        const d = await open('destination', opts.destination, opts, signal);
+        extra.push(s, d);
+        sessions.push([s, d]);
+      } catch {
+        if (s) await closeSession(s).catch(() => undefined);
+        signal?.throwIfAborted();
+        break;
+      }
+    }
+    const lanes = sessions.map(() => ({ items: [] as { f: MigrateFolderWork; i: number }[], bytes: 0 }));
+    for (const g of [...groups.values()].sort((a, b) => b.bytes - a.bytes)) {
+      const lane = lanes.reduce((min, l) => (l.bytes < min.bytes ? l : min));
+      lane.items.push(...g.items);
+      lane.bytes += g.bytes;
     }
     const results = await Promise.allSettled(
       lanes.map(async (lane, l) => {

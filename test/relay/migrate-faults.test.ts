@@ -27,7 +27,7 @@ describe.skipIf(!dovecotAvailable())('migrate when the destination limits or dro
   const account = (user: string, port = dc.port): ImapAccount => ({ host: '127.0.0.1', port, security: 'none', user, password: pw(user) });
 
   beforeAll(async () => {
-    dc = await startDovecot({ users: ['src', 'small', 'flaky'].map((name) => ({ name, password: pw(name) })) });
+    dc = await startDovecot({ users: ['src', 'small', 'flaky', 'one'].map((name) => ({ name, password: pw(name) })) });
     const c = await dc.client('src', pw('src'));
     const msgs = generatedMessages(40, 21, { prefix: 'flt' });
     for (const [i, m] of msgs.entries()) await c.append('INBOX', m, ['\\Seen'], new Date(Date.UTC(2019, 0, 1, 0, 0, i)));
@@ -65,6 +65,24 @@ describe.skipIf(!dovecotAvailable())('migrate when the destination limits or dro
     }
   });
 
+  it('a destination that allows one connection gets every message over it (the second lane is a speed-up only)', async () => {
+    const c = await dc.client('src', pw('src'));
+    if (!(await c.list()).some((f) => f.path === 'Other')) {
+      await c.mailboxCreate('Other');
+      for (const m of generatedMessages(5, 22, { prefix: 'other' })) await c.append('Other', m);
+    }
+    await c.logout();
+    const proxy = await startTamperProxy({ host: '127.0.0.1', port: dc.port }, { maxConnections: 1 });
+    try {
+      const r = await runMigrate({ source: account('src'), destination: account('one', proxy.port), retry: { maxAttempts: 1 } });
+      expect(r.status, r.message ?? '').toBe('completed');
+      expect(r.migrated).toBe(45);
+      expect(await count(dc, 'one')).toBe(45);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a destination that keeps dropping mid-run: Retrying, then Cancelled at the retry limit; a later run completes without duplicates', async () => {
     const proxy = await startTamperProxy({ host: '127.0.0.1', port: dc.port }, { cutAfterClientBytes: 30_000 });
     const statuses: string[] = [];
@@ -83,6 +101,6 @@ describe.skipIf(!dovecotAvailable())('migrate when the destination limits or dro
     }
     const again = await runMigrate({ source: account('src'), destination: account('flaky') });
     expect(again.status).toBe('completed');
-    expect(await count(dc, 'flaky')).toBe(40);
+    expect(await count(dc, 'flaky')).toBe(await count(dc, 'src'));
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A loopback TCP proxy in front of an IMAP server that can change what the client sees: rewrite
  * the server's bytes (e.g. advertise APPENDLIMIT) and cut every connection after the client has
- * sent a number of bytes (a server that keeps dropping mid-run).
+ * sent a number of bytes (a server that keeps dropping mid-run), or refuse connections past a limit.
  */
 import net from 'node:net';
 
@@ -14,18 +14,25 @@ export interface TamperProxy {
 
 export async function startTamperProxy(
   target: { host: string; port: number },
-  opts: { rewrite?: (serverText: string) => string; cutAfterClientBytes?: number } = {},
+  opts: { rewrite?: (serverText: string) => string; cutAfterClientBytes?: number; maxConnections?: number } = {},
 ): Promise<TamperProxy> {
   const sockets = new Set<net.Socket>();
   const state = { connections: 0 };
   const server = net.createServer((client) => {
     state.connections++;
+    if (opts.maxConnections !== undefined && sockets.size >= opts.maxConnections * 2) {
+      // A per-user connection limit: the server greets and says goodbye at once.
+      client.end('* BYE [LIMIT] too many connections\r\n');
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
     let sent = 0;
     const end = (): void => {
       client.destroy();
       upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
     };
     client.on('data', (d: Buffer) => {
       sent += d.length;
