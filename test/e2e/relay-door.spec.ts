@@ -12,6 +12,7 @@ import { test, expect } from '@playwright/test';
 import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { RelayProcess, request, tempDataDir } from '../relay/relay-harness.ts';
+import { CredentialStore } from '../../relay/secrets/credential-store.ts';
 import { launchExtension } from './relay-world';
 import { sendToWorker } from './fixtures';
 
@@ -90,7 +91,8 @@ test('a hostile page and forged requests are refused, with nothing started or st
     const jobsFile = `${dataDir}/jobs.json`;
     const jobs = fs.existsSync(jobsFile) ? (JSON.parse(fs.readFileSync(jobsFile, 'utf8')) as { jobs: unknown[] }).jobs : [];
     expect(jobs).toHaveLength(0);
-    expect(fs.existsSync(`${dataDir}/credentials.enc`) ? fs.readFileSync(`${dataDir}/credentials.enc`, 'utf8') : '').not.toContain('victim');
+    // credentials.enc is ciphertext: grepping it proves nothing, so decrypt it and look for the account.
+    expect(CredentialStore.open(dataDir).has('victim')).toBe(false);
     expect(relay.stdout).not.toContain('stolen-pw-1');
     await expect.poll(async () => (await sendToWorker<{ ok: boolean; value: string }>(ext, { type: 'diagnostics' })).value).toContain('"state": "connected"');
 
