@@ -108,9 +108,7 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     const r = await cli(['--format', 'eml-zip', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readBack(out, 'eml-zip')).toEqual(expected);
-    // unzip (Info-ZIP) agrees the archive is sound.
-    const t = spawnSync('unzip', ['-tq', out], { encoding: 'utf8' });
-    if (t.error === undefined) expect(t.status, t.stdout + t.stderr).toBe(0);
+    expectUnzipAccepts(out);
   });
 
   it('one folder, or a date range, exports only those messages', async () => {
@@ -133,8 +131,7 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     expect(bytes.readUInt32LE(bytes.length - 22 + 16)).toBe(0xffffffff); // EOCD points on to zip64
     expect(readBack(out, 'mbox')).toEqual(expectedMbox);
     expect(s.fileBytes).toBe(bytes.length);
-    const t = spawnSync('unzip', ['-tq', out], { encoding: 'utf8' });
-    if (t.error === undefined) expect(t.status, t.stdout + t.stderr).toBe(0);
+    expectUnzipAccepts(out);
   });
 
   it('a full disk ends Failed with a clear reason and leaves no file behind', async () => {
@@ -195,3 +192,12 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     expect(fs.existsSync(path.join(work, 'x.zip'))).toBe(false);
   });
 });
+
+/** unzip (Info-ZIP), a second independent reader, agrees the archive is sound. .ci/run installs it;
+ *  only a developer's machine without it may go on with Python's reading alone. */
+function expectUnzipAccepts(file: string): void {
+  const t = spawnSync('unzip', ['-tq', file], { encoding: 'utf8' });
+  if (t.error !== undefined && !process.env.CI) return;
+  expect(t.error, 'unzip must be installed when CI is set').toBeUndefined();
+  expect(t.status, t.stdout + t.stderr).toBe(0);
+}
