@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { errorCodeOf, mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { EXIT } from '../cli/exit-codes.ts';
 
 import { DEFAULT_RELAY_PORT } from '../../lib/protocol/http.ts';
 
@@ -30,4 +31,15 @@ export function parsePort(text: string | undefined): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw mailkeepError('INVALID_INPUT', `bad port ${text}`);
   return port;
+}
+
+/**
+ * The CLI's error contract (docs/cli.md) for the relay's own commands: one line `error CODE: message`,
+ * exit 2 for bad usage, 1 for anything else that stops the command.
+ */
+export function reportCommandError(command: string, err: unknown): number {
+  const code = errorCodeOf(err) === 'UNKNOWN' && (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' ? 'CONNECTION_REFUSED' : errorCodeOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`mailkeep ${command}: error ${code}: ${message}\n`);
+  return code === 'INVALID_INPUT' ? EXIT.usage : EXIT.error;
 }

@@ -1,7 +1,6 @@
-import { MailkeepError } from '../../lib/protocol/error-codes.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
-import { ensurePrivateDir } from './atomic-file.ts';
-import { defaultDataDir, parseFlags } from './cli-args.ts';
+import { defaultDataDir, parseFlags, reportCommandError } from './cli-args.ts';
 import { runningRelay } from './instance-lock.ts';
 import { createPairingCode } from './pairing.ts';
 
@@ -14,18 +13,20 @@ export async function runPairCommand(argv: readonly string[], out: (line: string
   try {
     const flags = parseFlags(argv, ['data-dir']);
     const dataDir = flags.get('data-dir') ?? defaultDataDir();
-    ensurePrivateDir(dataDir);
+    const relay = runningRelay(dataDir);
+    // A code written with no relay running would never be accepted: the relay prints a fresh one
+    // when it starts. Say so instead of printing a code that cannot work.
+    if (!relay) {
+      throw mailkeepError(
+        'RELAY_UNREACHABLE',
+        `no relay is running for ${dataDir}; start it with \`mailkeep relay --data-dir ${dataDir}\` (it prints its own code)`,
+      );
+    }
     const code = createPairingCode(dataDir);
     out(`Pairing code: ${code}  (valid ${DOOR_LIMITS.pairingCodeTtlMs / 60_000} minutes, once)`);
-    const relay = runningRelay(dataDir);
-    out(
-      relay
-        ? `The running relay (pid ${relay.pid}${relay.port ? `, port ${relay.port}` : ''}) accepts it now.`
-        : `No relay is running for ${dataDir}; start it with \`mailkeep relay --data-dir ${dataDir}\` (it prints its own code).`,
-    );
+    out(`The running relay (pid ${relay.pid}${relay.port ? `, port ${relay.port}` : ''}) accepts it now.`);
     return 0;
   } catch (err) {
-    process.stderr.write(`mailkeep pair: ${err instanceof MailkeepError ? err.message : String(err)}\n`);
-    return 1;
+    return reportCommandError('pair', err);
   }
 }

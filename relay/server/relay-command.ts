@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
-import { MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from './atomic-file.ts';
-import { defaultDataDir, parseFlags, parsePort } from './cli-args.ts';
+import { defaultDataDir, parseFlags, parsePort, reportCommandError } from './cli-args.ts';
 import { acquireInstanceLock } from './instance-lock.ts';
 import { DownloadLinks } from './download-links.ts';
 import { JobManager, type JobRunners } from './job-manager.ts';
@@ -23,8 +22,8 @@ export interface RelayCommandDeps {
 
 /**
  * `mailkeep relay [--port N] [--data-dir DIR]`: runs until SIGTERM/SIGINT, then closes sockets,
- * lets running jobs checkpoint (they are recorded as interrupted) and exits 0. Exit 1 when the
- * data dir already has a running relay or the port is taken.
+ * lets running jobs checkpoint (they are recorded as interrupted) and exits 0. Exit 2 on bad usage,
+ * 1 when the data dir already has a running relay or the port is taken (docs/cli.md).
  */
 export async function runRelayCommand(argv: readonly string[], deps: RelayCommandDeps = {}): Promise<number> {
   const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -81,17 +80,21 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     return 0;
   } catch (err) {
     lock?.release();
-    const message = err instanceof MailkeepError || (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' ? (err as Error).message : String(err);
-    process.stderr.write(`mailkeep relay: ${message}\n`);
-    return 1;
+    return reportCommandError('relay', err);
   }
 }
 
 function signalled(): Promise<string> {
   return new Promise((resolve) => {
+    let stopping = false;
+    // The handlers stay installed: a second Ctrl-C (or npm forwarding the same signal) during the
+    // shutdown must not kill the process before jobs checkpoint and the lock is released.
     const on = (sig: string): void => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
+      if (stopping) {
+        process.stderr.write(`mailkeep relay: ${sig} received again; already stopping, jobs are checkpointing\n`);
+        return;
+      }
+      stopping = true;
       resolve(sig);
     };
     process.on('SIGTERM', on);

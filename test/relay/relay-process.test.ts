@@ -78,6 +78,18 @@ describe('the relay process', () => {
     expect((await jsonPost(relay.port, '/pair', { code })).status).toBe(403);
   });
 
+  it('`mailkeep pair` with no relay running says so, exits 1 and prints no code that could never work', async () => {
+    const dir = tempDataDir();
+    try {
+      const out = await runCli(['pair', '--data-dir', dir]);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain('error RELAY_UNREACHABLE: no relay is running');
+      expect(out.stdout).not.toContain('Pairing code');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a second relay on the same data dir says so and exits non-zero', async () => {
     const second = await runCli(['relay', '--port', '0', '--data-dir', dataDir]);
     expect(second.code).not.toBe(0);
@@ -92,8 +104,8 @@ describe('the relay process', () => {
       expect(taken.stderr).toMatch(/EADDRINUSE|in use/);
       expect(fs.existsSync(path.join(dir, 'relay.lock'))).toBe(false);
       const bad = await runCli(['relay', '--port', 'seventy', '--data-dir', dir]);
-      expect(bad.code).toBe(1);
-      expect(bad.stderr).toContain('bad port');
+      expect(bad.code).toBe(2); // bad usage, as for every mailkeep command
+      expect(bad.stderr).toContain('error INVALID_INPUT: bad port');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
