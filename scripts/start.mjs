@@ -14,5 +14,7 @@ Load it in Chrome or Chromium: chrome://extensions -> Developer mode -> Load unp
 Starting the relay (it prints a pairing code to type into the extension's options page)...
 `);
 const relay = spawn(process.execPath, ['bin/mailkeep.js', 'relay', ...process.argv.slice(2)], { stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => relay.kill('SIGTERM'));
+// Ctrl-C reaches the relay by itself (same process group); forwarding it would signal it twice.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => relay.kill('SIGTERM'));
 relay.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
