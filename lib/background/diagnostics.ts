@@ -11,8 +11,10 @@ export interface DiagnosticsMeta {
 
 /**
  * The "Copy diagnostics" report: versions, job states, recent history and error codes. Redacted
- * by construction: it is built from an allow-list of fields, so names, addresses and user names
- * never enter it (accounts appear as "account-1", ...), and no secret exists in the store anyway.
+ * by construction: it is built from an allow-list of fields, so display names, email addresses and
+ * user names never enter it (accounts appear as "account-1", ...), and no secret exists in the store
+ * anyway. The server's host and port do enter it, on purpose: a Connection Error cannot be diagnosed
+ * without knowing which server did not answer, and a mail server's name is no secret.
  */
 export async function buildDiagnostics(db: MailkeepDb, meta: DiagnosticsMeta, now = Date.now(), relay?: RelayDiagnostics): Promise<string> {
   const relayState = await getSetting(db, 'relayState');
