@@ -4,8 +4,9 @@ import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { ArchiveWriter } from '../archive/archive-writer.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { closeSession, lastSocketError, openSession } from '../imap/session.ts';
+import { describeImapError, isConnectionCode } from '../imap/classify-error.ts';
+import { closeSession, openSession } from '../imap/session.ts';
+import { sessionErrorCode } from '../imap/session-error-code.ts';
 import { backupAccount } from './backup-account.ts';
 import type { Tally } from './backup-folder.ts';
 import { throttledProgress } from './progress.ts';
@@ -92,7 +93,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
           /* reported below through the original error */
         }
         if (signal?.aborted) return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
-        const code = sessionErrorCode(err, client);
+        const code = sessionErrorCode(err, client, { folderUnreadableIsLost: true });
         const message = err instanceof MailkeepError ? err.message : describeImapError(err);
         if (code === 'AUTH_FAILED') return await finish('authentication_error', code, message);
         if (!isConnectionCode(code)) return await finish('partially_completed', code, message, true);
@@ -116,17 +117,4 @@ function errorCode(err: unknown): ErrorCode {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC') return 'DISK_FULL';
   return 'UNKNOWN';
-}
-
-/** A mid-session failure: imapflow reports "NoConnection" after the socket error it saw first. */
-function sessionErrorCode(err: unknown, client: ImapFlow | null): ErrorCode {
-  if (err instanceof MailkeepError) return err.code;
-  const first = client ? lastSocketError(client) : undefined;
-  const code = classifyImapError(err);
-  if (first && (code === 'CONNECTION_LOST' || code === 'UNKNOWN')) {
-    const c = classifyImapError(first);
-    if (c !== 'UNKNOWN') return c;
-  }
-  if (code === 'UNKNOWN' && client && !client.usable) return 'CONNECTION_LOST';
-  return code === 'FOLDER_UNREADABLE' ? 'CONNECTION_LOST' : code;
 }

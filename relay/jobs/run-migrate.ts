@@ -4,7 +4,8 @@ import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { MigrateStatus } from '../../lib/status/status-ids.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { closeSession, lastSocketError, openSession, type ImapAccount } from '../imap/session.ts';
+import { closeSession, openSession, type ImapAccount } from '../imap/session.ts';
+import { sessionErrorCode } from '../imap/session-error-code.ts';
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
 import { onSide, sideOf } from './migrate-side.ts';
 import type { MigrateFinalStatus, MigrateHooks, MigrateOptions, MigratePlan, MigrateResult, MigrateSkipped, Side } from './migrate-types.ts';
@@ -339,17 +340,4 @@ function lost(side: Side, message: string): MailkeepError {
   const err = mailkeepError('CONNECTION_LOST', message, { side });
   void onSide(side, Promise.reject(err)).catch(() => undefined);
   return err;
-}
-
-/** A mid-session failure: imapflow reports "NoConnection" after the socket error it saw first. */
-function sessionErrorCode(err: unknown, client: ImapFlow | null): ErrorCode {
-  if (err instanceof MailkeepError) return err.code;
-  const first = client ? lastSocketError(client) : undefined;
-  const code = classifyImapError(err);
-  if (first && (code === 'CONNECTION_LOST' || code === 'UNKNOWN')) {
-    const c = classifyImapError(first);
-    if (c !== 'UNKNOWN') return c;
-  }
-  if (code === 'UNKNOWN' && client && !client.usable) return 'CONNECTION_LOST';
-  return code;
 }

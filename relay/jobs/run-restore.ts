@@ -6,7 +6,8 @@ import type { RestoreStatus } from '../../lib/status/status-ids.ts';
 import { openArchiveForReading } from '../archive/archive-reader.ts';
 import type { Db } from '../archive/schema.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { closeSession, lastSocketError, openSession } from '../imap/session.ts';
+import { closeSession, openSession } from '../imap/session.ts';
+import { sessionErrorCode } from '../imap/session-error-code.ts';
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
@@ -223,17 +224,4 @@ async function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, ra
     return 'ok';
   }
   return { code: 'UNKNOWN', reason: 'APPEND refused' };
-}
-
-/** A mid-session failure: imapflow reports "NoConnection" after the socket error it saw first. */
-function sessionErrorCode(err: unknown, client: ImapFlow | null): ErrorCode {
-  if (err instanceof MailkeepError) return err.code;
-  const first = client ? lastSocketError(client) : undefined;
-  const code = classifyImapError(err);
-  if (first && (code === 'CONNECTION_LOST' || code === 'UNKNOWN')) {
-    const c = classifyImapError(first);
-    if (c !== 'UNKNOWN') return c;
-  }
-  if (code === 'UNKNOWN' && client && !client.usable) return 'CONNECTION_LOST';
-  return code;
 }

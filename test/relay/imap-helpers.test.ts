@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { messageIdOf } from '../../relay/archive/message-id.ts';
 import { classifyImapError, isConnectionCode } from '../../relay/imap/classify-error.ts';
+import { sessionErrorCode } from '../../relay/imap/session-error-code.ts';
 import { decodeMutf7, encodeMutf7 } from '../../relay/imap/mutf7.ts';
 import { uidSet } from '../../relay/jobs/uid-set.ts';
 
@@ -51,6 +52,13 @@ describe('imapflow error classification', () => {
     it(`classifies ${name} as ${code}`, () => {
       expect(classifyImapError(Object.assign(new Error('x'), props))).toBe(code);
     });
+
+  it('maps a session-level FOLDER_UNREADABLE to CONNECTION_LOST only when the caller asks (Backup)', () => {
+    const err = Object.assign(new Error('x'), { responseStatus: 'NO', mailboxMissing: true });
+    expect(sessionErrorCode(err, null)).toBe('FOLDER_UNREADABLE');
+    expect(sessionErrorCode(err, null, { folderUnreadableIsLost: true })).toBe('CONNECTION_LOST');
+    expect(sessionErrorCode(mailkeepError('AUTH_FAILED', 'no'), null, { folderUnreadableIsLost: true })).toBe('AUTH_FAILED');
+  });
 
   it('keeps the code of an error that is already classified', () => {
     expect(classifyImapError(mailkeepError('ARCHIVE_LOCKED', 'locked'))).toBe('ARCHIVE_LOCKED');
