@@ -7,6 +7,7 @@ import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { DownloadPanel } from './download-panel';
 import { MigrateJobs } from './migrate-jobs';
 import { StatusTable } from './status-table';
+import { RestoreStarter } from './restore-starter';
 
 const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
 
@@ -59,6 +60,7 @@ export function DashboardApp() {
         </label>
       </div>
       {kind === 'download' && <DownloadPanel />}
+      {kind === 'restore' && <RestoreStarter accounts={accounts} />}
       {kind === 'migrate' && (
         <p>
           <a href="/migrate.html" data-testid="open-migrate">Migrate a mailbox…</a> <span class="muted small">(choose two accounts, preview, confirm)</span>

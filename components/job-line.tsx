@@ -3,6 +3,7 @@ import { statusInfo } from '@/lib/status/catalog';
 import { StatusPill } from './status-pill';
 import { ProgressBar } from './progress-bar';
 import { StatusHint } from './status-hint';
+import { restoreScopeText } from '@/lib/ui/restore-plan-text';
 
 const KIND_WORD = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
 
@@ -12,7 +13,10 @@ export function JobLine({ job }: { job: JobRow }) {
   return (
     <div class="job-line" data-testid="job-line" data-kind={job.kind} data-status={job.status}>
       <div class="card-head">
-        <span>{KIND_WORD[job.kind]}</span>
+        <span>
+          {KIND_WORD[job.kind]}
+          {job.kind === 'restore' && <span class="small muted" data-testid="job-scope"> · {restoreScopeText(job.params)}</span>}
+        </span>
         <StatusPill info={info} />
       </div>
       {info.severity === 'progress' && <ProgressBar progress={job.progress} />}

@@ -4,6 +4,14 @@ import { StatusPill } from './status-pill';
 import { StatusHint } from './status-hint';
 import { ProgressBar } from './progress-bar';
 import { RelativeTime } from './relative-time';
+import { restoreScopeText } from '@/lib/ui/restore-plan-text';
+
+/** A finished restore's counts, e.g. ": 3 restored". */
+function outcomeText(job: JobRow): string {
+  const c = job.outcome?.counts;
+  if (!c || c.restored === undefined) return '';
+  return `: ${c.restored} restored${c.notRestored ? `, ${c.notRestored} not restored` : ''}`;
+}
 
 /** One "System Status" tab: Status Name and Condition as in the specification, then hint and actions. */
 export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<string, AccountRow> }) {
@@ -28,6 +36,7 @@ export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<
               <td>
                 <StatusPill info={info} />
                 {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+                {job.kind === 'restore' && <div class="small muted" data-testid="job-scope">{restoreScopeText(job.params)}{outcomeText(job)}</div>}
               </td>
               <td data-testid="condition">{info.condition}</td>
               <td>

@@ -9,8 +9,8 @@ import type { AccountRow } from '../storage/rows.ts';
 import { setSetting, type RelayState } from '../storage/settings.ts';
 import { retryDueJobs } from './retry-due.ts';
 import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
-import { applyRelayEvent, driveRuns } from './relay-runs.ts';
-import { planPromptRestore, type RestorePlan } from './restore-plan.ts';
+import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
+import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
 import { armRetryAlarm, syncBackupAlarms, type AlarmsLike } from './schedules.ts';
 
 export interface CoordinatorDeps {
@@ -39,8 +39,8 @@ export interface Coordinator {
   deleteAccount(accountId: string): Promise<void>;
   testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
   diagnostics(): Promise<RelayDiagnostics>;
-  /** The dry run of a prompt's one-click restore: the counts its confirmation shows. */
-  planRestore(promptId: string): Promise<RestorePlan>;
+  /** The dry run of a restore (a prompt's one-click set, or one being set up): the counts its confirmation shows. */
+  planRestore(target: PlanTarget): Promise<RestorePlan>;
 }
 
 export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'>): ImapAccount {
@@ -102,7 +102,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
         openSocket: deps.openSocket,
         onEvent: (event) =>
           void inOrder(async () => {
-            await applyRelayEvent(db, event, now());
+            await applyRelayEventWithOutcome(db, conn, event, now());
             // A run that just ended in an auto-retry status owes a retry: arm its alarm now,
             // not at the next periodic pass.
             if (event.event === 'status' && event.phase === 'finished') await armRetryAlarm(db, deps.alarms, now());
@@ -172,8 +172,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       const c = await requireConnection();
       return c.call('account.test', { account, ...(password ? { password } : {}) });
     },
-    async planRestore(promptId) {
-      return planPromptRestore(db, await requireConnection(), promptId);
+    async planRestore(target) {
+      return planRestore(db, await requireConnection(), target);
     },
     async diagnostics() {
       const pairing = await readPairing(deps.storage);

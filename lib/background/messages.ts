@@ -7,7 +7,11 @@ import { SETTINGS, setSetting } from '../storage/settings.ts';
 import { buildDiagnostics, type DiagnosticsMeta } from './diagnostics.ts';
 import { SeedAccount, seedAccounts, seedBackupHistory } from './dev-seed.ts';
 import { retryNow } from './retry-due.ts';
-import { Password } from '../protocol/common.ts';
+import { Password, SafeId } from '../protocol/common.ts';
+import { RestoreParams } from '../protocol/restore-params.ts';
+import { DownloadParams } from '../protocol/download-params.ts';
+import { MigrateParams } from '../protocol/migrate-params.ts';
+import { createJob } from '../storage/jobs.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import { AccountInput, issuesOf } from '../storage/account-input.ts';
 import type { SaveAccountResult } from '../storage/accounts.ts';
@@ -16,8 +20,17 @@ import { newId } from '../storage/new-id.ts';
 import { errorHint } from '../status/error-hints.ts';
 import { canTransition } from '../status/state-machine.ts';
 import { imapAccountOf, type Coordinator } from './coordinator.ts';
+import type { PlanTarget } from './restore-plan.ts';
 import { optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
+
+/** A user's job with its kind's own parameters; a dry run is a plan (plan-restore), never a stored job. */
+export const StartJob = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('restore'), accountId: SafeId, params: RestoreParams }),
+  z.strictObject({ kind: z.literal('download'), accountId: SafeId, params: DownloadParams }),
+  z.strictObject({ kind: z.literal('migrate'), accountId: SafeId, params: MigrateParams }),
+]);
+export type StartJob = z.input<typeof StartJob>;
 
 /**
  * The service worker's message API, used by the pages and by the tests. Every message is
@@ -36,8 +49,10 @@ export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('enable-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('retry-now'), jobId: z.string() }),
   z.strictObject({ type: z.literal('resolve-prompt'), promptId: z.string(), resolution: z.enum(['accepted', 'dismissed']) }),
-  // The dry run shown before a prompt's restore is confirmed (writes nothing).
-  z.strictObject({ type: z.literal('plan-restore'), promptId: z.string() }),
+  // The dry run shown before a restore is confirmed (writes nothing): a prompt's set or a new restore.
+  z.strictObject({ type: z.literal('plan-restore'), promptId: z.string().optional(), accountId: SafeId.optional(), params: RestoreParams.optional() }),
+  // A restore, download or migrate job in the store, driven by the coordinator like a backup.
+  z.strictObject({ type: z.literal('start-job'), job: StartJob }),
   z.strictObject({ type: z.literal('open-options'), accountId: z.string().optional() }),
   z.strictObject({ type: z.literal('diagnostics') }),
   z.strictObject({ type: z.literal('set-restore-prompts'), value: SETTINGS.restorePrompts.schema }),
@@ -49,13 +64,14 @@ export const Message = z.discriminatedUnion('type', [
 ]);
 export type Message = z.input<typeof Message>;
 
+
 export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
 
 /** Messages after which the badge must be recomputed before answering. */
-const MUTATING = new Set(['save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
+const MUTATING = new Set(['start-job', 'save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
 
 /** Messages after which the coordinator makes a pass (start what was queued, reconcile). */
-const DRIVING = new Set(['save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute', 'resolve-prompt']);
+const DRIVING = new Set(['save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute', 'resolve-prompt', 'start-job']);
 
 export function drivesRelay(message: unknown): boolean {
   return typeof message === 'object' && message !== null && DRIVING.has(String((message as { type?: unknown }).type));
@@ -121,7 +137,9 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         // The restore job's id (accepted), so the page can follow it; null when dismissed.
         return { ok: true, value: (await resolvePrompt(db, msg.promptId, msg.resolution))?.id ?? null };
       case 'plan-restore':
-        return { ok: true, value: await needCoordinator(coordinator).planRestore(msg.promptId) };
+        return { ok: true, value: await needCoordinator(coordinator).planRestore(planTargetOf(msg)) };
+      case 'start-job':
+        return { ok: true, value: (await startJob(db, msg.job)).id };
       case 'open-options':
         await ports.openPage(msg.accountId ? optionsPathFor(msg.accountId) : '/options.html');
         return { ok: true, value: null };
@@ -162,6 +180,19 @@ async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator, raw: unkn
     relayErrorCode = errorCodeOf(err);
   }
   return { saved: await saveAccount(db, raw, accountId, Date.now(), id), relay, relayErrorCode };
+}
+
+function planTargetOf(msg: { promptId?: string | undefined; accountId?: string | undefined; params?: RestoreParams | undefined }): PlanTarget {
+  if (msg.promptId !== undefined) return { promptId: msg.promptId };
+  if (msg.accountId !== undefined && msg.params !== undefined) return { accountId: msg.accountId, params: msg.params };
+  throw new MailkeepError('INVALID_INPUT', 'plan-restore needs a promptId, or an accountId with params');
+}
+
+/** Queues a user's restore, download or migrate; the coordinator starts it with exactly these params. */
+export async function startJob(db: MailkeepDb, job: z.output<typeof StartJob>) {
+  if ('dryRun' in job.params && job.params.dryRun) throw new MailkeepError('INVALID_INPUT', 'a dry run is a plan, not a job: use plan-restore');
+  if (!(await db.accounts.get(job.accountId))) throw new MailkeepError('NOT_FOUND', `account ${job.accountId} does not exist`, { accountId: job.accountId });
+  return createJob(db, { kind: job.kind, accountId: job.accountId, params: job.params });
 }
 
 /** "Back up now": queue the account's backup unless one is under way or the schedule is off. */

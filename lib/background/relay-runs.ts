@@ -121,6 +121,29 @@ export async function applyRelayEvent(db: MailkeepDb, event: JobEvent, at = Date
   await applyRunReport(db, job.id, { relayJobId: event.jobId, status: event.status, phase: event.phase, errorCode: event.errorCode }, at);
 }
 
+/**
+ * A live event, with a finished run's status event read back as the job's snapshot first: only a
+ * snapshot carries the outcome (restored / not restored counts, the reason, the download link) and
+ * the final progress, and the row forgets its relay job once it is applied. If the relay cannot
+ * answer, the event alone still moves the row (the counts are then missing, not the status).
+ */
+export async function applyRelayEventWithOutcome(db: MailkeepDb, relay: RelayCaller | null, event: JobEvent, at = Date.now()): Promise<void> {
+  if (relay && event.event === 'status' && event.phase === 'finished') {
+    const job = (await db.jobs.toArray()).find((j) => j.relayJobId === event.jobId);
+    if (!job) return;
+    try {
+      const snap = (await relay.call('job.get', { jobId: event.jobId })).job;
+      if (snap.phase === 'finished') {
+        await applyRunReport(db, job.id, snapshotReport(snap), at);
+        return;
+      }
+    } catch {
+      // fall through to the event alone
+    }
+  }
+  await applyRelayEvent(db, event, at);
+}
+
 const snapshotReport = (s: JobSnapshot): RunReport => ({ relayJobId: s.id, status: s.status, phase: s.phase, errorCode: s.errorCode, progress: s.progress, outcome: s.outcome });
 
 /**

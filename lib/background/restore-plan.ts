@@ -1,5 +1,6 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { MailkeepError } from '../protocol/error-codes.ts';
+import type { RestoreParams } from '../protocol/restore-params.ts';
 import { runRelayJob } from '../migrate/run-relay-job.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { restoreParamsOf } from '../storage/prompts.ts';
@@ -7,7 +8,10 @@ import type { RelayCaller } from './relay-runs.ts';
 
 /** What a restore's confirmation says, from the relay's dry run (nothing is written by it). */
 export interface RestorePlan {
+  /** The one folder restored, or '' for all of them. */
   folder: string;
+  /** The new top-level folder the tree is recreated under, or null for where the mail was. */
+  into: string | null;
   /** Messages the restore would append. */
   toAppend: number;
   /** Messages of the set already in the destination (restored before, or put back by hand). */
@@ -17,20 +21,21 @@ export interface RestorePlan {
   overAppendLimit: number;
 }
 
+/** A restore to plan: a prompt's one-click set, or a restore the user is setting up. */
+export type PlanTarget = { promptId: string } | { accountId: string; params: RestoreParams };
+
 /**
- * Runs the dry run of a prompt's one-click restore (same scope, `dryRun: true`) and waits for its
- * plan within EXTENSION_LIMITS.restorePlanDeadlineMs. Each click plans afresh under its own key:
- * the server may have changed since the last look, and a plan writes nothing.
+ * Runs the dry run of a restore (same scope, `dryRun: true`) and waits for its plan within
+ * EXTENSION_LIMITS.restorePlanDeadlineMs. Each request plans afresh under its own key: the server
+ * may have changed since the last look, and a plan writes nothing.
  */
-export async function planPromptRestore(db: MailkeepDb, relay: RelayCaller, promptId: string, now = Date.now): Promise<RestorePlan> {
-  const prompt = await db.prompts.get(promptId);
-  if (!prompt) throw new MailkeepError('NOT_FOUND', `prompt ${promptId} does not exist`, { promptId });
-  if (!prompt.restore) throw new MailkeepError('INVALID_INPUT', 'this prompt does not say which messages to restore; dismiss it', { promptId });
+export async function planRestore(db: MailkeepDb, relay: RelayCaller, target: PlanTarget, now = Date.now): Promise<RestorePlan> {
+  const { accountId, params } = await scopeOf(db, target);
   const job = await runRelayJob(relay, {
     kind: 'restore',
-    accountId: prompt.accountId,
+    accountId,
     idempotencyKey: `restore-plan-${now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`,
-    params: { ...restoreParamsOf(prompt.restore), dryRun: true },
+    params: { ...params, dryRun: true },
     deadlineMs: EXTENSION_LIMITS.restorePlanDeadlineMs,
     pollMs: EXTENSION_LIMITS.restorePlanPollMs,
     now,
@@ -40,10 +45,19 @@ export async function planPromptRestore(db: MailkeepDb, relay: RelayCaller, prom
   }
   const c = job.outcome?.counts ?? {};
   return {
-    folder: prompt.restore.folder,
+    folder: params.folder ?? '',
+    into: params.into ?? null,
     toAppend: c.toAppend ?? job.progress.messagesTotal ?? 0,
     alreadyPresent: c.alreadyPresent ?? 0,
     foldersToCreate: c.foldersToCreate ?? 0,
     overAppendLimit: c.overAppendLimit ?? 0,
   };
+}
+
+async function scopeOf(db: MailkeepDb, target: PlanTarget): Promise<{ accountId: string; params: RestoreParams }> {
+  if (!('promptId' in target)) return target;
+  const prompt = await db.prompts.get(target.promptId);
+  if (!prompt) throw new MailkeepError('NOT_FOUND', `prompt ${target.promptId} does not exist`, { promptId: target.promptId });
+  if (!prompt.restore) throw new MailkeepError('INVALID_INPUT', 'this prompt does not say which messages to restore; dismiss it', { promptId: target.promptId });
+  return { accountId: prompt.accountId, params: restoreParamsOf(prompt.restore) };
 }

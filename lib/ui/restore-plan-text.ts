@@ -1,10 +1,11 @@
 import type { RestorePlan } from '../background/restore-plan.ts';
+import type { JobParams } from '../protocol/common.ts';
 
 const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
 
 /** The confirmation line under a prompt, from the dry run's counts. */
 export function restorePlanText(plan: RestorePlan): string {
-  const where = plan.folder || 'their folders';
+  const where = plan.into ? `a new folder "${plan.into}"` : plan.folder || 'their folders';
   if (plan.toAppend === 0) {
     return plan.alreadyPresent > 0 ? `All ${plan.alreadyPresent} are back in ${where} already: nothing to restore.` : 'Nothing to restore.';
   }
@@ -13,4 +14,12 @@ export function restorePlanText(plan: RestorePlan): string {
   if (plan.foldersToCreate > 0) parts.push(`${n(plan.foldersToCreate, 'folder', 'folders')} to create`);
   if (plan.overAppendLimit > 0) parts.push(`${plan.overAppendLimit} too large for the server (listed, not restored)`);
   return `${parts.join(', ')}. Nothing is deleted.`;
+}
+
+/** What a restore job brings back, in a few words for its line in the popup. */
+export function restoreScopeText(params: JobParams | null | undefined): string {
+  if (!params) return 'scope unknown';
+  const folder = typeof params.folder === 'string' ? params.folder : null;
+  const what = typeof params.disappearedInRun === 'number' ? `deleted mail${folder ? ` of ${folder}` : ''}` : folder ?? 'all folders';
+  return typeof params.into === 'string' ? `${what} into "${params.into}"` : what;
 }

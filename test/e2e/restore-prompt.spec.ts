@@ -102,18 +102,20 @@ test('messages deleted on the server: the next backup prompts with the count and
   // The dry run wrote nothing.
   expect(await inboxIds()).toHaveLength(INITIAL - 3);
 
-  world.proxy.throttle(512); // slow enough to see the restore under way in the popup
+  world.proxy.throttle(1024); // slow enough to see the restore under way in the popup (seconds)
   await prompt.getByRole('button', { name: 'Restore 3' }).click();
   await expect(popup.getByTestId('prompt')).toHaveCount(0);
   const line = card(popup).locator('[data-testid="job-line"][data-kind="restore"]');
   await expect(line).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   await expect(line.getByRole('progressbar')).toBeVisible();
+  await expect(line.getByTestId('job-scope')).toHaveText(' · deleted mail of INBOX');
   await popup.screenshot({ path: test.info().outputPath('popup-restore-running.png') });
   world.proxy.throttle(Infinity);
 
   const dashboard = await world.open('dashboard.html#tab=restore');
   await expect(dashboard.getByTestId('job-row')).toHaveCount(1);
   await expect(dashboard.getByTestId('job-row')).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await expect(dashboard.getByTestId('job-row').getByTestId('job-scope')).toHaveText('deleted mail of INBOX: 3 restored');
   const after = await inboxIds();
   expect(after).toEqual(before); // every deleted message back, none twice
   for (const id of gone) expect(after.filter((x) => x === id)).toHaveLength(1);
@@ -138,4 +140,23 @@ test('Dismiss hides a prompt for good and restores nothing', async () => {
   expect(await inboxIds()).toHaveLength(INITIAL - 2);
   const dashboard = await world.open('dashboard.html#tab=restore');
   await expect(dashboard.getByTestId('job-row')).toHaveCount(1); // only the earlier restore
+});
+
+test('the Restore tab restores a folder after a dry-run preview: the two dismissed messages come back, nothing twice', async () => {
+  const dashboard = await world.open('dashboard.html#tab=restore');
+  const starter = dashboard.getByTestId('restore-starter');
+  await starter.getByTestId('restore-account').selectOption({ label: 'Alice' });
+  await starter.getByTestId('restore-folder').fill('INBOX');
+  await starter.getByTestId('restore-preview').click();
+  await expect(starter.getByTestId('restore-starter-plan')).toContainText('2 messages will be put back into INBOX', { timeout: 20_000 });
+  expect(await inboxIds()).toHaveLength(INITIAL - 2); // the preview wrote nothing
+  await starter.getByTestId('restore-confirm').click();
+  await expect(starter.getByTestId('restore-queued')).toBeVisible();
+  await expect(dashboard.getByTestId('job-row')).toHaveCount(2);
+  await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await expect(dashboard.getByTestId('job-row').first().getByTestId('job-scope')).toHaveText('INBOX: 2 restored');
+  const ids = await inboxIds();
+  expect(ids).toHaveLength(INITIAL);
+  expect(new Set(ids).size).toBe(INITIAL);
+  await dashboard.screenshot({ path: test.info().outputPath('dashboard-restore.png') });
 });

@@ -9,9 +9,9 @@ import { addPrompt, resolvePrompt } from '@/lib/storage/prompts';
 import { JobRow, PromptRow } from '@/lib/storage/rows';
 import { getSetting, setSetting } from '@/lib/storage/settings';
 import { declareVersion1, declareVersion2 } from '@/lib/storage/schema-versions';
-import { applyRelayEvent, driveRuns } from '@/lib/background/relay-runs';
+import { applyRelayEvent, applyRelayEventWithOutcome, driveRuns } from '@/lib/background/relay-runs';
 import { collectRestorePrompts, promptText, takePromptNotifications } from '@/lib/background/restore-prompts';
-import { planPromptRestore } from '@/lib/background/restore-plan';
+import { planRestore } from '@/lib/background/restore-plan';
 import { EXTENSION_LIMITS } from '@/lib/limits';
 import { QUEUE_STATUS } from '@/lib/status/catalog';
 import type { RestorePrompt } from '@/lib/protocol/restore-params';
@@ -178,7 +178,7 @@ describe('one-click restore from a prompt', () => {
     relay.prompts = [deleted('INBOX', 5, 9)];
     await completeBackup();
     const [prompt] = await open();
-    const planning = planPromptRestore(db, {
+    const planning = planRestore(db, {
       call: async (method: string, params: any) => {
         const r = await relay.call(method, params);
         // The relay finishes the dry run at once with its plan.
@@ -187,8 +187,8 @@ describe('one-click restore from a prompt', () => {
         }
         return r;
       },
-    } as FakeRelay, prompt!.id);
-    expect(await planning).toEqual({ folder: 'INBOX', toAppend: 4, alreadyPresent: 1, foldersToCreate: 0, overAppendLimit: 0 });
+    } as FakeRelay, { promptId: prompt!.id });
+    expect(await planning).toEqual({ folder: 'INBOX', into: null, toAppend: 4, alreadyPresent: 1, foldersToCreate: 0, overAppendLimit: 0 });
     const start = relay.calls.filter((c) => c.method === 'job.start').at(-1)!.params as any;
     expect(start.params).toEqual({ disappearedInRun: 9, folder: 'INBOX', dryRun: true });
     expect(await restoreJobs()).toEqual([]);
@@ -213,6 +213,16 @@ describe('the coordinator driving restore jobs', () => {
     await driveRuns(db, relay);
     const row = await restoreRow(job.id);
     expect(row).toMatchObject({ status: 'completed', runKey: null, relayJobId: null, outcome: { counts: { restored: 3, notRestored: 0 } } });
+    expect(await restoreHistory(job.id)).toEqual(['on_queue', 'running', 'completed']);
+  });
+
+  it('reads a finished run\'s counts from the relay when its final status arrives as a live event', async () => {
+    const job = await newRestore();
+    await driveRuns(db, relay);
+    const relayId = (await restoreRow(job.id)).relayJobId!;
+    relay.set(relayId, { status: 'completed', phase: 'finished', progress: { folder: 'INBOX', messagesDone: 3, messagesTotal: 3, bytes: 300 }, outcome: { counts: { restored: 3, notRestored: 0 } } });
+    await applyRelayEventWithOutcome(db, relay, { event: 'status', jobId: relayId, kind: 'restore', status: 'completed', phase: 'finished', errorCode: null, at });
+    expect(await restoreRow(job.id)).toMatchObject({ status: 'completed', relayJobId: null, outcome: { counts: { restored: 3 } } });
     expect(await restoreHistory(job.id)).toEqual(['on_queue', 'running', 'completed']);
   });
 

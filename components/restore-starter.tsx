@@ -1,0 +1,82 @@
+import { useState } from 'preact/hooks';
+import type { RestorePlan } from '@/lib/background/restore-plan';
+import type { RestoreParams } from '@/lib/protocol/restore-params';
+import type { AccountRow } from '@/lib/storage/rows';
+import { errorHint } from '@/lib/status/error-hints';
+import { sendMessage } from '@/lib/ui/send-message';
+import { restorePlanText } from '@/lib/ui/restore-plan-text';
+
+type Step = { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; params: RestoreParams } | { at: 'queued' };
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/**
+ * The Restore tab's "Restore mail…": an account, optionally one folder, optionally into a new
+ * folder; Preview asks the relay for a dry run and shows its counts; only Restore N queues the job
+ * (listed below, driven by the service worker). Nothing on the server is deleted or duplicated.
+ */
+export function RestoreStarter({ accounts }: { accounts: AccountRow[] }) {
+  const [accountId, setAccountId] = useState('');
+  const [folder, setFolder] = useState('');
+  const [intoNew, setIntoNew] = useState(false);
+  const [into, setInto] = useState(`Restored ${today()}`);
+  const [step, setStep] = useState<Step>({ at: 'choose' });
+  const [problem, setProblem] = useState<string | null>(null);
+  const reset = () => setStep({ at: 'choose' });
+  const preview = async () => {
+    const params: RestoreParams = { ...(folder.trim() ? { folder: folder.trim() } : {}), ...(intoNew && into.trim() ? { into: into.trim() } : {}) };
+    setProblem(null);
+    setStep({ at: 'planning' });
+    const reply = await sendMessage<RestorePlan>({ type: 'plan-restore', accountId, params });
+    if (!reply.ok) {
+      setProblem(errorHint(reply.code) ?? reply.message);
+      return reset();
+    }
+    setStep({ at: 'confirm', plan: reply.value, params });
+  };
+  const start = async (params: RestoreParams) => {
+    const reply = await sendMessage({ type: 'start-job', job: { kind: 'restore', accountId, params } });
+    if (!reply.ok) {
+      setProblem(errorHint(reply.code) ?? reply.message);
+      return reset();
+    }
+    setStep({ at: 'queued' });
+  };
+  return (
+    <section class="restore-starter" data-testid="restore-starter">
+      <h2>Restore mail</h2>
+      <p class="muted small">Puts archived mail back into the account, each message into the folder it was last seen in. Messages already there are never copied twice; nothing is deleted.</p>
+      <div class="filters">
+        <label>
+          Account{' '}
+          <select data-testid="restore-account" value={accountId} onChange={(e) => { setAccountId(e.currentTarget.value); reset(); }}>
+            <option value="">Choose…</option>
+            {accounts.map((a) => <option value={a.id}>{a.displayName}</option>)}
+          </select>
+        </label>
+        <label>
+          Only the folder{' '}
+          <input data-testid="restore-folder" placeholder="all folders" value={folder} onInput={(e) => { setFolder(e.currentTarget.value); reset(); }} />
+        </label>
+        <label>
+          <input type="checkbox" data-testid="restore-into-new" checked={intoNew} onChange={(e) => { setIntoNew(e.currentTarget.checked); reset(); }} /> into a new folder
+        </label>
+        {intoNew && <input data-testid="restore-into" value={into} onInput={(e) => { setInto(e.currentTarget.value); reset(); }} />}
+        <button data-testid="restore-preview" disabled={!accountId || step.at === 'planning'} onClick={() => void preview()}>
+          {step.at === 'planning' ? 'Checking…' : 'Preview'}
+        </button>
+      </div>
+      {problem && <p class="error-text" role="alert" data-testid="restore-problem">{problem}</p>}
+      {step.at === 'confirm' && (
+        <div class="actions" data-testid="restore-starter-plan" data-to-append={step.plan.toAppend}>
+          <span>{restorePlanText(step.plan)}</span>
+          <button class="primary" data-testid="restore-confirm" disabled={step.plan.toAppend === 0} onClick={() => void start(step.params)}>
+            {step.plan.toAppend === 0 ? 'Nothing to restore' : `Restore ${step.plan.toAppend}`}
+          </button>
+          <button onClick={reset}>Cancel</button>
+        </div>
+      )}
+      {step.at === 'queued' && <p class="small" role="status" data-testid="restore-queued">Queued: follow it in the list below and in the toolbar popup.</p>}
+    </section>
+  );
+}
