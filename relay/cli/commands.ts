@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
 import { verifyArchive } from '../archive/verify.ts';
-import type { Security } from '../imap/session.ts';
+import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import { backupExitCode, EXIT, EXIT_HELP } from './exit-codes.ts';
 import { progressPrinter } from './progress-printer.ts';
@@ -66,34 +65,13 @@ runs (snapshots) and what disappeared from the server in each run.
 
 Exit codes: 0 ok, 1 archive cannot be read, 2 bad usage`;
 
-function positiveInt(v: string | boolean | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
-  return n;
-}
-
 export async function backupCommand(argv: string[], io: Io): Promise<number> {
   const o = parseOptions(argv, {
     archive: 'string', host: 'string', port: 'string', security: 'string', user: 'string', 'password-env': 'string',
     ca: 'string', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string',
     'commit-every': 'string',
   });
-  const security = required(o, 'security');
-  if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError('--security must be tls, starttls or none');
-  const port = positiveInt(required(o, 'port'), 'port')!;
-  if (port > 65535) throw new UsageError('--port must be at most 65535');
-  const envName = required(o, 'password-env');
-  const password = io.env[envName];
-  if (password === undefined || password === '') throw new UsageError(`environment variable ${envName} is not set`);
-  let ca: string | undefined;
-  if (typeof o.ca === 'string') {
-    try {
-      ca = fs.readFileSync(o.ca, 'utf8');
-    } catch {
-      throw new UsageError(`cannot read --ca file ${o.ca}`);
-    }
-  }
+  const account = parseAccountOptions(o, io.env);
   const json = o.json === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
   const printer = progressPrinter(io.err);
@@ -102,7 +80,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   const result = await runBackup(
     {
       archiveDir: required(o, 'archive'),
-      account: { host: required(o, 'host'), port, security: security as Security, user: required(o, 'user'), password, ...(ca ? { ca } : {}) },
+      account,
       ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
       groupCommitMessages: positiveInt(o['commit-every'], 'commit-every'),
       retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import type { MigrateStatus } from '../../lib/status/status-ids.ts';
-import type { ImapAccount, Security } from '../imap/session.ts';
 import type { MigrateResult } from '../jobs/migrate-types.ts';
 import { runMigrate } from '../jobs/run-migrate.ts';
-import { parseOptions, required, UsageError } from './args.ts';
+import { ACCOUNT_OPTIONS, parseAccountOptions, positiveInt } from './account-options.ts';
+import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT } from './exit-codes.ts';
 import { progressPrinter } from './progress-printer.ts';
@@ -73,42 +72,12 @@ export function migrateExitCode(r: MigrateResult): number {
   }
 }
 
-function positiveInt(v: string | boolean | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
-  return n;
-}
-
-const SIDE_OPTIONS = ['host', 'port', 'security', 'user', 'password-env', 'ca'] as const;
-
-function accountOptions(o: Record<string, string | boolean | undefined>, prefix: 'from' | 'to', env: NodeJS.ProcessEnv): ImapAccount {
-  const opt = (n: string): string => `${prefix}-${n}`;
-  const security = required(o, opt('security'));
-  if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError(`--${opt('security')} must be tls, starttls or none`);
-  const port = positiveInt(required(o, opt('port')), opt('port'))!;
-  if (port > 65535) throw new UsageError(`--${opt('port')} must be at most 65535`);
-  const envName = required(o, opt('password-env'));
-  const password = env[envName];
-  if (password === undefined || password === '') throw new UsageError(`environment variable ${envName} is not set`);
-  let ca: string | undefined;
-  const caFile = o[opt('ca')];
-  if (typeof caFile === 'string') {
-    try {
-      ca = fs.readFileSync(caFile, 'utf8');
-    } catch {
-      throw new UsageError(`cannot read --${opt('ca')} file ${caFile}`);
-    }
-  }
-  return { host: required(o, opt('host')), port, security: security as Security, user: required(o, opt('user')), password, ...(ca ? { ca } : {}) };
-}
-
 export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   const spec: Record<string, 'string' | 'boolean'> = { 'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string' };
-  for (const side of ['from', 'to']) for (const n of SIDE_OPTIONS) spec[`${side}-${n}`] = 'string';
+  for (const side of ['from', 'to']) for (const n of ACCOUNT_OPTIONS) spec[`${side}-${n}`] = 'string';
   const o = parseOptions(argv, spec);
-  const source = accountOptions(o, 'from', io.env);
-  const destination = accountOptions(o, 'to', io.env);
+  const source = parseAccountOptions(o, io.env, 'from');
+  const destination = parseAccountOptions(o, io.env, 'to');
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');

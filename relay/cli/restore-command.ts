@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import type { RestoreStatus } from '../../lib/status/status-ids.ts';
-import type { Security } from '../imap/session.ts';
 import type { RestoreResult, RestoreScope } from '../jobs/restore-types.ts';
 import { runRestore } from '../jobs/run-restore.ts';
+import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT } from './exit-codes.ts';
@@ -81,13 +80,6 @@ export function restoreExitCode(r: RestoreResult): number {
   }
 }
 
-function positiveInt(v: string | boolean | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
-  return n;
-}
-
 /** YYYY-MM-DD (UTC midnight; for --until the end of that day) or a full ISO 8601 date-time. */
 export function parseDateOption(v: string | boolean | undefined, name: string, endOfDay = false): Date | undefined {
   if (typeof v !== 'string') return undefined;
@@ -113,21 +105,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     ca: 'string', folder: 'string', since: 'string', until: 'string', at: 'string', 'disappeared-in': 'string', into: 'string',
     'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string',
   });
-  const security = required(o, 'security');
-  if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError('--security must be tls, starttls or none');
-  const port = positiveInt(required(o, 'port'), 'port')!;
-  if (port > 65535) throw new UsageError('--port must be at most 65535');
-  const envName = required(o, 'password-env');
-  const password = io.env[envName];
-  if (password === undefined || password === '') throw new UsageError(`environment variable ${envName} is not set`);
-  let ca: string | undefined;
-  if (typeof o.ca === 'string') {
-    try {
-      ca = fs.readFileSync(o.ca, 'utf8');
-    } catch {
-      throw new UsageError(`cannot read --ca file ${o.ca}`);
-    }
-  }
+  const target = parseAccountOptions(o, io.env);
   if (o.at !== undefined && o['disappeared-in'] !== undefined) throw new UsageError('--at and --disappeared-in cannot be combined');
   if (typeof o.into === 'string' && o.into.trim() === '') throw new UsageError('--into needs a folder name');
   const scope: RestoreScope = {
@@ -145,7 +123,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     {
       archiveDir: required(o, 'archive'),
       ...(typeof o.source === 'string' ? { source: parseSource(o.source) } : {}),
-      target: { host: required(o, 'host'), port, security: security as Security, user: required(o, 'user'), password, ...(ca ? { ca } : {}) },
+      target,
       scope,
       ...(typeof o.into === 'string' ? { into: o.into } : {}),
       dryRun,
