@@ -4,7 +4,7 @@ import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts
 import { verifyArchive } from '../archive/verify.ts';
 import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
-import { backupExitCode, EXIT, EXIT_HELP } from './exit-codes.ts';
+import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
 import { progressPrinter } from './progress-printer.ts';
 
 /** The specification's status names, as the CLI prints them. */
@@ -131,7 +131,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
     if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
     for (const s of result.skipped) io.err.write(`skipped ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
   }
-  return backupExitCode(result);
+  return jobExitCode(result);
 }
 
 export async function verifyCommand(argv: string[], io: Io): Promise<number> {

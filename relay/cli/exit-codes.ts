@@ -1,3 +1,6 @@
+import type { MigrateFinalStatus } from '../jobs/migrate-types.ts';
+import type { RestoreFinalStatus } from '../jobs/restore-types.ts';
+import type { DownloadResult } from '../jobs/run-download.ts';
 import type { BackupResult } from '../jobs/types.ts';
 
 /** Process exit codes of `mailkeep` (docs/cli.md). Restore and Migrate reuse 3 for "Partial". */
@@ -12,18 +15,28 @@ export const EXIT = {
   failed: 6,
 } as const;
 
-export function backupExitCode(r: BackupResult): number {
+type FinalStatus = BackupResult['status'] | RestoreFinalStatus | MigrateFinalStatus | DownloadResult['status'];
+
+/**
+ * Every job's final status -> exit code, in one table so the commands cannot drift apart.
+ * Backup says "partially_completed", Restore and Migrate "partially_complete" (the
+ * specification's spelling per table); both are "Partial". A cancelled job kept what it did.
+ */
+const STATUS_EXIT: Record<FinalStatus, number> = {
+  completed: EXIT.ok,
+  completed_link: EXIT.ok,
+  partially_completed: EXIT.partial,
+  partially_complete: EXIT.partial,
+  cancelled: EXIT.partial,
+  authentication_error: EXIT.auth,
+  connection_error: EXIT.connection,
+  failed: EXIT.failed,
+};
+
+/** A job result's exit code; Backup's `failed` flag (a local failure after a partial run) wins. */
+export function jobExitCode(r: { status: FinalStatus; failed?: boolean }): number {
   if (r.failed) return EXIT.failed;
-  switch (r.status) {
-    case 'completed':
-      return EXIT.ok;
-    case 'partially_completed':
-      return EXIT.partial;
-    case 'authentication_error':
-      return EXIT.auth;
-    case 'connection_error':
-      return EXIT.connection;
-  }
+  return STATUS_EXIT[r.status];
 }
 
 export const EXIT_HELP = `Exit codes:

@@ -1,8 +1,8 @@
 import type { DownloadStatus } from '../../lib/status/status-ids.ts';
-import { runDownload, type DownloadResult } from '../jobs/run-download.ts';
+import { runDownload } from '../jobs/run-download.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
-import { EXIT } from './exit-codes.ts';
+import { jobExitCode } from './exit-codes.ts';
 import { progressPrinter } from './progress-printer.ts';
 import { parseDateOption, parseSource } from './restore-command.ts';
 
@@ -44,12 +44,6 @@ Exit codes:
   3  Cancelled
   6  Failed (disk full, damaged archive blob, no such archive or account)`;
 
-export function exportExitCode(r: DownloadResult): number {
-  if (r.status === 'completed_link') return EXIT.ok;
-  if (r.status === 'cancelled') return EXIT.partial;
-  return EXIT.failed;
-}
-
 export async function exportCommand(argv: string[], io: Io): Promise<number> {
   const o = parseOptions(argv, { archive: 'string', source: 'string', format: 'string', out: 'string', folder: 'string', since: 'string', until: 'string', json: 'boolean' });
   const format = required(o, 'format');
@@ -86,5 +80,5 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
     io.out.write(`Completed: ${result.messages} message(s) from ${result.folders} folder(s), ${(result.fileBytes / 1048576).toFixed(1)} MB written to ${result.file} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
   else io.out.write(`${STATUS_NAMES[result.status]}\n`);
   if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
-  return exportExitCode(result);
+  return jobExitCode(result);
 }

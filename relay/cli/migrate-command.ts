@@ -1,10 +1,9 @@
 import type { MigrateStatus } from '../../lib/status/status-ids.ts';
-import type { MigrateResult } from '../jobs/migrate-types.ts';
 import { runMigrate } from '../jobs/run-migrate.ts';
 import { ACCOUNT_OPTIONS, parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
-import { EXIT } from './exit-codes.ts';
+import { jobExitCode } from './exit-codes.ts';
 import { progressPrinter } from './progress-printer.ts';
 
 /** The specification's Migrate table, as the CLI prints it. */
@@ -56,22 +55,6 @@ Exit codes:
   5  Connection Error (after bounded retries)
   6  Failed (unexpected error)`;
 
-export function migrateExitCode(r: MigrateResult): number {
-  switch (r.status) {
-    case 'completed':
-      return EXIT.ok;
-    case 'partially_complete':
-    case 'cancelled':
-      return EXIT.partial;
-    case 'authentication_error':
-      return EXIT.auth;
-    case 'connection_error':
-      return EXIT.connection;
-    case 'failed':
-      return EXIT.failed;
-  }
-}
-
 export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   const spec: Record<string, 'string' | 'boolean'> = { 'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string' };
   for (const side of ['from', 'to']) for (const n of ACCOUNT_OPTIONS) spec[`${side}-${n}`] = 'string';
@@ -105,7 +88,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   printer.end();
   if (json) {
     io.out.write(`${JSON.stringify({ ...result, status: STATUS_NAMES[result.status], statusId: result.status })}\n`);
-    return migrateExitCode(result);
+    return jobExitCode(result);
   }
   const p = result.plan;
   if (dryRun && p) {
@@ -120,5 +103,5 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   }
   if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
   for (const s of result.skipped) io.err.write(`not migrated ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
-  return migrateExitCode(result);
+  return jobExitCode(result);
 }

@@ -1,10 +1,10 @@
 import type { RestoreStatus } from '../../lib/status/status-ids.ts';
-import type { RestoreResult, RestoreScope } from '../jobs/restore-types.ts';
+import type { RestoreScope } from '../jobs/restore-types.ts';
 import { runRestore } from '../jobs/run-restore.ts';
 import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
-import { EXIT } from './exit-codes.ts';
+import { jobExitCode } from './exit-codes.ts';
 import { progressPrinter } from './progress-printer.ts';
 
 /** The specification's Restore table, as the CLI prints it. */
@@ -63,22 +63,6 @@ Exit codes:
   4  Authentication Error (wrong user or password; not retried)
   5  Connection Error (after bounded retries)
   6  Failed (archive missing or unreadable, unknown account or run, unexpected error)`;
-
-export function restoreExitCode(r: RestoreResult): number {
-  switch (r.status) {
-    case 'completed':
-      return EXIT.ok;
-    case 'partially_complete':
-    case 'cancelled':
-      return EXIT.partial;
-    case 'authentication_error':
-      return EXIT.auth;
-    case 'connection_error':
-      return EXIT.connection;
-    case 'failed':
-      return EXIT.failed;
-  }
-}
 
 /** YYYY-MM-DD (UTC midnight; for --until the end of that day) or a full ISO 8601 date-time. */
 export function parseDateOption(v: string | boolean | undefined, name: string, endOfDay = false): Date | undefined {
@@ -145,7 +129,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   printer.end();
   if (json) {
     io.out.write(`${JSON.stringify({ ...result, status: STATUS_NAMES[result.status], statusId: result.status })}\n`);
-    return restoreExitCode(result);
+    return jobExitCode(result);
   }
   const p = result.plan;
   if (dryRun && p) {
@@ -164,5 +148,5 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   }
   if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
   for (const s of result.skipped) io.err.write(`not restored ${s.folder}${s.uid === null ? '' : ` (archived UID ${s.uid})`}: ${s.code}: ${s.reason}\n`);
-  return restoreExitCode(result);
+  return jobExitCode(result);
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
+import { EXIT, jobExitCode } from '../../relay/cli/exit-codes.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const dirs: string[] = [];
@@ -25,6 +26,19 @@ async function smallArchive(): Promise<string> {
 }
 
 describe('the mailkeep command line', () => {
+  it('maps every job status to one exit code, whatever the job', () => {
+    expect(jobExitCode({ status: 'completed' })).toBe(EXIT.ok);
+    expect(jobExitCode({ status: 'completed_link' })).toBe(EXIT.ok);
+    expect(jobExitCode({ status: 'partially_completed' })).toBe(EXIT.partial);
+    expect(jobExitCode({ status: 'partially_complete' })).toBe(EXIT.partial);
+    expect(jobExitCode({ status: 'cancelled' })).toBe(EXIT.partial);
+    expect(jobExitCode({ status: 'authentication_error' })).toBe(EXIT.auth);
+    expect(jobExitCode({ status: 'connection_error' })).toBe(EXIT.connection);
+    expect(jobExitCode({ status: 'failed' })).toBe(EXIT.failed);
+    // Backup: a local failure after a partial run is Failed, not Partial.
+    expect(jobExitCode({ status: 'partially_completed', failed: true })).toBe(EXIT.failed);
+  });
+
   it('prints help for every command and exits 0', async () => {
     for (const cmd of ['backup', 'verify', 'archive-info']) {
       const r = await runCli([cmd, '--help']);
