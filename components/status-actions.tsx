@@ -5,6 +5,7 @@ import { errorHint } from '@/lib/status/error-hints';
 import { REPORT_PROBLEM_URL } from '@/lib/status/report-problem';
 import { sendMessage } from '@/lib/ui/send-message';
 import { openAccountInOptions } from '@/lib/ui/page-links';
+import { saveDownload } from '@/lib/ui/save-download';
 
 /**
  * The buttons a status offers (catalog `action`), plus Copy diagnostics and the report link where
@@ -31,8 +32,18 @@ export function StatusActions({ job }: { job: JobRow }) {
   } else if (info.action === 'enable') {
     buttons.push(<button class="primary" data-action="enable" onClick={() => void run({ type: 'enable-account', accountId: job.accountId })}>Enable</button>);
   } else if (info.action === 'download') {
+    // A relay link (outcome.link) needs the pairing token, so it goes through the download
+    // manager with the header; a plain URL (seeded rows) opens as it is.
+    const link = job.outcome?.link;
+    const save = async () => {
+      if (link) {
+        const code = await saveDownload(link);
+        return setNote(code ? (errorHint(code) ?? code) : 'Saving to your downloads folder…');
+      }
+      if (job.linkUrl) window.open(job.linkUrl, '_blank');
+    };
     buttons.push(
-      <button class="primary" data-action="download" disabled={!job.linkUrl} title={job.linkUrl ? undefined : 'The link appears when the relay delivers it.'} onClick={() => job.linkUrl && window.open(job.linkUrl, '_blank')}>
+      <button class="primary" data-action="download" disabled={!link && !job.linkUrl} title={link || job.linkUrl ? undefined : 'The link appears when the relay delivers it.'} onClick={() => void save()}>
         Download
       </button>,
     );

@@ -8,6 +8,7 @@ import type { MailkeepDb } from '../storage/db.ts';
 import type { AccountRow } from '../storage/rows.ts';
 import { setSetting, type RelayState } from '../storage/settings.ts';
 import { retryDueJobs } from './retry-due.ts';
+import { expireDownloadLinks } from './expire-links.ts';
 import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
@@ -139,6 +140,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     inOrder(async () => {
       await syncBackupAlarms(db, deps.alarms, now());
       await retryDueJobs(db, now());
+      await expireDownloadLinks(db, now());
       const c = await connection();
       if (c) {
         const problems = await driveRuns(db, c, now());

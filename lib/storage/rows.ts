@@ -2,6 +2,7 @@ import { z } from '../zod.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import { IdempotencyKey, JobParams, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
+import { DownloadLink } from '../protocol/job-outcome.ts';
 import { JobKind, StatusByKind } from '../status/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
@@ -46,6 +47,8 @@ export const EMPTY_PROGRESS: JobProgress = { messagesDone: 0, messagesTotal: nul
 
 /** The part of a relay JobOutcome worth keeping on a row (the migrate plan stays on its page). */
 export const JobOutcomeSummary = z.strictObject({
+  /** A finished download's link (a relay path: served only with the pairing token, until expiresAt). */
+  link: DownloadLink.optional(),
   counts: z.record(z.string().max(64), z.number().int().nonnegative()).optional(),
   message: z.string().max(1024).optional(),
 });

@@ -160,3 +160,24 @@ test('the Restore tab restores a folder after a dry-run preview: the two dismiss
   expect(new Set(ids).size).toBe(INITIAL);
   await dashboard.screenshot({ path: test.info().outputPath('dashboard-restore.png') });
 });
+
+test('a download queued through the service worker is driven to Completed / Link; its Download button saves the file with the pairing token', async () => {
+  const dashboard = await world.open('dashboard.html#tab=download');
+  const accountId = await dashboard.evaluate(async () => {
+    const open = indexedDB.open('mailkeep');
+    const db: IDBDatabase = await new Promise((r) => (open.onsuccess = () => r(open.result)));
+    return new Promise<string>((r) => { const q = db.transaction('accounts').objectStore('accounts').getAll(); q.onsuccess = () => r((q.result[0] as { id: string }).id); });
+  });
+  const reply = await sendToWorker<{ ok: boolean }>(dashboard, { type: 'start-job', job: { kind: 'download', accountId, params: { format: 'mbox', folder: 'INBOX' } } });
+  expect(reply.ok).toBe(true);
+  const row = dashboard.locator('[data-testid="job-row"]');
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute('data-status', 'completed_link', { timeout: 30_000 });
+  await row.getByRole('button', { name: 'Download' }).click();
+  await expect
+    .poll(async () => (await dashboard.evaluate(() => chrome.downloads.search({}))).map((i) => i.state), { timeout: 20_000 })
+    .toEqual(['complete']);
+  const [item] = await dashboard.evaluate(() => chrome.downloads.search({}));
+  expect(item!.url).toContain(`127.0.0.1:${world.relay.port}/download/`);
+  expect(item!.fileSize).toBeGreaterThan(1000);
+});
