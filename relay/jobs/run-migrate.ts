@@ -1,20 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { MigrateStatus } from '../../lib/status/status-ids.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession, type ImapAccount } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
+import { QuotaStop, retryOrStop, statusReporter, throwIfQuotaRefusal } from './append-job.ts';
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
 import { onSide, sideOf } from './migrate-side.ts';
 import type { MigrateFinalStatus, MigrateHooks, MigrateOptions, MigratePlan, MigrateResult, MigrateSkipped, Side } from './migrate-types.ts';
 import { pathKey } from './restore-folder-map.ts';
 import { throttledProgress } from './progress.ts';
 import { uidSet } from './uid-set.ts';
-
-/** The destination's storage is full: nothing more can be appended in this run. */
-class QuotaStop extends Error {}
 
 interface Tally {
   migrated: number;
@@ -27,16 +23,7 @@ interface Tally {
 export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {}): Promise<MigrateResult> {
   const started = Date.now();
   const { signal } = hooks;
-  let last: MigrateStatus | null = null;
-  const status = (s: MigrateStatus, detail: Parameters<NonNullable<MigrateHooks['onStatus']>>[1]): void => {
-    if (s === last && s === 'running') return;
-    last = s;
-    try {
-      hooks.onStatus?.(s, detail);
-    } catch {
-      /* a listener's bug must not break the migration */
-    }
-  };
+  const status = statusReporter(hooks.onStatus);
   const progress = throttledProgress(hooks.onProgress);
   const tally: Tally = { migrated: 0, bytes: 0, foldersCreated: 0, skipped: [] };
   const maxAttempts = opts.retry?.maxAttempts ?? RELAY_LIMITS.migrateMaxAttempts;
@@ -128,20 +115,12 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       const message = side && !base.startsWith(side) ? `${side}: ${base}` : base;
       if (code === 'AUTH_FAILED') return finish('authentication_error', code, message, side);
       if (!isConnectionCode(code)) return finish('failed', code, message, side);
-      const delay = baseDelay * 2 ** (attempt - 1);
-      // Announced even on the last attempt: Connection Error and Cancelled are reached from Retrying.
-      status('retrying', { attempt, errorCode: code, message, ...(side ? { side } : {}), ...(attempt < maxAttempts ? { retryInMs: delay } : {}) });
-      if (attempt >= maxAttempts) {
-        // Could not even log in on the last try: the server is unreachable. Sessions that opened
-        // but kept breaking: the retry limit cancels the job (the spec's Cancelled).
-        if (!opened) return finish('connection_error', code, message, side);
-        return finish('cancelled', 'RETRY_LIMIT', `gave up after ${attempt} attempts: ${message}`, side);
-      }
-      try {
-        await sleep(delay, undefined, { signal });
-      } catch {
-        return finish('cancelled', 'CANCELLED', 'migration cancelled', null);
-      }
+      const stop = await retryOrStop({
+        attempt, maxAttempts, baseDelayMs: baseDelay, opened, code, message, signal, cancelledMessage: 'migration cancelled',
+        announce: (retryInMs) => status('retrying', { attempt, errorCode: code, message, ...(side ? { side } : {}), ...(retryInMs !== undefined ? { retryInMs } : {}) }),
+      });
+      // A cancelled wait is nobody's side; the retry limit and Connection Error keep the failing side.
+      if (stop) return finish(stop.status, stop.code, stop.message, stop.code === 'CANCELLED' ? null : side);
     }
   }
 }
@@ -319,9 +298,8 @@ async function appendOne(dst: ImapFlow, dest: string, m: SourceMessage, raw: Buf
     try {
       res = await onSide('destination', dst.append(dest, raw, flags, m.internalDate ?? undefined));
     } catch (err) {
-      const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
-      const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
-      if (e.serverResponseCode === 'OVERQUOTA' || /quota/i.test(text)) throw new QuotaStop(describeImapError(err));
+      throwIfQuotaRefusal(err);
+      const e = err as { serverResponseCode?: string };
       if (e.serverResponseCode === 'APPENDLIMIT' || e.serverResponseCode === 'TOOBIG') return { code: 'APPENDLIMIT_EXCEEDED', reason: `destination refused ${raw.length} bytes: ${describeImapError(err)}` };
       if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
       if (flags === system) return { code: 'UNKNOWN', reason: `APPEND refused by the destination: ${describeImapError(err)}` };

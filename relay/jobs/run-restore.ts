@@ -1,21 +1,17 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { RestoreStatus } from '../../lib/status/status-ids.ts';
 import { openArchiveForReading } from '../archive/archive-reader.ts';
 import type { Db } from '../archive/schema.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
+import { QuotaStop, retryOrStop, statusReporter, throwIfQuotaRefusal } from './append-job.ts';
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
 import { resolveSourceAccount, selectCandidates, type RestoreCandidate } from './restore-select.ts';
 import type { RestoreFinalStatus, RestoreHooks, RestoreOptions, RestorePlan, RestoreResult, RestoreSkipped } from './restore-types.ts';
-
-/** The server's storage is full: nothing more can be appended in this run. */
-class QuotaStop extends Error {}
 
 interface Tally {
   restored: number;
@@ -28,16 +24,7 @@ interface Tally {
 export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {}): Promise<RestoreResult> {
   const started = Date.now();
   const { signal } = hooks;
-  let last: RestoreStatus | null = null;
-  const status = (s: RestoreStatus, detail: Parameters<NonNullable<RestoreHooks['onStatus']>>[1]): void => {
-    if (s === last && s === 'running') return;
-    last = s;
-    try {
-      hooks.onStatus?.(s, detail);
-    } catch {
-      /* a listener's bug must not break the restore */
-    }
-  };
+  const status = statusReporter(hooks.onStatus);
   const progress = throttledProgress(hooks.onProgress);
   const tally: Tally = { restored: 0, bytes: 0, foldersCreated: 0, skipped: [] };
   const maxAttempts = opts.retry?.maxAttempts ?? RELAY_LIMITS.restoreMaxAttempts;
@@ -136,21 +123,11 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       const message = err instanceof MailkeepError ? err.message : describeImapError(err);
       if (code === 'AUTH_FAILED') return finish('authentication_error', code, message);
       if (!isConnectionCode(code)) return finish('failed', code, message, remaining());
-      const delay = baseDelay * 2 ** (attempt - 1);
-      // Announced even on the last attempt: Connection Error and Cancelled are reached from Retrying.
-      status('retrying', { attempt, errorCode: code, message, ...(attempt < maxAttempts ? { retryInMs: delay } : {}) });
-      if (attempt >= maxAttempts) {
-        // As Migrate: could not even log in on the last try -> the server is unreachable
-        // (Connection Error); sessions that opened but kept breaking -> the retry limit cancels
-        // the job (the spec's "When retry has reached limit, it is automatically cancelled").
-        if (!opened) return finish('connection_error', code, message, remaining());
-        return finish('cancelled', 'RETRY_LIMIT', `gave up after ${attempt} attempts: ${message}`, remaining());
-      }
-      try {
-        await sleep(delay, undefined, { signal });
-      } catch {
-        return finish('cancelled', 'CANCELLED', 'restore cancelled', remaining());
-      }
+      const stop = await retryOrStop({
+        attempt, maxAttempts, baseDelayMs: baseDelay, opened, code, message, signal, cancelledMessage: 'restore cancelled',
+        announce: (retryInMs) => status('retrying', { attempt, errorCode: code, message, ...(retryInMs !== undefined ? { retryInMs } : {}) }),
+      });
+      if (stop) return finish(stop.status, stop.code, stop.message, remaining());
     }
   }
 }
@@ -209,9 +186,8 @@ async function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, ra
     try {
       res = await client.append(dest, raw, flags, c.internalDate ?? undefined);
     } catch (err) {
-      const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
-      const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
-      if (e.serverResponseCode === 'OVERQUOTA' || /quota/i.test(text)) throw new QuotaStop(describeImapError(err));
+      throwIfQuotaRefusal(err);
+      const e = err as { serverResponseCode?: string };
       if (e.serverResponseCode === 'APPENDLIMIT' || e.serverResponseCode === 'TOOBIG')
         return { code: 'APPENDLIMIT_EXCEEDED', reason: describeImapError(err) };
       if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;

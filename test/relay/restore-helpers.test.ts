@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDateOption, parseSource } from '../../relay/cli/restore-command.ts';
 import type { ImapFlow } from 'imapflow';
 import { destinationPath, pathKey } from '../../relay/jobs/restore-folder-map.ts';
+import { retryOrStop } from '../../relay/jobs/append-job.ts';
 import { FolderPresence } from '../../relay/jobs/restore-presence.ts';
 import type { RestoreCandidate } from '../../relay/jobs/restore-select.ts';
 
@@ -74,5 +75,28 @@ describe('restore presence check', () => {
     expect(ranges).toEqual(['3']);
     expect(await p.take(client, candidate)).toBe(true);
     expect(await p.take(client, candidate)).toBe(false);
+  });
+});
+
+describe('the retry decision Restore and Migrate share', () => {
+  const base = { maxAttempts: 2, baseDelayMs: 1, code: 'CONNECTION_LOST' as const, message: 'gone', signal: undefined, cancelledMessage: 'job cancelled' };
+
+  it('waits and retries before the limit, announcing the delay', async () => {
+    const announced: (number | undefined)[] = [];
+    expect(await retryOrStop({ ...base, attempt: 1, opened: true, announce: (ms) => announced.push(ms) })).toBeNull();
+    expect(announced).toEqual([1]);
+  });
+
+  it('at the limit: Connection Error when it never logged in, Cancelled (RETRY_LIMIT) when sessions kept breaking', async () => {
+    const announced: (number | undefined)[] = [];
+    const announce = (ms: number | undefined): void => void announced.push(ms);
+    expect(await retryOrStop({ ...base, attempt: 2, opened: false, announce })).toEqual({ status: 'connection_error', code: 'CONNECTION_LOST', message: 'gone' });
+    expect(await retryOrStop({ ...base, attempt: 2, opened: true, announce })).toEqual({ status: 'cancelled', code: 'RETRY_LIMIT', message: 'gave up after 2 attempts: gone' });
+    expect(announced).toEqual([undefined, undefined]); // Retrying is announced, without a next try
+  });
+
+  it('a signal during the wait cancels the job', async () => {
+    const signal = AbortSignal.abort();
+    expect(await retryOrStop({ ...base, attempt: 1, opened: true, signal, announce: () => undefined })).toEqual({ status: 'cancelled', code: 'CANCELLED', message: 'job cancelled' });
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * Scaffolding shared by the jobs that APPEND to an IMAP server (Restore and Migrate): their
+ * status reporting, the quota stop and the retry-or-give-up decision. Kept in one place so the
+ * two jobs cannot drift apart on what a retry limit or a full mailbox means.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { describeImapError } from '../imap/classify-error.ts';
+
+/** The destination's storage is full: nothing more can be appended in this run. */
+export class QuotaStop extends Error {}
+
+/** Throws QuotaStop when an APPEND was refused because the destination is over quota. */
+export function throwIfQuotaRefusal(err: unknown): void {
+  const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
+  const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
+  if (e.serverResponseCode === 'OVERQUOTA' || /quota/i.test(text)) throw new QuotaStop(describeImapError(err));
+}
+
+/**
+ * The listener as the job calls it: "running" is announced once per change (each attempt calls
+ * it again after a retry), and a listener's bug never breaks the job.
+ */
+export function statusReporter<S extends string, D>(listener: ((s: S, d: D) => void) | undefined): (s: S, d: D) => void {
+  let last: S | null = null;
+  return (s, d) => {
+    if (s === last && s === 'running') return;
+    last = s;
+    try {
+      listener?.(s, d);
+    } catch {
+      /* a listener's bug must not break the job */
+    }
+  };
+}
+
+export interface RetryStop {
+  status: 'connection_error' | 'cancelled';
+  /** CANCELLED when the job's signal stopped the wait, RETRY_LIMIT, or the failure's own code. */
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * After a connection-class failure: announces Retrying (even on the last attempt: Connection Error
+ * and Cancelled are reached from Retrying) and waits the doubled delay, or says how the job ends.
+ * Could not even log in on the last try -> the server is unreachable (Connection Error); sessions
+ * that opened but kept breaking -> the retry limit cancels the job (the specification's "When
+ * retry has reached limit, it is automatically cancelled").
+ */
+export async function retryOrStop(p: {
+  attempt: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  /** every session of this attempt was opened (logged in) */
+  opened: boolean;
+  code: ErrorCode;
+  message: string;
+  signal: AbortSignal | undefined;
+  /** what a cancelled wait reports, e.g. "restore cancelled" */
+  cancelledMessage: string;
+  announce: (retryInMs: number | undefined) => void;
+}): Promise<RetryStop | null> {
+  const delay = p.baseDelayMs * 2 ** (p.attempt - 1);
+  const last = p.attempt >= p.maxAttempts;
+  p.announce(last ? undefined : delay);
+  if (last) {
+    if (!p.opened) return { status: 'connection_error', code: p.code, message: p.message };
+    return { status: 'cancelled', code: 'RETRY_LIMIT', message: `gave up after ${p.attempt} attempts: ${p.message}` };
+  }
+  try {
+    await sleep(delay, undefined, { signal: p.signal });
+  } catch {
+    return { status: 'cancelled', code: 'CANCELLED', message: p.cancelledMessage };
+  }
+  return null;
+}
