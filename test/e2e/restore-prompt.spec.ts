@@ -6,7 +6,7 @@
  * counts are confirmed, and the very messages are back on the server, each exactly once.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { sendToWorker } from './fixtures';
+import { sendToWorker, stopServiceWorkers } from './fixtures';
 import { MAIL_USER, startWorld, worldAvailable, type World } from './relay-world';
 
 test.describe.configure({ mode: 'serial' });
@@ -125,6 +125,39 @@ test('messages deleted on the server: the next backup prompts with the count and
   await expect(popup.getByTestId('prompt')).toHaveCount(0);
 });
 
+/** The relay's restore jobs that really ran (its record; plans have keys starting restore-plan-). */
+async function relayRestoreRuns(): Promise<{ status: string; phase: string; idempotencyKey: string }[]> {
+  const fs = await import('node:fs');
+  const file = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; status: string; phase: string; idempotencyKey: string }[] };
+  return file.jobs.filter((j) => j.kind === 'restore' && !j.idempotencyKey.startsWith('restore-plan-'));
+}
+
+test('stopping the service worker in the middle of a restore: the woken worker reconciles it to Completed, one relay job, each message once', async () => {
+  const before = await inboxIds();
+  await deleteFromInbox(4);
+  const runsBefore = (await relayRestoreRuns()).length;
+  const popup = await world.open('popup.html');
+  await backUpNow(popup);
+  const prompt = popup.getByTestId('prompt');
+  await expect(prompt.getByTestId('prompt-text')).toContainText('4 messages were removed from INBOX', { timeout: 15_000 });
+  await prompt.getByRole('button', { name: 'Restore' }).click();
+  await expect(prompt.getByTestId('restore-plan')).toHaveText('4 messages will be put back into INBOX. Nothing is deleted.', { timeout: 20_000 });
+  world.proxy.throttle(16); // ~500 bytes/s from the server: the restore lasts seconds
+  await prompt.getByRole('button', { name: 'Restore 4' }).click();
+  const line = card(popup).locator('[data-testid="job-line"][data-kind="restore"]');
+  await expect(line).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  // Still under way on the relay when the worker goes: its end must come from reconciliation.
+  expect((await relayRestoreRuns()).map((j) => j.phase)).toContain('active');
+  await stopServiceWorkers(world.context, popup);
+  await popup.close();
+  world.proxy.throttle(Infinity);
+  await world.open('popup.html'); // its relay check wakes the worker, whose first pass reconciles
+  const dashboard = await world.open('dashboard.html#tab=restore');
+  await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  expect((await relayRestoreRuns()).length).toBe(runsBefore + 1);
+  expect(await inboxIds()).toEqual(before);
+});
+
 test('Dismiss hides a prompt for good and restores nothing', async () => {
   await deleteFromInbox(2);
   const popup = await world.open('popup.html');
@@ -139,7 +172,7 @@ test('Dismiss hides a prompt for good and restores nothing', async () => {
   await expect(again.getByTestId('prompt')).toHaveCount(0);
   expect(await inboxIds()).toHaveLength(INITIAL - 2);
   const dashboard = await world.open('dashboard.html#tab=restore');
-  await expect(dashboard.getByTestId('job-row')).toHaveCount(1); // only the earlier restore
+  await expect(dashboard.getByTestId('job-row')).toHaveCount(2); // only the earlier restores
 });
 
 test('the Restore tab restores a folder after a dry-run preview: the two dismissed messages come back, nothing twice', async () => {
@@ -152,7 +185,7 @@ test('the Restore tab restores a folder after a dry-run preview: the two dismiss
   expect(await inboxIds()).toHaveLength(INITIAL - 2); // the preview wrote nothing
   await starter.getByTestId('restore-confirm').click();
   await expect(starter.getByTestId('restore-queued')).toBeVisible();
-  await expect(dashboard.getByTestId('job-row')).toHaveCount(2);
+  await expect(dashboard.getByTestId('job-row')).toHaveCount(3);
   await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   await expect(dashboard.getByTestId('job-row').first().getByTestId('job-scope')).toHaveText('INBOX: 2 restored');
   const ids = await inboxIds();
@@ -180,4 +213,22 @@ test('a download queued through the service worker is driven to Completed / Link
   const [item] = await dashboard.evaluate(() => chrome.downloads.search({}));
   expect(item!.url).toContain(`127.0.0.1:${world.relay.port}/download/`);
   expect(item!.fileSize).toBeGreaterThan(1000);
+});
+
+test('with "only bulk deletions", a small deletion asks nothing, a bulk one prompts and raises a notification', async () => {
+  await world.addMail(30, 77);
+  const popup = await world.open('popup.html');
+  await sendToWorker(popup, { type: 'set-restore-prompts', value: 'bulk' });
+  await backUpNow(popup);
+  await deleteFromInbox(2);
+  await backUpNow(popup);
+  await expect(popup.getByTestId('prompt')).toHaveCount(0);
+  await deleteFromInbox(25);
+  await backUpNow(popup);
+  await expect(popup.getByTestId('prompt')).toHaveCount(1, { timeout: 15_000 });
+  await expect(popup.getByTestId('prompt-text')).toContainText('25 messages were removed from INBOX');
+  await expect
+    .poll(() => popup.evaluate(async () => Object.keys(await chrome.notifications.getAll())))
+    .toContainEqual(expect.stringMatching(/^mailkeep\|restore\|/));
+  await popup.screenshot({ path: test.info().outputPath('popup-bulk-prompt.png') });
 });
