@@ -222,7 +222,7 @@ async function driveOne(db: MailkeepDb, relay: RelayCaller, row: JobRow, byId: M
   if (job.status === QUEUE_STATUS[job.kind] && !job.runKey && startParamsOf(job) === null) {
     // Queued before schema version 3 with no record of what to do: end it (its hint says to try
     // again) rather than leave it On Queue forever or run something the user never asked for.
-    await advance(db, job, 'cancelled', 'INVALID_INPUT', now);
+    await advance(db, job, 'cancelled', 'CANCELLED', now);
     return;
   }
   if (job.status === QUEUE_STATUS[job.kind] && !job.runKey) job = await assignKey(db, job.id, now);

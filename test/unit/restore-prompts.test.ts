@@ -13,6 +13,9 @@ import { applyRelayEvent, applyRelayEventWithOutcome, driveRuns } from '@/lib/ba
 import { collectRestorePrompts, promptText, takePromptNotifications } from '@/lib/background/restore-prompts';
 import { planRestore } from '@/lib/background/restore-plan';
 import { EXTENSION_LIMITS } from '@/lib/limits';
+import { reconcile } from '@/lib/background/reconcile';
+import { onNotificationAction } from '@/lib/background/service-worker';
+import type { BackgroundPorts, NotificationSpec } from '@/lib/background/ports';
 import { QUEUE_STATUS } from '@/lib/status/catalog';
 import type { RestorePrompt } from '@/lib/protocol/restore-params';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
@@ -134,6 +137,20 @@ describe('restore prompts after a backup', () => {
     expect(notes[0]!.message).toContain(`${BULK + 5} messages were removed from INBOX`);
     expect(notes[0]!.id).toMatch(/^mailkeep\|restore\|/);
     expect(await takePromptNotifications(db)).toEqual([]);
+  });
+
+  it('shows the bulk-deletion notification through reconcile, and a click on it opens the popup page with the prompt', async () => {
+    await setSetting(db, 'restorePrompts', 'bulk');
+    relay.prompts = [deleted('INBOX', BULK)];
+    await completeBackup();
+    const shown: NotificationSpec[] = [];
+    const opened: string[] = [];
+    const ports: BackgroundPorts = { setBadge: async () => undefined, notify: async (n) => void shown.push(n), openPage: async (p) => void opened.push(p) };
+    await reconcile(db, ports);
+    await reconcile(db, ports);
+    expect(shown.map((n) => n.title)).toEqual(['Alice Work: mail disappeared from the server']);
+    await onNotificationAction(db, ports, shown[0]!.id, null);
+    expect(opened).toEqual(['/popup.html']);
   });
 });
 
@@ -282,7 +299,7 @@ describe('the coordinator driving restore jobs', () => {
     await driveRuns(db, relay);
     const row = await restoreRow(legacy.id);
     expect(row.status).toBe('cancelled');
-    expect(row.lastErrorCode).toBe('INVALID_INPUT');
+    expect(row.lastErrorCode).toBe('CANCELLED');
     expect(relay.calls.filter((c) => c.method === 'job.start' && (c.params as any).kind === 'restore')).toEqual([]);
   });
 });
