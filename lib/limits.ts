@@ -92,6 +92,13 @@ export const RELAY_LIMITS = {
   packMaxBytes: 1024 * 1024 * 1024,
   /** Connection attempts per backup job before it ends in Connection Error (first try + retries). */
   backupMaxAttempts: 3,
+  /** A lock takeover guard (`<lock>.takeover`) older than this counts as abandoned: it is held for
+   * a few syscalls, so only a taker killed inside it leaves one behind; 10 s is far beyond any
+   * takeover and short enough that a crash there does not wedge the next start. */
+  lockTakeoverGuardStaleMs: 10_000,
+  /** Rounds of a lock acquisition before giving up: each round wins, meets a live owner, or removes
+   * a stale lock; only takers racing each other need more than two. */
+  lockAcquireRounds: 20,
   /** First retry delay; doubled each retry (2 s, 4 s): bounded so the job ends within seconds when
    * the server is really gone, and the scheduler (not the job) retries later in hours. */
   backupRetryBaseDelayMs: 2_000,

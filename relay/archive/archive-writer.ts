@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { lockArchive, type ArchiveLock } from './lock.ts';
+import { lockArchive, type HeldLock } from '../lock/lock-file.ts';
 import { KnownHashes } from './known-hashes.ts';
 import { PackAppender, packFileName } from './pack-file.ts';
 import { openIndex, type Db } from './schema.ts';
@@ -101,7 +101,7 @@ export class ArchiveWriter {
   private constructor(
     readonly dir: string,
     readonly db: Db,
-    private readonly lock: ArchiveLock,
+    private readonly lock: HeldLock,
     private readonly groupMessages: number,
   ) {
     this.packsDir = path.join(dir, 'packs');

@@ -1,7 +1,7 @@
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { defaultDataDir, parseFlags, reportCommandError } from './cli-args.ts';
-import { runningRelay } from './instance-lock.ts';
+import { runningRelay } from '../lock/lock-file.ts';
 import { createPairingCode } from './pairing.ts';
 
 /**

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { acquireInstanceLock } from '../lock/lock-file.ts';
 import { CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from './atomic-file.ts';
 import { defaultDataDir, parseFlags, parsePort, reportCommandError } from './cli-args.ts';
-import { acquireInstanceLock } from './instance-lock.ts';
 import { DownloadLinks } from './download-links.ts';
 import { JobManager, type JobRunners } from './job-manager.ts';
 import { createPairingCode, TokenStore } from './pairing.ts';
@@ -60,7 +60,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
         return fs.existsSync(path.join(dir, 'index.sqlite')) ? restorePrompts(dir, runId === undefined ? {} : { runId }) : [];
       },
     });
-    lock.setPort(server.port);
+    lock.update({ port: server.port });
     const code = createPairingCode(dataDir);
     out(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
     out(

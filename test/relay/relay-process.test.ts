@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { processStartTime } from '../../relay/lock/lock-file.ts';
 import { freePort } from '../support/dovecot.ts';
 import { helloClient, jsonPost, RelayProcess, request, runCli, tempDataDir, WsClient } from './relay-harness.ts';
 
@@ -37,7 +38,8 @@ describe('the relay process', () => {
   it('prints where it listens and a one-time pairing code, and writes a private lock file', () => {
     expect(relay.port).toBeGreaterThan(0);
     expect(relay.pairingCode).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
-    expect(fs.readFileSync(path.join(dataDir, 'relay.lock'), 'utf8').trim()).toBe(`${relay.child.pid} ${relay.port}`);
+    // Owner by pid and start time (a reused pid is not the owner), plus the port for `mailkeep pair`.
+    expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'relay.lock'), 'utf8'))).toEqual({ pid: relay.child.pid, start: processStartTime(relay.child.pid!), port: relay.port });
     expect((fs.statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
   });
 
