@@ -197,6 +197,11 @@ export class ArchiveWriter {
     return this.db.prepare<[string, number, string], number>('SELECT id FROM accounts WHERE host = ? AND port = ? AND user = ?').pluck().get(host, port, user)!;
   }
 
+  /** The account's id if the archive already holds it (nothing is created). */
+  findAccount(host: string, port: number, user: string): number | undefined {
+    return this.db.prepare<[string, number, string], number>('SELECT id FROM accounts WHERE host = ? AND port = ? AND user = ?').pluck().get(host, port, user);
+  }
+
   beginRun(accountId: number): number {
     return Number(
       this.db.prepare('INSERT INTO runs (account_id, started_at) VALUES (?, ?)').run(accountId, new Date().toISOString()).lastInsertRowid,

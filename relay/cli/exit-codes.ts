@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { MigrateFinalStatus } from '../jobs/migrate-types.ts';
 import type { RestoreFinalStatus } from '../jobs/restore-types.ts';
 import type { DownloadResult } from '../jobs/run-download.ts';
@@ -33,8 +34,14 @@ const STATUS_EXIT: Record<FinalStatus, number> = {
   failed: EXIT.failed,
 };
 
-/** A job result's exit code; Backup's `failed` flag (a local failure after a partial run) wins. */
-export function jobExitCode(r: { status: FinalStatus; failed?: boolean }): number {
+/**
+ * A job result's exit code. A job that failed on what the user asked for (INVALID_INPUT: e.g. an
+ * archive with several accounts and no --source) is bad usage, like a rejected option. Otherwise
+ * Backup's `failed` flag (a local failure after a partial run) wins over its status.
+ */
+export function jobExitCode(r: { status: FinalStatus; failed?: boolean; errorCode?: ErrorCode | null }): number {
+  const failed = r.failed || r.status === 'failed';
+  if (failed && r.errorCode === 'INVALID_INPUT') return EXIT.usage;
   if (r.failed) return EXIT.failed;
   return STATUS_EXIT[r.status];
 }

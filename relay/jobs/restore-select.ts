@@ -35,9 +35,15 @@ interface Row {
 /** Resolves the archived account to read: by user@host[:port], or the only one in the archive. */
 export function resolveSourceAccount(db: Db, source: RestoreOptions['source']): number {
   const all = db.prepare<[], { id: number; host: string; port: number; user: string }>('SELECT id, host, port, user FROM accounts ORDER BY id').all();
+  // Without --source, an account that holds no folder (nothing to read; left by a failed first
+  // login of an earlier version) does not make the choice ambiguous.
+  const withFolders = new Set(db.prepare<[], number>('SELECT DISTINCT account_id FROM folders').pluck().all());
+  const useful = all.filter((a) => withFolders.has(a.id));
   const matches = source
     ? all.filter((a) => a.user === source.user && a.host.toLowerCase() === source.host.toLowerCase() && (source.port === undefined || a.port === source.port))
-    : all;
+    : useful.length
+      ? useful
+      : all;
   if (matches.length === 1) return matches[0]!.id;
   const known = all.map((a) => `${a.user}@${a.host}:${a.port}`).join(', ') || 'none';
   if (matches.length === 0) throw mailkeepError('NOT_FOUND', `no archived account ${source ? `${source.user}@${source.host}${source.port ? `:${source.port}` : ''}` : ''} (archived: ${known})`);

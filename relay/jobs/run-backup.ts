@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { ArchiveWriter } from '../archive/archive-writer.ts';
 import { describeImapError, isConnectionCode } from '../imap/classify-error.ts';
@@ -71,16 +71,34 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
   status('preparing', { attempt: 0 });
   try {
     writer = ArchiveWriter.open(opts.archiveDir, { groupCommitMessages: opts.groupCommitMessages });
-    const accountId = writer.ensureAccount(opts.account.host, opts.account.port, opts.account.user);
-    runId = writer.beginRun(accountId);
-    const matchStored = writer.hasAnyMessages(accountId);
+    const w = writer;
+    const { host, port, user } = opts.account;
+    // A known account records every run, failed ones included (archive-info shows them). A new
+    // account enters the archive only after a login succeeded: a mistyped host, user or password
+    // must not leave an empty account behind that makes restore/export without --source ambiguous.
+    let accountId = w.findAccount(host, port, user) ?? null;
+    let matchStored = false;
+    const begin = (id: number): void => {
+      accountId = id;
+      runId = w.beginRun(id);
+      matchStored = w.hasAnyMessages(id);
+    };
+    if (accountId !== null) begin(accountId);
     for (attempt = 1; ; attempt++) {
       let client: ImapFlow | null = null;
       try {
         client = await openSession(opts.account, { signal, timeouts: opts.timeouts });
+        if (accountId === null) {
+          try {
+            begin(w.ensureAccount(host, port, user));
+          } catch (err) {
+            // A local failure (disk full), not the session's: keep its code.
+            throw mailkeepError(errorCode(err), err instanceof Error ? err.message : String(err));
+          }
+        }
         status('running', { attempt });
         tally.skipped = []; // a retried pass re-evaluates what it could not read
-        await backupAccount({ client, writer, accountId, runId, signal, matchStored, tally, progress, seenFolders: new Set() });
+        await backupAccount({ client, writer: w, accountId: accountId!, runId: runId!, signal, matchStored, tally, progress, seenFolders: new Set() });
         await closeSession(client);
         return tally.skipped.length
           ? await finish('partially_completed', tally.skipped[0]!.code, `${tally.skipped.length} item(s) could not be read`)

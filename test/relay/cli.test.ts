@@ -37,6 +37,9 @@ describe('the mailkeep command line', () => {
     expect(jobExitCode({ status: 'failed' })).toBe(EXIT.failed);
     // Backup: a local failure after a partial run is Failed, not Partial.
     expect(jobExitCode({ status: 'partially_completed', failed: true })).toBe(EXIT.failed);
+    // A request that cannot work as asked (several archived accounts, no --source) is bad usage.
+    expect(jobExitCode({ status: 'failed', errorCode: 'INVALID_INPUT' })).toBe(EXIT.usage);
+    expect(jobExitCode({ status: 'failed', errorCode: 'NOT_FOUND' })).toBe(EXIT.failed);
   });
 
   it('prints help for every command and exits 0', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../relay/export/export-archive.ts';
 import { openOutputFile, type OpenOutput } from '../../relay/export/output-file.ts';
 import { openArchiveForReading } from '../../relay/archive/archive-reader.ts';
+import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
 import { runBackup } from '../../relay/jobs/run-backup.ts';
 import { BlobReader } from '../../relay/jobs/restore-blob.ts';
 import { runDownload } from '../../relay/jobs/run-download.ts';
@@ -183,6 +184,27 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     expect(r).toMatchObject({ status: 'cancelled', errorCode: 'RETRY_LIMIT' });
     expect(gaveUp).toEqual(['running', 'retrying', 'running', 'retrying', 'cancelled']);
     expect(fs.readdirSync(work).filter((f) => f.includes('never'))).toEqual([]);
+  });
+
+  it('a failed login adds no account: export without --source still finds the one account; two accounts without --source exit 2', async () => {
+    const copy = path.join(work, 'archive-copy');
+    fs.cpSync(archive, copy, { recursive: true });
+    const bad = await runCli(['backup', '--archive', copy, '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', 'bob', '--password-env', 'MK_PW'], { MK_PW: 'wrong' });
+    expect(bad.code).toBe(4);
+    const db = openArchiveForReading(copy);
+    expect(db.prepare('SELECT user FROM accounts').pluck().all()).toEqual(['alice']);
+    db.close();
+    const one = await runCli(['export', '--archive', copy, '--format', 'mbox', '--out', path.join(work, 'one.zip'), '--json']);
+    expect(one.json).toMatchObject({ statusId: 'completed_link' });
+    expect(one.code).toBe(0);
+    const w = ArchiveWriter.open(copy);
+    const acc = w.ensureAccount('imap.example.org', 993, 'carol');
+    w.upsertFolder(acc, w.beginRun(acc), { rawName: 'INBOX', name: 'INBOX', delimiter: '/', specialUse: null });
+    await w.close();
+    const two = await runCli(['export', '--archive', copy, '--format', 'mbox', '--out', path.join(work, 'two.zip'), '--json']);
+    expect(two.json).toMatchObject({ statusId: 'failed', errorCode: 'INVALID_INPUT' });
+    expect(two.code).toBe(2);
+    expect(fs.existsSync(path.join(work, 'two.zip'))).toBe(false);
   });
 
   it('an unknown account fails with NOT_FOUND and exit 6', async () => {
