@@ -99,6 +99,9 @@ export const RELAY_LIMITS = {
   /** Rounds of a lock acquisition before giving up: each round wins, meets a live owner, or removes
    * a stale lock; only takers racing each other need more than two. */
   lockAcquireRounds: 20,
+  /** Names listed in a NOT_FOUND message (e.g. the archived folders for a mistyped --folder): enough
+   * to spot the right spelling, short enough for one terminal screen; archive-info lists all. */
+  notFoundListMax: 20,
   /** First retry delay; doubled each retry (2 s, 4 s): bounded so the job ends within seconds when
    * the server is really gone, and the scheduler (not the job) retries later in hours. */
   backupRetryBaseDelayMs: 2_000,

@@ -1,3 +1,4 @@
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { Db } from '../archive/schema.ts';
 import type { RestoreOptions, RestoreScope } from './restore-types.ts';
@@ -63,6 +64,7 @@ const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m
  * deleted everywhere comes back where it was last seen.
  */
 export function selectCandidates(db: Db, accountId: number, scope: RestoreScope = {}): RestoreCandidate[] {
+  if (scope.folder !== undefined) assertFolderArchived(db, accountId, scope.folder);
   let rows: Row[];
   if (scope.disappearedInRun !== undefined) {
     // Gone from its folder in that run and held by no folder of the account at that run: deleted,
@@ -115,6 +117,18 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
   }
   // Oldest first inside each folder: a restored folder reads in its original order.
   return out.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : a.uidvalidity - b.uidvalidity || a.uid - b.uid));
+}
+
+/**
+ * A folder name that the archive never held is a typo, not "nothing to do": NOT_FOUND, naming the
+ * folder and listing the archived ones, before anything is written or appended.
+ */
+function assertFolderArchived(db: Db, accountId: number, folder: string): void {
+  const names = db.prepare<[number], string>('SELECT DISTINCT name FROM folders WHERE account_id = ? ORDER BY name').pluck().all(accountId);
+  if (names.includes(folder)) return;
+  const max = RELAY_LIMITS.notFoundListMax;
+  const listed = names.slice(0, max).map((n) => `"${n}"`).join(', ') + (names.length > max ? `, and ${names.length - max} more (see mailkeep archive-info)` : '');
+  throw mailkeepError('NOT_FOUND', `no archived folder "${folder}" (archived folders: ${listed || 'none'})`);
 }
 
 /** Per blob: the rows still present, else the rows of the last run that saw it. */

@@ -90,6 +90,16 @@ describe('the mailkeep command line', () => {
     expect(missing.stderr).toContain('error NOT_FOUND');
   });
 
+  it('restore --folder with a folder the archive never held: NOT_FOUND listing the archived folders, before connecting', async () => {
+    const dir = await smallArchive();
+    const r = await runCli(
+      ['restore', '--archive', dir, '--folder', 'NoSuch', '--host', '127.0.0.1', '--port', '1', '--security', 'none', '--user', 'u', '--password-env', 'MK_PW'],
+      { MK_PW: 'x' },
+    );
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('error NOT_FOUND: no archived folder "NoSuch" (archived folders: "日本語")');
+  });
+
   it('exits 6 Failed when another backup holds the archive', async () => {
     const dir = await smallArchive();
     const w = ArchiveWriter.open(dir);

@@ -186,6 +186,16 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     expect(fs.readdirSync(work).filter((f) => f.includes('never'))).toEqual([]);
   });
 
+  it('a folder the archive never held is NOT_FOUND naming it and listing the archived folders; no file is written', async () => {
+    const out = path.join(work, 'nosuch.zip');
+    const r = await cli(['--format', 'mbox', '--folder', 'NoSuch', '--out', out]);
+    expect(r.code).toBe(6);
+    expect(r.json).toMatchObject({ statusId: 'failed', errorCode: 'NOT_FOUND', message: expect.stringContaining('"NoSuch"') });
+    for (const f of FOLDERS) expect(r.json!.message).toContain(`"${f}"`);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(fs.readdirSync(work).filter((f) => f.includes('nosuch'))).toEqual([]);
+  });
+
   it('a failed login adds no account: export without --source still finds the one account; two accounts without --source exit 2', async () => {
     const copy = path.join(work, 'archive-copy');
     fs.cpSync(archive, copy, { recursive: true });
