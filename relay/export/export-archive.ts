@@ -71,6 +71,8 @@ export async function exportArchive(
   let file: OutputFile | null = null;
   let zip: ZipWriter | null = null;
   try {
+    // Checked first: otherwise the temp file's ENOENT (".x.zip.1a2b.partial") is all the user sees.
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw mailkeepError('NOT_FOUND', `the output directory ${dir} does not exist (create it, or choose another --out)`);
     const accountId = resolveSourceAccount(db, opts.source);
     const candidates = selectCandidates(db, accountId, opts.scope ?? {});
     const byFolder = new Map<string, RestoreCandidate[]>();

@@ -196,6 +196,14 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     expect(fs.readdirSync(work).filter((f) => f.includes('nosuch'))).toEqual([]);
   });
 
+  it('an output directory that does not exist is NOT_FOUND naming the directory', async () => {
+    const missing = path.join(work, 'no-such-dir');
+    const r = await runCli(['export', '--archive', archive, '--source', 'alice@127.0.0.1', '--format', 'mbox', '--out', path.join(missing, 'x.zip')]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain(`error NOT_FOUND: the output directory ${missing} does not exist`);
+    expect(r.stderr).not.toContain('.partial');
+  });
+
   it('a failed login adds no account: export without --source still finds the one account; two accounts without --source exit 2', async () => {
     const copy = path.join(work, 'archive-copy');
     fs.cpSync(archive, copy, { recursive: true });
