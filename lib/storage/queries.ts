@@ -4,6 +4,7 @@ import type { JobKind } from '../status/status-ids.ts';
 import type { Severity } from '../status/status-info.ts';
 import type { MailkeepDb } from './db.ts';
 import type { AccountRow, JobRow, PromptRow } from './rows.ts';
+import { getSetting, type RelayOnlyJob } from './settings.ts';
 
 export interface AccountOverview {
   account: AccountRow;
@@ -11,6 +12,8 @@ export interface AccountOverview {
   /** Download, restore and migrate jobs that are under way or need the user. */
   otherJobs: JobRow[];
   prompts: PromptRow[];
+  /** Migrations and exports a page started on the relay, while they run (no row follows them). */
+  relayJobs: RelayOnlyJob[];
   /** The most urgent severity over the backup and the jobs shown: orders and marks the card. */
   worst: Severity;
 }
@@ -26,8 +29,8 @@ export function isWorthShowing(job: JobRow): boolean {
  * popup stays fast however long the history grows.
  */
 export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
-  const [accounts, jobs, prompts] = await db.transaction('r', db.accounts, db.jobs, db.prompts, () =>
-    Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.prompts.toArray()]),
+  const [accounts, jobs, prompts, relayJobs] = await db.transaction('r', [db.accounts, db.jobs, db.prompts, db.settings], () =>
+    Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.prompts.toArray(), getSetting(db, 'relayOnlyJobs')]),
   );
   const overview = accounts.map((account) => {
     const own = jobs.filter((j) => j.accountId === account.id);
@@ -35,7 +38,14 @@ export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
     const otherJobs = own.filter((j) => j.kind !== 'backup' && isWorthShowing(j)).sort((a, b) => b.updatedAt - a.updatedAt);
     const severities = [backup, ...otherJobs].flatMap((j) => (j ? [statusInfo(j.kind, j.status).severity] : []));
     const worst = severities.reduce<Severity>((w, s) => (URGENCY[s] < URGENCY[w] ? s : w), backup ? 'ok' : 'info');
-    return { account, backup, otherJobs, prompts: prompts.filter((p) => p.accountId === account.id && p.resolvedAt === null), worst };
+    return {
+      account,
+      backup,
+      otherJobs,
+      prompts: prompts.filter((p) => p.accountId === account.id && p.resolvedAt === null),
+      relayJobs: relayJobs.filter((j) => j.accountId === account.id),
+      worst,
+    };
   });
   // Accounts that need the user come first, then by name.
   return overview.sort(
