@@ -1,3 +1,4 @@
+import { LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
@@ -43,7 +44,8 @@ messages gone from the server stay in the archive. Safe to interrupt: it resumes
   --json               print JSON events; the last line is the result object
   --max-attempts N     connection attempts before Connection Error (default 3)
   --retry-delay-ms MS  first retry delay, doubled each retry (default 2000)
-  --timeout-ms MS      socket inactivity deadline (default 60000)
+  --timeout-ms MS      deadline for connecting, for the server's greeting and for socket
+                       inactivity, each (defaults ${LIMITS.imapConnectTimeoutMs}, ${LIMITS.imapGreetingTimeoutMs} and ${LIMITS.imapSocketTimeoutMs})
   --commit-every N     messages per group commit (default 2000): what an interrupted run refetches
 
 ${EXIT_HELP}`;

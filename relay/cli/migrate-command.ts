@@ -1,3 +1,4 @@
+import { LIMITS } from '../../lib/limits.ts';
 import type { MigrateStatus } from '../../lib/status/status-ids.ts';
 import { runMigrate } from '../jobs/run-migrate.ts';
 import { ACCOUNT_OPTIONS, parseAccountOptions, positiveInt } from './account-options.ts';
@@ -45,7 +46,8 @@ killed, copies only what is missing. Messages over the destination's APPENDLIMIT
   --json                 print JSON events; the last line is the result object
   --max-attempts N       connection attempts before Connection Error / Cancelled (default 3)
   --retry-delay-ms MS    first retry delay, doubled each retry (default 2000)
-  --timeout-ms MS        socket inactivity deadline (default 60000)
+  --timeout-ms MS        deadline for connecting, for the server's greeting and for socket
+                         inactivity, each (defaults ${LIMITS.imapConnectTimeoutMs}, ${LIMITS.imapGreetingTimeoutMs} and ${LIMITS.imapSocketTimeoutMs})
 
 Exit codes:
   0  Completed (or the dry run's plan was printed)

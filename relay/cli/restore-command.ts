@@ -1,3 +1,4 @@
+import { LIMITS } from '../../lib/limits.ts';
 import type { RestoreStatus } from '../../lib/status/status-ids.ts';
 import type { RestoreScope } from '../jobs/restore-types.ts';
 import { runRestore } from '../jobs/run-restore.ts';
@@ -54,7 +55,8 @@ last seen in (deleted mail comes back; mail still on the server is left alone).
   --json                 print JSON events; the last line is the result object
   --max-attempts N       connection attempts before Connection Error (default 3)
   --retry-delay-ms MS    first retry delay, doubled each retry (default 2000)
-  --timeout-ms MS        socket inactivity deadline (default 60000)
+  --timeout-ms MS        deadline for connecting, for the server's greeting and for socket
+                         inactivity, each (defaults ${LIMITS.imapConnectTimeoutMs}, ${LIMITS.imapGreetingTimeoutMs} and ${LIMITS.imapSocketTimeoutMs})
 
 Exit codes:
   0  Completed (or the dry run's plan was printed)
