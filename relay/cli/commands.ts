@@ -6,6 +6,7 @@ import { verifyArchive } from '../archive/verify.ts';
 import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
+import { formatRetryIn, formatSize } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 
 /** The specification's status names, as the CLI prints them. */
@@ -76,7 +77,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   const account = parseAccountOptions(o, io.env);
   const json = o.json === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
-  const printer = progressPrinter(io.err);
+  const printer = progressPrinter(io.err, 'new');
   // Loaded here, not at the top: --help, verify and archive-info start without imapflow.
   const { runBackup } = await import('../jobs/run-backup.ts');
   const result = await runBackup(
@@ -91,7 +92,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
       signal: io.signal,
       onStatus: (s, d) => {
         if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, retryInMs: d.retryInMs ?? null })}\n`);
-        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try in ${Math.round((d.retryInMs ?? 0) / 1000)} s`);
+        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try ${formatRetryIn(d.retryInMs)}`);
       },
       onProgress: (p) => {
         if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
@@ -128,7 +129,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   } else {
     const head = result.failed ? 'Failed' : STATUS_NAMES[result.status];
     io.out.write(
-      `${head}: ${result.messages} new message(s), ${(result.bytes / 1048576).toFixed(1)} MB, ${result.foldersChecked} folder(s) checked (${result.foldersUnchanged} unchanged), ${result.flagsUpdated} flag change(s), ${result.disappeared} gone from server, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+      `${head}: ${result.messages} new message(s), ${formatSize(result.bytes)}, ${result.foldersChecked} folder(s) checked (${result.foldersUnchanged} unchanged), ${result.flagsUpdated} flag change(s), ${result.disappeared} gone from server, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
     if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
     for (const s of result.skipped) io.err.write(`skipped ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
@@ -153,7 +154,7 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
       const where = p.messages.map((m) => `${m.folder} UID ${m.uid}`).join(', ') || '(no message refers to it)';
       io.out.write(`ARCHIVE_CORRUPT ${p.kind}: blob ${p.hash.slice(0, 16)}… in ${p.pack ?? '-'}: ${where}\n`);
     }
-    io.out.write(`${report.ok ? 'OK' : 'DAMAGED'}: ${report.blobs} blob(s), ${report.messages} message row(s), ${(report.bytes / 1048576).toFixed(1)} MB checked, ${report.problems.length} problem(s)\n`);
+    io.out.write(`${report.ok ? 'OK' : 'DAMAGED'}: ${report.blobs} blob(s), ${report.messages} message row(s), ${formatSize(report.bytes)} checked, ${report.problems.length} problem(s)\n`);
   }
   return report.ok ? EXIT.ok : EXIT.error;
 }
@@ -177,7 +178,7 @@ export async function archiveInfoCommand(argv: string[], io: Io): Promise<number
     io.out.write(`${JSON.stringify({ kind: 'archive-info', ...info })}\n`);
     return EXIT.ok;
   }
-  io.out.write(`${info.blobs} distinct message(s), ${(info.blobBytes / 1048576).toFixed(1)} MB in ${info.packs} pack(s)\n`);
+  io.out.write(`${info.blobs} distinct message(s), ${formatSize(info.blobBytes)} in ${info.packs} pack(s)\n`);
   for (const a of info.accounts) {
     io.out.write(`\naccount ${a.user}@${a.host}:${a.port}\n`);
     for (const f of a.folders) io.out.write(`  ${f.name}${f.gone ? ' (gone from server)' : ''}: ${f.messages} on server at last run, ${f.stored} stored\n`);

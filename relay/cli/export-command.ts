@@ -3,6 +3,7 @@ import { runDownload } from '../jobs/run-download.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
+import { formatSize } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 import { parseDateOption, parseSource } from './restore-command.ts';
 
@@ -49,7 +50,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   const format = required(o, 'format');
   if (format !== 'mbox' && format !== 'eml-zip') throw new UsageError('--format must be mbox or eml-zip');
   const json = o.json === true;
-  const printer = progressPrinter(io.err);
+  const printer = progressPrinter(io.err, 'exported');
   const result = await runDownload(
     {
       archiveDir: required(o, 'archive'),
@@ -77,7 +78,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   printer.end();
   if (json) io.out.write(`${JSON.stringify({ ...result, status: STATUS_NAMES[result.status], statusId: result.status })}\n`);
   else if (result.status === 'completed_link')
-    io.out.write(`Completed: ${result.messages} message(s) from ${result.folders} folder(s), ${(result.fileBytes / 1048576).toFixed(1)} MB written to ${result.file} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
+    io.out.write(`Completed: ${result.messages} message(s) from ${result.folders} folder(s), ${formatSize(result.fileBytes)} written to ${result.file} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
   else io.out.write(`${STATUS_NAMES[result.status]}\n`);
   if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
   return jobExitCode(result);

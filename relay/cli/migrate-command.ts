@@ -5,6 +5,7 @@ import { ACCOUNT_OPTIONS, parseAccountOptions, positiveInt } from './account-opt
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
+import { formatRetryIn, formatSize } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 
 /** The specification's Migrate table, as the CLI prints it. */
@@ -66,7 +67,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
-  const printer = progressPrinter(io.err);
+  const printer = progressPrinter(io.err, 'migrated');
   const result = await runMigrate(
     {
       source,
@@ -79,7 +80,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
       signal: io.signal,
       onStatus: (s, d) => {
         if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, side: d.side ?? null, retryInMs: d.retryInMs ?? null })}\n`);
-        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message})${d.retryInMs ? `; next try in ${Math.round(d.retryInMs / 1000)} s` : ''}`);
+        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message})${d.retryInMs !== undefined ? `; next try ${formatRetryIn(d.retryInMs)}` : ''}`);
       },
       onProgress: (p) => {
         if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
@@ -94,13 +95,13 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   }
   const p = result.plan;
   if (dryRun && p) {
-    io.out.write(`Plan (dry run, nothing changed): ${p.toCopy} to copy (${(p.bytesToCopy / 1048576).toFixed(1)} MB), ${p.alreadyPresent} already in the destination, ${p.overAppendLimit} over APPENDLIMIT, of ${p.messages} on the source\n`);
+    io.out.write(`Plan (dry run, nothing changed): ${p.toCopy} to copy (${formatSize(p.bytesToCopy)}), ${p.alreadyPresent} already in the destination, ${p.overAppendLimit} over APPENDLIMIT, of ${p.messages} on the source\n`);
     for (const f of p.folders)
       io.out.write(`  ${f.source} -> ${f.destination}${f.specialUse ? ` (${f.specialUse})` : ''}${f.create ? ' (new folder)' : ''}: ${f.toCopy} to copy, ${f.alreadyPresent} already there${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
   } else {
     io.out.write(
-      `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${(result.bytes / 1048576).toFixed(1)} MB), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+      `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatSize(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
   }
   if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);

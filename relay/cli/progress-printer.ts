@@ -1,12 +1,15 @@
 import type { BackupProgress } from '../jobs/types.ts';
+import { formatSize } from './format-size.ts';
 
-/** A progress bar with rate and ETA on a terminal; plain lines (one per folder change) otherwise. */
-export function progressPrinter(stream: NodeJS.WriteStream): { update(p: BackupProgress): void; line(text: string): void; end(): void } {
+/**
+ * A progress bar with rate and ETA on a terminal; plain lines (one per folder change) otherwise.
+ * `doneWord` says what the job's count means: "new" for Backup, "restored", "migrated", "exported".
+ */
+export function progressPrinter(stream: NodeJS.WriteStream, doneWord: string): { update(p: BackupProgress): void; line(text: string): void; end(): void } {
   const tty = !!stream.isTTY;
   const started = Date.now();
   let lastFolder = '';
   let drawn = false;
-  const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
   return {
     update(p) {
       const secs = Math.max((Date.now() - started) / 1000, 0.001);
@@ -16,11 +19,11 @@ export function progressPrinter(stream: NodeJS.WriteStream): { update(p: BackupP
         const frac = p.total ? p.done / p.total : 1;
         const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
         const eta = rate > 0 && p.total > p.done ? `${Math.ceil((p.total - p.done) / rate)}s` : '-';
-        const text = `[${p.folderIndex}/${p.folderCount}] ${p.folder.slice(0, 30)} [${bar}] ${p.done}/${p.total}  ${rate.toFixed(0)} msg/s  ${mb(p.bytes)}  ETA ${eta}`;
+        const text = `[${p.folderIndex}/${p.folderCount}] ${p.folder.slice(0, 30)} [${bar}] ${p.done}/${p.total}  ${rate.toFixed(0)} msg/s  ${formatSize(p.bytes)}  ETA ${eta}`;
         stream.write(`\r\x1b[2K${text}`);
         drawn = true;
       } else if (p.folder !== lastFolder || (p.total > 0 && p.done === p.total)) {
-        stream.write(`folder ${p.folderIndex}/${p.folderCount} ${p.folder}: ${p.done}/${p.total} new, ${p.messages} messages, ${mb(p.bytes)} so far\n`);
+        stream.write(`folder ${p.folderIndex}/${p.folderCount} ${p.folder}: ${p.done}/${p.total} ${doneWord}, ${p.messages} messages, ${formatSize(p.bytes)} so far\n`);
       }
       lastFolder = p.folder;
     },

@@ -6,6 +6,7 @@ import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
+import { formatRetryIn, formatSize } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 
 /** The specification's Restore table, as the CLI prints it. */
@@ -104,7 +105,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
-  const printer = progressPrinter(io.err);
+  const printer = progressPrinter(io.err, 'restored');
   const result = await runRestore(
     {
       archiveDir: required(o, 'archive'),
@@ -120,7 +121,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
       signal: io.signal,
       onStatus: (s, d) => {
         if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, retryInMs: d.retryInMs ?? null })}\n`);
-        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message})${d.retryInMs ? `; next try in ${Math.round(d.retryInMs / 1000)} s` : ''}`);
+        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message})${d.retryInMs !== undefined ? `; next try ${formatRetryIn(d.retryInMs)}` : ''}`);
       },
       onProgress: (p) => {
         if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
@@ -135,17 +136,17 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   }
   const p = result.plan;
   if (dryRun && p) {
-    io.out.write(`Plan (dry run, nothing changed): ${p.toAppend} to append (${(p.bytesToAppend / 1048576).toFixed(1)} MB), ${p.alreadyPresent} already present, ${p.overAppendLimit} over APPENDLIMIT, ${p.corrupt} damaged in the archive\n`);
+    io.out.write(`Plan (dry run, nothing changed): ${p.toAppend} to append (${formatSize(p.bytesToAppend)}), ${p.alreadyPresent} already present, ${p.overAppendLimit} over APPENDLIMIT, ${p.corrupt} damaged in the archive\n`);
     for (const f of p.folders)
       io.out.write(`  ${f.destination}${f.create ? ' (new folder)' : ''}: ${f.toAppend} to append, ${f.alreadyPresent} already present${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}${f.corrupt ? `, ${f.corrupt} damaged` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
     if (p.quota) {
-      const kb = (b: number | null): string => (b === null ? '?' : `${(b / 1048576).toFixed(1)} MB`);
+      const kb = (b: number | null): string => (b === null ? '?' : formatSize(b));
       io.out.write(`Destination quota: ${kb(p.quota.usedBytes)} used of ${p.quota.limitBytes === null ? 'no limit' : kb(p.quota.limitBytes)}\n`);
     }
   } else {
     io.out.write(
-      `${STATUS_NAMES[result.status]}: ${result.restored} restored (${(result.bytes / 1048576).toFixed(1)} MB), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+      `${STATUS_NAMES[result.status]}: ${result.restored} restored (${formatSize(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
   }
   if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
 import { EXIT, jobExitCode } from '../../relay/cli/exit-codes.ts';
+import { formatRetryIn, formatSize } from '../../relay/cli/format-size.ts';
+import { progressPrinter } from '../../relay/cli/progress-printer.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const dirs: string[] = [];
@@ -110,5 +112,26 @@ describe('the mailkeep command line', () => {
     } finally {
       await w.close();
     }
+  });
+
+  it('sizes read KB under 1 MB and MB above; a retry delay is rounded up or "now"', () => {
+    expect(formatSize(0)).toBe('0 KB');
+    expect(formatSize(46 * 1024)).toBe('46 KB');
+    expect(formatSize(100)).toBe('1 KB');
+    expect(formatSize(1048576 * 2.5)).toBe('2.5 MB');
+    expect(formatRetryIn(50)).toBe('in 1 s');
+    expect(formatRetryIn(2000)).toBe('in 2 s');
+    expect(formatRetryIn(0)).toBe('now');
+  });
+
+  it('progress lines say what the job counts', () => {
+    const lines = (word: string): string => {
+      let text = '';
+      const stream = { isTTY: false, write: (t: string) => ((text += t), true) } as unknown as NodeJS.WriteStream;
+      progressPrinter(stream, word).update({ folder: 'INBOX', folderIndex: 1, folderCount: 1, done: 10, total: 10, messages: 10, bytes: 47_000 });
+      return text;
+    };
+    expect(lines('new')).toBe('folder 1/1 INBOX: 10/10 new, 10 messages, 46 KB so far\n');
+    expect(lines('exported')).toBe('folder 1/1 INBOX: 10/10 exported, 10 messages, 46 KB so far\n');
   });
 });
