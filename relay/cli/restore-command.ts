@@ -140,10 +140,9 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     for (const f of p.folders)
       io.out.write(`  ${f.destination}${f.create ? ' (new folder)' : ''}: ${f.toAppend} to append, ${f.alreadyPresent} already present${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}${f.corrupt ? `, ${f.corrupt} damaged` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
-    if (p.quota) {
-      const kb = (b: number | null): string => (b === null ? '?' : formatSize(b));
-      io.out.write(`Destination quota: ${kb(p.quota.usedBytes)} used of ${p.quota.limitBytes === null ? 'no limit' : kb(p.quota.limitBytes)}\n`);
-    }
+    // Only a real limit is worth a line: a server without QUOTA (or without a storage limit) gets none.
+    if (p.quota && p.quota.limitBytes !== null)
+      io.out.write(`Destination quota: ${p.quota.usedBytes === null ? '?' : formatSize(p.quota.usedBytes)} used of ${formatSize(p.quota.limitBytes)}\n`);
   } else {
     io.out.write(
       `${STATUS_NAMES[result.status]}: ${result.restored} restored (${formatSize(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,

@@ -118,6 +118,8 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('Plan (dry run, nothing changed): 200 to append');
     expect(dry.stdout).toContain('Folders to create: Ordner/Ünter');
+    // This user has no storage limit: no "? used of no limit" line.
+    expect(dry.stdout).not.toContain('Destination quota');
     expect(await contentOf(dc, 'plan')).toEqual(new Map());
     const real = await runCli(args('plan', '--folder', 'Ordner/Ünter', '--since', '2008-02-29', '--until', '2008-02-29'), { MK_PW: pw('plan') });
     expect(real.json).toMatchObject({ statusId: 'completed', restored: 200, foldersCreated: 1 });
@@ -125,6 +127,8 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore (the CLI) against a real 
   });
 
   it('exits 3 Partially Complete when the destination is full, 4 on a wrong password, 2 on bad usage; plans over implicit TLS with --ca', async () => {
+    const plan = await runCli([...args('tiny', '--dry-run', '--folder', 'Ordner/Ünter')].filter((a) => a !== '--json'), { MK_PW: pw('tiny') });
+    expect(plan.stdout).toMatch(/Destination quota: \d+ KB used of 40 KB\n/);
     const full = await runCli(args('tiny', '--folder', 'Ordner/Ünter'), { MK_PW: pw('tiny') });
     expect(full.code).toBe(3);
     expect(full.json).toMatchObject({ statusId: 'partially_complete', status: 'Partially Complete', errorCode: 'QUOTA_EXCEEDED' });
