@@ -6,6 +6,7 @@ import { verifyArchive } from '../archive/verify.ts';
 import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
+import { errorLine } from './error-line.ts';
 import { formatRetryIn, formatSize } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 
@@ -131,7 +132,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
     io.out.write(
       `${head}: ${result.messages} new message(s), ${formatSize(result.bytes)}, ${result.foldersChecked} folder(s) checked (${result.foldersUnchanged} unchanged), ${result.flagsUpdated} flag change(s), ${result.disappeared} gone from server, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
-    if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
+    if (result.errorCode && result.message) io.err.write(errorLine(result.errorCode, result.message));
     for (const s of result.skipped) io.err.write(`skipped ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
   }
   return jobExitCode(result);

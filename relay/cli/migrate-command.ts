@@ -5,6 +5,7 @@ import { ACCOUNT_OPTIONS, parseAccountOptions, positiveInt } from './account-opt
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
+import { errorLine } from './error-line.ts';
 import { formatRetryIn, formatSize } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 
@@ -104,7 +105,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
       `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatSize(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
   }
-  if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
+  if (result.errorCode && result.message) io.err.write(errorLine(result.errorCode, result.message, '--from-ca FILE or --to-ca FILE'));
   for (const s of result.skipped) io.err.write(`not migrated ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
   return jobExitCode(result);
 }

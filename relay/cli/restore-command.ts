@@ -6,6 +6,7 @@ import { parseAccountOptions, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
+import { errorLine } from './error-line.ts';
 import { formatRetryIn, formatSize } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 
@@ -148,7 +149,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
       `${STATUS_NAMES[result.status]}: ${result.restored} restored (${formatSize(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
   }
-  if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
+  if (result.errorCode && result.message) io.err.write(errorLine(result.errorCode, result.message));
   for (const s of result.skipped) io.err.write(`not restored ${s.folder}${s.uid === null ? '' : ` (archived UID ${s.uid})`}: ${s.code}: ${s.reason}\n`);
   return jobExitCode(result);
 }

@@ -276,6 +276,12 @@ describe.skipIf(!dovecotAvailable())('backup against a real Dovecot', () => {
     expect(ok.status).toBe('completed');
     const bad = await runBackup({ archiveDir: dir, account, retry: { maxAttempts: 1 } });
     expect(bad).toMatchObject({ status: 'connection_error', errorCode: 'TLS_FAILED' });
+    const cli = await runCli(
+      ['backup', '--archive', dir, '--host', 'localhost', '--port', String(dc.port), '--security', 'starttls', '--user', 'frank', '--password-env', 'MK_PW', '--max-attempts', '1'],
+      { MK_PW: pw('frank') },
+    );
+    expect(cli.code).toBe(5);
+    expect(cli.stderr).toMatch(/error TLS_FAILED: .*pass that certificate \(PEM\) with --ca FILE/);
   });
 
   it('on a refused port goes Retrying, then exits 5 Connection Error', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
+import { errorLine } from '../../relay/cli/error-line.ts';
 import { EXIT, jobExitCode } from '../../relay/cli/exit-codes.ts';
 import { formatRetryIn, formatSize } from '../../relay/cli/format-size.ts';
 import { progressPrinter } from '../../relay/cli/progress-printer.ts';
@@ -133,5 +134,12 @@ describe('the mailkeep command line', () => {
     };
     expect(lines('new')).toBe('folder 1/1 INBOX: 10/10 new, 10 messages, 46 KB so far\n');
     expect(lines('exported')).toBe('folder 1/1 INBOX: 10/10 exported, 10 messages, 46 KB so far\n');
+  });
+
+  it('an untrusted certificate suggests --ca; other errors get no hint', () => {
+    expect(errorLine('TLS_FAILED', 'self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)')).toContain('with --ca FILE');
+    expect(errorLine('TLS_FAILED', 'self-signed certificate', '--from-ca FILE or --to-ca FILE')).toContain('with --from-ca FILE or --to-ca FILE');
+    expect(errorLine('TLS_FAILED', 'certificate has expired (CERT_HAS_EXPIRED)')).toBe('error TLS_FAILED: certificate has expired (CERT_HAS_EXPIRED)\n');
+    expect(errorLine('AUTH_FAILED', 'no')).toBe('error AUTH_FAILED: no\n');
   });
 });

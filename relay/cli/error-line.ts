@@ -1,0 +1,14 @@
+import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
+
+/** Certificate errors a CA file fixes (not an expired certificate or a wrong host name). */
+const UNTRUSTED_CERT = /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|self[- ]signed|unable to verify|unable to get (local )?issuer/i;
+
+/**
+ * The CLI's `error CODE: message` line, with the next step when there is an obvious one: a
+ * self-signed (or private CA) certificate is what --ca is for. `caOption` names the flag to use
+ * (migrate has --from-ca and --to-ca).
+ */
+export function errorLine(code: ErrorCode, message: string, caOption = '--ca FILE'): string {
+  const hint = code === 'TLS_FAILED' && UNTRUSTED_CERT.test(message) ? `; the server's certificate is not trusted: if it is self-signed or from a private CA, pass that certificate (PEM) with ${caOption}` : '';
+  return `error ${code}: ${message}${hint}\n`;
+}
