@@ -142,4 +142,8 @@ describe('the mailkeep command line', () => {
     expect(errorLine('TLS_FAILED', 'certificate has expired (CERT_HAS_EXPIRED)')).toBe('error TLS_FAILED: certificate has expired (CERT_HAS_EXPIRED)\n');
     expect(errorLine('AUTH_FAILED', 'no')).toBe('error AUTH_FAILED: no\n');
   });
+
+  it('the harness kills a CLI run that passes its deadline and reports its output', async () => {
+    await expect(runCli(['--help'], {}, { deadlineMs: 1 })).rejects.toThrow(/did not finish within 1 ms and was killed\n--- stdout/);
+  });
 });

@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 
+/** doveadm re-indexing one test mailbox takes well under a second; 30 s means it is stuck. */
+const SETTLE_TIMEOUT_MS = 30_000;
+
 export interface DovecotUser {
   name: string;
   password: string;
@@ -225,9 +228,11 @@ service anvil {
       }
     },
     settle(user) {
-      if (isRoot()) spawnSync('chown', ['-R', 'vmail:vmail', path.join(dir, 'mail')]);
-      spawnSync('doveadm', ['-c', confFile, 'mailbox', 'status', '-u', user, 'messages', '*'], { stdio: 'ignore' });
-      if (isRoot()) spawnSync('chown', ['-R', 'vmail:vmail', path.join(dir, 'mail')]);
+      if (isRoot()) spawnSync('chown', ['-R', 'vmail:vmail', path.join(dir, 'mail')], { timeout: SETTLE_TIMEOUT_MS });
+      // Bounded: a doveadm stuck on a mailbox lock would otherwise hang the test run with no output.
+      const r = spawnSync('doveadm', ['-c', confFile, 'mailbox', 'status', '-u', user, 'messages', '*'], { stdio: 'ignore', timeout: SETTLE_TIMEOUT_MS, killSignal: 'SIGKILL' });
+      if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') throw new Error(`doveadm mailbox status -u ${user} did not finish within ${SETTLE_TIMEOUT_MS} ms`);
+      if (isRoot()) spawnSync('chown', ['-R', 'vmail:vmail', path.join(dir, 'mail')], { timeout: SETTLE_TIMEOUT_MS });
     },
     async stop() {
       if (!pid || pid <= 0 || child.exitCode !== null) return; // never signal 0: that is the whole process group
