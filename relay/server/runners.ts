@@ -40,7 +40,11 @@ export const backupRunner: JobRunner = async (ctx) => {
         }),
     },
   );
-  return { status: result.status, errorCode: result.errorCode };
+  // The run's id tells the extension which run's deletions to ask restore.prompts about (the
+  // account's latest run may already be a newer one by the time it asks).
+  const counts: Record<string, number> = { messages: result.messages, bytes: result.bytes, disappeared: result.disappeared };
+  if (result.runId !== null) counts.runId = result.runId;
+  return { status: result.status, errorCode: result.errorCode, outcome: { counts } };
 };
 
 /**
