@@ -63,7 +63,10 @@ export async function collectRestorePrompts(db: MailkeepDb, relay: RelayCaller, 
   );
   let added = 0;
   for (const backup of backups) {
-    const { prompts } = await relay.call('restore.prompts', { accountId: backup.accountId });
+    // The run this backup made (its outcome says, from relays that report it): the account's
+    // latest run may already be a newer one by now.
+    const runId = backup.outcome?.counts?.runId;
+    const { prompts } = await relay.call('restore.prompts', { accountId: backup.accountId, ...(runId ? { runId } : {}) });
     const setting = await getSetting(db, 'restorePrompts');
     added += await db.transaction('rw', [db.prompts, db.settings], async () => {
       let n = 0;

@@ -81,6 +81,16 @@ describe('restore prompts after a backup', () => {
     expect(prompts[0]!.text).toMatch(/^1 message was removed from Projekte\/2024 since .+\. Restore it\?$/);
   });
 
+  it('asks about exactly the run the backup reported, not whatever run is latest', async () => {
+    await setSetting(db, 'restorePrompts', 'any');
+    relay.prompts = [deleted('INBOX', 3, 41)];
+    await driveRuns(db, relay);
+    const id = (await backupJobOf(db, accountId))!.relayJobId!;
+    relay.set(id, { status: 'completed', phase: 'finished', outcome: { counts: { runId: 41, messages: 0, bytes: 0, disappeared: 3 } } });
+    await driveRuns(db, relay);
+    expect(relay.calls.filter((c) => c.method === 'restore.prompts').map((c) => c.params)).toEqual([{ accountId, runId: 41 }]);
+  });
+
   it('writes the sentence the user reads: "37 messages were removed from INBOX since Tuesday 14:02. Restore them?"', () => {
     const now = Date.parse('2026-11-25T23:00:00Z');
     expect(promptText(deleted('INBOX', 37), now, 'UTC')).toBe('37 messages were removed from INBOX since Tuesday 14:02. Restore them?');
