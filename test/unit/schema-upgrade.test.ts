@@ -50,6 +50,8 @@ describe('the Dexie schema upgrade from version 1', () => {
     expect(j[1]).toMatchObject({ id: 'j2', lastErrorCode: 'CONNECTION_REFUSED', lastSuccessAt: null });
     expect(j[2]).toMatchObject({ id: 'j3', lastErrorCode: 'UNKNOWN' });
     expect(j[0]).not.toHaveProperty('error');
+    // ...and on through version 3: a backup needs no parameters, an old restore's are unknown.
+    expect(j.map((x) => [x.id, x.params, x.outcome])).toEqual([['j1', {}, null], ['j2', {}, null], ['j3', null, null]]);
 
     const e = await db.jobEvents.orderBy('id').toArray();
     expect(e.map((x) => JobEventRow.parse(x))).toHaveLength(4);
