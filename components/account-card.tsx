@@ -6,11 +6,10 @@ import { StatusHint } from './status-hint';
 import { RelativeTime } from './relative-time';
 import { JobLine } from './job-line';
 import { PromptNotice } from './prompt-notice';
-import { RelayJobLine } from './relay-job-line';
 
 /** One account in the popup: its backup status first, then other jobs and open prompts. */
 export function AccountCard({ overview }: { overview: AccountOverview }) {
-  const { account, backup, otherJobs, prompts, relayJobs } = overview;
+  const { account, backup, otherJobs, prompts } = overview;
   const info = backup ? statusInfo('backup', backup.status) : null;
   return (
     <section class={`card card-${overview.worst}`} data-testid="account-card" data-account-id={account.id} data-status={backup?.status}>
@@ -28,9 +27,6 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
       {backup && <StatusHint job={backup} />}
       {otherJobs.map((job) => (
         <JobLine key={job.id} job={job} />
-      ))}
-      {relayJobs.map((job) => (
-        <RelayJobLine key={job.id} job={job} />
       ))}
       {prompts.map((prompt) => (
         <PromptNotice key={prompt.id} prompt={prompt} />

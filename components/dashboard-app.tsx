@@ -5,7 +5,6 @@ import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
 import type { JobKind } from '@/lib/status/status-ids';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { DownloadPanel } from './download-panel';
-import { MigrateJobs } from './migrate-jobs';
 import { StatusTable } from './status-table';
 import { RestoreStarter } from './restore-starter';
 
@@ -59,14 +58,13 @@ export function DashboardApp() {
           </select>
         </label>
       </div>
-      {kind === 'download' && <DownloadPanel />}
+      {kind === 'download' && <DownloadPanel accounts={accounts} />}
       {kind === 'restore' && <RestoreStarter accounts={accounts} />}
       {kind === 'migrate' && (
         <p>
           <a href="/migrate.html" data-testid="open-migrate">Migrate a mailbox…</a> <span class="muted small">(choose two accounts, preview, confirm)</span>
         </p>
       )}
-      {kind === 'migrate' && <MigrateJobs />}
       {jobs && <StatusTable jobs={jobs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
     </main>
   );

@@ -5,29 +5,35 @@ import { errorCodeOf } from '@/lib/protocol/error-codes';
 import type { MigratePlanView } from '@/lib/protocol/job-outcome';
 import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
+import { getDb } from '@/lib/storage/db';
+import type { JobRow } from '@/lib/storage/rows';
 import { formatBytes } from '@/lib/ui/format';
+import { sendMessage } from '@/lib/ui/send-message';
+import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { useRelay } from '@/lib/ui/use-relay';
 import { ProgressBar } from './progress-bar';
+import { StatusHint } from './status-hint';
 import { StatusPill } from './status-pill';
 
 /** A preview must come back within minutes (it reads both servers, copies nothing). */
 const PREVIEW_DEADLINE_MS = 10 * 60_000;
-/** A migration of a large mailbox takes hours; past this the page stops waiting (the job goes on). */
-const RUN_DEADLINE_MS = 24 * 60 * 60_000;
 
 type Stage =
   | { step: 'choose' }
   | { step: 'previewing'; job: JobSnapshot | null }
   | { step: 'preview'; job: JobSnapshot; plan: MigratePlanView }
-  | { step: 'running'; job: JobSnapshot | null }
-  | { step: 'done'; job: JobSnapshot };
+  | { step: 'queuing' }
+  | { step: 'queued'; jobId: string };
 
 const label = (a: ImapAccount): string => `${a.user} (${a.host})`;
 
 /**
  * Migrate: choose the source and destination accounts (both stored on the relay with their
- * passwords), preview the folder mapping and counts from a dry run, then confirm. Nothing is
- * written before the confirmation (design.md I6); the source is only read.
+ * passwords), preview the folder mapping and counts from a dry run (run on the relay by this page:
+ * a preview is part of the form, not a job the user tracks), then confirm. Nothing is written
+ * before the confirmation (design.md I6); the source is only read. The confirmation queues a
+ * migrate job in the store (`start-job`): the service worker runs and follows it like any job, so
+ * it is on the badge, in the popup and in the dashboard's Migrate tab, and this page shows its row.
  */
 export function MigrateForm() {
   const { relay, problem: relayProblem } = useRelay('mailkeep-migrate-page');
@@ -42,29 +48,42 @@ export function MigrateForm() {
     relay.call('account.list', {}).then((r) => setAccounts(r.accounts), (err: unknown) => setProblem(`${errorHint(errorCodeOf(err)) ?? 'The relay cannot be reached.'} (${errorCodeOf(err)})`));
   }, [relay]);
 
-  const run = async (dryRun: boolean): Promise<void> => {
+  const preview = async (): Promise<void> => {
     if (!relay) return;
     setProblem(null);
-    setStage(dryRun ? { step: 'previewing', job: null } : { step: 'running', job: null });
+    setStage({ step: 'previewing', job: null });
     try {
       const job = await runRelayJob(relay, {
         kind: 'migrate',
         accountId: source,
-        idempotencyKey: newJobKey('migrate', source, destination, dryRun),
-        params: { destinationAccountId: destination, ...(dryRun ? { dryRun: true } : {}) },
-        deadlineMs: dryRun ? PREVIEW_DEADLINE_MS : RUN_DEADLINE_MS,
-        onUpdate: (j) => setStage(dryRun ? { step: 'previewing', job: j } : { step: 'running', job: j }),
+        idempotencyKey: newJobKey('migrate', source, destination, true),
+        params: { destinationAccountId: destination, dryRun: true },
+        deadlineMs: PREVIEW_DEADLINE_MS,
+        onUpdate: (j) => setStage({ step: 'previewing', job: j }),
       });
       const plan = job.outcome?.migratePlan;
-      setStage(dryRun && job.status === 'completed' && plan ? { step: 'preview', job, plan } : { step: 'done', job });
+      if (job.status === 'completed' && plan) return setStage({ step: 'preview', job, plan });
+      setStage({ step: 'choose' });
+      setProblem(`The preview could not be made: ${job.outcome?.message ?? errorHint(job.errorCode) ?? statusInfo('migrate', job.status).label}`);
     } catch (err) {
       setStage({ step: 'choose' });
       setProblem(err instanceof Error ? err.message : String(err));
     }
   };
 
+  const confirm = async (): Promise<void> => {
+    setProblem(null);
+    setStage({ step: 'queuing' });
+    const reply = await sendMessage<string>({ type: 'start-job', job: { kind: 'migrate', accountId: source, params: { destinationAccountId: destination } } });
+    if (!reply.ok) {
+      setStage({ step: 'choose' });
+      return setProblem(errorHint(reply.code) ?? reply.message);
+    }
+    setStage({ step: 'queued', jobId: reply.value });
+  };
+
   const usable = (accounts ?? []).filter((a) => a.hasPassword);
-  const busy = stage.step === 'previewing' || stage.step === 'running';
+  const busy = stage.step === 'previewing' || stage.step === 'queuing';
   return (
     <main class="migrate">
       <h1>Migrate a mailbox</h1>
@@ -87,19 +106,18 @@ export function MigrateForm() {
               {usable.filter((a) => a.account.id !== source).map((a) => <option value={a.account.id}>{label(a.account)}</option>)}
             </select>
           </label>{' '}
-          <button data-testid="migrate-preview" disabled={!source || !destination || source === destination || busy} onClick={() => void run(true)}>
+          <button data-testid="migrate-preview" disabled={!source || !destination || source === destination || busy} onClick={() => void preview()}>
             Preview
           </button>
         </div>
       )}
-      {(stage.step === 'previewing' || stage.step === 'running') && (
+      {stage.step === 'previewing' && (
         <section data-testid="migrate-progress">
-          <p>{stage.step === 'previewing' ? 'Reading both mailboxes…' : 'Migrating…'} {stage.job && <StatusPill info={statusInfo('migrate', stage.job.status)} />}</p>
-          {stage.job && stage.step === 'running' && <ProgressBar progress={stage.job.progress} />}
+          <p>Reading both mailboxes… {stage.job && <StatusPill info={statusInfo('migrate', stage.job.status)} />}</p>
         </section>
       )}
-      {stage.step === 'preview' && <Preview plan={stage.plan} onConfirm={() => void run(false)} />}
-      {stage.step === 'done' && <Result job={stage.job} />}
+      {stage.step === 'preview' && <Preview plan={stage.plan} onConfirm={() => void confirm()} />}
+      {stage.step === 'queued' && <Result jobId={stage.jobId} nameOf={(id) => { const a = usable.find((x) => x.account.id === id); return a ? label(a.account) : id; }} />}
     </main>
   );
 }
@@ -141,19 +159,26 @@ function Preview({ plan, onConfirm }: { plan: MigratePlanView; onConfirm: () => 
   );
 }
 
-function Result({ job }: { job: JobSnapshot }) {
+/** The migration's row in the store, live: status, progress, counts, the hint and its buttons. */
+function Result({ jobId, nameOf }: { jobId: string; nameOf: (accountId: string) => string }) {
+  const job: JobRow | undefined = useLiveQuery(() => getDb().jobs.get(jobId), [jobId]);
+  if (!job) return null;
   const info = statusInfo('migrate', job.status);
   const counts = job.outcome?.counts ?? {};
   return (
-    <section data-testid="migrate-result">
+    <section data-testid="migrate-result" data-job-id={job.id}>
       <p>
-        <StatusPill info={info} /> {counts.migrated !== undefined && `${counts.migrated} copied, ${counts.notMigrated ?? 0} not copied, ${counts.alreadyPresent ?? 0} already there.`}
+        <StatusPill info={info} /> <span class="small muted">to {nameOf(String(job.params?.destinationAccountId ?? ''))}</span>{' '}
+        {counts.migrated !== undefined && `${counts.migrated} copied, ${counts.notMigrated ?? 0} not copied, ${counts.alreadyPresent ?? 0} already there.`}
       </p>
-      <div class={`hint tone-${info.severity}`} data-testid="migrate-hint">
-        <div>{info.hint}</div>
-        {job.outcome?.message && <div class="error-detail">{job.outcome.message}</div>}
-        {job.errorCode && errorHint(job.errorCode) && <div class="error-detail">Last error: {errorHint(job.errorCode)}</div>}
+      {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+      {job.outcome?.message && <div class="error-detail small">{job.outcome.message}</div>}
+      <div data-testid="migrate-hint">
+        <StatusHint job={job} />
       </div>
+      <p class="small muted">
+        Follow it in the toolbar popup and in the <a href="/dashboard.html#tab=migrate" data-testid="migrate-open-tab">dashboard's Migrate tab</a>; closing this page does not stop it.
+      </p>
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { StatusHint } from './status-hint';
 import { ProgressBar } from './progress-bar';
 import { RelativeTime } from './relative-time';
 import { restoreScopeText } from '@/lib/ui/restore-plan-text';
+import { downloadDetailText, migrateDetailText } from '@/lib/ui/job-detail-text';
 
 /** A finished restore's counts, e.g. ": 3 restored". */
 function outcomeText(job: JobRow): string {
@@ -15,6 +16,7 @@ function outcomeText(job: JobRow): string {
 
 /** One "System Status" tab: Status Name and Condition as in the specification, then hint and actions. */
 export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<string, AccountRow> }) {
+  const nameOf = (id: string): string => accounts.get(id)?.displayName ?? 'a removed account';
   if (jobs.length === 0) return <p class="muted" data-testid="no-jobs">No jobs match.</p>;
   return (
     <table class="status-table">
@@ -37,6 +39,8 @@ export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<
                 <StatusPill info={info} />
                 {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
                 {job.kind === 'restore' && <div class="small muted" data-testid="job-scope">{restoreScopeText(job.params)}{outcomeText(job)}</div>}
+                {job.kind === 'migrate' && <div class="small muted" data-testid="job-scope">{migrateDetailText(job, nameOf)}</div>}
+                {job.kind === 'download' && <div class="small muted" data-testid="job-scope">{downloadDetailText(job)}</div>}
               </td>
               <td data-testid="condition">{info.condition}</td>
               <td>

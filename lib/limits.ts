@@ -204,9 +204,6 @@ export const EXTENSION_LIMITS = {
    * folder; a one-click set takes about a second. Past a minute the user is told to try again,
    * rather than watching a spinner that never ends. */
   restorePlanDeadlineMs: 60_000,
-  /** Relay jobs started by a page (Migrate, Download) that the popup shows while they run: a
-   * person starts a handful at most; the cap keeps a runaway script from bloating the setting. */
-  relayOnlyJobsMax: 20,
   /** How often that dry run is polled: the relay finishes small plans in well under a second. */
   restorePlanPollMs: 250,
 } as const;

@@ -9,7 +9,6 @@ import type { AccountRow } from '../storage/rows.ts';
 import { setSetting, type RelayState } from '../storage/settings.ts';
 import { retryDueJobs } from './retry-due.ts';
 import { expireDownloadLinks } from './expire-links.ts';
-import { noteRelayOnlyEvent, refreshRelayOnlyJobs } from './relay-only-jobs.ts';
 import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
@@ -104,10 +103,9 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
         openSocket: deps.openSocket,
         onEvent: (event) =>
           void inOrder(async () => {
-            const followed = (await db.jobs.toArray()).some((j) => j.relayJobId === event.jobId);
-            if (followed) await applyRelayEventWithOutcome(db, conn, event, now());
-            // A migration or export a page started on the relay itself: kept for the popup.
-            else if (conn) await noteRelayOnlyEvent(db, conn, event, now());
+            // Every job the user started is a row; an event no row follows (a page's preview, a
+            // run already settled) changes nothing.
+            await applyRelayEventWithOutcome(db, conn, event, now());
             // A run that just ended in an auto-retry status owes a retry: arm its alarm now,
             // not at the next periodic pass.
             if (event.event === 'status' && event.phase === 'finished') await armRetryAlarm(db, deps.alarms, now());
@@ -148,7 +146,6 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       const c = await connection();
       if (c) {
         const problems = await driveRuns(db, c, now());
-        await refreshRelayOnlyJobs(db, c, now()).catch((err: unknown) => problems.push(errorCodeOf(err)));
         if (problems.length > 0) console.warn('mailkeep: some runs wait for the next pass:', problems.join(', '));
       }
       await armRetryAlarm(db, deps.alarms, now());

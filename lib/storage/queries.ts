@@ -4,7 +4,6 @@ import type { JobKind } from '../status/status-ids.ts';
 import type { Severity } from '../status/status-info.ts';
 import type { MailkeepDb } from './db.ts';
 import type { AccountRow, JobRow, PromptRow } from './rows.ts';
-import { getSetting, type RelayOnlyJob } from './settings.ts';
 
 export interface AccountOverview {
   account: AccountRow;
@@ -12,8 +11,6 @@ export interface AccountOverview {
   /** Download, restore and migrate jobs that are under way or need the user. */
   otherJobs: JobRow[];
   prompts: PromptRow[];
-  /** Migrations and exports a page started on the relay, while they run (no row follows them). */
-  relayJobs: RelayOnlyJob[];
   /** The most urgent severity over the backup and the jobs shown: orders and marks the card. */
   worst: Severity;
 }
@@ -29,8 +26,8 @@ export function isWorthShowing(job: JobRow): boolean {
  * popup stays fast however long the history grows.
  */
 export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
-  const [accounts, jobs, prompts, relayJobs] = await db.transaction('r', [db.accounts, db.jobs, db.prompts, db.settings], () =>
-    Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.prompts.toArray(), getSetting(db, 'relayOnlyJobs')]),
+  const [accounts, jobs, prompts] = await db.transaction('r', [db.accounts, db.jobs, db.prompts], () =>
+    Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.prompts.toArray()]),
   );
   const overview = accounts.map((account) => {
     const own = jobs.filter((j) => j.accountId === account.id);
@@ -43,7 +40,6 @@ export async function loadOverview(db: MailkeepDb): Promise<AccountOverview[]> {
       backup,
       otherJobs,
       prompts: prompts.filter((p) => p.accountId === account.id && p.resolvedAt === null),
-      relayJobs: relayJobs.filter((j) => j.accountId === account.id),
       worst,
     };
   });

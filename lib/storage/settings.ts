@@ -1,24 +1,6 @@
 import { z } from '../zod.ts';
 import type { MailkeepDb } from './db.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import { JobProgress, SafeId } from '../protocol/common.ts';
-import { JobKind } from '../status/status-ids.ts';
-import { EXTENSION_LIMITS } from '../limits.ts';
-
-/**
- * A relay job no row follows, under way: a migration or export a page started on the relay
- * directly (the Migrate page, the Download tab). Kept so the popup can show its progress; removed
- * when it ends. Ids, statuses and counts only: no names, no addresses, no link.
- */
-export const RelayOnlyJob = z.strictObject({
-  id: SafeId,
-  kind: JobKind,
-  accountId: SafeId,
-  status: z.string().max(64),
-  progress: JobProgress,
-  updatedAt: z.number(),
-});
-export type RelayOnlyJob = z.infer<typeof RelayOnlyJob>;
 
 /** unpaired: no token stored; unreachable: nothing answers; unauthorized: the relay refused our
  * token (paired with another install); connected: hello accepted. */
@@ -37,8 +19,6 @@ export const SETTINGS = {
   /** Per account, the end of the last backup run whose disappeared messages were turned into
    * prompts: a restarted worker asks the relay again only for runs it has not looked at. */
   restorePromptsCheckedAt: { schema: z.record(z.string(), z.number()), fallback: {} as Record<string, number> },
-  /** Relay jobs under way that no row follows (see RelayOnlyJob), newest first. */
-  relayOnlyJobs: { schema: z.array(RelayOnlyJob).max(EXTENSION_LIMITS.relayOnlyJobsMax), fallback: [] as RelayOnlyJob[] },
   /** Id of the last job event the notifier has looked at; stored so a restarted worker does not repeat itself. */
   notifiedEventId: { schema: z.number().int().min(0), fallback: 0 },
   /** What the service worker last learned about the relay, for the popup's banner and the badge.

@@ -2,8 +2,9 @@
 /**
  * Download from the dashboard, end to end: the built extension in Chromium, the real relay and a
  * real Dovecot. Pair, add the mailbox (its first backup runs), then in the dashboard's Download
- * tab prepare an export, see Completed / Link, click Download: the browser's download manager
- * fetches it from the relay with the pairing token and the zip arrives whole.
+ * tab prepare an export (a download job in the store, run by the service worker), see its row in
+ * the tab's table reach Completed / Link, click its Download button: the browser's download
+ * manager fetches it from the relay with the pairing token and the zip arrives whole.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,14 +46,17 @@ test('prepare a download, see Completed / Link, click Download, and the file arr
   await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   await dashboard.getByRole('tab', { name: 'Download' }).click();
   const panel = dashboard.getByTestId('download-panel');
-  await panel.getByTestId('download-account').selectOption({ label: `${MAIL_USER.name} (127.0.0.1)` });
+  await panel.getByTestId('download-account').selectOption({ label: 'Alice' });
   await panel.getByTestId('download-format').selectOption('eml-zip');
   await panel.getByTestId('download-ttl').selectOption({ label: '1 hour' });
   await panel.getByTestId('download-start').click();
-  const row = panel.getByTestId('download-row').first();
+  await expect(panel.getByTestId('download-queued')).toBeVisible();
+  const row = dashboard.getByTestId('job-row');
+  await expect(row).toHaveCount(1);
   await expect(row).toHaveAttribute('data-status', 'completed_link', { timeout: 30_000 });
   await expect(row.getByTestId('status-label')).toHaveText('Completed / Link');
-  await expect(row).toContainText('Click "Download" to save the archive before the link expires.');
+  await expect(row.getByTestId('hint-text')).toHaveText('Click "Download" to save the archive before the link expires.');
+  await expect(row.getByTestId('job-scope')).toContainText('.eml files, all folders: ');
   await dashboard.screenshot({ path: test.info().outputPath('download-completed-link.png') });
 
   // The link lives as long as chosen: the relay's record of the job says so.
@@ -60,7 +64,7 @@ test('prepare a download, see Completed / Link, click Download, and the file arr
   const dl = saved.jobs.find((j) => j.kind === 'download')!;
   expect((Date.parse(dl.outcome!.link!.expiresAt) - Date.parse(dl.updatedAt)) / 60_000).toBeCloseTo(60, 0);
 
-  await row.getByRole('button', { name: 'Download' }).click();
+  await row.locator('[data-action=download]').click();
   const item = await expect
     .poll(
       async () => {

@@ -1,8 +1,9 @@
 /**
  * Migrate from the extension, end to end: the built extension in Chromium, the real relay and two
  * real Dovecot servers. Pair, add both mailboxes on the options page (each password goes to the
- * relay once), open the Migrate page from the dashboard, preview, confirm, and find the mail on
- * the destination server.
+ * relay once), open the Migrate page from the dashboard, preview, confirm (which queues a migrate
+ * job in the store for the service worker to run), and find the mail on the destination server and
+ * the migration in the dashboard's Migrate tab, read from the store.
  */
 import { test, expect, type Page } from '@playwright/test';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
@@ -70,11 +71,12 @@ test('preview the folder mapping and counts, confirm, and the mail is on the des
   await expect(page.getByTestId('migrate-hint')).toContainText('All messages are in the destination account.');
   expect(await count(dest)).toBe(INITIAL);
 
-  // The dashboard's Migrate tab lists the migration (not the previews) with its counts.
+  // The dashboard's Migrate tab lists the migration from the store (not the previews) with its counts.
   const tab = await world.open('dashboard.html#tab=migrate');
-  await expect(tab.getByTestId('migrate-job')).toHaveCount(1);
-  await expect(tab.getByTestId('migrate-job')).toHaveAttribute('data-status', 'completed');
-  await expect(tab.getByTestId('migrate-job')).toContainText(`${INITIAL} copied, 0 not copied`);
+  await expect(tab.getByTestId('job-row')).toHaveCount(1);
+  await expect(tab.getByTestId('job-row')).toHaveAttribute('data-status', 'completed');
+  await expect(tab.getByTestId('job-row').getByTestId('job-scope')).toHaveText(`to ${DEST.name}: ${INITIAL} copied, 0 not copied, 0 already there`);
+  await expect(tab.getByTestId('job-row')).toContainText('All messages are in the destination account.');
 
   // Again: the preview finds everything there and offers nothing to copy.
   await page.getByTestId('migrate-preview').click();

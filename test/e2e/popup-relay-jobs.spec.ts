@@ -1,7 +1,7 @@
 /**
- * The popup shows a migration started from the Migrate page while it runs (the page starts it on
- * the relay itself; the service worker follows its events for the popup), with its progress, and
- * drops it when it ends. Real relay, two real Dovecot servers, Chromium with the built extension.
+ * The popup shows a migration started from the Migrate page while it runs (the page queues it in
+ * the store; the service worker runs it and follows its events into the row), with its progress,
+ * and drops it when it ends. Real relay, two real Dovecot servers, Chromium with the built extension.
  */
 import { test, expect, type Page } from '@playwright/test';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
@@ -58,7 +58,7 @@ test('a migration started on the Migrate page shows in the popup with its progre
   await page.getByTestId('migrate-confirm').click();
 
   const source = popup.locator('[data-testid=account-card]').filter({ has: popup.locator('h2', { hasText: MAIL_USER.name }) });
-  const line = source.locator('[data-testid=job-line][data-kind=migrate][data-source=relay]');
+  const line = source.locator('[data-testid=job-line][data-kind=migrate]');
   await expect(line).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   await expect(line.getByTestId('progress')).toContainText(`of ${INITIAL} messages`, { timeout: 20_000 });
   await popup.screenshot({ path: test.info().outputPath('popup-migrate-running.png') });

@@ -1,0 +1,69 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { MailkeepDb } from '@/lib/storage/db';
+import { saveAccount } from '@/lib/storage/accounts';
+import { createJob } from '@/lib/storage/jobs';
+import { EXTENSION_LIMITS } from '@/lib/limits';
+import { driveRuns } from '@/lib/background/relay-runs';
+import { retryDueJobs } from '@/lib/background/retry-due';
+import { statusInfo, statusesOf } from '@/lib/status/catalog';
+import type { JobKind } from '@/lib/status/status-ids';
+import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
+import { FakeRelay } from './helpers/fake-relay';
+
+let db: MailkeepDb;
+let relay: FakeRelay;
+let accountId: string;
+
+beforeEach(async () => {
+  db = freshDb();
+  relay = new FakeRelay();
+  const saved = await saveAccount(db, ACCOUNT_FORM);
+  if (!saved.ok) throw new Error('seed failed');
+  accountId = saved.account.id;
+  relay.accounts.add(accountId);
+});
+
+const PARAMS = {
+  download: { format: 'eml-zip', folder: 'INBOX', linkTtlMinutes: 60 },
+  restore: { folder: 'Projekte/2024' },
+  migrate: { destinationAccountId: 'dest-account' },
+} as const;
+
+describe('"Mailkeep tries again by itself within a few hours" for every kind', () => {
+  it('every status whose hint promises it is marked autoRetry, and only those', () => {
+    for (const kind of ['backup', 'download', 'restore', 'migrate'] as JobKind[]) {
+      for (const status of statusesOf(kind)) {
+        const info = statusInfo(kind, status);
+        expect(info.autoRetry, `${kind}/${status}`).toBe(info.hint.includes('within a few hours'));
+      }
+    }
+  });
+
+  for (const kind of ['download', 'restore', 'migrate'] as const) {
+    it(`a ${kind} that ended Failed is queued again after the delay and re-sent with the same params under a new key`, async () => {
+      const t0 = 1_800_000_000_000;
+      const row = await createJob(db, { kind, accountId, params: PARAMS[kind], at: t0 });
+      await driveRuns(db, relay, t0);
+      const first = relay.calls.filter((c) => c.method === 'job.start' && (c.params as any).kind === kind);
+      expect(first).toHaveLength(1);
+      const relayJobId = (await db.jobs.get(row.id))!.relayJobId!;
+      relay.set(relayJobId, { status: 'failed', phase: 'finished', errorCode: 'UNKNOWN' });
+      await driveRuns(db, relay, t0 + 1_000);
+      const failed = (await db.jobs.get(row.id))!;
+      expect(failed.status).toBe('failed');
+      expect(failed.nextRetryAt).toBe(t0 + 1_000 + EXTENSION_LIMITS.autoRetryDelayMs);
+
+      expect(await retryDueJobs(db, t0 + 2_000)).toEqual([]);
+      expect(await retryDueJobs(db, failed.nextRetryAt!)).toEqual([row.id]);
+      expect((await db.jobs.get(row.id))!.status).toBe('on_queue');
+
+      await driveRuns(db, relay, failed.nextRetryAt! + 1);
+      const starts = relay.calls.filter((c) => c.method === 'job.start' && (c.params as any).kind === kind).map((c) => c.params as any);
+      expect(starts).toHaveLength(2);
+      expect(starts[1].params).toEqual(starts[0].params);
+      expect(starts[1].params).toMatchObject(PARAMS[kind]);
+      expect(starts[1].idempotencyKey).not.toBe(starts[0].idempotencyKey);
+      expect((await db.jobs.get(row.id))!.relayJobId).not.toBe(relayJobId);
+    });
+  }
+});
