@@ -43,7 +43,7 @@ export function PairSection() {
         {relay?.relayVersion ? ` (relay ${relay.relayVersion})` : ''}
       </p>
       <form onSubmit={(e) => void pair(e)} noValidate>
-        <p class="small muted">Start the relay ({START_RELAY_COMMAND}); it prints a port and a pairing code. Type them here.</p>
+        <p class="small muted">Start the relay: {START_RELAY_COMMAND}. It prints a port and a pairing code. Type them here.</p>
         <div class="field">
           <label for="pair-port">Relay port</label>
           <input id="pair-port" name="port" class="narrow" inputMode="numeric" value={port} onInput={(e) => setPort(e.currentTarget.value)} />

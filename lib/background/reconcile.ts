@@ -5,9 +5,10 @@ import { takeNotifications } from './notifications.ts';
 import { takePromptNotifications } from './restore-prompts.ts';
 import { getSetting, type RelayState } from '../storage/settings.ts';
 import { BADGE_HEX } from '../status/badge.ts';
+import { START_RELAY_COMMAND } from '../status/hint-phrases.ts';
 
-/** The command that starts the relay, as the popup and the badge tooltip say it. */
-export const START_RELAY_COMMAND = 'npm start (in the Mailkeep folder) or npx mailkeep relay';
+/** The command that starts the relay, as the popup and the badge tooltip say it (lib/status/hint-phrases.ts). */
+export { START_RELAY_COMMAND } from '../status/hint-phrases.ts';
 
 /**
  * Without a relay nothing is backed up, whatever the job rows say: once there is an account, a

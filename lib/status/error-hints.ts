@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../protocol/error-codes.ts';
+import { START_RELAY_COMMAND } from './hint-phrases.ts';
 
 /**
  * The one table from a stable error code to what the user is told. A Record over every code, so a
@@ -24,7 +25,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
   ILLEGAL_TRANSITION: 'Mailkeep refused an impossible status change. Click "Copy diagnostics" and report the problem.',
   INVALID_INPUT: 'Some values are not valid. Correct the highlighted fields.',
-  RELAY_UNREACHABLE: 'The Mailkeep relay on this computer is not running. Start it with "npm start" in the Mailkeep folder, or "npx mailkeep relay".',
+  RELAY_UNREACHABLE: `The Mailkeep relay on this computer is not running. Start it: ${START_RELAY_COMMAND}.`,
   RELAY_UNPAIRED: 'The extension is not paired with the relay yet. Pair it in the options page.',
   PAIRING_FAILED: 'Pairing with the relay failed. Check the code the relay shows and try again.',
   UNAUTHORIZED: 'The relay did not accept this extension. Pair again in the options page.',

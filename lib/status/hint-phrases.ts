@@ -11,3 +11,12 @@ export const REPORT = 'If this does not happen, click "Copy diagnostics" and rep
 export const REPORT_AGAIN = 'If it happens again, click "Copy diagnostics" and report the problem with the link below.';
 export const EDIT_PASSWORD =
   'Click the "Edit" button and update the password for this email. If the error continues, contact your email provider.';
+
+/**
+ * How to start the relay, wherever the product says it (popup banner, badge tooltip, options page,
+ * the RELAY_UNREACHABLE hint). Never "npx mailkeep ...": outside the Mailkeep folder npx would
+ * fetch an unrelated registry package of that name.
+ */
+export const START_RELAY_NPM = 'npm start';
+export const START_RELAY_NODE = 'node bin/mailkeep.js relay';
+export const START_RELAY_COMMAND = `run \`${START_RELAY_NPM}\` in the Mailkeep folder (or \`${START_RELAY_NODE}\`)`;

@@ -101,7 +101,8 @@ describe('the coordinator linked to a relay', () => {
     expect((await getSetting(db, 'relayState')).state).toBe('unreachable');
     const badge = await reconcile(db, ports);
     expect(badge.text).toBe('off');
-    expect(badge.title).toContain('npx mailkeep relay');
+    expect(badge.title).toContain('Start it: run `npm start` in the Mailkeep folder (or `node bin/mailkeep.js relay`)');
+    expect(badge.title).not.toContain('npx');
   });
 
   it('gives an enabled account a repeating alarm at its interval and removes it when the schedule is off', async () => {
