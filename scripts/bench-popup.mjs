@@ -3,13 +3,13 @@
 // two peers measured in the same run: the same popup on an empty store, and a bare static page.
 // Prints figures only; never passes or fails on time (it exits non-zero only if it could not run).
 //
-//   node scripts/bench-popup.mjs [--runs N]        (builds .output/chrome-mv3 first if missing)
+//   node scripts/bench-popup.mjs [--runs N]        (builds .output/chrome-mv3-test with --mode test first, unless EXT_DIR is set)
 import { chromium } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const EXT = path.resolve(process.env.EXT_DIR ?? '.output/chrome-mv3');
+const EXT = path.resolve(process.env.EXT_DIR ?? '.output/chrome-mv3-test');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 9;
@@ -17,9 +17,10 @@ const ACCOUNTS = 20;
 const EVENTS = 10_000;
 const STATUSES = ['completed', 'running', 'authentication_error', 'connection_error', 'retrying', 'partially_completed', 'preparing', 'deactivated'];
 
+// The test build (wxt puts --mode test in .output/chrome-mv3-test): a production build refuses the seeding.
 if (!existsSync(path.join(EXT, 'manifest.json'))) {
-  console.log('building the extension first (npx wxt build) ...');
-  if (spawnSync('npx', ['wxt', 'build'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+  console.log('building the extension first (npx wxt build --mode test: seeding needs the test hooks) ...');
+  if (spawnSync('npx', ['wxt', 'build', '--mode', 'test'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 }
 
 async function launch() {

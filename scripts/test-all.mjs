@@ -33,7 +33,9 @@ if (existsSync(vitestJson)) {
   failed += (r.testResults ?? []).filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
 } else if (vitestCode !== 0) failed += 1;
 
-const build = run('npx', ['wxt', 'build']);
+// --mode test: the end-to-end tests seed and shorten retries through the dev:* messages, which
+// only a test build answers (lib/background/test-hooks.ts).
+const build = run('npx', ['wxt', 'build', '--mode', 'test']);
 steps.push(['build', build]);
 if (build !== 0) failed += 1;
 else {

@@ -23,6 +23,7 @@ import { imapAccountOf, type Coordinator } from './coordinator.ts';
 import type { PlanTarget } from './restore-plan.ts';
 import { optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
+import { TEST_HOOKS_BUILD, isTestOnlyMessage } from './test-hooks.ts';
 
 /** A user's job with its kind's own parameters; a dry run is a plan (plan-restore), never a stored job. */
 export const StartJob = z.discriminatedUnion('kind', [
@@ -56,7 +57,8 @@ export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('open-options'), accountId: z.string().optional() }),
   z.strictObject({ type: z.literal('diagnostics') }),
   z.strictObject({ type: z.literal('set-restore-prompts'), value: SETTINGS.restorePrompts.schema }),
-  // Test and benchmark seeding (see dev-seed.ts): same store functions as the product.
+  // Test and benchmark seeding (see dev-seed.ts): same store functions as the product. The dev:*
+  // messages are refused unless the build has its test hooks on (test-hooks.ts).
   z.strictObject({ type: z.literal('dev:seed'), accounts: z.array(SeedAccount) }),
   z.strictObject({ type: z.literal('dev:history'), events: z.number().int().min(0).max(100_000) }),
   // TEST ONLY: a short auto-retry delay, so an end-to-end test sees Connection Error recover.
@@ -95,8 +97,16 @@ export function isMutating(message: unknown): boolean {
   return typeof message === 'object' && message !== null && MUTATING.has(String((message as { type?: unknown }).type));
 }
 
-export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta: DiagnosticsMeta, raw: unknown, coordinator?: Coordinator): Promise<Reply> {
+export interface HandlerOptions {
+  /** Answer the test-only dev:* messages; defaults to the build's flag (off in production). */
+  testHooks?: boolean;
+}
+
+export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta: DiagnosticsMeta, raw: unknown, coordinator?: Coordinator, options: HandlerOptions = {}): Promise<Reply> {
   try {
+    if (isTestOnlyMessage(raw) && !(options.testHooks ?? TEST_HOOKS_BUILD)) {
+      throw new MailkeepError('INVALID_INPUT', 'test-only messages are not available in this build');
+    }
     const parsed = Message.safeParse(raw);
     if (!parsed.success) throw new MailkeepError('INVALID_INPUT', `unknown or malformed message: ${parsed.error.issues[0]?.message ?? ''}`);
     const msg = parsed.data;

@@ -10,6 +10,7 @@ import { transitionJob, updateProgress } from '../storage/jobs.ts';
 import { JobRow, type JobOutcomeSummary } from '../storage/rows.ts';
 import { getSetting } from '../storage/settings.ts';
 import { collectRestorePrompts } from './restore-prompts.ts';
+import { TEST_HOOKS_BUILD } from './test-hooks.ts';
 
 /** What the run logic needs from a relay connection; a fake in unit tests, RelayConnection in the worker. */
 export interface RelayCaller {
@@ -70,7 +71,8 @@ async function advance(db: MailkeepDb, job: JobRow, target: string, errorCode: E
   if (stage(job.kind, target) < stage(job.kind, job.status)) return job;
   const steps = pathTo(job.kind, job.status, target);
   if (!steps) throw new MailkeepError('ILLEGAL_TRANSITION', `${job.kind}: no path from ${job.status} to ${target}`, { from: job.status, to: target });
-  const retryDelay = await getSetting(db, 'retryDelayOverrideMs');
+  // The test-only override is honoured only by a build with test hooks (never in production).
+  const retryDelay = TEST_HOOKS_BUILD ? await getSetting(db, 'retryDelayOverrideMs') : null;
   let row = job;
   for (const to of steps) {
     row = await transitionJob(db, job.id, to, {

@@ -1,6 +1,7 @@
 /// <reference types="chrome" />
 /**
- * Playwright fixtures for the built extension (.output/chrome-mv3, run `npx wxt build` first) in
+ * Playwright fixtures for the built extension in its test build (.output/chrome-mv3-test: run
+ * `npx wxt build --mode test` first; only that build answers the dev:* seeding messages) in
  * Debian's Chromium. General on purpose: later suites (relay, IMAP flows) reuse them.
  *
  * - `context`: a persistent Chromium with a fresh temporary profile per test and the extension loaded
@@ -12,7 +13,7 @@
 import { test as base, chromium, type BrowserContext, type Page, type Worker } from '@playwright/test';
 import path from 'node:path';
 
-export const EXT_DIR = path.resolve(process.env.EXT_DIR ?? '.output/chrome-mv3');
+export const EXT_DIR = path.resolve(process.env.EXT_DIR ?? '.output/chrome-mv3-test');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 
 export interface ExtensionFixtures {
