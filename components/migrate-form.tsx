@@ -172,7 +172,6 @@ function Result({ jobId, nameOf }: { jobId: string; nameOf: (accountId: string) 
         {counts.migrated !== undefined && `${counts.migrated} copied, ${counts.notMigrated ?? 0} not copied, ${counts.alreadyPresent ?? 0} already there.`}
       </p>
       {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
-      {job.outcome?.message && <div class="error-detail small">{job.outcome.message}</div>}
       <div data-testid="migrate-hint">
         <StatusHint job={job} />
       </div>

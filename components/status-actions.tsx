@@ -6,10 +6,12 @@ import { REPORT_PROBLEM_URL } from '@/lib/status/report-problem';
 import { sendMessage } from '@/lib/ui/send-message';
 import { openAccountInOptions } from '@/lib/ui/page-links';
 import { saveDownload } from '@/lib/ui/save-download';
+import { accountToEdit, actionsFor, type ActionId } from '@/lib/ui/status-action-list';
 
 /**
- * The buttons a status offers (catalog `action`), plus Copy diagnostics and the report link where
- * the specification says "contact our support". Every button goes through the service worker.
+ * The buttons a status offers (lib/ui/status-action-list.ts: the catalog's `action`, every button
+ * its hint names, Copy diagnostics and the report link where the specification says "contact our
+ * support"). Every button goes through the service worker.
  */
 export function StatusActions({ job }: { job: JobRow }) {
   const info = statusInfo(job.kind, job.status);
@@ -24,38 +26,30 @@ export function StatusActions({ job }: { job: JobRow }) {
     await navigator.clipboard.writeText(reply.value);
     setNote('Diagnostics copied. Paste them into your report.');
   };
-  const buttons = [];
-  if (info.action === 'edit') {
-    buttons.push(<button class="primary" data-action="edit" onClick={() => void openAccountInOptions(job.accountId)}>Edit</button>);
-  } else if (info.action === 'retry') {
-    buttons.push(<button class="primary" data-action="retry" onClick={() => void run({ type: 'retry-now', jobId: job.id })}>Retry now</button>);
-  } else if (info.action === 'enable') {
-    buttons.push(<button class="primary" data-action="enable" onClick={() => void run({ type: 'enable-account', accountId: job.accountId })}>Enable</button>);
-  } else if (info.action === 'download') {
-    // A relay link (outcome.link) needs the pairing token, so it goes through the download
-    // manager with the header; a plain URL (seeded rows) opens as it is.
-    const link = job.outcome?.link;
-    const save = async () => {
-      if (link) {
-        const code = await saveDownload(link);
-        return setNote(code ? (errorHint(code) ?? code) : 'Saving to your downloads folder…');
-      }
-      if (job.linkUrl) window.open(job.linkUrl, '_blank');
-    };
-    buttons.push(
+  // A relay link (outcome.link) needs the pairing token, so it goes through the download
+  // manager with the header; a plain URL (seeded rows) opens as it is.
+  const link = job.outcome?.link;
+  const save = async () => {
+    if (link) {
+      const code = await saveDownload(link);
+      return setNote(code ? (errorHint(code) ?? code) : 'Saving to your downloads folder…');
+    }
+    if (job.linkUrl) window.open(job.linkUrl, '_blank');
+  };
+  const BUTTONS: Record<ActionId, () => preact.JSX.Element> = {
+    edit: () => <button class={info.action === 'edit' ? 'primary' : ''} data-action="edit" onClick={() => void openAccountInOptions(accountToEdit(job))}>Edit</button>,
+    retry: () => <button class={info.action === 'retry' ? 'primary' : ''} data-action="retry" onClick={() => void run({ type: 'retry-now', jobId: job.id })}>Retry now</button>,
+    enable: () => <button class="primary" data-action="enable" onClick={() => void run({ type: 'enable-account', accountId: job.accountId })}>Enable</button>,
+    download: () => (
       <button class="primary" data-action="download" disabled={!link && !job.linkUrl} title={link || job.linkUrl ? undefined : 'The link appears when the relay delivers it.'} onClick={() => void save()}>
         Download
-      </button>,
-    );
-  }
-  if (info.offersDiagnostics) {
-    buttons.push(<button data-action="copy-diagnostics" onClick={() => void copyDiagnostics()}>Copy diagnostics</button>);
-    buttons.push(<a href={REPORT_PROBLEM_URL} target="_blank" rel="noreferrer" data-action="report">Report a problem</a>);
-  }
-  // A backup at rest can be run at once; one under way or waiting for a password edit cannot.
-  if (job.kind === 'backup' && (job.status === 'completed' || job.status === 'partially_completed')) {
-    buttons.push(<button data-action="backup-now" onClick={() => void run({ type: 'backup-now', accountId: job.accountId })}>Back up now</button>);
-  }
+      </button>
+    ),
+    'copy-diagnostics': () => <button data-action="copy-diagnostics" onClick={() => void copyDiagnostics()}>Copy diagnostics</button>,
+    report: () => <a href={REPORT_PROBLEM_URL} target="_blank" rel="noreferrer" data-action="report">Report a problem</a>,
+    'backup-now': () => <button data-action="backup-now" onClick={() => void run({ type: 'backup-now', accountId: job.accountId })}>Back up now</button>,
+  };
+  const buttons = actionsFor(job).map((id) => BUTTONS[id]());
   if (buttons.length === 0 && !note) return null;
   return (
     <div class="actions">

@@ -10,6 +10,11 @@ export function StatusHint({ job }: { job: JobRow }) {
   return (
     <div class={`hint tone-${info.severity}`} data-testid="status-hint">
       <div data-testid="hint-text">{info.hint}</div>
+      {(info.severity === 'warning' || info.severity === 'error') && job.outcome?.message && (
+        <div class="error-detail" data-testid="outcome-message">
+          {job.outcome.message}
+        </div>
+      )}
       {specific && (
         <div class="error-detail" data-testid="error-hint">
           Last error: {specific}

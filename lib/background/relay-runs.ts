@@ -29,11 +29,12 @@ export interface RunReport {
 
 /** What a row keeps of a finished run's outcome: counts and the one-line reason. */
 function outcomeSummary(outcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
-  if (!outcome || (!outcome.counts && !outcome.message && !outcome.link)) return null;
+  if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side)) return null;
   return {
     ...(outcome.link ? { link: outcome.link } : {}),
     ...(outcome.counts ? { counts: outcome.counts } : {}),
     ...(outcome.message ? { message: outcome.message } : {}),
+    ...(outcome.side ? { side: outcome.side } : {}),
   };
 }
 

@@ -51,6 +51,8 @@ export const JobOutcomeSummary = z.strictObject({
   link: DownloadLink.optional(),
   counts: z.record(z.string().max(64), z.number().int().nonnegative()).optional(),
   message: z.string().max(1024).optional(),
+  /** Migrate: whose server caused the failure status, so "Edit" opens that account. */
+  side: z.enum(['source', 'destination']).optional(),
 });
 export type JobOutcomeSummary = z.infer<typeof JobOutcomeSummary>;
 

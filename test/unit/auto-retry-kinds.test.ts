@@ -67,3 +67,14 @@ describe('"Mailkeep tries again by itself within a few hours" for every kind', (
     });
   }
 });
+
+describe('a migration that failed on one side', () => {
+  it('keeps which server failed (outcome.side) and the reason on its row, so "Edit" opens that account', async () => {
+    const row = await createJob(db, { kind: 'migrate', accountId, params: { destinationAccountId: 'dest-account' } });
+    await driveRuns(db, relay);
+    const relayJobId = (await db.jobs.get(row.id))!.relayJobId!;
+    relay.set(relayJobId, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED', outcome: { side: 'destination', message: 'destination: the destination server refused the user name or password' } });
+    await driveRuns(db, relay);
+    expect((await db.jobs.get(row.id))!).toMatchObject({ status: 'authentication_error', outcome: { side: 'destination', message: 'destination: the destination server refused the user name or password' } });
+  });
+});

@@ -1,0 +1,34 @@
+import { statusInfo } from '../status/catalog.ts';
+import type { JobRow } from '../storage/rows.ts';
+
+/** A button (or link) a status card offers; each one is handled in components/status-actions.tsx. */
+export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now';
+
+/**
+ * The buttons of a job's card, in order: the catalog's `action` first, then what its hint also
+ * names, so every button a hint mentions is there (test/unit/status-actions.test.ts):
+ * - a restore or migration stopped at Authentication Error: "Edit" fixes the password, and
+ *   "Retry now" runs it again (saving an account re-queues only its backup);
+ * - a restore at Connection Error: "check the server address in Edit, then Retry now".
+ */
+export function actionsFor(job: Pick<JobRow, 'kind' | 'status'>): ActionId[] {
+  const info = statusInfo(job.kind, job.status);
+  const out: ActionId[] = [];
+  if (info.action === 'edit' || info.action === 'retry' || info.action === 'enable' || info.action === 'download') out.push(info.action);
+  if (info.action === 'edit' && job.kind !== 'backup') out.push('retry');
+  if (info.action === 'retry' && job.kind !== 'backup' && info.hint.includes('"Edit"')) out.push('edit');
+  if (info.offersDiagnostics) out.push('copy-diagnostics', 'report');
+  // A backup at rest can be run at once; one under way or waiting for a password edit cannot.
+  if (job.kind === 'backup' && (job.status === 'completed' || job.status === 'partially_completed')) out.push('backup-now');
+  return out;
+}
+
+/**
+ * The account whose settings "Edit" opens: the job's own, except for a migration that failed on
+ * its destination server (the relay says which side, outcome.side), where the destination's.
+ */
+export function accountToEdit(job: Pick<JobRow, 'kind' | 'accountId' | 'params' | 'outcome'>): string {
+  const dest = job.params?.destinationAccountId;
+  if (job.kind === 'migrate' && job.outcome?.side === 'destination' && typeof dest === 'string') return dest;
+  return job.accountId;
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOG, statusInfo } from '@/lib/status/catalog';
+import type { JobKind } from '@/lib/status/status-ids';
+import { canTransition } from '@/lib/status/state-machine';
+import { QUEUE_STATUS } from '@/lib/status/catalog';
+import { accountToEdit, actionsFor, type ActionId } from '@/lib/ui/status-action-list';
+
+/** The buttons a hint names, by their label in the hint. */
+const NAMED: Record<string, ActionId> = { '"Retry now"': 'retry', '"Edit"': 'edit', '"Enable"': 'enable', '"Download"': 'download', '"Copy diagnostics"': 'copy-diagnostics' };
+
+describe('the buttons of a status card', () => {
+  it('every button a hint tells the user to click is on the card, for every status of every kind', () => {
+    for (const [kind, table] of Object.entries(CATALOG) as [JobKind, Record<string, { hint: string }>][]) {
+      for (const [status, info] of Object.entries(table)) {
+        const actions = actionsFor({ kind, status });
+        for (const [label, action] of Object.entries(NAMED)) {
+          if (info.hint.includes(label)) expect(actions, `${kind}/${status}: ${info.hint}`).toContain(action);
+        }
+      }
+    }
+  });
+
+  it('offers Retry now only where the state machine can queue the job again, and the report link with every Copy diagnostics', () => {
+    for (const kind of Object.keys(CATALOG) as JobKind[]) {
+      for (const status of Object.keys(CATALOG[kind])) {
+        const actions = actionsFor({ kind, status });
+        if (actions.includes('retry')) expect(canTransition(kind, status, QUEUE_STATUS[kind]), `${kind}/${status}`).toBe(true);
+        expect(actions.includes('report'), `${kind}/${status}`).toBe(actions.includes('copy-diagnostics'));
+        expect(actions.includes('copy-diagnostics')).toBe(statusInfo(kind, status).offersDiagnostics);
+      }
+    }
+  });
+
+  it('a restore or migration at Authentication Error offers Edit, then Retry now (saving an account re-queues only its backup)', () => {
+    expect(actionsFor({ kind: 'migrate', status: 'authentication_error' })).toEqual(['edit', 'retry']);
+    expect(actionsFor({ kind: 'restore', status: 'authentication_error' })).toEqual(['edit', 'retry']);
+    expect(actionsFor({ kind: 'backup', status: 'authentication_error' })).toEqual(['edit']);
+  });
+
+  it('Edit opens the destination account when a migration failed on the destination server', () => {
+    const base = { kind: 'migrate' as const, accountId: 'src', params: { destinationAccountId: 'dst' } };
+    expect(accountToEdit({ ...base, outcome: { side: 'destination' } })).toBe('dst');
+    expect(accountToEdit({ ...base, outcome: { side: 'source' } })).toBe('src');
+    expect(accountToEdit({ ...base, outcome: null })).toBe('src');
+    expect(accountToEdit({ kind: 'restore', accountId: 'src', params: {}, outcome: { side: 'destination' } })).toBe('src');
+  });
+});
