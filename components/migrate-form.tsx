@@ -83,6 +83,10 @@ export function MigrateForm() {
   };
 
   const usable = (accounts ?? []).filter((a) => a.hasPassword);
+  // The migration is a row on the source account, so the source must be one of this browser's
+  // accounts (the relay may also hold accounts added elsewhere, e.g. with the command line).
+  const mine = useLiveQuery(() => getDb().accounts.toCollection().primaryKeys());
+  const sources = usable.filter((a) => mine?.includes(a.account.id));
   const busy = stage.step === 'previewing' || stage.step === 'queuing';
   return (
     <main class="migrate">
@@ -96,7 +100,7 @@ export function MigrateForm() {
             From{' '}
             <select data-testid="migrate-source" value={source} disabled={busy} onChange={(e) => { setSource(e.currentTarget.value); setStage({ step: 'choose' }); }}>
               <option value="">Choose the source…</option>
-              {usable.map((a) => <option value={a.account.id}>{label(a.account)}</option>)}
+              {sources.map((a) => <option value={a.account.id}>{label(a.account)}</option>)}
             </select>
           </label>{' '}
           <label>
