@@ -6,6 +6,11 @@ import type { UserAction } from '../status/status-info.ts';
  */
 export interface NotificationRef {
   action: UserAction;
+  /**
+   * The account the notification is about, whose settings "Edit" opens: the job's own, except for
+   * a migration that failed on its destination server, where the destination's (the same account
+   * the card's Edit opens, lib/ui/status-action-list.ts `accountToEdit`).
+   */
   accountId: string;
   jobId: string;
 }

@@ -1,9 +1,11 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { statusInfo } from '../status/catalog.ts';
 import type { MailkeepDb } from '../storage/db.ts';
+import type { AccountRow, JobRow } from '../storage/rows.ts';
 import { getSetting, setSetting } from '../storage/settings.ts';
 import type { NotificationSpec } from './ports.ts';
 import { notificationId } from './notification-ids.ts';
+import { accountToEdit } from '../ui/status-action-list.ts';
 
 const KIND_WORD = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
 const BUTTON: Partial<Record<string, string>> = { edit: 'Edit', retry: 'Retry now' };
@@ -28,13 +30,27 @@ export async function takeNotifications(db: MailkeepDb, now = Date.now()): Promi
       const [job, account] = await Promise.all([db.jobs.get(event.jobId), db.accounts.get(event.accountId)]);
       if (!job || !account || job.status !== event.to) continue; // moved on already: nothing to say
       const button = BUTTON[info.action];
+      // A migration that failed on its destination is about the destination account: the title
+      // names it and Edit opens it ("enter the correct password for this email").
+      const failing = await failingAccountName(db, job, account);
       notes.push({
-        id: notificationId({ action: info.action, accountId: account.id, jobId: job.id }, event.id ?? 0),
-        title: `${account.displayName}: ${KIND_WORD[event.kind]} ${info.label}`,
+        id: notificationId({ action: info.action, accountId: failing.id, jobId: job.id }, event.id ?? 0),
+        title: `${failing.name}: ${KIND_WORD[event.kind]} ${info.label}`,
         message: info.hint,
         buttons: button ? [button] : [],
       });
     }
     return notes;
   });
+}
+
+/**
+ * The account whose server caused the status (`accountToEdit`) and how to name it. A destination
+ * this browser does not hold (the relay may have its password only) is named through the source.
+ */
+async function failingAccountName(db: MailkeepDb, job: JobRow, account: AccountRow): Promise<{ id: string; name: string }> {
+  const id = accountToEdit(job);
+  if (id === account.id) return { id, name: account.displayName };
+  const other = await db.accounts.get(id);
+  return { id, name: other?.displayName ?? `${account.displayName}'s migration destination` };
 }

@@ -70,6 +70,16 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coord
   });
 }
 
+/**
+ * Routes notification clicks and button clicks to onNotificationAction; `after` runs once each is
+ * handled (the entrypoint pumps the coordinator, so a "Retry now" starts on the relay at once).
+ */
+export function listenForNotificationClicks(db: MailkeepDb, ports: BackgroundPorts, after: () => unknown = () => undefined): void {
+  const act = (id: string, index: number | null) => onNotificationAction(db, ports, id, index).then(after).catch(() => undefined);
+  browser.notifications.onButtonClicked.addListener((id, index) => act(id, index));
+  browser.notifications.onClicked.addListener((id) => act(id, null));
+}
+
 /** What a notification button or click does; the notification id says which account and job. */
 export async function onNotificationAction(db: MailkeepDb, ports: BackgroundPorts, notificationId: string, buttonIndex: number | null): Promise<void> {
   const ref = parseNotificationId(notificationId);
