@@ -8,7 +8,7 @@ import { parseOptions, required, UsageError } from './args.ts';
 import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatRetryIn, formatSize } from './format-size.ts';
-import { progressPrinter } from './progress-printer.ts';
+import { jobOutput } from './job-output.ts';
 
 /** The specification's status names, as the CLI prints them. */
 const STATUS_NAMES: Record<BackupStatus, string> = {
@@ -78,7 +78,9 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   const account = parseAccountOptions(o, io.env);
   const json = o.json === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
-  const printer = progressPrinter(io.err, 'new');
+  const output = jobOutput(io, json, STATUS_NAMES, 'new', {
+    retryLine: (d) => `Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try ${formatRetryIn(d.retryInMs)}`,
+  });
   // Loaded here, not at the top: --help, verify and archive-info start without imapflow.
   const { runBackup } = await import('../jobs/run-backup.ts');
   const result = await runBackup(
@@ -89,19 +91,9 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
       groupCommitMessages: positiveInt(o['commit-every'], 'commit-every'),
       retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
     },
-    {
-      signal: io.signal,
-      onStatus: (s, d) => {
-        if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, retryInMs: d.retryInMs ?? null })}\n`);
-        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try ${formatRetryIn(d.retryInMs)}`);
-      },
-      onProgress: (p) => {
-        if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
-        else printer.update(p);
-      },
-    },
+    output.hooks,
   );
-  printer.end();
+  output.end();
   const errors = [
     ...(result.errorCode && result.status !== 'partially_completed' ? [{ code: result.errorCode, message: result.message }] : []),
     ...(result.failed || result.errorCode === 'CANCELLED' ? [{ code: result.errorCode, message: result.message }] : []),

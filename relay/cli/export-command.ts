@@ -4,7 +4,7 @@ import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
 import { formatSize } from './format-size.ts';
-import { progressPrinter } from './progress-printer.ts';
+import { jobOutput } from './job-output.ts';
 import { parseDateOption, parseSource } from './restore-command.ts';
 
 /** The specification's Download table, as the CLI prints it (the CLI's "link" is the file). */
@@ -50,7 +50,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   const format = required(o, 'format');
   if (format !== 'mbox' && format !== 'eml-zip') throw new UsageError('--format must be mbox or eml-zip');
   const json = o.json === true;
-  const printer = progressPrinter(io.err, 'exported');
+  const output = jobOutput(io, json, STATUS_NAMES, 'exported', { retryLine: (d) => `Retrying (attempt ${d.attempt} failed: ${d.message})` });
   const result = await runDownload(
     {
       archiveDir: required(o, 'archive'),
@@ -63,20 +63,10 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
         ...(o.until !== undefined ? { until: parseDateOption(o.until, 'until', true) } : {}),
       },
     },
-    {
-      signal: io.signal,
-      onStatus: (s, d) => {
-        if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, retryInMs: d.retryInMs ?? null })}\n`);
-        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.message})`);
-      },
-      onProgress: (p) => {
-        if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
-        else printer.update(p);
-      },
-    },
+    output.hooks,
   );
-  printer.end();
-  if (json) io.out.write(`${JSON.stringify({ ...result, status: STATUS_NAMES[result.status], statusId: result.status })}\n`);
+  output.end();
+  if (json) output.writeResult(result);
   else if (result.status === 'completed_link')
     io.out.write(`Completed: ${result.messages} message(s) from ${result.folders} folder(s), ${formatSize(result.fileBytes)} written to ${result.file} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
   else io.out.write(`${STATUS_NAMES[result.status]}\n`);

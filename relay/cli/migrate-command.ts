@@ -6,8 +6,8 @@ import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
 import { errorLine } from './error-line.ts';
-import { formatRetryIn, formatSize } from './format-size.ts';
-import { progressPrinter } from './progress-printer.ts';
+import { formatSize } from './format-size.ts';
+import { jobOutput, retryingWithNextTry } from './job-output.ts';
 
 /** The specification's Migrate table, as the CLI prints it. */
 const STATUS_NAMES: Record<MigrateStatus, string> = {
@@ -68,7 +68,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
   const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
-  const printer = progressPrinter(io.err, 'migrated');
+  const output = jobOutput(io, json, STATUS_NAMES, 'migrated', { retryLine: retryingWithNextTry, statusFields: (d) => ({ side: d.side ?? null }) });
   const result = await runMigrate(
     {
       source,
@@ -77,21 +77,11 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
       ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
       retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
     },
-    {
-      signal: io.signal,
-      onStatus: (s, d) => {
-        if (json) io.out.write(`${JSON.stringify({ event: 'status', status: STATUS_NAMES[s], statusId: s, attempt: d.attempt, errorCode: d.errorCode ?? null, side: d.side ?? null, retryInMs: d.retryInMs ?? null })}\n`);
-        else if (s === 'retrying') printer.line(`Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message})${d.retryInMs !== undefined ? `; next try ${formatRetryIn(d.retryInMs)}` : ''}`);
-      },
-      onProgress: (p) => {
-        if (json) io.out.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
-        else printer.update(p);
-      },
-    },
+    output.hooks,
   );
-  printer.end();
+  output.end();
   if (json) {
-    io.out.write(`${JSON.stringify({ ...result, status: STATUS_NAMES[result.status], statusId: result.status })}\n`);
+    output.writeResult(result);
     return jobExitCode(result);
   }
   const p = result.plan;
