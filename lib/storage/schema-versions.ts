@@ -49,6 +49,15 @@ export interface V1JobEvent {
   at: number;
 }
 
+/** The tables and indexes of version 2, which version 3 keeps unchanged (only rows gain fields). */
+const V2_INDEXES = {
+  accounts: 'id, email',
+  jobs: 'id, accountId, kind, status, updatedAt, nextRetryAt, [accountId+kind]',
+  jobEvents: '++id, jobId, accountId, at',
+  prompts: 'id, accountId, createdAt',
+  settings: 'key',
+} as const;
+
 /**
  * Version 2: schedule object (keeps the interval while disabled), retry bookkeeping on jobs
  * (attempt, nextRetryAt, lastErrorCode with a stable code), accountId on events (the dashboard and
@@ -56,13 +65,7 @@ export interface V1JobEvent {
  */
 export function declareVersion2(db: Dexie): void {
   db.version(2)
-    .stores({
-      accounts: 'id, email',
-      jobs: 'id, accountId, kind, status, updatedAt, nextRetryAt, [accountId+kind]',
-      jobEvents: '++id, jobId, accountId, at',
-      prompts: 'id, accountId, createdAt',
-      settings: 'key',
-    })
+    .stores(V2_INDEXES)
     .upgrade(async (tx) => {
       await tx
         .table('accounts')
@@ -120,13 +123,7 @@ export function declareVersion2(db: Dexie): void {
  */
 export function declareVersion3(db: Dexie): void {
   db.version(3)
-    .stores({
-      accounts: 'id, email',
-      jobs: 'id, accountId, kind, status, updatedAt, nextRetryAt, [accountId+kind]',
-      jobEvents: '++id, jobId, accountId, at',
-      prompts: 'id, accountId, createdAt',
-      settings: 'key',
-    })
+    .stores(V2_INDEXES)
     .upgrade(async (tx) => {
       await tx
         .table('jobs')
