@@ -10,49 +10,23 @@
 //
 // Environment: MAILKEEP_BENCH_MESSAGES (default 20000), MAILKEEP_BENCH_REPEAT (default 1; medians
 // when more), MAILKEEP_BENCH_LARGE_ACCOUNT (default 100000; 0 skips it), MAILKEEP_BENCH_DIR.
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
-
-register();
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { startDovecot, dovecotAvailable } = await import(path.join(root, 'test/support/dovecot.ts'));
-const { generate } = await import('./bench-corpus.mjs');
+import { generate } from './bench-corpus.mjs';
+import { benchWorkDir, HAS_MBSYNC, median, printLoadAverage, requireDovecot, root, startDovecot, timed } from './bench-support.mjs';
 
 const COUNT = Number(process.env.MAILKEEP_BENCH_MESSAGES ?? 20000);
 const REPEAT = Math.max(1, Number(process.env.MAILKEEP_BENCH_REPEAT ?? 1));
 const LARGE = Number(process.env.MAILKEEP_BENCH_LARGE_ACCOUNT ?? 100000);
-const HAS_MBSYNC = spawnSync('mbsync', ['--version']).status === 0;
 
-if (!dovecotAvailable()) {
-  console.log('dovecot is not installed: nothing to measure (apt-get install dovecot-imapd)');
-  process.exit(1);
-}
+requireDovecot();
 
-const work = fs.mkdtempSync(path.join(process.env.MAILKEEP_BENCH_DIR ?? os.tmpdir(), 'mk-bench-'));
-fs.chmodSync(work, 0o755); // Dovecot's auth and mail processes (other users when run as root) must reach its files
+const work = benchWorkDir('mk-bench-');
 const users = [
   { name: 'bench', password: 'benchpw' },
   { name: 'many', password: 'manypw' },
 ];
-
-/** Runs a command as a whole process; wall seconds and peak RSS (from /usr/bin/time -v when present). */
-function timed(cmd, args, env = {}) {
-  spawnSync('sync');
-  const useTime = fs.existsSync('/usr/bin/time');
-  const t = process.hrtime.bigint();
-  const r = spawnSync(useTime ? '/usr/bin/time' : cmd, useTime ? ['-v', cmd, ...args] : args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const wall = Number(process.hrtime.bigint() - t) / 1e9;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr ?? '').split('\n').filter((l) => !l.startsWith('\t')).slice(-8).join(' | ')}`);
-  return { wall, cpu: user && sys ? Number(user[1]) + Number(sys[1]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout };
-}
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 function mbsyncRc(dir, port) {
   const rc = path.join(dir, 'mbsyncrc');
@@ -96,7 +70,7 @@ try {
     }
   }
   const row = (name, secs, cpu) => console.log(`${name.padEnd(44)} ${secs.toFixed(2).padStart(7)} s  ${(COUNT / secs).toFixed(0).padStart(6)} msg/s  ${(mib / secs).toFixed(1).padStart(6)} MiB/s  client CPU ${cpu.toFixed(2)} s`);
-  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (others share this machine: wall times vary, CPU times less)`);
+  printLoadAverage();
   const fetch = median(runs.fetch);
   const mk = median(runs.mk);
   console.log('\nfull backup (whole process, incl. Node start-up)');

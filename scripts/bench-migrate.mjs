@@ -15,40 +15,18 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
-
-register();
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { startDovecot, dovecotAvailable } = await import(path.join(root, 'test/support/dovecot.ts'));
-const { generate } = await import('./bench-corpus.mjs');
+import { generate } from './bench-corpus.mjs';
+import { benchWorkDir, HAS_MBSYNC, printLoadAverage, requireDovecot, root, startDovecot, timed as timedAll } from './bench-support.mjs';
 
 const COUNT = Number(process.env.MAILKEEP_BENCH_MIGRATE_MESSAGES ?? 20000);
 const FSYNC = process.env.MAILKEEP_BENCH_FSYNC === '1';
-const HAS_MBSYNC = spawnSync('mbsync', ['--version']).status === 0;
 
-if (!dovecotAvailable()) {
-  console.log('dovecot is not installed: nothing to measure (apt-get install dovecot-imapd)');
-  process.exit(1);
-}
+requireDovecot();
 
-const work = fs.mkdtempSync(path.join(process.env.MAILKEEP_BENCH_DIR ?? os.tmpdir(), 'mk-bench-migrate-'));
-fs.chmodSync(work, 0o755); // Dovecot's processes (another user when run as root) must reach its files
+const work = benchWorkDir('mk-bench-migrate-');
+/** A failure names the command and its first two arguments; the output may be large. */
+const timed = (cmd, args, env) => timedAll(cmd, args, env, { maxBuffer: 256 * 1024 * 1024, errorArgs: 2 });
 const users = ['src', 'mk', 'mb'].map((name) => ({ name, password: `${name}pw` }));
-
-/** Runs a command as a whole process; wall and CPU seconds and peak RSS (from /usr/bin/time -v when present). */
-function timed(cmd, args, env = {}) {
-  spawnSync('sync');
-  const useTime = fs.existsSync('/usr/bin/time');
-  const t = process.hrtime.bigint();
-  const r = spawnSync(useTime ? '/usr/bin/time' : cmd, useTime ? ['-v', cmd, ...args] : args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  const wall = Number(process.hrtime.bigint() - t) / 1e9;
-  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 2).join(' ')} exited ${r.status}: ${(r.stderr ?? '').split('\n').filter((l) => !l.startsWith('\t')).slice(-8).join(' | ')}`);
-  return { wall, cpu: user && sys ? Number(user[1]) + Number(sys[1]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout };
-}
 
 const side = (prefix, port, user) => [`--${prefix}-host`, '127.0.0.1', `--${prefix}-port`, String(port), `--${prefix}-security`, 'none', `--${prefix}-user`, user, `--${prefix}-password-env`, prefix === 'from' ? 'MK_SRC_PW' : 'MK_DST_PW'];
 const migrate = (port, to, pw) =>
@@ -99,7 +77,7 @@ try {
   else console.log('mbsync not installed (apt-get install isync): peer figures skipped');
   if (mb) console.log(`ratio Mailkeep / mbsync: ${(mk.wall / mb.wall).toFixed(2)}x wall, ${(mk.cpu / mb.cpu).toFixed(2)}x client CPU`);
   console.log(`\nsecond Mailkeep migrate, everything already there: ${again.wall.toFixed(2)} s (nothing copied)`);
-  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (others share this machine: wall times vary, CPU times less)`);
+  printLoadAverage();
 } finally {
   await dc.stop();
   fs.rmSync(work, { recursive: true, force: true });

@@ -12,44 +12,21 @@
 //
 // Environment: MAILKEEP_BENCH_RESTORE_MESSAGES (default 2000), MAILKEEP_BENCH_FSYNC=1 (Dovecot's
 // default mail_fsync=optimized instead of never), MAILKEEP_BENCH_DIR.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
-
-register();
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { startDovecot, dovecotAvailable } = await import(path.join(root, 'test/support/dovecot.ts'));
-const { generate } = await import('./bench-corpus.mjs');
+import { generate } from './bench-corpus.mjs';
+import { benchWorkDir, HAS_MBSYNC, printLoadAverage, requireDovecot, root, startDovecot, timed as timedAll } from './bench-support.mjs';
 
 const COUNT = Number(process.env.MAILKEEP_BENCH_RESTORE_MESSAGES ?? 2000);
 const FSYNC = process.env.MAILKEEP_BENCH_FSYNC === '1';
-const HAS_MBSYNC = spawnSync('mbsync', ['--version']).status === 0;
 
-if (!dovecotAvailable()) {
-  console.log('dovecot is not installed: nothing to measure (apt-get install dovecot-imapd)');
-  process.exit(1);
-}
+requireDovecot();
 
-const work = fs.mkdtempSync(path.join(process.env.MAILKEEP_BENCH_DIR ?? os.tmpdir(), 'mk-bench-restore-'));
-fs.chmodSync(work, 0o755); // Dovecot's processes (another user when run as root) must reach its files
+const work = benchWorkDir('mk-bench-restore-');
+/** A failure names the command and its first two arguments. */
+const timed = (cmd, args, env) => timedAll(cmd, args, env, { errorArgs: 2 });
 const users = ['src', 'mk', 'mb', 'floor'].map((name) => ({ name, password: `${name}pw` }));
-
-/** Runs a command as a whole process; wall and CPU seconds (from /usr/bin/time -v when present). */
-function timed(cmd, args, env = {}) {
-  spawnSync('sync');
-  const useTime = fs.existsSync('/usr/bin/time');
-  const t = process.hrtime.bigint();
-  const r = spawnSync(useTime ? '/usr/bin/time' : cmd, useTime ? ['-v', cmd, ...args] : args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const wall = Number(process.hrtime.bigint() - t) / 1e9;
-  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 2).join(' ')} exited ${r.status}: ${(r.stderr ?? '').split('\n').filter((l) => !l.startsWith('\t')).slice(-8).join(' | ')}`);
-  return { wall, cpu: user && sys ? Number(user[1]) + Number(sys[1]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : null, stdout: r.stdout };
-}
 
 const cli = (args, pw) => timed(process.execPath, [path.join(root, 'bin/mailkeep.js'), ...args, '--json'], { MK_BENCH_PW: pw });
 const target = (port, user) => ['--host', '127.0.0.1', '--port', String(port), '--security', 'none', '--user', user, '--password-env', 'MK_BENCH_PW'];
@@ -109,7 +86,7 @@ try {
   }
 
   const row = (name, r) => console.log(`${name.padEnd(46)} ${r.wall.toFixed(2).padStart(7)} s  ${(COUNT / r.wall).toFixed(0).padStart(6)} msg/s  ${(mib / r.wall).toFixed(1).padStart(5)} MiB/s  client CPU ${r.cpu.toFixed(2)} s`);
-  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (others share this machine: wall times vary, CPU times less)`);
+  printLoadAverage();
   console.log('\nrestore into an empty account (whole process, incl. Node start-up)');
   row('plain imapflow APPEND loop (floor)', floor);
   row('Mailkeep restore (presence + hash check)', mk);
