@@ -1,11 +1,10 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { archiveState, sha256 } from '../support/mailbox-state.ts';
-import { startCli } from '../support/run-cli.ts';
+import { bigMessage, cliPeakRssMb } from '../support/large-message.ts';
 
 const USERS = [
   { name: 'small', password: 'small-Secret-pw' },
@@ -16,40 +15,6 @@ const USERS = [
 // apart from the message size under a loaded CPU.
 const BIG_MB = Number(process.env.MK_BIG_MB ?? 150);
 
-/** Peak RSS (VmHWM) of a process, sampled from /proc until it exits. */
-async function peakRssMb(args: string[], env: Record<string, string>): Promise<{ peak: number; code: number | null; json: Record<string, unknown> | null }> {
-  const { child, done } = startCli(args, env);
-  let peak = 0;
-  let finished = false;
-  void done.then(() => (finished = true));
-  while (!finished) {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-    } catch {
-      /* exited between checks */
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const r = await done;
-  return { peak, code: r.code, json: r.json };
-}
-
-function bigMessage(mb: number): Buffer {
-  const head = Buffer.from(
-    'From: big@example.org\r\nTo: large@example.net\r\nSubject: a very large attachment\r\nMessage-ID: <big@example.org>\r\nMIME-Version: 1.0\r\n' +
-      'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n',
-  );
-  const lines: Buffer[] = [head];
-  const chunk = crypto.randomBytes(57 * 1024);
-  for (let n = 0; n < (mb * 1024 * 1024) / (76 * 1024); n++) {
-    chunk[n % chunk.length] = n & 0xff; // vary content a little, cheaply
-    lines.push(Buffer.from(chunk.toString('base64').replace(/.{76}/g, '$&\r\n')));
-  }
-  lines.push(Buffer.from('\r\n--B--\r\n'));
-  return Buffer.concat(lines);
-}
-
 describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('a very large message', () => {
   let dc: Dovecot;
   const dirs: string[] = [];
@@ -58,7 +23,12 @@ describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('a very lar
     dc = await startDovecot({ users: USERS });
     const small = Buffer.from('From: a@b\r\nSubject: small\r\nMessage-ID: <s@b>\r\n\r\nsmall\r\n');
     dc.writeMaildir('small', '', [{ raw: small, flags: 'S' }]);
-    big = bigMessage(BIG_MB);
+    big = bigMessage(
+      'From: big@example.org\r\nTo: large@example.net\r\nSubject: a very large attachment\r\nMessage-ID: <big@example.org>\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+      BIG_MB,
+      '\r\n--B--\r\n',
+    );
     dc.writeMaildir('large', '', [{ raw: small, flags: 'S' }, { raw: big, flags: 'S' }]);
     dc.settle('small');
     dc.settle('large');
@@ -74,7 +44,7 @@ describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('a very lar
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-large-'));
       dirs.push(dir);
       const args = ['backup', '--archive', dir, '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', user, '--password-env', 'MK_PW', '--json'];
-      return { dir, result: peakRssMb(args, { MK_PW: USERS.find((u) => u.name === user)!.password }) };
+      return { dir, result: cliPeakRssMb(args, { MK_PW: USERS.find((u) => u.name === user)!.password }) };
     };
     const baseline = run('small');
     const b = await baseline.result;

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../relay/jobs/run-backup.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { sha256 } from '../support/mailbox-state.ts';
-import { startCli } from '../support/run-cli.ts';
+import { bigMessage, cliPeakRssMb } from '../support/large-message.ts';
 
 const USERS = [
   { name: 'small', password: 'small-Export-pw' },
@@ -17,36 +16,6 @@ const USERS = [
 // with the message's size. 100 MB keeps that far apart from the constant under a loaded CPU.
 const BIG_MB = Number(process.env.MK_BIG_MB ?? 100);
 
-/** Peak RSS (VmHWM) of a CLI process, sampled from /proc until it exits. */
-async function peakRssMb(args: string[]): Promise<{ peak: number; code: number | null; stderr: string }> {
-  const { child, done } = startCli(args);
-  let peak = 0;
-  let finished = false;
-  void done.then(() => (finished = true));
-  while (!finished) {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-    } catch {
-      /* exited between checks */
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const r = await done;
-  return { peak, code: r.code, stderr: r.stderr };
-}
-
-function bigMessage(mb: number): Buffer {
-  const head = Buffer.from('From: big@example.org\r\nSubject: large\r\nMessage-ID: <big-export@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n');
-  const parts: Buffer[] = [head];
-  const chunk = crypto.randomBytes(57 * 1024);
-  for (let n = 0; n < (mb * 1024 * 1024) / (76 * 1024); n++) {
-    chunk[n % chunk.length] = n & 0xff;
-    parts.push(Buffer.from(chunk.toString('base64').replace(/.{76}/g, '$&\r\n')));
-  }
-  return Buffer.concat(parts);
-}
-
 describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('exporting a very large message', () => {
   let dc: Dovecot;
   let work: string;
@@ -55,7 +24,10 @@ describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('exporting 
   beforeAll(async () => {
     dc = await startDovecot({ users: USERS });
     const small = Buffer.from('From: a@b\r\nSubject: small\r\nMessage-ID: <s@b>\r\n\r\nsmall\r\n');
-    big = bigMessage(BIG_MB);
+    big = bigMessage(
+      'From: big@example.org\r\nSubject: large\r\nMessage-ID: <big-export@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+      BIG_MB,
+    );
     dc.writeMaildir('small', '', [{ raw: small, flags: 'S' }]);
     dc.writeMaildir('large', '', [{ raw: small, flags: 'S' }, { raw: big, flags: 'S' }]);
     dc.settle('small');
@@ -74,7 +46,7 @@ describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('exporting 
   });
 
   it(`streams: exporting a ${BIG_MB} MB message raises peak RSS by far less than its size, and the bytes survive`, async () => {
-    const run = (user: string) => peakRssMb(['export', '--archive', path.join(work, user), '--format', 'eml-zip', '--out', path.join(work, `${user}.zip`), '--json']);
+    const run = (user: string) => cliPeakRssMb(['export', '--archive', path.join(work, user), '--format', 'eml-zip', '--out', path.join(work, `${user}.zip`), '--json']);
     const s = await run('small');
     const l = await run('large');
     expect(s.code, s.stderr).toBe(0);
