@@ -9,40 +9,17 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { test, expect } from '@playwright/test';
-import { MAIL_USER, startWorld, worldAvailable, type World } from './relay-world';
+import { addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
 
 test.describe.configure({ mode: 'serial' });
-test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
-test.setTimeout(120_000);
-
 const INITIAL = 15;
-let world: World;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  world = await startWorld(INITIAL);
-});
-test.afterAll(async () => {
-  await world?.close();
-});
+const shared = relayWorldPerFile({ initialMessages: INITIAL, testTimeoutMs: 120_000, setupTimeoutMs: 90_000 });
 
 test('prepare a download, see Completed / Link, click Download, and the file arrives', async () => {
-  const options = await world.open('options.html#new');
-  await options.locator('#pair-port').fill(String(world.relay.port));
-  await options.locator('#pair-code').fill(world.relay.pairingCode);
-  await options.getByRole('button', { name: 'Pair' }).click();
-  await expect(options.getByTestId('pair-result')).toHaveAttribute('data-ok', 'true');
-  await options.locator('#f-email').fill('alice@example.org');
-  await options.locator('#f-displayName').fill('Alice');
-  await options.locator('#f-username').fill(MAIL_USER.name);
-  await options.locator('#f-host').fill('127.0.0.1');
-  await options.locator('#f-port').fill(String(world.proxy.port));
-  await options.locator('#f-security').selectOption('none');
-  await options.locator('#f-password').fill(MAIL_USER.password);
-  await options.getByRole('button', { name: 'Save' }).click();
-  await expect(options.getByTestId('saved')).toBeVisible();
+  const options = await pairedOptions(shared.world);
+  await addMailbox(options, worldMailbox(shared.world));
 
-  const dashboard = await world.open('dashboard.html#tab=backup');
+  const dashboard = await shared.world.open('dashboard.html#tab=backup');
   await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   await dashboard.getByRole('tab', { name: 'Download' }).click();
   const panel = dashboard.getByTestId('download-panel');
@@ -60,7 +37,7 @@ test('prepare a download, see Completed / Link, click Download, and the file arr
   await dashboard.screenshot({ path: test.info().outputPath('download-completed-link.png') });
 
   // The link lives as long as chosen: the relay's record of the job says so.
-  const saved = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; updatedAt: string; outcome?: { link?: { expiresAt: string } } }[] };
+  const saved = JSON.parse(fs.readFileSync(`${shared.world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; updatedAt: string; outcome?: { link?: { expiresAt: string } } }[] };
   const dl = saved.jobs.find((j) => j.kind === 'download')!;
   expect((Date.parse(dl.outcome!.link!.expiresAt) - Date.parse(dl.updatedAt)) / 60_000).toBeCloseTo(60, 0);
 

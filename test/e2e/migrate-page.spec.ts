@@ -5,51 +5,21 @@
  * job in the store for the service worker to run), and find the mail on the destination server and
  * the migration in the dashboard's Migrate tab, read from the store.
  */
-import { test, expect, type Page } from '@playwright/test';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { MAIL_USER, startWorld, worldAvailable, type World } from './relay-world';
+import { test, expect } from '@playwright/test';
+import type { Dovecot } from '../support/dovecot.ts';
+import { MAIL_USER, addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
 
 test.describe.configure({ mode: 'serial' });
-test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
-test.setTimeout(120_000);
 
 const INITIAL = 12;
 const DEST = { name: 'bob', password: 'bob-E2E-Migrate-pw' };
-let world: World;
-let dest: Dovecot;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  world = await startWorld(INITIAL);
-  dest = await startDovecot({ users: [DEST] });
-});
-test.afterAll(async () => {
-  await world?.close();
-  await dest?.stop();
-});
-
-async function addAccount(options: Page, email: string, user: string, port: number, password: string): Promise<void> {
-  await options.goto(options.url().replace(/#.*$/, '#new'));
-  await options.locator('#f-email').fill(email);
-  await options.locator('#f-displayName').fill(user);
-  await options.locator('#f-username').fill(user);
-  await options.locator('#f-host').fill('127.0.0.1');
-  await options.locator('#f-port').fill(String(port));
-  await options.locator('#f-security').selectOption('none');
-  await options.locator('#f-password').fill(password);
-  await options.getByRole('button', { name: 'Save' }).click();
-  await expect(options.getByTestId('saved')).toBeVisible();
-  await expect(options.getByTestId('relay-note')).toContainText('keeps the password');
-}
+const shared = relayWorldPerFile({ initialMessages: INITIAL, testTimeoutMs: 120_000, setupTimeoutMs: 90_000, destination: DEST });
 
 test('preview the folder mapping and counts, confirm, and the mail is on the destination server', async () => {
-  const options = await world.open('options.html#new');
-  await options.locator('#pair-port').fill(String(world.relay.port));
-  await options.locator('#pair-code').fill(world.relay.pairingCode);
-  await options.getByRole('button', { name: 'Pair' }).click();
-  await expect(options.getByTestId('pair-result')).toHaveAttribute('data-ok', 'true');
-  await addAccount(options, 'alice@example.org', MAIL_USER.name, world.proxy.port, MAIL_USER.password);
-  await addAccount(options, 'bob@example.net', DEST.name, dest.port, DEST.password);
+  const { world, dest } = shared;
+  const options = await pairedOptions(world);
+  await addMailbox(options, worldMailbox(world, MAIL_USER.name));
+  await addMailbox(options, { email: 'bob@example.net', displayName: DEST.name, username: DEST.name, port: dest.port, password: DEST.password });
 
   const dashboard = await world.open('dashboard.html#tab=migrate');
   await dashboard.getByTestId('open-migrate').click();

@@ -6,7 +6,7 @@
  * starting all three costs seconds on a shared 2-core machine.
  */
 import fs from 'node:fs';
-import { chromium, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { startSlowProxy, type SlowProxy } from '../support/slow-proxy.ts';
@@ -122,4 +122,79 @@ export async function badgeOf(page: Page): Promise<{ text: string; colour: numbe
     colour: (await chrome.action.getBadgeBackgroundColor({})) as number[],
     title: await chrome.action.getTitle({}),
   }));
+}
+
+/** What a spec file's tests share: the world and, when asked for, a second Dovecot to migrate to. */
+export interface SharedWorld {
+  readonly world: World;
+  readonly dest: Dovecot;
+}
+
+/**
+ * One world for the whole spec file: skips the file where Dovecot is missing, sets the per-test
+ * timeout, starts the world (and a destination Dovecot with `destination` as its user) before the
+ * first test and stops everything after the last. Read `world` / `dest` inside tests only.
+ */
+export function relayWorldPerFile(opts: { initialMessages: number; testTimeoutMs: number; setupTimeoutMs: number; destination?: { name: string; password: string } }): SharedWorld {
+  test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
+  test.setTimeout(opts.testTimeoutMs);
+  let world: World | undefined;
+  let dest: Dovecot | undefined;
+  test.beforeAll(async () => {
+    test.setTimeout(opts.setupTimeoutMs);
+    world = await startWorld(opts.initialMessages);
+    if (opts.destination) dest = await startDovecot({ users: [opts.destination] });
+  });
+  test.afterAll(async () => {
+    await world?.close();
+    await dest?.stop();
+  });
+  return {
+    get world() {
+      if (!world) throw new Error('the world starts in beforeAll: read it inside a test');
+      return world;
+    },
+    get dest() {
+      if (!dest) throw new Error('no destination Dovecot: pass `destination` to relayWorldPerFile');
+      return dest;
+    },
+  };
+}
+
+/** Opens the options page and pairs it with the world's relay, as a person types the code. */
+export async function pairedOptions(world: World): Promise<Page> {
+  const options = await world.open('options.html#new');
+  await options.locator('#pair-port').fill(String(world.relay.port));
+  await options.locator('#pair-code').fill(world.relay.pairingCode);
+  await options.getByRole('button', { name: 'Pair' }).click();
+  await expect(options.getByTestId('pair-result')).toHaveAttribute('data-ok', 'true');
+  return options;
+}
+
+export interface Mailbox {
+  email: string;
+  displayName: string;
+  username: string;
+  port: number;
+  password: string;
+}
+
+/** The world's mailbox (MAIL_USER behind the proxy), as the options form takes it. */
+export function worldMailbox(world: World, displayName = 'Alice'): Mailbox {
+  return { email: 'alice@example.org', displayName, username: MAIL_USER.name, port: world.proxy.port, password: MAIL_USER.password };
+}
+
+/** Adds a mailbox on 127.0.0.1 without TLS through the options form; saved, its password with the relay. */
+export async function addMailbox(options: Page, box: Mailbox): Promise<void> {
+  await options.goto(options.url().replace(/#.*$/, '#new'));
+  await options.locator('#f-email').fill(box.email);
+  await options.locator('#f-displayName').fill(box.displayName);
+  await options.locator('#f-username').fill(box.username);
+  await options.locator('#f-host').fill('127.0.0.1');
+  await options.locator('#f-port').fill(String(box.port));
+  await options.locator('#f-security').selectOption('none');
+  await options.locator('#f-password').fill(box.password);
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByTestId('saved')).toBeVisible();
+  await expect(options.getByTestId('relay-note')).toContainText('keeps the password');
 }

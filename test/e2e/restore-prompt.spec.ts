@@ -7,28 +7,17 @@
  */
 import { test, expect, type Page } from '@playwright/test';
 import { sendToWorker, stopServiceWorkers } from './fixtures';
-import { MAIL_USER, startWorld, worldAvailable, type World } from './relay-world';
+import { MAIL_USER, addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
 
 test.describe.configure({ mode: 'serial' });
-test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
-test.setTimeout(90_000);
-
 const INITIAL = 12;
-let world: World;
-
-test.beforeAll(async () => {
-  test.setTimeout(60_000);
-  world = await startWorld(INITIAL);
-});
-test.afterAll(async () => {
-  await world?.close();
-});
+const shared = relayWorldPerFile({ initialMessages: INITIAL, testTimeoutMs: 90_000, setupTimeoutMs: 60_000 });
 
 const card = (popup: Page) => popup.getByTestId('account-card');
 
 /** Message-IDs in INBOX, read over IMAP: what the server really holds. */
 async function inboxIds(): Promise<string[]> {
-  const imap = await world.dovecot.client(MAIL_USER.name, MAIL_USER.password);
+  const imap = await shared.world.dovecot.client(MAIL_USER.name, MAIL_USER.password);
   try {
     await imap.mailboxOpen('INBOX');
     const ids: string[] = [];
@@ -41,7 +30,7 @@ async function inboxIds(): Promise<string[]> {
 
 /** Deletes (flag + expunge) the first `count` messages of INBOX, as another mail client would. */
 async function deleteFromInbox(count: number): Promise<string[]> {
-  const imap = await world.dovecot.client(MAIL_USER.name, MAIL_USER.password);
+  const imap = await shared.world.dovecot.client(MAIL_USER.name, MAIL_USER.password);
   try {
     await imap.mailboxOpen('INBOX');
     const gone: string[] = [];
@@ -61,21 +50,9 @@ async function backUpNow(popup: Page): Promise<void> {
 }
 
 test('pair, add the mailbox, first backup completes', async () => {
-  const options = await world.open('options.html#new');
-  await options.locator('#pair-port').fill(String(world.relay.port));
-  await options.locator('#pair-code').fill(world.relay.pairingCode);
-  await options.getByRole('button', { name: 'Pair' }).click();
-  await expect(options.getByTestId('pair-result')).toHaveAttribute('data-ok', 'true');
-  await options.locator('#f-email').fill('alice@example.org');
-  await options.locator('#f-displayName').fill('Alice');
-  await options.locator('#f-username').fill(MAIL_USER.name);
-  await options.locator('#f-host').fill('127.0.0.1');
-  await options.locator('#f-port').fill(String(world.proxy.port));
-  await options.locator('#f-security').selectOption('none');
-  await options.locator('#f-password').fill(MAIL_USER.password);
-  await options.getByRole('button', { name: 'Save' }).click();
-  await expect(options.getByTestId('saved')).toBeVisible();
-  const popup = await world.open('popup.html');
+  const options = await pairedOptions(shared.world);
+  await addMailbox(options, worldMailbox(shared.world));
+  const popup = await shared.world.open('popup.html');
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   // Any deletion prompts (the default asks only for bulk deletions, 20+ in a folder).
   await sendToWorker(popup, { type: 'set-restore-prompts', value: 'any' });
@@ -88,7 +65,7 @@ test('messages deleted on the server: the next backup prompts with the count and
   const gone = await deleteFromInbox(3);
   expect(await inboxIds()).toHaveLength(INITIAL - 3);
 
-  const popup = await world.open('popup.html');
+  const popup = await shared.world.open('popup.html');
   await backUpNow(popup);
   const prompt = popup.getByTestId('prompt');
   await expect(prompt).toHaveCount(1, { timeout: 15_000 });
@@ -102,7 +79,7 @@ test('messages deleted on the server: the next backup prompts with the count and
   // The dry run wrote nothing.
   expect(await inboxIds()).toHaveLength(INITIAL - 3);
 
-  world.proxy.throttle(1024); // slow enough to see the restore under way in the popup (seconds)
+  shared.world.proxy.throttle(1024); // slow enough to see the restore under way in the popup (seconds)
   await prompt.getByRole('button', { name: 'Restore 3' }).click();
   await expect(popup.getByTestId('prompt')).toHaveCount(0);
   const line = card(popup).locator('[data-testid="job-line"][data-kind="restore"]');
@@ -110,9 +87,9 @@ test('messages deleted on the server: the next backup prompts with the count and
   await expect(line.getByRole('progressbar')).toBeVisible();
   await expect(line.getByTestId('job-scope')).toHaveText(' · deleted mail of INBOX');
   await popup.screenshot({ path: test.info().outputPath('popup-restore-running.png') });
-  world.proxy.throttle(Infinity);
+  shared.world.proxy.throttle(Infinity);
 
-  const dashboard = await world.open('dashboard.html#tab=restore');
+  const dashboard = await shared.world.open('dashboard.html#tab=restore');
   await expect(dashboard.getByTestId('job-row')).toHaveCount(1);
   await expect(dashboard.getByTestId('job-row')).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   await expect(dashboard.getByTestId('job-row').getByTestId('job-scope')).toHaveText('deleted mail of INBOX: 3 restored');
@@ -128,7 +105,7 @@ test('messages deleted on the server: the next backup prompts with the count and
 /** The relay's restore jobs that really ran (its record; plans have keys starting restore-plan-). */
 async function relayRestoreRuns(): Promise<{ status: string; phase: string; idempotencyKey: string }[]> {
   const fs = await import('node:fs');
-  const file = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; status: string; phase: string; idempotencyKey: string }[] };
+  const file = JSON.parse(fs.readFileSync(`${shared.world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; status: string; phase: string; idempotencyKey: string }[] };
   return file.jobs.filter((j) => j.kind === 'restore' && !j.idempotencyKey.startsWith('restore-plan-'));
 }
 
@@ -136,23 +113,23 @@ test('stopping the service worker in the middle of a restore: the woken worker r
   const before = await inboxIds();
   await deleteFromInbox(4);
   const runsBefore = (await relayRestoreRuns()).length;
-  const popup = await world.open('popup.html');
+  const popup = await shared.world.open('popup.html');
   await backUpNow(popup);
   const prompt = popup.getByTestId('prompt');
   await expect(prompt.getByTestId('prompt-text')).toContainText('4 messages were removed from INBOX', { timeout: 15_000 });
   await prompt.getByRole('button', { name: 'Restore' }).click();
   await expect(prompt.getByTestId('restore-plan')).toHaveText('4 messages will be put back into INBOX. Nothing is deleted.', { timeout: 20_000 });
-  world.proxy.throttle(16); // ~500 bytes/s from the server: the restore lasts seconds
+  shared.world.proxy.throttle(16); // ~500 bytes/s from the server: the restore lasts seconds
   await prompt.getByRole('button', { name: 'Restore 4' }).click();
   const line = card(popup).locator('[data-testid="job-line"][data-kind="restore"]');
   await expect(line).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   // Still under way on the relay when the worker goes: its end must come from reconciliation.
   expect((await relayRestoreRuns()).map((j) => j.phase)).toContain('active');
-  await stopServiceWorkers(world.context, popup);
+  await stopServiceWorkers(shared.world.context, popup);
   await popup.close();
-  world.proxy.throttle(Infinity);
-  await world.open('popup.html'); // its relay check wakes the worker, whose first pass reconciles
-  const dashboard = await world.open('dashboard.html#tab=restore');
+  shared.world.proxy.throttle(Infinity);
+  await shared.world.open('popup.html'); // its relay check wakes the worker, whose first pass reconciles
+  const dashboard = await shared.world.open('dashboard.html#tab=restore');
   await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   expect((await relayRestoreRuns()).length).toBe(runsBefore + 1);
   expect(await inboxIds()).toEqual(before);
@@ -160,23 +137,23 @@ test('stopping the service worker in the middle of a restore: the woken worker r
 
 test('Dismiss hides a prompt for good and restores nothing', async () => {
   await deleteFromInbox(2);
-  const popup = await world.open('popup.html');
+  const popup = await shared.world.open('popup.html');
   await backUpNow(popup);
   const prompt = popup.getByTestId('prompt');
   await expect(prompt).toHaveCount(1, { timeout: 15_000 });
   await expect(prompt.getByTestId('prompt-text')).toContainText('2 messages were removed from INBOX');
   await prompt.getByRole('button', { name: 'Dismiss' }).click();
   await expect(popup.getByTestId('prompt')).toHaveCount(0);
-  const again = await world.open('popup.html');
+  const again = await shared.world.open('popup.html');
   await expect(card(again)).toHaveAttribute('data-status', 'completed');
   await expect(again.getByTestId('prompt')).toHaveCount(0);
   expect(await inboxIds()).toHaveLength(INITIAL - 2);
-  const dashboard = await world.open('dashboard.html#tab=restore');
+  const dashboard = await shared.world.open('dashboard.html#tab=restore');
   await expect(dashboard.getByTestId('job-row')).toHaveCount(2); // only the earlier restores
 });
 
 test('the Restore tab restores a folder after a dry-run preview: the two dismissed messages come back, nothing twice', async () => {
-  const dashboard = await world.open('dashboard.html#tab=restore');
+  const dashboard = await shared.world.open('dashboard.html#tab=restore');
   const starter = dashboard.getByTestId('restore-starter');
   await starter.getByTestId('restore-account').selectOption({ label: 'Alice' });
   await starter.getByTestId('restore-folder').fill('INBOX');
@@ -195,7 +172,7 @@ test('the Restore tab restores a folder after a dry-run preview: the two dismiss
 });
 
 test('a download queued through the service worker is driven to Completed / Link; its Download button saves the file with the pairing token', async () => {
-  const dashboard = await world.open('dashboard.html#tab=download');
+  const dashboard = await shared.world.open('dashboard.html#tab=download');
   const accountId = await dashboard.evaluate(async () => {
     const open = indexedDB.open('mailkeep');
     const db: IDBDatabase = await new Promise((r) => (open.onsuccess = () => r(open.result)));
@@ -211,13 +188,13 @@ test('a download queued through the service worker is driven to Completed / Link
     .poll(async () => (await dashboard.evaluate(() => chrome.downloads.search({}))).map((i) => i.state), { timeout: 20_000 })
     .toEqual(['complete']);
   const [item] = await dashboard.evaluate(() => chrome.downloads.search({}));
-  expect(item!.url).toContain(`127.0.0.1:${world.relay.port}/download/`);
+  expect(item!.url).toContain(`127.0.0.1:${shared.world.relay.port}/download/`);
   expect(item!.fileSize).toBeGreaterThan(1000);
 });
 
 test('with "only bulk deletions", a small deletion asks nothing, a bulk one prompts and raises a notification', async () => {
-  await world.addMail(30, 77);
-  const popup = await world.open('popup.html');
+  await shared.world.addMail(30, 77);
+  const popup = await shared.world.open('popup.html');
   await sendToWorker(popup, { type: 'set-restore-prompts', value: 'bulk' });
   await backUpNow(popup);
   await deleteFromInbox(2);
