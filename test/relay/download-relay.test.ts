@@ -4,19 +4,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
 import type { JobSnapshot } from '../../lib/protocol/common.ts';
-import type { EventFrame, RelayFrame } from '../../lib/protocol/relay-frames.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { helloClient, jsonPost, RelayProcess, request, tempDataDir, type WsClient } from './relay-harness.ts';
+import { startJobAndWait } from './relay-jobs.ts';
 
 // The relay end to end: a download job publishes its file at an expiring link served only with
 // the pairing token; a migrate job copies one stored account into another.
 
 const ALICE = { name: 'alice', password: 'alice-Dl-pw-41' };
 const BOB = { name: 'bob', password: 'bob-Dl-pw-52' };
-
-const finished = (jobId: string) => (f: RelayFrame): f is EventFrame =>
-  f.type === 'event' && f.data.event === 'status' && f.data.jobId === jobId && f.data.phase === 'finished';
 
 /** GET with raw bytes back (the harness's request() decodes text). */
 function getBytes(port: number, urlPath: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
@@ -48,10 +45,7 @@ describe.skipIf(!dovecotAvailable())('download links and migrate jobs through th
   }
 
   async function runJob(key: string, kind: string, accountId: string, params: Record<string, unknown> = {}): Promise<JobSnapshot> {
-    const started = await c.call(`s-${key}`, 'job.start', { kind, accountId, idempotencyKey: `test-${key}-0001`, params });
-    expect(started.type, JSON.stringify(started)).toBe('result');
-    const jobId = (started as { result: { job: { id: string } } }).result.job.id;
-    await c.waitFor(finished(jobId), 60_000);
+    const { jobId } = await startJobAndWait(c, `s-${key}`, { kind, accountId, idempotencyKey: `test-${key}-0001`, params }, { timeoutMs: 60_000 });
     const got = await c.call(`g-${key}`, 'job.get', { jobId });
     return (got as { result: { job: JobSnapshot } }).result.job;
   }

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventFrame } from '../../lib/protocol/relay-frames.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { helloClient, jsonPost, RelayProcess, runCli, tempDataDir, type WsClient } from './relay-harness.ts';
+import { jobFinished, startJobAndWait } from './relay-jobs.ts';
 
 // `mailkeep relay` runs the real backup engine: from the WebSocket to Dovecot to the archive,
 // with events, idempotency and the classified login error of account.test.
@@ -57,10 +57,6 @@ async function pairedClient(relay: RelayProcess): Promise<WsClient> {
   return helloClient(relay.port, (JSON.parse(paired.body) as { token: string }).token);
 }
 
-const finished = (jobId: string) => (f: unknown): f is EventFrame => {
-  const e = f as EventFrame;
-  return e.type === 'event' && e.data.event === 'status' && e.data.jobId === jobId && e.data.phase === 'finished';
-};
 const account = (port: number) => ({ id: 'alice', host: '127.0.0.1', port, security: 'none', user: USER.name });
 
 describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot', () => {
@@ -102,10 +98,10 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
 
   it('a backup started over the WebSocket runs the engine, streams events and ends completed; the same key does not run twice', async () => {
     await c.call('b0', 'account.upsert', { account: account(dc.port), password: USER.password });
-    const started = await c.call('b1', 'job.start', { kind: 'backup', accountId: 'alice', idempotencyKey: 'relay-dovecot-1' });
-    expect(started).toMatchObject({ type: 'result', result: { created: true, job: { status: 'preparing' } } });
-    const jobId = (started as { result: { job: { id: string } } }).result.job.id;
-    const final = await c.waitFor(finished(jobId), 30_000);
+    const { jobId, final } = await startJobAndWait(c, 'b1', { kind: 'backup', accountId: 'alice', idempotencyKey: 'relay-dovecot-1' }, {
+      timeoutMs: 30_000,
+      expectStarted: { type: 'result', result: { created: true, job: { status: 'preparing' } } },
+    });
     expect(final.data).toMatchObject({ status: 'completed', errorCode: null });
     const statuses = c.frames.flatMap((f) => (f.type === 'event' && f.data.event === 'status' && f.data.jobId === jobId ? [f.data.status] : []));
     expect(statuses).toContain('running');
@@ -143,7 +139,7 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
       const got = await c.call('s2', 'job.get', { jobId });
       const final = (got as { result: { job: { phase: string; status: string } } }).result.job.phase === 'finished'
         ? (got as { result: { job: { status: string } } }).result.job
-        : (await c.waitFor(finished(jobId), 60_000)).data;
+        : (await c.waitFor(jobFinished(jobId), 60_000)).data;
       expect(final).toMatchObject({ status: 'completed' });
       const info = await runCli(['archive-info', '--archive', path.join(dataDir, 'archives', 'bob'), '--json']);
       expect(info.code, info.stderr).toBe(0);

@@ -4,16 +4,12 @@ import type { EventFrame } from '../../lib/protocol/relay-frames.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { helloClient, jsonPost, RelayProcess, tempDataDir, type WsClient } from './relay-harness.ts';
+import { startJobAndWait } from './relay-jobs.ts';
 
 // job.start {kind:'restore'} runs the real restore engine inside `mailkeep relay`.
 
 const ALICE = { name: 'alice', password: 'alice-Restore-pw-41' };
 const BOB = { name: 'bob', password: 'bob-Restore-pw-62' };
-
-const finished = (jobId: string) => (f: unknown): f is EventFrame => {
-  const e = f as EventFrame;
-  return e.type === 'event' && e.data.event === 'status' && e.data.jobId === jobId && e.data.phase === 'finished';
-};
 
 describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protocol', () => {
   let dc: Dovecot;
@@ -22,10 +18,11 @@ describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protoc
   let c: WsClient;
   const account = (id: string, user: string) => ({ id, host: '127.0.0.1', port: dc.port, security: 'none', user });
   const run = async (key: string, kind: string, accountId: string, params: Record<string, unknown> = {}): Promise<{ data: EventFrame['data']; jobId: string }> => {
-    const started = await c.call(key, 'job.start', { kind, accountId, idempotencyKey: `restore-relay-${key}`, params });
-    expect(started, JSON.stringify(started)).toMatchObject({ type: 'result', result: { created: true } });
-    const jobId = (started as { result: { job: { id: string } } }).result.job.id;
-    return { data: (await c.waitFor(finished(jobId), 30_000)).data, jobId };
+    const { final, jobId } = await startJobAndWait(c, key, { kind, accountId, idempotencyKey: `restore-relay-${key}`, params }, {
+      timeoutMs: 30_000,
+      expectStarted: { type: 'result', result: { created: true } },
+    });
+    return { data: final.data, jobId };
   };
   const count = async (user: { name: string; password: string }, folder = 'INBOX'): Promise<number> => {
     const imap = await dc.client(user.name, user.password);
