@@ -7,7 +7,7 @@ import type { JobSnapshot } from '../../lib/protocol/common.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { helloClient, jsonPost, RelayProcess, request, tempDataDir, type WsClient } from './relay-harness.ts';
-import { startJobAndWait } from './relay-jobs.ts';
+import { startJobAndWait, stopRelayWorld } from './relay-jobs.ts';
 
 // The relay end to end: a download job publishes its file at an expiring link served only with
 // the pairing token; a migrate job copies one stored account into another.
@@ -65,13 +65,7 @@ describe.skipIf(!dovecotAvailable())('download links and migrate jobs through th
     expect(await runJob('backup', 'backup', 'alice')).toMatchObject({ status: 'completed' });
   }, 60_000);
 
-  afterAll(async () => {
-    c?.close();
-    await relay?.stop();
-    await dc?.stop();
-    if (dc) fs.rmSync(dc.dir, { recursive: true, force: true });
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => stopRelayWorld({ c, relay, dc, dataDir }));
 
   let link: { url: string; expiresAt: string; fileName: string; bytes: number };
   let downloadJobId: string;

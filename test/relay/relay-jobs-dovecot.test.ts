@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { helloClient, jsonPost, RelayProcess, runCli, tempDataDir, type WsClient } from './relay-harness.ts';
-import { jobFinished, startJobAndWait } from './relay-jobs.ts';
+import { jobFinished, startJobAndWait, stopRelayWorld } from './relay-jobs.ts';
 
 // `mailkeep relay` runs the real backup engine: from the WebSocket to Dovecot to the archive,
 // with events, idempotency and the classified login error of account.test.
@@ -79,13 +79,7 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
     c = await helloClient(relay.port, (JSON.parse(paired.body) as { token: string }).token);
   });
 
-  afterAll(async () => {
-    c?.close();
-    await relay?.stop();
-    await dc?.stop();
-    if (dc) fs.rmSync(dc.dir, { recursive: true, force: true });
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => stopRelayWorld({ c, relay, dc, dataDir }));
 
   it('Test connection with a wrong password reports AUTH_FAILED, with the right one succeeds', async () => {
     const wrong = await c.call('t1', 'account.test', { account: account(dc.port), password: 'not-the-password' });

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import { expect } from 'vitest';
 import type { EventFrame, RelayFrame } from '../../lib/protocol/relay-frames.ts';
-import type { WsClient } from './relay-harness.ts';
+import type { Dovecot } from '../support/dovecot.ts';
+import type { RelayProcess, WsClient } from './relay-harness.ts';
 
 // Vitest-only helpers for jobs over the relay socket (relay-harness.ts is also loaded by Playwright).
 
@@ -23,4 +25,16 @@ export async function startJobAndWait(
   expect(started, JSON.stringify(started)).toMatchObject(opts.expectStarted ?? { type: 'result' });
   const jobId = (started as { result: { job: { id: string } } }).result.job.id;
   return { started, jobId, final: await c.waitFor(jobFinished(jobId), opts.timeoutMs) };
+}
+
+/**
+ * The teardown of a suite that runs a relay against a Dovecot: closes the client, stops the relay
+ * and Dovecot, removes their directories. Any of them may be missing (a beforeAll that failed early).
+ */
+export async function stopRelayWorld(w: { c?: WsClient; relay?: RelayProcess; dc?: Dovecot; dataDir?: string }): Promise<void> {
+  w.c?.close();
+  await w.relay?.stop();
+  await w.dc?.stop();
+  if (w.dc) fs.rmSync(w.dc.dir, { recursive: true, force: true });
+  if (w.dataDir) fs.rmSync(w.dataDir, { recursive: true, force: true });
 }

@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventFrame } from '../../lib/protocol/relay-frames.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { helloClient, jsonPost, RelayProcess, tempDataDir, type WsClient } from './relay-harness.ts';
-import { startJobAndWait } from './relay-jobs.ts';
+import { startJobAndWait, stopRelayWorld } from './relay-jobs.ts';
 
 // job.start {kind:'restore'} runs the real restore engine inside `mailkeep relay`.
 
@@ -45,13 +44,7 @@ describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protoc
     expect((await run('b1', 'backup', 'alice')).data).toMatchObject({ status: 'completed' });
   });
 
-  afterAll(async () => {
-    c?.close();
-    await relay?.stop();
-    await dc?.stop();
-    if (dc) fs.rmSync(dc.dir, { recursive: true, force: true });
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => stopRelayWorld({ c, relay, dc, dataDir }));
 
   it('restore.prompts offers what a backup saw deleted; a dry run plans it, one click brings it back, a second appends nothing', async () => {
     expect(await c.call('q0', 'restore.prompts', { accountId: 'alice' })).toMatchObject({ result: { prompts: [] } });
