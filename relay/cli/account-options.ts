@@ -39,3 +39,18 @@ export function parseAccountOptions(o: Options, env: NodeJS.ProcessEnv, prefix?:
   }
   return { host: required(o, opt('host')), port, security: security as Security, user: required(o, opt('user')), password, ...(ca ? { ca } : {}) };
 }
+
+/**
+ * --timeout-ms, --max-attempts and --retry-delay-ms, the same for every job command: one
+ * --timeout-ms bounds connecting, the greeting and socket inactivity alike.
+ */
+export function parseRunTuning(o: Options): {
+  timeouts?: { socketMs: number; greetingMs: number; connectMs: number };
+  retry: { maxAttempts: number | undefined; baseDelayMs: number | undefined };
+} {
+  const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
+  return {
+    ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
+    retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
+  };
+}

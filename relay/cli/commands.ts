@@ -3,7 +3,7 @@ import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
 import { verifyArchive } from '../archive/verify.ts';
-import { parseAccountOptions, positiveInt } from './account-options.ts';
+import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
 import { errorLine } from './error-line.ts';
@@ -77,7 +77,6 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   });
   const account = parseAccountOptions(o, io.env);
   const json = o.json === true;
-  const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
   const output = jobOutput(io, json, STATUS_NAMES, 'new', {
     retryLine: (d) => `Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try ${formatRetryIn(d.retryInMs)}`,
   });
@@ -87,9 +86,8 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
     {
       archiveDir: required(o, 'archive'),
       account,
-      ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
+      ...parseRunTuning(o),
       groupCommitMessages: positiveInt(o['commit-every'], 'commit-every'),
-      retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
     },
     output.hooks,
   );

@@ -1,7 +1,7 @@
 import { LIMITS } from '../../lib/limits.ts';
 import type { MigrateStatus } from '../../lib/status/status-ids.ts';
 import { runMigrate } from '../jobs/run-migrate.ts';
-import { ACCOUNT_OPTIONS, parseAccountOptions, positiveInt } from './account-options.ts';
+import { ACCOUNT_OPTIONS, parseAccountOptions, parseRunTuning } from './account-options.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
@@ -67,15 +67,13 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   const destination = parseAccountOptions(o, io.env, 'to');
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
-  const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
   const output = jobOutput(io, json, STATUS_NAMES, 'migrated', { retryLine: retryingWithNextTry, statusFields: (d) => ({ side: d.side ?? null }) });
   const result = await runMigrate(
     {
       source,
       destination,
       dryRun,
-      ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
-      retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
+      ...parseRunTuning(o),
     },
     output.hooks,
   );

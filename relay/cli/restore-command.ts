@@ -2,7 +2,7 @@ import { LIMITS } from '../../lib/limits.ts';
 import type { RestoreStatus } from '../../lib/status/status-ids.ts';
 import type { RestoreScope } from '../jobs/restore-types.ts';
 import { runRestore } from '../jobs/run-restore.ts';
-import { parseAccountOptions, positiveInt } from './account-options.ts';
+import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from './exit-codes.ts';
@@ -105,7 +105,6 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   };
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
-  const socketMs = positiveInt(o['timeout-ms'], 'timeout-ms');
   const output = jobOutput(io, json, STATUS_NAMES, 'restored', { retryLine: retryingWithNextTry });
   const result = await runRestore(
     {
@@ -115,8 +114,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
       scope,
       ...(typeof o.into === 'string' ? { into: o.into } : {}),
       dryRun,
-      ...(socketMs ? { timeouts: { socketMs, greetingMs: socketMs, connectMs: socketMs } } : {}),
-      retry: { maxAttempts: positiveInt(o['max-attempts'], 'max-attempts'), baseDelayMs: positiveInt(o['retry-delay-ms'], 'retry-delay-ms') },
+      ...parseRunTuning(o),
     },
     output.hooks,
   );
