@@ -7,6 +7,7 @@ import { openArchiveForReading } from '../archive/archive-reader.ts';
 import type { Db } from '../archive/schema.ts';
 import { resolveSourceAccount, selectCandidates, type RestoreCandidate } from '../jobs/restore-select.ts';
 import type { RestoreScope } from '../jobs/restore-types.ts';
+import type { BackupProgress } from '../jobs/types.ts';
 import { fromLine, MboxrdEscaper } from './mboxrd.ts';
 import { BufferedOutput, openOutputFile, type OpenOutput, type OutputFile } from './output-file.ts';
 import { ZipWriter } from './zip-writer.ts';
@@ -27,15 +28,8 @@ export interface ExportOptions {
   openOutput?: OpenOutput;
 }
 
-export interface ExportProgress {
-  folder: string;
-  folderIndex: number;
-  folderCount: number;
-  done: number;
-  total: number;
-  messages: number;
-  bytes: number;
-}
+/** Same shape as every job's progress (the CLI's printer and the relay's events read it alike). */
+export type ExportProgress = BackupProgress;
 
 export interface ExportSummary {
   file: string;

@@ -4,7 +4,7 @@ import type { ArchiveWriter, MessageMeta } from '../archive/archive-writer.ts';
 import { messageIdOf } from '../archive/message-id.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { decodeMutf7 } from '../imap/mutf7.ts';
-import type { BackupProgress, SkippedItem } from './types.ts';
+import type { BackupProgress, BackupResult } from './types.ts';
 import { uidSet } from './uid-set.ts';
 
 /** State shared by the folders of one backup session (one connection). */
@@ -21,15 +21,8 @@ export interface SessionContext {
   seenFolders: Set<number>;
 }
 
-export interface Tally {
-  messages: number;
-  bytes: number;
-  foldersChecked: number;
-  foldersUnchanged: number;
-  flagsUpdated: number;
-  disappeared: number;
-  skipped: SkippedItem[];
-}
+/** The counters of a run, accumulated folder by folder: exactly those fields of the result. */
+export type Tally = Pick<BackupResult, 'messages' | 'bytes' | 'foldersChecked' | 'foldersUnchanged' | 'flagsUpdated' | 'disappeared' | 'skipped'>;
 
 const big = (v: unknown): string | null => (v === undefined || v === null || v === false ? null : String(v));
 
