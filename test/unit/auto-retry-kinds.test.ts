@@ -1,26 +1,19 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MailkeepDb } from '@/lib/storage/db';
-import { saveAccount } from '@/lib/storage/accounts';
 import { createJob } from '@/lib/storage/jobs';
 import { EXTENSION_LIMITS } from '@/lib/limits';
 import { driveRuns } from '@/lib/background/relay-runs';
 import { retryDueJobs } from '@/lib/background/retry-due';
 import { statusInfo, statusesOf } from '@/lib/status/catalog';
 import type { JobKind } from '@/lib/status/status-ids';
-import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
-import { FakeRelay } from './helpers/fake-relay';
+import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
 
 let db: MailkeepDb;
 let relay: FakeRelay;
 let accountId: string;
 
 beforeEach(async () => {
-  db = freshDb();
-  relay = new FakeRelay();
-  const saved = await saveAccount(db, ACCOUNT_FORM);
-  if (!saved.ok) throw new Error('seed failed');
-  accountId = saved.account.id;
-  relay.accounts.add(accountId);
+  ({ db, relay, accountId } = await storeWithAccountOnRelay());
 });
 
 const PARAMS = {

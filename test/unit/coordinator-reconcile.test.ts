@@ -5,7 +5,7 @@ import { backupJobOf, transitionJob } from '@/lib/storage/jobs';
 import { setSetting } from '@/lib/storage/settings';
 import { applyRelayEvent, driveRuns } from '@/lib/background/relay-runs';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
-import { FakeRelay } from './helpers/fake-relay';
+import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
 
 let db: MailkeepDb;
 let relay: FakeRelay;
@@ -16,12 +16,7 @@ const history = async () => (await db.jobEvents.where('jobId').equals((await job
 const at = new Date(0).toISOString();
 
 beforeEach(async () => {
-  db = freshDb();
-  relay = new FakeRelay();
-  const saved = await saveAccount(db, ACCOUNT_FORM);
-  if (!saved.ok) throw new Error('seed failed');
-  accountId = saved.account.id;
-  relay.accounts.add(accountId);
+  ({ db, relay, accountId } = await storeWithAccountOnRelay());
 });
 
 describe('the coordinator following relay runs', () => {

@@ -1,11 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MailkeepDb } from '@/lib/storage/db';
-import { saveAccount } from '@/lib/storage/accounts';
 import { createJob } from '@/lib/storage/jobs';
 import { driveRuns } from '@/lib/background/relay-runs';
 import { expireDownloadLinks } from '@/lib/background/expire-links';
-import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
-import { FakeRelay } from './helpers/fake-relay';
+import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
 
 let db: MailkeepDb;
 let relay: FakeRelay;
@@ -14,12 +12,7 @@ const NOW = Date.parse('2026-11-26T00:00:00Z');
 const link = (expiresAt: string) => ({ url: `/download/${'a'.repeat(64)}`, expiresAt, fileName: 'mailkeep-work.mbox.zip', bytes: 1234 });
 
 beforeEach(async () => {
-  db = freshDb();
-  relay = new FakeRelay();
-  const saved = await saveAccount(db, ACCOUNT_FORM);
-  if (!saved.ok) throw new Error('seed failed');
-  accountId = saved.account.id;
-  relay.accounts.add(accountId);
+  ({ db, relay, accountId } = await storeWithAccountOnRelay());
 });
 
 /** A download row driven to Completed / Link by the coordinator, its link expiring at `expiresAt`. */

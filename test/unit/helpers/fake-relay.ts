@@ -1,6 +1,9 @@
 import { MailkeepError } from '@/lib/protocol/error-codes';
 import type { JobSnapshot } from '@/lib/protocol/common';
 import type { RelayCaller } from '@/lib/background/relay-runs';
+import { saveAccount } from '@/lib/storage/accounts';
+import type { MailkeepDb } from '@/lib/storage/db';
+import { ACCOUNT_FORM, freshDb } from './fresh-db';
 
 /**
  * An in-memory relay with the job semantics of relay/server/job-manager.ts that the coordinator
@@ -51,4 +54,17 @@ export class FakeRelay implements RelayCaller {
   starts(): number {
     return this.calls.filter((c) => c.method === 'job.start').length;
   }
+}
+
+/**
+ * The usual start of a coordinator test: a fresh store holding one saved account (ACCOUNT_FORM)
+ * and a fake relay that holds that account's password.
+ */
+export async function storeWithAccountOnRelay(): Promise<{ db: MailkeepDb; relay: FakeRelay; accountId: string }> {
+  const db = freshDb();
+  const relay = new FakeRelay();
+  const saved = await saveAccount(db, ACCOUNT_FORM);
+  if (!saved.ok) throw new Error('seed failed');
+  relay.accounts.add(saved.account.id);
+  return { db, relay, accountId: saved.account.id };
 }
