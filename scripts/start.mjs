@@ -4,8 +4,10 @@
 import { spawnSync, spawn } from 'node:child_process';
 import path from 'node:path';
 
-const build = spawnSync('npx', ['wxt', 'build'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+for (const step of [['npx', ['wxt', 'build']], [process.execPath, ['scripts/build-relay.mjs']]]) {
+  const built = spawnSync(step[0], step[1], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
 
 const ext = path.resolve('.output/chrome-mv3');
 console.log(`

@@ -22,6 +22,12 @@ const tsc = run('npx', ['tsc', '--noEmit']) || run('npx', ['tsc', '--noEmit', '-
 steps.push(['typecheck', tsc]);
 if (tsc !== 0) failed += 1;
 
+// The CLI tests run bin/mailkeep.js as a user does, which runs the relay bundle when it is fresh:
+// build it, so the tests exercise what `npm start` runs.
+const bundle = run(process.execPath, ['scripts/build-relay.mjs']);
+steps.push(['relay bundle', bundle]);
+if (bundle !== 0) failed += 1;
+
 const vitestCode = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${vitestJson}`, ...onlyArgs]);
 steps.push(['vitest', vitestCode]);
 if (existsSync(vitestJson)) {
