@@ -5,21 +5,22 @@ import type { AccountRow } from '@/lib/storage/rows';
 import { errorHint } from '@/lib/status/error-hints';
 import { sendMessage } from '@/lib/ui/send-message';
 import { restorePlanText } from '@/lib/ui/restore-plan-text';
+import { formatDay } from '@/lib/ui/format';
+import { systemClock, type Clock } from '@/lib/clock';
 
 type Step = { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; params: RestoreParams } | { at: 'queued' };
-
-const today = () => new Date().toISOString().slice(0, 10);
 
 /**
  * The Restore tab's "Restore mail…": an account, optionally one folder, optionally into a new
  * folder; Preview asks the relay for a dry run and shows its counts; only Restore N queues the job
  * (listed below, driven by the service worker). Nothing on the server is deleted or duplicated.
+ * The suggested new folder is named after today in the user's zone, not UTC's.
  */
-export function RestoreStarter({ accounts }: { accounts: AccountRow[] }) {
+export function RestoreStarter({ accounts, clock = systemClock }: { accounts: AccountRow[]; clock?: Clock }) {
   const [accountId, setAccountId] = useState('');
   const [folder, setFolder] = useState('');
   const [intoNew, setIntoNew] = useState(false);
-  const [into, setInto] = useState(`Restored ${today()}`);
+  const [into, setInto] = useState(() => `Restored ${formatDay(clock.now(), clock.timeZone())}`);
   const [step, setStep] = useState<Step>({ at: 'choose' });
   const [problem, setProblem] = useState<string | null>(null);
   const reset = () => setStep({ at: 'choose' });

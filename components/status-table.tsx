@@ -6,6 +6,7 @@ import { ProgressBar } from './progress-bar';
 import { RelativeTime } from './relative-time';
 import { restoreScopeText } from '@/lib/ui/restore-plan-text';
 import { downloadDetailText, migrateDetailText } from '@/lib/ui/job-detail-text';
+import { systemClock } from '@/lib/clock';
 
 /** A finished restore's counts, e.g. ": 3 restored". */
 function outcomeText(job: JobRow): string {
@@ -40,7 +41,7 @@ export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<
                 {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
                 {job.kind === 'restore' && <div class="small muted" data-testid="job-scope">{restoreScopeText(job.params)}{outcomeText(job)}</div>}
                 {job.kind === 'migrate' && <div class="small muted" data-testid="job-scope">{migrateDetailText(job, nameOf)}</div>}
-                {job.kind === 'download' && <div class="small muted" data-testid="job-scope">{downloadDetailText(job)}</div>}
+                {job.kind === 'download' && <div class="small muted" data-testid="job-scope">{downloadDetailText(job, systemClock.timeZone())}</div>}
               </td>
               <td data-testid="condition">{info.condition}</td>
               <td>

@@ -1,3 +1,4 @@
+import { localTimeZone } from '../clock.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { MailkeepError, errorCodeOf } from '../protocol/error-codes.ts';
 import type { ImapAccount, JobSnapshot } from '../protocol/common.ts';
@@ -22,6 +23,8 @@ export interface CoordinatorDeps {
   fetch: FetchLike;
   client: { name: string; version: string };
   now?: () => number;
+  /** The zone prompts name days in ("since Tuesday 14:02"); the browser's by default. */
+  timeZone?: () => string;
   /** Timers are injectable so unit tests never wait on a real reconnect delay. */
   setTimer?: (fn: () => void, ms: number) => void;
 }
@@ -56,6 +59,7 @@ export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'secu
 export function createCoordinator(deps: CoordinatorDeps): Coordinator {
   const { db } = deps;
   const now = deps.now ?? Date.now;
+  const timeZone = deps.timeZone ?? localTimeZone;
   const setTimer = deps.setTimer ?? ((fn, ms) => void setTimeout(fn, ms));
   let conn: RelayConnection | null = null;
   let reconnectsLeft: number = EXTENSION_LIMITS.relayReconnectAttempts;
@@ -145,7 +149,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       await expireDownloadLinks(db, now());
       const c = await connection();
       if (c) {
-        const problems = await driveRuns(db, c, now());
+        const problems = await driveRuns(db, c, now(), timeZone());
         if (problems.length > 0) console.warn('mailkeep: some runs wait for the next pass:', problems.join(', '));
       }
       await armRetryAlarm(db, deps.alarms, now());

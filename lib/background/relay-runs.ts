@@ -10,6 +10,7 @@ import { transitionJob, updateProgress } from '../storage/jobs.ts';
 import { JobRow, type JobOutcomeSummary } from '../storage/rows.ts';
 import { getSetting } from '../storage/settings.ts';
 import { collectRestorePrompts } from './restore-prompts.ts';
+import { localTimeZone } from '../clock.ts';
 import { TEST_HOOKS_BUILD } from './test-hooks.ts';
 
 /** What the run logic needs from a relay connection; a fake in unit tests, RelayConnection in the worker. */
@@ -184,7 +185,7 @@ function unstartableStatus(kind: JobRow['kind']): string {
  *    final status, active -> forward to its status, interrupted -> queued again under a new key,
  *    unknown to the relay (lost) -> queued again under a new key.
  */
-export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.now()): Promise<ErrorCode[]> {
+export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.now(), timeZone = localTimeZone()): Promise<ErrorCode[]> {
   const rows = await db.jobs.toArray();
   const listed = rows.some((j) => j.relayJobId) ? (await relay.call('job.list', { limit: 500 })).jobs : [];
   const byId = new Map(listed.map((s) => [s.id, s]));
@@ -200,7 +201,7 @@ export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.n
   }
   try {
     // After the runs: a backup that just settled has its deletions turned into restore prompts.
-    await collectRestorePrompts(db, relay, now);
+    await collectRestorePrompts(db, relay, now, timeZone);
   } catch (err) {
     problems.push(errorCodeOf(err)); // asked again on the next pass (the marker did not move)
   }

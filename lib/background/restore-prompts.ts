@@ -6,6 +6,7 @@ import { getSetting, setSetting, type SettingValue } from '../storage/settings.t
 import type { NotificationSpec } from './ports.ts';
 import { notificationId } from './notification-ids.ts';
 import type { RelayCaller } from './relay-runs.ts';
+import { formatDay } from '../ui/format.ts';
 
 /** Backup statuses after which the run's deletions are known (a partial run still compared what it read). */
 const SETTLED = new Set(['completed', 'partially_completed']);
@@ -19,12 +20,15 @@ export function promptWanted(setting: SettingValue<'restorePrompts'>, messages: 
   return setting === 'any' ? messages > 0 : setting === 'bulk' ? isBulkDeletion(messages) : false;
 }
 
-/** "today 09:15", "Tuesday 14:02" within the last week, else "3 November 2026 14:02": what a person recalls. */
-export function whenText(iso: string, now: number, timeZone?: string): string {
+/**
+ * "today 09:15", "Tuesday 14:02" within the last week, else "3 November 2026 14:02": what a person
+ * recalls. "Today" and the weekday are the calendar's in `timeZone` (the user's), never the machine's
+ * by accident.
+ */
+export function whenText(iso: string, now: number, timeZone: string): string {
   const at = Date.parse(iso);
-  const day = new Intl.DateTimeFormat('en-CA', { dateStyle: 'short', ...(timeZone ? { timeZone } : {}) });
-  if (day.format(at) === day.format(now)) {
-    const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, ...(timeZone ? { timeZone } : {}) });
+  if (formatDay(at, timeZone) === formatDay(now, timeZone)) {
+    const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
     return `today ${time.format(at)}`;
   }
   const recent = now - at < 6 * 24 * 60 * 60 * 1000;
@@ -32,14 +36,14 @@ export function whenText(iso: string, now: number, timeZone?: string): string {
     ...(recent ? { weekday: 'long' } : { day: 'numeric', month: 'long', year: 'numeric' }),
     hour: '2-digit',
     minute: '2-digit',
-    hour12: false,
-    ...(timeZone ? { timeZone } : {}),
+    hourCycle: 'h23',
+    timeZone,
   });
   return fmt.format(at).replace(',', '').replace(' at ', ' ');
 }
 
 /** "37 messages were removed from INBOX since Tuesday 14:02. Restore them?" */
-export function promptText(p: RestorePrompt, now: number, timeZone?: string): string {
+export function promptText(p: RestorePrompt, now: number, timeZone: string): string {
   const what = p.messages === 1 ? '1 message was' : `${p.messages} messages were`;
   const since = p.since ? `since ${whenText(p.since, now, timeZone)}` : 'since the previous backup';
   return `${what} removed from ${p.folder || 'the account'} ${since}. Restore ${p.messages === 1 ? 'it' : 'them'}?`;
@@ -56,7 +60,7 @@ export function promptIdOf(accountId: string, p: Pick<RestorePrompt, 'runId' | '
  * is stored per account, so a worker stopped in between asks again on its next pass, and prompt
  * ids are deterministic, so asking twice adds nothing and a dismissed prompt does not come back.
  */
-export async function collectRestorePrompts(db: MailkeepDb, relay: RelayCaller, now = Date.now()): Promise<number> {
+export async function collectRestorePrompts(db: MailkeepDb, relay: RelayCaller, now: number, timeZone: string): Promise<number> {
   const checked = await getSetting(db, 'restorePromptsCheckedAt');
   const backups = (await db.jobs.where('kind').equals('backup').toArray()).filter(
     (j) => SETTLED.has(j.status) && !j.relayJobId && j.finishedAt !== null && j.finishedAt > (checked[j.accountId] ?? 0),
@@ -80,7 +84,7 @@ export async function collectRestorePrompts(db: MailkeepDb, relay: RelayCaller, 
             accountId: backup.accountId,
             jobId: backup.id,
             topic: 'messages_disappeared',
-            text: promptText(p, now),
+            text: promptText(p, now, timeZone),
             createdAt: now,
             resolvedAt: null,
             resolution: null,

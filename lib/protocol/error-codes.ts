@@ -23,6 +23,9 @@ export const ErrorCode = z.enum([
   'ARCHIVE_CORRUPT', // verify found a blob whose hash does not match, or a missing blob
   'ARCHIVE_LOCKED', // another process holds the archive
   'NOT_FOUND', // an account, job, folder or file that does not exist
+  'OUTPUT_INSIDE_ARCHIVE', // an export's --out lies inside the archive directory: refused, nothing written
+  'OUTPUT_EXISTS', // an export's --out already exists and --force was not given: refused, nothing written
+  'OUTPUT_IS_DIRECTORY', // an export's --out is a directory, not a file name: refused, nothing written
   // jobs
   'CANCELLED',
   'RETRY_LIMIT', // retries exhausted

@@ -18,8 +18,11 @@ const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['minute', 60_000],
 ];
 
-/** "3 hours ago", "just now": the card's last-backup time (the absolute time goes in the title). */
-export function formatRelative(at: number, now = Date.now(), locale = 'en'): string {
+/**
+ * "3 hours ago", "just now": the card's last-backup time (the absolute time goes in the title).
+ * A difference of two instants, so it needs a clock (`now`) but no zone.
+ */
+export function formatRelative(at: number, now: number, locale = 'en'): string {
   const diff = at - now;
   for (const [unit, ms] of STEPS) {
     if (Math.abs(diff) >= ms) return new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(Math.round(diff / ms), unit);
@@ -27,8 +30,14 @@ export function formatRelative(at: number, now = Date.now(), locale = 'en'): str
   return 'just now';
 }
 
-export function formatAbsolute(at: number): string {
-  return new Date(at).toLocaleString();
+/** "26 Nov 2026, 23:10" in the given zone: never the machine's locale or zone by accident. */
+export function formatAbsolute(at: number, timeZone: string, locale = 'en-GB'): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23', timeZone }).format(at);
+}
+
+/** "2026-11-26": the calendar day `at` falls on in `timeZone` (a new folder's name, a file's). */
+export function formatDay(at: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(at);
 }
 
 /** "120 of 400 messages" or "120 messages" while the total is unknown. */

@@ -19,7 +19,7 @@ const STATUS_NAMES: Record<DownloadStatus, string> = {
 };
 
 export const EXPORT_HELP = `Usage: mailkeep export --archive DIR [--source USER@HOST[:PORT]] --format mbox|eml-zip --out FILE
-                       [--folder F] [--since DATE] [--until DATE] [--json]
+                       [--force] [--folder F] [--since DATE] [--until DATE] [--json]
 
 Writes archived mail into one zip file that mail programs can import:
   mbox      one mboxrd file per folder ("Projekte/2024.mbox"), for Thunderbird, Apple Mail, mutt
@@ -33,7 +33,9 @@ on a full disk or any other failure nothing is left behind.
   --source USER@HOST which archived account (add :PORT if several match; may be omitted when the
                      archive holds one account)
   --format F         mbox or eml-zip
-  --out FILE         the zip to write (an existing file there is replaced, only once the new one is complete)
+  --out FILE         the zip to write; refused (nothing written) when it lies inside the archive
+                     directory (also through a symlink or ..), is a directory, or already exists
+  --force            replace an existing FILE (only once the new one is complete; never inside the archive)
   --folder F         only this archived folder (its full name, e.g. "Projekte/2024")
   --since DATE       only messages whose INTERNALDATE is at or after DATE (YYYY-MM-DD or ISO 8601)
   --until DATE       only messages before DATE; a plain YYYY-MM-DD includes that whole day (UTC)
@@ -43,10 +45,11 @@ Exit codes:
   0  Completed (the file is written)
   2  bad usage
   3  Cancelled
-  6  Failed (disk full, damaged archive blob, no such archive or account)`;
+  6  Failed (disk full, damaged archive blob, no such archive or account, --out refused:
+     OUTPUT_INSIDE_ARCHIVE, OUTPUT_EXISTS, OUTPUT_IS_DIRECTORY)`;
 
 export async function exportCommand(argv: string[], io: Io): Promise<number> {
-  const o = parseOptions(argv, { archive: 'string', source: 'string', format: 'string', out: 'string', folder: 'string', since: 'string', until: 'string', json: 'boolean' });
+  const o = parseOptions(argv, { archive: 'string', source: 'string', format: 'string', out: 'string', folder: 'string', since: 'string', until: 'string', json: 'boolean', force: 'boolean' });
   const format = required(o, 'format');
   if (format !== 'mbox' && format !== 'eml-zip') throw new UsageError('--format must be mbox or eml-zip');
   const json = o.json === true;
@@ -57,6 +60,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
       ...(typeof o.source === 'string' ? { source: parseSource(o.source) } : {}),
       format,
       out: required(o, 'out'),
+      force: o.force === true,
       scope: {
         ...(typeof o.folder === 'string' ? { folder: o.folder } : {}),
         ...(o.since !== undefined ? { since: parseDateOption(o.since, 'since') } : {}),

@@ -9,6 +9,7 @@ import { resolveSourceAccount, selectCandidates, type RestoreCandidate } from '.
 import type { RestoreScope } from '../jobs/restore-types.ts';
 import type { BackupProgress } from '../jobs/types.ts';
 import { fromLine, MboxrdEscaper } from './mboxrd.ts';
+import { checkOutPath, publishOutput } from './out-path.ts';
 import { BufferedOutput, openOutputFile, type OpenOutput, type OutputFile } from './output-file.ts';
 import { ZipWriter } from './zip-writer.ts';
 
@@ -19,8 +20,14 @@ export interface ExportOptions {
   /** Which archived account; optional when the archive holds one. */
   source?: { user: string; host: string; port?: number };
   format: ExportFormat;
-  /** The finished file. Written as a temporary file beside it, then renamed: never half there. */
+  /**
+   * The finished file. Written as a temporary file beside it, then put in place: never half there.
+   * Refused before anything is written when it lies inside the archive, is a directory, or exists
+   * (unless `force`): see out-path.ts.
+   */
   out: string;
+  /** Replace an existing file at `out` (never one inside the archive). */
+  force?: boolean;
   scope?: Pick<RestoreScope, 'folder' | 'since' | 'until'>;
   /** Tests: zip64 records for every entry, to check the structure without writing 4 GB. */
   forceZip64?: boolean;
@@ -56,10 +63,12 @@ export async function exportArchive(
   opts: ExportOptions,
   hooks: { signal?: AbortSignal; onProgress?: (p: ExportProgress) => void } = {},
 ): Promise<ExportSummary> {
+  // First of all, before the archive is even opened: an export must never destroy anything.
+  const target = checkOutPath(opts.out, opts.archiveDir, opts.force === true);
   const db = openArchiveForReading(opts.archiveDir);
   const packs = new PackReader(db, opts.archiveDir);
-  const dir = path.dirname(path.resolve(opts.out));
-  const tmp = path.join(dir, `.${path.basename(opts.out)}.${crypto.randomBytes(6).toString('hex')}.partial`);
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.${crypto.randomBytes(6).toString('hex')}.partial`);
   const cdTmp = `${tmp}.cd`;
   const openOutput = opts.openOutput ?? openOutputFile;
   let file: OutputFile | null = null;
@@ -118,7 +127,7 @@ export async function exportArchive(
     await file.sync();
     await file.close();
     file = null;
-    await fs.promises.rename(tmp, opts.out);
+    await publishOutput(tmp, target, opts.force === true);
     await syncDir(dir);
     return { file: opts.out, fileBytes: out.offset, messages, bytes, folders: byFolder.size };
   } catch (err) {

@@ -10,6 +10,9 @@
  *   and its expiry (expired) belong to the relay (relay/server/download-links.ts).
  * - onStatus sees running (-> retrying -> running)* -> final.
  * - Never a half file: see export-archive.ts.
+ * - Never destroys anything: an `out` inside the archive, a directory, or an existing file (unless
+ *   `force`, which the relay never sets) fails with OUTPUT_INSIDE_ARCHIVE / OUTPUT_IS_DIRECTORY /
+ *   OUTPUT_EXISTS before a byte is written (relay/export/out-path.ts); not retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RELAY_LIMITS } from '../../lib/limits.ts';

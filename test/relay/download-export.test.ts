@@ -212,7 +212,7 @@ describe.skipIf(!dovecotAvailable())('export an archive to mbox and eml zips, re
     const db = openArchiveForReading(copy);
     expect(db.prepare('SELECT user FROM accounts').pluck().all()).toEqual(['alice']);
     db.close();
-    const one = await runCli(['export', '--archive', copy, '--format', 'mbox', '--out', path.join(work, 'one.zip'), '--json']);
+    const one = await runCli(['export', '--archive', copy, '--format', 'mbox', '--out', path.join(work, 'one-account.zip'), '--json']);
     expect(one.json).toMatchObject({ statusId: 'completed_link' });
     expect(one.code).toBe(0);
     const w = ArchiveWriter.open(copy);

@@ -83,16 +83,18 @@ describe('the service worker logic', () => {
     await transitionJob(db, job!.id, 'preparing');
     await reconcile(db, ports);
     expect(notes).toEqual([]);
-    await seed('connection_error', 'late@example.org');
-    await reconcile(db, ports, Date.now() + EXTENSION_LIMITS.notifyMaxAgeMs + 1000);
+    const late = await backupJobOf(db, await seed('connection_error', 'late@example.org'));
+    // Measured from the event's own time, not the wall clock: however slow the machine, it is old.
+    await reconcile(db, ports, late!.updatedAt + EXTENSION_LIMITS.notifyMaxAgeMs + 1000);
     expect(notes).toEqual([]);
   });
 
   it('retries by itself the jobs whose few hours have passed, and no others', async () => {
     const due = await seed('connection_error', 'due@example.org');
     const auth = await seed('authentication_error', 'auth@example.org');
-    expect(await retryDueJobs(db, Date.now() + 1000)).toEqual([]);
-    const moved = await retryDueJobs(db, Date.now() + EXTENSION_LIMITS.autoRetryDelayMs + 1000);
+    const failedAt = (await backupJobOf(db, due))!.updatedAt; // the clock is the one the failure was recorded by
+    expect(await retryDueJobs(db, failedAt + 1000)).toEqual([]);
+    const moved = await retryDueJobs(db, failedAt + EXTENSION_LIMITS.autoRetryDelayMs + 1000);
     expect(moved).toEqual([(await backupJobOf(db, due))!.id]);
     expect((await backupJobOf(db, due))?.status).toBe('preparing');
     expect((await backupJobOf(db, auth))?.status).toBe('authentication_error');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { presetFor } from '@/lib/options/presets';
-import { formatBytes, formatMessages, formatRelative } from '@/lib/ui/format';
+import { formatAbsolute, formatBytes, formatDay, formatMessages, formatRelative } from '@/lib/ui/format';
+import { downloadDetailText } from '@/lib/ui/job-detail-text';
+import { fixedClock } from '@/lib/clock';
 import { notificationId, optionsPathFor, parseNotificationId } from '@/lib/background/notification-ids';
 import { ERROR_HINTS, errorHint } from '@/lib/status/error-hints';
 import { ErrorCode } from '@/lib/protocol/error-codes';
@@ -31,6 +33,24 @@ describe('what the cards print', () => {
     expect(formatRelative(now - 3 * 3600_000, now)).toBe('3 hours ago');
     expect(formatRelative(now - 10_000, now)).toBe('just now');
     expect(formatRelative(now - 26 * 3600_000, now)).toBe('yesterday');
+  });
+
+  it('prints absolute times and days in the zone it is given, never the machine\'s', () => {
+    const at = Date.parse('2026-11-26T23:10:00Z');
+    expect(formatAbsolute(at, 'UTC')).toBe('26 Nov 2026, 23:10');
+    expect(formatAbsolute(at, 'Pacific/Kiritimati')).toBe('27 Nov 2026, 13:10');
+    expect(formatAbsolute(at, 'America/Los_Angeles')).toBe('26 Nov 2026, 15:10');
+    // The suggested "Restored YYYY-MM-DD" folder is named after the user's day, not UTC's.
+    expect(formatDay(at, 'UTC')).toBe('2026-11-26');
+    expect(formatDay(at, 'Pacific/Kiritimati')).toBe('2026-11-27');
+    const clock = fixedClock('2026-12-31T20:00:00Z', 'Asia/Tokyo');
+    expect(formatDay(clock.now(), clock.timeZone())).toBe('2027-01-01');
+  });
+
+  it('says until when a download link lives, in the user\'s zone', () => {
+    const job = { params: { format: 'mbox' }, outcome: { link: { url: '/download/x', expiresAt: '2026-11-26T23:10:00.000Z', fileName: 'mail.zip', bytes: 47_104 } } };
+    expect(downloadDetailText(job, 'UTC')).toBe('mbox, all folders: mail.zip, 46.0 KB, until 26 Nov 2026, 23:10');
+    expect(downloadDetailText(job, 'Europe/Berlin')).toBe('mbox, all folders: mail.zip, 46.0 KB, until 27 Nov 2026, 00:10');
   });
 });
 

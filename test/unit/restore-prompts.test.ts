@@ -35,6 +35,11 @@ class PromptingRelay extends FakeRelay {
   }
 }
 
+// One fixed instant and zone for every step: the prompts name days ("since Tuesday 14:02"), so
+// neither today's date nor the machine's zone may leak in (the runs also pass in another zone).
+const NOW = Date.parse('2026-11-25T23:00:00Z');
+const ZONE = 'UTC';
+
 let db: MailkeepDb;
 let relay: PromptingRelay;
 let accountId: string;
@@ -52,10 +57,10 @@ const deleted = (folder: string, messages: number, runId = 7): RestorePrompt => 
 
 /** One backup run on the fake relay, from Preparing to Completed, as the coordinator sees it. */
 async function completeBackup(): Promise<void> {
-  await driveRuns(db, relay);
+  await driveRuns(db, relay, NOW, ZONE);
   const id = (await backupJobOf(db, accountId))!.relayJobId!;
   relay.set(id, { status: 'completed', phase: 'finished' });
-  await driveRuns(db, relay);
+  await driveRuns(db, relay, NOW, ZONE);
 }
 
 const open = async () => (await db.prompts.toArray()).filter((p) => p.resolvedAt === null);
@@ -64,7 +69,7 @@ const restoreJobs = () => db.jobs.where('kind').equals('restore').toArray();
 beforeEach(async () => {
   db = freshDb();
   relay = new PromptingRelay();
-  const saved = await saveAccount(db, ACCOUNT_FORM);
+  const saved = await saveAccount(db, ACCOUNT_FORM, undefined, NOW);
   if (!saved.ok) throw new Error('seed failed');
   accountId = saved.account.id;
   relay.accounts.add(accountId);
@@ -77,17 +82,17 @@ describe('restore prompts after a backup', () => {
     await completeBackup();
     const prompts = (await open()).sort((a, b) => a.text.localeCompare(b.text));
     expect(prompts.map((p) => [p.restore?.folder, p.restore?.messages])).toEqual([['Projekte/2024', 1], ['INBOX', 37]]);
-    expect(prompts[1]!.text).toMatch(/^37 messages were removed from INBOX since (\w+day|today) \d\d:\d\d\. Restore them\?$/);
-    expect(prompts[0]!.text).toMatch(/^1 message was removed from Projekte\/2024 since .+\. Restore it\?$/);
+    expect(prompts[1]!.text).toBe('37 messages were removed from INBOX since Tuesday 14:02. Restore them?');
+    expect(prompts[0]!.text).toBe('1 message was removed from Projekte/2024 since Tuesday 14:02. Restore it?');
   });
 
   it('asks about exactly the run the backup reported, not whatever run is latest', async () => {
     await setSetting(db, 'restorePrompts', 'any');
     relay.prompts = [deleted('INBOX', 3, 41)];
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const id = (await backupJobOf(db, accountId))!.relayJobId!;
     relay.set(id, { status: 'completed', phase: 'finished', outcome: { counts: { runId: 41, messages: 0, bytes: 0, disappeared: 3 } } });
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     expect(relay.calls.filter((c) => c.method === 'restore.prompts').map((c) => c.params)).toEqual([{ accountId, runId: 41 }]);
   });
 
@@ -97,6 +102,27 @@ describe('restore prompts after a backup', () => {
     expect(promptText({ ...deleted('INBOX', 2), since: '2026-10-01T08:05:00Z' }, now, 'UTC')).toBe('2 messages were removed from INBOX since 1 October 2026 08:05. Restore them?');
     expect(promptText({ ...deleted('INBOX', 2), since: '2026-11-25T09:15:00Z' }, now, 'UTC')).toBe('2 messages were removed from INBOX since today 09:15. Restore them?');
     expect(promptText({ ...deleted('INBOX', 2), since: null }, now, 'UTC')).toBe('2 messages were removed from INBOX since the previous backup. Restore them?');
+  });
+
+  it('names the day and time in the user\'s zone, whatever the machine\'s: "today" is the user\'s today', () => {
+    const now = Date.parse('2026-11-25T23:00:00Z'); // Wednesday 15:00 in Los Angeles, Thursday 13:00 in Kiritimati
+    const tuesday = deleted('INBOX', 37); // 2026-11-24T14:02Z
+    const morning = { ...deleted('INBOX', 2), since: '2026-11-25T09:15:00Z' };
+    expect(promptText(tuesday, now, 'America/Los_Angeles')).toBe('37 messages were removed from INBOX since Tuesday 06:02. Restore them?');
+    expect(promptText(tuesday, now, 'Pacific/Kiritimati')).toBe('37 messages were removed from INBOX since Wednesday 04:02. Restore them?');
+    expect(promptText(morning, now, 'America/Los_Angeles')).toBe('2 messages were removed from INBOX since today 01:15. Restore them?');
+    expect(promptText(morning, now, 'Pacific/Kiritimati')).toBe('2 messages were removed from INBOX since Wednesday 23:15. Restore them?');
+    expect(promptText({ ...tuesday, since: '2026-10-01T08:05:00Z' }, now, 'Pacific/Kiritimati')).toBe('37 messages were removed from INBOX since 1 October 2026 22:05. Restore them?');
+  });
+
+  it('uses the zone the coordinator passes when it collects prompts after a backup', async () => {
+    await setSetting(db, 'restorePrompts', 'any');
+    relay.prompts = [deleted('INBOX', 37)];
+    await driveRuns(db, relay, NOW, ZONE);
+    const id = (await backupJobOf(db, accountId))!.relayJobId!;
+    relay.set(id, { status: 'completed', phase: 'finished' });
+    await driveRuns(db, relay, NOW, 'Pacific/Kiritimati');
+    expect((await open()).map((p) => p.text)).toEqual(['37 messages were removed from INBOX since Wednesday 04:02. Restore them?']);
   });
 
   it('with "only bulk deletions", only a folder that lost at least the bulk threshold gets a prompt', async () => {
@@ -110,7 +136,7 @@ describe('restore prompts after a backup', () => {
     await setSetting(db, 'restorePrompts', 'never');
     relay.prompts = [deleted('INBOX', 500)];
     await completeBackup();
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     expect(await db.prompts.count()).toBe(0);
     expect(relay.calls.filter((c) => c.method === 'restore.prompts')).toHaveLength(1);
   });
@@ -123,7 +149,7 @@ describe('restore prompts after a backup', () => {
     await resolvePrompt(db, prompt!.id, 'dismissed');
     // The marker is lost (say, a crash between the two writes): the deterministic id still holds.
     await setSetting(db, 'restorePromptsCheckedAt', {});
-    await collectRestorePrompts(db, relay);
+    await collectRestorePrompts(db, relay, NOW, ZONE);
     expect(await db.prompts.count()).toBe(1);
     expect(await open()).toEqual([]);
   });
@@ -131,10 +157,10 @@ describe('restore prompts after a backup', () => {
   it('asks nothing while a backup is still running or ended in an error', async () => {
     await setSetting(db, 'restorePrompts', 'any');
     relay.prompts = [deleted('INBOX', 3)];
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const id = (await backupJobOf(db, accountId))!.relayJobId!;
     relay.set(id, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     expect(relay.calls.filter((c) => c.method === 'restore.prompts')).toHaveLength(0);
   });
 
@@ -142,11 +168,11 @@ describe('restore prompts after a backup', () => {
     await setSetting(db, 'restorePrompts', 'any');
     relay.prompts = [deleted('INBOX', BULK + 5), deleted('Sent', 2)];
     await completeBackup();
-    const notes = await takePromptNotifications(db);
+    const notes = await takePromptNotifications(db, NOW);
     expect(notes).toHaveLength(1);
     expect(notes[0]!.message).toContain(`${BULK + 5} messages were removed from INBOX`);
     expect(notes[0]!.id).toMatch(/^mailkeep\|restore\|/);
-    expect(await takePromptNotifications(db)).toEqual([]);
+    expect(await takePromptNotifications(db, NOW)).toEqual([]);
   });
 
   it('shows the bulk-deletion notification through reconcile, and a click on it opens the popup page with the prompt', async () => {
@@ -156,8 +182,8 @@ describe('restore prompts after a backup', () => {
     const shown: NotificationSpec[] = [];
     const opened: string[] = [];
     const ports: BackgroundPorts = { setBadge: async () => undefined, notify: async (n) => void shown.push(n), openPage: async (p) => void opened.push(p) };
-    await reconcile(db, ports);
-    await reconcile(db, ports);
+    await reconcile(db, ports, NOW);
+    await reconcile(db, ports, NOW);
     expect(shown.map((n) => n.title)).toEqual(['Alice Work: mail disappeared from the server']);
     await onNotificationAction(db, ports, shown[0]!.id, null);
     expect(opened).toEqual(['/popup.html']);
@@ -175,7 +201,7 @@ describe('one-click restore from a prompt', () => {
     const jobs = await restoreJobs();
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ accountId, status: 'on_queue', params: { disappearedInRun: 14, folder: 'INBOX' } });
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const start = relay.calls.filter((c) => c.method === 'job.start').at(-1)!.params as any;
     expect(start).toMatchObject({ kind: 'restore', accountId, params: { disappearedInRun: 14, folder: 'INBOX' } });
     expect(start.params).not.toHaveProperty('dryRun');
@@ -231,13 +257,13 @@ describe('the coordinator driving restore jobs', () => {
 
   it('follows a restore through its events to Completed and keeps the counts', async () => {
     const job = await newRestore();
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const relayId = (await restoreRow(job.id)).relayJobId!;
     await applyRelayEvent(db, { event: 'status', jobId: relayId, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
     await applyRelayEvent(db, { event: 'progress', jobId: relayId, progress: { folder: 'INBOX', messagesDone: 2, messagesTotal: 3, bytes: 200 }, at });
     expect((await restoreRow(job.id)).progress).toMatchObject({ messagesDone: 2, messagesTotal: 3 });
     relay.set(relayId, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 3, notRestored: 0 } } });
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const row = await restoreRow(job.id);
     expect(row).toMatchObject({ status: 'completed', runKey: null, relayJobId: null, outcome: { counts: { restored: 3, notRestored: 0 } } });
     expect(await restoreHistory(job.id)).toEqual(['on_queue', 'running', 'completed']);
@@ -245,7 +271,7 @@ describe('the coordinator driving restore jobs', () => {
 
   it('reads a finished run\'s counts from the relay when its final status arrives as a live event', async () => {
     const job = await newRestore();
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const relayId = (await restoreRow(job.id)).relayJobId!;
     relay.set(relayId, { status: 'completed', phase: 'finished', progress: { folder: 'INBOX', messagesDone: 3, messagesTotal: 3, bytes: 300 }, outcome: { counts: { restored: 3, notRestored: 0 } } });
     await applyRelayEventWithOutcome(db, relay, { event: 'status', jobId: relayId, kind: 'restore', status: 'completed', phase: 'finished', errorCode: null, at });
@@ -255,18 +281,18 @@ describe('the coordinator driving restore jobs', () => {
 
   it('reconciles a restore after a service-worker restart that lost the answer to job.start: the same key, one relay job', async () => {
     const job = await newRestore();
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const first = await restoreRow(job.id);
     await db.jobs.put({ ...first, relayJobId: null }); // died before storing the relay's answer
     relay.set(first.relayJobId!, { status: 'partially_complete', phase: 'finished', errorCode: 'QUOTA_EXCEEDED', outcome: { counts: { restored: 2, notRestored: 1 }, message: 'the server storage is full' } });
-    await driveRuns(db, relay); // the woken worker
+    await driveRuns(db, relay, NOW, ZONE); // the woken worker
     const row = await restoreRow(job.id);
     expect(relayRestores()).toBe(1);
     expect(relay.calls.filter((c) => c.method === 'job.start' && (c.params as any).kind === 'restore').map((c) => (c.params as any).idempotencyKey)).toEqual([first.runKey, first.runKey]);
     expect(row).toMatchObject({ status: 'partially_complete', lastErrorCode: 'QUOTA_EXCEEDED', outcome: { counts: { restored: 2, notRestored: 1 }, message: 'the server storage is full' } });
     // Retry now: the same parameters again, under a new key (the relay appends only what is missing).
     await transitionJob(db, job.id, 'on_queue');
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const retried = relay.calls.filter((c) => c.method === 'job.start').at(-1)!.params as any;
     expect(retried.idempotencyKey).not.toBe(first.runKey);
     expect(retried.params).toEqual({ disappearedInRun: 3, folder: 'INBOX' });
@@ -275,10 +301,10 @@ describe('the coordinator driving restore jobs', () => {
 
   it('runs a restore again under a new key when the relay stopped under it (interrupted)', async () => {
     const job = await newRestore();
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const first = await restoreRow(job.id);
     relay.set(first.relayJobId!, { status: 'running', phase: 'interrupted' });
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const row = await restoreRow(job.id);
     expect(row.status).toBe('on_queue');
     expect(row.runKey).not.toBe(first.runKey);
@@ -288,7 +314,7 @@ describe('the coordinator driving restore jobs', () => {
   it('drives download and migrate rows the same way, with their own parameters', async () => {
     const download = await createJob(db, { kind: 'download', accountId, params: { format: 'mbox' } });
     const migrate = await createJob(db, { kind: 'migrate', accountId, params: { destinationAccountId: 'other' } });
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const starts = relay.calls.filter((c) => c.method === 'job.start').map((c) => c.params as any);
     expect(starts.find((s) => s.kind === 'download')?.params).toEqual({ format: 'mbox' });
     expect(starts.find((s) => s.kind === 'migrate')?.params).toEqual({ destinationAccountId: 'other' });
@@ -299,14 +325,14 @@ describe('the coordinator driving restore jobs', () => {
   it('ends a download the relay cannot start (unknown account) Cancelled, as its table has no Authentication Error', async () => {
     relay.accounts.clear();
     const download = await createJob(db, { kind: 'download', accountId, params: { format: 'mbox' } });
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     expect((await restoreRow(download.id)).status).toBe('cancelled');
   });
 
   it('cancels a queued restore that never recorded its parameters instead of guessing or waiting forever', async () => {
     const legacy = await newRestore();
     await db.jobs.put(JobRow.parse({ ...legacy, params: null }));
-    await driveRuns(db, relay);
+    await driveRuns(db, relay, NOW, ZONE);
     const row = await restoreRow(legacy.id);
     expect(row.status).toBe('cancelled');
     expect(row.lastErrorCode).toBe('CANCELLED');
