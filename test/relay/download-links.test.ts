@@ -38,11 +38,13 @@ describe('download links', () => {
   });
 
   it('default to 24 hours and clamp what a job asks for', () => {
-    const { links, file } = setup();
-    const at = (ttl?: number): number => (Date.parse(links.register('j_1', file, 'a.zip', ttl).expiresAt) - Date.now()) / 60_000;
-    expect(at()).toBeCloseTo(RELAY_LIMITS.downloadLinkTtlMs / 60_000, 0);
-    expect(at(1)).toBeCloseTo(1, 0);
-    expect(at(1e12)).toBeCloseTo(RELAY_LIMITS.downloadLinkMaxTtlMs / 60_000, 0);
+    const { dir, file } = setup();
+    const now = Date.UTC(2031, 6, 15, 12);
+    const links = new DownloadLinks(dir, () => now);
+    const at = (ttl?: number): number => Date.parse(links.register('j_1', file, 'a.zip', ttl).expiresAt) - now;
+    expect(at()).toBe(RELAY_LIMITS.downloadLinkTtlMs);
+    expect(at(1)).toBe(RELAY_LIMITS.downloadLinkMinTtlMs);
+    expect(at(1e12)).toBe(RELAY_LIMITS.downloadLinkMaxTtlMs);
     links.stop();
   });
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
 import type { JobSnapshot } from '../../lib/protocol/common.ts';
 import { generatedMessages } from '../support/corpus.ts';
@@ -71,14 +72,16 @@ describe.skipIf(!dovecotAvailable())('download links and migrate jobs through th
   let downloadJobId: string;
 
   it('a download job ends Completed / Link and the link serves the zip with the pairing token only', async () => {
+    const before = Date.now();
     const job = await runJob('dl', 'download', 'alice', { format: 'eml-zip' });
+    const after = Date.now();
     expect(job).toMatchObject({ status: 'completed_link', errorCode: null, outcome: { counts: { messages: 16, folders: 2 } } });
     link = job.outcome!.link!;
     downloadJobId = job.id;
     expect(link.url).toMatch(/^\/download\/[0-9a-f]{64}$/);
-    const hours = (Date.parse(link.expiresAt) - Date.now()) / 3_600_000;
-    expect(hours).toBeGreaterThan(23.9);
-    expect(hours).toBeLessThanOrEqual(24);
+    // Registered while the job ran, for the default lifetime: between the two readings plus 24 h.
+    expect(Date.parse(link.expiresAt)).toBeGreaterThanOrEqual(before + RELAY_LIMITS.downloadLinkTtlMs - 1000);
+    expect(Date.parse(link.expiresAt)).toBeLessThanOrEqual(after + RELAY_LIMITS.downloadLinkTtlMs + 1000);
 
     const ok = await getBytes(relay.port, link.url, { authorization: `Bearer ${token}` });
     expect(ok.status).toBe(200);

@@ -96,10 +96,9 @@ describe('job manager', () => {
     const { m } = manager({ backup: untilAborted });
     const { job } = m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-ffff-1', params: {} });
     expect(() => m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-ffff-2', params: {} })).toThrow(/already running/);
-    const t0 = Date.now();
-    // Cancelled before its runner began: it must not wait for a signal the runner never saw.
+    // Cancelled before its runner began: it must not wait for a signal the runner never saw (the
+    // runner never ends by itself, so a wait for it fails this test on its timeout).
     expect(await m.cancel(job.id)).toMatchObject({ phase: 'finished', errorCode: 'CANCELLED' });
-    expect(Date.now() - t0).toBeLessThan(1_000);
   });
 
   it('refuses unknown accounts and kinds without a runner', () => {
