@@ -67,10 +67,18 @@ if id _apt >/dev/null 2>&1; then chown _apt "$DEST/.debs"; fi
 
 for server in cyrus courier; do
   dir="$DEST/$server"
+  # Fast path (resolving the library closure takes about a minute): same candidate versions of the
+  # named packages as last time, and every binary still finds its libraries.
+  top=$(apt-cache policy ${PKGS[$server]} | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p $2 }')
+  if [ -f "$dir/.top" ] && [ "$(cat "$dir/.top")" = "$top" ] && [ -z "$(check_libs "$server" "$dir")" ]; then
+    echo "$server: up to date in $dir"
+    continue
+  fi
   mapfile -t want < <(closure ${PKGS[$server]} | sort -u)
   # name=version of each package: the stamp that makes a rerun a no-op
   stamp=$(for p in "${want[@]}"; do echo "$p=$(apt-cache policy "$p" | awk '/Candidate:/ { print $2 }')"; done)
   if [ -f "$dir/.packages" ] && [ "$(cat "$dir/.packages")" = "$stamp" ] && [ -z "$(check_libs "$server" "$dir")" ]; then
+    echo "$top" >"$dir/.top"
     echo "$server: up to date in $dir"
     continue
   fi
@@ -85,6 +93,7 @@ for server in cyrus courier; do
     dpkg-deb -x "$deb" "$dir.new"
   done
   echo "$stamp" >"$dir.new/.packages"
+  echo "$top" >"$dir.new/.top"
   missing=$(check_libs "$server" "$dir.new")
   if [ -n "$missing" ]; then
     echo "install-imap-servers.sh: $server binaries miss libraries:" >&2
