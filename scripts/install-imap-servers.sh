@@ -11,15 +11,16 @@ export DEBIAN_FRONTEND=noninteractive
 DEST=${MAILKEEP_TEST_SERVERS:-/opt/mailkeep-test-servers}
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 
-# server -> packages to unpack (their not-installed library dependencies are added below)
+# server -> packages to unpack (their not-installed library dependencies are added below).
+# gamin: without its gam_server, every Courier imapd session waits ~1.3 s for it at login.
 declare -A PKGS=(
   [cyrus]="cyrus-imapd cyrus-common sasl2-bin"
-  [courier]="courier-imap courier-base courier-authlib courier-authlib-userdb courier-authdaemon"
+  [courier]="courier-imap courier-base courier-authlib courier-authlib-userdb courier-authdaemon gamin"
 )
 # server -> binaries that must start (checked with ldd after unpacking)
 declare -A BINS=(
   [cyrus]="usr/lib/cyrus/bin/master usr/lib/cyrus/bin/imapd usr/lib/cyrus/bin/ctl_cyrusdb usr/sbin/saslpasswd2"
-  [courier]="usr/sbin/couriertcpd usr/lib/courier/courier/imaplogin usr/bin/imapd usr/lib/courier/courier-authlib/authdaemond usr/lib/courier-authlib/libauthuserdb.so usr/sbin/makeuserdb usr/sbin/userdb usr/bin/maildirmake.courier"
+  [courier]="usr/sbin/couriertcpd usr/lib/courier/courier/imaplogin usr/bin/imapd usr/lib/courier/courier-authlib/authdaemond usr/lib/courier-authlib/libauthuserdb.so usr/sbin/makeuserdb usr/sbin/userdb usr/bin/maildirmake.courier usr/libexec/gam_server"
 )
 
 [ "$(id -u)" = 0 ] || { echo "install-imap-servers.sh: run as root (apt-get download, unpacking into $DEST)" >&2; exit 1; }
