@@ -75,7 +75,8 @@ export async function startCourier(opts: { users?: CourierUser[]; dir?: string }
     if (!/^[A-Za-z0-9._-]+$/.test(u.name)) throw new Error(`unsupported Courier user name: ${u.name}`);
     const hash = run('openssl', ['passwd', '-6', '-stdin'], { input: `${u.password}\n` }).trim();
     fs.mkdirSync(path.dirname(maildir(u.name)), { recursive: true });
-    run(file('usr/bin/maildirmake.courier'), [maildir(u.name)], { env: { LD_LIBRARY_PATH: ldPath } });
+    // -q writes the maildirsize file imapd enforces the quota from (the userdb field alone is not enough)
+    run(file('usr/bin/maildirmake.courier'), [...(u.quotaBytes !== undefined ? ['-q', `${u.quotaBytes}S`] : []), maildir(u.name)], { env: { LD_LIBRARY_PATH: ldPath } });
     const fields = [`uid=${owner.uid}`, `gid=${owner.gid}`, `home=${path.dirname(maildir(u.name))}`, `mail=${maildir(u.name)}`, `systempw=${hash}`];
     if (u.quotaBytes !== undefined) fields.push(`quota=${u.quotaBytes}S`);
     return `${u.name}\t${fields.join('|')}\n`;
