@@ -13,7 +13,7 @@ import type { ImapFlow } from 'imapflow';
 import { freePort } from './dovecot.ts';
 import { chownTree, libraryPath, loggedIn, mailUser, run, serversDir, stopGroup, unpackedAvailable, waitForGreeting } from './unpacked-server.ts';
 
-/** Start is ~0.2 s here (2.5 s with the admin's mailbox creation on a loaded machine); 20 s means it is stuck. */
+/** Start, with the admin creating the mailboxes, takes 0.1-0.6 s here; 20 s means it is stuck. */
 const START_DEADLINE_MS = 20_000;
 /** Cyrus' master takes ~1.5 s to stop after SIGTERM. */
 const STOP_DEADLINE_MS = 8_000;
