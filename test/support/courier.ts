@@ -126,7 +126,10 @@ exec ${q(file('usr/sbin/couriertcpd'))} -address=127.0.0.1 -nodnslookup -noident
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
-  const stop = async (): Promise<void> => await stopGroup(child, STOP_DEADLINE_MS);
+  const stop = async (): Promise<void> => {
+    await stopGroup(child, STOP_DEADLINE_MS);
+    if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true }); // ours to remove only if we made it
+  };
   try {
     await waitForGreeting('courier', port, child, START_DEADLINE_MS, logs);
   } catch (err) {

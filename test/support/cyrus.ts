@@ -134,7 +134,10 @@ EVENTS {
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
-  const stop = async (): Promise<void> => await stopGroup(child, STOP_DEADLINE_MS);
+  const stop = async (): Promise<void> => {
+    await stopGroup(child, STOP_DEADLINE_MS);
+    if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true }); // ours to remove only if we made it
+  };
   const userMailbox = (user: string): string => `user${delimiter}${user}`;
   try {
     await waitForGreeting('cyrus', port, child, START_DEADLINE_MS, [stdoutLog, masterLog]);
