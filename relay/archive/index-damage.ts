@@ -23,7 +23,7 @@ export function indexDamagedError(dir: string, cause: unknown): MailkeepError {
   const what = cause instanceof Error ? cause.message : String(cause);
   return mailkeepError(
     'ARCHIVE_DAMAGED',
-    `the archive index ${dir}/index.sqlite is damaged (${what}); the mail in the packs is not affected: run "${repairCommand(dir)}" to rebuild the index from them`,
+    `the archive's index is damaged (${what}): run "${repairCommand(dir)}" to rebuild it from the packs, which this damage does not touch`,
     { archive: dir },
     cause,
   );

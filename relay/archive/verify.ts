@@ -61,11 +61,14 @@ export interface VerifyProblem {
 
 /** Bytes after the last record the index covers: a write that never committed (not damage). */
 export interface UncommittedTail {
+  kind: 'uncommitted_tail';
   pack: string;
   offset: number;
   bytes: number;
   /** Whole records in it (a group whose index commit never happened). */
   records: number;
+  /** Their hashes (at most 100): a record appended by something else than a backup shows here. */
+  hashes: string[];
 }
 
 export interface VerifyReport {
@@ -238,8 +241,10 @@ async function walkIndexed(
         problem('missing', { hash: row.hash, pack: file, offset: row.offset, bytes: row.length, detail: 'the pack file is missing' });
         continue;
       }
-      if (start > pos) await walkGap(pack, file, pos, start, problem, report);
-      pos = Math.max(pos, start);
+      // Whole records between the last row's end and this row's record are unknown to the index.
+      const gapEnd = Math.min(start, pack.size);
+      if (gapEnd > pos) await walkGap(pack, file, pos, gapEnd, problem, report);
+      pos = Math.max(pos, gapEnd);
       pos = Math.max(pos, await checkRow(pack, file, row, problem, report));
       if (done % 1000 === 0) {
         onProgress?.({ blobs: done, total: report.blobs, bytes: report.bytes });
@@ -309,14 +314,16 @@ async function walkGap(pack: OpenPack, file: string, from: number, to: number, p
 async function walkTail(pack: OpenPack, file: string, from: number, report: VerifyReport): Promise<UncommittedTail> {
   let pos = from;
   let records = 0;
+  const hashes: string[] = [];
   for (;;) {
     const h = pack.header(pos);
     if (!h?.magicOk || pos + HEADER_BYTES + h.length > pack.size) break;
     records++;
+    if (hashes.length < 100) hashes.push(h.hash);
     pos += HEADER_BYTES + h.length;
   }
   report.packs.records += records;
-  return { pack: file, offset: from, bytes: pack.size - from, records };
+  return { kind: 'uncommitted_tail', pack: file, offset: from, bytes: pack.size - from, records, hashes };
 }
 
 /** No readable index: every pack record's bytes against its own header, then the tail. */
@@ -337,7 +344,7 @@ async function walkPacksAlone(packDir: string, scanner: PackScanner, problem: (k
       pos += HEADER_BYTES + h.length;
       await new Promise((r) => setImmediate(r));
     }
-    if (pos < pack.size) report.uncommittedTails.push({ pack: file, offset: pos, bytes: pack.size - pos, records: 0 });
+    if (pos < pack.size) report.uncommittedTails.push({ kind: 'uncommitted_tail', pack: file, offset: pos, bytes: pack.size - pos, records: 0, hashes: [] });
   }
 }
 
