@@ -197,3 +197,24 @@ describe.skipIf(!dovecotAvailable())('a read-only archive (read-only mount or sn
     expect(v.json).toMatchObject({ errorCode: 'ARCHIVE_DAMAGED', index: { integrity: 'damaged' }, packs: { records: 45 } });
   }, 60_000);
 });
+
+describe('an index a writer never committed to, read read-only', () => {
+  it('reads as an empty archive, by the read-only and by the immutable open alike, and writes nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-empty-index-'));
+    try {
+      // SQLite creates the file empty and writes it at the first commit; a kill before leaves 0 bytes.
+      fs.writeFileSync(path.join(dir, 'index.sqlite'), '');
+      for (const immutable of [false, true]) {
+        const ro = openArchiveIndex(dir, { immutable });
+        expect(ro.mode).toBe('empty');
+        expect(ro.db.prepare('SELECT COUNT(*) FROM messages').pluck().get()).toBe(0);
+        ro.db.close();
+      }
+      expect(await verifyArchive(dir)).toMatchObject({ ok: true, blobs: 0, problems: [] });
+      expect(fs.readdirSync(dir)).toEqual(['index.sqlite']);
+      expect(fs.statSync(path.join(dir, 'index.sqlite')).size).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
