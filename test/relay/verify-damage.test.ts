@@ -12,6 +12,7 @@ import { runBackup } from '../../relay/jobs/run-backup.ts';
 import { ERROR_HINTS } from '../../lib/status/error-hints.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { bigMessage, cliPeakRssMb } from '../support/large-message.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const PW = 'vera-Secret-pw';
@@ -268,4 +269,26 @@ describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archi
     const r = await verifyArchive(dir);
     expect(r.problems).toEqual([expect.objectContaining({ kind: 'unreadable_region', offset: victim.offset - HEADER_BYTES, bytes: HEADER_BYTES + victim.length })]);
   });
+
+  it('streams: verifying a 100 MB message raises peak RSS by far less than its size', async () => {
+    const BIG_MB = 100;
+    const small = copy();
+    const big = copy();
+    const msg = bigMessage('Subject: big\r\nMessage-ID: <big@example.org>\r\n\r\n', BIG_MB);
+    const hash = crypto.createHash('sha256').update(msg).digest('hex');
+    const pack = packOf(big);
+    const offset = fs.statSync(pack).size + HEADER_BYTES;
+    fs.appendFileSync(pack, Buffer.concat([recordHeader(msg.length, hash), msg]));
+    const db = rawDb(big);
+    const packId = db.prepare('SELECT id FROM packs WHERE file = ?').pluck().get(path.basename(pack));
+    db.prepare('INSERT INTO blobs (hash, pack_id, offset, length) VALUES (?, ?, ?, ?)').run(hash, packId, offset, msg.length);
+    db.close();
+    const s = await cliPeakRssMb(['verify', '--archive', small, '--json']);
+    const l = await cliPeakRssMb(['verify', '--archive', big, '--json']);
+    expect(s.json).toMatchObject({ ok: true });
+    expect(l.json).toMatchObject({ ok: true, blobs: blobCount + 1 });
+    expect(l.json!.bytes as number).toBeGreaterThan(msg.length);
+    console.log(`verify peak RSS: small archive ${s.peak.toFixed(0)} MB, with the ${BIG_MB} MB message ${l.peak.toFixed(0)} MB`);
+    expect(l.peak - s.peak, `small ${s.peak.toFixed(0)} MB, large ${l.peak.toFixed(0)} MB`).toBeLessThan(BIG_MB / 3);
+  }, 120_000);
 });
