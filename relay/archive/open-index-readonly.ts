@@ -27,7 +27,20 @@ export interface ReadOnlyIndex {
 }
 
 /** Open failures that mean "SQLite cannot create or lock -wal/-shm here", not a damaged file. */
-const CANNOT_SET_UP = /^SQLITE_(CANTOPEN|READONLY|IOERR|PERM|AUTH|BUSY)/;
+const CANNOT_SET_UP = /^SQLITE_(CANTOPEN|READONLY|IOERR|PERM)/;
+
+/**
+ * Only a directory nobody can write to gets the immutable open: it takes no locks, so beside a
+ * live writer it could read half-written pages. No writer can run where the directory is read-only.
+ */
+function writable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Opens `dir/index.sqlite` without ever writing to it: read-only, and when even that fails because
@@ -48,7 +61,7 @@ export function openIndexReadOnly(dir: string, opts: { immutable?: boolean } = {
       opened = probe(file, dir);
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
-      if (typeof code !== 'string' || !CANNOT_SET_UP.test(code)) throw err;
+      if (typeof code !== 'string' || !CANNOT_SET_UP.test(code) || writable(dir)) throw err;
     }
   }
   if (!opened) {
