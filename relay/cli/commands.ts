@@ -167,9 +167,11 @@ function verifyText(report: VerifyReport): string {
   const kinds = [...new Set(report.problems.map((p) => p.kind))];
   for (const k of kinds) lines.push(`  ${k}: ${REPAIR_EFFECT[k]}`);
   if (report.repair) lines.push(`Run "${report.repair}" to rebuild the index from the packs, then verify again.`);
-  const index = report.index.integrity === 'ok' ? 'index ok' : `index ${report.index.integrity}`;
+  const checked = `${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${report.problems.length} problem(s)`;
   lines.push(
-    `${report.ok ? 'OK' : 'DAMAGED'}: ${index}, ${report.blobs} blob(s), ${report.messages} message row(s), ${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${report.problems.length} problem(s)`,
+    report.index.integrity === 'ok'
+      ? `${report.ok ? 'OK' : 'DAMAGED'}: index ok, ${report.blobs} blob(s), ${report.messages} message row(s), ${checked}`
+      : `DAMAGED: index ${report.index.integrity}; the packs alone: ${report.packs.records} record(s) in ${checked}`,
   );
   return `${lines.join('\n')}\n`;
 }
