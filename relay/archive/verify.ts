@@ -145,15 +145,7 @@ export async function verifyArchive(
   const scanner = new PackScanner(opts.signal);
   try {
     let indexed = db !== null;
-    if (db) {
-      try {
-        checkIndex(db, indexDamaged, problem, report);
-      } catch (err) {
-        if (!isDamage(err)) throw err;
-        indexDamaged([sqliteReason(err)]);
-        indexed = false;
-      }
-    }
+    if (db) checkIndex(db, indexDamaged, problem, report);
     if (db && indexed) {
       try {
         await walkIndexed(db, packDir, scanner, problem, report, opts.onProgress);
@@ -179,24 +171,46 @@ export async function verifyArchive(
   return report;
 }
 
-/** integrity_check, foreign keys, memberships without a blob, counts. Throws on an unreadable index. */
+/**
+ * integrity_check, foreign keys, memberships without a blob, counts. Each step on its own: a damaged
+ * page of a secondary index fails integrity_check (it may even throw) while the tables verify
+ * cross-checks stay readable. Throws only what is not damage.
+ */
 function checkIndex(
   db: Db,
   indexDamaged: (detail: string[]) => void,
   problem: (kind: ProblemKind, p: Partial<VerifyProblem>) => void,
   report: VerifyReport,
 ): void {
-  const lines = (db.pragma('integrity_check(20)') as { integrity_check: string }[]).map((r) => r.integrity_check);
-  if (!(lines.length === 1 && lines[0] === 'ok')) indexDamaged(lines);
-  const fks = db.prepare<[], { table: string; parent: string; n: number }>(
-    `SELECT "table", parent, COUNT(*) AS n FROM pragma_foreign_key_check GROUP BY "table", parent ORDER BY "table", parent`,
-  ).all();
-  for (const fk of fks)
-    if (!(fk.table === 'messages' && fk.parent === 'blobs')) problem('broken_reference', { detail: `${fk.n} row(s) of ${fk.table} point at a missing ${fk.parent} row` });
-  for (const hash of db.prepare<[], string>('SELECT DISTINCT m.blob_hash FROM messages m LEFT JOIN blobs b ON b.hash = m.blob_hash WHERE b.hash IS NULL').pluck().all())
-    problem('dangling_row', { hash });
-  report.messages = db.prepare<[], number>('SELECT COUNT(*) FROM messages').pluck().get() ?? 0;
-  report.blobs = db.prepare<[], number>('SELECT COUNT(*) FROM blobs').pluck().get() ?? 0;
+  const step = (run: () => void): void => {
+    try {
+      run();
+    } catch (err) {
+      if (!isDamage(err)) throw err;
+      indexDamaged([sqliteReason(err)]);
+    }
+  };
+  step(() => {
+    const lines = (db.pragma('integrity_check(20)') as { integrity_check: string }[]).map((r) => r.integrity_check);
+    if (!(lines.length === 1 && lines[0] === 'ok')) indexDamaged(lines);
+  });
+  step(() => {
+    const fks = db.prepare<[], { table: string; parent: string; n: number }>(
+      `SELECT "table", parent, COUNT(*) AS n FROM pragma_foreign_key_check GROUP BY "table", parent ORDER BY "table", parent`,
+    ).all();
+    for (const fk of fks)
+      if (!(fk.table === 'messages' && fk.parent === 'blobs')) problem('broken_reference', { detail: `${fk.n} row(s) of ${fk.table} point at a missing ${fk.parent} row` });
+  });
+  step(() => {
+    for (const hash of db.prepare<[], string>('SELECT DISTINCT m.blob_hash FROM messages m LEFT JOIN blobs b ON b.hash = m.blob_hash WHERE b.hash IS NULL').pluck().all())
+      problem('dangling_row', { hash });
+  });
+  step(() => {
+    report.messages = db.prepare<[], number>('SELECT COUNT(*) FROM messages').pluck().get() ?? 0;
+  });
+  step(() => {
+    report.blobs = db.prepare<[], number>('SELECT COUNT(*) FROM blobs').pluck().get() ?? 0;
+  });
 }
 
 /** Every pack the index or the disk knows, in pack order: [id or null, file name]. */

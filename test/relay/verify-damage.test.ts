@@ -81,14 +81,14 @@ describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archi
   const kinds = (r: VerifyReport): string[] => r.problems.map((p) => p.kind).sort();
   const target = (...extra: string[]): string[] => ['--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', 'dst', '--password-env', 'MK_PW', ...extra];
 
-  /** Overwrites the middle leaf page of the `messages` table with garbage, as a bad sector or a stray write would. */
-  function overwriteMiddlePage(dir: string): number {
+  /** Overwrites the middle leaf page of `name` (the `messages` table) with garbage, as a bad sector or a stray write would. */
+  function overwriteMiddlePage(dir: string, name = 'messages'): number {
     const file = path.join(dir, 'index.sqlite');
     const db = new Database(file);
     const pageSize = db.pragma('page_size', { simple: true }) as number;
-    const pages = db.prepare("SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'leaf' ORDER BY pageno").pluck().all() as number[];
+    const pages = db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno").pluck().all(name) as number[];
     db.close(); // checkpoints: the page is in the main file now
-    expect(pages.length).toBeGreaterThan(4);
+    expect(pages.length).toBeGreaterThan(1);
     const page = pages[Math.floor(pages.length / 2)]!;
     const garbage = Buffer.alloc(pageSize);
     for (let at = 0; at < pageSize; at += 32) crypto.createHash('sha256').update(`page ${at}`).digest().copy(garbage, at);
@@ -115,6 +115,7 @@ describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archi
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('ARCHIVE_DAMAGED index_damaged');
     expect(human.stdout).toContain(`Run "${repair}"`);
+    expect(human.stdout).toMatch(new RegExp(`DAMAGED: index damaged; the packs alone: ${blobCount} record\\(s\\) in 1 pack\\(s\\)`));
     expect(human.stderr).not.toMatch(/SqliteError|at .*\.ts:\d+/);
 
     const info = await runCli(['archive-info', '--archive', dir]);
@@ -150,6 +151,15 @@ describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archi
     const bh = await runCli(backup, { MK_PW: PW });
     expect(bh.stderr).toMatch(/error ARCHIVE_DAMAGED: .*mailkeep repair --archive DIR" rebuilds its index/);
   }, 120_000);
+
+  it('a damaged page of a secondary SQLite index only: index_damaged, and every row and record is still cross-checked', async () => {
+    const dir = copy();
+    overwriteMiddlePage(dir, 'messages_by_msgid');
+    const r = await verifyArchive(dir);
+    expect(r).toMatchObject({ ok: false, blobs: blobCount, messages: blobCount, index: { integrity: 'damaged' }, packs: { records: blobCount }, uncommittedTails: [] });
+    expect(r.index.detail.join('\n')).toMatch(/messages_by_msgid|malformed|Page/i);
+    expect(kinds(r)).toEqual(['index_damaged']);
+  });
 
   it('a file that is not a database at all (its first page overwritten): verify scans the packs and says so, readers say ARCHIVE_DAMAGED', async () => {
     const dir = copy();
