@@ -145,6 +145,16 @@ export async function verifyArchive(
   const scanner = new PackScanner(opts.signal);
   try {
     let indexed = db !== null;
+    // One read snapshot for the whole check, taken before any pack is opened: beside a running
+    // backup, every row it shows points at bytes already in the pack (packs are fsynced before the
+    // rows commit), and what the backup appends meanwhile is only a tail past them.
+    if (db)
+      try {
+        db.exec('BEGIN');
+      } catch (err) {
+        if (!isDamage(err)) throw err;
+        indexDamaged([sqliteReason(err)]);
+      }
     if (db) checkIndex(db, indexDamaged, problem, report);
     if (db && indexed) {
       try {

@@ -13,7 +13,8 @@ import { ERROR_HINTS } from '../../lib/status/error-hints.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { bigMessage, cliPeakRssMb } from '../support/large-message.ts';
-import { runCli } from '../support/run-cli.ts';
+import { runCli, startCli } from '../support/run-cli.ts';
+import { startSlowProxy } from '../support/slow-proxy.ts';
 
 const PW = 'vera-Secret-pw';
 
@@ -300,5 +301,36 @@ describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archi
     expect(l.json!.bytes as number).toBeGreaterThan(msg.length);
     console.log(`verify peak RSS: small archive ${s.peak.toFixed(0)} MB, with the ${BIG_MB} MB message ${l.peak.toFixed(0)} MB`);
     expect(l.peak - s.peak, `small ${s.peak.toFixed(0)} MB, large ${l.peak.toFixed(0)} MB`).toBeLessThan(BIG_MB / 3);
+  }, 120_000);
+
+  it('beside a running backup (another process, committing every 20 messages), verify never reports damage', async () => {
+    const proxy = await startSlowProxy(dc.port);
+    proxy.throttle(16 * 1024); // ~0.5 MB/s: the backup is still running while verify reads
+    const dir = path.join(work, 'live');
+    try {
+      const { done } = startCli(
+        ['backup', '--archive', dir, '--host', '127.0.0.1', '--port', String(proxy.port), '--security', 'none', '--user', 'vera', '--password-env', 'MK_PW', '--json', '--commit-every', '20'],
+        { MK_PW: PW },
+      );
+      let finished = false;
+      void done.then(() => (finished = true));
+      const seen: number[] = [];
+      while (!finished) {
+        if (fs.existsSync(path.join(dir, 'index.sqlite'))) {
+          const r = await verifyArchive(dir);
+          expect(r.problems, JSON.stringify(r.problems.slice(0, 3))).toEqual([]);
+          seen.push(r.blobs);
+        }
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      expect((await done).json).toMatchObject({ statusId: 'completed' });
+      const final = await verifyArchive(dir);
+      expect(final).toMatchObject({ ok: true, uncommittedTails: [] });
+      expect(final.blobs).toBeGreaterThanOrEqual(blobCount);
+      // Some checks really ran half way through the backup.
+      expect(seen.some((b) => b > 0 && b < final.blobs), `blobs seen: ${seen.join(',')}`).toBe(true);
+    } finally {
+      proxy.close();
+    }
   }, 120_000);
 });
