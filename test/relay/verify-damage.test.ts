@@ -259,6 +259,22 @@ describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archi
     expect(r.problems).toEqual([expect.objectContaining({ kind: 'header_mismatch', hash: victim.hash, repair: expect.stringContaining('intact') })]);
   });
 
+  it('rows pointing at a folder the index lost: broken_reference, counted per table', async () => {
+    const dir = copy();
+    const db = rawDb(dir);
+    const work = db.prepare("SELECT id FROM folders WHERE name = 'Work'").pluck().get();
+    db.prepare('DELETE FROM folders WHERE id = ?').run(work);
+    db.close();
+    const r = await verifyArchive(dir);
+    expect(r.problems.map((p) => [p.kind, p.detail])).toEqual(
+      expect.arrayContaining([
+        ['broken_reference', '60 row(s) of messages point at a missing folders row'],
+        ['broken_reference', '1 row(s) of checkpoints point at a missing folders row'],
+      ]),
+    );
+    expect(new Set(kinds(r))).toEqual(new Set(['broken_reference']));
+  });
+
   it('a pack file gone: every message it held is missing', async () => {
     const dir = copy();
     fs.rmSync(packOf(dir));
