@@ -20,7 +20,8 @@ export const ErrorCode = z.enum([
   'MESSAGE_UNREADABLE', // one message could not be fetched while others succeeded
   // archive and local disk
   'DISK_FULL',
-  'ARCHIVE_CORRUPT', // verify found a blob whose hash does not match, or a missing blob
+  'ARCHIVE_CORRUPT', // a blob read for restore/export does not match its hash; a local state file is unreadable
+  'ARCHIVE_DAMAGED', // the archive's index or packs are damaged (verify, or any reader of a damaged index): repair
   'ARCHIVE_LOCKED', // another process holds the archive
   'NOT_FOUND', // an account, job, folder or file that does not exist
   'OUTPUT_INSIDE_ARCHIVE', // an export's --out lies inside the archive directory: refused, nothing written

@@ -19,6 +19,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   MESSAGE_UNREADABLE: 'Some messages could not be read; the other messages were saved.',
   DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
   ARCHIVE_CORRUPT: 'The archive check found damaged or missing data. Click "Copy diagnostics" and report the problem.',
+  ARCHIVE_DAMAGED:
+    'The archive is damaged. Run "mailkeep repair --archive DIR" (DIR: the archive folder) to rebuild its index from the stored mail, then "mailkeep verify --archive DIR" to check it.',
   ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',
   NOT_FOUND: 'The account, job or file no longer exists.',
   OUTPUT_INSIDE_ARCHIVE: 'The export file would be inside the archive folder, where it could destroy archived mail. Nothing was written; choose a place outside the archive.',

@@ -1,17 +1,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { openIndex, type Db } from './schema.ts';
+import { openIndexReadOnly, type ReadOnlyIndex } from './open-index-readonly.ts';
+import type { Db } from './schema.ts';
 
 /**
  * Read-only questions to an archive: what it holds, what a folder held at a run, what disappeared
- * from the server between two runs. Opens the index read-only, so it can run beside a backup.
+ * from the server between two runs. Never writes to the archive: it runs beside a backup, and on a
+ * read-only mount or snapshot (open-index-readonly.ts). A damaged index is ARCHIVE_DAMAGED.
  */
 
-export function openArchiveForReading(dir: string): Db {
+export interface ReadOptions {
+  /** Force the immutable open (tests; MAILKEEP_INDEX_IMMUTABLE=1 does the same). */
+  immutable?: boolean;
+  /** Told when the open cannot see everything (a WAL on a read-only location). Default: stderr. */
+  onWarning?: (message: string) => void;
+}
+
+export function openArchiveIndex(dir: string, opts: ReadOptions = {}): ReadOnlyIndex {
   const file = path.join(dir, 'index.sqlite');
   if (!fs.existsSync(file)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
-  return openIndex(file, { reader: true });
+  const opened = openIndexReadOnly(dir, { immutable: opts.immutable });
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  for (const w of opened.warnings) warn(w);
+  return opened;
+}
+
+export function openArchiveForReading(dir: string, opts: ReadOptions = {}): Db {
+  return openArchiveIndex(dir, opts).db;
 }
 
 export interface ArchivedMessage {

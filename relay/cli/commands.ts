@@ -2,7 +2,7 @@ import { LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
-import { verifyArchive } from '../archive/verify.ts';
+import { REPAIR_EFFECT, verifyArchive, type VerifyReport } from '../archive/verify.ts';
 import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
@@ -54,11 +54,16 @@ ${EXIT_HELP}`;
 
 export const VERIFY_HELP = `Usage: mailkeep verify --archive DIR [--json]
 
-Re-hashes every stored message and cross-checks the index. Damage (a flipped byte, a missing or
-truncated blob, an index row without content) is reported by folder and UID.
+Checks everything restore and export depend on: the index's own integrity (SQLite
+integrity_check, references), every index row against its pack record, every pack record against
+the index, and every stored message's SHA-256. Damage is reported as ARCHIVE_DAMAGED with its kind
+(hash_mismatch, missing, truncated, header_mismatch, misplaced_row, unindexed, dangling_row,
+broken_reference, unreadable_region, index_damaged), the folders and UIDs it hits, and what
+"mailkeep repair --archive DIR" can do about it. Bytes after a pack's last committed record (an
+interrupted backup) are noted, not counted as damage. Works on a read-only archive.
 
 Exit codes:
-  0  every blob matches its SHA-256
+  0  nothing damaged
   1  damage found (listed), or the archive cannot be read
   2  bad usage`;
 
@@ -135,26 +140,47 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
   try {
     report = await verifyArchive(dir, { signal: io.signal });
   } catch (err) {
-    io.err.write(`error ${errorCodeOf(err)}: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err.write(errorLine(errorCodeOf(err), err instanceof Error ? err.message : String(err)));
     if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ok: false, errorCode: errorCodeOf(err) })}\n`);
     return EXIT.error;
   }
-  if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ...report, errorCode: report.ok ? null : 'ARCHIVE_CORRUPT' })}\n`);
-  else {
-    for (const p of report.problems) {
-      const where = p.messages.map((m) => `${m.folder} UID ${m.uid}`).join(', ') || '(no message refers to it)';
-      io.out.write(`ARCHIVE_CORRUPT ${p.kind}: blob ${p.hash.slice(0, 16)}… in ${p.pack ?? '-'}: ${where}\n`);
-    }
-    io.out.write(`${report.ok ? 'OK' : 'DAMAGED'}: ${report.blobs} blob(s), ${report.messages} message row(s), ${formatSize(report.bytes)} checked, ${report.problems.length} problem(s)\n`);
-  }
+  for (const w of report.warnings) io.err.write(`warning: ${w}\n`);
+  if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ...report, errorCode: report.ok ? null : 'ARCHIVE_DAMAGED' })}\n`);
+  else io.out.write(verifyText(report));
   return report.ok ? EXIT.ok : EXIT.error;
+}
+
+/** The human report: one line per problem (with who holds the message), then what repair can do. */
+function verifyText(report: VerifyReport): string {
+  const lines: string[] = [];
+  if (report.index.integrity !== 'ok')
+    lines.push(`ARCHIVE_DAMAGED index_damaged: ${report.index.detail.slice(0, 5).join('; ')}; the packs were scanned without it`);
+  for (const p of report.problems) {
+    if (p.kind === 'index_damaged') continue;
+    const what = p.hash ? `blob ${p.hash.slice(0, 16)}…` : `${p.bytes ?? 0} byte(s)`;
+    const at = p.pack ? ` in ${p.pack}${p.offset === null ? '' : ` at ${p.offset}`}` : '';
+    const where = p.messages.length ? `: ${p.messages.map((m) => `${m.folder} UID ${m.uid}`).join(', ')}` : '';
+    lines.push(`ARCHIVE_DAMAGED ${p.kind}: ${what}${at}${where}${p.detail ? ` (${p.detail})` : ''}`);
+  }
+  for (const t of report.uncommittedTails)
+    lines.push(`note: ${t.pack} has ${t.bytes} byte(s) (${t.records} whole record(s)) after its last committed record: an interrupted write, not committed mail`);
+  const kinds = [...new Set(report.problems.map((p) => p.kind))];
+  for (const k of kinds) lines.push(`  ${k}: ${REPAIR_EFFECT[k]}`);
+  if (report.repair) lines.push(`Run "${report.repair}" to rebuild the index from the packs, then verify again.`);
+  const checked = `${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${report.problems.length} problem(s)`;
+  lines.push(
+    report.index.integrity === 'ok'
+      ? `${report.ok ? 'OK' : 'DAMAGED'}: index ok, ${report.blobs} blob(s), ${report.messages} message row(s), ${checked}`
+      : `DAMAGED: index ${report.index.integrity}; the packs alone: ${report.packs.records} record(s) in ${checked}`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 export async function archiveInfoCommand(argv: string[], io: Io): Promise<number> {
   const o = parseOptions(argv, { archive: 'string', json: 'boolean' });
   let info;
   try {
-    const db = openArchiveForReading(required(o, 'archive'));
+    const db = openArchiveForReading(required(o, 'archive'), { onWarning: (w) => io.err.write(`warning: ${w}\n`) });
     try {
       info = archiveInfo(db);
     } finally {
@@ -162,7 +188,8 @@ export async function archiveInfoCommand(argv: string[], io: Io): Promise<number
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    io.err.write(`error ${errorCodeOf(err)}: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err.write(errorLine(errorCodeOf(err), err instanceof Error ? err.message : String(err)));
+    if (o.json) io.out.write(`${JSON.stringify({ kind: 'archive-info', errorCode: errorCodeOf(err) })}\n`);
     return EXIT.error;
   }
   if (o.json) {

@@ -13,7 +13,7 @@ Commands:
   restore       put archived mail back into an IMAP account (never duplicates; --dry-run plans)
   migrate       copy every folder of one IMAP account into another (never duplicates; --dry-run plans)
   export        write archived mail to a zip of mbox files or .eml files (streamed, zip64)
-  verify        re-hash every stored message and cross-check the index
+  verify        check the index and every stored message against each other (both ways)
   archive-info  accounts, folders, message counts and runs of an archive
   relay         run the extension's local companion (prints a pairing code)
   pair          print a fresh pairing code for a running relay

@@ -1,5 +1,6 @@
 import { ImapFlowErrorCode as C } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { isIndexCorruption } from '../archive/index-damage.ts';
 
 /**
  * imapflow error -> stable ErrorCode. Built from the properties observed on this machine
@@ -37,6 +38,9 @@ type ErrLike = {
 
 export function classifyImapError(err: unknown): ErrorCode {
   if (err instanceof MailkeepError) return err.code;
+  // A damaged archive index (SQLITE_CORRUPT, SQLITE_NOTADB) is the archive's fault, never the
+  // server's: not retried as a lost connection, and named so the user runs repair.
+  if (isIndexCorruption(err)) return 'ARCHIVE_DAMAGED';
   const e = (err ?? {}) as ErrLike;
   const code = typeof e.code === 'string' ? e.code : '';
   const src = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';

@@ -76,9 +76,9 @@ describe('the mailkeep command line', () => {
     fs.writeFileSync(pack, bytes);
     const bad = await runCli(['verify', '--archive', dir]);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/ARCHIVE_CORRUPT hash_mismatch: .* 日本語 UID 7/);
+    expect(bad.stdout).toMatch(/ARCHIVE_DAMAGED hash_mismatch: .* 日本語 UID 7/);
     const badJson = await runCli(['verify', '--archive', dir, '--json']);
-    expect(badJson.json).toMatchObject({ ok: false, errorCode: 'ARCHIVE_CORRUPT', problems: [{ kind: 'hash_mismatch', messages: [{ folder: '日本語', uid: 7 }] }] });
+    expect(badJson.json).toMatchObject({ ok: false, errorCode: 'ARCHIVE_DAMAGED', problems: [{ kind: 'hash_mismatch', messages: [{ folder: '日本語', uid: 7 }] }] });
   });
 
   it('archive-info lists accounts, folders and runs, and exits 1 on a missing archive', async () => {
