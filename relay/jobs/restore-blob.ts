@@ -43,17 +43,21 @@ export class BlobReader {
   }
 
   /**
-   * The blob in chunks of RELAY_LIMITS.appendStreamChunkBytes (a fresh Buffer each: the socket may
-   * still hold the previous one). Throws ARCHIVE_CORRUPT before yielding the last chunk when the
-   * blob does not match its hash, so a consumer never gets all of a damaged blob.
+   * The blob in chunks of RELAY_LIMITS.appendStreamChunkBytes. Throws ARCHIVE_CORRUPT before
+   * yielding the last chunk when the blob does not match its hash, so a consumer never gets all of
+   * a damaged blob. Two buffers take turns: a chunk stays valid until the one after the next is
+   * asked for (the APPEND writer waits for each write to drain first), so a 100 MB message leaves
+   * no trail of dead chunks for the garbage collector to find late (measured: +50 MB of RSS).
    */
   async *stream(hash: string, chunkBytes: number = RELAY_LIMITS.appendStreamChunkBytes): AsyncGenerator<Buffer> {
     const loc = this.where(hash);
     const fd = this.fd(loc.pack_id);
     const h = crypto.createHash('sha256');
-    for (let at = 0; at < loc.length; ) {
+    const size = Math.max(1, Math.min(chunkBytes, loc.length));
+    const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+    for (let at = 0, k = 0; at < loc.length; k++) {
       const n = Math.min(chunkBytes, loc.length - at);
-      const buf = Buffer.allocUnsafe(n);
+      const buf = bufs[k % 2]!.subarray(0, n);
       readFully(fd, buf, loc.offset + at, hash, at, loc.length);
       h.update(buf);
       at += n;
