@@ -171,6 +171,11 @@ export const RELAY_LIMITS = {
    * gap to mbsync). Larger ones wait for "+": the server can still refuse them (quota, size)
    * before we spend the bytes, and one round trip is small against such a transfer. */
   appendNonSyncMaxBytes: 4 * 1024 * 1024,
+  /** A streamed APPEND asks for a minor GC after every this many bytes (relay/imap/append-reclaim.ts):
+   * the dead chunks of a 100 MB message otherwise pile up to ~64 MB before V8 collects them.
+   * Measured in Migrate, 100 MB message, peak RSS growth: none +40 MB, every 8 MB +25, 4 MB +16,
+   * 2 MB +10-16, 1 MB +10; a scavenge of the small young generation costs well under 1 ms. */
+  appendReclaimEveryBytes: 1024 * 1024,
   /** LITERAL- (RFC 7888, part of IMAP4rev2) allows non-synchronizing literals up to 4096 bytes only. */
   literalMinusMaxBytes: 4096,
   /** An APPEND (literal sent and the tagged answer back) must move at least this fast, whole

@@ -2,6 +2,7 @@ import type { ImapFlow, MailboxObject } from 'imapflow';
 import { canUseFlag, encodePath, enhanceCommandError, formatDateTime, formatFlag, normalizePath } from 'imapflow/lib/tools';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { reclaimStreamChunks } from './append-reclaim.ts';
 
 /**
  * One APPEND whose literal is written by us, on imapflow's own connection, so a message never has
@@ -125,6 +126,7 @@ export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: 
       await write(req.body);
     } else {
       let sent = 0;
+      let reclaimed = 0;
       waitingForBody = true;
       const chunks = await req.body();
       const it = chunks[Symbol.asyncIterator]();
@@ -137,6 +139,10 @@ export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: 
         sent += r.value.length;
         if (sent > req.size) throw mailkeepError('MESSAGE_UNREADABLE', `the message has more than the ${req.size} bytes announced`);
         await write(r.value);
+        if (sent - reclaimed >= RELAY_LIMITS.appendReclaimEveryBytes) {
+          reclaimed = sent;
+          reclaimStreamChunks();
+        }
       }
       if (sent !== req.size) throw mailkeepError('MESSAGE_UNREADABLE', `the message ended after ${sent} of the ${req.size} bytes announced`);
     }
