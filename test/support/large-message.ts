@@ -50,6 +50,7 @@ export interface ExpectedMessage {
 /**
  * Seeds `src-small` with three small messages and `src-large` with the same plus one of about `mb`
  * MB, each with system flags, keywords and its own INTERNALDATE (APPENDed, so keywords are real).
+ * The large one has no Message-ID: finding it again (a second run) means hashing its content.
  * Returns the large message and what `src-large`'s INBOX holds, ordered by INTERNALDATE.
  */
 export async function largeMessageFixture(
@@ -59,7 +60,7 @@ export async function largeMessageFixture(
 ): Promise<{ big: Buffer; expected: ExpectedMessage[] }> {
   const small = [0, 1, 2].map((i) => Buffer.from(`From: a@example.org\r\nSubject: small ${i}\r\nMessage-ID: <small-${i}@example.org>\r\n\r\nsmall body ${i}\r\n`));
   const big = bigMessage(
-    'From: big@example.org\r\nTo: large@example.net\r\nSubject: a very large attachment\r\nMessage-ID: <big-append@example.org>\r\nMIME-Version: 1.0\r\n' +
+    'From: big@example.org\r\nTo: large@example.net\r\nSubject: a very large attachment, no Message-ID\r\nMIME-Version: 1.0\r\n' +
       'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n',
     mb,
     '\r\n--B--\r\n',
