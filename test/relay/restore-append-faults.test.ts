@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openArchiveForReading } from '../../relay/archive/archive-reader.ts';
 import type { ImapAccount } from '../../relay/imap/session.ts';
+import { BlobReader } from '../../relay/jobs/restore-blob.ts';
 import { runBackup } from '../../relay/jobs/run-backup.ts';
 import { runRestore } from '../../relay/jobs/run-restore.ts';
 import { generatedMessages } from '../support/corpus.ts';
@@ -62,6 +64,53 @@ describe.skipIf(!dovecotAvailable())('restore when the destination refuses or tr
       }
     });
   }
+
+  it('a NO [LIMIT] that is about keywords (RFC 5530: too many flags) is retried with the system flags only and restored', async () => {
+    const server = await startFakeAppendServer({ faults: { refuse: { match: (_raw, flags) => flags.some((f) => !f.startsWith('\\')), response: '[LIMIT] Too many keywords' } } });
+    try {
+      const r = await runRestore({ archiveDir: archive('src'), target: fake(server.port), retry: { maxAttempts: 1 } });
+      expect(r).toMatchObject({ status: 'completed', restored: 5, skipped: [] });
+      expect(server.appended.flatMap((m) => m.flags).every((f) => f.startsWith('\\'))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a large blob damaged in the archive is skipped as ARCHIVE_CORRUPT before any byte of it is sent; the rest is restored', async () => {
+    const copy = path.join(work, 'big-damaged');
+    fs.cpSync(archive('big'), copy, { recursive: true });
+    const db = openArchiveForReading(copy);
+    const victim = db.prepare<[], { hash: string; file: string; offset: number; length: number }>('SELECT b.hash, p.file, b.offset, b.length FROM blobs b JOIN packs p ON p.id = b.pack_id ORDER BY b.length DESC LIMIT 1').get()!;
+    db.close();
+    expect(victim.length).toBeGreaterThan(4 * 1024 * 1024);
+    const fd = fs.openSync(path.join(copy, 'packs', victim.file), 'r+');
+    const at = victim.offset + victim.length - 10; // in the last chunk: the stream's hash check must hold it back
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, at);
+    byte[0] = byte[0]! ^ 0xff;
+    fs.writeSync(fd, byte, 0, 1, at);
+    fs.closeSync(fd);
+    const server = await startFakeAppendServer({ literalPlus: true });
+    try {
+      const r = await runRestore({ archiveDir: copy, target: fake(server.port), retry: { maxAttempts: 1 } });
+      expect(r).toMatchObject({ status: 'partially_complete', errorCode: 'ARCHIVE_CORRUPT', restored: 1, notRestored: 1 });
+      expect(r.skipped).toEqual([expect.objectContaining({ code: 'ARCHIVE_CORRUPT', hash: victim.hash })]);
+      expect(server.appended).toHaveLength(1);
+      expect(server.commands.filter((c) => / APPEND /i.test(c))).toHaveLength(1);
+      // The chunked reader on its own: every chunk but the last comes out, then the damage is named.
+      const rdb = openArchiveForReading(copy);
+      const blobs = new BlobReader(rdb, copy);
+      let yielded = 0;
+      await expect((async () => {
+        for await (const chunk of blobs.stream(victim.hash)) yielded += chunk.length;
+      })()).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+      expect(yielded).toBeLessThan(victim.length);
+      blobs.close();
+      rdb.close();
+    } finally {
+      await server.close();
+    }
+  });
 
   it('small messages go as LITERAL+ literals where the server offers it (no wait for "+"), with their flags, keywords and INTERNALDATE', async () => {
     for (const literalPlus of [true, false]) {

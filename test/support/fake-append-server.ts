@@ -17,8 +17,8 @@ export interface AppendedMessage {
 }
 
 export interface AppendFaults {
-  /** Messages whose bytes match get this tagged NO after their literal, e.g. '[LIMIT] too big'. */
-  refuse?: { match: (raw: Buffer) => boolean; response: string };
+  /** Messages whose bytes (and flags) match get this tagged NO after their literal, e.g. '[LIMIT] too big'. */
+  refuse?: { match: (raw: Buffer, flags: string[]) => boolean; response: string };
   /** Once an APPEND starts, read its literal at most `bytes` per `everyMs` (a trickling reader). */
   trickle?: { bytes: number; everyMs: number };
 }
@@ -59,7 +59,7 @@ export async function startFakeAppendServer(opts: { literalPlus?: boolean; fault
           buf = buf.subarray(literal.size + 2); // the literal and the CRLF ending the command
           const l = literal;
           literal = null;
-          if (opts.faults?.refuse?.match(raw)) w(`${l.tag} NO ${opts.faults.refuse.response}\r\n`);
+          if (opts.faults?.refuse?.match(raw, l.flags)) w(`${l.tag} NO ${opts.faults.refuse.response}\r\n`);
           else {
             appended.push({ folder: l.folder, flags: l.flags, internalDate: l.date, raw, nonSync: l.nonSync });
             if (selected === l.folder) w(`* ${count(l.folder)} EXISTS\r\n`);
