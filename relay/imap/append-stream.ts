@@ -21,7 +21,7 @@ import { reclaimStreamChunks } from './append-reclaim.ts';
 /** The internals of imapflow this relies on (present, but marked @internal in its typings). */
 interface ImapFlowInternals {
   exec(command: string, attributes: unknown[], options: Record<string, unknown>): Promise<{ response: unknown; next: () => void }>;
-  writeSocket: NodeJS.WritableStream & { destroyed?: boolean; once(ev: string, fn: (...a: unknown[]) => void): unknown; removeListener(ev: string, fn: (...a: unknown[]) => void): unknown };
+  writeSocket: import('node:stream').Writable;
   state: unknown;
   states: { AUTHENTICATED: unknown; SELECTED: unknown };
 }
@@ -123,7 +123,16 @@ export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: 
   const sendLiteral = async (): Promise<void> => {
     if (Buffer.isBuffer(req.body)) {
       if (req.body.length !== req.size) throw new Error(`literal of ${req.body.length} bytes announced as ${req.size}`);
-      await write(req.body);
+      if (stopped || ws.destroyed) throw mailkeepError('CONNECTION_LOST', 'the destination closed the connection during APPEND');
+      // One write for literal and CRLF (with LITERAL+ also the command line: see the cork below).
+      // imapflow leaves Nagle's algorithm on, so a separate small write would wait for the
+      // server's delayed ACK (measured: migrate 1.6x slower with three writes per message).
+      ws.cork();
+      ws.write(req.body);
+      ws.write(CRLF);
+      ws.uncork();
+      if (ws.writableNeedDrain) await drained();
+      return;
     } else {
       let sent = 0;
       let reclaimed = 0;
@@ -186,10 +195,18 @@ export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: 
   });
   expired.catch(() => undefined);
   try {
-    const command = conn.exec('APPEND', attributes, {
-      onSend: nonSync ? startLiteral : undefined,
-      onPlusTag: nonSync ? undefined : startLiteral,
-    });
+    // A non-synchronizing literal follows its command line at once (onSend runs in this tick when
+    // the connection is idle): corked, command line, literal and CRLF leave in one write.
+    if (nonSync) ws.cork();
+    let command: ReturnType<typeof conn.exec>;
+    try {
+      command = conn.exec('APPEND', attributes, {
+        onSend: nonSync ? startLiteral : undefined,
+        onPlusTag: nonSync ? undefined : startLiteral,
+      });
+    } finally {
+      if (nonSync) ws.uncork();
+    }
     command.catch(() => undefined);
     // The tagged answer settles the command; a literal that failed first is the better reason.
     const res = await Promise.race([command, expired, literalFailed]);
