@@ -270,16 +270,33 @@ async function copyFolder(
     const seen = new Set<number>();
     // Fetching and appending overlap: imapflow queues the next bodies while an APPEND is answered;
     // the batch's byte cap bounds what waits in memory.
-    const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
-    await onSide('source', (async () => {
-      for await (const msg of fetched) {
-        signal?.throwIfAborted();
-        const meta = byUid.get(msg.uid);
-        if (!meta || !msg.source || seen.has(msg.uid)) continue;
-        seen.add(msg.uid);
-        settle({ ...meta, size: msg.source.length }, await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts));
-      }
-    })());
+    // The batch as a whole has the sum of its messages' APPEND deadlines: a source that trickles
+    // the bodies (each byte restarting the socket's idle timeout) is cut there.
+    const ms = batch.reduce((t, m) => t + appendDeadlineMs(m.size, opts.appendDeadline), 0);
+    let slowSource = false;
+    const timer = setTimeout(() => {
+      slowSource = true;
+      src.close();
+    }, ms);
+    try {
+      const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
+      await onSide('source', (async () => {
+        for await (const msg of fetched) {
+          signal?.throwIfAborted();
+          const meta = byUid.get(msg.uid);
+          if (!meta || !msg.source || seen.has(msg.uid)) continue;
+          seen.add(msg.uid);
+          settle({ ...meta, size: msg.source.length }, await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts));
+        }
+      })());
+    } catch (err) {
+      if (!slowSource) throw err;
+      const rate = ((opts.appendDeadline?.minBytesPerSecond ?? RELAY_LIMITS.appendMinBytesPerSecond) / 1024).toFixed(0);
+      throw mailkeepError('CONNECTION_TIMEOUT', `the source server sent ${batch.length} messages slower than ${rate} KiB/s (deadline ${Math.round(ms / 1000)} s): connection closed`, { side: 'source' }, err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (slowSource) throw mailkeepError('CONNECTION_TIMEOUT', 'the source server closed after its deadline', { side: 'source' });
     for (const m of batch) {
       if (seen.has(m.uid)) continue;
       // Expunged on the source since the plan: nothing to copy any more, but say so.

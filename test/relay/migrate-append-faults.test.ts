@@ -77,6 +77,20 @@ describe.skipIf(!dovecotAvailable())('migrate when the destination refuses or ei
     }
   }, 30_000);
 
+  it('a source that trickles the bodies of small messages is cut at the batch deadline, named as the source', async () => {
+    const proxy = await startSlowProxy(dc.port);
+    const server = await startFakeAppendServer({ literalPlus: true });
+    try {
+      proxy.throttle(256); // 256 bytes per 30 ms tick (~8 KB/s): the plan's few lines pass, bodies crawl
+      const r = await runMigrate({ source: account('src', proxy.port), destination: fake(server.port), retry: { maxAttempts: 1 }, appendDeadline: { baseMs: 50, minBytesPerSecond: 1024 * 1024 } });
+      expect(r).toMatchObject({ status: 'cancelled', errorCode: 'RETRY_LIMIT', side: 'source' });
+      expect(r.message).toMatch(/source server sent \d+ messages slower than 1024 KiB\/s/);
+    } finally {
+      proxy.close();
+      await server.close();
+    }
+  }, 30_000);
+
   it('a source that sends the message at a trickle is cut at the minimum-rate deadline, named as the source', async () => {
     const proxy = await startSlowProxy(dc.port);
     const server = await startFakeAppendServer({ literalPlus: true });
