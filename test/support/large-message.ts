@@ -83,3 +83,29 @@ export async function largeMessageFixture(
   expected.push({ hash: hash(big), flags: ['$Label2', 'Gross', '\\Flagged', '\\Seen'].sort(), internalDate: dates[3]!.toISOString() });
   return { big, expected };
 }
+
+/**
+ * Peak RSS of runs with the large message against runs without it, interleaved, each side the
+ * lower of its runs: on a busy machine one run's peak moves by several MB either way, and the
+ * lower of two is the better estimate of what the process needs. Every run must exit 0.
+ */
+export async function peakGrowth(
+  small: (i: number) => Promise<CliResult & { peak: number }>,
+  large: (i: number) => Promise<CliResult & { peak: number }>,
+  runs = 2,
+): Promise<{ small: number; large: number; growth: number; last: CliResult }> {
+  const s: number[] = [];
+  const l: number[] = [];
+  let last: CliResult | null = null;
+  for (let i = 1; i <= runs; i++) {
+    const a = await small(i);
+    if (a.code !== 0) throw new Error(`run without the large message exited ${a.code}: ${a.stderr}`);
+    s.push(a.peak);
+    const b = await large(i);
+    if (b.code !== 0) throw new Error(`run with the large message exited ${b.code}: ${b.stderr}`);
+    l.push(b.peak);
+    last = b;
+  }
+  const min = (xs: number[]): number => Math.min(...xs);
+  return { small: min(s), large: min(l), growth: min(l) - min(s), last: last! };
+}
