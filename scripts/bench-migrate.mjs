@@ -9,8 +9,12 @@
 // then Mailkeep's second migrate into the same account (everything present: nothing copied).
 // APPEND dominates (imap-lab.md §3.4): the question is what Mailkeep adds on top of the server.
 //
+// Then memory: the peak RSS of a migrate of an account holding one very large message (100 MB by
+// default) beside small ones, against the same without it (issue 9: less than 20 MB more).
+//
 // Environment: MAILKEEP_BENCH_MIGRATE_MESSAGES (default 20000; e.g. 2000 for a quick run),
-// MAILKEEP_BENCH_FSYNC=1 (Dovecot's mail_fsync=optimized instead of never), MAILKEEP_BENCH_DIR.
+// MAILKEEP_BENCH_FSYNC=1 (Dovecot's mail_fsync=optimized instead of never), MAILKEEP_BENCH_LARGE_MB
+// (default 100; 0 skips the memory rows), MAILKEEP_BENCH_DIR.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +23,7 @@ import { generate } from './bench-corpus.mjs';
 import { benchWorkDir, HAS_MBSYNC, printLoadAverage, requireDovecot, root, startDovecot, timed as timedAll } from './bench-support.mjs';
 
 const COUNT = Number(process.env.MAILKEEP_BENCH_MIGRATE_MESSAGES ?? 20000);
+const LARGE_MB = Number(process.env.MAILKEEP_BENCH_LARGE_MB ?? 100);
 const FSYNC = process.env.MAILKEEP_BENCH_FSYNC === '1';
 
 requireDovecot();
@@ -26,11 +31,12 @@ requireDovecot();
 const work = benchWorkDir('mk-bench-migrate-');
 /** A failure names the command and its first two arguments; the output may be large. */
 const timed = (cmd, args, env) => timedAll(cmd, args, env, { maxBuffer: 256 * 1024 * 1024, errorArgs: 2 });
-const users = ['src', 'mk', 'mb'].map((name) => ({ name, password: `${name}pw` }));
+const users = ['src', 'mk', 'mb', 'src-small', 'src-large', 'dst-small', 'dst-large'].map((name) => ({ name, password: `${name}pw` }));
+const { largeMessageFixture, RSS_GROWTH_BUDGET_MB } = await import(path.join(root, 'test/support/large-message.ts'));
 
 const side = (prefix, port, user) => [`--${prefix}-host`, '127.0.0.1', `--${prefix}-port`, String(port), `--${prefix}-security`, 'none', `--${prefix}-user`, user, `--${prefix}-password-env`, prefix === 'from' ? 'MK_SRC_PW' : 'MK_DST_PW'];
-const migrate = (port, to, pw) =>
-  timed(process.execPath, [path.join(root, 'bin/mailkeep.js'), 'migrate', ...side('from', port, 'src'), ...side('to', port, to), '--json'], { MK_SRC_PW: 'srcpw', MK_DST_PW: pw });
+const migrate = (port, to, pw, from = 'src') =>
+  timed(process.execPath, [path.join(root, 'bin/mailkeep.js'), 'migrate', ...side('from', port, from), ...side('to', port, to), '--json'], { MK_SRC_PW: `${from}pw`, MK_DST_PW: pw });
 
 function mbsyncRc(dir, port) {
   fs.mkdirSync(path.join(dir, 'state'), { recursive: true });
@@ -77,6 +83,21 @@ try {
   else console.log('mbsync not installed (apt-get install isync): peer figures skipped');
   if (mb) console.log(`ratio Mailkeep / mbsync: ${(mk.wall / mb.wall).toFixed(2)}x wall, ${(mk.cpu / mb.cpu).toFixed(2)}x client CPU`);
   console.log(`\nsecond Mailkeep migrate, everything already there: ${again.wall.toFixed(2)} s (nothing copied)`);
+
+  if (LARGE_MB > 0) {
+    // Memory, not time: the large message goes from partial FETCHes straight into the literal.
+    await largeMessageFixture(dc, (u) => `${u}pw`, LARGE_MB);
+    const rss = {};
+    for (const size of ['small', 'large']) {
+      const r = migrate(dc.port, `dst-${size}`, `dst-${size}pw`, `src-${size}`);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+      if (out.statusId !== 'completed') throw new Error(`migrate of src-${size}: ${JSON.stringify({ ...out, plan: undefined })}`);
+      rss[size] = r.rssMb;
+    }
+    console.log(`\npeak RSS of a migrate (memory, issue 9: growth under ${RSS_GROWTH_BUDGET_MB} MB)`);
+    console.log(`${'three small messages'.padEnd(44)} ${rss.small?.toFixed(1) ?? '?'} MB`);
+    console.log(`${`the same plus one of ${LARGE_MB} MB`.padEnd(44)} ${rss.large?.toFixed(1) ?? '?'} MB  (+${(rss.large - rss.small).toFixed(1)} MB)`);
+  }
   printLoadAverage();
 } finally {
   await dc.stop();

@@ -10,8 +10,12 @@
 // APPEND costs the server 30-70x what a FETCH does (imap-lab.md §3.4): these figures mostly
 // measure Dovecot, which is the point: the question is what Mailkeep adds on top.
 //
+// Then memory: the peak RSS of a restore whose archive holds one very large message (100 MB by
+// default) beside small ones, against the same restore without it (issue 9: less than 20 MB more).
+//
 // Environment: MAILKEEP_BENCH_RESTORE_MESSAGES (default 2000), MAILKEEP_BENCH_FSYNC=1 (Dovecot's
-// default mail_fsync=optimized instead of never), MAILKEEP_BENCH_DIR.
+// default mail_fsync=optimized instead of never), MAILKEEP_BENCH_LARGE_MB (default 100; 0 skips
+// the memory rows), MAILKEEP_BENCH_DIR.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +23,7 @@ import { generate } from './bench-corpus.mjs';
 import { benchWorkDir, HAS_MBSYNC, printLoadAverage, requireDovecot, root, startDovecot, timed as timedAll } from './bench-support.mjs';
 
 const COUNT = Number(process.env.MAILKEEP_BENCH_RESTORE_MESSAGES ?? 2000);
+const LARGE_MB = Number(process.env.MAILKEEP_BENCH_LARGE_MB ?? 100);
 const FSYNC = process.env.MAILKEEP_BENCH_FSYNC === '1';
 
 requireDovecot();
@@ -26,7 +31,8 @@ requireDovecot();
 const work = benchWorkDir('mk-bench-restore-');
 /** A failure names the command and its first two arguments. */
 const timed = (cmd, args, env) => timedAll(cmd, args, env, { errorArgs: 2 });
-const users = ['src', 'mk', 'mb', 'floor'].map((name) => ({ name, password: `${name}pw` }));
+const users = ['src', 'mk', 'mb', 'floor', 'src-small', 'src-large', 'dst-small', 'dst-large'].map((name) => ({ name, password: `${name}pw` }));
+const { largeMessageFixture, RSS_GROWTH_BUDGET_MB } = await import(path.join(root, 'test/support/large-message.ts'));
 
 const cli = (args, pw) => timed(process.execPath, [path.join(root, 'bin/mailkeep.js'), ...args, '--json'], { MK_BENCH_PW: pw });
 const target = (port, user) => ['--host', '127.0.0.1', '--port', String(port), '--security', 'none', '--user', user, '--password-env', 'MK_BENCH_PW'];
@@ -96,6 +102,23 @@ try {
   console.log(`ratio Mailkeep / APPEND floor: ${(mk.wall / floor.wall).toFixed(2)}x wall, ${(mk.cpu / floor.cpu).toFixed(2)}x client CPU`);
   if (mb) console.log(`ratio Mailkeep / mbsync:       ${(mk.wall / mb.wall).toFixed(2)}x wall`);
   console.log(`\nsame restore again, everything present (nothing appended): ${again.wall.toFixed(2)} s for ${COUNT} messages`);
+
+  if (LARGE_MB > 0) {
+    // Memory, not time: the restore streams a large blob in chunks, so its peak RSS hardly moves.
+    await largeMessageFixture(dc, (u) => `${u}pw`, LARGE_MB);
+    const rss = {};
+    for (const size of ['small', 'large']) {
+      const dir = path.join(work, `archive-${size}`);
+      cli(['backup', '--archive', dir, ...target(dc.port, `src-${size}`)], `src-${size}pw`);
+      const r = cli(['restore', '--archive', dir, ...target(dc.port, `dst-${size}`)], `dst-${size}pw`);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+      if (out.statusId !== 'completed') throw new Error(`restore of the ${size} archive: ${JSON.stringify({ ...out, plan: undefined })}`);
+      rss[size] = r.rssMb;
+    }
+    console.log(`\npeak RSS of a restore (memory, issue 9: growth under ${RSS_GROWTH_BUDGET_MB} MB)`);
+    console.log(`${'three small messages'.padEnd(46)} ${rss.small?.toFixed(1) ?? '?'} MB`);
+    console.log(`${`the same plus one of ${LARGE_MB} MB`.padEnd(46)} ${rss.large?.toFixed(1) ?? '?'} MB  (+${(rss.large - rss.small).toFixed(1)} MB)`);
+  }
 } finally {
   await dc.stop();
   fs.rmSync(work, { recursive: true, force: true });

@@ -58,6 +58,23 @@ export function classifyImapError(err: unknown): ErrorCode {
   return 'UNKNOWN';
 }
 
+/**
+ * A refused APPEND that is about this message's size, not the session: imapflow's own APPENDLIMIT
+ * check (nothing sent), RFC 7889's `NO [TOOBIG]`, and RFC 5530's `NO [LIMIT]`, which servers use
+ * for a message over their size limit. That message is skipped; the job goes on.
+ */
+const APPEND_SIZE_CODES = new Set(['APPENDLIMIT', 'TOOBIG', 'LIMIT']);
+
+/** APPENDLIMIT_EXCEEDED or QUOTA_EXCEEDED for a refused APPEND, else null (classify as usual). */
+export function classifyAppendRefusal(err: unknown): 'APPENDLIMIT_EXCEEDED' | 'QUOTA_EXCEEDED' | null {
+  if (err instanceof MailkeepError) return null;
+  const e = (err ?? {}) as ErrLike;
+  const src = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
+  if (src === 'OVERQUOTA') return 'QUOTA_EXCEEDED';
+  if (APPEND_SIZE_CODES.has(src) && e.responseStatus !== 'BAD') return 'APPENDLIMIT_EXCEEDED';
+  return null;
+}
+
 /** Codes worth another connection attempt inside the job (then Connection Error). */
 export function isConnectionCode(code: ErrorCode): boolean {
   return (

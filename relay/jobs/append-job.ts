@@ -4,17 +4,54 @@
  * two jobs cannot drift apart on what a retry limit or a full mailbox means.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { describeImapError } from '../imap/classify-error.ts';
+import type { ImapFlow } from 'imapflow';
+import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { appendMessage, type AppendOptions, type AppendRequest } from '../imap/append-stream.ts';
+import { classifyAppendRefusal, classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 
 /** The destination's storage is full: nothing more can be appended in this run. */
 export class QuotaStop extends Error {}
 
 /** Throws QuotaStop when an APPEND was refused because the destination is over quota. */
 export function throwIfQuotaRefusal(err: unknown): void {
+  if (err instanceof MailkeepError) return;
   const e = err as { serverResponseCode?: string; responseText?: string; response?: string };
   const text = `${e.responseText ?? ''} ${typeof e.response === 'string' ? e.response : ''}`;
-  if (e.serverResponseCode === 'OVERQUOTA' || /quota/i.test(text)) throw new QuotaStop(describeImapError(err));
+  if (classifyAppendRefusal(err) === 'QUOTA_EXCEEDED' || /quota/i.test(text)) throw new QuotaStop(describeImapError(err));
+}
+
+export type AppendOutcome = 'ok' | { code: ErrorCode; reason: string };
+
+/**
+ * One APPEND with the original flags, keywords and INTERNALDATE (relay/imap/append-stream.ts:
+ * streamed when the body is a chunk source). A refusal falls back once to the system flags (a
+ * server may refuse keywords); a refusal for the message's size (APPENDLIMIT, TOOBIG, or LIMIT
+ * still with system flags only: LIMIT also means "too many keywords") is APPENDLIMIT_EXCEEDED for
+ * this message only. Quota stops the run (QuotaStop); a lost or timed-out session is thrown.
+ */
+export async function appendWithFallback(
+  client: ImapFlow,
+  req: Omit<AppendRequest, 'flags'> & { flags: string[]; systemFlags: string[] },
+  opts: AppendOptions & { refused?: (err: unknown) => string } = {},
+): Promise<AppendOutcome> {
+  const why = opts.refused ?? ((err: unknown) => describeImapError(err));
+  const { systemFlags, ...base } = req;
+  const tries = req.flags.length === systemFlags.length ? [systemFlags] : [req.flags, systemFlags];
+  for (const flags of tries) {
+    try {
+      await appendMessage(client, { ...base, flags }, opts);
+      return 'ok';
+    } catch (err) {
+      throwIfQuotaRefusal(err);
+      if (err instanceof MailkeepError) throw err;
+      const refusal = classifyAppendRefusal(err);
+      const src = String((err as { serverResponseCode?: unknown }).serverResponseCode ?? '').toUpperCase();
+      if (refusal === 'APPENDLIMIT_EXCEEDED' && (src !== 'LIMIT' || flags === systemFlags)) return { code: 'APPENDLIMIT_EXCEEDED', reason: why(err) };
+      if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
+      if (flags === systemFlags) return { code: 'UNKNOWN', reason: `APPEND refused: ${why(err)}` };
+    }
+  }
+  return { code: 'UNKNOWN', reason: 'APPEND refused' };
 }
 
 /**

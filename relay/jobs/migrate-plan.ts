@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { messageIdOf } from '../archive/message-id.ts';
+import { hashByDownload } from '../imap/append-hash.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { mapFolders, type ListedFolder } from './migrate-folder-map.ts';
 import { onSide } from './migrate-side.ts';
@@ -96,14 +98,21 @@ export async function planMigrate(
     }
     // Messages without a Message-ID are recognised by content: hash the source bytes (few in practice).
     const hashes = new Map<number, string>();
-    const noId = read.messages.filter((x) => !x.messageId).map((x) => x.uid);
+    const noId = read.messages.filter((x) => !x.messageId);
     if (noId.length) {
       // presence.take compares against the destination folder's bodies: it must be the one selected.
       const sel = dst.mailbox;
       if (m.exists && (!sel || sel.path !== m.destination)) await onSide('destination', dst.mailboxOpen(m.destination, { readOnly: true }));
+      const small = noId.filter((x) => x.size < RELAY_LIMITS.appendStreamThresholdBytes).map((x) => x.uid);
       await onSide('source', (async () => {
-        for await (const f of src.fetch(uidSet(noId), { uid: true, source: true }, { uid: true }))
-          if (f.source) hashes.set(f.uid, crypto.createHash('sha256').update(f.source).digest('hex'));
+        if (small.length)
+          for await (const f of src.fetch(uidSet(small), { uid: true, source: true }, { uid: true }))
+            if (f.source) hashes.set(f.uid, crypto.createHash('sha256').update(f.source).digest('hex'));
+        // Large ones are hashed in partial FETCHes, never held whole.
+        for (const x of noId.filter((y) => y.size >= RELAY_LIMITS.appendStreamThresholdBytes)) {
+          const h = await hashByDownload(src, x.uid, x.size);
+          if (h) hashes.set(x.uid, h);
+        }
       })());
     }
 

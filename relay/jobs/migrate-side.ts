@@ -11,15 +11,18 @@ export async function onSide<T>(side: Side, p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err && typeof err === 'object' && !sides.has(err)) sides.set(err, side);
+    // An error that names its side itself (a deadline that knows which server was slow) keeps it.
+    if (err && typeof err === 'object' && !sides.has(err) && !detailSide(err)) sides.set(err, side);
     throw err;
   }
 }
 
 export function sideOf(err: unknown): Side | null {
   if (!err || typeof err !== 'object') return null;
-  const tagged = sides.get(err);
-  if (tagged) return tagged;
+  return sides.get(err) ?? detailSide(err);
+}
+
+function detailSide(err: object): Side | null {
   const side = (err as { details?: { side?: unknown } }).details?.side;
   return side === 'source' || side === 'destination' ? side : null;
 }

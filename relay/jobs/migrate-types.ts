@@ -24,6 +24,7 @@
  */
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { MigrateStatus } from '../../lib/status/status-ids.ts';
+import type { AppendDeadline } from '../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
 import type { BackupProgress } from './types.ts';
 
@@ -36,6 +37,8 @@ export interface MigrateOptions {
   dryRun?: boolean;
   timeouts?: ImapTimeouts;
   retry?: { maxAttempts?: number; baseDelayMs?: number };
+  /** The minimum-rate deadline of each APPEND (lib/limits.ts defaults); tests shorten it. */
+  appendDeadline?: Partial<AppendDeadline>;
 }
 
 export type MigrateProgress = BackupProgress;

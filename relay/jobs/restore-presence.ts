@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { messageIdOf } from '../archive/message-id.ts';
+import { hashByDownload } from '../imap/append-hash.ts';
 import type { RestoreCandidate } from './restore-select.ts';
 
 /**
@@ -74,8 +75,15 @@ export class FolderPresence {
     const uids = this.unhashed.get(k);
     if (uids?.length) {
       this.unhashed.delete(k);
-      for await (const m of client.fetch(uids.join(','), { uid: true, source: true }, { uid: true }))
-        if (m.source) bump(this.hashes, crypto.createHash('sha256').update(m.source).digest('hex'));
+      if (c.size >= RELAY_LIMITS.appendStreamThresholdBytes) {
+        // Large: hashed in partial FETCHes, never held whole.
+        for (const uid of uids) {
+          const h = await hashByDownload(client, uid, c.size);
+          if (h) bump(this.hashes, h);
+        }
+      } else
+        for await (const m of client.fetch(uids.join(','), { uid: true, source: true }, { uid: true }))
+          if (m.source) bump(this.hashes, crypto.createHash('sha256').update(m.source).digest('hex'));
     }
     return claim(this.hashes, c.hash);
   }

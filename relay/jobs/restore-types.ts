@@ -29,6 +29,7 @@
  */
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { RestoreStatus } from '../../lib/status/status-ids.ts';
+import type { AppendDeadline } from '../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
 import type { BackupProgress } from './types.ts';
 
@@ -62,6 +63,8 @@ export interface RestoreOptions {
   dryRun?: boolean;
   timeouts?: ImapTimeouts;
   retry?: { maxAttempts?: number; baseDelayMs?: number };
+  /** The minimum-rate deadline of each APPEND (lib/limits.ts defaults); tests shorten it. */
+  appendDeadline?: Partial<AppendDeadline>;
 }
 
 /** Same shape as the backup's, so the CLI's progress printer and the job manager take both. */

@@ -4,7 +4,8 @@ import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession, type ImapAccount } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
-import { QuotaStop, retryOrStop, statusReporter, throwIfQuotaRefusal } from './append-job.ts';
+import { appendDeadlineMs } from '../imap/append-stream.ts';
+import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
 import { onSide, sideOf } from './migrate-side.ts';
 import type { MigrateFinalStatus, MigrateHooks, MigrateOptions, MigratePlan, MigrateResult, MigrateSkipped, Side } from './migrate-types.ts';
@@ -83,7 +84,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       const created = new Set<string>();
       try {
         await copyInLanes(src, dst, work.folders, plan.destinationDelimiter, opts, signal, async (s, d, f, i, laneSignal) =>
-          copyFolder(s, d, f, created, plan!.destinationDelimiter, tally, laneSignal, (n, bytes) => {
+          copyFolder(s, d, f, created, plan!.destinationDelimiter, tally, opts, laneSignal, (n, bytes) => {
             copiedThisAttempt += n;
             tally.migrated += n;
             tally.bytes += bytes;
@@ -222,6 +223,7 @@ async function copyFolder(
   created: Set<string>,
   delimiter: string,
   tally: Tally,
+  opts: MigrateOptions,
   signal: AbortSignal | undefined,
   copied: (n: number, bytes: number) => void,
   report: (done: number) => void,
@@ -248,24 +250,53 @@ async function copyFolder(
   let done = 0;
   report(0);
   const byUid = new Map<number, SourceMessage>(f.toCopy.map((m) => [m.uid, m]));
-  for (const batch of batches(f.toCopy)) {
+  const settle = (m: SourceMessage, outcome: AppendOutcome): void => {
+    if (outcome === 'ok') copied(1, m.size);
+    else tally.skipped.push({ folder: f.source, uid: m.uid, code: outcome.code, reason: outcome.reason });
+    report(++done);
+  };
+  for (const item of batches(f.toCopy)) {
     signal?.throwIfAborted();
+    if (!Array.isArray(item)) {
+      // A large message: the source's partial FETCHes streamed straight into the destination's literal.
+      const outcome = await copyLarge(src, dst, f.destination, item, opts);
+      if (outcome === 'gone') {
+        tally.skipped.push({ folder: f.source, uid: item.uid, code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
+        report(++done);
+      } else settle(item, outcome);
+      continue;
+    }
+    const batch = item;
     const seen = new Set<number>();
     // Fetching and appending overlap: imapflow queues the next bodies while an APPEND is answered;
     // the batch's byte cap bounds what waits in memory.
-    const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
-    await onSide('source', (async () => {
-      for await (const msg of fetched) {
-        signal?.throwIfAborted();
-        const meta = byUid.get(msg.uid);
-        if (!meta || !msg.source || seen.has(msg.uid)) continue;
-        seen.add(msg.uid);
-        const outcome = await appendOne(dst, f.destination, meta, msg.source);
-        if (outcome === 'ok') copied(1, msg.source.length);
-        else tally.skipped.push({ folder: f.source, uid: meta.uid, code: outcome.code, reason: outcome.reason });
-        report(++done);
-      }
-    })());
+    // The batch as a whole has the sum of its messages' APPEND deadlines: a source that trickles
+    // the bodies (each byte restarting the socket's idle timeout) is cut there.
+    const ms = batch.reduce((t, m) => t + appendDeadlineMs(m.size, opts.appendDeadline), 0);
+    let slowSource = false;
+    const timer = setTimeout(() => {
+      slowSource = true;
+      src.close();
+    }, ms);
+    try {
+      const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
+      await onSide('source', (async () => {
+        for await (const msg of fetched) {
+          signal?.throwIfAborted();
+          const meta = byUid.get(msg.uid);
+          if (!meta || !msg.source || seen.has(msg.uid)) continue;
+          seen.add(msg.uid);
+          settle({ ...meta, size: msg.source.length }, await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts));
+        }
+      })());
+    } catch (err) {
+      if (!slowSource) throw err;
+      const rate = ((opts.appendDeadline?.minBytesPerSecond ?? RELAY_LIMITS.appendMinBytesPerSecond) / 1024).toFixed(0);
+      throw mailkeepError('CONNECTION_TIMEOUT', `the source server sent ${batch.length} messages slower than ${rate} KiB/s (deadline ${Math.round(ms / 1000)} s): connection closed`, { side: 'source' }, err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (slowSource) throw mailkeepError('CONNECTION_TIMEOUT', 'the source server closed after its deadline', { side: 'source' });
     for (const m of batch) {
       if (seen.has(m.uid)) continue;
       // Expunged on the source since the plan: nothing to copy any more, but say so.
@@ -275,14 +306,23 @@ async function copyFolder(
   }
 }
 
-function* batches(list: SourceMessage[]): Generator<SourceMessage[]> {
+/**
+ * Small messages in bounded batches (one FETCH each), large ones alone (streamed), in source order:
+ * a large message ends the batch before it, so the destination receives the folder in UID order.
+ */
+function* batches(list: SourceMessage[]): Generator<SourceMessage[] | SourceMessage> {
   let cur: SourceMessage[] = [];
   let bytes = 0;
   for (const m of list) {
-    if (cur.length && (cur.length >= RELAY_LIMITS.migrateBatchMessages || bytes + m.size > RELAY_LIMITS.migrateBatchBytes)) {
+    const large = m.size >= RELAY_LIMITS.appendStreamThresholdBytes;
+    if (cur.length && (large || cur.length >= RELAY_LIMITS.migrateBatchMessages || bytes + m.size > RELAY_LIMITS.migrateBatchBytes)) {
       yield cur;
       cur = [];
       bytes = 0;
+    }
+    if (large) {
+      yield m;
+      continue;
     }
     cur.push(m);
     bytes += m.size;
@@ -290,27 +330,68 @@ function* batches(list: SourceMessage[]): Generator<SourceMessage[]> {
   if (cur.length) yield cur;
 }
 
-/** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
-async function appendOne(dst: ImapFlow, dest: string, m: SourceMessage, raw: Buffer): Promise<'ok' | { code: ErrorCode; reason: string }> {
-  const system = m.flags.filter((x) => x.startsWith('\\'));
-  for (const flags of m.flags.length === system.length ? [system] : [m.flags, system]) {
-    let res: unknown;
-    try {
-      res = await onSide('destination', dst.append(dest, raw, flags, m.internalDate ?? undefined));
-    } catch (err) {
-      throwIfQuotaRefusal(err);
-      const e = err as { serverResponseCode?: string };
-      if (e.serverResponseCode === 'APPENDLIMIT' || e.serverResponseCode === 'TOOBIG') return { code: 'APPENDLIMIT_EXCEEDED', reason: `destination refused ${raw.length} bytes: ${describeImapError(err)}` };
-      if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
-      if (flags === system) return { code: 'UNKNOWN', reason: `APPEND refused by the destination: ${describeImapError(err)}` };
-      continue;
-    }
-    // imapflow resolves undefined, without sending anything, once the session is no longer
-    // authenticated: a lost connection, never a copied message (found in Restore, same here).
-    if (!res) throw lost('destination', 'the destination session closed before APPEND');
-    return 'ok';
+/**
+ * Copies one large message: imapflow's download() reads it from the source in partial FETCHes
+ * (BODY.PEEK[]<offset.length>, as backup does) with backpressure, and each chunk goes into the
+ * destination's APPEND literal as it arrives; memory holds a chunk or two, never the message. The
+ * first chunk is fetched before the APPEND starts, so a message gone from the source is skipped
+ * without touching the destination; that fetch has the same minimum-rate deadline as the APPEND.
+ */
+async function copyLarge(src: ImapFlow, dst: ImapFlow, dest: string, m: SourceMessage, opts: MigrateOptions): Promise<AppendOutcome | 'gone'> {
+  const open = (): Promise<AsyncIterable<Buffer> | null> =>
+    onSide('source', src.download(String(m.uid), undefined, { uid: true, chunkSize: RELAY_LIMITS.appendStreamChunkBytes })).then((dl) => (dl?.content as AsyncIterable<Buffer> | undefined) ?? null);
+  const first = await withDeadline(open(), appendDeadlineMs(RELAY_LIMITS.appendStreamChunkBytes, opts.appendDeadline), () => {
+    src.close();
+    return mailkeepError('CONNECTION_TIMEOUT', `the source server sent the start of a ${m.size}-byte message too slowly: connection closed`, { side: 'source' });
+  });
+  if (!first) return 'gone';
+  let pending: AsyncIterable<Buffer> | null = first;
+  const body = async (): Promise<AsyncIterable<Buffer>> => {
+    const content = pending ?? (await open());
+    pending = null;
+    if (!content) throw mailkeepError('MESSAGE_UNREADABLE', 'the message disappeared from the source during the run', { side: 'source' });
+    return tagged(content);
+  };
+  return appendOne(dst, dest, m, m.size, body, opts, src);
+}
+
+/** The source's chunks, with any failure reading them tagged as the source's. */
+async function* tagged(content: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of content) yield chunk;
+  } catch (err) {
+    await onSide('source', Promise.reject(err));
   }
-  return { code: 'UNKNOWN', reason: 'APPEND refused by the destination' };
+}
+
+async function withDeadline<T>(p: Promise<T>, ms: number, expire: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(expire()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
+function appendOne(
+  dst: ImapFlow,
+  dest: string,
+  m: SourceMessage,
+  size: number,
+  body: Buffer | (() => Promise<AsyncIterable<Buffer>>),
+  opts: MigrateOptions,
+  bodyClient?: ImapFlow,
+): Promise<AppendOutcome> {
+  const system = m.flags.filter((x) => x.startsWith('\\'));
+  return onSide(
+    'destination',
+    appendWithFallback(
+      dst,
+      { path: dest, flags: m.flags, systemFlags: system, internalDate: m.internalDate, size, body },
+      { deadline: opts.appendDeadline, bodyClient, refused: (err) => `destination refused ${size} bytes: ${describeImapError(err)}` },
+    ),
+  );
 }
 
 /** A connection gone quiet under imapflow (a command resolved undefined), tagged with its side. */

@@ -6,7 +6,7 @@ import type { Db } from '../archive/schema.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
-import { QuotaStop, retryOrStop, statusReporter, throwIfQuotaRefusal } from './append-job.ts';
+import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
@@ -102,7 +102,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       try {
         for (const [i, f] of work.folders.entries()) {
           signal?.throwIfAborted();
-          await restoreFolder(client, f, blobs, tally, signal, (done) =>
+          await restoreFolder(client, f, blobs, tally, opts, signal, (done) =>
             progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
           );
         }
@@ -138,6 +138,7 @@ async function restoreFolder(
   f: FolderWork,
   blobs: BlobReader,
   tally: Tally,
+  opts: RestoreOptions,
   signal: AbortSignal | undefined,
   report: (done: number) => void,
 ): Promise<void> {
@@ -160,44 +161,35 @@ async function restoreFolder(
   report(0);
   for (const c of f.toAppend) {
     signal?.throwIfAborted();
-    let raw: Buffer;
+    let size: number;
+    let body: Buffer | (() => AsyncIterable<Buffer>);
     try {
-      raw = blobs.read(c.hash);
+      size = blobs.size(c.hash);
+      // Small: read whole and checked, one write. Large: checked in chunks first (a damaged blob is
+      // skipped without touching the server), then streamed in chunks, checked again as it goes.
+      if (size < RELAY_LIMITS.appendStreamThresholdBytes) body = blobs.read(c.hash);
+      else if (!blobs.check(c.hash)) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${c.hash.slice(0, 16)}… does not match its SHA-256 (run mailkeep verify)`, { hash: c.hash });
+      else body = () => blobs.stream(c.hash);
     } catch (err) {
       tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'ARCHIVE_CORRUPT', reason: err instanceof Error ? err.message : String(err) });
       report(++done);
       continue;
     }
-    const outcome = await appendOne(client, f.destination, c, raw);
+    const outcome = await appendOne(client, f.destination, c, size, body, opts);
     if (outcome === 'ok') {
       tally.restored++;
-      tally.bytes += raw.length;
+      tally.bytes += size;
     } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
     report(++done);
   }
 }
 
 /** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
-async function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, raw: Buffer): Promise<'ok' | { code: ErrorCode; reason: string }> {
-  const full = [...c.flags, ...c.keywords];
+function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, size: number, body: Buffer | (() => AsyncIterable<Buffer>), opts: RestoreOptions): Promise<AppendOutcome> {
   const system = c.flags.filter((x) => x !== '\\Recent');
-  for (const flags of full.length === system.length ? [system] : [full, system]) {
-    let res: unknown;
-    try {
-      res = await client.append(dest, raw, flags, c.internalDate ?? undefined);
-    } catch (err) {
-      throwIfQuotaRefusal(err);
-      const e = err as { serverResponseCode?: string };
-      if (e.serverResponseCode === 'APPENDLIMIT' || e.serverResponseCode === 'TOOBIG')
-        return { code: 'APPENDLIMIT_EXCEEDED', reason: describeImapError(err) };
-      if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
-      if (flags === system) return { code: 'UNKNOWN', reason: `APPEND refused: ${describeImapError(err)}` };
-      continue;
-    }
-    // imapflow resolves undefined, without sending anything, once the session is no longer
-    // authenticated: that is a lost connection, never a restored message.
-    if (!res) throw mailkeepError('CONNECTION_LOST', 'the session closed before APPEND');
-    return 'ok';
-  }
-  return { code: 'UNKNOWN', reason: 'APPEND refused' };
+  return appendWithFallback(
+    client,
+    { path: dest, flags: [...system, ...c.keywords], systemFlags: system, internalDate: c.internalDate, size, body },
+    { deadline: opts.appendDeadline },
+  );
 }

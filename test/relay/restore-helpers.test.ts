@@ -100,3 +100,18 @@ describe('the retry decision Restore and Migrate share', () => {
     expect(await retryOrStop({ ...base, attempt: 1, opened: true, signal, announce: () => undefined })).toEqual({ status: 'cancelled', code: 'CANCELLED', message: 'job cancelled' });
   });
 });
+
+describe('a refused APPEND, classified', () => {
+  it('is APPENDLIMIT_EXCEEDED for a size refusal (imapflow APPENDLIMIT, RFC 7889 TOOBIG, RFC 5530 LIMIT), QUOTA_EXCEEDED for OVERQUOTA, else left to the usual classification', async () => {
+    const { classifyAppendRefusal } = await import('../../relay/imap/classify-error.ts');
+    const { mailkeepError } = await import('../../lib/protocol/error-codes.ts');
+    const no = (code: string, status = 'NO') => Object.assign(new Error('Command failed'), { responseStatus: status, serverResponseCode: code });
+    expect(classifyAppendRefusal(Object.assign(new Error('Message content too big for APPENDLIMIT=10'), { serverResponseCode: 'APPENDLIMIT' }))).toBe('APPENDLIMIT_EXCEEDED');
+    expect(classifyAppendRefusal(no('TOOBIG'))).toBe('APPENDLIMIT_EXCEEDED');
+    expect(classifyAppendRefusal(no('limit'))).toBe('APPENDLIMIT_EXCEEDED');
+    expect(classifyAppendRefusal(no('OVERQUOTA'))).toBe('QUOTA_EXCEEDED');
+    expect(classifyAppendRefusal(no('LIMIT', 'BAD'))).toBeNull(); // a malformed command, not a size
+    expect(classifyAppendRefusal(no('TRYCREATE'))).toBeNull();
+    expect(classifyAppendRefusal(mailkeepError('CONNECTION_TIMEOUT', 'slow'))).toBeNull();
+  });
+});
