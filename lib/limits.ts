@@ -119,6 +119,9 @@ export const RELAY_LIMITS = {
   imapLogoutTimeoutMs: 3_000,
   /** Progress events are throttled to this interval: a terminal or WebSocket does not need more. */
   progressIntervalMs: 250,
+  /** Ops per journal record when an index without a journal is written out as one (bootstrap):
+   * keeps each record's JSON a few MB at most while a 100,000-message index needs only ~20 records. */
+  journalBootstrapOpsPerRecord: 5_000,
   /** SQLite waits this long for a lock held by a concurrent reader (verify, archive-info). */
   sqliteBusyTimeoutMs: 5_000,
   /** Bytes of a message's head searched for its Message-ID header. */

@@ -22,6 +22,8 @@ export const ErrorCode = z.enum([
   'DISK_FULL',
   'ARCHIVE_CORRUPT', // verify found a blob whose hash does not match, or a missing blob
   'ARCHIVE_LOCKED', // another process holds the archive
+  'ARCHIVE_INDEX_MISSING', // packs or a journal but no index.sqlite: `mailkeep repair` rebuilds it; a writer refuses
+  'ARCHIVE_DAMAGED', // the index (or journal) is unreadable: `mailkeep repair` rebuilds it; a writer refuses
   'NOT_FOUND', // an account, job, folder or file that does not exist
   // jobs
   'CANCELLED',

@@ -20,6 +20,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
   ARCHIVE_CORRUPT: 'The archive check found damaged or missing data. Click "Copy diagnostics" and report the problem.',
   ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',
+  ARCHIVE_INDEX_MISSING: 'The archive’s index file is missing; the mail is still there. Run "mailkeep repair --archive DIR" to rebuild the index, then retry.',
+  ARCHIVE_DAMAGED: 'The archive’s index is damaged; the mail is still in its packs. Run "mailkeep repair --archive DIR" to rebuild the index, then retry.',
   NOT_FOUND: 'The account, job or file no longer exists.',
   CANCELLED: 'The job was cancelled.',
   RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
