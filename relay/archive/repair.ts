@@ -1,0 +1,217 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { lockArchive } from '../lock/lock-file.ts';
+import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournal } from './journal.ts';
+import { applyBatch, type JournalOp } from './journal-ops.ts';
+import { asideName, makeIndexPrivate, packFiles } from './journal-recovery.ts';
+import { fsyncDir, HEADER_BYTES, RECORD_MAGIC } from './pack-file.ts';
+import { openIndex, setJournalPosition, type Db } from './schema.ts';
+
+/**
+ * `mailkeep repair`: rebuilds index.sqlite from the journal and the packs (docs/archive-format.md,
+ * "Repair"). The new index is built in a temporary file and then swapped in; the old one is kept
+ * as index.sqlite.damaged-<n>. Pack bytes are only read; the journal only gains a record naming
+ * blobs found in packs it did not know (so the next repair finds them too) and loses only a torn
+ * tail. Nothing is deleted.
+ */
+
+export interface AdoptedBlob {
+  hash: string;
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+export interface RepairReport {
+  journalRecords: number;
+  opsReplayed: number;
+  /** Journal bytes that are no valid record, with valid records after them: their facts are lost. */
+  journalDamage: { from: number; to: number; reason: string }[];
+  /** Journal records whose ops could not be applied (e.g. they named a folder lost in damage). */
+  batchesRejected: { at: number; reason: string }[];
+  /** Bytes cut off a torn journal tail (a group that never committed). */
+  journalTailCut: number;
+  packs: number;
+  /** Records found in the packs whose blob the journal names. */
+  blobsInPacks: number;
+  /** Valid records in packs that no journal record names: kept, added to the index and listed. */
+  blobsAdopted: AdoptedBlob[];
+  /** Packs the journal never named (their records are adopted). */
+  packsAdopted: string[];
+  /** Blob rows of the journal whose record is not (wholly) in its pack. */
+  blobsMissing: number;
+  /** Records in packs whose bytes do not match their hash: not adopted. */
+  recordsDamaged: { pack: string; offset: number }[];
+  messages: number;
+  blobs: number;
+  /** Where the index that was replaced now is, or null when there was none. */
+  previousIndexKeptAs: string | null;
+}
+
+export async function repairArchive(dir: string): Promise<RepairReport> {
+  if (!fs.existsSync(dir)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
+  const lock = lockArchive(dir);
+  try {
+    return rebuild(dir);
+  } finally {
+    lock.release();
+  }
+}
+
+function rebuild(dir: string): RepairReport {
+  const indexFile = path.join(dir, 'index.sqlite');
+  const tmp = path.join(dir, 'index.sqlite.repair-tmp');
+  for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true }); // our own unfinished attempt
+  const db = openIndex(tmp);
+  // Orphans (a message whose folder op was in a damaged record) are kept rather than refused.
+  db.pragma('foreign_keys = OFF');
+  const report: RepairReport = {
+    journalRecords: 0, opsReplayed: 0, journalDamage: [], batchesRejected: [], journalTailCut: 0, packs: 0,
+    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null,
+  };
+  try {
+    const jfile = journalFile(dir);
+    const journalSize = replayJournal(db, jfile, report);
+    const adopt = scanPacks(dir, db, report);
+    if (adopt.length) {
+      const journal = new JournalAppender(jfile, journalSize);
+      try {
+        applyBatch(db, adopt, { file: JOURNAL_FILE_NO, offset: journal.append(adopt) });
+      } finally {
+        journal.close();
+      }
+    }
+    report.messages = db.prepare<[], number>('SELECT COUNT(*) FROM messages').pluck().get()!;
+    report.blobs = db.prepare<[], number>('SELECT COUNT(*) FROM blobs').pluck().get()!;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  const fd = fs.openSync(tmp, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  if (fs.existsSync(indexFile)) {
+    const aside = asideName(indexFile, 'damaged');
+    // The WAL moves with its database: left behind, it would be replayed into the new index.
+    fs.renameSync(indexFile, aside);
+    for (const suffix of ['-wal', '-shm']) if (fs.existsSync(indexFile + suffix)) fs.renameSync(indexFile + suffix, aside + suffix);
+    report.previousIndexKeptAs = path.basename(aside);
+  }
+  fs.renameSync(tmp, indexFile);
+  fsyncDir(dir);
+  makeIndexPrivate(indexFile);
+  return report;
+}
+
+/** Applies every valid record; skips damage (reported); cuts a torn tail. Returns the journal's size. */
+function replayJournal(db: Db, jfile: string, report: RepairReport): number {
+  if (!fs.existsSync(jfile)) {
+    db.transaction(() => setJournalPosition(db, { file: JOURNAL_FILE_NO, offset: 0 }))();
+    return 0;
+  }
+  const buf = fs.readFileSync(jfile);
+  let size = buf.length;
+  for (const item of readJournal(buf)) {
+    if (item.kind === 'damage') {
+      if (item.resumedAt !== null) {
+        report.journalDamage.push({ from: item.at, to: item.resumedAt, reason: item.reason });
+        continue;
+      }
+      // Nothing valid follows: the record of a group that never committed (its pack bytes lie
+      // past that pack's recorded end and are cut by the next writer).
+      fs.truncateSync(jfile, item.at);
+      const fd = fs.openSync(jfile, 'r+');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      report.journalTailCut = size - item.at;
+      size = item.at;
+      break;
+    }
+    try {
+      applyBatch(db, item.ops, { file: JOURNAL_FILE_NO, offset: item.end });
+      report.journalRecords++;
+      report.opsReplayed += item.ops.length;
+    } catch (err) {
+      report.batchesRejected.push({ at: item.at, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  db.transaction(() => setJournalPosition(db, { file: JOURNAL_FILE_NO, offset: size }))();
+  return size;
+}
+
+function readAt(fd: number, length: number, at: number): Buffer {
+  const b = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, b, got, length - got, at + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return b.subarray(0, got);
+}
+
+function hashOf(fd: number, at: number, length: number): string {
+  const h = crypto.createHash('sha256');
+  const chunk = 1024 * 1024;
+  for (let done = 0; done < length; ) {
+    const b = readAt(fd, Math.min(chunk, length - done), at + done);
+    if (b.length === 0) break;
+    h.update(b);
+    done += b.length;
+  }
+  return h.digest('hex');
+}
+
+/**
+ * Walks every pack's records (up to the journal's committed end for a known pack; the whole file
+ * for a pack the journal never named). A record whose blob the journal does not name is adopted
+ * when its bytes match its hash. Returns the ops that record the adoption.
+ */
+function scanPacks(dir: string, db: Db, report: RepairReport): JournalOp[] {
+  const known = new Map(db.prepare<[], { id: number; end_offset: number }>('SELECT id, end_offset FROM packs').all().map((r) => [r.id, r.end_offset]));
+  const blobAt = db.prepare<[string], { pack_id: number; offset: number; length: number }>('SELECT pack_id, offset, length FROM blobs WHERE hash = ?');
+  const ops: JournalOp[] = [];
+  const seen = new Set<string>();
+  const adoptedHashes = new Set<string>();
+  for (const { id, file } of packFiles(dir)) {
+    report.packs++;
+    const full = path.join(dir, 'packs', file);
+    const size = fs.statSync(full).size;
+    const end = known.get(id);
+    const limit = end === undefined ? size : Math.min(end, size);
+    if (end === undefined) {
+      report.packsAdopted.push(file);
+      // Its end is the file's end: nothing in a pack the journal never named is ever cut.
+      ops.push({ op: 'pack', id, file }, { op: 'packEnd', id, end: size });
+    }
+    const fd = fs.openSync(full, 'r');
+    try {
+      for (let at = 0; at + HEADER_BYTES <= limit; ) {
+        const head = readAt(fd, HEADER_BYTES, at);
+        if (!head.subarray(0, 4).equals(RECORD_MAGIC)) break;
+        const length = Number(head.readBigUInt64BE(4));
+        const dataAt = at + HEADER_BYTES;
+        if (dataAt + length > limit) break;
+        const hash = head.subarray(12, 44).toString('hex');
+        const row = blobAt.get(hash);
+        if (row && row.pack_id === id && row.offset === dataAt && row.length === length) {
+          report.blobsInPacks++;
+          seen.add(hash);
+        } else if (!row && !adoptedHashes.has(hash)) {
+          if (hashOf(fd, dataAt, length) === hash) {
+            adoptedHashes.add(hash);
+            ops.push({ op: 'blob', h: hash, p: id, o: dataAt, l: length });
+            report.blobsAdopted.push({ hash, pack: file, offset: dataAt, length });
+          } else report.recordsDamaged.push({ pack: file, offset: at });
+        }
+        at = dataAt + length;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  for (const h of db.prepare<[], string>('SELECT hash FROM blobs').pluck().iterate()) if (!seen.has(h)) report.blobsMissing++;
+  return ops;
+}
