@@ -135,7 +135,7 @@ export class ArchiveWriter {
       findContent: db.prepare<[string, number, number, string | null], string>(
         `SELECT m.blob_hash FROM messages m JOIN folders f ON f.id = m.folder_id
          WHERE m.message_id = ? AND m.size = ? AND f.account_id = ? AND m.internaldate IS ? LIMIT 1`,
-      ),
+      ).pluck(),
     };
   }
 

@@ -214,7 +214,7 @@ describe('an archive whose index is lost or damaged', () => {
     for (const b of bodies) expect(await readBlob(dir, sha256(b))).toEqual(b);
     // A CRC failure at the tail is cut the same way.
     const bad = Buffer.from(rec);
-    bad[bad.length - 3] ^= 0xff;
+    bad[bad.length - 3] = bad[bad.length - 3]! ^ 0xff;
     fs.appendFileSync(jfile, bad);
     await ArchiveWriter.open(dir).close();
     expect(fs.statSync(jfile).size).toBe(journalSize);
@@ -256,7 +256,7 @@ describe('an archive whose index is lost or damaged', () => {
     const jfile = journalFile(dir);
     const j = fs.readFileSync(jfile);
     // Damage the first record (account, run, folders): later records stay readable.
-    j[20] ^= 0xff;
+    j[20] = j[20]! ^ 0xff;
     fs.writeFileSync(jfile, j);
     fs.rmSync(path.join(dir, 'index.sqlite'));
     const r = await repairArchive(dir);
