@@ -250,6 +250,34 @@ describe('an archive whose index is lost or damaged', () => {
     expect(fs.readFileSync(strayFile)).toEqual(strayBytes);
   });
 
+  it('a writer refuses damage inside journal records the index has not applied yet (not a torn tail) with ARCHIVE_DAMAGED', async () => {
+    const dir = tmp();
+    await history(dir);
+    const jfile = journalFile(dir);
+    const at = fs.statSync(jfile).size;
+    const j = new JournalAppender(jfile, at);
+    j.append([{ op: 'run', id: 50, account: 1, at: '2024-01-01T00:00:00.000Z' }]);
+    j.append([{ op: 'runEnd', id: 50, at: '2024-01-01T00:00:01.000Z', status: 'completed', code: null }]);
+    j.close();
+    const bytes = fs.readFileSync(jfile);
+    bytes[at + 14] = bytes[at + 14]! ^ 0xff; // inside the first unapplied record; the second stays valid
+    fs.writeFileSync(jfile, bytes);
+    expect(() => ArchiveWriter.open(dir)).toThrow(expect.objectContaining({ code: 'ARCHIVE_DAMAGED', message: expect.stringContaining('mailkeep repair --archive') }));
+    expect(fs.readFileSync(jfile)).toEqual(bytes); // nothing cut: it is not the tail
+    const r = await repairArchive(dir);
+    expect(r.journalDamage).toEqual([expect.objectContaining({ from: at, reason: 'CRC mismatch' })]);
+    await ArchiveWriter.open(dir).close();
+  });
+
+  it('repair refuses while a backup holds the archive, and names a missing archive', async () => {
+    const dir = tmp();
+    await history(dir);
+    const w = ArchiveWriter.open(dir);
+    await expect(repairArchive(dir)).rejects.toMatchObject({ code: 'ARCHIVE_LOCKED' });
+    await w.close();
+    await expect(repairArchive(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('repair reports journal damage mid-file and keeps every blob its lost records named', async () => {
     const dir = tmp();
     const { bodies } = await history(dir);
