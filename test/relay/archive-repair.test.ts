@@ -10,6 +10,7 @@ import { PackAppender, recordHeader } from '../../relay/archive/pack-file.ts';
 import { repairArchive } from '../../relay/archive/repair.ts';
 import { verifyArchive } from '../../relay/archive/verify.ts';
 import { BlobReader } from '../../relay/jobs/restore-blob.ts';
+import { dumpIndex } from '../support/index-dump.ts';
 import { sha256 } from '../support/mailbox-state.ts';
 
 const dirs: string[] = [];
@@ -35,18 +36,7 @@ const meta = (uid: number, extra: Partial<MessageMeta> = {}): MessageMeta => ({
 const body = (tag: string): Buffer => Buffer.from(`Message-ID: <${tag}@x>\r\nSubject: ${tag}\r\n\r\nbody of ${tag}\r\n`);
 const folder = (name: string) => ({ rawName: name, name, delimiter: '/', specialUse: null });
 
-/** Every row of every table, sorted: two indexes are equal when these are. */
-function dump(file: string): Record<string, unknown[]> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const out: Record<string, unknown[]> = {};
-    for (const t of db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all())
-      out[t] = db.prepare(`SELECT * FROM "${t}"`).all().map((r) => JSON.stringify(r)).sort();
-    return out;
-  } finally {
-    db.close();
-  }
-}
+const dump = dumpIndex;
 
 const packHashes = (dir: string): Record<string, string> =>
   Object.fromEntries(fs.readdirSync(path.join(dir, 'packs')).map((f) => [f, sha256(fs.readFileSync(path.join(dir, 'packs', f)))]));
