@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError, MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { applyBatch, indexAsOps } from './journal-ops.ts';
-import { chunked, JOURNAL_FILE_NO, journalFile, readJournal, writeJournalFile } from './journal.ts';
+import { chunked, JOURNAL_FILE_NO, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
 import { fsyncDir } from './pack-file.ts';
 import { isCorruptIndexError, journalPosition, openIndex, setJournalPosition, type Db } from './schema.ts';
 
@@ -113,22 +113,6 @@ function bootstrap(db: Db, jfile: string, journalExists: boolean): number {
   return size;
 }
 
-function readFrom(file: string, from: number, size: number): Buffer {
-  const buf = Buffer.alloc(size - from);
-  const fd = fs.openSync(file, 'r');
-  try {
-    let got = 0;
-    while (got < buf.length) {
-      const n = fs.readSync(fd, buf, got, buf.length - got, from + got);
-      if (n <= 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Applies the journal records past the index's position (the index transaction of the last group
  * was lost: killed between the journal fsync and the commit, or `synchronous = NORMAL` lost it to
@@ -138,15 +122,14 @@ function readFrom(file: string, from: number, size: number): Buffer {
 function rollForward(dir: string, db: Db, jfile: string, from: number, size: number): { rolledForward: number; journalTailCut: number; journalSize: number } {
   let rolledForward = 0;
   if (from === size) return { rolledForward, journalTailCut: 0, journalSize: size };
-  const buf = readFrom(jfile, from, size);
-  for (const item of readJournal(buf)) {
+  for (const item of readJournalFile(jfile, from)) {
     if (item.kind === 'record') {
-      applyBatch(db, item.ops, { file: JOURNAL_FILE_NO, offset: from + item.end });
+      applyBatch(db, item.ops, { file: JOURNAL_FILE_NO, offset: item.end });
       rolledForward++;
       continue;
     }
-    if (item.resumedAt !== null) throw damagedError(dir, `the journal is damaged at byte ${from + item.at} (${item.reason})`);
-    const keep = from + item.at;
+    if (item.resumedAt !== null) throw damagedError(dir, `the journal is damaged at byte ${item.at} (${item.reason})`);
+    const keep = item.at;
     fs.truncateSync(jfile, keep);
     const fd = fs.openSync(jfile, 'r+');
     try {

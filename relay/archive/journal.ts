@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { fsyncDir } from './pack-file.ts';
 import { JournalBatch, type JournalOp } from './journal-ops.ts';
 
@@ -37,15 +38,50 @@ export type ReadItem =
   /** Bytes that are no record; `resumedAt` is the next valid record, or null: a torn tail. */
   | { kind: 'damage'; at: number; resumedAt: number | null; reason: string };
 
+/** Random access to journal bytes: a whole buffer, or a file read through a bounded window. */
+interface Source {
+  size: number;
+  /** Bytes [at, at + n), fewer only at the end of the source. */
+  get(at: number, n: number): Buffer;
+}
+
+function fileSource(fd: number): Source {
+  const size = fs.fstatSync(fd).size;
+  let base = 0;
+  let win = Buffer.alloc(0);
+  return {
+    size,
+    get(at, n) {
+      const want = Math.min(n, size - at);
+      if (at < base || at + want > base + win.length) {
+        const len = Math.min(Math.max(want, RELAY_LIMITS.journalReadWindowBytes), size - at);
+        const b = Buffer.alloc(len);
+        let got = 0;
+        while (got < len) {
+          const r = fs.readSync(fd, b, got, len - got, at + got);
+          if (r <= 0) break;
+          got += r;
+        }
+        base = at;
+        win = b.subarray(0, got);
+      }
+      return win.subarray(at - base, at - base + want);
+    },
+  };
+}
+
 /** A valid record at `at`, or the reason there is none. The payload must parse as ops too. */
-function recordAt(buf: Buffer, at: number): { end: number; ops: JournalOp[] } | string {
-  if (buf.length - at < JOURNAL_HEADER_BYTES) return 'short header';
-  if (!buf.subarray(at, at + 4).equals(JOURNAL_MAGIC)) return 'no record magic';
-  const len = buf.readUInt32BE(at + 4);
+function recordAt(src: Source, at: number): { end: number; ops: JournalOp[] } | string {
+  if (src.size - at < JOURNAL_HEADER_BYTES) return 'short header';
+  const head = src.get(at, JOURNAL_HEADER_BYTES);
+  if (!head.subarray(0, 4).equals(JOURNAL_MAGIC)) return 'no record magic';
+  const len = head.readUInt32BE(4);
   const end = at + JOURNAL_HEADER_BYTES + len;
-  if (end > buf.length) return 'record runs past the end of the file';
-  const payload = buf.subarray(at + JOURNAL_HEADER_BYTES, end);
-  if (zlib.crc32(payload) !== buf.readUInt32BE(at + 8)) return 'CRC mismatch';
+  if (end > src.size) return 'record runs past the end of the file';
+  if (len > RELAY_LIMITS.journalRecordMaxBytes) return 'record longer than any Mailkeep writes';
+  const crc = head.readUInt32BE(8);
+  const payload = src.get(at + JOURNAL_HEADER_BYTES, len);
+  if (zlib.crc32(payload) !== crc) return 'CRC mismatch';
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload.toString('utf8'));
@@ -56,25 +92,46 @@ function recordAt(buf: Buffer, at: number): { end: number; ops: JournalOp[] } | 
   return r.success ? { end, ops: r.data } : 'payload is not a list of journal ops';
 }
 
+/** The next offset after `from` where a valid record starts, or null. */
+function nextRecord(src: Source, from: number): number | null {
+  const step = RELAY_LIMITS.journalReadWindowBytes;
+  for (let pos = from; pos < src.size; pos += step - (JOURNAL_MAGIC.length - 1)) {
+    const chunk = src.get(pos, step);
+    for (let i = chunk.indexOf(JOURNAL_MAGIC); i !== -1; i = chunk.indexOf(JOURNAL_MAGIC, i + 1))
+      if (typeof recordAt(src, pos + i) !== 'string') return pos + i;
+    if (chunk.length < step) break;
+  }
+  return null;
+}
+
 /**
  * Reads the records from `from` on. After damage it looks for the next valid record (by its
  * magic and CRC), so damage mid-file costs only the damaged records and the caller learns whether
  * valid records follow (mid-file damage) or not (a torn, uncommitted tail).
  */
-export function* readJournal(buf: Buffer, from = 0): Generator<ReadItem> {
+function* readSource(src: Source, from: number): Generator<ReadItem> {
   let at = from;
-  while (at < buf.length) {
-    const r = recordAt(buf, at);
+  while (at < src.size) {
+    const r = recordAt(src, at);
     if (typeof r !== 'string') {
       yield { kind: 'record', at, end: r.end, ops: r.ops };
       at = r.end;
       continue;
     }
-    let next = buf.indexOf(JOURNAL_MAGIC, at + 1);
-    while (next !== -1 && typeof recordAt(buf, next) === 'string') next = buf.indexOf(JOURNAL_MAGIC, next + 1);
-    yield { kind: 'damage', at, resumedAt: next === -1 ? null : next, reason: r };
-    if (next === -1) return;
+    const next = nextRecord(src, at + 1);
+    yield { kind: 'damage', at, resumedAt: next, reason: r };
+    if (next === null) return;
     at = next;
+  }
+}
+
+/** Reads a journal file from `from` on, in a bounded window (memory does not grow with the journal). */
+export function* readJournalFile(file: string, from = 0): Generator<ReadItem> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    yield* readSource(fileSource(fd), from);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

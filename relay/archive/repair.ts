@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive } from '../lock/lock-file.ts';
-import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournal } from './journal.ts';
+import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournalFile } from './journal.ts';
 import { applyBatch, type JournalOp } from './journal-ops.ts';
 import { asideName, makeIndexPrivate, packFiles } from './journal-recovery.ts';
 import { fsyncDir, HEADER_BYTES, RECORD_MAGIC } from './pack-file.ts';
@@ -111,9 +111,8 @@ function replayJournal(db: Db, jfile: string, report: RepairReport): number {
     db.transaction(() => setJournalPosition(db, { file: JOURNAL_FILE_NO, offset: 0 }))();
     return 0;
   }
-  const buf = fs.readFileSync(jfile);
-  let size = buf.length;
-  for (const item of readJournal(buf)) {
+  let size = fs.statSync(jfile).size;
+  for (const item of readJournalFile(jfile)) {
     if (item.kind === 'damage') {
       if (item.resumedAt !== null) {
         report.journalDamage.push({ from: item.at, to: item.resumedAt, reason: item.reason });

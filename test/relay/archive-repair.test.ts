@@ -259,6 +259,32 @@ describe('an archive whose index is lost or damaged', () => {
     await ArchiveWriter.open(dir).close();
   });
 
+  it('reads a journal larger than its read window record by record, and resumes after damage far into it', async () => {
+    const dir = tmp();
+    await history(dir);
+    const jfile = journalFile(dir);
+    const j = new JournalAppender(jfile, fs.statSync(jfile).size);
+    const pad = 'x'.repeat(2000);
+    const starts: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      starts.push(j.size);
+      j.append([{ op: 'runFolder', run: 1, f: 1, state: 'synced', n: i, v: 7, next: null }, { op: 'account', id: 1, host: pad, port: 1, user: 'u', at: 'x' }]);
+    }
+    j.close();
+    const bytes = fs.readFileSync(jfile);
+    const hit = starts[2500]!; // past the first 4 MiB window
+    expect(hit).toBeGreaterThan(4 * 1024 * 1024);
+    bytes[hit + 100] = bytes[hit + 100]! ^ 0xff;
+    fs.writeFileSync(jfile, bytes);
+    fs.rmSync(path.join(dir, 'index.sqlite'));
+    const r = await repairArchive(dir);
+    expect(r.journalDamage).toEqual([{ from: hit, to: starts[2501], reason: 'CRC mismatch' }]);
+    expect(r.blobsMissing).toBe(0);
+    const db = openArchiveForReading(dir);
+    expect(db.prepare('SELECT messages FROM run_folders WHERE run_id = 1 AND folder_id = 1').pluck().get()).toBe(2999);
+    db.close();
+  });
+
   it('repair refuses while a backup holds the archive, and names a missing archive', async () => {
     const dir = tmp();
     await history(dir);
