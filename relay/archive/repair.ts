@@ -5,7 +5,7 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive } from '../lock/lock-file.ts';
 import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournalFile } from './journal.ts';
 import { applyBatch, type JournalOp } from './journal-ops.ts';
-import { asideName, makeIndexPrivate, packFiles } from './journal-recovery.ts';
+import { asideName, makeIndexPrivate, openIndexForWriting, packFiles } from './journal-recovery.ts';
 import { fsyncDir, HEADER_BYTES, RECORD_MAGIC } from './pack-file.ts';
 import { openIndex, setJournalPosition, type Db } from './schema.ts';
 
@@ -54,9 +54,25 @@ export async function repairArchive(dir: string): Promise<RepairReport> {
   if (!fs.existsSync(dir)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
   const lock = lockArchive(dir);
   try {
+    salvageJournal(dir);
     return rebuild(dir);
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * An archive without a journal (version 1, or a journal that was removed) whose index is still
+ * readable: give it its bootstrap journal first, as a writer would, so the rebuild keeps every
+ * folder, flag and run the index knows instead of only the blobs the packs hold.
+ */
+function salvageJournal(dir: string): void {
+  const jfile = journalFile(dir);
+  if ((fs.existsSync(jfile) && fs.statSync(jfile).size > 0) || !fs.existsSync(path.join(dir, 'index.sqlite'))) return;
+  try {
+    openIndexForWriting(dir).db.close();
+  } catch {
+    /* unreadable: the rebuild works from the packs alone and says so */
   }
 }
 

@@ -384,6 +384,31 @@ describe('a version-1 archive (index and packs, no journal)', () => {
     expect(dump(path.join(dir, 'index.sqlite'))).toEqual(upgraded);
     for (const b of [...bodies, body('v2 d')]) expect(await readBlob(dir, sha256(b))).toEqual(b);
   });
+
+  it('repair run on it before any backup keeps every row of its index (it writes the bootstrap journal first)', async () => {
+    const dir = tmp();
+    version1Archive(dir, [body('v1 a'), body('v1 b')]);
+    const r = await repairArchive(dir);
+    expect(r).toMatchObject({ blobsAdopted: [], blobsMissing: 0, blobs: 2, messages: 2, previousIndexKeptAs: 'index.sqlite.damaged-1' });
+    const db = openArchiveForReading(dir);
+    expect(db.prepare('SELECT uid, flags, keywords, gone_run FROM messages ORDER BY uid').all()).toEqual([
+      { uid: 1, flags: '["\\\\Seen"]', keywords: '["$Old"]', gone_run: 2 },
+      { uid: 2, flags: '["\\\\Seen"]', keywords: '["$Old"]', gone_run: null },
+    ]);
+    db.close();
+  });
+
+  it('repair of a version-1 archive that lost its index keeps every blob from the packs (its folders were only in that index)', async () => {
+    const dir = tmp();
+    const bodies = [body('v1 a'), body('v1 b')];
+    version1Archive(dir, bodies);
+    fs.rmSync(path.join(dir, 'index.sqlite'));
+    expect(() => ArchiveWriter.open(dir)).toThrow(expect.objectContaining({ code: 'ARCHIVE_INDEX_MISSING' }));
+    const r = await repairArchive(dir);
+    expect(r.blobsAdopted.map((b) => b.hash).sort()).toEqual(bodies.map(sha256).sort());
+    expect(r.packsAdopted).toEqual(['pack-00000001.mkp']);
+    for (const b of bodies) expect(await readBlob(dir, sha256(b))).toEqual(b);
+  });
 });
 
 describe('archive permissions', () => {
