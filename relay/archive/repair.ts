@@ -179,18 +179,32 @@ function hashOf(fd: number, at: number, length: number): string {
   return h.digest('hex');
 }
 
+/** The next offset in [from, limit) where a record header could start (its magic), or null. */
+function nextMagic(fd: number, from: number, limit: number): number | null {
+  const step = 1024 * 1024;
+  for (let pos = from; pos < limit; pos += step - (RECORD_MAGIC.length - 1)) {
+    const chunk = readAt(fd, Math.min(step, limit - pos), pos);
+    const i = chunk.indexOf(RECORD_MAGIC);
+    if (i !== -1) return pos + i;
+    if (chunk.length < step) break;
+  }
+  return null;
+}
+
 /**
  * Walks every pack's records (up to the journal's committed end for a known pack; the whole file
  * for a pack the journal never named). A record whose blob the journal does not name is adopted
- * when its bytes match its hash. Returns the ops that record the adoption.
+ * when its bytes match its hash. After bytes that are no record (damage, or the torn tail of an
+ * adopted pack that was appended to later) the walk resumes at the next record magic. Then every
+ * blob the journal names is checked at its place. Returns the ops that record the adoption.
  */
 function scanPacks(dir: string, db: Db, report: RepairReport): JournalOp[] {
   const known = new Map(db.prepare<[], { id: number; end_offset: number }>('SELECT id, end_offset FROM packs').all().map((r) => [r.id, r.end_offset]));
   const blobAt = db.prepare<[string], { pack_id: number; offset: number; length: number }>('SELECT pack_id, offset, length FROM blobs WHERE hash = ?');
   const ops: JournalOp[] = [];
-  const seen = new Set<string>();
   const adoptedHashes = new Set<string>();
-  for (const { id, file } of packFiles(dir)) {
+  const files = packFiles(dir);
+  for (const { id, file } of files) {
     report.packs++;
     const full = path.join(dir, 'packs', file);
     const size = fs.statSync(full).size;
@@ -205,21 +219,27 @@ function scanPacks(dir: string, db: Db, report: RepairReport): JournalOp[] {
     try {
       for (let at = 0; at + HEADER_BYTES <= limit; ) {
         const head = readAt(fd, HEADER_BYTES, at);
-        if (!head.subarray(0, 4).equals(RECORD_MAGIC)) break;
-        const length = Number(head.readBigUInt64BE(4));
+        const length = head.subarray(0, 4).equals(RECORD_MAGIC) ? Number(head.readBigUInt64BE(4)) : -1;
         const dataAt = at + HEADER_BYTES;
-        if (dataAt + length > limit) break;
+        if (length < 0 || dataAt + length > limit) {
+          const next = nextMagic(fd, at + 1, limit);
+          if (next === null) break;
+          at = next;
+          continue;
+        }
         const hash = head.subarray(12, 44).toString('hex');
         const row = blobAt.get(hash);
-        if (row && row.pack_id === id && row.offset === dataAt && row.length === length) {
-          report.blobsInPacks++;
-          seen.add(hash);
-        } else if (!row && !adoptedHashes.has(hash)) {
-          if (hashOf(fd, dataAt, length) === hash) {
-            adoptedHashes.add(hash);
-            ops.push({ op: 'blob', h: hash, p: id, o: dataAt, l: length });
-            report.blobsAdopted.push({ hash, pack: file, offset: dataAt, length });
-          } else report.recordsDamaged.push({ pack: file, offset: at });
+        if (!row && !adoptedHashes.has(hash)) {
+          if (hashOf(fd, dataAt, length) !== hash) {
+            report.recordsDamaged.push({ pack: file, offset: at });
+            const next = nextMagic(fd, at + 1, limit);
+            if (next === null) break;
+            at = next;
+            continue;
+          }
+          adoptedHashes.add(hash);
+          ops.push({ op: 'blob', h: hash, p: id, o: dataAt, l: length });
+          report.blobsAdopted.push({ hash, pack: file, offset: dataAt, length });
         }
         at = dataAt + length;
       }
@@ -227,6 +247,33 @@ function scanPacks(dir: string, db: Db, report: RepairReport): JournalOp[] {
       fs.closeSync(fd);
     }
   }
-  for (const h of db.prepare<[], string>('SELECT hash FROM blobs').pluck().iterate()) if (!seen.has(h)) report.blobsMissing++;
+  countNamedBlobs(dir, db, report);
   return ops;
+}
+
+/** Every blob the journal names: is its record header where the journal says (magic, length, hash)? */
+function countNamedBlobs(dir: string, db: Db, report: RepairReport): void {
+  const fds = new Map<number, { fd: number; size: number } | null>();
+  const open = (packId: number, file: string) => {
+    if (!fds.has(packId)) {
+      const full = path.join(dir, 'packs', file);
+      fds.set(packId, fs.existsSync(full) ? { fd: fs.openSync(full, 'r'), size: fs.statSync(full).size } : null);
+    }
+    return fds.get(packId)!;
+  };
+  try {
+    for (const b of db
+      .prepare<[], { hash: string; pack_id: number; offset: number; length: number; file: string | null }>(
+        'SELECT b.hash, b.pack_id, b.offset, b.length, p.file FROM blobs b LEFT JOIN packs p ON p.id = b.pack_id',
+      )
+      .iterate()) {
+      const f = b.file === null ? null : open(b.pack_id, b.file);
+      const head = f && b.offset >= HEADER_BYTES && b.offset + b.length <= f.size ? readAt(f.fd, HEADER_BYTES, b.offset - HEADER_BYTES) : null;
+      const ok = !!head && head.subarray(0, 4).equals(RECORD_MAGIC) && Number(head.readBigUInt64BE(4)) === b.length && head.subarray(12, 44).toString('hex') === b.hash;
+      if (ok) report.blobsInPacks++;
+      else report.blobsMissing++;
+    }
+  } finally {
+    for (const f of fds.values()) if (f) fs.closeSync(f.fd);
+  }
 }

@@ -234,10 +234,18 @@ describe('an archive whose index is lost or damaged', () => {
     for (const b of stray) expect(await readBlob(dir, sha256(b))).toEqual(b);
     // Adopted once, known from then on: the journal names them, a second repair adopts nothing new.
     const again = await repairArchive(dir);
-    expect(again.blobsAdopted).toEqual([]);
+    expect(again).toMatchObject({ blobsAdopted: [], blobsMissing: 0 });
     expect(again.previousIndexKeptAs).toBe('index.sqlite.damaged-2');
-    await ArchiveWriter.open(dir).close();
-    expect(fs.readFileSync(strayFile)).toEqual(strayBytes);
+    // Once adopted it is the last known pack: a writer appends after its torn bytes, never over them.
+    const w2 = ArchiveWriter.open(dir);
+    const run2 = w2.beginRun(acc);
+    w2.addBuffer(f, run2, meta(2, { uidvalidity: 1 }), body('carol two'));
+    await w2.finishRun(run2, 'completed', null);
+    await w2.close();
+    expect(fs.readFileSync(strayFile).subarray(0, strayBytes.length)).toEqual(strayBytes);
+    const third = await repairArchive(dir);
+    expect(third).toMatchObject({ blobsAdopted: [], blobsMissing: 0, recordsDamaged: [] });
+    expect(await readBlob(dir, sha256(body('carol two')))).toEqual(body('carol two'));
   });
 
   it('a writer refuses damage inside journal records the index has not applied yet (not a torn tail) with ARCHIVE_DAMAGED', async () => {
