@@ -56,8 +56,6 @@ interface Group {
   closePack: PackAppender | null;
 }
 
-export { splitFlags };
-
 export class ArchiveWriter {
   private pack: PackAppender | null = null;
   /** Ops staged since the last seal, in the order they happened: the next journal record. */
