@@ -53,9 +53,12 @@ export function makeIndexPrivate(indexFile: string): void {
     }
 }
 
-/** Next free name `<file>.<tag>-<n>` (never overwrites an earlier one). */
+/** Next free name `<file>.<tag>-<n>`, also free with `-wal` / `-shm` (never overwrites an earlier one). */
 export function asideName(file: string, tag: string): string {
-  for (let n = 1; ; n++) if (!fs.existsSync(`${file}.${tag}-${n}`)) return `${file}.${tag}-${n}`;
+  for (let n = 1; ; n++) {
+    const name = `${file}.${tag}-${n}`;
+    if (!['', '-wal', '-shm'].some((suffix) => fs.existsSync(name + suffix))) return name;
+  }
 }
 
 export interface OpenedIndex {
@@ -73,7 +76,9 @@ export function openIndexForWriting(dir: string): OpenedIndex {
   const indexFile = path.join(dir, 'index.sqlite');
   const jfile = journalFile(dir);
   const jsize = fs.existsSync(jfile) ? fs.statSync(jfile).size : -1;
-  if (!fs.existsSync(indexFile) && (packFiles(dir).length > 0 || jsize > 0)) throw indexMissingError(dir);
+  // A WAL without its database is what is left of an index too: a new one must not inherit it.
+  const walHasData = fs.existsSync(`${indexFile}-wal`) && fs.statSync(`${indexFile}-wal`).size > 0;
+  if (!fs.existsSync(indexFile) && (packFiles(dir).length > 0 || jsize > 0 || walHasData)) throw indexMissingError(dir);
   let db: Db | undefined;
   try {
     db = openIndex(indexFile);

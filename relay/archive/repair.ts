@@ -108,13 +108,15 @@ function rebuild(dir: string): RepairReport {
   const fd = fs.openSync(tmp, 'r+');
   fs.fsyncSync(fd);
   fs.closeSync(fd);
-  if (fs.existsSync(indexFile)) {
+  // The WAL moves with its database, also when the database itself was deleted: left behind, a
+  // stale WAL would be replayed into the new index.
+  const present = ['', '-wal', '-shm'].filter((suffix) => fs.existsSync(indexFile + suffix));
+  const walHasData = fs.existsSync(`${indexFile}-wal`) && fs.statSync(`${indexFile}-wal`).size > 0;
+  if (fs.existsSync(indexFile) || walHasData) {
     const aside = asideName(indexFile, 'damaged');
-    // The WAL moves with its database: left behind, it would be replayed into the new index.
-    fs.renameSync(indexFile, aside);
-    for (const suffix of ['-wal', '-shm']) if (fs.existsSync(indexFile + suffix)) fs.renameSync(indexFile + suffix, aside + suffix);
+    for (const suffix of present) fs.renameSync(indexFile + suffix, aside + suffix);
     report.previousIndexKeptAs = path.basename(aside);
-  }
+  } else for (const suffix of present) fs.rmSync(indexFile + suffix); // an empty WAL and its shared-memory file: no data
   fs.renameSync(tmp, indexFile);
   fsyncDir(dir);
   makeIndexPrivate(indexFile);

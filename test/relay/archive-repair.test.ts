@@ -114,6 +114,31 @@ describe('an archive whose index is lost or damaged', () => {
     expect((await verifyArchive(dir)).ok).toBe(true);
   });
 
+  it('repair never lets the WAL of a deleted index into the new one: it is kept aside with it', async () => {
+    const dir = tmp();
+    await history(dir);
+    const index = path.join(dir, 'index.sqlite');
+    const live = dump(index);
+    // A killed writer leaves index.sqlite-wal beside the index; then only index.sqlite is deleted.
+    const w = ArchiveWriter.open(dir);
+    const acc = w.ensureAccount('imap.example.org', 993, 'alice');
+    w.beginRun(acc);
+    await w.flush();
+    const wal = fs.readFileSync(`${index}-wal`);
+    expect(wal.length).toBeGreaterThan(0);
+    await w.close();
+    const withRun = dump(index);
+    fs.rmSync(index);
+    fs.writeFileSync(`${index}-wal`, wal);
+    expect(() => ArchiveWriter.open(dir)).toThrow(expect.objectContaining({ code: 'ARCHIVE_INDEX_MISSING' }));
+    const r = await repairArchive(dir);
+    expect(r.previousIndexKeptAs).toBe('index.sqlite.damaged-1');
+    expect(fs.readFileSync(`${index}.damaged-1-wal`)).toEqual(wal);
+    expect(fs.existsSync(`${index}-wal`) && fs.statSync(`${index}-wal`).size > 0).toBe(false);
+    expect(dump(index)).toEqual(withRun);
+    expect(withRun.runs!.length).toBe(live.runs!.length + 1);
+  });
+
   it('a writer that finds packs but no index refuses with ARCHIVE_INDEX_MISSING naming repair, and changes no pack byte', async () => {
     const dir = tmp();
     await history(dir);
