@@ -119,6 +119,17 @@ export const RELAY_LIMITS = {
   imapLogoutTimeoutMs: 3_000,
   /** Progress events are throttled to this interval: a terminal or WebSocket does not need more. */
   progressIntervalMs: 250,
+  /** Ops per journal record when an index without a journal is written out as one (bootstrap):
+   * keeps each record's JSON a few MB at most while a 100,000-message index needs only ~20 records. */
+  journalBootstrapOpsPerRecord: 5_000,
+  /** A journal record claiming more bytes than this is damage, not a record: larger than any record
+   * Mailkeep writes (a group holds at most 2,000 messages, ~250 bytes each; the largest single op,
+   * the gone-marks of one folder, is ~15 bytes per row: 17 million rows), and it bounds what a
+   * garbage length field can make a reader allocate. */
+  journalRecordMaxBytes: 256 * 1024 * 1024,
+  /** Window in which the journal is read and scanned for the next record after damage: memory
+   * stays at this (plus one record) whatever the journal's size. */
+  journalReadWindowBytes: 4 * 1024 * 1024,
   /** SQLite waits this long for a lock held by a concurrent reader (verify, archive-info). */
   sqliteBusyTimeoutMs: 5_000,
   /** Bytes of a message's head searched for its Message-ID header. */

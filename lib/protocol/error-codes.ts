@@ -21,8 +21,9 @@ export const ErrorCode = z.enum([
   // archive and local disk
   'DISK_FULL',
   'ARCHIVE_CORRUPT', // a blob read for restore/export does not match its hash; a local state file is unreadable
-  'ARCHIVE_DAMAGED', // the archive's index or packs are damaged (verify, or any reader of a damaged index): repair
+  'ARCHIVE_DAMAGED', // the archive's index, journal or packs are damaged (verify, any reader of a damaged index, a writer refuses): repair
   'ARCHIVE_LOCKED', // another process holds the archive
+  'ARCHIVE_INDEX_MISSING', // packs or a journal but no index.sqlite: `mailkeep repair` rebuilds it; a writer refuses
   'NOT_FOUND', // an account, job, folder or file that does not exist
   'OUTPUT_INSIDE_ARCHIVE', // an export's --out lies inside the archive directory: refused, nothing written
   'OUTPUT_EXISTS', // an export's --out already exists and --force was not given: refused, nothing written

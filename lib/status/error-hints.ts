@@ -22,6 +22,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   ARCHIVE_DAMAGED:
     'The archive is damaged. Run "mailkeep repair --archive DIR" (DIR: the archive folder) to rebuild its index from the stored mail, then "mailkeep verify --archive DIR" to check it.',
   ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',
+  ARCHIVE_INDEX_MISSING: 'The archive’s index file is missing; the mail is still there. Run "mailkeep repair --archive DIR" to rebuild the index, then retry.',
   NOT_FOUND: 'The account, job or file no longer exists.',
   OUTPUT_INSIDE_ARCHIVE: 'The export file would be inside the archive folder, where it could destroy archived mail. Nothing was written; choose a place outside the archive.',
   OUTPUT_EXISTS: 'A file with that name already exists and was left as it is. Choose another name, or add --force to replace it.',

@@ -3,14 +3,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { lockArchive, type HeldLock } from '../lock/lock-file.ts';
+import { JournalAppender, JOURNAL_FILE_NO, journalFile } from './journal.ts';
+import { applyBatch, splitFlags, type JournalOp } from './journal-ops.ts';
+import { openIndexForWriting, packFiles, type OpenedIndex } from './journal-recovery.ts';
 import { KnownHashes } from './known-hashes.ts';
 import { PackAppender, packFileName } from './pack-file.ts';
-import { openIndex, type Db } from './schema.ts';
+import type { Db } from './schema.ts';
 
 /**
  * The one writer of an archive (it holds the lock). Messages are staged, then made durable in
- * groups: pack fsync, then one SQLite transaction with the blob rows, the membership rows and the
- * folder cursors that cover them (I2, I3). A crash loses at most the uncommitted group, which the
+ * groups: pack fsync, then one journal record (fsync) with every fact of the group, then one SQLite
+ * transaction applying that record: blob rows, membership rows and the folder cursors that cover
+ * them (I2, I3). The journal and the packs are the truth; the index can be rebuilt from them. A crash loses at most the uncommitted group, which the
  * next run fetches again because no cursor moved past it.
  *
  * The fsync of a sealed group runs in the thread pool while the next group is being received, so
@@ -44,45 +48,20 @@ export interface MessageMeta {
   modseq: string | null;
 }
 
-interface Staged extends MessageMeta {
-  folderId: number;
-  runId: number;
-  hash: string;
-}
-
-interface BlobRef {
-  packId: number;
-  offset: number;
-  length: number;
-}
-
 interface Group {
   pack: PackAppender | null;
-  packRows: number[];
-  staged: Staged[];
-  blobs: Map<string, BlobRef>;
-  cursors: Map<number, { uidvalidity: number; lastUid: number }>;
-  counters: Map<number, { messages: number; bytes: number }>;
+  ops: JournalOp[];
+  blobs: Set<string>;
   /** A pack that reached its size limit: closed once this group is durable. */
   closePack: PackAppender | null;
 }
 
-export function splitFlags(flags: Iterable<string>): { flags: string; keywords: string } {
-  const sys: string[] = [];
-  const kw: string[] = [];
-  for (const f of flags) {
-    // \Recent belongs to one session (RFC 3501 §2.3.2): it cannot be restored and must not count as a change.
-    if (f.toLowerCase() === '\\recent') continue;
-    (f.startsWith('\\') ? sys : kw).push(f);
-  }
-  return { flags: JSON.stringify(sys.sort()), keywords: JSON.stringify(kw.sort()) };
-}
-
 export class ArchiveWriter {
   private pack: PackAppender | null = null;
-  private packRowPending = new Set<number>();
-  private staged: Staged[] = [];
-  private stagedBlobs = new Map<string, BlobRef>();
+  /** Ops staged since the last seal, in the order they happened: the next journal record. */
+  private ops: JournalOp[] = [];
+  private stagedCount = 0;
+  private stagedBlobs = new Set<string>();
   private cursors = new Map<number, { uidvalidity: number; lastUid: number }>();
   private stagedBytes = 0;
   private lastCommit = Date.now();
@@ -97,30 +76,51 @@ export class ArchiveWriter {
   private known: KnownHashes;
   readonly packsDir: string;
   private stmts: ReturnType<ArchiveWriter['prepare']>;
+  /** Ids are the writer's to choose (and the journal carries them), so a replay reproduces them. */
+  private nextId: { account: number; run: number; folder: number };
+  private accountIds = new Map<string, number>();
+  private folderIds = new Map<string, number>();
+  private nextPackId: number;
+  private reuse: { id: number; end: number } | null;
 
   private constructor(
     readonly dir: string,
     readonly db: Db,
+    private readonly journal: JournalAppender,
     private readonly lock: HeldLock,
     private readonly groupMessages: number,
+    packEnds: Map<number, number>,
   ) {
     this.packsDir = path.join(dir, 'packs');
     this.stmts = this.prepare();
     this.known = new KnownHashes(() => this.db.prepare<[], string>('SELECT hash FROM blobs').pluck().iterate());
+    const max = (t: string) => this.db.prepare<[], number>(`SELECT COALESCE(MAX(id), 0) FROM ${t}`).pluck().get()!;
+    this.nextId = { account: max('accounts') + 1, run: max('runs') + 1, folder: max('folders') + 1 };
+    for (const a of this.db.prepare<[], { id: number; host: string; port: number; user: string }>('SELECT id, host, port, user FROM accounts').all())
+      this.accountIds.set(accountKey(a.host, a.port, a.user), a.id);
+    for (const f of this.db.prepare<[], { id: number; account_id: number; raw_name: string }>('SELECT id, account_id, raw_name FROM folders').all())
+      this.folderIds.set(`${f.account_id}\0${f.raw_name}`, f.id);
+    // Pack ids stay above every pack file, known or not: an unknown pack is never written into.
+    const fileMax = packFiles(dir).reduce((m, p) => Math.max(m, p.id), 0);
+    const knownMax = [...packEnds.keys()].reduce((m, id) => Math.max(m, id), 0);
+    this.nextPackId = Math.max(fileMax, knownMax);
+    const lastEnd = packEnds.get(knownMax);
+    this.reuse = knownMax > 0 && lastEnd !== undefined && lastEnd < RELAY_LIMITS.packMaxBytes ? { id: knownMax, end: lastEnd } : null;
   }
 
   /** `groupCommitMessages` tunes the group size (smaller: less refetched after a crash; larger: fewer fsyncs). */
   static open(dir: string, opts: { groupCommitMessages?: number } = {}): ArchiveWriter {
+    // A new archive directory is private, like everything in it (mail of possibly many accounts).
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(dir, 'packs'), { recursive: true, mode: 0o700 });
     const lock = lockArchive(dir);
-    let db: Db | undefined;
+    let opened: OpenedIndex | undefined;
     try {
-      db = openIndex(path.join(dir, 'index.sqlite'));
-      const w = new ArchiveWriter(dir, db, lock, opts.groupCommitMessages ?? RELAY_LIMITS.groupCommitMessages);
-      w.sweep();
-      return w;
+      opened = openIndexForWriting(dir);
+      const journal = new JournalAppender(journalFile(dir), opened.journalSize);
+      return new ArchiveWriter(dir, opened.db, journal, lock, opts.groupCommitMessages ?? RELAY_LIMITS.groupCommitMessages, opened.packEnds);
     } catch (err) {
-      db?.close();
+      opened?.db.close();
       lock.release();
       throw err;
     }
@@ -130,98 +130,74 @@ export class ArchiveWriter {
     const db = this.db;
     return {
       hasBlob: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM blobs WHERE hash = ?').pluck(),
-      insPack: db.prepare('INSERT OR IGNORE INTO packs (id, file) VALUES (?, ?)'),
-      insBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, pack_id, offset, length) VALUES (?, ?, ?, ?)'),
-      insMsg: db.prepare(
-        `INSERT OR IGNORE INTO messages (folder_id, uidvalidity, uid, blob_hash, flags, keywords, internaldate, size, message_id, modseq, added_run)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      advance: db.prepare(
-        `UPDATE checkpoints SET last_uid = MAX(last_uid, ?), updated_at = ? WHERE folder_id = ? AND uidvalidity = ?`,
-      ),
-      runAdd: db.prepare('UPDATE runs SET new_messages = new_messages + ?, new_bytes = new_bytes + ? WHERE id = ?'),
       findContent: db.prepare<[string, number, number, string | null], string>(
         `SELECT m.blob_hash FROM messages m JOIN folders f ON f.id = m.folder_id
          WHERE m.message_id = ? AND m.size = ? AND f.account_id = ? AND m.internaldate IS ? LIMIT 1`,
-      ),
+      ).pluck(),
     };
   }
 
-  /** Cuts pack tails no index row covers and removes packs nothing committed points into. */
-  private sweep(): void {
-    const ends = new Map<number, number>();
-    for (const r of this.db
-      .prepare<[], { pack_id: number; e: number }>('SELECT pack_id, MAX(offset + length) AS e FROM blobs GROUP BY pack_id')
-      .all())
-      ends.set(r.pack_id, r.e);
-    let maxId = 0;
-    for (const f of fs.readdirSync(this.packsDir)) {
-      const m = /^pack-(\d{8})\.mkp$/.exec(f);
-      const full = path.join(this.packsDir, f);
-      if (!m) {
-        if (f.endsWith('.tmp')) fs.rmSync(full, { force: true });
-        continue;
-      }
-      const id = Number(m[1]);
-      const end = ends.get(id);
-      if (end === undefined) fs.rmSync(full, { force: true });
-      else {
-        if (fs.statSync(full).size > end) fs.truncateSync(full, end);
-        maxId = Math.max(maxId, id);
-      }
-    }
-    for (const id of ends.keys()) maxId = Math.max(maxId, id);
-    this.nextPackId = maxId;
-    this.reuseEnd = maxId > 0 ? (ends.get(maxId) ?? 0) : 0;
+  /**
+   * Journals `ops` durably, then applies them to the index: the order of every commit. Used for
+   * what must be durable at once (a new pack's existence before its first byte); groups go through
+   * `seal`, in order with this (both run synchronously, so journal and index order agree).
+   */
+  private commitNow(ops: JournalOp[]): void {
+    const end = this.journal.append(ops);
+    applyBatch(this.db, ops, { file: JOURNAL_FILE_NO, offset: end });
   }
-  private nextPackId = 0;
-  private reuseEnd = 0;
 
   private currentPack(): PackAppender {
     if (this.pack) return this.pack;
-    if (this.nextPackId > 0 && this.reuseEnd > 0 && this.reuseEnd < RELAY_LIMITS.packMaxBytes) {
-      this.pack = new PackAppender(this.packsDir, this.nextPackId, this.reuseEnd);
+    if (this.reuse) {
+      this.pack = new PackAppender(this.packsDir, this.reuse.id, this.reuse.end);
     } else {
       this.nextPackId += 1;
+      // The journal knows a pack (with end 0) before it holds a byte: only then may a later open
+      // cut an uncommitted tail off it. A pack file the journal never named is never cut.
+      this.commitNow([{ op: 'pack', id: this.nextPackId, file: packFileName(this.nextPackId) }]);
       this.pack = new PackAppender(this.packsDir, this.nextPackId, 0);
-      this.packRowPending.add(this.nextPackId);
     }
-    this.reuseEnd = 0;
+    this.reuse = null;
     return this.pack;
   }
 
   ensureAccount(host: string, port: number, user: string): number {
-    this.db
-      .prepare('INSERT OR IGNORE INTO accounts (host, port, user, created_at) VALUES (?, ?, ?, ?)')
-      .run(host, port, user, new Date().toISOString());
-    return this.db.prepare<[string, number, string], number>('SELECT id FROM accounts WHERE host = ? AND port = ? AND user = ?').pluck().get(host, port, user)!;
+    const key = accountKey(host, port, user);
+    let id = this.accountIds.get(key);
+    if (id === undefined) {
+      id = this.nextId.account++;
+      this.accountIds.set(key, id);
+      this.ops.push({ op: 'account', id, host, port, user, at: new Date().toISOString() });
+    }
+    return id;
   }
 
   /** The account's id if the archive already holds it (nothing is created). */
   findAccount(host: string, port: number, user: string): number | undefined {
-    return this.db.prepare<[string, number, string], number>('SELECT id FROM accounts WHERE host = ? AND port = ? AND user = ?').pluck().get(host, port, user);
+    return this.accountIds.get(accountKey(host, port, user));
   }
 
   beginRun(accountId: number): number {
-    return Number(
-      this.db.prepare('INSERT INTO runs (account_id, started_at) VALUES (?, ?)').run(accountId, new Date().toISOString()).lastInsertRowid,
-    );
+    const id = this.nextId.run++;
+    this.ops.push({ op: 'run', id, account: accountId, at: new Date().toISOString() });
+    return id;
   }
 
   async finishRun(runId: number, status: string, errorCode: string | null): Promise<void> {
+    this.ops.push({ op: 'runEnd', id: runId, at: new Date().toISOString(), status, code: errorCode });
     await this.flush();
-    this.db.prepare('UPDATE runs SET finished_at = ?, status = ?, error_code = ? WHERE id = ?').run(new Date().toISOString(), status, errorCode, runId);
   }
 
   upsertFolder(accountId: number, runId: number, f: FolderInfo): number {
-    this.db
-      .prepare(
-        `INSERT INTO folders (account_id, raw_name, name, delimiter, special_use, added_run) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (account_id, raw_name) DO UPDATE SET name = excluded.name, delimiter = excluded.delimiter,
-           special_use = excluded.special_use, gone_run = NULL`,
-      )
-      .run(accountId, f.rawName, f.name, f.delimiter, f.specialUse, runId);
-    return this.db.prepare<[number, string], number>('SELECT id FROM folders WHERE account_id = ? AND raw_name = ?').pluck().get(accountId, f.rawName)!;
+    const key = `${accountId}\0${f.rawName}`;
+    let id = this.folderIds.get(key);
+    if (id === undefined) {
+      id = this.nextId.folder++;
+      this.folderIds.set(key, id);
+    }
+    this.ops.push({ op: 'folder', id, account: accountId, raw: f.rawName, name: f.name, delim: f.delimiter, special: f.specialUse, run: runId, gone: null });
+    return id;
   }
 
   checkpoint(folderId: number): Checkpoint | undefined {
@@ -235,14 +211,8 @@ export class ArchiveWriter {
 
   /** New UIDVALIDITY: the cursor starts over; rows of the old generation stay (they are history). */
   async resetCheckpoint(folderId: number, uidvalidity: number): Promise<void> {
+    this.ops.push({ op: 'cpReset', f: folderId, v: uidvalidity, at: new Date().toISOString() });
     await this.flush();
-    this.db
-      .prepare(
-        `INSERT INTO checkpoints (folder_id, uidvalidity, last_uid, updated_at) VALUES (?, ?, 0, ?)
-         ON CONFLICT (folder_id) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, highestmodseq = NULL,
-           uidnext = NULL, messages = NULL, complete_run = NULL, updated_at = excluded.updated_at`,
-      )
-      .run(folderId, uidvalidity, new Date().toISOString());
   }
 
   /** UIDs of this generation already stored above `above` (a crash after commit, before the cursor moved on). */
@@ -262,7 +232,7 @@ export class ArchiveWriter {
   /** Stored content for an envelope, or undefined: same account, Message-ID, size and INTERNALDATE. */
   findStoredContent(accountId: number, messageId: string | null, size: number, internalDate: Date | null): string | undefined {
     if (!messageId) return undefined;
-    return this.stmts.findContent.pluck().get(messageId, size, accountId, internalDate?.toISOString() ?? null) as string | undefined;
+    return this.stmts.findContent.get(messageId, size, accountId, internalDate?.toISOString() ?? null);
   }
 
   private knows(hash: string): boolean {
@@ -274,12 +244,22 @@ export class ArchiveWriter {
   }
 
   private stage(folderId: number, runId: number, meta: MessageMeta, hash: string, newBytes: number): void {
-    this.staged.push({ ...meta, folderId, runId, hash });
+    this.ops.push({
+      op: 'msg', f: folderId, v: meta.uidvalidity, u: meta.uid, h: hash, fl: meta.flags, d: meta.internalDate?.toISOString() ?? null,
+      s: meta.size, mid: meta.messageId, ms: meta.modseq, r: runId,
+    });
+    this.stagedCount++;
     const c = this.runCounters.get(runId) ?? { messages: 0, bytes: 0 };
     c.messages += 1;
     c.bytes += newBytes;
     this.runCounters.set(runId, c);
     this.stagedBytes += newBytes;
+  }
+
+  private stageBlob(hash: string, packId: number, offset: number, length: number): void {
+    this.ops.push({ op: 'blob', h: hash, p: packId, o: offset, l: length });
+    this.stagedBlobs.add(hash);
+    this.known.add(hash);
   }
 
   /** Stores a message held in memory (below the stream threshold). Returns whether its bytes were new. */
@@ -288,9 +268,7 @@ export class ArchiveWriter {
     let fresh = false;
     if (!this.knows(hash)) {
       const pack = this.currentPack();
-      const offset = pack.append(data, hash);
-      this.stagedBlobs.set(hash, { packId: pack.id, offset, length: data.length });
-      this.known.add(hash);
+      this.stageBlob(hash, pack.id, pack.append(data, hash), data.length);
       fresh = true;
     }
     this.stage(folderId, runId, { ...meta, size: data.length }, hash, fresh ? data.length : 0);
@@ -309,10 +287,7 @@ export class ArchiveWriter {
     }
     let fresh = false;
     const r = s.finish((hash) => (fresh = !this.knows(hash)));
-    if (r.offset !== null) {
-      this.stagedBlobs.set(r.hash, { packId: pack.id, offset: r.offset, length: r.length });
-      this.known.add(r.hash);
-    }
+    if (r.offset !== null) this.stageBlob(r.hash, pack.id, r.offset, r.length);
     this.stage(folderId, runId, { ...meta, size: r.length, messageId: messageId?.() ?? meta.messageId }, r.hash, fresh ? r.length : 0);
     return fresh;
   }
@@ -336,9 +311,9 @@ export class ArchiveWriter {
   maybeCommit(): Promise<void> | null {
     this.throwIfFailed();
     if (
-      this.staged.length >= this.groupMessages ||
+      this.stagedCount >= this.groupMessages ||
       this.stagedBytes >= RELAY_LIMITS.groupCommitBytes ||
-      (this.staged.length > 0 && Date.now() - this.lastCommit >= RELAY_LIMITS.groupCommitMs)
+      (this.stagedCount > 0 && Date.now() - this.lastCommit >= RELAY_LIMITS.groupCommitMs)
     )
       this.seal();
     return this.inFlightCount > 1 ? this.waitBelow(2) : null;
@@ -353,23 +328,25 @@ export class ArchiveWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Seals the staged work as a group: fsync in the thread pool, then the index transaction. */
+  /**
+   * Seals the staged work as a group: pack fsync in the thread pool, then one journal record
+   * (one write, one fsync) with every op of the group and the pack's new committed end, then the
+   * index transaction applying the same ops.
+   */
   private seal(): void {
     this.lastCommit = Date.now();
-    if (this.staged.length === 0 && this.cursors.size === 0 && this.stagedBlobs.size === 0) return;
+    if (this.ops.length === 0 && this.cursors.size === 0) return;
     const pack = this.pack;
-    const group: Group = {
-      pack,
-      packRows: [...this.packRowPending],
-      staged: this.staged,
-      blobs: this.stagedBlobs,
-      cursors: this.cursors,
-      counters: this.runCounters,
-      closePack: null,
-    };
-    this.packRowPending = new Set();
-    this.staged = [];
-    this.stagedBlobs = new Map();
+    const now = new Date().toISOString();
+    const ops = this.ops;
+    // The cursor moves with (never before) the rows it covers: same record, after them.
+    for (const [f, c] of this.cursors) ops.push({ op: 'cursor', f, v: c.uidvalidity, last: c.lastUid, at: now });
+    for (const [id, c] of this.runCounters) ops.push({ op: 'runAdd', id, n: c.messages, b: c.bytes });
+    if (pack && this.stagedBlobs.size > 0) ops.push({ op: 'packEnd', id: pack.id, end: pack.size });
+    const group: Group = { pack, ops, blobs: this.stagedBlobs, closePack: null };
+    this.ops = [];
+    this.stagedCount = 0;
+    this.stagedBlobs = new Set();
     this.cursors = new Map();
     this.runCounters = new Map();
     this.stagedBytes = 0;
@@ -382,8 +359,8 @@ export class ArchiveWriter {
     this.inFlight = this.inFlight
       .then(async () => {
         if (this.failure) return; // after a failure nothing later may be applied: order is the invariant
-        if (group.pack) await group.pack.syncAsync();
-        this.apply(group);
+        if (group.pack && group.blobs.size > 0) await group.pack.syncAsync();
+        this.commitNow(group.ops);
         group.closePack?.close();
       })
       .catch((err: unknown) => {
@@ -395,27 +372,7 @@ export class ArchiveWriter {
       });
   }
 
-  /** The index half of a group commit: one transaction, after the pack bytes are durable. */
-  private apply(g: Group): void {
-    const now = new Date().toISOString();
-    const s = this.stmts;
-    this.db.transaction(() => {
-      for (const id of g.packRows) s.insPack.run(id, packFileName(id));
-      for (const [hash, b] of g.blobs) s.insBlob.run(hash, b.packId, b.offset, b.length);
-      // Most messages share one of a few flag sets: split and serialise each set once.
-      const flagCache = new Map<string, { flags: string; keywords: string }>();
-      for (const m of g.staged) {
-        const key = m.flags.join(' ');
-        let fk = flagCache.get(key);
-        if (!fk) flagCache.set(key, (fk = splitFlags(m.flags)));
-        s.insMsg.run(m.folderId, m.uidvalidity, m.uid, m.hash, fk.flags, fk.keywords, m.internalDate?.toISOString() ?? null, m.size, m.messageId, m.modseq, m.runId);
-      }
-      for (const [folderId, c] of g.cursors) s.advance.run(c.lastUid, now, folderId, c.uidvalidity);
-      for (const [runId, c] of g.counters) s.runAdd.run(c.messages, c.bytes, runId);
-    })();
-  }
-
-  /** Makes everything staged durable (pack fsync, then index) and waits for it. */
+  /** Makes everything staged durable (pack fsync, journal, then index) and waits for it. */
   async flush(): Promise<void> {
     this.throwIfFailed();
     this.seal();
@@ -432,71 +389,66 @@ export class ArchiveWriter {
     await this.flush();
     const present = new Set(serverUids);
     const rows = this.db
-      .prepare<[number], { id: number; uidvalidity: number; uid: number }>('SELECT id, uidvalidity, uid FROM messages WHERE folder_id = ? AND gone_run IS NULL')
-      .all(folderId);
-    const upd = this.db.prepare('UPDATE messages SET gone_run = ? WHERE id = ?');
-    let n = 0;
-    this.db.transaction(() => {
-      for (const r of rows)
-        if (r.uidvalidity !== uidvalidity || !present.has(r.uid)) {
-          upd.run(runId, r.id);
-          n++;
-        }
-    })();
-    return n;
+      .prepare<[number], { uidvalidity: number; uid: number }>('SELECT uidvalidity, uid FROM messages WHERE folder_id = ? AND gone_run IS NULL ORDER BY id')
+      .all(folderId)
+      .filter((r) => r.uidvalidity !== uidvalidity || !present.has(r.uid))
+      .map((r): [number, number] => [r.uidvalidity, r.uid]);
+    if (rows.length === 0) return 0;
+    this.ops.push({ op: 'gone', f: folderId, run: runId, rows });
+    await this.flush();
+    return rows.length;
   }
 
-  /** Flag/keyword changes of stored messages (CONDSTORE changedSince or a full FLAGS sweep). */
+  /** Flag/keyword changes of stored messages (CONDSTORE changedSince or a full FLAGS sweep). Only changes are journaled. */
   async updateFlags(folderId: number, uidvalidity: number, updates: { uid: number; flags: string[]; modseq: string | null }[]): Promise<number> {
     if (!updates.length) return 0;
     await this.flush();
-    const upd = this.db.prepare(
-      `UPDATE messages SET flags = ?, keywords = ?, modseq = COALESCE(?, modseq)
-       WHERE folder_id = ? AND uidvalidity = ? AND uid = ? AND gone_run IS NULL AND (flags <> ? OR keywords <> ?)`,
-    );
+    const stored = new Map<number, string>();
+    for (const r of this.db
+      .prepare<[number, number], { uid: number; flags: string; keywords: string }>('SELECT uid, flags, keywords FROM messages WHERE folder_id = ? AND uidvalidity = ? AND gone_run IS NULL')
+      .iterate(folderId, uidvalidity))
+      stored.set(r.uid, `${r.flags}\0${r.keywords}`);
     let n = 0;
-    this.db.transaction(() => {
-      for (const u of updates) {
-        const fk = splitFlags(u.flags);
-        n += upd.run(fk.flags, fk.keywords, u.modseq, folderId, uidvalidity, u.uid, fk.flags, fk.keywords).changes;
-      }
-    })();
+    for (const u of updates) {
+      const now = stored.get(u.uid);
+      if (now === undefined) continue;
+      const fk = splitFlags(u.flags);
+      if (now === `${fk.flags}\0${fk.keywords}`) continue;
+      stored.set(u.uid, `${fk.flags}\0${fk.keywords}`);
+      this.ops.push({ op: 'flags', f: folderId, v: uidvalidity, u: u.uid, fl: u.flags, ms: u.modseq });
+      n++;
+    }
+    if (n > 0) await this.flush();
     return n;
   }
 
   /** The folder is fully backed up as of the EXAMINE that began it: record what lets the next run skip it. */
   async completeFolder(folderId: number, runId: number, state: { uidvalidity: number; uidnext: number | null; messages: number; highestModseq: string | null }): Promise<void> {
+    this.ops.push({ op: 'complete', f: folderId, v: state.uidvalidity, next: state.uidnext, n: state.messages, hms: state.highestModseq, run: runId, at: new Date().toISOString() });
     await this.flush();
-    this.db
-      .prepare(
-        `UPDATE checkpoints SET uidnext = ?, messages = ?, highestmodseq = ?, complete_run = ?, updated_at = ? WHERE folder_id = ? AND uidvalidity = ?`,
-      )
-      .run(state.uidnext, state.messages, state.highestModseq, runId, new Date().toISOString(), folderId, state.uidvalidity);
   }
 
   recordRunFolder(runId: number, folderId: number, state: 'unchanged' | 'synced' | 'skipped' | 'gone', info: { messages?: number | null; uidvalidity?: number | null; uidnext?: number | null } = {}): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO run_folders (run_id, folder_id, state, messages, uidvalidity, uidnext) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, folderId, state, info.messages ?? null, info.uidvalidity ?? null, info.uidnext ?? null);
+    this.ops.push({ op: 'runFolder', run: runId, f: folderId, state, n: info.messages ?? null, v: info.uidvalidity ?? null, next: info.uidnext ?? null });
   }
 
   /** Folders of the account not listed by the server any more: their rows are gone as of this run. */
   async markMissingFolders(accountId: number, seenFolderIds: Set<number>, runId: number): Promise<number> {
     await this.flush();
     const ids = this.db.prepare<[number], number>('SELECT id FROM folders WHERE account_id = ? AND gone_run IS NULL').pluck().all(accountId);
+    const count = this.db.prepare<[number], number>('SELECT COUNT(*) FROM messages WHERE folder_id = ? AND gone_run IS NULL').pluck();
     let n = 0;
-    this.db.transaction(() => {
-      for (const id of ids) {
-        if (seenFolderIds.has(id)) continue;
-        this.db.prepare('UPDATE folders SET gone_run = ? WHERE id = ?').run(runId, id);
-        n += this.db.prepare('UPDATE messages SET gone_run = ? WHERE folder_id = ? AND gone_run IS NULL').run(runId, id).changes;
-        this.recordRunFolder(runId, id, 'gone');
-      }
-    })();
+    for (const id of ids) {
+      if (seenFolderIds.has(id)) continue;
+      n += count.get(id)!;
+      this.ops.push({ op: 'folderGone', id, run: runId });
+      this.recordRunFolder(runId, id, 'gone');
+    }
+    await this.flush();
     return n;
   }
 
-  /** Commits what is staged, then releases the pack, the index and the lock. */
+  /** Commits what is staged, then releases the pack, the journal, the index and the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -505,8 +457,13 @@ export class ArchiveWriter {
     } finally {
       await this.inFlight;
       this.pack?.close();
+      this.journal.close();
       this.db.close();
       this.lock.release();
     }
   }
+}
+
+function accountKey(host: string, port: number, user: string): string {
+  return `${host}\0${port}\0${user}`;
 }

@@ -8,9 +8,9 @@ const fsyncAsync = promisify(fs.fsync);
 /**
  * Append-only pack files: the archive's blob storage. A record is a 44-byte header
  * ("MKP1", u64 big-endian length, 32-byte SHA-256) then the message's bytes, untouched. The header
- * makes a pack self-describing (the index could be rebuilt from packs alone); the index stores the
- * offset of the data itself. Nothing is ever rewritten except the uncommitted tail, which belongs
- * to no index row and is cut off on open or after a duplicate was streamed.
+ * makes a pack self-describing (repair finds every blob in it, named by the journal or not); the
+ * index stores the offset of the data itself. Nothing is ever rewritten except bytes past the end
+ * the journal durably recorded for the pack (an uncommitted group, or a streamed duplicate).
  */
 export const RECORD_MAGIC = Buffer.from('MKP1');
 export const HEADER_BYTES = 44;
@@ -41,7 +41,7 @@ export class PackAppender {
     const file = path.join(dir, packFileName(id));
     this.fresh = !fs.existsSync(file);
     this.fd = fs.openSync(file, this.fresh ? 'w+' : 'r+', 0o600);
-    // Cut whatever no index row covers: a tail written before a crash, never made durable in the index.
+    // Start at the journal-recorded end: bytes past it are a group that never committed.
     fs.ftruncateSync(this.fd, startAt);
     this.pos = startAt;
   }

@@ -1,11 +1,14 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 /**
  * The archive's SQLite index. Its tables are documented in docs/archive-format.md; keep the two in
  * step. `user_version` is the schema version: a newer archive is refused rather than misread.
+ * Version 2 adds the journal (`meta.journal_pos`, `packs.end_offset`): the index is derived from
+ * the journal and the packs and can be rebuilt from them (`mailkeep repair`).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -35,7 +38,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   complete_run INTEGER, updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS packs (
-  id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE
+  id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, end_offset INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS blobs (
   hash TEXT PRIMARY KEY,
@@ -61,35 +64,74 @@ CREATE TABLE IF NOT EXISTS run_folders (
   state TEXT NOT NULL, messages INTEGER, uidvalidity INTEGER, uidnext INTEGER,
   PRIMARY KEY (run_id, folder_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/** Version 1 -> 2: what the journal needs. The journal itself is written by the writer (bootstrap). */
+const UPGRADE_1_TO_2 = `
+ALTER TABLE packs ADD COLUMN end_offset INTEGER NOT NULL DEFAULT 0;
+UPDATE packs SET end_offset = COALESCE((SELECT MAX(offset + length) FROM blobs WHERE pack_id = packs.id), 0);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 export type Db = Database.Database;
 
 /**
- * `reader: true` opens an existing index (creating only a missing schema). It still opens read-write:
- * after a writer was killed, SQLite must recover the WAL, which a read-only handle cannot do
- * ("attempt to write a readonly database"). Readers never write rows.
+ * `reader: true` opens an existing index (creating only a missing schema) and never upgrades it:
+ * a version-1 index is upgraded by a writer only, together with its journal bootstrap. It still
+ * opens read-write: after a writer was killed, SQLite must recover the WAL, which a read-only
+ * handle cannot do ("attempt to write a readonly database"). Readers never write rows.
+ *
+ * A writer runs `synchronous = NORMAL` (WAL): every transaction it commits was first made durable
+ * in the journal, so a transaction lost to power loss is replayed from the journal on the next open
+ * (docs/archive-format.md, "Durability").
  */
 export function openIndex(file: string, opts: { reader?: boolean } = {}): Db {
+  if (!opts.reader && !fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600)); // private from birth; -wal/-shm inherit the mode
   const db = new Database(file, { fileMustExist: opts.reader ?? false });
-  db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
+  try {
+    db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION)
+      throw new Error(`archive index schema ${version} is newer than this Mailkeep understands (${SCHEMA_VERSION})`);
+    if (!opts.reader) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    }
+    // A writer killed before its first commit leaves an empty index: readers see an empty archive.
+    // Schema and version in one transaction, so no one ever sees half a schema.
+    if (version === 0)
+      db.transaction(() => {
+        db.exec(DDL);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    else if (version === 1 && !opts.reader)
+      db.transaction(() => {
+        db.exec(UPGRADE_1_TO_2);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    return db;
+  } catch (err) {
     db.close();
-    throw new Error(`archive index schema ${version} is newer than this Mailkeep understands (${SCHEMA_VERSION})`);
+    throw err;
   }
-  if (!opts.reader) {
-    db.pragma('journal_mode = WAL');
-    // FULL: a committed transaction survives power loss; group commit keeps this cheap.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-  }
-  // A writer killed before its first commit leaves an empty index: readers see an empty archive.
-  // Schema and version in one transaction, so no one ever sees half a schema.
-  if (version < SCHEMA_VERSION)
-    db.transaction(() => {
-      db.exec(DDL);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
-  return db;
+}
+
+/** The journal position (file number and byte offset) the index has applied, or null before any. */
+export function journalPosition(db: Db): { file: number; offset: number } | null {
+  const v = db.prepare<[], string>("SELECT value FROM meta WHERE key = 'journal_pos'").pluck().get();
+  if (v === undefined) return null;
+  const [file, offset] = v.split(':').map(Number);
+  return { file: file!, offset: offset! };
+}
+
+export function setJournalPosition(db: Db, pos: { file: number; offset: number }): void {
+  db.prepare("INSERT INTO meta (key, value) VALUES ('journal_pos', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`${pos.file}:${pos.offset}`);
+}
+
+/** SQLite's words for a damaged or foreign file: the index must be rebuilt, not written to. */
+export function isCorruptIndexError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }

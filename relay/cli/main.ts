@@ -4,6 +4,7 @@ import { archiveInfoCommand, BACKUP_HELP, backupCommand, INFO_HELP, VERIFY_HELP,
 import { EXIT, EXIT_HELP } from './exit-codes.ts';
 import { EXPORT_HELP, exportCommand } from './export-command.ts';
 import { MIGRATE_HELP, migrateCommand } from './migrate-command.ts';
+import { REPAIR_HELP, repairCommand } from './repair-command.ts';
 import { RESTORE_HELP, restoreCommand } from './restore-command.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
@@ -15,6 +16,7 @@ Commands:
   export        write archived mail to a zip of mbox files or .eml files (streamed, zip64)
   verify        check the index and every stored message against each other (both ways)
   archive-info  accounts, folders, message counts and runs of an archive
+  repair        rebuild a lost or damaged archive index from the journal and packs
   relay         run the extension's local companion (prints a pairing code)
   pair          print a fresh pairing code for a running relay
 
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[], io: Io) => 
   export: { help: EXPORT_HELP, run: exportCommand },
   verify: { help: VERIFY_HELP, run: verifyCommand },
   'archive-info': { help: INFO_HELP, run: archiveInfoCommand },
+  repair: { help: REPAIR_HELP, run: repairCommand },
 };
 
 /** Entry point used by bin/mailkeep.js; returns the exit code. */

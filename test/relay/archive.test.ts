@@ -60,16 +60,17 @@ describe('the archive', () => {
     db.close();
   });
 
-  it('cuts an uncommitted pack tail on open and keeps every committed blob intact', async () => {
+  it('cuts an uncommitted pack tail on open, keeps a pack the journal never named, and keeps every committed blob intact', async () => {
     const dir = tmp();
     await fill(dir, [Buffer.from('a\r\n'), Buffer.from('b\r\n')]);
     const pack = path.join(dir, 'packs', fs.readdirSync(path.join(dir, 'packs'))[0]!);
     const committed = fs.statSync(pack).size;
     fs.appendFileSync(pack, Buffer.from('MKP1 half-written record of a killed run'));
-    fs.writeFileSync(path.join(dir, 'packs', 'pack-00000099.mkp'), 'orphan pack, no index row points here');
+    const orphan = path.join(dir, 'packs', 'pack-00000099.mkp');
+    fs.writeFileSync(orphan, 'a pack the journal never named: never cut, never deleted');
     await ArchiveWriter.open(dir).close();
     expect(fs.statSync(pack).size).toBe(committed);
-    expect(fs.existsSync(path.join(dir, 'packs', 'pack-00000099.mkp'))).toBe(false);
+    expect(fs.readFileSync(orphan, 'utf8')).toBe('a pack the journal never named: never cut, never deleted');
     expect((await verifyArchive(dir)).ok).toBe(true);
   });
 

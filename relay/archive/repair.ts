@@ -1,0 +1,281 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { lockArchive } from '../lock/lock-file.ts';
+import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournalFile } from './journal.ts';
+import { applyBatch, type JournalOp } from './journal-ops.ts';
+import { asideName, makeIndexPrivate, openIndexForWriting, packFiles } from './journal-recovery.ts';
+import { fsyncDir, HEADER_BYTES, RECORD_MAGIC } from './pack-file.ts';
+import { openIndex, setJournalPosition, type Db } from './schema.ts';
+
+/**
+ * `mailkeep repair`: rebuilds index.sqlite from the journal and the packs (docs/archive-format.md,
+ * "Repair"). The new index is built in a temporary file and then swapped in; the old one is kept
+ * as index.sqlite.damaged-<n>. Pack bytes are only read; the journal only gains a record naming
+ * blobs found in packs it did not know (so the next repair finds them too) and loses only a torn
+ * tail. Nothing is deleted.
+ */
+
+export interface AdoptedBlob {
+  hash: string;
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+export interface RepairReport {
+  journalRecords: number;
+  opsReplayed: number;
+  /** Journal bytes that are no valid record, with valid records after them: their facts are lost. */
+  journalDamage: { from: number; to: number; reason: string }[];
+  /** Journal records whose ops could not be applied (e.g. they named a folder lost in damage). */
+  batchesRejected: { at: number; reason: string }[];
+  /** Bytes cut off a torn journal tail (a group that never committed). */
+  journalTailCut: number;
+  packs: number;
+  /** Records found in the packs whose blob the journal names. */
+  blobsInPacks: number;
+  /** Valid records in packs that no journal record names: kept, added to the index and listed. */
+  blobsAdopted: AdoptedBlob[];
+  /** Packs the journal never named (their records are adopted). */
+  packsAdopted: string[];
+  /** Blob rows of the journal whose record is not (wholly) in its pack. */
+  blobsMissing: number;
+  /** Records in packs whose bytes do not match their hash: not adopted. */
+  recordsDamaged: { pack: string; offset: number }[];
+  messages: number;
+  blobs: number;
+  /** Where the index that was replaced now is, or null when there was none. */
+  previousIndexKeptAs: string | null;
+}
+
+export async function repairArchive(dir: string): Promise<RepairReport> {
+  if (!fs.existsSync(dir)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
+  const lock = lockArchive(dir);
+  try {
+    salvageJournal(dir);
+    return rebuild(dir);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * An archive without a journal (version 1, or a journal that was removed) whose index is still
+ * readable: give it its bootstrap journal first, as a writer would, so the rebuild keeps every
+ * folder, flag and run the index knows instead of only the blobs the packs hold.
+ */
+function salvageJournal(dir: string): void {
+  const jfile = journalFile(dir);
+  if ((fs.existsSync(jfile) && fs.statSync(jfile).size > 0) || !fs.existsSync(path.join(dir, 'index.sqlite'))) return;
+  try {
+    openIndexForWriting(dir).db.close();
+  } catch {
+    /* unreadable: the rebuild works from the packs alone and says so */
+  }
+}
+
+function rebuild(dir: string): RepairReport {
+  const indexFile = path.join(dir, 'index.sqlite');
+  const tmp = path.join(dir, 'index.sqlite.repair-tmp');
+  for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true }); // our own unfinished attempt
+  const db = openIndex(tmp);
+  // Orphans (a message whose folder op was in a damaged record) are kept rather than refused.
+  db.pragma('foreign_keys = OFF');
+  const report: RepairReport = {
+    journalRecords: 0, opsReplayed: 0, journalDamage: [], batchesRejected: [], journalTailCut: 0, packs: 0,
+    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null,
+  };
+  try {
+    const jfile = journalFile(dir);
+    const journalSize = replayJournal(db, jfile, report);
+    const adopt = scanPacks(dir, db, report);
+    if (adopt.length) {
+      const journal = new JournalAppender(jfile, journalSize);
+      try {
+        applyBatch(db, adopt, { file: JOURNAL_FILE_NO, offset: journal.append(adopt) });
+      } finally {
+        journal.close();
+      }
+    }
+    report.messages = db.prepare<[], number>('SELECT COUNT(*) FROM messages').pluck().get()!;
+    report.blobs = db.prepare<[], number>('SELECT COUNT(*) FROM blobs').pluck().get()!;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  const fd = fs.openSync(tmp, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  // The WAL moves with its database, also when the database itself was deleted: left behind, a
+  // stale WAL would be replayed into the new index.
+  const present = ['', '-wal', '-shm'].filter((suffix) => fs.existsSync(indexFile + suffix));
+  const walHasData = fs.existsSync(`${indexFile}-wal`) && fs.statSync(`${indexFile}-wal`).size > 0;
+  if (fs.existsSync(indexFile) || walHasData) {
+    const aside = asideName(indexFile, 'damaged');
+    for (const suffix of present) fs.renameSync(indexFile + suffix, aside + suffix);
+    report.previousIndexKeptAs = path.basename(aside);
+  } else for (const suffix of present) fs.rmSync(indexFile + suffix); // an empty WAL and its shared-memory file: no data
+  fs.renameSync(tmp, indexFile);
+  fsyncDir(dir);
+  makeIndexPrivate(indexFile);
+  return report;
+}
+
+/** Applies every valid record; skips damage (reported); cuts a torn tail. Returns the journal's size. */
+function replayJournal(db: Db, jfile: string, report: RepairReport): number {
+  if (!fs.existsSync(jfile)) {
+    db.transaction(() => setJournalPosition(db, { file: JOURNAL_FILE_NO, offset: 0 }))();
+    return 0;
+  }
+  let size = fs.statSync(jfile).size;
+  for (const item of readJournalFile(jfile)) {
+    if (item.kind === 'damage') {
+      if (item.resumedAt !== null) {
+        report.journalDamage.push({ from: item.at, to: item.resumedAt, reason: item.reason });
+        continue;
+      }
+      // Nothing valid follows: the record of a group that never committed (its pack bytes lie
+      // past that pack's recorded end and are cut by the next writer).
+      fs.truncateSync(jfile, item.at);
+      const fd = fs.openSync(jfile, 'r+');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      report.journalTailCut = size - item.at;
+      size = item.at;
+      break;
+    }
+    try {
+      applyBatch(db, item.ops, { file: JOURNAL_FILE_NO, offset: item.end });
+      report.journalRecords++;
+      report.opsReplayed += item.ops.length;
+    } catch (err) {
+      report.batchesRejected.push({ at: item.at, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  db.transaction(() => setJournalPosition(db, { file: JOURNAL_FILE_NO, offset: size }))();
+  return size;
+}
+
+function readAt(fd: number, length: number, at: number): Buffer {
+  const b = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, b, got, length - got, at + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return b.subarray(0, got);
+}
+
+function hashOf(fd: number, at: number, length: number): string {
+  const h = crypto.createHash('sha256');
+  const chunk = 1024 * 1024;
+  for (let done = 0; done < length; ) {
+    const b = readAt(fd, Math.min(chunk, length - done), at + done);
+    if (b.length === 0) break;
+    h.update(b);
+    done += b.length;
+  }
+  return h.digest('hex');
+}
+
+/** The next offset in [from, limit) where a record header could start (its magic), or null. */
+function nextMagic(fd: number, from: number, limit: number): number | null {
+  const step = 1024 * 1024;
+  for (let pos = from; pos < limit; pos += step - (RECORD_MAGIC.length - 1)) {
+    const chunk = readAt(fd, Math.min(step, limit - pos), pos);
+    const i = chunk.indexOf(RECORD_MAGIC);
+    if (i !== -1) return pos + i;
+    if (chunk.length < step) break;
+  }
+  return null;
+}
+
+/**
+ * Walks every pack's records (up to the journal's committed end for a known pack; the whole file
+ * for a pack the journal never named). A record whose blob the journal does not name is adopted
+ * when its bytes match its hash. After bytes that are no record (damage, or the torn tail of an
+ * adopted pack that was appended to later) the walk resumes at the next record magic. Then every
+ * blob the journal names is checked at its place. Returns the ops that record the adoption.
+ */
+function scanPacks(dir: string, db: Db, report: RepairReport): JournalOp[] {
+  const known = new Map(db.prepare<[], { id: number; end_offset: number }>('SELECT id, end_offset FROM packs').all().map((r) => [r.id, r.end_offset]));
+  const blobAt = db.prepare<[string], { pack_id: number; offset: number; length: number }>('SELECT pack_id, offset, length FROM blobs WHERE hash = ?');
+  const ops: JournalOp[] = [];
+  const adoptedHashes = new Set<string>();
+  const files = packFiles(dir);
+  for (const { id, file } of files) {
+    report.packs++;
+    const full = path.join(dir, 'packs', file);
+    const size = fs.statSync(full).size;
+    const end = known.get(id);
+    const limit = end === undefined ? size : Math.min(end, size);
+    if (end === undefined) {
+      report.packsAdopted.push(file);
+      // Its end is the file's end: nothing in a pack the journal never named is ever cut.
+      ops.push({ op: 'pack', id, file }, { op: 'packEnd', id, end: size });
+    }
+    const fd = fs.openSync(full, 'r');
+    try {
+      for (let at = 0; at + HEADER_BYTES <= limit; ) {
+        const head = readAt(fd, HEADER_BYTES, at);
+        const length = head.subarray(0, 4).equals(RECORD_MAGIC) ? Number(head.readBigUInt64BE(4)) : -1;
+        const dataAt = at + HEADER_BYTES;
+        if (length < 0 || dataAt + length > limit) {
+          const next = nextMagic(fd, at + 1, limit);
+          if (next === null) break;
+          at = next;
+          continue;
+        }
+        const hash = head.subarray(12, 44).toString('hex');
+        const row = blobAt.get(hash);
+        if (!row && !adoptedHashes.has(hash)) {
+          if (hashOf(fd, dataAt, length) !== hash) {
+            report.recordsDamaged.push({ pack: file, offset: at });
+            const next = nextMagic(fd, at + 1, limit);
+            if (next === null) break;
+            at = next;
+            continue;
+          }
+          adoptedHashes.add(hash);
+          ops.push({ op: 'blob', h: hash, p: id, o: dataAt, l: length });
+          report.blobsAdopted.push({ hash, pack: file, offset: dataAt, length });
+        }
+        at = dataAt + length;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  countNamedBlobs(dir, db, report);
+  return ops;
+}
+
+/** Every blob the journal names: is its record header where the journal says (magic, length, hash)? */
+function countNamedBlobs(dir: string, db: Db, report: RepairReport): void {
+  const fds = new Map<number, { fd: number; size: number } | null>();
+  const open = (packId: number, file: string) => {
+    if (!fds.has(packId)) {
+      const full = path.join(dir, 'packs', file);
+      fds.set(packId, fs.existsSync(full) ? { fd: fs.openSync(full, 'r'), size: fs.statSync(full).size } : null);
+    }
+    return fds.get(packId)!;
+  };
+  try {
+    for (const b of db
+      .prepare<[], { hash: string; pack_id: number; offset: number; length: number; file: string | null }>(
+        'SELECT b.hash, b.pack_id, b.offset, b.length, p.file FROM blobs b LEFT JOIN packs p ON p.id = b.pack_id',
+      )
+      .iterate()) {
+      const f = b.file === null ? null : open(b.pack_id, b.file);
+      const head = f && b.offset >= HEADER_BYTES && b.offset + b.length <= f.size ? readAt(f.fd, HEADER_BYTES, b.offset - HEADER_BYTES) : null;
+      const ok = !!head && head.subarray(0, 4).equals(RECORD_MAGIC) && Number(head.readBigUInt64BE(4)) === b.length && head.subarray(12, 44).toString('hex') === b.hash;
+      if (ok) report.blobsInPacks++;
+      else report.blobsMissing++;
+    }
+  } finally {
+    for (const f of fds.values()) if (f) fs.closeSync(f.fd);
+  }
+}
