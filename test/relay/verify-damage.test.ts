@@ -150,7 +150,7 @@ describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archi
     expect(b.json!.status).not.toBe('Connection Error');
     expect(b.code).toBe(6);
     const bh = await runCli(backup, { MK_PW: PW });
-    expect(bh.stderr).toMatch(/error ARCHIVE_DAMAGED: .*mailkeep repair --archive DIR" rebuilds its index/);
+    expect(bh.stderr).toMatch(/error ARCHIVE_DAMAGED: [^]*nothing was changed[^]*mailkeep repair --archive /);
   }, 120_000);
 
   it('a damaged page of a secondary SQLite index only: index_damaged, and every row and record is still cross-checked', async () => {
