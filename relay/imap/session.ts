@@ -1,6 +1,6 @@
 import { ImapFlow } from 'imapflow';
 import { LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { mailkeepError, type ErrorCode, type MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { classifyImapError, describeImapError } from './classify-error.ts';
 
 export type Security = 'tls' | 'starttls' | 'none';
@@ -101,4 +101,40 @@ export async function closeSession(client: ImapFlow): Promise<void> {
   ]);
   clearTimeout(timer);
   client.close();
+}
+
+/**
+ * A deadline on a session that a trickle cannot defeat: imapflow's socket timeout restarts on every
+ * byte, this one does not. When it passes, the session is closed (the pending command then fails)
+ * and `expired` holds the error to report instead of the resulting "connection closed".
+ */
+export class SessionDeadline {
+  expired: MailkeepError | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly client: ImapFlow) {}
+
+  /** (Re)starts the clock: `ms` from now, the session is closed unless `clear` or `arm` comes first. */
+  arm(ms: number, code: ErrorCode, what: string): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.expired = mailkeepError(code, `${what} did not arrive within ${Math.round(ms / 1000)} s`);
+      this.client.close();
+    }, Math.max(1, ms));
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Runs one command under a deadline; rejects with the deadline's error if it passed. */
+  async run<T>(ms: number, code: ErrorCode, what: string, work: () => Promise<T>): Promise<T> {
+    this.arm(ms, code, what);
+    try {
+      return await work();
+    } catch (err) {
+      throw this.expired ?? err;
+    } finally {
+      this.clear();
+    }
+  }
 }
