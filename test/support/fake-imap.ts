@@ -40,9 +40,9 @@ export interface FakeFaults {
   trickleMs?: number;
   /** Advertise UTF8=ACCEPT and take ENABLE; names are then listed (and must be opened) as raw UTF-8. */
   utf8Accept?: boolean;
-  /** Replace numbers in responses by impossible ones (sent verbatim). */
-  uidValidity?: string;
-  exists?: string;
+  /** Folder -> text sent as its UIDVALIDITY / EXISTS (default 7 / the message count): impossible numbers, or a new generation. */
+  uidValidity?: Record<string, string>;
+  exists?: Record<string, string>;
   /** Extra UIDs appended to every UID SEARCH answer (e.g. "0" or "4294967296"). */
   searchExtra?: string;
   /** UID -> RFC822.SIZE text sent instead of the true size. */
@@ -68,15 +68,15 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
     if (faults.stallGreeting) return;
     const caps = (): string => `IMAP4rev1 LITERAL+${faults.utf8Accept ? ' ENABLE UTF8=ACCEPT' : ''}`;
     sock.write(`* OK [CAPABILITY ${caps()}] fake ready\r\n`);
-    const uidValidity = (): string => faults.uidValidity ?? '7';
+    const uidValidity = (name: string): string => faults.uidValidity?.[name] ?? '7';
     let selected: string | null = null;
-    let buf = '';
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
       let nl;
       while ((nl = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 2);
+        const line = buf.subarray(0, nl).toString('utf8'); // UTF8=ACCEPT names arrive as UTF-8
+        buf = buf.subarray(nl + 2);
         commands.push(line.replace(/^(\S+ LOGIN \S+) .*/i, '$1 ***'));
         handle(line);
       }
@@ -111,7 +111,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           const name = unquote(/^("(?:[^"\\]|\\.)*"|\S+)/.exec(rest)![1]!);
           const msgs = opts.folders[name] ?? [];
           const next = (msgs.at(-1)?.uid ?? 0) + 1;
-          w(`* STATUS "${name}" (MESSAGES ${faults.exists ?? msgs.length} UIDNEXT ${next} UIDVALIDITY ${uidValidity()})\r\n`);
+          w(`* STATUS "${name}" (MESSAGES ${faults.exists?.[name] ?? msgs.length} UIDNEXT ${next} UIDVALIDITY ${uidValidity(name)})\r\n`);
           return void ok();
         }
         case 'EXAMINE':
@@ -120,7 +120,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           if (faults.unreadable?.includes(name) || !(name in opts.folders)) return void w(`${tag} NO Permission denied\r\n`);
           selected = name;
           const msgs = opts.folders[name]!;
-          w(`* FLAGS (\\Seen \\Flagged)\r\n* ${faults.exists ?? msgs.length} EXISTS\r\n* OK [UIDVALIDITY ${uidValidity()}] ok\r\n* OK [UIDNEXT ${(msgs.at(-1)?.uid ?? 0) + 1}] ok\r\n`);
+          w(`* FLAGS (\\Seen \\Flagged)\r\n* ${faults.exists?.[name] ?? msgs.length} EXISTS\r\n* OK [UIDVALIDITY ${uidValidity(name)}] ok\r\n* OK [UIDNEXT ${(msgs.at(-1)?.uid ?? 0) + 1}] ok\r\n`);
           return void ok(cmd === 'EXAMINE' ? '[READ-ONLY] examined' : '[READ-WRITE] selected');
         }
         case 'UID':
