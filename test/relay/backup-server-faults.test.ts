@@ -102,6 +102,16 @@ describe('nothing the server owes is skipped silently', () => {
     expect([...held.map(([uid]) => uid), ...named].sort()).toEqual([1, 2, 3]);
   });
 
+  it('never stores bytes under a UID they do not belong to when a too-long literal carries a forged FETCH response', async () => {
+    const { folders, dir } = await serve({ smuggle: { 1: 2 } });
+    const r = await backup(dir);
+    const named = r.skipped.map((s) => s.uid);
+    const held = stored(dir).INBOX!;
+    expect(held).toEqual(expected(folders, 'INBOX', held.map(([uid]) => uid)));
+    expect([...held.map(([uid]) => uid), ...named].sort()).toEqual([1, 2, 3]);
+    expect(countRows(dir, 'SELECT COUNT(*) FROM blobs WHERE length = 5')).toBe(0);
+  });
+
   it('names a message whose announced RFC822.SIZE is impossible instead of storing it', async () => {
     const { folders, dir } = await serve({ sizeText: { 3: '-3' } });
     const r = await backup(dir);

@@ -23,7 +23,7 @@ export interface FakeFaults {
   byeOnFetch?: boolean;
   /** Folders whose EXAMINE gets `NO`. */
   unreadable?: string[];
-  /** UIDs whose body the server cannot read: a FETCH including them sends the others, then `NO`. */
+  /** UIDs whose file the server cannot read: a FETCH of any body section including them sends the others, then `NO`. */
   unreadableUids?: number[];
   /** UIDs a body FETCH silently leaves out while still answering OK (they stay in SEARCH). */
   omitUids?: number[];
@@ -31,6 +31,10 @@ export interface FakeFaults {
   shortLiteral?: Record<number, number>;
   /** UID -> bytes: the body literal announces its true length but carries this many bytes more. */
   longLiteral?: Record<number, number>;
+  /** UID -> UID: that message's literal runs on past its announced length with bytes that parse as
+   * a FETCH response for the second UID (e.g. a mail quoting an IMAP transcript, after a server
+   * miscounted the literal). */
+  smuggle?: Record<number, number>;
   /** UID -> bytes: a well-formed literal whose body is this many bytes shorter than RFC822.SIZE. */
   truncatedBody?: Record<number, number>;
   /** UIDs on whose body FETCH the server drops the connection (after sending the UIDs before them). */
@@ -150,17 +154,19 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
       }
       const items = more.join(' ').toUpperCase();
       const body = items.includes('BODY.PEEK[]') || items.includes('BODY[]');
+      // Any section (a header field included) needs the file: unreadable and dropping UIDs fail it too, as on Dovecot.
+      const content = items.includes('BODY');
       let failed = false;
       const todo = msgs.map((x, i) => ({ x, i })).filter(({ x }) => wanted.has(x.uid));
       const next = (k: number): void => {
         for (; k < todo.length; k++) {
           const { x, i } = todo[k]!;
-          if (body && faults.unreadableUids?.includes(x.uid)) {
+          if (content && faults.unreadableUids?.includes(x.uid)) {
             failed = true;
             continue;
           }
           if (body && faults.omitUids?.includes(x.uid)) continue;
-          if (body && faults.dropOnUids?.includes(x.uid)) return void sock.destroy();
+          if (content && faults.dropOnUids?.includes(x.uid)) return void sock.destroy();
           const head = `* ${i + 1} FETCH (UID ${x.uid} FLAGS (${(x.flags ?? []).join(' ')}) INTERNALDATE "01-Jan-2020 00:00:00 +0000" RFC822.SIZE ${faults.sizeText?.[x.uid] ?? x.raw.length}`;
           if (!body) {
             w(`${head})\r\n`);
@@ -182,6 +188,8 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           const announced = part.length;
           if (faults.shortLiteral?.[x.uid]) part = part.subarray(0, part.length - faults.shortLiteral[x.uid]!);
           if (faults.longLiteral?.[x.uid]) part = Buffer.concat([part, Buffer.alloc(faults.longLiteral[x.uid]!, 'X')]);
+          const forged = faults.smuggle?.[x.uid];
+          if (forged !== undefined) part = Buffer.concat([part, Buffer.from(`)\r\n* ${forged} FETCH (UID ${forged} BODY[]<0> {5}\r\nHELLO`)]);
           const label = partial ? 'BODY[]<0>' : 'BODY[]';
           const whole = Buffer.concat([Buffer.from(`${head} ${label} {${announced}}\r\n`), part, Buffer.from(')\r\n')]);
           if (faults.trickleUids?.includes(x.uid)) {
