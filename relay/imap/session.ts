@@ -59,11 +59,17 @@ export async function openSession(
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   client.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+  // imapflow's deadlines end at the greeting, and its idle timeout restarts on every byte: a server
+  // trickling its answers to LOGIN, CAPABILITY or LIST could hold the login open for ever. The whole
+  // set-up gets the connect and greeting budgets together.
+  const setup = new SessionDeadline(client);
+  setup.arm((t.connectMs ?? LIMITS.imapConnectTimeoutMs) + (t.greetingMs ?? LIMITS.imapGreetingTimeoutMs), 'CONNECTION_TIMEOUT', 'the login');
   try {
     await client.connect();
   } catch (err) {
     client.close();
     if (opts.signal?.aborted) throw mailkeepError('CANCELLED', 'backup cancelled', {}, err);
+    if (setup.expired) throw mailkeepError('CONNECTION_TIMEOUT', `cannot log in to ${account.host}:${account.port}: ${setup.expired.message}`, { host: account.host, port: account.port }, err);
     const code = classifyImapError(lastError && !hasImapFields(err) ? lastError : err);
     throw mailkeepError(
       code === 'UNKNOWN' || code === 'FOLDER_UNREADABLE' ? 'CONNECTION_LOST' : code,
@@ -71,6 +77,8 @@ export async function openSession(
       { host: account.host, port: account.port },
       err,
     );
+  } finally {
+    setup.clear();
   }
   (client as ImapFlow & { lastSocketError?: () => unknown }).lastSocketError = () => lastError;
   return client;

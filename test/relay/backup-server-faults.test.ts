@@ -187,6 +187,16 @@ describe('every run ends', () => {
     expect(stored(dir)).toEqual({ INBOX: expected(folders, 'INBOX', [1, 3]), Work: expected(folders, 'Work', [1]) });
   });
 
+  for (const command of ['LOGIN', 'LIST', 'EXAMINE', 'UID SEARCH'])
+    it(`ends as a Connection Error when the server trickles its answer to ${command}`, async () => {
+      const { dir } = await serve({ trickleCommands: [command], trickleMs: 100 });
+      const r = await backup(dir, {
+        timeouts: { connectMs: 300, greetingMs: 300, socketMs: 2000 },
+        deadlines: { messageBaseMs: 400, minBytesPerSecond: 1_000_000 },
+      });
+      expect(r).toMatchObject({ status: 'connection_error', errorCode: 'CONNECTION_TIMEOUT', attempts: 2 });
+    });
+
   it('ends a run held by a server that trickles everything with RUN_TIME_LIMIT, keeping what was stored', async () => {
     const { dir } = await serve({ trickleUids: [1, 2, 3], trickleMs: 100 });
     const r = await backup(dir, { deadlines: { runMs: 1500 } });

@@ -42,6 +42,8 @@ export interface FakeFaults {
   /** UIDs whose body literal is sent one byte every `trickleMs`. */
   trickleUids?: number[];
   trickleMs?: number;
+  /** Commands ("LIST", "EXAMINE", "UID SEARCH") whose whole answer is sent one byte every `trickleMs`. */
+  trickleCommands?: string[];
   /** Advertise UTF8=ACCEPT and take ENABLE; names are then listed (and must be opened) as raw UTF-8. */
   utf8Accept?: boolean;
   /** Folder -> text sent as its UIDVALIDITY / EXISTS (default 7 / the message count): impossible numbers, or a new generation. */
@@ -82,10 +84,27 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
         const line = buf.subarray(0, nl).toString('utf8'); // UTF8=ACCEPT names arrive as UTF-8
         buf = buf.subarray(nl + 2);
         commands.push(line.replace(/^(\S+ LOGIN \S+) .*/i, '$1 ***'));
-        handle(line);
+        const name = /^\S+ (UID \S+|\S+)/.exec(line)?.[1]?.toUpperCase() ?? '';
+        if (!faults.trickleCommands?.includes(name)) handle(line);
+        else {
+          // The whole answer, one byte every trickleMs: each byte restarts an idle timeout.
+          captured = [];
+          handle(line);
+          const out = Buffer.concat(captured);
+          captured = null;
+          let at = 0;
+          const timer = setInterval(() => {
+            if (sock.destroyed || at >= out.length) return void clearInterval(timer);
+            sock.write(out.subarray(at, ++at));
+          }, faults.trickleMs ?? 200);
+        }
       }
     });
-    const w = (s: string | Buffer): boolean => !sock.destroyed && sock.write(s);
+    let captured: Buffer[] | null = null;
+    const w = (s: string | Buffer): boolean => {
+      if (captured) return captured.push(Buffer.from(s)) > 0;
+      return !sock.destroyed && sock.write(s);
+    };
     const unquote = (s: string): string => (s.startsWith('"') ? s.slice(1, -1).replace(/\\(.)/g, '$1') : s);
     function handle(line: string): void {
       const m = /^(\S+) (\S+)(?: (.*))?$/.exec(line);
