@@ -121,6 +121,28 @@ describe('nothing the server owes is skipped silently', () => {
   });
 });
 
+describe('large (streamed) messages', () => {
+  const big = (fill: string): Buffer => Buffer.concat([Buffer.from(`Subject: big ${fill}\r\nMessage-ID: <big-${fill}@x>\r\n\r\n`), Buffer.alloc(4.5 * 1024 * 1024, fill)]);
+  const bigWorld = (): Record<string, FakeMessage[]> => ({ INBOX: [{ uid: 1, raw: raws[0]! }, { uid: 2, raw: big('a') }, { uid: 3, raw: big('b') }, { uid: 4, raw: raws[1]! }] });
+
+  it('stores a streamed message only when its length is the announced RFC822.SIZE', async () => {
+    const { folders, dir } = await serve({ sizeText: { 2: String(big('a').length + 10) } }, bigWorld());
+    const r = await backup(dir);
+    expect(r.skipped).toEqual([expect.objectContaining({ uid: 2, code: 'MESSAGE_SIZE_MISMATCH' })]);
+    expect(stored(dir).INBOX).toEqual(expected(folders, 'INBOX', [1, 3, 4]));
+    fake!.faults.sizeText = {};
+    expect(await backup(dir)).toMatchObject({ status: 'completed', messages: 1 });
+    expect(stored(dir).INBOX).toEqual(expected(folders, 'INBOX', [1, 2, 3, 4]));
+  });
+
+  it('skips a streamed message on which the server drops the connection and goes on with the next', async () => {
+    const { folders, dir } = await serve({ dropOnUids: [2] }, bigWorld());
+    const r = await backup(dir);
+    expect(r.skipped).toEqual([expect.objectContaining({ uid: 2, code: 'MESSAGE_UNREADABLE' })]);
+    expect(stored(dir).INBOX).toEqual(expected(folders, 'INBOX', [1, 3, 4]));
+  });
+});
+
 describe('one bad message costs one message', () => {
   it('skips a message the server answers NO for on a first and on an incremental run, backing up the rest', async () => {
     const { folders, dir } = await serve({ unreadableUids: [2] });
@@ -197,10 +219,13 @@ describe('every run ends', () => {
       expect(r).toMatchObject({ status: 'connection_error', errorCode: 'CONNECTION_TIMEOUT', attempts: 2 });
     });
 
-  it('ends a run held by a server that trickles everything with RUN_TIME_LIMIT, keeping what was stored', async () => {
-    const { dir } = await serve({ trickleUids: [1, 2, 3], trickleMs: 100 });
+  it('ends a run that a trickle holds within the per-message deadlines with RUN_TIME_LIMIT, and the next run resumes', async () => {
+    const { folders, dir } = await serve({ trickleUids: [1, 2, 3], trickleMs: 100 });
     const r = await backup(dir, { deadlines: { runMs: 1500 } });
     expect(r).toMatchObject({ status: 'partially_completed', errorCode: 'RUN_TIME_LIMIT' });
+    fake!.faults.trickleUids = [];
+    expect(await backup(dir)).toMatchObject({ status: 'completed' });
+    expect(stored(dir)).toEqual({ INBOX: expected(folders, 'INBOX', [1, 2, 3]), Work: expected(folders, 'Work', [1]) });
   });
 
   it('ends as a Connection Error, not as every message unreadable, when the server trickles every message', async () => {

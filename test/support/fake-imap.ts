@@ -201,15 +201,15 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
             if (faults.dropMidLiteral) sock.destroy();
             return;
           }
-          const partial = /BODY\.PEEK\[\]<0\.(\d+)>/.exec(items);
-          let part = partial ? x.raw.subarray(0, Number(partial[1])) : x.raw;
+          const partial = /BODY\.PEEK\[\]<(\d+)\.(\d+)>/.exec(items);
+          let part = partial ? x.raw.subarray(Number(partial[1]), Number(partial[1]) + Number(partial[2])) : x.raw;
           part = part.subarray(0, part.length - (faults.truncatedBody?.[x.uid] ?? 0));
           const announced = part.length;
           if (faults.shortLiteral?.[x.uid]) part = part.subarray(0, part.length - faults.shortLiteral[x.uid]!);
           if (faults.longLiteral?.[x.uid]) part = Buffer.concat([part, Buffer.alloc(faults.longLiteral[x.uid]!, 'X')]);
           const forged = faults.smuggle?.[x.uid];
           if (forged !== undefined) part = Buffer.concat([part, Buffer.from(`)\r\n* ${forged} FETCH (UID ${forged} BODY[]<0> {5}\r\nHELLO`)]);
-          const label = partial ? 'BODY[]<0>' : 'BODY[]';
+          const label = partial ? `BODY[]<${partial[1]}>` : 'BODY[]';
           const whole = Buffer.concat([Buffer.from(`${head} ${label} {${announced}}\r\n`), part, Buffer.from(')\r\n')]);
           if (faults.trickleUids?.includes(x.uid)) {
             // One byte at a time: every byte restarts a plain idle timeout, so only a rate deadline ends it.
