@@ -366,56 +366,8 @@ async function syncFolder(
     /** UIDs of the batch neither stored nor skipped yet. */
     const pending = new Set(slice);
     const metas = new Map<number, MessageMeta>();
-    let faulted = false;
 
-    // 1. Envelopes (RFC822.SIZE is what each body is checked against), with the Message-ID on an
-    // incremental run so content already stored (a folder recreated under a new UIDVALIDITY, a
-    // message moved) is recognised without downloading it.
-    const metaErr = await drain(ctx.client, uidSet(slice), metaQuery, baseMs, 'CONNECTION_TIMEOUT', `envelopes in ${name}`, (m) => {
-      if (!inRange(m.uid, 1)) throw new FolderFault(`the server sent an impossible UID in ${name}`);
-      if (asked.has(m.uid) && !metas.has(m.uid)) metas.set(m.uid, metaOf(m));
-      return baseMs;
-    });
-    if (metaErr) faulted = true;
-
-    // 2. Bodies below the stream threshold in one FETCH; a body is stored only when its length is
-    // exactly the size announced for its UID.
-    const small: number[] = [];
-    const large: number[] = [];
-    if (!faulted) {
-      for (const uid of slice) {
-        const meta = metas.get(uid);
-        if (!meta) continue; // left out of the envelope answer: narrowed below
-        const known = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
-        if (known) {
-          writer.addKnown(folderId, runId, meta, known);
-          pending.delete(uid);
-          const wait = stored();
-          if (wait) await wait;
-        } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(uid);
-        else large.push(uid);
-      }
-    }
-    if (small.length) {
-      let next = 0; // the next UID expected, for its deadline: answers come in UID order
-      const nextMs = (): number => {
-        while (next < small.length && !pending.has(small[next]!)) next++;
-        return messageMs(metas.get(small[next] ?? small[0]!)!.size);
-      };
-      const bodyErr = await drain(ctx.client, uidSet(small), bodyQuery, nextMs(), 'MESSAGE_TOO_SLOW', `messages in ${name}`, async (m) => {
-        const meta = metas.get(m.uid);
-        if (!meta || !pending.has(m.uid) || !m.source || m.source.length !== meta.size) return nextMs(); // narrowed below
-        pending.delete(m.uid);
-        const wait = storeBuffer(meta, m.source);
-        if (wait) await wait; // the disk is two groups behind: let it catch up
-        return nextMs();
-      });
-      if (bodyErr) faulted = true;
-    }
-
-    // 3. One at a time: large messages (streamed, as always), and whatever the batch failed on or
-    // left out. Each message is its own command, so a bad one costs itself only; if it took the
-    // connection down, the next one logs in again.
+    /** One message on its own (envelope if not known yet, then body): stored, or skipped with its cause. */
     const one = async (uid: number): Promise<void> => {
       await ensureOpen();
       let meta = metas.get(uid);
@@ -435,7 +387,7 @@ async function syncFolder(
       if (m.source.length !== meta.size) throw sizeMismatch(uid, m.source.length, meta.size);
       await storeBuffer(meta, m.source);
     };
-    for (const uid of [...pending].sort((a, b) => a - b)) {
+    const alone = async (uid: number): Promise<void> => {
       ctx.signal?.throwIfAborted();
       try {
         await one(uid);
@@ -446,8 +398,78 @@ async function syncFolder(
           throw mailkeepError(err.sessionCode, `${drops} messages in a row took the connection down in ${name}: ${err.message}`);
         if (!err.sessionCode) drops = 0;
         skip(uid, err.code, err.message);
+      } finally {
+        pending.delete(uid);
       }
+    };
+    /**
+     * One FETCH for all of `uids`; where it fails or comes back short, the lowest UID still owed is
+     * where it went wrong (answers come in UID order): that one is taken alone, the rest goes back
+     * to one FETCH. So a bad message costs itself plus one round trip, and a good batch nothing more.
+     */
+    const narrowing = async (uids: number[], owed: (uid: number) => boolean, bulk: (want: number[]) => Promise<unknown>): Promise<void> => {
+      let want = uids.filter(owed);
+      while (want.length) {
+        const err = await bulk(want);
+        const left = want.filter(owed);
+        if (!left.length) return;
+        if (!err) {
+          // Answered OK, yet short (left out, or a length that does not match): ask for each alone.
+          for (const uid of left) await alone(uid);
+          return;
+        }
+        await alone(left[0]!);
+        await ensureOpen();
+        want = left.slice(1).filter(owed);
+      }
+    };
+
+    // 1. Envelopes (RFC822.SIZE is what each body is checked against), with the Message-ID on an
+    // incremental run so content already stored (a folder recreated under a new UIDVALIDITY, a
+    // message moved) is recognised without downloading it.
+    await narrowing(
+      slice,
+      (uid) => pending.has(uid) && !metas.has(uid),
+      (want) =>
+        drain(ctx.client, uidSet(want), metaQuery, baseMs, 'CONNECTION_TIMEOUT', `envelopes in ${name}`, (m) => {
+          if (!inRange(m.uid, 1)) throw new FolderFault(`the server sent an impossible UID in ${name}`);
+          if (asked.has(m.uid) && !metas.has(m.uid)) metas.set(m.uid, metaOf(m));
+          return baseMs;
+        }),
+    );
+
+    // 2. Bodies below the stream threshold in one FETCH; a body is stored only when its length is
+    // exactly the size announced for its UID.
+    const small: number[] = [];
+    for (const uid of slice) {
+      const meta = metas.get(uid);
+      if (!meta || !pending.has(uid)) continue;
+      const known = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
+      if (known) {
+        writer.addKnown(folderId, runId, meta, known);
+        pending.delete(uid);
+        const wait = stored();
+        if (wait) await wait;
+      } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(uid);
     }
+    await narrowing(small, (uid) => pending.has(uid), (want) => {
+      let next = 0; // the next UID expected, for its deadline
+      const nextMs = (): number => {
+        while (next < want.length && !pending.has(want[next]!)) next++;
+        return messageMs(metas.get(want[next] ?? want[0]!)!.size);
+      };
+      return drain(ctx.client, uidSet(want), bodyQuery, nextMs(), 'MESSAGE_TOO_SLOW', `messages in ${name}`, async (m) => {
+        const meta = metas.get(m.uid);
+        if (!meta || !pending.has(m.uid) || !m.source || m.source.length !== meta.size) return nextMs(); // still owed: narrowed
+        pending.delete(m.uid);
+        const wait = storeBuffer(meta, m.source);
+        if (wait) await wait; // the disk is two groups behind: let it catch up
+        return nextMs();
+      });
+    });
+
+    // 3. Large messages, streamed one by one as always (and anything still owed).
+    for (const uid of [...pending].sort((a, b) => a - b)) await alone(uid);
     await ensureOpen(); // the last message may have taken the session down: leave the next batch a live one
     moveCursor(slice[slice.length - 1]!);
   }

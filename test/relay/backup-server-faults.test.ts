@@ -174,6 +174,16 @@ describe('one bad message costs one message', () => {
     expect(await backup(dir)).toMatchObject({ status: 'completed', messages: 1 });
   });
 
+  it('narrows a dropped batch to the one message: the rest of the batch goes back to one FETCH', async () => {
+    const many = generatedMessages(30, 12).map((raw, i) => ({ uid: i + 1, raw }));
+    const { folders, dir } = await serve({ dropOnUids: [5] }, { INBOX: many });
+    const r = await backup(dir);
+    expect(r.skipped.map((x) => [x.uid, x.code])).toEqual([[5, 'MESSAGE_UNREADABLE']]);
+    expect(stored(dir).INBOX).toEqual(expected(folders, 'INBOX', many.map((m) => m.uid).filter((u) => u !== 5)));
+    const bodyFetches = fake!.commands.filter((c) => / UID FETCH \S+ \(UID BODY\.PEEK\[\]/i.test(c)).map((c) => c.split(' ')[3]);
+    expect(bodyFetches).toEqual(['1:30', '5', '6:30']);
+  });
+
   it('does not fetch message by message when every batch succeeds', async () => {
     const { dir } = await serve({});
     expect(await backup(dir)).toMatchObject({ status: 'completed', messages: 4 });
