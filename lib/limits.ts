@@ -198,6 +198,26 @@ export const RELAY_LIMITS = {
   /** ...plus this much per APPEND for the server's own work (fsync, quota and index updates) and
    * the round trips; the same as the IMAP socket idle timeout. */
   appendDeadlineBaseMs: 60_000,
+  /** Backup deadlines a trickling server cannot defeat (imapflow's socket timeout restarts on every
+   * byte). Each message must arrive within base + size / minRate: the base covers a round trip and
+   * a server opening a cold file (Dovecot answers in milliseconds; Gmail throttles for seconds), the
+   * rate is far below any real link (8 KiB/s is a 64 kbit/s modem) yet far above a trickle of a few
+   * bytes a second. A 4 MiB message gets ~9 min; a trickled one ends with MESSAGE_TOO_SLOW. */
+  backupMessageDeadlineBaseMs: 60_000,
+  backupMinBytesPerSecond: 8 * 1024,
+  /** No run lasts longer: a first backup of 50 GB at 2 MB/s takes ~7 h, and whatever is saved stays
+   * (the next run resumes from the checkpoints), so a run still going after 12 h is being held by a
+   * server that trickles within the per-message deadlines, and ends with RUN_TIME_LIMIT. */
+  backupRunDeadlineMs: 12 * 60 * 60 * 1000,
+  /** Reconnections per run while narrowing a failed batch down to the message: each unreadable
+   * message that drops the connection costs one; past this many the connection, not the messages,
+   * is at fault (and servers rate-limit logins), so the run ends as a Connection Error. */
+  backupMaxReconnects: 10,
+  /** Messages in a row that each take the connection down (dropped, or too slow) while narrowing:
+   * one such message is a bad message, skipped with its code; three in a row with nothing readable
+   * between is a server going away or a link that trickles, so the run retries as a Connection Error
+   * instead of declaring every message unreadable. */
+  backupMaxConsecutiveDrops: 3,
 } as const;
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */

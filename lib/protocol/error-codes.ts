@@ -18,6 +18,10 @@ export const ErrorCode = z.enum([
   'APPENDLIMIT_EXCEEDED', // a message is larger than the destination accepts
   'FOLDER_UNREADABLE', // one folder could not be selected or fetched while others succeeded
   'MESSAGE_UNREADABLE', // one message could not be fetched while others succeeded
+  'MESSAGE_MISSING', // the server listed a message but a FETCH answered OK without it
+  'MESSAGE_SIZE_MISMATCH', // the server sent a message with another length than it announced (RFC822.SIZE)
+  'MESSAGE_TOO_SLOW', // a message arrived slower than the minimum transfer rate (a trickling server)
+  'RUN_TIME_LIMIT', // the backup ran past its run deadline and was stopped; the next run resumes
   // archive and local disk
   'DISK_FULL',
   'ARCHIVE_CORRUPT', // a blob read for restore/export does not match its hash; a local state file is unreadable

@@ -17,6 +17,10 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   APPENDLIMIT_EXCEEDED: 'A message is larger than the destination server accepts; the other messages were copied.',
   FOLDER_UNREADABLE: 'One folder could not be read; the other folders were saved.',
   MESSAGE_UNREADABLE: 'Some messages could not be read; the other messages were saved.',
+  MESSAGE_MISSING: 'The mail server left some messages out of its answer; the others were saved. The next backup asks for them again.',
+  MESSAGE_SIZE_MISMATCH: 'The mail server sent some messages damaged (another size than it announced); they were not saved. The next backup asks for them again.',
+  MESSAGE_TOO_SLOW: 'The mail server sent some messages far too slowly; they were skipped. The next backup asks for them again.',
+  RUN_TIME_LIMIT: 'The backup ran too long and was stopped; what was saved is kept and the next backup continues from there.',
   DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
   ARCHIVE_CORRUPT: 'The archive check found damaged or missing data. Click "Copy diagnostics" and report the problem.',
   ARCHIVE_DAMAGED:

@@ -1,6 +1,6 @@
 import { ImapFlow } from 'imapflow';
 import { LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { mailkeepError, type ErrorCode, type MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { classifyImapError, describeImapError } from './classify-error.ts';
 
 export type Security = 'tls' | 'starttls' | 'none';
@@ -59,11 +59,17 @@ export async function openSession(
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   client.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+  // imapflow's deadlines end at the greeting, and its idle timeout restarts on every byte: a server
+  // trickling its answers to LOGIN, CAPABILITY or LIST could hold the login open for ever. The whole
+  // set-up gets the connect and greeting budgets together.
+  const setup = new SessionDeadline(client);
+  setup.arm((t.connectMs ?? LIMITS.imapConnectTimeoutMs) + (t.greetingMs ?? LIMITS.imapGreetingTimeoutMs), 'CONNECTION_TIMEOUT', 'the login');
   try {
     await client.connect();
   } catch (err) {
     client.close();
     if (opts.signal?.aborted) throw mailkeepError('CANCELLED', 'backup cancelled', {}, err);
+    if (setup.expired) throw mailkeepError('CONNECTION_TIMEOUT', `cannot log in to ${account.host}:${account.port}: ${setup.expired.message}`, { host: account.host, port: account.port }, err);
     const code = classifyImapError(lastError && !hasImapFields(err) ? lastError : err);
     throw mailkeepError(
       code === 'UNKNOWN' || code === 'FOLDER_UNREADABLE' ? 'CONNECTION_LOST' : code,
@@ -71,6 +77,8 @@ export async function openSession(
       { host: account.host, port: account.port },
       err,
     );
+  } finally {
+    setup.clear();
   }
   (client as ImapFlow & { lastSocketError?: () => unknown }).lastSocketError = () => lastError;
   return client;
@@ -101,4 +109,40 @@ export async function closeSession(client: ImapFlow): Promise<void> {
   ]);
   clearTimeout(timer);
   client.close();
+}
+
+/**
+ * A deadline on a session that a trickle cannot defeat: imapflow's socket timeout restarts on every
+ * byte, this one does not. When it passes, the session is closed (the pending command then fails)
+ * and `expired` holds the error to report instead of the resulting "connection closed".
+ */
+export class SessionDeadline {
+  expired: MailkeepError | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly client: ImapFlow) {}
+
+  /** (Re)starts the clock: `ms` from now, the session is closed unless `clear` or `arm` comes first. */
+  arm(ms: number, code: ErrorCode, what: string): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.expired = mailkeepError(code, `${what} did not arrive within ${Math.round(ms / 1000)} s`);
+      this.client.close();
+    }, Math.max(1, ms));
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Runs one command under a deadline; rejects with the deadline's error if it passed. */
+  async run<T>(ms: number, code: ErrorCode, what: string, work: () => Promise<T>): Promise<T> {
+    this.arm(ms, code, what);
+    try {
+      return await work();
+    } catch (err) {
+      throw this.expired ?? err;
+    } finally {
+      this.clear();
+    }
+  }
 }

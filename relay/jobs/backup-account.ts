@@ -1,4 +1,5 @@
 import type { ListResponse } from 'imapflow';
+import { SessionDeadline } from '../imap/session.ts';
 import { backupFolder, type SessionContext } from './backup-folder.ts';
 
 /**
@@ -7,9 +8,10 @@ import { backupFolder, type SessionContext } from './backup-folder.ts';
  */
 export async function backupAccount(ctx: SessionContext): Promise<void> {
   const condstore = ctx.client.capabilities.has('CONDSTORE') || ctx.client.enabled.has('CONDSTORE');
-  const listed = await ctx.client.list({
-    statusQuery: { messages: true, uidNext: true, uidValidity: true, ...(condstore ? { highestModseq: true } : {}) },
-  });
+  const client = ctx.client;
+  const listed = await new SessionDeadline(client).run(ctx.deadlines.messageBaseMs, 'CONNECTION_TIMEOUT', 'LIST', () =>
+    client.list({ statusQuery: { messages: true, uidNext: true, uidValidity: true, ...(condstore ? { highestModseq: true } : {}) } }),
+  );
   const folders = listed
     .filter((f: ListResponse) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -18,5 +20,6 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
     await backupFolder(ctx, f, i + 1, folders.length);
   }
   // Only after a complete listing and pass: a folder missing from it really is gone from the server.
-  ctx.tally.disappeared += await ctx.writer.markMissingFolders(ctx.accountId, ctx.seenFolders, ctx.runId);
+  // (Disappeared messages are counted by content at the end of the run: see run-backup.ts.)
+  await ctx.writer.markMissingFolders(ctx.accountId, ctx.seenFolders, ctx.runId);
 }

@@ -1,15 +1,26 @@
-import type { FetchMessageObject, ImapFlow, ListResponse } from 'imapflow';
+import type { FetchMessageObject, FetchQueryObject, ImapFlow, ListResponse } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
+import { mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { ArchiveWriter, MessageMeta } from '../archive/archive-writer.ts';
 import { messageIdOf } from '../archive/message-id.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { decodeMutf7 } from '../imap/mutf7.ts';
+import { classifyImapError, describeImapError } from '../imap/classify-error.ts';
+import { SessionDeadline } from '../imap/session.ts';
+import { drain, FolderFault, inRange, MessageFault, messageFault, openFolder } from './backup-server.ts';
 import type { BackupProgress, BackupResult } from './types.ts';
 import { uidSet } from './uid-set.ts';
 
-/** State shared by the folders of one backup session (one connection). */
+/** Deadlines of one run (lib/limits.ts in production, small values in tests). */
+export interface BackupDeadlines {
+  messageBaseMs: number;
+  minBytesPerSecond: number;
+}
+
+/** State shared by the folders of one backup run. */
 export interface SessionContext {
+  /** The current session; `reconnect` replaces it after the server dropped it. */
   client: ImapFlow;
+  /** Closes the current session and logs in again (bounded per run); rejects when it cannot. */
+  reconnect: () => Promise<ImapFlow>;
   writer: ArchiveWriter;
   accountId: number;
   runId: number;
@@ -19,6 +30,7 @@ export interface SessionContext {
   tally: Tally;
   progress: (p: BackupProgress, force?: boolean) => void;
   seenFolders: Set<number>;
+  deadlines: BackupDeadlines;
 }
 
 /** The counters of a run, accumulated folder by folder: exactly those fields of the result. */
@@ -44,15 +56,17 @@ function unchanged(ctx: SessionContext, folderId: number, entry: ListResponse): 
   );
 }
 
-function rethrowIfSession(err: unknown): void {
-  const code = classifyImapError(err);
-  if (isConnectionCode(code) || code === 'CANCELLED' || code === 'DISK_FULL' || code === 'UNKNOWN') throw err;
+/** A refusal (NO/BAD) of this folder on a session that is still up: the folder is skipped, the run goes on. */
+function folderRefused(ctx: SessionContext, err: unknown): boolean {
+  return err instanceof FolderFault || (classifyImapError(err) === 'FOLDER_UNREADABLE' && ctx.client.usable);
 }
 
 export async function backupFolder(ctx: SessionContext, entry: ListResponse, index: number, count: number): Promise<void> {
-  const { client, writer, runId } = ctx;
+  const { writer, runId } = ctx;
+  // Opened by the name exactly as listed; shown by imapflow's decoded name (modified UTF-7 decoded
+  // only where the server uses it: with UTF8=ACCEPT or IMAP4rev2 the listed name is the name).
   const rawName = entry.pathAsListed ?? entry.path;
-  const name = decodeMutf7(rawName);
+  const name = entry.path;
   const folderId = writer.upsertFolder(ctx.accountId, runId, {
     rawName,
     name,
@@ -70,50 +84,64 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     report(0, 0, true);
     return;
   }
-
-  const skip = (uid: number | null, err: unknown): void => {
-    ctx.tally.skipped.push({ folder: name, uid, code: uid === null ? 'FOLDER_UNREADABLE' : 'MESSAGE_UNREADABLE', reason: describeImapError(err) });
-  };
-
-  let box;
   try {
-    // readOnly -> EXAMINE: even a server that ignored PEEK could not change a flag (I1).
-    box = await client.mailboxOpen(entry.path, { readOnly: true });
+    await syncFolder(ctx, { folderId, rawName, name, report });
   } catch (err) {
-    rethrowIfSession(err);
-    skip(null, err);
+    if (!folderRefused(ctx, err)) throw err;
+    ctx.tally.skipped.push({ folder: name, uid: null, code: 'FOLDER_UNREADABLE', reason: err instanceof FolderFault ? err.message : describeImapError(err) });
+    await writer.flush(); // what was stored before the fault stays, covered by the cursor
     writer.recordRunFolder(runId, folderId, 'skipped');
-    return;
   }
-  const uidvalidity = Number(box.uidValidity);
+}
+
+async function syncFolder(
+  ctx: SessionContext,
+  f: { folderId: number; rawName: string; name: string; report: (done: number, total: number, force?: boolean) => void },
+): Promise<void> {
+  const { writer, runId } = ctx;
+  const { folderId, rawName, name, report } = f;
+  const { messageBaseMs: baseMs, minBytesPerSecond } = ctx.deadlines;
+  /** A message must arrive within base + size / minRate: a trickle cannot stretch it (issue 9 item 5). */
+  const messageMs = (size: number): number => baseMs + (size / minBytesPerSecond) * 1000;
+
+  const box = await openFolder(ctx.client, ctx.deadlines.messageBaseMs, rawName, name);
+  const { uidvalidity } = box;
   const prev = writer.checkpoint(folderId);
   if (!prev || prev.uidvalidity !== uidvalidity) await writer.resetCheckpoint(folderId, uidvalidity);
   const cp = writer.checkpoint(folderId)!;
 
   let serverUids: number[] = [];
-  try {
-    if (box.exists > 0) {
-      const found = await client.search({ all: true }, { uid: true });
-      serverUids = (found || []).slice().sort((a, b) => a - b);
-    }
-  } catch (err) {
-    rethrowIfSession(err);
-    skip(null, err);
-    writer.recordRunFolder(runId, folderId, 'skipped');
-    return;
+  if (box.exists > 0) {
+    const client = ctx.client;
+    // A UID takes at most 11 bytes in a SEARCH answer: the answer gets its own rate deadline.
+    const found = await new SessionDeadline(client).run(messageMs(box.exists * 11), 'CONNECTION_TIMEOUT', `SEARCH in ${name}`, () => client.search({ all: true }, { uid: true }));
+    serverUids = (found || []).slice().sort((a, b) => a - b);
+    if (!serverUids.every((u) => inRange(u, 1))) throw new FolderFault(`the server listed an impossible UID in ${name}`);
   }
-  ctx.tally.disappeared += await writer.markGone(folderId, uidvalidity, serverUids, runId);
+  // Disappeared messages are counted once per run from the index (run-backup), by content: a
+  // folder recreated under a new UIDVALIDITY with the same messages has lost nothing.
+  await writer.markGone(folderId, uidvalidity, serverUids, runId);
 
   // Flag and keyword changes of messages already stored: CONDSTORE asks only for what changed.
   if (prev && prev.uidvalidity === uidvalidity && cp.lastUid > 0) {
-    const modseq = big(box.highestModseq);
+    const modseq = box.highestModseq;
     const canCondstore = modseq !== null && prev.highestModseq !== null;
     if (!canCondstore || modseq !== prev.highestModseq) {
       const updates: { uid: number; flags: string[]; modseq: string | null }[] = [];
       const query = { uid: true, flags: true, modseq: canCondstore };
-      const options = canCondstore ? { uid: true, changedSince: BigInt(prev.highestModseq!) } : { uid: true };
-      for await (const m of client.fetch(`1:${cp.lastUid}`, query, options)) {
-        updates.push({ uid: m.uid, flags: [...(m.flags ?? [])], modseq: big(m.modseq) });
+      const client = ctx.client;
+      const dl = new SessionDeadline(client);
+      dl.arm(baseMs, 'CONNECTION_TIMEOUT', `FLAGS in ${name}`);
+      try {
+        const options = canCondstore ? { uid: true, changedSince: BigInt(prev.highestModseq!) } : { uid: true };
+        for await (const m of client.fetch(`1:${cp.lastUid}`, query, options)) {
+          updates.push({ uid: m.uid, flags: [...(m.flags ?? [])], modseq: big(m.modseq) });
+          dl.arm(baseMs, 'CONNECTION_TIMEOUT', `FLAGS in ${name}`);
+        }
+      } catch (err) {
+        throw dl.expired ?? err;
+      } finally {
+        dl.clear();
       }
       ctx.tally.flagsUpdated += await writer.updateFlags(folderId, uidvalidity, updates);
     }
@@ -122,14 +150,20 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
   const already = writer.storedUidsAbove(folderId, uidvalidity, cp.lastUid);
   const todo = serverUids.filter((u) => u > cp.lastUid && !already.has(u));
   let done = 0;
-  let firstSkipped: number | null = null;
+  let lowestSkipped: number | null = null;
+  /** Messages in a row whose fault took the session down (see backupMaxConsecutiveDrops). */
+  let drops = 0;
   report(0, todo.length, true);
 
+  const skip = (uid: number, code: ErrorCode, reason: string): void => {
+    ctx.tally.skipped.push({ folder: name, uid, code, reason });
+    lowestSkipped = lowestSkipped === null ? uid : Math.min(lowestSkipped, uid);
+  };
   // The cursor moves at the end of each batch, over UIDs whose every predecessor is stored: never
-  // past a skipped message (retried next run). Within a batch, a crash is harmless: UIDs already
-  // stored above the cursor are never fetched again (storedUidsAbove).
+  // past a message the server owes us (it is retried next run, and named until it arrives). Within
+  // a batch, a crash is harmless: UIDs already stored above the cursor are never fetched again.
   const moveCursor = (batchTop: number): void => {
-    const top = firstSkipped === null ? batchTop : Math.min(batchTop, firstSkipped - 1);
+    const top = lowestSkipped === null ? batchTop : Math.min(batchTop, lowestSkipped - 1);
     if (top > 0) writer.advanceCursor(folderId, uidvalidity, top);
   };
 
@@ -152,15 +186,76 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     if (writer.addBuffer(folderId, runId, { ...meta, messageId: meta.messageId ?? messageIdOf(source) }, source)) ctx.tally.bytes += source.length;
     return stored();
   };
+  const sizeMismatch = (uid: number, got: number, announced: number): MessageFault =>
+    new MessageFault('MESSAGE_SIZE_MISMATCH', `UID ${uid}: the server sent ${got} bytes but announced ${announced} (RFC822.SIZE)`);
+
+  /** One server command for one message, under a deadline; its failure is that message's fault. */
+  const ask = async <T>(ms: number, what: string, work: (client: ImapFlow) => Promise<T>): Promise<T> => {
+    const client = ctx.client;
+    try {
+      return await new SessionDeadline(client).run(ms, 'MESSAGE_TOO_SLOW', what, () => work(client));
+    } catch (err) {
+      ctx.signal?.throwIfAborted();
+      throw messageFault(err, client);
+    }
+  };
+  /** Nothing came for a UID: expunged meanwhile (nothing owed) or left out by the server (named, retried). */
+  const missing = async (uid: number): Promise<void> => {
+    const still = await ask(baseMs, `SEARCH UID ${uid}`, (c) => c.search({ uid: String(uid) }, { uid: true }));
+    if (still && still.includes(uid)) throw new MessageFault('MESSAGE_MISSING', `UID ${uid}: the server lists it but answered OK without sending it`);
+  };
+  /** The session is gone (dropped, or closed by a deadline): log in again and re-open this folder. */
+  const ensureOpen = async (): Promise<void> => {
+    if (ctx.client.usable) return;
+    await ctx.reconnect();
+    const again = await openFolder(ctx.client, ctx.deadlines.messageBaseMs, rawName, name);
+    if (again.uidvalidity !== uidvalidity) throw mailkeepError('CONNECTION_LOST', `${name} changed its UIDVALIDITY during the backup`);
+  };
+
+  const modseq = box.highestModseq !== null;
+  // (imapflow takes `modseq` though its FetchQueryObject type does not list it.)
+  const metaQuery = { uid: true, flags: true, internalDate: true, size: true, modseq, ...(ctx.matchStored ? { headers: ['message-id'] } : {}) } as FetchQueryObject;
+  // Capped at the threshold: a server announcing a small size cannot make imapflow buffer more.
+  const bodyQuery: FetchQueryObject = { uid: true, source: { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes } };
+
   /** Large messages: partial FETCHes streamed into the pack; memory stays at one chunk. */
   const streamLarge = async (meta: MessageMeta): Promise<void> => {
+    const client = ctx.client;
+    const dl = new SessionDeadline(client);
+    const what = `UID ${meta.uid} (${meta.size} bytes)`;
+    const serverFault = (err: unknown): unknown => {
+      if (ctx.signal?.aborted) return err;
+      return messageFault(dl.expired ?? err, client);
+    };
+    dl.arm(messageMs(meta.size), 'MESSAGE_TOO_SLOW', what);
     try {
-      const dl = await client.download(String(meta.uid), undefined, { uid: true, chunkSize: RELAY_LIMITS.streamChunkBytes });
-      if (!dl?.content) return; // expunged meanwhile: the next run sees it gone
+      let dlResult;
+      try {
+        dlResult = await client.download(String(meta.uid), undefined, { uid: true, chunkSize: RELAY_LIMITS.streamChunkBytes });
+      } catch (err) {
+        throw serverFault(err);
+      }
+      if (!dlResult?.content) {
+        dl.clear();
+        return await missing(meta.uid);
+      }
+      const content = dlResult.content as AsyncIterable<Buffer>;
       const head: Buffer[] = [];
       let headBytes = 0;
+      let total = 0;
       const tee = async function* (): AsyncGenerator<Buffer> {
-        for await (const chunk of dl.content as AsyncIterable<Buffer>) {
+        const it = content[Symbol.asyncIterator]();
+        for (;;) {
+          let r: IteratorResult<Buffer>;
+          try {
+            r = await it.next();
+          } catch (err) {
+            throw serverFault(err);
+          }
+          if (r.done) break;
+          const chunk = r.value;
+          total += chunk.length;
+          if (total > meta.size) throw sizeMismatch(meta.uid, total, meta.size);
           if (headBytes < RELAY_LIMITS.messageIdScanBytes) {
             const part = Buffer.from(chunk.subarray(0, RELAY_LIMITS.messageIdScanBytes - headBytes)); // a copy: do not pin the chunk
             head.push(part);
@@ -168,109 +263,137 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
           }
           yield chunk;
         }
+        if (total !== meta.size) throw sizeMismatch(meta.uid, total, meta.size);
       };
       const fresh = await writer.addStream(folderId, runId, meta, tee(), () => meta.messageId ?? messageIdOf(Buffer.concat(head)));
       if (fresh) ctx.tally.bytes += meta.size;
       await stored();
-    } catch (err) {
-      rethrowIfSession(err);
-      skip(meta.uid, err);
-      firstSkipped ??= meta.uid;
-    }
-  };
-  const modseq = box.highestModseq !== undefined;
-  const envelope = { uid: true, flags: true, internalDate: true, size: true, modseq };
-  const partialBody = { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes };
-  /** Stores a fetched message whose body may have been cut at the threshold; returns false if it was. */
-  const takeBounded = (meta: MessageMeta, src: Buffer | undefined): Promise<void> | null | false => {
-    if (src && (src.length < RELAY_LIMITS.streamThresholdBytes || src.length === meta.size)) return storeBuffer(meta, src);
-    return false;
-  };
-  /**
-   * A batch the server refused (NO/BAD): one message at a time, so one unreadable message does not
-   * cost the rest. It is listed as skipped and the cursor stays below it, so the next run retries.
-   */
-  const oneByOne = async (uids: number[], got: Set<number>, known: Map<number, MessageMeta>, large: MessageMeta[]): Promise<void> => {
-    for (const uid of uids) {
-      if (got.has(uid)) continue;
-      try {
-        const m = await client.fetchOne(String(uid), { ...envelope, source: partialBody }, { uid: true });
-        if (!m) continue; // expunged meanwhile
-        const meta = { ...metaOf(m), messageId: known.get(uid)?.messageId ?? null };
-        const taken = takeBounded(meta, m.source);
-        if (taken === false) large.push(meta);
-        else if (taken) await taken;
-      } catch (e) {
-        rethrowIfSession(e);
-        skip(uid, e);
-        firstSkipped ??= uid;
-      }
+    } finally {
+      dl.clear();
     }
   };
 
   for (let i = 0; i < todo.length; i += RELAY_LIMITS.fetchBatchUids) {
     ctx.signal?.throwIfAborted();
     const slice = todo.slice(i, i + RELAY_LIMITS.fetchBatchUids);
-    const large: MessageMeta[] = [];
-    const got = new Set<number>();
+    const asked = new Set(slice);
+    /** UIDs of the batch neither stored nor skipped yet. */
+    const pending = new Set(slice);
+    const metas = new Map<number, MessageMeta>();
 
-    if (!ctx.matchStored) {
-      // First backup of the account: one FETCH per batch for envelope and body. The body is asked
-      // for up to the stream threshold only (BODY.PEEK[]<0.N>), so imapflow never buffers more than
-      // that; larger messages are set aside and streamed once this FETCH is over.
-      try {
-        for await (const m of client.fetch(uidSet(slice), { ...envelope, source: partialBody }, { uid: true })) {
-          got.add(m.uid);
-          const meta = metaOf(m);
-          const taken = takeBounded(meta, m.source);
-          if (taken === false) large.push(meta);
-          else if (taken) await taken; // the disk is two groups behind: let it catch up
-        }
-      } catch (err) {
-        rethrowIfSession(err);
-        await oneByOne(slice, got, new Map(), large);
-      }
-    } else {
-      // Incremental: envelope first, with the Message-ID, so content already stored (a folder
-      // recreated under a new UIDVALIDITY, a message moved) is recognised without downloading it.
-      const metas: MessageMeta[] = [];
-      for await (const m of client.fetch(uidSet(slice), { ...envelope, headers: ['message-id'] }, { uid: true })) metas.push(metaOf(m));
-      metas.sort((a, b) => a.uid - b.uid);
-      const small: MessageMeta[] = [];
-      for (const meta of metas) {
-        const known = writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate);
+    /** One message on its own (envelope if not known yet, then body): stored, or skipped with its cause. */
+    const one = async (uid: number): Promise<void> => {
+      await ensureOpen();
+      let meta = metas.get(uid);
+      if (!meta) {
+        const m = await ask(baseMs, `the envelope of UID ${uid}`, (c) => c.fetchOne(String(uid), metaQuery, { uid: true }));
+        if (!m || m.uid !== uid) return await missing(uid);
+        meta = metaOf(m);
+        const known = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
         if (known) {
           writer.addKnown(folderId, runId, meta, known);
-          await stored();
-        } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(meta);
-        else large.push(meta);
-      }
-      if (small.length) {
-        const byUid = new Map(small.map((m) => [m.uid, m]));
-        try {
-          for await (const m of client.fetch(uidSet(small.map((p) => p.uid)), { uid: true, source: true }, { uid: true })) {
-            const meta = byUid.get(m.uid);
-            if (!meta || !m.source) continue;
-            got.add(m.uid);
-            const wait = storeBuffer(meta, m.source);
-            if (wait) await wait;
-          }
-        } catch (err) {
-          rethrowIfSession(err);
-          await oneByOne(small.map((m) => m.uid), got, byUid, large);
+          return void (await stored());
         }
       }
+      if (meta.size >= RELAY_LIMITS.streamThresholdBytes) return await streamLarge(meta);
+      const m = await ask(messageMs(meta.size), `UID ${uid} (${meta.size} bytes)`, (c) => c.fetchOne(String(uid), bodyQuery, { uid: true }));
+      if (!m || !m.source) return await missing(uid);
+      if (m.source.length !== meta.size) throw sizeMismatch(uid, m.source.length, meta.size);
+      await storeBuffer(meta, m.source);
+    };
+    const alone = async (uid: number): Promise<void> => {
+      ctx.signal?.throwIfAborted();
+      try {
+        await one(uid);
+        drops = 0;
+      } catch (err) {
+        if (!(err instanceof MessageFault)) throw err;
+        if (err.sessionCode && ++drops >= RELAY_LIMITS.backupMaxConsecutiveDrops)
+          throw mailkeepError(err.sessionCode, `${drops} messages in a row took the connection down in ${name}: ${err.message}`);
+        if (!err.sessionCode) drops = 0;
+        skip(uid, err.code, err.message);
+      } finally {
+        pending.delete(uid);
+      }
+    };
+    /**
+     * One FETCH for all of `uids`; where it fails or comes back short, the lowest UID still owed is
+     * where it went wrong (answers come in UID order): that one is taken alone, the rest goes back
+     * to one FETCH. So a bad message costs itself plus one round trip, and a good batch nothing more.
+     */
+    const narrowing = async (uids: number[], owed: (uid: number) => boolean, bulk: (want: number[]) => Promise<unknown>): Promise<void> => {
+      let want = uids.filter(owed);
+      while (want.length) {
+        const err = await bulk(want);
+        const left = want.filter(owed);
+        if (!left.length) return;
+        if (!err) {
+          // Answered OK, yet short (left out, or a length that does not match): ask for each alone.
+          for (const uid of left) await alone(uid);
+          return;
+        }
+        await alone(left[0]!);
+        await ensureOpen();
+        want = left.slice(1).filter(owed);
+      }
+    };
+
+    // 1. Envelopes (RFC822.SIZE is what each body is checked against), with the Message-ID on an
+    // incremental run so content already stored (a folder recreated under a new UIDVALIDITY, a
+    // message moved) is recognised without downloading it.
+    await narrowing(
+      slice,
+      (uid) => pending.has(uid) && !metas.has(uid),
+      (want) =>
+        drain(ctx.client, uidSet(want), metaQuery, baseMs, 'CONNECTION_TIMEOUT', `envelopes in ${name}`, (m) => {
+          if (!inRange(m.uid, 1)) throw new FolderFault(`the server sent an impossible UID in ${name}`);
+          if (asked.has(m.uid) && !metas.has(m.uid)) metas.set(m.uid, metaOf(m));
+          return baseMs;
+        }),
+    );
+
+    // 2. Bodies below the stream threshold in one FETCH; a body is stored only when its length is
+    // exactly the size announced for its UID.
+    const small: number[] = [];
+    for (const uid of slice) {
+      const meta = metas.get(uid);
+      if (!meta || !pending.has(uid)) continue;
+      const known = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
+      if (known) {
+        writer.addKnown(folderId, runId, meta, known);
+        pending.delete(uid);
+        const wait = stored();
+        if (wait) await wait;
+      } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(uid);
     }
-    for (const meta of large.sort((a, b) => a.uid - b.uid)) await streamLarge(meta);
+    await narrowing(small, (uid) => pending.has(uid), (want) => {
+      let next = 0; // the next UID expected, for its deadline
+      const nextMs = (): number => {
+        while (next < want.length && !pending.has(want[next]!)) next++;
+        return messageMs(metas.get(want[next] ?? want[0]!)!.size);
+      };
+      return drain(ctx.client, uidSet(want), bodyQuery, nextMs(), 'MESSAGE_TOO_SLOW', `messages in ${name}`, async (m) => {
+        const meta = metas.get(m.uid);
+        if (!meta || !pending.has(m.uid) || !m.source || m.source.length !== meta.size) return nextMs(); // still owed: narrowed
+        pending.delete(m.uid);
+        const wait = storeBuffer(meta, m.source);
+        if (wait) await wait; // the disk is two groups behind: let it catch up
+        return nextMs();
+      });
+    });
+
+    // 3. Large messages, streamed one by one as always (and anything still owed).
+    for (const uid of [...pending].sort((a, b) => a - b)) await alone(uid);
+    await ensureOpen(); // the last message may have taken the session down: leave the next batch a live one
     moveCursor(slice[slice.length - 1]!);
   }
 
   await writer.flush();
-  if (firstSkipped === null) {
+  if (lowestSkipped === null) {
     const top = serverUids.length ? serverUids[serverUids.length - 1]! : 0;
     if (top > 0) writer.advanceCursor(folderId, uidvalidity, top);
-    await writer.completeFolder(folderId, runId, { uidvalidity, uidnext: box.uidNext ?? null, messages: box.exists, highestModseq: big(box.highestModseq) });
+    await writer.completeFolder(folderId, runId, { uidvalidity, uidnext: box.uidNext, messages: box.exists, highestModseq: box.highestModseq });
   }
-  writer.recordRunFolder(runId, folderId, 'synced', { messages: box.exists, uidvalidity, uidnext: box.uidNext ?? null });
+  writer.recordRunFolder(runId, folderId, 'synced', { messages: box.exists, uidvalidity, uidnext: box.uidNext });
   report(done, todo.length, true);
 }

@@ -3,19 +3,33 @@ import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import { disappearedInRun } from '../archive/archive-reader.ts';
 import { ArchiveWriter } from '../archive/archive-writer.ts';
 import { describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
 import { backupAccount } from './backup-account.ts';
-import type { Tally } from './backup-folder.ts';
+import type { SessionContext, Tally } from './backup-folder.ts';
 import { throttledProgress } from './progress.ts';
 import type { BackupHooks, BackupOptions, BackupResult } from './types.ts';
 
 /** The backup job: see types.ts for the contract. */
 export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): Promise<BackupResult> {
   const started = Date.now();
-  const { signal } = hooks;
+  const limits = {
+    messageBaseMs: opts.deadlines?.messageBaseMs ?? RELAY_LIMITS.backupMessageDeadlineBaseMs,
+    minBytesPerSecond: opts.deadlines?.minBytesPerSecond ?? RELAY_LIMITS.backupMinBytesPerSecond,
+    runMs: opts.deadlines?.runMs ?? RELAY_LIMITS.backupRunDeadlineMs,
+    maxReconnects: opts.deadlines?.maxReconnects ?? RELAY_LIMITS.backupMaxReconnects,
+  };
+  // The run deadline aborts like the user's signal does (socket closed, staged work committed).
+  const runDeadline = new AbortController();
+  let outOfTime = false;
+  const runTimer = setTimeout(() => {
+    outOfTime = true;
+    runDeadline.abort();
+  }, limits.runMs);
+  const signal = hooks.signal ? AbortSignal.any([hooks.signal, runDeadline.signal]) : runDeadline.signal;
   const status = (s: BackupStatus, detail: Parameters<NonNullable<BackupHooks['onStatus']>>[1]): void => {
     try {
       hooks.onStatus?.(s, detail);
@@ -29,11 +43,17 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
   const baseDelay = opts.retry?.baseDelayMs ?? RELAY_LIMITS.backupRetryBaseDelayMs;
   let attempt = 0;
   let runId: number | null = null;
+  let accountId: number | null = null;
   let writer: ArchiveWriter | null = null;
 
   const finish = async (s: BackupResult['status'], code: ErrorCode | null, message: string | null, failed = false): Promise<BackupResult> => {
+    clearTimeout(runTimer);
     if (writer && runId !== null) {
       try {
+        await writer.flush();
+        // Counted by content, as archive-info lists them: a message whose bytes are still in the
+        // folder (e.g. under a new UIDVALIDITY) has not disappeared.
+        if (accountId !== null) tally.disappeared = disappearedInRun(writer.db, accountId, runId).messages.length;
         await writer.finishRun(runId, s, code);
       } catch (err) {
         code ??= errorCode(err);
@@ -76,7 +96,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
     // A known account records every run, failed ones included (archive-info shows them). A new
     // account enters the archive only after a login succeeded: a mistyped host, user or password
     // must not leave an empty account behind that makes restore/export without --source ambiguous.
-    let accountId = w.findAccount(host, port, user) ?? null;
+    accountId = w.findAccount(host, port, user) ?? null;
     let matchStored = false;
     const begin = (id: number): void => {
       accountId = id;
@@ -84,8 +104,10 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
       matchStored = w.hasAnyMessages(id);
     };
     if (accountId !== null) begin(accountId);
+    let reconnects = 0;
     for (attempt = 1; ; attempt++) {
       let client: ImapFlow | null = null;
+      let ctx: SessionContext | null = null;
       try {
         client = await openSession(opts.account, { signal, timeouts: opts.timeouts });
         if (accountId === null) {
@@ -98,19 +120,41 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         }
         status('running', { attempt });
         tally.skipped = []; // a retried pass re-evaluates what it could not read
-        await backupAccount({ client, writer: w, accountId: accountId!, runId: runId!, signal, matchStored, tally, progress, seenFolders: new Set() });
-        await closeSession(client);
+        const session: SessionContext = {
+          client,
+          // After the server dropped the session on one message: log in again, a bounded number of times.
+          reconnect: async () => {
+            session.client.close();
+            if (++reconnects > limits.maxReconnects) throw mailkeepError('CONNECTION_LOST', `the server dropped the connection ${reconnects} times in this backup`);
+            session.client = client = await openSession(opts.account, { signal, timeouts: opts.timeouts });
+            return session.client;
+          },
+          writer: w,
+          accountId: accountId!,
+          runId: runId!,
+          signal,
+          matchStored,
+          tally,
+          progress,
+          seenFolders: new Set(),
+          deadlines: limits,
+        };
+        ctx = session;
+        await backupAccount(session);
+        await closeSession(session.client);
         return tally.skipped.length
           ? await finish('partially_completed', tally.skipped[0]!.code, `${tally.skipped.length} item(s) could not be read`)
           : await finish('completed', null, null);
       } catch (err) {
+        if (ctx) client = ctx.client;
         client?.close();
         try {
           await writer.flush(); // whatever was fully received is kept; the cursor covers only that
         } catch {
           /* reported below through the original error */
         }
-        if (signal?.aborted) return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
+        if (outOfTime) return await finish('partially_completed', 'RUN_TIME_LIMIT', `backup stopped after ${Math.round(limits.runMs / 60_000)} min (run deadline)`);
+        if (signal.aborted) return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
         const code = sessionErrorCode(err, client, { folderUnreadableIsLost: true });
         const message = err instanceof MailkeepError ? err.message : describeImapError(err);
         if (code === 'AUTH_FAILED') return await finish('authentication_error', code, message);
@@ -121,6 +165,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         try {
           await sleep(delay, undefined, { signal });
         } catch {
+          if (outOfTime) return await finish('partially_completed', 'RUN_TIME_LIMIT', 'backup stopped (run deadline)');
           return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
         }
       }

@@ -37,6 +37,16 @@ export interface BackupOptions {
   retry?: { maxAttempts?: number; baseDelayMs?: number };
   /** Messages per group commit (default RELAY_LIMITS.groupCommitMessages). */
   groupCommitMessages?: number;
+  /** Deadlines a trickling server cannot defeat; defaults from RELAY_LIMITS (tests shorten them). */
+  deadlines?: {
+    /** Each message must arrive within messageBaseMs + size / minBytesPerSecond. */
+    messageBaseMs?: number;
+    minBytesPerSecond?: number;
+    /** The whole run ends (RUN_TIME_LIMIT) after this long. */
+    runMs?: number;
+    /** Logins again per run after the server dropped the connection on a message. */
+    maxReconnects?: number;
+  };
 }
 
 export interface BackupProgress {

@@ -4,30 +4,7 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { messageIdOf } from '../../relay/archive/message-id.ts';
 import { classifyImapError, isConnectionCode } from '../../relay/imap/classify-error.ts';
 import { sessionErrorCode } from '../../relay/imap/session-error-code.ts';
-import { decodeMutf7, encodeMutf7 } from '../../relay/imap/mutf7.ts';
 import { uidSet } from '../../relay/jobs/uid-set.ts';
-
-describe('modified UTF-7 folder names', () => {
-  it('encodes and decodes the names Dovecot lists (RFC 3501 examples included)', () => {
-    const cases: [string, string][] = [
-      ['Entwürfe', 'Entw&APw-rfe'],
-      ['日本語', '&ZeVnLIqe-'],
-      ['Arbeit & Kunden', 'Arbeit &- Kunden'],
-      ['~peter/mail/台北/日本語', '~peter/mail/&U,BTFw-/&ZeVnLIqe-'],
-      ['Sp ace', 'Sp ace'],
-      ['Quote"d', 'Quote"d'],
-    ];
-    for (const [plain, raw] of cases) {
-      expect(encodeMutf7(plain)).toBe(raw);
-      expect(decodeMutf7(raw)).toBe(plain);
-    }
-  });
-
-  it('round-trips characters outside the BMP and leaves malformed sequences as they are', () => {
-    for (const s of ['📬 Post', 'Ünïcödé/文件夹', 'a&b&&c']) expect(decodeMutf7(encodeMutf7(s))).toBe(s);
-    expect(decodeMutf7('bad&***-name')).toBe('bad&***-name');
-  });
-});
 
 describe('imapflow error classification', () => {
   const cases: [string, object, string][] = [

@@ -23,8 +23,36 @@ export interface FakeFaults {
   byeOnFetch?: boolean;
   /** Folders whose EXAMINE gets `NO`. */
   unreadable?: string[];
-  /** UIDs whose body the server cannot read: a FETCH including them sends the others, then `NO`. */
+  /** UIDs whose file the server cannot read: a FETCH of any body section including them sends the others, then `NO`. */
   unreadableUids?: number[];
+  /** UIDs a body FETCH silently leaves out while still answering OK (they stay in SEARCH). */
+  omitUids?: number[];
+  /** UID -> bytes: the body literal announces its true length but carries this many bytes fewer. */
+  shortLiteral?: Record<number, number>;
+  /** UID -> bytes: the body literal announces its true length but carries this many bytes more. */
+  longLiteral?: Record<number, number>;
+  /** UID -> UID: that message's literal runs on past its announced length with bytes that parse as
+   * a FETCH response for the second UID (e.g. a mail quoting an IMAP transcript, after a server
+   * miscounted the literal). */
+  smuggle?: Record<number, number>;
+  /** UID -> bytes: a well-formed literal whose body is this many bytes shorter than RFC822.SIZE. */
+  truncatedBody?: Record<number, number>;
+  /** UIDs on whose body FETCH the server drops the connection (after sending the UIDs before them). */
+  dropOnUids?: number[];
+  /** UIDs whose body literal is sent one byte every `trickleMs`. */
+  trickleUids?: number[];
+  trickleMs?: number;
+  /** Commands ("LIST", "EXAMINE", "UID SEARCH") whose whole answer is sent one byte every `trickleMs`. */
+  trickleCommands?: string[];
+  /** Advertise UTF8=ACCEPT and take ENABLE; names are then listed (and must be opened) as raw UTF-8. */
+  utf8Accept?: boolean;
+  /** Folder -> text sent as its UIDVALIDITY / EXISTS (default 7 / the message count): impossible numbers, or a new generation. */
+  uidValidity?: Record<string, string>;
+  exists?: Record<string, string>;
+  /** Extra UIDs appended to every UID SEARCH answer (e.g. "0" or "4294967296"). */
+  searchExtra?: string;
+  /** UID -> RFC822.SIZE text sent instead of the true size. */
+  sizeText?: Record<number, string>;
 }
 
 export interface FakeImap {
@@ -44,20 +72,39 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => undefined);
     if (faults.stallGreeting) return;
-    sock.write('* OK [CAPABILITY IMAP4rev1 LITERAL+] fake ready\r\n');
+    const caps = (): string => `IMAP4rev1 LITERAL+${faults.utf8Accept ? ' ENABLE UTF8=ACCEPT' : ''}`;
+    sock.write(`* OK [CAPABILITY ${caps()}] fake ready\r\n`);
+    const uidValidity = (name: string): string => faults.uidValidity?.[name] ?? '7';
     let selected: string | null = null;
-    let buf = '';
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
       let nl;
       while ((nl = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 2);
+        const line = buf.subarray(0, nl).toString('utf8'); // UTF8=ACCEPT names arrive as UTF-8
+        buf = buf.subarray(nl + 2);
         commands.push(line.replace(/^(\S+ LOGIN \S+) .*/i, '$1 ***'));
-        handle(line);
+        const name = /^\S+ (UID \S+|\S+)/.exec(line)?.[1]?.toUpperCase() ?? '';
+        if (!faults.trickleCommands?.includes(name)) handle(line);
+        else {
+          // The whole answer, one byte every trickleMs: each byte restarts an idle timeout.
+          captured = [];
+          handle(line);
+          const out = Buffer.concat(captured);
+          captured = null;
+          let at = 0;
+          const timer = setInterval(() => {
+            if (sock.destroyed || at >= out.length) return void clearInterval(timer);
+            sock.write(out.subarray(at, ++at));
+          }, faults.trickleMs ?? 200);
+        }
       }
     });
-    const w = (s: string | Buffer): boolean => !sock.destroyed && sock.write(s);
+    let captured: Buffer[] | null = null;
+    const w = (s: string | Buffer): boolean => {
+      if (captured) return captured.push(Buffer.from(s)) > 0;
+      return !sock.destroyed && sock.write(s);
+    };
     const unquote = (s: string): string => (s.startsWith('"') ? s.slice(1, -1).replace(/\\(.)/g, '$1') : s);
     function handle(line: string): void {
       const m = /^(\S+) (\S+)(?: (.*))?$/.exec(line);
@@ -67,24 +114,27 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
       const ok = (text = 'done'): boolean => w(`${tag} OK ${text}\r\n`);
       switch (cmd) {
         case 'CAPABILITY':
-          w('* CAPABILITY IMAP4rev1 LITERAL+\r\n');
+          w(`* CAPABILITY ${caps()}\r\n`);
+          return void ok();
+        case 'ENABLE':
+          if (faults.utf8Accept && /UTF8=ACCEPT/i.test(rest)) w('* ENABLED UTF8=ACCEPT\r\n');
           return void ok();
         case 'LOGIN': {
           const pass = unquote(rest.split(' ').slice(1).join(' '));
           if (opts.password !== undefined && pass !== opts.password) return void w(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
-          return void ok('[CAPABILITY IMAP4rev1 LITERAL+] logged in');
+          return void ok(`[CAPABILITY ${caps()}] logged in`);
         }
         case 'LSUB':
           return void ok();
         case 'LIST':
           if (rest.endsWith('""')) return void (w('* LIST (\\Noselect) "/" ""\r\n'), ok()); // delimiter probe
-          for (const name of Object.keys(opts.folders)) w(`* LIST () "/" "${name}"\r\n`);
+          for (const name of Object.keys(opts.folders)) w(`* LIST () "/" "${name.replace(/["\\]/g, '\\$&')}"\r\n`);
           return void ok();
         case 'STATUS': {
           const name = unquote(/^("(?:[^"\\]|\\.)*"|\S+)/.exec(rest)![1]!);
           const msgs = opts.folders[name] ?? [];
           const next = (msgs.at(-1)?.uid ?? 0) + 1;
-          w(`* STATUS "${name}" (MESSAGES ${msgs.length} UIDNEXT ${next} UIDVALIDITY 7)\r\n`);
+          w(`* STATUS "${name}" (MESSAGES ${faults.exists?.[name] ?? msgs.length} UIDNEXT ${next} UIDVALIDITY ${uidValidity(name)})\r\n`);
           return void ok();
         }
         case 'EXAMINE':
@@ -93,7 +143,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           if (faults.unreadable?.includes(name) || !(name in opts.folders)) return void w(`${tag} NO Permission denied\r\n`);
           selected = name;
           const msgs = opts.folders[name]!;
-          w(`* FLAGS (\\Seen \\Flagged)\r\n* ${msgs.length} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT ${(msgs.at(-1)?.uid ?? 0) + 1}] ok\r\n`);
+          w(`* FLAGS (\\Seen \\Flagged)\r\n* ${faults.exists?.[name] ?? msgs.length} EXISTS\r\n* OK [UIDVALIDITY ${uidValidity(name)}] ok\r\n* OK [UIDNEXT ${(msgs.at(-1)?.uid ?? 0) + 1}] ok\r\n`);
           return void ok(cmd === 'EXAMINE' ? '[READ-ONLY] examined' : '[READ-WRITE] selected');
         }
         case 'UID':
@@ -111,7 +161,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
       const msgs = selected ? opts.folders[selected]! : [];
       const [sub, set = '', ...more] = rest.split(' ');
       if (sub!.toUpperCase() === 'SEARCH') {
-        w(`* SEARCH ${msgs.map((x) => x.uid).join(' ')}\r\n${tag} OK search done\r\n`);
+        w(`* SEARCH ${msgs.map((x) => x.uid).join(' ')}${faults.searchExtra ? ` ${faults.searchExtra}` : ''}\r\n${tag} OK search done\r\n`);
         return;
       }
       const wanted = new Set<number>();
@@ -123,34 +173,62 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
       }
       const items = more.join(' ').toUpperCase();
       const body = items.includes('BODY.PEEK[]') || items.includes('BODY[]');
+      // Any section (a header field included) needs the file: unreadable and dropping UIDs fail it too, as on Dovecot.
+      const content = items.includes('BODY');
       let failed = false;
-      for (const [i, x] of msgs.entries()) {
-        if (!wanted.has(x.uid)) continue;
-        if (body && faults.unreadableUids?.includes(x.uid)) {
-          failed = true;
-          continue;
+      const todo = msgs.map((x, i) => ({ x, i })).filter(({ x }) => wanted.has(x.uid));
+      const next = (k: number): void => {
+        for (; k < todo.length; k++) {
+          const { x, i } = todo[k]!;
+          if (content && faults.unreadableUids?.includes(x.uid)) {
+            failed = true;
+            continue;
+          }
+          if (body && faults.omitUids?.includes(x.uid)) continue;
+          if (content && faults.dropOnUids?.includes(x.uid)) return void sock.destroy();
+          const head = `* ${i + 1} FETCH (UID ${x.uid} FLAGS (${(x.flags ?? []).join(' ')}) INTERNALDATE "01-Jan-2020 00:00:00 +0000" RFC822.SIZE ${faults.sizeText?.[x.uid] ?? x.raw.length}`;
+          if (!body) {
+            w(`${head})\r\n`);
+            continue;
+          }
+          if (faults.byeOnFetch) {
+            w('* BYE server shutting down\r\n');
+            sock.end();
+            return;
+          }
+          if (faults.stallMidLiteral || faults.dropMidLiteral) {
+            w(Buffer.concat([Buffer.from(`* ${i + 1} FETCH (UID ${x.uid} BODY[] {${x.raw.length}}\r\n`), x.raw.subarray(0, Math.floor(x.raw.length / 2))]));
+            if (faults.dropMidLiteral) sock.destroy();
+            return;
+          }
+          const partial = /BODY\.PEEK\[\]<(\d+)\.(\d+)>/.exec(items);
+          let part = partial ? x.raw.subarray(Number(partial[1]), Number(partial[1]) + Number(partial[2])) : x.raw;
+          part = part.subarray(0, part.length - (faults.truncatedBody?.[x.uid] ?? 0));
+          const announced = part.length;
+          if (faults.shortLiteral?.[x.uid]) part = part.subarray(0, part.length - faults.shortLiteral[x.uid]!);
+          if (faults.longLiteral?.[x.uid]) part = Buffer.concat([part, Buffer.alloc(faults.longLiteral[x.uid]!, 'X')]);
+          const forged = faults.smuggle?.[x.uid];
+          if (forged !== undefined) part = Buffer.concat([part, Buffer.from(`)\r\n* ${forged} FETCH (UID ${forged} BODY[]<0> {5}\r\nHELLO`)]);
+          const label = partial ? `BODY[]<${partial[1]}>` : 'BODY[]';
+          const whole = Buffer.concat([Buffer.from(`${head} ${label} {${announced}}\r\n`), part, Buffer.from(')\r\n')]);
+          if (faults.trickleUids?.includes(x.uid)) {
+            // One byte at a time: every byte restarts a plain idle timeout, so only a rate deadline ends it.
+            let at = 0;
+            const timer = setInterval(() => {
+              if (sock.destroyed) return void clearInterval(timer);
+              w(whole.subarray(at, at + 1));
+              if (++at >= whole.length) {
+                clearInterval(timer);
+                next(k + 1);
+              }
+            }, faults.trickleMs ?? 200);
+            return;
+          }
+          w(whole);
         }
-        const head = `* ${i + 1} FETCH (UID ${x.uid} FLAGS (${(x.flags ?? []).join(' ')}) INTERNALDATE "01-Jan-2020 00:00:00 +0000" RFC822.SIZE ${x.raw.length}`;
-        if (!body) {
-          w(`${head})\r\n`);
-          continue;
-        }
-        if (faults.byeOnFetch) {
-          w('* BYE server shutting down\r\n');
-          sock.end();
-          return;
-        }
-        if (faults.stallMidLiteral || faults.dropMidLiteral) {
-          w(Buffer.concat([Buffer.from(`* ${i + 1} FETCH (UID ${x.uid} BODY[] {${x.raw.length}}\r\n`), x.raw.subarray(0, Math.floor(x.raw.length / 2))]));
-          if (faults.dropMidLiteral) sock.destroy();
-          return;
-        }
-        const partial = /BODY\.PEEK\[\]<0\.(\d+)>/.exec(items);
-        const part = partial ? x.raw.subarray(0, Number(partial[1])) : x.raw;
-        const label = partial ? 'BODY[]<0>' : 'BODY[]';
-        w(Buffer.concat([Buffer.from(`${head} ${label} {${part.length}}\r\n`), part, Buffer.from(')\r\n')]));
-      }
-      w(failed ? `${tag} NO [SERVERBUG] Some messages could not be FETCHed\r\n` : `${tag} OK fetch done\r\n`);
+        w(failed ? `${tag} NO [SERVERBUG] Some messages could not be FETCHed\r\n` : `${tag} OK fetch done\r\n`);
+      };
+      next(0);
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
