@@ -145,7 +145,8 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.error;
   }
   for (const w of report.warnings) io.err.write(`warning: ${w}\n`);
-  if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ...report, errorCode: report.ok ? null : 'ARCHIVE_DAMAGED' })}\n`);
+  const code = report.ok ? null : report.index.integrity === 'missing' ? 'ARCHIVE_INDEX_MISSING' : 'ARCHIVE_DAMAGED';
+  if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ...report, errorCode: code })}\n`);
   else io.out.write(verifyText(report));
   return report.ok ? EXIT.ok : EXIT.error;
 }
@@ -154,20 +155,31 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
 function verifyText(report: VerifyReport): string {
   const lines: string[] = [];
   if (report.index.integrity !== 'ok')
-    lines.push(`ARCHIVE_DAMAGED index_damaged: ${report.index.detail.slice(0, 5).join('; ')}; the packs were scanned without it`);
+    lines.push(
+      report.index.integrity === 'missing'
+        ? `ARCHIVE_INDEX_MISSING index_damaged: ${report.index.detail.slice(0, 5).join('; ') || 'index.sqlite is missing'}; the packs were scanned without it`
+        : `ARCHIVE_DAMAGED index_damaged: ${report.index.detail.slice(0, 5).join('; ')}; the packs were scanned without it`,
+    );
   for (const p of report.problems) {
     if (p.kind === 'index_damaged') continue;
     const what = p.hash ? `blob ${p.hash.slice(0, 16)}…` : `${p.bytes ?? 0} byte(s)`;
     const at = p.pack ? ` in ${p.pack}${p.offset === null ? '' : ` at ${p.offset}`}` : '';
     const where = p.messages.length ? `: ${p.messages.map((m) => `${m.folder} UID ${m.uid}`).join(', ')}` : '';
+    if (p.kind === 'index_journal_mismatch' || p.kind === 'journal_damaged' || p.kind === 'journal_missing') {
+      lines.push(`ARCHIVE_DAMAGED ${p.kind}: ${p.detail ?? ''}${where}${p.kind === 'index_journal_mismatch' && p.row ? ` -> ${p.repair}` : ''}`);
+      continue;
+    }
     lines.push(`ARCHIVE_DAMAGED ${p.kind}: ${what}${at}${where}${p.detail ? ` (${p.detail})` : ''}`);
   }
   for (const t of report.uncommittedTails)
-    lines.push(`note: ${t.pack} has ${t.bytes} byte(s) (${t.records} whole record(s)) after its last committed record: an interrupted write, not committed mail`);
+    lines.push(`note: ${t.pack} has ${t.bytes} byte(s) (${t.records} whole record(s)) after its committed end: an interrupted write, not committed mail`);
+  for (const n of report.notes) lines.push(`note: ${n}`);
   const kinds = [...new Set(report.problems.map((p) => p.kind))];
   for (const k of kinds) lines.push(`  ${k}: ${REPAIR_EFFECT[k]}`);
   if (report.repair) lines.push(`Run "${report.repair}" to rebuild the index from the packs, then verify again.`);
-  const checked = `${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${report.problems.length} problem(s)`;
+  const j = report.journal;
+  const journal = j.file === null ? 'no journal' : `journal ${j.records} record(s)${j.compared ? ', index = journal replay' : ''}${j.compared && j.mismatchCount ? ` except ${j.mismatchCount} row(s)` : ''}`;
+  const checked = `${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${journal}, ${report.problems.length} problem(s)`;
   lines.push(
     report.index.integrity === 'ok'
       ? `${report.ok ? 'OK' : 'DAMAGED'}: index ok, ${report.blobs} blob(s), ${report.messages} message row(s), ${checked}`
