@@ -553,6 +553,12 @@ function checkJournalFor(
       detail: `journal bytes ${d.from}-${d.to} are no valid record (${d.reason})${d.held ? `; they still show ${d.held}` : ''}${
         d.applied ? '' : '; they lie past the index’s position, so a backup refuses to start until repair'
       }`,
+      ...(d.applied && j.compared && j.mismatchCount === 0
+        ? {
+            repair:
+              'the index already equals the journal without these bytes (a repair ran, or later records superseded what they held): a rebuild loses nothing more; the bytes stay in the journal (repair never cuts them), so this stays reported',
+          }
+        : {}),
     });
   if (j.mismatchCount > j.mismatches.length)
     problem('index_journal_mismatch', { detail: `${j.mismatchCount - j.mismatches.length} more row(s) differ between the index and the journal (not listed)` });

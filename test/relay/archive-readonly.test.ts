@@ -45,9 +45,10 @@ function readOnlyView(src: string, into: string): { dir: string; release(): void
   };
 }
 
-/** Copies an archive's committed files only: index.sqlite (no -wal/-shm) and the packs. */
+/** Copies an archive's committed files only: index.sqlite (no -wal/-shm), the journal and the packs. */
 function committedCopy(src: string, dest: string): string {
   fs.mkdirSync(path.join(dest, 'packs'), { recursive: true });
+  fs.cpSync(path.join(src, 'journal'), path.join(dest, 'journal'), { recursive: true });
   fs.copyFileSync(path.join(src, 'index.sqlite'), path.join(dest, 'index.sqlite'));
   for (const f of fs.readdirSync(path.join(src, 'packs'))) fs.copyFileSync(path.join(src, 'packs', f), path.join(dest, 'packs', f));
   return dest;
