@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { applyBatch } from './journal-ops.ts';
 import { JOURNAL_FILE_NO, JOURNAL_HEADER_BYTES, journalFile, readJournalFile } from './journal.ts';
-import { openIndex, type Db } from './schema.ts';
+import { openIndex, setJournalPosition, type Db } from './schema.ts';
 
 /**
  * verify's check of the journal (docs/archive-format.md, "Verify"): every record's framing and CRC,
@@ -166,7 +166,11 @@ export function checkJournal(dir: string, db: Db | null, indexPosition: { file: 
     if (upTo !== null && lastEnd < upTo && !check.damage.some((d) => d.applied))
       // The index applied records the journal no longer holds (it was cut or replaced).
       check.damage.push({ from: lastEnd, to: upTo, reason: `the journal ends at byte ${check.bytes}, before the index's position ${upTo}`, held: null, applied: true });
-    if (scratch && db) {
+    if (scratch && db && indexPosition) {
+      // The position is where the index stands, not a fact to compare (an empty journal applies no
+      // record that would set it; journal damage is reported above).
+      const sdb = scratch.db;
+      sdb.transaction(() => setJournalPosition(sdb, indexPosition))();
       compareIndexes(db, scratch.db, check);
       check.compared = true;
     }
