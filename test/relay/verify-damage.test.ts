@@ -31,6 +31,14 @@ describe('a damaged archive index is ARCHIVE_DAMAGED wherever it is met', () => 
     expect(classifyImapError(sqlite('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE constraint failed'))).toBe('UNKNOWN');
     expect(ERROR_HINTS.ARCHIVE_DAMAGED).toMatch(/archive is damaged.*mailkeep repair --archive DIR/);
   });
+
+  it('each archive and state-file code names one cause: damaged message bytes, a damaged archive, a missing index, the job list, the saved passwords', () => {
+    expect(ERROR_HINTS.ARCHIVE_CORRUPT).toMatch(/messages are damaged.*restore skips them and restores the others; an export stops.*mailkeep verify --archive DIR/);
+    expect(ERROR_HINTS.ARCHIVE_CORRUPT).not.toMatch(/report the problem|archive check found/);
+    expect(ERROR_HINTS.ARCHIVE_INDEX_MISSING).toMatch(/mailkeep repair --archive DIR/);
+    expect(ERROR_HINTS.JOBS_FILE_UNREADABLE).toMatch(/jobs\.json.*did not start; nothing was changed/);
+    expect(ERROR_HINTS.CREDENTIALS_UNREADABLE).toMatch(/saved passwords.*did not start; nothing was changed/);
+  });
 });
 
 describe.skipIf(!dovecotAvailable())('verify and every reader on a damaged archive of real mail', () => {
