@@ -50,14 +50,14 @@ export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 /** What `mailkeep repair` (rebuilding the index from the packs and the journal) does about each kind. */
 export const REPAIR_EFFECT: Readonly<Record<ProblemKind, string>> = {
   index_damaged: 'repair rebuilds the index from the packs and the journal; the mail in the packs is not affected',
-  broken_reference: 'repair rebuilds the index from the packs and the journal, which drops rows pointing at nothing',
-  dangling_row: 'the message is in no pack: repair cannot bring its bytes back (back it up again while the server still has it)',
+  broken_reference: 'repair rebuilds the index from the journal and the packs: rows get back what they point at when the journal has it',
+  dangling_row: 'a membership whose blob row is missing: repair restores the blob row from the journal or adopts its pack record; if neither has it (see missing or unindexed), its bytes cannot be brought back',
   missing: 'the message bytes are gone from the pack: repair cannot bring them back (back it up again while the server still has it)',
   truncated: 'the pack was cut short inside this message: repair cannot bring the lost bytes back (back it up again while the server still has it)',
   hash_mismatch: 'the stored bytes are damaged: repair cannot recover them (back the message up again while the server still has it)',
-  header_mismatch: 'the message bytes are intact, but its pack record header is damaged, so a rebuild from the packs would miss it: keep this index',
-  misplaced_row: 'the row points at another message’s record: repair rebuilds the index from the packs, which points it at its own record again',
-  unindexed: 'a whole record the index does not know: repair rebuilds the index from the packs and indexes it again',
+  header_mismatch: 'the message bytes are intact but the record header before them is damaged: repair keeps the blob row the journal names (restore checks the bytes by their hash), but would not adopt this record if the journal lost it',
+  misplaced_row: 'the row points at another message’s record: repair rebuilds the index from the journal, which points it at its own record again',
+  unindexed: 'a whole committed record the index does not know: repair indexes it again (from the journal when it names it, else adopted without a folder)',
   unreadable_region: 'bytes inside the committed part of a pack that form no record: repair skips them; a message they held cannot be recovered',
   pack_short: 'the pack is shorter than the end the journal committed: the bytes past its end are gone and repair cannot bring them back (back the messages up again while the server still has them)',
   journal_damaged:
