@@ -325,10 +325,11 @@ async function walkIndexed(
     if (!pack) continue;
     // The committed end: what the journal's packEnd records say (version 2). A pack the snapshot
     // does not know is a backup's newer pack when the journal past the snapshot names it (all of
-    // it is a tail), else a stray whose records repair adopts (all of it is committed). A version-1
-    // index records no end: the last indexed record's end stands in for it.
+    // it is a tail), else a stray: its leading whole records are what repair adopts (unindexed),
+    // whatever follows them is left alone like a tail (never cut, since no journal names it).
+    // A version-1 index records no end: the last indexed record's end stands in for it.
     const byName = Number(/(\d+)/.exec(file)?.[1] ?? NaN);
-    const end = snap.ends === null ? pos : id === null ? (packsAhead.has(byName) ? 0 : pack.size) : (snap.ends.get(id) ?? pos);
+    const end = snap.ends === null ? pos : id === null ? (packsAhead.has(byName) ? 0 : wholeRecordsEnd(pack)) : (snap.ends.get(id) ?? pos);
     const committed = Math.min(end, pack.size);
     if (committed > pos) await walkGap(pack, file, pos, committed, problem, report);
     pos = Math.max(pos, committed);
@@ -389,6 +390,16 @@ async function walkGap(pack: OpenPack, file: string, from: number, to: number, p
       bytes: h.length,
       detail: actual === h.hash ? 'a sound record no blob row points at' : `a record no blob row points at, and its bytes do not match its header (they hash to ${actual.slice(0, 16)}…)`,
     });
+    pos += HEADER_BYTES + h.length;
+  }
+}
+
+/** Where the leading run of whole records (valid headers, lengths within the file) of a pack ends. */
+function wholeRecordsEnd(pack: OpenPack): number {
+  let pos = 0;
+  for (;;) {
+    const h = pack.header(pos);
+    if (!h?.magicOk || pos + HEADER_BYTES + h.length > pack.size) return pos;
     pos += HEADER_BYTES + h.length;
   }
 }

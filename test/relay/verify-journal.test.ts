@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBatch, type JournalOp } from '../../relay/archive/journal-ops.ts';
 import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournalFile } from '../../relay/archive/journal.ts';
-import { PackAppender, recordHeader } from '../../relay/archive/pack-file.ts';
+import { HEADER_BYTES, PackAppender, recordHeader } from '../../relay/archive/pack-file.ts';
 import { openIndex } from '../../relay/archive/schema.ts';
 import { verifyArchive, type VerifyReport } from '../../relay/archive/verify.ts';
 import { runBackup } from '../../relay/jobs/run-backup.ts';
@@ -260,6 +260,32 @@ describe.skipIf(!dovecotAvailable())('verify checks the journal and the committe
     const torn = await verifyArchive(dir);
     expect(torn).toMatchObject({ ok: true, journal: { tornTail: { bytes: 8 } } });
     expect(torn.notes).toContainEqual(expect.stringContaining('8 byte(s) that form no whole record'));
+  });
+
+  it('a pack file no journal record names: its whole records are unindexed (repair adopts them); a new pack a journal record past the index names is a tail', async () => {
+    const dir = copy();
+    const stray = Buffer.from('Subject: stray\r\n\r\nfrom nowhere\r\n');
+    const strayFile = path.join(dir, 'packs', 'pack-00000077.mkp');
+    fs.writeFileSync(strayFile, Buffer.concat([recordHeader(stray.length, sha(stray)), stray, Buffer.from('torn rest')]));
+    const r = await verifyArchive(dir);
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'unindexed', pack: 'pack-00000077.mkp', hash: sha(stray) })]);
+    expect(r.uncommittedTails).toEqual([expect.objectContaining({ pack: 'pack-00000077.mkp', bytes: 9, records: 0 })]);
+    const rep = await runCli(['repair', '--archive', dir, '--json']);
+    expect(rep.json).toMatchObject({ packsAdopted: ['pack-00000077.mkp'], blobsAdopted: [expect.objectContaining({ hash: sha(stray) })] });
+    // Adopted whole (its committed end is its size, so nothing of it is ever cut): the torn rest is
+    // now inside the committed range, bytes that hold no message.
+    const after = await verifyArchive(dir);
+    expect(after.problems).toEqual([expect.objectContaining({ kind: 'unreadable_region', pack: 'pack-00000077.mkp', offset: HEADER_BYTES + stray.length, bytes: 9 })]);
+    expect(after.journal.mismatchCount).toBe(0);
+
+    // A backup that has just started pack 78: its pack op is in the journal, the index snapshot does not know it yet.
+    const dir2 = copy();
+    journal(dir2, [{ op: 'pack', id: 78, file: 'pack-00000078.mkp' }], false);
+    const fresh = Buffer.from('Subject: new pack\r\n\r\nbeing written\r\n');
+    fs.writeFileSync(path.join(dir2, 'packs', 'pack-00000078.mkp'), Buffer.concat([recordHeader(fresh.length, sha(fresh)), fresh]));
+    const live = await verifyArchive(dir2);
+    expect(live).toMatchObject({ ok: true, problems: [], journal: { ahead: { records: 1 } } });
+    expect(live.uncommittedTails).toEqual([expect.objectContaining({ pack: 'pack-00000078.mkp', offset: 0, records: 1, hashes: [sha(fresh)] })]);
   });
 
   it('a journal file gone beside a sound index: journal_missing (the index is the only record left)', async () => {
