@@ -145,6 +145,9 @@ export const RELAY_LIMITS = {
   knownHashesMinBits: 1 << 20,
   /** Verify reads blobs in chunks of this size so a 100 MB blob is never held whole. */
   verifyReadChunkBytes: 1024 * 1024,
+  /** Verify lists at most this many rows where the index and the journal differ (all are counted):
+   * a wholly different index would otherwise list every row, in memory and on screen. */
+  verifyMismatchRowsListed: 200,
   /** Migrate: same attempt bounds as backup and restore (a rerun copies only what is missing, so
    * retrying is always safe; the job ends within seconds when a server is really gone). */
   migrateMaxAttempts: 3,
