@@ -61,7 +61,14 @@ export function openIndexReadOnly(dir: string, opts: { immutable?: boolean } = {
       opened = probe(file, dir);
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
-      if (typeof code !== 'string' || !CANNOT_SET_UP.test(code) || writable(dir)) throw err;
+      if (typeof code !== 'string' || !CANNOT_SET_UP.test(code)) throw err;
+      if (writable(dir)) {
+        // The WAL of a writer that was killed needs recovery, which a read-only handle cannot do
+        // ("attempt to write a readonly database"). In a writable directory SQLite recovers it on a
+        // read-write open: no row is written, the committed transactions become readable.
+        recoverWal(file, dir);
+        opened = probe(file, dir);
+      }
     }
   }
   if (!opened) {
@@ -94,6 +101,20 @@ export function openIndexReadOnly(dir: string, opts: { immutable?: boolean } = {
     return { db: guardIndex(openIndex(':memory:'), dir), mode: 'empty', warnings };
   }
   return { db: guardIndex(db, dir), mode, warnings };
+}
+
+/** Lets SQLite recover a killed writer's WAL: a read-write open and one read, nothing written. */
+function recoverWal(file: string, dir: string): void {
+  const db = new Database(file, { fileMustExist: true, timeout: RELAY_LIMITS.sqliteBusyTimeoutMs });
+  try {
+    db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').pluck().get();
+  } catch (err) {
+    if (isIndexCorruption(err)) throw indexDamagedError(dir, err);
+    throw err;
+  } finally {
+    db.close();
+  }
 }
 
 /** Opens and reads the header (WAL set-up happens on the first read, not in the constructor). */
