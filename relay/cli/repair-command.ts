@@ -25,6 +25,10 @@ function describe(r: RepairReport): string {
     `  ${r.blobsInPacks} blob(s) found in packs where the journal says; ${r.blobsMissing} missing`,
   ];
   if (r.previousIndexKeptAs) lines.push(`  the previous index is kept as ${r.previousIndexKeptAs}`);
+  if (r.journalRewrittenFromIndex)
+    lines.push(`  the journal had lost records the index still held: rewritten from the index (the old journal is kept as ${r.journalRewrittenFromIndex})`);
+  for (const p of r.packEndsRaised)
+    lines.push(`  ${p.pack}: whole messages past the journal's recorded end (${p.from}) kept and adopted, committed end now ${p.to}`);
   if (r.packsAdopted.length) lines.push(`  pack(s) the journal never named, kept and adopted: ${r.packsAdopted.join(', ')}`);
   if (r.blobsAdopted.length) {
     lines.push(`  ${r.blobsAdopted.length} blob(s) in packs that the journal does not name: kept and added to the index (no folder membership):`);
