@@ -15,8 +15,19 @@ import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot
 import { archiveState, countRows, sha256 } from '../support/mailbox-state.ts';
 import { runCli } from '../support/run-cli.ts';
 
-const USERS = ['hilde', 'ivo', 'jana', 'kurt'].map((name) => ({ name, password: `${name}-Secret-pw` }));
+const USERS = ['hilde', 'ivo', 'jana', 'kurt', 'lena'].map((name) => ({ name, password: `${name}-Secret-pw` }));
 type User = (typeof USERS)[number];
+
+/** The maildir file (cur/ or new/) of the message with this Message-ID. */
+function maildirFileOf(maildir: string, raw: Buffer): string {
+  const id = /^Message-ID: (<[^>]+>)/im.exec(raw.toString('latin1'))![1]!;
+  for (const sub of ['cur', 'new']) {
+    const d = path.join(maildir, sub);
+    if (!fs.existsSync(d)) continue;
+    for (const f of fs.readdirSync(d)) if (fs.readFileSync(path.join(d, f), 'latin1').includes(`Message-ID: ${id}`)) return path.join(d, f);
+  }
+  throw new Error('message file not found');
+}
 
 /** SHA-256 of every .eml in an eml-zip export, read by Python's zipfile (an independent reader). */
 function zipHashes(zip: string): string[] {
@@ -152,5 +163,30 @@ describe.skipIf(!dovecotAvailable())('an archive damaged the way a user damages 
     expect(archiveState(dir)).toEqual(rowsBefore);
     expect((await backup(dir, u)).json).toMatchObject({ status: 'Completed', disappeared: 0 });
     expect(await exportAll(dir, u)).toEqual(hashes);
+  }, 120_000);
+
+  it('while one message stays unreadable, flag changes of the messages stored after it still reach the archive', async () => {
+    const u = USERS[4]!;
+    const dir = mk();
+    const msgs = generatedMessages(6, 907);
+    const c = await dc.client(u.name, u.password);
+    for (const m of msgs) await c.append('INBOX', m, []);
+    await c.mailboxOpen('INBOX'); // moves new/ to cur/ now, not later under our feet
+    const bad = maildirFileOf(dc.maildir(u.name), msgs[1]!);
+    fs.chmodSync(bad, 0o000);
+    try {
+      const first = await backup(dir, u);
+      expect(first.json).toMatchObject({ status: 'Partially Completed', errorCode: 'MESSAGE_UNREADABLE' });
+      await c.messageFlagsAdd('5', ['\\Seen', '$Paid'], { uid: true });
+      await c.messageFlagsAdd('1', ['\\Flagged'], { uid: true });
+      const second = await backup(dir, u);
+      expect(second.json).toMatchObject({ status: 'Partially Completed', flagsUpdated: 2 });
+      const held = new Map(archiveState(dir).get('INBOX')!.map((m) => [m.uid, m.flags]));
+      expect(held.get(1)).toEqual(['\\Flagged']);
+      expect(held.get(5)).toEqual(['$Paid', '\\Seen']);
+    } finally {
+      fs.chmodSync(bad, 0o600);
+      await c.logout();
+    }
   }, 120_000);
 });
