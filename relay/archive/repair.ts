@@ -102,7 +102,7 @@ function salvageJournal(dir: string): string | null {
     const after: JournalOp[][] = [];
     for (const item of readJournalFile(jfile)) {
       if (item.kind === 'damage') {
-        if (item.at < pos.offset && item.resumedAt !== null) lost = true;
+        if (item.at < pos.offset) lost = true; // also a "torn tail" the index had already applied: committed facts
       } else if (item.at >= pos.offset) after.push(item.ops);
     }
     if (!lost) return null;
