@@ -15,8 +15,9 @@ in the journal is reported with what it cost. Takes the archive lock (no backup 
   --json          print the report as one JSON object
 
 Exit codes:
-  0  the index was rebuilt (read the report for anything that was lost)
-  1  the index could not be rebuilt (archive missing, locked, unreadable)
+  0  the index was rebuilt and nothing was found lost
+  1  ARCHIVE_DAMAGED: the index was rebuilt, but journal damage or damaged or missing messages
+     cost something (listed); or the index could not be rebuilt (archive missing, locked, unreadable)
   2  bad usage`;
 
 function describe(r: RepairReport): string {
@@ -54,6 +55,14 @@ export async function repairCommand(argv: string[], io: Io): Promise<number> {
     if (o.json) io.out.write(`${JSON.stringify({ kind: 'repair', ok: false, errorCode: errorCodeOf(err) })}\n`);
     return EXIT.error;
   }
-  io.out.write(o.json ? `${JSON.stringify({ kind: 'repair', ok: true, ...report })}\n` : describe(report));
-  return EXIT.ok;
+  // The index is rebuilt either way; but when mail or facts about it were found lost, that is not a
+  // success the user may stop reading at: exit 1 and ARCHIVE_DAMAGED, like verify.
+  const lost = report.blobsMissing > 0 || report.journalDamage.length > 0 || report.batchesRejected.length > 0 || report.recordsDamaged.length > 0;
+  const errorCode = lost ? 'ARCHIVE_DAMAGED' : null;
+  if (o.json) io.out.write(`${JSON.stringify({ kind: 'repair', ok: !lost, errorCode, ...report })}\n`);
+  else {
+    io.out.write(describe(report));
+    if (lost) io.err.write(`error ARCHIVE_DAMAGED: the index was rebuilt, but part of the archive could not be recovered (listed above); run mailkeep verify --archive ${dir} for every message concerned\n`);
+  }
+  return lost ? EXIT.error : EXIT.ok;
 }

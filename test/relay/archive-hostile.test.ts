@@ -200,4 +200,23 @@ describe.skipIf(!dovecotAvailable())('an archive damaged the way a user damages 
       await c.logout();
     }
   }, 120_000);
+
+  it('a repair that finds mail or facts lost says so: exit 1 and ARCHIVE_DAMAGED, not ok', async () => {
+    const u = USERS[0]!;
+    const dir = mk();
+    const c = await dc.client(u.name, u.password);
+    await c.mailboxCreate('Lost');
+    for (const m of generatedMessages(30, 908)) await c.append('Lost', m, ['\\Seen']);
+    await c.logout();
+    expect((await backup(dir, u, ['--commit-every', '5'])).code).toBe(0);
+    const fd = fs.openSync(journal(dir), 'r+');
+    fs.writeSync(fd, Buffer.from('garbage!'), 0, 8, 2000); // a record in the middle
+    fs.closeSync(fd);
+    for (const f of ['index.sqlite', 'index.sqlite-wal', 'index.sqlite-shm']) fs.rmSync(path.join(dir, f), { force: true });
+    const repaired = await runCli(['repair', '--archive', dir, '--json']);
+    expect(repaired.code).toBe(1);
+    expect(repaired.json).toMatchObject({ kind: 'repair', ok: false, errorCode: 'ARCHIVE_DAMAGED', journalDamage: [expect.objectContaining({ from: expect.any(Number) })] });
+    const human = await runCli(['repair', '--archive', dir]);
+    expect(human.code).toBe(0); // a second repair starts from the rebuilt, sound index: nothing more is lost
+  }, 120_000);
 });
