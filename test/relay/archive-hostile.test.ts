@@ -15,7 +15,7 @@ import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot
 import { archiveState, countRows, sha256 } from '../support/mailbox-state.ts';
 import { runCli } from '../support/run-cli.ts';
 
-const USERS = ['hilde', 'ivo', 'jana', 'kurt', 'lena'].map((name) => ({ name, password: `${name}-Secret-pw` }));
+const USERS = ['hilde', 'ivo', 'jana', 'kurt', 'lena', 'mira'].map((name) => ({ name, password: `${name}-Secret-pw` }));
 type User = (typeof USERS)[number];
 
 /** The maildir file (cur/ or new/) of the message with this Message-ID. */
@@ -218,5 +218,35 @@ describe.skipIf(!dovecotAvailable())('an archive damaged the way a user damages 
     expect(repaired.json).toMatchObject({ kind: 'repair', ok: false, errorCode: 'ARCHIVE_DAMAGED', journalDamage: [expect.objectContaining({ from: expect.any(Number) })] });
     const human = await runCli(['repair', '--archive', dir]);
     expect(human.code).toBe(0); // a second repair starts from the rebuilt, sound index: nothing more is lost
+  }, 120_000);
+
+  // A real full disk: a tiny tmpfs (root may mount one; CI runs as root).
+  it.skipIf(process.getuid?.() !== 0 && !process.env.CI)('a disk that fills up during a backup: the result counts only what the archive holds; once space is freed the next run completes and loses nothing', async () => {
+    const u = USERS[5]!;
+    const mnt = mk();
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1500k', 'tmpfs', mnt]);
+    expect(mounted.status, String(mounted.stderr)).toBe(0);
+    try {
+      const dir = path.join(mnt, 'archive');
+      const msgs = generatedMessages(1500, 909);
+      dc.writeMaildir(u.name, '.Full', msgs.map((raw) => ({ raw, flags: 'S' })));
+      dc.settle(u.name);
+      const full = await backup(dir, u, ['--commit-every', '50']);
+      expect(full.code).toBe(6);
+      expect(full.json).toMatchObject({ errorCode: 'DISK_FULL' });
+      const held = countRows(dir, 'SELECT COUNT(*) FROM messages');
+      expect(held).toBeGreaterThan(0);
+      expect(held).toBeLessThan(1500);
+      expect(full.json!.messages).toBe(held);
+      expect((await runCli(['verify', '--archive', dir, '--json'])).json).toMatchObject({ ok: true, blobs: held });
+
+      expect(spawnSync('mount', ['-o', 'remount,size=20m', mnt]).status).toBe(0);
+      const next = await backup(dir, u);
+      expect(next.json).toMatchObject({ status: 'Completed' }); // what the journal held beyond the index is rolled forward, not fetched again
+      expect((await runCli(['verify', '--archive', dir, '--json'])).json).toMatchObject({ ok: true, blobs: 1500, messages: 1500 });
+      expect(await exportAll(dir, u)).toEqual(msgs.map((m) => sha256(m)).sort());
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
   }, 120_000);
 });
