@@ -106,8 +106,14 @@ function salvageJournal(dir: string): string | null {
       } else if (item.at >= pos.offset) after.push(item.ops);
     }
     if (!lost) return null;
+    // Kept aside by a hard link, then replaced atomically: a crash in between leaves the old
+    // journal where it was (a rename first would leave no journal and lose the records past pos).
     const aside = asideName(jfile, 'superseded');
-    fs.renameSync(jfile, aside);
+    try {
+      fs.linkSync(jfile, aside);
+    } catch {
+      fs.copyFileSync(jfile, aside, fs.constants.COPYFILE_EXCL); // a filesystem without hard links
+    }
     writeJournalFile(jfile, (function* () {
       yield* chunked(indexAsOps(db!), RELAY_LIMITS.journalBootstrapOpsPerRecord);
       yield* after;
