@@ -15,7 +15,7 @@ import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot
 import { archiveState, countRows, sha256 } from '../support/mailbox-state.ts';
 import { runCli } from '../support/run-cli.ts';
 
-const USERS = ['hilde', 'ivo', 'jana', 'kurt', 'lena', 'mira'].map((name) => ({ name, password: `${name}-Secret-pw` }));
+const USERS = ['hilde', 'ivo', 'jana', 'kurt', 'lena', 'mira', 'nils'].map((name) => ({ name, password: `${name}-Secret-pw` }));
 type User = (typeof USERS)[number];
 
 /** The maildir file (cur/ or new/) of the message with this Message-ID. */
@@ -248,5 +248,23 @@ describe.skipIf(!dovecotAvailable())('an archive damaged the way a user damages 
     } finally {
       spawnSync('umount', [mnt]);
     }
+  }, 120_000);
+
+  it('two deliveries with one Message-ID, size and INTERNALDATE but different bytes (aliases of equal length) are each stored as the server has them', async () => {
+    const u = USERS[6]!;
+    const dir = mk();
+    const c = await dc.client(u.name, u.password);
+    await c.append('INBOX', generatedMessages(1, 910)[0]!, []);
+    expect((await backup(dir, u)).code).toBe(0); // the account has mail: the next run matches envelopes
+    await c.mailboxCreate('Lists');
+    const when = new Date(Date.UTC(2024, 5, 6, 7, 8, 9));
+    const delivery = (alias: string): Buffer => Buffer.from(`Delivered-To: ${alias}@example.org\r\nFrom: a@example.net\r\nMessage-ID: <twice@example.net>\r\nSubject: hi\r\n\r\nsame body\r\n`);
+    await c.append('INBOX', delivery('alice'), [], when);
+    await c.append('Lists', delivery('bobby'), [], when);
+    await c.logout();
+    expect((await backup(dir, u)).json).toMatchObject({ status: 'Completed', messages: 2 });
+    const held = archiveState(dir);
+    expect(held.get('Lists')!.map((m) => m.hash)).toEqual([sha256(delivery('bobby'))]);
+    expect(held.get('INBOX')!.map((m) => m.hash)).toContain(sha256(delivery('alice')));
   }, 120_000);
 });
