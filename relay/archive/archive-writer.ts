@@ -132,7 +132,7 @@ export class ArchiveWriter {
       hasBlob: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM blobs WHERE hash = ?').pluck(),
       findContent: db.prepare<[string, number, number, string | null], string>(
         `SELECT m.blob_hash FROM messages m JOIN folders f ON f.id = m.folder_id
-         WHERE m.message_id = ? AND m.size = ? AND f.account_id = ? AND m.internaldate IS ? LIMIT 1`,
+         WHERE m.message_id = ? AND m.size = ? AND f.account_id = ? AND m.internaldate IS ? AND m.gone_run IS NOT NULL LIMIT 1`,
       ).pluck(),
     };
   }
@@ -229,7 +229,12 @@ export class ArchiveWriter {
     return !!this.db.prepare('SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ? LIMIT 1').get(accountId);
   }
 
-  /** Stored content for an envelope, or undefined: same account, Message-ID, size and INTERNALDATE. */
+  /**
+   * Stored content for an envelope, or undefined: same account, Message-ID, size and INTERNALDATE,
+   * of a row the server no longer has where it was (an old UIDVALIDITY generation, the source of a
+   * move). Never a row still present: two deliveries of one message (two aliases of equal length,
+   * the same second) share all three yet differ in bytes, and both are on the server to be fetched.
+   */
   findStoredContent(accountId: number, messageId: string | null, size: number, internalDate: Date | null): string | undefined {
     if (!messageId) return undefined;
     return this.stmts.findContent.get(messageId, size, accountId, internalDate?.toISOString() ?? null);

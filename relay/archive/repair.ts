@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive } from '../lock/lock-file.ts';
-import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { chunked, JournalAppender, JOURNAL_FILE_NO, journalDir, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
 import { applyBatch, indexAsOps, type JournalOp } from './journal-ops.ts';
 import { asideName, makeIndexPrivate, openIndexForWriting, packFiles } from './journal-recovery.ts';
 import { fsyncDir, HEADER_BYTES, RECORD_MAGIC } from './pack-file.ts';
-import { openIndex, setJournalPosition, type Db } from './schema.ts';
+import { journalPosition, openIndex, setJournalPosition, type Db } from './schema.ts';
 
 /**
  * `mailkeep repair`: rebuilds index.sqlite from the journal and the packs (docs/archive-format.md,
@@ -41,12 +41,16 @@ export interface RepairReport {
   blobsAdopted: AdoptedBlob[];
   /** Packs the journal never named (their records are adopted). */
   packsAdopted: string[];
+  /** Known packs holding sound records past their journal-recorded end (a journal cut short): the end is raised over them, so no writer cuts them. */
+  packEndsRaised: { pack: string; from: number; to: number }[];
   /** Blob rows of the journal whose record is not (wholly) in its pack. */
   blobsMissing: number;
   /** Records in packs whose bytes do not match their hash: not adopted. */
   recordsDamaged: { pack: string; offset: number }[];
   messages: number;
   blobs: number;
+  /** The journal had lost records the sound index still held: it was rewritten from the index; the old one's name. */
+  journalRewrittenFromIndex: string | null;
   /** Where the index that was replaced now is, or null when there was none. */
   previousIndexKeptAs: string | null;
   /** A journal damaged inside (not only a torn tail) is rewritten from the rebuilt index; the
@@ -58,25 +62,71 @@ export async function repairArchive(dir: string): Promise<RepairReport> {
   if (!fs.existsSync(dir)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
   const lock = lockArchive(dir);
   try {
-    salvageJournal(dir);
-    return rebuild(dir);
+    const rewritten = salvageJournal(dir);
+    const report = rebuild(dir);
+    report.journalRewrittenFromIndex = rewritten;
+    return report;
   } finally {
     lock.release();
   }
 }
 
 /**
- * An archive without a journal (version 1, or a journal that was removed) whose index is still
- * readable: give it its bootstrap journal first, as a writer would, so the rebuild keeps every
- * folder, flag and run the index knows instead of only the blobs the packs hold.
+ * Before the rebuild, make the journal hold every fact the index still knows:
+ * - an archive without a journal (version 1, or a journal that was removed) whose index is still
+ *   readable gets its bootstrap journal first, as a writer would;
+ * - a journal that lost records the index had applied (cut short, or damaged before the index's
+ *   position) while the index itself is sound: the index is then the better record of everything
+ *   up to its position, so the journal is rewritten as the index's bootstrap followed by the valid
+ *   records past that position; the old journal is kept aside (`….superseded-<n>`).
+ * Either way the rebuild keeps every folder, flag and run the index knows instead of only the
+ * blobs the packs hold.
  */
-function salvageJournal(dir: string): void {
+function salvageJournal(dir: string): string | null {
   const jfile = journalFile(dir);
-  if ((fs.existsSync(jfile) && fs.statSync(jfile).size > 0) || !fs.existsSync(path.join(dir, 'index.sqlite'))) return;
+  const indexFile = path.join(dir, 'index.sqlite');
+  if (!fs.existsSync(indexFile)) return null;
+  if (!fs.existsSync(jfile) || fs.statSync(jfile).size === 0) {
+    try {
+      openIndexForWriting(dir).db.close();
+    } catch {
+      /* unreadable: the rebuild works from the packs alone and says so */
+    }
+    return null;
+  }
+  let db: Db | undefined;
   try {
-    openIndexForWriting(dir).db.close();
+    db = openIndex(indexFile);
+    if (db.pragma('quick_check(1)', { simple: true }) !== 'ok') return null;
+    const pos = journalPosition(db);
+    if (pos === null) return null;
+    const jsize = fs.statSync(jfile).size;
+    let lost = jsize < pos.offset;
+    const after: JournalOp[][] = [];
+    for (const item of readJournalFile(jfile)) {
+      if (item.kind === 'damage') {
+        if (item.at < pos.offset) lost = true; // also a "torn tail" the index had already applied: committed facts
+      } else if (item.at >= pos.offset) after.push(item.ops);
+    }
+    if (!lost) return null;
+    // Kept aside by a hard link, then replaced atomically: a crash in between leaves the old
+    // journal where it was (a rename first would leave no journal and lose the records past pos).
+    const aside = asideName(jfile, 'superseded');
+    try {
+      fs.linkSync(jfile, aside);
+    } catch {
+      fs.copyFileSync(jfile, aside, fs.constants.COPYFILE_EXCL); // a filesystem without hard links
+    }
+    writeJournalFile(jfile, (function* () {
+      yield* chunked(indexAsOps(db!), RELAY_LIMITS.journalBootstrapOpsPerRecord);
+      yield* after;
+    })());
+    return path.basename(aside);
   } catch {
-    /* unreadable: the rebuild works from the packs alone and says so */
+    /* unreadable index: the rebuild works from the journal and the packs alone */
+    return null;
+  } finally {
+    db?.close();
   }
 }
 
@@ -90,7 +140,7 @@ function rebuild(dir: string): RepairReport {
   db.pragma('foreign_keys = OFF');
   const report: RepairReport = {
     journalRecords: 0, opsReplayed: 0, journalDamage: [], batchesRejected: [], journalTailCut: 0, packs: 0,
-    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null, previousJournalKeptAs: null,
+    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], packEndsRaised: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null, journalRewrittenFromIndex: null, previousJournalKeptAs: null,
   };
   try {
     const jfile = journalFile(dir);
@@ -217,11 +267,14 @@ function nextMagic(fd: number, from: number, limit: number): number | null {
 }
 
 /**
- * Walks every pack's records (up to the journal's committed end for a known pack; the whole file
- * for a pack the journal never named). A record whose blob the journal does not name is adopted
- * when its bytes match its hash. After bytes that are no record (damage, or the torn tail of an
- * adopted pack that was appended to later) the walk resumes at the next record magic. Then every
- * blob the journal names is checked at its place. Returns the ops that record the adoption.
+ * Walks every pack's records to the end of the file. Up to the journal's committed end of a known
+ * pack, a record whose blob the journal names is trusted (checked later at its place); every other
+ * record is adopted when its bytes match its hash. Past that end (bytes the journal never recorded
+ * as committed: a torn journal, or the group of an interrupted run) and in a pack the journal never
+ * named, every record is hash-checked, and the pack's committed end is raised over the last sound
+ * one: the next writer cuts only what lies past it, never a whole message. After bytes that are no
+ * record the walk resumes at the next record magic. Then every blob the journal names is checked at
+ * its place. Returns the ops that record the adoption.
  */
 function scanPacks(dir: string, db: Db, report: RepairReport): JournalOp[] {
   const known = new Map(db.prepare<[], { id: number; end_offset: number }>('SELECT id, end_offset FROM packs').all().map((r) => [r.id, r.end_offset]));
@@ -234,46 +287,78 @@ function scanPacks(dir: string, db: Db, report: RepairReport): JournalOp[] {
     const full = path.join(dir, 'packs', file);
     const size = fs.statSync(full).size;
     const end = known.get(id);
-    const limit = end === undefined ? size : Math.min(end, size);
+    const trusted = end === undefined ? 0 : Math.min(end, size);
     if (end === undefined) {
       report.packsAdopted.push(file);
-      // Its end is the file's end: nothing in a pack the journal never named is ever cut.
-      ops.push({ op: 'pack', id, file }, { op: 'packEnd', id, end: size });
+      ops.push({ op: 'pack', id, file });
     }
+    /** End of the last sound record, and where the bytes after it that form no record begin. */
+    let soundEnd = trusted;
+    let torn: number | null = null;
     const fd = fs.openSync(full, 'r');
     try {
-      for (let at = 0; at + HEADER_BYTES <= limit; ) {
+      for (let at = 0; at + HEADER_BYTES <= size; ) {
         const head = readAt(fd, HEADER_BYTES, at);
         const length = head.subarray(0, 4).equals(RECORD_MAGIC) ? Number(head.readBigUInt64BE(4)) : -1;
         const dataAt = at + HEADER_BYTES;
-        if (length < 0 || dataAt + length > limit) {
-          const next = nextMagic(fd, at + 1, limit);
+        if (length < 0 || dataAt + length > size) {
+          torn ??= at;
+          const next = nextMagic(fd, at + 1, size);
           if (next === null) break;
           at = next;
           continue;
         }
         const hash = head.subarray(12, 44).toString('hex');
-        const row = blobAt.get(hash);
-        if (!row && !adoptedHashes.has(hash)) {
+        const named = blobAt.get(hash);
+        const inTrusted = dataAt + length <= trusted;
+        if (!(inTrusted && named) && !(adoptedHashes.has(hash) && inTrusted)) {
           if (hashOf(fd, dataAt, length) !== hash) {
-            report.recordsDamaged.push({ pack: file, offset: at });
-            const next = nextMagic(fd, at + 1, limit);
+            if (!named && !adoptedHashes.has(hash)) report.recordsDamaged.push({ pack: file, offset: at });
+            torn ??= at;
+            const next = nextMagic(fd, at + 1, size);
             if (next === null) break;
             at = next;
             continue;
           }
-          adoptedHashes.add(hash);
-          ops.push({ op: 'blob', h: hash, p: id, o: dataAt, l: length });
-          report.blobsAdopted.push({ hash, pack: file, offset: dataAt, length });
+          if (!named && !adoptedHashes.has(hash)) {
+            adoptedHashes.add(hash);
+            ops.push({ op: 'blob', h: hash, p: id, o: dataAt, l: length });
+            report.blobsAdopted.push({ hash, pack: file, offset: dataAt, length });
+          }
         }
         at = dataAt + length;
+        if (at > soundEnd) soundEnd = at;
+        torn = null;
       }
     } finally {
       fs.closeSync(fd);
     }
+    if (size - soundEnd > 0 && size - soundEnd < HEADER_BYTES && torn === null) torn = soundEnd;
+    if (end === undefined) {
+      // A pack the journal never named keeps every byte, unless what follows its last sound record
+      // is only the start of one more (a torn write): that alone may be cut, so that new records
+      // do not follow unreadable bytes.
+      const newEnd = torn !== null && torn === soundEnd && tornRecordAt(full, soundEnd, size) ? soundEnd : size;
+      ops.push({ op: 'packEnd', id, end: newEnd });
+    } else if (soundEnd > end) {
+      ops.push({ op: 'packEnd', id, end: soundEnd });
+      report.packEndsRaised.push({ pack: file, from: end, to: soundEnd });
+    }
   }
   countNamedBlobs(dir, db, report);
   return ops;
+}
+
+/** The bytes from `at` to the end of the file are the beginning of one record that was never finished. */
+function tornRecordAt(full: string, at: number, size: number): boolean {
+  const fd = fs.openSync(full, 'r');
+  try {
+    const head = readAt(fd, Math.min(HEADER_BYTES, size - at), at);
+    if (head.length < HEADER_BYTES) return RECORD_MAGIC.subarray(0, Math.min(4, head.length)).equals(head.subarray(0, Math.min(4, head.length)));
+    return head.subarray(0, 4).equals(RECORD_MAGIC) && at + HEADER_BYTES + Number(head.readBigUInt64BE(4)) > size;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Every blob the journal names: is its record header where the journal says (magic, length, hash)? */

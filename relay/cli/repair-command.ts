@@ -15,8 +15,9 @@ in the journal is reported with what it cost. Takes the archive lock (no backup 
   --json          print the report as one JSON object
 
 Exit codes:
-  0  the index was rebuilt (read the report for anything that was lost)
-  1  the index could not be rebuilt (archive missing, locked, unreadable)
+  0  the index was rebuilt and nothing was found lost
+  1  ARCHIVE_DAMAGED: the index was rebuilt, but journal damage or damaged or missing messages
+     cost something (listed); or the index could not be rebuilt (archive missing, locked, unreadable)
   2  bad usage`;
 
 function describe(r: RepairReport): string {
@@ -26,6 +27,10 @@ function describe(r: RepairReport): string {
   ];
   if (r.previousIndexKeptAs) lines.push(`  the previous index is kept as ${r.previousIndexKeptAs}`);
   if (r.previousJournalKeptAs) lines.push(`  the journal was rewritten from the rebuilt index; the damaged one is kept as journal/${r.previousJournalKeptAs}`);
+  if (r.journalRewrittenFromIndex)
+    lines.push(`  the journal had lost records the index still held: rewritten from the index (the old journal is kept as ${r.journalRewrittenFromIndex})`);
+  for (const p of r.packEndsRaised)
+    lines.push(`  ${p.pack}: whole messages past the journal's recorded end (${p.from}) kept and adopted, committed end now ${p.to}`);
   if (r.packsAdopted.length) lines.push(`  pack(s) the journal never named, kept and adopted: ${r.packsAdopted.join(', ')}`);
   if (r.blobsAdopted.length) {
     lines.push(`  ${r.blobsAdopted.length} blob(s) in packs that the journal does not name: kept and added to the index (no folder membership):`);
@@ -51,6 +56,14 @@ export async function repairCommand(argv: string[], io: Io): Promise<number> {
     if (o.json) io.out.write(`${JSON.stringify({ kind: 'repair', ok: false, errorCode: errorCodeOf(err) })}\n`);
     return EXIT.error;
   }
-  io.out.write(o.json ? `${JSON.stringify({ kind: 'repair', ok: true, ...report })}\n` : describe(report));
-  return EXIT.ok;
+  // The index is rebuilt either way; but when mail or facts about it were found lost, that is not a
+  // success the user may stop reading at: exit 1 and ARCHIVE_DAMAGED, like verify.
+  const lost = report.blobsMissing > 0 || report.journalDamage.length > 0 || report.batchesRejected.length > 0 || report.recordsDamaged.length > 0;
+  const errorCode = lost ? 'ARCHIVE_DAMAGED' : null;
+  if (o.json) io.out.write(`${JSON.stringify({ kind: 'repair', ok: !lost, errorCode, ...report })}\n`);
+  else {
+    io.out.write(describe(report));
+    if (lost) io.err.write(`error ARCHIVE_DAMAGED: the index was rebuilt, but part of the archive could not be recovered (listed above); run mailkeep verify --archive ${dir} for every message concerned\n`);
+  }
+  return lost ? EXIT.error : EXIT.ok;
 }

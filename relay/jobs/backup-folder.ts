@@ -122,8 +122,13 @@ async function syncFolder(
   // folder recreated under a new UIDVALIDITY with the same messages has lost nothing.
   await writer.markGone(folderId, uidvalidity, serverUids, runId);
 
+  // Stored above the cursor: a crash after a commit, or the messages after one the server still
+  // owes (the cursor waits below it). Their flags are followed like the rest.
+  const already = writer.storedUidsAbove(folderId, uidvalidity, cp.lastUid);
+  let storedTop = cp.lastUid;
+  for (const u of already) if (u > storedTop) storedTop = u; // no spread: the set can hold a whole folder
   // Flag and keyword changes of messages already stored: CONDSTORE asks only for what changed.
-  if (prev && prev.uidvalidity === uidvalidity && cp.lastUid > 0) {
+  if (prev && prev.uidvalidity === uidvalidity && storedTop > 0) {
     const modseq = box.highestModseq;
     const canCondstore = modseq !== null && prev.highestModseq !== null;
     if (!canCondstore || modseq !== prev.highestModseq) {
@@ -134,7 +139,7 @@ async function syncFolder(
       dl.arm(baseMs, 'CONNECTION_TIMEOUT', `FLAGS in ${name}`);
       try {
         const options = canCondstore ? { uid: true, changedSince: BigInt(prev.highestModseq!) } : { uid: true };
-        for await (const m of client.fetch(`1:${cp.lastUid}`, query, options)) {
+        for await (const m of client.fetch(`1:${storedTop}`, query, options)) {
           updates.push({ uid: m.uid, flags: [...(m.flags ?? [])], modseq: big(m.modseq) });
           dl.arm(baseMs, 'CONNECTION_TIMEOUT', `FLAGS in ${name}`);
         }
@@ -147,7 +152,6 @@ async function syncFolder(
     }
   }
 
-  const already = writer.storedUidsAbove(folderId, uidvalidity, cp.lastUid);
   const todo = serverUids.filter((u) => u > cp.lastUid && !already.has(u));
   let done = 0;
   let lowestSkipped: number | null = null;

@@ -61,6 +61,17 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         failed = true;
         s = 'partially_completed';
       }
+      // The result counts what the archive holds, not what was received: a group whose commit
+      // failed (disk full) is not stored, and the next run fetches it again.
+      try {
+        const row = writer.db.prepare<[number], { n: number; b: number }>('SELECT new_messages AS n, new_bytes AS b FROM runs WHERE id = ?').get(runId);
+        if (row) {
+          tally.messages = row.n;
+          tally.bytes = row.b;
+        }
+      } catch {
+        /* the index cannot be read: the counts received stand */
+      }
     }
     try {
       await writer?.close();
@@ -155,7 +166,9 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         }
         if (outOfTime) return await finish('partially_completed', 'RUN_TIME_LIMIT', `backup stopped after ${Math.round(limits.runMs / 60_000)} min (run deadline)`);
         if (signal.aborted) return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
-        const code = sessionErrorCode(err, client, { folderUnreadableIsLost: true });
+        // A local failure (the disk filled up under the pack, the journal or SQLite's WAL) is the
+        // archive's, never the server's: not classified by the session state it left behind.
+        const code = localErrorCode(err) ?? sessionErrorCode(err, client, { folderUnreadableIsLost: true });
         const message = err instanceof MailkeepError ? err.message : describeImapError(err);
         if (code === 'AUTH_FAILED') return await finish('authentication_error', code, message);
         if (!isConnectionCode(code)) return await finish('partially_completed', code, message, true);
@@ -177,7 +190,11 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
 
 function errorCode(err: unknown): ErrorCode {
   if (err instanceof MailkeepError) return err.code;
+  return localErrorCode(err) ?? 'UNKNOWN';
+}
+
+/** A full disk, as Node (ENOSPC) or SQLite (SQLITE_FULL, when the WAL cannot grow) reports it. */
+function localErrorCode(err: unknown): ErrorCode | null {
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC') return 'DISK_FULL';
-  return 'UNKNOWN';
+  return code === 'ENOSPC' || code === 'SQLITE_FULL' ? 'DISK_FULL' : null;
 }
