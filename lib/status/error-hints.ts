@@ -16,6 +16,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   QUOTA_EXCEEDED: 'The mail server’s storage is full. Free space on it, then retry.',
   APPENDLIMIT_EXCEEDED: 'A message is larger than the destination server accepts; the other messages were copied.',
   FOLDER_UNREADABLE: 'One folder could not be read; the other folders were saved.',
+  FOLDER_NOT_CREATED: 'The destination server would not create one folder (or did not show it afterwards); its messages were not copied, the other folders were.',
   MESSAGE_UNREADABLE: 'Some messages could not be read; the other messages were saved.',
   MESSAGE_MISSING: 'The mail server left some messages out of its answer; the others were saved. The next backup asks for them again.',
   MESSAGE_SIZE_MISMATCH: 'The mail server sent some messages damaged (another size than it announced); they were not saved. The next backup asks for them again.',
