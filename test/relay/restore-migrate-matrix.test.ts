@@ -298,6 +298,9 @@ describe.skipIf(!AVAILABLE)('restore and migrate between every pair of real serv
         // Every folder lists for a client that never enables UTF-8 (Courier drops such a LIST when a name is stored raw).
         const old = await listWithoutUtf8(dst.port, user);
         expect(old.closed).toBe(false);
+        // Every name in modified UTF-7 (7-bit), none stored raw as UTF-8.
+        expect(old.lines.join('\n')).not.toMatch(/[\x80-\xff]/);
+        expect(old.lines.some((l) => l.includes('Gr&APwA3w-e &ANw-n&AO8-c&APY-d&AOk-'))).toBe(true);
         expect(old.lines).toHaveLength(got.folders.size + old.lines.filter((l) => /\\Noselect/i.test(l)).length);
       }
       table.push(`| ${from.label} -> ${to.label} | ${m1.migrated} copied, ${m1.foldersCreated} folders | ${m2.migrated} copied, ${m2.alreadyPresent} present, ${m2.foldersCreated} folders | ${r1.restored} restored, ${r1.foldersCreated} folders | ${r2.restored} restored, ${r2.alreadyPresent} present, ${r2.foldersCreated} folders |`);
