@@ -15,6 +15,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   SERVER_BUSY: 'The mail server is busy or limiting connections. Mailkeep tries again by itself later.',
   QUOTA_EXCEEDED: 'The mail server’s storage is full. Free space on it, then retry.',
   APPENDLIMIT_EXCEEDED: 'A message is larger than the destination server accepts; the other messages were copied.',
+  MESSAGE_REFUSED: 'The destination server refused some messages (its reason is listed with each); the other messages were copied. Those messages stay in the source or the archive.',
   FOLDER_UNREADABLE: 'One folder could not be read; the other folders were saved.',
   FOLDER_NOT_CREATED: 'The destination server would not create one folder (or did not show it afterwards); its messages were not copied, the other folders were.',
   MESSAGE_UNREADABLE: 'Some messages could not be read; the other messages were saved.',
