@@ -45,6 +45,9 @@ export async function planRestore(
   };
   for (const c of candidates) add(c.folder, c.delimiter);
   for (const name of opts.archived?.recreate ?? []) add(name, null);
+  // The other archived folders too: a special-use root (Sent) decides where its subfolders go even
+  // when only a subfolder is restored. Only the folders above get destination groups.
+  for (const a of opts.archived?.all ?? []) add(a.name, a.delimiter);
   const sns = archivedNamespace(opts.archived?.all.length ? opts.archived.all : [...sourceFolders.values()].map((f) => ({ name: f.path, delimiter: f.delimiter })));
   const mappings = mapFolders({ namespace: sns, folders: [...sourceFolders.values()] }, { namespace: dns, folders: listedDestinations(listed) }, { into: opts.into });
   const destOf = new Map(mappings.map((m) => [m.source, m.destination]));
