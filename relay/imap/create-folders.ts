@@ -1,4 +1,5 @@
-import type { ImapFlow } from 'imapflow';
+import type { ImapFlow, ListResponse } from 'imapflow';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from './classify-error.ts';
 import { fallbackName, pathKey } from '../jobs/folder-map.ts';
 
@@ -50,7 +51,7 @@ export async function createFolders(client: ImapFlow, paths: string[], delimiter
   }
   if (!order.length) return { created: [], failed: [], renamed };
   const listed = new Set<string>();
-  for (const l of await client.list()) if (!l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent')) listed.add(pathKey(l.path, delimiter));
+  for (const l of await listWithoutUtf8(client)) if (!l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent')) listed.add(pathKey(l.path, delimiter));
   const out: FolderCreateResult = { created: [], failed: [], renamed };
   for (const p of order) {
     const q = renamed.get(p) ?? p;
@@ -63,4 +64,25 @@ export async function createFolders(client: ImapFlow, paths: string[], delimiter
     out.failed.push({ path: p, reason: why ? `CREATE ${p} refused: ${why}` : `CREATE ${p} answered OK but the server does not list it as a folder` });
   }
   return out;
+}
+
+/**
+ * LIST on a session without UTF-8. A server that offers UTF8=ACCEPT and closes the connection on
+ * this LIST holds a folder name stored raw in UTF-8 that it cannot give a client without UTF-8
+ * (Courier, after a folder was created by a client with UTF8=ACCEPT enabled, such as Mailkeep
+ * before this check): every such client loses the connection there. Said so, instead of a bare
+ * "connection closed".
+ */
+export async function listWithoutUtf8(client: ImapFlow): Promise<ListResponse[]> {
+  try {
+    return await client.list();
+  } catch (err) {
+    if (client.usable || !client.capabilities.has('UTF8=ACCEPT')) throw err;
+    throw mailkeepError(
+      'CONNECTION_LOST',
+      'the server closed the connection on LIST without UTF-8: one of its folder names is stored in raw UTF-8 that clients without UTF-8 cannot list (created by a UTF-8 client); rename that folder in webmail or a UTF-8 mail client, then retry',
+      {},
+      err,
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { messageIdOf } from '../archive/message-id.ts';
 import { hashByDownload } from '../imap/append-hash.ts';
+import { listWithoutUtf8 } from '../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { listedDestinations, listedSource, mapFolders, pathKey, sessionNamespace } from './folder-map.ts';
 import { onSide } from './migrate-side.ts';
@@ -46,7 +47,7 @@ export async function planMigrate(
   opts: { signal?: AbortSignal },
 ): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[] }> {
   const srcList = await onSide('source', src.list());
-  const dstList = await onSide('destination', dst.list());
+  const dstList = await onSide('destination', listWithoutUtf8(dst));
   const sns = sessionNamespace(src.namespace, srcList);
   const dns = sessionNamespace(dst.namespace, dstList);
   const srcDelimiter = sns.delimiter;

@@ -1,5 +1,6 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { listWithoutUtf8 } from '../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import type { BlobReader } from './restore-blob.ts';
 import { archivedNamespace, listedDestinations, mapFolders, pathKey, sessionNamespace, type ListedFolder } from './folder-map.ts';
@@ -27,7 +28,7 @@ export async function planRestore(
   blobs: BlobReader,
   opts: { into?: string; dryRun: boolean; signal?: AbortSignal; archived?: ArchivedFolders },
 ): Promise<{ plan: RestorePlan; folders: FolderWork[]; skipped: RestoreSkipped[]; delimiter: string }> {
-  const listed = await client.list();
+  const listed = await listWithoutUtf8(client);
   const dns = sessionNamespace(client.namespace, listed);
   const delimiter = dns.delimiter;
   const selectable = new Map<string, ListResponse>();

@@ -53,6 +53,8 @@ const AVAILABLE = SERVERS.every((s) => s.available());
 
 const pw = (user: string): string => `${user}-Secret-pw`;
 const SRC = 'src';
+/** A Courier account with a folder stored in raw UTF-8 by a client with UTF8=ACCEPT enabled. */
+const BROKEN = 'broken';
 const migrateUser = (from: Server): string => `m${from.id}`;
 const restoreUser = (from: Server): string => `r${from.id}`;
 
@@ -237,7 +239,7 @@ describe.skipIf(!AVAILABLE)('restore and migrate between every pair of real serv
     // Each server once for the file: the source account and, per other server, a migrate and a restore target.
     await Promise.all(
       SERVERS.map(async (s) => {
-        const users = [SRC, ...SERVERS.filter((o) => o !== s).flatMap((o) => [migrateUser(o), restoreUser(o)])].map((name) => ({ name, password: pw(name) }));
+        const users = [SRC, ...SERVERS.filter((o) => o !== s).flatMap((o) => [migrateUser(o), restoreUser(o)]), ...(s.id === 'courier' ? [BROKEN] : [])].map((name) => ({ name, password: pw(name) }));
         running.set(s.id, await s.start(users));
       }),
     );
@@ -266,6 +268,22 @@ describe.skipIf(!AVAILABLE)('restore and migrate between every pair of real serv
     await Promise.all([...running.values()].map((r) => r.stop()));
     for (const d of archives.values()) fs.rmSync(d, { recursive: true, force: true });
     if (table.length) console.log(['| from -> to | migrate 1 | migrate 2 | restore 1 | restore 2 |', '|---|---|---|---|---|', ...table].join('\n'));
+  });
+
+  it('into a Courier account that already holds a raw UTF-8 folder name (no client without UTF-8 can LIST it), both jobs stop with that reason, creating and appending nothing', async () => {
+    const port = running.get('courier')!.port;
+    const c = await openSession(account(port, BROKEN)); // imapflow ENABLEs UTF8=ACCEPT: the name is sent, and stored, raw
+    await c.mailboxCreate('INBOX.Ünïcödé ✓ 📧');
+    await c.logout();
+    expect((await listWithoutUtf8(port, BROKEN)).closed).toBe(true);
+    const once = { retry: { maxAttempts: 1 } };
+    const r = await runRestore({ archiveDir: archives.get('dovecot')!, target: account(port, BROKEN), ...once });
+    const m = await runMigrate({ source: account(running.get('dovecot')!.port, SRC), destination: account(port, BROKEN), ...once });
+    for (const x of [r, m]) {
+      expect(x).toMatchObject({ status: 'cancelled', errorCode: 'RETRY_LIMIT', foldersCreated: 0 });
+      expect(x.message).toMatch(/stored in raw UTF-8 that clients without UTF-8 cannot list/);
+    }
+    expect([r.restored, m.migrated]).toEqual([0, 0]);
   });
 
   for (const { from, to } of PAIRS)
