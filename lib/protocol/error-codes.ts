@@ -26,7 +26,7 @@ export const ErrorCode = z.enum([
   'RUN_TIME_LIMIT', // the backup ran past its run deadline and was stopped; the next run resumes
   // archive and local disk
   'DISK_FULL',
-  'ARCHIVE_CORRUPT', // a blob read for restore/export does not match its hash; a local state file is unreadable
+  'ARCHIVE_CORRUPT', // a stored message read for restore/export does not match its hash (or is gone or cut short in its pack): restore skips it, export stops
   'ARCHIVE_DAMAGED', // the archive's index, journal or packs are damaged (verify, any reader of a damaged index, a writer refuses): repair
   'ARCHIVE_LOCKED', // another process holds the archive
   'ARCHIVE_INDEX_MISSING', // packs or a journal but no index.sqlite: `mailkeep repair` rebuilds it; a writer refuses
@@ -34,6 +34,9 @@ export const ErrorCode = z.enum([
   'OUTPUT_INSIDE_ARCHIVE', // an export's --out lies inside the archive directory: refused, nothing written
   'OUTPUT_EXISTS', // an export's --out already exists and --force was not given: refused, nothing written
   'OUTPUT_IS_DIRECTORY', // an export's --out is a directory, not a file name: refused, nothing written
+  // the relay's own state files (in its data dir, not the archive)
+  'JOBS_FILE_UNREADABLE', // jobs.json is not a job list the relay can read: it does not start, nothing is changed
+  'CREDENTIALS_UNREADABLE', // the saved passwords (credentials file, key file) cannot be read or decrypted: it does not start, nothing is changed
   // jobs
   'CANCELLED',
   'RETRY_LIMIT', // retries exhausted

@@ -24,7 +24,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   MESSAGE_TOO_SLOW: 'The mail server sent some messages far too slowly; they were skipped. The next backup asks for them again.',
   RUN_TIME_LIMIT: 'The backup ran too long and was stopped; what was saved is kept and the next backup continues from there.',
   DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
-  ARCHIVE_CORRUPT: 'The archive check found damaged or missing data. Click "Copy diagnostics" and report the problem.',
+  ARCHIVE_CORRUPT:
+    'Some archived messages are damaged: their stored bytes no longer match what was saved. A restore skips them and restores the others; an export stops without writing its file. Run "mailkeep verify --archive DIR" to list the damage, and back those messages up again while the server still has them.',
   ARCHIVE_DAMAGED:
     'The archive is damaged. Run "mailkeep repair --archive DIR" (DIR: the archive folder) to rebuild its index from the stored mail, then "mailkeep verify --archive DIR" to check it.',
   ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',
@@ -33,6 +34,10 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   OUTPUT_INSIDE_ARCHIVE: 'The export file would be inside the archive folder, where it could destroy archived mail. Nothing was written; choose a place outside the archive.',
   OUTPUT_EXISTS: 'A file with that name already exists and was left as it is. Choose another name, or add --force to replace it.',
   OUTPUT_IS_DIRECTORY: 'The export needs a file name, and this is a folder. Nothing was written; give a file name such as mail.zip.',
+  JOBS_FILE_UNREADABLE:
+    'The relay’s job list (jobs.json in its data folder) is damaged, so the relay did not start; nothing was changed. Move that file aside and start the relay again: the archives and their mail are not affected, only the list of past jobs is lost.',
+  CREDENTIALS_UNREADABLE:
+    'The relay’s saved passwords (the credentials file and its key file in its data folder) cannot be read, so the relay did not start; nothing was changed. Put back both files from a copy, or move them aside and enter the account passwords again.',
   CANCELLED: 'The job was cancelled.',
   RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
   ILLEGAL_TRANSITION: 'Mailkeep refused an impossible status change. Click "Copy diagnostics" and report the problem.',

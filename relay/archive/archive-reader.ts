@@ -1,13 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { indexMissingError, packFiles } from './journal-recovery.ts';
+import { journalFile } from './journal.ts';
 import { openIndexReadOnly, type ReadOnlyIndex } from './open-index-readonly.ts';
 import type { Db } from './schema.ts';
 
 /**
  * Read-only questions to an archive: what it holds, what a folder held at a run, what disappeared
  * from the server between two runs. Never writes to the archive: it runs beside a backup, and on a
- * read-only mount or snapshot (open-index-readonly.ts). A damaged index is ARCHIVE_DAMAGED.
+ * read-only mount or snapshot (open-index-readonly.ts). A damaged index is ARCHIVE_DAMAGED; packs or
+ * a journal without an index are ARCHIVE_INDEX_MISSING (repair rebuilds it), not NOT_FOUND.
  */
 
 export interface ReadOptions {
@@ -19,7 +22,12 @@ export interface ReadOptions {
 
 export function openArchiveIndex(dir: string, opts: ReadOptions = {}): ReadOnlyIndex {
   const file = path.join(dir, 'index.sqlite');
-  if (!fs.existsSync(file)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
+  if (!fs.existsSync(file)) {
+    // Packs or a journal without the index: the mail is there and repair rebuilds the index from them.
+    const jfile = journalFile(dir);
+    if (packFiles(dir).length > 0 || (fs.existsSync(jfile) && fs.statSync(jfile).size > 0)) throw indexMissingError(dir);
+    throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
+  }
   const opened = openIndexReadOnly(dir, { immutable: opts.immutable });
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   for (const w of opened.warnings) warn(w);

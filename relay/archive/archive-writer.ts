@@ -456,10 +456,18 @@ export class ArchiveWriter {
       await this.flush();
     } finally {
       await this.inFlight;
-      this.pack?.close();
-      this.journal.close();
-      this.db.close();
-      this.lock.release();
+      // Each step on its own: after a failure (a full disk) the files must still be closed and the
+      // lock released, or every later backup in this process would find the archive locked.
+      const steps = [() => this.pack?.close(), () => this.journal.close(), () => this.db.close(), () => this.lock.release()];
+      let first: unknown = null;
+      for (const step of steps) {
+        try {
+          step();
+        } catch (err) {
+          first ??= err;
+        }
+      }
+      if (first !== null) throw first;
     }
   }
 }

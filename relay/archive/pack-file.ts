@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 const fsyncAsync = promisify(fs.fsync);
 
@@ -14,6 +15,9 @@ const fsyncAsync = promisify(fs.fsync);
  */
 export const RECORD_MAGIC = Buffer.from('MKP1');
 export const HEADER_BYTES = 44;
+
+/** writev takes at most IOV_MAX (1024 on Linux) buffers: two per record. */
+const MAX_IOVECS = 1000;
 
 export function packFileName(id: number): string {
   return `pack-${String(id).padStart(8, '0')}.mkp`;
@@ -32,6 +36,11 @@ export class PackAppender {
   private fd: number;
   private pos: number;
   private fresh: boolean;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** A failed write (disk full): records already handed out offsets may be missing, so no later
+   * sync may succeed and let a group commit point at them. */
+  private writeError: unknown = null;
 
   constructor(
     readonly dir: string,
@@ -52,17 +61,39 @@ export class PackAppender {
 
   /** Appends a whole message; returns the offset of its data. */
   append(data: Buffer, hashHex: string): number {
+    if (this.writeError !== null) throw this.writeError;
     const header = recordHeader(data.length, hashHex);
-    // One syscall for header and data; a short write (rare, e.g. a signal) is completed below.
-    let written = fs.writevSync(this.fd, [header, data], this.pos);
-    const total = HEADER_BYTES + data.length;
-    while (written < total) {
-      const rest = Buffer.concat([header, data]).subarray(written);
-      written += fs.writeSync(this.fd, rest, 0, rest.length, this.pos + written);
-    }
+    // Records are gathered and written with one writev per ~256 KiB (RELAY_LIMITS.packWriteBatchBytes) instead of one syscall per
+    // message (20,000 small writes were a measurable share of backup CPU). Nothing reads a pack
+    // past its committed end, and every path that syncs, streams or closes writes them first.
+    this.pending.push(header, data);
+    this.pendingBytes += HEADER_BYTES + data.length;
     const dataAt = this.pos + HEADER_BYTES;
     this.pos += HEADER_BYTES + data.length;
+    if (this.pendingBytes >= RELAY_LIMITS.packWriteBatchBytes || this.pending.length >= MAX_IOVECS) this.writePending();
     return dataAt;
+  }
+
+  /** Writes the gathered records at their place; a short write (rare, e.g. a signal) is completed. */
+  private writePending(): void {
+    if (this.pending.length === 0) return;
+    const at = this.pos - this.pendingBytes;
+    const records = this.pending;
+    const bytes = this.pendingBytes;
+    // Cleared first: after a failed write (disk full) these bytes are an uncommitted tail that no
+    // later sync or close may try to write again.
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      let written = fs.writevSync(this.fd, records, at);
+      if (written < bytes) {
+        const all = Buffer.concat(records);
+        while (written < all.length) written += fs.writeSync(this.fd, all, written, all.length - written, at + written);
+      }
+    } catch (err) {
+      this.writeError ??= err;
+      throw err;
+    }
   }
 
   /**
@@ -70,6 +101,8 @@ export class PackAppender {
    * the data offset, or cuts the record off again when the content turned out to be stored already.
    */
   beginStream(): { write(chunk: Buffer): void; finish(keep: (hashHex: string, length: number) => boolean): { hash: string; length: number; offset: number | null }; abort(): void } {
+    if (this.writeError !== null) throw this.writeError;
+    this.writePending();
     const start = this.pos;
     let at = start + HEADER_BYTES;
     const hasher = crypto.createHash('sha256');
@@ -102,6 +135,8 @@ export class PackAppender {
    * bytes appended while an earlier sync ran must be covered by this one.
    */
   async syncAsync(): Promise<void> {
+    if (this.writeError !== null) throw this.writeError;
+    this.writePending();
     await fsyncAsync(this.fd);
     if (this.fresh) {
       fsyncDir(this.dir);
@@ -110,7 +145,11 @@ export class PackAppender {
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    try {
+      this.writePending();
+    } finally {
+      fs.closeSync(this.fd);
+    }
   }
 }
 

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive } from '../lock/lock-file.ts';
-import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournalFile } from './journal.ts';
-import { applyBatch, type JournalOp } from './journal-ops.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
+import { chunked, JournalAppender, JOURNAL_FILE_NO, journalDir, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
+import { applyBatch, indexAsOps, type JournalOp } from './journal-ops.ts';
 import { asideName, makeIndexPrivate, openIndexForWriting, packFiles } from './journal-recovery.ts';
 import { fsyncDir, HEADER_BYTES, RECORD_MAGIC } from './pack-file.ts';
 import { openIndex, setJournalPosition, type Db } from './schema.ts';
@@ -48,6 +49,9 @@ export interface RepairReport {
   blobs: number;
   /** Where the index that was replaced now is, or null when there was none. */
   previousIndexKeptAs: string | null;
+  /** A journal damaged inside (not only a torn tail) is rewritten from the rebuilt index; the
+   * damaged one is kept under this name. Null when the journal was sound. */
+  previousJournalKeptAs: string | null;
 }
 
 export async function repairArchive(dir: string): Promise<RepairReport> {
@@ -81,11 +85,12 @@ function rebuild(dir: string): RepairReport {
   const tmp = path.join(dir, 'index.sqlite.repair-tmp');
   for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true }); // our own unfinished attempt
   const db = openIndex(tmp);
+  let rewritten: string | null = null;
   // Orphans (a message whose folder op was in a damaged record) are kept rather than refused.
   db.pragma('foreign_keys = OFF');
   const report: RepairReport = {
     journalRecords: 0, opsReplayed: 0, journalDamage: [], batchesRejected: [], journalTailCut: 0, packs: 0,
-    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null,
+    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null, previousJournalKeptAs: null,
   };
   try {
     const jfile = journalFile(dir);
@@ -101,6 +106,13 @@ function rebuild(dir: string): RepairReport {
     }
     report.messages = db.prepare<[], number>('SELECT COUNT(*) FROM messages').pluck().get()!;
     report.blobs = db.prepare<[], number>('SELECT COUNT(*) FROM blobs').pluck().get()!;
+    // Damage inside the journal would stay there and be found by every later verify: write a
+    // sound journal holding exactly the rebuilt index (as a bootstrap does) to put in its place.
+    if (report.journalDamage.length > 0 || report.batchesRejected.length > 0) {
+      rewritten = `${jfile}.rewrite`;
+      const size = writeJournalFile(rewritten, chunked(indexAsOps(db), RELAY_LIMITS.journalBootstrapOpsPerRecord));
+      db.transaction(() => setJournalPosition(db, { file: JOURNAL_FILE_NO, offset: size }))();
+    }
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();
@@ -108,6 +120,17 @@ function rebuild(dir: string): RepairReport {
   const fd = fs.openSync(tmp, 'r+');
   fs.fsyncSync(fd);
   fs.closeSync(fd);
+  if (rewritten) {
+    // The damaged journal keeps its bytes under another name (a hard link), then the new one
+    // replaces it in one rename: at every moment there is a whole journal at its path. The journal
+    // moves before the index, so a crash in between leaves a journal a second repair rebuilds from.
+    const jfile = journalFile(dir);
+    const aside = asideName(jfile, 'damaged');
+    fs.linkSync(jfile, aside);
+    fs.renameSync(rewritten, jfile);
+    fsyncDir(journalDir(dir));
+    report.previousJournalKeptAs = path.basename(aside);
+  }
   // The WAL moves with its database, also when the database itself was deleted: left behind, a
   // stale WAL would be replayed into the new index.
   const present = ['', '-wal', '-shm'].filter((suffix) => fs.existsSync(indexFile + suffix));

@@ -54,13 +54,17 @@ ${EXIT_HELP}`;
 
 export const VERIFY_HELP = `Usage: mailkeep verify --archive DIR [--json]
 
-Checks everything restore and export depend on: the index's own integrity (SQLite
-integrity_check, references), every index row against its pack record, every pack record against
-the index, and every stored message's SHA-256. Damage is reported as ARCHIVE_DAMAGED with its kind
-(hash_mismatch, missing, truncated, header_mismatch, misplaced_row, unindexed, dangling_row,
-broken_reference, unreadable_region, index_damaged), the folders and UIDs it hits, and what
-"mailkeep repair --archive DIR" can do about it. Bytes after a pack's last committed record (an
-interrupted backup) are noted, not counted as damage. Works on a read-only archive.
+Checks everything restore, export and repair depend on: the index's own integrity (SQLite
+integrity_check, references, memberships without a blob), every index row against its pack
+record, every pack record up to the pack's committed end against the index, every stored
+message's SHA-256, the journal's framing (CRC of every record), and the index against a replay of
+the journal (row by row, in a scratch index in the system's temp directory). Damage is reported as
+ARCHIVE_DAMAGED with its kind (hash_mismatch, missing, truncated, header_mismatch, misplaced_row,
+unindexed, dangling_row, broken_reference, unreadable_region, pack_short, index_damaged,
+journal_damaged, journal_missing, index_journal_mismatch), the folders and UIDs it hits, and what
+"mailkeep repair --archive DIR" does about it. Bytes past a pack's committed end, a torn last
+journal record and journal records the index has not applied yet (an interrupted or running
+backup) are notes, not damage. Safe beside a running backup; works on a read-only archive.
 
 Exit codes:
   0  nothing damaged
@@ -145,7 +149,8 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.error;
   }
   for (const w of report.warnings) io.err.write(`warning: ${w}\n`);
-  if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ...report, errorCode: report.ok ? null : 'ARCHIVE_DAMAGED' })}\n`);
+  const code = report.ok ? null : report.index.integrity === 'missing' ? 'ARCHIVE_INDEX_MISSING' : 'ARCHIVE_DAMAGED';
+  if (o.json) io.out.write(`${JSON.stringify({ kind: 'verify', ...report, errorCode: code })}\n`);
   else io.out.write(verifyText(report));
   return report.ok ? EXIT.ok : EXIT.error;
 }
@@ -154,20 +159,31 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
 function verifyText(report: VerifyReport): string {
   const lines: string[] = [];
   if (report.index.integrity !== 'ok')
-    lines.push(`ARCHIVE_DAMAGED index_damaged: ${report.index.detail.slice(0, 5).join('; ')}; the packs were scanned without it`);
+    lines.push(
+      report.index.integrity === 'missing'
+        ? `ARCHIVE_INDEX_MISSING index_damaged: ${report.index.detail.slice(0, 5).join('; ') || 'index.sqlite is missing'}; the packs were scanned without it`
+        : `ARCHIVE_DAMAGED index_damaged: ${report.index.detail.slice(0, 5).join('; ')}; the packs were scanned without it`,
+    );
   for (const p of report.problems) {
     if (p.kind === 'index_damaged') continue;
     const what = p.hash ? `blob ${p.hash.slice(0, 16)}…` : `${p.bytes ?? 0} byte(s)`;
     const at = p.pack ? ` in ${p.pack}${p.offset === null ? '' : ` at ${p.offset}`}` : '';
     const where = p.messages.length ? `: ${p.messages.map((m) => `${m.folder} UID ${m.uid}`).join(', ')}` : '';
+    if (p.kind === 'index_journal_mismatch' || p.kind === 'journal_damaged' || p.kind === 'journal_missing') {
+      lines.push(`ARCHIVE_DAMAGED ${p.kind}: ${p.detail ?? ''}${where}${p.kind === 'index_journal_mismatch' && p.row ? ` -> ${p.repair}` : ''}`);
+      continue;
+    }
     lines.push(`ARCHIVE_DAMAGED ${p.kind}: ${what}${at}${where}${p.detail ? ` (${p.detail})` : ''}`);
   }
   for (const t of report.uncommittedTails)
-    lines.push(`note: ${t.pack} has ${t.bytes} byte(s) (${t.records} whole record(s)) after its last committed record: an interrupted write, not committed mail`);
+    lines.push(`note: ${t.pack} has ${t.bytes} byte(s) (${t.records} whole record(s)) after its committed end: an interrupted write, not committed mail`);
+  for (const n of report.notes) lines.push(`note: ${n}`);
   const kinds = [...new Set(report.problems.map((p) => p.kind))];
   for (const k of kinds) lines.push(`  ${k}: ${REPAIR_EFFECT[k]}`);
-  if (report.repair) lines.push(`Run "${report.repair}" to rebuild the index from the packs, then verify again.`);
-  const checked = `${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${report.problems.length} problem(s)`;
+  if (report.repair) lines.push(`Run "${report.repair}" to rebuild the index from the journal and the packs, then verify again.`);
+  const j = report.journal;
+  const journal = j.file === null ? 'no journal' : `journal ${j.records} record(s)${j.compared ? ', index = journal replay' : ''}${j.compared && j.mismatchCount ? ` except ${j.mismatchCount} row(s)` : ''}`;
+  const checked = `${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${journal}, ${report.problems.length} problem(s)`;
   lines.push(
     report.index.integrity === 'ok'
       ? `${report.ok ? 'OK' : 'DAMAGED'}: index ok, ${report.blobs} blob(s), ${report.messages} message row(s), ${checked}`

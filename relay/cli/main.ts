@@ -14,7 +14,7 @@ Commands:
   restore       put archived mail back into an IMAP account (never duplicates; --dry-run plans)
   migrate       copy every folder of one IMAP account into another (never duplicates; --dry-run plans)
   export        write archived mail to a zip of mbox files or .eml files (streamed, zip64)
-  verify        check the index and every stored message against each other (both ways)
+  verify        check the index, the journal and every stored message against each other
   archive-info  accounts, folders, message counts and runs of an archive
   repair        rebuild a lost or damaged archive index from the journal and packs
   relay         run the extension's local companion (prints a pairing code)

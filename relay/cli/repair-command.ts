@@ -25,6 +25,7 @@ function describe(r: RepairReport): string {
     `  ${r.blobsInPacks} blob(s) found in packs where the journal says; ${r.blobsMissing} missing`,
   ];
   if (r.previousIndexKeptAs) lines.push(`  the previous index is kept as ${r.previousIndexKeptAs}`);
+  if (r.previousJournalKeptAs) lines.push(`  the journal was rewritten from the rebuilt index; the damaged one is kept as journal/${r.previousJournalKeptAs}`);
   if (r.packsAdopted.length) lines.push(`  pack(s) the journal never named, kept and adopted: ${r.packsAdopted.join(', ')}`);
   if (r.blobsAdopted.length) {
     lines.push(`  ${r.blobsAdopted.length} blob(s) in packs that the journal does not name: kept and added to the index (no folder membership):`);

@@ -53,7 +53,7 @@ export class CredentialStore {
       return new CredentialStore(file, deriveKey(master, salt), salt, new Map());
     }
     const env = Envelope.safeParse(parseJson(raw));
-    if (!env.success) throw mailkeepError('ARCHIVE_CORRUPT', `${CREDENTIALS_FILE} is not a Mailkeep credential file`);
+    if (!env.success) throw mailkeepError('CREDENTIALS_UNREADABLE', `${CREDENTIALS_FILE} is not a Mailkeep credential file`);
     const salt = Buffer.from(env.data.salt, 'base64');
     const key = deriveKey(master, salt);
     let plain: string;
@@ -63,7 +63,7 @@ export class CredentialStore {
       plain = Buffer.concat([d.update(Buffer.from(env.data.data, 'base64')), d.final()]).toString('utf8');
     } catch {
       // Wrong key file or a modified credential file: refuse rather than start with no accounts.
-      throw mailkeepError('ARCHIVE_CORRUPT', `${CREDENTIALS_FILE} cannot be decrypted with ${KEY_FILE}`);
+      throw mailkeepError('CREDENTIALS_UNREADABLE', `${CREDENTIALS_FILE} cannot be decrypted with ${KEY_FILE}`);
     }
     const data = Plain.parse(JSON.parse(plain));
     return new CredentialStore(file, key, salt, new Map(Object.entries(data.accounts)));
@@ -118,7 +118,7 @@ export class CredentialStore {
 function loadOrCreateMasterKey(file: string): Buffer {
   try {
     const key = fs.readFileSync(file);
-    if (key.length !== 32) throw mailkeepError('ARCHIVE_CORRUPT', `${KEY_FILE} must hold 32 bytes`);
+    if (key.length !== 32) throw mailkeepError('CREDENTIALS_UNREADABLE', `${KEY_FILE} must hold 32 bytes`);
     return key;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -95,8 +95,14 @@ export class JobManager {
   private load(): void {
     const raw = readFileIfExists(path.join(this.opts.dataDir, JOBS_FILE));
     if (raw === undefined) return;
-    const parsed = JobsFile.safeParse(JSON.parse(raw));
-    if (!parsed.success) throw mailkeepError('ARCHIVE_CORRUPT', `${JOBS_FILE} is not readable`);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      json = undefined;
+    }
+    const parsed = JobsFile.safeParse(json);
+    if (!parsed.success) throw mailkeepError('JOBS_FILE_UNREADABLE', `${path.join(this.opts.dataDir, JOBS_FILE)} is not a job list this relay can read; nothing was changed (move it aside to start without the job history)`);
     for (const [id, p] of Object.entries(parsed.data.params)) this.params.set(id, p);
     const stoppedUnder = new Set(parsed.data.resumeOnStart);
     for (const job of parsed.data.jobs) {

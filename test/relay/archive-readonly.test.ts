@@ -45,9 +45,10 @@ function readOnlyView(src: string, into: string): { dir: string; release(): void
   };
 }
 
-/** Copies an archive's committed files only: index.sqlite (no -wal/-shm) and the packs. */
+/** Copies an archive's committed files only: index.sqlite (no -wal/-shm), the journal and the packs. */
 function committedCopy(src: string, dest: string): string {
   fs.mkdirSync(path.join(dest, 'packs'), { recursive: true });
+  fs.cpSync(path.join(src, 'journal'), path.join(dest, 'journal'), { recursive: true });
   fs.copyFileSync(path.join(src, 'index.sqlite'), path.join(dest, 'index.sqlite'));
   for (const f of fs.readdirSync(path.join(src, 'packs'))) fs.copyFileSync(path.join(src, 'packs', f), path.join(dest, 'packs', f));
   return dest;
@@ -136,7 +137,7 @@ describe.skipIf(!dovecotAvailable())('a read-only archive (read-only mount or sn
     const dir = committedCopy(archive, path.join(work, 'forced'));
     await readEverything(dir, { MAILKEEP_INDEX_IMMUTABLE: '1' });
     // An immutable open writes nothing, not even -wal/-shm, although the directory is writable.
-    expect(fs.readdirSync(dir).sort()).toEqual(['index.sqlite', 'packs']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['index.sqlite', 'journal', 'packs']);
     const ro = openArchiveIndex(dir, { immutable: true });
     expect(ro.mode).toBe('immutable');
     ro.db.close();
@@ -151,7 +152,7 @@ describe.skipIf(!dovecotAvailable())('a read-only archive (read-only mount or sn
     db.prepare("INSERT INTO accounts (host, port, user, created_at) VALUES ('late.example.org', 993, 'late', '2026-01-01T00:00:00Z')").run();
     const snap = path.join(work, `${name}-snap`);
     fs.mkdirSync(snap);
-    for (const f of ['index.sqlite', 'index.sqlite-wal', ...(withShm ? ['index.sqlite-shm'] : []), 'packs']) fs.cpSync(path.join(live, f), path.join(snap, f), { recursive: true });
+    for (const f of ['index.sqlite', 'index.sqlite-wal', ...(withShm ? ['index.sqlite-shm'] : []), 'journal', 'packs']) fs.cpSync(path.join(live, f), path.join(snap, f), { recursive: true });
     db.close();
     expect(fs.statSync(path.join(snap, 'index.sqlite-wal')).size).toBeGreaterThan(0);
     return snap;

@@ -340,7 +340,12 @@ describe('an archive whose index is lost or damaged', () => {
     expect(r.journalDamage).toEqual([expect.objectContaining({ from: 0, reason: 'CRC mismatch' })]);
     expect(r.journalRecords).toBeGreaterThan(3);
     for (const b of bodies) expect(await readBlob(dir, sha256(b))).toEqual(b);
-    expect(fs.statSync(jfile).size).toBe(j.length); // damage is reported, never cut
+    // The damaged journal is kept byte for byte beside the one rewritten from the rebuilt index.
+    expect(fs.readFileSync(`${jfile}.damaged-1`)).toEqual(j);
+    expect(r.previousJournalKeptAs).toBe(`${path.basename(jfile)}.damaged-1`);
+    const again = await repairArchive(dir);
+    expect(again.journalDamage).toEqual([]);
+    expect(again.messages).toBe(r.messages);
   });
 });
 

@@ -50,6 +50,8 @@ describe('credential store', () => {
     const flipped = Buffer.from(env.data, 'base64');
     flipped[0] = flipped[0]! ^ 1;
     fs.writeFileSync(file, JSON.stringify({ ...env, data: flipped.toString('base64') }));
-    expect(() => CredentialStore.open(d)).toThrow(/cannot be decrypted/);
+    expect(() => CredentialStore.open(d)).toThrow(expect.objectContaining({ code: 'CREDENTIALS_UNREADABLE', message: expect.stringMatching(/cannot be decrypted/) }));
+    fs.writeFileSync(file, '{"not": "an envelope"}');
+    expect(() => CredentialStore.open(d)).toThrow(expect.objectContaining({ code: 'CREDENTIALS_UNREADABLE' }));
   });
 });

@@ -125,6 +125,17 @@ describe('job manager', () => {
     expect(again.list({ limit: 10 })).toHaveLength(1);
   });
 
+  it('a damaged jobs.json (not JSON, or not a job list) stops the relay with JOBS_FILE_UNREADABLE naming the file, and is left as it is', () => {
+    for (const bad of ['{"jobs": [', '{"jobs": 5}']) {
+      const dataDir = tempDataDir();
+      dirs.push(dataDir);
+      const file = `${dataDir}/jobs.json`;
+      fs.writeFileSync(file, bad);
+      expect(() => new JobManager({ dataDir, runners: {}, accounts })).toThrow(expect.objectContaining({ code: 'JOBS_FILE_UNREADABLE', message: expect.stringContaining(file) }));
+      expect(fs.readFileSync(file, 'utf8')).toBe(bad);
+    }
+  });
+
   it('a job interrupted by an earlier restart is not resumed again by a later one', async () => {
     const first = manager({ backup: untilAborted });
     const { job } = first.m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-jjjj-1', params: {} });
