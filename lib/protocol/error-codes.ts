@@ -16,7 +16,9 @@ export const ErrorCode = z.enum([
   'SERVER_BUSY', // transient server refusal: [LIMIT], [UNAVAILABLE], [INUSE]
   'QUOTA_EXCEEDED', // destination storage is full (APPEND)
   'APPENDLIMIT_EXCEEDED', // a message is larger than the destination accepts
+  'MESSAGE_REFUSED', // restore/migrate: the destination refused one message's APPEND (its reason kept, e.g. Cyrus "Message contains invalid header")
   'FOLDER_UNREADABLE', // one folder could not be selected or fetched while others succeeded
+  'FOLDER_NOT_CREATED', // restore/migrate: a destination folder could not be created (CREATE refused, or not listed back after it)
   'MESSAGE_UNREADABLE', // one message could not be fetched while others succeeded
   'MESSAGE_MISSING', // the server listed a message but a FETCH answered OK without it
   'MESSAGE_SIZE_MISMATCH', // the server sent a message with another length than it announced (RFC822.SIZE)

@@ -30,7 +30,7 @@ export interface ImapTimeouts {
  */
 export async function openSession(
   account: ImapAccount,
-  opts: { signal?: AbortSignal; timeouts?: ImapTimeouts } = {},
+  opts: { signal?: AbortSignal; timeouts?: ImapTimeouts; utf8Names?: boolean } = {},
 ): Promise<ImapFlow> {
   opts.signal?.throwIfAborted();
   const t = opts.timeouts ?? {};
@@ -45,6 +45,9 @@ export async function openSession(
     // BINARY would decode transfer encodings: the archive must hold the bytes as stored.
     disableBinary: true,
     disableAutoIdle: true,
+    // utf8Names: false sends no ENABLE (UTF8=ACCEPT, CONDSTORE, IMAP4rev2): imapflow then writes
+    // folder names in modified UTF-7, which every client can list back (relay/imap/create-folders.ts).
+    ...(opts.utf8Names === false ? { disableAutoEnable: true } : {}),
     connectionTimeout: t.connectMs ?? LIMITS.imapConnectTimeoutMs,
     greetingTimeout: t.greetingMs ?? LIMITS.imapGreetingTimeoutMs,
     socketTimeout: t.socketMs ?? LIMITS.imapSocketTimeoutMs,

@@ -27,7 +27,8 @@ export type AppendOutcome = 'ok' | { code: ErrorCode; reason: string };
  * streamed when the body is a chunk source). A refusal falls back once to the system flags (a
  * server may refuse keywords); a refusal for the message's size (APPENDLIMIT, TOOBIG, or LIMIT
  * still with system flags only: LIMIT also means "too many keywords") is APPENDLIMIT_EXCEEDED for
- * this message only. Quota stops the run (QuotaStop); a lost or timed-out session is thrown.
+ * this message only; any other refusal of the message is MESSAGE_REFUSED with the server's reason.
+ * Quota stops the run (QuotaStop); a lost or timed-out session is thrown.
  */
 export async function appendWithFallback(
   client: ImapFlow,
@@ -48,10 +49,12 @@ export async function appendWithFallback(
       const src = String((err as { serverResponseCode?: unknown }).serverResponseCode ?? '').toUpperCase();
       if (refusal === 'APPENDLIMIT_EXCEEDED' && (src !== 'LIMIT' || flags === systemFlags)) return { code: 'APPENDLIMIT_EXCEEDED', reason: why(err) };
       if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
-      if (flags === systemFlags) return { code: 'UNKNOWN', reason: `APPEND refused: ${why(err)}` };
+      // The server refused this message itself (Cyrus: "Message contains invalid header"): skipped
+      // with the server's words, the job goes on and ends Partially Complete.
+      if (flags === systemFlags) return { code: 'MESSAGE_REFUSED', reason: `APPEND refused: ${why(err)}` };
     }
   }
-  return { code: 'UNKNOWN', reason: 'APPEND refused' };
+  return { code: 'MESSAGE_REFUSED', reason: 'APPEND refused' };
 }
 
 /**

@@ -4,11 +4,11 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { messageIdOf } from '../archive/message-id.ts';
 import { hashByDownload } from '../imap/append-hash.ts';
+import { listWithoutUtf8 } from '../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { mapFolders, type ListedFolder } from './migrate-folder-map.ts';
+import { listedDestinations, listedSource, mapFolders, pathKey, sessionNamespace } from './folder-map.ts';
 import { onSide } from './migrate-side.ts';
 import type { MigratePlan, MigratePlanFolder, MigrateSkipped } from './migrate-types.ts';
-import { pathKey } from './restore-folder-map.ts';
 import { FolderPresence } from './restore-presence.ts';
 import type { RestoreCandidate } from './restore-select.ts';
 import { uidSet } from './uid-set.ts';
@@ -31,8 +31,6 @@ export interface MigrateFolderWork {
   toCopy: SourceMessage[];
 }
 
-const selectable = (l: ListResponse): boolean => !l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent');
-const listed = (l: ListResponse): ListedFolder => ({ path: l.path, delimiter: l.delimiter || null, specialUse: l.specialUse || null, selectable: selectable(l) });
 
 /**
  * Reads both sides and decides, per source message, whether the destination already holds it
@@ -49,10 +47,14 @@ export async function planMigrate(
   opts: { signal?: AbortSignal },
 ): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[] }> {
   const srcList = await onSide('source', src.list());
-  const dstList = await onSide('destination', dst.list());
-  const srcDelimiter = src.namespace?.delimiter || srcList.find((l) => l.delimiter)?.delimiter || '/';
-  const dstDelimiter = dst.namespace?.delimiter || dstList.find((l) => l.delimiter)?.delimiter || '/';
-  const mappings = mapFolders(srcList.map(listed), dstList.map(listed), dstDelimiter).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  const dstList = await onSide('destination', listWithoutUtf8(dst));
+  const sns = sessionNamespace(src.namespace, srcList);
+  const dns = sessionNamespace(dst.namespace, dstList);
+  const srcDelimiter = sns.delimiter;
+  const dstDelimiter = dns.delimiter;
+  const mappings = mapFolders({ namespace: sns, folders: srcList.map(listedSource) }, { namespace: dns, folders: listedDestinations(dstList) }).sort((a, b) =>
+    a.source < b.source ? -1 : a.source > b.source ? 1 : 0,
+  );
   const cap = dst.capabilities.get('APPENDLIMIT');
   const appendLimit = typeof cap === 'number' && cap > 0 ? cap : null;
 
@@ -141,7 +143,8 @@ export async function planMigrate(
   const sum = (k: 'messages' | 'toCopy' | 'alreadyPresent' | 'overAppendLimit' | 'bytesToCopy'): number => planFolders.reduce((n, f) => n + f[k], 0);
   const plan: MigratePlan = {
     folders: planFolders,
-    foldersToCreate: [...new Set(planFolders.filter((f) => f.create && f.toCopy > 0).map((f) => f.destination))],
+    // Empty folders too (imapsync creates them); a folder whose source could not be read is not.
+    foldersToCreate: [...new Set(folders.filter((f) => f.create).map((f) => f.destination))],
     messages: sum('messages'),
     alreadyPresent: sum('alreadyPresent'),
     toCopy: sum('toCopy'),

@@ -1,10 +1,11 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { listWithoutUtf8 } from '../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import type { BlobReader } from './restore-blob.ts';
-import { destinationPath, pathKey } from './restore-folder-map.ts';
+import { archivedNamespace, listedDestinations, mapFolders, pathKey, sessionNamespace, type ListedFolder } from './folder-map.ts';
 import { FolderPresence } from './restore-presence.ts';
-import type { RestoreCandidate } from './restore-select.ts';
+import type { ArchivedFolders, RestoreCandidate } from './restore-select.ts';
 import type { RestorePlan, RestorePlanFolder, RestoreSkipped } from './restore-types.ts';
 
 /** One destination folder's work: what to append, in order. */
@@ -25,27 +26,44 @@ export async function planRestore(
   client: ImapFlow,
   candidates: RestoreCandidate[],
   blobs: BlobReader,
-  opts: { into?: string; dryRun: boolean; signal?: AbortSignal },
-): Promise<{ plan: RestorePlan; folders: FolderWork[]; skipped: RestoreSkipped[] }> {
-  const listed = await client.list();
-  const delimiter = client.namespace?.delimiter || listed.find((l) => l.delimiter)?.delimiter || '/';
+  opts: { into?: string; dryRun: boolean; signal?: AbortSignal; archived?: ArchivedFolders },
+): Promise<{ plan: RestorePlan; folders: FolderWork[]; skipped: RestoreSkipped[]; delimiter: string }> {
+  const listed = await listWithoutUtf8(client);
+  const dns = sessionNamespace(client.namespace, listed);
+  const delimiter = dns.delimiter;
   const selectable = new Map<string, ListResponse>();
   for (const l of listed) if (!l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent')) selectable.set(pathKey(l.path, delimiter), l);
   const appendLimitCap = client.capabilities.get('APPENDLIMIT');
   const appendLimit = typeof appendLimitCap === 'number' && appendLimitCap > 0 ? appendLimitCap : null;
 
-  const groups = new Map<string, { source: string; destination: string; list: RestoreCandidate[] }>();
-  // imapflow puts the personal namespace's prefix ("INBOX." on Courier) before every path it sends;
-  // compare with LIST under the same name, or an existing folder would be taken for a new one.
-  const prefix = client.namespace?.prefix ?? '';
-  const withPrefix = (p: string): string => (!prefix || p.toUpperCase() === 'INBOX' || p.startsWith(prefix) ? p : prefix + p);
-  for (const c of candidates) {
-    const destination = withPrefix(destinationPath(c.folder, c.delimiter, delimiter, opts.into));
+  // Every archived folder a candidate or the recreate list names, mapped once through both namespaces.
+  const known = new Map((opts.archived?.all ?? []).map((f) => [f.name, f]));
+  const sourceFolders = new Map<string, ListedFolder>();
+  const add = (name: string, delimiter: string | null): void => {
+    if (sourceFolders.has(name)) return;
+    const a = known.get(name);
+    sourceFolders.set(name, { path: name, delimiter: a?.delimiter ?? delimiter, specialUse: a?.specialUse ?? null, selectable: true });
+  };
+  for (const c of candidates) add(c.folder, c.delimiter);
+  for (const name of opts.archived?.recreate ?? []) add(name, null);
+  // The other archived folders too: a special-use root (Sent) decides where its subfolders go even
+  // when only a subfolder is restored. Only the folders above get destination groups.
+  for (const a of opts.archived?.all ?? []) add(a.name, a.delimiter);
+  const sns = archivedNamespace(opts.archived?.all.length ? opts.archived.all : [...sourceFolders.values()].map((f) => ({ name: f.path, delimiter: f.delimiter })));
+  const mappings = mapFolders({ namespace: sns, folders: [...sourceFolders.values()] }, { namespace: dns, folders: listedDestinations(listed) }, { into: opts.into });
+  const destOf = new Map(mappings.map((m) => [m.source, m.destination]));
+
+  const groups = new Map<string, { source: string; destination: string; list: RestoreCandidate[]; wanted: boolean }>();
+  const group = (source: string): { source: string; destination: string; list: RestoreCandidate[]; wanted: boolean } => {
+    const destination = destOf.get(source)!;
     const key = pathKey(destination, delimiter);
-    const g = groups.get(key);
-    if (g) g.list.push(c);
-    else groups.set(key, { source: c.folder, destination, list: [c] });
-  }
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { source, destination, list: [], wanted: false }));
+    return g;
+  };
+  for (const c of candidates) group(c.folder).list.push(c);
+  // Folders restored even when empty (the whole account, or a named folder): imapsync creates them too.
+  for (const name of opts.archived?.recreate ?? []) group(name).wanted = true;
 
   const folders: FolderWork[] = [];
   const planFolders: RestorePlanFolder[] = [];
@@ -68,7 +86,7 @@ export async function planRestore(
         continue;
       }
     }
-    const work: FolderWork = { source: g.source, destination: pf.destination, create: pf.create, toAppend: [] };
+    const work: FolderWork = { source: g.source, destination: pf.destination, create: pf.create && (g.wanted || g.list.length > 0), toAppend: [] };
     for (const c of g.list) {
       if (await presence.take(client, c)) {
         pf.alreadyPresent++;
@@ -95,7 +113,7 @@ export async function planRestore(
   const sum = (k: 'toAppend' | 'alreadyPresent' | 'overAppendLimit' | 'corrupt' | 'bytesToAppend'): number => planFolders.reduce((n, f) => n + f[k], 0);
   const plan: RestorePlan = {
     folders: planFolders,
-    foldersToCreate: planFolders.filter((f) => f.create && f.toAppend > 0).map((f) => f.destination),
+    foldersToCreate: folders.filter((f) => f.create && (f.toAppend.length > 0 || groups.get(pathKey(f.destination, delimiter))?.wanted)).map((f) => f.destination),
     toAppend: sum('toAppend'),
     alreadyPresent: sum('alreadyPresent'),
     overAppendLimit: sum('overAppendLimit'),
@@ -104,7 +122,7 @@ export async function planRestore(
     appendLimit,
     quota: await readQuota(client),
   };
-  return { plan, folders, skipped };
+  return { plan, folders, skipped, delimiter };
 }
 
 /** GETQUOTAROOT INBOX, when the server has QUOTA; a refusal just means "not reported". */

@@ -151,3 +151,33 @@ function lastSeen(rows: Row[]): Row[] {
   }
   return out;
 }
+
+/** The archived account's folders, for the namespace and special uses, and which to recreate even when empty. */
+export interface ArchivedFolders {
+  all: { name: string; delimiter: string | null; specialUse: string | null }[];
+  /** Folders the scope restores as folders, empty or not: the whole account (at a run), or the one named. */
+  recreate: string[];
+}
+
+/**
+ * Every folder of the account (the namespace is derived from all their names, folder-map.ts
+ * archivedNamespace) and the folders a scope brings back even when they hold nothing: the account's
+ * folders still listed at the last backup (or at `atRun`), or the one `folder`. Scopes that pick
+ * messages (dates, hashes, memberships, deletions) recreate only the folders of what they pick.
+ */
+export function selectFolders(db: Db, accountId: number, scope: RestoreScope = {}): ArchivedFolders {
+  const rows = db
+    .prepare<[number], { name: string; delimiter: string | null; special_use: string | null; added_run: number; gone_run: number | null }>(
+      'SELECT name, delimiter, special_use, added_run, gone_run FROM folders WHERE account_id = ? ORDER BY id',
+    )
+    .all(accountId);
+  const all = [...new Map(rows.map((r) => [r.name, { name: r.name, delimiter: r.delimiter, specialUse: r.special_use }])).values()];
+  const picksMessages = scope.since || scope.until || scope.messages || scope.hashes || scope.disappearedInRun !== undefined;
+  let recreate: string[] = [];
+  if (scope.folder !== undefined) recreate = [scope.folder];
+  else if (!picksMessages) {
+    const n = scope.atRun;
+    recreate = [...new Set(rows.filter((r) => (n === undefined ? r.gone_run === null : r.added_run <= n && (r.gone_run === null || r.gone_run > n))).map((r) => r.name))];
+  }
+  return { all, recreate };
+}

@@ -9,7 +9,8 @@ import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type Append
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
 import { onSide, sideOf } from './migrate-side.ts';
 import type { MigrateFinalStatus, MigrateHooks, MigrateOptions, MigratePlan, MigrateResult, MigrateSkipped, Side } from './migrate-types.ts';
-import { pathKey } from './restore-folder-map.ts';
+import { pathKey } from './folder-map.ts';
+import { createFolders } from '../imap/create-folders.ts';
 import { throttledProgress } from './progress.ts';
 import { uidSet } from './uid-set.ts';
 
@@ -81,10 +82,16 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       let copiedThisAttempt = 0;
       // Planned but not in the destination (yet): exact, whatever stops the run.
       const notMigrated = (): number => plan!.toCopy - copiedThisAttempt + work.skipped.length;
-      const created = new Set<string>();
+      // Every folder first (parents before children, empty ones too), each checked by LIST.
+      const made = await onSide('destination', createFolders(dst, plan.foldersToCreate, plan.destinationDelimiter));
+      tally.foldersCreated += made.created.length;
+      for (const f of [...work.folders, ...plan.folders]) f.destination = made.renamed.get(f.destination) ?? f.destination;
+      const notCreated = new Map(made.failed.map((f) => [f.path, f.reason]));
+      for (const f of made.failed)
+        if (!work.folders.some((w) => w.destination === f.path && w.toCopy.length)) tally.skipped.push({ folder: f.path, uid: null, code: 'FOLDER_NOT_CREATED', reason: f.reason });
       try {
         await copyInLanes(src, dst, work.folders, plan.destinationDelimiter, opts, signal, async (s, d, f, i, laneSignal) =>
-          copyFolder(s, d, f, created, plan!.destinationDelimiter, tally, opts, laneSignal, (n, bytes) => {
+          copyFolder(s, d, f, notCreated, tally, opts, laneSignal, (n, bytes) => {
             copiedThisAttempt += n;
             tally.migrated += n;
             tally.bytes += bytes;
@@ -205,7 +212,9 @@ async function copyInLanes(
 /** openSession with the side in the error's message and details (which password to fix). */
 async function open(side: Side, account: ImapAccount, opts: MigrateOptions, signal: AbortSignal | undefined): Promise<ImapFlow> {
   try {
-    return await openSession(account, { signal, timeouts: opts.timeouts });
+    // The destination without UTF8=ACCEPT: folders are created in modified UTF-7, listable by every
+    // client (create-folders.ts). The source keeps it: it lists what is there, however named.
+    return await openSession(account, { signal, timeouts: opts.timeouts, utf8Names: side === 'source' });
   } catch (err) {
     const e = err instanceof MailkeepError ? err : mailkeepError(classifyImapError(err), describeImapError(err));
     const what = e.code === 'AUTH_FAILED' ? `the ${side} server refused the user name or password` : e.message;
@@ -220,8 +229,7 @@ async function copyFolder(
   src: ImapFlow,
   dst: ImapFlow,
   f: MigrateFolderWork,
-  created: Set<string>,
-  delimiter: string,
+  notCreated: Map<string, string>,
   tally: Tally,
   opts: MigrateOptions,
   signal: AbortSignal | undefined,
@@ -229,18 +237,18 @@ async function copyFolder(
   report: (done: number) => void,
 ): Promise<void> {
   if (!f.toCopy.length) return;
-  const key = pathKey(f.destination, delimiter);
+  const why = notCreated.get(f.destination);
+  if (why !== undefined) {
+    for (const m of f.toCopy) tally.skipped.push({ folder: f.source, uid: m.uid, code: 'FOLDER_NOT_CREATED', reason: why });
+    report(f.toCopy.length);
+    return;
+  }
   try {
-    if (f.create && !created.has(key)) {
-      await onSide('destination', dst.mailboxCreate(f.destination));
-      created.add(key);
-      tally.foldersCreated++;
-    }
     // Selected read-write: imapflow then leaves out flags the folder's PERMANENTFLAGS refuse.
     if (!(await onSide('destination', dst.mailboxOpen(f.destination)))) throw lost('destination', 'the destination session closed before SELECT');
   } catch (err) {
     if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
-    const reason = `cannot create or select ${f.destination} on the destination: ${describeImapError(err)}`;
+    const reason = `cannot select ${f.destination} on the destination: ${describeImapError(err)}`;
     for (const m of f.toCopy) tally.skipped.push({ folder: f.source, uid: m.uid, code: 'FOLDER_UNREADABLE', reason });
     return;
   }

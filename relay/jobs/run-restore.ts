@@ -10,7 +10,8 @@ import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type Append
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
-import { resolveSourceAccount, selectCandidates, type RestoreCandidate } from './restore-select.ts';
+import { resolveSourceAccount, selectCandidates, selectFolders, type ArchivedFolders, type RestoreCandidate } from './restore-select.ts';
+import { createFolders } from '../imap/create-folders.ts';
 import type { RestoreFinalStatus, RestoreHooks, RestoreOptions, RestorePlan, RestoreResult, RestoreSkipped } from './restore-types.ts';
 
 interface Tally {
@@ -63,10 +64,12 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
 
   status('running', { attempt: 0 });
   let candidates: RestoreCandidate[];
+  let archived: ArchivedFolders;
   try {
     db = openArchiveForReading(opts.archiveDir);
     const accountId = resolveSourceAccount(db, opts.source);
     candidates = selectCandidates(db, accountId, opts.scope);
+    archived = selectFolders(db, accountId, opts.scope);
     blobs = new BlobReader(db, opts.archiveDir);
   } catch (err) {
     return finish('failed', err instanceof MailkeepError ? err.code : 'UNKNOWN', err instanceof Error ? err.message : String(err));
@@ -76,7 +79,8 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     let client: ImapFlow | null = null;
     let opened = false;
     try {
-      client = await openSession(opts.target, { signal, timeouts: opts.timeouts });
+      // No UTF8=ACCEPT: folders are created in modified UTF-7, listable by every client (create-folders.ts).
+      client = await openSession(opts.target, { signal, timeouts: opts.timeouts, utf8Names: false });
       opened = true;
       status('running', { attempt });
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
@@ -84,7 +88,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       tally.skipped = [];
       // Earlier attempts' appends are now "already present": counted once, as restored.
       const restoredBefore = tally.restored;
-      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal });
+      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived });
       plan = work.plan;
       presentBefore = restoredBefore;
       try {
@@ -99,9 +103,21 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       tally.skipped.push(...work.skipped);
       const toAppend = plan.toAppend;
       remaining = () => work.skipped.length + toAppend - (tally.restored - restoredBefore);
+      // Every folder first (parents before children, empty ones too), each checked by LIST.
+      const made = await createFolders(client, plan.foldersToCreate, work.delimiter);
+      tally.foldersCreated += made.created.length;
+      for (const f of [...work.folders, ...plan.folders]) f.destination = made.renamed.get(f.destination) ?? f.destination;
+      const notCreated = new Map(made.failed.map((f) => [f.path, f.reason]));
+      for (const f of made.failed)
+        if (!work.folders.some((w) => w.destination === f.path && w.toAppend.length)) tally.skipped.push({ folder: f.path, uid: null, hash: null, code: 'FOLDER_NOT_CREATED', reason: f.reason });
       try {
         for (const [i, f] of work.folders.entries()) {
           signal?.throwIfAborted();
+          const why = notCreated.get(f.destination);
+          if (why !== undefined) {
+            for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_NOT_CREATED', reason: why });
+            continue;
+          }
           await restoreFolder(client, f, blobs, tally, opts, signal, (done) =>
             progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
           );
@@ -114,7 +130,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       }
       await closeSession(client);
       const n = remaining();
-      if (n) return finish('partially_complete', tally.skipped[0]?.code ?? 'UNKNOWN', `${tally.restored} restored, ${n} not restored (${tally.skipped[0]?.reason ?? 'unknown'})`, n);
+      if (n || tally.skipped.length) return finish('partially_complete', tally.skipped[0]?.code ?? 'UNKNOWN', `${tally.restored} restored, ${n} not restored (${tally.skipped[0]?.reason ?? 'unknown'})`, n);
       return finish('completed', null, null);
     } catch (err) {
       client?.close();
@@ -132,7 +148,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   }
 }
 
-/** Appends one folder's missing messages, creating the folder first when needed. */
+/** Appends one folder's missing messages (the folder exists: created before, create-folders.ts). */
 async function restoreFolder(
   client: ImapFlow,
   f: FolderWork,
@@ -144,16 +160,12 @@ async function restoreFolder(
 ): Promise<void> {
   if (!f.toAppend.length) return;
   try {
-    if (f.create) {
-      await client.mailboxCreate(f.destination);
-      tally.foldersCreated++;
-    }
     // Selected read-write: imapflow then leaves out flags the folder's PERMANENTFLAGS refuse.
     const box = await client.mailboxOpen(f.destination);
     if (!box) throw mailkeepError('CONNECTION_LOST', 'the session closed before SELECT');
   } catch (err) {
     if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
-    const reason = `cannot create or select ${f.destination}: ${describeImapError(err)}`;
+    const reason = `cannot select ${f.destination}: ${describeImapError(err)}`;
     for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_UNREADABLE', reason });
     return;
   }

@@ -36,6 +36,6 @@ export function statusForError(kind: JobKind, code: ErrorCode): string {
     return code === 'CANCELLED' ? 'partially_completed' : 'connection_error';
   }
   if (code === 'CANCELLED') return 'cancelled';
-  if (code === 'QUOTA_EXCEEDED' || code === 'APPENDLIMIT_EXCEEDED') return 'partially_complete';
+  if (code === 'QUOTA_EXCEEDED' || code === 'APPENDLIMIT_EXCEEDED' || code === 'MESSAGE_REFUSED' || code === 'FOLDER_NOT_CREATED') return 'partially_complete';
   return 'failed';
 }

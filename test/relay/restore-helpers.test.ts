@@ -1,34 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseDateOption, parseSource } from '../../relay/cli/restore-command.ts';
 import type { ImapFlow } from 'imapflow';
-import { destinationPath, pathKey } from '../../relay/jobs/restore-folder-map.ts';
 import { retryOrStop } from '../../relay/jobs/append-job.ts';
 import { FolderPresence } from '../../relay/jobs/restore-presence.ts';
 import type { RestoreCandidate } from '../../relay/jobs/restore-select.ts';
-
-describe('restore folder names between servers', () => {
-  it('maps path segments from the source delimiter to the destination delimiter', () => {
-    expect(destinationPath('Projekte/2024/Q1', '/', '.')).toBe('Projekte.2024.Q1');
-    expect(destinationPath('Projekte.2024.Q1', '.', '/')).toBe('Projekte/2024/Q1');
-    expect(destinationPath('日本語/フォルダ', '/', '/')).toBe('日本語/フォルダ');
-  });
-
-  it('never lets a destination delimiter inside one name create an extra level', () => {
-    expect(destinationPath('v1.2 notes', '/', '.')).toBe('v1_2 notes');
-    expect(destinationPath('a/b', '.', '/')).toBe('a_b');
-  });
-
-  it('recreates the tree under a new top-level folder, INBOX included', () => {
-    expect(destinationPath('inbox', '/', '.', 'Restored 2026-11-25')).toBe('Restored 2026-11-25.INBOX');
-    expect(destinationPath('Sp ace/Unter', '/', '/', 'Restored 2026-11-25')).toBe('Restored 2026-11-25/Sp ace/Unter');
-    expect(destinationPath('X', null, '/')).toBe('X');
-  });
-
-  it('compares INBOX case-insensitively and everything else exactly', () => {
-    expect(pathKey('Inbox/Sub', '/')).toBe(pathKey('INBOX/Sub', '/'));
-    expect(pathKey('Archive', '/')).not.toBe(pathKey('archive', '/'));
-  });
-});
 
 describe('restore command-line values', () => {
   it('reads USER@HOST[:PORT], with an @ in the user name', () => {

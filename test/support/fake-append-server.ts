@@ -21,6 +21,10 @@ export interface AppendFaults {
   refuse?: { match: (raw: Buffer, flags: string[]) => boolean; response: string };
   /** Once an APPEND starts, read its literal at most `bytes` per `everyMs` (a trickling reader). */
   trickle?: { bytes: number; everyMs: number };
+  /** CREATE of these names gets this tagged NO text. */
+  refuseCreate?: { names: string[]; response: string };
+  /** CREATE of these names answers OK, yet LIST never shows them and SELECT fails (a folder that did not stick). */
+  createUnlisted?: string[];
 }
 
 export interface FakeAppendServer {
@@ -93,9 +97,12 @@ export async function startFakeAppendServer(opts: { literalPlus?: boolean; fault
           if (rest.endsWith('""')) return (w('* LIST (\\Noselect) "/" ""\r\n'), ok());
           for (const f of folders) w(`* LIST () "/" "${f}"\r\n`);
           return ok();
-        case 'CREATE':
-          folders.add(unquote(rest.trim()));
+        case 'CREATE': {
+          const name = unquote(rest.trim());
+          if (opts.faults?.refuseCreate?.names.includes(name)) return w(`${tag} NO ${opts.faults.refuseCreate.response}\r\n`);
+          if (!opts.faults?.createUnlisted?.includes(name)) folders.add(name);
           return ok();
+        }
         case 'SELECT':
         case 'EXAMINE': {
           const name = unquote(rest.trim());
