@@ -13,7 +13,6 @@
  * CRs: the corpus is sent with CRLF), and any message Cyrus refuses (item 6).
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImapFlow } from 'imapflow';
@@ -28,6 +27,7 @@ import { generatedMessages, sharedCorpusMessages } from '../support/corpus.ts';
 import { courierAvailable, startCourier } from '../support/courier.ts';
 import { cyrusAvailable, startCyrus } from '../support/cyrus.ts';
 import { dovecotAvailable, startDovecot } from '../support/dovecot.ts';
+import { listWithoutUtf8 } from '../support/list-without-utf8.ts';
 
 interface Running {
   port: number;
@@ -193,36 +193,6 @@ function expected(source: { ns: Ns; folders: Map<string, string[]> }, dst: Ns, t
   return out;
 }
 
-/** LOGIN and LIST over a bare socket: a client that never ENABLEs UTF8=ACCEPT. */
-async function listWithoutUtf8(port: number, user: string): Promise<{ closed: boolean; lines: string[] }> {
-  return await new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let buf = '';
-    let step = 0;
-    const finish = (closed: boolean): void => {
-      clearTimeout(timer);
-      step = 3;
-      sock.destroy();
-      resolve({ closed, lines: buf.split('\r\n').filter((l) => l.startsWith('* LIST')) });
-    };
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no LIST answer within 10 s: ${buf.slice(-200)}`));
-    }, 10_000);
-    sock.on('error', () => undefined);
-    sock.on('close', () => step < 3 && finish(true));
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
-      if (step === 0 && buf.includes('* OK')) {
-        step = 1;
-        sock.write(`a LOGIN ${user} "${pw(user)}"\r\n`);
-      } else if (step === 1 && /\r\na OK/.test(buf)) {
-        step = 2;
-        sock.write('b LIST "" "*"\r\n');
-      } else if (step === 2 && /\r\nb (OK|NO|BAD)[^\r]*\r\n/.test(buf)) finish(false);
-    });
-  });
-}
 
 const PAIRS = SERVERS.flatMap((from) => SERVERS.filter((to) => to !== from).map((to) => ({ from, to })));
 /** One row per pair for the report: what each run did. */
@@ -275,7 +245,7 @@ describe.skipIf(!AVAILABLE)('restore and migrate between every pair of real serv
     const c = await openSession(account(port, BROKEN)); // imapflow ENABLEs UTF8=ACCEPT: the name is sent, and stored, raw
     await c.mailboxCreate('INBOX.Ünïcödé ✓ 📧');
     await c.logout();
-    expect((await listWithoutUtf8(port, BROKEN)).closed).toBe(true);
+    expect((await listWithoutUtf8(port, BROKEN, pw(BROKEN))).closed).toBe(true);
     const once = { retry: { maxAttempts: 1 } };
     const r = await runRestore({ archiveDir: archives.get('dovecot')!, target: account(port, BROKEN), ...once });
     const m = await runMigrate({ source: account(running.get('dovecot')!.port, SRC), destination: account(port, BROKEN), ...once });
@@ -314,7 +284,7 @@ describe.skipIf(!AVAILABLE)('restore and migrate between every pair of real serv
         expect(got.folders).toEqual(expected(source, got.ns, to));
         expect(got.folders.get(spell([EMPTY], got.ns))).toEqual([]);
         // Every folder lists for a client that never enables UTF-8 (Courier drops such a LIST when a name is stored raw).
-        const old = await listWithoutUtf8(dst.port, user);
+        const old = await listWithoutUtf8(dst.port, user, pw(user));
         expect(old.closed).toBe(false);
         // Every name in modified UTF-7 (7-bit), none stored raw as UTF-8.
         expect(old.lines.join('\n')).not.toMatch(/[\x80-\xff]/);
