@@ -86,7 +86,7 @@ export const RELAY_LIMITS = {
    * wall time did not move; the price is one round trip per 512 KiB, ~200 for 100 MB. */
   streamChunkBytes: 512 * 1024,
   /** Backup's streamed download asks for a minor GC after every this many bytes written to the pack
-   * (relay/imap/append-reclaim.ts): each MiB fetched leaves ~3 MiB of dead socket, literal and
+   * (relay/imap/append-reclaim.ts): each MiB fetched leaves 2-3 MiB of dead socket, literal and
    * pipeline buffers that V8 otherwise lets pile up. Measured here, 100 MB message, 1 MiB chunks,
    * peak RSS growth over a small-message run: none +45 MB, every 16 MiB +46, 4 MiB +24, 2 MiB +16,
    * 1 MiB +17, 256 KiB +16; with 512 KiB chunks every 1 MiB +13-15, every 512 KiB +12-13. A
