@@ -6,10 +6,14 @@
 //   - Mailkeep full backup (the real CLI, a whole process), and an unchanged incremental run;
 //   - mbsync (isync) full sync to a local Maildir and its unchanged run: the fastest common peer;
 //   - a plain imapflow fetch of every body to nowhere: the practical limit.
-// Then the "unchanged 100,000 messages in 50 folders" check: a second mailbox of small messages.
+// Then memory: the peak RSS of a backup, and of an export, of an account holding one very large
+// message (100 MB by default) beside small ones, against the same without it (issue 9: less than
+// 20 MB more). Then the "unchanged 100,000 messages in 50 folders" check: a second mailbox of small
+// messages.
 //
 // Environment: MAILKEEP_BENCH_MESSAGES (default 20000), MAILKEEP_BENCH_REPEAT (default 1; medians
-// when more), MAILKEEP_BENCH_LARGE_ACCOUNT (default 100000; 0 skips it), MAILKEEP_BENCH_DIR.
+// when more), MAILKEEP_BENCH_LARGE_MB (default 100; 0 skips the memory rows),
+// MAILKEEP_BENCH_LARGE_ACCOUNT (default 100000; 0 skips it), MAILKEEP_BENCH_DIR.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +22,7 @@ import { benchWorkDir, HAS_MBSYNC, median, printLoadAverage, requireDovecot, roo
 
 const COUNT = Number(process.env.MAILKEEP_BENCH_MESSAGES ?? 20000);
 const REPEAT = Math.max(1, Number(process.env.MAILKEEP_BENCH_REPEAT ?? 1));
+const LARGE_MB = Number(process.env.MAILKEEP_BENCH_LARGE_MB ?? 100);
 const LARGE = Number(process.env.MAILKEEP_BENCH_LARGE_ACCOUNT ?? 100000);
 
 requireDovecot();
@@ -26,7 +31,10 @@ const work = benchWorkDir('mk-bench-');
 const users = [
   { name: 'bench', password: 'benchpw' },
   { name: 'many', password: 'manypw' },
+  { name: 'src-small', password: 'src-smallpw' },
+  { name: 'src-large', password: 'src-largepw' },
 ];
+const { largeMessageFixture, RSS_GROWTH_BUDGET_MB } = await import(path.join(root, 'test/support/large-message.ts'));
 
 function mbsyncRc(dir, port) {
   const rc = path.join(dir, 'mbsyncrc');
@@ -84,6 +92,32 @@ try {
   console.log(`Mailkeep: ${median(runs.mkInc).toFixed(2)} s`);
   if (HAS_MBSYNC) console.log(`mbsync:   ${median(runs.mbInc).toFixed(2)} s   ratio ${(median(runs.mkInc) / median(runs.mbInc)).toFixed(1)}x (target <= 3x)`);
   else console.log('mbsync not installed (apt-get install isync): peer figures skipped');
+
+  if (LARGE_MB > 0) {
+    // Memory, not time: backup streams a large message in partial FETCHes and export reads its
+    // blob in chunks, so neither peak RSS should move with the message's size.
+    await largeMessageFixture(dc, (u) => `${u}pw`, LARGE_MB);
+    const rss = { backup: {}, export: {} };
+    for (const size of ['small', 'large']) {
+      const archive = path.join(work, `archive-${size}`);
+      const b = mailkeep(archive, dc.port, `src-${size}`, `src-${size}pw`);
+      const res = JSON.parse(b.stdout.trim().split('\n').at(-1));
+      if (res.statusId !== 'completed') throw new Error(`mailkeep backup of the ${size} account: ${JSON.stringify(res)}`);
+      rss.backup[size] = b.rssMb;
+      const zip = path.join(work, `export-${size}.zip`);
+      const e = timed(process.execPath, [path.join(root, 'bin/mailkeep.js'), 'export', '--archive', archive, '--format', 'eml-zip', '--out', zip, '--json']);
+      if (!JSON.parse(e.stdout.trim().split('\n').at(-1)).statusId?.startsWith('completed')) throw new Error(`mailkeep export of the ${size} archive: ${e.stdout.slice(-500)}`);
+      rss.export[size] = e.rssMb;
+      fs.rmSync(archive, { recursive: true, force: true });
+      fs.rmSync(zip, { force: true });
+    }
+    for (const job of ['backup', 'export']) {
+      const r = rss[job];
+      console.log(`\npeak RSS of ${job === 'backup' ? 'a backup' : 'an export (eml-zip)'} (memory, issue 9: growth under ${RSS_GROWTH_BUDGET_MB} MB)`);
+      console.log(`${'three small messages'.padEnd(46)} ${r.small?.toFixed(1) ?? '?'} MB`);
+      console.log(`${`the same plus one of ${LARGE_MB} MB`.padEnd(46)} ${r.large?.toFixed(1) ?? '?'} MB  (+${(r.large - r.small).toFixed(1)} MB)`);
+    }
+  }
 
   if (LARGE > 0) {
     const t1 = Date.now();

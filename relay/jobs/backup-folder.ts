@@ -3,6 +3,7 @@ import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { ArchiveWriter, MessageMeta } from '../archive/archive-writer.ts';
 import { messageIdOf } from '../archive/message-id.ts';
+import { reclaimStreamChunks } from '../imap/append-reclaim.ts';
 import { classifyImapError, describeImapError } from '../imap/classify-error.ts';
 import { SessionDeadline } from '../imap/session.ts';
 import { drain, FolderFault, inRange, MessageFault, messageFault, openFolder } from './backup-server.ts';
@@ -247,6 +248,7 @@ async function syncFolder(
       const head: Buffer[] = [];
       let headBytes = 0;
       let total = 0;
+      let reclaimed = 0;
       const tee = async function* (): AsyncGenerator<Buffer> {
         const it = content[Symbol.asyncIterator]();
         for (;;) {
@@ -266,6 +268,11 @@ async function syncFolder(
             headBytes += part.length;
           }
           yield chunk;
+          // The chunk is in the pack: free the dead FETCH buffers before they pile up (see append-reclaim.ts).
+          if (total - reclaimed >= RELAY_LIMITS.streamReclaimEveryBytes) {
+            reclaimed = total;
+            reclaimStreamChunks();
+          }
         }
         if (total !== meta.size) throw sizeMismatch(meta.uid, total, meta.size);
       };

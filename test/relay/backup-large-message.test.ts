@@ -4,24 +4,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { archiveState, sha256 } from '../support/mailbox-state.ts';
-import { bigMessage, cliPeakRssMb } from '../support/large-message.ts';
+import { bigMessage, cliPeakRssMb, peakGrowth, RSS_GROWTH_BUDGET_MB } from '../support/large-message.ts';
 
 const USERS = [
   { name: 'small', password: 'small-Secret-pw' },
   { name: 'large', password: 'large-Secret-pw' },
 ];
-// Measured here: peak RSS grows by a constant ~35-55 MB (partial-FETCH chunks plus GC slack for
-// external buffers) whether the message has 40, 100 or 200 MB. 150 MB keeps that constant well
-// apart from the message size under a loaded CPU.
-const BIG_MB = Number(process.env.MK_BIG_MB ?? 150);
+// 100 MB: the issue's figure, and far enough above the 20 MB budget that holding it whole shows.
+const BIG_MB = Number(process.env.MK_BIG_MB ?? 100);
 
 describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('a very large message', () => {
   let dc: Dovecot;
   const dirs: string[] = [];
   let big: Buffer;
+  let small: Buffer;
   beforeAll(async () => {
     dc = await startDovecot({ users: USERS });
-    const small = Buffer.from('From: a@b\r\nSubject: small\r\nMessage-ID: <s@b>\r\n\r\nsmall\r\n');
+    small = Buffer.from('From: a@b\r\nSubject: small\r\nMessage-ID: <s@b>\r\n\r\nsmall\r\n');
     dc.writeMaildir('small', '', [{ raw: small, flags: 'S' }]);
     big = bigMessage(
       'From: big@example.org\r\nTo: large@example.net\r\nSubject: a very large attachment\r\nMessage-ID: <big@example.org>\r\nMIME-Version: 1.0\r\n' +
@@ -39,24 +38,20 @@ describe.skipIf(!dovecotAvailable() || process.platform !== 'linux')('a very lar
     if (dc) fs.rmSync(dc.dir, { recursive: true, force: true });
   });
 
-  it(`is streamed into the archive: backing up a ${BIG_MB} MB message raises peak RSS by far less than its size`, async () => {
+  it(`streams: backing up a ${BIG_MB} MB message raises peak RSS by less than ${RSS_GROWTH_BUDGET_MB} MB, and the archive holds it byte-identical`, async () => {
     const run = (user: string) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-large-'));
       dirs.push(dir);
       const args = ['backup', '--archive', dir, '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', user, '--password-env', 'MK_PW', '--json'];
-      return { dir, result: cliPeakRssMb(args, { MK_PW: USERS.find((u) => u.name === user)!.password }) };
+      return cliPeakRssMb(args, { MK_PW: USERS.find((u) => u.name === user)!.password });
     };
-    const baseline = run('small');
-    const b = await baseline.result;
-    const large = run('large');
-    const l = await large.result;
-    expect(b.code).toBe(0);
-    expect(l.code).toBe(0);
-    const growth = l.peak - b.peak;
-    console.log(`peak RSS baseline ${b.peak.toFixed(0)} MB, with the large message ${l.peak.toFixed(0)} MB`);
-    // Buffered, the message alone would add its full size (more with parser copies); streamed, a few chunks.
-    expect(growth, `baseline ${b.peak.toFixed(0)} MB, large ${l.peak.toFixed(0)} MB`).toBeLessThan(BIG_MB / 2);
-    const stored = archiveState(large.dir).get('INBOX')!;
-    expect(stored.map((m) => m.hash)).toContain(sha256(big));
-  }, 120_000);
+    // Each run into a fresh archive, interleaved, twice (see peakGrowth).
+    const g = await peakGrowth(() => run('small'), () => run('large'));
+    console.log(`backup peak RSS: small messages ${g.small.toFixed(1)} MB, with the ${BIG_MB} MB message ${g.large.toFixed(1)} MB (+${g.growth.toFixed(1)} MB)`);
+    expect(g.last.json).toMatchObject({ statusId: 'completed' });
+    // Buffered, the message alone would add its full size; streamed, a few chunks and their GC slack.
+    expect(g.growth, `small ${g.small.toFixed(1)} MB, large ${g.large.toFixed(1)} MB`).toBeLessThan(RSS_GROWTH_BUDGET_MB);
+    const stored = archiveState(dirs.at(-1)!).get('INBOX')!;
+    expect(stored.map((m) => m.hash).sort()).toEqual([sha256(small), sha256(big)].sort());
+  }, 300_000);
 });
