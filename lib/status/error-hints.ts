@@ -30,6 +30,10 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
     'The archive is damaged. Run "mailkeep repair --archive DIR" (DIR: the archive folder) to rebuild its index from the stored mail, then "mailkeep verify --archive DIR" to check it.',
   ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',
   ARCHIVE_INDEX_MISSING: 'The archive’s index file is missing; the mail is still there. Run "mailkeep repair --archive DIR" to rebuild the index, then retry.',
+  ARCHIVE_NOT_WRITABLE:
+    'The archive folder cannot be written: it is on a read-only disk (or snapshot) or this user may not write to it, so nothing was backed up or repaired. Reading it still works: verify, archive-info, restore and export. To back up, make the disk writable or choose a writable archive folder.',
+  ARCHIVE_PATH_INVALID:
+    'The archive path is not an archive folder: it names a file, or the folder holds a folder called index.sqlite where the index file belongs. Nothing was changed. Give the archive folder itself, or move the stray item out of it.',
   NOT_FOUND: 'The account, job or file no longer exists.',
   OUTPUT_INSIDE_ARCHIVE: 'The export file would be inside the archive folder, where it could destroy archived mail. Nothing was written; choose a place outside the archive.',
   OUTPUT_EXISTS: 'A file with that name already exists and was left as it is. Choose another name, or add --force to replace it.',

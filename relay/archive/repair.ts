@@ -4,6 +4,7 @@ import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive } from '../lock/lock-file.ts';
+import { archivePathError, archivePathInvalid } from './archive-path-error.ts';
 import { chunked, JournalAppender, JOURNAL_FILE_NO, journalDir, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
 import { applyBatch, indexAsOps, type JournalOp } from './journal-ops.ts';
 import { asideName, makeIndexPrivate, openIndexForWriting, packFiles } from './journal-recovery.ts';
@@ -59,6 +60,9 @@ export interface RepairReport {
 }
 
 export async function repairArchive(dir: string): Promise<RepairReport> {
+  // A file as the folder, or a folder where the index file belongs, is not Mailkeep's to move.
+  const invalid = archivePathInvalid(dir);
+  if (invalid) throw invalid;
   if (!fs.existsSync(dir)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
   const lock = lockArchive(dir);
   try {
@@ -66,6 +70,8 @@ export async function repairArchive(dir: string): Promise<RepairReport> {
     const report = rebuild(dir);
     report.journalRewrittenFromIndex = rewritten;
     return report;
+  } catch (err) {
+    throw archivePathError(dir, err) ?? err;
   } finally {
     lock.release();
   }

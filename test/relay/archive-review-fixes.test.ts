@@ -111,4 +111,81 @@ describe.skipIf(!dovecotAvailable())('archive review fixes, with the real CLI an
     expect((await info(dir)).runs.map((r) => r.disappeared)).toEqual(reported);
   }, 120_000);
 
+  it.runIf(isRoot)('on a read-only mount, backup and repair fail with ARCHIVE_NOT_WRITABLE (backup exit 6, repair exit 1), while verify, archive-info, restore --dry-run and export still read it', async () => {
+    const u = USERS[1]!;
+    const dir = await archiveOf(u, 12, 1202);
+    const ro = path.join(mk(), 'ro');
+    fs.mkdirSync(ro);
+    const m = spawnSync('mount', ['--bind', '-o', 'ro', dir, ro], { encoding: 'utf8' });
+    expect(m.status, m.stderr).toBe(0);
+    mounts.push(ro);
+    const before = snapshot(dir);
+
+    const b = await backup(ro, u);
+    expect(b.code).toBe(6);
+    expect(b.json).toMatchObject({ failed: true, errorCode: 'ARCHIVE_NOT_WRITABLE' });
+    expect(b.stdout + b.stderr).not.toMatch(RAW);
+    const plain = await backup(ro, u, false);
+    expect(plain.code).toBe(6);
+    expect(plain.stderr).toMatch(/^error ARCHIVE_NOT_WRITABLE: .*read-only disk.*verify, archive-info, restore and export still read it/m);
+
+    const newInside = await backup(path.join(ro, 'new-archive'), u); // Node's mkdir says ENOENT here
+    expect(newInside.json).toMatchObject({ failed: true, errorCode: 'ARCHIVE_NOT_WRITABLE' });
+
+    const rep = await runCli(['repair', '--archive', ro, '--json']);
+    expect(rep.code).toBe(1);
+    expect(rep.json).toMatchObject({ ok: false, errorCode: 'ARCHIVE_NOT_WRITABLE' });
+    expect(rep.stderr).toMatch(/^error ARCHIVE_NOT_WRITABLE: /m);
+    expect(rep.stderr).not.toMatch(RAW);
+
+    // What the hint promises still works on the same mount.
+    expect(ERROR_HINTS.ARCHIVE_NOT_WRITABLE).toMatch(/verify, archive-info, restore and export/);
+    expect((await runCli(['verify', '--archive', ro])).code).toBe(0);
+    expect((await runCli(['archive-info', '--archive', ro])).code).toBe(0);
+    const restore = await runCli(['restore', '--archive', ro, '--dry-run', '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', USERS[4]!.name, '--password-env', 'MK_PW', '--json'], { MK_PW: USERS[4]!.password });
+    expect(restore.code, restore.stdout + restore.stderr).toBe(0);
+    const out = path.join(mk(), 'all.zip');
+    const ex = await runCli(['export', '--archive', ro, '--format', 'mbox', '--out', out]);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(fs.statSync(out).size).toBeGreaterThan(0);
+    expect(snapshot(dir)).toEqual(before);
+  }, 120_000);
+
+  it('a regular file given as --archive (or as a folder above it) is ARCHIVE_PATH_INVALID for backup and repair, and the file is left as it was', async () => {
+    const u = USERS[2]!;
+    const file = path.join(mk(), 'notes.txt');
+    fs.writeFileSync(file, 'my notes\n');
+    for (const target of [file, path.join(file, 'archive')]) {
+      const b = await backup(target, u);
+      expect(b.code).toBe(6);
+      expect(b.json).toMatchObject({ failed: true, errorCode: 'ARCHIVE_PATH_INVALID' });
+      expect(b.stdout + b.stderr).not.toMatch(RAW);
+      const rep = await runCli(['repair', '--archive', target, '--json']);
+      expect(rep.code).toBe(1);
+      expect(rep.json).toMatchObject({ ok: false, errorCode: 'ARCHIVE_PATH_INVALID' });
+      expect(rep.stderr).toMatch(new RegExp(`^error ARCHIVE_PATH_INVALID: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a file, not a folder`, 'm'));
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe('my notes\n');
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['notes.txt']);
+  }, 60_000);
+
+  it('a folder named index.sqlite in the archive is ARCHIVE_PATH_INVALID for backup and repair, and repair does not move it', async () => {
+    const u = USERS[2]!;
+    const dir = await archiveOf(u, 5, 1203);
+    const index = path.join(dir, 'index.sqlite');
+    fs.renameSync(index, path.join(mk(), 'elsewhere.sqlite'));
+    fs.mkdirSync(index);
+    fs.writeFileSync(path.join(index, 'keep-me.txt'), 'mine');
+    const before = snapshot(dir);
+    const b = await backup(dir, u);
+    expect(b.code).toBe(6);
+    expect(b.json).toMatchObject({ failed: true, errorCode: 'ARCHIVE_PATH_INVALID' });
+    expect(b.stdout + b.stderr).not.toMatch(RAW);
+    const rep = await runCli(['repair', '--archive', dir, '--json']);
+    expect(rep.code).toBe(1);
+    expect(rep.json).toMatchObject({ ok: false, errorCode: 'ARCHIVE_PATH_INVALID' });
+    expect(rep.stderr).toMatch(/index\.sqlite is a folder, not the archive's index file/);
+    expect(snapshot(dir)).toEqual(before);
+  }, 60_000);
+
 });
