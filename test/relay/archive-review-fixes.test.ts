@@ -188,4 +188,30 @@ describe.skipIf(!dovecotAvailable())('archive review fixes, with the real CLI an
     expect(snapshot(dir)).toEqual(before);
   }, 60_000);
 
+  it('repair of an undamaged archive keeps the old index as index.sqlite.replaced-N and says it was sound; a damaged one is kept as .damaged-N', async () => {
+    const u = USERS[3]!;
+    const dir = await archiveOf(u, 20, 1204);
+    const index = path.join(dir, 'index.sqlite');
+    const sound = fs.readFileSync(index);
+
+    const plain = await runCli(['repair', '--archive', dir]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/previous index was sound .*kept as index\.sqlite\.replaced-1/);
+    expect(plain.stdout).not.toMatch(/damaged/);
+    expect(fs.readFileSync(`${index}.replaced-1`)).toEqual(sound);
+    const again = await runCli(['repair', '--archive', dir, '--json']);
+    expect(again.json).toMatchObject({ ok: true, previousIndexKeptAs: 'index.sqlite.replaced-2', previousIndexSound: true });
+    expect(fs.readdirSync(dir).filter((f) => f.includes('damaged'))).toEqual([]);
+
+    // Overwrite whole pages, as a bad sector would: now it is damaged, and named so.
+    const bytes = fs.readFileSync(index);
+    const page = bytes.readUInt16BE(16);
+    for (const p of [1, 2]) bytes.fill(0xa5, p * page, (p + 1) * page);
+    fs.writeFileSync(index, bytes);
+    const damaged = await runCli(['repair', '--archive', dir]);
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.stdout).toMatch(/previous index was damaged or unreadable; it is kept as index\.sqlite\.damaged-1/);
+    expect(fs.readFileSync(`${index}.damaged-1`)).toEqual(bytes);
+    expect((await runCli(['verify', '--archive', dir])).code).toBe(0);
+  }, 60_000);
 });
