@@ -260,7 +260,7 @@ describe('an archive whose index is lost or damaged', () => {
     // Adopted once, known from then on: the journal names them, a second repair adopts nothing new.
     const again = await repairArchive(dir);
     expect(again).toMatchObject({ blobsAdopted: [], blobsMissing: 0 });
-    expect(again.previousIndexKeptAs).toBe('index.sqlite.replaced-1');
+    expect(again.previousIndexKeptAs).toBe('index.sqlite.replaced-2');
     // Once adopted it is the last known pack: a writer appends after its torn bytes, never over them.
     const w2 = ArchiveWriter.open(dir);
     const run2 = w2.beginRun(acc);
