@@ -25,7 +25,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   RUN_TIME_LIMIT: 'The backup ran too long and was stopped; what was saved is kept and the next backup continues from there.',
   DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
   ARCHIVE_CORRUPT:
-    'Some archived messages are damaged: their stored bytes no longer match what was saved. A restore skips them and restores the others; an export stops without writing its file. Run "mailkeep verify --archive DIR" to list the damage, and back those messages up again while the server still has them.',
+    'Some archived messages are damaged: their stored bytes no longer match what was saved. A restore skips them and restores the others; an export stops without writing its file. Run "mailkeep verify --archive DIR" to list the damage. A later backup into this archive does not fetch them again (it counts them as stored); while the server still has them, a backup into a new, empty archive folder keeps good copies.',
   ARCHIVE_DAMAGED:
     'The archive is damaged. Run "mailkeep repair --archive DIR" (DIR: the archive folder) to rebuild its index from the stored mail, then "mailkeep verify --archive DIR" to check it.',
   ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',

@@ -8,15 +8,23 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_HINTS } from '../../lib/status/error-hints.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { runCli, type CliResult } from '../support/run-cli.ts';
 
-const USERS = ['olga', 'paul', 'quinn', 'rita', 'sven'].map((name) => ({ name, password: `${name}-Secret-pw` }));
+const USERS = ['olga', 'paul', 'quinn', 'rita', 'sven', 'tina'].map((name) => ({ name, password: `${name}-Secret-pw` }));
 type User = (typeof USERS)[number];
 const isRoot = process.getuid?.() === 0;
+
+/** SHA-256 of every .eml in an eml-zip export, read by Python's zipfile (an independent reader). */
+function zipHashes(zip: string): string[] {
+  const r = spawnSync('python3', ['-c', 'import sys,zipfile,hashlib,json; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps(sorted(hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist() if n.endswith(".eml"))))', zip], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as string[];
+}
 
 /** Raw system or SQLite text a user must never get instead of a code. */
 const RAW = /EROFS|ENOTDIR|EEXIST|EISDIR|unable to open database file|read-only file system/;
@@ -214,4 +222,48 @@ describe.skipIf(!dovecotAvailable())('archive review fixes, with the real CLI an
     expect(fs.readFileSync(`${index}.damaged-1`)).toEqual(bytes);
     expect((await runCli(['verify', '--archive', dir])).code).toBe(0);
   }, 60_000);
+
+  it('verify\'s advice for a damaged message is what really happens: a later backup into the same archive does not fetch it again, a backup into a new archive folder keeps a good copy', async () => {
+    const u = USERS[5]!;
+    const msgs = generatedMessages(6, 1205);
+    const dir = path.join(mk(), 'archive');
+    const c = await dc.client(u.name, u.password);
+    for (const m of msgs) await c.append('INBOX', m, ['\\Seen']);
+    await c.logout();
+    expect((await backup(dir, u)).json).toMatchObject({ status: 'Completed', messages: 6 });
+    const db = new Database(path.join(dir, 'index.sqlite'), { readonly: true });
+    const victim = db.prepare<[], { hash: string; pack_id: number; offset: number }>('SELECT hash, pack_id, offset FROM blobs ORDER BY offset LIMIT 1 OFFSET 2').get()!;
+    db.close();
+    const pack = path.join(dir, 'packs', `pack-${String(victim.pack_id).padStart(8, '0')}.mkp`);
+    const fd = fs.openSync(pack, 'r+');
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, victim.offset + 10);
+    b[0] = b[0]! ^ 0x01;
+    fs.writeSync(fd, b, 0, 1, victim.offset + 10);
+    fs.closeSync(fd);
+
+    const advice = async (): Promise<string[]> => {
+      const v = await runCli(['verify', '--archive', dir, '--json']);
+      const problems = (v.json as { problems: { kind: string; hash: string; repair: string }[] }).problems;
+      return problems.filter((p) => p.kind === 'hash_mismatch' && p.hash === victim.hash).map((p) => p.repair);
+    };
+    const [said] = await advice();
+    expect(said).toMatch(/a later backup into this archive does not fetch it again/);
+    expect(said).toMatch(/a backup into a new, empty archive folder keeps a good copy/);
+    expect(said).not.toMatch(/back (it|the message) up again/);
+
+    // What it says about this archive: repair cannot heal it, and a backup does not fetch it.
+    await runCli(['repair', '--archive', dir, '--json']);
+    expect((await backup(dir, u)).json).toMatchObject({ status: 'Completed', messages: 0 });
+    expect(await advice()).toHaveLength(1);
+
+    // What it says about a new archive folder: the good copy, byte for byte.
+    const fresh = path.join(mk(), 'fresh');
+    expect((await backup(fresh, u)).json).toMatchObject({ status: 'Completed', messages: 6 });
+    const out = path.join(mk(), 'all.zip');
+    const ex = await runCli(['export', '--archive', fresh, '--format', 'eml-zip', '--out', out]);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(zipHashes(out)).toContain(victim.hash);
+    expect(ERROR_HINTS.ARCHIVE_CORRUPT).toMatch(/does not fetch them again.*new, empty archive folder/);
+  }, 120_000);
 });
