@@ -30,6 +30,8 @@ export const ErrorCode = z.enum([
   'ARCHIVE_DAMAGED', // the archive's index, journal or packs are damaged (verify, any reader of a damaged index, a writer refuses): repair
   'ARCHIVE_LOCKED', // another process holds the archive
   'ARCHIVE_INDEX_MISSING', // packs or a journal but no index.sqlite: `mailkeep repair` rebuilds it; a writer refuses
+  'ARCHIVE_NOT_WRITABLE', // backup or repair: the archive folder is on a read-only disk or not writable; reading it (verify, archive-info, restore, export) still works
+  'ARCHIVE_PATH_INVALID', // --archive (or a folder above it) is a file, or index.sqlite is not a file: refused, nothing changed
   'NOT_FOUND', // an account, job, folder or file that does not exist
   'OUTPUT_INSIDE_ARCHIVE', // an export's --out lies inside the archive directory: refused, nothing written
   'OUTPUT_EXISTS', // an export's --out already exists and --force was not given: refused, nothing written

@@ -25,11 +25,15 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   RUN_TIME_LIMIT: 'The backup ran too long and was stopped; what was saved is kept and the next backup continues from there.',
   DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
   ARCHIVE_CORRUPT:
-    'Some archived messages are damaged: their stored bytes no longer match what was saved. A restore skips them and restores the others; an export stops without writing its file. Run "mailkeep verify --archive DIR" to list the damage, and back those messages up again while the server still has them.',
+    'Some archived messages are damaged: their stored bytes no longer match what was saved. A restore skips them and restores the others; an export stops without writing its file. Run "mailkeep verify --archive DIR" to list the damage. A later backup into this archive does not fetch them again (it counts them as stored); while the server still has them, a backup into a new, empty archive folder keeps good copies.',
   ARCHIVE_DAMAGED:
     'The archive is damaged. Run "mailkeep repair --archive DIR" (DIR: the archive folder) to rebuild its index from the stored mail, then "mailkeep verify --archive DIR" to check it.',
   ARCHIVE_LOCKED: 'Another Mailkeep process is using the archive. Wait for it to finish, then retry.',
   ARCHIVE_INDEX_MISSING: 'The archive’s index file is missing; the mail is still there. Run "mailkeep repair --archive DIR" to rebuild the index, then retry.',
+  ARCHIVE_NOT_WRITABLE:
+    'The archive folder cannot be written: it is on a read-only disk (or snapshot) or this user may not write to it, so nothing was backed up or repaired. Reading it still works: verify, archive-info, restore and export. To back up, make the disk writable or choose a writable archive folder.',
+  ARCHIVE_PATH_INVALID:
+    'The archive path is not an archive folder: it names a file, or the folder holds a folder called index.sqlite where the index file belongs. Nothing was changed. Give the archive folder itself, or move the stray item out of it.',
   NOT_FOUND: 'The account, job or file no longer exists.',
   OUTPUT_INSIDE_ARCHIVE: 'The export file would be inside the archive folder, where it could destroy archived mail. Nothing was written; choose a place outside the archive.',
   OUTPUT_EXISTS: 'A file with that name already exists and was left as it is. Choose another name, or add --force to replace it.',

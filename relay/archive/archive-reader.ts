@@ -158,7 +158,11 @@ export function archiveInfo(db: Db): ArchiveInfo {
       runs: db
         .prepare<[number], { id: number; started_at: string; finished_at: string | null; status: string | null; error_code: string | null; new_messages: number; new_bytes: number; disappeared: number }>(
           `SELECT r.id, r.started_at, r.finished_at, r.status, r.error_code, r.new_messages, r.new_bytes,
-             (SELECT COUNT(*) FROM messages m WHERE m.gone_run = r.id) AS disappeared
+             -- Same rule as disappearedInRun (what the backup reported): content still in the folder
+             -- at run r, e.g. re-listed under a new UIDVALIDITY, did not disappear.
+             (SELECT COUNT(*) FROM messages m WHERE m.gone_run = r.id AND NOT EXISTS (
+                SELECT 1 FROM messages p WHERE p.folder_id = m.folder_id AND p.blob_hash = m.blob_hash
+                  AND p.added_run <= r.id AND (p.gone_run IS NULL OR p.gone_run > r.id))) AS disappeared
            FROM runs r WHERE r.account_id = ? ORDER BY r.id`,
         )
         .all(a.id)

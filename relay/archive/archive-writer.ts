@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { lockArchive, type HeldLock } from '../lock/lock-file.ts';
+import { archivePathError, archivePathInvalid } from './archive-path-error.ts';
 import { JournalAppender, JOURNAL_FILE_NO, journalFile } from './journal.ts';
 import { applyBatch, splitFlags, type JournalOp } from './journal-ops.ts';
 import { openIndexForWriting, packFiles, type OpenedIndex } from './journal-recovery.ts';
@@ -110,10 +111,18 @@ export class ArchiveWriter {
 
   /** `groupCommitMessages` tunes the group size (smaller: less refetched after a crash; larger: fewer fsyncs). */
   static open(dir: string, opts: { groupCommitMessages?: number } = {}): ArchiveWriter {
-    // A new archive directory is private, like everything in it (mail of possibly many accounts).
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.mkdirSync(path.join(dir, 'packs'), { recursive: true, mode: 0o700 });
-    const lock = lockArchive(dir);
+    // A file where the folder or index belongs is refused before anything is created or locked.
+    const invalid = archivePathInvalid(dir);
+    if (invalid) throw invalid;
+    let lock: HeldLock;
+    try {
+      // A new archive directory is private, like everything in it (mail of possibly many accounts).
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fs.mkdirSync(path.join(dir, 'packs'), { recursive: true, mode: 0o700 });
+      lock = lockArchive(dir);
+    } catch (err) {
+      throw archivePathError(dir, err) ?? err;
+    }
     let opened: OpenedIndex | undefined;
     try {
       opened = openIndexForWriting(dir);
@@ -122,7 +131,7 @@ export class ArchiveWriter {
     } catch (err) {
       opened?.db.close();
       lock.release();
-      throw err;
+      throw archivePathError(dir, err) ?? err;
     }
   }
 

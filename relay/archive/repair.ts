@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { lockArchive } from '../lock/lock-file.ts';
+import { archivePathError, archivePathInvalid } from './archive-path-error.ts';
 import { chunked, JournalAppender, JOURNAL_FILE_NO, journalDir, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
 import { applyBatch, indexAsOps, type JournalOp } from './journal-ops.ts';
 import { asideName, makeIndexPrivate, openIndexForWriting, packFiles } from './journal-recovery.ts';
@@ -53,12 +55,18 @@ export interface RepairReport {
   journalRewrittenFromIndex: string | null;
   /** Where the index that was replaced now is, or null when there was none. */
   previousIndexKeptAs: string | null;
+  /** Whether that previous index passed `PRAGMA quick_check` (kept as `.replaced-N`) or not
+   * (`.damaged-N`: unreadable, damaged, or only its WAL left). Null when there was none. */
+  previousIndexSound: boolean | null;
   /** A journal damaged inside (not only a torn tail) is rewritten from the rebuilt index; the
    * damaged one is kept under this name. Null when the journal was sound. */
   previousJournalKeptAs: string | null;
 }
 
 export async function repairArchive(dir: string): Promise<RepairReport> {
+  // A file as the folder, or a folder where the index file belongs, is not Mailkeep's to move.
+  const invalid = archivePathInvalid(dir);
+  if (invalid) throw invalid;
   if (!fs.existsSync(dir)) throw mailkeepError('NOT_FOUND', `no Mailkeep archive at ${dir}`);
   const lock = lockArchive(dir);
   try {
@@ -66,6 +74,8 @@ export async function repairArchive(dir: string): Promise<RepairReport> {
     const report = rebuild(dir);
     report.journalRewrittenFromIndex = rewritten;
     return report;
+  } catch (err) {
+    throw archivePathError(dir, err) ?? err;
   } finally {
     lock.release();
   }
@@ -140,7 +150,7 @@ function rebuild(dir: string): RepairReport {
   db.pragma('foreign_keys = OFF');
   const report: RepairReport = {
     journalRecords: 0, opsReplayed: 0, journalDamage: [], batchesRejected: [], journalTailCut: 0, packs: 0,
-    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], packEndsRaised: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null, journalRewrittenFromIndex: null, previousJournalKeptAs: null,
+    blobsInPacks: 0, blobsAdopted: [], packsAdopted: [], packEndsRaised: [], blobsMissing: 0, recordsDamaged: [], messages: 0, blobs: 0, previousIndexKeptAs: null, previousIndexSound: null, journalRewrittenFromIndex: null, previousJournalKeptAs: null,
   };
   try {
     const jfile = journalFile(dir);
@@ -181,19 +191,36 @@ function rebuild(dir: string): RepairReport {
     fsyncDir(journalDir(dir));
     report.previousJournalKeptAs = path.basename(aside);
   }
+  // The old index is named by what happened to it: `.replaced-N` when it passed quick_check (the
+  // user asked for a rebuild of a sound index), `.damaged-N` when it did not (or only a WAL was left).
+  const previousSound = fs.existsSync(indexFile) && passesQuickCheck(indexFile);
   // The WAL moves with its database, also when the database itself was deleted: left behind, a
   // stale WAL would be replayed into the new index.
   const present = ['', '-wal', '-shm'].filter((suffix) => fs.existsSync(indexFile + suffix));
   const walHasData = fs.existsSync(`${indexFile}-wal`) && fs.statSync(`${indexFile}-wal`).size > 0;
   if (fs.existsSync(indexFile) || walHasData) {
-    const aside = asideName(indexFile, 'damaged');
+    const aside = asideName(indexFile, previousSound ? 'replaced' : 'damaged');
     for (const suffix of present) fs.renameSync(indexFile + suffix, aside + suffix);
     report.previousIndexKeptAs = path.basename(aside);
+    report.previousIndexSound = previousSound;
   } else for (const suffix of present) fs.rmSync(indexFile + suffix); // an empty WAL and its shared-memory file: no data
   fs.renameSync(tmp, indexFile);
   fsyncDir(dir);
   makeIndexPrivate(indexFile);
   return report;
+}
+
+/** True when `file` opens (read-only, nothing written into it) and passes `PRAGMA quick_check`. */
+function passesQuickCheck(file: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    return db.pragma('quick_check(1)', { simple: true }) === 'ok';
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
 }
 
 /** Applies every valid record; skips damage (reported); cuts a torn tail. Returns the journal's size. */

@@ -7,7 +7,8 @@ import { EXIT } from './exit-codes.ts';
 export const REPAIR_HELP = `Usage: mailkeep repair --archive DIR [--json]
 
 Rebuilds the archive's index (index.sqlite) from its journal and packs, e.g. after the index was
-deleted or damaged. The old index is kept as index.sqlite.damaged-<n>; no pack byte is changed.
+deleted or damaged. The old index is kept: as index.sqlite.damaged-<n> when it was damaged (or
+unreadable), as index.sqlite.replaced-<n> when it was sound; no pack byte is changed.
 Messages found in the packs that the journal does not name are kept, added and listed. Damage
 in the journal is reported with what it cost. Takes the archive lock (no backup may run).
 
@@ -25,7 +26,12 @@ function describe(r: RepairReport): string {
     `Repaired: index rebuilt from ${r.journalRecords} journal record(s) (${r.opsReplayed} op(s)) and ${r.packs} pack(s): ${r.blobs} message(s) stored, ${r.messages} folder membership(s)`,
     `  ${r.blobsInPacks} blob(s) found in packs where the journal says; ${r.blobsMissing} missing`,
   ];
-  if (r.previousIndexKeptAs) lines.push(`  the previous index is kept as ${r.previousIndexKeptAs}`);
+  if (r.previousIndexKeptAs)
+    lines.push(
+      r.previousIndexSound
+        ? `  the previous index was sound (it passed SQLite's quick_check) and was replaced anyway; it is kept as ${r.previousIndexKeptAs}`
+        : `  the previous index was damaged or unreadable; it is kept as ${r.previousIndexKeptAs}`,
+    );
   if (r.previousJournalKeptAs) lines.push(`  the journal was rewritten from the rebuilt index; the damaged one is kept as journal/${r.previousJournalKeptAs}`);
   if (r.journalRewrittenFromIndex)
     lines.push(`  the journal had lost records the index still held: rewritten from the index (the old journal is kept as ${r.journalRewrittenFromIndex})`);

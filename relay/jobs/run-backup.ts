@@ -193,8 +193,12 @@ function errorCode(err: unknown): ErrorCode {
   return localErrorCode(err) ?? 'UNKNOWN';
 }
 
-/** A full disk, as Node (ENOSPC) or SQLite (SQLITE_FULL, when the WAL cannot grow) reports it. */
+/**
+ * A full disk, as Node (ENOSPC) or SQLite (SQLITE_FULL, when the WAL cannot grow) reports it; a
+ * disk that turned read-only under a running backup (EROFS, SQLITE_READONLY).
+ */
 function localErrorCode(err: unknown): ErrorCode | null {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return code === 'ENOSPC' || code === 'SQLITE_FULL' ? 'DISK_FULL' : null;
+  const code = String((err as NodeJS.ErrnoException)?.code ?? '');
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'DISK_FULL';
+  return code === 'EROFS' || code.startsWith('SQLITE_READONLY') ? 'ARCHIVE_NOT_WRITABLE' : null;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { archivePathError } from '../archive/archive-path-error.ts';
 
 /**
  * The relay's one kind of lock: a file created with link(2) (atomic, fails if it exists) that names
@@ -211,9 +212,16 @@ function held(file: string, me: LockOwner): HeldLock {
   };
 }
 
-/** One writer per archive. */
+/**
+ * One writer per archive. The lock is the first thing a writer writes, so a read-only disk or a
+ * file given as the folder shows here: as ARCHIVE_NOT_WRITABLE / ARCHIVE_PATH_INVALID, not EROFS.
+ */
 export function lockArchive(dir: string): HeldLock {
-  return acquireLock(path.join(dir, 'archive.lock'), (o) => mailkeepError('ARCHIVE_LOCKED', `archive ${dir} is in use by process ${o.pid}`, { pid: o.pid }));
+  try {
+    return acquireLock(path.join(dir, 'archive.lock'), (o) => mailkeepError('ARCHIVE_LOCKED', `archive ${dir} is in use by process ${o.pid}`, { pid: o.pid }));
+  } catch (err) {
+    throw archivePathError(dir, err) ?? err;
+  }
 }
 
 /**

@@ -134,7 +134,7 @@ describe.skipIf(!dovecotAvailable())('losing the archive index, with the real CL
     expect(packState(dir)).toEqual(packs);
     const repaired = await runCli(['repair', '--archive', dir]);
     expect(repaired.code, repaired.stderr).toBe(0);
-    expect(repaired.stdout).toContain('the previous index is kept as index.sqlite.damaged-1');
+    expect(repaired.stdout).toContain('the previous index was damaged or unreadable; it is kept as index.sqlite.damaged-1');
     expect(fs.existsSync(`${index}.damaged-1`)).toBe(true);
     expect(await exportAll(dir, ALICE.name)).toEqual(before);
     const again = await backup(dir, ALICE);

@@ -260,7 +260,7 @@ describe('an archive whose index is lost or damaged', () => {
     // Adopted once, known from then on: the journal names them, a second repair adopts nothing new.
     const again = await repairArchive(dir);
     expect(again).toMatchObject({ blobsAdopted: [], blobsMissing: 0 });
-    expect(again.previousIndexKeptAs).toBe('index.sqlite.damaged-2');
+    expect(again.previousIndexKeptAs).toBe('index.sqlite.replaced-2');
     // Once adopted it is the last known pack: a writer appends after its torn bytes, never over them.
     const w2 = ArchiveWriter.open(dir);
     const run2 = w2.beginRun(acc);
@@ -427,7 +427,7 @@ describe('a version-1 archive (index and packs, no journal)', () => {
     const dir = tmp();
     version1Archive(dir, [body('v1 a'), body('v1 b')]);
     const r = await repairArchive(dir);
-    expect(r).toMatchObject({ blobsAdopted: [], blobsMissing: 0, blobs: 2, messages: 2, previousIndexKeptAs: 'index.sqlite.damaged-1' });
+    expect(r).toMatchObject({ blobsAdopted: [], blobsMissing: 0, blobs: 2, messages: 2, previousIndexKeptAs: 'index.sqlite.replaced-1', previousIndexSound: true });
     const db = openArchiveForReading(dir);
     expect(db.prepare('SELECT uid, flags, keywords, gone_run FROM messages ORDER BY uid').all()).toEqual([
       { uid: 1, flags: '["\\\\Seen"]', keywords: '["$Old"]', gone_run: 2 },
