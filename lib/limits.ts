@@ -79,6 +79,10 @@ export const RELAY_LIMITS = {
    * CPU of the writes): one writev per message ~310 ms, batches of 128 KiB ~190, 256 KiB ~165,
    * 1 MiB ~340, 8 MiB ~650 (larger batches no longer fit the CPU caches while the kernel copies). */
   packWriteBatchBytes: 256 * 1024,
+  /** Pack batches may be written in the thread pool while the main thread goes on hashing and
+   * parsing, up to this many bytes at once; past it the next batch is written on the main thread,
+   * so a slow disk holds back the fetch instead of growing memory (at most one group's 64 MiB). */
+  packWriteInflightBytes: 32 * 1024 * 1024,
   /** Chunk of one partial FETCH (BODY.PEEK[]<start.len>) when streaming a large message: big enough
    * that round trips do not dominate, small enough to be a fixed, small memory cost. Measured here,
    * 100 MB message, peak RSS growth of the backup (minor GC every MiB, below): 2 MiB +24 MB,

@@ -375,7 +375,7 @@ export class ArchiveWriter {
         if (this.failure) return; // after a failure nothing later may be applied: order is the invariant
         if (group.pack && group.blobs.size > 0) await group.pack.syncAsync();
         this.commitNow(group.ops);
-        group.closePack?.close();
+        await group.closePack?.close();
       })
       .catch((err: unknown) => {
         this.failure ??= err;
@@ -476,7 +476,7 @@ export class ArchiveWriter {
       let first: unknown = null;
       for (const step of steps) {
         try {
-          step();
+          await step();
         } catch (err) {
           first ??= err;
         }

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 const fsyncAsync = promisify(fs.fsync);
+const writevAsync = promisify(fs.writev);
 
 /**
  * Append-only pack files: the archive's blob storage. A record is a 44-byte header
@@ -15,6 +16,13 @@ const fsyncAsync = promisify(fs.fsync);
  */
 export const RECORD_MAGIC = Buffer.from('MKP1');
 export const HEADER_BYTES = 44;
+
+/** Completes a short write (rare, e.g. a signal) of `records` at `at` of which `written` bytes went. */
+function completeWrite(fd: number, records: Buffer[], bytes: number, at: number, written: number): void {
+  if (written >= bytes) return;
+  const all = Buffer.concat(records);
+  while (written < all.length) written += fs.writeSync(fd, all, written, all.length - written, at + written);
+}
 
 /** writev takes at most IOV_MAX (1024 on Linux) buffers: two per record. */
 const MAX_IOVECS = 1000;
@@ -41,6 +49,9 @@ export class PackAppender {
   /** A failed write (disk full): records already handed out offsets may be missing, so no later
    * sync may succeed and let a group commit point at them. */
   private writeError: unknown = null;
+  /** Batches being written in the thread pool, so hashing and parsing go on meanwhile. */
+  private inflight = new Set<Promise<void>>();
+  private inflightBytes = 0;
 
   constructor(
     readonly dir: string,
@@ -70,30 +81,56 @@ export class PackAppender {
     this.pendingBytes += HEADER_BYTES + data.length;
     const dataAt = this.pos + HEADER_BYTES;
     this.pos += HEADER_BYTES + data.length;
-    if (this.pendingBytes >= RELAY_LIMITS.packWriteBatchBytes || this.pending.length >= MAX_IOVECS) this.writePending();
+    if (this.pendingBytes >= RELAY_LIMITS.packWriteBatchBytes || this.pending.length >= MAX_IOVECS) {
+      // In the thread pool while little is in flight (the main thread keeps hashing and parsing);
+      // on the main thread when the disk falls behind, which bounds the memory held for it.
+      if (this.inflightBytes < RELAY_LIMITS.packWriteInflightBytes) this.writePendingAsync();
+      else this.writePending();
+    }
     return dataAt;
+  }
+
+  /** Takes the gathered records; they are cleared first: after a failed write (disk full) they are
+   * an uncommitted tail that no later sync or close may try to write again. */
+  private takePending(): { records: Buffer[]; bytes: number; at: number } {
+    const taken = { records: this.pending, bytes: this.pendingBytes, at: this.pos - this.pendingBytes };
+    this.pending = [];
+    this.pendingBytes = 0;
+    return taken;
   }
 
   /** Writes the gathered records at their place; a short write (rare, e.g. a signal) is completed. */
   private writePending(): void {
     if (this.pending.length === 0) return;
-    const at = this.pos - this.pendingBytes;
-    const records = this.pending;
-    const bytes = this.pendingBytes;
-    // Cleared first: after a failed write (disk full) these bytes are an uncommitted tail that no
-    // later sync or close may try to write again.
-    this.pending = [];
-    this.pendingBytes = 0;
+    const { records, bytes, at } = this.takePending();
     try {
-      let written = fs.writevSync(this.fd, records, at);
-      if (written < bytes) {
-        const all = Buffer.concat(records);
-        while (written < all.length) written += fs.writeSync(this.fd, all, written, all.length - written, at + written);
-      }
+      completeWrite(this.fd, records, bytes, at, fs.writevSync(this.fd, records, at));
     } catch (err) {
       this.writeError ??= err;
       throw err;
     }
+  }
+
+  private writePendingAsync(): void {
+    if (this.pending.length === 0) return;
+    const { records, bytes, at } = this.takePending();
+    this.inflightBytes += bytes;
+    const done: Promise<void> = writevAsync(this.fd, records, at)
+      .then((r) => completeWrite(this.fd, records, bytes, at, r.bytesWritten))
+      .catch((err: unknown) => {
+        this.writeError ??= err;
+      })
+      .finally(() => {
+        this.inflightBytes -= bytes;
+        this.inflight.delete(done);
+      });
+    this.inflight.add(done);
+  }
+
+  /** Waits for every batch in the thread pool; rejects with the first write error. */
+  private async settle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all(this.inflight);
+    if (this.writeError !== null) throw this.writeError;
   }
 
   /**
@@ -136,7 +173,8 @@ export class PackAppender {
    */
   async syncAsync(): Promise<void> {
     if (this.writeError !== null) throw this.writeError;
-    this.writePending();
+    this.writePendingAsync();
+    await this.settle();
     await fsyncAsync(this.fd);
     if (this.fresh) {
       fsyncDir(this.dir);
@@ -144,10 +182,17 @@ export class PackAppender {
     }
   }
 
-  close(): void {
+  /** Closes the file once no batch is in flight: a write still running could otherwise land in
+   * another file that reuses the descriptor. */
+  async close(): Promise<void> {
     try {
       this.writePending();
     } finally {
+      try {
+        await this.settle();
+      } catch {
+        /* the write error was thrown to the sync or append that met it first */
+      }
       fs.closeSync(this.fd);
     }
   }

@@ -186,7 +186,7 @@ describe('an archive whose index is lost or damaged', () => {
     const pack = new PackAppender(path.join(dir, 'packs'), packId, end);
     const offset = pack.append(extra, sha256(extra));
     await pack.syncAsync();
-    pack.close();
+    await pack.close();
     const j = new JournalAppender(journalFile(dir), fs.statSync(journalFile(dir)).size);
     j.append([
       { op: 'run', id: 99, account: 1, at: '2024-05-06T07:08:09.000Z' },

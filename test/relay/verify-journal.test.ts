@@ -83,7 +83,7 @@ describe.skipIf(!dovecotAvailable())('verify checks the journal and the committe
     const pack = new PackAppender(path.dirname(file), packId(file), fs.statSync(file).size);
     const offset = pack.append(data, sha(data));
     await pack.syncAsync();
-    pack.close();
+    await pack.close();
     return { id: packId(file), offset };
   };
   /** Journals `ops` durably; with `apply`, also applies them to the index (a whole commit), else not (a writer killed in between). */
