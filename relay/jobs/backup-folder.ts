@@ -223,6 +223,26 @@ async function syncFolder(
   // Capped at the threshold: a server announcing a small size cannot make imapflow buffer more.
   const bodyQuery: FetchQueryObject = { uid: true, source: { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes } };
 
+  // Envelope and body in one FETCH (step 0 below); a body is capped at the stream threshold, so its
+  // deadline is that of the largest message such a FETCH can carry.
+  const combinedQuery = { ...metaQuery, source: { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes } } as FetchQueryObject;
+  const smallMs = messageMs(RELAY_LIMITS.streamThresholdBytes);
+  /** UIDs of `slice` at or above the stream threshold, by SEARCH LARGER; null when the server
+   * refuses that SEARCH (then every envelope is fetched first, as on an incremental run). */
+  const largeUids = async (slice: number[]): Promise<Set<number> | null> => {
+    await ensureOpen();
+    try {
+      const found = await new SessionDeadline(ctx.client).run(baseMs, 'CONNECTION_TIMEOUT', `SEARCH LARGER in ${name}`, () =>
+        ctx.client.search({ uid: uidSet(slice), larger: RELAY_LIMITS.streamThresholdBytes - 1 }, { uid: true }),
+      );
+      return Array.isArray(found) ? new Set(found) : null;
+    } catch (err) {
+      ctx.signal?.throwIfAborted();
+      if (!ctx.client.usable) throw err;
+      return null;
+    }
+  };
+
   /** Large messages: partial FETCHes streamed into the pack; memory stays at one chunk. */
   const streamLarge = async (meta: MessageMeta): Promise<void> => {
     const client = ctx.client;
@@ -348,6 +368,32 @@ async function syncFolder(
         want = left.slice(1).filter(owed);
       }
     };
+
+    // 0. Where nothing stored can match (a first backup), envelope and body come in one FETCH: a
+    // second FETCH of 20,000 envelopes cost about half as much again as the bodies' own. Messages
+    // the server says are large (SEARCH LARGER) are left to the envelope FETCH and streamed, so
+    // their first 4 MiB are not fetched twice; a body whose length is not its RFC822.SIZE (a server
+    // that counts sizes otherwise, a short literal) stays owed and goes the checked way below.
+    const large = ctx.matchStored ? null : await largeUids(slice);
+    if (large) {
+      const combined = slice.filter((uid) => !large.has(uid));
+      await narrowing(
+        combined,
+        (uid) => pending.has(uid) && !metas.has(uid),
+        (want) =>
+          drain(ctx.client, uidSet(want), combinedQuery, smallMs, 'MESSAGE_TOO_SLOW', `messages in ${name}`, async (m) => {
+            if (!inRange(m.uid, 1)) throw new FolderFault(`the server sent an impossible UID in ${name}`);
+            if (!asked.has(m.uid) || metas.has(m.uid)) return smallMs;
+            const meta = metaOf(m);
+            metas.set(m.uid, meta);
+            if (!pending.has(m.uid) || meta.size >= RELAY_LIMITS.streamThresholdBytes || !m.source || m.source.length !== meta.size) return smallMs;
+            pending.delete(m.uid);
+            const wait = storeBuffer(meta, m.source);
+            if (wait) await wait;
+            return smallMs;
+          }),
+      );
+    }
 
     // 1. Envelopes (RFC822.SIZE is what each body is checked against), with the Message-ID on an
     // incremental run so content already stored (a folder recreated under a new UIDVALIDITY, a
