@@ -66,7 +66,8 @@ function exists(p: string): boolean {
   }
 }
 
-function writable(p: string): boolean {
+/** Whether this process may write at `p` (a read-only mount or missing permission says no). */
+export function writable(p: string): boolean {
   try {
     fs.accessSync(p, fs.constants.W_OK);
     return true;

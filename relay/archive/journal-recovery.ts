@@ -5,7 +5,8 @@ import { mailkeepError, MailkeepError } from '../../lib/protocol/error-codes.ts'
 import { applyBatch, indexAsOps } from './journal-ops.ts';
 import { chunked, JOURNAL_FILE_NO, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
 import { fsyncDir } from './pack-file.ts';
-import { isCorruptIndexError, journalPosition, openIndex, setJournalPosition, type Db } from './schema.ts';
+import { isIndexCorruption, repairCommand } from './index-damage.ts';
+import { journalPosition, openIndex, setJournalPosition, type Db } from './schema.ts';
 
 /**
  * What a writer does before it writes anything (docs/archive-format.md, "Opening"): refuse an
@@ -30,14 +31,14 @@ export function packFiles(dir: string): { id: number; file: string }[] {
 export function indexMissingError(dir: string): MailkeepError {
   return mailkeepError(
     'ARCHIVE_INDEX_MISSING',
-    `archive ${dir} holds mail but its index (index.sqlite) is missing; nothing was changed. Rebuild the index with: mailkeep repair --archive ${dir}`,
+    `archive ${dir} holds mail but its index (index.sqlite) is missing; nothing was changed. Rebuild the index with: ${repairCommand(dir)}`,
   );
 }
 
 export function damagedError(dir: string, what: string, cause?: unknown): MailkeepError {
   return mailkeepError(
     'ARCHIVE_DAMAGED',
-    `archive ${dir}: ${what}; nothing was changed. Rebuild the index from the journal and packs with: mailkeep repair --archive ${dir}`,
+    `archive ${dir}: ${what}; nothing was changed. Rebuild the index from the journal and packs with: ${repairCommand(dir)}`,
     {},
     cause,
   );
@@ -101,7 +102,7 @@ export function openIndexForWriting(dir: string): OpenedIndex {
     return { db, journalSize, rolledForward, journalTailCut, packEnds: cutUncommittedPackTails(dir, db) };
   } catch (err) {
     db?.close();
-    if (isCorruptIndexError(err)) throw damagedError(dir, `the index is damaged (${(err as Error).message})`, err);
+    if (isIndexCorruption(err)) throw damagedError(dir, `the index is damaged (${(err as Error).message})`, err);
     throw err;
   }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { fsyncDir } from './pack-file.ts';
+import { fsyncDir, readAt } from './pack-file.ts';
 import { JournalBatch, type JournalOp } from './journal-ops.ts';
 
 /**
@@ -48,22 +48,14 @@ interface Source {
 function fileSource(fd: number): Source {
   const size = fs.fstatSync(fd).size;
   let base = 0;
-  let win = Buffer.alloc(0);
+  let win: Buffer = Buffer.alloc(0);
   return {
     size,
     get(at, n) {
       const want = Math.min(n, size - at);
       if (at < base || at + want > base + win.length) {
-        const len = Math.min(Math.max(want, RELAY_LIMITS.journalReadWindowBytes), size - at);
-        const b = Buffer.alloc(len);
-        let got = 0;
-        while (got < len) {
-          const r = fs.readSync(fd, b, got, len - got, at + got);
-          if (r <= 0) break;
-          got += r;
-        }
         base = at;
-        win = b.subarray(0, got);
+        win = readAt(fd, Math.min(Math.max(want, RELAY_LIMITS.journalReadWindowBytes), size - at), at);
       }
       return win.subarray(at - base, at - base + want);
     },

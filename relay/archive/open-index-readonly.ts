@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { writable } from './archive-path-error.ts';
 import { asIndexError, indexDamagedError, isIndexCorruption } from './index-damage.ts';
 import { openIndex, SCHEMA_VERSION, type Db } from './schema.ts';
 
@@ -29,18 +30,6 @@ export interface ReadOnlyIndex {
 /** Open failures that mean "SQLite cannot create or lock -wal/-shm here", not a damaged file. */
 const CANNOT_SET_UP = /^SQLITE_(CANTOPEN|READONLY|IOERR|PERM)/;
 
-/**
- * Only a directory nobody can write to gets the immutable open: it takes no locks, so beside a
- * live writer it could read half-written pages. No writer can run where the directory is read-only.
- */
-function writable(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Opens `dir/index.sqlite` without ever writing to it: read-only, and when even that fails because
@@ -62,11 +51,13 @@ export function openIndexReadOnly(dir: string, opts: { immutable?: boolean } = {
     } catch (err) {
       const code = (err as { code?: unknown })?.code;
       if (typeof code !== 'string' || !CANNOT_SET_UP.test(code)) throw err;
+      // Only a directory nobody can write to gets the immutable open below: it takes no locks, so
+      // beside a live writer it could read half-written pages; no writer can run where it is read-only.
       if (writable(dir)) {
         // The WAL of a writer that was killed needs recovery, which a read-only handle cannot do
         // ("attempt to write a readonly database"). In a writable directory SQLite recovers it on a
         // read-write open: no row is written, the committed transactions become readable.
-        recoverWal(file, dir);
+        probe(file, dir, false).db.close();
         opened = probe(file, dir);
       }
     }
@@ -103,23 +94,12 @@ export function openIndexReadOnly(dir: string, opts: { immutable?: boolean } = {
   return { db: guardIndex(db, dir), mode, warnings };
 }
 
-/** Lets SQLite recover a killed writer's WAL: a read-write open and one read, nothing written. */
-function recoverWal(file: string, dir: string): void {
-  const db = new Database(file, { fileMustExist: true, timeout: RELAY_LIMITS.sqliteBusyTimeoutMs });
-  try {
-    db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
-    db.prepare('SELECT COUNT(*) FROM sqlite_master').pluck().get();
-  } catch (err) {
-    if (isIndexCorruption(err)) throw indexDamagedError(dir, err);
-    throw err;
-  } finally {
-    db.close();
-  }
-}
-
-/** Opens and reads the header (WAL set-up happens on the first read, not in the constructor). */
-function probe(filename: string, dir: string): { db: Db; version: number } {
-  const db = new Database(filename, { readonly: true, fileMustExist: true, timeout: RELAY_LIMITS.sqliteBusyTimeoutMs });
+/**
+ * Opens and reads the header (WAL set-up happens on the first read, not in the constructor).
+ * `readonly: false` only to let SQLite recover a killed writer's WAL: nothing is written.
+ */
+function probe(filename: string, dir: string, readonly = true): { db: Db; version: number } {
+  const db = new Database(filename, { readonly, fileMustExist: true, timeout: RELAY_LIMITS.sqliteBusyTimeoutMs });
   try {
     db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
     // user_version is in the header; the schema read makes SQLite parse page 1 (and the WAL) now.

@@ -198,6 +198,18 @@ export class PackAppender {
   }
 }
 
+/** Up to `length` bytes of `fd` from `at`: fewer only at the end of the file. */
+export function readAt(fd: number, length: number, at: number): Buffer {
+  const b = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, b, got, length - got, at + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return b.subarray(0, got);
+}
+
 export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {

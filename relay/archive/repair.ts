@@ -9,7 +9,7 @@ import { archivePathError, archivePathInvalid } from './archive-path-error.ts';
 import { chunked, JournalAppender, JOURNAL_FILE_NO, journalDir, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
 import { applyBatch, indexAsOps, type JournalOp } from './journal-ops.ts';
 import { asideName, makeIndexPrivate, openIndexForWriting, packFiles } from './journal-recovery.ts';
-import { fsyncDir, HEADER_BYTES, RECORD_MAGIC } from './pack-file.ts';
+import { fsyncDir, HEADER_BYTES, readAt, RECORD_MAGIC } from './pack-file.ts';
 import { journalPosition, openIndex, setJournalPosition, type Db } from './schema.ts';
 
 /**
@@ -256,17 +256,6 @@ function replayJournal(db: Db, jfile: string, report: RepairReport): number {
   }
   db.transaction(() => setJournalPosition(db, { file: JOURNAL_FILE_NO, offset: size }))();
   return size;
-}
-
-function readAt(fd: number, length: number, at: number): Buffer {
-  const b = Buffer.alloc(length);
-  let got = 0;
-  while (got < length) {
-    const n = fs.readSync(fd, b, got, length - got, at + got);
-    if (n <= 0) break;
-    got += n;
-  }
-  return b.subarray(0, got);
 }
 
 function hashOf(fd: number, at: number, length: number): string {

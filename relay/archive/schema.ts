@@ -130,8 +130,3 @@ export function setJournalPosition(db: Db, pos: { file: number; offset: number }
   db.prepare("INSERT INTO meta (key, value) VALUES ('journal_pos', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(`${pos.file}:${pos.offset}`);
 }
 
-/** SQLite's words for a damaged or foreign file: the index must be rebuilt, not written to. */
-export function isCorruptIndexError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
-}

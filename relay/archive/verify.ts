@@ -7,6 +7,7 @@ import { openArchiveIndex } from './archive-reader.ts';
 import { isIndexCorruption, repairCommand } from './index-damage.ts';
 import { checkJournal, type JournalCheck, type JournalDamage, type RowMismatch } from './index-journal-compare.ts';
 import { JOURNAL_FILE_NO, journalFile } from './journal.ts';
+import { packFiles } from './journal-recovery.ts';
 import type { IndexOpenMode } from './open-index-readonly.ts';
 import { HEADER_BYTES, RECORD_MAGIC, packFileName } from './pack-file.ts';
 import { journalPosition, type Db } from './schema.ts';
@@ -155,7 +156,7 @@ export async function verifyArchive(
   let db: Db | null = null;
   if (!fs.existsSync(indexFile)) {
     // No index but packs: the mail is there, only the index is lost (repair's case). Neither: no archive.
-    if (!listPackFiles(packDir).length && !fs.existsSync(journalFile(dir))) openArchiveIndex(dir); // throws NOT_FOUND
+    if (!listPackFiles(dir).length && !fs.existsSync(journalFile(dir))) openArchiveIndex(dir); // throws NOT_FOUND
     report.index.integrity = 'missing';
     problem('index_damaged', { detail: `${indexFile} is missing` });
   } else {
@@ -193,7 +194,7 @@ export async function verifyArchive(
         if (!isDamage(err)) throw err;
         indexDamaged([sqliteReason(err)]);
       }
-    const files = listPackFiles(packDir);
+    const files = listPackFiles(dir);
     const sound = report.index.integrity === 'ok' && snap !== null;
     const journal = checkJournalFor(dir, sound ? db : null, snap, report, problem, opts.signal);
     if (db && indexed && snap) {
@@ -275,9 +276,10 @@ function packList(db: Db, files: string[]): { id: number | null; file: string }[
   return [...byFile].map(([file, id]) => ({ id, file })).sort((a, b) => a.file.localeCompare(b.file));
 }
 
-function listPackFiles(packDir: string): string[] {
+/** The pack files on disk, by the writer's own naming rule; none when `packs/` cannot be listed. */
+function listPackFiles(dir: string): string[] {
   try {
-    return fs.readdirSync(packDir).filter((f) => /^pack-\d+\.mkp$/.test(f)).sort();
+    return packFiles(dir).map((p) => p.file);
   } catch {
     return [];
   }
@@ -422,7 +424,7 @@ async function walkTail(pack: OpenPack, file: string, from: number, report: Veri
 
 /** No readable index: every pack record's bytes against its own header, then the tail. */
 async function walkPacksAlone(packDir: string, scanner: PackScanner, problem: (kind: ProblemKind, p: Partial<VerifyProblem>) => void, report: VerifyReport): Promise<void> {
-  for (const file of listPackFiles(packDir)) {
+  for (const file of listPackFiles(path.dirname(packDir))) {
     const pack = scanner.open(path.join(packDir, file));
     if (!pack) continue;
     report.packs.files++;
