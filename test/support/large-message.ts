@@ -109,3 +109,4 @@ export async function peakGrowth(
   const min = (xs: number[]): number => Math.min(...xs);
   return { small: min(s), large: min(l), growth: min(l) - min(s), last: last! };
 }
+
