@@ -3,12 +3,13 @@
  * systemd, stopped by PID. Recipe and pitfalls: ../shared/notes/imap-lab.md §1.2 and §6 (root mode
  * with a `vmail` user, the anvil auth-penalty fix, a clean base_dir, never signal PID 0).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { waitForGreeting } from './unpacked-server.ts';
 
 /** doveadm re-indexing one test mailbox takes well under a second; 30 s means it is stuck. */
 const SETTLE_TIMEOUT_MS = 30_000;
@@ -67,34 +68,6 @@ function ensureVmail(): void {
   if (spawnSync('id', ['vmail']).status === 0) return;
   const r = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'vmail']);
   if (r.status !== 0 && spawnSync('id', ['vmail']).status !== 0) throw new Error(`cannot create vmail user: ${r.stderr}`);
-}
-
-async function waitForGreeting(port: number, child: ChildProcess, deadlineMs: number, logFile: string): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`dovecot exited (${child.exitCode}): ${tail(logFile)}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      const done = (v: boolean): void => {
-        sock.destroy();
-        resolve(v);
-      };
-      sock.setTimeout(1000, () => done(false));
-      sock.once('data', (d) => done(d.toString().startsWith('* OK')));
-      sock.once('error', () => done(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`dovecot did not greet on ${port} within ${deadlineMs} ms: ${tail(logFile)}`);
-}
-
-function tail(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-6).join(' | ');
-  } catch {
-    return '(no log)';
-  }
 }
 
 export async function startDovecot(opts: { users?: DovecotUser[]; fsync?: boolean; dir?: string } = {}): Promise<Dovecot> {
@@ -194,7 +167,7 @@ service anvil {
   const child = spawn(DOVECOT, ['-F', '-c', confFile], { stdio: ['ignore', 'ignore', 'ignore'] });
   const pid = child.pid;
   try {
-    await waitForGreeting(port, child, 15_000, logFile);
+    await waitForGreeting('dovecot', port, child, 15_000, [logFile]);
   } catch (err) {
     if (pid && pid > 0) child.kill('SIGKILL');
     throw err;
