@@ -290,3 +290,41 @@ export const EXTENSION_LIMITS = {
   /** How often that dry run is polled: the relay finishes small plans in well under a second. */
   restorePlanPollMs: 250,
 } as const;
+
+/** The relay as a user service (issue 11): its log, the native-messaging host, install/uninstall. */
+export const SERVICE_LIMITS = {
+  /** relay.log is rotated past this size. A relay writes a few lines per job, so 5 MiB holds months
+   * of history, yet the file stays small enough to read or attach to a bug report. */
+  logMaxBytes: 5 * 1024 * 1024,
+  /** Rotated files kept (relay.log.1 .. relay.log.3): history across a few bursts of errors; older
+   * ones are deleted, so a relay stuck in a failing loop cannot fill the disk (at most 20 MiB). */
+  logKeepFiles: 3,
+  /** One log line is cut to this many characters: an error message is a few hundred; a runaway
+   * message (a server's reply echoed in full) must not flood the file. */
+  logMaxLineChars: 4_000,
+  /** The native host waits this long for the relay it started (or found starting) to listen. From
+   * the bundle it listens in ~0.3 s, through tsx in 1-2 s on a loaded machine; anything that stops
+   * it (port taken, unreadable credentials) makes it exit, which ends the wait at once. */
+  relayStartDeadlineMs: 15_000,
+  /** Poll period of that wait (lock file, then GET /health): cheap on loopback. */
+  relayStartPollMs: 100,
+  /** One GET /health probe on loopback: a healthy relay answers in milliseconds. */
+  relayHealthTimeoutMs: 2_000,
+  /** Largest message the host accepts from the browser. Its requests are under 200 bytes; the
+   * browser would allow 64 MiB, which the host must never buffer for a stranger. */
+  nativeMaxRequestBytes: 64 * 1024,
+  /** host -> browser: Chromium closes the port above exactly 1 MiB (measured, notes/integration-recipes.md). */
+  nativeMaxReplyBytes: 1024 * 1024,
+  /** Once a message's length prefix has arrived, its body must follow within this: the browser
+   * writes a message at once, so a trickle is not the browser and ends the host. */
+  nativeMessageDeadlineMs: 10_000,
+  /** systemctl, launchctl, schtasks and reg calls of install/uninstall: each is local and quick;
+   * a hung service manager must not hang the command. */
+  serviceCommandTimeoutMs: 30_000,
+  /** uninstall waits this long for the relay it stopped to release its lock: jobs checkpoint within
+   * DOOR_LIMITS.relayShutdownDeadlineMs (10 s) plus the time to commit a last batch. */
+  relayStopDeadlineMs: 20_000,
+  /** systemd and launchd restart a failed relay after this pause (RestartSec, ThrottleInterval): a
+   * relay that fails at once (port taken) retries calmly instead of spinning. */
+  restartDelaySeconds: 10,
+} as const;

@@ -6,6 +6,8 @@ import { EXPORT_HELP, exportCommand } from './export-command.ts';
 import { MIGRATE_HELP, migrateCommand } from './migrate-command.ts';
 import { REPAIR_HELP, repairCommand } from './repair-command.ts';
 import { RESTORE_HELP, restoreCommand } from './restore-command.ts';
+import { INSTALL_HELP, installCommand, UNINSTALL_HELP, uninstallCommand } from './install-command.ts';
+import { NATIVE_HOST_HELP, nativeHostCommand } from './native-host-command.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
 
@@ -19,6 +21,9 @@ Commands:
   repair        rebuild a lost or damaged archive index from the journal and packs
   relay         run the extension's local companion (prints a pairing code)
   pair          print a fresh pairing code for a running relay
+  install       start the relay at login and register the browser's native-messaging host
+  uninstall     remove what install wrote (--purge --yes also deletes the data dir)
+  native-host   the native-messaging host the browser starts (not for people)
 
 Run "mailkeep <command> --help" for a command's options.
 
@@ -32,6 +37,9 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[], io: Io) => 
   verify: { help: VERIFY_HELP, run: verifyCommand },
   'archive-info': { help: INFO_HELP, run: archiveInfoCommand },
   repair: { help: REPAIR_HELP, run: repairCommand },
+  install: { help: INSTALL_HELP, run: installCommand },
+  uninstall: { help: UNINSTALL_HELP, run: uninstallCommand },
+  'native-host': { help: NATIVE_HOST_HELP, run: nativeHostCommand },
 };
 
 /** Entry point used by bin/mailkeep.js; returns the exit code. */

@@ -11,6 +11,9 @@ import { createPairingCode, TokenStore } from './pairing.ts';
 import { startRelayServer } from './relay-server.ts';
 import { archiveDirOf, defaultRunners } from './runners.ts';
 import { testImapConnection, type TestConnection } from './test-connection.ts';
+import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
+import { RELAY_LOG_FILE, RotatingLog } from '../service/log-file.ts';
+import { BACKGROUND_FLAG } from '../service/background-flag.ts';
 
 export interface RelayCommandDeps {
   runners?: JobRunners;
@@ -26,14 +29,39 @@ export interface RelayCommandDeps {
  * 1 when the data dir already has a running relay or the port is taken (docs/cli.md).
  */
 export async function runRelayCommand(argv: readonly string[], deps: RelayCommandDeps = {}): Promise<number> {
-  const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const log = (line: string): void => out(`[relay] ${line}`);
+  // --background: started by the service manager or the native host, with no terminal. Then the
+  // log file is the only output and no pairing code is minted at start (nobody would read it, and
+  // a code must never reach a file); `mailkeep pair` or the native host mint one on demand.
+  const background = argv.includes(BACKGROUND_FLAG);
+  const terminal = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  let echo = !background;
+  let logFile: RotatingLog | undefined;
+  // A closed terminal makes stdout writes fail (EIO, EPIPE): stop echoing, keep logging to the file.
+  const onStdoutError = (): void => {
+    echo = false;
+  };
+  if (!deps.out) process.stdout.on('error', onStdoutError);
+  const say = (line: string, opts: { secret?: boolean } = {}): void => {
+    if (!opts.secret) logFile?.write(line);
+    if (echo) {
+      try {
+        terminal(line);
+      } catch {
+        echo = false;
+      }
+    }
+  };
+  const log = (line: string): void => say(`[relay] ${line}`);
   let lock: ReturnType<typeof acquireInstanceLock> | undefined;
+  const removeSignalHandlers: Array<() => void> = [];
   try {
-    const flags = parseFlags(argv, ['port', 'data-dir']);
+    const flags = parseFlags(argv.filter((a) => a !== BACKGROUND_FLAG), ['port', 'data-dir']);
     const port = parsePort(flags.get('port'));
     const dataDir = flags.get('data-dir') ?? defaultDataDir();
     ensurePrivateDir(dataDir);
+    logFile = new RotatingLog(path.join(dataDir, RELAY_LOG_FILE));
+    log(`starting (pid ${process.pid}${background ? ', in the background' : ''})`);
+    removeSignalHandlers.push(keepRunningOnHangup(logFile, log));
     lock = acquireInstanceLock(dataDir);
 
     const credentials = CredentialStore.open(dataDir);
@@ -60,18 +88,24 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
         return fs.existsSync(path.join(dir, 'index.sqlite')) ? restorePrompts(dir, runId === undefined ? {} : { runId }) : [];
       },
     });
+    // The start-up code is written before the lock names the port: whoever waits for the port
+    // (the native host) and then mints its own code must not see it replaced by this one.
+    const code = background ? undefined : createPairingCode(dataDir);
     lock.update({ port: server.port });
-    const code = createPairingCode(dataDir);
-    out(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
-    out(
-      `Pairing code: ${code}  (type it into the extension's options page; valid ${DOOR_LIMITS.pairingCodeTtlMs / 60_000} minutes; ` +
-        `\`mailkeep pair --data-dir ${dataDir}\` prints a new one)`,
-    );
-    out(tokens.paired ? 'Already paired with an extension; pairing again replaces it.' : 'Not paired yet.');
+    say(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
+    if (code) {
+      say(
+        `Pairing code: ${code}  (type it into the extension's options page; valid ${DOOR_LIMITS.pairingCodeTtlMs / 60_000} minutes; ` +
+          `\`mailkeep pair --data-dir ${dataDir}\` prints a new one)`,
+        { secret: true },
+      );
+      say(`Log: ${logFile.file}`, { secret: true });
+    }
+    say(tokens.paired ? 'Already paired with an extension; pairing again replaces it.' : 'Not paired yet.');
     for (const job of jobs.resumeInterrupted()) log(`resuming interrupted ${job.kind} job ${job.id} of account ${job.accountId}`);
 
-    await (deps.stopSignal ?? signalled());
-    log('shutting down: closing sockets, letting jobs checkpoint');
+    const reason = await (deps.stopSignal ?? signalled(removeSignalHandlers));
+    log(`shutting down (${String(reason)}): closing sockets, letting jobs checkpoint`);
     await server.close();
     await jobs.stop();
     downloads.stop();
@@ -80,11 +114,35 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     return 0;
   } catch (err) {
     lock?.release();
-    return reportCommandError('relay', err);
+    const message = err instanceof Error ? err.message : String(err);
+    logFile?.write(`[relay] could not start or run: error ${errorCodeOf(err)}: ${message}`);
+    if (!background) return reportCommandError('relay', err);
+    // Another relay already serves this data dir: nothing is wrong, and a service manager must
+    // not restart this one in a loop (Restart=on-failure, KeepAlive SuccessfulExit=false).
+    if (errorCodeOf(err) === 'ARCHIVE_LOCKED' && lock === undefined) return 0;
+    return errorCodeOf(err) === 'INVALID_INPUT' ? 2 : 1;
+  } finally {
+    for (const remove of removeSignalHandlers) remove();
+    process.stdout.off('error', onStdoutError);
+    logFile?.close();
   }
 }
 
-function signalled(): Promise<string> {
+/**
+ * SIGHUP never stops the relay. It is what a closing terminal sends (the relay keeps running and
+ * says so in its log, where the rest of its output goes from then on) and what log rotators send
+ * (the log file is reopened by name).
+ */
+function keepRunningOnHangup(logFile: RotatingLog, log: (line: string) => void): () => void {
+  const onHup = (): void => {
+    logFile.reopen();
+    log(`SIGHUP: log reopened (${logFile.file}); still running. A closed terminal gets no more output; stop with SIGTERM.`);
+  };
+  process.on('SIGHUP', onHup);
+  return () => process.off('SIGHUP', onHup);
+}
+
+function signalled(cleanup: Array<() => void>): Promise<string> {
   return new Promise((resolve) => {
     let stopping = false;
     // The handlers stay installed: a second Ctrl-C (or npm forwarding the same signal) during the
@@ -99,5 +157,9 @@ function signalled(): Promise<string> {
     };
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
+    cleanup.push(() => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+    });
   });
 }
