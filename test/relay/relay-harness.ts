@@ -171,8 +171,8 @@ export class RelayProcess {
   }
 
   /** Runs `<cli> <args>` from the repo root. */
-  static spawn(args: string[]): RelayProcess {
-    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  static spawn(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RelayProcess {
+    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
     return new RelayProcess(child);
   }
 
