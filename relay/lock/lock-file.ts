@@ -55,6 +55,20 @@ export function processStartTime(pid: number): string | null {
   return start && /^\d+$/.test(start) ? start : null;
 }
 
+/**
+ * A killed process whose parent has not reaped it yet still answers kill(pid, 0) and keeps its
+ * /proc entry, but it holds nothing: a relay started detached is reaped by init, which may take a
+ * while in a container. /proc/<pid>/stat field 3 is its state; Z is a zombie.
+ */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** The lock's owner as recorded, including legacy "PID [PORT]" records (no start time). */
 export function parseOwner(raw: string): LockOwner | undefined {
   const text = raw.trim();
@@ -76,7 +90,7 @@ export function parseOwner(raw: string): LockOwner | undefined {
 
 /** Is the recorded owner still the process that wrote the lock? */
 export function ownerAlive(o: LockOwner): boolean {
-  if (!pidAlive(o.pid)) return false;
+  if (!pidAlive(o.pid) || isZombie(o.pid)) return false;
   if (o.start === null) return true; // nothing better to compare: assume it is the owner
   const now = processStartTime(o.pid);
   return now === null || now === o.start;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXTENSION_ORIGIN, FIREFOX_EXTENSION_ID } from '../../lib/extension-identity.ts';
 import { NATIVE_HOST_NAME } from '../../lib/protocol/native-host.ts';
-import { pidAlive, runningRelay } from '../../relay/lock/lock-file.ts';
+import { isZombie, pidAlive, runningRelay } from '../../relay/lock/lock-file.ts';
 import { relayAnswers } from '../../relay/service/relay-launch.ts';
 import { RelayProcess, ROOT } from './relay-harness.ts';
 
@@ -157,7 +157,7 @@ describe('mailkeep install / uninstall into a temporary HOME', () => {
     expect(un.code).toBe(0);
     expect(un.stdout).toContain(`stopped the relay (pid ${relay.pid})`);
     expect(un.stdout).toContain(`purged ${dataDir}`);
-    await waitFor('the relay to exit', () => (pidAlive(relay.pid) ? undefined : true));
+    await waitFor('the relay to exit', () => (pidAlive(relay.pid) && !isZombie(relay.pid) ? undefined : true));
     expect(tree(home)).toEqual(before);
   });
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireLock, lockArchive, processStartTime, removeStaleLock } from '../../relay/lock/lock-file.ts';
+import { acquireLock, isZombie, lockArchive, ownerAlive, pidAlive, processStartTime, removeStaleLock } from '../../relay/lock/lock-file.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 
 const dirs: string[] = [];
@@ -106,5 +106,29 @@ describe('the lock file (archive.lock, relay.lock)', () => {
     const lock = acquireLock(file, () => mailkeepError('ARCHIVE_LOCKED', 'first'));
     expect(() => acquireLock(file, (o) => mailkeepError('ARCHIVE_LOCKED', `busy ${o.pid}`))).toThrow(`busy ${process.pid}`);
     lock.release();
+  });
+
+  it('a killed owner not yet reaped by its parent (a zombie) holds no lock: it is taken over', async () => {
+    // sh starts a short sleep in the background, then becomes a long sleep that never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+      const start = processStartTime(pid);
+      const dir = tmp();
+      const file = path.join(dir, 'relay.lock');
+      fs.writeFileSync(file, JSON.stringify({ pid, start }));
+      const deadline = Date.now() + 10_000;
+      while (!isZombie(pid)) {
+        if (Date.now() > deadline) throw new Error('the child never became a zombie');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(pidAlive(pid)).toBe(true); // kill(pid, 0) still answers for a zombie
+      expect(ownerAlive({ pid, start })).toBe(false);
+      const lock = acquireLock(file, () => mailkeepError('ARCHIVE_LOCKED', 'zombie held it'));
+      expect(JSON.parse(fs.readFileSync(file, 'utf8')).pid).toBe(process.pid);
+      lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

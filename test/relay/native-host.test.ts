@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
 import { NativeHostReply, type NativeConnectedReply } from '../../lib/protocol/native-host.ts';
-import { pidAlive, runningRelay } from '../../relay/lock/lock-file.ts';
+import { isZombie, pidAlive, runningRelay } from '../../relay/lock/lock-file.ts';
 import { encodeNativeMessage, readNativeMessages } from '../../relay/service/native-messaging.ts';
 import { relayAnswers } from '../../relay/service/relay-launch.ts';
 import { helloClient, jsonPost, RelayProcess, ROOT } from './relay-harness.ts';
@@ -205,7 +205,7 @@ describe('mailkeep native-host, spoken to over stdio', () => {
 
   it('a relay killed with SIGKILL leaves relay.lock behind; the next connect takes it over and starts a new relay', async () => {
     process.kill(relayPid, 'SIGKILL');
-    await waitFor('the relay to die', () => (pidAlive(relayPid) ? undefined : true));
+    await waitFor('the relay to die', () => (pidAlive(relayPid) && !isZombie(relayPid) ? undefined : true));
     expect(fs.existsSync(path.join(dataDir, 'relay.lock'))).toBe(true);
     const port = Port.launch();
     port.send({ type: 'connect', id: 'x' });
