@@ -40,7 +40,11 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
   const onStdoutError = (): void => {
     echo = false;
   };
-  if (!deps.out) process.stdout.on('error', onStdoutError);
+  const ignore = (): void => {};
+  if (!deps.out) {
+    process.stdout.on('error', onStdoutError);
+    process.stderr.on('error', ignore); // same for a warning written after the terminal went away
+  }
   const say = (line: string, opts: { secret?: boolean } = {}): void => {
     if (!opts.secret) logFile?.write(line);
     if (echo) {
@@ -124,6 +128,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
   } finally {
     for (const remove of removeSignalHandlers) remove();
     process.stdout.off('error', onStdoutError);
+    process.stderr.off('error', ignore);
     logFile?.close();
   }
 }
