@@ -52,12 +52,13 @@ class Port {
 
   constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
     // detached: its own process group, standing for the browser's.
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exit = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
+    this.child = child;
+    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exit = new Promise((resolve) => child.on('close', (code) => resolve(code)));
     void (async () => {
       try {
-        for await (const r of readNativeMessages(this.child.stdout!, { maxBytes: 1024 * 1024 })) {
+        for await (const r of readNativeMessages(child.stdout!, { maxBytes: 1024 * 1024 })) {
           if (r.kind === 'message') this.replies.push(NativeHostReply.parse(r.value));
           for (const w of this.waiters.splice(0)) w();
         }
