@@ -49,6 +49,8 @@ export interface NativeHostOptions {
   callerArgs: readonly string[];
   input: Readable;
   output: Writable;
+  /** Port for a relay it starts; default: the install record's, else DEFAULT_RELAY_PORT. */
+  port?: number;
   /** Overrides for tests; production reads the install record and uses this CLI. */
   ensure?: Partial<EnsureRelayOptions>;
   now?: () => number;
@@ -99,7 +101,7 @@ async function answerConnect(req: NativeConnectRequest, caller: NativeCaller, op
     const record = readInstallRecord(opts.dataDir);
     const { port, startedBy } = await ensureRelay({
       dataDir: opts.dataDir,
-      port: record?.port ?? DEFAULT_RELAY_PORT,
+      port: opts.port ?? record?.port ?? DEFAULT_RELAY_PORT,
       ...(record ? { serviceStart: record.service.start } : {}),
       ...opts.ensure,
     });

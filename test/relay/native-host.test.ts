@@ -9,6 +9,7 @@ import { NativeHostReply, type NativeConnectedReply } from '../../lib/protocol/n
 import { isZombie, pidAlive, runningRelay } from '../../relay/lock/lock-file.ts';
 import { encodeNativeMessage, readNativeMessages } from '../../relay/service/native-messaging.ts';
 import { relayAnswers } from '../../relay/service/relay-launch.ts';
+import { registerNativeHostInProfile } from '../support/native-host-profile.ts';
 import { helloClient, jsonPost, RelayProcess, ROOT } from './relay-harness.ts';
 
 // The native-messaging host spoken to over stdio as a browser does: the launcher `mailkeep install`
@@ -267,5 +268,19 @@ describe('mailkeep native-host, spoken to over stdio', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('registered in a test browser profile (as the Chromium tests do), the manifest\'s path starts the host, which starts a relay on the port it names', async () => {
+    const h = newHome();
+    const udd = path.join(h, 'chromium-profile');
+    const { manifest } = registerNativeHostInProfile({ userDataDir: udd, dataDir: path.join(h, '.mailkeep'), port: 0 });
+    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { path: string; allowed_origins: string[] };
+    const port = new Port(m.path, [m.allowed_origins[0]!], envFor(h));
+    port.send({ type: 'connect', id: 'p' });
+    const r = connected(await port.reply(1));
+    expect(r.startedBy).toBe('spawned');
+    expect(r.port).not.toBe(7412); // --port 0: a free port
+    await tokenFor(r);
+    expect(await port.close()).toBe(0);
   });
 });
