@@ -32,6 +32,10 @@ export const DOOR_LIMITS = {
   pairingTokenBytes: 32,
   /** Characters of a pairing code (8 from a 32-letter alphabet = 40 bits; typed by a person). */
   pairingCodeLength: 8,
+  /** Codes pending at once: the native host may mint one for the service worker and one for the
+   * options page while a person runs `mailkeep pair`; each must stay good. Past this the oldest
+   * goes: more would only widen a guesser's target (8 codes: 2^-37 per guess, 5 guesses a minute). */
+  pairingCodesPendingMax: 8,
   /** scrypt cost for the credential file's key (N = 2^15, r = 8, p = 1: ~32 MiB, ~100 ms). */
   scryptN: 2 ** 15,
   scryptR: 8,

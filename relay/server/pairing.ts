@@ -6,21 +6,25 @@ import { z } from '../../lib/zod.ts';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
 
 /**
- * Pairing: a short one-time code a person types, exchanged for a long random token the extension
- * keeps. Only SHA-256 digests are stored; both are high-entropy or rate-limited secrets, so a fast
- * hash is enough (no password-hashing cost needed) and the files reveal nothing usable.
+ * Pairing: a short one-time code a person types (or the native host hands the extension),
+ * exchanged for a long random token the extension keeps. Only SHA-256 digests are stored; both are
+ * high-entropy or rate-limited secrets, so a fast hash is enough (no password-hashing cost needed)
+ * and the files reveal nothing usable.
  *
- * The pending code lives in a file (not only in memory) so that `mailkeep pair` can mint a fresh
- * one for a running relay: the relay reads the file on every POST /pair. Whoever can write the
- * data dir can also read the credential key, so the file adds no new trust boundary.
+ * Each pending code is its own file, `pairing-codes/<sha256 of the code>.json` holding its expiry,
+ * so that `mailkeep pair` and the native host can mint codes for a running relay (which looks the
+ * typed code up by its digest on every POST /pair) without a read-modify-write race between them:
+ * two codes minted at once are both good, and a code is spent by unlinking its file, which exactly
+ * one of two concurrent uses wins. Whoever can write the data dir can also read the credential
+ * key, so these files add no new trust boundary.
  */
-export const PAIRING_CODE_FILE = 'pairing-code.json';
+export const PAIRING_CODES_DIR = 'pairing-codes';
 export const AUTH_FILE = 'auth.json';
 
 // 32 symbols without I, O, 0 and 1 (easy to misread): 5 bits each, uniform with `byte & 31`.
 const ALPHABET32 = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
-const CodeFile = z.object({ sha256: z.string().length(64), expiresAt: z.number() });
+const CodeFile = z.object({ expiresAt: z.number() });
 const AuthFile = z.object({ tokenSha256: z.string().length(64), pairedAt: z.string() });
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -36,26 +40,55 @@ export function normalizeCode(code: string): string {
   return code.toUpperCase().replace(/[^A-Z0-9]/g, '');
 }
 
+function expiryOf(file: string): number | undefined {
+  const raw = readFileIfExists(file);
+  const parsed = raw === undefined ? undefined : CodeFile.safeParse(safeJson(raw));
+  return parsed?.success ? parsed.data.expiresAt : undefined;
+}
+
+/** Drops expired or unreadable code files, and the oldest past the pending maximum (keeping room for one more). */
+function sweepCodes(dir: string, now: number): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => /^[0-9a-f]{64}\.json$/.test(n));
+  } catch {
+    return;
+  }
+  const live: Array<{ name: string; expiresAt: number }> = [];
+  for (const name of names) {
+    const expiresAt = expiryOf(path.join(dir, name));
+    if (expiresAt === undefined || now > expiresAt) fs.rmSync(path.join(dir, name), { force: true });
+    else live.push({ name, expiresAt });
+  }
+  live.sort((a, b) => a.expiresAt - b.expiresAt);
+  while (live.length >= DOOR_LIMITS.pairingCodesPendingMax) fs.rmSync(path.join(dir, live.shift()!.name), { force: true });
+}
+
 /** Mints a fresh one-time code, stores its digest with an expiry, returns it as `ABCD-EFGH`. */
 export function createPairingCode(dataDir: string, now: number = Date.now()): string {
   const bytes = randomBytes(DOOR_LIMITS.pairingCodeLength);
   const code = [...bytes].map((b) => ALPHABET32[b & 31]).join('');
-  const record = { sha256: sha256(code).toString('hex'), expiresAt: now + DOOR_LIMITS.pairingCodeTtlMs };
-  writeFileAtomic(path.join(dataDir, PAIRING_CODE_FILE), JSON.stringify(record));
+  const dir = path.join(dataDir, PAIRING_CODES_DIR);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  sweepCodes(dir, now);
+  writeFileAtomic(path.join(dir, `${sha256(code).toString('hex')}.json`), JSON.stringify({ expiresAt: now + DOOR_LIMITS.pairingCodeTtlMs }));
   return `${code.slice(0, 4)}-${code.slice(4)}`;
 }
 
-/** True and the code is used up, or false (wrong, expired or none pending). */
+/** True and the code is used up, or false (wrong, expired, already used, or none pending). */
 export function consumePairingCode(dataDir: string, typed: string, now: number = Date.now()): boolean {
-  const file = path.join(dataDir, PAIRING_CODE_FILE);
-  const raw = readFileIfExists(file);
-  if (raw === undefined) return false;
-  const parsed = CodeFile.safeParse(safeJson(raw));
-  if (!parsed.success) return false;
-  const ok = secretsEqual(normalizeCode(typed), Buffer.from(parsed.data.sha256, 'hex'));
-  if (!ok || now > parsed.data.expiresAt) return false;
-  fs.rmSync(file, { force: true }); // one-time: a second use of the same code fails
-  return true;
+  const normalized = normalizeCode(typed);
+  if (normalized.length !== DOOR_LIMITS.pairingCodeLength) return false;
+  // Looked up by digest: the file name says nothing about the code, and a wrong guess finds nothing.
+  const file = path.join(dataDir, PAIRING_CODES_DIR, `${sha256(normalized).toString('hex')}.json`);
+  const expiresAt = expiryOf(file);
+  if (expiresAt === undefined) return false;
+  try {
+    fs.unlinkSync(file); // one-time: of two concurrent uses, only one unlinks it
+  } catch {
+    return false;
+  }
+  return now <= expiresAt;
 }
 
 /** The paired token's digest, held in memory by the running relay. */

@@ -283,4 +283,19 @@ describe('mailkeep native-host, spoken to over stdio', () => {
     await tokenFor(r);
     expect(await port.close()).toBe(0);
   });
+
+  it('two connects at once (two pages of the extension) start one relay, and both codes pair', async () => {
+    const h = newHome();
+    const udd = path.join(h, 'profile');
+    const d = path.join(h, '.mailkeep');
+    const { manifest } = registerNativeHostInProfile({ userDataDir: udd, dataDir: d, port: 0 });
+    const launch = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { path: string }).path;
+    const ports = [new Port(launch, [`${EXTENSION_ORIGIN}/`], envFor(h)), new Port(launch, [`${EXTENSION_ORIGIN}/`], envFor(h))];
+    for (const p of ports) p.send({ type: 'connect' });
+    const replies = (await Promise.all(ports.map((p) => p.reply(1)))).map(connected);
+    expect(replies[0]!.port).toBe(replies[1]!.port);
+    expect(runningRelay(d)?.port).toBe(replies[0]!.port);
+    for (const r of replies) await tokenFor(r);
+    for (const p of ports) expect(await p.close()).toBe(0);
+  });
 });
