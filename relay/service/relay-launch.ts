@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SERVICE_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { HealthResponse } from '../../lib/protocol/http.ts';
@@ -42,9 +43,13 @@ export function relayCommand(dataDir: string, port: number, cli: { node: string;
   return [cli.node, cli.bin, 'relay', BACKGROUND_FLAG, '--data-dir', dataDir, '--port', String(port)];
 }
 
-/** node and bin/mailkeep.js of the running CLI (the launcher the browser ran, or `mailkeep install`). */
+/**
+ * node and bin/mailkeep.js of this checkout by absolute path. This module sits two folders below
+ * the root both as a source (relay/service/) and inside the bundle (.output/relay/mailkeep.mjs).
+ */
 export function currentCli(): { node: string; bin: string } {
-  return { node: process.execPath, bin: fs.realpathSync(process.argv[1] ?? '') };
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mailkeep.js');
+  return { node: process.execPath, bin: fs.existsSync(bin) ? bin : fs.realpathSync(process.argv[1] ?? '') };
 }
 
 /**
