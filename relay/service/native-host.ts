@@ -64,8 +64,16 @@ export interface NativeHostOptions {
 export async function runNativeHost(opts: NativeHostOptions): Promise<number> {
   const caller = callerOf(opts.callerArgs);
   const log = new RotatingLog(path.join(opts.dataDir, RELAY_LOG_FILE));
+  // The browser gone (EPIPE on stdout): nobody is left to answer, so stop reading too.
+  let gone = false;
+  const onOutputError = (): void => {
+    gone = true;
+    opts.input.destroy();
+  };
+  opts.output.on('error', onOutputError);
   const send = (reply: NativeHostReply): Promise<void> =>
     new Promise((resolve) => {
+      if (gone) return resolve();
       opts.output.write(encodeNativeMessage(reply), () => resolve());
     });
   try {
@@ -84,9 +92,11 @@ export async function runNativeHost(opts: NativeHostOptions): Promise<number> {
     }
     return 0;
   } catch (err) {
+    if (gone) return 0;
     await send({ type: 'error', id: null, code: errorCodeOf(err), message: (err as Error).message.slice(0, 300) }).catch(() => undefined);
     return 1;
   } finally {
+    opts.output.off('error', onOutputError);
     log.close();
   }
 }

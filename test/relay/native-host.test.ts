@@ -221,6 +221,16 @@ describe('mailkeep native-host, spoken to over stdio', () => {
     expect(await port.close()).toBe(0);
   });
 
+  it('a browser that goes away before the reply (stdout closed) ends the host quietly, exit 0', async () => {
+    const port = Port.launch();
+    port.child.stdout!.destroy();
+    port.send({ type: 'connect', pair: false });
+    const timer = setTimeout(() => port.child.kill('SIGKILL'), 20_000);
+    expect(await port.exit).toBe(0);
+    clearTimeout(timer);
+    expect(port.stderr).not.toMatch(/Error|EPIPE/);
+  });
+
   it('a caller that is not the pinned extension is refused with NATIVE_CALLER_REFUSED and nothing is started', async () => {
     const other = newHome();
     const otherData = path.join(other, '.mailkeep');
