@@ -173,4 +173,37 @@ describe('mailkeep install / uninstall into a temporary HOME', () => {
     expect(fs.existsSync(path.join(dataDir, 'install.json'))).toBe(false);
     expect(un.stdout).toContain(`kept ${dataDir}`);
   });
+
+  it('uninstall with nothing installed changes nothing and says so; a damaged install record is refused, nothing touched', async () => {
+    const home = fakeHome();
+    const before = tree(home);
+    const none = await cli(home, ['uninstall']);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('nothing installed');
+    expect(tree(home)).toEqual(before);
+
+    const dataDir = path.join(home, '.mailkeep');
+    fs.mkdirSync(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'install.json'), '{"version": 99}');
+    const damaged = tree(home);
+    for (const cmd of [['uninstall'], ['install', '--no-start']]) {
+      const r = await cli(home, cmd);
+      expect(r.code, cmd[0]).not.toBe(0);
+      expect(r.stderr, cmd[0]).toContain('error INVALID_INPUT');
+      expect(r.stderr, cmd[0]).toContain('install.json');
+    }
+    expect(tree(home)).toEqual(damaged);
+  });
+
+  it('a file edited since install is still removed, and uninstall says it had been edited', async () => {
+    const home = fakeHome();
+    expect((await cli(home, ['install', '--no-start', '--port', '0'])).code).toBe(0);
+    const entry = path.join(home, '.config/autostart/mailkeep-relay.desktop');
+    fs.appendFileSync(entry, 'X-Edited=true\n');
+    const un = await cli(home, ['uninstall']);
+    expect(un.code).toBe(0);
+    expect(un.stdout).toContain(`removed ${entry}  (it had been edited since install)`);
+    expect(fs.existsSync(entry)).toBe(false);
+    expect(fs.readFileSync(path.join(home, '.config/autostart/other-app.desktop'), 'utf8')).toContain('Exec=other');
+  });
 });
