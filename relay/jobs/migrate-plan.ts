@@ -35,9 +35,8 @@ export interface MigrateFolderWork {
 /**
  * Reads both sides and decides, per source message, whether the destination already holds it
  * (restore-presence.ts and docs/same-message.md: the append record, else Message-ID and date, else
- * content), whether it is over
- * the destination's APPENDLIMIT, or whether it is to be copied. Writes nothing anywhere, so the
- * dry run's counts are the real run's counts.
+ * content), whether it is over the destination's APPENDLIMIT, or whether it is to be copied.
+ * Writes nothing anywhere, so the dry run's counts are the real run's counts.
  *
  * Source folders that map to one destination folder share one presence count: a message held by
  * both is copied twice (the source has two copies) and found twice on the next run.

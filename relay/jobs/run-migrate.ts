@@ -4,8 +4,7 @@ import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession, type ImapAccount } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
-import { appendDeadlineMs } from '../imap/append-stream.ts';
-import type { AppendUid } from '../imap/append-stream.ts';
+import { appendDeadlineMs, type AppendUid } from '../imap/append-stream.ts';
 import { AppendRecords, imapSource } from './append-records.ts';
 import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
