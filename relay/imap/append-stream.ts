@@ -64,14 +64,30 @@ export function nonSyncLiteral(client: ImapFlow, size: number): boolean {
 
 const CRLF = Buffer.from('\r\n');
 
+/** What a UIDPLUS server (RFC 4315) says it stored: `OK [APPENDUID <uidvalidity> <uid>]`. */
+export interface AppendUid {
+  uidValidity: number;
+  uid: number;
+}
+
+/** The APPENDUID of a tagged OK as imapflow parsed it, or null (no UIDPLUS, or not numbers). */
+export function appendUidOf(response: unknown): AppendUid | null {
+  const section = (response as { attributes?: { section?: { value?: unknown }[] }[] } | null)?.attributes?.[0]?.section;
+  if (!Array.isArray(section) || String(section[0]?.value ?? '').toUpperCase() !== 'APPENDUID') return null;
+  const num = (v: unknown): number | null => (typeof v === 'string' && /^[1-9]\d{0,9}$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : null);
+  const uidValidity = num(section[1]?.value);
+  const uid = num(section[2]?.value);
+  return uidValidity !== null && uid !== null ? { uidValidity, uid } : null;
+}
+
 /**
- * APPENDs one message. Resolves once the server answered OK. Rejects with imapflow's error for a
+ * APPENDs one message. Resolves once the server answered OK, with its APPENDUID when it sent one. Rejects with imapflow's error for a
  * NO/BAD (serverResponseCode and responseText kept, as from `append()`), with an error whose
  * serverResponseCode is APPENDLIMIT when the size is over the advertised limit (nothing sent),
  * with CONNECTION_TIMEOUT when the minimum-rate deadline passed (the session is closed: a literal
  * cut short cannot be resumed), or with the body's own error (the session is closed too).
  */
-export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: AppendOptions = {}): Promise<void> {
+export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: AppendOptions = {}): Promise<AppendUid | null> {
   const conn = client as unknown as ImapFlowInternals & ImapFlow;
   if (typeof conn.exec !== 'function') throw new Error('this imapflow version has no exec(): streamed APPEND unavailable');
   if (!client.usable || (conn.state !== conn.states.AUTHENTICATED && conn.state !== conn.states.SELECTED))
@@ -212,6 +228,7 @@ export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: 
     const res = await Promise.race([command, expired, literalFailed]);
     res.next();
     if (literal) await literal;
+    return appendUidOf(res.response);
   } catch (err) {
     stop();
     if (timedOut) throw await expired.catch((e: unknown) => e);

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { appendMessage, type AppendOptions, type AppendRequest } from '../imap/append-stream.ts';
+import { appendMessage, type AppendOptions, type AppendRequest, type AppendUid } from '../imap/append-stream.ts';
 import { classifyAppendRefusal, classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 
 /** The destination's storage is full: nothing more can be appended in this run. */
@@ -33,15 +33,19 @@ export type AppendOutcome = 'ok' | { code: ErrorCode; reason: string };
 export async function appendWithFallback(
   client: ImapFlow,
   req: Omit<AppendRequest, 'flags'> & { flags: string[]; systemFlags: string[] },
-  opts: AppendOptions & { refused?: (err: unknown) => string } = {},
+  opts: AppendOptions & {
+    refused?: (err: unknown) => string;
+    /** Called on success, before this returns (so before the caller's next APPEND): the append record (append-records.ts). */
+    appended?: (uid: AppendUid | null) => void;
+  } = {},
 ): Promise<AppendOutcome> {
   const why = opts.refused ?? ((err: unknown) => describeImapError(err));
   const { systemFlags, ...base } = req;
   const tries = req.flags.length === systemFlags.length ? [systemFlags] : [req.flags, systemFlags];
   for (const flags of tries) {
+    let uid: AppendUid | null;
     try {
-      await appendMessage(client, { ...base, flags }, opts);
-      return 'ok';
+      uid = await appendMessage(client, { ...base, flags }, opts);
     } catch (err) {
       throwIfQuotaRefusal(err);
       if (err instanceof MailkeepError) throw err;
@@ -52,7 +56,11 @@ export async function appendWithFallback(
       // The server refused this message itself (Cyrus: "Message contains invalid header"): skipped
       // with the server's words, the job goes on and ends Partially Complete.
       if (flags === systemFlags) return { code: 'MESSAGE_REFUSED', reason: `APPEND refused: ${why(err)}` };
+      continue;
     }
+    // Outside the try: a failure to record is no refusal (retrying the APPEND would duplicate).
+    opts.appended?.(uid);
+    return 'ok';
   }
   return { code: 'MESSAGE_REFUSED', reason: 'APPEND refused' };
 }

@@ -6,6 +6,7 @@ import type { Db } from '../archive/schema.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
+import { AppendRecords, blobSource } from './append-records.ts';
 import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
@@ -38,10 +39,12 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   let remaining = (): number => 0;
   let db: Db | null = null;
   let blobs: BlobReader | null = null;
+  let records = AppendRecords.none();
 
   const finish = (s: RestoreFinalStatus, code: ErrorCode | null, message: string | null, notRestored = 0): RestoreResult => {
     blobs?.close();
     db?.close();
+    records.close();
     const r: RestoreResult = {
       kind: 'restore',
       status: s,
@@ -71,6 +74,8 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     candidates = selectCandidates(db, accountId, opts.scope);
     archived = selectFolders(db, accountId, opts.scope);
     blobs = new BlobReader(db, opts.archiveDir);
+    // What earlier runs appended where (append-records.ts); a dry run only reads it.
+    records = AppendRecords.open(opts.appendRecordsDir, opts.target, { readOnly: dryRun });
   } catch (err) {
     return finish('failed', err instanceof MailkeepError ? err.code : 'UNKNOWN', err instanceof Error ? err.message : String(err));
   }
@@ -88,7 +93,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       tally.skipped = [];
       // Earlier attempts' appends are now "already present": counted once, as restored.
       const restoredBefore = tally.restored;
-      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived });
+      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived, records });
       plan = work.plan;
       presentBefore = restoredBefore;
       try {
@@ -118,7 +123,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
             for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_NOT_CREATED', reason: why });
             continue;
           }
-          await restoreFolder(client, f, blobs, tally, opts, signal, (done) =>
+          await restoreFolder(client, f, blobs, records, tally, opts, signal, (done) =>
             progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
           );
         }
@@ -153,6 +158,7 @@ async function restoreFolder(
   client: ImapFlow,
   f: FolderWork,
   blobs: BlobReader,
+  records: AppendRecords,
   tally: Tally,
   opts: RestoreOptions,
   signal: AbortSignal | undefined,
@@ -187,7 +193,7 @@ async function restoreFolder(
       report(++done);
       continue;
     }
-    const outcome = await appendOne(client, f.destination, c, size, body, opts);
+    const outcome = await appendOne(client, f.destination, c, size, body, opts, records);
     if (outcome === 'ok') {
       tally.restored++;
       tally.bytes += size;
@@ -197,11 +203,12 @@ async function restoreFolder(
 }
 
 /** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
-function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, size: number, body: Buffer | (() => AsyncIterable<Buffer>), opts: RestoreOptions): Promise<AppendOutcome> {
+function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, size: number, body: Buffer | (() => AsyncIterable<Buffer>), opts: RestoreOptions, records: AppendRecords): Promise<AppendOutcome> {
   const system = c.flags.filter((x) => x !== '\\Recent');
   return appendWithFallback(
     client,
     { path: dest, flags: [...system, ...c.keywords], systemFlags: system, internalDate: c.internalDate, size, body },
-    { deadline: opts.appendDeadline },
+    // Recorded before the next APPEND is issued: a rerun then knows this UID is this blob.
+    { deadline: opts.appendDeadline, appended: (uid) => uid && records.note(dest, uid, blobSource(c.hash), c.internalDate, size) },
   );
 }
