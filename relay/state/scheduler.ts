@@ -82,9 +82,10 @@ export class Scheduler {
     if (this.stopped) return;
     const now = this.deps.clock.now();
     const mono = this.deps.monotonic();
-    const jumped = this.last !== undefined && now - this.last.wall - (mono - this.last.mono) > SCHEDULE_LIMITS.clockJumpMs;
+    const ahead = this.last === undefined ? 0 : now - this.last.wall - (mono - this.last.mono);
+    const jumped = ahead > SCHEDULE_LIMITS.clockJumpMs;
     this.last = { wall: now, mono };
-    if (jumped) this.deps.log(`the clock jumped ${Math.round((now - mono) / 60_000)} min ahead of the timers (a sleep?): missed runs start once, soon`);
+    if (jumped) this.deps.log(`the wall clock moved ${Math.round(ahead / 60_000)} min more than the timers (the computer slept?): missed runs start once, soon`);
     let earliest = Infinity;
     for (const row of this.deps.accounts.list()) {
       try {
