@@ -5,6 +5,7 @@ import { CREDENTIALS_FILE, CredentialStore } from '../secrets/credential-store.t
 import { ensurePrivateDir } from '../server/atomic-file.ts';
 import { backupRunner } from '../server/runners.ts';
 import { RelayState } from '../state/relay-state.ts';
+import { testClockFromEnv } from '../state/test-clock.ts';
 
 /**
  * No relay runs on the data dir: the command takes the relay's own lock (relay.lock) for its
@@ -19,7 +20,9 @@ export async function withDirectState<T>(dataDir: string, fn: (state: RelayState
   try {
     const credentials = CredentialStore.open(dataDir);
     // Backup is the one job the command line runs on the data dir; the rest go through the relay.
-    state = new RelayState({ dataDir, credentials, runners: { backup: backupRunner }, resumeInterrupted: false });
+    // The relay's documented test hook applies here too, so the two processes agree on the time.
+    const testClock = testClockFromEnv(process.env);
+    state = new RelayState({ dataDir, credentials, runners: { backup: backupRunner }, resumeInterrupted: false, ...(testClock ? { clock: testClock.clock } : {}) });
     return await fn(state);
   } finally {
     await state?.stop();
