@@ -42,7 +42,8 @@ export const DOOR_LIMITS = {
   relaySocketCloseGraceMs: 500,
   /** Running jobs get this long to checkpoint after SIGTERM before the relay exits anyway. */
   relayShutdownDeadlineMs: 10_000,
-  /** Job records kept on disk and listed: enough history for the dashboard, bounded file size. */
+  /** Job records kept (state.sqlite's jobs table) and listed: enough history for the dashboard and
+   * `mailkeep status`, a bounded table whose oldest finished rows are deleted as new jobs start. */
   jobHistoryMax: 500,
   /** Progress events per job are throttled: the popup's bar needs no more than 4 per second. */
   jobProgressIntervalMs: 250,
