@@ -180,9 +180,11 @@ export class RelayState {
   }
 
   async accountState(accountId: string): Promise<AccountState> {
+    if (!this.accounts.get(accountId)) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
+    if (!this.totals.has(accountId)) this.totals.set(accountId, await readArchiveTotals(archiveDirOf(this.opts.dataDir, accountId)));
+    // Everything else is read after the await: of two pushes in flight, the later one is never older.
     const row = this.accounts.get(accountId);
     if (!row) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
-    if (!this.totals.has(accountId)) this.totals.set(accountId, await readArchiveTotals(archiveDirOf(this.opts.dataDir, accountId)));
     const running = this.jobs.isRunning(accountId, 'backup');
     return accountStateOf(row, {
       hasPassword: this.opts.credentials.get(accountId)?.password !== undefined,
