@@ -91,7 +91,8 @@ export class RelayState {
       accounts: this.accounts,
       jobs: {
         isRunning: (id) => this.jobs.isRunning(id, 'backup'),
-        latest: (id) => this.jobs.latest(id, 'backup'),
+        // A run that was interrupted and not resumed is not the account's status: the last finished one is.
+        latest: (id) => (this.jobs.isRunning(id, 'backup') ? this.jobs.latest(id, 'backup') : this.jobs.latest(id, 'backup', true)),
         startBackup: (id, key) => void this.jobs.start({ kind: 'backup', accountId: id, idempotencyKey: key, params: {} }),
       },
       onChanged: (id) => this.changed(id),

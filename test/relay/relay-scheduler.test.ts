@@ -85,7 +85,8 @@ function scriptedRunner(outcomes: Outcome[] = []) {
       ctx.setStatus('running'); // as the engine does once its session is open
       const h = hold;
       hold = undefined;
-      if (h) await h;
+      // Like the engine, a held run stops when the job is cancelled or the relay shuts down.
+      if (h) await Promise.race([h, new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))]);
       const o = outcomes.shift() ?? { status: 'completed' };
       return { status: o.status, errorCode: o.errorCode ?? null, outcome: { counts: { messages: 1, bytes: 10 } } };
     },
@@ -275,6 +276,26 @@ describe("the relay's scheduler", () => {
     expect(runner.runs).toHaveLength(2);
     await time.advance(HOUR - SCHEDULE_LIMITS.tickMs - 1_000);
     expect(runner.runs).toHaveLength(2);
+  });
+
+  it('a backup interrupted by a shutdown and not resumed does not stop the schedule', async () => {
+    const time = new FakeTime(Date.parse('2026-11-20T10:00:00Z'));
+    const dataDir = tempDir();
+    const runner = scriptedRunner();
+    runner.holdNext(new Promise<void>(() => undefined)); // never ends by itself: only the shutdown stops it
+    const first = await withAccount(time, { kind: 'every', hours: 2 }, runner, dataDir);
+    await time.advance(SCHEDULE_LIMITS.firstBackupDelayMs + 1_000);
+    expect((await first.state.accountState('work')).status).toBe('running');
+    await first.state.stop(); // the held run is recorded as interrupted (status still "running")
+    states.splice(states.indexOf(first.state), 1);
+    const again = scriptedRunner();
+    const state = openState(dataDir, time, again);
+    state.start();
+    expect(state.jobs.list({ limit: 5 })[0]).toMatchObject({ phase: 'interrupted', status: 'running' });
+    expect((await state.accountState('work')).status).toBeNull(); // no finished backup yet
+    await time.advance(SCHEDULE_LIMITS.missedRunJitterMaxMs + SCHEDULE_LIMITS.firstBackupDelayMs);
+    expect(again.runs).toHaveLength(1);
+    expect((await state.accountState('work')).status).toBe('completed');
   });
 
   it('pushes account.changed for every change (schedule, run, retry) and account.removed on delete', async () => {
