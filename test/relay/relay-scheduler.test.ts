@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
+import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import type { AccountEvent, Schedule } from '../../lib/protocol/account-state.ts';
 import type { ImapAccount, JobSnapshot } from '../../lib/protocol/common.ts';
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
@@ -337,6 +337,25 @@ describe("the relay's state database", () => {
     expect(after.jobs).toEqual(before.jobs);
     expect(after.accounts).toEqual(before.accounts);
     expect(after.accounts[0]).toMatchObject({ schedule: { kind: 'every', hours: 4 }, status: 'connection_error', retryAt: expect.any(String) });
+  });
+
+  it('bounds the job history to DOOR_LIMITS.jobHistoryMax rows: the oldest finished jobs leave the table', async () => {
+    const time = new FakeTime(Date.parse('2026-11-20T10:00:00Z'));
+    const dataDir = tempDir();
+    const state = openState(dataDir, time, scriptedRunner());
+    state.upsertAccount(ACCOUNT, 'pw', { kind: 'off' });
+    const extra = 5;
+    for (let i = 0; i < DOOR_LIMITS.jobHistoryMax + extra; i++) {
+      time.wall += 1_000; // distinct creation times, oldest first
+      state.jobs.start({ kind: 'backup', accountId: 'work', idempotencyKey: `bounded-${i}`, params: {} });
+      await settle();
+    }
+    const keys = (): string[] => state.jobStore.recent(10_000).map((j) => j.idempotencyKey);
+    expect(keys()).toHaveLength(DOOR_LIMITS.jobHistoryMax);
+    expect(keys()).not.toContain('bounded-0');
+    expect(keys()).not.toContain(`bounded-${extra - 1}`);
+    expect(keys()[0]).toBe(`bounded-${DOOR_LIMITS.jobHistoryMax + extra - 1}`);
+    expect(state.jobs.list({ limit: 10_000 })).toHaveLength(DOOR_LIMITS.jobHistoryMax);
   });
 
   it("imports an earlier relay's jobs.json once and keeps it as jobs.json.imported", async () => {
