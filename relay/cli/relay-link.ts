@@ -31,6 +31,7 @@ export async function connectLocalRelay(
     throw mailkeepError(
       'RELAY_UNREACHABLE',
       `another Mailkeep process (pid ${relay.pid}) is using ${dataDir}: a relay starting up, or a "mailkeep backup --account" running without the relay; try again when it is done`,
+      { dataDirBusy: true },
     );
   }
   const connection = await connectRelay({
