@@ -177,8 +177,8 @@ export class RelayProcess {
   }
 
   /** Starts `relay --port 0 --data-dir dir` and waits for its listening line and pairing code. */
-  static async start(dataDir: string, timeoutMs = 20_000): Promise<RelayProcess> {
-    const p = RelayProcess.spawn(['relay', '--port', '0', '--data-dir', dataDir]);
+  static async start(dataDir: string, timeoutMs = 20_000, env: Record<string, string> = {}): Promise<RelayProcess> {
+    const p = RelayProcess.spawn(['relay', '--port', '0', '--data-dir', dataDir], { env: { ...process.env, ...env } });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(p.stdout)?.[1];
