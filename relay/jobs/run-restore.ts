@@ -6,6 +6,7 @@ import type { Db } from '../archive/schema.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
+import { destinationLost } from './destination-keeps.ts';
 import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
@@ -19,6 +20,8 @@ interface Tally {
   bytes: number;
   foldersCreated: number;
   skipped: RestoreSkipped[];
+  /** One appended message was read back (destination-keeps.ts): once per job. */
+  keptChecked?: boolean;
 }
 
 /** The restore job: see restore-types.ts for the contract. */
@@ -191,6 +194,11 @@ async function restoreFolder(
     if (outcome === 'ok') {
       tally.restored++;
       tally.bytes += size;
+      if (!tally.keptChecked && c.messageId) {
+        tally.keptChecked = true;
+        const lost = await destinationLost(client, { messageId: c.messageId, flags: [...c.flags, ...c.keywords], internalDate: c.internalDate });
+        if (lost) throw mailkeepError('DESTINATION_LOSES_METADATA', lost);
+      }
     } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
     report(++done);
   }
