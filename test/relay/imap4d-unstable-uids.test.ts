@@ -5,6 +5,7 @@
  * restore must still end with each message once, recognised by content, and say why incremental
  * runs are not possible.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,7 +101,7 @@ describe.skipIf(!AVAILABLE)('a source server whose UIDs do not last from one ses
   beforeAll(async () => {
     [imap4d, dovecot] = await Promise.all([
       startImap4d({ users: ['src', 'bsrc', 'into'].map((name) => ({ name, password: `${name}-pw` })) }),
-      startDovecot({ users: ['mig', 'mig2', 'dsrc', 'rest', 'into'].map((name) => ({ name, password: `${name}pw` })) }),
+      startDovecot({ users: ['mig', 'mig2', 'mig3', 'dsrc', 'dsrc2', 'rest', 'into'].map((name) => ({ name, password: `${name}pw` })) }),
     ]);
     seeded = seed(imap4d, 'src');
     expect(seed(imap4d, 'bsrc')).toBe(seeded);
@@ -192,5 +193,32 @@ describe.skipIf(!AVAILABLE)('a source server whose UIDs do not last from one ses
     expect(r, r.message ?? '').toMatchObject({ status: 'failed', errorCode: 'DESTINATION_LOSES_METADATA', restored: 1, alreadyPresent: 2 });
     expect(await stored()).toEqual(ids(3));
     expect(errorHint('DESTINATION_LOSES_METADATA')).toMatch(/does not keep the flags .* and dates/);
+  });
+
+  it('on a server that keeps its UIDs, mail that arrives or is expunged between plan and copy changes nothing else: the planned messages are copied once, the expunged one is named, no notice', async () => {
+    const c = await dovecot.client('dsrc2', 'dsrc2pw');
+    for (let i = 0; i < 5; i++) await c.append('INBOX', Buffer.from(message(300 + i, i !== 4).replace(/\n/g, '\r\n')), ['\\Seen']);
+    await c.logout();
+    const doveadm = (args: string[], input?: string): void => {
+      const r = spawnSync('doveadm', ['-c', dovecot.confFile, ...args], { input, timeout: 20_000, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`doveadm ${args.join(' ')}: ${r.stderr}`);
+    };
+    const m = await runMigrate(
+      { source: dc('dsrc2'), destination: dc('mig3') },
+      {
+        // Between the plan and the copy: one new message delivered, one planned message expunged.
+        onPlan: () => {
+          doveadm(['save', '-u', 'dsrc2', '-m', 'INBOX'], message(399, true).replace(/\n/g, '\r\n'));
+          doveadm(['expunge', '-u', 'dsrc2', 'mailbox', 'INBOX', 'HEADER', 'Message-ID', '<imap4d-301@example.org>']);
+        },
+      },
+    );
+    expect(m).toMatchObject({ status: 'partially_complete', migrated: 4, errorCode: 'MESSAGE_UNREADABLE' });
+    expect(m.skipped).toEqual([expect.objectContaining({ folder: 'INBOX', code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' })]);
+    const got = [...(await contents(() => dovecot.client('mig3', 'mig3pw'))).values()].flat();
+    expect(got.sort()).toEqual(['<imap4d-300@example.org>', '<imap4d-302@example.org>', '<imap4d-303@example.org>', 'message 304']);
+    // The next run copies what arrived and nothing twice.
+    const again = await runMigrate({ source: dc('dsrc2'), destination: dc('mig3') });
+    expect(again).toMatchObject({ status: 'completed', migrated: 1, alreadyPresent: 4, errorCode: null });
   });
 });
