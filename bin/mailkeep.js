@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Thin launcher. It runs the bundled relay (.output/relay/mailkeep.mjs, made by
-// scripts/build-relay.mjs at install, `npm start`, `npm test` and `npm run bench`) while that bundle
-// is newer than every source file it holds; otherwise the TypeScript sources through tsx, so
-// `npx mailkeep` runs an edit at once with no build step. MAILKEEP_NO_BUNDLE=1 forces the sources.
+// Thin launcher. It runs the bundled relay (.output/relay/<build>/, made by scripts/build-relay.mjs
+// at install, `npm start`, `npm test` and `npm run bench`) while every source file it holds is as it
+// was built (bin/fresh-bundle.js); otherwise the TypeScript sources through tsx, so `npx mailkeep`
+// runs an edit at once with no build step. MAILKEEP_NO_BUNDLE=1 forces the sources. `mailkeep relay`
+// runs the one-file build (it runs for weeks), every other command the split one (it loads less).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshBundle } from './fresh-bundle.js';
 
-const bundle = process.env.MAILKEEP_NO_BUNDLE === '1' ? null : freshBundle(path.resolve(import.meta.dirname, '..'));
+const bundle = process.env.MAILKEEP_NO_BUNDLE === '1' ? null : freshBundle(path.resolve(import.meta.dirname, '..'), process.argv[2] === 'relay' ? 'relay' : 'cli');
 let main;
 if (bundle) ({ main } = await import(pathToFileURL(bundle).href));
 else {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Unpacks Cyrus IMAP and Courier-IMAP into a private folder for the integration tests, next to the
-# installed Dovecot. Their Debian packages declare `Conflicts: imap-server`, so `apt-get install`
-# would REMOVE dovecot-imapd: instead we `apt-get download` them (plus the libraries they need that
-# are not installed) and `dpkg-deb -x` them into $MAILKEEP_TEST_SERVERS/{cyrus,courier}. Nothing is
+# Unpacks Cyrus IMAP, Courier-IMAP and GNU mailutils imap4d into a private folder for the integration
+# tests, next to the installed Dovecot. Their Debian packages declare `Conflicts: imap-server` (or
+# provide imap-server, which dovecot-imapd conflicts with), so `apt-get install` would REMOVE
+# dovecot-imapd: instead we `apt-get download` them (plus the libraries they need that are not
+# installed) and `dpkg-deb -x` them into $MAILKEEP_TEST_SERVERS/{cyrus,courier,imap4d}. Nothing is
 # installed system-wide and no service is started. Idempotent: a second run with the same package
 # versions only re-checks that every binary finds its libraries. Run as root.
-# The tests (test/support/cyrus.ts, test/support/courier.ts) find the servers in the same folder.
+# The tests (test/support/cyrus.ts, courier.ts, imap4d.ts) find the servers in the same folder.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 DEST=${MAILKEEP_TEST_SERVERS:-/opt/mailkeep-test-servers}
@@ -16,11 +17,13 @@ MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-li
 declare -A PKGS=(
   [cyrus]="cyrus-imapd cyrus-common sasl2-bin"
   [courier]="courier-imap courier-base courier-authlib courier-authlib-userdb courier-authdaemon gamin"
+  [imap4d]="mailutils-imap4d mailutils-common"
 )
 # server -> binaries that must start (checked with ldd after unpacking)
 declare -A BINS=(
   [cyrus]="usr/lib/cyrus/bin/master usr/lib/cyrus/bin/imapd usr/lib/cyrus/bin/ctl_cyrusdb usr/sbin/saslpasswd2"
   [courier]="usr/sbin/couriertcpd usr/lib/courier/courier/imaplogin usr/bin/imapd usr/lib/courier/courier-authlib/authdaemond usr/lib/courier-authlib/libauthuserdb.so usr/sbin/makeuserdb usr/sbin/userdb usr/bin/maildirmake.courier usr/libexec/gam_server"
+  [imap4d]="usr/sbin/imap4d usr/lib/$MULTIARCH/libmu_maildir.so.9 usr/lib/$MULTIARCH/libmu_auth.so.9"
 )
 
 [ "$(id -u)" = 0 ] || { echo "install-imap-servers.sh: run as root (apt-get download, unpacking into $DEST)" >&2; exit 1; }
@@ -28,7 +31,7 @@ declare -A BINS=(
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 # The package lists may be missing on a fresh machine: fetch them once if apt does not know a package.
-apt-cache show cyrus-imapd courier-imap >/dev/null 2>&1 || apt-get update -qq
+apt-cache show cyrus-imapd courier-imap mailutils-imap4d >/dev/null 2>&1 || apt-get update -qq
 
 # Adds the not-installed library packages (lib*) that $@ depend on, recursively. Non-library
 # dependencies (adduser, an MTA, debconf, gamin, perl) are only needed by the packages' scripts and
@@ -66,7 +69,7 @@ mkdir -p "$DEST/.debs"
 # apt's download sandbox user must be able to write there
 if id _apt >/dev/null 2>&1; then chown _apt "$DEST/.debs"; fi
 
-for server in cyrus courier; do
+for server in cyrus courier imap4d; do
   dir="$DEST/$server"
   # Fast path (resolving the library closure takes about a minute): same candidate versions of the
   # named packages as last time, and every binary still finds its libraries.

@@ -23,6 +23,8 @@ export const ErrorCode = z.enum([
   'MESSAGE_MISSING', // the server listed a message but a FETCH answered OK without it
   'MESSAGE_SIZE_MISMATCH', // the server sent a message with another length than it announced (RFC822.SIZE)
   'MESSAGE_TOO_SLOW', // a message arrived slower than the minimum transfer rate (a trickling server)
+  'DESTINATION_LOSES_METADATA', // restore/migrate: a message read back after APPEND lacks the flags or INTERNALDATE it was given (GNU imap4d): the job stops Failed
+  'UIDVALIDITY_UNSTABLE', // the source gives messages new UIDs (or a new UIDVALIDITY) from one session or SELECT to the next: compared by content instead; with Completed it is a notice
   'RUN_TIME_LIMIT', // the backup ran past its run deadline and was stopped; the next run resumes
   // archive and local disk
   'DISK_FULL',

@@ -22,6 +22,10 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   MESSAGE_MISSING: 'The mail server left some messages out of its answer; the others were saved. The next backup asks for them again.',
   MESSAGE_SIZE_MISMATCH: 'The mail server sent some messages damaged (another size than it announced); they were not saved. The next backup asks for them again.',
   MESSAGE_TOO_SLOW: 'The mail server sent some messages far too slowly; they were skipped. The next backup asks for them again.',
+  DESTINATION_LOSES_METADATA:
+    'The destination server does not keep the flags (read, flagged, labels) and dates of the messages it is given, so Mailkeep stopped after the first one instead of copying everything without them. Nothing was lost: the mail is still in the source or the archive. Choose another destination server, or ask its administrator to fix it.',
+  UIDVALIDITY_UNSTABLE:
+    'The source server changes UIDVALIDITY on every connection; incremental runs are not possible. Mailkeep compared every message by its content instead, so nothing was copied or stored twice; runs of this account take longer than with other servers.',
   RUN_TIME_LIMIT: 'The backup ran too long and was stopped; what was saved is kept and the next backup continues from there.',
   DISK_FULL: 'The disk holding the archive is full. Free space on it, then retry.',
   ARCHIVE_CORRUPT:

@@ -446,9 +446,13 @@ export class ArchiveWriter {
     this.ops.push({ op: 'runFolder', run: runId, f: folderId, state, n: info.messages ?? null, v: info.uidvalidity ?? null, next: info.uidnext ?? null });
   }
 
-  /** Folders of the account not listed by the server any more: their rows are gone as of this run. */
+  /**
+   * Folders of the account not listed by the server any more: their rows are gone as of this run.
+   * Staged, not flushed: the run's end (finishRun) commits them with the rest, so a run that
+   * changed nothing costs one journal fsync, not three. What is staged cannot change the answer:
+   * a folder created or revived in this run is in `seenFolderIds`.
+   */
   async markMissingFolders(accountId: number, seenFolderIds: Set<number>, runId: number): Promise<number> {
-    await this.flush();
     const ids = this.db.prepare<[number], number>('SELECT id FROM folders WHERE account_id = ? AND gone_run IS NULL').pluck().all(accountId);
     const count = this.db.prepare<[number], number>('SELECT COUNT(*) FROM messages WHERE folder_id = ? AND gone_run IS NULL').pluck();
     let n = 0;
@@ -458,7 +462,6 @@ export class ArchiveWriter {
       this.ops.push({ op: 'folderGone', id, run: runId });
       this.recordRunFolder(runId, id, 'gone');
     }
-    await this.flush();
     return n;
   }
 

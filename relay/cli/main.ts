@@ -1,14 +1,6 @@
-import { runServerCommand } from '../server/commands.ts';
 import { UsageError } from './args.ts';
-import { archiveInfoCommand, BACKUP_HELP, backupCommand, INFO_HELP, VERIFY_HELP, verifyCommand, type Io } from './commands.ts';
+import type { Io } from './commands.ts';
 import { EXIT, EXIT_HELP } from './exit-codes.ts';
-import { EXPORT_HELP, exportCommand } from './export-command.ts';
-import { MIGRATE_HELP, migrateCommand } from './migrate-command.ts';
-import { REPAIR_HELP, repairCommand } from './repair-command.ts';
-import { RESTORE_HELP, restoreCommand } from './restore-command.ts';
-import { INSTALL_HELP, installCommand, UNINSTALL_HELP, uninstallCommand } from './install-command.ts';
-import { NATIVE_HOST_HELP, nativeHostCommand } from './native-host-command.ts';
-import { ACCOUNT_BACKUP_HELP, ACCOUNT_HELP, SCHEDULE_HELP, STATUS_HELP } from './state-help.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
 
@@ -34,24 +26,37 @@ Run "mailkeep <command> --help" for a command's options.
 
 ${EXIT_HELP}`;
 
-const COMMANDS: Record<string, { help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
-  backup: {
-    help: `${BACKUP_HELP}\n\n${ACCOUNT_BACKUP_HELP}`,
-    // --account: a stored account of the relay's data dir; else the self-contained --archive form.
-    run: async (argv, io) => (argv.some((a) => a === '--account' || a.startsWith('--account=')) ? (await import('./account-backup.ts')).accountBackupCommand(argv, io) : backupCommand(argv, io)),
+interface Command {
+  help: string;
+  run: (argv: string[], io: Io) => Promise<number>;
+}
+/**
+ * Each command's module is loaded when that command runs (issue 11 item 5): `--help` and a
+ * mistyped command load no IMAP, SQLite or server code, and `backup` none of restore's,
+ * migrate's or the relay server's. The bundle keeps these imports lazy too.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  restore: async () => ({ help: (await import('./restore-command.ts')).RESTORE_HELP, run: (await import('./restore-command.ts')).restoreCommand }),
+  migrate: async () => ({ help: (await import('./migrate-command.ts')).MIGRATE_HELP, run: (await import('./migrate-command.ts')).migrateCommand }),
+  export: async () => ({ help: (await import('./export-command.ts')).EXPORT_HELP, run: (await import('./export-command.ts')).exportCommand }),
+  verify: async () => ({ help: (await import('./commands.ts')).VERIFY_HELP, run: (await import('./commands.ts')).verifyCommand }),
+  'archive-info': async () => ({ help: (await import('./commands.ts')).INFO_HELP, run: (await import('./commands.ts')).archiveInfoCommand }),
+  repair: async () => ({ help: (await import('./repair-command.ts')).REPAIR_HELP, run: (await import('./repair-command.ts')).repairCommand }),
+  backup: async () => {
+    const c = await import('./commands.ts');
+    const { ACCOUNT_BACKUP_HELP } = await import('./state-help.ts');
+    return {
+      help: `${c.BACKUP_HELP}\n\n${ACCOUNT_BACKUP_HELP}`,
+      // --account: a stored account of the relay's data dir; else the self-contained --archive form.
+      run: async (argv, io) => (argv.some((a) => a === '--account' || a.startsWith('--account=')) ? (await import('./account-backup.ts')).accountBackupCommand(argv, io) : c.backupCommand(argv, io)),
+    };
   },
-  account: { help: ACCOUNT_HELP, run: async (argv, io) => (await import('./account-command.ts')).accountCommand(argv, io) },
-  schedule: { help: SCHEDULE_HELP, run: async (argv, io) => (await import('./schedule-command.ts')).scheduleCommand(argv, io) },
-  status: { help: STATUS_HELP, run: async (argv, io) => (await import('./status-command.ts')).statusCommand(argv, io) },
-  restore: { help: RESTORE_HELP, run: restoreCommand },
-  migrate: { help: MIGRATE_HELP, run: migrateCommand },
-  export: { help: EXPORT_HELP, run: exportCommand },
-  verify: { help: VERIFY_HELP, run: verifyCommand },
-  'archive-info': { help: INFO_HELP, run: archiveInfoCommand },
-  repair: { help: REPAIR_HELP, run: repairCommand },
-  install: { help: INSTALL_HELP, run: installCommand },
-  uninstall: { help: UNINSTALL_HELP, run: uninstallCommand },
-  'native-host': { help: NATIVE_HOST_HELP, run: nativeHostCommand },
+  account: async () => ({ help: (await import('./state-help.ts')).ACCOUNT_HELP, run: async (argv, io) => (await import('./account-command.ts')).accountCommand(argv, io) }),
+  schedule: async () => ({ help: (await import('./state-help.ts')).SCHEDULE_HELP, run: async (argv, io) => (await import('./schedule-command.ts')).scheduleCommand(argv, io) }),
+  status: async () => ({ help: (await import('./state-help.ts')).STATUS_HELP, run: async (argv, io) => (await import('./status-command.ts')).statusCommand(argv, io) }),
+  install: async () => ({ help: (await import('./install-command.ts')).INSTALL_HELP, run: (await import('./install-command.ts')).installCommand }),
+  uninstall: async () => ({ help: (await import('./install-command.ts')).UNINSTALL_HELP, run: (await import('./install-command.ts')).uninstallCommand }),
+  'native-host': async () => ({ help: (await import('./native-host-command.ts')).NATIVE_HOST_HELP, run: (await import('./native-host-command.ts')).nativeHostCommand }),
 };
 
 /** Entry point used by bin/mailkeep.js; returns the exit code. */
@@ -63,13 +68,13 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     full.out.write(`${MAIN_HELP}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
-  const served = runServerCommand(argv); // relay, pair: relay/server owns them and their signals
-  if (served) return await served;
-  const cmd = COMMANDS[name];
-  if (!cmd) {
+  if (name === 'relay' || name === 'pair') return await (await import('../server/commands.ts')).runServerCommand(argv)!; // relay/server owns them and their signals
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     full.err.write(`error INVALID_INPUT: unknown command "${name}" (try mailkeep --help)\n`);
     return EXIT.usage;
   }
+  const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     full.out.write(`${cmd.help}\n`);
     return EXIT.ok;

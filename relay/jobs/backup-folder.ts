@@ -32,6 +32,8 @@ export interface SessionContext {
   progress: (p: BackupProgress, force?: boolean) => void;
   seenFolders: Set<number>;
   deadlines: BackupDeadlines;
+  /** Set when the server gave this run's messages other UIDs than its own STATUS implied (uidsMoved). */
+  uidsUnstable?: boolean;
 }
 
 /** The counters of a run, accumulated folder by folder: exactly those fields of the result. */
@@ -55,6 +57,20 @@ function unchanged(ctx: SessionContext, folderId: number, entry: ListResponse): 
     st.messages === cp.messages &&
     big(st.highestModseq) === cp.highestModseq
   );
+}
+
+/**
+ * True when the server renumbered the folder between this session's STATUS (from LIST) and its
+ * EXAMINE moments later: another UIDVALIDITY, or UIDs at or above STATUS's UIDNEXT while the
+ * message count stayed (GNU imap4d with maildir numbers `new/` afresh on every open). Nothing is
+ * done differently for it: new UIDs are matched to stored content by Message-ID, size and date,
+ * and stored bytes are never written twice (content-addressed); the run says why it compared all.
+ */
+function uidsMoved(st: ListResponse['status'], box: { uidvalidity: number; exists: number }, serverUids: number[]): boolean {
+  if (!st) return false;
+  if (st.uidValidity !== undefined && Number(st.uidValidity) !== box.uidvalidity) return true;
+  const next = st.uidNext;
+  return next !== undefined && st.messages === box.exists && serverUids.some((u) => u >= next);
 }
 
 /** A refusal (NO/BAD) of this folder on a session that is still up: the folder is skipped, the run goes on. */
@@ -86,7 +102,7 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     return;
   }
   try {
-    await syncFolder(ctx, { folderId, rawName, name, report });
+    await syncFolder(ctx, { folderId, rawName, name, report, status: entry.status });
   } catch (err) {
     if (!folderRefused(ctx, err)) throw err;
     ctx.tally.skipped.push({ folder: name, uid: null, code: 'FOLDER_UNREADABLE', reason: err instanceof FolderFault ? err.message : describeImapError(err) });
@@ -97,7 +113,7 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
 
 async function syncFolder(
   ctx: SessionContext,
-  f: { folderId: number; rawName: string; name: string; report: (done: number, total: number, force?: boolean) => void },
+  f: { folderId: number; rawName: string; name: string; report: (done: number, total: number, force?: boolean) => void; status: ListResponse['status'] },
 ): Promise<void> {
   const { writer, runId } = ctx;
   const { folderId, rawName, name, report } = f;
@@ -119,6 +135,7 @@ async function syncFolder(
     serverUids = (found || []).slice().sort((a, b) => a - b);
     if (!serverUids.every((u) => inRange(u, 1))) throw new FolderFault(`the server listed an impossible UID in ${name}`);
   }
+  if (uidsMoved(f.status, box, serverUids)) ctx.uidsUnstable = true;
   // Disappeared messages are counted once per run from the index (run-backup), by content: a
   // folder recreated under a new UIDVALIDITY with the same messages has lost nothing.
   await writer.markGone(folderId, uidvalidity, serverUids, runId);

@@ -20,6 +20,8 @@ export interface SourceMessage {
   flags: string[];
   internalDate: Date | null;
   messageId: string | null;
+  /** SHA-256 of the bytes, for a message without Message-ID (how it is found again if the UIDs move: source-rekey.ts). */
+  hash?: string;
 }
 
 /** One source folder's work: what to copy, in UID order, into which destination folder. */
@@ -28,6 +30,8 @@ export interface MigrateFolderWork {
   destination: string;
   create: boolean;
   uidValidity: number;
+  /** UIDNEXT at planning: with UIDVALIDITY, what says the planned UIDs still name the planned messages. */
+  uidNext: number | null;
   toCopy: SourceMessage[];
 }
 
@@ -68,7 +72,7 @@ export async function planMigrate(
     const pf: MigratePlanFolder = { source: m.source, destination: m.destination, specialUse: m.specialUse, create: !m.exists, messages: 0, alreadyPresent: 0, toCopy: 0, overAppendLimit: 0, bytesToCopy: 0 };
     planFolders.push(pf);
 
-    let read: { uidValidity: number; messages: SourceMessage[] };
+    let read: { uidValidity: number; uidNext: number | null; messages: SourceMessage[] };
     try {
       read = await onSide('source', readSourceFolder(src, m.source));
     } catch (err) {
@@ -119,7 +123,7 @@ export async function planMigrate(
       })());
     }
 
-    const work: MigrateFolderWork = { source: m.source, destination: m.destination, create: !m.exists, uidValidity: read.uidValidity, toCopy: [] };
+    const work: MigrateFolderWork = { source: m.source, destination: m.destination, create: !m.exists, uidValidity: read.uidValidity, uidNext: read.uidNext, toCopy: [] };
     for (const msg of read.messages) {
       const candidate: RestoreCandidate = {
         folder: m.source, delimiter: srcDelimiter, uidvalidity: read.uidValidity, uid: msg.uid, hash: '',
@@ -139,7 +143,8 @@ export async function planMigrate(
         skipped.push({ folder: m.source, uid: msg.uid, code: 'APPENDLIMIT_EXCEEDED', reason: `${msg.size} bytes is over the destination's APPENDLIMIT of ${appendLimit}` });
         continue;
       }
-      work.toCopy.push(msg);
+      const hash = hashes.get(msg.uid);
+      work.toCopy.push(hash ? { ...msg, hash } : msg);
       pf.toCopy++;
       pf.bytesToCopy += msg.size;
     }
@@ -164,7 +169,7 @@ export async function planMigrate(
 }
 
 /** EXAMINE (read-only) and one metadata FETCH: UID, size, flags, INTERNALDATE, Message-ID. */
-async function readSourceFolder(src: ImapFlow, path: string): Promise<{ uidValidity: number; messages: SourceMessage[] }> {
+async function readSourceFolder(src: ImapFlow, path: string): Promise<{ uidValidity: number; uidNext: number | null; messages: SourceMessage[] }> {
   const box = await src.mailboxOpen(path, { readOnly: true });
   // imapflow resolves undefined once the session is gone: a lost connection, not an empty folder.
   if (!box) throw mailkeepError('CONNECTION_LOST', 'the source session closed before EXAMINE', { side: 'source' });
@@ -179,7 +184,7 @@ async function readSourceFolder(src: ImapFlow, path: string): Promise<{ uidValid
         messageId: m.headers ? messageIdOf(m.headers) : null,
       });
   messages.sort((a, b) => a.uid - b.uid);
-  return { uidValidity: Number(box.uidValidity), messages };
+  return { uidValidity: Number(box.uidValidity), uidNext: box.uidNext ?? null, messages };
 }
 
 /** The normalized digest of one source message of the selected folder, or null when it is gone. */

@@ -11,6 +11,7 @@ import { sessionErrorCode } from '../imap/session-error-code.ts';
 import { backupAccount } from './backup-account.ts';
 import type { SessionContext, Tally } from './backup-folder.ts';
 import { throttledProgress } from './progress.ts';
+import { UIDS_UNSTABLE_MESSAGE } from './source-rekey.ts';
 import type { BackupHooks, BackupOptions, BackupResult } from './types.ts';
 
 /** The backup job: see types.ts for the contract. */
@@ -153,9 +154,10 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         ctx = session;
         await backupAccount(session);
         await closeSession(session.client);
-        return tally.skipped.length
-          ? await finish('partially_completed', tally.skipped[0]!.code, `${tally.skipped.length} item(s) could not be read`)
-          : await finish('completed', null, null);
+        if (tally.skipped.length) return await finish('partially_completed', tally.skipped[0]!.code, `${tally.skipped.length} item(s) could not be read`);
+        // Completed, with why this server's runs are never incremental (backup-folder.ts uidsMoved).
+        if (session.uidsUnstable) return await finish('completed', 'UIDVALIDITY_UNSTABLE', `${UIDS_UNSTABLE_MESSAGE}; every message was matched to stored mail by content, none stored twice`);
+        return await finish('completed', null, null);
       } catch (err) {
         if (ctx) client = ctx.client;
         client?.close();

@@ -14,12 +14,18 @@ import { pathKey } from './folder-map.ts';
 import { createFolders } from '../imap/create-folders.ts';
 import { throttledProgress } from './progress.ts';
 import { uidSet } from './uid-set.ts';
+import { rekeyByContent, UIDS_UNSTABLE_MESSAGE } from './source-rekey.ts';
+import { destinationLost } from './destination-keeps.ts';
 
 interface Tally {
   migrated: number;
   bytes: number;
   foldersCreated: number;
   skipped: MigrateSkipped[];
+  /** The source gave planned messages other UIDs (source-rekey.ts): said once, in the result. */
+  uidsUnstable: boolean;
+  /** One appended message was read back (destination-keeps.ts): once per job. */
+  keptChecked: boolean;
 }
 
 /** The migrate job: see migrate-types.ts for the contract. */
@@ -28,7 +34,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
   const { signal } = hooks;
   const status = statusReporter(hooks.onStatus);
   const progress = throttledProgress(hooks.onProgress);
-  const tally: Tally = { migrated: 0, bytes: 0, foldersCreated: 0, skipped: [] };
+  const tally: Tally = { migrated: 0, bytes: 0, foldersCreated: 0, skipped: [], uidsUnstable: false, keptChecked: false };
   const maxAttempts = opts.retry?.maxAttempts ?? RELAY_LIMITS.migrateMaxAttempts;
   const baseDelay = opts.retry?.baseDelayMs ?? RELAY_LIMITS.migrateRetryBaseDelayMs;
   const dryRun = opts.dryRun ?? false;
@@ -117,6 +123,8 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
         const first = tally.skipped[0];
         return finish('partially_complete', first?.code ?? 'UNKNOWN', `${tally.migrated} migrated, ${n} not migrated (${first?.reason ?? 'unknown'})`, first?.code === 'APPENDLIMIT_EXCEEDED' ? 'destination' : null, n);
       }
+      // Completed, and why every run compares the whole source by content (ERROR_HINTS says what it means).
+      if (tally.uidsUnstable) return finish('completed', 'UIDVALIDITY_UNSTABLE', `${UIDS_UNSTABLE_MESSAGE}; every message was compared by content instead: ${tally.migrated} migrated`, 'source');
       return finish('completed', null, null, null);
     } catch (err) {
       src?.close();
@@ -261,16 +269,27 @@ async function copyFolder(
   }
   const box = await onSide('source', src.mailboxOpen(f.source, { readOnly: true }));
   if (!box) throw lost('source', 'the source session closed before EXAMINE');
-  if (Number(box.uidValidity) !== f.uidValidity) throw mailkeepError('CONNECTION_LOST', `source folder ${f.source} changed UIDVALIDITY during the run; replanning`, { side: 'source' });
+  let toCopy = f.toCopy;
   let done = 0;
   report(0);
-  const byUid = new Map<number, SourceMessage>(f.toCopy.map((m) => [m.uid, m]));
+  if (Number(box.uidValidity) !== f.uidValidity || (box.uidNext ?? null) !== f.uidNext) {
+    // Not the folder as planned (new mail, or a server that does not keep UIDs): the planned
+    // messages are found again by content; replanning would meet the same server again.
+    const again = await onSide('source', rekeyByContent(src, f.toCopy));
+    if (again.renumbered || Number(box.uidValidity) !== f.uidValidity) tally.uidsUnstable = true;
+    toCopy = again.found;
+    for (const m of again.gone) {
+      tally.skipped.push({ folder: f.source, uid: m.uid, code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
+      report(++done);
+    }
+  }
+  const byUid = new Map<number, SourceMessage>(toCopy.map((m) => [m.uid, m]));
   const settle = (m: SourceMessage, outcome: AppendOutcome): void => {
     if (outcome === 'ok') copied(1, m.size);
     else tally.skipped.push({ folder: f.source, uid: m.uid, code: outcome.code, reason: outcome.reason });
     report(++done);
   };
-  for (const item of batches(f.toCopy)) {
+  for (const item of batches(toCopy)) {
     signal?.throwIfAborted();
     if (!Array.isArray(item)) {
       // A large message: the source's partial FETCHes streamed straight into the destination's literal.
@@ -301,7 +320,13 @@ async function copyFolder(
           const meta = byUid.get(msg.uid);
           if (!meta || !msg.source || seen.has(msg.uid)) continue;
           seen.add(msg.uid);
-          settle({ ...meta, size: msg.source.length }, await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts, undefined, note(f, meta, msg.source.length)));
+          const outcome = await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts, undefined, note(f, meta, msg.source.length));
+          settle({ ...meta, size: msg.source.length }, outcome);
+          if (outcome === 'ok' && !tally.keptChecked && meta.messageId) {
+            tally.keptChecked = true;
+            const lost = await onSide('destination', destinationLost(dst, { messageId: meta.messageId, flags: meta.flags, internalDate: meta.internalDate }));
+            if (lost) throw mailkeepError('DESTINATION_LOSES_METADATA', lost, { side: 'destination' });
+          }
         }
       })());
     } catch (err) {

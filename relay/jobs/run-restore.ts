@@ -7,6 +7,7 @@ import { classifyImapError, describeImapError, isConnectionCode } from '../imap/
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
 import { AppendRecords, blobSource } from './append-records.ts';
+import { destinationLost } from './destination-keeps.ts';
 import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
@@ -20,6 +21,8 @@ interface Tally {
   bytes: number;
   foldersCreated: number;
   skipped: RestoreSkipped[];
+  /** One appended message was read back (destination-keeps.ts): once per job. */
+  keptChecked?: boolean;
 }
 
 /** The restore job: see restore-types.ts for the contract. */
@@ -197,6 +200,11 @@ async function restoreFolder(
     if (outcome === 'ok') {
       tally.restored++;
       tally.bytes += size;
+      if (!tally.keptChecked && c.messageId) {
+        tally.keptChecked = true;
+        const lost = await destinationLost(client, { messageId: c.messageId, flags: [...c.flags, ...c.keywords], internalDate: c.internalDate });
+        if (lost) throw mailkeepError('DESTINATION_LOSES_METADATA', lost);
+      }
     } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
     report(++done);
   }

@@ -12,51 +12,75 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** A fake checkout: two source files and a bundle built at `builtAt` (ms since the epoch). */
-function checkout(builtAt: number, sourceAt: number): string {
+/** A fake checkout: two source files and a build stamped as made from them as they are now. */
+function checkout(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-bundle-'));
   dirs.push(dir);
   fs.mkdirSync(path.join(dir, 'src'));
-  fs.mkdirSync(path.join(dir, '.output/relay'), { recursive: true });
-  for (const f of ['src/a.ts', 'src/b.ts']) {
-    fs.writeFileSync(path.join(dir, f), '');
-    fs.utimesSync(path.join(dir, f), sourceAt / 1000, sourceAt / 1000);
-  }
-  fs.writeFileSync(path.join(dir, '.output/relay/inputs.json'), JSON.stringify(['src/a.ts', 'src/b.ts']));
-  fs.writeFileSync(path.join(dir, '.output/relay/mailkeep.mjs'), '');
-  fs.utimesSync(path.join(dir, '.output/relay/mailkeep.mjs'), builtAt / 1000, builtAt / 1000);
+  fs.mkdirSync(path.join(dir, '.output/relay/b-test'), { recursive: true });
+  const t = Date.UTC(2030, 0, 1) / 1000;
+  const files = ['src/a.ts', 'src/b.ts'].map((f) => {
+    fs.writeFileSync(path.join(dir, f), `// ${f}\n`);
+    fs.utimesSync(path.join(dir, f), t, t);
+    const st = fs.statSync(path.join(dir, f));
+    return [f, st.size, st.mtimeMs];
+  });
+  fs.writeFileSync(path.join(dir, '.output/relay/stamp.json'), JSON.stringify({ v: 2, build: 'b-test', files }));
+  for (const f of ['mailkeep.mjs', 'relay.mjs']) fs.writeFileSync(path.join(dir, '.output/relay/b-test', f), '');
   return dir;
 }
 
 describe('the mailkeep launcher', () => {
-  const t = Date.UTC(2030, 0, 1);
+  const at = (dir: string, f: string, s: number): void => fs.utimesSync(path.join(dir, f), s, s);
 
-  it('runs the bundle when it is newer than every source file it was built from', () => {
-    const dir = checkout(t, t - 60_000);
-    expect(freshBundle(dir)).toBe(path.join(dir, '.output/relay/mailkeep.mjs'));
+  it('runs the build while every source file is exactly as stamped: the split CLI build, and the one-file build for the relay', () => {
+    const dir = checkout();
+    expect(freshBundle(dir)).toBe(path.join(dir, '.output/relay/b-test/mailkeep.mjs'));
+    expect(freshBundle(dir, 'relay')).toBe(path.join(dir, '.output/relay/b-test/relay.mjs'));
   });
 
-  it('runs the sources when one of them was edited after the bundle was built', () => {
-    const dir = checkout(t, t - 60_000);
-    fs.utimesSync(path.join(dir, 'src/b.ts'), (t + 1000) / 1000, (t + 1000) / 1000);
-    expect(freshBundle(dir)).toBeNull();
+  it('runs the sources once a source file was saved after the build, also when its time moved back (a checkout, a restore) or only its size changed', () => {
+    const later = checkout();
+    at(later, 'src/b.ts', Date.UTC(2030, 0, 2) / 1000);
+    expect(freshBundle(later)).toBeNull();
+    const earlier = checkout();
+    at(earlier, 'src/a.ts', Date.UTC(2020, 0, 1) / 1000);
+    expect(freshBundle(earlier)).toBeNull();
+    expect(freshBundle(earlier, 'relay')).toBeNull();
+    const sameTime = checkout();
+    fs.appendFileSync(path.join(sameTime, 'src/a.ts'), 'x');
+    at(sameTime, 'src/a.ts', Date.UTC(2030, 0, 1) / 1000);
+    expect(freshBundle(sameTime)).toBeNull();
   });
 
-  it('runs the sources when a file the bundle was built from is gone, or there is no bundle', () => {
-    const dir = checkout(t, t - 60_000);
-    fs.rmSync(path.join(dir, 'src/a.ts'));
-    expect(freshBundle(dir)).toBeNull();
+  it('runs the sources when a file the bundle was built from is gone, the build folder is gone, the stamp is damaged or there is none', () => {
+    const gone = checkout();
+    fs.rmSync(path.join(gone, 'src/a.ts'));
+    expect(freshBundle(gone)).toBeNull();
+    const noBuild = checkout();
+    fs.rmSync(path.join(noBuild, '.output/relay/b-test'), { recursive: true });
+    expect(freshBundle(noBuild)).toBeNull();
+    const damaged = checkout();
+    fs.writeFileSync(path.join(damaged, '.output/relay/stamp.json'), '{"v":2,"build":"../../etc","files":[["src/a.ts",0,0]]}');
+    expect(freshBundle(damaged)).toBeNull();
+    fs.writeFileSync(path.join(damaged, '.output/relay/stamp.json'), '{"v":2,');
+    expect(freshBundle(damaged)).toBeNull();
     expect(freshBundle(fs.mkdtempSync(path.join(os.tmpdir(), 'mk-nobundle-')))).toBeNull();
   });
 
-  it('gives the same answer from the bundle as from the sources', () => {
+  it('gives the same answer from the bundle as from the sources, and stamps every source it was built from', () => {
     fs.mkdirSync(path.join(root, '.output'), { recursive: true });
     expect(spawnSync(process.execPath, ['scripts/build-relay.mjs'], { cwd: root }).status).toBe(0);
     expect(freshBundle(root)).not.toBeNull();
-    const viaBundle = spawnSync(process.execPath, ['bin/mailkeep.js', 'backup', '--help'], { cwd: root, encoding: 'utf8' });
-    const viaSources = spawnSync(process.execPath, ['bin/mailkeep.js', 'backup', '--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, MAILKEEP_NO_BUNDLE: '1' } });
-    expect(viaBundle.status).toBe(0);
-    expect(viaBundle.stdout).toContain('--archive');
-    expect(viaBundle.stdout).toBe(viaSources.stdout);
+    // Every file esbuild read is in the stamp: the CLI's own modules, the engine's, the lock file.
+    const stamped = (JSON.parse(fs.readFileSync(path.join(root, '.output/relay/stamp.json'), 'utf8')) as { files: [string][] }).files.map(([f]) => f);
+    for (const f of ['relay/cli/main.ts', 'relay/cli/commands.ts', 'relay/jobs/run-backup.ts', 'relay/server/relay-command.ts', 'lib/protocol/error-codes.ts', 'package-lock.json']) expect(stamped).toContain(f);
+    for (const argv of [['--help'], ['backup', '--help'], ['relay', '--help'], ['restore', '--help'], ['no-such-command']]) {
+      const viaBundle = spawnSync(process.execPath, ['bin/mailkeep.js', ...argv], { cwd: root, encoding: 'utf8' });
+      const viaSources = spawnSync(process.execPath, ['bin/mailkeep.js', ...argv], { cwd: root, encoding: 'utf8', env: { ...process.env, MAILKEEP_NO_BUNDLE: '1' } });
+      expect(viaBundle.stdout + viaBundle.stderr).toBe(viaSources.stdout + viaSources.stderr);
+      expect(viaBundle.status).toBe(viaSources.status);
+    }
+    expect(spawnSync(process.execPath, ['bin/mailkeep.js', 'backup', '--help'], { cwd: root, encoding: 'utf8' }).stdout).toContain('--archive');
   });
 });
