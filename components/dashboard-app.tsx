@@ -7,6 +7,7 @@ import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { DownloadPanel } from './download-panel';
 import { StatusTable } from './status-table';
 import { RestoreStarter } from './restore-starter';
+import { RelayLinkBanner } from './relay-link-banner';
 
 const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
 
@@ -31,6 +32,7 @@ export function DashboardApp() {
   return (
     <main>
       <h1>System Status</h1>
+      <RelayLinkBanner />
       <nav role="tablist" class="tabs">
         {JOB_KINDS.map((k) => (
           <button role="tab" aria-selected={k === kind} class={k === kind ? 'selected' : ''} onClick={() => choose(k)}>

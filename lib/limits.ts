@@ -289,4 +289,18 @@ export const EXTENSION_LIMITS = {
   restorePlanDeadlineMs: 60_000,
   /** How often that dry run is polled: the relay finishes small plans in well under a second. */
   restorePlanPollMs: 250,
+  /** While the worker is linked to the relay it asks for the relay's state this often: the cheap
+   * loopback call proves the relay still answers (a hung or suspended relay closes no socket), and
+   * its answer re-syncs the mirror. 5 s lets a page notice a dead relay within a few seconds. */
+  relayHeartbeatMs: 5_000,
+  /** A "connected" older than this is not believed by the pages: the worker confirms it every
+   * relayHeartbeatMs, so three missed confirmations mean the worker or the relay is gone (browser
+   * just reopened, worker stopped, relay hung) and every status shown becomes "last known". */
+  relayStaleAfterMs: 15_000,
+  /** How often an open page re-reads its clock to age the "last known" marks and notice a stale
+   * link: once a second keeps "as of" honest without measurable cost. */
+  pageClockTickMs: 1_000,
+  /** The native-messaging host answers with the relay's address within a second (it may start the
+   * relay, ~0.3 s here); 15 s bounds a host that hangs, so code pairing can be offered instead. */
+  nativeHostReplyTimeoutMs: 15_000,
 } as const;

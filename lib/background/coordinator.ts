@@ -7,13 +7,12 @@ import { connectRelay, pairWithRelay, relayHealth, type FetchLike, type RelayCon
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import type { AccountRow } from '../storage/rows.ts';
-import { setSetting, type RelayState } from '../storage/settings.ts';
-import { retryDueJobs } from './retry-due.ts';
+import { getSetting, setSetting, type RelayState } from '../storage/settings.ts';
 import { expireDownloadLinks } from './expire-links.ts';
 import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
-import { armRetryAlarm, syncBackupAlarms, type AlarmsLike } from './schedules.ts';
+import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
 
 export interface CoordinatorDeps {
   db: MailkeepDb;
@@ -71,8 +70,24 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     return run;
   };
 
+  /**
+   * Records what the worker knows of the relay. A connected state is the moment the mirror is in
+   * sync (`syncedAt`, the "as of" of every status the pages show once the link drops); any other
+   * state keeps the last one.
+   */
   const setState = async (state: RelayState['state'], extra: Partial<RelayState> = {}): Promise<void> => {
-    await setSetting(db, 'relayState', { state, at: now(), relayVersion: null, errorCode: null, ...extra });
+    const before = await getSetting(db, 'relayState');
+    const at = now();
+    await setSetting(db, 'relayState', {
+      state,
+      at,
+      relayVersion: null,
+      errorCode: null,
+      syncedAt: state === 'connected' ? at : (before.syncedAt ?? null),
+      via: before.via ?? null,
+      nativeHost: before.nativeHost ?? null,
+      ...extra,
+    });
   };
 
   let connecting: Promise<RelayConnection | null> | null = null;
@@ -110,9 +125,6 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
             // Every job the user started is a row; an event no row follows (a page's preview, a
             // run already settled) changes nothing.
             await applyRelayEventWithOutcome(db, conn, event, now());
-            // A run that just ended in an auto-retry status owes a retry: arm its alarm now,
-            // not at the next periodic pass.
-            if (event.event === 'status' && event.phase === 'finished') await armRetryAlarm(db, deps.alarms, now());
             // A finished backup may have found deletions: a pass asks for its restore prompts now
             // (queued behind this event on the same chain), not at the next periodic check.
             if (event.event === 'status' && event.phase === 'finished' && event.kind === 'backup') void pump().catch(() => undefined);
@@ -120,8 +132,12 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       });
       conn = opened;
       reconnectsLeft = EXTENSION_LIMITS.relayReconnectAttempts;
-      void opened.closed.then(() => {
+      heartbeat(opened, health.version);
+      void opened.closed.then(async () => {
         if (conn === opened) conn = null;
+        // Said at once, not at the next check: every page turns its statuses "last known" now.
+        // (Unless a newer link replaced it meanwhile, e.g. after pairing again.)
+        await inOrder(() => (conn || connecting ? Promise.resolve() : setState('unreachable', { errorCode: 'RELAY_UNREACHABLE', relayVersion: health.version }))).catch(() => undefined);
         // The relay went away (restart, crash): while this worker lives, look again soon, and
         // reconcile what happened meanwhile through job.list.
         if (reconnectsLeft-- > 0) setTimer(() => void pump().catch(() => undefined), EXTENSION_LIMITS.relayReconnectDelayMs);
@@ -135,6 +151,26 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     }
   };
 
+  /**
+   * While the socket is open, a cheap request every relayHeartbeatMs confirms the relay still
+   * answers and refreshes `relayState.at`, which the pages require to be recent before they show
+   * anything as current. A relay that stops answering (hung, suspended) is dropped like a closed one.
+   */
+  const heartbeat = (opened: RelayConnection, relayVersion: string): void => {
+    const beat = () => {
+      if (conn !== opened) return;
+      void opened
+        .call('account.list', {}, EXTENSION_LIMITS.relayHeartbeatMs)
+        .then(
+          () => inOrder(() => (conn === opened ? setState('connected', { relayVersion }) : Promise.resolve())),
+          () => opened.close(),
+        )
+        .catch(() => undefined)
+        .finally(() => setTimer(beat, EXTENSION_LIMITS.relayHeartbeatMs));
+    };
+    setTimer(beat, EXTENSION_LIMITS.relayHeartbeatMs);
+  };
+
   const requireConnection = async (): Promise<RelayConnection> => {
     const c = await connection();
     if (c) return c;
@@ -144,15 +180,14 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
 
   const pump = (): Promise<void> =>
     inOrder(async () => {
-      await syncBackupAlarms(db, deps.alarms, now());
-      await retryDueJobs(db, now());
+      // Backups run on the relay's schedule, not the browser's: alarms left by an older version go.
+      await clearLegacyAlarms(deps.alarms);
       await expireDownloadLinks(db, now());
       const c = await connection();
       if (c) {
         const problems = await driveRuns(db, c, now(), timeZone());
         if (problems.length > 0) console.warn('mailkeep: some runs wait for the next pass:', problems.join(', '));
       }
-      await armRetryAlarm(db, deps.alarms, now());
     });
 
   return {

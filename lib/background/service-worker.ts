@@ -4,21 +4,19 @@ import { EXTENSION_LIMITS } from '../limits.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { drivesRelay, handleMessage, isMutating } from './messages.ts';
 import { createCoordinator, type Coordinator } from './coordinator.ts';
-import { RETRY_SOON_ALARM, accountOfBackupAlarm, queueScheduledBackup } from './schedules.ts';
+import { RELAY_CHECK_ALARM } from './legacy-alarms.ts';
 import type { FetchLike, WebSocketLike } from '../protocol/relay-client.ts';
 import { parseNotificationId, optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
 import { reconcile, serialized } from './reconcile.ts';
-import { retryDueJobs, retryNow } from './retry-due.ts';
-
-export const RETRY_DUE_ALARM = 'mailkeep-retry-due';
+import { retryNow } from './retry-now.ts';
 
 /**
  * Wires the service worker. Runs on every start of the worker (install, browser start, or a wake
  * after Chromium stopped it): listeners are registered synchronously, as MV3 requires, and the
  * badge is recomputed from the store at once and whenever accounts or jobs change.
  */
-export const RELAY_CHECK_ALARM = 'mailkeep-relay-check';
+export { RELAY_CHECK_ALARM };
 
 /** The coordinator wired to Chromium: storage.local, alarms, the worker's WebSocket and fetch. */
 export function browserCoordinator(db: MailkeepDb): Coordinator {
@@ -47,17 +45,13 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coord
     });
   }) as Parameters<typeof browser.runtime.onMessage.addListener>[0]);
 
-  const ensureAlarms = () => {
-    void browser.alarms.create(RETRY_DUE_ALARM, { periodInMinutes: EXTENSION_LIMITS.retryDueAlarmMinutes });
-    void browser.alarms.create(RELAY_CHECK_ALARM, { periodInMinutes: EXTENSION_LIMITS.relayCheckAlarmMinutes });
-  };
-  browser.runtime.onInstalled.addListener(() => ensureAlarms());
-  browser.runtime.onStartup.addListener(() => ensureAlarms());
+  // The relay owns schedules and retries (backups run with the browser closed); the worker keeps
+  // one light alarm to reconnect and refresh its mirror when nothing else wakes it.
+  const ensureAlarm = () => void browser.alarms.create(RELAY_CHECK_ALARM, { periodInMinutes: EXTENSION_LIMITS.relayCheckAlarmMinutes });
+  browser.runtime.onInstalled.addListener(ensureAlarm);
+  browser.runtime.onStartup.addListener(ensureAlarm);
   browser.alarms.onAlarm.addListener((alarm) => {
-    const accountId = accountOfBackupAlarm(alarm.name);
-    if (accountId) void queueScheduledBackup(db, accountId).then(drive);
-    else if (alarm.name === RETRY_DUE_ALARM || alarm.name === RETRY_SOON_ALARM) void retryDueJobs(db).then(drive);
-    else if (alarm.name === RELAY_CHECK_ALARM) void drive();
+    if (alarm.name === RELAY_CHECK_ALARM) void drive();
   });
   // Every start (install, browser start, wake after being stopped) reconciles with the relay.
   void drive();
