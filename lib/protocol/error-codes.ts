@@ -52,6 +52,9 @@ export const ErrorCode = z.enum([
   'RATE_LIMITED',
   'PROTOCOL_MISMATCH',
   'EXPIRED',
+  // native-messaging host and service (mailkeep native-host, install)
+  'NATIVE_CALLER_REFUSED', // the browser launched the host for another extension than the pinned one
+  'RELAY_START_FAILED', // the relay did not start listening before the deadline (its log says why)
   'UNKNOWN',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -10,3 +10,4 @@ export * from './client-frames.ts';
 export * from './relay-frames.ts';
 export * from './http.ts';
 export * from './relay-client.ts';
+export * from './native-host.ts';

@@ -53,6 +53,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'Too many attempts. Wait a minute, then try again.',
   PROTOCOL_MISMATCH: 'The relay and the extension are different versions. Update both to the same version.',
   EXPIRED: 'The link has expired. Generate the download again.',
+  NATIVE_CALLER_REFUSED: 'The Mailkeep helper only answers the Mailkeep extension. Reinstall the extension from its official package, then run "mailkeep install" again.',
+  RELAY_START_FAILED: 'The Mailkeep relay could not be started. Its log (relay.log in the Mailkeep data folder) says why; fix that, or pair with a code from "mailkeep pair" in the options page.',
   UNKNOWN: 'An unexpected error happened. Mailkeep tries again by itself; if it persists, click "Copy diagnostics" and report the problem.',
 };
 
