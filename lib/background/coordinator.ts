@@ -1,6 +1,6 @@
 import { localTimeZone } from '../clock.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
-import { MailkeepError, errorCodeOf } from '../protocol/error-codes.ts';
+import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-codes.ts';
 import type { ImapAccount, JobSnapshot } from '../protocol/common.ts';
 import type { HealthResponse } from '../protocol/http.ts';
 import { connectRelay, pairWithRelay, relayHealth, type FetchLike, type RelayConnection, type WebSocketLike } from '../protocol/relay-client.ts';
@@ -9,7 +9,8 @@ import type { MailkeepDb } from '../storage/db.ts';
 import type { AccountRow } from '../storage/rows.ts';
 import { getSetting, setSetting, type RelayState } from '../storage/settings.ts';
 import { expireDownloadLinks } from './expire-links.ts';
-import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
+import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore, type Pairing } from './pairing-store.ts';
+import { askNativeHost, type NativeHostPorts } from './native-host-link.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
 import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
@@ -24,6 +25,8 @@ export interface CoordinatorDeps {
   now?: () => number;
   /** The zone prompts name days in ("since Tuesday 14:02"); the browser's by default. */
   timeZone?: () => string;
+  /** chrome.runtime.connectNative; absent where the browser has no native messaging (then code pairing only). */
+  nativeHost?: NativeHostPorts;
   /** Timers are injectable so unit tests never wait on a real reconnect delay. */
   setTimer?: (fn: () => void, ms: number) => void;
 }
@@ -101,19 +104,66 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     return connecting;
   };
 
-  const open = async (): Promise<RelayConnection | null> => {
-    const pairing = await readPairing(deps.storage);
-    if (!pairing) {
-      await setState('unpaired', { errorCode: 'RELAY_UNPAIRED' });
-      return null;
+  /**
+   * Asks the native-messaging host to locate (or start) the relay and, when this browser holds no
+   * token yet (or the relay refused it), for a one-time code it exchanges at POST /pair exactly as
+   * if the user had typed it. Records what the host did, so the options page can offer code
+   * pairing when there is none. Returns the pairing to use, or null.
+   */
+  const viaNativeHost = async (held: Pairing | null, needToken: boolean): Promise<Pairing | null> => {
+    if (!deps.nativeHost) return held;
+    const answer = await askNativeHost(deps.nativeHost, needToken);
+    if (!answer.ok) {
+      await setSetting(db, 'relayState', { ...(await getSetting(db, 'relayState')), nativeHost: answer.outcome });
+      return held;
     }
-    let health: HealthResponse;
+    await setSetting(db, 'relayState', { ...(await getSetting(db, 'relayState')), nativeHost: 'ok' });
+    const { port, pairing } = answer.reply;
+    if (pairing) {
+      const { token } = await pairWithRelay(relayBaseUrl(port), pairing.code, deps.client, deps.fetch);
+      const next: Pairing = { port, token, pairedAt: now(), via: 'native' };
+      await writePairing(deps.storage, next);
+      return next;
+    }
+    if (held && held.port !== port) {
+      // The relay came back on another port: same token, new address.
+      const next: Pairing = { ...held, port };
+      await writePairing(deps.storage, next);
+      return next;
+    }
+    return held;
+  };
+
+  /** The relay's health at the held pairing, asking the native host (which may start it) when it does not answer. */
+  const locate = async (): Promise<{ pairing: Pairing; health: HealthResponse } | { problem: ErrorCode }> => {
+    let pairing = await readPairing(deps.storage);
+    if (pairing) {
+      try {
+        return { pairing, health: await relayHealth(relayBaseUrl(pairing.port), deps.fetch) };
+      } catch (err) {
+        if (!deps.nativeHost) return { problem: errorCodeOf(err) };
+      }
+    }
     try {
-      health = await relayHealth(relayBaseUrl(pairing.port), deps.fetch);
+      pairing = await viaNativeHost(pairing, pairing === null);
     } catch (err) {
-      await setState('unreachable', { errorCode: errorCodeOf(err) });
+      return { problem: errorCodeOf(err) };
+    }
+    if (!pairing) return { problem: 'RELAY_UNPAIRED' };
+    try {
+      return { pairing, health: await relayHealth(relayBaseUrl(pairing.port), deps.fetch) };
+    } catch (err) {
+      return { problem: errorCodeOf(err) };
+    }
+  };
+
+  const open = async (retriedWithNewToken = false): Promise<RelayConnection | null> => {
+    const located = await locate();
+    if ('problem' in located) {
+      await setState(located.problem === 'RELAY_UNPAIRED' ? 'unpaired' : 'unreachable', { errorCode: located.problem });
       return null;
     }
+    const { pairing, health } = located;
     try {
       const opened = await connectRelay({
         url: relaySocketUrl(pairing.port),
@@ -142,10 +192,16 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
         // reconcile what happened meanwhile through job.list.
         if (reconnectsLeft-- > 0) setTimer(() => void pump().catch(() => undefined), EXTENSION_LIMITS.relayReconnectDelayMs);
       });
-      await setState('connected', { relayVersion: health.version });
+      await setState('connected', { relayVersion: health.version, via: pairing.via ?? 'pairing' });
       return opened;
     } catch (err) {
       const code = errorCodeOf(err);
+      if (code === 'UNAUTHORIZED' && deps.nativeHost && !retriedWithNewToken) {
+        // The relay no longer knows our token (data dir replaced, paired elsewhere): the host can
+        // hand over a fresh code, so no one has to type one.
+        const fresh = await viaNativeHost(null, true).catch(() => null);
+        if (fresh) return open(true);
+      }
       await setState(code === 'UNAUTHORIZED' || code === 'RATE_LIMITED' ? 'unauthorized' : 'unreachable', { errorCode: code, relayVersion: health.version });
       return null;
     }
@@ -194,7 +250,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     pump,
     async pair(port, code) {
       const { token } = await pairWithRelay(relayBaseUrl(port), code, deps.client, deps.fetch);
-      await writePairing(deps.storage, { port, token, pairedAt: now() });
+      await writePairing(deps.storage, { port, token, pairedAt: now(), via: 'pairing' });
       const old = conn;
       conn = null;
       old?.close();

@@ -8,6 +8,7 @@ import { RELAY_CHECK_ALARM } from './legacy-alarms.ts';
 import type { FetchLike, WebSocketLike } from '../protocol/relay-client.ts';
 import { parseNotificationId, optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
+import type { NativeHostPorts, NativePortLike } from './native-host-link.ts';
 import { reconcile, serialized } from './reconcile.ts';
 import { retryNow } from './retry-now.ts';
 
@@ -27,7 +28,21 @@ export function browserCoordinator(db: MailkeepDb): Coordinator {
     openSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
     fetch: ((url, init) => fetch(url, init)) as FetchLike,
     client: { name: 'mailkeep-extension', version: browser.runtime.getManifest().version },
+    nativeHost: chromeNativeHost(),
   });
+}
+
+/**
+ * chrome.runtime.connectNative, read straight from `chrome`: the browser's lastError is only
+ * readable inside the port's onDisconnect callback, which the polyfill does not pass on. Absent
+ * (Firefox without the permission, tests) means code pairing only.
+ */
+function chromeNativeHost(): NativeHostPorts | undefined {
+  if (typeof chrome === 'undefined' || typeof chrome.runtime?.connectNative !== 'function') return undefined;
+  return {
+    connectNative: (name) => chrome.runtime.connectNative(name) as unknown as NativePortLike,
+    lastErrorMessage: () => chrome.runtime.lastError?.message,
+  };
 }
 
 export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coordinator: Coordinator = browserCoordinator(db)): void {

@@ -1,6 +1,6 @@
 import Dexie, { type EntityTable } from 'dexie';
 import type { AccountRow, JobEventRow, JobRow, PromptRow, SettingRow } from './rows.ts';
-import { DB_NAME, declareVersion1, declareVersion2, declareVersion3 } from './schema-versions.ts';
+import { DB_NAME, declareVersion1, declareVersion2, declareVersion3, declareVersion4 } from './schema-versions.ts';
 
 export class MailkeepDb extends Dexie {
   accounts!: EntityTable<AccountRow, 'id'>;
@@ -14,6 +14,7 @@ export class MailkeepDb extends Dexie {
     declareVersion1(this);
     declareVersion2(this);
     declareVersion3(this);
+    declareVersion4(this);
   }
 }
 

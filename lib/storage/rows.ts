@@ -7,18 +7,40 @@ import { JobKind, StatusByKind } from '../status/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
 /**
- * Zod schemas of the rows Mailkeep keeps in IndexedDB (schema version 2). Objects are strict: an
+ * Zod schemas of the rows Mailkeep keeps in IndexedDB (schema version 4). Objects are strict: an
  * unknown key is refused, so a password can never slip into an account row by accident.
  */
 export const Security = z.enum(['tls', 'starttls', 'none']);
 export type Security = z.infer<typeof Security>;
 
-/** `everyHours` is kept while disabled, so "Enable" brings back the user's interval. */
-export const Schedule = z.strictObject({
-  enabled: z.boolean(),
-  everyHours: z.number().int().min(L.scheduleMinHours).max(L.scheduleMaxHours),
-});
+/** "HH:MM", 24-hour, in the relay's local zone (the zone of the computer it runs on). */
+export const DailyTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Enter a time such as 02:00.');
+
+/** A schedule that runs: every N hours, or daily at a time. */
+export const OnSchedule = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('every'), hours: z.number().int().min(L.scheduleMinHours).max(L.scheduleMaxHours) }),
+  z.strictObject({ kind: z.literal('daily'), at: DailyTime }),
+]);
+export type OnSchedule = z.infer<typeof OnSchedule>;
+
+/** The relay's Schedule (it runs them, with the browser closed): off, every N hours, or daily. */
+export const Schedule = z.union([z.strictObject({ kind: z.literal('off') }), OnSchedule]);
 export type Schedule = z.infer<typeof Schedule>;
+
+/**
+ * What the relay last said about an account beyond its settings (schema version 4): mirrored, never
+ * computed here. Times are epoch milliseconds; null when the relay has none (never backed up, no
+ * run planned, no retry owed).
+ */
+export const AccountRelayFacts = z.strictObject({
+  hasPassword: z.boolean(),
+  nextRunAt: z.number().nullable(),
+  retryAt: z.number().nullable(),
+  lastSuccessAt: z.number().nullable(),
+  /** Messages and bytes in the account's archive; null when the relay did not say. */
+  archive: z.strictObject({ messages: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }).nullable(),
+});
+export type AccountRelayFacts = z.infer<typeof AccountRelayFacts>;
 
 export const AccountRow = z.strictObject({
   id: z.string().min(1),
@@ -29,6 +51,10 @@ export const AccountRow = z.strictObject({
   port: z.number().int().min(1).max(65535),
   security: Security,
   schedule: Schedule,
+  /** What "Enable" brings back; kept while the schedule is off (schema version 4). */
+  resumeSchedule: OnSchedule,
+  /** The relay's facts about the account, as last mirrored; null until the relay has told us. */
+  relay: AccountRelayFacts.nullable().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });

@@ -14,6 +14,8 @@ export class FakeRelay implements RelayCaller {
   readonly jobs = new Map<string, JobSnapshot>();
   readonly calls: { method: string; params: unknown }[] = [];
   accounts = new Set<string>();
+  /** true: requests are accepted and never answered (a hung or suspended relay). */
+  hung = false;
   private seq = 0;
 
   async call(method: string, params: any): Promise<any> {
@@ -44,6 +46,10 @@ export class FakeRelay implements RelayCaller {
       return { job };
     }
     if (method === 'job.list') return { jobs: [...this.jobs.values()].reverse() };
+    if (method === 'account.list') {
+      if (this.hung) return new Promise(() => undefined); // a relay that accepted the socket and stopped answering
+      return { accounts: [...this.accounts].map((id) => ({ account: { id, host: 'imap.example.org', port: 993, security: 'tls', user: 'alice' }, hasPassword: true })) };
+    }
     throw new MailkeepError('INVALID_INPUT', `fake relay has no ${method}`);
   }
 
