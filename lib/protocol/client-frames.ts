@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { JobKind } from '../status/status-ids.ts';
 import { IdempotencyKey, ImapAccount, JobParams, Password, RequestId, SafeId } from './common.ts';
+import { Schedule } from './account-state.ts';
 
 /**
  * Frames the extension sends to the relay over the WebSocket (JSON text frames).
@@ -20,10 +21,13 @@ export const HelloFrame = z.strictObject({
 const request = <M extends string, P extends z.ZodType>(method: M, params: P) =>
   z.strictObject({ type: z.literal('request'), id: RequestId, method: z.literal(method), params });
 
-/** Stores the account's settings and, when given, its password (sent once, never echoed). */
+/**
+ * Stores the account's settings and, when given, its password (sent once, never echoed) and its
+ * schedule (a new account without one gets DEFAULT_SCHEDULE; an existing one keeps its own).
+ */
 export const AccountUpsert = request(
   'account.upsert',
-  z.strictObject({ account: ImapAccount, password: Password.optional() }),
+  z.strictObject({ account: ImapAccount, password: Password.optional(), schedule: Schedule.optional() }),
 );
 /** The accounts the relay holds, with whether a password is stored (never the password). */
 export const AccountList = request('account.list', z.strictObject({}));
@@ -54,6 +58,17 @@ export const RestorePrompts = request(
   z.strictObject({ accountId: SafeId, runId: z.number().int().positive().optional() }),
 );
 
+/** Sets when the account's backup runs by itself; `{kind:'off'}` makes it Deactivated. */
+export const ScheduleSet = request('schedule.set', z.strictObject({ accountId: SafeId, schedule: Schedule }));
+/**
+ * Everything the extension mirrors, in one answer: every account's state and the recent jobs
+ * (newest first). Later changes arrive as events (account.changed, account.removed, job events).
+ */
+export const StateGet = request(
+  'state.get',
+  z.strictObject({ jobLimit: z.number().int().min(1).max(500).default(100) }),
+);
+
 export const RequestFrame = z.discriminatedUnion('method', [
   AccountUpsert,
   AccountList,
@@ -64,6 +79,8 @@ export const RequestFrame = z.discriminatedUnion('method', [
   JobList,
   JobGet,
   RestorePrompts,
+  ScheduleSet,
+  StateGet,
 ]);
 export type RequestFrame = z.infer<typeof RequestFrame>;
 export type RequestMethod = RequestFrame['method'];

@@ -39,6 +39,7 @@ export const ErrorCode = z.enum([
   // the relay's own state files (in its data dir, not the archive)
   'JOBS_FILE_UNREADABLE', // jobs.json is not a job list the relay can read: it does not start, nothing is changed
   'CREDENTIALS_UNREADABLE', // the saved passwords (credentials file, key file) cannot be read or decrypted: it does not start, nothing is changed
+  'STATE_UNREADABLE', // state.sqlite (accounts' schedules, job history) is damaged or from a newer Mailkeep: it does not start, nothing is changed
   // jobs
   'CANCELLED',
   'RETRY_LIMIT', // retries exhausted

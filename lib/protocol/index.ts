@@ -3,6 +3,7 @@ export * from './version.ts';
 export * from './error-codes.ts';
 export * from './common.ts';
 export * from './job-outcome.ts';
+export * from './account-state.ts';
 export * from './download-params.ts';
 export * from './migrate-params.ts';
 export * from './restore-params.ts';

@@ -2,6 +2,7 @@ import type { z } from '../zod.ts';
 import { DOOR_LIMITS } from '../limits.ts';
 import { MailkeepError, mailkeepError } from './error-codes.ts';
 import type { JobEvent } from './common.ts';
+import type { AccountEvent } from './account-state.ts';
 import type { RequestFrame, RequestMethod } from './client-frames.ts';
 import { RelayFrame, ResultByMethod, type ResultOf } from './relay-frames.ts';
 import { HealthResponse, HttpErrorBody, PairResponse } from './http.ts';
@@ -49,6 +50,8 @@ export interface ConnectOptions {
   client: { name: string; version: string };
   openSocket: (url: string) => WebSocketLike;
   onEvent?: (event: JobEvent) => void;
+  /** account.changed / account.removed (relays since issue 11): the mirror's feed, no polling needed. */
+  onAccountEvent?: (event: AccountEvent) => void;
   /** Connect + hello/welcome deadline. */
   connectTimeoutMs?: number;
   /** Default deadline of one request. */
@@ -111,7 +114,9 @@ export function connectRelay(opts: ConnectOptions): Promise<RelayConnection> {
         clearTimeout(connectTimer);
         resolve(connection);
       } else if (frame.type === 'event') {
-        opts.onEvent?.(frame.data);
+        const data = frame.data;
+        if (data.event === 'account.changed' || data.event === 'account.removed') opts.onAccountEvent?.(data);
+        else opts.onEvent?.(data);
       } else {
         if (frame.type === 'error' && frame.id === null) {
           // Before welcome: the refusal of hello; after: a frame the relay could not read.

@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from './error-codes.ts';
-import { ImapAccount, JobEvent, JobSnapshot, RequestId, SafeId } from './common.ts';
+import { ImapAccount, JobEvent, JobSnapshot, RequestId, SafeId, Timestamp } from './common.ts';
+import { AccountEvent, AccountState } from './account-state.ts';
 import type { RequestMethod } from './client-frames.ts';
 import { RestorePrompt } from './restore-params.ts';
 
@@ -15,7 +16,8 @@ export const WelcomeFrame = z.strictObject({
 
 /** Result payloads, one per request method. A password never appears in any of them. */
 export const ResultByMethod = {
-  'account.upsert': z.strictObject({ accountId: SafeId, hasPassword: z.boolean() }),
+  /** `state` (relays since issue 11): the account as it now stands, schedule and next run included. */
+  'account.upsert': z.strictObject({ accountId: SafeId, hasPassword: z.boolean(), state: AccountState.optional() }),
   'account.list': z.strictObject({
     accounts: z.array(z.strictObject({ account: ImapAccount, hasPassword: z.boolean() })),
   }),
@@ -31,6 +33,15 @@ export const ResultByMethod = {
   'job.get': z.strictObject({ job: JobSnapshot }),
   /** Empty when the account has no archive yet or nothing disappeared in that run. */
   'restore.prompts': z.strictObject({ prompts: z.array(RestorePrompt).max(10_000) }),
+  'schedule.set': z.strictObject({ account: AccountState }),
+  'state.get': z.strictObject({
+    /** The relay's wall clock, so the extension can tell "next run in 2 h" without trusting its own. */
+    relayTime: Timestamp,
+    /** The relay's IANA time zone: daily schedules are local times there. */
+    timeZone: z.string().max(64),
+    accounts: z.array(AccountState).max(10_000),
+    jobs: z.array(JobSnapshot).max(500),
+  }),
 } as const satisfies Record<RequestMethod, z.ZodType>;
 export type ResultOf<M extends RequestMethod> = z.infer<(typeof ResultByMethod)[M]>;
 
@@ -54,8 +65,12 @@ export const ErrorFrame = z.strictObject({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** Pushed to every authenticated socket: job progress and status changes. */
-export const EventFrame = z.strictObject({ type: z.literal('event'), data: JobEvent });
+/** Everything the relay pushes: job progress and status, account changes and removals. */
+export const RelayEvent = z.union([JobEvent, AccountEvent]);
+export type RelayEvent = z.infer<typeof RelayEvent>;
+
+/** Pushed to every authenticated socket: job progress and status changes, account changes. */
+export const EventFrame = z.strictObject({ type: z.literal('event'), data: RelayEvent });
 
 export const RelayFrame = z.discriminatedUnion('type', [WelcomeFrame, ResultFrame, ErrorFrame, EventFrame]);
 export type RelayFrame = z.infer<typeof RelayFrame>;

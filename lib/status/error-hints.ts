@@ -42,6 +42,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
     'The relay’s job list (jobs.json in its data folder) is damaged, so the relay did not start; nothing was changed. Move that file aside and start the relay again: the archives and their mail are not affected, only the list of past jobs is lost.',
   CREDENTIALS_UNREADABLE:
     'The relay’s saved passwords (the credentials file and its key file in its data folder) cannot be read, so the relay did not start; nothing was changed. Put back both files from a copy, or move them aside and enter the account passwords again.',
+  STATE_UNREADABLE:
+    'The relay’s state file (state.sqlite in its data folder: schedules and job history) is damaged or was written by a newer Mailkeep, so the relay did not start; nothing was changed. Update Mailkeep, or move state.sqlite aside and start the relay again: archives and passwords are not affected; schedules go back to daily and the job history starts empty.',
   CANCELLED: 'The job was cancelled.',
   RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
   ILLEGAL_TRANSITION: 'Mailkeep refused an impossible status change. Click "Copy diagnostics" and report the problem.',
