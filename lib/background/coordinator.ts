@@ -2,16 +2,18 @@ import { localTimeZone } from '../clock.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-codes.ts';
 import type { ImapAccount, JobSnapshot } from '../protocol/common.ts';
+import type { Schedule } from '../protocol/account-state.ts';
 import type { HealthResponse } from '../protocol/http.ts';
 import { connectRelay, pairWithRelay, relayHealth, type FetchLike, type RelayConnection, type WebSocketLike } from '../protocol/relay-client.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
-import type { AccountRow } from '../storage/rows.ts';
 import { getSetting, setSetting, type RelayState } from '../storage/settings.ts';
 import { expireDownloadLinks } from './expire-links.ts';
 import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore, type Pairing } from './pairing-store.ts';
 import { askNativeHost, type NativeHostPorts } from './native-host-link.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
+import { mirrorAccount, mirrorAccountRemoved, mirrorState } from './mirror.ts';
+import { AccountRow } from '../storage/rows.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
 import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
 
@@ -41,13 +43,24 @@ export interface Coordinator {
   /** Reconnect if needed, reconcile with the relay, start queued runs, re-arm alarms. Serialized. */
   pump(): Promise<void>;
   pair(port: number, code: string): Promise<{ relayVersion: string }>;
-  upsertAccount(account: AccountRow | (Omit<AccountRow, 'createdAt' | 'updatedAt'>), password: string | undefined): Promise<ResultOf<'account.upsert'>>;
+  /** Settings, schedule and (when typed) the password go to the relay; its answer is mirrored. */
+  upsertAccount(account: AccountToSave, password: string | undefined): Promise<ResultOf<'account.upsert'>>;
+  /** account.delete on the relay, then the mirror forgets the account. Needs the relay. */
   deleteAccount(accountId: string): Promise<void>;
+  /** "Back up now" / "Retry now" of a backup: a run the relay starts at once, under a fresh key. */
+  backupNow(accountId: string): Promise<JobSnapshot>;
+  /** When the relay runs the account's backup by itself; the answer is mirrored. */
+  setSchedule(accountId: string, schedule: Schedule): Promise<void>;
+  /** Stops a relay job (any kind) that is queued or running. */
+  cancelJob(relayJobId: string): Promise<void>;
   testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
   diagnostics(): Promise<RelayDiagnostics>;
   /** The dry run of a restore (a prompt's one-click set, or one being set up): the counts its confirmation shows. */
   planRestore(target: PlanTarget): Promise<RestorePlan>;
 }
+
+/** An account as the options form saves it: settings, names and schedule (never a password). */
+export type AccountToSave = Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username' | 'displayName' | 'email' | 'schedule'>;
 
 export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'>): ImapAccount {
   return { id: a.id, host: a.host, port: a.port, security: a.security, user: a.username };
@@ -179,6 +192,13 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
             // (queued behind this event on the same chain), not at the next periodic check.
             if (event.event === 'status' && event.phase === 'finished' && event.kind === 'backup') void pump().catch(() => undefined);
           }).catch((err: unknown) => console.error('mailkeep: relay event not applied', errorCodeOf(err))),
+        onAccountEvent: (event) =>
+          void inOrder(async () => {
+            if (event.event === 'account.removed') return mirrorAccountRemoved(db, event.accountId);
+            await mirrorAccount(db, event.account, now());
+            // A backup that just settled may have found deletions: ask for its restore prompts now.
+            if (event.account.status === 'completed' || event.account.status === 'partially_completed') void pump().catch(() => undefined);
+          }).catch((err: unknown) => console.error('mailkeep: account event not applied', errorCodeOf(err))),
       });
       conn = opened;
       reconnectsLeft = EXTENSION_LIMITS.relayReconnectAttempts;
@@ -234,6 +254,19 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     throw new MailkeepError(pairing ? 'RELAY_UNREACHABLE' : 'RELAY_UNPAIRED', pairing ? 'the relay is not running' : 'the extension is not paired with the relay');
   };
 
+  /**
+   * The whole mirror from state.get: every account the relay has, and the removal of those it
+   * deleted meanwhile. Accounts saved in the browser before the relay owned accounts are offered
+   * to it (settings and schedule; the password was always the relay's), not dropped.
+   */
+  const syncMirror = async (c: RelayConnection): Promise<void> => {
+    const sync = await mirrorState(db, await c.call('state.get', { jobLimit: 100 }), now());
+    for (const row of sync.unknownToRelay) {
+      const result = await c.call('account.upsert', { account: imapAccountOf(row), schedule: row.schedule });
+      if (result.state) await mirrorAccount(db, result.state, now());
+    }
+  };
+
   const pump = (): Promise<void> =>
     inOrder(async () => {
       // Backups run on the relay's schedule, not the browser's: alarms left by an older version go.
@@ -241,6 +274,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       await expireDownloadLinks(db, now());
       const c = await connection();
       if (c) {
+        await syncMirror(c);
         const problems = await driveRuns(db, c, now(), timeZone());
         if (problems.length > 0) console.warn('mailkeep: some runs wait for the next pass:', problems.join(', '));
       }
@@ -260,12 +294,36 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     },
     async upsertAccount(account, password) {
       const c = await requireConnection();
-      return c.call('account.upsert', { account: imapAccountOf(account), ...(password ? { password } : {}) });
+      const result = await c.call('account.upsert', { account: imapAccountOf(account), schedule: account.schedule, ...(password ? { password } : {}) });
+      const state = result.state ?? (await c.call('state.get', { jobLimit: 1 })).accounts.find((a) => a.account.id === result.accountId);
+      if (state) {
+        await inOrder(async () => {
+          await mirrorAccount(db, state, now());
+          // The names are the browser's own words (the relay keeps only the IMAP login).
+          const row = await db.accounts.get(account.id);
+          if (row) await db.accounts.put(AccountRow.parse({ ...row, displayName: account.displayName, email: account.email }));
+        });
+      }
+      return result;
     },
     async deleteAccount(accountId) {
-      const c = await connection();
-      if (!c) return; // the relay forgets nothing it never had; a stale entry there holds no job
-      await c.call('account.delete', { accountId }).catch(() => undefined);
+      const c = await requireConnection();
+      await c.call('account.delete', { accountId });
+      await inOrder(() => mirrorAccountRemoved(db, accountId));
+    },
+    async backupNow(accountId) {
+      const c = await requireConnection();
+      const key = `backup-${accountId}-now-${now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+      return (await c.call('job.start', { kind: 'backup', accountId, idempotencyKey: key, params: {} })).job;
+    },
+    async setSchedule(accountId, schedule) {
+      const c = await requireConnection();
+      const { account } = await c.call('schedule.set', { accountId, schedule });
+      await inOrder(() => mirrorAccount(db, account, now()));
+    },
+    async cancelJob(relayJobId) {
+      const c = await requireConnection();
+      await c.call('job.cancel', { jobId: relayJobId });
     },
     async testAccount(account, password) {
       const c = await requireConnection();

@@ -2,7 +2,7 @@ import { liveQuery } from 'dexie';
 import { browser } from 'wxt/browser';
 import { EXTENSION_LIMITS } from '../limits.ts';
 import type { MailkeepDb } from '../storage/db.ts';
-import { drivesRelay, handleMessage, isMutating } from './messages.ts';
+import { drivesRelay, handleMessage, isMutating, retryJob } from './messages.ts';
 import { createCoordinator, type Coordinator } from './coordinator.ts';
 import { RELAY_CHECK_ALARM } from './legacy-alarms.ts';
 import type { FetchLike, WebSocketLike } from '../protocol/relay-client.ts';
@@ -10,7 +10,6 @@ import { parseNotificationId, optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
 import type { NativeHostPorts, NativePortLike } from './native-host-link.ts';
 import { reconcile, serialized } from './reconcile.ts';
-import { retryNow } from './retry-now.ts';
 
 /**
  * Wires the service worker. Runs on every start of the worker (install, browser start, or a wake
@@ -83,18 +82,18 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coord
  * Routes notification clicks and button clicks to onNotificationAction; `after` runs once each is
  * handled (the entrypoint pumps the coordinator, so a "Retry now" starts on the relay at once).
  */
-export function listenForNotificationClicks(db: MailkeepDb, ports: BackgroundPorts, after: () => unknown = () => undefined): void {
-  const act = (id: string, index: number | null) => onNotificationAction(db, ports, id, index).then(after).catch(() => undefined);
+export function listenForNotificationClicks(db: MailkeepDb, ports: BackgroundPorts, after: () => unknown = () => undefined, coordinator?: Coordinator): void {
+  const act = (id: string, index: number | null) => onNotificationAction(db, ports, id, index, coordinator).then(after).catch(() => undefined);
   browser.notifications.onButtonClicked.addListener((id, index) => act(id, index));
   browser.notifications.onClicked.addListener((id) => act(id, null));
 }
 
 /** What a notification button or click does; the notification id says which account and job. */
-export async function onNotificationAction(db: MailkeepDb, ports: BackgroundPorts, notificationId: string, buttonIndex: number | null): Promise<void> {
+export async function onNotificationAction(db: MailkeepDb, ports: BackgroundPorts, notificationId: string, buttonIndex: number | null, coordinator?: Coordinator): Promise<void> {
   const ref = parseNotificationId(notificationId);
   if (!ref) return;
   if (buttonIndex === 0 && ref.action === 'retry') {
-    await retryNow(db, ref.jobId);
+    await retryJob(db, coordinator, ref.jobId);
     return;
   }
   // A bulk deletion: the popup's page lists the prompt with its Restore button (an extension

@@ -3,6 +3,7 @@ import { ErrorCode } from '../protocol/error-codes.ts';
 import { IdempotencyKey, JobParams, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink } from '../protocol/job-outcome.ts';
+import { LocalTime, Schedule } from '../protocol/account-state.ts';
 import { JobKind, StatusByKind } from '../status/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
@@ -13,19 +14,15 @@ import { EXTENSION_LIMITS as L } from '../limits.ts';
 export const Security = z.enum(['tls', 'starttls', 'none']);
 export type Security = z.infer<typeof Security>;
 
-/** "HH:MM", 24-hour, in the relay's local zone (the zone of the computer it runs on). */
-export const DailyTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Enter a time such as 02:00.');
-
-/** A schedule that runs: every N hours, or daily at a time. */
-export const OnSchedule = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('every'), hours: z.number().int().min(L.scheduleMinHours).max(L.scheduleMaxHours) }),
-  z.strictObject({ kind: z.literal('daily'), at: DailyTime }),
-]);
-export type OnSchedule = z.infer<typeof OnSchedule>;
+/** "HH:MM", 24-hour, in the relay's time zone (the protocol's LocalTime). */
+export const DailyTime = LocalTime;
 
 /** The relay's Schedule (it runs them, with the browser closed): off, every N hours, or daily. */
-export const Schedule = z.union([z.strictObject({ kind: z.literal('off') }), OnSchedule]);
-export type Schedule = z.infer<typeof Schedule>;
+export { Schedule };
+
+/** A schedule that runs (every N hours, or daily at a time): what "Enable" brings back. */
+export const OnSchedule = z.discriminatedUnion('kind', [Schedule.options[1], Schedule.options[2]]);
+export type OnSchedule = z.infer<typeof OnSchedule>;
 
 /**
  * What the relay last said about an account beyond its settings (schema version 4): mirrored, never

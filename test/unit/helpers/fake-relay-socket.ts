@@ -81,19 +81,22 @@ export class FakeSocket implements WebSocketLike {
       try {
         if (method === 'account.upsert') {
           if (params.password) this.wire.passwords.push(params.password);
-          this.wire.relay.accounts.add(params.account.id);
-          return this.reply({ type: 'result', id, result: { accountId: params.account.id, hasPassword: true } });
+          const state = this.wire.relay.upsert(params.account, params.schedule);
+          return this.reply({ type: 'result', id, result: { accountId: params.account.id, hasPassword: true, state } });
         }
         if (method === 'account.test') {
           const ok = params.password === 'right-password';
           return this.reply({ type: 'result', id, result: ok ? { ok: true, capabilities: ['IMAP4rev1'] } : { ok: false, errorCode: 'AUTH_FAILED', message: 'refused' } });
         }
-        if (method === 'account.delete') return this.reply({ type: 'result', id, result: { accountId: params.accountId, deleted: true } });
         this.reply({ type: 'result', id, result: await this.wire.relay.call(method, params) });
       } catch (err: any) {
         this.reply({ type: 'error', id, code: err.code ?? 'UNKNOWN', message: String(err.message) });
       }
     })();
+  }
+  /** Pushes an event frame to this socket, as the relay does to every authenticated one. */
+  push(data: unknown): void {
+    this.reply({ type: 'event', data });
   }
   close(code = 1000): void {
     if (this.readyState === 3) return;

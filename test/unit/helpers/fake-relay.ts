@@ -1,5 +1,6 @@
 import { MailkeepError } from '@/lib/protocol/error-codes';
-import type { JobSnapshot } from '@/lib/protocol/common';
+import type { ImapAccount, JobSnapshot } from '@/lib/protocol/common';
+import { DEFAULT_SCHEDULE, type AccountState, type Schedule } from '@/lib/protocol/account-state';
 import type { RelayCaller } from '@/lib/background/relay-runs';
 import { saveAccount } from '@/lib/storage/accounts';
 import type { MailkeepDb } from '@/lib/storage/db';
@@ -18,8 +19,43 @@ export class FakeRelay implements RelayCaller {
   hung = false;
   private seq = 0;
 
+  /** The relay-owned state of each account (issue 11): what state.get and account events report. */
+  readonly states = new Map<string, AccountState>();
+
+  /** An account as the relay stores it: settings and schedule; status null until a backup ran. */
+  upsert(account: ImapAccount, schedule: Schedule | undefined): AccountState {
+    const before = this.states.get(account.id);
+    const next: AccountState = {
+      account,
+      hasPassword: true,
+      schedule: schedule ?? before?.schedule ?? DEFAULT_SCHEDULE,
+      status: before?.status ?? null,
+      nextRunAt: null,
+      retryAt: null,
+      lastSuccessAt: before?.lastSuccessAt ?? null,
+      latestBackup: before?.latestBackup ?? null,
+      archive: before?.archive ?? null,
+    };
+    this.states.set(account.id, next);
+    this.accounts.add(account.id);
+    return next;
+  }
+
   async call(method: string, params: any): Promise<any> {
     this.calls.push({ method, params });
+    if (method === 'state.get') return { relayTime: new Date(0).toISOString(), timeZone: 'UTC', accounts: [...this.states.values()], jobs: [...this.jobs.values()].reverse() };
+    if (method === 'schedule.set') {
+      const before = this.states.get(params.accountId);
+      if (!before) throw new MailkeepError('NOT_FOUND', `no account ${params.accountId}`);
+      const account = { ...before, schedule: params.schedule, status: params.schedule.kind === 'off' ? 'deactivated' : before.status };
+      this.states.set(params.accountId, account);
+      return { account };
+    }
+    if (method === 'account.delete') {
+      const deleted = this.states.delete(params.accountId);
+      this.accounts.delete(params.accountId);
+      return { accountId: params.accountId, deleted };
+    }
     if (method === 'job.start') {
       const known = [...this.jobs.values()].find((j) => j.idempotencyKey === params.idempotencyKey);
       if (known) return { job: known, created: false };
