@@ -16,6 +16,7 @@ import { mirrorAccount, mirrorAccountRemoved, mirrorState } from './mirror.ts';
 import { AccountRow } from '../storage/rows.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
 import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
+import { retryDueJobs } from './retry-due.ts';
 
 export interface CoordinatorDeps {
   db: MailkeepDb;
@@ -60,7 +61,7 @@ export interface Coordinator {
 }
 
 /** An account as the options form saves it: settings, names and schedule (never a password). */
-export type AccountToSave = Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username' | 'displayName' | 'email' | 'schedule'>;
+export type AccountToSave = Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username' | 'displayName' | 'email' | 'schedule' | 'resumeSchedule'>;
 
 export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'>): ImapAccount {
   return { id: a.id, host: a.host, port: a.port, security: a.security, user: a.username };
@@ -271,6 +272,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     inOrder(async () => {
       // Backups run on the relay's schedule, not the browser's: alarms left by an older version go.
       await clearLegacyAlarms(deps.alarms);
+      await retryDueJobs(db, now());
       await expireDownloadLinks(db, now());
       const c = await connection();
       if (c) {
@@ -299,9 +301,10 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       if (state) {
         await inOrder(async () => {
           await mirrorAccount(db, state, now());
-          // The names are the browser's own words (the relay keeps only the IMAP login).
+          // The names are the browser's own words (the relay keeps only the IMAP login), and so is
+          // the schedule "Enable" brings back (the relay keeps only `off` while it is off).
           const row = await db.accounts.get(account.id);
-          if (row) await db.accounts.put(AccountRow.parse({ ...row, displayName: account.displayName, email: account.email }));
+          if (row) await db.accounts.put(AccountRow.parse({ ...row, displayName: account.displayName, email: account.email, resumeSchedule: account.resumeSchedule }));
         });
       }
       return result;

@@ -5,7 +5,7 @@ import { resolvePrompt } from '../storage/prompts.ts';
 import { SETTINGS, setSetting } from '../storage/settings.ts';
 import { buildDiagnostics, type DiagnosticsMeta } from './diagnostics.ts';
 import { SeedAccount, seedAccounts, seedBackupHistory } from './dev-seed.ts';
-import { retryNow } from './retry-now.ts';
+import { retryNow } from './retry-due.ts';
 import { Password, SafeId } from '../protocol/common.ts';
 import { RestoreParams } from '../protocol/restore-params.ts';
 import { DownloadParams } from '../protocol/download-params.ts';

@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
-import { DailyTime, Security, type OnSchedule, type Schedule } from './rows.ts';
+import { Security, type OnSchedule, type Schedule } from './rows.ts';
+import { LocalTime } from '../protocol/account-state.ts';
 
 const PORT_MESSAGE = 'Port must be a whole number from 1 to 65535.';
 const HOURS_MESSAGE = `Enter a whole number of hours from ${L.scheduleMinHours} to ${L.scheduleMaxHours}.`;
@@ -31,7 +32,7 @@ export const AccountInput = z
     scheduleEnabled: z.boolean(),
     /** every N hours (default) or daily at a time; the relay runs either with the browser closed. */
     scheduleKind: z.enum(['every', 'daily']).default('every'),
-    dailyAt: DailyTime.default('02:00'),
+    dailyAt: z.string().refine((v) => LocalTime.safeParse(v).success, 'Enter a time such as 02:00.').default('02:00'),
     everyHours: z.coerce
       .number({ error: HOURS_MESSAGE })
       .int({ error: HOURS_MESSAGE })

@@ -44,18 +44,6 @@ export async function saveAccount(db: MailkeepDb, raw: unknown, accountId?: stri
   });
 }
 
-/** "Enable" on a Deactivated card: schedule back on with the interval the user had. */
-export async function enableAccount(db: MailkeepDb, accountId: string, at = Date.now()): Promise<void> {
-  await db.transaction('rw', db.accounts, db.jobs, db.jobEvents, async () => {
-    const account = await db.accounts.get(accountId);
-    if (!account) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
-    await db.accounts.put(AccountRow.parse({ ...account, schedule: account.resumeSchedule, updatedAt: at }));
-    const job = await backupJobOf(db, accountId);
-    if (!job) await createJob(db, { kind: 'backup', accountId, at });
-    else if (job.status === 'deactivated') await transitionJob(db, job.id, QUEUE_STATUS.backup, { at });
-  });
-}
-
 /** Removes the account with its jobs, history and prompts (the archive on disk is the relay's). */
 export async function removeAccount(db: MailkeepDb, accountId: string): Promise<void> {
   await db.transaction('rw', [db.accounts, db.jobs, db.jobEvents, db.prompts], async () => {

@@ -3,7 +3,7 @@ import { ErrorCode } from '../protocol/error-codes.ts';
 import { IdempotencyKey, JobParams, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink } from '../protocol/job-outcome.ts';
-import { LocalTime, Schedule } from '../protocol/account-state.ts';
+import { Schedule } from '../protocol/account-state.ts';
 import { JobKind, StatusByKind } from '../status/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
@@ -13,9 +13,6 @@ import { EXTENSION_LIMITS as L } from '../limits.ts';
  */
 export const Security = z.enum(['tls', 'starttls', 'none']);
 export type Security = z.infer<typeof Security>;
-
-/** "HH:MM", 24-hour, in the relay's time zone (the protocol's LocalTime). */
-export const DailyTime = LocalTime;
 
 /** The relay's Schedule (it runs them, with the browser closed): off, every N hours, or daily. */
 export { Schedule };

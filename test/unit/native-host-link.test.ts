@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing';
 import { createCoordinator, type Coordinator } from '@/lib/background/coordinator';
 import { readPairing } from '@/lib/background/pairing-store';
@@ -84,8 +84,7 @@ describe('finding the relay through the native-messaging host', () => {
     clock += 60_000;
     wire.up = false;
     for (const s of wire.sockets) s.close(1006);
-    await settle();
-    await settle();
+    await vi.waitFor(async () => expect((await state()).state).toBe('unreachable'));
     const down = await state();
     expect(down).toMatchObject({ state: 'unreachable', syncedAt });
     expect(freshnessOf(down, clock)).toMatchObject({ live: false, asOf: syncedAt, reason: 'unreachable' });
@@ -112,7 +111,7 @@ describe('finding the relay through the native-messaging host', () => {
     await coordinator.pump();
     clock += EXTENSION_LIMITS.relayHeartbeatMs;
     await runTimers();
-    expect((await state()).at).toBe(clock);
+    await vi.waitFor(async () => expect((await state()).at).toBe(clock));
     expect(freshnessOf(await state(), clock + EXTENSION_LIMITS.relayStaleAfterMs)).toMatchObject({ live: true });
     // Hung: the socket stays open but nothing answers; the page stops believing "connected" by itself.
     wire.relay.hung = true;

@@ -16,6 +16,12 @@ export class FakeRelayWire {
   readonly passwords: string[] = [];
   sockets: FakeSocket[] = [];
 
+  constructor() {
+    this.relay.onAccountChanged = (event) => {
+      for (const s of this.sockets) if (s.readyState === 1 && s.authed) s.push(event);
+    };
+  }
+
   fetch: FetchLike = async (url, init) => {
     if (!this.up) throw new TypeError('Failed to fetch');
     const path = new URL(url).pathname;
@@ -44,6 +50,8 @@ type Listener = (e: any) => void;
 
 export class FakeSocket implements WebSocketLike {
   readyState = 0;
+  /** hello accepted: only such sockets get pushed events, as on the real relay. */
+  authed = false;
   private listeners = new Map<string, Listener[]>();
   constructor(private wire: FakeRelayWire, readonly url: string) {
     queueMicrotask(() => {
@@ -73,6 +81,7 @@ export class FakeSocket implements WebSocketLike {
         queueMicrotask(() => this.close(4401));
         return;
       }
+      this.authed = true;
       this.reply({ type: 'welcome', version: 1, relay: { name: 'mailkeep-relay', version: '9.9.9' } });
       return;
     }

@@ -25,11 +25,12 @@ export class FakeRelay implements RelayCaller {
   /** An account as the relay stores it: settings and schedule; status null until a backup ran. */
   upsert(account: ImapAccount, schedule: Schedule | undefined): AccountState {
     const before = this.states.get(account.id);
+    const nextSchedule = schedule ?? before?.schedule ?? DEFAULT_SCHEDULE;
     const next: AccountState = {
       account,
       hasPassword: true,
-      schedule: schedule ?? before?.schedule ?? DEFAULT_SCHEDULE,
-      status: before?.status ?? null,
+      schedule: nextSchedule,
+      status: statusUnder(nextSchedule, before?.status ?? null),
       nextRunAt: null,
       retryAt: null,
       lastSuccessAt: before?.lastSuccessAt ?? null,
@@ -47,7 +48,7 @@ export class FakeRelay implements RelayCaller {
     if (method === 'schedule.set') {
       const before = this.states.get(params.accountId);
       if (!before) throw new MailkeepError('NOT_FOUND', `no account ${params.accountId}`);
-      const account = { ...before, schedule: params.schedule, status: params.schedule.kind === 'off' ? 'deactivated' : before.status };
+      const account = { ...before, schedule: params.schedule, status: statusUnder(params.schedule, before.status) };
       this.states.set(params.accountId, account);
       return { account };
     }
@@ -74,6 +75,7 @@ export class FakeRelay implements RelayCaller {
         updatedAt: at,
       };
       this.jobs.set(job.id, job);
+      if (job.kind === 'backup') this.backupMoved(job);
       return { job, created: true };
     }
     if (method === 'job.get') {
@@ -89,13 +91,38 @@ export class FakeRelay implements RelayCaller {
     throw new MailkeepError('INVALID_INPUT', `fake relay has no ${method}`);
   }
 
+  /** Where account.changed goes (the wire pushes it to every open socket). */
+  onAccountChanged: ((event: { event: 'account.changed'; account: AccountState; at: string }) => void) | null = null;
+
   set(jobId: string, patch: Partial<JobSnapshot>): void {
-    this.jobs.set(jobId, { ...this.jobs.get(jobId)!, ...patch });
+    const job = { ...this.jobs.get(jobId)!, ...patch };
+    this.jobs.set(jobId, job);
+    if (job.kind === 'backup') this.backupMoved(job);
+  }
+
+  /** As the real relay: a backup's status is its account's, pushed to every socket as account.changed. */
+  private backupMoved(job: JobSnapshot): void {
+    const before = this.states.get(job.accountId);
+    if (!before) return;
+    const account: AccountState = {
+      ...before,
+      status: job.status as AccountState['status'],
+      latestBackup: job,
+      lastSuccessAt: job.status === 'completed' ? job.updatedAt : before.lastSuccessAt,
+    };
+    this.states.set(job.accountId, account);
+    this.onAccountChanged?.({ event: 'account.changed', account, at: job.updatedAt });
   }
 
   starts(): number {
     return this.calls.filter((c) => c.method === 'job.start').length;
   }
+}
+
+/** Deactivated while the schedule is off; switched back on, no status until the next run says one. */
+function statusUnder(schedule: Schedule, status: AccountState['status']): AccountState['status'] {
+  if (schedule.kind === 'off') return 'deactivated';
+  return status === 'deactivated' ? null : status;
 }
 
 /**
