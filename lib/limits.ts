@@ -42,7 +42,8 @@ export const DOOR_LIMITS = {
   relaySocketCloseGraceMs: 500,
   /** Running jobs get this long to checkpoint after SIGTERM before the relay exits anyway. */
   relayShutdownDeadlineMs: 10_000,
-  /** Job records kept on disk and listed: enough history for the dashboard, bounded file size. */
+  /** Job records kept (state.sqlite's jobs table) and listed: enough history for the dashboard and
+   * `mailkeep status`, a bounded table whose oldest finished rows are deleted as new jobs start. */
   jobHistoryMax: 500,
   /** Progress events per job are throttled: the popup's bar needs no more than 4 per second. */
   jobProgressIntervalMs: 250,
@@ -241,6 +242,35 @@ export const RELAY_LIMITS = {
    * between is a server going away or a link that trickles, so the run retries as a Connection Error
    * instead of declaring every message unreadable. */
   backupMaxConsecutiveDrops: 3,
+} as const;
+
+/** The relay's scheduler (issue 11): it owns every account's schedule and automatic retry. */
+export const SCHEDULE_LIMITS = {
+  /** "The status will change within a few hours" (spec): the relay retries Connection Error and
+   * Partially Completed this long after the run ended. The same three hours as the extension's
+   * autoRetryDelayMs: it outlasts most outages and maintenance windows while keeping a missed backup
+   * well under a day old. */
+  autoRetryDelayMs: 3 * 60 * 60 * 1000,
+  /** A new account's first backup does not wait a whole interval: a minute after it is added (time
+   * to finish typing its schedule), then on its schedule. */
+  firstBackupDelayMs: 60 * 1000,
+  /** The scheduler looks at the clocks at least this often, even with nothing due: how late a run
+   * can start after the machine wakes (Node's timers do not count suspended time on Linux or macOS),
+   * and the period of the clock-jump check. A minute costs nothing and is far below any schedule. */
+  tickMs: 60 * 1000,
+  /** Wall time advancing this much more than the monotonic clock between two looks is a sleep (or
+   * the clock set forward): the missed runs then wait a jittered moment. Far above timer lateness
+   * and NTP slews (milliseconds), far below the shortest schedule. */
+  clockJumpMs: 2 * 60 * 1000,
+  /** A slot that passed more than this before the relay looked was missed (asleep, relay down),
+   * not merely reached by a slightly late timer. */
+  missedRunGraceMs: 2 * 60 * 1000,
+  /** A missed run starts within this random delay after a wake or a start: many machines waking
+   * at 08:00 do not all log in to one mail server in the same second, and the network (Wi-Fi, VPN)
+   * has a moment to come back. Five minutes is "soon" for a schedule of hours. */
+  missedRunJitterMaxMs: 5 * 60 * 1000,
+  /** Jobs `state.get` returns unless told: the dashboard's recent history, same as job.list. */
+  stateJobsDefault: 100,
 } as const;
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */

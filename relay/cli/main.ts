@@ -6,11 +6,16 @@ import { EXPORT_HELP, exportCommand } from './export-command.ts';
 import { MIGRATE_HELP, migrateCommand } from './migrate-command.ts';
 import { REPAIR_HELP, repairCommand } from './repair-command.ts';
 import { RESTORE_HELP, restoreCommand } from './restore-command.ts';
+import { ACCOUNT_BACKUP_HELP, ACCOUNT_HELP, SCHEDULE_HELP, STATUS_HELP } from './state-help.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
 
 Commands:
-  backup        back up an IMAP account into an archive (incremental, read-only, resumable)
+  account       add, edit, remove or list the accounts the relay backs up by itself
+  schedule      when an account backs up by itself: every 6h, daily 02:00 or off
+  status        every account's status, last backup, next run and archive size (exit 0: all Completed)
+  backup        back up an IMAP account into an archive (incremental, read-only, resumable);
+                --account ACCOUNT backs up a stored account (through the relay when it runs)
   restore       put archived mail back into an IMAP account (never duplicates; --dry-run plans)
   migrate       copy every folder of one IMAP account into another (never duplicates; --dry-run plans)
   export        write archived mail to a zip of mbox files or .eml files (streamed, zip64)
@@ -25,7 +30,14 @@ Run "mailkeep <command> --help" for a command's options.
 ${EXIT_HELP}`;
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
-  backup: { help: BACKUP_HELP, run: backupCommand },
+  backup: {
+    help: `${BACKUP_HELP}\n\n${ACCOUNT_BACKUP_HELP}`,
+    // --account: a stored account of the relay's data dir; else the self-contained --archive form.
+    run: async (argv, io) => (argv.some((a) => a === '--account' || a.startsWith('--account=')) ? (await import('./account-backup.ts')).accountBackupCommand(argv, io) : backupCommand(argv, io)),
+  },
+  account: { help: ACCOUNT_HELP, run: async (argv, io) => (await import('./account-command.ts')).accountCommand(argv, io) },
+  schedule: { help: SCHEDULE_HELP, run: async (argv, io) => (await import('./schedule-command.ts')).scheduleCommand(argv, io) },
+  status: { help: STATUS_HELP, run: async (argv, io) => (await import('./status-command.ts')).statusCommand(argv, io) },
   restore: { help: RESTORE_HELP, run: restoreCommand },
   migrate: { help: MIGRATE_HELP, run: migrateCommand },
   export: { help: EXPORT_HELP, run: exportCommand },

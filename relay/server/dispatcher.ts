@@ -5,6 +5,7 @@ import type { RestorePrompt } from '../../lib/protocol/restore-params.ts';
 import type { CredentialStore } from '../secrets/credential-store.ts';
 import type { JobManager } from './job-manager.ts';
 import type { TestConnection } from './test-connection.ts';
+import type { RelayState } from '../state/relay-state.ts';
 
 export interface DispatchDeps {
   jobs: JobManager;
@@ -13,6 +14,11 @@ export interface DispatchDeps {
   log: (line: string) => void;
   /** One-click restore prompts from the account's archive (relay/jobs/restore-prompts.ts). */
   restorePrompts?: (accountId: string, runId?: number) => Promise<RestorePrompt[]>;
+  /**
+   * Accounts, schedules and the scheduler (relay/state): `mailkeep relay` always passes it; without
+   * it (door tests) accounts go straight to the credential store and state.get/schedule.set refuse.
+   */
+  state?: RelayState;
 }
 
 /**
@@ -25,21 +31,29 @@ export async function dispatch(req: RequestFrame, deps: DispatchDeps): Promise<R
   } catch (err) {
     const code = errorCodeOf(err);
     if (!(err instanceof MailkeepError)) deps.log(`request ${req.method} failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
-    return errorFrame(req.id, code, err instanceof MailkeepError ? err.message : 'internal error');
+    // A job id in the details (e.g. "a backup of this account already runs": which one) is safe to share.
+    const jobId = err instanceof MailkeepError && typeof err.details.jobId === 'string' ? err.details.jobId : undefined;
+    return errorFrame(req.id, code, err instanceof MailkeepError ? err.message : 'internal error', jobId ? { jobId } : undefined);
   }
 }
 
 async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
   switch (req.method) {
     case 'account.upsert': {
-      const { hasPassword } = deps.credentials.upsert(req.params.account, req.params.password);
-      deps.log(`account ${req.params.account.id} saved`);
-      return { accountId: req.params.account.id, hasPassword };
+      const { account, password, schedule } = req.params;
+      if (deps.state) {
+        const { hasPassword } = deps.state.upsertAccount(account, password, schedule);
+        deps.log(`account ${account.id} saved`);
+        return { accountId: account.id, hasPassword, state: await deps.state.accountState(account.id) };
+      }
+      const { hasPassword } = deps.credentials.upsert(account, password);
+      deps.log(`account ${account.id} saved`);
+      return { accountId: account.id, hasPassword };
     }
     case 'account.list':
       return { accounts: deps.credentials.list() };
     case 'account.delete':
-      return { accountId: req.params.accountId, deleted: deps.credentials.delete(req.params.accountId) };
+      return { accountId: req.params.accountId, deleted: deps.state ? deps.state.deleteAccount(req.params.accountId) : deps.credentials.delete(req.params.accountId) };
     case 'account.test': {
       const p = req.params;
       const account = 'account' in p ? p.account : deps.credentials.get(p.accountId)?.account;
@@ -59,7 +73,19 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
       return { job: deps.jobs.get(req.params.jobId) };
     case 'restore.prompts':
       return { prompts: deps.restorePrompts ? await deps.restorePrompts(req.params.accountId, req.params.runId) : [] };
+    case 'schedule.set': {
+      const state = needState(deps);
+      state.setSchedule(req.params.accountId, req.params.schedule);
+      return { account: await state.accountState(req.params.accountId) };
+    }
+    case 'state.get':
+      return needState(deps).snapshot(req.params.jobLimit);
   }
+}
+
+function needState(deps: DispatchDeps): RelayState {
+  if (!deps.state) throw new MailkeepError('INVALID_INPUT', 'this relay keeps no account state');
+  return deps.state;
 }
 
 export function errorFrame(id: string | null, code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorFrame {

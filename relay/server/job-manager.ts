@@ -1,17 +1,17 @@
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
-import { z } from '../../lib/zod.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { JobParams, JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
 import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
 import type { JobKind } from '../../lib/status/status-ids.ts';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
+import { JobStore } from '../state/job-store.ts';
+import { openStateDb } from '../state/state-db.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
 
 /**
- * Jobs of the relay: one per idempotency key, persisted in `jobs.json` so a restart (or a service
- * worker that lost its memory) can list them. Work is done by injected runners, one per kind,
+ * Jobs of the relay: one per idempotency key, persisted in state.sqlite (relay/state/job-store.ts;
+ * an earlier relay's `jobs.json` is imported once) so a restart (or a service worker that lost
+ * its memory) can list them. Work is done by injected runners, one per kind,
  * so tests use tiny real runners and `mailkeep relay` wires the backup engine.
  */
 
@@ -48,15 +48,6 @@ export interface StartJobInput {
   params: JobParams;
 }
 
-export const JOBS_FILE = 'jobs.json';
-const JobsFile = z.object({
-  v: z.literal(1),
-  jobs: z.array(JobSnapshot),
-  /** Each job's parameters, kept so an interrupted job can be resumed as it was asked for. */
-  params: z.record(z.string(), JobParams).default({}),
-  /** Jobs a graceful shutdown interrupted: the next start resumes them (once). */
-  resumeOnStart: z.array(z.string()).default([]),
-});
 
 interface Live {
   controller: AbortController;
@@ -71,10 +62,15 @@ export class JobManager {
   private readonly lastProgressAt = new Map<string, number>();
   /** Jobs with progress not yet sent (throttled away): sent before their final status. */
   private readonly unsentProgress = new Set<string>();
+  /** Each job's parameters, kept so an interrupted job can be resumed as it was asked for. */
   private readonly params = new Map<string, JobParams>();
-  /** Jobs this start found queued or active in jobs.json: the previous relay stopped under them. */
+  /** Jobs this start found queued or active in the store: the previous relay stopped under them. */
   private readonly resumable: string[] = [];
   private stopping = false;
+  private closed = false;
+  private readonly store: JobStore;
+  /** Closes the state database this manager opened itself (none when a store was given). */
+  private readonly closeOwnDb: (() => void) | undefined;
 
   constructor(
     private readonly opts: {
@@ -82,8 +78,21 @@ export class JobManager {
       runners: JobRunners;
       accounts: AccountLookup;
       now?: () => Date;
+      /** The relay's job store; default: state.sqlite in dataDir, opened here. */
+      store?: JobStore;
+      /**
+       * False for a command-line run on the data dir (no relay): it leaves the jobs an earlier relay
+       * was running marked for that relay's next start to resume, instead of consuming the marks.
+       */
+      resumeInterrupted?: boolean;
     },
   ) {
+    if (opts.store) this.store = opts.store;
+    else {
+      const db = openStateDb(opts.dataDir);
+      this.store = new JobStore(db);
+      this.closeOwnDb = () => db.close();
+    }
     this.load();
   }
 
@@ -93,37 +102,48 @@ export class JobManager {
 
   /** Jobs that were queued or active when the relay stopped (crash or SIGTERM) come back interrupted. */
   private load(): void {
-    const raw = readFileIfExists(path.join(this.opts.dataDir, JOBS_FILE));
-    if (raw === undefined) return;
-    let json: unknown;
     try {
-      json = JSON.parse(raw);
-    } catch {
-      json = undefined;
+      this.store.importLegacy(this.opts.dataDir);
+    } catch (err) {
+      this.closeOwnDb?.();
+      throw err;
     }
-    const parsed = JobsFile.safeParse(json);
-    if (!parsed.success) throw mailkeepError('JOBS_FILE_UNREADABLE', `${path.join(this.opts.dataDir, JOBS_FILE)} is not a job list this relay can read; nothing was changed (move it aside to start without the job history)`);
-    for (const [id, p] of Object.entries(parsed.data.params)) this.params.set(id, p);
-    const stoppedUnder = new Set(parsed.data.resumeOnStart);
-    for (const job of parsed.data.jobs) {
-      const cut = job.phase === 'queued' || job.phase === 'active' || (job.phase === 'interrupted' && stoppedUnder.has(job.id));
+    const consumed: JobSnapshot[] = [];
+    for (const { job, params, resumeOnStart } of this.store.all()) {
+      this.params.set(job.id, params);
+      const cut = job.phase === 'queued' || job.phase === 'active' || (job.phase === 'interrupted' && resumeOnStart);
       this.jobs.set(job.id, cut ? { ...job, phase: 'interrupted' } : job);
       this.byKey.set(job.idempotencyKey, job.id);
-      if (cut) this.resumable.push(job.id);
+      if (cut) {
+        this.resumable.push(job.id);
+        consumed.push(this.jobs.get(job.id)!);
+      }
     }
-    if (this.resumable.length > 0) this.persist(); // consumed: a later start does not resume them again
+    if (this.opts.resumeInterrupted === false) {
+      this.resumable.length = 0;
+      return;
+    }
+    // Consumed: a later start does not resume them again.
+    if (consumed.length > 0) this.store.putMany(consumed.map((job) => ({ job, params: this.params.get(job.id) ?? {}, resumeOnStart: false })));
   }
 
-  private persist(resumeOnStart: string[] = []): void {
+  /** Writes one job's row; a new job may push the oldest finished ones out of the bounded history. */
+  private save(jobId: string, resumeOnStart = false): void {
+    const job = this.jobs.get(jobId);
+    if (!job || this.closed) return; // a runner that outlived stop()'s deadline: already recorded as interrupted
+    this.store.put(job, this.params.get(jobId) ?? {}, resumeOnStart);
+  }
+
+  private prune(): void {
+    if (this.jobs.size <= DOOR_LIMITS.jobHistoryMax) return;
     const all = [...this.jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     for (const old of all.slice(DOOR_LIMITS.jobHistoryMax)) {
       if (this.live.has(old.id)) continue;
       this.jobs.delete(old.id);
       this.byKey.delete(old.idempotencyKey);
+      this.params.delete(old.id);
+      this.store.delete(old.id);
     }
-    const kept = all.slice(0, DOOR_LIMITS.jobHistoryMax);
-    const params = Object.fromEntries(kept.flatMap((j) => (this.params.has(j.id) ? [[j.id, this.params.get(j.id)!]] : [])));
-    writeFileAtomic(path.join(this.opts.dataDir, JOBS_FILE), JSON.stringify({ v: 1, jobs: kept, params, resumeOnStart }));
   }
 
   subscribe(listener: (e: JobEvent) => void): () => void {
@@ -180,7 +200,8 @@ export class JobManager {
     this.jobs.set(job.id, job);
     this.byKey.set(job.idempotencyKey, job.id);
     this.params.set(job.id, input.params);
-    this.persist();
+    this.save(job.id);
+    this.prune();
     this.launch(job.id, runner, stored.account, stored.password, input.params);
     return { job, created: true };
   }
@@ -216,7 +237,7 @@ export class JobManager {
     const job = { ...this.jobs.get(jobId)!, ...patch, updatedAt: this.now() };
     this.jobs.set(jobId, job);
     if (emitStatus) {
-      this.persist();
+      this.save(jobId);
       this.emit({
         event: 'status',
         jobId,
@@ -341,7 +362,29 @@ export class JobManager {
     await withDeadline(Promise.all(running.map(([, l]) => l.done)), DOOR_LIMITS.relayShutdownDeadlineMs);
     // A runner that ignored the signal past the deadline is still recorded as interrupted.
     for (const [id] of running) if (this.jobs.get(id)?.phase === 'active' || this.jobs.get(id)?.phase === 'queued') this.update(id, { phase: 'interrupted' }, false);
-    this.persist(running.filter(([id]) => this.jobs.get(id)?.phase === 'interrupted').map(([id]) => id));
+    // Jobs this shutdown interrupted: the next start resumes them (once).
+    for (const [id] of running) this.save(id, this.jobs.get(id)?.phase === 'interrupted');
+    this.closed = true;
+    this.closeOwnDb?.();
+  }
+
+  /** Whether a job of this kind runs (or waits to) for the account now. */
+  isRunning(accountId: string, kind: JobKind): boolean {
+    for (const id of this.live.keys()) {
+      const j = this.jobs.get(id);
+      if (j?.accountId === accountId && j.kind === kind) return true;
+    }
+    return false;
+  }
+
+  /** The account's newest job of a kind (only finished ones when asked), from memory (the store holds the same). */
+  latest(accountId: string, kind: JobKind, finishedOnly = false): JobSnapshot | null {
+    let best: JobSnapshot | null = null;
+    for (const j of this.jobs.values()) {
+      if (j.accountId !== accountId || j.kind !== kind || (finishedOnly && j.phase !== 'finished')) continue;
+      if (!best || j.createdAt > best.createdAt) best = j;
+    }
+    return best;
   }
 }
 

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { acquireInstanceLock } from '../lock/lock-file.ts';
 import { CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from './atomic-file.ts';
 import { defaultDataDir, parseFlags, parsePort, reportCommandError } from './cli-args.ts';
 import { DownloadLinks } from './download-links.ts';
-import { JobManager, type JobRunners } from './job-manager.ts';
+import type { JobRunners } from './job-manager.ts';
+import { RelayState } from '../state/relay-state.ts';
+import { LocalToken, removeLocalToken } from '../state/local-token.ts';
+import { testClockFromEnv } from '../state/test-clock.ts';
 import { createPairingCode, TokenStore } from './pairing.ts';
 import { startRelayServer } from './relay-server.ts';
 import { archiveDirOf, defaultRunners } from './runners.ts';
@@ -38,7 +41,16 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
 
     const credentials = CredentialStore.open(dataDir);
     const downloads = new DownloadLinks(dataDir);
-    const jobs = new JobManager({ dataDir, runners: deps.runners ?? defaultRunners({ downloads, accounts: credentials }), accounts: credentials });
+    const testClock = testClockFromEnv(process.env);
+    const state = new RelayState({
+      dataDir,
+      credentials,
+      runners: deps.runners ?? defaultRunners({ downloads, accounts: credentials }),
+      log,
+      ...(testClock ? { clock: testClock.clock, jitterMaxMs: () => testClock.jitterMaxMs() ?? SCHEDULE_LIMITS.missedRunJitterMaxMs } : {}),
+    });
+    const jobs = state.jobs;
+    if (testClock) log('test clock hook on (MAILKEEP_TEST_CLOCK_FILE): not for real use');
     // Expired links: the file is deleted and the job goes Completed / Link -> Expired; links that
     // expired while the relay was down are swept now.
     downloads.onExpire = (jobId) => jobs.expire(jobId);
@@ -53,6 +65,8 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       testConnection: deps.testConnection ?? testImapConnection,
       downloads,
       log,
+      state,
+      localToken: LocalToken.create(dataDir),
       restorePrompts: async (accountId, runId) => {
         // Loaded on first use, like the engines: the door comes up without SQLite.
         const { restorePrompts } = await import('../jobs/restore-prompts.ts');
@@ -69,11 +83,16 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     );
     out(tokens.paired ? 'Already paired with an extension; pairing again replaces it.' : 'Not paired yet.');
     for (const job of jobs.resumeInterrupted()) log(`resuming interrupted ${job.kind} job ${job.id} of account ${job.accountId}`);
+    // After the resumes: a resumed backup counts as running, so the scheduler does not start a second.
+    state.start();
+    const stopWatching = testClock?.onChange(() => state.scheduler.check('change'));
 
     await (deps.stopSignal ?? signalled());
     log('shutting down: closing sockets, letting jobs checkpoint');
+    stopWatching?.();
     await server.close();
-    await jobs.stop();
+    await state.stop();
+    removeLocalToken(dataDir);
     downloads.stop();
     lock.release();
     log('stopped');

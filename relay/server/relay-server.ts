@@ -31,6 +31,11 @@ export interface RelayServerOptions extends DispatchDeps {
   timeouts?: { headersMs?: number; requestMs?: number; helloMs?: number };
   /** Finished downloads served at GET /download/<token> (download-links.ts). */
   downloads?: DownloadLinks;
+  /**
+   * The local CLI's token (relay/state/local-token.ts): `mailkeep account|schedule|status|backup`
+   * on this data dir use it like the paired extension's, so they work through the running relay.
+   */
+  localToken?: { verify(token: string | undefined): boolean };
 }
 
 export interface RelayServer {
@@ -62,6 +67,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   const limiter = opts.limiter ?? new FailureLimiter();
   const origin = opts.origin ?? EXTENSION_ORIGIN;
   let port = opts.port;
+  const tokenOk = (token: string | undefined): boolean => opts.tokens.verify(token) || (opts.localToken?.verify(token) ?? false);
 
   const headersMs = opts.timeouts?.headersMs ?? DOOR_LIMITS.relayHeadersTimeoutMs;
   const server = http.createServer({
@@ -122,7 +128,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       }
       case 'POST /rpc': {
         if (limiter.blocked()) throw new HttpRefusal(429, 'RATE_LIMITED', 'too many failed attempts; wait a minute');
-        if (!opts.tokens.verify(bearerToken(req.headers.authorization))) {
+        if (!tokenOk(bearerToken(req.headers.authorization))) {
           limiter.recordFailure();
           throw new HttpRefusal(401, 'UNAUTHORIZED', 'missing or wrong token');
         }
@@ -229,7 +235,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
         const hello = HelloFrame.safeParse(raw);
         if (!hello.success) return refuse('UNAUTHORIZED', 'the first frame must be hello', WS_CLOSE.badFrame);
         if (limiter.blocked()) return refuse('RATE_LIMITED', 'too many failed attempts; wait a minute', WS_CLOSE.rateLimited);
-        if (!opts.tokens.verify(hello.data.token)) {
+        if (!tokenOk(hello.data.token)) {
           limiter.recordFailure();
           return refuse('UNAUTHORIZED', 'missing or wrong token', WS_CLOSE.unauthorized);
         }
@@ -238,7 +244,12 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
           return refuse('PROTOCOL_MISMATCH', 'no shared protocol version', WS_CLOSE.mismatch, { supported: [...SUPPORTED_PROTOCOL_VERSIONS] });
         }
         send({ type: 'welcome', version, relay: { name: 'mailkeep-relay', version: RELAY_VERSION } });
-        unsubscribe = opts.jobs.subscribe((e) => send({ type: 'event', data: e }));
+        const offJobs = opts.jobs.subscribe((e) => send({ type: 'event', data: e }));
+        const offAccounts = opts.state?.subscribe((e) => send({ type: 'event', data: e }));
+        unsubscribe = () => {
+          offJobs();
+          offAccounts?.();
+        };
         return;
       }
       const parsed = RequestFrame.safeParse(raw);

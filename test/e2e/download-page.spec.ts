@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
+import { relayJobRecords } from '../support/relay-jobs-record.ts';
 
 test.describe.configure({ mode: 'serial' });
 const INITIAL = 15;
@@ -37,8 +38,7 @@ test('prepare a download, see Completed / Link, click Download, and the file arr
   await dashboard.screenshot({ path: test.info().outputPath('download-completed-link.png') });
 
   // The link lives as long as chosen: the relay's record of the job says so.
-  const saved = JSON.parse(fs.readFileSync(`${shared.world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; updatedAt: string; outcome?: { link?: { expiresAt: string } } }[] };
-  const dl = saved.jobs.find((j) => j.kind === 'download')!;
+  const dl = relayJobRecords(shared.world.dataDir).find((j) => j.kind === 'download')!;
   expect((Date.parse(dl.outcome!.link!.expiresAt) - Date.parse(dl.updatedAt)) / 60_000).toBeCloseTo(60, 0);
 
   await row.locator('[data-action=download]').click();

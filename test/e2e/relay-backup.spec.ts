@@ -10,6 +10,7 @@ import { stopServiceWorkers } from './fixtures';
 import { BADGE_HEX } from '../../lib/status/badge.ts';
 import { rgba } from './fixtures';
 import { MAIL_USER, badgeOf, startWorld, verifyArchive, worldAvailable, type World } from './relay-world';
+import { relayJobRecords } from '../support/relay-jobs-record.ts';
 
 test.describe.configure({ mode: 'serial' });
 test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
@@ -41,10 +42,8 @@ async function fillAccount(page: Page, password: string): Promise<void> {
 
 /** The relay's own jobs of the account (the dashboard shows Dexie's; this is the other side). */
 async function relayJobs(): Promise<{ id: string; status: string; phase: string; idempotencyKey: string }[]> {
-  // A second client would need its own token; the relay's jobs.json is the record instead.
-  const fs = await import('node:fs');
-  const file = JSON.parse(fs.readFileSync(`${world.dataDir}/jobs.json`, 'utf8')) as { jobs: { id: string; status: string; phase: string; idempotencyKey: string; accountId: string }[] };
-  return file.jobs.filter((j) => j.accountId === accountId);
+  // A second client would need its own token; the relay's state.sqlite is the record instead.
+  return relayJobRecords(world.dataDir).filter((j) => j.accountId === accountId);
 }
 
 test('pair with the printed code, test the connection (wrong password, dead port, right password), save: the first backup runs and completes', async () => {

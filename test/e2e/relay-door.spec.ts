@@ -15,6 +15,7 @@ import { RelayProcess, request, tempDataDir } from '../relay/relay-harness.ts';
 import { CredentialStore } from '../../relay/secrets/credential-store.ts';
 import { launchExtension } from './relay-world';
 import { sendToWorker } from './fixtures';
+import { relayJobRecords } from '../support/relay-jobs-record.ts';
 
 test('a hostile page and forged requests are refused, with nothing started or stored', async () => {
   const dataDir = tempDataDir();
@@ -88,9 +89,7 @@ test('a hostile page and forged requests are refused, with nothing started or st
     for (const [label, got, want] of fromNode) expect(got, label).toBe(want);
 
     // 4. No side effect anywhere: no job, no account, and the extension's link works.
-    const jobsFile = `${dataDir}/jobs.json`;
-    const jobs = fs.existsSync(jobsFile) ? (JSON.parse(fs.readFileSync(jobsFile, 'utf8')) as { jobs: unknown[] }).jobs : [];
-    expect(jobs).toHaveLength(0);
+    expect(relayJobRecords(dataDir)).toHaveLength(0);
     // credentials.enc is ciphertext: grepping it proves nothing, so decrypt it and look for the account.
     expect(CredentialStore.open(dataDir).has('victim')).toBe(false);
     expect(relay.stdout).not.toContain('stolen-pw-1');

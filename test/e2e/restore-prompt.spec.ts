@@ -8,6 +8,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { sendToWorker, stopServiceWorkers } from './fixtures';
 import { MAIL_USER, addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
+import { relayJobRecords } from '../support/relay-jobs-record.ts';
 
 test.describe.configure({ mode: 'serial' });
 const INITIAL = 12;
@@ -104,9 +105,7 @@ test('messages deleted on the server: the next backup prompts with the count and
 
 /** The relay's restore jobs that really ran (its record; plans have keys starting restore-plan-). */
 async function relayRestoreRuns(): Promise<{ status: string; phase: string; idempotencyKey: string }[]> {
-  const fs = await import('node:fs');
-  const file = JSON.parse(fs.readFileSync(`${shared.world.dataDir}/jobs.json`, 'utf8')) as { jobs: { kind: string; status: string; phase: string; idempotencyKey: string }[] };
-  return file.jobs.filter((j) => j.kind === 'restore' && !j.idempotencyKey.startsWith('restore-plan-'));
+  return relayJobRecords(shared.world.dataDir).filter((j) => j.kind === 'restore' && !j.idempotencyKey.startsWith('restore-plan-'));
 }
 
 test('stopping the service worker in the middle of a restore: the woken worker reconciles it to Completed, one relay job, each message once', async () => {

@@ -170,15 +170,15 @@ export class RelayProcess {
     this.exit = new Promise((resolve) => child.on('close', (code) => resolve(code)));
   }
 
-  /** Runs `<cli> <args>` from the repo root. */
-  static spawn(args: string[]): RelayProcess {
-    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs `<cli> <args>` from the repo root (with extra environment variables, e.g. a test hook). */
+  static spawn(args: string[], env: Record<string, string> = {}): RelayProcess {
+    const child = spawn(process.execPath, [...cliCommand(), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     return new RelayProcess(child);
   }
 
   /** Starts `relay --port 0 --data-dir dir` and waits for its listening line and pairing code. */
-  static async start(dataDir: string, timeoutMs = 20_000): Promise<RelayProcess> {
-    const p = RelayProcess.spawn(['relay', '--port', '0', '--data-dir', dataDir]);
+  static async start(dataDir: string, timeoutMs = 20_000, env: Record<string, string> = {}): Promise<RelayProcess> {
+    const p = RelayProcess.spawn(['relay', '--port', '0', '--data-dir', dataDir], env);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(p.stdout)?.[1];

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
@@ -123,8 +124,10 @@ describe.skipIf(!dovecotAvailable())('the relay process against a real Dovecot',
       const jobId = (started as { result: { job: { id: string } } }).result.job.id;
       await c.waitFor((f) => f.type === 'event' && f.data.event === 'progress' && f.data.jobId === jobId && f.data.progress.messagesDone > 0, 30_000);
       expect(await relay.stop()).toBe(0);
-      const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'jobs.json'), 'utf8')) as { jobs: { id: string; phase: string }[] };
-      expect(saved.jobs.find((j) => j.id === jobId)?.phase).toBe('interrupted');
+      const db = new Database(path.join(dataDir, 'state.sqlite'), { readonly: true });
+      const saved = db.prepare("SELECT json_extract(snapshot, '$.phase') AS phase, resume_on_start AS resume FROM jobs WHERE id = ?").get(jobId);
+      db.close();
+      expect(saved).toEqual({ phase: 'interrupted', resume: 1 });
       proxy.unthrottle(); // the resumed run need not crawl
 
       relay = await RelayProcess.start(dataDir);

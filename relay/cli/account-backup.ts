@@ -1,0 +1,102 @@
+import { RELAY_LIMITS } from '../../lib/limits.ts';
+import type { JobSnapshot } from '../../lib/protocol/common.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import { parseOptions, required } from './args.ts';
+import type { Io } from './commands.ts';
+import { withDirectState } from './direct-state.ts';
+import { EXIT, jobExitCode } from './exit-codes.ts';
+import { formatSize } from './format-size.ts';
+import { connectLocalRelay } from './relay-link.ts';
+import { findAccount, directApi } from './state-api.ts';
+import { dataDirOf, stateCommand } from './state-command-io.ts';
+import { statusName } from './status-command.ts';
+
+/** How long the command waits for the backup it started: the engine's own run deadline, plus a margin to report it. */
+const WAIT_MS = RELAY_LIMITS.backupRunDeadlineMs + 60_000;
+
+/**
+ * `mailkeep backup --account ACCOUNT [--json] [--data-dir DIR]`: one backup of a stored account now.
+ * Through the running relay when there is one (a backup already running for the account is
+ * joined, not doubled), else on the data dir directly under the relay's lock.
+ */
+export async function accountBackupCommand(argv: string[], io: Io): Promise<number> {
+  const o = parseOptions(argv, { account: 'string', json: 'boolean', 'data-dir': 'string' });
+  const ref = required(o, 'account');
+  const dataDir = dataDirOf(o);
+  return stateCommand(io, async () => {
+    const key = `cli-${process.pid}-${Date.now()}`;
+    let final: JobSnapshot;
+    let via: 'relay' | 'direct';
+    const link = await connectLocalRelay(dataDir, { onEvent: (e) => wake(e.jobId) });
+    let waiting: { jobId: string; resolve: () => void } | undefined;
+    function wake(jobId: string): void {
+      if (waiting?.jobId === jobId) waiting.resolve();
+    }
+    if (link) {
+      via = 'relay';
+      const c = link.connection;
+      try {
+        const { accounts } = await c.call('state.get', { jobLimit: 1 });
+        const account = findAccount(accounts, ref).account;
+        let job: JobSnapshot;
+        try {
+          job = (await c.call('job.start', { kind: 'backup', accountId: account.id, idempotencyKey: key, params: {} })).job;
+        } catch (err) {
+          // One is running already (scheduled, or started from the extension): wait for that one.
+          const running = (err as { details?: { jobId?: unknown } }).details?.jobId;
+          if (typeof running !== 'string') throw err;
+          job = (await c.call('job.get', { jobId: running })).job;
+        }
+        if (!io.signal?.aborted && !o.json) io.err.write(`Backing up ${account.id} through the running relay (job ${job.id})...\n`);
+        const deadline = Date.now() + WAIT_MS;
+        while (job.phase !== 'finished' && job.phase !== 'interrupted') {
+          if (Date.now() > deadline) throw mailkeepError('CONNECTION_TIMEOUT', `the backup ${job.id} did not finish in time; it may still run in the relay`);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 1_000); // events wake it sooner; this covers a missed one
+            waiting = { jobId: job.id, resolve: () => (clearTimeout(timer), resolve()) };
+          });
+          job = (await c.call('job.get', { jobId: job.id })).job;
+        }
+        final = job;
+      } finally {
+        c.close();
+      }
+    } else {
+      via = 'direct';
+      final = await withDirectState(dataDir, async (state) => {
+        const { accounts } = await directApi(state).snapshot();
+        const account = findAccount(accounts, ref).account;
+        if (!o.json) io.err.write(`Backing up ${account.id} (no relay runs on ${dataDir}: directly)...\n`);
+        const finished = new Promise<void>((resolve) => {
+          state.jobs.subscribe((e) => {
+            if (e.event === 'status' && e.phase !== 'active' && e.phase !== 'queued') resolve();
+          });
+        });
+        const { job } = state.jobs.start({ kind: 'backup', accountId: account.id, idempotencyKey: key, params: {} });
+        const onAbort = (): void => void state.jobs.cancel(job.id);
+        io.signal?.addEventListener('abort', onAbort, { once: true });
+        await finished;
+        io.signal?.removeEventListener('abort', onAbort);
+        return state.jobs.get(job.id);
+      });
+    }
+    return report(final, via, o.json === true, io);
+  });
+}
+
+function report(job: JobSnapshot, via: 'relay' | 'direct', json: boolean, io: Io): number {
+  const status = job.status as BackupStatus;
+  const counts = job.outcome?.counts ?? {};
+  const interrupted = job.phase === 'interrupted';
+  if (json) {
+    io.out.write(
+      `${JSON.stringify({ kind: 'backup', via, jobId: job.id, account: job.accountId, status: interrupted ? 'Interrupted' : statusName(status), statusId: status, phase: job.phase, errorCode: job.errorCode, messages: counts.messages ?? 0, bytes: counts.bytes ?? 0 })}\n`,
+    );
+  } else {
+    io.out.write(`${interrupted ? 'Interrupted (the relay stopped; it resumes the backup when it starts)' : statusName(status)}: ${counts.messages ?? 0} new message(s), ${formatSize(counts.bytes ?? 0)}${job.errorCode ? ` (${job.errorCode})` : ''}\n`);
+  }
+  if (interrupted) return EXIT.partial;
+  if (status === 'completed' || status === 'partially_completed' || status === 'authentication_error' || status === 'connection_error') return jobExitCode({ status, errorCode: job.errorCode });
+  return EXIT.failed;
+}

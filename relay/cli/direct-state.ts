@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { acquireInstanceLock } from '../lock/lock-file.ts';
+import { CREDENTIALS_FILE, CredentialStore } from '../secrets/credential-store.ts';
+import { ensurePrivateDir } from '../server/atomic-file.ts';
+import { backupRunner } from '../server/runners.ts';
+import { RelayState } from '../state/relay-state.ts';
+import { testClockFromEnv } from '../state/test-clock.ts';
+
+/**
+ * No relay runs on the data dir: the command takes the relay's own lock (relay.lock) for its
+ * duration, so it is the one process writing the credential file and the state, and a relay
+ * starting meanwhile waits for nothing (it refuses to start, as with a second relay). The
+ * scheduler is not started: a command does what it was asked and exits.
+ */
+export async function withDirectState<T>(dataDir: string, fn: (state: RelayState) => Promise<T>): Promise<T> {
+  ensurePrivateDir(dataDir);
+  const lock = acquireInstanceLock(dataDir);
+  let state: RelayState | undefined;
+  try {
+    const credentials = CredentialStore.open(dataDir);
+    // Backup is the one job the command line runs on the data dir; the rest go through the relay.
+    // The relay's documented test hook applies here too, so the two processes agree on the time.
+    const testClock = testClockFromEnv(process.env);
+    state = new RelayState({ dataDir, credentials, runners: { backup: backupRunner }, resumeInterrupted: false, ...(testClock ? { clock: testClock.clock } : {}) });
+    return await fn(state);
+  } finally {
+    await state?.stop();
+    lock.release();
+  }
+}
+
+/** Whether a credential file exists (reading status must not create the key file). */
+export function hasCredentials(dataDir: string): boolean {
+  return fs.existsSync(path.join(dataDir, CREDENTIALS_FILE));
+}

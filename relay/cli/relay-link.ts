@@ -1,0 +1,41 @@
+import { WebSocket } from 'ws';
+import { EXTENSION_ORIGIN } from '../../lib/extension-identity.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { connectRelay, type RelayConnection, type WebSocketLike } from '../../lib/protocol/relay-client.ts';
+import type { AccountEvent } from '../../lib/protocol/account-state.ts';
+import type { JobEvent } from '../../lib/protocol/common.ts';
+import { runningRelay } from '../lock/lock-file.ts';
+import { readLocalToken } from '../state/local-token.ts';
+
+export interface RelayLink {
+  connection: RelayConnection;
+  pid: number;
+  port: number;
+}
+
+/**
+ * The running relay of a data dir, reached as the extension reaches it (the WebSocket and its
+ * typed client), with the local CLI token the relay wrote there (relay/state/local-token.ts).
+ * Undefined when no relay runs on the dir; an error when one runs but does not answer.
+ */
+export async function connectLocalRelay(
+  dataDir: string,
+  handlers: { onEvent?: (e: JobEvent) => void; onAccountEvent?: (e: AccountEvent) => void } = {},
+): Promise<RelayLink | undefined> {
+  const relay = runningRelay(dataDir);
+  if (!relay) return undefined;
+  const token = readLocalToken(dataDir);
+  if (relay.port === null || token === undefined) {
+    // Starting up (no port yet) or a relay older than the CLI token: say so rather than race it.
+    throw mailkeepError('RELAY_UNREACHABLE', `a relay (pid ${relay.pid}) holds ${dataDir} but is not ready for the command line yet; try again in a moment`);
+  }
+  const connection = await connectRelay({
+    url: `ws://127.0.0.1:${relay.port}/ws`,
+    token,
+    client: { name: 'mailkeep-cli', version: '0.1.0' },
+    // The door checks Origin on the upgrade; the token is what authorises the CLI.
+    openSocket: (url) => new WebSocket(url, { origin: EXTENSION_ORIGIN }) as unknown as WebSocketLike,
+    ...handlers,
+  });
+  return { connection, pid: relay.pid, port: relay.port };
+}

@@ -1,0 +1,75 @@
+import type { AccountState, Schedule } from '../../lib/protocol/account-state.ts';
+import type { ImapAccount, JobSnapshot } from '../../lib/protocol/common.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { connectLocalRelay } from './relay-link.ts';
+import { withDirectState } from './direct-state.ts';
+import type { RelayState } from '../state/relay-state.ts';
+
+export interface StateSnapshot {
+  relayTime: string;
+  timeZone: string;
+  accounts: AccountState[];
+  jobs: JobSnapshot[];
+}
+
+/**
+ * What the account, schedule and status commands need, the same whether the relay runs (then
+ * every change goes through it, so the extension hears of it at once and the credential file has
+ * one writer) or not (then the command works on the data dir under the relay's lock).
+ */
+export interface StateApi {
+  readonly via: 'relay' | 'direct';
+  snapshot(): Promise<StateSnapshot>;
+  upsert(account: ImapAccount, password: string | undefined, schedule: Schedule | undefined): Promise<AccountState>;
+  remove(accountId: string): Promise<boolean>;
+  setSchedule(accountId: string, schedule: Schedule): Promise<AccountState>;
+}
+
+export async function withStateApi<T>(dataDir: string, fn: (api: StateApi) => Promise<T>): Promise<T> {
+  const link = await connectLocalRelay(dataDir);
+  if (link) {
+    const c = link.connection;
+    try {
+      return await fn({
+        via: 'relay',
+        snapshot: () => c.call('state.get', {}),
+        upsert: async (account, password, schedule) => {
+          const r = await c.call('account.upsert', { account, ...(password !== undefined ? { password } : {}), ...(schedule ? { schedule } : {}) });
+          if (!r.state) throw mailkeepError('PROTOCOL_MISMATCH', 'the running relay is older than this command line; restart it');
+          return r.state;
+        },
+        remove: async (accountId) => (await c.call('account.delete', { accountId })).deleted,
+        setSchedule: async (accountId, schedule) => (await c.call('schedule.set', { accountId, schedule })).account,
+      });
+    } finally {
+      c.close();
+    }
+  }
+  return withDirectState(dataDir, (state) => fn(directApi(state)));
+}
+
+export function directApi(state: RelayState): StateApi {
+  return {
+    via: 'direct',
+    snapshot: () => state.snapshot(),
+    upsert: async (account, password, schedule) => {
+      state.upsertAccount(account, password, schedule);
+      return state.accountState(account.id);
+    },
+    remove: async (accountId) => state.deleteAccount(accountId),
+    setSchedule: async (accountId, schedule) => {
+      state.setSchedule(accountId, schedule);
+      return state.accountState(accountId);
+    },
+  };
+}
+
+/** An account named on the command line: its id, or its user name (the e-mail address), exactly one. */
+export function findAccount(accounts: readonly AccountState[], ref: string): AccountState {
+  const byId = accounts.find((a) => a.account.id === ref);
+  if (byId) return byId;
+  const byUser = accounts.filter((a) => a.account.user.toLowerCase() === ref.toLowerCase());
+  if (byUser.length === 1) return byUser[0]!;
+  if (byUser.length > 1) throw mailkeepError('INVALID_INPUT', `${byUser.length} accounts log in as ${ref} (${byUser.map((a) => a.account.id).join(', ')}); name one by its id`);
+  throw mailkeepError('NOT_FOUND', `no account ${ref} (mailkeep account list shows them)`);
+}

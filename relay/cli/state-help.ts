@@ -1,0 +1,53 @@
+/**
+ * Help of the account, schedule, status and `backup --account` commands, apart from their code so
+ * that \`mailkeep --help\` and \`mailkeep status --help\` load nothing else.
+ */
+import { PASSWORD_ENV } from './password-prompt.ts';
+
+export const ACCOUNT_HELP = `Usage: mailkeep account add --host H [--port P] [--security tls|starttls|none] --user U
+                           [--id ID] [--schedule "every 6h"|"daily 02:00"|off] [--data-dir DIR]
+       mailkeep account edit ACCOUNT [--host H] [--port P] [--security S] [--user U] [--password]
+                           [--data-dir DIR]
+       mailkeep account remove ACCOUNT [--data-dir DIR]
+       mailkeep account list [--json] [--data-dir DIR]
+
+The accounts the relay backs up by itself (the same ones the extension shows). The password is
+read from $${PASSWORD_ENV}, or asked for without echo when run in a terminal; it is stored
+encrypted in the data dir and never printed. ACCOUNT is the account's id or its user name.
+A new account backs up every 24 hours unless --schedule says otherwise (see mailkeep schedule);
+its first backup starts about a minute after it is added.
+When the relay runs on DIR the change goes through it (the extension sees it at once); otherwise
+it is made on DIR directly. DIR defaults to $MAILKEEP_DATA_DIR, else ~/.mailkeep.
+"edit --password" asks for a new password; "remove" keeps the account's archive on disk.
+
+Exit codes: 0 done, 1 failed (no such account, relay not answering...), 2 bad usage`;
+
+export const SCHEDULE_HELP = `Usage: mailkeep schedule ACCOUNT every Nh|daily HH:MM|off [--data-dir DIR]
+
+When the relay backs up ACCOUNT (its id or user name) by itself, with or without the browser:
+  every 6h      6 hours after the previous scheduled run started (N from 1 to 168)
+  daily 02:00   every day at that local time (the relay's time zone)
+  off           never by itself (Deactivated); "mailkeep backup --account" still runs it
+A run missed while the computer slept or the relay was stopped runs once soon after, not once per
+missed slot. After Connection Error or Partially Completed the relay retries by itself within a
+few hours. Prints the next run.
+
+Exit codes: 0 done, 1 failed (no such account, relay not answering...), 2 bad usage`;
+
+export const STATUS_HELP = `Usage: mailkeep status [--json] [--data-dir DIR]
+
+Every account the relay backs up: its status (the specification's name: Completed, Connection
+Error, Authentication Error, Partially Completed, Deactivated...), when its last successful
+backup finished, its next scheduled run (and the automatic retry, when one is owed), and the
+messages and bytes in its archive. Times are the relay's local time. Works whether or not the
+relay runs. --json prints one object: {kind, relayRunning, timeZone, accounts: [...]}.
+
+Exit codes: 0 every account is Completed, 1 any other state (or no account), 2 bad usage;
+so cron or a monitor can alert on anything but 0.`;
+
+export const ACCOUNT_BACKUP_HELP = `Usage: mailkeep backup --account ACCOUNT [--json] [--data-dir DIR]
+
+Backs up a stored account (mailkeep account add) now, into the data dir's archive of that account,
+as its schedule would. Through the running relay when one runs on DIR (a backup of the account
+already running is waited for, not doubled), else directly on DIR. The exit codes are backup's.
+(\`mailkeep backup --archive DIR --host ...\` backs up any account into any archive, without the relay.)`;

@@ -1,0 +1,63 @@
+import type { AccountState } from '../../lib/protocol/account-state.ts';
+import { statusInfo } from '../../lib/status/catalog.ts';
+import { describeSchedule } from '../state/schedule-slots.ts';
+import { parseOptions, UsageError } from './args.ts';
+import type { Io } from './commands.ts';
+import { EXIT } from './exit-codes.ts';
+import { formatSize } from './format-size.ts';
+import { withStateApi } from './state-api.ts';
+import { dataDirOf, localTimeText, splitPositionals, stateCommand } from './state-command-io.ts';
+
+/** The spec's name for an account's status; "Not backed up yet" before its first backup. */
+export function statusName(s: AccountState['status']): string {
+  return s === null ? 'Not backed up yet' : statusInfo('backup', s).label;
+}
+
+export async function statusCommand(argv: string[], io: Io): Promise<number> {
+  const { words, options } = splitPositionals(argv);
+  if (words.length > 0) throw new UsageError(`unexpected argument: ${words[0]}`);
+  const o = parseOptions(options, { json: 'boolean', 'data-dir': 'string' });
+  return stateCommand(io, () =>
+    withStateApi(dataDirOf(o), async (api) => {
+      const snap = await api.snapshot();
+      const allCompleted = snap.accounts.length > 0 && snap.accounts.every((a) => a.status === 'completed');
+      if (o.json) {
+        io.out.write(
+          `${JSON.stringify({
+            kind: 'status',
+            ok: allCompleted,
+            relayRunning: api.via === 'relay',
+            relayTime: snap.relayTime,
+            timeZone: snap.timeZone,
+            accounts: snap.accounts.map((a) => ({
+              id: a.account.id,
+              user: a.account.user,
+              host: a.account.host,
+              status: statusName(a.status),
+              statusId: a.status,
+              errorCode: a.latestBackup?.errorCode ?? null,
+              schedule: describeSchedule(a.schedule),
+              lastSuccessAt: a.lastSuccessAt,
+              nextRunAt: a.nextRunAt,
+              retryAt: a.retryAt,
+              messages: a.archive?.messages ?? 0,
+              bytes: a.archive?.bytes ?? 0,
+              hasPassword: a.hasPassword,
+            })),
+          })}\n`,
+        );
+      } else {
+        if (snap.accounts.length === 0) io.out.write('No accounts. Add one with: mailkeep account add --host H --user U\n');
+        const t = (iso: string | null): string => localTimeText(iso, snap.timeZone);
+        for (const a of snap.accounts) {
+          const code = a.latestBackup?.errorCode && a.status !== 'completed' ? ` (${a.latestBackup.errorCode})` : '';
+          io.out.write(`${a.account.id} (${a.account.user}): ${statusName(a.status)}${code}\n`);
+          io.out.write(`  last successful backup ${t(a.lastSuccessAt)}, next run ${t(a.nextRunAt)} (${describeSchedule(a.schedule)})${a.retryAt ? `, automatic retry ${t(a.retryAt)}` : ''}\n`);
+          io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
+        }
+        io.out.write(`Relay ${api.via === 'relay' ? 'running' : 'not running: nothing runs by itself until it does (mailkeep relay)'}; times in ${snap.timeZone}.\n`);
+      }
+      return allCompleted ? EXIT.ok : EXIT.error;
+    }),
+  );
+}

@@ -1,0 +1,228 @@
+import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../../lib/clock.ts';
+import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import type { ImapAccount, JobEvent, JobSnapshot } from '../../lib/protocol/common.ts';
+import type { AccountEvent, AccountState, ArchiveTotals, Schedule } from '../../lib/protocol/account-state.ts';
+import type { StoredAccount } from '../secrets/credential-store.ts';
+import { JobManager, type AccountLookup, type JobRunners } from '../server/job-manager.ts';
+import { archiveDirOf } from '../server/runners.ts';
+import { AccountStore, type AccountRow } from './account-store.ts';
+import { readArchiveTotals } from './archive-totals.ts';
+import { JobStore } from './job-store.ts';
+import { Scheduler, type Timers } from './scheduler.ts';
+import { openStateDb, type StateDb } from './state-db.ts';
+
+/** The credential store's surface used here (relay/secrets/credential-store.ts). */
+export interface Credentials {
+  upsert(account: ImapAccount, password?: string): { hasPassword: boolean };
+  delete(accountId: string): boolean;
+  get(accountId: string): StoredAccount | undefined;
+  list(): { account: ImapAccount; hasPassword: boolean }[];
+}
+
+export interface RelayStateOptions {
+  dataDir: string;
+  credentials: Credentials;
+  runners: JobRunners;
+  clock?: Clock;
+  monotonic?: () => number;
+  timers?: Timers;
+  random?: () => number;
+  log?: (line: string) => void;
+  /** The documented test hook only (docs/cli.md): overrides the missed-run jitter. */
+  jitterMaxMs?: () => number;
+  /** False for the CLI's direct mode (see JobManager). */
+  resumeInterrupted?: boolean;
+}
+
+const nodeTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref(); // the door keeps the relay alive, not the scheduler
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/**
+ * The relay's state, in one place: accounts (settings and schedule in state.sqlite, passwords in
+ * the encrypted credential store), the job manager with its history, and the scheduler. The
+ * dispatcher and the CLI's direct mode both work through it; every change to an account is pushed
+ * to subscribers as account.changed / account.removed.
+ */
+export class RelayState {
+  readonly db: StateDb;
+  readonly accounts: AccountStore;
+  readonly jobStore: JobStore;
+  readonly jobs: JobManager;
+  readonly scheduler: Scheduler;
+  readonly clock: Clock;
+  private readonly listeners = new Set<(e: AccountEvent) => void>();
+  private readonly totals = new Map<string, ArchiveTotals | null>();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: RelayStateOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? (() => undefined);
+    this.db = openStateDb(opts.dataDir);
+    this.accounts = new AccountStore(this.db);
+    this.jobStore = new JobStore(this.db);
+    this.adoptCredentialAccounts();
+    const lookup: AccountLookup = {
+      get: (id) => {
+        const row = this.accounts.get(id);
+        const stored = opts.credentials.get(id);
+        if (!row && !stored) return undefined;
+        return { account: row?.account ?? stored!.account, ...(stored?.password !== undefined ? { password: stored.password } : {}) };
+      },
+    };
+    try {
+      this.jobs = new JobManager({ dataDir: opts.dataDir, runners: opts.runners, accounts: lookup, store: this.jobStore, now: () => new Date(this.clock.now()), ...(opts.resumeInterrupted === false ? { resumeInterrupted: false } : {}) });
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.scheduler = new Scheduler({
+      clock: this.clock,
+      monotonic: opts.monotonic ?? (() => performance.now()),
+      timers: opts.timers ?? nodeTimers,
+      random: opts.random ?? Math.random,
+      accounts: this.accounts,
+      jobs: {
+        isRunning: (id) => this.jobs.isRunning(id, 'backup'),
+        latest: (id) => this.jobs.latest(id, 'backup'),
+        startBackup: (id, key) => void this.jobs.start({ kind: 'backup', accountId: id, idempotencyKey: key, params: {} }),
+      },
+      onChanged: (id) => this.changed(id),
+      log: this.log,
+      ...(opts.jitterMaxMs ? { jitterMaxMs: opts.jitterMaxMs } : {}),
+    });
+    this.jobs.subscribe((e) => this.onJobEvent(e));
+  }
+
+  /** Accounts an earlier relay stored only in the credential store get a row with the default schedule. */
+  private adoptCredentialAccounts(): void {
+    const now = this.clock.now();
+    for (const { account } of this.opts.credentials.list()) {
+      if (!this.accounts.get(account.id)) this.accounts.upsert(account, { now, passwordChanged: false });
+    }
+  }
+
+  private onJobEvent(e: JobEvent): void {
+    if (e.event !== 'status' || e.kind !== 'backup') return;
+    const job = this.jobs.get(e.jobId);
+    if (e.phase === 'finished') {
+      this.totals.delete(job.accountId); // re-read once: the run stored new mail
+      this.scheduler.backupFinished(job);
+    } else if (e.phase === 'active' && this.accounts.get(job.accountId)?.retryAt != null) {
+      // Any backup that starts (Retry now, a scheduled run) pays the retry that was owed.
+      this.accounts.patch(job.accountId, { retryAt: null }, this.clock.now());
+    }
+    this.changed(job.accountId);
+  }
+
+  /** Starts the scheduler: missed runs (relay down, machine asleep) are found now and run once, soon. */
+  start(): void {
+    this.scheduler.start();
+  }
+
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    await this.jobs.stop();
+    this.db.close();
+  }
+
+  subscribe(listener: (e: AccountEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: AccountEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* one broken socket must not stop the others' events */
+      }
+    }
+  }
+
+  /** Pushes the account's whole state (after the archive totals are read, when they must be). */
+  private changed(accountId: string): void {
+    void this.accountState(accountId).then(
+      (account) => this.emit({ event: 'account.changed', account, at: new Date(this.clock.now()).toISOString() }),
+      () => undefined, // deleted meanwhile: account.removed says so
+    );
+  }
+
+  upsertAccount(account: ImapAccount, password: string | undefined, schedule: Schedule | undefined): { hasPassword: boolean } {
+    const { hasPassword } = this.opts.credentials.upsert(account, password);
+    this.accounts.upsert(account, { ...(schedule ? { schedule } : {}), now: this.clock.now(), passwordChanged: password !== undefined });
+    this.scheduler.check('change');
+    this.changed(account.id);
+    return { hasPassword };
+  }
+
+  deleteAccount(accountId: string): boolean {
+    const had = this.opts.credentials.delete(accountId);
+    const hadRow = this.accounts.delete(accountId);
+    this.totals.delete(accountId);
+    if (had || hadRow) this.emit({ event: 'account.removed', accountId, at: new Date(this.clock.now()).toISOString() });
+    return had || hadRow;
+  }
+
+  setSchedule(accountId: string, schedule: Schedule): void {
+    if (!this.accounts.get(accountId)) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
+    this.accounts.setSchedule(accountId, schedule, this.clock.now());
+    this.scheduler.check('change');
+    this.changed(accountId);
+  }
+
+  async accountState(accountId: string): Promise<AccountState> {
+    const row = this.accounts.get(accountId);
+    if (!row) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
+    if (!this.totals.has(accountId)) this.totals.set(accountId, await readArchiveTotals(archiveDirOf(this.opts.dataDir, accountId)));
+    const running = this.jobs.isRunning(accountId, 'backup');
+    return accountStateOf(row, {
+      hasPassword: this.opts.credentials.get(accountId)?.password !== undefined,
+      // Not running: an interrupted run's "running" is not the account's status; the last finished one's is.
+      latestBackup: running ? this.jobs.latest(accountId, 'backup') : this.jobs.latest(accountId, 'backup', true),
+      running,
+      lastSuccessAt: this.jobStore.lastSuccessAt(accountId),
+      nextRunAt: this.scheduler.nextRunAt(row),
+      retryAt: this.scheduler.retryAt(row),
+      archive: this.totals.get(accountId) ?? null,
+    });
+  }
+
+  async snapshot(jobLimit: number = SCHEDULE_LIMITS.stateJobsDefault): Promise<{ relayTime: string; timeZone: string; accounts: AccountState[]; jobs: JobSnapshot[] }> {
+    const accounts: AccountState[] = [];
+    for (const row of this.accounts.list()) accounts.push(await this.accountState(row.account.id));
+    return { relayTime: new Date(this.clock.now()).toISOString(), timeZone: this.clock.timeZone(), accounts, jobs: this.jobs.list({ limit: jobLimit }) };
+  }
+}
+
+/**
+ * The account's status through lib/status's backup statuses: a backup that runs shows its own;
+ * with the schedule off and nothing running, Deactivated; else the latest backup's; null before
+ * the first one.
+ */
+export function accountStateOf(
+  row: AccountRow,
+  s: { hasPassword: boolean; latestBackup: JobSnapshot | null; running: boolean; lastSuccessAt: string | null; nextRunAt: number | null; retryAt: number | null; archive: ArchiveTotals | null },
+): AccountState {
+  const latest = s.latestBackup;
+  const status = s.running && latest ? latest.status : row.schedule.kind === 'off' ? 'deactivated' : (latest?.status ?? null);
+  return {
+    account: row.account,
+    hasPassword: s.hasPassword,
+    schedule: row.schedule,
+    status: status as AccountState['status'],
+    nextRunAt: s.nextRunAt === null ? null : new Date(s.nextRunAt).toISOString(),
+    retryAt: s.retryAt === null ? null : new Date(s.retryAt).toISOString(),
+    lastSuccessAt: s.lastSuccessAt,
+    latestBackup: latest,
+    archive: s.archive,
+  };
+}
