@@ -107,6 +107,22 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     });
   };
 
+  /**
+   * While this worker lives and the relay is not linked, look again every relayReconnectDelayMs (at
+   * most relayReconnectAttempts times in a row; the periodic alarm takes over after that): a relay
+   * restarted by its service, or started again by the native host, is picked up within seconds.
+   */
+  let retryArmed = false;
+  const lookAgainSoon = (): void => {
+    if (retryArmed || reconnectsLeft <= 0) return;
+    reconnectsLeft -= 1;
+    retryArmed = true;
+    setTimer(() => {
+      retryArmed = false;
+      void pump().catch(() => undefined);
+    }, EXTENSION_LIMITS.relayReconnectDelayMs);
+  };
+
   let connecting: Promise<RelayConnection | null> | null = null;
   /**
    * The open connection, or null with the reason recorded in the relayState setting. Concurrent
@@ -175,6 +191,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     const located = await locate();
     if ('problem' in located) {
       await setState(located.problem === 'RELAY_UNPAIRED' ? 'unpaired' : 'unreachable', { errorCode: located.problem });
+      // Not paired and no host: only the user can change that (a code in the options page).
+      if (located.problem !== 'RELAY_UNPAIRED') lookAgainSoon();
       return null;
     }
     const { pairing, health } = located;
@@ -211,7 +229,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
         await inOrder(() => (conn || connecting ? Promise.resolve() : setState('unreachable', { errorCode: 'RELAY_UNREACHABLE', relayVersion: health.version }))).catch(() => undefined);
         // The relay went away (restart, crash): while this worker lives, look again soon, and
         // reconcile what happened meanwhile through job.list.
-        if (reconnectsLeft-- > 0) setTimer(() => void pump().catch(() => undefined), EXTENSION_LIMITS.relayReconnectDelayMs);
+        lookAgainSoon();
       });
       await setState('connected', { relayVersion: health.version, via: pairing.via ?? 'pairing' });
       return opened;

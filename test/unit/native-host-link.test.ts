@@ -96,6 +96,22 @@ describe('finding the relay through the native-messaging host', () => {
     expect(await state()).toMatchObject({ state: 'connected', syncedAt: clock });
   });
 
+  it('keeps looking every few seconds while the host cannot start the relay, and links as soon as it can', async () => {
+    await coordinator.pump();
+    wire.up = false;
+    host.failWith = { code: 'RELAY_START_FAILED', message: 'the relay did not listen within 15 s' };
+    for (const s of wire.sockets) s.close(1006);
+    await vi.waitFor(async () => expect((await state()).state).toBe('unreachable'));
+    for (let i = 0; i < 3; i++) {
+      expect(timers.map((t) => t.ms)).toContain(EXTENSION_LIMITS.relayReconnectDelayMs);
+      await runTimers();
+      await vi.waitFor(async () => expect((await state()).nativeHost).toBe('failed'));
+    }
+    host.failWith = null;
+    await runTimers();
+    await vi.waitFor(async () => expect(await state()).toMatchObject({ state: 'connected', nativeHost: 'ok' }));
+  });
+
   it('gets a fresh code from the host when the relay no longer accepts the held token', async () => {
     await coordinator.pump();
     wire.token = `mk1_${'y'.repeat(43)}`; // the relay's data dir was replaced: our token is unknown there
