@@ -8,6 +8,7 @@ import { JobLine } from './job-line';
 import { PromptNotice } from './prompt-notice';
 import { formatBytes } from '@/lib/ui/format';
 import { useFreshness } from '@/lib/ui/use-freshness';
+import { sendMessage } from '@/lib/ui/send-message';
 
 /** One account in the popup: its backup status first, then other jobs and open prompts. */
 export function AccountCard({ overview }: { overview: AccountOverview }) {
@@ -30,7 +31,19 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
           {account.relay?.archive ? ` · ${account.relay.archive.messages} messages, ${formatBytes(account.relay.archive.bytes)} in the archive` : ''}
         </div>
       )}
-      {!backup && account.relay && <div class="small muted" data-testid="no-backup-yet">Not backed up yet.</div>}
+      {!backup && account.relay && (
+        <div class="small muted actions" data-testid="no-backup-yet">
+          Not backed up yet.{' '}
+          <button data-action="backup-now" onClick={() => void sendMessage({ type: 'backup-now', accountId: account.id })}>
+            Back up now
+          </button>
+        </div>
+      )}
+      {account.relay?.retryAt != null && (
+        <div class="small muted" data-testid="retry-at" data-at={account.relay.retryAt}>
+          The relay tries again by itself{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.retryAt} />
+        </div>
+      )}
       {account.relay?.nextRunAt != null && account.schedule.kind !== 'off' && (
         <div class="small muted" data-testid="next-run" data-at={account.relay.nextRunAt}>
           Next backup{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.nextRunAt} />

@@ -5,6 +5,15 @@ import { notReachableLine } from '@/lib/ui/relay-freshness';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { START_RELAY_NODE, START_RELAY_NPM } from '@/lib/status/hint-phrases';
 
+/** The start command as the banner shows it: the same words as START_RELAY_COMMAND, with code marks. */
+function StartCommand() {
+  return (
+    <span data-testid="relay-command">
+      run <code>{START_RELAY_NPM}</code> in the Mailkeep folder (or <code>{START_RELAY_NODE}</code>)
+    </span>
+  );
+}
+
 /**
  * The one thing the extension says on its own: "relay not reachable", with the age of what the
  * page shows ("As of 14:02 (3 minutes ago), relay not reachable."). On every page (popup,
@@ -22,7 +31,7 @@ export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boo
       {freshness.nativeHost === 'missing' ? (
         <span data-testid="relay-host-missing">
           This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it): run <code>mailkeep install</code>,
-          or start the relay (<code>{START_RELAY_NPM}</code> in the Mailkeep folder, or <code>{START_RELAY_NODE}</code>) and pair with its code in the options.{' '}
+          or start the relay yourself (<StartCommand />) and pair with its code in the options.{' '}
           {!onOptionsPage && <button onClick={() => void openPage('/options.html')}>Pair</button>}
         </span>
       ) : freshness.reason === 'unauthorized' ? (

@@ -185,9 +185,13 @@ async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator | undefine
   if (accountId && !(await db.accounts.get(accountId))) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
   const id = accountId ?? newId();
   try {
-    const result = await needCoordinator(coordinator).upsertAccount({ ...input.data, id }, password);
+    const link = needCoordinator(coordinator);
+    const before = accountId ? await backupJobOf(db, accountId) : undefined;
+    const result = await link.upsertAccount({ ...input.data, id }, password);
     const account = await db.accounts.get(id);
     if (!account) throw new MailkeepError('RELAY_UNREACHABLE', 'the relay did not report the account back');
+    // Edited after an Authentication Error with a new password: the user means "try again now".
+    if (password && before?.status === 'authentication_error' && account.schedule.kind !== 'off') await link.backupNow(id);
     return { saved: { ok: true, account }, relay: { hasPassword: result.hasPassword }, relayErrorCode: null };
   } catch (err) {
     const code = errorCodeOf(err);
