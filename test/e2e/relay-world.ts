@@ -188,8 +188,12 @@ export function worldMailbox(world: World, displayName = 'Alice'): Mailbox {
   return { email: 'alice@example.org', displayName, username: MAIL_USER.name, port: world.proxy.port, password: MAIL_USER.password };
 }
 
-/** Adds a mailbox on 127.0.0.1 without TLS through the options form; saved, its password with the relay. */
-export async function addMailbox(options: Page, box: Mailbox): Promise<void> {
+/**
+ * Adds a mailbox on 127.0.0.1 without TLS through the options form; saved, its password with the
+ * relay. Then, unless told not to, its first backup starts at once: the message the card's "Back up
+ * now" sends (the relay's own first run would come a minute after adding). Returns the account id.
+ */
+export async function addMailbox(options: Page, box: Mailbox, opts: { backUpNow?: boolean } = {}): Promise<string> {
   await options.goto(options.url().replace(/#.*$/, '#new'));
   await options.locator('#f-email').fill(box.email);
   await options.locator('#f-displayName').fill(box.displayName);
@@ -201,4 +205,10 @@ export async function addMailbox(options: Page, box: Mailbox): Promise<void> {
   await options.getByRole('button', { name: 'Save' }).click();
   await expect(options.getByTestId('saved')).toBeVisible();
   await expect(options.getByTestId('relay-note')).toContainText('keeps the password');
+  const accountId = decodeURIComponent(/account=([^&]+)/.exec(options.url())?.[1] ?? '');
+  if (opts.backUpNow ?? true) {
+    const reply = await options.evaluate((id) => chrome.runtime.sendMessage({ type: 'backup-now', accountId: id }), accountId);
+    expect(reply).toEqual({ ok: true, value: true });
+  }
+  return accountId;
 }
