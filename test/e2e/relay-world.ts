@@ -164,10 +164,9 @@ export function relayWorldPerFile(opts: { initialMessages: number; testTimeoutMs
 /** Opens the options page and pairs it with the world's relay, as a person types the code. */
 export async function pairedOptions(world: World): Promise<Page> {
   const options = await world.open('options.html#new');
-  // Code pairing is the fallback for browsers that cannot launch the native host (none is
-  // registered in this profile); it sits behind "Pair with a code instead" unless the host is missing.
-  const fallback = options.getByTestId('pair-fallback');
-  if (await fallback.count()) await fallback.locator('summary').click();
+  // Code pairing is the fallback for browsers that cannot launch the native host: none is
+  // registered in this profile, so once the worker has tried it the page offers the code form.
+  await expect(options.getByTestId('host-missing')).toBeVisible({ timeout: 15_000 });
   await options.locator('#pair-port').fill(String(world.relay.port));
   await options.locator('#pair-code').fill(world.relay.pairingCode);
   await options.getByRole('button', { name: 'Pair' }).click();
