@@ -279,9 +279,6 @@ export const EXTENSION_LIMITS = {
    * long after it was entered. Three hours outlasts most mail-server outages and maintenance
    * windows while keeping a missed backup well under a day old. */
   autoRetryDelayMs: 3 * 60 * 60 * 1000,
-  /** How often the service worker looks for jobs whose nextRetryAt has passed. Chrome rounds
-   * alarms below 30 s up anyway; 15 minutes is small against a 3-hour delay and cheap. */
-  retryDueAlarmMinutes: 15,
   /** Events older than this are not turned into notifications on a late wake-up: a stale
    * "Connection Error" popping up a day later helps nobody; the badge still shows it. */
   notifyMaxAgeMs: 60 * 60 * 1000,
@@ -296,17 +293,15 @@ export const EXTENSION_LIMITS = {
   diagnosticsMaxEvents: 200,
   /** Display names and the like: long enough for any real name, short enough for a popup card. */
   displayNameMaxChars: 100,
-  /** Chromium fires an alarm no sooner than this for an unpacked extension (30 s when packed);
-   * asking for less only makes the intent unclear. */
-  minAlarmDelayMs: 1_000,
   /** While the worker runs, a dropped relay socket is retried this often: a restarted relay is
    * picked up within seconds, without waiting for the periodic alarm. */
   relayReconnectDelayMs: 2_000,
   /** ...at most this many times per wake, so a relay that is gone for good does not keep an idle
    * worker busy; the periodic check alarm takes over. */
   relayReconnectAttempts: 15,
-  /** The periodic relay check (reconnect, reconcile, start queued runs) while nothing else wakes
-   * the worker: once a minute is Chromium's floor for packed extensions and cheap on loopback. */
+  /** The periodic relay check (reconnect, refresh the mirror, start queued runs, owed retries of
+   * runs the user started) while nothing else wakes the worker: the only alarm the extension keeps
+   * (the relay owns backup schedules); once a minute is Chromium's floor for packed extensions. */
   relayCheckAlarmMinutes: 1,
   /** A folder losing at least this many messages between two backups is a "bulk deletion": it
    * prompts under the default setting ("only bulk deletions") and raises a notification. Tidying
