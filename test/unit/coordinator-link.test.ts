@@ -176,6 +176,18 @@ describe('the coordinator under concurrency and user actions', () => {
     expect((await db.accounts.get(accountId))?.schedule).toEqual({ kind: 'every', hours: 6 });
   });
 
+  it('Cancel stops a restore on the relay and the row ends Cancelled; a row the relay does not run cannot be cancelled', async () => {
+    const accountId = await pairAndAdd();
+    const queued = await send({ type: 'start-job', job: { kind: 'restore', accountId, params: { folder: 'INBOX' } } });
+    const jobId = (queued as { value: string }).value;
+    expect(await send({ type: 'cancel-job', jobId })).toMatchObject({ ok: false, code: 'NOT_FOUND' }); // not started yet
+    await coordinator.pump();
+    expect(await send({ type: 'cancel-job', jobId })).toEqual({ ok: true, value: null });
+    expect(wire.relay.calls.some((c) => c.method === 'job.cancel')).toBe(true);
+    await coordinator.pump();
+    expect((await db.jobs.get(jobId))?.status).toBe('cancelled');
+  });
+
   it('Remove deletes the account on the relay and then from the mirror', async () => {
     const accountId = await pairAndAdd();
     expect(await send({ type: 'remove-account', accountId })).toEqual({ ok: true, value: null });

@@ -1,4 +1,6 @@
 import { MailkeepError } from '@/lib/protocol/error-codes';
+import { QUEUE_STATUS } from '@/lib/status/catalog';
+import type { JobKind } from '@/lib/status/status-ids';
 import type { ImapAccount, JobSnapshot } from '@/lib/protocol/common';
 import { DEFAULT_SCHEDULE, type AccountState, type Schedule } from '@/lib/protocol/account-state';
 import type { RelayCaller } from '@/lib/background/relay-runs';
@@ -67,7 +69,7 @@ export class FakeRelay implements RelayCaller {
         kind: params.kind,
         accountId: params.accountId,
         idempotencyKey: params.idempotencyKey,
-        status: 'preparing',
+        status: QUEUE_STATUS[params.kind as JobKind],
         phase: 'queued',
         errorCode: null,
         progress: { folder: null, messagesDone: 0, messagesTotal: null, bytes: 0 },
@@ -82,6 +84,12 @@ export class FakeRelay implements RelayCaller {
       const job = this.jobs.get(params.jobId);
       if (!job) throw new MailkeepError('NOT_FOUND', `no job ${params.jobId}`);
       return { job };
+    }
+    if (method === 'job.cancel') {
+      const job = this.jobs.get(params.jobId);
+      if (!job) throw new MailkeepError('NOT_FOUND', `no job ${params.jobId}`);
+      this.set(job.id, { status: 'cancelled', phase: 'finished', errorCode: 'CANCELLED' });
+      return { job: this.jobs.get(job.id) };
     }
     if (method === 'job.list') return { jobs: [...this.jobs.values()].reverse() };
     if (method === 'account.list') {
