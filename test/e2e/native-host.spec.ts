@@ -50,6 +50,7 @@ test('first use starts the relay through the host with no code; backups run with
   await expect(options.getByTestId('relay-state')).toHaveAttribute('data-via', 'native');
   await expect(options.getByTestId('relay-state')).toContainText('no code needed');
   await expect(options.locator('#pair-code')).toBeHidden(); // nothing to type
+  await options.screenshot({ path: test.info().outputPath('options-connected.png') });
   const firstRelay = profile.relay();
   expect(firstRelay, 'the host started a relay').not.toBeNull();
 
@@ -96,6 +97,8 @@ test('first use starts the relay through the host with no code; backups run with
     await expectNothingCurrent(page);
   }
   await expect(pages.popup.getByTestId('as-of')).toContainText('last known, as of');
+  await pages.popup.screenshot({ path: test.info().outputPath('popup-relay-killed.png') });
+  await pages.options.screenshot({ path: test.info().outputPath('options-relay-killed.png') });
   await expect(pages.dashboard.locator('[data-testid=job-row] [data-testid=status-label]')).toHaveAttribute('data-current', 'false');
 
   // 6. The host works again: the extension starts the relay through it, with no code, by itself.
