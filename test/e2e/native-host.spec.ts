@@ -97,6 +97,7 @@ test('first use starts the relay through the host with no code; backups run with
     await expectNothingCurrent(page);
   }
   await expect(pages.popup.getByTestId('as-of')).toContainText('last known, as of');
+  await expect(pages.popup.getByTestId('hint-last-known')).toBeVisible(); // "Your mail is backed up." is not said as current
   await pages.popup.screenshot({ path: test.info().outputPath('popup-relay-killed.png') });
   await pages.options.screenshot({ path: test.info().outputPath('options-relay-killed.png') });
   await expect(pages.dashboard.locator('[data-testid=job-row] [data-testid=status-label]')).toHaveAttribute('data-current', 'false');
