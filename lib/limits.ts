@@ -271,6 +271,11 @@ export const SCHEDULE_LIMITS = {
   missedRunJitterMaxMs: 5 * 60 * 1000,
   /** Jobs `state.get` returns unless told: the dashboard's recent history, same as job.list. */
   stateJobsDefault: 100,
+  /** `mailkeep account|schedule|status|backup --account` wait this long for a data dir another
+   * command holds (no relay runs; one command at a time writes it) or a relay that is starting:
+   * those take well under a second; a backup run without the relay takes minutes and is not waited
+   * for beyond this (the command says why it gave up). */
+  cliDataDirWaitMs: 10_000,
 } as const;
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */

@@ -4,10 +4,9 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/status/status-ids.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
-import { withDirectState } from './direct-state.ts';
+import { withDataDir } from './data-dir-access.ts';
 import { EXIT, jobExitCode } from './exit-codes.ts';
 import { formatSize } from './format-size.ts';
-import { connectLocalRelay } from './relay-link.ts';
 import { findAccount, directApi } from './state-api.ts';
 import { dataDirOf, stateCommand } from './state-command-io.ts';
 import { statusName } from './status-command.ts';
@@ -26,62 +25,54 @@ export async function accountBackupCommand(argv: string[], io: Io): Promise<numb
   const dataDir = dataDirOf(o);
   return stateCommand(io, async () => {
     const key = `cli-${process.pid}-${Date.now()}`;
-    let final: JobSnapshot;
-    let via: 'relay' | 'direct';
-    const link = await connectLocalRelay(dataDir, { onEvent: (e) => wake(e.jobId) });
     let waiting: { jobId: string; resolve: () => void } | undefined;
-    function wake(jobId: string): void {
-      if (waiting?.jobId === jobId) waiting.resolve();
-    }
-    if (link) {
-      via = 'relay';
-      const c = link.connection;
-      try {
-        const { accounts } = await c.call('state.get', { jobLimit: 1 });
-        const account = findAccount(accounts, ref).account;
-        let job: JobSnapshot;
-        try {
-          job = (await c.call('job.start', { kind: 'backup', accountId: account.id, idempotencyKey: key, params: {} })).job;
-        } catch (err) {
-          // One is running already (scheduled, or started from the extension): wait for that one.
-          const running = (err as { details?: { jobId?: unknown } }).details?.jobId;
-          if (typeof running !== 'string') throw err;
-          job = (await c.call('job.get', { jobId: running })).job;
-        }
-        if (!io.signal?.aborted && !o.json) io.err.write(`Backing up ${account.id} through the running relay (job ${job.id})...\n`);
-        const deadline = Date.now() + WAIT_MS;
-        while (job.phase !== 'finished' && job.phase !== 'interrupted') {
-          if (Date.now() > deadline) throw mailkeepError('CONNECTION_TIMEOUT', `the backup ${job.id} did not finish in time; it may still run in the relay`);
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 1_000); // events wake it sooner; this covers a missed one
-            waiting = { jobId: job.id, resolve: () => (clearTimeout(timer), resolve()) };
+    const { job, via } = await withDataDir<{ job: JobSnapshot; via: 'relay' | 'direct' }>(
+      dataDir,
+      {
+        viaRelay: async ({ connection: c }) => {
+          const { accounts } = await c.call('state.get', { jobLimit: 1 });
+          const account = findAccount(accounts, ref).account;
+          let job: JobSnapshot;
+          try {
+            job = (await c.call('job.start', { kind: 'backup', accountId: account.id, idempotencyKey: key, params: {} })).job;
+          } catch (err) {
+            // One is running already (scheduled, or started from the extension): wait for that one.
+            const running = (err as { details?: { jobId?: unknown } }).details?.jobId;
+            if (typeof running !== 'string') throw err;
+            job = (await c.call('job.get', { jobId: running })).job;
+          }
+          if (!o.json) io.err.write(`Backing up ${account.id} through the running relay (job ${job.id})...\n`);
+          const deadline = Date.now() + WAIT_MS;
+          while (job.phase !== 'finished' && job.phase !== 'interrupted') {
+            if (Date.now() > deadline) throw mailkeepError('CONNECTION_TIMEOUT', `the backup ${job.id} did not finish in time; it may still run in the relay`);
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 1_000); // events wake it sooner; this covers a missed one
+              waiting = { jobId: job.id, resolve: () => (clearTimeout(timer), resolve()) };
+            });
+            job = (await c.call('job.get', { jobId: job.id })).job;
+          }
+          return { job, via: 'relay' };
+        },
+        direct: async (state) => {
+          const { accounts } = await directApi(state).snapshot();
+          const account = findAccount(accounts, ref).account;
+          if (!o.json) io.err.write(`Backing up ${account.id} (no relay runs on ${dataDir}: directly)...\n`);
+          const finished = new Promise<void>((resolve) => {
+            state.jobs.subscribe((e) => {
+              if (e.event === 'status' && e.phase !== 'active' && e.phase !== 'queued') resolve();
+            });
           });
-          job = (await c.call('job.get', { jobId: job.id })).job;
-        }
-        final = job;
-      } finally {
-        c.close();
-      }
-    } else {
-      via = 'direct';
-      final = await withDirectState(dataDir, async (state) => {
-        const { accounts } = await directApi(state).snapshot();
-        const account = findAccount(accounts, ref).account;
-        if (!o.json) io.err.write(`Backing up ${account.id} (no relay runs on ${dataDir}: directly)...\n`);
-        const finished = new Promise<void>((resolve) => {
-          state.jobs.subscribe((e) => {
-            if (e.event === 'status' && e.phase !== 'active' && e.phase !== 'queued') resolve();
-          });
-        });
-        const { job } = state.jobs.start({ kind: 'backup', accountId: account.id, idempotencyKey: key, params: {} });
-        const onAbort = (): void => void state.jobs.cancel(job.id);
-        io.signal?.addEventListener('abort', onAbort, { once: true });
-        await finished;
-        io.signal?.removeEventListener('abort', onAbort);
-        return state.jobs.get(job.id);
-      });
-    }
-    return report(final, via, o.json === true, io);
+          const { job } = state.jobs.start({ kind: 'backup', accountId: account.id, idempotencyKey: key, params: {} });
+          const onAbort = (): void => void state.jobs.cancel(job.id);
+          io.signal?.addEventListener('abort', onAbort, { once: true });
+          await finished;
+          io.signal?.removeEventListener('abort', onAbort);
+          return { job: state.jobs.get(job.id), via: 'direct' };
+        },
+      },
+      { onEvent: (e) => (waiting?.jobId === e.jobId ? waiting.resolve() : undefined) },
+    );
+    return report(job, via, o.json === true, io);
   });
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { acquireInstanceLock } from '../lock/lock-file.ts';
+import { MailkeepError, mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { acquireInstanceLock, type HeldLock } from '../lock/lock-file.ts';
 import { CREDENTIALS_FILE, CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from '../server/atomic-file.ts';
 import { backupRunner } from '../server/runners.ts';
@@ -15,7 +16,14 @@ import { testClockFromEnv } from '../state/test-clock.ts';
  */
 export async function withDirectState<T>(dataDir: string, fn: (state: RelayState) => Promise<T>): Promise<T> {
   ensurePrivateDir(dataDir);
-  const lock = acquireInstanceLock(dataDir);
+  let lock: HeldLock;
+  try {
+    lock = acquireInstanceLock(dataDir);
+  } catch (err) {
+    // Taken since we looked (a relay starting, another command): busy, not a failure of the command.
+    if (err instanceof MailkeepError && err.code === 'ARCHIVE_LOCKED') throw mailkeepError('RELAY_UNREACHABLE', `${dataDir} is in use by another Mailkeep process (${err.message}); try again when it is done`, { dataDirBusy: true }, err);
+    throw err;
+  }
   let state: RelayState | undefined;
   try {
     const credentials = CredentialStore.open(dataDir);

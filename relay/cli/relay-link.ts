@@ -26,8 +26,13 @@ export async function connectLocalRelay(
   if (!relay) return undefined;
   const token = readLocalToken(dataDir);
   if (relay.port === null || token === undefined) {
-    // Starting up (no port yet) or a relay older than the CLI token: say so rather than race it.
-    throw mailkeepError('RELAY_UNREACHABLE', `a relay (pid ${relay.pid}) holds ${dataDir} but is not ready for the command line yet; try again in a moment`);
+    // A relay starting up (no port yet), a backup run by the command line with no relay (it holds
+    // relay.lock for its run), or a relay older than the CLI token: say so rather than race it.
+    throw mailkeepError(
+      'RELAY_UNREACHABLE',
+      `another Mailkeep process (pid ${relay.pid}) is using ${dataDir}: a relay starting up, or a "mailkeep backup --account" running without the relay; try again when it is done`,
+      { dataDirBusy: true },
+    );
   }
   const connection = await connectRelay({
     url: `ws://127.0.0.1:${relay.port}/ws`,

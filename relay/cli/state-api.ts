@@ -1,8 +1,7 @@
 import type { AccountState, Schedule } from '../../lib/protocol/account-state.ts';
 import type { ImapAccount, JobSnapshot } from '../../lib/protocol/common.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { connectLocalRelay } from './relay-link.ts';
-import { withDirectState } from './direct-state.ts';
+import { withDataDir } from './data-dir-access.ts';
 import type { RelayState } from '../state/relay-state.ts';
 
 export interface StateSnapshot {
@@ -26,11 +25,9 @@ export interface StateApi {
 }
 
 export async function withStateApi<T>(dataDir: string, fn: (api: StateApi) => Promise<T>): Promise<T> {
-  const link = await connectLocalRelay(dataDir);
-  if (link) {
-    const c = link.connection;
-    try {
-      return await fn({
+  return withDataDir(dataDir, {
+    viaRelay: ({ connection: c }) =>
+      fn({
         via: 'relay',
         snapshot: () => c.call('state.get', {}),
         upsert: async (account, password, schedule) => {
@@ -40,12 +37,9 @@ export async function withStateApi<T>(dataDir: string, fn: (api: StateApi) => Pr
         },
         remove: async (accountId) => (await c.call('account.delete', { accountId })).deleted,
         setSchedule: async (accountId, schedule) => (await c.call('schedule.set', { accountId, schedule })).account,
-      });
-    } finally {
-      c.close();
-    }
-  }
-  return withDirectState(dataDir, (state) => fn(directApi(state)));
+      }),
+    direct: (state) => fn(directApi(state)),
+  });
 }
 
 export function directApi(state: RelayState): StateApi {

@@ -48,7 +48,6 @@ export interface StartJobInput {
   params: JobParams;
 }
 
-
 interface Live {
   controller: AbortController;
   done: Promise<void>;
@@ -127,13 +126,14 @@ export class JobManager {
     if (consumed.length > 0) this.store.putMany(consumed.map((job) => ({ job, params: this.params.get(job.id) ?? {}, resumeOnStart: false })));
   }
 
-  /** Writes one job's row; a new job may push the oldest finished ones out of the bounded history. */
+  /** Writes one job's row (with its parameters, and whether the next start resumes it). */
   private save(jobId: string, resumeOnStart = false): void {
     const job = this.jobs.get(jobId);
     if (!job || this.closed) return; // a runner that outlived stop()'s deadline: already recorded as interrupted
     this.store.put(job, this.params.get(jobId) ?? {}, resumeOnStart);
   }
 
+  /** The history is bounded: a new job pushes the oldest finished ones out, from memory and the table. */
   private prune(): void {
     if (this.jobs.size <= DOOR_LIMITS.jobHistoryMax) return;
     const all = [...this.jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));

@@ -85,7 +85,11 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     for (const job of jobs.resumeInterrupted()) log(`resuming interrupted ${job.kind} job ${job.id} of account ${job.accountId}`);
     // After the resumes: a resumed backup counts as running, so the scheduler does not start a second.
     state.start();
-    const stopWatching = testClock?.onChange(() => state.scheduler.check('change'));
+    const stopWatching = testClock?.onChange(() => {
+      state.scheduler.check('change');
+      // After the check: a test that reads this line knows whatever the change started has started.
+      log(`test clock: wall clock offset ${testClock.offsetMs()} ms, checked`);
+    });
 
     await (deps.stopSignal ?? signalled());
     log('shutting down: closing sockets, letting jobs checkpoint');

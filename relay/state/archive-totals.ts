@@ -12,7 +12,7 @@ export async function readArchiveTotals(archiveDir: string): Promise<ArchiveTota
   try {
     // Loaded on first use, like the engines: the door comes up without the archive code.
     const { openArchiveForReading } = await import('../archive/archive-reader.ts');
-    const db = openArchiveForReading(archiveDir);
+    const db = openArchiveForReading(archiveDir, { onWarning: () => undefined });
     try {
       const t = db.prepare('SELECT COUNT(*) AS n, SUM(length) AS b FROM blobs').get() as { n: number; b: number | null };
       return { messages: t.n, bytes: t.b ?? 0 };

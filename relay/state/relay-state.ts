@@ -91,7 +91,8 @@ export class RelayState {
       accounts: this.accounts,
       jobs: {
         isRunning: (id) => this.jobs.isRunning(id, 'backup'),
-        latest: (id) => this.jobs.latest(id, 'backup'),
+        // A run that was interrupted and not resumed is not the account's status: the last finished one is.
+        latest: (id) => (this.jobs.isRunning(id, 'backup') ? this.jobs.latest(id, 'backup') : this.jobs.latest(id, 'backup', true)),
         startBackup: (id, key) => void this.jobs.start({ kind: 'backup', accountId: id, idempotencyKey: key, params: {} }),
       },
       onChanged: (id) => this.changed(id),
@@ -180,9 +181,11 @@ export class RelayState {
   }
 
   async accountState(accountId: string): Promise<AccountState> {
+    if (!this.accounts.get(accountId)) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
+    if (!this.totals.has(accountId)) this.totals.set(accountId, await readArchiveTotals(archiveDirOf(this.opts.dataDir, accountId)));
+    // Everything else is read after the await: of two pushes in flight, the later one is never older.
     const row = this.accounts.get(accountId);
     if (!row) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
-    if (!this.totals.has(accountId)) this.totals.set(accountId, await readArchiveTotals(archiveDirOf(this.opts.dataDir, accountId)));
     const running = this.jobs.isRunning(accountId, 'backup');
     return accountStateOf(row, {
       hasPassword: this.opts.credentials.get(accountId)?.password !== undefined,

@@ -18,6 +18,7 @@ interface HookState {
 export interface TestClockHook {
   clock: Clock;
   jitterMaxMs: () => number | undefined;
+  offsetMs: () => number;
   /** Calls `fn` after each change of the file; returns the stop function. */
   onChange(fn: () => void): () => void;
 }
@@ -29,6 +30,7 @@ export function testClockFromEnv(env: NodeJS.ProcessEnv): TestClockHook | undefi
   return {
     clock: { now: () => Date.now() + state.offsetMs, timeZone: systemClock.timeZone },
     jitterMaxMs: () => state.jitterMaxMs,
+    offsetMs: () => state.offsetMs,
     onChange(fn) {
       const listener = (): void => {
         state = read(file);

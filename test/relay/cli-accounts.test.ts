@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../relay/cli/main.ts';
 import { idFromUser } from '../../relay/cli/account-command.ts';
+import { acquireInstanceLock } from '../../relay/lock/lock-file.ts';
 
 // The account, schedule and status commands with no relay running: they work on the data dir
 // directly (under relay.lock). With a running relay: test/relay/relay-schedule-process.test.ts.
@@ -80,6 +81,27 @@ describe('mailkeep account, schedule and status without a relay', () => {
     expect(badPort.code).toBe(2);
     const noAccount = await run(['backup', '--account', 'nobody', '--data-dir', D]);
     expect(noAccount).toMatchObject({ code: 1, err: expect.stringMatching(/^error NOT_FOUND: /) });
+  });
+
+  it('two commands at once on one data dir take turns: neither change is lost', async () => {
+    const D = dataDir();
+    const [a, b] = await Promise.all([
+      run(['account', 'add', '--host', 'h', '--user', 'first@example.org', '--data-dir', D], { MAILKEEP_PASSWORD: 'x' }),
+      run(['account', 'add', '--host', 'h', '--user', 'second@example.org', '--data-dir', D], { MAILKEEP_PASSWORD: 'y' }),
+    ]);
+    expect([a.code, b.code], a.err + b.err).toEqual([0, 0]);
+    const list = JSON.parse((await run(['account', 'list', '--json', '--data-dir', D])).out) as { accounts: { id: string; hasPassword: boolean }[] };
+    expect(list.accounts.map((x) => x.id).sort()).toEqual(['first-example-org', 'second-example-org']);
+    expect(list.accounts.every((x) => x.hasPassword)).toBe(true);
+  });
+
+  it('waits for a data dir another process holds for a moment, then does its work', async () => {
+    const D = dataDir();
+    const held = acquireInstanceLock(D); // as a command (or a relay starting) holds it
+    setTimeout(() => held.release(), 600);
+    const status = await run(['status', '--json', '--data-dir', D]);
+    expect(status.err).toBe('');
+    expect(JSON.parse(status.out)).toMatchObject({ kind: 'status', accounts: [] });
   });
 
   it('makes a file-safe id from an e-mail address', () => {

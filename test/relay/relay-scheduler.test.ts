@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
+import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import type { AccountEvent, Schedule } from '../../lib/protocol/account-state.ts';
 import type { ImapAccount, JobSnapshot } from '../../lib/protocol/common.ts';
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
@@ -85,7 +85,8 @@ function scriptedRunner(outcomes: Outcome[] = []) {
       ctx.setStatus('running'); // as the engine does once its session is open
       const h = hold;
       hold = undefined;
-      if (h) await h;
+      // Like the engine, a held run stops when the job is cancelled or the relay shuts down.
+      if (h) await Promise.race([h, new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))]);
       const o = outcomes.shift() ?? { status: 'completed' };
       return { status: o.status, errorCode: o.errorCode ?? null, outcome: { counts: { messages: 1, bytes: 10 } } };
     },
@@ -277,6 +278,26 @@ describe("the relay's scheduler", () => {
     expect(runner.runs).toHaveLength(2);
   });
 
+  it('a backup interrupted by a shutdown and not resumed does not stop the schedule', async () => {
+    const time = new FakeTime(Date.parse('2026-11-20T10:00:00Z'));
+    const dataDir = tempDir();
+    const runner = scriptedRunner();
+    runner.holdNext(new Promise<void>(() => undefined)); // never ends by itself: only the shutdown stops it
+    const first = await withAccount(time, { kind: 'every', hours: 2 }, runner, dataDir);
+    await time.advance(SCHEDULE_LIMITS.firstBackupDelayMs + 1_000);
+    expect((await first.state.accountState('work')).status).toBe('running');
+    await first.state.stop(); // the held run is recorded as interrupted (status still "running")
+    states.splice(states.indexOf(first.state), 1);
+    const again = scriptedRunner();
+    const state = openState(dataDir, time, again);
+    state.start();
+    expect(state.jobs.list({ limit: 5 })[0]).toMatchObject({ phase: 'interrupted', status: 'running' });
+    expect((await state.accountState('work')).status).toBeNull(); // no finished backup yet
+    await time.advance(SCHEDULE_LIMITS.missedRunJitterMaxMs + SCHEDULE_LIMITS.firstBackupDelayMs);
+    expect(again.runs).toHaveLength(1);
+    expect((await state.accountState('work')).status).toBe('completed');
+  });
+
   it('pushes account.changed for every change (schedule, run, retry) and account.removed on delete', async () => {
     const time = new FakeTime(Date.parse('2026-11-20T10:00:00Z'));
     const dataDir = tempDir();
@@ -316,6 +337,25 @@ describe("the relay's state database", () => {
     expect(after.jobs).toEqual(before.jobs);
     expect(after.accounts).toEqual(before.accounts);
     expect(after.accounts[0]).toMatchObject({ schedule: { kind: 'every', hours: 4 }, status: 'connection_error', retryAt: expect.any(String) });
+  });
+
+  it('bounds the job history to DOOR_LIMITS.jobHistoryMax rows: the oldest finished jobs leave the table', async () => {
+    const time = new FakeTime(Date.parse('2026-11-20T10:00:00Z'));
+    const dataDir = tempDir();
+    const state = openState(dataDir, time, scriptedRunner());
+    state.upsertAccount(ACCOUNT, 'pw', { kind: 'off' });
+    const extra = 5;
+    for (let i = 0; i < DOOR_LIMITS.jobHistoryMax + extra; i++) {
+      time.wall += 1_000; // distinct creation times, oldest first
+      state.jobs.start({ kind: 'backup', accountId: 'work', idempotencyKey: `bounded-${i}`, params: {} });
+      await settle();
+    }
+    const keys = (): string[] => state.jobStore.recent(10_000).map((j) => j.idempotencyKey);
+    expect(keys()).toHaveLength(DOOR_LIMITS.jobHistoryMax);
+    expect(keys()).not.toContain('bounded-0');
+    expect(keys()).not.toContain(`bounded-${extra - 1}`);
+    expect(keys()[0]).toBe(`bounded-${DOOR_LIMITS.jobHistoryMax + extra - 1}`);
+    expect(state.jobs.list({ limit: 10_000 })).toHaveLength(DOOR_LIMITS.jobHistoryMax);
   });
 
   it("imports an earlier relay's jobs.json once and keeps it as jobs.json.imported", async () => {
