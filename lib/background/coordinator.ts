@@ -12,7 +12,7 @@ import { expireDownloadLinks } from './expire-links.ts';
 import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore, type Pairing } from './pairing-store.ts';
 import { askNativeHost, type NativeHostPorts } from './native-host-link.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
-import { mirrorAccount, mirrorAccountRemoved, mirrorState } from './mirror.ts';
+import { mirrorAccount, mirrorAccountRemoved, mirrorState, updateRun } from './mirror.ts';
 import { AccountRow } from '../storage/rows.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
 import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
@@ -207,6 +207,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
             // Every job the user started is a row; an event no row follows (a page's preview, a
             // run already settled) changes nothing.
             await applyRelayEventWithOutcome(db, conn, event, now());
+            if (event.event === 'status') await updateRun(db, event);
             // A finished backup may have found deletions: a pass asks for its restore prompts now
             // (queued behind this event on the same chain), not at the next periodic check.
             if (event.event === 'status' && event.phase === 'finished' && event.kind === 'backup') void pump().catch(() => undefined);

@@ -1,10 +1,11 @@
 import { DEFAULT_SCHEDULE, type AccountState } from '../protocol/account-state.ts';
-import type { JobSnapshot } from '../protocol/common.ts';
+import type { JobEvent, JobSnapshot } from '../protocol/common.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { backupJobOf } from '../storage/jobs.ts';
 import { newId } from '../storage/new-id.ts';
-import { AccountRow, EMPTY_PROGRESS, JobEventRow, JobRow, OnSchedule, type JobOutcomeSummary } from '../storage/rows.ts';
+import { AccountRow, EMPTY_PROGRESS, JobEventRow, JobRow, OnSchedule, RunRow, type JobOutcomeSummary } from '../storage/rows.ts';
+import { EXTENSION_LIMITS } from '../limits.ts';
 
 /**
  * The extension's copy of what the relay owns (issue 11): accounts with their schedule and the
@@ -39,7 +40,7 @@ function nameOf(user: string): string {
  * history, the badge and the notifications follow the relay's transitions.
  */
 export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: number): Promise<AccountRow> {
-  return db.transaction('rw', [db.accounts, db.jobs, db.jobEvents], async () => {
+  return db.transaction('rw', [db.accounts, db.jobs, db.jobEvents, db.runs], async () => {
     const { account } = state;
     const existing = await db.accounts.get(account.id);
     const resume = state.schedule.kind !== 'off' ? OnSchedule.parse(state.schedule) : (existing?.resumeSchedule ?? OnSchedule.parse(DEFAULT_SCHEDULE));
@@ -65,6 +66,7 @@ export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: num
     });
     await db.accounts.put(row);
     await mirrorBackupStatus(db, state, at);
+    if (state.latestBackup) await mirrorRuns(db, [state.latestBackup]);
     return row;
   });
 }
@@ -120,11 +122,34 @@ function progressOf(snap: JobSnapshot): JobRow['progress'] {
 
 /** The relay deleted the account: it goes from the mirror with its jobs, history and prompts. */
 export async function mirrorAccountRemoved(db: MailkeepDb, accountId: string): Promise<void> {
-  await db.transaction('rw', [db.accounts, db.jobs, db.jobEvents, db.prompts], async () => {
+  await db.transaction('rw', [db.accounts, db.jobs, db.jobEvents, db.prompts, db.runs], async () => {
     await db.accounts.delete(accountId);
+    await db.runs.where('accountId').equals(accountId).delete();
     await db.jobs.where('accountId').equals(accountId).delete();
     await db.jobEvents.where('accountId').equals(accountId).delete();
     await db.prompts.where('accountId').equals(accountId).delete();
+  });
+}
+
+/** The relay's history rows for these runs (newest kept, at most dashboardMaxRows in all). */
+export async function mirrorRuns(db: MailkeepDb, jobs: readonly JobSnapshot[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await db.transaction('rw', db.runs, async () => {
+    await db.runs.bulkPut(
+      jobs.map((j) =>
+        RunRow.parse({ id: j.id, kind: j.kind, accountId: j.accountId, status: j.status, phase: j.phase, errorCode: j.errorCode, startedAt: Date.parse(j.createdAt), updatedAt: Date.parse(j.updatedAt), messages: j.progress.messagesDone }),
+      ),
+    );
+    const extra = (await db.runs.count()) - EXTENSION_LIMITS.dashboardMaxRows;
+    if (extra > 0) await db.runs.bulkDelete(await db.runs.orderBy('updatedAt').limit(extra).primaryKeys());
+  });
+}
+
+/** A status event about a run the history already holds (the next state.get brings new ones). */
+export async function updateRun(db: MailkeepDb, event: Extract<JobEvent, { event: 'status' }>): Promise<void> {
+  await db.transaction('rw', db.runs, async () => {
+    const run = await db.runs.get(event.jobId);
+    if (run) await db.runs.put(RunRow.parse({ ...run, status: event.status, phase: event.phase, errorCode: event.errorCode, updatedAt: Date.parse(event.at) }));
   });
 }
 
@@ -141,6 +166,7 @@ export interface MirrorSync {
  */
 export async function mirrorState(db: MailkeepDb, state: ResultOf<'state.get'>, at: number): Promise<MirrorSync> {
   for (const account of state.accounts) await mirrorAccount(db, account, at);
+  await mirrorRuns(db, state.jobs);
   const known = new Set(state.accounts.map((a) => a.account.id));
   const unknownToRelay: AccountRow[] = [];
   const removed: string[] = [];

@@ -1,5 +1,5 @@
 import Dexie, { type EntityTable } from 'dexie';
-import type { AccountRow, JobEventRow, JobRow, PromptRow, SettingRow } from './rows.ts';
+import type { AccountRow, JobEventRow, JobRow, PromptRow, RunRow, SettingRow } from './rows.ts';
 import { DB_NAME, declareVersion1, declareVersion2, declareVersion3, declareVersion4 } from './schema-versions.ts';
 
 export class MailkeepDb extends Dexie {
@@ -8,6 +8,7 @@ export class MailkeepDb extends Dexie {
   jobEvents!: EntityTable<JobEventRow, 'id'>;
   prompts!: EntityTable<PromptRow, 'id'>;
   settings!: EntityTable<SettingRow, 'key'>;
+  runs!: EntityTable<RunRow, 'id'>;
 
   constructor(name: string = DB_NAME) {
     super(name);

@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import { IdempotencyKey, JobParams, SafeId } from '../protocol/common.ts';
+import { IdempotencyKey, JobParams, JobPhase, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink } from '../protocol/job-outcome.ts';
 import { Schedule } from '../protocol/account-state.ts';
@@ -154,6 +154,27 @@ export const PromptRow = z.strictObject({
   notifiedAt: z.number().nullable().optional(),
 });
 export type PromptRow = z.infer<typeof PromptRow>;
+
+/**
+ * One run from the relay's job history (schema version 4), as state.get and the events report it:
+ * every backup the relay ran (scheduled ones with the browser closed included) and the other
+ * kinds' runs. A record, never driven: the dashboard lists it as the relay gave it.
+ */
+export const RunRow = z
+  .strictObject({
+    id: SafeId,
+    kind: JobKind,
+    accountId: z.string().min(1),
+    status: z.string(),
+    phase: JobPhase,
+    errorCode: ErrorCode.nullable(),
+    startedAt: z.number(),
+    updatedAt: z.number(),
+    /** Messages the run went through (fetched, restored, copied) as its progress last said. */
+    messages: z.number().int().nonnegative(),
+  })
+  .refine((r) => (StatusByKind[r.kind].options as readonly string[]).includes(r.status), { message: 'status is not one of this kind', path: ['status'] });
+export type RunRow = z.infer<typeof RunRow>;
 
 export const SettingRow = z.strictObject({ key: z.string(), value: z.unknown() });
 export type SettingRow = z.infer<typeof SettingRow>;

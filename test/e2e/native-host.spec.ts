@@ -85,6 +85,10 @@ test('first use starts the relay through the host with no code; backups run with
   await expect(card2.getByTestId('last-backup')).toHaveAttribute('data-at', String(Date.parse(whileClosed.lastSuccessAt!)), { timeout: 30_000 });
   await expect(card2.getByTestId('last-backup')).toContainText('8 messages');
   await expect(card2.getByTestId('status-label')).toHaveAttribute('data-current', 'true');
+  // The dashboard lists the relay's runs: the first one and the one made with the browser closed.
+  const history = await browser.open('dashboard.html#tab=backup');
+  await expect(history.locator('[data-testid=run-row][data-status=completed]')).toHaveCount(2);
+  await history.close();
 
   // 5. The relay is killed (and, for the moment, the host cannot start it): every page says it is
   // not reachable within seconds, and shows nothing as current.

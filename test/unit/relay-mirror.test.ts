@@ -2,18 +2,19 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { AccountState } from '@/lib/protocol/account-state';
 import type { JobSnapshot } from '@/lib/protocol/common';
 import type { ResultOf } from '@/lib/protocol/relay-frames';
-import { mirrorAccount, mirrorAccountRemoved, mirrorState } from '@/lib/background/mirror';
+import { mirrorAccount, mirrorAccountRemoved, mirrorRuns, mirrorState, updateRun } from '@/lib/background/mirror';
 import { applyRelayEvent } from '@/lib/background/relay-runs';
 import { EXTENSION_LIMITS } from '@/lib/limits';
 import type { MailkeepDb } from '@/lib/storage/db';
 import { backupJobOf } from '@/lib/storage/jobs';
-import { loadOverview } from '@/lib/storage/queries';
+import { listRuns, loadOverview } from '@/lib/storage/queries';
 import type { RelayState } from '@/lib/storage/settings';
 import { freshnessOf, notReachableLine, statusView } from '@/lib/ui/relay-freshness';
 import { freshDb } from './helpers/fresh-db';
 
 const T0 = Date.parse('2026-11-26T13:00:00Z'); // 14:00 in Berlin
 const ZONE = 'Europe/Berlin';
+const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 let db: MailkeepDb;
 
@@ -134,6 +135,25 @@ describe('the mirror of the relay in Dexie, and what the pages render from it', 
     expect(sync.removed).toEqual(['work']);
     expect(sync.unknownToRelay.map((a) => a.id)).toEqual(['old']);
     expect(await db.accounts.get('work')).toBeUndefined();
+  });
+
+  it('keeps the relay\'s job history, the runs made while the browser was closed included, newest first and bounded', async () => {
+    await mirrorAccount(db, state(), T0);
+    const run = (n: number, status: string) => snapshot({ id: `j_00000000000${n}`, status, phase: 'finished', createdAt: iso(T0 + n * HOUR), updatedAt: iso(T0 + n * HOUR + 60_000), progress: { folder: null, messagesDone: n, messagesTotal: n, bytes: 0 } });
+    await mirrorState(db, { relayTime: iso(T0), timeZone: ZONE, accounts: [state()], jobs: [run(2, 'completed'), run(1, 'connection_error')] }, T0);
+    expect((await listRuns(db, 'backup')).map((r) => [r.id, r.status, r.messages])).toEqual([
+      ['j_000000000002', 'completed', 2],
+      ['j_000000000001', 'connection_error', 1],
+    ]);
+    // A status event moves a run the history holds.
+    await updateRun(db, { event: 'status', jobId: 'j_000000000001', kind: 'backup', status: 'completed', phase: 'finished', errorCode: null, at: iso(T0 + 9 * HOUR) });
+    expect((await listRuns(db, 'backup'))[0]).toMatchObject({ id: 'j_000000000001', status: 'completed' });
+    expect(await listRuns(db, 'restore')).toEqual([]);
+    // Bounded: the oldest go first.
+    const many = Array.from({ length: EXTENSION_LIMITS.dashboardMaxRows + 3 }, (_, i) => snapshot({ id: `j_${String(100 + i).padStart(12, '0')}`, status: 'completed', phase: 'finished', updatedAt: iso(T0 + i * 1000) }));
+    await mirrorRuns(db, many);
+    expect(await db.runs.count()).toBe(EXTENSION_LIMITS.dashboardMaxRows);
+    expect(await db.runs.get('j_000000000100')).toBeUndefined();
   });
 
   it('account.removed takes the account, its jobs, history and prompts out of the mirror', async () => {
