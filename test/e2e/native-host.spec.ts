@@ -97,7 +97,7 @@ test('first use starts the relay through the host with no code; backups run with
   process.kill(profile.relay()!.pid, 'SIGKILL');
   for (const [name, page] of Object.entries(pages)) {
     await expect(page.getByTestId('relay-unreachable'), name).toBeVisible({ timeout: 10_000 });
-    await expect(page.getByTestId('relay-unreachable-line'), name).toContainText(/^As of \d\d:\d\d \(.+\), relay not reachable\.$/);
+    await expect(page.getByTestId('relay-unreachable-line'), name).toContainText(/^As of (\d{1,2} \w{3}( \d{4})?, )?\d\d:\d\d \(.+\), relay not reachable\.$/);
     await expectNothingCurrent(page);
   }
   await expect(pages.popup.getByTestId('as-of')).toContainText('last known, as of');
