@@ -12,7 +12,9 @@ export default defineConfig({
     // Pins the extension ID on every clone (an unpacked extension's ID otherwise depends on its path),
     // so that the relay can check Origin against one fixed chrome-extension:// origin.
     key: EXTENSION_PUBLIC_KEY,
-    permissions: ['storage', 'alarms', 'notifications', 'clipboardWrite', 'downloads'],
+    // nativeMessaging: the worker asks the `mailkeep native-host` (registered by `mailkeep install`)
+    // where the relay listens, starting it if needed, so no pairing code is typed.
+    permissions: ['storage', 'alarms', 'notifications', 'clipboardWrite', 'downloads', 'nativeMessaging'],
     host_permissions: ['http://127.0.0.1/*'],
     action: { default_title: 'Mailkeep' },
   },

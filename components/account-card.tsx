@@ -6,11 +6,17 @@ import { StatusHint } from './status-hint';
 import { RelativeTime } from './relative-time';
 import { JobLine } from './job-line';
 import { PromptNotice } from './prompt-notice';
+import { formatBytes } from '@/lib/ui/format';
+import { useFreshness } from '@/lib/ui/use-freshness';
+import { sendMessage } from '@/lib/ui/send-message';
 
 /** One account in the popup: its backup status first, then other jobs and open prompts. */
 export function AccountCard({ overview }: { overview: AccountOverview }) {
   const { account, backup, otherJobs, prompts } = overview;
   const info = backup ? statusInfo('backup', backup.status) : null;
+  const { freshness } = useFreshness();
+  // The relay's word (AccountState.lastSuccessAt) when it has given one; else the row's.
+  const lastSuccessAt = account.relay?.lastSuccessAt ?? backup?.lastSuccessAt ?? null;
   return (
     <section class={`card card-${overview.worst}`} data-testid="account-card" data-account-id={account.id} data-status={backup?.status}>
       <div class="card-head">
@@ -19,9 +25,28 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
       </div>
       {account.displayName !== account.email && <div class="small muted">{account.email}</div>}
       {backup && info?.severity === 'progress' && <ProgressBar progress={backup.progress} />}
-      {backup?.lastSuccessAt != null && (
-        <div class="small" data-testid="last-backup">
-          Last backup: <RelativeTime at={backup.lastSuccessAt} />
+      {lastSuccessAt != null && (
+        <div class="small" data-testid="last-backup" data-at={lastSuccessAt}>
+          Last backup: <RelativeTime at={lastSuccessAt} />
+          {account.relay?.archive ? ` · ${account.relay.archive.messages} messages, ${formatBytes(account.relay.archive.bytes)} in the archive` : ''}
+        </div>
+      )}
+      {!backup && account.relay && (
+        <div class="small muted actions" data-testid="no-backup-yet">
+          Not backed up yet.{' '}
+          <button data-action="backup-now" onClick={() => void sendMessage({ type: 'backup-now', accountId: account.id })}>
+            Back up now
+          </button>
+        </div>
+      )}
+      {account.relay?.retryAt != null && (
+        <div class="small muted" data-testid="retry-at" data-at={account.relay.retryAt}>
+          The relay tries again by itself{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.retryAt} />
+        </div>
+      )}
+      {account.relay?.nextRunAt != null && account.schedule.kind !== 'off' && (
+        <div class="small muted" data-testid="next-run" data-at={account.relay.nextRunAt}>
+          Next backup{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.nextRunAt} />
         </div>
       )}
       {backup && <StatusHint job={backup} />}

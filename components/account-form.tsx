@@ -15,18 +15,24 @@ interface FormValues {
   port: string;
   security: 'tls' | 'starttls' | 'none';
   scheduleEnabled: boolean;
+  scheduleKind: 'every' | 'daily';
   everyHours: string;
+  dailyAt: string;
 }
 
 const EMPTY: FormValues = {
   displayName: '', email: '', username: '', host: '', port: '993', security: 'tls',
-  scheduleEnabled: true, everyHours: String(EXTENSION_LIMITS.defaultScheduleHours),
+  scheduleEnabled: true, scheduleKind: 'every', everyHours: String(EXTENSION_LIMITS.defaultScheduleHours), dailyAt: '02:00',
 };
 
 function valuesOf(a: AccountRow): FormValues {
   return {
     displayName: a.displayName, email: a.email, username: a.username, host: a.host, port: String(a.port),
-    security: a.security, scheduleEnabled: a.schedule.enabled, everyHours: String(a.schedule.everyHours),
+    security: a.security,
+    scheduleEnabled: a.schedule.kind !== 'off',
+    scheduleKind: a.resumeSchedule.kind,
+    everyHours: String(a.resumeSchedule.kind === 'every' ? a.resumeSchedule.hours : EXTENSION_LIMITS.defaultScheduleHours),
+    dailyAt: a.resumeSchedule.kind === 'daily' ? a.resumeSchedule.at : '02:00',
   };
 }
 
@@ -143,14 +149,26 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
         </select>
       </div>
       <fieldset class="field">
-        <legend>Schedule</legend>
+        <legend>Schedule (run by the relay, also while the browser is closed)</legend>
         <label>
           <input type="checkbox" name="scheduleEnabled" checked={values.scheduleEnabled} onChange={(e) => set('scheduleEnabled', e.currentTarget.checked)} /> Back up
-          automatically every
-        </label>{' '}
-        <input id="f-everyHours" name="everyHours" class="narrow" value={values.everyHours} disabled={!values.scheduleEnabled} onInput={(e) => set('everyHours', e.currentTarget.value)} /> hours
+          automatically
+        </label>
+        <div>
+          <label>
+            <input type="radio" name="scheduleKind" value="every" checked={values.scheduleKind === 'every'} disabled={!values.scheduleEnabled} onChange={() => set('scheduleKind', 'every')} /> every
+          </label>{' '}
+          <input id="f-everyHours" name="everyHours" class="narrow" value={values.everyHours} disabled={!values.scheduleEnabled || values.scheduleKind !== 'every'} onInput={(e) => set('everyHours', e.currentTarget.value)} /> hours
+        </div>
+        <div>
+          <label>
+            <input type="radio" name="scheduleKind" value="daily" checked={values.scheduleKind === 'daily'} disabled={!values.scheduleEnabled} onChange={() => set('scheduleKind', 'daily')} /> daily at
+          </label>{' '}
+          <input id="f-dailyAt" name="dailyAt" type="time" class="narrow" value={values.dailyAt} disabled={!values.scheduleEnabled || values.scheduleKind !== 'daily'} onInput={(e) => set('dailyAt', e.currentTarget.value)} />
+        </div>
         {!values.scheduleEnabled && <div class="small muted">Off: the account shows as Deactivated until you enable it.</div>}
         {issues.everyHours && <div class="error-text" data-testid="error-everyHours">{issues.everyHours}</div>}
+        {issues.dailyAt && <div class="error-text" data-testid="error-dailyAt">{issues.dailyAt}</div>}
       </fieldset>
       <div class="field">
         {/* Sent once to the relay, which keeps it encrypted; never stored in the browser. */}

@@ -1,12 +1,14 @@
 import { useState } from 'preact/hooks';
 import { getDb } from '@/lib/storage/db';
-import { listAccounts, listJobs } from '@/lib/storage/queries';
+import { listAccounts, listJobs, listRuns } from '@/lib/storage/queries';
 import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
 import type { JobKind } from '@/lib/status/status-ids';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { DownloadPanel } from './download-panel';
 import { StatusTable } from './status-table';
 import { RestoreStarter } from './restore-starter';
+import { RelayLinkBanner } from './relay-link-banner';
+import { RunHistory } from './run-history';
 
 const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
 
@@ -23,6 +25,7 @@ export function DashboardApp() {
   const db = getDb();
   const accounts = useLiveQuery(() => listAccounts(db)) ?? [];
   const jobs = useLiveQuery(() => listJobs(db, kind, { accountId, status }), [kind, accountId, status]);
+  const runs = useLiveQuery(() => listRuns(db, kind, accountId || undefined), [kind, accountId]);
   const choose = (next: JobKind) => {
     setKind(next);
     setStatus('');
@@ -31,6 +34,7 @@ export function DashboardApp() {
   return (
     <main>
       <h1>System Status</h1>
+      <RelayLinkBanner />
       <nav role="tablist" class="tabs">
         {JOB_KINDS.map((k) => (
           <button role="tab" aria-selected={k === kind} class={k === kind ? 'selected' : ''} onClick={() => choose(k)}>
@@ -66,6 +70,9 @@ export function DashboardApp() {
         </p>
       )}
       {jobs && <StatusTable jobs={jobs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
+      {/* Backups are what the relay runs by itself; the other kinds are the user's rows above (the
+          relay's history of those also holds previews, which are no job the user tracks). */}
+      {kind === 'backup' && runs && <RunHistory runs={runs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
     </main>
   );
 }

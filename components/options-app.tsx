@@ -6,6 +6,7 @@ import { sendMessage } from '@/lib/ui/send-message';
 import { AccountForm } from './account-form';
 import { RestorePromptSetting } from './restore-prompt-setting';
 import { PairSection } from './pair-section';
+import { RelayLinkBanner } from './relay-link-banner';
 
 function accountIdFromHash(): string | null {
   const match = /account=([^&]+)/.exec(location.hash);
@@ -34,6 +35,7 @@ export function OptionsApp() {
   return (
     <main class="options">
       <h1>Mailkeep options</h1>
+      <RelayLinkBanner onOptionsPage />
       <div class="columns">
         <section>
           <h2>Mailboxes</h2>

@@ -4,7 +4,7 @@ import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { openPage } from '@/lib/ui/page-links';
 import { AccountCard } from './account-card';
 import { EmptyState } from './empty-state';
-import { RelayBanner } from './relay-banner';
+import { RelayLinkBanner } from './relay-link-banner';
 
 /** The toolbar view: one card per account, live from the store. */
 export function PopupApp() {
@@ -18,7 +18,7 @@ export function PopupApp() {
           <button onClick={() => void openPage('/options.html#new')}>Add a mailbox</button>
         </span>
       </header>
-      <RelayBanner />
+      <RelayLinkBanner />
       {overview === undefined ? null : overview.length === 0 ? (
         <EmptyState />
       ) : (

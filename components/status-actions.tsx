@@ -48,6 +48,7 @@ export function StatusActions({ job }: { job: JobRow }) {
     'copy-diagnostics': () => <button data-action="copy-diagnostics" onClick={() => void copyDiagnostics()}>Copy diagnostics</button>,
     report: () => <a href={REPORT_PROBLEM_URL} target="_blank" rel="noreferrer" data-action="report">Report a problem</a>,
     'backup-now': () => <button data-action="backup-now" onClick={() => void run({ type: 'backup-now', accountId: job.accountId })}>Back up now</button>,
+    cancel: () => <button data-action="cancel" onClick={() => void run({ type: 'cancel-job', jobId: job.id })}>Cancel</button>,
   };
   const buttons = actionsFor(job).map((id) => BUTTONS[id]());
   if (buttons.length === 0 && !note) return null;

@@ -2,13 +2,21 @@ import type { JobRow } from '@/lib/storage/rows';
 import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
 import { StatusActions } from './status-actions';
+import { useFreshness } from '@/lib/ui/use-freshness';
 
 /** The remediation hint of the job's status, the last error's own hint when there is one, and the actions. */
 export function StatusHint({ job }: { job: JobRow }) {
   const info = statusInfo(job.kind, job.status);
+  // While the relay is not reachable the hint belongs to the last known status, not to now.
+  const { freshness } = useFreshness();
   const specific = (info.severity === 'warning' || info.severity === 'error') && job.lastErrorCode ? errorHint(job.lastErrorCode) : null;
   return (
-    <div class={`hint tone-${info.severity}`} data-testid="status-hint">
+    <div class={`hint tone-${info.severity}${freshness.live ? '' : ' last-known'}`} data-testid="status-hint">
+      {!freshness.live && (
+        <div class="small muted" data-testid="hint-last-known">
+          What the relay last reported:
+        </div>
+      )}
       <div data-testid="hint-text">{info.hint}</div>
       {(info.severity === 'warning' || info.severity === 'error') && job.outcome?.message && (
         <div class="error-detail" data-testid="outcome-message">

@@ -8,6 +8,6 @@ export default defineBackground(() => {
   const ports = chromePorts();
   const coordinator = browserCoordinator(db);
   startServiceWorker(db, ports, coordinator);
-  // A "Retry now" from a notification queues the job; the pass right after starts it on the relay.
-  listenForNotificationClicks(db, ports, () => coordinator.pump());
+  // A "Retry now" from a notification asks the relay (a backup) or queues the job; the pass right after starts it.
+  listenForNotificationClicks(db, ports, () => coordinator.pump(), coordinator);
 });

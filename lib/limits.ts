@@ -288,9 +288,6 @@ export const EXTENSION_LIMITS = {
    * long after it was entered. Three hours outlasts most mail-server outages and maintenance
    * windows while keeping a missed backup well under a day old. */
   autoRetryDelayMs: 3 * 60 * 60 * 1000,
-  /** How often the service worker looks for jobs whose nextRetryAt has passed. Chrome rounds
-   * alarms below 30 s up anyway; 15 minutes is small against a 3-hour delay and cheap. */
-  retryDueAlarmMinutes: 15,
   /** Events older than this are not turned into notifications on a late wake-up: a stale
    * "Connection Error" popping up a day later helps nobody; the badge still shows it. */
   notifyMaxAgeMs: 60 * 60 * 1000,
@@ -305,17 +302,15 @@ export const EXTENSION_LIMITS = {
   diagnosticsMaxEvents: 200,
   /** Display names and the like: long enough for any real name, short enough for a popup card. */
   displayNameMaxChars: 100,
-  /** Chromium fires an alarm no sooner than this for an unpacked extension (30 s when packed);
-   * asking for less only makes the intent unclear. */
-  minAlarmDelayMs: 1_000,
   /** While the worker runs, a dropped relay socket is retried this often: a restarted relay is
    * picked up within seconds, without waiting for the periodic alarm. */
   relayReconnectDelayMs: 2_000,
   /** ...at most this many times per wake, so a relay that is gone for good does not keep an idle
    * worker busy; the periodic check alarm takes over. */
   relayReconnectAttempts: 15,
-  /** The periodic relay check (reconnect, reconcile, start queued runs) while nothing else wakes
-   * the worker: once a minute is Chromium's floor for packed extensions and cheap on loopback. */
+  /** The periodic relay check (reconnect, refresh the mirror, start queued runs, owed retries of
+   * runs the user started) while nothing else wakes the worker: the only alarm the extension keeps
+   * (the relay owns backup schedules); once a minute is Chromium's floor for packed extensions. */
   relayCheckAlarmMinutes: 1,
   /** A folder losing at least this many messages between two backups is a "bulk deletion": it
    * prompts under the default setting ("only bulk deletions") and raises a notification. Tidying
@@ -328,6 +323,20 @@ export const EXTENSION_LIMITS = {
   restorePlanDeadlineMs: 60_000,
   /** How often that dry run is polled: the relay finishes small plans in well under a second. */
   restorePlanPollMs: 250,
+  /** While the worker is linked to the relay it asks for the relay's state this often: the cheap
+   * loopback call proves the relay still answers (a hung or suspended relay closes no socket), and
+   * its answer re-syncs the mirror. 5 s lets a page notice a dead relay within a few seconds. */
+  relayHeartbeatMs: 5_000,
+  /** A "connected" older than this is not believed by the pages: the worker confirms it every
+   * relayHeartbeatMs, so three missed confirmations mean the worker or the relay is gone (browser
+   * just reopened, worker stopped, relay hung) and every status shown becomes "last known". */
+  relayStaleAfterMs: 15_000,
+  /** How often an open page re-reads its clock to age the "last known" marks and notice a stale
+   * link: once a second keeps "as of" honest without measurable cost. */
+  pageClockTickMs: 1_000,
+  /** The native-messaging host answers with the relay's address within a second (it may start the
+   * relay, ~0.3 s here); 15 s bounds a host that hangs, so code pairing can be offered instead. */
+  nativeHostReplyTimeoutMs: 15_000,
 } as const;
 
 /** The relay as a user service (issue 11): its log, the native-messaging host, install/uninstall. */

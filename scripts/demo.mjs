@@ -101,6 +101,9 @@ async function main() {
   say(`pairing: typing port ${port} and code ${code} into the options page`);
   const options = await context.newPage();
   await options.goto(`${base}/options.html#new`);
+  // No native host is registered in this throwaway profile: once the worker has tried it, the
+  // options page offers the typed code (the fallback for browsers that cannot launch the host).
+  await options.getByTestId('host-missing').waitFor({ timeout: 20_000 });
   await options.locator('#pair-port').fill(String(port));
   await options.locator('#pair-code').fill(code);
   await options.getByRole('button', { name: 'Pair' }).click();
@@ -125,6 +128,9 @@ async function main() {
   await popup.setViewportSize({ width: 420, height: 360 });
   await popup.goto(`${base}/popup.html`);
   const card = popup.getByTestId('account-card');
+  // The relay's own first run comes a minute after adding; the demo does not wait for it.
+  say('popup: Back up now');
+  await card.getByRole('button', { name: 'Back up now' }).click({ timeout: 20_000 });
   let last = '';
   const deadline = Date.now() + STEP_TIMEOUT_MS;
   for (;;) {

@@ -2,5 +2,10 @@ import { render } from 'preact';
 import '@/components/mailkeep.css';
 import './dashboard.css';
 import { DashboardApp } from '@/components/dashboard-app';
+import { FreshnessProvider } from '@/components/freshness-provider';
 
-render(<DashboardApp />, document.getElementById('app') as HTMLElement);
+render(
+  <FreshnessProvider>
+    <DashboardApp />
+  </FreshnessProvider>,
+  document.getElementById('app') as HTMLElement);

@@ -2,5 +2,10 @@ import { render } from 'preact';
 import '@/components/mailkeep.css';
 import './options.css';
 import { OptionsApp } from '@/components/options-app';
+import { FreshnessProvider } from '@/components/freshness-provider';
 
-render(<OptionsApp />, document.getElementById('app') as HTMLElement);
+render(
+  <FreshnessProvider>
+    <OptionsApp />
+  </FreshnessProvider>,
+  document.getElementById('app') as HTMLElement);

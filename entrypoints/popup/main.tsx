@@ -2,5 +2,10 @@ import { render } from 'preact';
 import '@/components/mailkeep.css';
 import './popup.css';
 import { PopupApp } from '@/components/popup-app';
+import { FreshnessProvider } from '@/components/freshness-provider';
 
-render(<PopupApp />, document.getElementById('app') as HTMLElement);
+render(
+  <FreshnessProvider>
+    <PopupApp />
+  </FreshnessProvider>,
+  document.getElementById('app') as HTMLElement);

@@ -1,19 +1,22 @@
 import { localTimeZone } from '../clock.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
-import { MailkeepError, errorCodeOf } from '../protocol/error-codes.ts';
+import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-codes.ts';
 import type { ImapAccount, JobSnapshot } from '../protocol/common.ts';
+import type { Schedule } from '../protocol/account-state.ts';
 import type { HealthResponse } from '../protocol/http.ts';
 import { connectRelay, pairWithRelay, relayHealth, type FetchLike, type RelayConnection, type WebSocketLike } from '../protocol/relay-client.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
-import type { AccountRow } from '../storage/rows.ts';
-import { setSetting, type RelayState } from '../storage/settings.ts';
-import { retryDueJobs } from './retry-due.ts';
+import { getSetting, setSetting, type RelayState } from '../storage/settings.ts';
 import { expireDownloadLinks } from './expire-links.ts';
-import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore } from './pairing-store.ts';
+import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStore, type Pairing } from './pairing-store.ts';
+import { askNativeHost, type NativeHostPorts } from './native-host-link.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
+import { mirrorAccount, mirrorAccountRemoved, mirrorState, updateRun } from './mirror.ts';
+import { AccountRow } from '../storage/rows.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
-import { armRetryAlarm, syncBackupAlarms, type AlarmsLike } from './schedules.ts';
+import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
+import { retryDueJobs } from './retry-due.ts';
 
 export interface CoordinatorDeps {
   db: MailkeepDb;
@@ -25,6 +28,8 @@ export interface CoordinatorDeps {
   now?: () => number;
   /** The zone prompts name days in ("since Tuesday 14:02"); the browser's by default. */
   timeZone?: () => string;
+  /** chrome.runtime.connectNative; absent where the browser has no native messaging (then code pairing only). */
+  nativeHost?: NativeHostPorts;
   /** Timers are injectable so unit tests never wait on a real reconnect delay. */
   setTimer?: (fn: () => void, ms: number) => void;
 }
@@ -39,13 +44,24 @@ export interface Coordinator {
   /** Reconnect if needed, reconcile with the relay, start queued runs, re-arm alarms. Serialized. */
   pump(): Promise<void>;
   pair(port: number, code: string): Promise<{ relayVersion: string }>;
-  upsertAccount(account: AccountRow | (Omit<AccountRow, 'createdAt' | 'updatedAt'>), password: string | undefined): Promise<ResultOf<'account.upsert'>>;
+  /** Settings, schedule and (when typed) the password go to the relay; its answer is mirrored. */
+  upsertAccount(account: AccountToSave, password: string | undefined): Promise<ResultOf<'account.upsert'>>;
+  /** account.delete on the relay, then the mirror forgets the account. Needs the relay. */
   deleteAccount(accountId: string): Promise<void>;
+  /** "Back up now" / "Retry now" of a backup: a run the relay starts at once, under a fresh key. */
+  backupNow(accountId: string): Promise<JobSnapshot>;
+  /** When the relay runs the account's backup by itself; the answer is mirrored. */
+  setSchedule(accountId: string, schedule: Schedule): Promise<void>;
+  /** Stops a relay job (any kind) that is queued or running. */
+  cancelJob(relayJobId: string): Promise<void>;
   testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
   diagnostics(): Promise<RelayDiagnostics>;
   /** The dry run of a restore (a prompt's one-click set, or one being set up): the counts its confirmation shows. */
   planRestore(target: PlanTarget): Promise<RestorePlan>;
 }
+
+/** An account as the options form saves it: settings, names and schedule (never a password). */
+export type AccountToSave = Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username' | 'displayName' | 'email' | 'schedule' | 'resumeSchedule'>;
 
 export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'>): ImapAccount {
   return { id: a.id, host: a.host, port: a.port, security: a.security, user: a.username };
@@ -71,8 +87,40 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     return run;
   };
 
+  /**
+   * Records what the worker knows of the relay. A connected state is the moment the mirror is in
+   * sync (`syncedAt`, the "as of" of every status the pages show once the link drops); any other
+   * state keeps the last one.
+   */
   const setState = async (state: RelayState['state'], extra: Partial<RelayState> = {}): Promise<void> => {
-    await setSetting(db, 'relayState', { state, at: now(), relayVersion: null, errorCode: null, ...extra });
+    const before = await getSetting(db, 'relayState');
+    const at = now();
+    await setSetting(db, 'relayState', {
+      state,
+      at,
+      relayVersion: null,
+      errorCode: null,
+      syncedAt: state === 'connected' ? at : (before.syncedAt ?? null),
+      via: before.via ?? null,
+      nativeHost: before.nativeHost ?? null,
+      ...extra,
+    });
+  };
+
+  /**
+   * While this worker lives and the relay is not linked, look again every relayReconnectDelayMs (at
+   * most relayReconnectAttempts times in a row; the periodic alarm takes over after that): a relay
+   * restarted by its service, or started again by the native host, is picked up within seconds.
+   */
+  let retryArmed = false;
+  const lookAgainSoon = (): void => {
+    if (retryArmed || reconnectsLeft <= 0) return;
+    reconnectsLeft -= 1;
+    retryArmed = true;
+    setTimer(() => {
+      retryArmed = false;
+      void pump().catch(() => undefined);
+    }, EXTENSION_LIMITS.relayReconnectDelayMs);
   };
 
   let connecting: Promise<RelayConnection | null> | null = null;
@@ -86,19 +134,68 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     return connecting;
   };
 
-  const open = async (): Promise<RelayConnection | null> => {
-    const pairing = await readPairing(deps.storage);
-    if (!pairing) {
-      await setState('unpaired', { errorCode: 'RELAY_UNPAIRED' });
-      return null;
+  /**
+   * Asks the native-messaging host to locate (or start) the relay and, when this browser holds no
+   * token yet (or the relay refused it), for a one-time code it exchanges at POST /pair exactly as
+   * if the user had typed it. Records what the host did, so the options page can offer code
+   * pairing when there is none. Returns the pairing to use, or null.
+   */
+  const viaNativeHost = async (held: Pairing | null, needToken: boolean): Promise<Pairing | null> => {
+    if (!deps.nativeHost) return held;
+    const answer = await askNativeHost(deps.nativeHost, needToken);
+    if (!answer.ok) {
+      await setSetting(db, 'relayState', { ...(await getSetting(db, 'relayState')), nativeHost: answer.outcome });
+      return held;
     }
-    let health: HealthResponse;
+    await setSetting(db, 'relayState', { ...(await getSetting(db, 'relayState')), nativeHost: 'ok' });
+    const { port, pairing } = answer.reply;
+    if (pairing) {
+      const { token } = await pairWithRelay(relayBaseUrl(port), pairing.code, deps.client, deps.fetch);
+      const next: Pairing = { port, token, pairedAt: now(), via: 'native' };
+      await writePairing(deps.storage, next);
+      return next;
+    }
+    if (held && held.port !== port) {
+      // The relay came back on another port: same token, new address.
+      const next: Pairing = { ...held, port };
+      await writePairing(deps.storage, next);
+      return next;
+    }
+    return held;
+  };
+
+  /** The relay's health at the held pairing, asking the native host (which may start it) when it does not answer. */
+  const locate = async (): Promise<{ pairing: Pairing; health: HealthResponse } | { problem: ErrorCode }> => {
+    let pairing = await readPairing(deps.storage);
+    if (pairing) {
+      try {
+        return { pairing, health: await relayHealth(relayBaseUrl(pairing.port), deps.fetch) };
+      } catch (err) {
+        if (!deps.nativeHost) return { problem: errorCodeOf(err) };
+      }
+    }
     try {
-      health = await relayHealth(relayBaseUrl(pairing.port), deps.fetch);
+      pairing = await viaNativeHost(pairing, pairing === null);
     } catch (err) {
-      await setState('unreachable', { errorCode: errorCodeOf(err) });
+      return { problem: errorCodeOf(err) };
+    }
+    if (!pairing) return { problem: 'RELAY_UNPAIRED' };
+    try {
+      return { pairing, health: await relayHealth(relayBaseUrl(pairing.port), deps.fetch) };
+    } catch (err) {
+      return { problem: errorCodeOf(err) };
+    }
+  };
+
+  const open = async (retriedWithNewToken = false): Promise<RelayConnection | null> => {
+    const located = await locate();
+    if ('problem' in located) {
+      await setState(located.problem === 'RELAY_UNPAIRED' ? 'unpaired' : 'unreachable', { errorCode: located.problem });
+      // Not paired and no host: only the user can change that (a code in the options page).
+      if (located.problem !== 'RELAY_UNPAIRED') lookAgainSoon();
       return null;
     }
+    const { pairing, health } = located;
     try {
       const opened = await connectRelay({
         url: relaySocketUrl(pairing.port),
@@ -110,29 +207,64 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
             // Every job the user started is a row; an event no row follows (a page's preview, a
             // run already settled) changes nothing.
             await applyRelayEventWithOutcome(db, conn, event, now());
-            // A run that just ended in an auto-retry status owes a retry: arm its alarm now,
-            // not at the next periodic pass.
-            if (event.event === 'status' && event.phase === 'finished') await armRetryAlarm(db, deps.alarms, now());
+            if (event.event === 'status') await updateRun(db, event);
             // A finished backup may have found deletions: a pass asks for its restore prompts now
             // (queued behind this event on the same chain), not at the next periodic check.
             if (event.event === 'status' && event.phase === 'finished' && event.kind === 'backup') void pump().catch(() => undefined);
           }).catch((err: unknown) => console.error('mailkeep: relay event not applied', errorCodeOf(err))),
+        onAccountEvent: (event) =>
+          void inOrder(async () => {
+            if (event.event === 'account.removed') return mirrorAccountRemoved(db, event.accountId);
+            await mirrorAccount(db, event.account, now());
+            // A backup that just settled may have found deletions: ask for its restore prompts now.
+            if (event.account.status === 'completed' || event.account.status === 'partially_completed') void pump().catch(() => undefined);
+          }).catch((err: unknown) => console.error('mailkeep: account event not applied', errorCodeOf(err))),
       });
       conn = opened;
       reconnectsLeft = EXTENSION_LIMITS.relayReconnectAttempts;
-      void opened.closed.then(() => {
+      heartbeat(opened, health.version);
+      void opened.closed.then(async () => {
         if (conn === opened) conn = null;
+        // Said at once, not at the next check: every page turns its statuses "last known" now.
+        // (Unless a newer link replaced it meanwhile, e.g. after pairing again.)
+        await inOrder(() => (conn || connecting ? Promise.resolve() : setState('unreachable', { errorCode: 'RELAY_UNREACHABLE', relayVersion: health.version }))).catch(() => undefined);
         // The relay went away (restart, crash): while this worker lives, look again soon, and
         // reconcile what happened meanwhile through job.list.
-        if (reconnectsLeft-- > 0) setTimer(() => void pump().catch(() => undefined), EXTENSION_LIMITS.relayReconnectDelayMs);
+        lookAgainSoon();
       });
-      await setState('connected', { relayVersion: health.version });
+      await setState('connected', { relayVersion: health.version, via: pairing.via ?? 'pairing' });
       return opened;
     } catch (err) {
       const code = errorCodeOf(err);
+      if (code === 'UNAUTHORIZED' && deps.nativeHost && !retriedWithNewToken) {
+        // The relay no longer knows our token (data dir replaced, paired elsewhere): the host can
+        // hand over a fresh code, so no one has to type one.
+        const fresh = await viaNativeHost(null, true).catch(() => null);
+        if (fresh) return open(true);
+      }
       await setState(code === 'UNAUTHORIZED' || code === 'RATE_LIMITED' ? 'unauthorized' : 'unreachable', { errorCode: code, relayVersion: health.version });
       return null;
     }
+  };
+
+  /**
+   * While the socket is open, a cheap request every relayHeartbeatMs confirms the relay still
+   * answers and refreshes `relayState.at`, which the pages require to be recent before they show
+   * anything as current. A relay that stops answering (hung, suspended) is dropped like a closed one.
+   */
+  const heartbeat = (opened: RelayConnection, relayVersion: string): void => {
+    const beat = () => {
+      if (conn !== opened) return;
+      void opened
+        .call('account.list', {}, EXTENSION_LIMITS.relayHeartbeatMs)
+        .then(
+          () => inOrder(() => (conn === opened ? setState('connected', { relayVersion }) : Promise.resolve())),
+          () => opened.close(),
+        )
+        .catch(() => undefined)
+        .finally(() => setTimer(beat, EXTENSION_LIMITS.relayHeartbeatMs));
+    };
+    setTimer(beat, EXTENSION_LIMITS.relayHeartbeatMs);
   };
 
   const requireConnection = async (): Promise<RelayConnection> => {
@@ -142,24 +274,38 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     throw new MailkeepError(pairing ? 'RELAY_UNREACHABLE' : 'RELAY_UNPAIRED', pairing ? 'the relay is not running' : 'the extension is not paired with the relay');
   };
 
+  /**
+   * The whole mirror from state.get: every account the relay has, and the removal of those it
+   * deleted meanwhile. Accounts saved in the browser before the relay owned accounts are offered
+   * to it (settings and schedule; the password was always the relay's), not dropped.
+   */
+  const syncMirror = async (c: RelayConnection): Promise<void> => {
+    const sync = await mirrorState(db, await c.call('state.get', { jobLimit: 100 }), now());
+    for (const row of sync.unknownToRelay) {
+      const result = await c.call('account.upsert', { account: imapAccountOf(row), schedule: row.schedule });
+      if (result.state) await mirrorAccount(db, result.state, now());
+    }
+  };
+
   const pump = (): Promise<void> =>
     inOrder(async () => {
-      await syncBackupAlarms(db, deps.alarms, now());
+      // Backups run on the relay's schedule, not the browser's: alarms left by an older version go.
+      await clearLegacyAlarms(deps.alarms);
       await retryDueJobs(db, now());
       await expireDownloadLinks(db, now());
       const c = await connection();
       if (c) {
+        await syncMirror(c);
         const problems = await driveRuns(db, c, now(), timeZone());
         if (problems.length > 0) console.warn('mailkeep: some runs wait for the next pass:', problems.join(', '));
       }
-      await armRetryAlarm(db, deps.alarms, now());
     });
 
   return {
     pump,
     async pair(port, code) {
       const { token } = await pairWithRelay(relayBaseUrl(port), code, deps.client, deps.fetch);
-      await writePairing(deps.storage, { port, token, pairedAt: now() });
+      await writePairing(deps.storage, { port, token, pairedAt: now(), via: 'pairing' });
       const old = conn;
       conn = null;
       old?.close();
@@ -169,12 +315,37 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     },
     async upsertAccount(account, password) {
       const c = await requireConnection();
-      return c.call('account.upsert', { account: imapAccountOf(account), ...(password ? { password } : {}) });
+      const result = await c.call('account.upsert', { account: imapAccountOf(account), schedule: account.schedule, ...(password ? { password } : {}) });
+      const state = result.state ?? (await c.call('state.get', { jobLimit: 1 })).accounts.find((a) => a.account.id === result.accountId);
+      if (state) {
+        await inOrder(async () => {
+          await mirrorAccount(db, state, now());
+          // The names are the browser's own words (the relay keeps only the IMAP login), and so is
+          // the schedule "Enable" brings back (the relay keeps only `off` while it is off).
+          const row = await db.accounts.get(account.id);
+          if (row) await db.accounts.put(AccountRow.parse({ ...row, displayName: account.displayName, email: account.email, resumeSchedule: account.resumeSchedule }));
+        });
+      }
+      return result;
     },
     async deleteAccount(accountId) {
-      const c = await connection();
-      if (!c) return; // the relay forgets nothing it never had; a stale entry there holds no job
-      await c.call('account.delete', { accountId }).catch(() => undefined);
+      const c = await requireConnection();
+      await c.call('account.delete', { accountId });
+      await inOrder(() => mirrorAccountRemoved(db, accountId));
+    },
+    async backupNow(accountId) {
+      const c = await requireConnection();
+      const key = `backup-${accountId}-now-${now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+      return (await c.call('job.start', { kind: 'backup', accountId, idempotencyKey: key, params: {} })).job;
+    },
+    async setSchedule(accountId, schedule) {
+      const c = await requireConnection();
+      const { account } = await c.call('schedule.set', { accountId, schedule });
+      await inOrder(() => mirrorAccount(db, account, now()));
+    },
+    async cancelJob(relayJobId) {
+      const c = await requireConnection();
+      await c.call('job.cancel', { jobId: relayJobId });
     },
     async testAccount(account, password) {
       const c = await requireConnection();

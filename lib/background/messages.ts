@@ -1,7 +1,6 @@
 import { z } from '../zod.ts';
 import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-codes.ts';
 import type { MailkeepDb } from '../storage/db.ts';
-import { enableAccount, removeAccount, saveAccount } from '../storage/accounts.ts';
 import { resolvePrompt } from '../storage/prompts.ts';
 import { SETTINGS, setSetting } from '../storage/settings.ts';
 import { buildDiagnostics, type DiagnosticsMeta } from './diagnostics.ts';
@@ -15,10 +14,9 @@ import { createJob } from '../storage/jobs.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import { AccountInput, issuesOf } from '../storage/account-input.ts';
 import type { SaveAccountResult } from '../storage/accounts.ts';
-import { backupJobOf, transitionJob } from '../storage/jobs.ts';
+import { backupJobOf } from '../storage/jobs.ts';
 import { newId } from '../storage/new-id.ts';
 import { errorHint } from '../status/error-hints.ts';
-import { canTransition } from '../status/state-machine.ts';
 import { imapAccountOf, type Coordinator } from './coordinator.ts';
 import type { PlanTarget } from './restore-plan.ts';
 import { optionsPathFor } from './notification-ids.ts';
@@ -49,6 +47,7 @@ export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('remove-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('enable-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('retry-now'), jobId: z.string() }),
+  z.strictObject({ type: z.literal('cancel-job'), jobId: z.string() }),
   z.strictObject({ type: z.literal('resolve-prompt'), promptId: z.string(), resolution: z.enum(['accepted', 'dismissed']) }),
   // The dry run shown before a restore is confirmed (writes nothing): a prompt's set or a new restore.
   z.strictObject({ type: z.literal('plan-restore'), promptId: z.string().optional(), accountId: SafeId.optional(), params: RestoreParams.optional() }),
@@ -70,10 +69,10 @@ export type Message = z.input<typeof Message>;
 export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
 
 /** Messages after which the badge must be recomputed before answering. */
-const MUTATING = new Set(['start-job', 'save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
+const MUTATING = new Set(['cancel-job', 'start-job', 'save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
 
 /** Messages after which the coordinator makes a pass (start what was queued, reconcile). */
-const DRIVING = new Set(['save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute', 'resolve-prompt', 'start-job']);
+const DRIVING = new Set(['cancel-job', 'save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute', 'resolve-prompt', 'start-job']);
 
 export function drivesRelay(message: unknown): boolean {
   return typeof message === 'object' && message !== null && DRIVING.has(String((message as { type?: unknown }).type));
@@ -115,10 +114,6 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
       case 'recompute':
         return { ok: true, value: null };
       case 'save-account':
-        if (!coordinator) {
-          const reply: SaveAccountReply = { saved: await saveAccount(db, msg.input, msg.accountId), relay: null, relayErrorCode: 'RELAY_UNPAIRED' };
-          return { ok: true, value: reply };
-        }
         return { ok: true, value: await saveWithRelay(db, coordinator, msg.input, msg.accountId, msg.password) };
       case 'test-connection': {
         const input = AccountInput.safeParse(msg.input);
@@ -132,17 +127,25 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
       case 'relay-check':
         return { ok: true, value: null };
       case 'backup-now':
-        return { ok: true, value: await backupNow(db, msg.accountId) };
+        return { ok: true, value: await backupNow(db, needCoordinator(coordinator), msg.accountId) };
       case 'remove-account':
-        await removeAccount(db, msg.accountId);
-        await coordinator?.deleteAccount(msg.accountId);
+        await needCoordinator(coordinator).deleteAccount(msg.accountId);
         return { ok: true, value: null };
-      case 'enable-account':
-        await enableAccount(db, msg.accountId);
+      case 'enable-account': {
+        const account = await db.accounts.get(msg.accountId);
+        if (!account) throw new MailkeepError('NOT_FOUND', `account ${msg.accountId} does not exist`, { accountId: msg.accountId });
+        await needCoordinator(coordinator).setSchedule(msg.accountId, account.resumeSchedule);
         return { ok: true, value: null };
+      }
       case 'retry-now':
-        await retryNow(db, msg.jobId);
+        await retryJob(db, coordinator, msg.jobId);
         return { ok: true, value: null };
+      case 'cancel-job': {
+        const job = await db.jobs.get(msg.jobId);
+        if (!job?.relayJobId) throw new MailkeepError('NOT_FOUND', `job ${msg.jobId} is not running on the relay`, { jobId: msg.jobId });
+        await needCoordinator(coordinator).cancelJob(job.relayJobId);
+        return { ok: true, value: null };
+      }
       case 'resolve-prompt':
         // The restore job's id (accepted), so the page can follow it; null when dismissed.
         return { ok: true, value: (await resolvePrompt(db, msg.promptId, msg.resolution))?.id ?? null };
@@ -172,24 +175,36 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
 }
 
 /**
- * Saves the account here and its settings (and the password, if typed) on the relay. The relay is
- * told first, so a backup queued by the save (a new account, or an edit after Authentication
- * Error) finds the new password there. A relay that is down does not stop the save: the reply
- * says the password was not stored, and the form shows it.
+ * The relay owns accounts: the settings, schedule and (if typed) password go to it, and what it
+ * answers is mirrored. With the relay not reachable nothing is saved (the form says so): a save
+ * only the browser knew would be a status the relay never gave.
  */
-async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator, raw: unknown, accountId: string | undefined, password: string | undefined): Promise<SaveAccountReply> {
+async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator | undefined, raw: unknown, accountId: string | undefined, password: string | undefined): Promise<SaveAccountReply> {
   const input = AccountInput.safeParse(raw);
-  if (!input.success) return { saved: await saveAccount(db, raw, accountId), relay: null, relayErrorCode: null };
+  if (!input.success) return { saved: { ok: false, issues: issuesOf(input.error) }, relay: null, relayErrorCode: null };
+  if (accountId && !(await db.accounts.get(accountId))) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
   const id = accountId ?? newId();
-  let relay: SaveAccountReply['relay'] = null;
-  let relayErrorCode: ErrorCode | null = null;
   try {
-    const result = await coordinator.upsertAccount({ ...input.data, id }, password);
-    relay = { hasPassword: result.hasPassword };
+    const link = needCoordinator(coordinator);
+    const before = accountId ? await backupJobOf(db, accountId) : undefined;
+    const result = await link.upsertAccount({ ...input.data, id }, password);
+    const account = await db.accounts.get(id);
+    if (!account) throw new MailkeepError('RELAY_UNREACHABLE', 'the relay did not report the account back');
+    // Edited after an Authentication Error with a new password: the user means "try again now".
+    if (password && before?.status === 'authentication_error' && account.schedule.kind !== 'off') await link.backupNow(id);
+    return { saved: { ok: true, account }, relay: { hasPassword: result.hasPassword }, relayErrorCode: null };
   } catch (err) {
-    relayErrorCode = errorCodeOf(err);
+    const code = errorCodeOf(err);
+    return { saved: { ok: false, issues: { form: `Nothing was saved: ${errorHint(code) ?? 'the relay did not answer.'}` } }, relay: null, relayErrorCode: code };
   }
-  return { saved: await saveAccount(db, raw, accountId, Date.now(), id), relay, relayErrorCode };
+}
+
+/** "Retry now": a backup runs again on the relay at once; another kind is queued again and driven. */
+export async function retryJob(db: MailkeepDb, coordinator: Coordinator | undefined, jobId: string): Promise<void> {
+  const job = await db.jobs.get(jobId);
+  if (!job) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
+  if (job.kind === 'backup') await needCoordinator(coordinator).backupNow(job.accountId);
+  else await retryNow(db, jobId);
 }
 
 function planTargetOf(msg: { promptId?: string | undefined; accountId?: string | undefined; params?: RestoreParams | undefined }): PlanTarget {
@@ -205,11 +220,12 @@ export async function startJob(db: MailkeepDb, job: z.output<typeof StartJob>) {
   return createJob(db, { kind: job.kind, accountId: job.accountId, params: job.params });
 }
 
-/** "Back up now": queue the account's backup unless one is under way or the schedule is off. */
-async function backupNow(db: MailkeepDb, accountId: string): Promise<boolean> {
+/** "Back up now": the relay starts a run at once, unless one is under way or the schedule is off. */
+async function backupNow(db: MailkeepDb, coordinator: Coordinator, accountId: string): Promise<boolean> {
+  const account = await db.accounts.get(accountId);
+  if (!account) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
   const job = await backupJobOf(db, accountId);
-  if (!job) throw new MailkeepError('NOT_FOUND', `account ${accountId} has no backup`, { accountId });
-  if (job.status === 'preparing' || !canTransition('backup', job.status, 'preparing') || job.status === 'deactivated' || job.status === 'retrying') return false;
-  await transitionJob(db, job.id, 'preparing');
+  if (account.schedule.kind === 'off' || (job && (job.relayJobId || job.status === 'deactivated'))) return false;
+  await coordinator.backupNow(accountId);
   return true;
 }

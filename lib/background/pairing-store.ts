@@ -11,6 +11,8 @@ export const Pairing = z.strictObject({
   port: z.number().int().min(1).max(65535),
   token: z.string().min(32).max(256),
   pairedAt: z.number(),
+  /** How the token was obtained: a code handed over by the native-messaging host, or typed. */
+  via: z.enum(['native', 'pairing']).optional(),
 });
 export type Pairing = z.infer<typeof Pairing>;
 

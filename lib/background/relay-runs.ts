@@ -7,9 +7,10 @@ import { QUEUE_STATUS, isStatusOf, statusInfo } from '../status/catalog.ts';
 import { pathTo } from '../status/state-machine.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { transitionJob, updateProgress } from '../storage/jobs.ts';
-import { JobRow, type JobOutcomeSummary } from '../storage/rows.ts';
+import { JobRow } from '../storage/rows.ts';
 import { getSetting } from '../storage/settings.ts';
 import { collectRestorePrompts } from './restore-prompts.ts';
+import { outcomeSummary } from './mirror.ts';
 import { localTimeZone } from '../clock.ts';
 import { TEST_HOOKS_BUILD } from './test-hooks.ts';
 
@@ -26,17 +27,6 @@ export interface RunReport {
   errorCode: ErrorCode | null;
   progress?: JobSnapshot['progress'];
   outcome?: JobSnapshot['outcome'];
-}
-
-/** What a row keeps of a finished run's outcome: counts and the one-line reason. */
-function outcomeSummary(outcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
-  if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side)) return null;
-  return {
-    ...(outcome.link ? { link: outcome.link } : {}),
-    ...(outcome.counts ? { counts: outcome.counts } : {}),
-    ...(outcome.message ? { message: outcome.message } : {}),
-    ...(outcome.side ? { side: outcome.side } : {}),
-  };
 }
 
 /**
@@ -118,8 +108,11 @@ export async function applyRunReport(db: MailkeepDb, jobId: string, report: RunR
 
 /** A live event from the relay's socket, applied to the row following that relay job (if any). */
 export async function applyRelayEvent(db: MailkeepDb, event: JobEvent, at = Date.now()): Promise<void> {
-  const job = (await db.jobs.toArray()).find((j) => j.relayJobId === event.jobId);
+  const job = await db.jobs.where('relayJobId').equals(event.jobId).first();
   if (!job) return; // a job this extension does not follow (another run, or already settled)
+  // A backup's status is the account's, mirrored from account.changed (mirror.ts); only its
+  // progress comes from job events.
+  if (job.kind === 'backup' && event.event === 'status') return;
   if (event.event === 'progress') {
     if (statusInfo(job.kind, job.status).severity !== 'progress') return;
     const { folder, messagesDone, messagesTotal, bytes } = event.progress;
@@ -137,8 +130,8 @@ export async function applyRelayEvent(db: MailkeepDb, event: JobEvent, at = Date
  */
 export async function applyRelayEventWithOutcome(db: MailkeepDb, relay: RelayCaller | null, event: JobEvent, at = Date.now()): Promise<void> {
   if (relay && event.event === 'status' && event.phase === 'finished') {
-    const job = (await db.jobs.toArray()).find((j) => j.relayJobId === event.jobId);
-    if (!job) return;
+    const job = await db.jobs.where('relayJobId').equals(event.jobId).first();
+    if (!job || job.kind === 'backup') return;
     try {
       const snap = (await relay.call('job.get', { jobId: event.jobId })).job;
       if (snap.phase === 'finished') {
@@ -186,7 +179,8 @@ function unstartableStatus(kind: JobRow['kind']): string {
  *    unknown to the relay (lost) -> queued again under a new key.
  */
 export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.now(), timeZone = localTimeZone()): Promise<ErrorCode[]> {
-  const rows = await db.jobs.toArray();
+  // Backups are the relay's (schedule, retries, status): their rows are mirrored, never driven.
+  const rows = (await db.jobs.toArray()).filter((j) => j.kind !== 'backup');
   const listed = rows.some((j) => j.relayJobId) ? (await relay.call('job.list', { limit: 500 })).jobs : [];
   const byId = new Map(listed.map((s) => [s.id, s]));
   const problems: ErrorCode[] = [];

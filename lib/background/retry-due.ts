@@ -4,14 +4,16 @@ import type { MailkeepDb } from '../storage/db.ts';
 import { transitionJob } from '../storage/jobs.ts';
 
 /**
- * Keeps the promise of the hints "Mailkeep tries again by itself within a few hours": jobs whose
- * nextRetryAt has passed go back to their queue status through the state machine.
+ * Keeps the promise of the hints "Mailkeep tries again by itself within a few hours" for the runs
+ * the user started (download, restore, migrate: rows this extension drives), checked on every
+ * pass. Backups are not here: the relay owns their retries (AccountState.retryAt) and runs them
+ * with the browser closed.
  */
 export async function retryDueJobs(db: MailkeepDb, now = Date.now()): Promise<string[]> {
   const due = await db.jobs.where('nextRetryAt').belowOrEqual(now).toArray();
   const moved: string[] = [];
   for (const job of due) {
-    if (!statusInfo(job.kind, job.status).autoRetry) continue;
+    if (job.kind === 'backup' || !statusInfo(job.kind, job.status).autoRetry) continue;
     try {
       await transitionJob(db, job.id, QUEUE_STATUS[job.kind], { at: now });
       moved.push(job.id);
@@ -23,7 +25,7 @@ export async function retryDueJobs(db: MailkeepDb, now = Date.now()): Promise<st
   return moved;
 }
 
-/** "Retry now": back to the queue status, if the machine allows it from here. */
+/** "Retry now" of a run the user started: back to the queue status, if the machine allows it from here. */
 export async function retryNow(db: MailkeepDb, jobId: string, now = Date.now()): Promise<void> {
   const job = await db.jobs.get(jobId);
   if (!job) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });

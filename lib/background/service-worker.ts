@@ -2,23 +2,21 @@ import { liveQuery } from 'dexie';
 import { browser } from 'wxt/browser';
 import { EXTENSION_LIMITS } from '../limits.ts';
 import type { MailkeepDb } from '../storage/db.ts';
-import { drivesRelay, handleMessage, isMutating } from './messages.ts';
+import { drivesRelay, handleMessage, isMutating, retryJob } from './messages.ts';
 import { createCoordinator, type Coordinator } from './coordinator.ts';
-import { RETRY_SOON_ALARM, accountOfBackupAlarm, queueScheduledBackup } from './schedules.ts';
+import { RELAY_CHECK_ALARM } from './legacy-alarms.ts';
 import type { FetchLike, WebSocketLike } from '../protocol/relay-client.ts';
 import { parseNotificationId, optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
+import type { NativeHostPorts, NativePortLike } from './native-host-link.ts';
 import { reconcile, serialized } from './reconcile.ts';
-import { retryDueJobs, retryNow } from './retry-due.ts';
-
-export const RETRY_DUE_ALARM = 'mailkeep-retry-due';
 
 /**
  * Wires the service worker. Runs on every start of the worker (install, browser start, or a wake
  * after Chromium stopped it): listeners are registered synchronously, as MV3 requires, and the
  * badge is recomputed from the store at once and whenever accounts or jobs change.
  */
-export const RELAY_CHECK_ALARM = 'mailkeep-relay-check';
+export { RELAY_CHECK_ALARM };
 
 /** The coordinator wired to Chromium: storage.local, alarms, the worker's WebSocket and fetch. */
 export function browserCoordinator(db: MailkeepDb): Coordinator {
@@ -29,7 +27,21 @@ export function browserCoordinator(db: MailkeepDb): Coordinator {
     openSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
     fetch: ((url, init) => fetch(url, init)) as FetchLike,
     client: { name: 'mailkeep-extension', version: browser.runtime.getManifest().version },
+    nativeHost: chromeNativeHost(),
   });
+}
+
+/**
+ * chrome.runtime.connectNative, read straight from `chrome`: the browser's lastError is only
+ * readable inside the port's onDisconnect callback, which the polyfill does not pass on. Absent
+ * (Firefox without the permission, tests) means code pairing only.
+ */
+function chromeNativeHost(): NativeHostPorts | undefined {
+  if (typeof chrome === 'undefined' || typeof chrome.runtime?.connectNative !== 'function') return undefined;
+  return {
+    connectNative: (name) => chrome.runtime.connectNative(name) as unknown as NativePortLike,
+    lastErrorMessage: () => chrome.runtime.lastError?.message,
+  };
 }
 
 export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coordinator: Coordinator = browserCoordinator(db)): void {
@@ -47,17 +59,13 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coord
     });
   }) as Parameters<typeof browser.runtime.onMessage.addListener>[0]);
 
-  const ensureAlarms = () => {
-    void browser.alarms.create(RETRY_DUE_ALARM, { periodInMinutes: EXTENSION_LIMITS.retryDueAlarmMinutes });
-    void browser.alarms.create(RELAY_CHECK_ALARM, { periodInMinutes: EXTENSION_LIMITS.relayCheckAlarmMinutes });
-  };
-  browser.runtime.onInstalled.addListener(() => ensureAlarms());
-  browser.runtime.onStartup.addListener(() => ensureAlarms());
+  // The relay owns schedules and retries (backups run with the browser closed); the worker keeps
+  // one light alarm to reconnect and refresh its mirror when nothing else wakes it.
+  const ensureAlarm = () => void browser.alarms.create(RELAY_CHECK_ALARM, { periodInMinutes: EXTENSION_LIMITS.relayCheckAlarmMinutes });
+  browser.runtime.onInstalled.addListener(ensureAlarm);
+  browser.runtime.onStartup.addListener(ensureAlarm);
   browser.alarms.onAlarm.addListener((alarm) => {
-    const accountId = accountOfBackupAlarm(alarm.name);
-    if (accountId) void queueScheduledBackup(db, accountId).then(drive);
-    else if (alarm.name === RETRY_DUE_ALARM || alarm.name === RETRY_SOON_ALARM) void retryDueJobs(db).then(drive);
-    else if (alarm.name === RELAY_CHECK_ALARM) void drive();
+    if (alarm.name === RELAY_CHECK_ALARM) void drive();
   });
   // Every start (install, browser start, wake after being stopped) reconciles with the relay.
   void drive();
@@ -74,18 +82,18 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coord
  * Routes notification clicks and button clicks to onNotificationAction; `after` runs once each is
  * handled (the entrypoint pumps the coordinator, so a "Retry now" starts on the relay at once).
  */
-export function listenForNotificationClicks(db: MailkeepDb, ports: BackgroundPorts, after: () => unknown = () => undefined): void {
-  const act = (id: string, index: number | null) => onNotificationAction(db, ports, id, index).then(after).catch(() => undefined);
+export function listenForNotificationClicks(db: MailkeepDb, ports: BackgroundPorts, after: () => unknown = () => undefined, coordinator?: Coordinator): void {
+  const act = (id: string, index: number | null) => onNotificationAction(db, ports, id, index, coordinator).then(after).catch(() => undefined);
   browser.notifications.onButtonClicked.addListener((id, index) => act(id, index));
   browser.notifications.onClicked.addListener((id) => act(id, null));
 }
 
 /** What a notification button or click does; the notification id says which account and job. */
-export async function onNotificationAction(db: MailkeepDb, ports: BackgroundPorts, notificationId: string, buttonIndex: number | null): Promise<void> {
+export async function onNotificationAction(db: MailkeepDb, ports: BackgroundPorts, notificationId: string, buttonIndex: number | null, coordinator?: Coordinator): Promise<void> {
   const ref = parseNotificationId(notificationId);
   if (!ref) return;
   if (buttonIndex === 0 && ref.action === 'retry') {
-    await retryNow(db, ref.jobId);
+    await retryJob(db, coordinator, ref.jobId);
     return;
   }
   // A bulk deletion: the popup's page lists the prompt with its Restore button (an extension

@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
-import { Security } from './rows.ts';
+import { Security, type OnSchedule, type Schedule } from './rows.ts';
+import { LocalTime } from '../protocol/account-state.ts';
 
 const PORT_MESSAGE = 'Port must be a whole number from 1 to 65535.';
 const HOURS_MESSAGE = `Enter a whole number of hours from ${L.scheduleMinHours} to ${L.scheduleMaxHours}.`;
@@ -29,18 +30,26 @@ export const AccountInput = z
       .max(65535, { error: PORT_MESSAGE }),
     security: Security,
     scheduleEnabled: z.boolean(),
+    /** every N hours (default) or daily at a time; the relay runs either with the browser closed. */
+    scheduleKind: z.enum(['every', 'daily']).default('every'),
+    dailyAt: z.string().refine((v) => LocalTime.safeParse(v).success, 'Enter a time such as 02:00.').default('02:00'),
     everyHours: z.coerce
       .number({ error: HOURS_MESSAGE })
       .int({ error: HOURS_MESSAGE })
       .min(L.scheduleMinHours, { error: HOURS_MESSAGE })
       .max(L.scheduleMaxHours, { error: HOURS_MESSAGE }),
   })
-  .transform(({ scheduleEnabled, everyHours, ...rest }) => ({
-    ...rest,
-    displayName: rest.displayName || rest.email,
-    username: rest.username || rest.email,
-    schedule: { enabled: scheduleEnabled, everyHours },
-  }));
+  .transform(({ scheduleEnabled, scheduleKind, dailyAt, everyHours, ...rest }) => {
+    const on: OnSchedule = scheduleKind === 'daily' ? { kind: 'daily', at: dailyAt } : { kind: 'every', hours: everyHours };
+    const schedule: Schedule = scheduleEnabled ? on : { kind: 'off' };
+    return {
+      ...rest,
+      displayName: rest.displayName || rest.email,
+      username: rest.username || rest.email,
+      schedule,
+      resumeSchedule: on,
+    };
+  });
 export type AccountInput = z.input<typeof AccountInput>;
 
 export type AccountField = keyof AccountInput;

@@ -31,28 +31,16 @@ export async function saveAccount(db: MailkeepDb, raw: unknown, accountId?: stri
     await db.accounts.put(account);
     const job = await backupJobOf(db, account.id);
     if (!job) {
-      await createJob(db, { kind: 'backup', accountId: account.id, status: account.schedule.enabled ? 'preparing' : 'deactivated', at });
-    } else if (!account.schedule.enabled && job.status !== 'deactivated') {
+      await createJob(db, { kind: 'backup', accountId: account.id, status: account.schedule.kind !== 'off' ? 'preparing' : 'deactivated', at });
+    } else if (account.schedule.kind === 'off' && job.status !== 'deactivated') {
       await transitionJob(db, job.id, 'deactivated', { at });
-    } else if (account.schedule.enabled && job.status === 'deactivated') {
+    } else if (account.schedule.kind !== 'off' && job.status === 'deactivated') {
       await transitionJob(db, job.id, QUEUE_STATUS.backup, { at });
     } else if (existing && job.status === 'authentication_error' && canTransition('backup', job.status, 'preparing')) {
       // Edited after an Authentication Error (new credentials go to the relay): try again now.
       await transitionJob(db, job.id, 'preparing', { at });
     }
     return { ok: true as const, account };
-  });
-}
-
-/** "Enable" on a Deactivated card: schedule back on with the interval the user had. */
-export async function enableAccount(db: MailkeepDb, accountId: string, at = Date.now()): Promise<void> {
-  await db.transaction('rw', db.accounts, db.jobs, db.jobEvents, async () => {
-    const account = await db.accounts.get(accountId);
-    if (!account) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
-    await db.accounts.put(AccountRow.parse({ ...account, schedule: { ...account.schedule, enabled: true }, updatedAt: at }));
-    const job = await backupJobOf(db, accountId);
-    if (!job) await createJob(db, { kind: 'backup', accountId, at });
-    else if (job.status === 'deactivated') await transitionJob(db, job.id, QUEUE_STATUS.backup, { at });
   });
 }
 

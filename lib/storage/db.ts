@@ -1,6 +1,6 @@
 import Dexie, { type EntityTable } from 'dexie';
-import type { AccountRow, JobEventRow, JobRow, PromptRow, SettingRow } from './rows.ts';
-import { DB_NAME, declareVersion1, declareVersion2, declareVersion3 } from './schema-versions.ts';
+import type { AccountRow, JobEventRow, JobRow, PromptRow, RunRow, SettingRow } from './rows.ts';
+import { DB_NAME, declareVersion1, declareVersion2, declareVersion3, declareVersion4 } from './schema-versions.ts';
 
 export class MailkeepDb extends Dexie {
   accounts!: EntityTable<AccountRow, 'id'>;
@@ -8,12 +8,14 @@ export class MailkeepDb extends Dexie {
   jobEvents!: EntityTable<JobEventRow, 'id'>;
   prompts!: EntityTable<PromptRow, 'id'>;
   settings!: EntityTable<SettingRow, 'key'>;
+  runs!: EntityTable<RunRow, 'id'>;
 
   constructor(name: string = DB_NAME) {
     super(name);
     declareVersion1(this);
     declareVersion2(this);
     declareVersion3(this);
+    declareVersion4(this);
   }
 }
 

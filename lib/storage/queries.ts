@@ -3,7 +3,7 @@ import { statusInfo } from '../status/catalog.ts';
 import type { JobKind } from '../status/status-ids.ts';
 import type { Severity } from '../status/status-info.ts';
 import type { MailkeepDb } from './db.ts';
-import type { AccountRow, JobRow, PromptRow } from './rows.ts';
+import type { AccountRow, JobRow, PromptRow, RunRow } from './rows.ts';
 
 export interface AccountOverview {
   account: AccountRow;
@@ -71,4 +71,10 @@ export async function listJobs(db: MailkeepDb, kind: JobKind, filter: JobFilter 
 export async function listAccounts(db: MailkeepDb): Promise<AccountRow[]> {
   const accounts = await db.accounts.toArray();
   return accounts.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
+}
+
+/** The relay's history of one kind (the dashboard's "Runs on the relay"), newest first. */
+export async function listRuns(db: MailkeepDb, kind: JobKind, accountId?: string): Promise<RunRow[]> {
+  const rows = await db.runs.where('kind').equals(kind).filter((r) => !accountId || r.accountId === accountId).toArray();
+  return rows.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, EXTENSION_LIMITS.dashboardMaxRows);
 }

@@ -1,24 +1,40 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import { IdempotencyKey, JobParams, SafeId } from '../protocol/common.ts';
+import { IdempotencyKey, JobParams, JobPhase, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink } from '../protocol/job-outcome.ts';
+import { Schedule } from '../protocol/account-state.ts';
 import { JobKind, StatusByKind } from '../status/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
 /**
- * Zod schemas of the rows Mailkeep keeps in IndexedDB (schema version 2). Objects are strict: an
+ * Zod schemas of the rows Mailkeep keeps in IndexedDB (schema version 4). Objects are strict: an
  * unknown key is refused, so a password can never slip into an account row by accident.
  */
 export const Security = z.enum(['tls', 'starttls', 'none']);
 export type Security = z.infer<typeof Security>;
 
-/** `everyHours` is kept while disabled, so "Enable" brings back the user's interval. */
-export const Schedule = z.strictObject({
-  enabled: z.boolean(),
-  everyHours: z.number().int().min(L.scheduleMinHours).max(L.scheduleMaxHours),
+/** The relay's Schedule (it runs them, with the browser closed): off, every N hours, or daily. */
+export { Schedule };
+
+/** A schedule that runs (every N hours, or daily at a time): what "Enable" brings back. */
+export const OnSchedule = z.discriminatedUnion('kind', [Schedule.options[1], Schedule.options[2]]);
+export type OnSchedule = z.infer<typeof OnSchedule>;
+
+/**
+ * What the relay last said about an account beyond its settings (schema version 4): mirrored, never
+ * computed here. Times are epoch milliseconds; null when the relay has none (never backed up, no
+ * run planned, no retry owed).
+ */
+export const AccountRelayFacts = z.strictObject({
+  hasPassword: z.boolean(),
+  nextRunAt: z.number().nullable(),
+  retryAt: z.number().nullable(),
+  lastSuccessAt: z.number().nullable(),
+  /** Messages and bytes in the account's archive; null when the relay did not say. */
+  archive: z.strictObject({ messages: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }).nullable(),
 });
-export type Schedule = z.infer<typeof Schedule>;
+export type AccountRelayFacts = z.infer<typeof AccountRelayFacts>;
 
 export const AccountRow = z.strictObject({
   id: z.string().min(1),
@@ -29,6 +45,10 @@ export const AccountRow = z.strictObject({
   port: z.number().int().min(1).max(65535),
   security: Security,
   schedule: Schedule,
+  /** What "Enable" brings back; kept while the schedule is off (schema version 4). */
+  resumeSchedule: OnSchedule,
+  /** The relay's facts about the account, as last mirrored; null until the relay has told us. */
+  relay: AccountRelayFacts.nullable().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });
@@ -134,6 +154,27 @@ export const PromptRow = z.strictObject({
   notifiedAt: z.number().nullable().optional(),
 });
 export type PromptRow = z.infer<typeof PromptRow>;
+
+/**
+ * One run from the relay's job history (schema version 4), as state.get and the events report it:
+ * every backup the relay ran (scheduled ones with the browser closed included) and the other
+ * kinds' runs. A record, never driven: the dashboard lists it as the relay gave it.
+ */
+export const RunRow = z
+  .strictObject({
+    id: SafeId,
+    kind: JobKind,
+    accountId: z.string().min(1),
+    status: z.string(),
+    phase: JobPhase,
+    errorCode: ErrorCode.nullable(),
+    startedAt: z.number(),
+    updatedAt: z.number(),
+    /** Messages the run went through (fetched, restored, copied) as its progress last said. */
+    messages: z.number().int().nonnegative(),
+  })
+  .refine((r) => (StatusByKind[r.kind].options as readonly string[]).includes(r.status), { message: 'status is not one of this kind', path: ['status'] });
+export type RunRow = z.infer<typeof RunRow>;
 
 export const SettingRow = z.strictObject({ key: z.string(), value: z.unknown() });
 export type SettingRow = z.infer<typeof SettingRow>;

@@ -141,3 +141,31 @@ export function declareVersion3(db: Dexie): void {
         });
     });
 }
+
+/** Version 4 adds an index on relayJobId (the mirror finds the row a relay event is about) and
+ * the `runs` table: the relay's job history, newest first by updatedAt. */
+const V4_INDEXES = { ...V2_INDEXES, jobs: `${V2_INDEXES.jobs}, relayJobId`, runs: 'id, accountId, kind, updatedAt' } as const;
+
+/**
+ * Version 4: the relay owns schedules (issue 11), so an account's schedule becomes the relay's
+ * Schedule (`off`, `every` N hours, `daily` at HH:MM) and `resumeSchedule` keeps what "Enable"
+ * brings back; `relay` holds what the relay last said about the account (password stored, next
+ * run, retry owed, last success, archive size), null until it has said anything; the new `runs`
+ * table mirrors the relay's job history (filled by the next state.get, nothing to convert).
+ */
+export function declareVersion4(db: Dexie): void {
+  db.version(4)
+    .stores(V4_INDEXES)
+    .upgrade(async (tx) => {
+      await tx
+        .table('accounts')
+        .toCollection()
+        .modify((a: Record<string, unknown>) => {
+          const old = (a.schedule ?? {}) as { enabled?: unknown; everyHours?: unknown };
+          const hours = typeof old.everyHours === 'number' ? old.everyHours : EXTENSION_LIMITS.defaultScheduleHours;
+          a.resumeSchedule = { kind: 'every', hours };
+          a.schedule = old.enabled === false ? { kind: 'off' } : { kind: 'every', hours };
+          a.relay = null;
+        });
+    });
+}

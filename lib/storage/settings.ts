@@ -2,13 +2,23 @@ import { z } from '../zod.ts';
 import type { MailkeepDb } from './db.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 
-/** unpaired: no token stored; unreachable: nothing answers; unauthorized: the relay refused our
- * token (paired with another install); connected: hello accepted. */
+/** unpaired: no token stored and no native host; unreachable: nothing answers; unauthorized: the
+ * relay refused our token (paired with another install); connected: hello accepted. */
 export const RelayState = z.strictObject({
   state: z.enum(['unknown', 'unpaired', 'unreachable', 'unauthorized', 'connected']),
+  /** When the worker last recorded or confirmed this state (a connected link is confirmed every
+   * EXTENSION_LIMITS.relayHeartbeatMs; pages stop believing it after relayStaleAfterMs). */
   at: z.number(),
   relayVersion: z.string().nullable(),
   errorCode: ErrorCode.nullable(),
+  /** The last moment the worker was linked to the relay and the mirror in sync: the "as of" of every
+   * status the pages show while the relay is not reachable. null or absent: never linked. */
+  syncedAt: z.number().nullable().optional(),
+  /** How the worker found the relay: the native-messaging host (no code typed) or a pairing code. */
+  via: z.enum(['native', 'pairing']).nullable().optional(),
+  /** What the native-messaging host did on the last attempt: ok, missing (not registered, or the
+   * browser cannot launch hosts, as Flatpak and Snap builds), or failed (it ran but gave no address). */
+  nativeHost: z.enum(['ok', 'missing', 'failed']).nullable().optional(),
 });
 export type RelayState = z.infer<typeof RelayState>;
 
@@ -23,7 +33,7 @@ export const SETTINGS = {
   notifiedEventId: { schema: z.number().int().min(0), fallback: 0 },
   /** What the service worker last learned about the relay, for the popup's banner and the badge.
    * Never holds the token (that is in browser.storage.local, see lib/background/pairing-store.ts). */
-  relayState: { schema: RelayState, fallback: { state: 'unknown', at: 0, relayVersion: null, errorCode: null } as RelayState },
+  relayState: { schema: RelayState, fallback: { state: 'unknown', at: 0, relayVersion: null, errorCode: null, syncedAt: null } as RelayState },
   /** TEST ONLY: replaces the hours-long auto-retry delay so an end-to-end test can watch Connection
    * Error recover; null (the default) keeps the production limit. Set by the dev:retry-delay message. */
   retryDelayOverrideMs: { schema: z.number().int().min(1_000).nullable(), fallback: null },

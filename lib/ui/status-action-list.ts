@@ -1,8 +1,8 @@
-import { statusInfo } from '../status/catalog.ts';
+import { isStatusOf, statusInfo } from '../status/catalog.ts';
 import type { JobRow } from '../storage/rows.ts';
 
 /** A button (or link) a status card offers; each one is handled in components/status-actions.tsx. */
-export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now';
+export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now' | 'cancel';
 
 /**
  * The buttons of a job's card, in order: the catalog's `action` first, then what its hint also
@@ -11,7 +11,7 @@ export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnost
  *   "Retry now" runs it again (saving an account re-queues only its backup);
  * - a restore at Connection Error: "check the server address in Edit, then Retry now".
  */
-export function actionsFor(job: Pick<JobRow, 'kind' | 'status'>): ActionId[] {
+export function actionsFor(job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?: string | null | undefined }): ActionId[] {
   const info = statusInfo(job.kind, job.status);
   const out: ActionId[] = [];
   if (info.action === 'edit' || info.action === 'retry' || info.action === 'enable' || info.action === 'download') out.push(info.action);
@@ -20,6 +20,9 @@ export function actionsFor(job: Pick<JobRow, 'kind' | 'status'>): ActionId[] {
   if (info.offersDiagnostics) out.push('copy-diagnostics', 'report');
   // A backup at rest can be run at once; one under way or waiting for a password edit cannot.
   if (job.kind === 'backup' && (job.status === 'completed' || job.status === 'partially_completed')) out.push('backup-now');
+  // A run the user started can be stopped on the relay while it is under way (its table has
+  // Cancelled); a backup has no such status, so the relay's schedule runs it to its end.
+  if (job.kind !== 'backup' && job.relayJobId && isStatusOf(job.kind, 'cancelled') && !info.terminal) out.push('cancel');
   return out;
 }
 

@@ -18,7 +18,7 @@ export function useRelay(clientName: string): { relay: RelayConnection | null; p
     let gone = false;
     void (async () => {
       const p = await readPairing(browser.storage.local);
-      if (!p) return setProblem('Mailkeep is not paired with its relay yet: open the options page and pair first.');
+      if (!p) return setProblem('Mailkeep is not connected to its relay yet: open the options page (it connects by itself where the Mailkeep host is installed, else pair with a code).');
       setPairing(p);
       try {
         conn = await connectRelay({ url: relaySocketUrl(p.port), token: p.token, client: { name: clientName, version: browser.runtime.getManifest().version }, openSocket: (url) => new WebSocket(url) });

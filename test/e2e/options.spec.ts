@@ -10,7 +10,7 @@ async function storedAccounts(page: import('@playwright/test').Page) {
 }
 
 test.describe('the options page', () => {
-  test('adds an account typed in by a person, and the popup then shows it Preparing Backup', async ({ openExtensionPage }) => {
+  test('fills the server from the address, and with no relay saves nothing and says why (the relay owns accounts)', async ({ openExtensionPage }) => {
     const page = await openExtensionPage('options.html');
     await expect(page.getByRole('heading', { name: 'Add a mailbox' })).toBeVisible();
     await page.getByLabel('Email address').pressSequentially('alice@gmail.com');
@@ -20,20 +20,14 @@ test.describe('the options page', () => {
     await page.getByLabel('Display name (optional)').pressSequentially('Alice at Gmail');
     await page.getByLabel('IMAP server').fill('');
     await page.getByLabel('IMAP server').pressSequentially('mail.example.net');
-    await page.getByLabel('Port', { exact: true }).fill('');
-    await page.getByLabel('Port', { exact: true }).pressSequentially('143');
-    await page.getByLabel('Security').selectOption('starttls');
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect(page.getByTestId('saved')).toBeVisible();
-    await expect(page).toHaveURL(/#account=[0-9a-f-]{36}$/);
-    await expect(page.getByTestId('account-list')).toContainText('Alice at Gmail');
-    expect(await storedAccounts(page)).toEqual([expect.objectContaining({ host: 'mail.example.net', port: 143, security: 'starttls' })]);
-
+    await expect(page.getByTestId('error-form')).toContainText('Nothing was saved');
+    await expect(page.getByTestId('saved')).toHaveCount(0);
+    expect(await storedAccounts(page)).toEqual([]);
+    // Every page says the relay is not reachable; this one offers pairing by code.
+    await expect(page.getByTestId('relay-unreachable')).toBeVisible();
     const popup = await openExtensionPage('popup.html');
-    const card = popup.locator('[data-testid=account-card]');
-    await expect(card).toHaveCount(1);
-    await expect(card.locator('h2')).toHaveText('Alice at Gmail');
-    await expect(card.locator('[data-testid=status-label]')).toHaveText('Preparing Backup');
+    await expect(popup.getByTestId('empty-state')).toBeVisible();
     expect(await cspViolations(page)).toEqual([]);
   });
 

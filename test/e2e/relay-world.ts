@@ -164,6 +164,9 @@ export function relayWorldPerFile(opts: { initialMessages: number; testTimeoutMs
 /** Opens the options page and pairs it with the world's relay, as a person types the code. */
 export async function pairedOptions(world: World): Promise<Page> {
   const options = await world.open('options.html#new');
+  // Code pairing is the fallback for browsers that cannot launch the native host: none is
+  // registered in this profile, so once the worker has tried it the page offers the code form.
+  await expect(options.getByTestId('host-missing')).toBeVisible({ timeout: 15_000 });
   await options.locator('#pair-port').fill(String(world.relay.port));
   await options.locator('#pair-code').fill(world.relay.pairingCode);
   await options.getByRole('button', { name: 'Pair' }).click();
@@ -184,8 +187,12 @@ export function worldMailbox(world: World, displayName = 'Alice'): Mailbox {
   return { email: 'alice@example.org', displayName, username: MAIL_USER.name, port: world.proxy.port, password: MAIL_USER.password };
 }
 
-/** Adds a mailbox on 127.0.0.1 without TLS through the options form; saved, its password with the relay. */
-export async function addMailbox(options: Page, box: Mailbox): Promise<void> {
+/**
+ * Adds a mailbox on 127.0.0.1 without TLS through the options form; saved, its password with the
+ * relay. Then, unless told not to, its first backup starts at once: the message the card's "Back up
+ * now" sends (the relay's own first run would come a minute after adding). Returns the account id.
+ */
+export async function addMailbox(options: Page, box: Mailbox, opts: { backUpNow?: boolean } = {}): Promise<string> {
   await options.goto(options.url().replace(/#.*$/, '#new'));
   await options.locator('#f-email').fill(box.email);
   await options.locator('#f-displayName').fill(box.displayName);
@@ -197,4 +204,10 @@ export async function addMailbox(options: Page, box: Mailbox): Promise<void> {
   await options.getByRole('button', { name: 'Save' }).click();
   await expect(options.getByTestId('saved')).toBeVisible();
   await expect(options.getByTestId('relay-note')).toContainText('keeps the password');
+  const accountId = decodeURIComponent(/account=([^&]+)/.exec(options.url())?.[1] ?? '');
+  if (opts.backUpNow ?? true) {
+    const reply = await options.evaluate((id) => chrome.runtime.sendMessage({ type: 'backup-now', accountId: id }), accountId);
+    expect(reply).toEqual({ ok: true, value: true });
+  }
+  return accountId;
 }

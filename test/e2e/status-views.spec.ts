@@ -1,4 +1,5 @@
 /// <reference types="chrome" />
+import { errorHint } from '../../lib/status/error-hints.ts';
 import { test, expect, sendToWorker, readBadge, cspViolations, rgba } from './fixtures';
 import { JOB_KINDS, statusInfo, statusesOf } from '../../lib/status/catalog.ts';
 import { BADGE_HEX } from '../../lib/status/badge.ts';
@@ -32,12 +33,13 @@ test.describe('every status of the specification in the popup, the dashboard and
       await expect(own.locator(':scope > [data-testid=status-hint] [data-testid=hint-text]')).toHaveText(info.hint);
       await expect(own.locator(':scope > .card-head .pill')).toHaveClass(new RegExp(`tone-${info.severity}`));
     }
-    // The running card: green bar with messages, bytes and folder.
+    // No relay runs here, so every status is only the last one known: marked so with its age, and
+    // the running card shows no bar (a bar says "moving now"; with a relay, relay-backup.spec.ts).
+    await expect(page.getByTestId('relay-unreachable')).toBeVisible();
+    await expect(page.locator('[data-testid=status-label][data-current=true]')).toHaveCount(0);
     const running = page.locator('[data-testid=account-card][data-status=running]');
-    await expect(running.locator('[role=progressbar]')).toHaveAttribute('aria-valuenow', '30');
-    await expect(running.locator('[data-testid=progress]')).toContainText('120 of 400 messages · 3.3 MB · INBOX');
-    const bar = await running.locator('.progress > div').evaluate((el) => getComputedStyle(el).backgroundColor);
-    expect(bar).toBe('rgb(26, 127, 55)');
+    await expect(running.locator('[role=progressbar]')).toHaveCount(0);
+    await expect(running.locator(':scope > .card-head [data-testid=as-of]')).toContainText('last known, not confirmed by the relay yet');
     // Completed: last backup time, relative, absolute on hover.
     const completed = page.locator('[data-testid=account-card][data-status=completed]').filter({ hasText: backupAccountName('completed') });
     await expect(completed.locator('[data-testid=last-backup]')).toContainText(/Last backup: (just now|\d+ minutes? ago|now)/);
@@ -118,15 +120,16 @@ test.describe('every status of the specification in the popup, the dashboard and
     await expect(options.locator('#f-email')).toHaveValue('user4@example.org');
   });
 
-  test('Retry now and Enable move the job through the state machine and the popup follows live', async ({ openExtensionPage }) => {
+  test('Retry now and Enable are commands to the relay: with none, the card says why and its last known status stays', async ({ openExtensionPage }) => {
     const page = await openExtensionPage('popup.html');
     const deactivated = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: backupAccountName('deactivated') }) });
     await deactivated.locator('[data-action=enable]').click();
-    await expect(deactivated).toHaveAttribute('data-status', 'preparing');
-    await expect(deactivated.locator('[data-testid=status-label]').first()).toHaveText('Preparing Backup');
+    await expect(deactivated.getByRole('status')).toHaveText(errorHint('RELAY_UNPAIRED')!);
+    await expect(deactivated).toHaveAttribute('data-status', 'deactivated');
     const failing = page.locator('[data-testid=account-card]').filter({ has: page.locator('h2', { hasText: backupAccountName('connection_error') }) });
     await failing.locator('[data-action=retry]').click();
-    await expect(failing).toHaveAttribute('data-status', 'preparing');
+    await expect(failing.getByRole('status')).toHaveText(errorHint('RELAY_UNPAIRED')!);
+    await expect(failing).toHaveAttribute('data-status', 'connection_error');
   });
 
   test('an open prompt shows on its account card; Restore first needs the relay for its dry run (none here: it says so, queues nothing); Dismiss hides it', async ({ openExtensionPage }) => {

@@ -59,6 +59,14 @@ describe('"Mailkeep tries again by itself within a few hours" for every kind', (
       expect((await db.jobs.get(row.id))!.relayJobId).not.toBe(relayJobId);
     });
   }
+
+  it('never re-queues a backup: its retry is the relay\'s (AccountState.retryAt), kept with the browser closed', async () => {
+    const backup = (await db.jobs.where('kind').equals('backup').first())!;
+    // A row as an older version left it: Connection Error with a retry owed in the browser.
+    await db.jobs.put({ ...backup, status: 'connection_error', nextRetryAt: 1_000 });
+    expect(await retryDueJobs(db, 2_000)).toEqual([]);
+    expect((await db.jobs.get(backup.id))!.status).toBe('connection_error');
+  });
 });
 
 describe('a migration that failed on one side', () => {

@@ -50,10 +50,18 @@ describe('the service worker logic', () => {
   });
 
   it('refuses Retry now where the machine does not allow it, with the stable code', async () => {
-    const accountId = await seed('running');
-    const job = await backupJobOf(db, accountId);
+    const accountId = await seed('running', 'alice@example.org', 'restore');
+    const job = await db.jobs.where('[accountId+kind]').equals([accountId, 'restore']).first();
     expect(await send({ type: 'retry-now', jobId: job!.id })).toMatchObject({ ok: false, code: 'ILLEGAL_TRANSITION' });
     expect(await send({ type: 'retry-now', jobId: 'nope' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+
+  it('sends Retry now of a backup to the relay, and without one changes nothing and says why', async () => {
+    const accountId = await seed('connection_error');
+    const before = await backupJobOf(db, accountId);
+    expect(await send({ type: 'retry-now', jobId: before!.id })).toMatchObject({ ok: false, code: 'RELAY_UNPAIRED' });
+    expect(await send({ type: 'backup-now', accountId })).toMatchObject({ ok: false, code: 'RELAY_UNPAIRED' });
+    expect(await backupJobOf(db, accountId)).toEqual(before);
   });
 
   it('recomputes the badge from the store alone, the same in a fresh worker', async () => {
@@ -89,15 +97,16 @@ describe('the service worker logic', () => {
     expect(notes).toEqual([]);
   });
 
-  it('retries by itself the jobs whose few hours have passed, and no others', async () => {
-    const due = await seed('connection_error', 'due@example.org');
-    const auth = await seed('authentication_error', 'auth@example.org');
-    const failedAt = (await backupJobOf(db, due))!.updatedAt; // the clock is the one the failure was recorded by
+  it('retries by itself the runs the user started whose few hours have passed, and no others', async () => {
+    const due = await seed('failed', 'due@example.org', 'restore');
+    const auth = await seed('authentication_error', 'auth@example.org', 'restore');
+    const restoreOf = async (accountId: string) => (await db.jobs.where('[accountId+kind]').equals([accountId, 'restore']).first())!;
+    const failedAt = (await restoreOf(due)).updatedAt; // the clock is the one the failure was recorded by
     expect(await retryDueJobs(db, failedAt + 1000)).toEqual([]);
     const moved = await retryDueJobs(db, failedAt + EXTENSION_LIMITS.autoRetryDelayMs + 1000);
-    expect(moved).toEqual([(await backupJobOf(db, due))!.id]);
-    expect((await backupJobOf(db, due))?.status).toBe('preparing');
-    expect((await backupJobOf(db, auth))?.status).toBe('authentication_error');
+    expect(moved).toEqual([(await restoreOf(due)).id]);
+    expect((await restoreOf(due)).status).toBe('on_queue');
+    expect((await restoreOf(auth)).status).toBe('authentication_error');
   });
 
   it('builds diagnostics with states and error codes but no names, addresses or user names', async () => {

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing';
 import type { MailkeepDb } from '@/lib/storage/db';
 import { backupJobOf } from '@/lib/storage/jobs';
@@ -7,7 +7,7 @@ import { createCoordinator, type Coordinator } from '@/lib/background/coordinato
 import { handleMessage } from '@/lib/background/messages';
 import { reconcile } from '@/lib/background/reconcile';
 import { readPairing } from '@/lib/background/pairing-store';
-import { backupAlarmName } from '@/lib/background/schedules';
+import { RELAY_CHECK_ALARM } from '@/lib/background/legacy-alarms';
 import type { BackgroundPorts } from '@/lib/background/ports';
 import type { Badge } from '@/lib/status/badge';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
@@ -21,6 +21,7 @@ let badges: Badge[];
 const ports: BackgroundPorts = { setBadge: async (b) => void badges.push(b), notify: async () => undefined, openPage: async () => undefined };
 const meta = { extensionVersion: '0.1.0', userAgent: 'test-agent' };
 const send = (msg: unknown) => handleMessage(db, ports, meta, msg, coordinator);
+
 
 /** Everything IndexedDB holds, as one string to search. */
 async function wholeStore(): Promise<string> {
@@ -75,13 +76,17 @@ describe('the coordinator linked to a relay', () => {
     expect(wire.passwords).toEqual([PASSWORD]);
   });
 
-  it("starts a new account's backup on the relay at the next pass, with one relay job", async () => {
+  it('Back up now asks the relay for one run, and the card follows the status the relay reports', async () => {
     const accountId = await pairAndAdd();
-    await coordinator.pump();
-    await coordinator.pump();
-    const job = await backupJobOf(db, accountId);
-    expect(job?.relayJobId).toBeTruthy();
-    expect(wire.relay.jobs.size).toBe(1);
+    // Saved, and no status yet: the relay has not backed it up, so the mirror shows none.
+    expect(await backupJobOf(db, accountId)).toBeUndefined();
+    expect(await send({ type: 'backup-now', accountId })).toEqual({ ok: true, value: true });
+    expect(wire.relay.starts()).toBe(1);
+    const [relayJobId] = [...wire.relay.jobs.keys()];
+    await vi.waitFor(async () => expect(await backupJobOf(db, accountId)).toMatchObject({ status: 'preparing', relayJobId }));
+    wire.relay.set(relayJobId!, { status: 'completed', phase: 'finished', updatedAt: new Date(5_000).toISOString() });
+    await vi.waitFor(async () => expect(await backupJobOf(db, accountId)).toMatchObject({ status: 'completed', lastSuccessAt: 5_000, relayJobId: null }));
+    expect((await db.jobEvents.toArray()).map((e) => e.to)).toEqual(['preparing', 'completed']);
   });
 
   it('reports a wrong password from Test connection as AUTH_FAILED with the hint from the one table', async () => {
@@ -105,22 +110,35 @@ describe('the coordinator linked to a relay', () => {
     expect(badge.title).not.toContain('npx');
   });
 
-  it('gives an enabled account a repeating alarm at its interval and removes it when the schedule is off', async () => {
+  it('sends the schedule with the account to the relay and keeps no browser alarm but the relay check', async () => {
+    // Alarms an older version armed for backups and retries.
+    await fakeBrowser.alarms.create('mailkeep-backup|old', { periodInMinutes: 60 });
+    await fakeBrowser.alarms.create('mailkeep-retry-due', { periodInMinutes: 15 });
+    await fakeBrowser.alarms.create(RELAY_CHECK_ALARM, { periodInMinutes: 1 });
     const accountId = await pairAndAdd();
+    await send({ type: 'save-account', accountId, input: { ...ACCOUNT_FORM, scheduleKind: 'daily', dailyAt: '02:30' } });
+    expect(wire.relay.states.get(accountId)?.schedule).toEqual({ kind: 'daily', at: '02:30' });
+    expect((await db.accounts.get(accountId))?.schedule).toEqual({ kind: 'daily', at: '02:30' });
     await coordinator.pump();
-    expect((await fakeBrowser.alarms.get(backupAlarmName(accountId)))?.periodInMinutes).toBe(24 * 60);
-    await send({ type: 'save-account', accountId, input: { ...ACCOUNT_FORM, scheduleEnabled: false } });
-    await coordinator.pump();
-    expect(await fakeBrowser.alarms.get(backupAlarmName(accountId))).toBeUndefined();
-    expect((await backupJobOf(db, accountId))?.status).toBe('deactivated');
+    expect((await fakeBrowser.alarms.getAll()).map((a) => a.name)).toEqual([RELAY_CHECK_ALARM]);
+  });
+
+  it('saves nothing while the relay is not reachable, and says so', async () => {
+    await pairAndAdd();
+    wire.up = false;
+    for (const s of wire.sockets) s.close(1006);
+    await vi.waitFor(async () => expect((await getSetting(db, 'relayState')).state).toBe('unreachable'));
+    const reply = await send({ type: 'save-account', input: { ...ACCOUNT_FORM, email: 'bob@example.org' }, password: PASSWORD });
+    expect(reply).toMatchObject({ ok: true, value: { saved: { ok: false, issues: { form: expect.stringContaining('Nothing was saved') } }, relayErrorCode: 'RELAY_UNREACHABLE' } });
+    expect((await db.accounts.toArray()).map((a) => a.email)).toEqual(['alice@example.org']);
   });
 
   it('copies diagnostics with relay status, versions, recent events and error codes, and no password or token', async () => {
     const accountId = await pairAndAdd();
-    await coordinator.pump();
-    const relayJobId = (await backupJobOf(db, accountId))!.relayJobId!;
-    wire.relay.set(relayJobId, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
-    await coordinator.pump();
+    await send({ type: 'backup-now', accountId });
+    const [relayJobId] = [...wire.relay.jobs.keys()];
+    wire.relay.set(relayJobId!, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
+    await vi.waitFor(async () => expect((await backupJobOf(db, accountId))?.status).toBe('authentication_error'));
     const reply = await send({ type: 'diagnostics' });
     if (!reply.ok) throw new Error(reply.message);
     const text = reply.value as string;
@@ -148,45 +166,32 @@ describe('the coordinator under concurrency and user actions', () => {
     expect(wire.sockets.length - before).toBe(1);
   });
 
-  it('Enable on a Deactivated account queues a backup that the next pass starts on the relay', async () => {
+  it('Enable on a Deactivated account gives the relay back the schedule the user had', async () => {
     const accountId = await pairAndAdd();
-    await send({ type: 'save-account', accountId, input: { ...ACCOUNT_FORM, scheduleEnabled: false } });
-    await coordinator.pump();
+    await send({ type: 'save-account', accountId, input: { ...ACCOUNT_FORM, scheduleEnabled: false, everyHours: '6' } });
+    expect(wire.relay.states.get(accountId)?.schedule).toEqual({ kind: 'off' });
     expect((await backupJobOf(db, accountId))?.status).toBe('deactivated');
-    const started = wire.relay.starts();
     await send({ type: 'enable-account', accountId });
-    await coordinator.pump();
-    expect(wire.relay.starts()).toBe(started + 1);
-    expect((await backupJobOf(db, accountId))?.relayJobId).toBeTruthy();
+    expect(wire.relay.calls.at(-1)).toEqual({ method: 'schedule.set', params: { accountId, schedule: { kind: 'every', hours: 6 } } });
+    expect((await db.accounts.get(accountId))?.schedule).toEqual({ kind: 'every', hours: 6 });
   });
 
-  it('a scheduled alarm queues a completed backup but leaves an Authentication Error waiting for the password', async () => {
-    const { queueScheduledBackup } = await import('@/lib/background/schedules');
+  it('Cancel stops a restore on the relay and the row ends Cancelled; a row the relay does not run cannot be cancelled', async () => {
     const accountId = await pairAndAdd();
+    const queued = await send({ type: 'start-job', job: { kind: 'restore', accountId, params: { folder: 'INBOX' } } });
+    const jobId = (queued as { value: string }).value;
+    expect(await send({ type: 'cancel-job', jobId })).toMatchObject({ ok: false, code: 'NOT_FOUND' }); // not started yet
     await coordinator.pump();
-    const id = (await backupJobOf(db, accountId))!.relayJobId!;
-    wire.relay.set(id, { status: 'completed', phase: 'finished' });
+    expect(await send({ type: 'cancel-job', jobId })).toEqual({ ok: true, value: null });
+    expect(wire.relay.calls.some((c) => c.method === 'job.cancel')).toBe(true);
     await coordinator.pump();
-    expect(await queueScheduledBackup(db, accountId)).toBe(true);
-    await coordinator.pump();
-    const second = (await backupJobOf(db, accountId))!.relayJobId!;
-    wire.relay.set(second, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
-    await coordinator.pump();
-    expect(await queueScheduledBackup(db, accountId)).toBe(false);
-    expect((await backupJobOf(db, accountId))?.status).toBe('authentication_error');
+    expect((await db.jobs.get(jobId))?.status).toBe('cancelled');
   });
 
-  it('arms a one-shot alarm at the earliest owed retry', async () => {
-    const { armRetryAlarm, RETRY_SOON_ALARM } = await import('@/lib/background/schedules');
+  it('Remove deletes the account on the relay and then from the mirror', async () => {
     const accountId = await pairAndAdd();
-    await send({ type: 'dev:retry-delay', ms: 5_000 });
-    await coordinator.pump();
-    const id = (await backupJobOf(db, accountId))!.relayJobId!;
-    wire.relay.set(id, { status: 'connection_error', phase: 'finished', errorCode: 'CONNECTION_REFUSED' });
-    await coordinator.pump();
-    const job = (await backupJobOf(db, accountId))!;
-    expect(job.status).toBe('connection_error');
-    await armRetryAlarm(db, fakeBrowser.alarms);
-    expect((await fakeBrowser.alarms.get(RETRY_SOON_ALARM))?.scheduledTime).toBe(job.nextRetryAt);
+    expect(await send({ type: 'remove-account', accountId })).toEqual({ ok: true, value: null });
+    expect(wire.relay.states.has(accountId)).toBe(false);
+    expect(await db.accounts.count()).toBe(0);
   });
 });

@@ -1,22 +1,27 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MailkeepDb } from '@/lib/storage/db';
-import { saveAccount } from '@/lib/storage/accounts';
-import { backupJobOf, transitionJob } from '@/lib/storage/jobs';
-import { setSetting } from '@/lib/storage/settings';
+import { backupJobOf, createJob } from '@/lib/storage/jobs';
 import { applyRelayEvent, driveRuns } from '@/lib/background/relay-runs';
-import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
 import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
 
 let db: MailkeepDb;
 let relay: FakeRelay;
 let accountId: string;
+let jobId: string;
 
-const job = async () => (await backupJobOf(db, accountId))!;
+/**
+ * Runs the user starts (restore here; download and migrate the same way, restore-prompts.test.ts)
+ * are rows the coordinator drives on the relay. Backups are not: the relay owns their schedule,
+ * retries and status, and the mirror only records them (relay-mirror.test.ts).
+ */
+const job = async () => (await db.jobs.get(jobId))!;
 const history = async () => (await db.jobEvents.where('jobId').equals((await job()).id).sortBy('id')).map((e) => e.to);
 const at = new Date(0).toISOString();
 
 beforeEach(async () => {
   ({ db, relay, accountId } = await storeWithAccountOnRelay());
+  // The seeded account's local backup row stands for a mirrored one: nothing may drive it.
+  jobId = (await createJob(db, { kind: 'restore', accountId, params: { folder: 'INBOX' } })).id;
 });
 
 describe('the coordinator following relay runs', () => {
@@ -29,9 +34,9 @@ describe('the coordinator following relay runs', () => {
     await driveRuns(db, spy as FakeRelay);
     const row = await job();
     expect(keyWhenSent).toBeTruthy();
-    expect(relay.calls.find((c) => c.method === 'job.start')?.params).toMatchObject({ idempotencyKey: keyWhenSent, accountId, kind: 'backup' });
+    expect(relay.calls.find((c) => c.method === 'job.start')?.params).toMatchObject({ idempotencyKey: keyWhenSent, accountId, kind: 'restore' });
     expect(row.relayJobId).toBe([...relay.jobs.keys()][0]);
-    expect(row.status).toBe('preparing');
+    expect(row.status).toBe('on_queue');
   });
 
   it('re-sends the same key after a restart that lost the answer, so the relay has one job, not two', async () => {
@@ -50,7 +55,7 @@ describe('the coordinator following relay runs', () => {
   it('marks Completed when the relay reports completed while the store still says Running', async () => {
     await driveRuns(db, relay);
     const id = (await job()).relayJobId!;
-    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
     expect((await job()).status).toBe('running');
     // The worker sleeps; the relay finishes meanwhile; the worker wakes and reconciles.
     relay.set(id, { status: 'completed', phase: 'finished', progress: { folder: null, messagesDone: 40, messagesTotal: 40, bytes: 1000 } });
@@ -61,7 +66,7 @@ describe('the coordinator following relay runs', () => {
     expect(row.runKey).toBeNull();
     expect(row.relayJobId).toBeNull();
     expect(relay.jobs.size).toBe(1);
-    expect(await history()).toEqual(['preparing', 'running', 'completed']);
+    expect(await history()).toEqual(['on_queue', 'running', 'completed']);
   });
 
   it('fills in a missed Running so a job that went straight to Completed keeps a legal history', async () => {
@@ -69,31 +74,31 @@ describe('the coordinator following relay runs', () => {
     const id = (await job()).relayJobId!;
     relay.set(id, { status: 'completed', phase: 'finished' });
     await driveRuns(db, relay);
-    expect(await history()).toEqual(['preparing', 'running', 'completed']);
+    expect(await history()).toEqual(['on_queue', 'running', 'completed']);
   });
 
   it('queues the run again under a new key when the relay lost the job', async () => {
     await driveRuns(db, relay);
     const first = await job();
-    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
     relay.jobs.clear(); // data dir replaced, or history trimmed
     await driveRuns(db, relay);
     const row = await job();
-    expect(row.status).toBe('preparing');
+    expect(row.status).toBe('on_queue');
     expect(row.runKey).not.toBe(first.runKey);
     expect(row.relayJobId).not.toBe(first.relayJobId);
     expect(relay.jobs.size).toBe(1); // the new run, started once
-    expect(await history()).toEqual(['preparing', 'running', 'retrying', 'preparing']);
+    expect(await history()).toEqual(['on_queue', 'running', 'retrying', 'on_queue']);
   });
 
   it('runs an interrupted job again under a new key instead of leaving it Running', async () => {
     await driveRuns(db, relay);
     const first = await job();
-    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
     relay.set(first.relayJobId!, { status: 'running', phase: 'interrupted' });
     await driveRuns(db, relay);
     const row = await job();
-    expect(row.status).toBe('preparing');
+    expect(row.status).toBe('on_queue');
     expect(row.runKey).not.toBe(first.runKey);
     expect(relay.jobs.size).toBe(2);
   });
@@ -101,14 +106,14 @@ describe('the coordinator following relay runs', () => {
   it('ignores duplicate and late events: the same status twice writes one event, a late Running never undoes Completed', async () => {
     await driveRuns(db, relay);
     const id = (await job()).relayJobId!;
-    const running = { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at } as const;
+    const running = { event: 'status', jobId: id, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at } as const;
     await applyRelayEvent(db, running);
     await applyRelayEvent(db, running);
     await applyRelayEvent(db, { ...running, status: 'completed', phase: 'finished' });
     await applyRelayEvent(db, { ...running, status: 'completed', phase: 'finished' });
     await applyRelayEvent(db, running);
     expect((await job()).status).toBe('completed');
-    expect(await history()).toEqual(['preparing', 'running', 'completed']);
+    expect(await history()).toEqual(['on_queue', 'running', 'completed']);
   });
 
   it('applies progress only while the job is running', async () => {
@@ -117,24 +122,23 @@ describe('the coordinator following relay runs', () => {
     const progress = { event: 'progress', jobId: id, progress: { folder: 'INBOX', messagesDone: 5, messagesTotal: null, bytes: 500 }, at } as const;
     await applyRelayEvent(db, progress);
     expect((await job()).progress.messagesDone).toBe(0);
-    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at });
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
     await applyRelayEvent(db, progress);
     expect((await job()).progress).toMatchObject({ folder: 'INBOX', messagesDone: 5, bytes: 500 });
   });
 
-  it('ends a connection failure in Retrying then Connection Error, with the retry owed after the test override', async () => {
-    await setSetting(db, 'retryDelayOverrideMs', 5_000);
+  it('ends a connection failure in Retrying then Connection Error, keeping the code for the hint', async () => {
     await driveRuns(db, relay, 1_000_000);
     const id = (await job()).relayJobId!;
-    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'running', phase: 'active', errorCode: null, at }, 1_000_000);
-    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'backup', status: 'connection_error', phase: 'finished', errorCode: 'CONNECTION_REFUSED', at }, 1_000_000);
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at }, 1_000_000);
+    await applyRelayEvent(db, { event: 'status', jobId: id, kind: 'restore', status: 'connection_error', phase: 'finished', errorCode: 'CONNECTION_REFUSED', at }, 1_000_000);
     const row = await job();
-    expect(await history()).toEqual(['preparing', 'running', 'retrying', 'connection_error']);
+    expect(await history()).toEqual(['on_queue', 'running', 'retrying', 'connection_error']);
     expect(row.lastErrorCode).toBe('CONNECTION_REFUSED');
-    expect(row.nextRetryAt).toBe(1_005_000);
+    expect(row.nextRetryAt).toBeNull(); // Restore's Connection Error waits for the user (its hint says so)
   });
 
-  it('sends an account the relay does not know to Authentication Error, where only a password edit helps', async () => {
+  it('sends a run for an account the relay does not know to Authentication Error, where only a password edit helps', async () => {
     relay.accounts.clear();
     await driveRuns(db, relay);
     const row = await job();
@@ -142,20 +146,12 @@ describe('the coordinator following relay runs', () => {
     expect(row.runKey).toBeNull();
   });
 
-  it('starts nothing for an Authentication Error or a Deactivated account until the user acts', async () => {
+  it('never starts, keys or moves a backup row: the relay runs backups on its own schedule', async () => {
+    const backup = (await backupJobOf(db, accountId))!;
+    expect(backup.status).toBe('preparing'); // a queued-looking row, as an older version left it
     await driveRuns(db, relay);
-    const id = (await job()).relayJobId!;
-    relay.set(id, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
     await driveRuns(db, relay);
-    await driveRuns(db, relay);
-    expect((await job()).status).toBe('authentication_error');
-    expect(relay.starts()).toBe(1);
-    // Edit and save: Preparing again, and the next pass starts a new run with a new key.
-    await saveAccount(db, ACCOUNT_FORM, accountId);
-    await driveRuns(db, relay);
-    expect(relay.jobs.size).toBe(2);
-    await transitionJob(db, (await job()).id, 'deactivated');
-    await driveRuns(db, relay);
-    expect(relay.jobs.size).toBe(2);
+    expect(relay.calls.filter((c) => c.method === 'job.start').map((c) => (c.params as { kind: string }).kind)).toEqual(['restore']);
+    expect(await db.jobs.get(backup.id)).toEqual(backup);
   });
 });

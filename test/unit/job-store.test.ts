@@ -1,12 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MailkeepDb } from '@/lib/storage/db';
 import { backupJobOf, createJob, transitionJob, updateProgress } from '@/lib/storage/jobs';
-import { enableAccount, removeAccount, saveAccount } from '@/lib/storage/accounts';
+import { removeAccount, saveAccount } from '@/lib/storage/accounts';
 import { addPrompt } from '@/lib/storage/prompts';
 import { loadOverview, listJobs } from '@/lib/storage/queries';
 import { AccountRow } from '@/lib/storage/rows';
 import { EXTENSION_LIMITS } from '@/lib/limits';
 import { MailkeepError } from '@/lib/protocol/error-codes';
+import { AccountInput, issuesOf } from '@/lib/storage/account-input';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
 
 let db: MailkeepDb;
@@ -76,7 +77,7 @@ describe('transitionJob', () => {
 
 describe('accounts in the store', () => {
   it('never hold a password: the row schema refuses one', () => {
-    const row = { id: 'x', displayName: 'A', email: 'a@b.c', username: 'a', host: 'h', port: 993, security: 'tls', schedule: { enabled: true, everyHours: 24 }, createdAt: 1, updatedAt: 1 };
+    const row = { id: 'x', displayName: 'A', email: 'a@b.c', username: 'a', host: 'h', port: 993, security: 'tls', schedule: { kind: 'every', hours: 24 }, resumeSchedule: { kind: 'every', hours: 24 }, createdAt: 1, updatedAt: 1 };
     expect(AccountRow.safeParse(row).success).toBe(true);
     expect(AccountRow.safeParse({ ...row, password: 'hunter2' }).success).toBe(false);
   });
@@ -99,12 +100,13 @@ describe('accounts in the store', () => {
     expect(account).toMatchObject({ displayName: 'alice@example.org', username: 'alice@example.org', port: 993 });
   });
 
-  it('start Deactivated when the schedule is off, and Enable brings the interval back', async () => {
-    const account = await newAccount({ scheduleEnabled: false, everyHours: '6' });
-    expect((await backupJobOf(db, account.id))?.status).toBe('deactivated');
-    await enableAccount(db, account.id);
-    expect((await db.accounts.get(account.id))?.schedule).toEqual({ enabled: true, everyHours: 6 });
-    expect((await backupJobOf(db, account.id))?.status).toBe('preparing');
+  it('turn the form\'s schedule into the relay\'s: every N hours, daily at a time, or off keeping the interval for Enable', () => {
+    const parse = (extra: Record<string, unknown>) => AccountInput.parse({ ...ACCOUNT_FORM, ...extra });
+    expect(parse({ everyHours: '6' })).toMatchObject({ schedule: { kind: 'every', hours: 6 }, resumeSchedule: { kind: 'every', hours: 6 } });
+    expect(parse({ scheduleKind: 'daily', dailyAt: '02:30' })).toMatchObject({ schedule: { kind: 'daily', at: '02:30' }, resumeSchedule: { kind: 'daily', at: '02:30' } });
+    expect(parse({ scheduleEnabled: false, everyHours: '6' })).toMatchObject({ schedule: { kind: 'off' }, resumeSchedule: { kind: 'every', hours: 6 } });
+    const bad = AccountInput.safeParse({ ...ACCOUNT_FORM, scheduleKind: 'daily', dailyAt: '25:00' });
+    expect(bad.success ? null : issuesOf(bad.error)).toEqual({ dailyAt: 'Enter a time such as 02:00.' });
   });
 
   it('go back to Preparing Backup after an edit that follows an Authentication Error', async () => {

@@ -20,6 +20,9 @@ import { QUEUE_STATUS } from '@/lib/status/catalog';
 import type { RestorePrompt } from '@/lib/protocol/restore-params';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
 import { FakeRelay } from './helpers/fake-relay';
+import { mirrorAccount } from '@/lib/background/mirror';
+import { imapAccountOf } from '@/lib/background/coordinator';
+import type { JobSnapshot } from '@/lib/protocol/common';
 
 /** The fake relay plus restore.prompts, and jobs that start in their kind's own queue status. */
 class PromptingRelay extends FakeRelay {
@@ -55,11 +58,30 @@ const deleted = (folder: string, messages: number, runId = 7): RestorePrompt => 
   at: '2026-11-25T23:00:00.000Z',
 });
 
-/** One backup run on the fake relay, from Preparing to Completed, as the coordinator sees it. */
+/**
+ * A backup run the relay ran by itself (its schedule) and reported as the account's new state, as
+ * account.changed brings it: the mirror records it, and the next pass asks for its prompts.
+ */
+async function relayFinishes(status: 'completed' | 'authentication_error', patch: Partial<JobSnapshot> = {}): Promise<void> {
+  const account = (await db.accounts.get(accountId))!;
+  const latestBackup: JobSnapshot = {
+    id: 'j_000000000001',
+    kind: 'backup',
+    accountId,
+    idempotencyKey: 'schedule-run-000001',
+    status,
+    phase: 'finished',
+    errorCode: status === 'completed' ? null : 'AUTH_FAILED',
+    progress: { folder: null, messagesDone: 0, messagesTotal: 0, bytes: 0 },
+    createdAt: new Date(NOW - 60_000).toISOString(),
+    updatedAt: new Date(NOW).toISOString(),
+    ...patch,
+  };
+  await mirrorAccount(db, { account: imapAccountOf(account), hasPassword: true, schedule: account.schedule, status, nextRunAt: null, retryAt: null, lastSuccessAt: status === 'completed' ? latestBackup.updatedAt : null, latestBackup, archive: null }, NOW);
+}
+
 async function completeBackup(): Promise<void> {
-  await driveRuns(db, relay, NOW, ZONE);
-  const id = (await backupJobOf(db, accountId))!.relayJobId!;
-  relay.set(id, { status: 'completed', phase: 'finished' });
+  await relayFinishes('completed');
   await driveRuns(db, relay, NOW, ZONE);
 }
 
@@ -89,9 +111,7 @@ describe('restore prompts after a backup', () => {
   it('asks about exactly the run the backup reported, not whatever run is latest', async () => {
     await setSetting(db, 'restorePrompts', 'any');
     relay.prompts = [deleted('INBOX', 3, 41)];
-    await driveRuns(db, relay, NOW, ZONE);
-    const id = (await backupJobOf(db, accountId))!.relayJobId!;
-    relay.set(id, { status: 'completed', phase: 'finished', outcome: { counts: { runId: 41, messages: 0, bytes: 0, disappeared: 3 } } });
+    await relayFinishes('completed', { outcome: { counts: { runId: 41, messages: 0, bytes: 0, disappeared: 3 } } });
     await driveRuns(db, relay, NOW, ZONE);
     expect(relay.calls.filter((c) => c.method === 'restore.prompts').map((c) => c.params)).toEqual([{ accountId, runId: 41 }]);
   });
@@ -118,9 +138,7 @@ describe('restore prompts after a backup', () => {
   it('uses the zone the coordinator passes when it collects prompts after a backup', async () => {
     await setSetting(db, 'restorePrompts', 'any');
     relay.prompts = [deleted('INBOX', 37)];
-    await driveRuns(db, relay, NOW, ZONE);
-    const id = (await backupJobOf(db, accountId))!.relayJobId!;
-    relay.set(id, { status: 'completed', phase: 'finished' });
+    await relayFinishes('completed');
     await driveRuns(db, relay, NOW, 'Pacific/Kiritimati');
     expect((await open()).map((p) => p.text)).toEqual(['37 messages were removed from INBOX since Wednesday 04:02. Restore them?']);
   });
@@ -157,9 +175,7 @@ describe('restore prompts after a backup', () => {
   it('asks nothing while a backup is still running or ended in an error', async () => {
     await setSetting(db, 'restorePrompts', 'any');
     relay.prompts = [deleted('INBOX', 3)];
-    await driveRuns(db, relay, NOW, ZONE);
-    const id = (await backupJobOf(db, accountId))!.relayJobId!;
-    relay.set(id, { status: 'authentication_error', phase: 'finished', errorCode: 'AUTH_FAILED' });
+    await relayFinishes('authentication_error');
     await driveRuns(db, relay, NOW, ZONE);
     expect(relay.calls.filter((c) => c.method === 'restore.prompts')).toHaveLength(0);
   });
@@ -359,7 +375,7 @@ describe('the Dexie schema upgrade from version 2 to version 3', () => {
 
     const db3 = new Db(name);
     await db3.open();
-    expect(db3.verno).toBe(3);
+    expect(db3.verno).toBe(4);
     const jobs = (await db3.jobs.orderBy('id').toArray()).map((j) => JobRow.parse(j));
     expect(jobs.map((j) => [j.id, j.status, j.params, j.outcome])).toEqual([
       ['b1', 'completed', {}, null],
@@ -369,7 +385,7 @@ describe('the Dexie schema upgrade from version 2 to version 3', () => {
     const prompts = (await db3.prompts.toArray()).map((p) => PromptRow.parse(p));
     expect(prompts).toEqual([{ id: 'p1', accountId: 'a1', jobId: null, topic: 'messages_disappeared', text: '12 messages disappeared', createdAt: 3, resolvedAt: null, resolution: null, restore: null, notifiedAt: null }]);
     expect(await getSetting(db3, 'restorePrompts')).toBe('any');
-    expect((await db3.accounts.get('a1'))?.schedule).toEqual({ enabled: true, everyHours: 24 });
+    expect((await db3.accounts.get('a1'))?.schedule).toEqual({ kind: 'every', hours: 24 }); // and on through version 4
     db3.close();
   });
 });

@@ -3,7 +3,7 @@ import Dexie from 'dexie';
 import { IDBFactory } from 'fake-indexeddb';
 import { MailkeepDb } from '@/lib/storage/db';
 import { AccountRow, JobEventRow, JobRow } from '@/lib/storage/rows';
-import { declareVersion1, type V1Account, type V1Job, type V1JobEvent } from '@/lib/storage/schema-versions';
+import { declareVersion1, declareVersion2, declareVersion3, type V1Account, type V1Job, type V1JobEvent } from '@/lib/storage/schema-versions';
 import { transitionJob } from '@/lib/storage/jobs';
 
 describe('the Dexie schema upgrade from version 1', () => {
@@ -36,12 +36,13 @@ describe('the Dexie schema upgrade from version 1', () => {
 
     const db = new MailkeepDb(name);
     await db.open();
-    expect(db.verno).toBe(3);
+    expect(db.verno).toBe(4);
 
     const a = await db.accounts.orderBy('id').toArray();
     expect(a.map((x) => AccountRow.parse(x))).toHaveLength(2);
-    expect(a[0]).toMatchObject({ id: 'a1', host: 'imap.example.org', schedule: { enabled: true, everyHours: 12 } });
-    expect(a[1]).toMatchObject({ id: 'a2', port: 143, schedule: { enabled: false, everyHours: 24 } });
+    // ...and on through version 4: the relay's Schedule, with the interval kept for "Enable".
+    expect(a[0]).toMatchObject({ id: 'a1', host: 'imap.example.org', schedule: { kind: 'every', hours: 12 }, resumeSchedule: { kind: 'every', hours: 12 }, relay: null });
+    expect(a[1]).toMatchObject({ id: 'a2', port: 143, schedule: { kind: 'off' }, resumeSchedule: { kind: 'every', hours: 24 }, relay: null });
     expect(a[0]).not.toHaveProperty('intervalHours');
 
     const j = await db.jobs.orderBy('id').toArray();
@@ -67,6 +68,42 @@ describe('the Dexie schema upgrade from version 1', () => {
     expect((await db.jobs.where('[accountId+kind]').equals(['a2', 'backup']).first())?.id).toBe('j2');
     await transitionJob(db, 'j2', 'preparing');
     expect(await db.prompts.count()).toBe(0);
+    db.close();
+  });
+});
+
+describe('the Dexie schema upgrade from version 3 to version 4', () => {
+  it('turns each schedule into the relay\'s Schedule, keeps the interval of a disabled one for Enable, and loses no row', async () => {
+    Dexie.dependencies.indexedDB = new IDBFactory();
+    const name = 'upgrade-v3-test';
+    const v3 = new Dexie(name);
+    declareVersion1(v3);
+    declareVersion2(v3);
+    declareVersion3(v3);
+    await v3.open();
+    const base = { email: 'w@example.org', username: 'w', host: 'imap.example.org', port: 993, security: 'tls', createdAt: 1, updatedAt: 2 };
+    await v3.table('accounts').bulkAdd([
+      { ...base, id: 'on', displayName: 'On', schedule: { enabled: true, everyHours: 6 } },
+      { ...base, id: 'off', displayName: 'Off', schedule: { enabled: false, everyHours: 48 } },
+    ]);
+    const job = { kind: 'backup', status: 'completed', progress: { messagesDone: 1, messagesTotal: 1, bytes: 1, folder: null }, createdAt: 1, updatedAt: 2, startedAt: 1, finishedAt: 2, lastSuccessAt: 2, attempt: 0, nextRetryAt: null, lastErrorCode: null, linkUrl: null, params: {}, outcome: null };
+    await v3.table('jobs').bulkAdd([{ ...job, id: 'j-on', accountId: 'on', relayJobId: 'j_000000000009' }, { ...job, id: 'j-off', accountId: 'off', status: 'deactivated' }]);
+    v3.close();
+
+    const db = new MailkeepDb(name);
+    await db.open();
+    expect(db.verno).toBe(4);
+    const accounts = await db.accounts.orderBy('id').toArray();
+    expect(accounts.map((a) => AccountRow.parse(a))).toHaveLength(2);
+    expect(accounts.map((a) => [a.id, a.schedule, a.resumeSchedule, a.relay])).toEqual([
+      ['off', { kind: 'off' }, { kind: 'every', hours: 48 }, null],
+      ['on', { kind: 'every', hours: 6 }, { kind: 'every', hours: 6 }, null],
+    ]);
+    expect((await db.jobs.toArray()).map((j) => JobRow.parse(j))).toHaveLength(2);
+    // The new index finds the row a relay event is about.
+    expect((await db.jobs.where('relayJobId').equals('j_000000000009').first())?.id).toBe('j-on');
+    // The relay's job history starts empty; the next state.get fills it.
+    expect(await db.runs.count()).toBe(0);
     db.close();
   });
 });

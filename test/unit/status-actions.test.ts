@@ -37,6 +37,14 @@ describe('the buttons of a status card', () => {
     expect(actionsFor({ kind: 'backup', status: 'authentication_error' })).toEqual(['edit']);
   });
 
+  it('offers Cancel for a run the user started while the relay runs it, never for a backup or a run at rest', () => {
+    expect(actionsFor({ kind: 'restore', status: 'running', relayJobId: 'j_000000000001' })).toContain('cancel');
+    expect(actionsFor({ kind: 'download', status: 'on_queue', relayJobId: 'j_000000000001' })).toContain('cancel');
+    expect(actionsFor({ kind: 'restore', status: 'running', relayJobId: null })).not.toContain('cancel');
+    expect(actionsFor({ kind: 'backup', status: 'running', relayJobId: 'j_000000000001' })).not.toContain('cancel');
+    expect(actionsFor({ kind: 'restore', status: 'completed', relayJobId: 'j_000000000001' })).not.toContain('cancel');
+  });
+
   it('Edit opens the destination account when a migration failed on the destination server', () => {
     const base = { kind: 'migrate' as const, accountId: 'src', params: { destinationAccountId: 'dst' } };
     expect(accountToEdit({ ...base, outcome: { side: 'destination' } })).toBe('dst');

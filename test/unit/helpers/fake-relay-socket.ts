@@ -16,6 +16,12 @@ export class FakeRelayWire {
   readonly passwords: string[] = [];
   sockets: FakeSocket[] = [];
 
+  constructor() {
+    this.relay.onAccountChanged = (event) => {
+      for (const s of this.sockets) if (s.readyState === 1 && s.authed) s.push(event);
+    };
+  }
+
   fetch: FetchLike = async (url, init) => {
     if (!this.up) throw new TypeError('Failed to fetch');
     const path = new URL(url).pathname;
@@ -44,6 +50,8 @@ type Listener = (e: any) => void;
 
 export class FakeSocket implements WebSocketLike {
   readyState = 0;
+  /** hello accepted: only such sockets get pushed events, as on the real relay. */
+  authed = false;
   private listeners = new Map<string, Listener[]>();
   constructor(private wire: FakeRelayWire, readonly url: string) {
     queueMicrotask(() => {
@@ -73,6 +81,7 @@ export class FakeSocket implements WebSocketLike {
         queueMicrotask(() => this.close(4401));
         return;
       }
+      this.authed = true;
       this.reply({ type: 'welcome', version: 1, relay: { name: 'mailkeep-relay', version: '9.9.9' } });
       return;
     }
@@ -81,19 +90,22 @@ export class FakeSocket implements WebSocketLike {
       try {
         if (method === 'account.upsert') {
           if (params.password) this.wire.passwords.push(params.password);
-          this.wire.relay.accounts.add(params.account.id);
-          return this.reply({ type: 'result', id, result: { accountId: params.account.id, hasPassword: true } });
+          const state = this.wire.relay.upsert(params.account, params.schedule);
+          return this.reply({ type: 'result', id, result: { accountId: params.account.id, hasPassword: true, state } });
         }
         if (method === 'account.test') {
           const ok = params.password === 'right-password';
           return this.reply({ type: 'result', id, result: ok ? { ok: true, capabilities: ['IMAP4rev1'] } : { ok: false, errorCode: 'AUTH_FAILED', message: 'refused' } });
         }
-        if (method === 'account.delete') return this.reply({ type: 'result', id, result: { accountId: params.accountId, deleted: true } });
         this.reply({ type: 'result', id, result: await this.wire.relay.call(method, params) });
       } catch (err: any) {
         this.reply({ type: 'error', id, code: err.code ?? 'UNKNOWN', message: String(err.message) });
       }
     })();
+  }
+  /** Pushes an event frame to this socket, as the relay does to every authenticated one. */
+  push(data: unknown): void {
+    this.reply({ type: 'event', data });
   }
   close(code = 1000): void {
     if (this.readyState === 3) return;

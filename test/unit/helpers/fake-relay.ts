@@ -1,5 +1,8 @@
 import { MailkeepError } from '@/lib/protocol/error-codes';
-import type { JobSnapshot } from '@/lib/protocol/common';
+import { QUEUE_STATUS } from '@/lib/status/catalog';
+import type { JobKind } from '@/lib/status/status-ids';
+import type { ImapAccount, JobSnapshot } from '@/lib/protocol/common';
+import { DEFAULT_SCHEDULE, type AccountState, type Schedule } from '@/lib/protocol/account-state';
 import type { RelayCaller } from '@/lib/background/relay-runs';
 import { saveAccount } from '@/lib/storage/accounts';
 import type { MailkeepDb } from '@/lib/storage/db';
@@ -14,10 +17,48 @@ export class FakeRelay implements RelayCaller {
   readonly jobs = new Map<string, JobSnapshot>();
   readonly calls: { method: string; params: unknown }[] = [];
   accounts = new Set<string>();
+  /** true: requests are accepted and never answered (a hung or suspended relay). */
+  hung = false;
   private seq = 0;
+
+  /** The relay-owned state of each account (issue 11): what state.get and account events report. */
+  readonly states = new Map<string, AccountState>();
+
+  /** An account as the relay stores it: settings and schedule; status null until a backup ran. */
+  upsert(account: ImapAccount, schedule: Schedule | undefined): AccountState {
+    const before = this.states.get(account.id);
+    const nextSchedule = schedule ?? before?.schedule ?? DEFAULT_SCHEDULE;
+    const next: AccountState = {
+      account,
+      hasPassword: true,
+      schedule: nextSchedule,
+      status: statusUnder(nextSchedule, before?.status ?? null),
+      nextRunAt: null,
+      retryAt: null,
+      lastSuccessAt: before?.lastSuccessAt ?? null,
+      latestBackup: before?.latestBackup ?? null,
+      archive: before?.archive ?? null,
+    };
+    this.states.set(account.id, next);
+    this.accounts.add(account.id);
+    return next;
+  }
 
   async call(method: string, params: any): Promise<any> {
     this.calls.push({ method, params });
+    if (method === 'state.get') return { relayTime: new Date(0).toISOString(), timeZone: 'UTC', accounts: [...this.states.values()], jobs: [...this.jobs.values()].reverse() };
+    if (method === 'schedule.set') {
+      const before = this.states.get(params.accountId);
+      if (!before) throw new MailkeepError('NOT_FOUND', `no account ${params.accountId}`);
+      const account = { ...before, schedule: params.schedule, status: statusUnder(params.schedule, before.status) };
+      this.states.set(params.accountId, account);
+      return { account };
+    }
+    if (method === 'account.delete') {
+      const deleted = this.states.delete(params.accountId);
+      this.accounts.delete(params.accountId);
+      return { accountId: params.accountId, deleted };
+    }
     if (method === 'job.start') {
       const known = [...this.jobs.values()].find((j) => j.idempotencyKey === params.idempotencyKey);
       if (known) return { job: known, created: false };
@@ -28,7 +69,7 @@ export class FakeRelay implements RelayCaller {
         kind: params.kind,
         accountId: params.accountId,
         idempotencyKey: params.idempotencyKey,
-        status: 'preparing',
+        status: QUEUE_STATUS[params.kind as JobKind],
         phase: 'queued',
         errorCode: null,
         progress: { folder: null, messagesDone: 0, messagesTotal: null, bytes: 0 },
@@ -36,6 +77,7 @@ export class FakeRelay implements RelayCaller {
         updatedAt: at,
       };
       this.jobs.set(job.id, job);
+      if (job.kind === 'backup') this.backupMoved(job);
       return { job, created: true };
     }
     if (method === 'job.get') {
@@ -43,17 +85,52 @@ export class FakeRelay implements RelayCaller {
       if (!job) throw new MailkeepError('NOT_FOUND', `no job ${params.jobId}`);
       return { job };
     }
+    if (method === 'job.cancel') {
+      const job = this.jobs.get(params.jobId);
+      if (!job) throw new MailkeepError('NOT_FOUND', `no job ${params.jobId}`);
+      this.set(job.id, { status: 'cancelled', phase: 'finished', errorCode: 'CANCELLED' });
+      return { job: this.jobs.get(job.id) };
+    }
     if (method === 'job.list') return { jobs: [...this.jobs.values()].reverse() };
+    if (method === 'account.list') {
+      if (this.hung) return new Promise(() => undefined); // a relay that accepted the socket and stopped answering
+      return { accounts: [...this.accounts].map((id) => ({ account: { id, host: 'imap.example.org', port: 993, security: 'tls', user: 'alice' }, hasPassword: true })) };
+    }
     throw new MailkeepError('INVALID_INPUT', `fake relay has no ${method}`);
   }
 
+  /** Where account.changed goes (the wire pushes it to every open socket). */
+  onAccountChanged: ((event: { event: 'account.changed'; account: AccountState; at: string }) => void) | null = null;
+
   set(jobId: string, patch: Partial<JobSnapshot>): void {
-    this.jobs.set(jobId, { ...this.jobs.get(jobId)!, ...patch });
+    const job = { ...this.jobs.get(jobId)!, ...patch };
+    this.jobs.set(jobId, job);
+    if (job.kind === 'backup') this.backupMoved(job);
+  }
+
+  /** As the real relay: a backup's status is its account's, pushed to every socket as account.changed. */
+  private backupMoved(job: JobSnapshot): void {
+    const before = this.states.get(job.accountId);
+    if (!before) return;
+    const account: AccountState = {
+      ...before,
+      status: job.status as AccountState['status'],
+      latestBackup: job,
+      lastSuccessAt: job.status === 'completed' ? job.updatedAt : before.lastSuccessAt,
+    };
+    this.states.set(job.accountId, account);
+    this.onAccountChanged?.({ event: 'account.changed', account, at: job.updatedAt });
   }
 
   starts(): number {
     return this.calls.filter((c) => c.method === 'job.start').length;
   }
+}
+
+/** Deactivated while the schedule is off; switched back on, no status until the next run says one. */
+function statusUnder(schedule: Schedule, status: AccountState['status']): AccountState['status'] {
+  if (schedule.kind === 'off') return 'deactivated';
+  return status === 'deactivated' ? null : status;
 }
 
 /**

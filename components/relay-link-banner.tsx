@@ -1,0 +1,44 @@
+import { useEffect } from 'preact/hooks';
+import { sendMessage } from '@/lib/ui/send-message';
+import { openPage } from '@/lib/ui/page-links';
+import { notReachableLine } from '@/lib/ui/relay-freshness';
+import { useFreshness } from '@/lib/ui/use-freshness';
+import { START_RELAY_NODE, START_RELAY_NPM } from '@/lib/status/hint-phrases';
+
+/** The start command as the banner shows it: the same words as START_RELAY_COMMAND, with code marks. */
+function StartCommand() {
+  return (
+    <span data-testid="relay-command">
+      run <code>{START_RELAY_NPM}</code> in the Mailkeep folder (or <code>{START_RELAY_NODE}</code>)
+    </span>
+  );
+}
+
+/**
+ * The one thing the extension says on its own: "relay not reachable", with the age of what the
+ * page shows ("As of 14:02 (3 minutes ago), relay not reachable."). On every page (popup,
+ * dashboard, options). Opening a page asks the worker to look again (through the native host
+ * first), so the banner goes as soon as the relay answers.
+ */
+export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boolean }) {
+  useEffect(() => void sendMessage({ type: 'relay-check' }), []);
+  const { freshness, now, timeZone } = useFreshness();
+  if (freshness.live) return null;
+  return (
+    <div class="hint tone-error" role="alert" data-testid="relay-unreachable" data-reason={freshness.reason}>
+      <strong data-testid="relay-unreachable-line">{notReachableLine(freshness, now, timeZone)}</strong> Every status below is the last one the relay
+      reported; nothing is shown as current until it answers again.{' '}
+      {freshness.nativeHost === 'missing' ? (
+        <span data-testid="relay-host-missing">
+          This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it): run <code>mailkeep install</code>,
+          or start the relay yourself (<StartCommand />) and pair with its code in the options.{' '}
+          {!onOptionsPage && <button onClick={() => void openPage('/options.html')}>Pair</button>}
+        </span>
+      ) : freshness.reason === 'unauthorized' ? (
+        <span>The relay no longer accepts this browser: connect again in the options.</span>
+      ) : (
+        <span>Mailkeep starts the relay through its host by itself; it tries again every few seconds.</span>
+      )}
+    </div>
+  );
+}
