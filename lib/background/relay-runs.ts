@@ -12,6 +12,7 @@ import { getSetting } from '../storage/settings.ts';
 import { collectRestorePrompts } from './restore-prompts.ts';
 import { localTimeZone } from '../clock.ts';
 import { TEST_HOOKS_BUILD } from './test-hooks.ts';
+import { jobStartBody } from '../protocol/job-kinds.ts';
 
 /** What the run logic needs from a relay connection; a fake in unit tests, RelayConnection in the worker. */
 export interface RelayCaller {
@@ -29,7 +30,9 @@ export interface RunReport {
 }
 
 /** What a row keeps of a finished run's outcome: counts and the one-line reason. */
-function outcomeSummary(outcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
+function outcomeSummary(snapshotOutcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
+  // Any kind's outcome, read as the fields a row keeps (each kind has a subset of them).
+  const outcome: (JobOutcomeSummary & { migratePlan?: unknown }) | undefined = snapshotOutcome;
   if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side)) return null;
   return {
     ...(outcome.link ? { link: outcome.link } : {}),
@@ -260,7 +263,7 @@ async function startRun(db: MailkeepDb, relay: RelayCaller, job: JobRow, at: num
   const key = job.runKey as string;
   let snap: JobSnapshot;
   try {
-    snap = (await relay.call('job.start', { kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: startParamsOf(job) ?? {} })).job;
+    snap = (await relay.call('job.start', jobStartBody({ kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: startParamsOf(job) ?? {} }))).job;
   } catch (err) {
     const code = errorCodeOf(err);
     if (code === 'NOT_FOUND' || code === 'INVALID_INPUT') {

@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { SafeId } from './common.ts';
+import { SafeId } from './ids.ts';
 
 /**
  * `params` of job.start for kind "migrate" (the relay runs relay/jobs/run-migrate.ts). The job's

@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { SafeId, Timestamp } from './common.ts';
+import { SafeId, Timestamp } from './ids.ts';
 
 /**
  * `params` of job.start for kind "restore" (the relay runs relay/jobs/run-restore.ts). Every field

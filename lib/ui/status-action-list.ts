@@ -1,5 +1,6 @@
 import { statusInfo } from '../status/catalog.ts';
 import type { JobRow } from '../storage/rows.ts';
+import { jobRequestOf } from '../protocol/job-kinds.ts';
 
 /** A button (or link) a status card offers; each one is handled in components/status-actions.tsx. */
 export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now';
@@ -28,7 +29,7 @@ export function actionsFor(job: Pick<JobRow, 'kind' | 'status'>): ActionId[] {
  * its destination server (the relay says which side, outcome.side), where the destination's.
  */
 export function accountToEdit(job: Pick<JobRow, 'kind' | 'accountId' | 'params' | 'outcome'>): string {
-  const dest = job.params?.destinationAccountId;
-  if (job.kind === 'migrate' && job.outcome?.side === 'destination' && typeof dest === 'string') return dest;
+  const request = jobRequestOf(job);
+  if (request?.kind === 'migrate' && job.outcome?.side === 'destination') return request.params.destinationAccountId;
   return job.accountId;
 }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { DownloadLinks } from './download-links.ts';
 import type { JobRunner } from './job-manager.ts';
 import { archiveDirOf } from './runners.ts';
@@ -10,12 +9,9 @@ import { archiveDirOf } from './runners.ts';
  * it as an expiring link (download-links.ts). The job ends Completed / Link with the link in its
  * outcome; the link's expiry later moves it to Expired.
  */
-export function downloadRunner(links: DownloadLinks): JobRunner {
+export function downloadRunner(links: DownloadLinks): JobRunner<'download'> {
   return async (ctx) => {
-    const { DownloadParams } = await import('../../lib/protocol/download-params.ts');
-    const parsed = DownloadParams.safeParse(ctx.params);
-    if (!parsed.success) throw mailkeepError('INVALID_INPUT', `download params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const p = parsed.data;
+    const p = ctx.params;
     const { runDownload } = await import('../jobs/run-download.ts');
     const accountId = p.sourceAccountId ?? ctx.account.id;
     const work = links.workDir(ctx.job.id);

@@ -28,12 +28,9 @@ export function planView(p: MigratePlan): MigratePlanView {
  * destination. runMigrate never throws; its final status, the failing side and the plan come back
  * as the job's status and outcome.
  */
-export function migrateRunner(accounts: AccountLookup): JobRunner {
+export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
   return async (ctx) => {
-    const { MigrateParams } = await import('../../lib/protocol/migrate-params.ts');
-    const parsed = MigrateParams.safeParse(ctx.params);
-    if (!parsed.success) throw mailkeepError('INVALID_INPUT', `migrate params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const p = parsed.data;
+    const p = ctx.params;
     if (p.destinationAccountId === ctx.account.id) throw mailkeepError('INVALID_INPUT', 'the destination must be another account than the source');
     const dest = accounts.get(p.destinationAccountId);
     if (!dest) throw mailkeepError('NOT_FOUND', `no account ${p.destinationAccountId}`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import type { BackupCounts, RestoreCounts } from '../../lib/protocol/job-outcome.ts';
 import type { DownloadLinks } from './download-links.ts';
 import { downloadRunner } from './download-runner.ts';
 import type { AccountLookup, JobRunner, JobRunners } from './job-manager.ts';
@@ -14,7 +14,7 @@ export function archiveDirOf(dataDir: string, accountId: string): string {
  * Backup through the backup engine (relay/jobs/run-backup.ts). runBackup never throws: it
  * resolves with a final backup status and error code, which the job manager records as is.
  */
-export const backupRunner: JobRunner = async (ctx) => {
+export const backupRunner: JobRunner<'backup'> = async (ctx) => {
   // Loaded on first use: the door comes up without loading SQLite and the archive code, and a
   // broken engine fails its jobs (with a code) instead of keeping the relay from starting.
   const { runBackup } = await import('../jobs/run-backup.ts');
@@ -42,21 +42,18 @@ export const backupRunner: JobRunner = async (ctx) => {
   );
   // The run's id tells the extension which run's deletions to ask restore.prompts about (the
   // account's latest run may already be a newer one by the time it asks).
-  const counts: Record<string, number> = { messages: result.messages, bytes: result.bytes, disappeared: result.disappeared };
-  if (result.runId !== null) counts.runId = result.runId;
+  const counts: BackupCounts = { messages: result.messages, bytes: result.bytes, disappeared: result.disappeared, ...(result.runId !== null ? { runId: result.runId } : {}) };
   return { status: result.status, errorCode: result.errorCode, outcome: { counts } };
 };
 
 /**
  * Restore through relay/jobs/run-restore.ts into the job's account, from the archive of
  * `params.sourceAccountId` (default: the same account). Never throws for IMAP trouble: the final
- * restore status and code come back as the result; bad params fail the job with INVALID_INPUT.
+ * restore status and code come back as the result (bad params never get here: the job manager
+ * fails the job with INVALID_INPUT).
  */
-export const restoreRunner: JobRunner = async (ctx) => {
-  const { RestoreParams } = await import('../../lib/protocol/restore-params.ts');
-  const parsed = RestoreParams.safeParse(ctx.params);
-  if (!parsed.success) throw mailkeepError('INVALID_INPUT', `restore params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const p = parsed.data;
+export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
+  const p = ctx.params;
   const { runRestore } = await import('../jobs/run-restore.ts');
   const { account } = ctx;
   const result = await runRestore(
@@ -88,12 +85,23 @@ export const restoreRunner: JobRunner = async (ctx) => {
   // What the confirmation dialog and the finished row show: the plan's counts (a dry run's preview)
   // and what this run did. Counts only; the per-folder plan is in the CLI's --dry-run --json.
   const plan = result.plan;
-  const counts: Record<string, number> = { restored: result.restored, alreadyPresent: result.alreadyPresent, notRestored: result.notRestored, foldersCreated: result.foldersCreated };
-  if (plan) {
-    Object.assign(counts, { toAppend: plan.toAppend, bytesToAppend: plan.bytesToAppend, foldersToCreate: plan.foldersToCreate.length, overAppendLimit: plan.overAppendLimit, corrupt: plan.corrupt });
-    if (plan.quota?.usedBytes != null) counts.quotaUsedBytes = plan.quota.usedBytes;
-    if (plan.quota?.limitBytes != null) counts.quotaLimitBytes = plan.quota.limitBytes;
-  }
+  const counts: RestoreCounts = {
+    restored: result.restored,
+    alreadyPresent: result.alreadyPresent,
+    notRestored: result.notRestored,
+    foldersCreated: result.foldersCreated,
+    ...(plan
+      ? {
+          toAppend: plan.toAppend,
+          bytesToAppend: plan.bytesToAppend,
+          foldersToCreate: plan.foldersToCreate.length,
+          overAppendLimit: plan.overAppendLimit,
+          corrupt: plan.corrupt,
+          ...(plan.quota?.usedBytes != null ? { quotaUsedBytes: plan.quota.usedBytes } : {}),
+          ...(plan.quota?.limitBytes != null ? { quotaLimitBytes: plan.quota.limitBytes } : {}),
+        }
+      : {}),
+  };
   return { status: result.status, errorCode: result.errorCode, outcome: { counts, ...(result.message ? { message: result.message.slice(0, 1024) } : {}) } };
 };
 

@@ -80,7 +80,7 @@ function scriptedRunner(outcomes: Outcome[] = []) {
     holdNext(p: Promise<void>) {
       hold = p;
     },
-    runner: async (ctx: JobRunContext) => {
+    runner: async (ctx: JobRunContext<'backup'>) => {
       runs.push({ key: ctx.job.idempotencyKey, at: Date.parse(ctx.job.createdAt) });
       ctx.setStatus('running'); // as the engine does once its session is open
       const h = hold;
@@ -88,7 +88,7 @@ function scriptedRunner(outcomes: Outcome[] = []) {
       // Like the engine, a held run stops when the job is cancelled or the relay shuts down.
       if (h) await Promise.race([h, new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))]);
       const o = outcomes.shift() ?? { status: 'completed' };
-      return { status: o.status, errorCode: o.errorCode ?? null, outcome: { counts: { messages: 1, bytes: 10 } } };
+      return { status: o.status, errorCode: o.errorCode ?? null, outcome: { counts: { messages: 1, bytes: 10, disappeared: 0 } } };
     },
   };
 }

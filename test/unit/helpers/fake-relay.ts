@@ -1,5 +1,6 @@
 import { MailkeepError } from '@/lib/protocol/error-codes';
 import type { JobSnapshot } from '@/lib/protocol/common';
+import type { JobOutcome } from '@/lib/protocol/job-outcome';
 import type { RelayCaller } from '@/lib/background/relay-runs';
 import { saveAccount } from '@/lib/storage/accounts';
 import type { MailkeepDb } from '@/lib/storage/db';
@@ -47,8 +48,9 @@ export class FakeRelay implements RelayCaller {
     throw new MailkeepError('INVALID_INPUT', `fake relay has no ${method}`);
   }
 
-  set(jobId: string, patch: Partial<JobSnapshot>): void {
-    this.jobs.set(jobId, { ...this.jobs.get(jobId)!, ...patch });
+  /** `outcome` must be of the job's own kind (the real relay's runner of that kind makes it). */
+  set(jobId: string, patch: Partial<Omit<JobSnapshot, 'kind' | 'outcome'>> & { outcome?: JobOutcome }): void {
+    this.jobs.set(jobId, { ...this.jobs.get(jobId)!, ...patch } as JobSnapshot);
   }
 
   starts(): number {
