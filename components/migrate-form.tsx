@@ -8,7 +8,7 @@ import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
 import { getDb } from '@/lib/storage/db';
 import type { JobRow } from '@/lib/storage/rows';
-import { formatBytes } from '@/lib/ui/format';
+import { formatBytes } from '@/lib/format';
 import { sendMessage } from '@/lib/ui/send-message';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { useRelay } from '@/lib/ui/use-relay';

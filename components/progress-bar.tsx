@@ -1,5 +1,5 @@
 import type { JobProgress } from '@/lib/storage/rows';
-import { formatBytes, formatMessages } from '@/lib/ui/format';
+import { formatBytes, formatMessages } from '@/lib/format';
 
 /** The green bar of a running job: messages, bytes and the folder being worked on. */
 export function ProgressBar({ progress }: { progress: JobProgress }) {

@@ -2,7 +2,7 @@ import type { SnapshotOf } from '../protocol/common.ts';
 import { jobStartBody, type JobParamsInputOf } from '../protocol/job-kinds.ts';
 import { MailkeepError } from '../protocol/error-codes.ts';
 import type { RelayConnection } from '../protocol/relay-client.ts';
-import type { JobKind } from '../status/status-ids.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
 
 /**
  * Starts one relay job and follows it to its end by polling job.get: the page that asked for it

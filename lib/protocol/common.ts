@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from './error-codes.ts';
-import { JobKind, StatusByKind } from '../status/status-ids.ts';
+import { JobKind, StatusByKind } from './status-ids.ts';
 import { IdempotencyKey, SafeId, Timestamp } from './ids.ts';
 import { BackupOutcome, DownloadOutcome, MigrateOutcome, RestoreOutcome } from './job-outcome.ts';
 

@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import type { JobKind } from '../status/status-ids.ts';
+import type { JobKind } from './status-ids.ts';
 import { MailkeepError } from './error-codes.ts';
 import { DownloadParams } from './download-params.ts';
 import { IdempotencyKey, SafeId } from './ids.ts';

@@ -3,7 +3,7 @@ import { ErrorCode } from '../protocol/error-codes.ts';
 import { IdempotencyKey, JobParams, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink } from '../protocol/job-outcome.ts';
-import { JobKind, StatusByKind } from '../status/status-ids.ts';
+import { JobKind, StatusByKind } from '../protocol/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
 /**

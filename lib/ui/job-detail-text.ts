@@ -1,6 +1,6 @@
 import { jobRequestOf, jobResultOf } from '../protocol/job-kinds.ts';
 import type { JobRow } from '../storage/rows.ts';
-import { formatAbsolute, formatBytes } from './format.ts';
+import { formatAbsolute, formatBytes } from '../format.ts';
 
 /** A migration's destination and, once it ended, what it copied: "to Bob: 12 copied, 0 not copied, 3 already there". */
 export function migrateDetailText(job: Pick<JobRow, 'kind' | 'params' | 'outcome'>, nameOf: (accountId: string) => string): string {

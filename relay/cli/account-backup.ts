@@ -1,11 +1,11 @@
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import type { JobSnapshot } from '../../lib/protocol/common.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import type { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { withDataDir } from './data-dir-access.ts';
-import { EXIT, jobExitCode } from './exit-codes.ts';
+import { EXIT, jobExitCode } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
 import { findAccount, directApi } from './state-api.ts';
 import { dataDirOf, stateCommand } from './state-command-io.ts';

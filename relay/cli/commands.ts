@@ -1,11 +1,11 @@
 import { LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import type { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
 import { REPAIR_EFFECT, verifyArchive, type VerifyReport } from '../archive/verify.ts';
 import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
-import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
+import { EXIT, EXIT_HELP, jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatRetryIn, formatSize } from './format-size.ts';
 import { jobOutput } from './job-output.ts';

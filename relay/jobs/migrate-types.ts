@@ -23,7 +23,7 @@
  * - Passwords are used for LOGIN only: they are in no event, result, error message or log.
  */
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { MigrateStatus } from '../../lib/status/status-ids.ts';
+import type { MigrateStatus } from '../../lib/protocol/status-ids.ts';
 import type { AppendDeadline } from '../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
 import type { BackupProgress } from './types.ts';

@@ -28,7 +28,7 @@
  * - The password is used for LOGIN only: it is in no event, result, error message or log.
  */
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { RestoreStatus } from '../../lib/status/status-ids.ts';
+import type { RestoreStatus } from '../../lib/protocol/status-ids.ts';
 import type { AppendDeadline } from '../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
 import type { BackupProgress } from './types.ts';

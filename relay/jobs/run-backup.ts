@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import type { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import { disappearedInRun } from '../archive/archive-reader.ts';
 import { ArchiveWriter } from '../archive/archive-writer.ts';
 import { describeImapError, isConnectionCode } from '../imap/classify-error.ts';

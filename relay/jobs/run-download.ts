@@ -17,7 +17,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { DownloadStatus } from '../../lib/status/status-ids.ts';
+import type { DownloadStatus } from '../../lib/protocol/status-ids.ts';
 import { exportArchive, type ExportOptions, type ExportProgress } from '../export/export-archive.ts';
 
 export interface DownloadOptions extends ExportOptions {

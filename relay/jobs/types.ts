@@ -22,7 +22,7 @@
  * - The password is used for LOGIN only: it is in no event, result, error message or log.
  */
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import type { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
 
 export type { ImapAccount, ImapTimeouts };

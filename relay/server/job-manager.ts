@@ -4,7 +4,7 @@ import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/e
 import { JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
 import { JobRequest, type JobParams, type JobParamsOf, type JobStartBody } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcome, JobOutcomeOf } from '../../lib/protocol/job-outcome.ts';
-import type { JobKind } from '../../lib/status/status-ids.ts';
+import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import { JobStore } from '../state/job-store.ts';
 import { openStateDb } from '../state/state-db.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { presetFor } from '@/lib/options/presets';
-import { formatAbsolute, formatBytes, formatDay, formatMessages, formatRelative } from '@/lib/ui/format';
+import { formatAbsolute, formatBytes, formatDay, formatMessages, formatRelative } from '@/lib/format';
 import { downloadDetailText } from '@/lib/ui/job-detail-text';
 import { fixedClock } from '@/lib/clock';
 import { notificationId, optionsPathFor, parseNotificationId } from '@/lib/background/notification-ids';

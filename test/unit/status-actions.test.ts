@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG, statusInfo } from '@/lib/status/catalog';
-import type { JobKind } from '@/lib/status/status-ids';
+import type { JobKind } from '@/lib/protocol/status-ids';
 import { canTransition } from '@/lib/status/state-machine';
 import { QUEUE_STATUS } from '@/lib/status/catalog';
 import { accountToEdit, actionsFor, type ActionId } from '@/lib/ui/status-action-list';
