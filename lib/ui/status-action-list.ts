@@ -1,6 +1,5 @@
 import { statusInfo } from '../status/catalog.ts';
 import type { JobRow } from '../storage/rows.ts';
-import { jobRequestOf } from '../protocol/job-kinds.ts';
 
 /** A button (or link) a status card offers; each one is handled in components/status-actions.tsx. */
 export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now';
@@ -22,14 +21,4 @@ export function actionsFor(job: Pick<JobRow, 'kind' | 'status'>): ActionId[] {
   // A backup at rest can be run at once; one under way or waiting for a password edit cannot.
   if (job.kind === 'backup' && (job.status === 'completed' || job.status === 'partially_completed')) out.push('backup-now');
   return out;
-}
-
-/**
- * The account whose settings "Edit" opens: the job's own, except for a migration that failed on
- * its destination server (the relay says which side, outcome.side), where the destination's.
- */
-export function accountToEdit(job: Pick<JobRow, 'kind' | 'accountId' | 'params' | 'outcome'>): string {
-  const request = jobRequestOf(job);
-  if (request?.kind === 'migrate' && job.outcome?.side === 'destination') return request.params.destinationAccountId;
-  return job.accountId;
 }

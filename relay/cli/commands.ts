@@ -8,6 +8,7 @@ import { parseOptions, required, UsageError } from './args.ts';
 import { EXIT, EXIT_HELP, jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatRetryIn, formatSize } from './format-size.ts';
+import type { Io } from './io.ts';
 import { jobOutput } from './job-output.ts';
 
 /** The specification's status names, as the CLI prints them. */
@@ -22,12 +23,8 @@ const STATUS_NAMES: Record<BackupStatus, string> = {
   deactivated: 'Deactivated',
 };
 
-export interface Io {
-  out: NodeJS.WriteStream;
-  err: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
+// In its own file so the helpers these commands use (job-output.ts) need not import this one.
+export type { Io } from './io.ts';
 
 export const BACKUP_HELP = `Usage: mailkeep backup --archive DIR --host H --port P --security tls|starttls|none
                        --user U --password-env VAR [--ca FILE] [--json]
