@@ -87,7 +87,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
     retryLine: (d) => `Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try ${formatRetryIn(d.retryInMs)}`,
   });
   // Loaded here, not at the top: --help, verify and archive-info start without imapflow.
-  const { runBackup } = await import('../jobs/run-backup.ts');
+  const { runBackup } = await import('../jobs/backup/run-backup.ts');
   const result = await runBackup(
     {
       archiveDir: required(o, 'archive'),

@@ -1,5 +1,5 @@
 import type { DownloadStatus } from '../../lib/protocol/status-ids.ts';
-import { runDownload } from '../jobs/run-download.ts';
+import { runDownload } from '../jobs/download/run-download.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';

@@ -1,6 +1,6 @@
 import { LIMITS } from '../../lib/limits.ts';
 import type { MigrateStatus } from '../../lib/protocol/status-ids.ts';
-import { runMigrate } from '../jobs/run-migrate.ts';
+import { runMigrate } from '../jobs/migrate/run-migrate.ts';
 import { ACCOUNT_OPTIONS, parseAccountOptions, parseRunTuning } from './account-options.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';

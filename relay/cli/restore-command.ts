@@ -1,7 +1,7 @@
 import { LIMITS } from '../../lib/limits.ts';
 import type { RestoreStatus } from '../../lib/protocol/status-ids.ts';
-import type { RestoreScope } from '../jobs/restore-types.ts';
-import { runRestore } from '../jobs/run-restore.ts';
+import type { RestoreScope } from '../jobs/restore/restore-types.ts';
+import { runRestore } from '../jobs/restore/run-restore.ts';
 import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';

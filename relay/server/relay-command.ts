@@ -101,7 +101,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       localToken: LocalToken.create(dataDir),
       restorePrompts: async (accountId, runId) => {
         // Loaded on first use, like the engines: the door comes up without SQLite.
-        const { restorePrompts } = await import('../jobs/restore-prompts.ts');
+        const { restorePrompts } = await import('../jobs/restore/restore-prompts.ts');
         const dir = archiveDirOf(dataDir, accountId);
         return fs.existsSync(path.join(dir, 'index.sqlite')) ? restorePrompts(dir, runId === undefined ? {} : { runId }) : [];
       },

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { BackupCounts, RestoreCounts } from '../../lib/protocol/job-outcome.ts';
 import type { DownloadLinks } from './download-links.ts';
-import { downloadRunner } from './download-runner.ts';
+import { downloadRunner } from '../jobs/download/download-runner.ts';
 import type { AccountLookup, JobRunner, JobRunners } from './job-manager.ts';
-import { appendRecordsDirOf, migrateRunner } from './migrate-runner.ts';
+import { appendRecordsDirOf, migrateRunner } from '../jobs/migrate/migrate-runner.ts';
 
 /** Each account's archive lives in its own directory, so backups of two accounts never contend for one archive lock. */
 export function archiveDirOf(dataDir: string, accountId: string): string {
@@ -11,13 +11,13 @@ export function archiveDirOf(dataDir: string, accountId: string): string {
 }
 
 /**
- * Backup through the backup engine (relay/jobs/run-backup.ts). runBackup never throws: it
+ * Backup through the backup engine (relay/jobs/backup/run-backup.ts). runBackup never throws: it
  * resolves with a final backup status and error code, which the job manager records as is.
  */
 export const backupRunner: JobRunner<'backup'> = async (ctx) => {
   // Loaded on first use: the door comes up without loading SQLite and the archive code, and a
   // broken engine fails its jobs (with a code) instead of keeping the relay from starting.
-  const { runBackup } = await import('../jobs/run-backup.ts');
+  const { runBackup } = await import('../jobs/backup/run-backup.ts');
   const { account } = ctx;
   const result = await runBackup(
     {
@@ -47,14 +47,14 @@ export const backupRunner: JobRunner<'backup'> = async (ctx) => {
 };
 
 /**
- * Restore through relay/jobs/run-restore.ts into the job's account, from the archive of
+ * Restore through relay/jobs/restore/run-restore.ts into the job's account, from the archive of
  * `params.sourceAccountId` (default: the same account). Never throws for IMAP trouble: the final
  * restore status and code come back as the result (bad params never get here: the job manager
  * fails the job with INVALID_INPUT).
  */
 export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
   const p = ctx.params;
-  const { runRestore } = await import('../jobs/run-restore.ts');
+  const { runRestore } = await import('../jobs/restore/run-restore.ts');
   const { account } = ctx;
   const result = await runRestore(
     {

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import type { DownloadLinks } from './download-links.ts';
-import type { JobRunner } from './job-manager.ts';
-import { archiveDirOf } from './runners.ts';
+import type { DownloadLinks } from '../../server/download-links.ts';
+import type { JobRunner } from '../../server/job-manager.ts';
+import { archiveDirOf } from '../../server/runners.ts';
 
 /**
- * Download through relay/jobs/run-download.ts: exports the archive of the job's account (or
+ * Download through relay/jobs/download/run-download.ts: exports the archive of the job's account (or
  * `params.sourceAccountId`) into the job's own directory under <dataDir>/downloads, then publishes
  * it as an expiring link (download-links.ts). The job ends Completed / Link with the link in its
  * outcome; the link's expiry later moves it to Expired.
@@ -12,7 +12,7 @@ import { archiveDirOf } from './runners.ts';
 export function downloadRunner(links: DownloadLinks): JobRunner<'download'> {
   return async (ctx) => {
     const p = ctx.params;
-    const { runDownload } = await import('../jobs/run-download.ts');
+    const { runDownload } = await import('./run-download.ts');
     const accountId = p.sourceAccountId ?? ctx.account.id;
     const work = links.workDir(ctx.job.id);
     try {

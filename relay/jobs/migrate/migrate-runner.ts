@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import type { MigratePlanView } from '../../lib/protocol/job-outcome.ts';
-import type { MigratePlan } from '../jobs/migrate-types.ts';
-import type { AccountLookup, JobRunner } from './job-manager.ts';
+import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
+import type { MigratePlanView } from '../../../lib/protocol/job-outcome.ts';
+import type { MigratePlan } from './migrate-types.ts';
+import type { AccountLookup, JobRunner } from '../../server/job-manager.ts';
 
 /** What restore and migrate appended where, one file per destination (relay/jobs/append-records.ts). */
 export function appendRecordsDirOf(dataDir: string): string {
@@ -23,7 +23,7 @@ export function planView(p: MigratePlan): MigratePlanView {
 }
 
 /**
- * Migrate through relay/jobs/run-migrate.ts: the job's account is the source (read-only), and
+ * Migrate through relay/jobs/migrate/run-migrate.ts: the job's account is the source (read-only), and
  * `params.destinationAccountId` names another account whose stored credentials log in to the
  * destination. runMigrate never throws; its final status, the failing side and the plan come back
  * as the job's status and outcome.
@@ -35,7 +35,7 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     const dest = accounts.get(p.destinationAccountId);
     if (!dest) throw mailkeepError('NOT_FOUND', `no account ${p.destinationAccountId}`);
     if (dest.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${p.destinationAccountId} has no stored password`);
-    const { runMigrate } = await import('../jobs/run-migrate.ts');
+    const { runMigrate } = await import('./run-migrate.ts');
     const a = ctx.account;
     const d = dest.account;
     const result = await runMigrate(
