@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
-import { JobRequest, type JobParams, type JobParamsOf, type JobStartBody } from '../../lib/protocol/job-kinds.ts';
-import type { JobOutcome, JobOutcomeOf } from '../../lib/protocol/job-outcome.ts';
+import { JobRequest, type JobParams, type JobStartBody } from '../../lib/protocol/job-kinds.ts';
+import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
+import type { AccountLookup, JobRunContext, JobRunner, JobRunners } from '../jobs/job-runner.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import { JobStore } from '../state/job-store.ts';
 import { openStateDb } from '../state/state-db.ts';
@@ -15,35 +16,6 @@ import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
  * its memory) can list them. Work is done by injected runners, one per kind,
  * so tests use tiny real runners and `mailkeep relay` wires the backup engine.
  */
-
-export interface JobRunContext<K extends JobKind = JobKind> {
-  readonly job: JobSnapshot;
-  readonly account: ImapAccount;
-  /** Only for the IMAP login; never log it or put it in an error message. */
-  readonly password: string;
-  /** Already checked against the kind's schema (lib/protocol/job-kinds.ts), defaults applied. */
-  readonly params: JobParamsOf<K>;
-  readonly dataDir: string;
-  /** Aborted by job.cancel (reason 'cancel') or relay shutdown (reason 'shutdown'). */
-  readonly signal: AbortSignal;
-  /** Throttled by the manager; call as often as convenient. */
-  reportProgress(progress: Partial<JobProgress>): void;
-  /**
-   * Intermediate status changes (running once the session is open, retrying between attempts).
-   * The final status is the runner's return value.
-   */
-  setStatus(status: string, errorCode?: ErrorCode | null): void;
-}
-
-/** Resolves with a status id to end in (default: the kind's completed status); throws a MailkeepError to fail. */
-export type JobRunner<K extends JobKind = JobKind> = (
-  ctx: JobRunContext<K>,
-) => Promise<{ status?: string; errorCode?: ErrorCode | null; outcome?: JobOutcomeOf<K> } | void>;
-export type JobRunners = { [K in JobKind]?: JobRunner<K> };
-
-export interface AccountLookup {
-  get(accountId: string): { account: ImapAccount; password?: string } | undefined;
-}
 
 /** job.start's body: the kind with its own parameters (a union by kind). */
 export type StartJobInput = JobStartBody;

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { JobEvent, ImapAccount } from '../../lib/protocol/common.ts';
-import { JobManager, type JobRunner } from '../../relay/server/job-manager.ts';
+import type { JobRunner } from '../../relay/jobs/job-runner.ts';
+import { JobManager } from '../../relay/server/job-manager.ts';
 import { openStateDb } from '../../relay/state/state-db.ts';
 import { tempDataDir } from './relay-harness.ts';
 

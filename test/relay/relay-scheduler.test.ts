@@ -8,7 +8,7 @@ import type { AccountEvent, Schedule } from '../../lib/protocol/account-state.ts
 import type { ImapAccount, JobSnapshot } from '../../lib/protocol/common.ts';
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { CredentialStore } from '../../relay/secrets/credential-store.ts';
-import type { JobRunContext } from '../../relay/server/job-manager.ts';
+import type { JobRunContext } from '../../relay/jobs/job-runner.ts';
 import { RelayState } from '../../relay/state/relay-state.ts';
 import { STATE_FILE } from '../../relay/state/state-db.ts';
 

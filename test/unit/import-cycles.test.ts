@@ -92,7 +92,6 @@ function layerGraph(files: Map<string, Set<string>>): Map<string, Set<string>> {
  */
 const KNOWN_FILE_CYCLES = [
   ['lib/background/relay-runs.ts', 'lib/background/restore-prompts.ts'],
-  ['relay/jobs/download/download-runner.ts', 'relay/server/runners.ts'],
 ];
 const KNOWN_LAYER_CYCLES = [
   ['relay/archive', 'relay/lock'],

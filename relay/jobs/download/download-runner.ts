@@ -1,7 +1,15 @@
 import path from 'node:path';
-import type { DownloadLinks } from '../../server/download-links.ts';
-import type { JobRunner } from '../../server/job-manager.ts';
-import { archiveDirOf } from '../../server/runners.ts';
+import type { DownloadLink } from '../../../lib/protocol/job-outcome.ts';
+import { archiveDirOf } from '../data-dirs.ts';
+import type { JobRunner } from '../job-runner.ts';
+
+/** What the runner needs of the relay's link store (relay/server/download-links.ts DownloadLinks). */
+export interface LinkPublisher {
+  /** The job's own directory to write into, until release(). */
+  workDir(jobId: string): { dir: string; release: () => void };
+  /** Publishes the file as an expiring link (default lifetime when ttlMs is undefined). */
+  register(jobId: string, file: string, fileName: string, ttlMs?: number): DownloadLink;
+}
 
 /**
  * Download through relay/jobs/download/run-download.ts: exports the archive of the job's account (or
@@ -9,7 +17,7 @@ import { archiveDirOf } from '../../server/runners.ts';
  * it as an expiring link (download-links.ts). The job ends Completed / Link with the link in its
  * outcome; the link's expiry later moves it to Expired.
  */
-export function downloadRunner(links: DownloadLinks): JobRunner<'download'> {
+export function downloadRunner(links: LinkPublisher): JobRunner<'download'> {
   return async (ctx) => {
     const p = ctx.params;
     const { runDownload } = await import('./run-download.ts');

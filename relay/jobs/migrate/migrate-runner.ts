@@ -1,13 +1,8 @@
-import path from 'node:path';
 import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
 import type { MigratePlanView } from '../../../lib/protocol/job-outcome.ts';
 import type { MigratePlan } from './migrate-types.ts';
-import type { AccountLookup, JobRunner } from '../../server/job-manager.ts';
-
-/** What restore and migrate appended where, one file per destination (relay/jobs/append-records.ts). */
-export function appendRecordsDirOf(dataDir: string): string {
-  return path.join(dataDir, 'append-records');
-}
+import { appendRecordsDirOf } from '../data-dirs.ts';
+import type { AccountLookup, JobRunner } from '../job-runner.ts';
 
 /** The preview the extension shows before the user confirms (wire caps: see MigratePlanView). */
 export function planView(p: MigratePlan): MigratePlanView {
