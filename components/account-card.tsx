@@ -6,7 +6,7 @@ import { StatusHint } from './status-hint';
 import { RelativeTime } from './relative-time';
 import { JobLine } from './job-line';
 import { PromptNotice } from './prompt-notice';
-import { formatBytes } from '@/lib/ui/format';
+import { formatBytes } from '@/lib/format';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { sendMessage } from '@/lib/ui/send-message';
 

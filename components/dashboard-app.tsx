@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { getDb } from '@/lib/storage/db';
 import { listAccounts, listJobs, listRuns } from '@/lib/storage/queries';
 import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
-import type { JobKind } from '@/lib/status/status-ids';
+import type { JobKind } from '@/lib/protocol/status-ids';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { DownloadPanel } from './download-panel';
 import { StatusTable } from './status-table';

@@ -2,12 +2,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { newJobKey, runRelayJob } from '@/lib/migrate/run-relay-job';
 import type { ImapAccount, JobSnapshot } from '@/lib/protocol/common';
 import { errorCodeOf } from '@/lib/protocol/error-codes';
+import { jobRequestOf, jobResultOf } from '@/lib/protocol/job-kinds';
 import type { MigratePlanView } from '@/lib/protocol/job-outcome';
 import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
 import { getDb } from '@/lib/storage/db';
 import type { JobRow } from '@/lib/storage/rows';
-import { formatBytes } from '@/lib/ui/format';
+import { formatBytes } from '@/lib/format';
 import { sendMessage } from '@/lib/ui/send-message';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { useRelay } from '@/lib/ui/use-relay';
@@ -168,12 +169,14 @@ function Result({ jobId, nameOf }: { jobId: string; nameOf: (accountId: string) 
   const job: JobRow | undefined = useLiveQuery(() => getDb().jobs.get(jobId), [jobId]);
   if (!job) return null;
   const info = statusInfo('migrate', job.status);
-  const counts = job.outcome?.counts ?? {};
+  const request = jobRequestOf(job);
+  const result = jobResultOf(job);
+  const counts = result?.kind === 'migrate' ? result.outcome.counts : undefined;
   return (
     <section data-testid="migrate-result" data-job-id={job.id}>
       <p>
-        <StatusPill info={info} /> <span class="small muted">to {nameOf(String(job.params?.destinationAccountId ?? ''))}</span>{' '}
-        {counts.migrated !== undefined && `${counts.migrated} copied, ${counts.notMigrated ?? 0} not copied, ${counts.alreadyPresent ?? 0} already there.`}
+        <StatusPill info={info} /> <span class="small muted">to {nameOf(request?.kind === 'migrate' ? request.params.destinationAccountId : '')}</span>{' '}
+        {counts && `${counts.migrated} copied, ${counts.notMigrated} not copied, ${counts.alreadyPresent} already there.`}
       </p>
       {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
       <div data-testid="migrate-hint">

@@ -1,5 +1,5 @@
 import type { JobProgress } from '@/lib/storage/rows';
-import { formatBytes, formatMessages } from '@/lib/ui/format';
+import { formatBytes, formatMessages } from '@/lib/format';
 import { useFreshness } from '@/lib/ui/use-freshness';
 
 /**

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '@/lib/clock';
-import { formatAbsolute, formatRelative } from '@/lib/ui/format';
+import { formatAbsolute, formatRelative } from '@/lib/format';
 
 export function RelativeTime({ at, clock = systemClock }: { at: number; clock?: Clock }) {
   return (

@@ -5,7 +5,7 @@ import type { AccountRow } from '@/lib/storage/rows';
 import { errorHint } from '@/lib/status/error-hints';
 import { sendMessage } from '@/lib/ui/send-message';
 import { restorePlanText } from '@/lib/ui/restore-plan-text';
-import { formatDay } from '@/lib/ui/format';
+import { formatDay } from '@/lib/format';
 import { systemClock, type Clock } from '@/lib/clock';
 
 type Step = { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; params: RestoreParams } | { at: 'queued' };

@@ -1,7 +1,7 @@
 import type { AccountRow, RunRow } from '@/lib/storage/rows';
 import { statusInfo } from '@/lib/status/catalog';
 import { systemClock } from '@/lib/clock';
-import { formatAbsolute } from '@/lib/ui/format';
+import { formatAbsolute } from '@/lib/format';
 import { StatusPill } from './status-pill';
 
 /**

@@ -6,7 +6,8 @@ import { REPORT_PROBLEM_URL } from '@/lib/status/report-problem';
 import { sendMessage } from '@/lib/ui/send-message';
 import { openAccountInOptions } from '@/lib/ui/page-links';
 import { saveDownload } from '@/lib/ui/save-download';
-import { accountToEdit, actionsFor, type ActionId } from '@/lib/ui/status-action-list';
+import { accountToEdit } from '@/lib/background/account-to-edit';
+import { actionsFor, type ActionId } from '@/lib/ui/status-action-list';
 
 /**
  * The buttons a status offers (lib/ui/status-action-list.ts: the catalog's `action`, every button

@@ -7,11 +7,13 @@ import { RelativeTime } from './relative-time';
 import { restoreScopeText } from '@/lib/ui/restore-plan-text';
 import { downloadDetailText, migrateDetailText } from '@/lib/ui/job-detail-text';
 import { systemClock } from '@/lib/clock';
+import { jobResultOf } from '@/lib/protocol/job-kinds';
 
 /** A finished restore's counts, e.g. ": 3 restored". */
 function outcomeText(job: JobRow): string {
-  const c = job.outcome?.counts;
-  if (!c || c.restored === undefined) return '';
+  const result = jobResultOf(job);
+  const c = result?.kind === 'restore' ? result.outcome.counts : undefined;
+  if (!c) return '';
   return `: ${c.restored} restored${c.notRestored ? `, ${c.notRestored} not restored` : ''}`;
 }
 

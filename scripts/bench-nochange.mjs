@@ -48,7 +48,8 @@ try {
 
   // Inside the relay: its JobManager running its backup runner, as `mailkeep relay` wires them.
   const { JobManager } = await import(path.join(root, 'relay/server/job-manager.ts'));
-  const { backupRunner, archiveDirOf } = await import(path.join(root, 'relay/server/runners.ts'));
+  const { backupRunner } = await import(path.join(root, 'relay/jobs/backup/backup-runner.ts'));
+  const { archiveDirOf } = await import(path.join(root, 'relay/jobs/data-dirs.ts'));
   const dataDir = path.join(work, 'relay-data');
   fs.mkdirSync(path.dirname(archiveDirOf(dataDir, 'acct')), { recursive: true });
   fs.cpSync(archive, archiveDirOf(dataDir, 'acct'), { recursive: true });

@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
 import { MailkeepError, ErrorCode } from '../protocol/error-codes.ts';
-import { JobKind } from '../status/status-ids.ts';
+import { JobKind } from '../protocol/status-ids.ts';
 import { pathTo } from '../status/state-machine.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { saveAccount } from '../storage/accounts.ts';

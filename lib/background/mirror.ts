@@ -18,7 +18,9 @@ import { EXTENSION_LIMITS } from '../limits.ts';
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
 /** What a row keeps of a finished run's outcome: counts and the one-line reason. */
-export function outcomeSummary(outcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
+export function outcomeSummary(snapshotOutcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
+  // Any kind's outcome, read as the fields a row keeps (each kind has a subset of them).
+  const outcome: (JobOutcomeSummary & { migratePlan?: unknown }) | undefined = snapshotOutcome;
   if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side)) return null;
   return {
     ...(outcome.link ? { link: outcome.link } : {}),

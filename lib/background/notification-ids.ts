@@ -9,7 +9,7 @@ export interface NotificationRef {
   /**
    * The account the notification is about, whose settings "Edit" opens: the job's own, except for
    * a migration that failed on its destination server, where the destination's (the same account
-   * the card's Edit opens, lib/ui/status-action-list.ts `accountToEdit`).
+   * the card's Edit opens, lib/background/account-to-edit.ts).
    */
   accountId: string;
   jobId: string;

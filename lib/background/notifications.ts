@@ -5,7 +5,7 @@ import type { AccountRow, JobRow } from '../storage/rows.ts';
 import { getSetting, setSetting } from '../storage/settings.ts';
 import type { NotificationSpec } from './ports.ts';
 import { notificationId } from './notification-ids.ts';
-import { accountToEdit } from '../ui/status-action-list.ts';
+import { accountToEdit } from './account-to-edit.ts';
 
 const KIND_WORD = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
 const BUTTON: Partial<Record<string, string>> = { edit: 'Edit', retry: 'Retry now' };

@@ -13,6 +13,7 @@ import { collectRestorePrompts } from './restore-prompts.ts';
 import { outcomeSummary } from './mirror.ts';
 import { localTimeZone } from '../clock.ts';
 import { TEST_HOOKS_BUILD } from './test-hooks.ts';
+import { jobStartBody } from '../protocol/job-kinds.ts';
 
 /** What the run logic needs from a relay connection; a fake in unit tests, RelayConnection in the worker. */
 export interface RelayCaller {
@@ -254,7 +255,7 @@ async function startRun(db: MailkeepDb, relay: RelayCaller, job: JobRow, at: num
   const key = job.runKey as string;
   let snap: JobSnapshot;
   try {
-    snap = (await relay.call('job.start', { kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: startParamsOf(job) ?? {} })).job;
+    snap = (await relay.call('job.start', jobStartBody({ kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: startParamsOf(job) ?? {} }))).job;
   } catch (err) {
     const code = errorCodeOf(err);
     if (code === 'NOT_FOUND' || code === 'INVALID_INPUT') {

@@ -1,5 +1,6 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { MailkeepError } from '../protocol/error-codes.ts';
+import type { RestoreCounts } from '../protocol/job-outcome.ts';
 import type { RestoreParams } from '../protocol/restore-params.ts';
 import { runRelayJob } from '../migrate/run-relay-job.ts';
 import type { MailkeepDb } from '../storage/db.ts';
@@ -43,7 +44,7 @@ export async function planRestore(db: MailkeepDb, relay: RelayCaller, target: Pl
   if (job.status !== 'completed') {
     throw new MailkeepError(job.errorCode ?? 'UNKNOWN', job.outcome?.message ?? `the dry run ended ${job.status}`, { status: job.status });
   }
-  const c = job.outcome?.counts ?? {};
+  const c: Partial<RestoreCounts> = job.outcome?.counts ?? {};
   return {
     folder: params.folder ?? '',
     into: params.into ?? null,

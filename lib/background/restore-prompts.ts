@@ -6,7 +6,7 @@ import { getSetting, setSetting, type SettingValue } from '../storage/settings.t
 import type { NotificationSpec } from './ports.ts';
 import { notificationId } from './notification-ids.ts';
 import type { RelayCaller } from './relay-runs.ts';
-import { formatDay } from '../ui/format.ts';
+import { formatDay } from '../format.ts';
 
 /** Backup statuses after which the run's deletions are known (a partial run still compared what it read). */
 const SETTLED = new Set(['completed', 'partially_completed']);

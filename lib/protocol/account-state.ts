@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { BackupStatus } from '../status/status-ids.ts';
+import { BackupStatus } from './status-ids.ts';
 import { ImapAccount, JobSnapshot, SafeId, Timestamp } from './common.ts';
 
 /**

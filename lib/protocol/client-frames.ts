@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
-import { JobKind } from '../status/status-ids.ts';
-import { IdempotencyKey, ImapAccount, JobParams, Password, RequestId, SafeId } from './common.ts';
+import { ImapAccount, Password, RequestId, SafeId } from './common.ts';
+import { JobStartBody } from './job-kinds.ts';
 import { Schedule } from './account-state.ts';
 
 /**
@@ -41,10 +41,8 @@ export const AccountTest = request(
     z.strictObject({ account: ImapAccount, password: Password.optional() }),
   ]),
 );
-export const JobStart = request(
-  'job.start',
-  z.strictObject({ kind: JobKind, accountId: SafeId, idempotencyKey: IdempotencyKey, params: JobParams.default({}) }),
-);
+/** Params are checked against the kind here, so a runner gets its kind's parsed params (job-kinds.ts). */
+export const JobStart = request('job.start', JobStartBody);
 export const JobCancel = request('job.cancel', z.strictObject({ jobId: SafeId }));
 /** Every job the relay knows (newest first), for reconciliation after a service-worker restart. */
 export const JobList = request(

@@ -1,24 +1,16 @@
 import { z } from '../zod.ts';
 import { ErrorCode } from './error-codes.ts';
-import { JobKind, StatusByKind } from '../status/status-ids.ts';
-import { JobOutcome } from './job-outcome.ts';
+import { JobKind, StatusByKind } from './status-ids.ts';
+import { IdempotencyKey, SafeId, Timestamp } from './ids.ts';
+import { BackupOutcome, DownloadOutcome, MigrateOutcome, RestoreOutcome } from './job-outcome.ts';
+
+export { IdempotencyKey, RequestId, SafeId, Timestamp } from './ids.ts';
+export { JobParams, JobRequest } from './job-kinds.ts';
 
 /**
  * Building blocks shared by the frames. Lengths are wire caps, not business rules: they keep a
  * hostile or buggy peer from making the relay hold arbitrarily large strings.
  */
-
-/** Ids end up in file names and map keys on the relay: a tight alphabet keeps them path-safe. */
-export const SafeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only, 1 to 64');
-export type SafeId = z.infer<typeof SafeId>;
-
-/** Correlates a reply with its request; chosen by the client, echoed by the relay. */
-export const RequestId = z.string().min(1).max(64);
-
-/** Chosen by the coordinator per intended job run: the same key always means the same job. */
-export const IdempotencyKey = z.string().min(8).max(128);
-
-export const Timestamp = z.iso.datetime({ offset: true });
 
 /** IMAP account settings the relay needs to open a session. Holds no secret. */
 export const ImapAccount = z.strictObject({
@@ -50,10 +42,6 @@ export const JobProgress = z.strictObject({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
-/** Kind-specific parameters. Backup needs none today; the other kinds will add fields. */
-export const JobParams = z.record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]));
-export type JobParams = z.infer<typeof JobParams>;
-
 /** Rejects a status id that does not belong to the job's kind (e.g. a backup 'cancelled'). */
 function statusMatchesKind(v: { kind: JobKind; status: string }, ctx: z.RefinementCtx): void {
   if (!StatusByKind[v.kind].safeParse(v.status).success) {
@@ -61,24 +49,35 @@ function statusMatchesKind(v: { kind: JobKind; status: string }, ctx: z.Refineme
   }
 }
 
-/** Everything the coordinator needs to reconcile after the service worker restarts. */
+const snapshotFields = {
+  id: SafeId,
+  accountId: SafeId,
+  idempotencyKey: IdempotencyKey,
+  status: z.string().max(64),
+  phase: JobPhase,
+  errorCode: ErrorCode.nullable(),
+  progress: JobProgress,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+};
+
+/**
+ * Everything the coordinator needs to reconcile after the service worker restarts. A union by
+ * kind, so a job's `outcome` has its kind's shape (a backup's counts, a download's link, a
+ * migration's plan and failing side); the wire is the same object as before (no extra field).
+ * Set when a job finishes with more to say than its status.
+ */
 export const JobSnapshot = z
-  .strictObject({
-    id: SafeId,
-    kind: JobKind,
-    accountId: SafeId,
-    idempotencyKey: IdempotencyKey,
-    status: z.string().max(64),
-    phase: JobPhase,
-    errorCode: ErrorCode.nullable(),
-    progress: JobProgress,
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-    /** Set when a job finishes with more to say than its status (download link, migrate plan, failing side). */
-    outcome: JobOutcome.optional(),
-  })
+  .discriminatedUnion('kind', [
+    z.strictObject({ ...snapshotFields, kind: z.literal('backup'), outcome: BackupOutcome.optional() }),
+    z.strictObject({ ...snapshotFields, kind: z.literal('download'), outcome: DownloadOutcome.optional() }),
+    z.strictObject({ ...snapshotFields, kind: z.literal('restore'), outcome: RestoreOutcome.optional() }),
+    z.strictObject({ ...snapshotFields, kind: z.literal('migrate'), outcome: MigrateOutcome.optional() }),
+  ])
   .superRefine(statusMatchesKind);
 export type JobSnapshot = z.infer<typeof JobSnapshot>;
+/** A snapshot of one kind: its `outcome` has that kind's shape. */
+export type SnapshotOf<K extends JobKind> = Extract<JobSnapshot, { kind: K }>;
 
 export const ProgressEvent = z.strictObject({
   event: z.literal('progress'),

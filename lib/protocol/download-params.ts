@@ -1,8 +1,8 @@
 import { z } from '../zod.ts';
-import { SafeId, Timestamp } from './common.ts';
+import { SafeId, Timestamp } from './ids.ts';
 
 /**
- * `params` of job.start for kind "download" (the relay runs relay/jobs/run-download.ts, then
+ * `params` of job.start for kind "download" (the relay runs relay/jobs/download/run-download.ts, then
  * serves the file at an expiring link: JobSnapshot.outcome.link). Scalars only, so it is also a
  * valid JobParams. The job's `accountId` names the account whose archive is exported
  * (`sourceAccountId` overrides it).

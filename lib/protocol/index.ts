@@ -3,6 +3,8 @@ export * from './version.ts';
 export * from './error-codes.ts';
 export * from './common.ts';
 export * from './job-outcome.ts';
+export * from './job-kinds.ts';
+export * from './ids.ts';
 export * from './account-state.ts';
 export * from './download-params.ts';
 export * from './migrate-params.ts';

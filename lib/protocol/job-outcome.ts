@@ -2,8 +2,9 @@ import { z } from '../zod.ts';
 
 /**
  * What a finished job hands back beyond its status: the download link, the migrate plan (the
- * dry run's preview), which server failed, counts. Platform-free; kept out of common.ts's imports
- * (common.ts imports this file) so there is no module cycle.
+ * dry run's preview), which server failed, counts: one schema per job kind. The job's kind is not
+ * inside the outcome on the wire; JobSnapshot (common.ts) is the union by kind that picks the shape.
+ * Platform-free; imports nothing of common.ts (common.ts imports this file) so there is no cycle.
  */
 
 /** A finished download: GET `url` on the relay with the pairing token, until `expiresAt`. */
@@ -41,14 +42,54 @@ export const MigratePlanView = z.strictObject({
 });
 export type MigratePlanView = z.infer<typeof MigratePlanView>;
 
-export const JobOutcome = z.strictObject({
-  link: DownloadLink.optional(),
-  /** Migrate: whose server caused the failure status (whose password to fix). */
+const Count = z.number().int().nonnegative();
+/** Secret-free, one line: e.g. "destination: the destination server refused the user name or password". */
+const Message = z.string().max(1024);
+
+/** A backup run: what the archive holds from it, and the run's id (restore.prompts asks about that run). */
+export const BackupCounts = z.strictObject({
+  messages: Count,
+  bytes: Count,
+  disappeared: Count,
+  /** Absent when the run never reached the archive (e.g. the login failed). */
+  runId: Count.optional(),
+});
+export type BackupCounts = z.infer<typeof BackupCounts>;
+
+/** What a restore did, and (when it planned) its plan: a dry run's preview is the plan part. */
+export const RestoreCounts = z.strictObject({
+  restored: Count,
+  alreadyPresent: Count,
+  notRestored: Count,
+  foldersCreated: Count,
+  toAppend: Count.optional(),
+  bytesToAppend: Count.optional(),
+  foldersToCreate: Count.optional(),
+  overAppendLimit: Count.optional(),
+  corrupt: Count.optional(),
+  quotaUsedBytes: Count.optional(),
+  quotaLimitBytes: Count.optional(),
+});
+export type RestoreCounts = z.infer<typeof RestoreCounts>;
+
+export const DownloadCounts = z.strictObject({ messages: Count, folders: Count });
+export type DownloadCounts = z.infer<typeof DownloadCounts>;
+
+export const MigrateCounts = z.strictObject({ migrated: Count, notMigrated: Count, alreadyPresent: Count, foldersCreated: Count });
+export type MigrateCounts = z.infer<typeof MigrateCounts>;
+
+export const BackupOutcome = z.strictObject({ counts: BackupCounts.optional(), message: Message.optional() });
+export const RestoreOutcome = z.strictObject({ counts: RestoreCounts.optional(), message: Message.optional() });
+export const DownloadOutcome = z.strictObject({ link: DownloadLink.optional(), counts: DownloadCounts.optional(), message: Message.optional() });
+export const MigrateOutcome = z.strictObject({
+  /** Whose server caused the failure status (whose password to fix). */
   side: z.enum(['source', 'destination']).optional(),
-  /** Secret-free, one line: e.g. "destination: the destination server refused the user name or password". */
-  message: z.string().max(1024).optional(),
-  /** e.g. { migrated, notMigrated, alreadyPresent } or { messages, folders }. */
-  counts: z.record(z.string().max(64), z.number().int().nonnegative()).optional(),
+  message: Message.optional(),
+  counts: MigrateCounts.optional(),
   migratePlan: MigratePlanView.optional(),
 });
-export type JobOutcome = z.infer<typeof JobOutcome>;
+
+/** Each kind's outcome schema: the `outcome` of a JobSnapshot of that kind (common.ts). */
+export const JOB_OUTCOMES = { backup: BackupOutcome, download: DownloadOutcome, restore: RestoreOutcome, migrate: MigrateOutcome } as const;
+export type JobOutcomeOf<K extends keyof typeof JOB_OUTCOMES> = z.infer<(typeof JOB_OUTCOMES)[K]>;
+export type JobOutcome = JobOutcomeOf<keyof typeof JOB_OUTCOMES>;

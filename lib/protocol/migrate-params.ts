@@ -1,8 +1,8 @@
 import { z } from '../zod.ts';
-import { SafeId } from './common.ts';
+import { SafeId } from './ids.ts';
 
 /**
- * `params` of job.start for kind "migrate" (the relay runs relay/jobs/run-migrate.ts). The job's
+ * `params` of job.start for kind "migrate" (the relay runs relay/jobs/migrate/run-migrate.ts). The job's
  * `accountId` is the source (read-only); `destinationAccountId` another account the relay holds
  * credentials for. Scalars only, so it is also a valid JobParams.
  */

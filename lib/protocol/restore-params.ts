@@ -1,8 +1,8 @@
 import { z } from '../zod.ts';
-import { SafeId, Timestamp } from './common.ts';
+import { SafeId, Timestamp } from './ids.ts';
 
 /**
- * `params` of job.start for kind "restore" (the relay runs relay/jobs/run-restore.ts). Every field
+ * `params` of job.start for kind "restore" (the relay runs relay/jobs/restore/run-restore.ts). Every field
  * is a scalar, so it is also a valid JobParams and travels in the same frame as backup's `{}`.
  * Filters combine; none at all restores everything the archive ever held for the account, each
  * message into the folder it was last seen in.

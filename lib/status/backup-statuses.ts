@@ -1,4 +1,4 @@
-import type { BackupStatus } from './status-ids.ts';
+import type { BackupStatus } from '../protocol/status-ids.ts';
 import type { StatusTable, TransitionTable } from './status-info.ts';
 import { AUTO_RETRY, EDIT_PASSWORD, REPORT } from './hint-phrases.ts';
 

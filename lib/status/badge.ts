@@ -1,4 +1,4 @@
-import type { JobKind } from './status-ids.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
 import type { BadgeColour } from './status-info.ts';
 import { statusInfo } from './catalog.ts';
 

@@ -1,6 +1,6 @@
 import { MailkeepError } from '../protocol/error-codes.ts';
-import type { AnyStatus, JobKind, StatusOf } from './status-ids.ts';
-import { StatusByKind } from './status-ids.ts';
+import type { AnyStatus, JobKind, StatusOf } from '../protocol/status-ids.ts';
+import { StatusByKind } from '../protocol/status-ids.ts';
 import type { StatusInfo, TransitionTable } from './status-info.ts';
 import { BACKUP_STATUSES, BACKUP_TRANSITIONS } from './backup-statuses.ts';
 import { DOWNLOAD_STATUSES, DOWNLOAD_TRANSITIONS } from './download-statuses.ts';

@@ -1,4 +1,4 @@
-import type { DownloadStatus } from './status-ids.ts';
+import type { DownloadStatus } from '../protocol/status-ids.ts';
 import type { StatusTable, TransitionTable } from './status-info.ts';
 import { AUTO_RETRY, REPORT, REPORT_AGAIN } from './hint-phrases.ts';
 

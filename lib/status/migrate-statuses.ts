@@ -1,4 +1,4 @@
-import type { MigrateStatus } from './status-ids.ts';
+import type { MigrateStatus } from '../protocol/status-ids.ts';
 import type { StatusTable, TransitionTable } from './status-info.ts';
 import { AUTO_RETRY, REPORT, REPORT_AGAIN } from './hint-phrases.ts';
 import { RESTORE_TRANSITIONS } from './restore-statuses.ts';

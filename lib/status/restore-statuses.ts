@@ -1,4 +1,4 @@
-import type { RestoreStatus } from './status-ids.ts';
+import type { RestoreStatus } from '../protocol/status-ids.ts';
 import type { StatusTable, TransitionTable } from './status-info.ts';
 import { AUTO_RETRY, EDIT_PASSWORD, REPORT, REPORT_AGAIN } from './hint-phrases.ts';
 

@@ -1,5 +1,5 @@
 import { MailkeepError } from '../protocol/error-codes.ts';
-import type { JobKind } from './status-ids.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
 import { TRANSITIONS, isStatusOf } from './catalog.ts';
 
 export function canTransition(kind: JobKind, from: string, to: string): boolean {

@@ -1,4 +1,4 @@
-import type { JobKind } from './status-ids.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
 
 /** What a status offers the user as its main button. */
 export type UserAction = 'edit' | 'retry' | 'enable' | 'download' | 'restore' | 'copy-diagnostics' | 'none';

@@ -2,7 +2,7 @@ import { MailkeepError, type ErrorCode } from '../protocol/error-codes.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { QUEUE_STATUS, statusInfo } from '../status/catalog.ts';
 import { assertTransition } from '../status/state-machine.ts';
-import type { JobKind } from '../status/status-ids.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
 import type { JobParams } from '../protocol/common.ts';
 import type { MailkeepDb } from './db.ts';
 import { EMPTY_PROGRESS, JobEventRow, JobProgress, JobRow } from './rows.ts';

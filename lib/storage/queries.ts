@@ -1,6 +1,6 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { statusInfo } from '../status/catalog.ts';
-import type { JobKind } from '../status/status-ids.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
 import type { Severity } from '../status/status-info.ts';
 import type { MailkeepDb } from './db.ts';
 import type { AccountRow, JobRow, PromptRow, RunRow } from './rows.ts';

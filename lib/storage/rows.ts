@@ -4,7 +4,7 @@ import { IdempotencyKey, JobParams, JobPhase, SafeId } from '../protocol/common.
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink } from '../protocol/job-outcome.ts';
 import { Schedule } from '../protocol/account-state.ts';
-import { JobKind, StatusByKind } from '../status/status-ids.ts';
+import { JobKind, StatusByKind } from '../protocol/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { statusInfo } from '../status/catalog.ts';
 import type { StatusInfo } from '../status/status-info.ts';
-import type { JobKind } from '../status/status-ids.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
 import type { RelayState } from '../storage/settings.ts';
-import { formatRelative } from './format.ts';
+import { formatRelative } from '../format.ts';
 
 /**
  * Whether what the pages show is the relay's current word or only the last one the mirror kept.

@@ -1,5 +1,5 @@
 import type { RestorePlan } from '../background/restore-plan.ts';
-import type { JobParams } from '../protocol/common.ts';
+import { jobRequestOf } from '../protocol/job-kinds.ts';
 
 const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
 
@@ -17,9 +17,11 @@ export function restorePlanText(plan: RestorePlan): string {
 }
 
 /** What a restore job brings back, in a few words for its line in the popup. */
-export function restoreScopeText(params: JobParams | null | undefined): string {
-  if (!params) return 'scope unknown';
-  const folder = typeof params.folder === 'string' ? params.folder : null;
-  const what = typeof params.disappearedInRun === 'number' ? `deleted mail${folder ? ` of ${folder}` : ''}` : folder ?? 'all folders';
-  return typeof params.into === 'string' ? `${what} into "${params.into}"` : what;
+export function restoreScopeText(params: unknown): string {
+  const request = params == null ? null : jobRequestOf({ kind: 'restore', params });
+  if (request?.kind !== 'restore') return 'scope unknown';
+  const p = request.params;
+  const folder = p.folder ?? null;
+  const what = p.disappearedInRun !== undefined ? `deleted mail${folder ? ` of ${folder}` : ''}` : folder ?? 'all folders';
+  return p.into !== undefined ? `${what} into "${p.into}"` : what;
 }

@@ -25,13 +25,3 @@ export function actionsFor(job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?:
   if (job.kind !== 'backup' && job.relayJobId && isStatusOf(job.kind, 'cancelled') && !info.terminal) out.push('cancel');
   return out;
 }
-
-/**
- * The account whose settings "Edit" opens: the job's own, except for a migration that failed on
- * its destination server (the relay says which side, outcome.side), where the destination's.
- */
-export function accountToEdit(job: Pick<JobRow, 'kind' | 'accountId' | 'params' | 'outcome'>): string {
-  const dest = job.params?.destinationAccountId;
-  if (job.kind === 'migrate' && job.outcome?.side === 'destination' && typeof dest === 'string') return dest;
-  return job.accountId;
-}

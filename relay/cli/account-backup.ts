@@ -1,11 +1,11 @@
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import type { JobSnapshot } from '../../lib/protocol/common.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import type { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { withDataDir } from './data-dir-access.ts';
-import { EXIT, jobExitCode } from './exit-codes.ts';
+import { EXIT, jobExitCode } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
 import { findAccount, directApi } from './state-api.ts';
 import { dataDirOf, stateCommand } from './state-command-io.ts';
@@ -78,14 +78,14 @@ export async function accountBackupCommand(argv: string[], io: Io): Promise<numb
 
 function report(job: JobSnapshot, via: 'relay' | 'direct', json: boolean, io: Io): number {
   const status = job.status as BackupStatus;
-  const counts = job.outcome?.counts ?? {};
+  const counts = (job.kind === 'backup' ? job.outcome?.counts : undefined) ?? { messages: 0, bytes: 0 };
   const interrupted = job.phase === 'interrupted';
   if (json) {
     io.out.write(
-      `${JSON.stringify({ kind: 'backup', via, jobId: job.id, account: job.accountId, status: interrupted ? 'Interrupted' : statusName(status), statusId: status, phase: job.phase, errorCode: job.errorCode, messages: counts.messages ?? 0, bytes: counts.bytes ?? 0 })}\n`,
+      `${JSON.stringify({ kind: 'backup', via, jobId: job.id, account: job.accountId, status: interrupted ? 'Interrupted' : statusName(status), statusId: status, phase: job.phase, errorCode: job.errorCode, messages: counts.messages, bytes: counts.bytes })}\n`,
     );
   } else {
-    io.out.write(`${interrupted ? 'Interrupted (the relay stopped; it resumes the backup when it starts)' : statusName(status)}: ${counts.messages ?? 0} new message(s), ${formatSize(counts.bytes ?? 0)}${job.errorCode ? ` (${job.errorCode})` : ''}\n`);
+    io.out.write(`${interrupted ? 'Interrupted (the relay stopped; it resumes the backup when it starts)' : statusName(status)}: ${counts.messages} new message(s), ${formatSize(counts.bytes)}${job.errorCode ? ` (${job.errorCode})` : ''}\n`);
   }
   if (interrupted) return EXIT.partial;
   if (status === 'completed' || status === 'partially_completed' || status === 'authentication_error' || status === 'connection_error') return jobExitCode({ status, errorCode: job.errorCode });

@@ -1,13 +1,14 @@
 import { LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
+import type { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import { archiveInfo, openArchiveForReading } from '../archive/archive-reader.ts';
 import { REPAIR_EFFECT, verifyArchive, type VerifyReport } from '../archive/verify.ts';
 import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
-import { EXIT, EXIT_HELP, jobExitCode } from './exit-codes.ts';
+import { EXIT, EXIT_HELP, jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatRetryIn, formatSize } from './format-size.ts';
+import type { Io } from './io.ts';
 import { jobOutput } from './job-output.ts';
 
 /** The specification's status names, as the CLI prints them. */
@@ -22,12 +23,8 @@ const STATUS_NAMES: Record<BackupStatus, string> = {
   deactivated: 'Deactivated',
 };
 
-export interface Io {
-  out: NodeJS.WriteStream;
-  err: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
+// In its own file so the helpers these commands use (job-output.ts) need not import this one.
+export type { Io } from './io.ts';
 
 export const BACKUP_HELP = `Usage: mailkeep backup --archive DIR --host H --port P --security tls|starttls|none
                        --user U --password-env VAR [--ca FILE] [--json]
@@ -90,7 +87,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
     retryLine: (d) => `Retrying (attempt ${d.attempt} failed: ${d.errorCode}: ${d.message}); next try ${formatRetryIn(d.retryInMs)}`,
   });
   // Loaded here, not at the top: --help, verify and archive-info start without imapflow.
-  const { runBackup } = await import('../jobs/run-backup.ts');
+  const { runBackup } = await import('../jobs/backup/run-backup.ts');
   const result = await runBackup(
     {
       archiveDir: required(o, 'archive'),

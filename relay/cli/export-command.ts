@@ -1,8 +1,8 @@
-import type { DownloadStatus } from '../../lib/status/status-ids.ts';
-import { runDownload } from '../jobs/run-download.ts';
+import type { DownloadStatus } from '../../lib/protocol/status-ids.ts';
+import { runDownload } from '../jobs/download/run-download.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
-import { jobExitCode } from './exit-codes.ts';
+import { jobExitCode } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
 import { jobOutput } from './job-output.ts';
 import { parseDateOption, parseSource } from './restore-command.ts';

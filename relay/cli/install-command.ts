@@ -10,7 +10,7 @@ import { uninstall } from '../service/uninstall.ts';
 import { parseOptions } from './args.ts';
 import type { Io } from './commands.ts';
 import { errorLine } from './error-line.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../server/exit-codes.ts';
 
 export const INSTALL_HELP = `Usage: mailkeep install [--data-dir DIR] [--port N] [--no-start]
 

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { BackupProgress } from '../jobs/types.ts';
-import type { Io } from './commands.ts';
+import type { BackupProgress } from '../jobs/backup/types.ts';
+import type { Io } from './io.ts';
 import { formatRetryIn } from './format-size.ts';
 import { progressPrinter } from './progress-printer.ts';
 

@@ -1,6 +1,6 @@
 import { UsageError } from './args.ts';
 import type { Io } from './commands.ts';
-import { EXIT, EXIT_HELP } from './exit-codes.ts';
+import { EXIT, EXIT_HELP } from '../server/exit-codes.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
 

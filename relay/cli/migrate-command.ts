@@ -1,10 +1,10 @@
 import { LIMITS } from '../../lib/limits.ts';
-import type { MigrateStatus } from '../../lib/status/status-ids.ts';
-import { runMigrate } from '../jobs/run-migrate.ts';
+import type { MigrateStatus } from '../../lib/protocol/status-ids.ts';
+import { runMigrate } from '../jobs/migrate/run-migrate.ts';
 import { ACCOUNT_OPTIONS, parseAccountOptions, parseRunTuning } from './account-options.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
-import { jobExitCode } from './exit-codes.ts';
+import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatSize } from './format-size.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';

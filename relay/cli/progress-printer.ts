@@ -1,4 +1,4 @@
-import type { BackupProgress } from '../jobs/types.ts';
+import type { BackupProgress } from '../jobs/backup/types.ts';
 import { formatSize } from './format-size.ts';
 
 /**

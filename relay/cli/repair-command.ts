@@ -2,7 +2,7 @@ import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import { repairArchive, type RepairReport } from '../archive/repair.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../server/exit-codes.ts';
 
 export const REPAIR_HELP = `Usage: mailkeep repair --archive DIR [--json]
 

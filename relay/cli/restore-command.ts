@@ -1,11 +1,11 @@
 import { LIMITS } from '../../lib/limits.ts';
-import type { RestoreStatus } from '../../lib/status/status-ids.ts';
-import type { RestoreScope } from '../jobs/restore-types.ts';
-import { runRestore } from '../jobs/run-restore.ts';
+import type { RestoreStatus } from '../../lib/protocol/status-ids.ts';
+import type { RestoreScope } from '../jobs/restore/restore-types.ts';
+import { runRestore } from '../jobs/restore/run-restore.ts';
 import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
-import { jobExitCode } from './exit-codes.ts';
+import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatSize } from './format-size.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';

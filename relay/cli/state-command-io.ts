@@ -2,7 +2,7 @@ import { errorCodeOf, MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { defaultDataDir } from '../server/cli-args.ts';
 import { UsageError } from './args.ts';
 import { errorLine } from './error-line.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../server/exit-codes.ts';
 import type { Io } from './commands.ts';
 
 /** `mailkeep account edit work --host x`: the words before the first option, and the options. */

@@ -3,7 +3,7 @@ import { statusInfo } from '../../lib/status/catalog.ts';
 import { describeSchedule } from '../state/schedule-slots.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
 import { withStateApi } from './state-api.ts';
 import { dataDirOf, localTimeText, splitPositionals, stateCommand } from './state-command-io.ts';

@@ -1,5 +1,5 @@
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import type { BackupProgress } from './types.ts';
+import type { BackupProgress } from './backup/types.ts';
 
 /** Throttles progress events: callers report every message, listeners get a few per second. */
 export function throttledProgress(sink: ((p: BackupProgress) => void) | undefined): (p: BackupProgress, force?: boolean) => void {

@@ -1,7 +1,7 @@
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { Db } from '../archive/schema.ts';
-import type { RestoreOptions, RestoreScope } from './restore-types.ts';
+import type { RestoreOptions, RestoreScope } from './restore/restore-types.ts';
 
 /** One message to put back: a blob into a folder, with the metadata it had there. */
 export interface RestoreCandidate {

@@ -2,7 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { messageIdOf } from '../archive/message-id.ts';
 import { digestByDownload, normalizedDigest } from '../imap/append-hash.ts';
-import type { SourceMessage } from './migrate-plan.ts';
+import type { SourceMessage } from './migrate/migrate-plan.ts';
 import { uidSet } from './uid-set.ts';
 
 /** What the user is told when a source does not keep its UIDs (with the code UIDVALIDITY_UNSTABLE). */

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { errorCodeOf, mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { EXIT } from '../cli/exit-codes.ts';
+import { EXIT } from './exit-codes.ts';
 
 import { DEFAULT_RELAY_PORT } from '../../lib/protocol/http.ts';
 

@@ -12,7 +12,7 @@ export interface DispatchDeps {
   credentials: Pick<CredentialStore, 'upsert' | 'delete' | 'get' | 'list'>;
   testConnection: TestConnection;
   log: (line: string) => void;
-  /** One-click restore prompts from the account's archive (relay/jobs/restore-prompts.ts). */
+  /** One-click restore prompts from the account's archive (relay/jobs/restore/restore-prompts.ts). */
   restorePrompts?: (accountId: string, runId?: number) => Promise<RestorePrompt[]>;
   /**
    * Accounts, schedules and the scheduler (relay/state): `mailkeep relay` always passes it; without

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { JobParams, JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
+import { JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
+import { JobRequest, type JobParams, type JobStartBody } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
-import type { JobKind } from '../../lib/status/status-ids.ts';
+import type { AccountLookup, JobRunContext, JobRunner, JobRunners } from '../jobs/job-runner.ts';
+import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import { JobStore } from '../state/job-store.ts';
 import { openStateDb } from '../state/state-db.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
@@ -15,38 +17,11 @@ import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
  * so tests use tiny real runners and `mailkeep relay` wires the backup engine.
  */
 
-export interface JobRunContext {
-  readonly job: JobSnapshot;
-  readonly account: ImapAccount;
-  /** Only for the IMAP login; never log it or put it in an error message. */
-  readonly password: string;
-  readonly params: JobParams;
-  readonly dataDir: string;
-  /** Aborted by job.cancel (reason 'cancel') or relay shutdown (reason 'shutdown'). */
-  readonly signal: AbortSignal;
-  /** Throttled by the manager; call as often as convenient. */
-  reportProgress(progress: Partial<JobProgress>): void;
-  /**
-   * Intermediate status changes (running once the session is open, retrying between attempts).
-   * The final status is the runner's return value.
-   */
-  setStatus(status: string, errorCode?: ErrorCode | null): void;
-}
+/** job.start's body: the kind with its own parameters (a union by kind). */
+export type StartJobInput = JobStartBody;
 
-/** Resolves with a status id to end in (default: the kind's completed status); throws a MailkeepError to fail. */
-export type JobRunner = (ctx: JobRunContext) => Promise<{ status?: string; errorCode?: ErrorCode | null; outcome?: JobOutcome } | void>;
-export type JobRunners = Partial<Record<JobKind, JobRunner>>;
-
-export interface AccountLookup {
-  get(accountId: string): { account: ImapAccount; password?: string } | undefined;
-}
-
-export interface StartJobInput {
-  kind: JobKind;
-  accountId: string;
-  idempotencyKey: string;
-  params: JobParams;
-}
+/** What update() may change; the outcome comes from the job's own kind's runner. */
+type JobPatch = Partial<Pick<JobSnapshot, 'status' | 'phase' | 'errorCode'>> & { outcome?: JobOutcome };
 
 interface Live {
   controller: AbortController;
@@ -62,7 +37,7 @@ export class JobManager {
   /** Jobs with progress not yet sent (throttled away): sent before their final status. */
   private readonly unsentProgress = new Set<string>();
   /** Each job's parameters, kept so an interrupted job can be resumed as it was asked for. */
-  private readonly params = new Map<string, JobParams>();
+  private readonly params = new Map<string, unknown>();
   /** Jobs this start found queued or active in the store: the previous relay stopped under them. */
   private readonly resumable: string[] = [];
   private stopping = false;
@@ -172,7 +147,7 @@ export class JobManager {
       return { job: known, created: false };
     }
     if (this.stopping) throw mailkeepError('CANCELLED', 'the relay is shutting down');
-    const runner = this.opts.runners[input.kind];
+    const runner = this.runnerOf(input.kind);
     if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${input.kind} jobs yet`);
     const stored = this.opts.accounts.get(input.accountId);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
@@ -206,7 +181,15 @@ export class JobManager {
     return { job, created: true };
   }
 
-  private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: JobParams): void {
+  /**
+   * The kind's runner, seen as taking any kind's params: run() checks the params against the job's
+   * kind (JobRequest) before calling it, which is what makes the widening safe.
+   */
+  private runnerOf(kind: JobKind): JobRunner | undefined {
+    return this.opts.runners[kind] as JobRunner | undefined;
+  }
+
+  private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: unknown): void {
     const controller = new AbortController();
     const done = this.run(jobId, runner, account, password, params, controller.signal);
     this.live.set(jobId, { controller, done });
@@ -222,7 +205,7 @@ export class JobManager {
     const resumed: JobSnapshot[] = [];
     for (const id of this.resumable.splice(0)) {
       const job = this.jobs.get(id);
-      const runner = job && this.opts.runners[job.kind];
+      const runner = job && this.runnerOf(job.kind);
       const stored = job && this.opts.accounts.get(job.accountId);
       if (!job || job.phase !== 'interrupted' || !runner || stored?.password === undefined) continue;
       if ([...this.live.keys()].some((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind)) continue;
@@ -233,8 +216,9 @@ export class JobManager {
     return resumed;
   }
 
-  private update(jobId: string, patch: Partial<JobSnapshot>, emitStatus: boolean): JobSnapshot {
-    const job = { ...this.jobs.get(jobId)!, ...patch, updatedAt: this.now() };
+  private update(jobId: string, patch: JobPatch, emitStatus: boolean): JobSnapshot {
+    // The outcome in a patch is the job's own kind's (JobRunner<K>), so the union by kind holds.
+    const job = { ...this.jobs.get(jobId)!, ...patch, updatedAt: this.now() } as JobSnapshot;
     this.jobs.set(jobId, job);
     if (emitStatus) {
       this.save(jobId);
@@ -256,17 +240,21 @@ export class JobManager {
     runner: JobRunner,
     account: ImapAccount,
     password: string,
-    params: JobParams,
+    params: unknown,
     signal: AbortSignal,
   ): Promise<void> {
     // Let start() return (and its result frame go out) before the first event of this job.
     await Promise.resolve();
     const job = this.jobs.get(jobId)!;
+    // Params from job.start were parsed with the frame; params read back from the store (a resumed
+    // job) are checked here, so a runner only ever sees its own kind's params.
+    const request = JobRequest.safeParse({ kind: job.kind, params });
     const ctx: JobRunContext = {
       job,
       account,
       password,
-      params,
+      // Unused when the check failed: the job fails below before its runner is called.
+      params: request.success ? request.data.params : ({} satisfies JobParams),
       dataDir: this.opts.dataDir,
       signal,
       setStatus: (status, errorCode = null) => {
@@ -281,6 +269,7 @@ export class JobManager {
     try {
       // Cancelled or shut down before it began: a listener added now would never fire.
       signal.throwIfAborted();
+      if (!request.success) throw mailkeepError('INVALID_INPUT', `${job.kind} params: ${request.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const outcome = await runner(ctx);
       this.flushProgress(jobId);
       if (signal.aborted && signal.reason === 'shutdown') {

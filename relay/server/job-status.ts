@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { JobKind } from '../../lib/status/status-ids.ts';
+import type { JobKind } from '../../lib/protocol/status-ids.ts';
 
 /**
  * The relay's side of the status ids: where a job starts, what "running" and "done" are called

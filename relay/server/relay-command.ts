@@ -6,13 +6,14 @@ import { CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from './atomic-file.ts';
 import { defaultDataDir, parseFlags, parsePort, reportCommandError } from './cli-args.ts';
 import { DownloadLinks } from './download-links.ts';
-import type { JobRunners } from './job-manager.ts';
+import type { JobRunners } from '../jobs/job-runner.ts';
 import { RelayState } from '../state/relay-state.ts';
 import { LocalToken, removeLocalToken } from '../state/local-token.ts';
 import { testClockFromEnv } from '../state/test-clock.ts';
 import { createPairingCode, TokenStore } from './pairing.ts';
 import { startRelayServer } from './relay-server.ts';
-import { archiveDirOf, defaultRunners } from './runners.ts';
+import { archiveDirOf } from '../jobs/data-dirs.ts';
+import { defaultRunners } from './runners.ts';
 import { testImapConnection, type TestConnection } from './test-connection.ts';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import { RELAY_LOG_FILE, RotatingLog } from '../service/log-file.ts';
@@ -101,7 +102,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       localToken: LocalToken.create(dataDir),
       restorePrompts: async (accountId, runId) => {
         // Loaded on first use, like the engines: the door comes up without SQLite.
-        const { restorePrompts } = await import('../jobs/restore-prompts.ts');
+        const { restorePrompts } = await import('../jobs/restore/restore-prompts.ts');
         const dir = archiveDirOf(dataDir, accountId);
         return fs.existsSync(path.join(dir, 'index.sqlite')) ? restorePrompts(dir, runId === undefined ? {} : { runId }) : [];
       },

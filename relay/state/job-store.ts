@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { JobParams, JobSnapshot } from '../../lib/protocol/common.ts';
+import { JobSnapshot } from '../../lib/protocol/common.ts';
 import { readFileIfExists } from '../server/atomic-file.ts';
 import type { StateDb } from './state-db.ts';
 
@@ -17,13 +17,19 @@ export const LEGACY_JOBS_FILE = 'jobs.json';
 const LegacyJobsFile = z.object({
   v: z.literal(1),
   jobs: z.array(JobSnapshot),
-  params: z.record(z.string(), JobParams).default({}),
+  /** Checked against each job's kind when it runs (relay/server/job-manager.ts), not here. */
+  params: z.record(z.string(), z.unknown()).default({}),
   resumeOnStart: z.array(z.string()).default([]),
 });
 
 export interface StoredJob {
   job: JobSnapshot;
-  params: JobParams;
+  /**
+   * As job.start gave them. Read back unchecked: the job manager checks them against the job's
+   * kind when it runs the job, so params that no longer fit fail that job (INVALID_INPUT) instead
+   * of running it with none (a restore with no filter would restore everything).
+   */
+  params: unknown;
   resumeOnStart: boolean;
 }
 
@@ -47,13 +53,12 @@ export class JobStore {
     for (const r of rows) {
       const job = JobSnapshot.safeParse(parseJson(r.snapshot));
       if (!job.success) continue;
-      const params = JobParams.safeParse(parseJson(r.params));
-      out.push({ job: job.data, params: params.success ? params.data : {}, resumeOnStart: r.resume_on_start === 1 });
+      out.push({ job: job.data, params: parseJson(r.params) ?? {}, resumeOnStart: r.resume_on_start === 1 });
     }
     return out;
   }
 
-  put(job: JobSnapshot, params: JobParams, resumeOnStart = false): void {
+  put(job: JobSnapshot, params: unknown, resumeOnStart = false): void {
     this.putStmt.run({
       id: job.id,
       key: job.idempotencyKey,

@@ -1,5 +1,5 @@
 import { JOB_KINDS, statusInfo, statusesOf } from '../../lib/status/catalog.ts';
-import type { JobKind } from '../../lib/status/status-ids.ts';
+import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { SeedAccount } from '../../lib/background/dev-seed.ts';
 

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArchive } from '../../relay/archive/verify.ts';
-import { runBackup } from '../../relay/jobs/run-backup.ts';
-import type { BackupOptions } from '../../relay/jobs/types.ts';
+import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
+import type { BackupOptions } from '../../relay/jobs/backup/types.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { archiveState, serverState } from '../support/mailbox-state.ts';
 

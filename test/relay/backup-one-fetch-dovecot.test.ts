@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { startImapProxy } from '../support/imap-proxy.ts';

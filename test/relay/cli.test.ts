@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
 import { errorLine } from '../../relay/cli/error-line.ts';
-import { EXIT, jobExitCode } from '../../relay/cli/exit-codes.ts';
+import { EXIT, jobExitCode } from '../../relay/server/exit-codes.ts';
 import { formatRetryIn, formatSize } from '../../relay/cli/format-size.ts';
 import { progressPrinter } from '../../relay/cli/progress-printer.ts';
 import { runCli } from '../support/run-cli.ts';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { sha256 } from '../support/mailbox-state.ts';
 import { bigMessage, cliPeakRssMb, peakGrowth, RSS_GROWTH_BUDGET_MB } from '../support/large-message.ts';

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { JobEvent, ImapAccount } from '../../lib/protocol/common.ts';
-import { JobManager, type JobRunner } from '../../relay/server/job-manager.ts';
+import type { JobRunner } from '../../relay/jobs/job-runner.ts';
+import { JobManager } from '../../relay/server/job-manager.ts';
+import { openStateDb } from '../../relay/state/state-db.ts';
 import { tempDataDir } from './relay-harness.ts';
 
 const account: ImapAccount = { id: 'acct', host: '127.0.0.1', port: 1, security: 'none', user: 'ada' };
@@ -104,7 +106,7 @@ describe('job manager', () => {
   it('refuses unknown accounts and kinds without a runner', () => {
     const { m } = manager({ backup: async () => undefined });
     expect(() => m.start({ kind: 'backup', accountId: 'nobody', idempotencyKey: 'key-gggg-1', params: {} })).toThrow(/no account/);
-    expect(() => m.start({ kind: 'migrate', accountId: 'acct', idempotencyKey: 'key-gggg-2', params: {} })).toThrow(/cannot run migrate/);
+    expect(() => m.start({ kind: 'migrate', accountId: 'acct', idempotencyKey: 'key-gggg-2', params: { destinationAccountId: 'other' } })).toThrow(/cannot run migrate/);
   });
 
   it('a job running at shutdown is reported interrupted after a restart, and its key still maps to it', async () => {
@@ -123,6 +125,23 @@ describe('job manager', () => {
     expect(resumedRuns).toBe(1);
     expect(again.resumeInterrupted()).toEqual([]);
     expect(again.list({ limit: 10 })).toHaveLength(1);
+  });
+
+  it('a resumed job whose stored params no longer fit its kind fails with INVALID_INPUT instead of running without them', async () => {
+    const first = manager({ restore: untilAborted });
+    const { job } = first.m.start({ kind: 'restore', accountId: 'acct', idempotencyKey: 'key-pppp-1', params: { folder: 'INBOX' } });
+    await new Promise((r) => setTimeout(r, 20));
+    await first.m.stop();
+    // A restore with no filter would restore everything: params of another kind must not become "none".
+    const db = openStateDb(first.dataDir);
+    db.prepare('UPDATE jobs SET params = ? WHERE id = ?').run(JSON.stringify(['INBOX']), job.id);
+    db.close();
+    let runs = 0;
+    const again = new JobManager({ dataDir: first.dataDir, runners: { restore: async () => void (runs += 1) }, accounts });
+    expect(again.resumeInterrupted().map((j) => j.id)).toEqual([job.id]);
+    expect(await settled(again, job.id)).toMatchObject({ phase: 'finished', status: 'failed', errorCode: 'INVALID_INPUT' });
+    expect(runs).toBe(0);
+    await again.stop();
   });
 
   it('a damaged jobs.json (not JSON, or not a job list) stops the relay with JOBS_FILE_UNREADABLE naming the file, and is left as it is', () => {

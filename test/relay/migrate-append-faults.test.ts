@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapAccount } from '../../relay/imap/session.ts';
-import { runMigrate } from '../../relay/jobs/run-migrate.ts';
+import { runMigrate } from '../../relay/jobs/migrate/run-migrate.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { startFakeAppendServer } from '../support/fake-append-server.ts';

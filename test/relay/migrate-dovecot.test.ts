@@ -1,8 +1,8 @@
 import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapAccount } from '../../relay/imap/session.ts';
-import { runMigrate } from '../../relay/jobs/run-migrate.ts';
-import type { MigrateOptions, MigrateResult } from '../../relay/jobs/migrate-types.ts';
+import { runMigrate } from '../../relay/jobs/migrate/run-migrate.ts';
+import type { MigrateOptions, MigrateResult } from '../../relay/jobs/migrate/migrate-types.ts';
 import { generatedMessages, sharedCorpusMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { serverState } from '../support/mailbox-state.ts';

@@ -74,7 +74,7 @@ describe('the mailkeep launcher', () => {
     expect(freshBundle(root)).not.toBeNull();
     // Every file esbuild read is in the stamp: the CLI's own modules, the engine's, the lock file.
     const stamped = (JSON.parse(fs.readFileSync(path.join(root, '.output/relay/stamp.json'), 'utf8')) as { files: [string][] }).files.map(([f]) => f);
-    for (const f of ['relay/cli/main.ts', 'relay/cli/commands.ts', 'relay/jobs/run-backup.ts', 'relay/server/relay-command.ts', 'lib/protocol/error-codes.ts', 'package-lock.json']) expect(stamped).toContain(f);
+    for (const f of ['relay/cli/main.ts', 'relay/cli/commands.ts', 'relay/jobs/backup/run-backup.ts', 'relay/server/relay-command.ts', 'lib/protocol/error-codes.ts', 'package-lock.json']) expect(stamped).toContain(f);
     for (const argv of [['--help'], ['backup', '--help'], ['relay', '--help'], ['restore', '--help'], ['no-such-command']]) {
       const viaBundle = spawnSync(process.execPath, ['bin/mailkeep.js', ...argv], { cwd: root, encoding: 'utf8' });
       const viaSources = spawnSync(process.execPath, ['bin/mailkeep.js', ...argv], { cwd: root, encoding: 'utf8', env: { ...process.env, MAILKEEP_NO_BUNDLE: '1' } });

@@ -8,7 +8,7 @@ import type { AccountEvent, Schedule } from '../../lib/protocol/account-state.ts
 import type { ImapAccount, JobSnapshot } from '../../lib/protocol/common.ts';
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { CredentialStore } from '../../relay/secrets/credential-store.ts';
-import type { JobRunContext } from '../../relay/server/job-manager.ts';
+import type { JobRunContext } from '../../relay/jobs/job-runner.ts';
 import { RelayState } from '../../relay/state/relay-state.ts';
 import { STATE_FILE } from '../../relay/state/state-db.ts';
 
@@ -80,7 +80,7 @@ function scriptedRunner(outcomes: Outcome[] = []) {
     holdNext(p: Promise<void>) {
       hold = p;
     },
-    runner: async (ctx: JobRunContext) => {
+    runner: async (ctx: JobRunContext<'backup'>) => {
       runs.push({ key: ctx.job.idempotencyKey, at: Date.parse(ctx.job.createdAt) });
       ctx.setStatus('running'); // as the engine does once its session is open
       const h = hold;
@@ -88,7 +88,7 @@ function scriptedRunner(outcomes: Outcome[] = []) {
       // Like the engine, a held run stops when the job is cancelled or the relay shuts down.
       if (h) await Promise.race([h, new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))]);
       const o = outcomes.shift() ?? { status: 'completed' };
-      return { status: o.status, errorCode: o.errorCode ?? null, outcome: { counts: { messages: 1, bytes: 10 } } };
+      return { status: o.status, errorCode: o.errorCode ?? null, outcome: { counts: { messages: 1, bytes: 10, disappeared: 0 } } };
     },
   };
 }

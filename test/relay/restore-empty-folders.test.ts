@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapAccount } from '../../relay/imap/session.ts';
-import { runBackup } from '../../relay/jobs/run-backup.ts';
-import { runMigrate } from '../../relay/jobs/run-migrate.ts';
-import { runRestore } from '../../relay/jobs/run-restore.ts';
+import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
+import { runMigrate } from '../../relay/jobs/migrate/run-migrate.ts';
+import { runRestore } from '../../relay/jobs/restore/run-restore.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { expectInboxHoldsFixture, expectStreamedTwice } from '../support/large-message-expect.ts';
 import { cliPeakRssMb, largeMessageFixture, RSS_GROWTH_BUDGET_MB } from '../support/large-message.ts';

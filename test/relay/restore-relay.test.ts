@@ -85,7 +85,19 @@ describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protoc
     expect(await count(BOB, 'Restored 2026-11-25/INBOX')).toBe(12);
   });
 
-  it('bad params fail the job with INVALID_INPUT', async () => {
-    expect((await run('p1', 'restore', 'alice', { atRun: 'yesterday' })).data).toMatchObject({ status: 'failed', errorCode: 'INVALID_INPUT' });
+  it('params that do not fit the kind are refused with INVALID_INPUT, naming the field, and no job is created', async () => {
+    const bad: [string, string, Record<string, unknown>][] = [
+      ['p1', 'restore', { atRun: 'yesterday' }],
+      ['p2', 'restore', { format: 'mbox' }], // a download's field
+      ['p3', 'migrate', {}], // no destination
+      ['p4', 'backup', { folder: 'INBOX' }],
+    ];
+    for (const [key, kind, params] of bad) {
+      const reply = await c.call(key, 'job.start', { kind, accountId: 'alice', idempotencyKey: `restore-relay-${key}`, params });
+      expect(reply, key).toMatchObject({ type: 'error', id: key, code: 'INVALID_INPUT' });
+      if (key === 'p1') expect(JSON.stringify(reply)).toContain('atRun');
+    }
+    const { result } = (await c.call('p-list', 'job.list', { accountId: 'alice', limit: 500 })) as { result: { jobs: { idempotencyKey: string }[] } };
+    expect(result.jobs.filter((j) => /^restore-relay-p\d$/.test(j.idempotencyKey))).toEqual([]);
   });
 });

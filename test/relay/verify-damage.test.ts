@@ -11,7 +11,7 @@ import { HEADER_BYTES, recordHeader } from '../../relay/archive/pack-file.ts';
 import { openIndex } from '../../relay/archive/schema.ts';
 import { verifyArchive, type VerifyReport } from '../../relay/archive/verify.ts';
 import { classifyImapError } from '../../relay/imap/classify-error.ts';
-import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
 import { ERROR_HINTS } from '../../lib/status/error-hints.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';

@@ -10,7 +10,7 @@ import { JournalAppender, JOURNAL_FILE_NO, journalFile, readJournalFile } from '
 import { HEADER_BYTES, PackAppender, recordHeader } from '../../relay/archive/pack-file.ts';
 import { openIndex } from '../../relay/archive/schema.ts';
 import { verifyArchive, type VerifyReport } from '../../relay/archive/verify.ts';
-import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { runCli } from '../support/run-cli.ts';

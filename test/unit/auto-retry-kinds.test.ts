@@ -5,7 +5,7 @@ import { EXTENSION_LIMITS } from '@/lib/limits';
 import { driveRuns } from '@/lib/background/relay-runs';
 import { retryDueJobs } from '@/lib/background/retry-due';
 import { statusInfo, statusesOf } from '@/lib/status/catalog';
-import type { JobKind } from '@/lib/status/status-ids';
+import type { JobKind } from '@/lib/protocol/status-ids';
 import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
 
 let db: MailkeepDb;

@@ -27,9 +27,9 @@ describe('following a relay job from a page', () => {
   it('gives up at its deadline, and on a relay that stopped under the job', async () => {
     let t = 0;
     const running = { call: (async (m: string) => (m === 'job.start' ? { job: snap('running', 'active'), created: true } : { job: snap('running', 'active') })) as never };
-    await expect(runRelayJob(running, { kind: 'migrate', accountId: 'old', idempotencyKey: 'k-00000001', params: {}, deadlineMs: 1000, sleep: async () => void (t += 600), now: () => t })).rejects.toMatchObject({ code: 'CONNECTION_TIMEOUT' });
+    await expect(runRelayJob(running, { kind: 'migrate', accountId: 'old', idempotencyKey: 'k-00000001', params: { destinationAccountId: 'new' }, deadlineMs: 1000, sleep: async () => void (t += 600), now: () => t })).rejects.toMatchObject({ code: 'CONNECTION_TIMEOUT' });
     const stopped = { call: (async (m: string) => (m === 'job.start' ? { job: snap('running', 'active'), created: true } : { job: snap('running', 'interrupted') })) as never };
-    await expect(runRelayJob(stopped, { kind: 'migrate', accountId: 'old', idempotencyKey: 'k-00000001', params: {}, deadlineMs: 1000, sleep: async () => undefined })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(runRelayJob(stopped, { kind: 'migrate', accountId: 'old', idempotencyKey: 'k-00000001', params: { destinationAccountId: 'new' }, deadlineMs: 1000, sleep: async () => undefined })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
   it('makes keys that fit the protocol and differ per click', () => {

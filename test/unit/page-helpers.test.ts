@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { presetFor } from '@/lib/options/presets';
-import { formatAbsolute, formatBytes, formatDay, formatMessages, formatRelative } from '@/lib/ui/format';
+import { formatAbsolute, formatBytes, formatDay, formatMessages, formatRelative } from '@/lib/format';
 import { downloadDetailText } from '@/lib/ui/job-detail-text';
 import { fixedClock } from '@/lib/clock';
 import { notificationId, optionsPathFor, parseNotificationId } from '@/lib/background/notification-ids';
@@ -48,7 +48,7 @@ describe('what the cards print', () => {
   });
 
   it('says until when a download link lives, in the user\'s zone', () => {
-    const job = { params: { format: 'mbox' }, outcome: { link: { url: '/download/x', expiresAt: '2026-11-26T23:10:00.000Z', fileName: 'mail.zip', bytes: 47_104 } } };
+    const job = { kind: 'download' as const, params: { format: 'mbox' as const }, outcome: { link: { url: '/download/x', expiresAt: '2026-11-26T23:10:00.000Z', fileName: 'mail.zip', bytes: 47_104 } } };
     expect(downloadDetailText(job, 'UTC')).toBe('mbox, all folders: mail.zip, 46.0 KB, until 26 Nov 2026, 23:10');
     expect(downloadDetailText(job, 'Europe/Berlin')).toBe('mbox, all folders: mail.zip, 46.0 KB, until 27 Nov 2026, 00:10');
   });

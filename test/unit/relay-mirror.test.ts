@@ -18,7 +18,7 @@ const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 let db: MailkeepDb;
 
-function snapshot(patch: Partial<JobSnapshot> = {}): JobSnapshot {
+function snapshot(patch: Partial<Extract<JobSnapshot, { kind: 'backup' }>> = {}): JobSnapshot {
   return {
     id: 'j_000000000001',
     kind: 'backup',

@@ -62,7 +62,7 @@ const deleted = (folder: string, messages: number, runId = 7): RestorePrompt => 
  * A backup run the relay ran by itself (its schedule) and reported as the account's new state, as
  * account.changed brings it: the mirror records it, and the next pass asks for its prompts.
  */
-async function relayFinishes(status: 'completed' | 'authentication_error', patch: Partial<JobSnapshot> = {}): Promise<void> {
+async function relayFinishes(status: 'completed' | 'authentication_error', patch: Partial<Extract<JobSnapshot, { kind: 'backup' }>> = {}): Promise<void> {
   const account = (await db.accounts.get(accountId))!;
   const latestBackup: JobSnapshot = {
     id: 'j_000000000001',
@@ -252,7 +252,7 @@ describe('one-click restore from a prompt', () => {
         const r = await relay.call(method, params);
         // The relay finishes the dry run at once with its plan.
         if (method === 'job.start') {
-          relay.set(r.job.id, { status: 'completed', phase: 'finished', outcome: { counts: { toAppend: 4, alreadyPresent: 1, foldersToCreate: 0, overAppendLimit: 0 } } });
+          relay.set(r.job.id, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 0, alreadyPresent: 1, notRestored: 0, foldersCreated: 0, toAppend: 4, foldersToCreate: 0, overAppendLimit: 0 } } });
         }
         return r;
       },
@@ -278,10 +278,10 @@ describe('the coordinator driving restore jobs', () => {
     await applyRelayEvent(db, { event: 'status', jobId: relayId, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
     await applyRelayEvent(db, { event: 'progress', jobId: relayId, progress: { folder: 'INBOX', messagesDone: 2, messagesTotal: 3, bytes: 200 }, at });
     expect((await restoreRow(job.id)).progress).toMatchObject({ messagesDone: 2, messagesTotal: 3 });
-    relay.set(relayId, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 3, notRestored: 0 } } });
+    relay.set(relayId, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 3, alreadyPresent: 0, notRestored: 0, foldersCreated: 0 } } });
     await driveRuns(db, relay, NOW, ZONE);
     const row = await restoreRow(job.id);
-    expect(row).toMatchObject({ status: 'completed', runKey: null, relayJobId: null, outcome: { counts: { restored: 3, notRestored: 0 } } });
+    expect(row).toMatchObject({ status: 'completed', runKey: null, relayJobId: null, outcome: { counts: { restored: 3, alreadyPresent: 0, notRestored: 0, foldersCreated: 0 } } });
     expect(await restoreHistory(job.id)).toEqual(['on_queue', 'running', 'completed']);
   });
 
@@ -289,7 +289,7 @@ describe('the coordinator driving restore jobs', () => {
     const job = await newRestore();
     await driveRuns(db, relay, NOW, ZONE);
     const relayId = (await restoreRow(job.id)).relayJobId!;
-    relay.set(relayId, { status: 'completed', phase: 'finished', progress: { folder: 'INBOX', messagesDone: 3, messagesTotal: 3, bytes: 300 }, outcome: { counts: { restored: 3, notRestored: 0 } } });
+    relay.set(relayId, { status: 'completed', phase: 'finished', progress: { folder: 'INBOX', messagesDone: 3, messagesTotal: 3, bytes: 300 }, outcome: { counts: { restored: 3, alreadyPresent: 0, notRestored: 0, foldersCreated: 0 } } });
     await applyRelayEventWithOutcome(db, relay, { event: 'status', jobId: relayId, kind: 'restore', status: 'completed', phase: 'finished', errorCode: null, at });
     expect(await restoreRow(job.id)).toMatchObject({ status: 'completed', relayJobId: null, outcome: { counts: { restored: 3 } } });
     expect(await restoreHistory(job.id)).toEqual(['on_queue', 'running', 'completed']);
@@ -300,12 +300,12 @@ describe('the coordinator driving restore jobs', () => {
     await driveRuns(db, relay, NOW, ZONE);
     const first = await restoreRow(job.id);
     await db.jobs.put({ ...first, relayJobId: null }); // died before storing the relay's answer
-    relay.set(first.relayJobId!, { status: 'partially_complete', phase: 'finished', errorCode: 'QUOTA_EXCEEDED', outcome: { counts: { restored: 2, notRestored: 1 }, message: 'the server storage is full' } });
+    relay.set(first.relayJobId!, { status: 'partially_complete', phase: 'finished', errorCode: 'QUOTA_EXCEEDED', outcome: { counts: { restored: 2, alreadyPresent: 0, notRestored: 1, foldersCreated: 0 }, message: 'the server storage is full' } });
     await driveRuns(db, relay, NOW, ZONE); // the woken worker
     const row = await restoreRow(job.id);
     expect(relayRestores()).toBe(1);
     expect(relay.calls.filter((c) => c.method === 'job.start' && (c.params as any).kind === 'restore').map((c) => (c.params as any).idempotencyKey)).toEqual([first.runKey, first.runKey]);
-    expect(row).toMatchObject({ status: 'partially_complete', lastErrorCode: 'QUOTA_EXCEEDED', outcome: { counts: { restored: 2, notRestored: 1 }, message: 'the server storage is full' } });
+    expect(row).toMatchObject({ status: 'partially_complete', lastErrorCode: 'QUOTA_EXCEEDED', outcome: { counts: { restored: 2, alreadyPresent: 0, notRestored: 1, foldersCreated: 0 }, message: 'the server storage is full' } });
     // Retry now: the same parameters again, under a new key (the relay appends only what is missing).
     await transitionJob(db, job.id, 'on_queue');
     await driveRuns(db, relay, NOW, ZONE);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG, statusInfo } from '@/lib/status/catalog';
-import type { JobKind } from '@/lib/status/status-ids';
+import type { JobKind } from '@/lib/protocol/status-ids';
 import { canTransition } from '@/lib/status/state-machine';
 import { QUEUE_STATUS } from '@/lib/status/catalog';
-import { accountToEdit, actionsFor, type ActionId } from '@/lib/ui/status-action-list';
+import { accountToEdit } from '@/lib/background/account-to-edit';
+import { actionsFor, type ActionId } from '@/lib/ui/status-action-list';
 
 /** The buttons a hint names, by their label in the hint. */
 const NAMED: Record<string, ActionId> = { '"Retry now"': 'retry', '"Edit"': 'edit', '"Enable"': 'enable', '"Download"': 'download', '"Copy diagnostics"': 'copy-diagnostics' };

@@ -1,8 +1,9 @@
 import { MailkeepError } from '@/lib/protocol/error-codes';
 import { QUEUE_STATUS } from '@/lib/status/catalog';
-import type { JobKind } from '@/lib/status/status-ids';
+import type { JobKind } from '@/lib/protocol/status-ids';
 import type { ImapAccount, JobSnapshot } from '@/lib/protocol/common';
 import { DEFAULT_SCHEDULE, type AccountState, type Schedule } from '@/lib/protocol/account-state';
+import type { JobOutcome } from '@/lib/protocol/job-outcome';
 import type { RelayCaller } from '@/lib/background/relay-runs';
 import { saveAccount } from '@/lib/storage/accounts';
 import type { MailkeepDb } from '@/lib/storage/db';
@@ -102,8 +103,9 @@ export class FakeRelay implements RelayCaller {
   /** Where account.changed goes (the wire pushes it to every open socket). */
   onAccountChanged: ((event: { event: 'account.changed'; account: AccountState; at: string }) => void) | null = null;
 
-  set(jobId: string, patch: Partial<JobSnapshot>): void {
-    const job = { ...this.jobs.get(jobId)!, ...patch };
+  /** `outcome` must be of the job's own kind (the real relay's runner of that kind makes it). */
+  set(jobId: string, patch: Partial<Omit<JobSnapshot, 'kind' | 'outcome'>> & { outcome?: JobOutcome }): void {
+    const job = { ...this.jobs.get(jobId)!, ...patch } as JobSnapshot;
     this.jobs.set(jobId, job);
     if (job.kind === 'backup') this.backupMoved(job);
   }

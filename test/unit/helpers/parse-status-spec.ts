@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { JobKind } from '@/lib/status/status-ids';
+import type { JobKind } from '@/lib/protocol/status-ids';
 
 export interface SpecRow {
   name: string;

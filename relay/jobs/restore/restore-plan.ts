@@ -1,12 +1,12 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { listWithoutUtf8 } from '../imap/create-folders.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import type { BlobReader } from './restore-blob.ts';
-import { archivedNamespace, listedDestinations, mapFolders, pathKey, sessionNamespace, type ListedFolder } from './folder-map.ts';
-import { AppendRecords, blobSource } from './append-records.ts';
-import { blobPresence, FolderPresence } from './restore-presence.ts';
-import type { ArchivedFolders, RestoreCandidate } from './restore-select.ts';
+import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
+import { listWithoutUtf8 } from '../../imap/create-folders.ts';
+import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import type { BlobReader } from '../restore-blob.ts';
+import { archivedNamespace, listedDestinations, mapFolders, pathKey, sessionNamespace, type ListedFolder } from '../folder-map.ts';
+import { AppendRecords, blobSource } from '../append-records.ts';
+import { blobPresence, FolderPresence } from '../restore-presence.ts';
+import type { ArchivedFolders, RestoreCandidate } from '../restore-select.ts';
 import type { RestorePlan, RestorePlanFolder, RestoreSkipped } from './restore-types.ts';
 
 /** One destination folder's work: what to append, in order. */

@@ -1,5 +1,5 @@
 import type { ListResponse } from 'imapflow';
-import { SessionDeadline } from '../imap/session.ts';
+import { SessionDeadline } from '../../imap/session.ts';
 import { backupFolder, type SessionContext } from './backup-folder.ts';
 
 /**

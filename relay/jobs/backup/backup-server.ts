@@ -4,10 +4,10 @@
  * message's) that the backup reports instead of aborting.
  */
 import type { FetchMessageObject, FetchQueryObject, ImapFlow } from 'imapflow';
-import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { describeImapError } from '../imap/classify-error.ts';
-import { SessionDeadline } from '../imap/session.ts';
-import { sessionErrorCode } from '../imap/session-error-code.ts';
+import { MailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import { describeImapError } from '../../imap/classify-error.ts';
+import { SessionDeadline } from '../../imap/session.ts';
+import { sessionErrorCode } from '../../imap/session-error-code.ts';
 
 const big = (v: unknown): string | null => (v === undefined || v === null || v === false ? null : String(v));
 

@@ -1,22 +1,26 @@
 import path from 'node:path';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import type { DownloadLinks } from './download-links.ts';
-import type { JobRunner } from './job-manager.ts';
-import { archiveDirOf } from './runners.ts';
+import type { DownloadLink } from '../../../lib/protocol/job-outcome.ts';
+import { archiveDirOf } from '../data-dirs.ts';
+import type { JobRunner } from '../job-runner.ts';
+
+/** What the runner needs of the relay's link store (relay/server/download-links.ts DownloadLinks). */
+export interface LinkPublisher {
+  /** The job's own directory to write into, until release(). */
+  workDir(jobId: string): { dir: string; release: () => void };
+  /** Publishes the file as an expiring link (default lifetime when ttlMs is undefined). */
+  register(jobId: string, file: string, fileName: string, ttlMs?: number): DownloadLink;
+}
 
 /**
- * Download through relay/jobs/run-download.ts: exports the archive of the job's account (or
+ * Download through relay/jobs/download/run-download.ts: exports the archive of the job's account (or
  * `params.sourceAccountId`) into the job's own directory under <dataDir>/downloads, then publishes
  * it as an expiring link (download-links.ts). The job ends Completed / Link with the link in its
  * outcome; the link's expiry later moves it to Expired.
  */
-export function downloadRunner(links: DownloadLinks): JobRunner {
+export function downloadRunner(links: LinkPublisher): JobRunner<'download'> {
   return async (ctx) => {
-    const { DownloadParams } = await import('../../lib/protocol/download-params.ts');
-    const parsed = DownloadParams.safeParse(ctx.params);
-    if (!parsed.success) throw mailkeepError('INVALID_INPUT', `download params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const p = parsed.data;
-    const { runDownload } = await import('../jobs/run-download.ts');
+    const p = ctx.params;
+    const { runDownload } = await import('./run-download.ts');
     const accountId = p.sourceAccountId ?? ctx.account.id;
     const work = links.workDir(ctx.job.id);
     try {

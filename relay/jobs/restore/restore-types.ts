@@ -1,7 +1,7 @@
 /**
  * The restore job's contract (archive -> IMAP via APPEND), shared by the CLI and the relay server.
  *
- *   import { runRestore } from '../jobs/run-restore.ts';
+ *   import { runRestore } from './run-restore.ts';
  *   const result = await runRestore(
  *     { archiveDir, source: { user, host }, target: { host, port, security, user, password }, scope, into, dryRun },
  *     { signal, onProgress, onStatus },
@@ -27,11 +27,11 @@
  *   restores only what is still missing.
  * - The password is used for LOGIN only: it is in no event, result, error message or log.
  */
-import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { RestoreStatus } from '../../lib/status/status-ids.ts';
-import type { AppendDeadline } from '../imap/append-stream.ts';
-import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
-import type { BackupProgress } from './types.ts';
+import type { ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { RestoreStatus } from '../../../lib/protocol/status-ids.ts';
+import type { AppendDeadline } from '../../imap/append-stream.ts';
+import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
+import type { BackupProgress } from '../backup/types.ts';
 
 /** Which messages of the archived account to restore. Filters combine (AND). */
 export interface RestoreScope {

@@ -2,7 +2,7 @@
  * The migrate job's contract (IMAP account -> another IMAP account, directly), shared by the CLI
  * and the relay server.
  *
- *   import { runMigrate } from '../jobs/run-migrate.ts';
+ *   import { runMigrate } from './run-migrate.ts';
  *   const result = await runMigrate({ source, destination, dryRun }, { signal, onProgress, onStatus });
  *
  * - `runMigrate` never throws: it resolves with a MigrateResult whose `status` is a final status of
@@ -22,11 +22,11 @@
  *   over the destination's APPENDLIMIT are listed in `skipped` and make the run partially_complete.
  * - Passwords are used for LOGIN only: they are in no event, result, error message or log.
  */
-import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { MigrateStatus } from '../../lib/status/status-ids.ts';
-import type { AppendDeadline } from '../imap/append-stream.ts';
-import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
-import type { BackupProgress } from './types.ts';
+import type { ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { MigrateStatus } from '../../../lib/protocol/status-ids.ts';
+import type { AppendDeadline } from '../../imap/append-stream.ts';
+import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
+import type { BackupProgress } from '../backup/types.ts';
 
 export type Side = 'source' | 'destination';
 

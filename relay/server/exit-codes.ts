@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { MigrateFinalStatus } from '../jobs/migrate-types.ts';
-import type { RestoreFinalStatus } from '../jobs/restore-types.ts';
-import type { DownloadResult } from '../jobs/run-download.ts';
-import type { BackupResult } from '../jobs/types.ts';
+import type { MigrateFinalStatus } from '../jobs/migrate/migrate-types.ts';
+import type { RestoreFinalStatus } from '../jobs/restore/restore-types.ts';
+import type { DownloadResult } from '../jobs/download/run-download.ts';
+import type { BackupResult } from '../jobs/backup/types.ts';
 
 /** Process exit codes of `mailkeep` (docs/cli.md). Restore and Migrate reuse 3 for "Partial". */
 export const EXIT = {

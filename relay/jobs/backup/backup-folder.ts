@@ -1,14 +1,14 @@
 import type { FetchMessageObject, FetchQueryObject, ImapFlow, ListResponse } from 'imapflow';
-import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { ArchiveWriter, MessageMeta } from '../archive/archive-writer.ts';
-import { messageIdOf } from '../archive/message-id.ts';
-import { reclaimStreamChunks } from '../imap/append-reclaim.ts';
-import { classifyImapError, describeImapError } from '../imap/classify-error.ts';
-import { SessionDeadline } from '../imap/session.ts';
+import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { ArchiveWriter, MessageMeta } from '../../archive/archive-writer.ts';
+import { messageIdOf } from '../../archive/message-id.ts';
+import { reclaimStreamChunks } from '../../imap/append-reclaim.ts';
+import { classifyImapError, describeImapError } from '../../imap/classify-error.ts';
+import { SessionDeadline } from '../../imap/session.ts';
 import { drain, FolderFault, inRange, MessageFault, messageFault, openFolder } from './backup-server.ts';
 import type { BackupProgress, BackupResult } from './types.ts';
-import { uidSet } from './uid-set.ts';
+import { uidSet } from '../uid-set.ts';
 
 /** Deadlines of one run (lib/limits.ts in production, small values in tests). */
 export interface BackupDeadlines {

@@ -1,17 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
-import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
-import { disappearedInRun } from '../archive/archive-reader.ts';
-import { ArchiveWriter } from '../archive/archive-writer.ts';
-import { describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { closeSession, openSession } from '../imap/session.ts';
-import { sessionErrorCode } from '../imap/session-error-code.ts';
+import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { BackupStatus } from '../../../lib/protocol/status-ids.ts';
+import { disappearedInRun } from '../../archive/archive-reader.ts';
+import { ArchiveWriter } from '../../archive/archive-writer.ts';
+import { describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import { closeSession, openSession } from '../../imap/session.ts';
+import { sessionErrorCode } from '../../imap/session-error-code.ts';
 import { backupAccount } from './backup-account.ts';
 import type { SessionContext, Tally } from './backup-folder.ts';
-import { throttledProgress } from './progress.ts';
-import { UIDS_UNSTABLE_MESSAGE } from './source-rekey.ts';
+import { throttledProgress } from '../progress.ts';
+import { UIDS_UNSTABLE_MESSAGE } from '../source-rekey.ts';
 import type { BackupHooks, BackupOptions, BackupResult } from './types.ts';
 
 /** The backup job: see types.ts for the contract. */

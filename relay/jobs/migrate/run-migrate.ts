@@ -1,21 +1,21 @@
 import type { ImapFlow } from 'imapflow';
-import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { closeSession, openSession, type ImapAccount } from '../imap/session.ts';
-import { sessionErrorCode } from '../imap/session-error-code.ts';
-import { appendDeadlineMs, type AppendUid } from '../imap/append-stream.ts';
-import { AppendRecords, imapSource } from './append-records.ts';
-import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
+import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import { closeSession, openSession, type ImapAccount } from '../../imap/session.ts';
+import { sessionErrorCode } from '../../imap/session-error-code.ts';
+import { appendDeadlineMs, type AppendUid } from '../../imap/append-stream.ts';
+import { AppendRecords, imapSource } from '../append-records.ts';
+import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from '../append-job.ts';
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
 import { onSide, sideOf } from './migrate-side.ts';
 import type { MigrateFinalStatus, MigrateHooks, MigrateOptions, MigratePlan, MigrateResult, MigrateSkipped, Side } from './migrate-types.ts';
-import { pathKey } from './folder-map.ts';
-import { createFolders } from '../imap/create-folders.ts';
-import { throttledProgress } from './progress.ts';
-import { uidSet } from './uid-set.ts';
-import { rekeyByContent, UIDS_UNSTABLE_MESSAGE } from './source-rekey.ts';
-import { destinationLost } from './destination-keeps.ts';
+import { pathKey } from '../folder-map.ts';
+import { createFolders } from '../../imap/create-folders.ts';
+import { throttledProgress } from '../progress.ts';
+import { uidSet } from '../uid-set.ts';
+import { rekeyByContent, UIDS_UNSTABLE_MESSAGE } from '../source-rekey.ts';
+import { destinationLost } from '../destination-keeps.ts';
 
 interface Tally {
   migrated: number;

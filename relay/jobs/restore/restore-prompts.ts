@@ -1,6 +1,6 @@
-import { openArchiveForReading } from '../archive/archive-reader.ts';
+import { openArchiveForReading } from '../../archive/archive-reader.ts';
 import type { RestoreOptions } from './restore-types.ts';
-import { resolveSourceAccount, selectCandidates } from './restore-select.ts';
+import { resolveSourceAccount, selectCandidates } from '../restore-select.ts';
 
 /**
  * One-click restore prompts: after a backup run, per folder, the messages that disappeared from

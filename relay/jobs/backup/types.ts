@@ -1,7 +1,7 @@
 /**
  * The backup job's contract, shared by every entry point (the CLI now, the relay server next).
  *
- *   import { runBackup } from '../jobs/run-backup.ts';
+ *   import { runBackup } from './run-backup.ts';
  *   const result = await runBackup(
  *     { archiveDir, account: { host, port, security, user, password, ca } },
  *     { signal, onProgress, onStatus },
@@ -21,9 +21,9 @@
  *   failures are never retried (the user must edit the password).
  * - The password is used for LOGIN only: it is in no event, result, error message or log.
  */
-import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { BackupStatus } from '../../lib/status/status-ids.ts';
-import type { ImapAccount, ImapTimeouts } from '../imap/session.ts';
+import type { ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { BackupStatus } from '../../../lib/protocol/status-ids.ts';
+import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
 
 export type { ImapAccount, ImapTimeouts };
 

@@ -1,19 +1,19 @@
 import type { ImapFlow } from 'imapflow';
-import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { openArchiveForReading } from '../archive/archive-reader.ts';
-import type { Db } from '../archive/schema.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { closeSession, openSession } from '../imap/session.ts';
-import { sessionErrorCode } from '../imap/session-error-code.ts';
-import { AppendRecords, blobSource } from './append-records.ts';
-import { destinationLost } from './destination-keeps.ts';
-import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
-import { throttledProgress } from './progress.ts';
-import { BlobReader } from './restore-blob.ts';
+import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import { openArchiveForReading } from '../../archive/archive-reader.ts';
+import type { Db } from '../../archive/schema.ts';
+import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import { closeSession, openSession } from '../../imap/session.ts';
+import { sessionErrorCode } from '../../imap/session-error-code.ts';
+import { AppendRecords, blobSource } from '../append-records.ts';
+import { destinationLost } from '../destination-keeps.ts';
+import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from '../append-job.ts';
+import { throttledProgress } from '../progress.ts';
+import { BlobReader } from '../restore-blob.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
-import { resolveSourceAccount, selectCandidates, selectFolders, type ArchivedFolders, type RestoreCandidate } from './restore-select.ts';
-import { createFolders } from '../imap/create-folders.ts';
+import { resolveSourceAccount, selectCandidates, selectFolders, type ArchivedFolders, type RestoreCandidate } from '../restore-select.ts';
+import { createFolders } from '../../imap/create-folders.ts';
 import type { RestoreFinalStatus, RestoreHooks, RestoreOptions, RestorePlan, RestoreResult, RestoreSkipped } from './restore-types.ts';
 
 interface Tally {

@@ -1,13 +1,8 @@
-import path from 'node:path';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import type { MigratePlanView } from '../../lib/protocol/job-outcome.ts';
-import type { MigratePlan } from '../jobs/migrate-types.ts';
-import type { AccountLookup, JobRunner } from './job-manager.ts';
-
-/** What restore and migrate appended where, one file per destination (relay/jobs/append-records.ts). */
-export function appendRecordsDirOf(dataDir: string): string {
-  return path.join(dataDir, 'append-records');
-}
+import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
+import type { MigratePlanView } from '../../../lib/protocol/job-outcome.ts';
+import type { MigratePlan } from './migrate-types.ts';
+import { appendRecordsDirOf } from '../data-dirs.ts';
+import type { AccountLookup, JobRunner } from '../job-runner.ts';
 
 /** The preview the extension shows before the user confirms (wire caps: see MigratePlanView). */
 export function planView(p: MigratePlan): MigratePlanView {
@@ -23,22 +18,19 @@ export function planView(p: MigratePlan): MigratePlanView {
 }
 
 /**
- * Migrate through relay/jobs/run-migrate.ts: the job's account is the source (read-only), and
+ * Migrate through relay/jobs/migrate/run-migrate.ts: the job's account is the source (read-only), and
  * `params.destinationAccountId` names another account whose stored credentials log in to the
  * destination. runMigrate never throws; its final status, the failing side and the plan come back
  * as the job's status and outcome.
  */
-export function migrateRunner(accounts: AccountLookup): JobRunner {
+export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
   return async (ctx) => {
-    const { MigrateParams } = await import('../../lib/protocol/migrate-params.ts');
-    const parsed = MigrateParams.safeParse(ctx.params);
-    if (!parsed.success) throw mailkeepError('INVALID_INPUT', `migrate params: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const p = parsed.data;
+    const p = ctx.params;
     if (p.destinationAccountId === ctx.account.id) throw mailkeepError('INVALID_INPUT', 'the destination must be another account than the source');
     const dest = accounts.get(p.destinationAccountId);
     if (!dest) throw mailkeepError('NOT_FOUND', `no account ${p.destinationAccountId}`);
     if (dest.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${p.destinationAccountId} has no stored password`);
-    const { runMigrate } = await import('../jobs/run-migrate.ts');
+    const { runMigrate } = await import('./run-migrate.ts');
     const a = ctx.account;
     const d = dest.account;
     const result = await runMigrate(

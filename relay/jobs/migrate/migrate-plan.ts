@@ -1,17 +1,17 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { messageIdOf } from '../archive/message-id.ts';
-import { digestByDownload, normalizedDigest } from '../imap/append-hash.ts';
-import { listWithoutUtf8 } from '../imap/create-folders.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
-import { listedDestinations, listedSource, mapFolders, pathKey, sessionNamespace } from './folder-map.ts';
+import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
+import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { messageIdOf } from '../../archive/message-id.ts';
+import { digestByDownload, normalizedDigest } from '../../imap/append-hash.ts';
+import { listWithoutUtf8 } from '../../imap/create-folders.ts';
+import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import { listedDestinations, listedSource, mapFolders, pathKey, sessionNamespace } from '../folder-map.ts';
 import { onSide } from './migrate-side.ts';
 import type { MigratePlan, MigratePlanFolder, MigrateSkipped } from './migrate-types.ts';
-import { AppendRecords, imapSource, type DestinationIdentity } from './append-records.ts';
-import { FolderPresence } from './restore-presence.ts';
-import type { RestoreCandidate } from './restore-select.ts';
-import { uidSet } from './uid-set.ts';
+import { AppendRecords, imapSource, type DestinationIdentity } from '../append-records.ts';
+import { FolderPresence } from '../restore-presence.ts';
+import type { RestoreCandidate } from '../restore-select.ts';
+import { uidSet } from '../uid-set.ts';
 
 /** One source message to copy, with what APPEND needs besides the bytes. */
 export interface SourceMessage {

@@ -15,10 +15,10 @@
  *   OUTPUT_EXISTS before a byte is written (relay/export/out-path.ts); not retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { DownloadStatus } from '../../lib/status/status-ids.ts';
-import { exportArchive, type ExportOptions, type ExportProgress } from '../export/export-archive.ts';
+import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { MailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { DownloadStatus } from '../../../lib/protocol/status-ids.ts';
+import { exportArchive, type ExportOptions, type ExportProgress } from '../../export/export-archive.ts';
 
 export interface DownloadOptions extends ExportOptions {
   retry?: { maxAttempts?: number; baseDelayMs?: number };

@@ -1,0 +1,39 @@
+import type { BackupCounts } from '../../../lib/protocol/job-outcome.ts';
+import { archiveDirOf } from '../data-dirs.ts';
+import type { JobRunner } from '../job-runner.ts';
+
+/**
+ * Backup through the backup engine (relay/jobs/backup/run-backup.ts). runBackup never throws: it
+ * resolves with a final backup status and error code, which the job manager records as is.
+ */
+export const backupRunner: JobRunner<'backup'> = async (ctx) => {
+  // Loaded on first use: the door comes up without loading SQLite and the archive code, and a
+  // broken engine fails its jobs (with a code) instead of keeping the relay from starting.
+  const { runBackup } = await import('./run-backup.ts');
+  const { account } = ctx;
+  const result = await runBackup(
+    {
+      archiveDir: archiveDirOf(ctx.dataDir, account.id),
+      account: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password },
+    },
+    {
+      signal: ctx.signal,
+      onStatus: (status, detail) => {
+        // preparing is the job's first status already; the final one is the return value below.
+        if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
+      },
+      onProgress: (p) =>
+        ctx.reportProgress({
+          folder: p.folder,
+          folderIndex: p.folderIndex,
+          folderCount: p.folderCount,
+          messagesDone: p.messages,
+          bytes: p.bytes,
+        }),
+    },
+  );
+  // The run's id tells the extension which run's deletions to ask restore.prompts about (the
+  // account's latest run may already be a newer one by the time it asks).
+  const counts: BackupCounts = { messages: result.messages, bytes: result.bytes, disappeared: result.disappeared, ...(result.runId !== null ? { runId: result.runId } : {}) };
+  return { status: result.status, errorCode: result.errorCode, outcome: { counts } };
+};

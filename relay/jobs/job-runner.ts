@@ -1,0 +1,40 @@
+import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
+import type { ImapAccount, JobProgress, JobSnapshot } from '../../lib/protocol/common.ts';
+import type { JobParamsOf } from '../../lib/protocol/job-kinds.ts';
+import type { JobOutcomeOf } from '../../lib/protocol/job-outcome.ts';
+import type { JobKind } from '../../lib/protocol/status-ids.ts';
+
+/**
+ * What a job kind's runner (relay/jobs/<kind>/<kind>-runner.ts) gets from the job manager
+ * (relay/server/job-manager.ts) and gives back. Here, below the server, so the runners need
+ * nothing of relay/server and the server imports them, not the other way round.
+ */
+
+export interface JobRunContext<K extends JobKind = JobKind> {
+  readonly job: JobSnapshot;
+  readonly account: ImapAccount;
+  /** Only for the IMAP login; never log it or put it in an error message. */
+  readonly password: string;
+  /** Already checked against the kind's schema (lib/protocol/job-kinds.ts), defaults applied. */
+  readonly params: JobParamsOf<K>;
+  readonly dataDir: string;
+  /** Aborted by job.cancel (reason 'cancel') or relay shutdown (reason 'shutdown'). */
+  readonly signal: AbortSignal;
+  /** Throttled by the manager; call as often as convenient. */
+  reportProgress(progress: Partial<JobProgress>): void;
+  /**
+   * Intermediate status changes (running once the session is open, retrying between attempts).
+   * The final status is the runner's return value.
+   */
+  setStatus(status: string, errorCode?: ErrorCode | null): void;
+}
+
+/** Resolves with a status id to end in (default: the kind's completed status); throws a MailkeepError to fail. */
+export type JobRunner<K extends JobKind = JobKind> = (
+  ctx: JobRunContext<K>,
+) => Promise<{ status?: string; errorCode?: ErrorCode | null; outcome?: JobOutcomeOf<K> } | void>;
+export type JobRunners = { [K in JobKind]?: JobRunner<K> };
+
+export interface AccountLookup {
+  get(accountId: string): { account: ImapAccount; password?: string } | undefined;
+}

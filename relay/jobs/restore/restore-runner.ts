@@ -1,0 +1,62 @@
+import type { RestoreCounts } from '../../../lib/protocol/job-outcome.ts';
+import { appendRecordsDirOf, archiveDirOf } from '../data-dirs.ts';
+import type { JobRunner } from '../job-runner.ts';
+
+/**
+ * Restore through relay/jobs/restore/run-restore.ts into the job's account, from the archive of
+ * `params.sourceAccountId` (default: the same account). Never throws for IMAP trouble: the final
+ * restore status and code come back as the result (bad params never get here: the job manager
+ * fails the job with INVALID_INPUT).
+ */
+export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
+  const p = ctx.params;
+  const { runRestore } = await import('./run-restore.ts');
+  const { account } = ctx;
+  const result = await runRestore(
+    {
+      archiveDir: archiveDirOf(ctx.dataDir, p.sourceAccountId ?? account.id),
+      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password },
+      scope: {
+        ...(p.folder !== undefined ? { folder: p.folder } : {}),
+        ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
+        ...(p.until !== undefined ? { until: new Date(p.until) } : {}),
+        ...(p.atRun !== undefined ? { atRun: p.atRun } : {}),
+        ...(p.disappearedInRun !== undefined ? { disappearedInRun: p.disappearedInRun } : {}),
+      },
+      ...(p.into !== undefined ? { into: p.into } : {}),
+      dryRun: p.dryRun ?? false,
+      appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
+    },
+    {
+      signal: ctx.signal,
+      onStatus: (status, detail) => {
+        if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
+      },
+      // The extension's confirmation shows the dry run's count; a real run's bar fills up to it.
+      onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toAppend, messagesDone: 0 }),
+      onProgress: (pr) =>
+        ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
+    },
+  );
+  // What the confirmation dialog and the finished row show: the plan's counts (a dry run's preview)
+  // and what this run did. Counts only; the per-folder plan is in the CLI's --dry-run --json.
+  const plan = result.plan;
+  const counts: RestoreCounts = {
+    restored: result.restored,
+    alreadyPresent: result.alreadyPresent,
+    notRestored: result.notRestored,
+    foldersCreated: result.foldersCreated,
+    ...(plan
+      ? {
+          toAppend: plan.toAppend,
+          bytesToAppend: plan.bytesToAppend,
+          foldersToCreate: plan.foldersToCreate.length,
+          overAppendLimit: plan.overAppendLimit,
+          corrupt: plan.corrupt,
+          ...(plan.quota?.usedBytes != null ? { quotaUsedBytes: plan.quota.usedBytes } : {}),
+          ...(plan.quota?.limitBytes != null ? { quotaLimitBytes: plan.quota.limitBytes } : {}),
+        }
+      : {}),
+  };
+  return { status: result.status, errorCode: result.errorCode, outcome: { counts, ...(result.message ? { message: result.message.slice(0, 1024) } : {}) } };
+};
