@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { appendMessage, type AppendOptions, type AppendRequest } from '../imap/append-stream.ts';
+import { appendMessage, type AppendAck, type AppendOptions, type AppendRequest } from '../imap/append-stream.ts';
 import { classifyAppendRefusal, classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 
 /** The destination's storage is full: nothing more can be appended in this run. */
@@ -25,36 +25,51 @@ export type AppendOutcome = 'ok' | { code: ErrorCode; reason: string };
 /**
  * One APPEND with the original flags, keywords and INTERNALDATE (relay/imap/append-stream.ts:
  * streamed when the body is a chunk source). A refusal falls back once to the system flags (a
- * server may refuse keywords); a refusal for the message's size (APPENDLIMIT, TOOBIG, or LIMIT
- * still with system flags only: LIMIT also means "too many keywords") is APPENDLIMIT_EXCEEDED for
- * this message only; any other refusal of the message is MESSAGE_REFUSED with the server's reason.
- * Quota stops the run (QuotaStop); a lost or timed-out session is thrown.
+ * server may refuse keywords); see refusalOutcome for what else a refusal means. Quota stops the
+ * run (QuotaStop); a lost or timed-out session is thrown. `onAck` hears the APPENDUID.
  */
 export async function appendWithFallback(
   client: ImapFlow,
   req: Omit<AppendRequest, 'flags'> & { flags: string[]; systemFlags: string[] },
-  opts: AppendOptions & { refused?: (err: unknown) => string } = {},
+  opts: AppendOptions & { refused?: (err: unknown) => string; onAck?: (ack: AppendAck) => void } = {},
 ): Promise<AppendOutcome> {
-  const why = opts.refused ?? ((err: unknown) => describeImapError(err));
   const { systemFlags, ...base } = req;
-  const tries = req.flags.length === systemFlags.length ? [systemFlags] : [req.flags, systemFlags];
-  for (const flags of tries) {
+  for (const flags of appendTries(req)) {
     try {
-      await appendMessage(client, { ...base, flags }, opts);
+      opts.onAck?.(await appendMessage(client, { ...base, flags }, opts));
       return 'ok';
     } catch (err) {
-      throwIfQuotaRefusal(err);
-      if (err instanceof MailkeepError) throw err;
-      const refusal = classifyAppendRefusal(err);
-      const src = String((err as { serverResponseCode?: unknown }).serverResponseCode ?? '').toUpperCase();
-      if (refusal === 'APPENDLIMIT_EXCEEDED' && (src !== 'LIMIT' || flags === systemFlags)) return { code: 'APPENDLIMIT_EXCEEDED', reason: why(err) };
-      if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
-      // The server refused this message itself (Cyrus: "Message contains invalid header"): skipped
-      // with the server's words, the job goes on and ends Partially Complete.
-      if (flags === systemFlags) return { code: 'MESSAGE_REFUSED', reason: `APPEND refused: ${why(err)}` };
+      const outcome = refusalOutcome(client, err, flags === systemFlags, opts.refused);
+      if (outcome !== 'retry') return outcome;
     }
   }
   return { code: 'MESSAGE_REFUSED', reason: 'APPEND refused' };
+}
+
+/** The flag sets to try, in order: all flags and keywords, then the system flags alone. */
+export function appendTries(req: { flags: string[]; systemFlags: string[] }): string[][] {
+  return req.flags.length === req.systemFlags.length ? [req.systemFlags] : [req.flags, req.systemFlags];
+}
+
+/**
+ * What an APPEND's failure means for its message. A refusal for the message's size (APPENDLIMIT,
+ * TOOBIG, or LIMIT still with system flags only: LIMIT also means "too many keywords") is
+ * APPENDLIMIT_EXCEEDED for this message only; any other refusal of the message is MESSAGE_REFUSED
+ * with the server's reason, or 'retry' while the system flags alone are still to be tried. Quota
+ * throws QuotaStop; a lost or timed-out session throws the error itself.
+ */
+export function refusalOutcome(client: ImapFlow, err: unknown, systemFlagsOnly: boolean, refused?: (err: unknown) => string): AppendOutcome | 'retry' {
+  const why = refused ?? ((e: unknown) => describeImapError(e));
+  throwIfQuotaRefusal(err);
+  if (err instanceof MailkeepError) throw err;
+  const refusal = classifyAppendRefusal(err);
+  const src = String((err as { serverResponseCode?: unknown }).serverResponseCode ?? '').toUpperCase();
+  if (refusal === 'APPENDLIMIT_EXCEEDED' && (src !== 'LIMIT' || systemFlagsOnly)) return { code: 'APPENDLIMIT_EXCEEDED', reason: why(err) };
+  if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
+  // The server refused this message itself (Cyrus: "Message contains invalid header"): skipped
+  // with the server's words, the job goes on and ends Partially Complete.
+  if (systemFlagsOnly) return { code: 'MESSAGE_REFUSED', reason: `APPEND refused: ${why(err)}` };
+  return 'retry';
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Db } from '../archive/schema.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
-import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
+import { QuotaStop, retryOrStop, statusReporter } from './append-job.ts';
+import { AppendWindow } from './append-window.ts';
 import { throttledProgress } from './progress.ts';
 import { BlobReader } from './restore-blob.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
@@ -171,37 +172,38 @@ async function restoreFolder(
   }
   let done = 0;
   report(0);
-  for (const c of f.toAppend) {
-    signal?.throwIfAborted();
-    let size: number;
-    let body: Buffer | (() => AsyncIterable<Buffer>);
-    try {
-      size = blobs.size(c.hash);
-      // Small: read whole and checked, one write. Large: checked in chunks first (a damaged blob is
-      // skipped without touching the server), then streamed in chunks, checked again as it goes.
-      if (size < RELAY_LIMITS.appendStreamThresholdBytes) body = blobs.read(c.hash);
-      else if (!blobs.check(c.hash)) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${c.hash.slice(0, 16)}… does not match its SHA-256 (run mailkeep verify)`, { hash: c.hash });
-      else body = () => blobs.stream(c.hash);
-    } catch (err) {
-      tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'ARCHIVE_CORRUPT', reason: err instanceof Error ? err.message : String(err) });
+  // APPENDs overlap (relay/jobs/append-window.ts); each message is reported once, in order.
+  const window = new AppendWindow<RestoreCandidate>(client, {
+    deadline: opts.appendDeadline,
+    onReport: ({ message: c, size, outcome }) => {
+      if (outcome === 'ok') {
+        tally.restored++;
+        tally.bytes += size;
+      } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
       report(++done);
-      continue;
+    },
+  });
+  try {
+    for (const c of f.toAppend) {
+      signal?.throwIfAborted();
+      let size: number;
+      let body: Buffer | (() => AsyncIterable<Buffer>);
+      try {
+        size = blobs.size(c.hash);
+        // Small: read whole and checked, one write. Large: checked in chunks first (a damaged blob is
+        // skipped without touching the server), then streamed in chunks, checked again as it goes.
+        if (size < RELAY_LIMITS.appendStreamThresholdBytes) body = blobs.read(c.hash);
+        else if (!blobs.check(c.hash)) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${c.hash.slice(0, 16)}… does not match its SHA-256 (run mailkeep verify)`, { hash: c.hash });
+        else body = () => blobs.stream(c.hash);
+      } catch (err) {
+        window.skip(c, 0, { code: 'ARCHIVE_CORRUPT', reason: err instanceof Error ? err.message : String(err) });
+        continue;
+      }
+      const system = c.flags.filter((x) => x !== '\\Recent');
+      await window.add(c, { path: f.destination, flags: [...system, ...c.keywords], systemFlags: system, internalDate: c.internalDate, size, body });
     }
-    const outcome = await appendOne(client, f.destination, c, size, body, opts);
-    if (outcome === 'ok') {
-      tally.restored++;
-      tally.bytes += size;
-    } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
-    report(++done);
+    await window.settled();
+  } finally {
+    window.close();
   }
-}
-
-/** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
-function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, size: number, body: Buffer | (() => AsyncIterable<Buffer>), opts: RestoreOptions): Promise<AppendOutcome> {
-  const system = c.flags.filter((x) => x !== '\\Recent');
-  return appendWithFallback(
-    client,
-    { path: dest, flags: [...system, ...c.keywords], systemFlags: system, internalDate: c.internalDate, size, body },
-    { deadline: opts.appendDeadline },
-  );
 }

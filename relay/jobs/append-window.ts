@@ -1,0 +1,187 @@
+import type { ImapFlow } from 'imapflow';
+import { AppendPipeline, type AppendWindowLimits } from '../imap/append-pipeline.ts';
+import type { AppendAck, AppendOptions, AppendRequest } from '../imap/append-stream.ts';
+import { appendTries, appendWithFallback, refusalOutcome, type AppendOutcome } from './append-job.ts';
+
+/** One message for the window: its APPEND with all flags, and the system flags to fall back to. */
+export type WindowRequest = Omit<AppendRequest, 'flags'> & { flags: string[]; systemFlags: string[] };
+
+/** What became of one message, reported once, in the order the messages were added. */
+export interface AppendReport<M> {
+  message: M;
+  size: number;
+  outcome: AppendOutcome;
+  /** The server's APPENDUID for an 'ok' (UIDPLUS), else nulls. */
+  ack: AppendAck;
+}
+
+export interface AppendWindowOptions<M> extends AppendOptions {
+  refused?: (err: unknown) => string;
+  window?: Partial<AppendWindowLimits>;
+  /**
+   * Called for each message whose outcome is known, in the order they were added (the place to
+   * record an APPENDUID durably). Awaited; if it throws, nothing more is sent and add() or
+   * settled() throws its error once the APPENDs already sent are answered.
+   */
+  onReport: (r: AppendReport<M>) => void | Promise<void>;
+}
+
+interface Entry<M> {
+  message: M;
+  req: WindowRequest;
+  tries: string[][];
+  /** Known: reported in order. */
+  outcome?: AppendOutcome;
+  ack?: AppendAck;
+  /** Unknown or not sent (the window stopped): never reported, counted as not appended. */
+  dropped?: boolean;
+  finished: Promise<void>;
+  finish: () => void;
+}
+
+const NO_ACK: AppendAck = { uid: null, uidValidity: null };
+
+/**
+ * The APPEND loop of Restore and Migrate with the round trips overlapped: small messages (a Buffer)
+ * go through an AppendPipeline, large ones (a chunk source: streamed, relay/imap/append-stream.ts)
+ * alone once everything before them is answered. Each message is reported once, in the order it
+ * was added: appended (with its APPENDUID) or refused with its code. A refusal falls back once to
+ * the system flags (resent behind the messages already in flight).
+ *
+ * What stops it, and what is then known (never-twice rests on this):
+ * - an over-quota refusal (QuotaStop): nothing more is sent; the APPENDs already in flight are
+ *   answered and reported (a smaller one may still fit), then add() or settled() throws QuotaStop;
+ *   the refused messages are not reported (not appended);
+ * - a lost or timed-out session: the messages in flight are not reported: whether the server
+ *   kept them is unknown, and the next run's presence check finds those it kept;
+ * - onReport throwing: as for quota, with its error.
+ * Without the internals the pipeline needs, every message goes the one-at-a-time way.
+ */
+export class AppendWindow<M> {
+  private readonly pipe: AppendPipeline | null;
+  private readonly entries: Entry<M>[] = [];
+  private stop: { err: unknown } | null = null;
+  private reporting: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: ImapFlow,
+    private readonly opts: AppendWindowOptions<M>,
+  ) {
+    this.pipe = AppendPipeline.possible(client) ? new AppendPipeline(client, { window: opts.window, deadline: opts.deadline }) : null;
+  }
+
+  /** Sends one message (waits while the window is full). Throws what stopped the window. */
+  async add(message: M, req: WindowRequest): Promise<void> {
+    if (this.stop) return this.settled();
+    if (!this.pipe || !Buffer.isBuffer(req.body)) {
+      // Everything before it answered first: imapflow's own APPEND (streamed) must be alone on the
+      // session, and the order of the folder is kept.
+      await this.settled();
+      let ack = NO_ACK;
+      const outcome = await appendWithFallback(this.client, req, { ...this.opts, onAck: (a) => (ack = a) });
+      await this.opts.onReport({ message, size: req.size, outcome, ack });
+      return;
+    }
+    const entry = this.entry(message, req);
+    try {
+      await this.pipe.room(req.size);
+    } catch (err) {
+      this.halt(err);
+      this.drop(entry);
+      return this.settled();
+    }
+    if (this.stop) {
+      this.drop(entry);
+      return this.settled();
+    }
+    this.launch(entry);
+  }
+
+  /** A message whose outcome is known without the server (a damaged blob): reported in its turn. */
+  skip(message: M, size: number, outcome: Exclude<AppendOutcome, 'ok'>): void {
+    const entry = this.entry(message, { path: '', flags: [], systemFlags: [], internalDate: null, size, body: Buffer.alloc(0) });
+    entry.outcome = outcome;
+    entry.finish();
+    this.pump();
+  }
+
+  /** Waits until every message added is answered and reported; throws what stopped the window. */
+  async settled(): Promise<void> {
+    while (this.entries.length) {
+      await Promise.all(this.entries.map((e) => e.finished));
+      this.pump();
+      await this.reporting;
+    }
+    await this.reporting;
+    if (this.stop) throw this.stop.err;
+  }
+
+  /** Gives the session back (call after settled(), or to abandon: then the session is closed). */
+  close(): void {
+    this.pipe?.close();
+  }
+
+  private entry(message: M, req: WindowRequest): Entry<M> {
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    const entry: Entry<M> = { message, req, tries: appendTries(req), finished, finish };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  private launch(entry: Entry<M>): void {
+    const flags = entry.tries.shift()!;
+    const { systemFlags, ...base } = entry.req;
+    this.pipe!.send({ ...base, flags, body: base.body as Buffer }).then(
+      (ack) => this.known(entry, 'ok', ack),
+      (err: unknown) => {
+        let outcome: AppendOutcome | 'retry';
+        try {
+          outcome = refusalOutcome(this.client, err, flags === systemFlags, this.opts.refused);
+        } catch (stop) {
+          this.halt(stop);
+          this.drop(entry);
+          return;
+        }
+        if (outcome !== 'retry') return this.known(entry, outcome, NO_ACK);
+        // Refused with its keywords: once more with the system flags, unless the window stopped.
+        if (this.stop) return this.drop(entry);
+        this.launch(entry);
+      },
+    );
+  }
+
+  private known(entry: Entry<M>, outcome: AppendOutcome, ack: AppendAck): void {
+    entry.outcome = outcome;
+    entry.ack = ack;
+    entry.finish();
+    this.pump();
+  }
+
+  private drop(entry: Entry<M>): void {
+    entry.dropped = true;
+    entry.finish();
+    this.pump();
+  }
+
+  private halt(err: unknown): void {
+    this.stop ??= { err };
+  }
+
+  /** Reports, in order, every message at the head whose outcome is known. */
+  private pump(): void {
+    this.reporting = this.reporting.then(async () => {
+      for (;;) {
+        const head = this.entries[0];
+        if (!head || (!head.outcome && !head.dropped)) return;
+        this.entries.shift();
+        if (head.dropped || !head.outcome) continue;
+        try {
+          await this.opts.onReport({ message: head.message, size: head.req.size, outcome: head.outcome, ack: head.ack ?? NO_ACK });
+        } catch (err) {
+          this.halt(err);
+        }
+      }
+    });
+  }
+}
