@@ -36,7 +36,8 @@ export async function appendWithFallback(
   const { systemFlags, ...base } = req;
   for (const flags of appendTries(req)) {
     try {
-      opts.onAck?.(await appendMessage(client, { ...base, flags }, opts));
+      const ack = await appendMessage(client, { ...base, flags }, opts);
+      opts.onAck?.(ack);
       return 'ok';
     } catch (err) {
       const outcome = refusalOutcome(client, err, flags === systemFlags, opts.refused);
