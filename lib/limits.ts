@@ -220,6 +220,11 @@ export const RELAY_LIMITS = {
    * (a refusal of its keywords resends it with the system flags), so this bounds the relay's
    * memory for the window; a message larger than the window goes alone. */
   appendPipelineBytes: 8 * 1024 * 1024,
+  /** A cancelled restore or migrate stops sending and waits this long for the answers to the
+   * APPENDs in flight, so it can say exactly what was appended: a healthy server answers 50 in well
+   * under a second; one that has not answered in 10 s is cut (those messages are then in doubt,
+   * and the next run's presence check finds the ones it kept). */
+  appendCancelGraceMs: 10_000,
   /** LITERAL- (RFC 7888, part of IMAP4rev2) allows non-synchronizing literals up to 4096 bytes only. */
   literalMinusMaxBytes: 4096,
   /** An APPEND (literal sent and the tagged answer back) must move at least this fast, whole

@@ -1,7 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import { AppendPipeline, type AppendWindowLimits } from '../imap/append-pipeline.ts';
 import type { AppendAck, AppendOptions, AppendRequest } from '../imap/append-stream.ts';
-import { appendTries, appendWithFallback, refusalOutcome, type AppendOutcome } from './append-job.ts';
+import { appendTries, appendWithFallback, QuotaStop, refusalOutcome, type AppendOutcome } from './append-job.ts';
 
 /** One message for the window: its APPEND with all flags, and the system flags to fall back to. */
 export type WindowRequest = Omit<AppendRequest, 'flags'> & { flags: string[]; systemFlags: string[] };
@@ -18,6 +18,8 @@ export interface AppendReport<M> {
 export interface AppendWindowOptions<M> extends AppendOptions {
   refused?: (err: unknown) => string;
   window?: Partial<AppendWindowLimits>;
+  /** Stops the window like a quota stop: nothing more is sent, what is in flight is answered. */
+  signal?: AbortSignal;
   /**
    * Called for each message whose outcome is known, in the order they were added (the place to
    * record an APPENDUID durably). Awaited; if it throws, nothing more is sent and add() or
@@ -54,7 +56,8 @@ const NO_ACK: AppendAck = { uid: null, uidValidity: null };
  *   the refused messages are not reported (not appended);
  * - a lost or timed-out session: the messages in flight are not reported: whether the server
  *   kept them is unknown, and the next run's presence check finds those it kept;
- * - onReport throwing: as for quota, with its error.
+ * - onReport throwing, or the signal: as for quota, with its error (the signal's reason).
+ * `inDoubt` lists the messages whose APPEND was sent but never answered.
  * Without the internals the pipeline needs, every message goes the one-at-a-time way.
  */
 export class AppendWindow<M> {
@@ -62,12 +65,17 @@ export class AppendWindow<M> {
   private readonly entries: Entry<M>[] = [];
   private stop: { err: unknown } | null = null;
   private reporting: Promise<void> = Promise.resolve();
+  private readonly onAbort = (): void => this.halt(this.opts.signal?.reason);
+  /** Sent, never answered (the session was lost): whether the server kept them is unknown. */
+  readonly inDoubt: M[] = [];
 
   constructor(
     private readonly client: ImapFlow,
     private readonly opts: AppendWindowOptions<M>,
   ) {
     this.pipe = AppendPipeline.possible(client) ? new AppendPipeline(client, { window: opts.window, deadline: opts.deadline }) : null;
+    if (opts.signal?.aborted) this.onAbort();
+    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Sends one message (waits while the window is full). Throws what stopped the window. */
@@ -78,7 +86,13 @@ export class AppendWindow<M> {
       // session, and the order of the folder is kept.
       await this.settled();
       let ack = NO_ACK;
-      const outcome = await appendWithFallback(this.client, req, { ...this.opts, onAck: (a) => (ack = a) });
+      let outcome: AppendOutcome;
+      try {
+        outcome = await appendWithFallback(this.client, req, { ...this.opts, onAck: (a) => (ack = a) });
+      } catch (err) {
+        if (!(err instanceof QuotaStop)) this.inDoubt.push(message);
+        throw err;
+      }
       await this.opts.onReport({ message, size: req.size, outcome, ack });
       return;
     }
@@ -118,6 +132,7 @@ export class AppendWindow<M> {
 
   /** Gives the session back (call after settled(), or to abandon: then the session is closed). */
   close(): void {
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
     this.pipe?.close();
   }
 
@@ -140,11 +155,14 @@ export class AppendWindow<M> {
           outcome = refusalOutcome(this.client, err, flags === systemFlags, this.opts.refused);
         } catch (stop) {
           this.halt(stop);
+          // Refused for quota: not appended. Anything else: the session went with the answer.
+          if (!(stop instanceof QuotaStop)) this.inDoubt.push(entry.message);
           this.drop(entry);
           return;
         }
         if (outcome !== 'retry') return this.known(entry, outcome, NO_ACK);
-        // Refused with its keywords: once more with the system flags, unless the window stopped.
+        // Refused with its keywords: once more with the system flags, unless the window stopped
+        // (then it was refused: not appended).
         if (this.stop) return this.drop(entry);
         this.launch(entry);
       },

@@ -39,10 +39,14 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   let remaining = (): number => 0;
   let db: Db | null = null;
   let blobs: BlobReader | null = null;
+  /** APPENDs sent and never answered (a session lost): the next attempt's plan says which the server kept. */
+  let inDoubt: RestoreCandidate[] = [];
+  const appending = { active: false };
 
   const finish = (s: RestoreFinalStatus, code: ErrorCode | null, message: string | null, notRestored = 0): RestoreResult => {
     blobs?.close();
     db?.close();
+    stopSessions.dispose();
     const r: RestoreResult = {
       kind: 'restore',
       status: s,
@@ -63,6 +67,9 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     return r;
   };
 
+  // Cancel stops the session at once, except while APPENDs are in flight: those are answered first
+  // (the window stops sending), so the counts stay exact.
+  const stopSessions = sessionStop(signal, appending);
   status('running', { attempt: 0 });
   let candidates: RestoreCandidate[];
   let archived: ArchivedFolders;
@@ -81,16 +88,25 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     let opened = false;
     try {
       // No UTF8=ACCEPT: folders are created in modified UTF-7, listable by every client (create-folders.ts).
-      client = await openSession(opts.target, { signal, timeouts: opts.timeouts, utf8Names: false });
+      client = await openSession(opts.target, { signal: stopSessions.signal, timeouts: opts.timeouts, utf8Names: false });
       opened = true;
       status('running', { attempt });
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
       tally.skipped = [];
-      // Earlier attempts' appends are now "already present": counted once, as restored.
-      const restoredBefore = tally.restored;
       const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived });
       plan = work.plan;
+      // Messages sent by the last attempt but never answered are restored if the server kept them.
+      const planned = new Set(work.folders.flatMap((f) => f.toAppend));
+      const refused = new Set(work.skipped.map((s) => `${s.uid}\0${s.hash}`));
+      for (const c of inDoubt)
+        if (!planned.has(c) && !refused.has(`${c.uid}\0${c.hash}`)) {
+          tally.restored++;
+          tally.bytes += c.size;
+        }
+      inDoubt = [];
+      // Earlier attempts' appends are now "already present": counted once, as restored.
+      const restoredBefore = tally.restored;
       presentBefore = restoredBefore;
       try {
         hooks.onPlan?.(plan);
@@ -119,7 +135,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
             for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_NOT_CREATED', reason: why });
             continue;
           }
-          await restoreFolder(client, f, blobs, tally, opts, signal, (done) =>
+          await restoreFolder(client, f, blobs, tally, opts, signal, appending, inDoubt, (done) =>
             progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
           );
         }
@@ -157,6 +173,8 @@ async function restoreFolder(
   tally: Tally,
   opts: RestoreOptions,
   signal: AbortSignal | undefined,
+  appending: { active: boolean },
+  inDoubt: RestoreCandidate[],
   report: (done: number) => void,
 ): Promise<void> {
   if (!f.toAppend.length) return;
@@ -175,6 +193,7 @@ async function restoreFolder(
   // APPENDs overlap (relay/jobs/append-window.ts); each message is reported once, in order.
   const window = new AppendWindow<RestoreCandidate>(client, {
     deadline: opts.appendDeadline,
+    signal,
     onReport: ({ message: c, size, outcome }) => {
       if (outcome === 'ok') {
         tally.restored++;
@@ -183,9 +202,11 @@ async function restoreFolder(
       report(++done);
     },
   });
+  appending.active = true;
   try {
     for (const c of f.toAppend) {
-      signal?.throwIfAborted();
+      // Cancelled: nothing more is sent; settled() waits for the answers in flight, then throws.
+      if (signal?.aborted) break;
       let size: number;
       let body: Buffer | (() => AsyncIterable<Buffer>);
       try {
@@ -204,6 +225,32 @@ async function restoreFolder(
     }
     await window.settled();
   } finally {
+    appending.active = false;
     window.close();
+    inDoubt.push(...window.inDoubt);
   }
+}
+
+/**
+ * The signal that closes the restore's session: the job's, at once while no APPEND is in flight;
+ * during APPENDs the window stops sending and the answers in flight are awaited, at most
+ * RELAY_LIMITS.appendCancelGraceMs (a server that does not answer is then cut).
+ */
+function sessionStop(signal: AbortSignal | undefined, appending: { active: boolean }): { signal: AbortSignal; dispose(): void } {
+  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    if (!appending.active) return stop.abort(signal?.reason);
+    timer = setTimeout(() => stop.abort(signal?.reason), RELAY_LIMITS.appendCancelGraceMs);
+  };
+  if (signal?.aborted) stop.abort(signal.reason);
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: stop.signal,
+    dispose() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    },
+  };
 }
