@@ -32,6 +32,7 @@ import { appendAck, appendAttributes, appendDeadlineMs, appendLimitError, nonSyn
  */
 
 interface Internals {
+  socket?: { setNoDelay?: (noDelay?: boolean) => unknown };
   handleResponse(data: ResponseData): Promise<boolean>;
   writeSocket?: Writable;
   currentRequest?: unknown;
@@ -110,6 +111,10 @@ export class AppendPipeline {
     };
     this.conn = client as unknown as Internals;
     this.ws = this.conn.writeSocket!;
+    // imapflow leaves Nagle's algorithm on: a command line written after a literal (no LITERAL+)
+    // would then wait for the server's ACK, which comes with its answer to the previous APPEND,
+    // undoing the overlap (seen on Courier). Writes here are whole commands, so none is too small.
+    this.conn.socket?.setNoDelay?.(true);
     const own = Object.prototype.hasOwnProperty.call(this.conn, 'handleResponse') ? this.conn.handleResponse : undefined;
     const original = this.conn.handleResponse;
     this.conn.handleResponse = (data: ResponseData) => this.intercept(data, original);
