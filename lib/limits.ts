@@ -225,6 +225,11 @@ export const RELAY_LIMITS = {
    * under a second; one that has not answered in 10 s is cut (those messages are then in doubt,
    * and the next run's presence check finds the ones it kept). */
   appendCancelGraceMs: 10_000,
+  /** After a session is lost with APPENDs unanswered, the job waits this long before its next plan
+   * (retry) or before it returns (so before a rerun's plan): the server may still be storing the
+   * APPENDs it had read (Dovecot went on for a few ms; a rerun started at once appended one of them
+   * again). Only on that failure path; a server that has not finished in 3 s is very slow indeed. */
+  appendInDoubtSettleMs: 3_000,
   /** LITERAL- (RFC 7888, part of IMAP4rev2) allows non-synchronizing literals up to 4096 bytes only. */
   literalMinusMaxBytes: 4096,
   /** An APPEND (literal sent and the tagged answer back) must move at least this fast, whole

@@ -34,9 +34,9 @@ either side. Folders are mapped by special use (the source's Sent goes into the 
 Sent, whatever each is called; likewise Drafts, Trash, Junk, Archive) and otherwise by name,
 segment by segment between the two servers' hierarchy delimiters.
 
-Never duplicates: what a destination folder already holds (same Message-ID and size; without a
-Message-ID, same size, date and content) is not copied, so running it again, or after it was
-killed, copies only what is missing. Messages over the destination's APPENDLIMIT are listed.
+Never duplicates: what a destination folder already holds (same Message-ID, date and size, or same
+Message-ID and content; without a Message-ID, same date and content) is not copied, so running it
+again, or after it was killed, copies only what is missing. Messages over the destination's APPENDLIMIT are listed.
 
   --from-*               the source account: host, port, security, user, password variable, CA
   --to-*                 the destination account, same options

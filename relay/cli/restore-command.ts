@@ -31,9 +31,9 @@ export const RESTORE_HELP = `Usage: mailkeep restore --archive DIR --source USER
 
 Puts archived mail back into an IMAP account (the original or any other) with APPEND, keeping
 flags, keywords and INTERNALDATE, creating folders as needed. Never duplicates: whatever the
-destination folder already holds (same Message-ID and size; without Message-ID, same size, date
-and content) is not appended, so running it again, or after an interruption, adds only what is
-missing. Every message's SHA-256 is checked before it is sent; a damaged one is reported, never sent.
+destination folder already holds (same Message-ID, date and size, or same Message-ID and content;
+without Message-ID, same date and content; content as normalized for known server rewrites) is
+not appended, so running it again, or after an interruption, adds only what is missing. Every message's SHA-256 is checked before it is sent; a damaged one is reported, never sent.
 
 By default restores every message the archive ever held for the account, into the folder it was
 last seen in (deleted mail comes back; mail still on the server is left alone).

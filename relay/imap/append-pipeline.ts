@@ -4,7 +4,7 @@ import { compiler, parser } from 'imapflow/lib/handler/imap-handler';
 import { enhanceCommandError, getTextValues } from 'imapflow/lib/tools';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { appendAck, appendAttributes, appendDeadlineMs, appendLimitError, nonSyncLiteral, type AppendAck, type AppendDeadline, type AppendRequest } from './append-stream.ts';
+import { appendAttributes, appendDeadlineMs, appendLimitError, appendUidOf, nonSyncLiteral, type AppendDeadline, type AppendRequest, type AppendUid } from './append-stream.ts';
 
 /**
  * Pipelined APPENDs on one imapflow session: the next APPEND goes out before the previous one's
@@ -50,7 +50,7 @@ interface ResponseData {
 interface InFlight {
   tag: string;
   size: number;
-  resolve(a: AppendAck): void;
+  resolve(a: AppendUid | null): void;
   reject(e: unknown): void;
   /** A synchronizing literal waits here: true on the server's "+", false on a tagged answer first. */
   plus?: (go: boolean) => void;
@@ -153,7 +153,7 @@ export class AppendPipeline {
    * APPENDUID on OK; rejects with imapflow's error on NO/BAD, with the APPENDLIMIT refusal before
    * anything is sent, or with what ended the pipeline.
    */
-  send(req: Omit<AppendRequest, 'body'> & { body: Buffer }): Promise<AppendAck> {
+  send(req: Omit<AppendRequest, 'body'> & { body: Buffer }): Promise<AppendUid | null> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('append pipeline closed'));
     const tooBig = appendLimitError(this.client, req.size);
@@ -162,7 +162,7 @@ export class AppendPipeline {
     const nonSync = nonSyncLiteral(this.client, req.size);
     const tag = `MK${++tags}`;
     const line = compiler({ tag, command: 'APPEND', attributes: appendAttributes(this.client, req, nonSync) } as Parameters<typeof compiler>[0]) as Buffer;
-    return new Promise<AppendAck>((resolve, reject) => {
+    return new Promise<AppendUid | null>((resolve, reject) => {
       const item: InFlight = { tag, size: req.size, resolve, reject };
       this.inflight.push(item);
       this.bytes += req.size;
@@ -260,7 +260,7 @@ export class AppendPipeline {
       return;
     }
     const status = String(parsed.command ?? '').toUpperCase();
-    if (status === 'OK') item.resolve(appendAck(parsed));
+    if (status === 'OK') item.resolve(appendUidOf(parsed));
     else if (status === 'NO' || status === 'BAD') {
       // The same error imapflow's own commands reject with (its settleRequest), so refusals are
       // classified the same way whichever path sent the message.

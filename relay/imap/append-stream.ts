@@ -62,23 +62,6 @@ export function nonSyncLiteral(client: ImapFlow, size: number): boolean {
   return (client.capabilities.has('LITERAL-') || client.capabilities.has('IMAP4rev2')) && size <= RELAY_LIMITS.literalMinusMaxBytes;
 }
 
-/** What the server said about an APPEND it took: the new message's UID (UIDPLUS), if it said. */
-export interface AppendAck {
-  uid: number | null;
-  uidValidity: number | null;
-}
-
-/** The APPENDUID of a tagged OK (RFC 4315: `[APPENDUID <uidvalidity> <uid>]`), or nulls. */
-export function appendAck(response: unknown): AppendAck {
-  const r = response as { attributes?: { section?: { value?: unknown }[] }[] } | undefined;
-  const section = r?.attributes?.[0]?.section;
-  if (!section || String(section[0]?.value ?? '').toUpperCase() !== 'APPENDUID') return { uid: null, uidValidity: null };
-  const num = (v: unknown): number | null => (typeof v === 'string' && /^[1-9]\d{0,9}$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : null);
-  const uidValidity = num(section[1]?.value);
-  const uid = num(section[2]?.value);
-  return uid !== null && uidValidity !== null ? { uid, uidValidity } : { uid: null, uidValidity: null };
-}
-
 /** The refusal for a message over the server's advertised APPENDLIMIT (nothing is sent), or null. */
 export function appendLimitError(client: ImapFlow, size: number): Error | null {
   const limit = client.capabilities.get('APPENDLIMIT');
@@ -86,6 +69,22 @@ export function appendLimitError(client: ImapFlow, size: number): Error | null {
   const err = new Error(`Message content too big for APPENDLIMIT=${limit}`) as Error & { serverResponseCode: string };
   err.serverResponseCode = 'APPENDLIMIT';
   return err;
+}
+
+/** What a UIDPLUS server (RFC 4315) says it stored: `OK [APPENDUID <uidvalidity> <uid>]`. */
+export interface AppendUid {
+  uidValidity: number;
+  uid: number;
+}
+
+/** The APPENDUID of a tagged OK as imapflow parsed it, or null (no UIDPLUS, or not numbers). */
+export function appendUidOf(response: unknown): AppendUid | null {
+  const section = (response as { attributes?: { section?: { value?: unknown }[] }[] } | null)?.attributes?.[0]?.section;
+  if (!Array.isArray(section) || String(section[0]?.value ?? '').toUpperCase() !== 'APPENDUID') return null;
+  const num = (v: unknown): number | null => (typeof v === 'string' && /^[1-9]\d{0,9}$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : null);
+  const uidValidity = num(section[1]?.value);
+  const uid = num(section[2]?.value);
+  return uidValidity !== null && uid !== null ? { uidValidity, uid } : null;
 }
 
 /**
@@ -114,7 +113,7 @@ const CRLF = Buffer.from('\r\n');
  * with CONNECTION_TIMEOUT when the minimum-rate deadline passed (the session is closed: a literal
  * cut short cannot be resumed), or with the body's own error (the session is closed too).
  */
-export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: AppendOptions = {}): Promise<AppendAck> {
+export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: AppendOptions = {}): Promise<AppendUid | null> {
   const conn = client as unknown as ImapFlowInternals & ImapFlow;
   if (typeof conn.exec !== 'function') throw new Error('this imapflow version has no exec(): streamed APPEND unavailable');
   if (!client.usable || (conn.state !== conn.states.AUTHENTICATED && conn.state !== conn.states.SELECTED))
@@ -243,7 +242,7 @@ export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: 
     const res = await Promise.race([command, expired, literalFailed]);
     res.next();
     if (literal) await literal;
-    return appendAck(res.response);
+    return appendUidOf(res.response);
   } catch (err) {
     stop();
     if (timedOut) throw await expired.catch((e: unknown) => e);

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import { appendMessage, type AppendAck, type AppendOptions, type AppendRequest } from '../imap/append-stream.ts';
+import { appendMessage, type AppendOptions, type AppendRequest, type AppendUid } from '../imap/append-stream.ts';
 import { classifyAppendRefusal, classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 
 /** The destination's storage is full: nothing more can be appended in this run. */
@@ -26,23 +26,30 @@ export type AppendOutcome = 'ok' | { code: ErrorCode; reason: string };
  * One APPEND with the original flags, keywords and INTERNALDATE (relay/imap/append-stream.ts:
  * streamed when the body is a chunk source). A refusal falls back once to the system flags (a
  * server may refuse keywords); see refusalOutcome for what else a refusal means. Quota stops the
- * run (QuotaStop); a lost or timed-out session is thrown. `onAck` hears the APPENDUID.
+ * run (QuotaStop); a lost or timed-out session is thrown. `appended` hears the APPENDUID.
  */
 export async function appendWithFallback(
   client: ImapFlow,
   req: Omit<AppendRequest, 'flags'> & { flags: string[]; systemFlags: string[] },
-  opts: AppendOptions & { refused?: (err: unknown) => string; onAck?: (ack: AppendAck) => void } = {},
+  opts: AppendOptions & {
+    refused?: (err: unknown) => string;
+    /** Called on success, before this returns (so before the caller's next APPEND): the append record (append-records.ts). */
+    appended?: (uid: AppendUid | null) => void;
+  } = {},
 ): Promise<AppendOutcome> {
   const { systemFlags, ...base } = req;
   for (const flags of appendTries(req)) {
+    let uid: AppendUid | null;
     try {
-      const ack = await appendMessage(client, { ...base, flags }, opts);
-      opts.onAck?.(ack);
-      return 'ok';
+      uid = await appendMessage(client, { ...base, flags }, opts);
     } catch (err) {
       const outcome = refusalOutcome(client, err, flags === systemFlags, opts.refused);
       if (outcome !== 'retry') return outcome;
+      continue;
     }
+    // Outside the try: a failure to record is no refusal (retrying the APPEND would duplicate).
+    opts.appended?.(uid);
+    return 'ok';
   }
   return { code: 'MESSAGE_REFUSED', reason: 'APPEND refused' };
 }

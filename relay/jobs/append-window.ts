@@ -1,6 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import { AppendPipeline, type AppendWindowLimits } from '../imap/append-pipeline.ts';
-import type { AppendAck, AppendOptions, AppendRequest } from '../imap/append-stream.ts';
+import type { AppendOptions, AppendRequest, AppendUid } from '../imap/append-stream.ts';
 import { appendTries, appendWithFallback, QuotaStop, refusalOutcome, type AppendOutcome } from './append-job.ts';
 
 /** One message for the window: its APPEND with all flags, and the system flags to fall back to. */
@@ -11,8 +11,8 @@ export interface AppendReport<M> {
   message: M;
   size: number;
   outcome: AppendOutcome;
-  /** The server's APPENDUID for an 'ok' (UIDPLUS), else nulls. */
-  ack: AppendAck;
+  /** The server's APPENDUID for an 'ok' (UIDPLUS), else null. */
+  ack: AppendUid | null;
 }
 
 export interface AppendWindowOptions<M> extends AppendOptions {
@@ -34,14 +34,12 @@ interface Entry<M> {
   tries: string[][];
   /** Known: reported in order. */
   outcome?: AppendOutcome;
-  ack?: AppendAck;
+  ack?: AppendUid | null;
   /** Unknown or not sent (the window stopped): never reported, counted as not appended. */
   dropped?: boolean;
   finished: Promise<void>;
   finish: () => void;
 }
-
-const NO_ACK: AppendAck = { uid: null, uidValidity: null };
 
 /**
  * The APPEND loop of Restore and Migrate with the round trips overlapped: small messages (a Buffer)
@@ -85,10 +83,10 @@ export class AppendWindow<M> {
       // Everything before it answered first: imapflow's own APPEND (streamed) must be alone on the
       // session, and the order of the folder is kept.
       await this.settled();
-      let ack = NO_ACK;
+      let ack: AppendUid | null = null;
       let outcome: AppendOutcome;
       try {
-        outcome = await appendWithFallback(this.client, req, { ...this.opts, onAck: (a) => (ack = a) });
+        outcome = await appendWithFallback(this.client, req, { ...this.opts, appended: (a) => (ack = a) });
       } catch (err) {
         if (!(err instanceof QuotaStop)) this.inDoubt.push(message);
         throw err;
@@ -160,7 +158,7 @@ export class AppendWindow<M> {
           this.drop(entry);
           return;
         }
-        if (outcome !== 'retry') return this.known(entry, outcome, NO_ACK);
+        if (outcome !== 'retry') return this.known(entry, outcome, null);
         // Refused with its keywords: once more with the system flags, unless the window stopped
         // (then it was refused: not appended).
         if (this.stop) return this.drop(entry);
@@ -169,7 +167,7 @@ export class AppendWindow<M> {
     );
   }
 
-  private known(entry: Entry<M>, outcome: AppendOutcome, ack: AppendAck): void {
+  private known(entry: Entry<M>, outcome: AppendOutcome, ack: AppendUid | null): void {
     entry.outcome = outcome;
     entry.ack = ack;
     entry.finish();
@@ -195,7 +193,7 @@ export class AppendWindow<M> {
         this.entries.shift();
         if (head.dropped || !head.outcome) continue;
         try {
-          await this.opts.onReport({ message: head.message, size: head.req.size, outcome: head.outcome, ack: head.ack ?? NO_ACK });
+          await this.opts.onReport({ message: head.message, size: head.req.size, outcome: head.outcome, ack: head.ack ?? null });
         } catch (err) {
           this.halt(err);
         }

@@ -1,14 +1,14 @@
-import crypto from 'node:crypto';
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { messageIdOf } from '../archive/message-id.ts';
-import { hashByDownload } from '../imap/append-hash.ts';
+import { digestByDownload, normalizedDigest } from '../imap/append-hash.ts';
 import { listWithoutUtf8 } from '../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { listedDestinations, listedSource, mapFolders, pathKey, sessionNamespace } from './folder-map.ts';
 import { onSide } from './migrate-side.ts';
 import type { MigratePlan, MigratePlanFolder, MigrateSkipped } from './migrate-types.ts';
+import { AppendRecords, imapSource, type DestinationIdentity } from './append-records.ts';
 import { FolderPresence } from './restore-presence.ts';
 import type { RestoreCandidate } from './restore-select.ts';
 import { uidSet } from './uid-set.ts';
@@ -34,9 +34,9 @@ export interface MigrateFolderWork {
 
 /**
  * Reads both sides and decides, per source message, whether the destination already holds it
- * (restore-presence.ts: Message-ID + size, else size + INTERNALDATE + SHA-256), whether it is over
- * the destination's APPENDLIMIT, or whether it is to be copied. Writes nothing anywhere, so the
- * dry run's counts are the real run's counts.
+ * (restore-presence.ts and docs/same-message.md: the append record, else Message-ID and date, else
+ * content), whether it is over the destination's APPENDLIMIT, or whether it is to be copied.
+ * Writes nothing anywhere, so the dry run's counts are the real run's counts.
  *
  * Source folders that map to one destination folder share one presence count: a message held by
  * both is copied twice (the source has two copies) and found twice on the next run.
@@ -44,7 +44,7 @@ export interface MigrateFolderWork {
 export async function planMigrate(
   src: ImapFlow,
   dst: ImapFlow,
-  opts: { signal?: AbortSignal },
+  opts: { signal?: AbortSignal; records?: AppendRecords; sourceIdentity?: DestinationIdentity },
 ): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[] }> {
   const srcList = await onSide('source', src.list());
   const dstList = await onSide('destination', listWithoutUtf8(dst));
@@ -85,7 +85,8 @@ export async function planMigrate(
         try {
           const box = await onSide('destination', dst.mailboxOpen(m.destination, { readOnly: true }));
           if (!box) throw mailkeepError('CONNECTION_LOST', 'the destination session closed before EXAMINE', { side: 'destination' });
-          p = await onSide('destination', FolderPresence.read(dst, box.exists));
+          const records = (opts.records ?? AppendRecords.none()).folder(m.destination, Number(box.uidValidity));
+          p = await onSide('destination', FolderPresence.read(dst, box, { records }));
         } catch (err) {
           if (!dst.usable || isConnectionCode(classifyImapError(err))) throw err;
           p = 'unreadable';
@@ -98,7 +99,7 @@ export async function planMigrate(
       for (const msg of read.messages) skipped.push({ folder: m.source, uid: msg.uid, code: 'FOLDER_UNREADABLE', reason: `cannot read ${m.destination} on the destination` });
       continue;
     }
-    // Messages without a Message-ID are recognised by content: hash the source bytes (few in practice).
+    // Messages without a Message-ID are recognised by content: digest the source bytes (few in practice).
     const hashes = new Map<number, string>();
     const noId = read.messages.filter((x) => !x.messageId);
     if (noId.length) {
@@ -109,10 +110,10 @@ export async function planMigrate(
       await onSide('source', (async () => {
         if (small.length)
           for await (const f of src.fetch(uidSet(small), { uid: true, source: true }, { uid: true }))
-            if (f.source) hashes.set(f.uid, crypto.createHash('sha256').update(f.source).digest('hex'));
-        // Large ones are hashed in partial FETCHes, never held whole.
+            if (f.source) hashes.set(f.uid, normalizedDigest(f.source));
+        // Large ones are digested in partial FETCHes, never held whole.
         for (const x of noId.filter((y) => y.size >= RELAY_LIMITS.appendStreamThresholdBytes)) {
-          const h = await hashByDownload(src, x.uid, x.size);
+          const h = await digestByDownload(src, x.uid, x.size);
           if (h) hashes.set(x.uid, h);
         }
       })());
@@ -121,10 +122,15 @@ export async function planMigrate(
     const work: MigrateFolderWork = { source: m.source, destination: m.destination, create: !m.exists, uidValidity: read.uidValidity, toCopy: [] };
     for (const msg of read.messages) {
       const candidate: RestoreCandidate = {
-        folder: m.source, delimiter: srcDelimiter, uidvalidity: read.uidValidity, uid: msg.uid, hash: hashes.get(msg.uid) ?? '',
+        folder: m.source, delimiter: srcDelimiter, uidvalidity: read.uidValidity, uid: msg.uid, hash: '',
         flags: msg.flags, keywords: [], internalDate: msg.internalDate, size: msg.size, messageId: msg.messageId,
       };
-      if (await onSide('destination', p.take(dst, candidate))) {
+      const source = {
+        key: imapSource(opts.sourceIdentity ?? { host: '', port: 0, user: '' }, m.source, read.uidValidity, msg.uid),
+        // Any other message (one whose Message-ID matched but not its size) is read from the source when asked.
+        digest: async () => hashes.get(msg.uid) ?? (await onSide('source', sourceDigest(src, msg))),
+      };
+      if (await onSide('destination', p.take(dst, candidate, source))) {
         pf.alreadyPresent++;
         continue;
       }
@@ -174,4 +180,11 @@ async function readSourceFolder(src: ImapFlow, path: string): Promise<{ uidValid
       });
   messages.sort((a, b) => a.uid - b.uid);
   return { uidValidity: Number(box.uidValidity), messages };
+}
+
+/** The normalized digest of one source message of the selected folder, or null when it is gone. */
+async function sourceDigest(src: ImapFlow, m: SourceMessage): Promise<string | null> {
+  if (m.size >= RELAY_LIMITS.appendStreamThresholdBytes) return await digestByDownload(src, m.uid, m.size);
+  const f = await src.fetchOne(String(m.uid), { uid: true, source: true }, { uid: true });
+  return f && f.source ? normalizedDigest(f.source) : null;
 }

@@ -4,7 +4,8 @@ import { listWithoutUtf8 } from '../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import type { BlobReader } from './restore-blob.ts';
 import { archivedNamespace, listedDestinations, mapFolders, pathKey, sessionNamespace, type ListedFolder } from './folder-map.ts';
-import { FolderPresence } from './restore-presence.ts';
+import { AppendRecords, blobSource } from './append-records.ts';
+import { blobPresence, FolderPresence } from './restore-presence.ts';
 import type { ArchivedFolders, RestoreCandidate } from './restore-select.ts';
 import type { RestorePlan, RestorePlanFolder, RestoreSkipped } from './restore-types.ts';
 
@@ -17,7 +18,8 @@ export interface FolderWork {
 }
 
 /**
- * Reads the destination (LIST, then per folder one presence FETCH; see restore-presence.ts) and
+ * Reads the destination (LIST, then per folder one presence FETCH and the append record; see
+ * restore-presence.ts) and
  * decides, for every candidate, whether it is already there, cannot be sent (over APPENDLIMIT, or
  * in a dry run a blob failing its hash) or is to be appended. Nothing is written: the dry run's
  * plan and the real run's plan are the same computation, so the dry run's counts are exact.
@@ -26,7 +28,7 @@ export async function planRestore(
   client: ImapFlow,
   candidates: RestoreCandidate[],
   blobs: BlobReader,
-  opts: { into?: string; dryRun: boolean; signal?: AbortSignal; archived?: ArchivedFolders },
+  opts: { into?: string; dryRun: boolean; signal?: AbortSignal; archived?: ArchivedFolders; records?: AppendRecords },
 ): Promise<{ plan: RestorePlan; folders: FolderWork[]; skipped: RestoreSkipped[]; delimiter: string }> {
   const listed = await listWithoutUtf8(client);
   const dns = sessionNamespace(client.namespace, listed);
@@ -77,7 +79,8 @@ export async function planRestore(
       try {
         const box = await client.mailboxOpen(exists.path, { readOnly: true });
         if (!box) throw mailkeepError('CONNECTION_LOST', 'the session closed before EXAMINE');
-        presence = await FolderPresence.read(client, box.exists, g.list);
+        const records = (opts.records ?? AppendRecords.none()).folder(exists.path, Number(box.uidValidity));
+        presence = await FolderPresence.read(client, box, { candidates: g.list.map((c) => ({ c, source: blobSource(c.hash) })), records });
       } catch (err) {
         if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
         // A folder we cannot read we must not append to blindly: that could duplicate.
@@ -88,7 +91,7 @@ export async function planRestore(
     }
     const work: FolderWork = { source: g.source, destination: pf.destination, create: pf.create && (g.wanted || g.list.length > 0), toAppend: [] };
     for (const c of g.list) {
-      if (await presence.take(client, c)) {
+      if (await presence.take(client, c, blobPresence(blobs, c.hash))) {
         pf.alreadyPresent++;
         continue;
       }

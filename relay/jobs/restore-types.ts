@@ -65,6 +65,8 @@ export interface RestoreOptions {
   retry?: { maxAttempts?: number; baseDelayMs?: number };
   /** The minimum-rate deadline of each APPEND (lib/limits.ts defaults); tests shorten it. */
   appendDeadline?: Partial<AppendDeadline>;
+  /** Where the append record of each destination lives (relay/jobs/append-records.ts; the relay: `<dataDir>/append-records`). None: only the keys of docs/same-message.md. */
+  appendRecordsDir?: string;
 }
 
 /** Same shape as the backup's, so the CLI's progress printer and the job manager take both. */

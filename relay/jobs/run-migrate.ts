@@ -4,7 +4,8 @@ import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession, type ImapAccount } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
-import { appendDeadlineMs } from '../imap/append-stream.ts';
+import { appendDeadlineMs, type AppendUid } from '../imap/append-stream.ts';
+import { AppendRecords, imapSource } from './append-records.ts';
 import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from './append-job.ts';
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
 import { onSide, sideOf } from './migrate-side.ts';
@@ -33,8 +34,13 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
   const dryRun = opts.dryRun ?? false;
   let attempt = 0;
   let plan: MigratePlan | null = null;
+  // What earlier runs appended where (append-records.ts); a dry run only reads it.
+  const records = AppendRecords.open(opts.appendRecordsDir, opts.destination, { readOnly: dryRun });
+  const note = (f: MigrateFolderWork, m: SourceMessage, size: number) => (uid: AppendUid | null) =>
+    uid && records.note(f.destination, uid, imapSource(opts.source, f.source, f.uidValidity, m.uid), m.internalDate, size);
 
   const finish = (s: MigrateFinalStatus, code: ErrorCode | null, message: string | null, side: Side | null, notMigrated = 0): MigrateResult => {
+    records.close();
     status(s, { attempt, ...(code ? { errorCode: code } : {}), ...(message ? { message } : {}), ...(side ? { side } : {}) });
     return {
       kind: 'migrate',
@@ -67,7 +73,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
       tally.skipped = [];
-      const work = await planMigrate(src, dst, { signal });
+      const work = await planMigrate(src, dst, { signal, records, sourceIdentity: opts.source });
       plan = work.plan;
       tally.skipped.push(...work.skipped);
       try {
@@ -91,7 +97,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
         if (!work.folders.some((w) => w.destination === f.path && w.toCopy.length)) tally.skipped.push({ folder: f.path, uid: null, code: 'FOLDER_NOT_CREATED', reason: f.reason });
       try {
         await copyInLanes(src, dst, work.folders, plan.destinationDelimiter, opts, signal, async (s, d, f, i, laneSignal) =>
-          copyFolder(s, d, f, notCreated, tally, opts, laneSignal, (n, bytes) => {
+          copyFolder(s, d, f, notCreated, tally, opts, laneSignal, note, (n, bytes) => {
             copiedThisAttempt += n;
             tally.migrated += n;
             tally.bytes += bytes;
@@ -233,6 +239,7 @@ async function copyFolder(
   tally: Tally,
   opts: MigrateOptions,
   signal: AbortSignal | undefined,
+  note: (f: MigrateFolderWork, m: SourceMessage, size: number) => (uid: AppendUid | null) => void,
   copied: (n: number, bytes: number) => void,
   report: (done: number) => void,
 ): Promise<void> {
@@ -267,7 +274,7 @@ async function copyFolder(
     signal?.throwIfAborted();
     if (!Array.isArray(item)) {
       // A large message: the source's partial FETCHes streamed straight into the destination's literal.
-      const outcome = await copyLarge(src, dst, f.destination, item, opts);
+      const outcome = await copyLarge(src, dst, f.destination, item, opts, note(f, item, item.size));
       if (outcome === 'gone') {
         tally.skipped.push({ folder: f.source, uid: item.uid, code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
         report(++done);
@@ -294,7 +301,7 @@ async function copyFolder(
           const meta = byUid.get(msg.uid);
           if (!meta || !msg.source || seen.has(msg.uid)) continue;
           seen.add(msg.uid);
-          settle({ ...meta, size: msg.source.length }, await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts));
+          settle({ ...meta, size: msg.source.length }, await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts, undefined, note(f, meta, msg.source.length)));
         }
       })());
     } catch (err) {
@@ -345,7 +352,7 @@ function* batches(list: SourceMessage[]): Generator<SourceMessage[] | SourceMess
  * first chunk is fetched before the APPEND starts, so a message gone from the source is skipped
  * without touching the destination; that fetch has the same minimum-rate deadline as the APPEND.
  */
-async function copyLarge(src: ImapFlow, dst: ImapFlow, dest: string, m: SourceMessage, opts: MigrateOptions): Promise<AppendOutcome | 'gone'> {
+async function copyLarge(src: ImapFlow, dst: ImapFlow, dest: string, m: SourceMessage, opts: MigrateOptions, appended: (uid: AppendUid | null) => void): Promise<AppendOutcome | 'gone'> {
   const open = (): Promise<AsyncIterable<Buffer> | null> =>
     onSide('source', src.download(String(m.uid), undefined, { uid: true, chunkSize: RELAY_LIMITS.appendStreamChunkBytes })).then((dl) => (dl?.content as AsyncIterable<Buffer> | undefined) ?? null);
   const first = await withDeadline(open(), appendDeadlineMs(RELAY_LIMITS.appendStreamChunkBytes, opts.appendDeadline), () => {
@@ -360,7 +367,7 @@ async function copyLarge(src: ImapFlow, dst: ImapFlow, dest: string, m: SourceMe
     if (!content) throw mailkeepError('MESSAGE_UNREADABLE', 'the message disappeared from the source during the run', { side: 'source' });
     return tagged(content);
   };
-  return appendOne(dst, dest, m, m.size, body, opts, src);
+  return appendOne(dst, dest, m, m.size, body, opts, src, appended);
 }
 
 /** The source's chunks, with any failure reading them tagged as the source's. */
@@ -390,6 +397,7 @@ function appendOne(
   body: Buffer | (() => Promise<AsyncIterable<Buffer>>),
   opts: MigrateOptions,
   bodyClient?: ImapFlow,
+  appended?: (uid: AppendUid | null) => void,
 ): Promise<AppendOutcome> {
   const system = m.flags.filter((x) => x.startsWith('\\'));
   return onSide(
@@ -397,7 +405,8 @@ function appendOne(
     appendWithFallback(
       dst,
       { path: dest, flags: m.flags, systemFlags: system, internalDate: m.internalDate, size, body },
-      { deadline: opts.appendDeadline, bodyClient, refused: (err) => `destination refused ${size} bytes: ${describeImapError(err)}` },
+      // appended: recorded before the next APPEND is issued (append-records.ts).
+      { deadline: opts.appendDeadline, bodyClient, appended, refused: (err) => `destination refused ${size} bytes: ${describeImapError(err)}` },
     ),
   );
 }

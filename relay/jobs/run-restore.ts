@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
@@ -6,6 +7,7 @@ import type { Db } from '../archive/schema.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import { sessionErrorCode } from '../imap/session-error-code.ts';
+import { AppendRecords, blobSource } from './append-records.ts';
 import { QuotaStop, retryOrStop, statusReporter } from './append-job.ts';
 import { AppendWindow } from './append-window.ts';
 import { throttledProgress } from './progress.ts';
@@ -42,11 +44,13 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   /** APPENDs sent and never answered (a session lost): the next attempt's plan says which the server kept. */
   let inDoubt: RestoreCandidate[] = [];
   const appending = { active: false };
+  let records = AppendRecords.none();
 
   const finish = (s: RestoreFinalStatus, code: ErrorCode | null, message: string | null, notRestored = 0): RestoreResult => {
     blobs?.close();
     db?.close();
     stopSessions.dispose();
+    records.close();
     const r: RestoreResult = {
       kind: 'restore',
       status: s,
@@ -79,6 +83,8 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     candidates = selectCandidates(db, accountId, opts.scope);
     archived = selectFolders(db, accountId, opts.scope);
     blobs = new BlobReader(db, opts.archiveDir);
+    // What earlier runs appended where (append-records.ts); a dry run only reads it.
+    records = AppendRecords.open(opts.appendRecordsDir, opts.target, { readOnly: dryRun });
   } catch (err) {
     return finish('failed', err instanceof MailkeepError ? err.code : 'UNKNOWN', err instanceof Error ? err.message : String(err));
   }
@@ -94,7 +100,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
       tally.skipped = [];
-      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived });
+      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived, records });
       plan = work.plan;
       // Messages sent by the last attempt but never answered are restored if the server kept them.
       const planned = new Set(work.folders.flatMap((f) => f.toAppend));
@@ -135,7 +141,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
             for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_NOT_CREATED', reason: why });
             continue;
           }
-          await restoreFolder(client, f, blobs, tally, opts, signal, appending, inDoubt, (done) =>
+          await restoreFolder(client, f, blobs, records, tally, opts, signal, appending, inDoubt, (done) =>
             progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
           );
         }
@@ -152,6 +158,9 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     } catch (err) {
       client?.close();
       if (signal?.aborted) return finish('cancelled', 'CANCELLED', 'restore cancelled', remaining());
+      // The server may still be storing APPENDs it had read when the session went: the next plan
+      // (this job's retry, or a rerun once this one returns) must see them, or it appends them again.
+      if (inDoubt.length) await sleep(RELAY_LIMITS.appendInDoubtSettleMs, undefined, { signal }).catch(() => undefined);
       const code = sessionErrorCode(err, client);
       const message = err instanceof MailkeepError ? err.message : describeImapError(err);
       if (code === 'AUTH_FAILED') return finish('authentication_error', code, message);
@@ -170,6 +179,7 @@ async function restoreFolder(
   client: ImapFlow,
   f: FolderWork,
   blobs: BlobReader,
+  records: AppendRecords,
   tally: Tally,
   opts: RestoreOptions,
   signal: AbortSignal | undefined,
@@ -194,8 +204,11 @@ async function restoreFolder(
   const window = new AppendWindow<RestoreCandidate>(client, {
     deadline: opts.appendDeadline,
     signal,
-    onReport: ({ message: c, size, outcome }) => {
+    // In order, as each answer arrives: the APPENDUID is recorded (append-records.ts) before the
+    // message counts as restored; up to a window of APPENDs is in flight, not yet recorded.
+    onReport: ({ message: c, size, outcome, ack }) => {
       if (outcome === 'ok') {
+        if (ack) records.note(f.destination, ack, blobSource(c.hash), c.internalDate, size);
         tally.restored++;
         tally.bytes += size;
       } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });

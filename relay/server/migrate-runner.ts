@@ -1,7 +1,13 @@
+import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { MigratePlanView } from '../../lib/protocol/job-outcome.ts';
 import type { MigratePlan } from '../jobs/migrate-types.ts';
 import type { AccountLookup, JobRunner } from './job-manager.ts';
+
+/** What restore and migrate appended where, one file per destination (relay/jobs/append-records.ts). */
+export function appendRecordsDirOf(dataDir: string): string {
+  return path.join(dataDir, 'append-records');
+}
 
 /** The preview the extension shows before the user confirms (wire caps: see MigratePlanView). */
 export function planView(p: MigratePlan): MigratePlanView {
@@ -40,6 +46,7 @@ export function migrateRunner(accounts: AccountLookup): JobRunner {
         source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password },
         destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password },
         dryRun: p.dryRun ?? false,
+        appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
       },
       {
         signal: ctx.signal,

@@ -3,7 +3,7 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { DownloadLinks } from './download-links.ts';
 import { downloadRunner } from './download-runner.ts';
 import type { AccountLookup, JobRunner, JobRunners } from './job-manager.ts';
-import { migrateRunner } from './migrate-runner.ts';
+import { appendRecordsDirOf, migrateRunner } from './migrate-runner.ts';
 
 /** Each account's archive lives in its own directory, so backups of two accounts never contend for one archive lock. */
 export function archiveDirOf(dataDir: string, accountId: string): string {
@@ -72,6 +72,7 @@ export const restoreRunner: JobRunner = async (ctx) => {
       },
       ...(p.into !== undefined ? { into: p.into } : {}),
       dryRun: p.dryRun ?? false,
+      appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
     },
     {
       signal: ctx.signal,

@@ -38,7 +38,7 @@ describe('restore presence check', () => {
 
   it('reads the whole folder when the server refuses a SEARCH, instead of taking "refused" for "absent"', async () => {
     const ranges: string[] = [];
-    const p = await FolderPresence.read(fakeClient(async () => false, ranges), 500, [candidate]);
+    const p = await FolderPresence.read(fakeClient(async () => false, ranges), { exists: 500 }, { candidates: [{ c: candidate }] });
     expect(ranges).toEqual(['1:*']);
     expect(await p.take(fakeClient(async () => false, ranges), candidate)).toBe(true);
   });
@@ -46,7 +46,7 @@ describe('restore presence check', () => {
   it('fetches only the SEARCH hits when the server answers, and a copy answers for one archived copy only', async () => {
     const ranges: string[] = [];
     const client = fakeClient(async () => [3], ranges);
-    const p = await FolderPresence.read(client, 500, [candidate, candidate]);
+    const p = await FolderPresence.read(client, { exists: 500 }, { candidates: [{ c: candidate }, { c: candidate }] });
     expect(ranges).toEqual(['3']);
     expect(await p.take(client, candidate)).toBe(true);
     expect(await p.take(client, candidate)).toBe(false);

@@ -7,10 +7,11 @@
  * INTERNALDATE and messages per folder must match, the second runs must create nothing and copy
  * nothing, and after either job into Courier a client without UTF-8 can still LIST.
  *
- * Left out of the corpus (issue 10 items 4 and 7, not this file): messages a server rewrites so
- * that a rerun cannot recognise them yet: without Message-ID, with 8-bit header bytes (Cyrus masks
- * them), without a final CRLF (Courier appends one), with bare LF (Cyrus refuses, the others add
- * CRs: the corpus is sent with CRLF), and any message Cyrus refuses (item 6).
+ * The corpus also holds the messages servers rewrite (docs/same-message.md): without Message-ID,
+ * with 8-bit header bytes (Cyrus masks them), without a final CRLF (Courier appends one), and two
+ * with one Message-ID but different content (both kept). Left out: bare LF (Cyrus refuses it; the
+ * corpus is sent with CRLF; test/relay/same-message-servers.test.ts has it) and any message Cyrus
+ * refuses (item 6).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -84,7 +85,21 @@ function matrixCorpus(): Buffer[] {
     seen.add(id);
     out.push(crlf);
   }
-  return [...out, ...generatedMessages(6, 10, { prefix: 'matrix' })];
+  return [...out, ...generatedMessages(6, 10, { prefix: 'matrix' }), ...rewrittenKinds()];
+}
+
+/** Messages some server stores differently from what was sent: reruns must still find each once. */
+function rewrittenKinds(): Buffer[] {
+  const msg = (headers: string[], body: string, finalNewline = true): Buffer =>
+    Buffer.from(`From: Anna <anna@example.org>\r\nTo: Bert <bert@example.net>\r\nDate: Mon, 3 Mar 2003 10:20:30 +0000\r\n${headers.join('\r\n')}\r\n\r\n${body}${finalNewline ? '\r\n' : ''}`, 'utf8');
+  return [
+    msg(['Subject: no Message-ID'], 'plain body'),
+    msg(['Subject: Grüße ohne Message-ID'], '8-bit header, no Message-ID'),
+    msg(['Subject: no final newline, no Message-ID'], 'the end', false),
+    msg(['Subject: Grüße', 'Message-ID: <matrix-8bit@example.org>'], '8-bit header', false),
+    msg(['Subject: hello list', 'Message-ID: <matrix-same@example.org>'], 'hello'),
+    msg(['Subject: [list] hello list', 'Message-ID: <matrix-same@example.org>', 'List-Id: <list.example.org>'], 'hello\r\n-- \r\nlist footer'),
+  ];
 }
 
 const account = (port: number, user: string): ImapAccount => ({ host: '127.0.0.1', port, security: 'none', user, password: pw(user) });

@@ -187,7 +187,7 @@ describe.skipIf(!AVAILABLE)('restore with pipelined APPENDs', () => {
     const reports: { n: number; ok: boolean; uid: number | null }[] = [];
     try {
       await c.mailboxOpen('INBOX');
-      const w = new AppendWindow<number>(c, { onReport: (r) => void reports.push({ n: r.message, ok: r.outcome === 'ok', uid: r.ack.uid }) });
+      const w = new AppendWindow<number>(c, { onReport: (r) => void reports.push({ n: r.message, ok: r.outcome === 'ok', uid: r.ack?.uid ?? null }) });
       for (let n = 0; n < 6; n++) {
         const body = Buffer.from(`Subject: ${n}\r\n\r\nbody ${n}\r\n`);
         const system = n === 1 ? ['\\Flagged'] : ['\\Seen'];

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventFrame } from '../../lib/protocol/relay-frames.ts';
 import { generatedMessages } from '../support/corpus.ts';
@@ -71,6 +73,8 @@ describe.skipIf(!dovecotAvailable())('restore jobs started over the relay protoc
     expect(statuses[0]).toBe('on_queue');
     expect(statuses).toContain('running');
     expect(await count(ALICE)).toBe(12);
+    // What it appended is remembered for the next run, per destination (docs/same-message.md).
+    expect(fs.readdirSync(path.join(dataDir, 'append-records')).filter((f) => f.endsWith('.sqlite'))).toHaveLength(1);
     expect((await run('r2', 'restore', 'alice')).data).toMatchObject({ status: 'completed' });
     expect(await count(ALICE)).toBe(12);
   });

@@ -1,7 +1,8 @@
 /**
  * A loopback TCP proxy in front of an IMAP server that can change what the client sees: rewrite
  * the server's bytes (e.g. advertise APPENDLIMIT) and cut every connection after the client has
- * sent a number of bytes (a server that keeps dropping mid-run), or refuse connections past a limit.
+ * sent a number of bytes (a server that keeps dropping mid-run), or refuse connections past a limit,
+ * or cut a connection instead of passing on a server answer (the answer is lost, the server acted).
  */
 import net from 'node:net';
 
@@ -14,7 +15,7 @@ export interface TamperProxy {
 
 export async function startTamperProxy(
   target: { host: string; port: number },
-  opts: { rewrite?: (serverText: string) => string; cutAfterClientBytes?: number; maxConnections?: number } = {},
+  opts: { rewrite?: (serverText: string) => string; cutAfterClientBytes?: number; maxConnections?: number; cutBeforeServerText?: (serverText: string) => boolean } = {},
 ): Promise<TamperProxy> {
   const sockets = new Set<net.Socket>();
   const state = { connections: 0 };
@@ -39,7 +40,10 @@ export async function startTamperProxy(
       upstream.write(d);
       if (opts.cutAfterClientBytes !== undefined && sent > opts.cutAfterClientBytes) end();
     });
-    upstream.on('data', (d: Buffer) => client.write(opts.rewrite ? Buffer.from(opts.rewrite(d.toString('latin1')), 'latin1') : d));
+    upstream.on('data', (d: Buffer) => {
+      if (opts.cutBeforeServerText?.(d.toString('latin1'))) return end();
+      client.write(opts.rewrite ? Buffer.from(opts.rewrite(d.toString('latin1')), 'latin1') : d);
+    });
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
