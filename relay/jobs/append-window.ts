@@ -16,7 +16,8 @@ export interface AppendReport<M> {
 }
 
 export interface AppendWindowOptions<M> extends AppendOptions {
-  refused?: (err: unknown) => string;
+  /** The reason given for a refused message (default: the server's words). */
+  refused?: (err: unknown, size: number) => string;
   window?: Partial<AppendWindowLimits>;
   /** Stops the window like a quota stop: nothing more is sent, what is in flight is answered. */
   signal?: AbortSignal;
@@ -86,7 +87,7 @@ export class AppendWindow<M> {
       let ack: AppendUid | null = null;
       let outcome: AppendOutcome;
       try {
-        outcome = await appendWithFallback(this.client, req, { ...this.opts, appended: (a) => (ack = a) });
+        outcome = await appendWithFallback(this.client, req, { ...this.opts, refused: this.why(req.size), appended: (a) => (ack = a) });
       } catch (err) {
         if (!(err instanceof QuotaStop)) this.inDoubt.push(message);
         throw err;
@@ -134,6 +135,11 @@ export class AppendWindow<M> {
     this.pipe?.close();
   }
 
+  private why(size: number): ((err: unknown) => string) | undefined {
+    const refused = this.opts.refused;
+    return refused ? (err) => refused(err, size) : undefined;
+  }
+
   private entry(message: M, req: WindowRequest): Entry<M> {
     let finish!: () => void;
     const finished = new Promise<void>((r) => (finish = r));
@@ -150,7 +156,7 @@ export class AppendWindow<M> {
       (err: unknown) => {
         let outcome: AppendOutcome | 'retry';
         try {
-          outcome = refusalOutcome(this.client, err, flags === systemFlags, this.opts.refused);
+          outcome = refusalOutcome(this.client, err, flags === systemFlags, this.why(entry.req.size));
         } catch (stop) {
           this.halt(stop);
           // Refused for quota: not appended. Anything else: the session went with the answer.
