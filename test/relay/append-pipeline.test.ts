@@ -1,6 +1,6 @@
 /**
- * Restore with its APPENDs overlapped (issue 10, Speed; relay/imap/append-pipeline.ts and
- * relay/jobs/append-window.ts), on real servers: a proxy follows the APPENDs and their answers, so
+ * Restore and migrate with their APPENDs overlapped (issue 10, Speed; relay/imap/append-pipeline.ts
+ * and relay/jobs/append-window.ts), on real servers: a proxy follows the APPENDs and their answers, so
  * each test proves the overlap happened where the fault struck, and the servers' contents prove
  * nothing was appended twice or lost:
  * - into Dovecot and Cyrus (LITERAL+: non-synchronizing literals) and Courier (no LITERAL+: each
@@ -10,6 +10,8 @@
  *   and appends only the rest; without a retry, a rerun does; every message ends there once;
  * - an over-quota answer while more APPENDs are in flight: Partially Complete with exact counts,
  *   and once space is freed the rerun adds only what is missing;
+ * - migrate likewise: overlapped into Dovecot and Courier, exact, and a destination session cut
+ *   mid-window ends, after the retry, with each message once;
  * - the order of the reports: a message refused for its keywords and resent behind later ones is
  *   still reported in its place.
  * Under CI a missing server fails (the support helpers throw).
@@ -21,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSession, openSession, type ImapAccount } from '../../relay/imap/session.ts';
 import { AppendWindow } from '../../relay/jobs/append-window.ts';
 import { runBackup } from '../../relay/jobs/run-backup.ts';
+import { runMigrate } from '../../relay/jobs/run-migrate.ts';
 import { runRestore } from '../../relay/jobs/run-restore.ts';
 import { startAppendOverlapProxy } from '../support/append-overlap-proxy.ts';
 import { generatedMessages } from '../support/corpus.ts';
@@ -74,7 +77,7 @@ async function contents(port: number, user: string): Promise<string[]> {
   }
 }
 
-describe.skipIf(!AVAILABLE)('restore with pipelined APPENDs', () => {
+describe.skipIf(!AVAILABLE)('restore and migrate with pipelined APPENDs', () => {
   let dovecot: Dovecot;
   const servers = new Map<string, Running>();
   let work: string;
@@ -82,11 +85,11 @@ describe.skipIf(!AVAILABLE)('restore with pipelined APPENDs', () => {
   const archive = (u: string): string => path.join(work, u);
 
   beforeAll(async () => {
-    const users = ['into', 'cut-retry', 'cut-rerun', 'full'];
+    const users = ['into', 'cut-retry', 'cut-rerun', 'full', 'mig', 'mig-cut'];
     const [dc] = await Promise.all([
       startDovecot({ users: [{ name: 'src', password: pw('src') }, { name: 'srcq', password: pw('srcq') }, ...users.map((name) => ({ name, password: pw(name), ...(name === 'full' ? { quota: '400K' } : {}) }))] }),
       startCyrus({ users: [{ name: 'into', password: pw('into') }], namespace: 'default' }).then((s) => servers.set('Cyrus', s)),
-      startCourier({ users: [{ name: 'into', password: pw('into') }] }).then((s) => servers.set('Courier', s)),
+      startCourier({ users: ['into', 'mig'].map((name) => ({ name, password: pw(name) })) }).then((s) => servers.set('Courier', s)),
     ]);
     dovecot = dc;
     servers.set('Dovecot', dovecot);
@@ -179,6 +182,37 @@ describe.skipIf(!AVAILABLE)('restore with pipelined APPENDs', () => {
     const after = await inbox();
     expect(after).toHaveLength(20);
     expect(new Set(after.map((m) => m.split('|')[1])).size).toBe(20);
+  }, 60_000);
+
+  for (const [server, literalPlus] of [['Dovecot', true], ['Courier', false]] as const) {
+    it(`migrate into ${server}: each APPEND goes before the previous one is answered; every message arrives once, byte for byte; a rerun copies nothing`, async () => {
+      const s = servers.get(server)!;
+      const proxy = await startAppendOverlapProxy({ host: '127.0.0.1', port: s.port });
+      try {
+        const r = await runMigrate({ source: account(dovecot.port, 'src'), destination: account(proxy.port, 'mig'), retry: { maxAttempts: 1 } });
+        expect(r, r.message ?? '').toMatchObject({ status: 'completed', migrated: 30, notMigrated: 0, skipped: [] });
+        expect(proxy.appends).toHaveLength(30);
+        expect(proxy.maxUnanswered).toBeGreaterThan(1);
+        expect(proxy.appends.every((a) => a.nonSync === literalPlus)).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+      expect(await contents(s.port, 'mig')).toEqual(original);
+      expect(await runMigrate({ source: account(dovecot.port, 'src'), destination: account(s.port, 'mig') })).toMatchObject({ status: 'completed', migrated: 0 });
+      expect(await contents(s.port, 'mig')).toEqual(original);
+    }, 60_000);
+  }
+
+  it('migrate with its destination session cut with APPENDs unanswered: after the retry each message is there once', async () => {
+    const proxy = await startAppendOverlapProxy({ host: '127.0.0.1', port: dovecot.port }, { cutAfterAppends: 12 });
+    try {
+      const r = await runMigrate({ source: account(dovecot.port, 'src'), destination: account(proxy.port, 'mig-cut'), retry: { maxAttempts: 2, baseDelayMs: 10 } });
+      expect(proxy.unansweredAtCut).toBeGreaterThan(0);
+      expect(r).toMatchObject({ status: 'completed', attempts: 2, notMigrated: 0 });
+    } finally {
+      await proxy.close();
+    }
+    expect(await contents(dovecot.port, 'mig-cut')).toEqual(original);
   }, 60_000);
 
   it('reports each message once, in the order added, even when one refused for its keywords is resent behind later ones', async () => {
