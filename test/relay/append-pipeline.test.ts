@@ -6,6 +6,7 @@
  * - into Dovecot and Cyrus (LITERAL+: non-synchronizing literals) and Courier (no LITERAL+: each
  *   literal after its "+", the next command right behind it): complete, byte-exact, flags,
  *   keywords and INTERNALDATE; a rerun appends nothing;
+ * - over implicit TLS likewise;
  * - a session cut with APPENDs unanswered: the retry counts the ones the server kept as restored
  *   and appends only the rest; without a retry, a rerun does; every message ends there once;
  * - an over-quota answer while more APPENDs are in flight: Partially Complete with exact counts,
@@ -85,7 +86,7 @@ describe.skipIf(!AVAILABLE)('restore and migrate with pipelined APPENDs', () => 
   const archive = (u: string): string => path.join(work, u);
 
   beforeAll(async () => {
-    const users = ['into', 'cut-retry', 'cut-rerun', 'full', 'mig', 'mig-cut'];
+    const users = ['into', 'cut-retry', 'cut-rerun', 'full', 'mig', 'mig-cut', 'tls'];
     const [dc] = await Promise.all([
       startDovecot({ users: [{ name: 'src', password: pw('src') }, { name: 'srcq', password: pw('srcq') }, ...users.map((name) => ({ name, password: pw(name), ...(name === 'full' ? { quota: '400K' } : {}) }))] }),
       startCyrus({ users: [{ name: 'into', password: pw('into') }], namespace: 'default' }).then((s) => servers.set('Cyrus', s)),
@@ -127,6 +128,12 @@ describe.skipIf(!AVAILABLE)('restore and migrate with pipelined APPENDs', () => 
       expect(await contents(s.port, 'into')).toEqual(original);
     }, 60_000);
   }
+
+  it('over implicit TLS (the pipeline writes to the TLS socket): every message arrives once, byte for byte', async () => {
+    const target: ImapAccount = { host: 'localhost', port: dovecot.tlsPort, security: 'tls', user: 'tls', password: pw('tls'), ca: fs.readFileSync(dovecot.certFile, 'utf8') };
+    expect(await runRestore({ archiveDir: archive('src'), target, retry: { maxAttempts: 1 } })).toMatchObject({ status: 'completed', restored: 30 });
+    expect(await contents(dovecot.port, 'tls')).toEqual(original);
+  }, 60_000);
 
   it('a session cut with APPENDs unanswered: the retry counts what the server kept as restored and appends only the rest, each message once', async () => {
     const proxy = await startAppendOverlapProxy({ host: '127.0.0.1', port: dovecot.port }, { cutAfterAppends: 12 });
