@@ -13,6 +13,7 @@
  *   and once space is freed the rerun adds only what is missing;
  * - migrate likewise: overlapped into Dovecot and Courier, exact, and a destination session cut
  *   mid-window ends, after the retry, with each message once;
+ * - a destination that trickles: cut at the oldest unanswered APPEND's deadline;
  * - the order of the reports: a message refused for its keywords and resent behind later ones is
  *   still reported in its place.
  * Under CI a missing server fails (the support helpers throw).
@@ -220,6 +221,22 @@ describe.skipIf(!AVAILABLE)('restore and migrate with pipelined APPENDs', () => 
       await proxy.close();
     }
     expect(await contents(dovecot.port, 'mig-cut')).toEqual(original);
+  }, 60_000);
+
+  it('a destination that reads pipelined APPENDs at a trickle is cut at the oldest one\'s minimum-rate deadline: Retrying, then Cancelled with the reason', async () => {
+    const server = await startFakeAppendServer({ literalPlus: true, faults: { trickle: { bytes: 64, everyMs: 50 } } });
+    const events: { status: string; code?: string }[] = [];
+    try {
+      const r = await runRestore(
+        { archiveDir: archive('src'), target: { host: '127.0.0.1', port: server.port, security: 'none', user: 'dst', password: 'any-Secret-pw' }, retry: { maxAttempts: 2, baseDelayMs: 10 }, appendDeadline: { baseMs: 500, minBytesPerSecond: 1024 * 1024 } },
+        { onStatus: (status, d) => events.push({ status, code: d.errorCode }) },
+      );
+      expect(r).toMatchObject({ status: 'cancelled', errorCode: 'RETRY_LIMIT' });
+      expect(r.message).toMatch(/destination server moved a \d+-byte message slower than 1024 KiB\/s/);
+      expect(events).toContainEqual({ status: 'retrying', code: 'CONNECTION_TIMEOUT' });
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 
   it('reports each message once, in the order added, even when one refused for its keywords is resent behind later ones', async () => {
