@@ -19,6 +19,10 @@
 // ratio is the median of the rounds' ratios (a shared machine's load moves between rounds, less
 // within one pair).
 //
+// Then the same three over a link with a round trip (MAILKEEP_BENCH_RTT_MS, default 10; 0 skips),
+// a delaying proxy in front of Dovecot: a remote server, where a client that waits for each answer
+// pays the round trip per message.
+//
 // Environment: MAILKEEP_BENCH_RESTORE_MESSAGES (default 2000), MAILKEEP_BENCH_ROUNDS (default 3),
 // MAILKEEP_BENCH_BASELINE_CLI (another build's bin/mailkeep.js, e.g. main before a change, run in
 // the same rounds: before and after side by side), MAILKEEP_BENCH_FSYNC=1 (Dovecot's default
@@ -28,12 +32,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generate } from './bench-corpus.mjs';
-import { benchWorkDir, HAS_MBSYNC, median, printLoadAverage, requireDovecot, root, startDovecot, timed as timedAll } from './bench-support.mjs';
+import { benchWorkDir, HAS_MBSYNC, median, printLoadAverage, requireDovecot, root, startDovecot, startLatencyProxy, timed as timedAll } from './bench-support.mjs';
 
 const COUNT = Number(process.env.MAILKEEP_BENCH_RESTORE_MESSAGES ?? 2000);
 const LARGE_MB = Number(process.env.MAILKEEP_BENCH_LARGE_MB ?? 100);
 const FSYNC = process.env.MAILKEEP_BENCH_FSYNC === '1';
 const ROUNDS = Math.max(1, Number(process.env.MAILKEEP_BENCH_ROUNDS ?? 3));
+const RTT_MS = Number(process.env.MAILKEEP_BENCH_RTT_MS ?? 10);
 const BASELINE = process.env.MAILKEEP_BENCH_BASELINE_CLI ? path.resolve(process.env.MAILKEEP_BENCH_BASELINE_CLI) : null;
 
 requireDovecot();
@@ -42,7 +47,7 @@ const work = benchWorkDir('mk-bench-restore-');
 /** A failure names the command and its first two arguments. */
 const timed = (cmd, args, env) => timedAll(cmd, args, env, { errorArgs: 2 });
 const perRound = Array.from({ length: ROUNDS }, (_, r) => [`mk${r}`, `mb${r}`, `base${r}`]).flat();
-const users = ['src', 'floor', ...perRound, 'src-small', 'src-large', 'dst-small', 'dst-large'].map((name) => ({ name, password: `${name}pw` }));
+const users = ['src', 'floor', ...perRound, 'mk-rtt', 'mb-rtt', 'base-rtt', 'src-small', 'src-large', 'dst-small', 'dst-large'].map((name) => ({ name, password: `${name}pw` }));
 const { largeMessageFixture, RSS_GROWTH_BUDGET_MB } = await import(path.join(root, 'test/support/large-message.ts'));
 
 const cli = (args, pw, bin = path.join(root, 'bin/mailkeep.js')) => timed(process.execPath, [bin, ...args, '--json'], { MK_BENCH_PW: pw });
@@ -80,16 +85,16 @@ try {
   const b = cli(['backup', '--archive', archive, ...target(dc.port, 'src')], 'srcpw');
   console.log(`\ncorpus: ${COUNT} messages, ${mib.toFixed(0)} MiB in 3 folders, generated and backed up in ${((Date.now() - t0) / 1000).toFixed(1)} s (backup ${b.wall.toFixed(1)} s); mail_fsync=${FSYNC ? 'optimized' : 'never'}; ${os.cpus().length} cores`);
 
-  const restoreInto = (user, bin) => {
-    const r = cli(['restore', '--archive', archive, '--source', `src@127.0.0.1:${dc.port}`, ...target(dc.port, user)], `${user}pw`, bin);
+  const restoreInto = (user, bin, port = dc.port) => {
+    const r = cli(['restore', '--archive', archive, '--source', `src@127.0.0.1:${dc.port}`, ...target(port, user)], `${user}pw`, bin);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
     if (out.statusId !== 'completed' || out.restored !== COUNT) throw new Error(`mailkeep restore (${bin ?? 'this build'}): ${JSON.stringify({ ...out, plan: undefined })}`);
     return r;
   };
-  const mbsyncInto = async (user) => {
+  const mbsyncInto = async (user, port = dc.port) => {
     const mdir = path.join(work, `mbsync-${user}`);
     copyMaildir(dc.maildir('src'), path.join(mdir, 'Maildir'));
-    const r = timed('mbsync', ['-q', '-c', mbsyncRc(mdir, dc.port, path.join(mdir, 'Maildir'), user), '-a']);
+    const r = timed('mbsync', ['-q', '-c', mbsyncRc(mdir, port, path.join(mdir, 'Maildir'), user), '-a']);
     const pushed = await countMessages(user);
     if (pushed !== COUNT) throw new Error(`mbsync pushed ${pushed} of ${COUNT} messages`);
     return r;
@@ -136,6 +141,20 @@ try {
     if (BASELINE) console.log(`ratio baseline / mbsync:       ${fmt(ratios('base'))}`);
   }
   console.log(`\nsame restore again, everything present (nothing appended): ${again.wall.toFixed(2)} s for ${COUNT} messages`);
+
+  if (RTT_MS > 0) {
+    const proxy = await startLatencyProxy(dc.port, RTT_MS / 2);
+    try {
+      const rtt = { mk: restoreInto('mk-rtt', undefined, proxy.port), mb: HAS_MBSYNC ? await mbsyncInto('mb-rtt', proxy.port) : null, base: BASELINE ? restoreInto('base-rtt', BASELINE, proxy.port) : null };
+      console.log(`\nthe same over a ${RTT_MS} ms round trip (a delaying proxy in front of Dovecot; one run each)`);
+      row('Mailkeep restore', rtt.mk);
+      if (rtt.base) row('baseline build', rtt.base);
+      if (rtt.mb) row('mbsync push', rtt.mb);
+      if (rtt.mb) console.log(`ratio Mailkeep / mbsync:       ${(rtt.mk.wall / rtt.mb.wall).toFixed(2)}x wall${rtt.base ? `; baseline / mbsync ${(rtt.base.wall / rtt.mb.wall).toFixed(2)}x` : ''}`);
+    } finally {
+      proxy.stop();
+    }
+  }
 
   if (LARGE_MB > 0) {
     // Memory, not time: the restore streams a large blob in chunks, so its peak RSS hardly moves.
