@@ -161,7 +161,13 @@ export class AppendPipeline {
     if (req.body.length !== req.size) return Promise.reject(new Error(`literal of ${req.body.length} bytes announced as ${req.size}`));
     const nonSync = nonSyncLiteral(this.client, req.size);
     const tag = `MK${++tags}`;
-    const line = compiler({ tag, command: 'APPEND', attributes: appendAttributes(this.client, req, nonSync) } as Parameters<typeof compiler>[0]) as Buffer;
+    let line: Buffer;
+    try {
+      line = compiler({ tag, command: 'APPEND', attributes: appendAttributes(this.client, req, nonSync) } as Parameters<typeof compiler>[0]) as Buffer;
+    } catch (err) {
+      // A value the compiler will not encode: nothing was sent, the message is refused here.
+      return Promise.reject(err);
+    }
     return new Promise<AppendUid | null>((resolve, reject) => {
       const item: InFlight = { tag, size: req.size, resolve, reject };
       this.inflight.push(item);

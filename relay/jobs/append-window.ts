@@ -64,7 +64,7 @@ export class AppendWindow<M> {
   private readonly entries: Entry<M>[] = [];
   private stop: { err: unknown } | null = null;
   private reporting: Promise<void> = Promise.resolve();
-  private readonly onAbort = (): void => this.halt(this.opts.signal?.reason);
+  private readonly onAbort = (): void => this.halt(this.opts.signal?.reason ?? new Error('aborted'));
   /** Sent, never answered (the session was lost): whether the server kept them is unknown. */
   readonly inDoubt: M[] = [];
 
