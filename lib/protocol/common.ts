@@ -76,6 +76,14 @@ export const JobSnapshot = z
     updatedAt: Timestamp,
     /** Set when a job finishes with more to say than its status (download link, migrate plan, failing side). */
     outcome: JobOutcome.optional(),
+    /**
+     * When the relay runs this finished job again by itself (its status is one lib/status marks
+     * autoRetry: "within a few hours"); null or absent when no retry is owed. Restore, download
+     * and migrate only: a backup's retry is its account's (AccountState.retryAt).
+     */
+    retryAt: Timestamp.nullable().optional(),
+    /** How many times the relay ran this job again (automatic retry or job.retry); absent means 0. */
+    attempt: z.number().int().nonnegative().optional(),
   })
   .superRefine(statusMatchesKind);
 export type JobSnapshot = z.infer<typeof JobSnapshot>;
