@@ -199,12 +199,12 @@ async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator | undefine
   }
 }
 
-/** "Retry now": a backup runs again on the relay at once; another kind is queued again and driven. */
+/** "Retry now": the relay runs the job again (job.retry); the row follows what it reports. */
 export async function retryJob(db: MailkeepDb, coordinator: Coordinator | undefined, jobId: string): Promise<void> {
-  const job = await db.jobs.get(jobId);
-  if (!job) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
-  if (job.kind === 'backup') await needCoordinator(coordinator).backupNow(job.accountId);
-  else await retryNow(db, jobId);
+  if (!(await db.jobs.get(jobId))) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
+  const link = needCoordinator(coordinator);
+  await retryNow(db, link, jobId);
+  await link.pump();
 }
 
 function planTargetOf(msg: { promptId?: string | undefined; accountId?: string | undefined; params?: RestoreParams | undefined }): PlanTarget {

@@ -104,6 +104,8 @@ export const StatusEvent = z
     phase: JobPhase,
     errorCode: ErrorCode.nullable(),
     at: Timestamp,
+    /** The job's attempt (JobSnapshot.attempt) this status belongs to; absent means 0. */
+    attempt: z.number().int().nonnegative().optional(),
   })
   .superRefine(statusMatchesKind);
 

@@ -250,6 +250,7 @@ export class JobManager {
         phase: job.phase,
         errorCode: job.errorCode,
         at: job.updatedAt,
+        ...(job.attempt ? { attempt: job.attempt } : {}),
       });
     }
     return job;
