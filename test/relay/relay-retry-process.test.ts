@@ -7,12 +7,14 @@ import { readLocalToken } from '../../relay/state/local-token.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { helloClient, RelayProcess, ROOT, tempDataDir, type WsClient } from './relay-harness.ts';
+import { startSwitchableProxy } from './switchable-proxy.ts';
 
 // The relay alone, no browser: the real `node bin/mailkeep.js relay` process and a real Dovecot.
 // The relay's wall clock jumps through the documented test hook MAILKEEP_TEST_CLOCK_FILE (docs/cli.md).
 
 const ALICE = { name: 'alice', password: 'alice-Retry-pw-5512' };
 const BOB = { name: 'bob', password: 'bob-Retry-pw-7730' };
+const CAROL = { name: 'carol', password: 'carol-Retry-pw-2291' };
 
 if (process.env.CI && !dovecotAvailable()) throw new Error('Dovecot is required in CI (scripts/install-imap-servers.sh)');
 
@@ -28,6 +30,7 @@ function cli(args: string[], env: Record<string, string>, timeoutMs = 60_000): P
 
 describe.skipIf(!dovecotAvailable())('the relay retries a restore by itself, browser closed (real relay process and Dovecot)', () => {
   let dc: Dovecot;
+  let proxy: Awaited<ReturnType<typeof startSwitchableProxy>>;
   let dataDir: string;
   let clockFile: string;
   let env: Record<string, string>;
@@ -71,7 +74,8 @@ describe.skipIf(!dovecotAvailable())('the relay retries a restore by itself, bro
   }
 
   beforeAll(async () => {
-    dc = await startDovecot({ users: [ALICE, BOB] });
+    dc = await startDovecot({ users: [ALICE, BOB, CAROL] });
+    proxy = await startSwitchableProxy(dc.port);
     const imap = await dc.client(ALICE.name, ALICE.password);
     for (const raw of generatedMessages(4, 21)) await imap.append('INBOX', raw, []);
     await imap.logout();
@@ -80,8 +84,9 @@ describe.skipIf(!dovecotAvailable())('the relay retries a restore by itself, bro
     env = { MAILKEEP_TEST_CLOCK_FILE: clockFile };
     setClock(0);
     relay = await RelayProcess.start(dataDir, 20_000, env);
-    for (const u of [ALICE, BOB]) {
-      const add = await cli(['account', 'add', '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', u.name, '--id', u.name, '--data-dir', dataDir], { ...env, MAILKEEP_PASSWORD: u.password });
+    for (const u of [ALICE, BOB, CAROL]) {
+      // carol's server is behind a door the test can shut (connection refused).
+      const add = await cli(['account', 'add', '--host', '127.0.0.1', '--port', String(u === CAROL ? proxy.port : dc.port), '--security', 'none', '--user', u.name, '--id', u.name, '--data-dir', dataDir], { ...env, MAILKEEP_PASSWORD: u.password });
       expect(add.code, add.stderr).toBe(0);
       // Off: only the runs under test happen (no first backup a minute after adding).
       expect((await cli(['schedule', u.name, 'off', '--data-dir', dataDir], env)).code).toBe(0);
@@ -91,6 +96,7 @@ describe.skipIf(!dovecotAvailable())('the relay retries a restore by itself, bro
   afterAll(async () => {
     ws?.close();
     await relay?.stop();
+    await proxy?.close();
     await dc?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.rmSync(clockFile, { force: true });
@@ -141,5 +147,27 @@ describe.skipIf(!dovecotAvailable())('the relay retries a restore by itself, bro
     expect(after).toMatchObject({ status: 'cancelled', retryAt: null });
     expect(after.attempt ?? 0).toBe(0);
     expect(relay!.stdout).not.toContain(`job ${job.id}: automatic retry`);
+  });
+
+  it('a restore into a server that is down ends Connection Error, which waits for the user (lib/status: no automatic retry); with the server back, job.retry completes it, each message once', async () => {
+    await connect();
+    await proxy.down();
+    const { job } = (await call('job.start', { kind: 'restore', accountId: 'carol', idempotencyKey: 'restore-carol-from-alice-1', params: { sourceAccountId: 'alice' } })) as { job: JobSnapshot };
+    const down = await jobUntil(job.id, (j) => j.phase === 'finished', 90_000);
+    expect(down).toMatchObject({ status: 'connection_error', errorCode: 'CONNECTION_REFUSED', retryAt: null });
+    setClock(10 * SCHEDULE_LIMITS.autoRetryDelayMs);
+    await relay!.waitForOutput(`test clock: wall clock offset ${10 * SCHEDULE_LIMITS.autoRetryDelayMs} ms, checked`, 20_000);
+    expect((await call('job.get', { jobId: job.id })).job).toMatchObject({ status: 'connection_error' });
+    await proxy.up();
+    expect((await call('job.retry', { jobId: job.id })).job).toMatchObject({ id: job.id, status: 'on_queue', attempt: 1 });
+    const done = await jobUntil(job.id, (j) => j.phase === 'finished');
+    expect(done).toMatchObject({ status: 'completed', attempt: 1, outcome: { counts: { restored: 4 } } });
+    const ids = await inbox(CAROL);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(4);
+    // A second Retry now of a Completed restore: refused by the state machine, nothing appended.
+    const again = (await ws!.call('r-again', 'job.retry', { jobId: job.id })) as { type: string; code?: string };
+    expect(again).toMatchObject({ type: 'error', code: 'ILLEGAL_TRANSITION' });
+    expect(await inbox(CAROL)).toHaveLength(4);
   });
 });
