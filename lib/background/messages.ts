@@ -60,8 +60,6 @@ export const Message = z.discriminatedUnion('type', [
   // messages are refused unless the build has its test hooks on (test-hooks.ts).
   z.strictObject({ type: z.literal('dev:seed'), accounts: z.array(SeedAccount) }),
   z.strictObject({ type: z.literal('dev:history'), events: z.number().int().min(0).max(100_000) }),
-  // TEST ONLY: a short auto-retry delay, so an end-to-end test sees Connection Error recover.
-  z.strictObject({ type: z.literal('dev:retry-delay'), ms: z.number().int().min(1_000).nullable() }),
 ]);
 export type Message = z.input<typeof Message>;
 
@@ -158,9 +156,6 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         return { ok: true, value: null };
       case 'diagnostics':
         return { ok: true, value: await buildDiagnostics(db, meta, Date.now(), await coordinator?.diagnostics()) };
-      case 'dev:retry-delay':
-        await setSetting(db, 'retryDelayOverrideMs', msg.ms);
-        return { ok: true, value: null };
       case 'set-restore-prompts':
         await setSetting(db, 'restorePrompts', msg.value);
         return { ok: true, value: null };
