@@ -142,7 +142,7 @@ export class JobManager {
     if (this.jobs.size <= DOOR_LIMITS.jobHistoryMax) return;
     const all = [...this.jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     for (const old of all.slice(DOOR_LIMITS.jobHistoryMax)) {
-      if (this.live.has(old.id)) continue;
+      if (this.live.has(old.id) || old.retryAt != null) continue; // a retry still owed is not history yet
       this.jobs.delete(old.id);
       this.byKey.delete(old.idempotencyKey);
       this.params.delete(old.id);
@@ -371,6 +371,17 @@ export class JobManager {
   private retryAtFor(kind: JobKind, status: string): string | null {
     if (kind === 'backup' || !statusInfo(kind, status).autoRetry) return null;
     return new Date(Date.parse(this.now()) + (this.opts.retryDelayMs?.() ?? SCHEDULE_LIMITS.autoRetryDelayMs)).toISOString();
+  }
+
+  /** Resolves once the job's runner is done and it no longer counts as running (at once if it is not). */
+  settled(jobId: string): Promise<void> {
+    return this.live.get(jobId)?.done ?? Promise.resolve();
+  }
+
+  /** Calls off the retry a job waits for, its status unchanged (the retry can never start: account or runner gone). */
+  dropRetry(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (job?.retryAt != null && !this.live.has(jobId)) this.update(jobId, { retryAt: null }, true);
   }
 
   /** Finished jobs that wait for their automatic retry, with when it is due (ms). */

@@ -1,5 +1,6 @@
 import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import type { Timers } from './scheduler.ts';
 
 export interface JobRetriesDeps {
@@ -10,6 +11,8 @@ export interface JobRetriesDeps {
     waitingRetries(): { jobId: string; retryAt: number }[];
     /** Runs the job again under its id (JobManager.retry); throws a MailkeepError when it cannot. */
     retry(jobId: string): unknown;
+    /** Calls the retry off (status unchanged): it can never start. */
+    dropRetry(jobId: string): void;
   };
   log(line: string): void;
 }
@@ -53,9 +56,17 @@ export class JobRetries {
         this.deps.jobs.retry(jobId);
         this.deps.log(`job ${jobId}: automatic retry started`);
       } catch (err) {
-        // Busy (another run of the kind on the account) or no password: tried again next tick.
-        this.deps.log(`job ${jobId}: automatic retry not started: ${(err as Error).message}`);
-        earliest = Math.min(earliest, now + SCHEDULE_LIMITS.tickMs);
+        const code = errorCodeOf(err);
+        if (code === 'ARCHIVE_LOCKED' || code === 'CANCELLED') {
+          // Busy (another run of the kind on the account) or shutting down: tried again next tick.
+          this.deps.log(`job ${jobId}: automatic retry waits: ${(err as Error).message}`);
+          earliest = Math.min(earliest, now + SCHEDULE_LIMITS.tickMs);
+        } else {
+          // It can never start (account deleted, no password, not a status the machine retries from):
+          // called off once, not tried every minute; "Retry now" is still the user's.
+          this.deps.log(`job ${jobId}: automatic retry called off: ${code}: ${(err as Error).message}`);
+          this.deps.jobs.dropRetry(jobId);
+        }
       }
     }
     if (this.timer !== undefined) this.deps.timers.clearTimeout(this.timer);

@@ -135,8 +135,9 @@ export class RelayState {
   private onJobEvent(e: JobEvent): void {
     if (e.event !== 'status') return;
     // A job that ended owing a retry, or one whose retry was called off: the retry timer looks again.
+    // Once the job no longer counts as running: a retry that waited for it may start now.
     if (e.kind !== 'backup') {
-      if (e.phase === 'finished') this.retries.check();
+      if (e.phase === 'finished') void this.jobs.settled(e.jobId).then(() => this.retries.check());
       return;
     }
     const job = this.jobs.get(e.jobId);

@@ -207,4 +207,43 @@ describe('the relay retries the runs the user started, by itself (browser closed
     expect(r.runs).toHaveLength(2);
     expect(state.jobs.get(again.id).status).toBe('completed');
   });
+
+  it('a retry that comes due while another restore of the account runs waits for it, then runs once', async () => {
+    const time = new FakeTime(Date.parse('2026-11-20T10:00:00Z'));
+    let release: () => void = () => undefined;
+    const r = scriptedRunner([{ throw: 'UNKNOWN' }]);
+    const runner = async (ctx: JobRunContext) => {
+      if (ctx.job.idempotencyKey === 'user-restore-long') await new Promise<void>((res) => (release = res));
+      return r.runner(ctx);
+    };
+    const { state } = await relay(time, { restore: runner });
+    const { job } = state.jobs.start({ kind: 'restore', accountId: 'work', idempotencyKey: 'user-restore-0009', params: PARAMS });
+    await settle();
+    await time.advance(DELAY - 60_000);
+    const long = state.jobs.start({ kind: 'restore', accountId: 'work', idempotencyKey: 'user-restore-long', params: PARAMS }).job;
+    await time.advance(5 * 60_000);
+    expect(state.jobs.get(job.id).status).toBe('failed');
+    expect(state.jobs.get(job.id).attempt ?? 0).toBe(0);
+    release();
+    await settle();
+    expect(state.jobs.get(long.id).status).toBe('completed');
+    expect(state.jobs.get(job.id)).toMatchObject({ status: 'completed', attempt: 1, retryAt: null });
+    expect(r.runs.filter((x) => x.jobId === job.id)).toHaveLength(2);
+  });
+
+  it('a retry that can never start (the account was deleted) is called off once, its status kept, not tried every minute', async () => {
+    const time = new FakeTime(Date.parse('2026-11-20T10:00:00Z'));
+    const lines: string[] = [];
+    const dataDir = tempDir();
+    const state = new RelayState({ dataDir, credentials: CredentialStore.open(dataDir), runners: { restore: scriptedRunner([{ throw: 'UNKNOWN' }]).runner }, clock: time.clock, monotonic: time.monotonic, timers: time.timersApi, log: (l) => lines.push(l) });
+    states.push(state);
+    state.start();
+    state.upsertAccount(ACCOUNT, 'pw-not-logged', { kind: 'off' });
+    const { job } = state.jobs.start({ kind: 'restore', accountId: 'work', idempotencyKey: 'user-restore-0010', params: PARAMS });
+    await settle();
+    state.deleteAccount('work');
+    await time.advance(DELAY + 10 * SCHEDULE_LIMITS.tickMs);
+    expect(state.jobs.get(job.id)).toMatchObject({ status: 'failed', retryAt: null });
+    expect(lines.filter((l) => l.includes(`job ${job.id}: automatic retry`))).toEqual([expect.stringContaining('called off: NOT_FOUND')]);
+  });
 });
