@@ -270,10 +270,10 @@ export const RELAY_LIMITS = {
 
 /** The relay's scheduler (issue 11): it owns every account's schedule and automatic retry. */
 export const SCHEDULE_LIMITS = {
-  /** "The status will change within a few hours" (spec): the relay retries Connection Error and
-   * Partially Completed this long after the run ended. The same three hours as the extension's
-   * autoRetryDelayMs: it outlasts most outages and maintenance windows while keeping a missed backup
-   * well under a day old. */
+  /** "The status will change within a few hours" (spec): the relay retries every status lib/status
+   * marks autoRetry (a backup's Connection Error and Partially Completed, the Failed of restore,
+   * download and migrate) this long after the run ended. Three hours outlasts most outages and
+   * maintenance windows while keeping a missed backup well under a day old. */
   autoRetryDelayMs: 3 * 60 * 60 * 1000,
   /** A new account's first backup does not wait a whole interval: a minute after it is added (time
    * to finish typing its schedule), then on its schedule. */
@@ -304,10 +304,6 @@ export const SCHEDULE_LIMITS = {
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */
 export const EXTENSION_LIMITS = {
-  /** "The status will change within a few hours" (spec): an auto-retry status is queued again this
-   * long after it was entered. Three hours outlasts most mail-server outages and maintenance
-   * windows while keeping a missed backup well under a day old. */
-  autoRetryDelayMs: 3 * 60 * 60 * 1000,
   /** Events older than this are not turned into notifications on a late wake-up: a stale
    * "Connection Error" popping up a day later helps nobody; the badge still shows it. */
   notifyMaxAgeMs: 60 * 60 * 1000,
