@@ -24,7 +24,7 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
         {info && <StatusPill info={info} />}
       </div>
       {account.displayName !== account.email && <div class="small muted">{account.email}</div>}
-      {backup && info?.severity === 'progress' && <ProgressBar progress={backup.progress} />}
+      {backup && info?.severity === 'progress' && <ProgressBar progress={backup.progress} label={`Backup of ${account.displayName}`} />}
       {lastSuccessAt != null && (
         <div class="small" data-testid="last-backup" data-at={lastSuccessAt}>
           Last backup: <RelativeTime at={lastSuccessAt} />

@@ -4,6 +4,7 @@ import { StatusPill } from './status-pill';
 import { ProgressBar } from './progress-bar';
 import { StatusHint } from './status-hint';
 import { restoreScopeText } from '@/lib/ui/restore-plan-text';
+import { KindIcon } from './icons';
 
 const KIND_WORD = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
 
@@ -13,13 +14,14 @@ export function JobLine({ job }: { job: JobRow }) {
   return (
     <div class="job-line" data-testid="job-line" data-kind={job.kind} data-status={job.status}>
       <div class="card-head">
-        <span>
+        <span class="kind">
+          <KindIcon kind={job.kind} />
           {KIND_WORD[job.kind]}
           {job.kind === 'restore' && <span class="small muted" data-testid="job-scope"> · {restoreScopeText(job.params)}</span>}
         </span>
         <StatusPill info={info} />
       </div>
-      {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+      {info.severity === 'progress' && <ProgressBar progress={job.progress} label={`${KIND_WORD[job.kind]} progress`} />}
       {job.kind === 'restore' && job.outcome?.counts?.restored !== undefined && (
         <div class="small" data-testid="job-outcome">
           {job.outcome.counts.restored} restored{job.outcome.counts.notRestored ? `, ${job.outcome.counts.notRestored} not restored` : ''}

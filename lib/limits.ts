@@ -284,6 +284,13 @@ export const SCHEDULE_LIMITS = {
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */
 export const EXTENSION_LIMITS = {
+  /** A progress bar's time estimate is shown only after the run was watched this long: the first
+   * seconds (login, SEARCH, the first small messages) say little about the rate of the rest. */
+  progressEstimateMinMs: 15_000,
+  /** ... and over at least this many messages, so a few slow large ones do not set the estimate. */
+  progressEstimateMinMessages: 20,
+  /** The rate is measured over this recent window, so a run that slows down (large mail) is followed. */
+  progressRateWindowMs: 120_000,
   /** "The status will change within a few hours" (spec): an auto-retry status is queued again this
    * long after it was entered. Three hours outlasts most mail-server outages and maintenance
    * windows while keeping a missed backup well under a day old. */
