@@ -20,7 +20,7 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
   return (
     <section class={`card card-${overview.worst}`} data-testid="account-card" data-account-id={account.id} data-status={backup?.status}>
       <div class="card-head">
-        <h2>{account.displayName}</h2>
+        <h2 title={account.displayName}>{account.displayName}</h2>
         {info && <StatusPill info={info} />}
       </div>
       {account.displayName !== account.email && <div class="small muted">{account.email}</div>}
