@@ -33,8 +33,8 @@ export function ProgressBar({ progress, label = 'Progress', clock = systemClock 
       </div>
       <div class="small muted progress-text">
         <span data-testid="progress-counts">
-          {view.percent !== null ? `${view.percent} % · ` : ''}
           {view.counts}
+          {view.percent !== null ? ` · ${view.percent} %` : ''}
         </span>
         {progress.folder ? <span> · {progress.folder}</span> : null}
         {view.estimate && <span data-testid="progress-estimate"> · {view.estimate}</span>}
