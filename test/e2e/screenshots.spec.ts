@@ -2,11 +2,9 @@
 /**
  * Screenshots of the popup (1 and 20 accounts), the dashboard and the options page in the light and
  * the dark theme, saved as test artefacts (test-results/, attached to the report) for a person to
- * look at. With MAILKEEP_DOCS_SCREENSHOTS=1 the light popup (20 accounts) and dashboard also replace
- * docs/popup.png and docs/dashboard.png, the README's pictures.
+ * look at. No relay runs here, so every page says so (the README's pictures come from a live relay:
+ * progress-live.spec.ts).
  */
-import { copyFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
 import type { SeedAccount } from '../../lib/background/dev-seed.ts';
 import { test, expect, sendToWorker } from './fixtures';
@@ -28,11 +26,10 @@ async function seed(page: Page, accounts: SeedAccount[]): Promise<void> {
   expect(reply, JSON.stringify(reply)).toMatchObject({ ok: true });
 }
 
-async function shoot(page: Page, testInfo: TestInfo, name: string, docs?: string): Promise<void> {
+async function shoot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   const file = testInfo.outputPath(name);
   await page.screenshot({ path: file, fullPage: true });
   await testInfo.attach(name, { path: file, contentType: 'image/png' });
-  if (docs && process.env.MAILKEEP_DOCS_SCREENSHOTS === '1') copyFileSync(file, path.resolve('docs', docs));
 }
 
 for (const colorScheme of ['light', 'dark'] as const) {
@@ -53,8 +50,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await expect(popup.locator('[data-testid=account-card]').first()).toHaveAttribute('data-status', 'authentication_error');
     await popup.setViewportSize({ width: 400, height: 600 });
     await popup.screenshot({ path: testInfo.outputPath(`popup-20-accounts-${colorScheme}-first-screen.png`) });
-    // The README's popup: what a popup-sized window shows first with 20 mailboxes (light).
-    if (colorScheme === 'light' && process.env.MAILKEEP_DOCS_SCREENSHOTS === '1') copyFileSync(testInfo.outputPath('popup-20-accounts-light-first-screen.png'), path.resolve('docs/popup.png'));
+
     await shoot(popup, testInfo, `popup-20-accounts-${colorScheme}.png`);
 
     const dashboard = await openExtensionPage('dashboard.html');
@@ -63,9 +59,9 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await dashboard.reload();
     await expect(dashboard.locator('[data-testid=job-row]').first()).toBeVisible();
     await shoot(dashboard, testInfo, `dashboard-${colorScheme}.png`);
-    // The README's dashboard: its first screen (the full page of 31 accounts is very long).
+    // Its first screen too (the full page of 31 accounts is very long).
     await dashboard.screenshot({ path: testInfo.outputPath(`dashboard-${colorScheme}-first-screen.png`) });
-    if (colorScheme === 'light' && process.env.MAILKEEP_DOCS_SCREENSHOTS === '1') copyFileSync(testInfo.outputPath('dashboard-light-first-screen.png'), path.resolve('docs/dashboard.png'));
+
 
     const options = await openExtensionPage('options.html');
     await options.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
