@@ -8,11 +8,18 @@
  */
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { test, expect, type Page } from '@playwright/test';
 import { addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
 
 const MESSAGES = 2000;
 const shared = relayWorldPerFile({ initialMessages: MESSAGES, testTimeoutMs: 180_000, setupTimeoutMs: 150_000 });
+
+/** Axe's findings on a page with a live bar (a11y.spec.ts covers the pages without a relay). */
+async function violations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
 
 async function shot(page: Page, name: string, clip?: { x: number; y: number; width: number; height: number }, docs?: string): Promise<void> {
   const file = test.info().outputPath(name);
@@ -41,6 +48,7 @@ test('a backup of 2000 messages shows a real fraction of its total, moving, then
   await expect(bar).toHaveAttribute('aria-valuetext', /left$/);
   for (const colorScheme of ['light', 'dark'] as const) {
     await popup.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    expect(await violations(popup), `live popup, ${colorScheme}`).toEqual([]);
     const height = await popup.evaluate(() => Math.ceil(document.querySelector('main')!.getBoundingClientRect().bottom + 12));
     await shot(popup, `popup-live-${colorScheme}.png`, { x: 0, y: 0, width: 400, height }, colorScheme === 'light' ? 'popup.png' : undefined);
   }
@@ -49,6 +57,7 @@ test('a backup of 2000 messages shows a real fraction of its total, moving, then
   await expect(dashboard.getByRole('progressbar')).toBeVisible();
   for (const colorScheme of ['light', 'dark'] as const) {
     await dashboard.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    expect(await violations(dashboard), `live dashboard, ${colorScheme}`).toEqual([]);
     await shot(dashboard, `dashboard-live-${colorScheme}.png`, undefined, colorScheme === 'light' ? 'dashboard.png' : undefined);
   }
   world.proxy.throttle(Infinity);
