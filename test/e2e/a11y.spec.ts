@@ -143,3 +143,22 @@ test('an empty tab says what to do instead of "No jobs match.", and a filter tha
   await empty.getByRole('button', { name: 'Show all' }).click();
   await expect(page.locator('[data-testid=job-row]').first()).toBeVisible();
 });
+
+test('a bar without a total is indeterminate and animated, and still (striped, not moving) for a user who asks for less motion', async ({ openExtensionPage }) => {
+  const page = await openExtensionPage('dashboard.html');
+  // The classes ProgressBar renders when the relay has no total yet (a live one: progress-live.spec.ts).
+  const animation = () =>
+    page.evaluate(() => {
+      const bar = document.createElement('div');
+      bar.className = 'progress indeterminate';
+      bar.innerHTML = '<div class="progress-fill"></div>';
+      document.body.append(bar);
+      const name = getComputedStyle(bar.firstElementChild!).animationName;
+      bar.remove();
+      return name;
+    });
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+  expect(await animation()).toBe('mk-indeterminate');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  expect(await animation()).toBe('none');
+});
