@@ -20,11 +20,11 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
   return (
     <section class={`card card-${overview.worst}`} data-testid="account-card" data-account-id={account.id} data-status={backup?.status}>
       <div class="card-head">
-        <h2>{account.displayName}</h2>
+        <h2 title={account.displayName}>{account.displayName}</h2>
         {info && <StatusPill info={info} />}
       </div>
       {account.displayName !== account.email && <div class="small muted">{account.email}</div>}
-      {backup && info?.severity === 'progress' && <ProgressBar progress={backup.progress} />}
+      {backup && info?.severity === 'progress' && <ProgressBar progress={backup.progress} label={`Backup of ${account.displayName}`} />}
       {lastSuccessAt != null && (
         <div class="small" data-testid="last-backup" data-at={lastSuccessAt}>
           Last backup: <RelativeTime at={lastSuccessAt} />

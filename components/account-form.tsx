@@ -154,21 +154,44 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
           <input type="checkbox" name="scheduleEnabled" checked={values.scheduleEnabled} onChange={(e) => set('scheduleEnabled', e.currentTarget.checked)} /> Back up
           automatically
         </label>
-        <div>
+        <div class="schedule-row">
           <label>
             <input type="radio" name="scheduleKind" value="every" checked={values.scheduleKind === 'every'} disabled={!values.scheduleEnabled} onChange={() => set('scheduleKind', 'every')} /> every
-          </label>{' '}
-          <input id="f-everyHours" name="everyHours" class="narrow" value={values.everyHours} disabled={!values.scheduleEnabled || values.scheduleKind !== 'every'} onInput={(e) => set('everyHours', e.currentTarget.value)} /> hours
+          </label>
+          <input
+            id="f-everyHours"
+            name="everyHours"
+            class="narrow"
+            inputMode="numeric"
+            aria-label="Hours between backups"
+            aria-invalid={issues.everyHours ? 'true' : undefined}
+            aria-describedby={issues.everyHours ? 'e-everyHours' : undefined}
+            value={values.everyHours}
+            disabled={!values.scheduleEnabled || values.scheduleKind !== 'every'}
+            onInput={(e) => set('everyHours', e.currentTarget.value)}
+          />{' '}
+          <span aria-hidden="true">hours</span>
         </div>
-        <div>
+        <div class="schedule-row">
           <label>
             <input type="radio" name="scheduleKind" value="daily" checked={values.scheduleKind === 'daily'} disabled={!values.scheduleEnabled} onChange={() => set('scheduleKind', 'daily')} /> daily at
-          </label>{' '}
-          <input id="f-dailyAt" name="dailyAt" type="time" class="narrow" value={values.dailyAt} disabled={!values.scheduleEnabled || values.scheduleKind !== 'daily'} onInput={(e) => set('dailyAt', e.currentTarget.value)} />
+          </label>
+          <input
+            id="f-dailyAt"
+            name="dailyAt"
+            type="time"
+            class="narrow"
+            aria-label="Time of the daily backup"
+            aria-invalid={issues.dailyAt ? 'true' : undefined}
+            aria-describedby={issues.dailyAt ? 'e-dailyAt' : undefined}
+            value={values.dailyAt}
+            disabled={!values.scheduleEnabled || values.scheduleKind !== 'daily'}
+            onInput={(e) => set('dailyAt', e.currentTarget.value)}
+          />
         </div>
         {!values.scheduleEnabled && <div class="small muted">Off: the account shows as Deactivated until you enable it.</div>}
-        {issues.everyHours && <div class="error-text" data-testid="error-everyHours">{issues.everyHours}</div>}
-        {issues.dailyAt && <div class="error-text" data-testid="error-dailyAt">{issues.dailyAt}</div>}
+        {issues.everyHours && <div class="error-text" id="e-everyHours" data-testid="error-everyHours">{issues.everyHours}</div>}
+        {issues.dailyAt && <div class="error-text" id="e-dailyAt" data-testid="error-dailyAt">{issues.dailyAt}</div>}
       </fieldset>
       <div class="field">
         {/* Sent once to the relay, which keeps it encrypted; never stored in the browser. */}

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { getDb } from '@/lib/storage/db';
 import { listAccounts, listJobs, listRuns } from '@/lib/storage/queries';
 import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
@@ -9,6 +9,9 @@ import { StatusTable } from './status-table';
 import { RestoreStarter } from './restore-starter';
 import { RelayLinkBanner } from './relay-link-banner';
 import { RunHistory } from './run-history';
+import { KindIcon } from './icons';
+import { PageHeader } from './page-header';
+import { tabIndexForKey } from '@/lib/ui/tab-keys';
 
 const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
 
@@ -26,23 +29,49 @@ export function DashboardApp() {
   const accounts = useLiveQuery(() => listAccounts(db)) ?? [];
   const jobs = useLiveQuery(() => listJobs(db, kind, { accountId, status }), [kind, accountId, status]);
   const runs = useLiveQuery(() => listRuns(db, kind, accountId || undefined), [kind, accountId]);
+  const tabs = useRef<(HTMLButtonElement | null)[]>([]);
   const choose = (next: JobKind) => {
     setKind(next);
     setStatus('');
     history.replaceState(null, '', `#tab=${next}`);
   };
+  // WAI-ARIA tabs: one tab in the Tab order (the selected one); arrows, Home and End move and select.
+  const onTabKey = (event: KeyboardEvent) => {
+    const next = tabIndexForKey(event.key, JOB_KINDS.indexOf(kind), JOB_KINDS.length);
+    if (next === null) return;
+    event.preventDefault();
+    choose(JOB_KINDS[next]!);
+    tabs.current[next]?.focus();
+  };
+  const clearFilters = () => {
+    setAccountId('');
+    setStatus('');
+  };
   return (
     <main>
-      <h1>System Status</h1>
+      <PageHeader current="dashboard" title="System Status" />
       <RelayLinkBanner />
-      <nav role="tablist" class="tabs">
-        {JOB_KINDS.map((k) => (
-          <button role="tab" aria-selected={k === kind} class={k === kind ? 'selected' : ''} onClick={() => choose(k)}>
+      <div role="tablist" class="tabs" aria-label="Jobs by kind" onKeyDown={onTabKey}>
+        {JOB_KINDS.map((k, i) => (
+          <button
+            role="tab"
+            id={`tab-${k}`}
+            aria-controls={k === kind ? `panel-${k}` : undefined}
+            aria-selected={k === kind}
+            tabIndex={k === kind ? 0 : -1}
+            ref={(el) => {
+              tabs.current[i] = el;
+            }}
+            class={k === kind ? 'selected' : ''}
+            onClick={() => choose(k)}
+          >
+            <KindIcon kind={k} />
             {TAB_LABEL[k]}
           </button>
         ))}
-      </nav>
-      <div class="filters" role="tabpanel" aria-label={TAB_LABEL[kind]}>
+      </div>
+      <div class="tab-panel" role="tabpanel" id={`panel-${kind}`} aria-labelledby={`tab-${kind}`} data-testid="tab-panel">
+      <div class="filters">
         <label>
           Account{' '}
           <select value={accountId} onChange={(e) => setAccountId(e.currentTarget.value)} data-testid="filter-account">
@@ -69,10 +98,17 @@ export function DashboardApp() {
           <a href="/migrate.html" data-testid="open-migrate">Migrate a mailbox…</a> <span class="muted small">(choose two accounts, preview, confirm)</span>
         </p>
       )}
-      {jobs && <StatusTable jobs={jobs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
+      {jobs && (
+        <StatusTable
+          jobs={jobs}
+          accounts={new Map(accounts.map((a) => [a.id, a]))}
+          empty={{ kind, filtered: accountId !== '' || status !== '', hasAccounts: accounts.length > 0, clearFilters }}
+        />
+      )}
       {/* Backups are what the relay runs by itself; the other kinds are the user's rows above (the
           relay's history of those also holds previews, which are no job the user tracks). */}
       {kind === 'backup' && runs && <RunHistory runs={runs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
+      </div>
     </main>
   );
 }

@@ -6,6 +6,7 @@ import { StatusHint } from './status-hint';
 import { restoreScopeText } from '@/lib/ui/restore-plan-text';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { RelativeTime } from './relative-time';
+import { KindIcon } from './icons';
 
 const KIND_WORD = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
 
@@ -16,13 +17,14 @@ export function JobLine({ job }: { job: JobRow }) {
   return (
     <div class="job-line" data-testid="job-line" data-kind={job.kind} data-status={job.status}>
       <div class="card-head">
-        <span>
+        <span class="kind">
+          <KindIcon kind={job.kind} />
           {KIND_WORD[job.kind]}
           {job.kind === 'restore' && <span class="small muted" data-testid="job-scope"> · {restoreScopeText(job.params)}</span>}
         </span>
         <StatusPill info={info} />
       </div>
-      {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+      {info.severity === 'progress' && <ProgressBar progress={job.progress} label={`${KIND_WORD[job.kind]} progress`} />}
       {job.kind === 'restore' && job.outcome?.counts?.restored !== undefined && (
         <div class="small" data-testid="job-outcome">
           {job.outcome.counts.restored} restored{job.outcome.counts.notRestored ? `, ${job.outcome.counts.notRestored} not restored` : ''}

@@ -15,6 +15,7 @@ import { useRelay } from '@/lib/ui/use-relay';
 import { ProgressBar } from './progress-bar';
 import { StatusHint } from './status-hint';
 import { StatusPill } from './status-pill';
+import { PageHeader } from './page-header';
 
 /** A preview must come back within minutes (it reads both servers, copies nothing). */
 const PREVIEW_DEADLINE_MS = 10 * 60_000;
@@ -91,7 +92,7 @@ export function MigrateForm() {
   const busy = stage.step === 'previewing' || stage.step === 'queuing';
   return (
     <main class="migrate">
-      <h1>Migrate a mailbox</h1>
+      <PageHeader current="migrate" title="Migrate a mailbox" />
       <p class="muted small">Copies every folder of one account into another, with flags and dates. The source is only read; nothing is deleted on either side, and messages already in the destination are never copied twice.</p>
       {(relayProblem || problem) && <p class="error-text" role="alert" data-testid="migrate-problem">{relayProblem ?? problem}</p>}
       {accounts && usable.length < 2 && <p data-testid="migrate-need-accounts">Add both accounts (with their passwords) on the options page first; {usable.length} of 2 is there.</p>}
@@ -178,7 +179,7 @@ function Result({ jobId, nameOf }: { jobId: string; nameOf: (accountId: string) 
         <StatusPill info={info} /> <span class="small muted">to {nameOf(request?.kind === 'migrate' ? request.params.destinationAccountId : '')}</span>{' '}
         {counts && `${counts.migrated} copied, ${counts.notMigrated} not copied, ${counts.alreadyPresent} already there.`}
       </p>
-      {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+      {info.severity === 'progress' && <ProgressBar progress={job.progress} label="Migration progress" />}
       <div data-testid="migrate-hint">
         <StatusHint job={job} />
       </div>

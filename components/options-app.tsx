@@ -7,6 +7,7 @@ import { AccountForm } from './account-form';
 import { RestorePromptSetting } from './restore-prompt-setting';
 import { PairSection } from './pair-section';
 import { RelayLinkBanner } from './relay-link-banner';
+import { PageHeader } from './page-header';
 
 function accountIdFromHash(): string | null {
   const match = /account=([^&]+)/.exec(location.hash);
@@ -34,7 +35,7 @@ export function OptionsApp() {
   };
   return (
     <main class="options">
-      <h1>Mailkeep options</h1>
+      <PageHeader current="options" title="Mailkeep options" />
       <RelayLinkBanner onOptionsPage />
       <div class="columns">
         <section>
@@ -48,6 +49,9 @@ export function OptionsApp() {
               </li>
             ))}
           </ul>
+          {accounts.length === 0 && (
+            <p class="small muted" data-testid="no-accounts">No mailbox yet: add one with the form; the relay backs it up by itself from then on.</p>
+          )}
           <a class="button" href="#new">Add a mailbox</a>
           <RestorePromptSetting />
           <PairSection />

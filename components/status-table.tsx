@@ -8,6 +8,67 @@ import { restoreScopeText } from '@/lib/ui/restore-plan-text';
 import { downloadDetailText, migrateDetailText } from '@/lib/ui/job-detail-text';
 import { systemClock } from '@/lib/clock';
 import { jobResultOf } from '@/lib/protocol/job-kinds';
+import type { JobKind } from '@/lib/protocol/status-ids';
+import { KindIcon } from './icons';
+import { openPage } from '@/lib/ui/page-links';
+
+/** What an empty tab says: what would be here, and the one thing to do to get it. */
+export interface EmptyTab {
+  kind: JobKind;
+  filtered: boolean;
+  hasAccounts: boolean;
+  clearFilters: () => void;
+}
+
+const EMPTY_TEXT: Record<JobKind, { title: string; text: string }> = {
+  backup: {
+    title: 'No backups yet',
+    text: 'The relay backs up each mailbox by itself on its schedule, also while the browser is closed. A new mailbox gets its first backup right after it is saved.',
+  },
+  download: {
+    title: 'No downloads yet',
+    text: 'Choose an account above to save its archive as a file in your downloads folder.',
+  },
+  restore: {
+    title: 'Nothing restored yet',
+    text: 'Choose an account above to put archived mail back on its server; a preview shows what would be added before anything is written.',
+  },
+  migrate: {
+    title: 'No migrations yet',
+    text: 'Open "Migrate a mailbox" above to copy a mailbox to another server: choose two accounts, preview, then confirm.',
+  },
+};
+
+function EmptyTabView({ empty }: { empty: EmptyTab }) {
+  if (empty.filtered) {
+    return (
+      <div class="empty" data-testid="no-jobs" data-reason="filtered">
+        <KindIcon kind={empty.kind} />
+        <h2>No {empty.kind} jobs match these filters</h2>
+        <p>Other accounts or statuses may have some.</p>
+        <button onClick={empty.clearFilters}>Show all</button>
+      </div>
+    );
+  }
+  if (!empty.hasAccounts) {
+    return (
+      <div class="empty" data-testid="no-jobs" data-reason="no-accounts">
+        <KindIcon kind={empty.kind} />
+        <h2>No mailbox yet</h2>
+        <p>Add a mailbox first: Mailkeep then backs it up by itself, and its jobs show here.</p>
+        <button class="primary" onClick={() => void openPage('/options.html#new')}>Add a mailbox</button>
+      </div>
+    );
+  }
+  const { title, text } = EMPTY_TEXT[empty.kind];
+  return (
+    <div class="empty" data-testid="no-jobs" data-reason="none">
+      <KindIcon kind={empty.kind} />
+      <h2>{title}</h2>
+      <p>{text}</p>
+    </div>
+  );
+}
 
 /** A finished restore's counts, e.g. ": 3 restored". */
 function outcomeText(job: JobRow): string {
@@ -18,9 +79,9 @@ function outcomeText(job: JobRow): string {
 }
 
 /** One "System Status" tab: Status Name and Condition as in the specification, then hint and actions. */
-export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<string, AccountRow> }) {
+export function StatusTable({ jobs, accounts, empty }: { jobs: JobRow[]; accounts: Map<string, AccountRow>; empty: EmptyTab }) {
   const nameOf = (id: string): string => accounts.get(id)?.displayName ?? 'a removed account';
-  if (jobs.length === 0) return <p class="muted" data-testid="no-jobs">No jobs match.</p>;
+  if (jobs.length === 0) return <EmptyTabView empty={empty} />;
   return (
     <table class="status-table">
       <thead>
@@ -40,7 +101,7 @@ export function StatusTable({ jobs, accounts }: { jobs: JobRow[]; accounts: Map<
               <td>{accounts.get(job.accountId)?.displayName ?? 'Removed account'}</td>
               <td>
                 <StatusPill info={info} />
-                {info.severity === 'progress' && <ProgressBar progress={job.progress} />}
+                {info.severity === 'progress' && <ProgressBar progress={job.progress} label={`${job.kind} of ${nameOf(job.accountId)}`} />}
                 {job.kind === 'restore' && <div class="small muted" data-testid="job-scope">{restoreScopeText(job.params)}{outcomeText(job)}</div>}
                 {job.kind === 'migrate' && <div class="small muted" data-testid="job-scope">{migrateDetailText(job, nameOf)}</div>}
                 {job.kind === 'download' && <div class="small muted" data-testid="job-scope">{downloadDetailText(job, systemClock.timeZone())}</div>}

@@ -304,6 +304,13 @@ export const SCHEDULE_LIMITS = {
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */
 export const EXTENSION_LIMITS = {
+  /** A progress bar's time estimate is shown only after the run was watched this long: the first
+   * seconds (login, SEARCH, the first small messages) say little about the rate of the rest. */
+  progressEstimateMinMs: 15_000,
+  /** ... and over at least this many messages, so a few slow large ones do not set the estimate. */
+  progressEstimateMinMessages: 20,
+  /** The rate is measured over this recent window, so a run that slows down (large mail) is followed. */
+  progressRateWindowMs: 120_000,
   /** Events older than this are not turned into notifications on a late wake-up: a stale
    * "Connection Error" popping up a day later helps nobody; the badge still shows it. */
   notifyMaxAgeMs: 60 * 60 * 1000,

@@ -94,6 +94,11 @@ test('pair with the printed code, test the connection (wrong password, dead port
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   await expect(popup.getByRole('progressbar')).toBeVisible();
+  // A first run knows its total before fetching (STATUS): a real fraction, named for the account.
+  const bar = popup.getByRole('progressbar', { name: /^Backup of / });
+  await expect(bar).toHaveAttribute('aria-valuenow', /^\d+$/);
+  await expect(bar).toHaveAttribute('aria-valuetext', new RegExp(`^\\d+ %: \\d+ of ${INITIAL} messages`));
+  await expect(popup.getByTestId('progress-counts')).toContainText(`of ${INITIAL} messages`);
   const first = await popup.getByTestId('progress').innerText();
   await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 15_000 }).not.toBe(first);
   await popup.screenshot({ path: test.info().outputPath('popup-running.png') });
@@ -117,7 +122,7 @@ test('stopping the service worker in the middle of a backup: the job finishes, C
   world.proxy.throttle(256); // ~8 KB/s: the run lasts seconds, so the stop lands in the middle of it
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
-  await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
+  await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* (of \d+ )?messages/);
   // Still under way on the relay when the worker goes: its end must come from reconciliation.
   expect((await relayJobs()).at(0)).toMatchObject({ phase: 'active' });
   await stopServiceWorkers(world.context, popup);
@@ -180,7 +185,7 @@ test('restarting the relay in the middle of a backup: the job is resumed and end
   world.proxy.throttle(256);
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
-  await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* messages/);
+  await expect.poll(async () => popup.getByTestId('progress').innerText(), { timeout: 20_000 }).toMatch(/^[1-9]\d* (of \d+ )?messages/);
   expect((await relayJobs()).at(0)).toMatchObject({ phase: 'active' });
   world.proxy.throttle(Infinity);
   await world.restartRelay();

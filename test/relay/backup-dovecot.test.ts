@@ -269,6 +269,25 @@ describe.skipIf(!dovecotAvailable())('backup against a real Dovecot', () => {
     expect(events.every((e) => e.folderCount === events[0]!.folderCount && e.folderIndex >= 1)).toBe(true);
   });
 
+  it('reports the run\'s total before fetching: a first run counts every folder, an incremental run only once the last folder is searched', async () => {
+    const dir = archiveDir();
+    const first: { runTotal?: number | null; messages: number; folderIndex: number; folderCount: number }[] = [];
+    const r = await runBackup(opts('alice', dir), { onProgress: (p) => first.push(p) });
+    expect(r.status).toBe('completed');
+    // A first run knows its total from the first report on, and it never falls below what is done.
+    expect(first[0]!.runTotal).toBe(r.messages);
+    expect(first.every((e) => e.runTotal != null && e.runTotal >= e.messages)).toBe(true);
+    expect(first.at(-1)).toMatchObject({ messages: r.messages, runTotal: r.messages });
+    const c = await dc.client('alice', pw('alice'));
+    await c.append('INBOX', generatedMessages(1, 4242)[0]!, []);
+    await c.logout();
+    const again: { runTotal?: number | null; messages: number; folderIndex: number; folderCount: number }[] = [];
+    expect((await runBackup(opts('alice', dir), { onProgress: (p) => again.push(p) })).status).toBe('completed');
+    // No total is made up while folders are not searched yet; the last folder's reports have the exact one.
+    expect(again.filter((e) => e.folderIndex < e.folderCount).every((e) => e.runTotal === null)).toBe(true);
+    expect(again.at(-1)).toMatchObject({ messages: 1, runTotal: 1 });
+  });
+
   it('upgrades with STARTTLS against the given CA, and a certificate it cannot trust is a Connection Error', async () => {
     const dir = archiveDir();
     const account = { host: 'localhost', port: dc.port, security: 'starttls' as const, user: 'frank', password: pw('frank') };

@@ -15,6 +15,18 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
   const folders = listed
     .filter((f: ListResponse) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // The run's total for the progress bar: the folders after the current one count by STATUS
+  // MESSAGES on a first run (all of it is fetched); an incremental run fetches only new mail, which
+  // STATUS cannot bound tightly, so its total is known only once the last folder was searched.
+  const counts = folders.map((f) => f.status?.messages);
+  ctx.pendingAfter = (index) => {
+    let sum = 0;
+    for (const n of counts.slice(index)) {
+      if (n === undefined || ctx.matchStored) return null;
+      sum += n;
+    }
+    return sum;
+  };
   for (const [i, f] of folders.entries()) {
     ctx.signal?.throwIfAborted();
     await backupFolder(ctx, f, i + 1, folders.length);

@@ -30,6 +30,8 @@ export interface SessionContext {
   matchStored: boolean;
   tally: Tally;
   progress: (p: BackupProgress, force?: boolean) => void;
+  /** Messages still to fetch in the folders after the one at this (1-based) index, or null when unknown (backup-account.ts). */
+  pendingAfter?: (index: number) => number | null;
   seenFolders: Set<number>;
   deadlines: BackupDeadlines;
   /** Set when the server gave this run's messages other UIDs than its own STATUS implied (uidsMoved). */
@@ -92,8 +94,12 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
   });
   ctx.seenFolders.add(folderId);
   ctx.tally.foldersChecked++;
-  const report = (done: number, total: number, force = false): void =>
-    ctx.progress({ folder: name, folderIndex: index, folderCount: count, done, total, messages: ctx.tally.messages, bytes: ctx.tally.bytes }, force);
+  const report = (done: number, total: number, force = false): void => {
+    const after = ctx.pendingAfter?.(index) ?? null;
+    // Stored in this run before this folder + this folder's count to fetch + the folders after it.
+    const runTotal = after === null ? null : ctx.tally.messages - done + total + after;
+    ctx.progress({ folder: name, folderIndex: index, folderCount: count, done, total, messages: ctx.tally.messages, bytes: ctx.tally.bytes, runTotal }, force);
+  };
 
   if (unchanged(ctx, folderId, entry)) {
     ctx.tally.foldersUnchanged++;

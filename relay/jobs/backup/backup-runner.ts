@@ -28,6 +28,7 @@ export const backupRunner: JobRunner<'backup'> = async (ctx) => {
           folderIndex: p.folderIndex,
           folderCount: p.folderCount,
           messagesDone: p.messages,
+          messagesTotal: p.runTotal ?? null,
           bytes: p.bytes,
         }),
     },

@@ -59,6 +59,12 @@ export interface BackupProgress {
   /** Totals for the whole run so far. */
   messages: number;
   bytes: number;
+  /**
+   * Messages this run fetches in all, done ones included: exact once the last folder was searched;
+   * before, on a first run, the folders not reached yet count by their STATUS MESSAGES (an upper
+   * bound); null while an incremental run has folders not reached yet (no honest bound).
+   */
+  runTotal?: number | null;
 }
 
 export interface SkippedItem {
