@@ -16,6 +16,7 @@ import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
 import { runMigrate } from '../../relay/jobs/migrate/run-migrate.ts';
 import { runRestore } from '../../relay/jobs/restore/run-restore.ts';
 import { errorHint } from '../../lib/status/error-hints.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imap4dAvailable, startImap4d, type Imap4d } from '../support/imap4d.ts';
 
@@ -100,8 +101,8 @@ describe.skipIf(!AVAILABLE)('a source server whose UIDs do not last from one ses
 
   beforeAll(async () => {
     [imap4d, dovecot] = await Promise.all([
-      startImap4d({ users: ['src', 'bsrc', 'into'].map((name) => ({ name, password: `${name}-pw` })) }),
-      startDovecot({ users: ['mig', 'mig2', 'mig3', 'dsrc', 'dsrc2', 'rest', 'into'].map((name) => ({ name, password: `${name}pw` })) }),
+      startImap4d({ users: ['src', 'bsrc', 'into', 'big'].map((name) => ({ name, password: `${name}-pw` })) }),
+      startDovecot({ users: ['mig', 'mig2', 'mig3', 'mig4', 'dsrc', 'dsrc2', 'rest', 'into'].map((name) => ({ name, password: `${name}pw` })) }),
     ]);
     seeded = seed(imap4d, 'src');
     expect(seed(imap4d, 'bsrc')).toBe(seeded);
@@ -161,6 +162,38 @@ describe.skipIf(!AVAILABLE)('a source server whose UIDs do not last from one ses
     const got = await contents(() => dovecot.client('mig', 'migpw'));
     expect([...got.values()].flat()).toHaveLength(seeded);
     expect(new Set([...got.values()].flat()).size).toBe(seeded);
+  });
+
+  it('a message large enough to be streamed (partial FETCHes by UID) is copied under its new UID too: migrated twice, each message once, the large one byte for byte', async () => {
+    // One large message between two small ones, all in `new/`: every EXAMINE gives them new UIDs.
+    const base = path.join(imap4d.home(i4('big').user), 'INBOX');
+    for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(base, sub), { recursive: true });
+    const line = 'x'.repeat(76);
+    const lines = Math.ceil((RELAY_LIMITS.appendStreamThresholdBytes + 1024) / (line.length + 2));
+    const large = [message(500, true).trimEnd(), ...Array.from({ length: lines }, () => line), ''].join('\n');
+    const bodies = [message(499, true), large, message(501, true)];
+    for (const [k, body] of bodies.entries()) fs.writeFileSync(path.join(base, 'new', `${1_600_000_000 + k}.M${k}P1.test`), body);
+    const migrate = () => runMigrate({ source: i4('big'), destination: dc('mig4'), retry: { maxAttempts: 1 } });
+    const m1 = await migrate();
+    expect(m1, m1.message ?? '').toMatchObject({ status: 'completed', migrated: 3, skipped: [], errorCode: 'UIDVALIDITY_UNSTABLE' });
+    const m2 = await migrate();
+    expect(m2, m2.message ?? '').toMatchObject({ status: 'completed', migrated: 0, alreadyPresent: 3, skipped: [] });
+    const c = await dovecot.client('mig4', 'mig4pw');
+    try {
+      await c.mailboxOpen('INBOX', { readOnly: true });
+      const got = new Map<string, number>();
+      let copied: Buffer | null = null;
+      for await (const f of c.fetch('1:*', { uid: true, source: true, headers: ['message-id'] }, { uid: true })) {
+        const id = messageIdOf(f.headers!)!;
+        got.set(id, (got.get(id) ?? 0) + 1);
+        if (id === '<imap4d-500@example.org>') copied = f.source!;
+      }
+      expect(Object.fromEntries(got)).toEqual({ '<imap4d-499@example.org>': 1, '<imap4d-500@example.org>': 1, '<imap4d-501@example.org>': 1 });
+      // imap4d serves the LF file with CRLF line ends.
+      expect(copied?.equals(Buffer.from(large.replace(/\n/g, '\r\n')))).toBe(true);
+    } finally {
+      await c.logout();
+    }
   });
 
   it('a server that keeps its UIDs (Dovecot) is never told so: backed up and migrated twice without the notice', async () => {

@@ -315,7 +315,7 @@ async function copyFolder(
   const add = (m: SourceMessage, size: number, body: Buffer | (() => Promise<AsyncIterable<Buffer>>)): Promise<void> =>
     onSide('destination', window.add(m, { path: f.destination, flags: m.flags, systemFlags: m.flags.filter((x) => x.startsWith('\\')), internalDate: m.internalDate, size, body }));
   try {
-    for (const item of batches(f.toCopy)) {
+    for (const item of batches(toCopy)) {
       // Stopped (another lane failed, or cancelled): nothing more is sent; settled() below waits
       // for the answers in flight, then throws.
       if (signal?.aborted) break;
