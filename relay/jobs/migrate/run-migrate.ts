@@ -281,11 +281,16 @@ async function copyFolder(
   let toCopy = f.toCopy;
   let done = 0;
   report(0);
+  /** The source's UIDs name its messages (no renumbering seen): only then is a record keyed on them. */
+  let uidsHold = true;
   if (Number(box.uidValidity) !== f.uidValidity || (box.uidNext ?? null) !== f.uidNext) {
     // Not the folder as planned (new mail, or a server that does not keep UIDs): the planned
     // messages are found again by content; replanning would meet the same server again.
     const again = await onSide('source', rekeyByContent(src, f.toCopy));
     if (again.renumbered || Number(box.uidValidity) !== f.uidValidity) tally.uidsUnstable = true;
+    // A record keyed on a UID the server gives out afresh could later name another message; the
+    // content keys (restore-presence.ts) find these copies on a rerun instead.
+    if (again.renumbered || Number(box.uidValidity) !== f.uidValidity) uidsHold = false;
     toCopy = again.found;
     for (const m of again.gone) {
       tally.skipped.push({ folder: f.source, uid: m.uid, code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
@@ -305,7 +310,7 @@ async function copyFolder(
     onReport: ({ message: m, size, outcome, ack }) => {
       if (outcome === 'ok') {
         last.ok = m;
-        note(f, m, size)(ack);
+        if (uidsHold) note(f, m, size)(ack);
         copied(1, size);
       } else tally.skipped.push({ folder: f.source, uid: m.uid, code: outcome.code, reason: outcome.reason });
       report(++done);
