@@ -19,7 +19,7 @@ const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 
 /**
- * "3 hours ago", "just now": the card's last-backup time (the absolute time goes in the title).
+ * "3 hours ago", "just now", "in 2 hours", "in a moment": the card's last-backup time (the absolute time goes in the title).
  * A difference of two instants, so it needs a clock (`now`) but no zone.
  */
 export function formatRelative(at: number, now: number, locale = 'en'): string {
@@ -27,7 +27,8 @@ export function formatRelative(at: number, now: number, locale = 'en'): string {
   for (const [unit, ms] of STEPS) {
     if (Math.abs(diff) >= ms) return new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(Math.round(diff / ms), unit);
   }
-  return 'just now';
+  // Under a minute: a past instant is "just now", a coming one (a planned run) "in a moment".
+  return diff > 0 ? 'in a moment' : 'just now';
 }
 
 /** "26 Nov 2026, 23:10" in the given zone: never the machine's locale or zone by accident. */

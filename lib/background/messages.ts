@@ -185,8 +185,16 @@ async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator | undefine
     const result = await link.upsertAccount({ ...input.data, id }, password);
     const account = await db.accounts.get(id);
     if (!account) throw new MailkeepError('RELAY_UNREACHABLE', 'the relay did not report the account back');
-    // Edited after an Authentication Error with a new password: the user means "try again now".
-    if (password && before?.status === 'authentication_error' && account.schedule.kind !== 'off') await link.backupNow(id);
+    // A new mailbox saved with its password, or one edited after an Authentication Error with a new
+    // password: the user means "back it up now", not at the relay's first slot a minute later.
+    const firstSave = !accountId;
+    if (password && (firstSave || before?.status === 'authentication_error') && account.schedule.kind !== 'off') {
+      try {
+        await link.backupNow(id);
+      } catch {
+        // Saved all the same: the relay's own first run (SCHEDULE_LIMITS.firstBackupDelayMs) follows.
+      }
+    }
     return { saved: { ok: true, account }, relay: { hasPassword: result.hasPassword }, relayErrorCode: null };
   } catch (err) {
     const code = errorCodeOf(err);

@@ -20,7 +20,10 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
   return stateCommand(io, () =>
     withStateApi(dataDirOf(o), async (api) => {
       const snap = await api.snapshot();
-      const allCompleted = snap.accounts.length > 0 && snap.accounts.every((a) => a.status === 'completed');
+      // With no relay running nothing runs by itself: a monitor must hear about it even when every
+      // last known status is Completed.
+      const running = api.via === 'relay';
+      const allCompleted = running && snap.accounts.length > 0 && snap.accounts.every((a) => a.status === 'completed');
       if (o.json) {
         io.out.write(
           `${JSON.stringify({
@@ -55,7 +58,11 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
           io.out.write(`  last successful backup ${t(a.lastSuccessAt)}, next run ${t(a.nextRunAt)} (${describeSchedule(a.schedule)})${a.retryAt ? `, automatic retry ${t(a.retryAt)}` : ''}\n`);
           io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
         }
-        io.out.write(`Relay ${api.via === 'relay' ? 'running' : 'not running: nothing runs by itself until it does (mailkeep relay)'}; times in ${snap.timeZone}.\n`);
+        io.out.write(
+          running
+            ? `Relay running; times in ${snap.timeZone}.\n`
+            : `Relay not running: the statuses above are the last known, and nothing runs by itself until it does (start it with \`npx mailkeep install\`, or \`npx mailkeep relay\` in a terminal); times in ${snap.timeZone}.\n`,
+        );
       }
       return allCompleted ? EXIT.ok : EXIT.error;
     }),

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
@@ -45,6 +46,9 @@ export function openStateDb(dataDir: string, opts: { readonly?: boolean } = {}):
   let db: StateDb;
   try {
     db = new Database(file, opts.readonly ? { readonly: true, fileMustExist: true } : {});
+    // Accounts, schedules and job history are private like the credential file beside it (SQLite
+    // gives its -wal and -shm files the database file's mode).
+    if (!opts.readonly) fs.chmodSync(file, 0o600);
   } catch (err) {
     if (opts.readonly && (err as { code?: string }).code === 'SQLITE_CANTOPEN') throw mailkeepError('NOT_FOUND', `${file} does not exist yet`, {}, err);
     throw mailkeepError('STATE_UNREADABLE', `${file} cannot be opened: ${(err as Error).message}`, {}, err);

@@ -177,6 +177,12 @@ describe.skipIf(!dovecotAvailable())('the relay alone keeps the schedule (real r
     const offline = await status();
     expect(offline.json.relayRunning).toBe(false);
     expect(offline.json.accounts).toEqual(before.json.accounts);
+    // Every account is Completed, but with no relay nothing runs by itself: a monitor hears it.
+    expect(before.json.accounts.every((a) => a.statusId === 'completed')).toBe(true);
+    expect({ code: offline.code, ok: offline.json.ok }).toEqual({ code: 1, ok: false });
+    const offlineText = await cli(['status', ...D()]);
+    expect(offlineText.code).toBe(1);
+    expect(offlineText.stdout).toContain('Relay not running: the statuses above are the last known');
     const direct = await cli(['backup', '--account', USER.name, '--json', ...D()]);
     expect(direct.code, direct.stderr).toBe(0);
     expect(JSON.parse(direct.stdout)).toMatchObject({ via: 'direct', statusId: 'completed', account: 'alice' });

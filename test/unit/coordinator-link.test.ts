@@ -76,17 +76,22 @@ describe('the coordinator linked to a relay', () => {
     expect(wire.passwords).toEqual([PASSWORD]);
   });
 
-  it('Back up now asks the relay for one run, and the card follows the status the relay reports', async () => {
+  it('saving a new mailbox with its password starts its first backup at once; the card follows the status the relay reports, and Back up now asks for one more run', async () => {
     const accountId = await pairAndAdd();
-    // Saved, and no status yet: the relay has not backed it up, so the mirror shows none.
-    expect(await backupJobOf(db, accountId)).toBeUndefined();
-    expect(await send({ type: 'backup-now', accountId })).toEqual({ ok: true, value: true });
     expect(wire.relay.starts()).toBe(1);
     const [relayJobId] = [...wire.relay.jobs.keys()];
     await vi.waitFor(async () => expect(await backupJobOf(db, accountId)).toMatchObject({ status: 'preparing', relayJobId }));
     wire.relay.set(relayJobId!, { status: 'completed', phase: 'finished', updatedAt: new Date(5_000).toISOString() });
     await vi.waitFor(async () => expect(await backupJobOf(db, accountId)).toMatchObject({ status: 'completed', lastSuccessAt: 5_000, relayJobId: null }));
     expect((await db.jobEvents.toArray()).map((e) => e.to)).toEqual(['preparing', 'completed']);
+    expect(await send({ type: 'backup-now', accountId })).toEqual({ ok: true, value: true });
+    expect(wire.relay.starts()).toBe(2);
+  });
+
+  it('saving an existing mailbox again starts nothing by itself', async () => {
+    const accountId = await pairAndAdd();
+    await send({ type: 'save-account', accountId, input: ACCOUNT_FORM, password: PASSWORD });
+    expect(wire.relay.starts()).toBe(1);
   });
 
   it('reports a wrong password from Test connection as AUTH_FAILED with the hint from the one table', async () => {

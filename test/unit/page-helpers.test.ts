@@ -32,6 +32,9 @@ describe('what the cards print', () => {
     const now = Date.UTC(2026, 0, 10, 12);
     expect(formatRelative(now - 3 * 3600_000, now)).toBe('3 hours ago');
     expect(formatRelative(now - 10_000, now)).toBe('just now');
+    // A planned run less than a minute away is not "just now" (that reads as past).
+    expect(formatRelative(now + 10_000, now)).toBe('in a moment');
+    expect(formatRelative(now + 2 * 3600_000, now)).toBe('in 2 hours');
     expect(formatRelative(now - 26 * 3600_000, now)).toBe('yesterday');
   });
 
