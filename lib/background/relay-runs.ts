@@ -263,10 +263,18 @@ async function putRelayUnknown(db: MailkeepDb, jobId: string, since: number | nu
  * The relay has no record of the run this row follows (its state.sqlite was replaced or moved):
  * the row keeps the relay's last known status and is marked, once, with when this was found. What
  * happened to the run is unknown, so nothing is started again until the user says so (startAgain).
+ * A row that ended with nothing left to do was only trimmed from the relay's bounded history.
  */
 async function markUnknownToRelay(db: MailkeepDb, jobId: string, at: number): Promise<void> {
   const row = await db.jobs.get(jobId);
-  if (row && row.relayUnknownSince == null) await putRelayUnknown(db, jobId, at);
+  if (!row || row.relayUnknownSince != null) return;
+  if (stage(row.kind, row.status) === 2 && statusInfo(row.kind, row.status).action === 'none') {
+    // Ended with nothing left to do (Completed): the relay trimmed it from its bounded history.
+    // The row is history too; it only stops following the relay job.
+    await putRun(db, jobId, { runKey: null, relayJobId: null });
+    return;
+  }
+  await putRelayUnknown(db, jobId, at);
 }
 
 /**

@@ -112,6 +112,32 @@ describe('the coordinator following relay runs', () => {
     await expect(startAgain(db, jobId)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
   });
 
+  it('a Completed run the relay trimmed from its bounded history stays Completed and is not marked unknown or started', async () => {
+    await driveRuns(db, relay, 1_000);
+    const first = await job();
+    relay.set(first.relayJobId!, { status: 'completed', phase: 'finished' });
+    await driveRuns(db, relay, 2_000);
+    relay.jobs.clear();
+    await driveRuns(db, relay, 5_000);
+    const row = await job();
+    expect(row).toMatchObject({ status: 'completed', relayJobId: null });
+    expect(row.relayUnknownSince ?? null).toBeNull();
+    expect(actionsFor(row)).toEqual([]);
+    expect(relay.starts()).toBe(1);
+  });
+
+  it('a run the relay lost while it owed an automatic retry (Failed) is marked unknown with Start again, not retried by the extension', async () => {
+    await driveRuns(db, relay, 1_000);
+    const first = await job();
+    relay.set(first.relayJobId!, { status: 'failed', phase: 'finished', errorCode: 'UNKNOWN', retryAt: new Date(9_000_000).toISOString() } as never);
+    await driveRuns(db, relay, 2_000);
+    relay.jobs.clear();
+    await driveRuns(db, relay, 5_000);
+    expect(await job()).toMatchObject({ status: 'failed', relayUnknownSince: 5_000 });
+    expect(actionsFor(await job())).toEqual(['start-again']);
+    expect(relay.starts()).toBe(1);
+  });
+
   it('a run the relay knows again (its data dir came back) is followed again, no longer marked unknown', async () => {
     await driveRuns(db, relay, 1_000);
     const first = await job();
