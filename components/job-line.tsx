@@ -35,12 +35,6 @@ export function JobLine({ job }: { job: JobRow }) {
           The relay tries again by itself{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={job.nextRetryAt} />
         </div>
       )}
-      {job.relayUnknownSince != null && (
-        // The relay has no record of this run (its data dir was replaced): its last known status, with its age.
-        <div class="small" data-testid="job-unknown-to-relay" data-since={job.relayUnknownSince}>
-          The relay has no record of this {KIND_WORD[job.kind].toLowerCase()}: its status as last reported <RelativeTime at={job.updatedAt} />. Nothing runs until you click “Start again”.
-        </div>
-      )}
       <StatusHint job={job} />
     </div>
   );
