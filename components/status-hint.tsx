@@ -25,7 +25,8 @@ export function StatusHint({ job }: { job: JobRow }) {
           {errorHint('JOB_UNKNOWN_TO_RELAY')} Last reported <RelativeTime at={job.updatedAt} />.
         </div>
       )}
-      <div data-testid="hint-text">{info.hint}</div>
+      {/* The status's own hint speaks of a run the relay knows; this one it does not. */}
+      {job.relayUnknownSince == null && <div data-testid="hint-text">{info.hint}</div>}
       {(info.severity === 'warning' || info.severity === 'error') && job.outcome?.message && (
         <div class="error-detail" data-testid="outcome-message">
           {job.outcome.message}
