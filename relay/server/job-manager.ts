@@ -225,7 +225,8 @@ export class JobManager {
    * whose automatic retry, if it has one, the relay runs later). One waiting for another run of its
    * kind on its account resumes when that run settles. Returns the jobs restarted now.
    */
-  resumeInterrupted(): JobSnapshot[] {
+  resumeInterrupted(log: (line: string) => void = () => undefined): JobSnapshot[] {
+    this.logSettled = log;
     for (const id of this.stale.splice(0)) {
       const job = this.jobs.get(id);
       if (job?.phase === 'interrupted') this.settleUnresumable(id, statusForError(job.kind, 'JOB_INTERRUPTED'), 'JOB_INTERRUPTED');
@@ -258,12 +259,16 @@ export class JobManager {
     return restarted;
   }
 
+  /** Where resumeInterrupted() says which interrupted jobs it ended instead of resuming (the relay log). */
+  private logSettled: (line: string) => void = () => undefined;
+
   /** Ends an interrupted job in `to` (or, where the state machine has no way there, the kind's Cancelled / Deactivated). */
   private settleUnresumable(id: string, to: string, errorCode: ErrorCode | null): void {
     const job = this.jobs.get(id)!;
     const fallback = job.kind === 'backup' ? 'deactivated' : 'cancelled';
     const status = pathTo(job.kind, job.status, to) ? to : fallback;
     this.update(id, { status, errorCode, phase: 'finished', retryAt: this.retryAtFor(job.kind, status) }, true);
+    this.logSettled(`interrupted ${job.kind} job ${id} of account ${job.accountId} not resumed: ${status}${errorCode ? ` (${errorCode})` : ''}`);
   }
 
   private update(jobId: string, patch: JobPatch, emitStatus: boolean): JobSnapshot {

@@ -226,7 +226,9 @@ describe('job manager', () => {
       const again = new JobManager({ dataDir: first.dataDir, runners: c.runners ? { [c.kind]: async () => void (runs += 1) } : {}, accounts: { get: c.lookup } });
       const events: JobEvent[] = [];
       again.subscribe((e) => events.push(e));
-      expect(again.resumeInterrupted()).toEqual([]);
+      const lines: string[] = [];
+      expect(again.resumeInterrupted((l) => lines.push(l))).toEqual([]);
+      expect(lines).toEqual([`interrupted ${c.kind} job ${job.id} of account acct not resumed: ${c.status}${c.errorCode ? ` (${c.errorCode})` : ''}`]);
       expect(again.get(job.id), `${c.kind} ${c.status}`).toMatchObject({ phase: 'finished', status: c.status, errorCode: c.errorCode, retryAt: null });
       expect(events).toEqual([expect.objectContaining({ jobId: job.id, phase: 'finished', status: c.status })]);
       expect(runs).toBe(0);
