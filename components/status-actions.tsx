@@ -50,6 +50,7 @@ export function StatusActions({ job }: { job: JobRow }) {
     report: () => <a href={REPORT_PROBLEM_URL} target="_blank" rel="noreferrer" data-action="report">Report a problem</a>,
     'backup-now': () => <button data-action="backup-now" onClick={() => void run({ type: 'backup-now', accountId: job.accountId })}>Back up now</button>,
     cancel: () => <button data-action="cancel" onClick={() => void run({ type: 'cancel-job', jobId: job.id })}>Cancel</button>,
+    'start-again': () => <button class="primary" data-action="start-again" onClick={() => void run({ type: 'start-again', jobId: job.id })}>Start again</button>,
   };
   const buttons = actionsFor(job).map((id) => BUTTONS[id]());
   if (buttons.length === 0 && !note) return null;

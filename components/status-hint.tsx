@@ -3,6 +3,7 @@ import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
 import { StatusActions } from './status-actions';
 import { useFreshness } from '@/lib/ui/use-freshness';
+import { RelativeTime } from './relative-time';
 
 /** The remediation hint of the job's status, the last error's own hint when there is one, and the actions. */
 export function StatusHint({ job }: { job: JobRow }) {
@@ -17,7 +18,15 @@ export function StatusHint({ job }: { job: JobRow }) {
           What the relay last reported:
         </div>
       )}
-      <div data-testid="hint-text">{info.hint}</div>
+      {job.relayUnknownSince != null && (
+        // The relay has no record of this run (its data dir was replaced): the status is its last
+        // known one, with its age, and nothing runs until the user clicks "Start again".
+        <div class="error-detail" data-testid="job-unknown-to-relay" data-since={job.relayUnknownSince}>
+          {errorHint('JOB_UNKNOWN_TO_RELAY')} Last reported <RelativeTime at={job.updatedAt} />.
+        </div>
+      )}
+      {/* The status's own hint speaks of a run the relay knows; this one it does not. */}
+      {job.relayUnknownSince == null && <div data-testid="hint-text">{info.hint}</div>}
       {(info.severity === 'warning' || info.severity === 'error') && job.outcome?.message && (
         <div class="error-detail" data-testid="outcome-message">
           {job.outcome.message}

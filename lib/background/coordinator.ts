@@ -64,8 +64,9 @@ export interface Coordinator {
 /** An account as the options form saves it: settings, names and schedule (never a password). */
 export type AccountToSave = Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username' | 'displayName' | 'email' | 'schedule' | 'resumeSchedule'>;
 
-export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'>): ImapAccount {
-  return { id: a.id, host: a.host, port: a.port, security: a.security, user: a.username };
+export function imapAccountOf(a: Pick<AccountRow, 'id' | 'host' | 'port' | 'security' | 'username'> & Partial<Pick<AccountRow, 'displayName' | 'email'>>): ImapAccount {
+  // The names go to the relay too: it owns the account, so the CLI and other browsers show them.
+  return { id: a.id, host: a.host, port: a.port, security: a.security, user: a.username, ...(a.displayName ? { name: a.displayName } : {}), ...(a.email ? { email: a.email } : {}) };
 }
 
 /**

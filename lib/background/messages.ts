@@ -6,6 +6,7 @@ import { SETTINGS, setSetting } from '../storage/settings.ts';
 import { buildDiagnostics, type DiagnosticsMeta } from './diagnostics.ts';
 import { SeedAccount, seedAccounts, seedBackupHistory } from './dev-seed.ts';
 import { retryNow } from './retry-due.ts';
+import { startAgain } from './relay-runs.ts';
 import { Password, SafeId } from '../protocol/common.ts';
 import { RestoreParams } from '../protocol/restore-params.ts';
 import { DownloadParams } from '../protocol/download-params.ts';
@@ -47,6 +48,8 @@ export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('remove-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('enable-account'), accountId: z.string() }),
   z.strictObject({ type: z.literal('retry-now'), jobId: z.string() }),
+  // "Start again" of a job the relay has no record of (JobRow.relayUnknownSince): the user's decision.
+  z.strictObject({ type: z.literal('start-again'), jobId: z.string() }),
   z.strictObject({ type: z.literal('cancel-job'), jobId: z.string() }),
   z.strictObject({ type: z.literal('resolve-prompt'), promptId: z.string(), resolution: z.enum(['accepted', 'dismissed']) }),
   // The dry run shown before a restore is confirmed (writes nothing): a prompt's set or a new restore.
@@ -67,10 +70,10 @@ export type Message = z.input<typeof Message>;
 export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
 
 /** Messages after which the badge must be recomputed before answering. */
-const MUTATING = new Set(['cancel-job', 'start-job', 'save-account', 'remove-account', 'enable-account', 'retry-now', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
+const MUTATING = new Set(['cancel-job', 'start-job', 'save-account', 'remove-account', 'enable-account', 'retry-now', 'start-again', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
 
 /** Messages after which the coordinator makes a pass (start what was queued, reconcile). */
-const DRIVING = new Set(['cancel-job', 'save-account', 'enable-account', 'retry-now', 'backup-now', 'relay-check', 'recompute', 'resolve-prompt', 'start-job']);
+const DRIVING = new Set(['cancel-job', 'save-account', 'enable-account', 'retry-now', 'start-again', 'backup-now', 'relay-check', 'recompute', 'resolve-prompt', 'start-job']);
 
 export function drivesRelay(message: unknown): boolean {
   return typeof message === 'object' && message !== null && DRIVING.has(String((message as { type?: unknown }).type));
@@ -137,6 +140,9 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
       }
       case 'retry-now':
         await retryJob(db, coordinator, msg.jobId);
+        return { ok: true, value: null };
+      case 'start-again':
+        await startAgain(db, msg.jobId);
         return { ok: true, value: null };
       case 'cancel-job': {
         const job = await db.jobs.get(msg.jobId);

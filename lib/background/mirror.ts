@@ -36,8 +36,9 @@ function nameOf(user: string): string {
 }
 
 /**
- * One account as the relay now has it. Its display name and address are the browser's own words
- * when it has them (the relay keeps only the IMAP login); everything else is the relay's. The
+ * One account as the relay now has it, its display name and address included (`name`, `email`:
+ * set by the pages or `mailkeep account add --name --email`). An account the relay has no names
+ * for (added by an older relay or CLI without them) keeps the browser's own words, else its login. The
  * backup row takes the relay's status; a change of status is also written as a job event, so the
  * history, the badge and the notifications follow the relay's transitions.
  */
@@ -48,8 +49,8 @@ export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: num
     const resume = state.schedule.kind !== 'off' ? OnSchedule.parse(state.schedule) : (existing?.resumeSchedule ?? OnSchedule.parse(DEFAULT_SCHEDULE));
     const row = AccountRow.parse({
       id: account.id,
-      displayName: existing?.displayName ?? nameOf(account.user),
-      email: existing?.email ?? nameOf(account.user),
+      displayName: account.name?.slice(0, EXTENSION_LIMITS.displayNameMaxChars) ?? existing?.displayName ?? nameOf(account.user),
+      email: account.email ?? existing?.email ?? nameOf(account.user),
       username: account.user,
       host: account.host,
       port: account.port,
@@ -74,7 +75,7 @@ export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: num
 }
 
 function sameAccount(row: AccountRow, state: AccountState): boolean {
-  return row.host === state.account.host && row.port === state.account.port && row.security === state.account.security && row.username === state.account.user && JSON.stringify(row.schedule) === JSON.stringify(state.schedule);
+  return (state.account.name ?? row.displayName) === row.displayName && (state.account.email ?? row.email) === row.email && row.host === state.account.host && row.port === state.account.port && row.security === state.account.security && row.username === state.account.user && JSON.stringify(row.schedule) === JSON.stringify(state.schedule);
 }
 
 /** The account's backup row, following the relay's status; none while the relay has none (never backed up). */

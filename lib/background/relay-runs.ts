@@ -89,13 +89,9 @@ export async function applyRunReport(db: MailkeepDb, jobId: string, report: RunR
       job = JobRow.parse({ ...(await db.jobs.get(jobId))!, relayAttempt: attempt });
       await db.jobs.put(job);
     }
-    if (report.phase === 'interrupted') {
-      // The relay stopped under this run and did not resume it: run it again under a new key (the
-      // archive's checkpoints mean nothing already saved is fetched twice).
-      const requeued = await advance(db, job, stage(job.kind, job.status) === 0 ? job.status : 'retrying', report.errorCode, at);
-      const back = requeued.status === 'retrying' ? await transitionJob(db, job.id, QUEUE_STATUS[job.kind], { at }) : requeued;
-      return putRun(db, back.id, { runKey: null, relayJobId: null });
-    }
+    // An interrupted run (the relay stopped under it) is mirrored like any other report: the relay
+    // itself resumes it at its next start, or ends it with a status (job-manager.ts
+    // resumeInterrupted), and says so. The extension never runs it again on its own.
     let row = await advance(db, job, report.status, report.errorCode, at);
     if (report.progress && statusInfo(row.kind, row.status).severity === 'progress') {
       const { folder, messagesDone, messagesTotal, bytes } = report.progress;
@@ -186,8 +182,9 @@ function unstartableStatus(kind: JobRow['kind']): string {
  * 2. A row with a key but no relay job id (never sent, or the worker died before the answer) sends
  *    job.start with that same key: the relay returns the job it already has, never a second one.
  * 3. A row following a relay job is compared with job.list (job.get for older ones): finished ->
- *    final status, active -> forward to its status, interrupted -> queued again under a new key,
- *    unknown to the relay (lost) -> queued again under a new key.
+ *    final status, active or interrupted -> forward to its status (the relay resumes an
+ *    interrupted run itself), unknown to the relay (its state.sqlite was replaced) -> marked
+ *    relayUnknownSince, its last known status kept, "Start again" offered: never started by itself.
  */
 export async function driveRuns(db: MailkeepDb, relay: RelayCaller, now = Date.now(), timeZone = localTimeZone()): Promise<ErrorCode[]> {
   // Backups are the relay's (schedule, retries, status): their rows are mirrored, never driven.
@@ -224,8 +221,12 @@ async function driveOne(db: MailkeepDb, relay: RelayCaller, row: JobRow, byId: M
         if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
       }
     }
-    if (snap) job = await applyRunReport(db, job.id, snapshotReport(snap), now);
-    else job = await forgetLostRun(db, job, now);
+    if (!snap) {
+      await markUnknownToRelay(db, job.id, now);
+      return;
+    }
+    if (job.relayUnknownSince != null) await putRelayUnknown(db, job.id, null); // the relay knows it again (its data dir came back)
+    job = await applyRunReport(db, job.id, snapshotReport(snap), now);
   }
   if (!job) return;
   // A row that follows a relay job waits for that job's reports (the relay's retry re-queues it).
@@ -251,15 +252,46 @@ async function assignKey(db: MailkeepDb, jobId: string, now: number): Promise<Jo
   });
 }
 
-/** The relay has no record of the run (data dir replaced, history trimmed): queue it again. */
-async function forgetLostRun(db: MailkeepDb, job: JobRow, at: number): Promise<JobRow | undefined> {
+async function putRelayUnknown(db: MailkeepDb, jobId: string, since: number | null): Promise<void> {
+  await db.transaction('rw', db.jobs, async () => {
+    const row = await db.jobs.get(jobId);
+    if (row && (row.relayUnknownSince ?? null) !== since) await db.jobs.put(JobRow.parse({ ...row, relayUnknownSince: since }));
+  });
+}
+
+/**
+ * The relay has no record of the run this row follows (its state.sqlite was replaced or moved):
+ * the row keeps the relay's last known status and is marked, once, with when this was found. What
+ * happened to the run is unknown, so nothing is started again until the user says so (startAgain).
+ * A row that ended with nothing left to do was only trimmed from the relay's bounded history.
+ */
+async function markUnknownToRelay(db: MailkeepDb, jobId: string, at: number): Promise<void> {
+  const row = await db.jobs.get(jobId);
+  if (!row || row.relayUnknownSince != null) return;
+  if (stage(row.kind, row.status) === 2 && statusInfo(row.kind, row.status).action === 'none') {
+    // Ended with nothing left to do (Completed): the relay trimmed it from its bounded history.
+    // The row is history too; it only stops following the relay job.
+    await putRun(db, jobId, { runKey: null, relayJobId: null });
+    return;
+  }
+  await putRelayUnknown(db, jobId, at);
+}
+
+/**
+ * "Start again" of a row the relay has no record of: the user's own decision to run it again. The
+ * row goes back to its queue status through the state machine (Retrying first where it was under
+ * way) and forgets the lost relay job; the next pass starts it under a new key.
+ */
+export async function startAgain(db: MailkeepDb, jobId: string, at = Date.now()): Promise<JobRow> {
   return db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
-    let row = job;
-    if (stage(row.kind, row.status) === 1) {
-      row = await advance(db, row, 'retrying', null, at);
-      row = await transitionJob(db, row.id, QUEUE_STATUS[row.kind], { at });
-    }
-    return putRun(db, row.id, { runKey: null, relayJobId: null });
+    let row = await db.jobs.get(jobId);
+    if (!row) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
+    if (row.relayUnknownSince == null) throw new MailkeepError('ILLEGAL_TRANSITION', `job ${jobId} is followed by the relay: use Retry now`, { jobId });
+    if (stage(row.kind, row.status) === 1) row = await advance(db, row, 'retrying', null, at);
+    if (row.status !== QUEUE_STATUS[row.kind]) row = await transitionJob(db, row.id, QUEUE_STATUS[row.kind], { at });
+    const next = JobRow.parse({ ...(await db.jobs.get(jobId))!, runKey: null, relayJobId: null, relayUnknownSince: null, relayAttempt: 0, outcome: null });
+    await db.jobs.put(next);
+    return next;
   });
 }
 

@@ -20,6 +20,10 @@ export const ImapAccount = z.strictObject({
   /** tls: implicit TLS (993); starttls: upgrade required; none: plain (loopback test servers). */
   security: z.enum(['tls', 'starttls', 'none']),
   user: z.string().min(1).max(320),
+  /** How the pages and `account list` name the account (`account add --name`); absent: its login. Not used to connect. */
+  name: z.string().trim().min(1).max(100).optional(),
+  /** The mailbox's address when the login is not one (`account add --email`); absent: the login. */
+  email: z.string().trim().min(3).max(320).optional(),
 });
 export type ImapAccount = z.infer<typeof ImapAccount>;
 

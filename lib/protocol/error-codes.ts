@@ -45,6 +45,8 @@ export const ErrorCode = z.enum([
   // jobs
   'CANCELLED',
   'RETRY_LIMIT', // retries exhausted
+  'JOB_INTERRUPTED', // the relay stopped under a job it had already resumed once after a stop: it is not resumed a second time (a job that stops the relay must not keep it from starting)
+  'JOB_UNKNOWN_TO_RELAY', // the relay has no record of a job the extension followed (its state.sqlite was replaced or moved): shown with "Start again", never restarted by itself
   'ILLEGAL_TRANSITION', // a status change the state machine refuses
   'INVALID_INPUT', // a request or form value that fails validation
   // relay door

@@ -49,6 +49,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   STATE_UNREADABLE:
     'The relay’s state file (state.sqlite in its data folder: schedules and job history) is damaged or was written by a newer Mailkeep, so the relay did not start; nothing was changed. Update Mailkeep, or move state.sqlite aside and start the relay again: archives and passwords are not affected; schedules go back to daily and the job history starts empty.',
   CANCELLED: 'The job was cancelled.',
+  JOB_INTERRUPTED: 'Mailkeep stopped twice while this job ran, so it was not started a third time by itself. Click "Retry now" to run it again (nothing already done is done twice); if Mailkeep stops again, send a problem report.',
+  JOB_UNKNOWN_TO_RELAY: 'The relay has no record of this job (its data folder was replaced or moved), so its last known status is shown. Click "Start again" to run it again.',
   RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
   ILLEGAL_TRANSITION: 'Mailkeep refused an impossible status change. Click "Copy diagnostics" and report the problem.',
   INVALID_INPUT: 'Some values are not valid. Correct the highlighted fields.',

@@ -112,6 +112,13 @@ export const JobRow = z
      */
     relayAttempt: z.number().int().nonnegative().optional(),
     /**
+     * When the coordinator found that the relay has no record of the relay job this row follows
+     * (its state.sqlite was replaced or moved). The row keeps the relay's last known status (its
+     * age is updatedAt) and offers "Start again"; the extension never starts it by itself.
+     * Optional, no index: no schema version needed.
+     */
+    relayUnknownSince: z.number().nullable().optional(),
+    /**
      * What job.start sends as `params` (schema version 3): `{}` for a backup, the RestoreParams /
      * DownloadParams / MigrateParams of the other kinds, written when the job is created so a
      * restarted worker starts or re-runs exactly the same job. null: created before version 3

@@ -2,7 +2,7 @@ import { isStatusOf, statusInfo } from '../status/catalog.ts';
 import type { JobRow } from '../storage/rows.ts';
 
 /** A button (or link) a status card offers; each one is handled in components/status-actions.tsx. */
-export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now' | 'cancel';
+export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now' | 'cancel' | 'start-again';
 
 /**
  * The buttons of a job's card, in order: the catalog's `action` first, then what its hint also
@@ -11,7 +11,10 @@ export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnost
  *   "Retry now" runs it again (saving an account re-queues only its backup);
  * - a restore at Connection Error: "check the server address in Edit, then Retry now".
  */
-export function actionsFor(job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?: string | null | undefined }): ActionId[] {
+export function actionsFor(job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?: string | null | undefined; relayUnknownSince?: number | null | undefined }): ActionId[] {
+  // The relay has no record of this run: Retry now and Cancel would name a job it does not have.
+  // Only the user may run it again ("Start again"); the extension never does by itself.
+  if (job.relayUnknownSince != null) return ['start-again'];
   const info = statusInfo(job.kind, job.status);
   const out: ActionId[] = [];
   if (info.action === 'edit' || info.action === 'retry' || info.action === 'enable' || info.action === 'download') out.push(info.action);

@@ -43,8 +43,8 @@ export async function accountCommand(argv: string[], io: Io): Promise<number> {
           }
           if (accounts.length === 0) io.out.write('No accounts. Add one with: mailkeep account add --host H --user U\n');
           for (const a of accounts) {
-            const { id, user, host, port, security } = a.account;
-            io.out.write(`${id}  ${user}  ${host}:${port} (${security})  ${describeSchedule(a.schedule)}${a.hasPassword ? '' : '  (no password stored)'}\n`);
+            const { id, user, host, port, security, name } = a.account;
+            io.out.write(`${id}  ${name ? `${name} <${a.account.email ?? user}>` : user}  ${host}:${port} (${security})  ${describeSchedule(a.schedule)}${a.hasPassword ? '' : '  (no password stored)'}\n`);
           }
           return 0;
         }),
@@ -79,6 +79,11 @@ function accountOf(fields: Record<string, unknown>): ImapAccount {
   return parsed.data;
 }
 
+/** --name and --email: how the pages show the account (the relay keeps them with it). */
+function namesOf(o: Record<string, string | boolean | undefined>): { name?: string; email?: string } {
+  return { ...(typeof o.name === 'string' ? { name: o.name } : {}), ...(typeof o.email === 'string' ? { email: o.email } : {}) };
+}
+
 function portOf(v: string | boolean | undefined): number | undefined {
   if (typeof v !== 'string') return undefined;
   const n = Number(v);
@@ -93,10 +98,10 @@ function securityOf(v: string | boolean | undefined): 'tls' | 'starttls' | 'none
 }
 
 async function add(options: string[], io: Io): Promise<number> {
-  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', id: 'string', schedule: 'string', 'data-dir': 'string' });
+  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', id: 'string', schedule: 'string', 'data-dir': 'string', name: 'string', email: 'string' });
   const security = securityOf(o.security) ?? 'tls';
   const user = required(o, 'user');
-  const account = accountOf({ id: typeof o.id === 'string' ? o.id : idFromUser(user), host: required(o, 'host'), port: portOf(o.port) ?? DEFAULT_PORTS[security], security, user });
+  const account = accountOf({ id: typeof o.id === 'string' ? o.id : idFromUser(user), host: required(o, 'host'), port: portOf(o.port) ?? DEFAULT_PORTS[security], security, user, ...namesOf(o) });
   const schedule = scheduleOption(o.schedule);
   const password = await readPassword(io);
   return stateCommand(io, () =>
@@ -112,7 +117,7 @@ async function add(options: string[], io: Io): Promise<number> {
 }
 
 async function edit(ref: string, options: string[], io: Io): Promise<number> {
-  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', password: 'boolean', schedule: 'string', 'data-dir': 'string' });
+  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', password: 'boolean', schedule: 'string', 'data-dir': 'string', name: 'string', email: 'string' });
   const schedule = scheduleOption(o.schedule);
   const port = portOf(o.port);
   const security = securityOf(o.security);
@@ -126,6 +131,7 @@ async function edit(ref: string, options: string[], io: Io): Promise<number> {
         ...(port !== undefined ? { port } : {}),
         ...(security ? { security } : {}),
         ...(typeof o.user === 'string' ? { user: o.user } : {}),
+        ...namesOf(o),
       });
       const state = await api.upsert(account, password, schedule);
       io.out.write(`Saved account ${account.id} (${account.user} at ${account.host}:${account.port})${password !== undefined ? ', new password stored' : ''}, schedule ${describeSchedule(state.schedule)}.\n`);

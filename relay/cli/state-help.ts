@@ -5,15 +5,17 @@
 import { PASSWORD_ENV } from './password-prompt.ts';
 
 export const ACCOUNT_HELP = `Usage: mailkeep account add --host H [--port P] [--security tls|starttls|none] --user U
-                           [--id ID] [--schedule "every 6h"|"daily 02:00"|off] [--data-dir DIR]
+                           [--id ID] [--name NAME] [--email ADDR]
+                           [--schedule "every 6h"|"daily 02:00"|off] [--data-dir DIR]
        mailkeep account edit ACCOUNT [--host H] [--port P] [--security S] [--user U] [--password]
-                           [--data-dir DIR]
+                           [--name NAME] [--email ADDR] [--data-dir DIR]
        mailkeep account remove ACCOUNT [--data-dir DIR]
        mailkeep account list [--json] [--data-dir DIR]
 
 The accounts the relay backs up by itself (the same ones the extension shows). The password is
 read from $${PASSWORD_ENV}, or asked for without echo when run in a terminal; it is stored
 encrypted in the data dir and never printed. ACCOUNT is the account's id or its user name.
+--name and --email are how the extension and \`account list\` show the account (default: its login).
 A new account backs up every 24 hours unless --schedule says otherwise (see mailkeep schedule);
 its first backup starts about a minute after it is added.
 When the relay runs on DIR the change goes through it (the extension sees it at once); otherwise

@@ -7,7 +7,7 @@ import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
 import type { AccountLookup, JobRunContext, JobRunner, JobRunners } from '../jobs/job-runner.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import { QUEUE_STATUS, statusInfo } from '../../lib/status/catalog.ts';
-import { assertTransition, canTransition } from '../../lib/status/state-machine.ts';
+import { assertTransition, canTransition, pathTo } from '../../lib/status/state-machine.ts';
 import { JobStore } from '../state/job-store.ts';
 import { openStateDb } from '../state/state-db.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
@@ -42,6 +42,13 @@ export class JobManager {
   private readonly params = new Map<string, unknown>();
   /** Jobs this start found queued or active in the store: the previous relay stopped under them. */
   private readonly resumable: string[] = [];
+  /**
+   * Jobs the relay stopped under while they ran as a resume already (or left interrupted by an
+   * earlier relay): this start ends them with a status instead of resuming them again.
+   */
+  private readonly stale: string[] = [];
+  /** Jobs running as the resume of an interrupted run (persisted as StoredJob.resumedRun). */
+  private readonly resumedRuns = new Set<string>();
   private stopping = false;
   private closed = false;
   private readonly store: JobStore;
@@ -87,29 +94,37 @@ export class JobManager {
       throw err;
     }
     const consumed: JobSnapshot[] = [];
-    for (const { job, params, resumeOnStart } of this.store.all()) {
+    for (const { job, params, resumeOnStart, resumedRun } of this.store.all()) {
       this.params.set(job.id, params);
-      const cut = job.phase === 'queued' || job.phase === 'active' || (job.phase === 'interrupted' && resumeOnStart);
+      const cut = job.phase === 'queued' || job.phase === 'active' || job.phase === 'interrupted';
       this.jobs.set(job.id, cut ? { ...job, phase: 'interrupted' } : job);
       this.byKey.set(job.idempotencyKey, job.id);
-      if (cut) {
+      if (!cut) continue;
+      // Resumed once already (or left interrupted by an earlier relay): ended, not resumed again,
+      // so a job that stops the relay cannot keep it from starting.
+      const again = job.phase === 'interrupted' ? !resumeOnStart : resumedRun;
+      if (again) this.stale.push(job.id);
+      else {
         this.resumable.push(job.id);
         consumed.push(this.jobs.get(job.id)!);
       }
     }
     if (this.opts.resumeInterrupted === false) {
       this.resumable.length = 0;
+      this.stale.length = 0;
       return;
     }
     // Consumed: a later start does not resume them again.
-    if (consumed.length > 0) this.store.putMany(consumed.map((job) => ({ job, params: this.params.get(job.id) ?? {}, resumeOnStart: false })));
+    if (consumed.length > 0) this.store.putMany(consumed.map((job) => ({ job, params: this.params.get(job.id) ?? {}, resumeOnStart: false, resumedRun: false })));
   }
 
   /** Writes one job's row (with its parameters, and whether the next start resumes it). */
   private save(jobId: string, resumeOnStart = false): void {
     const job = this.jobs.get(jobId);
     if (!job || this.closed) return; // a runner that outlived stop()'s deadline: already recorded as interrupted
-    this.store.put(job, this.params.get(jobId) ?? {}, resumeOnStart);
+    const resumedRun = this.resumedRuns.has(jobId) && (job.phase === 'queued' || job.phase === 'active');
+    if (job.phase === 'finished') this.resumedRuns.delete(jobId);
+    this.store.put(job, this.params.get(jobId) ?? {}, resumeOnStart, resumedRun);
   }
 
   /** The history is bounded: a new job pushes the oldest finished ones out, from memory and the table. */
@@ -201,23 +216,59 @@ export class JobManager {
   }
 
   /**
-   * Restarts, under the same id and key, the jobs the previous relay stopped under (SIGTERM or
-   * crash). The engine resumes from its durable checkpoints, so nothing is fetched twice. Jobs
-   * interrupted longer ago stay interrupted: the coordinator decides about those.
+   * At start: every job the previous relay stopped under (SIGTERM or crash) is the relay's to
+   * settle, never the extension's. Each is restarted under the same id and key (the engine resumes
+   * from its durable checkpoints, so nothing is fetched or appended twice), or, when it cannot be,
+   * ended with a status of its kind reached through lib/status's state machine and pushed as a
+   * status event: account gone (Cancelled; a backup Deactivated), no password (Authentication
+   * Error; a download Cancelled), resumed once already (JOB_INTERRUPTED: the kind's error status,
+   * whose automatic retry, if it has one, the relay runs later). One waiting for another run of its
+   * kind on its account resumes when that run settles. Returns the jobs restarted now.
    */
-  resumeInterrupted(): JobSnapshot[] {
+  resumeInterrupted(log: (line: string) => void = () => undefined): JobSnapshot[] {
+    this.logSettled = log;
+    for (const id of this.stale.splice(0)) {
+      const job = this.jobs.get(id);
+      if (job?.phase === 'interrupted') this.settleUnresumable(id, statusForError(job.kind, 'JOB_INTERRUPTED'), 'JOB_INTERRUPTED');
+    }
     const resumed: JobSnapshot[] = [];
     for (const id of this.resumable.splice(0)) {
-      const job = this.jobs.get(id);
-      const runner = job && this.runnerOf(job.kind);
-      const stored = job && this.opts.accounts.get(job.accountId);
-      if (!job || job.phase !== 'interrupted' || !runner || stored?.password === undefined) continue;
-      if ([...this.live.keys()].some((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind)) continue;
-      const restarted = this.update(id, { phase: 'queued', status: queuedStatus(job.kind), errorCode: null }, true);
-      this.launch(id, runner, stored.account, stored.password, this.params.get(id) ?? {});
-      resumed.push(restarted);
+      const again = this.resumeOne(id);
+      if (again) resumed.push(again);
     }
     return resumed;
+  }
+
+  private resumeOne(id: string): JobSnapshot | null {
+    const job = this.jobs.get(id);
+    if (!job || job.phase !== 'interrupted' || this.closed || this.stopping) return null;
+    const runner = this.runnerOf(job.kind);
+    const stored = this.opts.accounts.get(job.accountId);
+    const gone = job.kind === 'backup' ? 'deactivated' : 'cancelled';
+    if (!stored) return this.settleUnresumable(id, gone, 'NOT_FOUND'), null;
+    if (!runner) return this.settleUnresumable(id, gone, 'INVALID_INPUT'), null;
+    if (stored.password === undefined) return this.settleUnresumable(id, job.kind === 'download' ? 'cancelled' : 'authentication_error', null), null;
+    const busy = [...this.live.keys()].find((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind);
+    if (busy) {
+      void this.settled(busy).then(() => this.resumeOne(id));
+      return null;
+    }
+    this.resumedRuns.add(id);
+    const restarted = this.update(id, { phase: 'queued', status: queuedStatus(job.kind), errorCode: null }, true);
+    this.launch(id, runner, stored.account, stored.password, this.params.get(id) ?? {});
+    return restarted;
+  }
+
+  /** Where resumeInterrupted() says which interrupted jobs it ended instead of resuming (the relay log). */
+  private logSettled: (line: string) => void = () => undefined;
+
+  /** Ends an interrupted job in `to` (or, where the state machine has no way there, the kind's Cancelled / Deactivated). */
+  private settleUnresumable(id: string, to: string, errorCode: ErrorCode | null): void {
+    const job = this.jobs.get(id)!;
+    const fallback = job.kind === 'backup' ? 'deactivated' : 'cancelled';
+    const status = pathTo(job.kind, job.status, to) ? to : fallback;
+    this.update(id, { status, errorCode, phase: 'finished', retryAt: this.retryAtFor(job.kind, status) }, true);
+    this.logSettled(`interrupted ${job.kind} job ${id} of account ${job.accountId} not resumed: ${status}${errorCode ? ` (${errorCode})` : ''}`);
   }
 
   private update(jobId: string, patch: JobPatch, emitStatus: boolean): JobSnapshot {

@@ -121,7 +121,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       say(`Log: ${logFile.file}`, { secret: true });
     }
     say(tokens.paired ? 'Already paired with an extension; pairing again replaces it.' : 'Not paired yet.');
-    for (const job of jobs.resumeInterrupted()) log(`resuming interrupted ${job.kind} job ${job.id} of account ${job.accountId}`);
+    for (const job of jobs.resumeInterrupted(log)) log(`resuming interrupted ${job.kind} job ${job.id} of account ${job.accountId}`);
     // After the resumes: a resumed backup counts as running, so the scheduler does not start a second.
     state.start();
     const stopWatching = testClock?.onChange(() => {

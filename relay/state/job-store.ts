@@ -31,6 +31,11 @@ export interface StoredJob {
    */
   params: unknown;
   resumeOnStart: boolean;
+  /**
+   * The job was running as the resume of a run a relay stopped under (resume_on_start = 2): if the
+   * relay stops under it again before it finishes, the next start does not resume it a third time.
+   */
+  resumedRun: boolean;
 }
 
 export class JobStore {
@@ -53,12 +58,13 @@ export class JobStore {
     for (const r of rows) {
       const job = JobSnapshot.safeParse(parseJson(r.snapshot));
       if (!job.success) continue;
-      out.push({ job: job.data, params: parseJson(r.params) ?? {}, resumeOnStart: r.resume_on_start === 1 });
+      out.push({ job: job.data, params: parseJson(r.params) ?? {}, resumeOnStart: r.resume_on_start === 1, resumedRun: r.resume_on_start === 2 });
     }
     return out;
   }
 
-  put(job: JobSnapshot, params: unknown, resumeOnStart = false): void {
+  /** resume_on_start: 1 = the next start resumes it, 2 = it runs as a resume (StoredJob.resumedRun), 0 = neither. */
+  put(job: JobSnapshot, params: unknown, resumeOnStart = false, resumedRun = false): void {
     this.putStmt.run({
       id: job.id,
       key: job.idempotencyKey,
@@ -67,14 +73,14 @@ export class JobStore {
       createdAt: job.createdAt,
       snapshot: JSON.stringify(job),
       params: JSON.stringify(params),
-      resume: resumeOnStart ? 1 : 0,
+      resume: resumeOnStart ? 1 : resumedRun ? 2 : 0,
     });
   }
 
   /** Many rows in one transaction (shutdown, import). */
   putMany(rows: readonly StoredJob[]): void {
     this.db.transaction(() => {
-      for (const r of rows) this.put(r.job, r.params, r.resumeOnStart);
+      for (const r of rows) this.put(r.job, r.params, r.resumeOnStart, r.resumedRun);
     })();
   }
 

@@ -9,6 +9,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { sendToWorker, stopServiceWorkers } from './fixtures';
 import { MAIL_USER, addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
 import { relayJobRecords } from '../support/relay-jobs-record.ts';
+import Database from 'better-sqlite3';
 
 test.describe.configure({ mode: 'serial' });
 const INITIAL = 12;
@@ -210,4 +211,70 @@ test('with "only bulk deletions", a small deletion asks nothing, a bulk one prom
     .poll(() => popup.evaluate(async () => Object.keys(await chrome.notifications.getAll())))
     .toContainEqual(expect.stringMatching(/^mailkeep\|restore\|/));
   await popup.screenshot({ path: test.info().outputPath('popup-bulk-prompt.png') });
+});
+
+/** The mailbox's account id, read from the extension's own store. */
+async function accountIdOf(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const open = indexedDB.open('mailkeep');
+    const db: IDBDatabase = await new Promise((r) => (open.onsuccess = () => r(open.result)));
+    return new Promise<string>((r) => { const q = db.transaction('accounts').objectStore('accounts').getAll(); q.onsuccess = () => r((q.result[0] as { id: string }).id); });
+  });
+}
+
+test('restarting the relay in the middle of a restore: the relay resumes it by itself, the dashboard follows it to Completed, one relay job, each message once', async () => {
+  const dashboard = await shared.world.open('dashboard.html#tab=restore');
+  const accountId = await accountIdOf(dashboard);
+  const runsBefore = (await relayRestoreRuns()).length;
+  shared.world.proxy.throttle(16); // ~500 bytes/s from the server: the restore lasts seconds
+  const reply = await sendToWorker<{ ok: boolean; value: string }>(dashboard, { type: 'start-job', job: { kind: 'restore', accountId, params: { folder: 'INBOX' } } });
+  expect(reply.ok).toBe(true);
+  const row = dashboard.locator(`[data-testid="job-row"][data-job-id="${reply.value}"]`);
+  await expect(row).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  expect((await relayRestoreRuns()).map((j) => j.phase)).toContain('active');
+  await shared.world.restartRelay();
+  shared.world.proxy.throttle(Infinity);
+  await shared.world.relay.waitForOutput(/resuming interrupted restore job j_\w+ of account/, 20_000);
+  await expect(row).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  // The relay's own resume: no second job for this run, nothing appended twice.
+  expect((await relayRestoreRuns()).length).toBe(runsBefore + 1);
+  const ids = await inboxIds();
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(ids.length).toBeGreaterThan(INITIAL);
+});
+
+test('a restore the relay has no record of (its job history replaced) shows its last known status and "Start again"; it runs only when clicked', async () => {
+  const gone = await deleteFromInbox(3);
+  const dashboard = await shared.world.open('dashboard.html#tab=restore');
+  const accountId = await accountIdOf(dashboard);
+  shared.world.proxy.throttle(16);
+  const reply = await sendToWorker<{ ok: boolean; value: string }>(dashboard, { type: 'start-job', job: { kind: 'restore', accountId, params: { folder: 'INBOX' } } });
+  const row = dashboard.locator(`[data-testid="job-row"][data-job-id="${reply.value}"]`);
+  await expect(row).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  await shared.world.relay.stop();
+  // The relay's state.sqlite loses the job (replaced by an older copy, say).
+  const db = new Database(`${shared.world.dataDir}/state.sqlite`);
+  const removed = db.prepare("DELETE FROM jobs WHERE kind = 'restore' AND json_extract(snapshot, '$.phase') = 'interrupted'").run().changes;
+  db.close();
+  expect(removed).toBe(1);
+  shared.world.proxy.throttle(Infinity);
+  await shared.world.restartRelay();
+  const runsBefore = (await relayRestoreRuns()).length;
+  await expect(row.getByTestId('job-unknown-to-relay')).toBeVisible({ timeout: 30_000 });
+  await expect(row.getByTestId('job-unknown-to-relay')).toContainText('The relay has no record of this job');
+  await expect(row).toHaveAttribute('data-status', 'running'); // its last known status, not a made-up one
+  await expect(row.getByTestId('hint-text')).toHaveCount(0); // "Nothing to do" would be about a run the relay knows
+  await expect(row.getByRole('button', { name: 'Retry now' })).toHaveCount(0);
+  await expect(row.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+  // Nothing starts by itself: the relay gets no new restore while the user has not clicked.
+  await sendToWorker(dashboard, { type: 'relay-check' });
+  expect((await relayRestoreRuns()).length).toBe(runsBefore);
+  await dashboard.screenshot({ path: test.info().outputPath('dashboard-unknown-to-relay.png') });
+  await row.getByRole('button', { name: 'Start again' }).click();
+  await expect(row).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await expect(row.getByTestId('job-unknown-to-relay')).toHaveCount(0);
+  expect((await relayRestoreRuns()).length).toBe(runsBefore + 1);
+  const ids = await inboxIds();
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const id of gone) expect(ids).toContain(id);
 });

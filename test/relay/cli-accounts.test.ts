@@ -104,6 +104,21 @@ describe('mailkeep account, schedule and status without a relay', () => {
     expect(JSON.parse(status.out)).toMatchObject({ kind: 'status', accounts: [] });
   });
 
+  it('keeps a display name and address given with --name and --email in state.sqlite, lists them, and changes them with account edit', async () => {
+    const D = dataDir();
+    const add = await run(['account', 'add', '--host', 'imap.example.org', '--user', 'mailkeep', '--name', 'Ada at work', '--email', 'ada@work.example', '--data-dir', D], { MAILKEEP_PASSWORD: PASSWORD });
+    expect(add.code, add.err).toBe(0);
+    const list = await run(['account', 'list', '--json', '--data-dir', D]);
+    expect(JSON.parse(list.out).accounts).toEqual([expect.objectContaining({ id: 'mailkeep', user: 'mailkeep', name: 'Ada at work', email: 'ada@work.example' })]);
+    expect((await run(['account', 'list', '--data-dir', D])).out).toContain('mailkeep  Ada at work <ada@work.example>  imap.example.org:993');
+    const edit = await run(['account', 'edit', 'mailkeep', '--name', 'Ada (old job)', '--data-dir', D]);
+    expect(edit.code, edit.err).toBe(0);
+    expect(JSON.parse((await run(['account', 'list', '--json', '--data-dir', D])).out).accounts[0]).toMatchObject({ name: 'Ada (old job)', email: 'ada@work.example', user: 'mailkeep' });
+    const bad = await run(['account', 'edit', 'mailkeep', '--name', ' ', '--data-dir', D]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('--name');
+  });
+
   it('makes a file-safe id from an e-mail address', () => {
     expect(idFromUser('Ada.Lovelace+mail@Example.org')).toBe('ada-lovelace-mail-example-org');
     expect(idFromUser('@@@')).toBe('account');

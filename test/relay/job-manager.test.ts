@@ -155,14 +155,107 @@ describe('job manager', () => {
     }
   });
 
-  it('a job interrupted by an earlier restart is not resumed again by a later one', async () => {
+  it('a job the relay stopped under, left unresumed by a start, is ended by the next start with JOB_INTERRUPTED, not resumed', async () => {
     const first = manager({ backup: untilAborted });
     const { job } = first.m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-jjjj-1', params: {} });
     await first.m.stop();
-    new JobManager({ dataDir: first.dataDir, runners: {}, accounts }); // a start that could not resume it
-    const third = new JobManager({ dataDir: first.dataDir, runners: { backup: async () => undefined }, accounts });
+    new JobManager({ dataDir: first.dataDir, runners: {}, accounts }); // a start that died before resuming it
+    let runs = 0;
+    const third = new JobManager({ dataDir: first.dataDir, runners: { backup: async () => void (runs += 1) }, accounts });
+    const events: JobEvent[] = [];
+    third.subscribe((e) => events.push(e));
     expect(third.resumeInterrupted()).toEqual([]);
-    expect(third.get(job.id).phase).toBe('interrupted');
+    expect(third.get(job.id)).toMatchObject({ phase: 'finished', status: 'connection_error', errorCode: 'JOB_INTERRUPTED' });
+    expect(events).toEqual([expect.objectContaining({ event: 'status', jobId: job.id, phase: 'finished', status: 'connection_error', errorCode: 'JOB_INTERRUPTED' })]);
+    expect(runs).toBe(0);
+  });
+
+  for (const kind of ['restore', 'migrate', 'download'] as const) {
+    it(`an interrupted ${kind} is resumed by the relay at start under the same id and key, to its completed status, each status pushed`, async () => {
+      const first = manager({ [kind]: untilAborted });
+      const params = kind === 'migrate' ? { destinationAccountId: 'acct' } : kind === 'restore' ? { folder: 'INBOX' } : { format: 'mbox' };
+      const { job } = first.m.start({ kind, accountId: 'acct', idempotencyKey: `key-${kind}-r1`, params } as never);
+      await new Promise((r) => setTimeout(r, 20));
+      await first.m.stop();
+      let seen: unknown;
+      const again = new JobManager({ dataDir: first.dataDir, runners: { [kind]: async (ctx: { params: unknown }) => void (seen = ctx.params) }, accounts });
+      const events: JobEvent[] = [];
+      again.subscribe((e) => events.push(e));
+      expect(again.resumeInterrupted().map((j) => j.id)).toEqual([job.id]);
+      expect(await settled(again, job.id)).toMatchObject({ phase: 'finished', status: kind === 'download' ? 'completed_link' : 'completed', idempotencyKey: `key-${kind}-r1` });
+      expect(seen).toEqual(params);
+      expect(events.filter((e) => e.event === 'status').map((e) => (e as { phase: string }).phase)).toEqual(['queued', 'active', 'finished']);
+      await again.stop();
+    });
+  }
+
+  it('a resumed job the relay is killed under again is ended at the next start (JOB_INTERRUPTED, Failed with its automatic retry by the injected clock), not resumed a third time', async () => {
+    const first = manager({ restore: untilAborted });
+    const { job } = first.m.start({ kind: 'restore', accountId: 'acct', idempotencyKey: 'key-kill-r1', params: { folder: 'INBOX' } });
+    await new Promise((r) => setTimeout(r, 20));
+    await first.m.stop();
+    const second = new JobManager({ dataDir: first.dataDir, runners: { restore: untilAborted }, accounts });
+    expect(second.resumeInterrupted().map((j) => j.id)).toEqual([job.id]);
+    await new Promise((r) => setTimeout(r, 20));
+    // No stop(): the relay is killed while the resumed run goes on.
+    const at = new Date('2031-03-04T05:06:07.000Z');
+    let runs = 0;
+    const third = new JobManager({ dataDir: first.dataDir, runners: { restore: async () => void (runs += 1) }, accounts, now: () => at, retryDelayMs: () => 60_000 });
+    expect(third.resumeInterrupted()).toEqual([]);
+    expect(third.get(job.id)).toMatchObject({ phase: 'finished', status: 'failed', errorCode: 'JOB_INTERRUPTED', retryAt: '2031-03-04T05:07:07.000Z' });
+    expect(runs).toBe(0);
+    void second.stop();
+  });
+
+  it('an interrupted job the relay cannot resume is ended with a status of its kind and pushed: account gone, runner gone, no password', async () => {
+    const cases = [
+      { kind: 'restore', lookup: () => undefined, runners: true, status: 'cancelled', errorCode: 'NOT_FOUND' },
+      { kind: 'backup', lookup: () => undefined, runners: true, status: 'deactivated', errorCode: 'NOT_FOUND' },
+      { kind: 'migrate', lookup: accounts.get, runners: false, status: 'cancelled', errorCode: 'INVALID_INPUT' },
+      { kind: 'restore', lookup: () => ({ account }), runners: true, status: 'authentication_error', errorCode: null },
+      { kind: 'backup', lookup: () => ({ account }), runners: true, status: 'authentication_error', errorCode: null },
+      { kind: 'download', lookup: () => ({ account }), runners: true, status: 'cancelled', errorCode: null },
+    ] as const;
+    for (const c of cases) {
+      const first = manager({ [c.kind]: untilAborted });
+      const params = c.kind === 'migrate' ? { destinationAccountId: 'acct' } : {};
+      const { job } = first.m.start({ kind: c.kind, accountId: 'acct', idempotencyKey: `key-${c.kind}-${c.status}-x`, params } as never);
+      await new Promise((r) => setTimeout(r, 20));
+      await first.m.stop();
+      let runs = 0;
+      const again = new JobManager({ dataDir: first.dataDir, runners: c.runners ? { [c.kind]: async () => void (runs += 1) } : {}, accounts: { get: c.lookup } });
+      const events: JobEvent[] = [];
+      again.subscribe((e) => events.push(e));
+      const lines: string[] = [];
+      expect(again.resumeInterrupted((l) => lines.push(l))).toEqual([]);
+      expect(lines).toEqual([`interrupted ${c.kind} job ${job.id} of account acct not resumed: ${c.status}${c.errorCode ? ` (${c.errorCode})` : ''}`]);
+      expect(again.get(job.id), `${c.kind} ${c.status}`).toMatchObject({ phase: 'finished', status: c.status, errorCode: c.errorCode, retryAt: null });
+      expect(events).toEqual([expect.objectContaining({ jobId: job.id, phase: 'finished', status: c.status })]);
+      expect(runs).toBe(0);
+      // Persisted: a later start finds it ended, not interrupted.
+      expect(new JobManager({ dataDir: first.dataDir, runners: {}, accounts }).get(job.id)).toMatchObject({ phase: 'finished', status: c.status });
+    }
+  });
+
+  it('an interrupted job whose account already runs a job of its kind is resumed once that run settles', async () => {
+    const first = manager({ restore: untilAborted });
+    const { job } = first.m.start({ kind: 'restore', accountId: 'acct', idempotencyKey: 'key-busy-r1', params: {} });
+    await new Promise((r) => setTimeout(r, 20));
+    await first.m.stop();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const ran: string[] = [];
+    const again = new JobManager({ dataDir: first.dataDir, runners: { restore: async (ctx) => { ran.push(ctx.job.id); if (ctx.job.id !== job.id) await gate; } }, accounts });
+    const other = again.start({ kind: 'restore', accountId: 'acct', idempotencyKey: 'key-busy-r2', params: {} }).job;
+    expect(again.resumeInterrupted()).toEqual([]);
+    expect(again.get(job.id).phase).toBe('interrupted');
+    release();
+    expect(await settled(again, other.id)).toMatchObject({ status: 'completed' });
+    const deadline = Date.now() + 5_000;
+    while (again.get(job.id).phase !== 'finished' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(again.get(job.id)).toMatchObject({ phase: 'finished', status: 'completed' });
+    expect(ran).toEqual([other.id, job.id]);
+    await again.stop();
   });
 
   it('a job that was active when the relay was killed comes back interrupted', () => {

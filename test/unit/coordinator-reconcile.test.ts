@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MailkeepDb } from '@/lib/storage/db';
 import { backupJobOf, createJob } from '@/lib/storage/jobs';
-import { applyRelayEvent, driveRuns } from '@/lib/background/relay-runs';
+import { applyRelayEvent, driveRuns, startAgain } from '@/lib/background/relay-runs';
+import { actionsFor } from '@/lib/ui/status-action-list';
 import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
 
 let db: MailkeepDb;
@@ -77,30 +78,108 @@ describe('the coordinator following relay runs', () => {
     expect(await history()).toEqual(['on_queue', 'running', 'completed']);
   });
 
-  it('queues the run again under a new key when the relay lost the job', async () => {
-    await driveRuns(db, relay);
+  it('shows a run the relay has no record of as unknown to the relay with its last known status, and never starts it by itself', async () => {
+    await driveRuns(db, relay, 1_000);
     const first = await job();
-    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
-    relay.jobs.clear(); // data dir replaced, or history trimmed
-    await driveRuns(db, relay);
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at }, 2_000);
+    relay.jobs.clear(); // its state.sqlite was replaced
+    await driveRuns(db, relay, 5_000);
+    await driveRuns(db, relay, 9_000); // a later pass changes nothing
     const row = await job();
-    expect(row.status).toBe('on_queue');
-    expect(row.runKey).not.toBe(first.runKey);
-    expect(row.relayJobId).not.toBe(first.relayJobId);
-    expect(relay.jobs.size).toBe(1); // the new run, started once
-    expect(await history()).toEqual(['on_queue', 'running', 'retrying', 'on_queue']);
+    expect(row).toMatchObject({ status: 'running', relayJobId: first.relayJobId, relayUnknownSince: 5_000, updatedAt: 2_000 });
+    expect(relay.starts()).toBe(1);
+    expect(relay.jobs.size).toBe(0);
+    expect(actionsFor(row)).toEqual(['start-again']);
+    expect(await history()).toEqual(['on_queue', 'running']);
   });
 
-  it('runs an interrupted job again under a new key instead of leaving it Running', async () => {
+  it('"Start again" of a run unknown to the relay queues it through the state machine and the next pass starts it under a new key, once', async () => {
+    await driveRuns(db, relay, 1_000);
+    const first = await job();
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at }, 2_000);
+    relay.jobs.clear();
+    await driveRuns(db, relay, 5_000);
+    await startAgain(db, jobId, 6_000);
+    await driveRuns(db, relay, 7_000);
+    await driveRuns(db, relay, 8_000);
+    const row = await job();
+    expect(row.relayUnknownSince).toBeNull();
+    expect(row.runKey).not.toBe(first.runKey);
+    expect(row.relayJobId).not.toBe(first.relayJobId);
+    expect(relay.jobs.size).toBe(1);
+    expect(await history()).toEqual(['on_queue', 'running', 'retrying', 'on_queue']);
+    // A row the relay still follows is not "started again" around it.
+    await expect(startAgain(db, jobId)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+  });
+
+  it('a Completed run the relay trimmed from its bounded history stays Completed and is not marked unknown or started', async () => {
+    await driveRuns(db, relay, 1_000);
+    const first = await job();
+    relay.set(first.relayJobId!, { status: 'completed', phase: 'finished' });
+    await driveRuns(db, relay, 2_000);
+    relay.jobs.clear();
+    await driveRuns(db, relay, 5_000);
+    const row = await job();
+    expect(row).toMatchObject({ status: 'completed', relayJobId: null });
+    expect(row.relayUnknownSince ?? null).toBeNull();
+    expect(actionsFor(row)).toEqual([]);
+    expect(relay.starts()).toBe(1);
+  });
+
+  it('a run the relay lost while it owed an automatic retry (Failed) is marked unknown with Start again, not retried by the extension', async () => {
+    await driveRuns(db, relay, 1_000);
+    const first = await job();
+    relay.set(first.relayJobId!, { status: 'failed', phase: 'finished', errorCode: 'UNKNOWN', retryAt: new Date(9_000_000).toISOString() } as never);
+    await driveRuns(db, relay, 2_000);
+    relay.jobs.clear();
+    await driveRuns(db, relay, 5_000);
+    expect(await job()).toMatchObject({ status: 'failed', relayUnknownSince: 5_000 });
+    expect(actionsFor(await job())).toEqual(['start-again']);
+    expect(relay.starts()).toBe(1);
+  });
+
+  it('a run the relay knows again (its data dir came back) is followed again, no longer marked unknown', async () => {
+    await driveRuns(db, relay, 1_000);
+    const first = await job();
+    const saved = new Map(relay.jobs);
+    relay.jobs.clear();
+    await driveRuns(db, relay, 5_000);
+    expect((await job()).relayUnknownSince).toBe(5_000);
+    for (const [k, v] of saved) relay.jobs.set(k, v);
+    relay.set(first.relayJobId!, { status: 'completed', phase: 'finished' });
+    await driveRuns(db, relay, 6_000);
+    expect(await job()).toMatchObject({ status: 'completed', relayUnknownSince: null, relayJobId: first.relayJobId });
+    expect(relay.starts()).toBe(1);
+  });
+
+  it('mirrors a run the relay reports interrupted (it resumes it itself) and does not start it again', async () => {
     await driveRuns(db, relay);
     const first = await job();
     await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at });
     relay.set(first.relayJobId!, { status: 'running', phase: 'interrupted' });
     await driveRuns(db, relay);
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'interrupted', errorCode: null, at });
     const row = await job();
-    expect(row.status).toBe('on_queue');
-    expect(row.runKey).not.toBe(first.runKey);
-    expect(relay.jobs.size).toBe(2);
+    expect(row).toMatchObject({ status: 'running', runKey: first.runKey, relayJobId: first.relayJobId });
+    expect(relay.starts()).toBe(1);
+    expect(relay.jobs.size).toBe(1);
+    // The relay's next start resumes it under the same id: queued, running, completed are pushed.
+    for (const [status, phase] of [['on_queue', 'queued'], ['running', 'active'], ['completed', 'finished']] as const) {
+      await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status, phase, errorCode: null, at });
+    }
+    expect((await job()).status).toBe('completed');
+    expect(await history()).toEqual(['on_queue', 'running', 'completed']);
+    expect(relay.starts()).toBe(1);
+  });
+
+  it('mirrors the status the relay ends an interrupted run in when it cannot resume it (no password: Authentication Error)', async () => {
+    await driveRuns(db, relay);
+    const first = await job();
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'interrupted', errorCode: null, at });
+    relay.set(first.relayJobId!, { status: 'authentication_error', phase: 'finished' });
+    await driveRuns(db, relay);
+    expect((await job()).status).toBe('authentication_error');
+    expect(relay.starts()).toBe(1);
   });
 
   it('ignores duplicate and late events: the same status twice writes one event, a late Running never undoes Completed', async () => {

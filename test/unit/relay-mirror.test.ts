@@ -3,6 +3,7 @@ import type { AccountState } from '@/lib/protocol/account-state';
 import type { JobSnapshot } from '@/lib/protocol/common';
 import type { ResultOf } from '@/lib/protocol/relay-frames';
 import { mirrorAccount, mirrorAccountRemoved, mirrorRuns, mirrorState, updateRun } from '@/lib/background/mirror';
+import { imapAccountOf } from '@/lib/background/coordinator';
 import { applyRelayEvent } from '@/lib/background/relay-runs';
 import { EXTENSION_LIMITS } from '@/lib/limits';
 import type { MailkeepDb } from '@/lib/storage/db';
@@ -68,6 +69,20 @@ beforeEach(() => {
 });
 
 describe('the mirror of the relay in Dexie, and what the pages render from it', () => {
+  it('shows the name and address the relay keeps for an account (account add --name --email), its login when it keeps none, and follows a rename', async () => {
+    await mirrorAccount(db, state({ account: { id: 'work', host: 'imap.example.org', port: 993, security: 'tls', user: 'mailkeep', name: 'Ada at work', email: 'ada@work.example' } }), T0);
+    expect(await db.accounts.get('work')).toMatchObject({ displayName: 'Ada at work', email: 'ada@work.example', username: 'mailkeep' });
+    expect((await popupAt(linked(T0), T0)).cards.map((c) => c.name)).toEqual(['Ada at work']);
+    await mirrorAccount(db, state({ account: { id: 'work', host: 'imap.example.org', port: 993, security: 'tls', user: 'mailkeep', name: 'Ada (old job)', email: 'ada@work.example' } }), T0 + 1_000);
+    expect(await db.accounts.get('work')).toMatchObject({ displayName: 'Ada (old job)', updatedAt: T0 + 1_000 });
+    await mirrorAccount(db, state({ account: { id: 'bare', host: 'imap.example.org', port: 993, security: 'tls', user: 'mailkeep' } }), T0);
+    expect(await db.accounts.get('bare')).toMatchObject({ displayName: 'mailkeep', email: 'mailkeep' });
+  });
+
+  it('sends the names the pages know to the relay with the account, so the relay keeps them', () => {
+    expect(imapAccountOf({ id: 'work', host: 'h.example', port: 993, security: 'tls', username: 'mailkeep', displayName: 'Ada at work', email: 'ada@work.example' })).toEqual({ id: 'work', host: 'h.example', port: 993, security: 'tls', user: 'mailkeep', name: 'Ada at work', email: 'ada@work.example' });
+  });
+
   it('shows no status for an account the relay has never backed up, instead of inventing one', async () => {
     await mirrorAccount(db, state(), T0);
     expect(await backupJobOf(db, 'work')).toBeUndefined();

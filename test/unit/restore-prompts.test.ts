@@ -316,16 +316,15 @@ describe('the coordinator driving restore jobs', () => {
     expect(await restoreRow(job.id)).toMatchObject({ status: 'on_queue', relayJobId: first.relayJobId, outcome: null });
   });
 
-  it('runs a restore again under a new key when the relay stopped under it (interrupted)', async () => {
+  it('leaves a restore the relay stopped under (interrupted) to the relay, which resumes it: mirrored, never started a second time', async () => {
     const job = await newRestore();
     await driveRuns(db, relay, NOW, ZONE);
     const first = await restoreRow(job.id);
     relay.set(first.relayJobId!, { status: 'running', phase: 'interrupted' });
     await driveRuns(db, relay, NOW, ZONE);
     const row = await restoreRow(job.id);
-    expect(row.status).toBe('on_queue');
-    expect(row.runKey).not.toBe(first.runKey);
-    expect(relayRestores()).toBe(2);
+    expect(row).toMatchObject({ status: 'running', runKey: first.runKey, relayJobId: first.relayJobId });
+    expect(relayRestores()).toBe(1);
   });
 
   it('drives download and migrate rows the same way, with their own parameters', async () => {
