@@ -20,6 +20,16 @@ export const ImapAccount = z.strictObject({
   /** tls: implicit TLS (993); starttls: upgrade required; none: plain (loopback test servers). */
   security: z.enum(['tls', 'starttls', 'none']),
   user: z.string().min(1).max(320),
+  /**
+   * How the relay logs in. Absent or `password`: LOGIN with the stored password. `oauth2`: XOAUTH2 /
+   * OAUTHBEARER with an access token of `provider` (relay/oauth), whose tokens stay in the relay.
+   */
+  auth: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('password') }),
+      z.strictObject({ kind: z.literal('oauth2'), provider: z.string().min(1).max(64) }),
+    ])
+    .optional(),
 });
 export type ImapAccount = z.infer<typeof ImapAccount>;
 
