@@ -80,6 +80,10 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
     }
     case 'state.get':
       return needState(deps).snapshot(req.params.jobLimit);
+    case 'oauth.start':
+      return needState(deps).oauth.start(req.params);
+    case 'oauth.status':
+      return needState(deps).oauth.status(req.params.flowId);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { OAuthLogin } from '../oauth/token-manager.ts';
 import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
@@ -151,7 +152,7 @@ export class JobManager {
     if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${input.kind} jobs yet`);
     const stored = this.opts.accounts.get(input.accountId);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
-    if (stored.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${input.accountId} has no stored password`);
+    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('INVALID_INPUT', `account ${input.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === input.accountId && other.kind === input.kind) {
@@ -177,7 +178,7 @@ export class JobManager {
     this.params.set(job.id, input.params);
     this.save(job.id);
     this.prune();
-    this.launch(job.id, runner, stored.account, stored.password, input.params);
+    this.launch(job.id, runner, stored.account, stored.password ?? '', input.params, stored.oauthLogin);
     return { job, created: true };
   }
 
@@ -189,9 +190,9 @@ export class JobManager {
     return this.opts.runners[kind] as JobRunner | undefined;
   }
 
-  private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: unknown): void {
+  private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: unknown, oauth?: OAuthLogin): void {
     const controller = new AbortController();
-    const done = this.run(jobId, runner, account, password, params, controller.signal);
+    const done = this.run(jobId, runner, account, password, params, controller.signal, oauth);
     this.live.set(jobId, { controller, done });
     void done.finally(() => this.live.delete(jobId));
   }
@@ -207,10 +208,10 @@ export class JobManager {
       const job = this.jobs.get(id);
       const runner = job && this.runnerOf(job.kind);
       const stored = job && this.opts.accounts.get(job.accountId);
-      if (!job || job.phase !== 'interrupted' || !runner || stored?.password === undefined) continue;
+      if (!job || job.phase !== 'interrupted' || !runner || (stored?.password === undefined && !stored?.oauthLogin)) continue;
       if ([...this.live.keys()].some((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind)) continue;
       const restarted = this.update(id, { phase: 'queued', status: queuedStatus(job.kind), errorCode: null }, true);
-      this.launch(id, runner, stored.account, stored.password, this.params.get(id) ?? {});
+      this.launch(id, runner, stored.account, stored.password ?? '', this.params.get(id) ?? {}, stored.oauthLogin);
       resumed.push(restarted);
     }
     return resumed;
@@ -242,6 +243,7 @@ export class JobManager {
     password: string,
     params: unknown,
     signal: AbortSignal,
+    oauth?: OAuthLogin,
   ): Promise<void> {
     // Let start() return (and its result frame go out) before the first event of this job.
     await Promise.resolve();
@@ -253,6 +255,7 @@ export class JobManager {
       job,
       account,
       password,
+      ...(oauth ? { oauth } : {}),
       // Unused when the check failed: the job fails below before its runner is called.
       params: request.success ? request.data.params : ({} satisfies JobParams),
       dataDir: this.opts.dataDir,
