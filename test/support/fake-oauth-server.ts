@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 export interface FakeOAuthServer {
   readonly url: string;
   readonly clientId: string;
-  /** Every access and refresh token ever issued (for the canary test: none may leak). */
+  /** Every authorization code, access and refresh token ever issued (for the canary test: none may leak). */
   readonly issued: string[];
   /** Submits the consent form of an authorization URL; returns the Location it redirects to. */
   approve(authorizationUrl: string): Promise<string>;
@@ -39,6 +39,7 @@ interface AccessToken {
   revoked: boolean;
 }
 
+/** `tokenPrefix` starts every code and token: a canary a leak test can look for. */
 export async function startFakeOAuthServer(opts: { clientId?: string; accessTtlS?: number; tokenPrefix?: string } = {}): Promise<FakeOAuthServer> {
   const clientId = opts.clientId ?? 'mailkeep-test-client';
   const accessTtlS = opts.accessTtlS ?? 3600;
@@ -98,7 +99,8 @@ export async function startFakeOAuthServer(opts: { clientId?: string; accessTtlS
       } else if (f.get('response_type') !== 'code' || f.get('client_id') !== clientId || !f.get('code_challenge') || !f.get('login_hint')) {
         redirect.searchParams.set('error', 'invalid_request');
       } else {
-        const code = `code_${rnd()}`;
+        const code = `${prefix}code_${rnd()}`;
+        issued.push(code);
         codes.set(code, {
           username: f.get('login_hint')!,
           clientId: f.get('client_id')!,
