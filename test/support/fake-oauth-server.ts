@@ -19,6 +19,8 @@ export interface FakeOAuthServer {
   readonly issued: string[];
   /** Submits the consent form of an authorization URL; returns the Location it redirects to. */
   approve(authorizationUrl: string): Promise<string>;
+  /** Lifetime (s) of access tokens issued from now on. */
+  setAccessTtl(seconds: number): void;
   /** Makes every live access token (of `username`, or everyone's) expire now. */
   expireAccessTokens(username?: string): void;
   /** Revokes every refresh and access token of `username` (the user removed the app's access). */
@@ -42,7 +44,7 @@ interface AccessToken {
 /** `tokenPrefix` starts every code and token: a canary a leak test can look for. */
 export async function startFakeOAuthServer(opts: { clientId?: string; accessTtlS?: number; tokenPrefix?: string } = {}): Promise<FakeOAuthServer> {
   const clientId = opts.clientId ?? 'mailkeep-test-client';
-  const accessTtlS = opts.accessTtlS ?? 3600;
+  let accessTtlS = opts.accessTtlS ?? 3600;
   const prefix = opts.tokenPrefix ?? '';
   const codes = new Map<string, { username: string; clientId: string; redirectUri: string; challenge: string; method: string; scope: string; exp: number }>();
   const access = new Map<string, AccessToken>();
@@ -191,6 +193,9 @@ export async function startFakeOAuthServer(opts: { clientId?: string; accessTtlS
       const location = r.headers.get('location');
       if (r.status !== 302 || !location) throw new Error(`consent form answered ${r.status}`);
       return location;
+    },
+    setAccessTtl(seconds) {
+      accessTtlS = seconds;
     },
     expireAccessTokens(username) {
       for (const a of access.values()) if (!username || a.username === username) a.exp = now() - 1;
