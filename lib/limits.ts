@@ -394,6 +394,9 @@ export const OAUTH_LIMITS = {
   tokenResponseMaxBytes: 64 * 1024,
   /** The CLI's `account add --oauth` waits this long for the sign-in (the flow's own deadline). */
   cliWaitMs: 10 * 60_000,
+  /** The CLI's one-shot callback listener waits this long for its "you can close this tab" page
+   * to be written before it closes (the page is a few hundred bytes on loopback). */
+  cliPageWriteMs: 5_000,
   /** How often the CLI asks a running relay whether the sign-in finished. */
   cliPollMs: 500,
 } as const;

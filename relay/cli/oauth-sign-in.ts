@@ -50,11 +50,15 @@ async function signInDirect(state: RelayState, params: { provider: string; email
       res.writeHead(404).end();
       return;
     }
-    void state.oauth.callback(url.searchParams).then((page) => {
+    const answered = state.oauth.callback(url.searchParams).then((page) => {
       res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
-      res.end(page.html);
+      return new Promise<void>((resolve) => res.end(page.html, resolve));
     });
+    pages.add(answered);
+    void answered.finally(() => pages.delete(answered));
   });
+  // The flow settles inside callback(), before its page is written: the listener stays up for it.
+  const pages = new Set<Promise<void>>();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -79,6 +83,9 @@ async function signInDirect(state: RelayState, params: { provider: string; email
       off();
     }
   } finally {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...pages]), new Promise((r) => (timer = setTimeout(r, OAUTH_LIMITS.cliPageWriteMs)))]);
+    clearTimeout(timer);
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }

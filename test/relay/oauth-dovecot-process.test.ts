@@ -182,6 +182,17 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
     expect(await backup()).toMatchObject({ statusId: 'completed', errorCode: null });
   });
 
+  it('with no relay running, the CLI runs the sign-in itself on a one-shot loopback listener, and a direct backup logs in with the stored token', async () => {
+    await relay!.stop();
+    const { result, page, status } = await signIn();
+    expect(status).toBe(200);
+    expect(page).toContain('You can close this tab');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json).toMatchObject({ kind: 'oauth-signed-in', accountId: ACCOUNT });
+    const b = await cli(['backup', '--account', ACCOUNT, '--json']);
+    expect(b.json).toMatchObject({ via: 'direct', statusId: 'completed', errorCode: null });
+  });
+
   it('no token, code or refresh token ever appears in relay.log, the relay output, CLI output, state.sqlite or the callback pages', async () => {
     expect(as.issued.length).toBeGreaterThan(4);
     const places: Record<string, string> = {
