@@ -88,9 +88,13 @@ export function isConnectionCode(code: ErrorCode): boolean {
   );
 }
 
-/** Codes that mean the user must act on the credentials (Authentication Error, no automatic retry). */
+/**
+ * Codes that mean the user must act on the credentials (Authentication Error, no automatic retry):
+ * a refused password, a revoked OAuth2 grant, or an OAuth2 client ID the provider refuses or that
+ * is no longer configured.
+ */
 export function isAuthCode(code: ErrorCode): boolean {
-  return code === 'AUTH_FAILED' || code === 'OAUTH_REVOKED';
+  return code === 'AUTH_FAILED' || code === 'OAUTH_REVOKED' || code === 'OAUTH_NOT_CONFIGURED';
 }
 
 /** A one-line, secret-free description of an imapflow error for messages and logs. */
