@@ -189,6 +189,10 @@ export class RelayState {
   }
 
   upsertAccount(account: ImapAccount, password: string | undefined, schedule: Schedule | undefined): { hasPassword: boolean } {
+    // A settings form that does not know about OAuth2 (an older extension, `account edit`) must not
+    // turn a signed-in account back into a password one: without a new password, its auth stays.
+    const previous = this.accounts.get(account.id)?.account.auth;
+    if (account.auth === undefined && password === undefined && previous) account = { ...account, auth: previous };
     const { hasPassword } = this.opts.credentials.upsert(account, password);
     this.accounts.upsert(account, { ...(schedule ? { schedule } : {}), now: this.clock.now(), passwordChanged: password !== undefined });
     this.scheduler.check('change');
