@@ -23,25 +23,34 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
   let providerFile: string;
   const outputs: string[] = [];
   const D = (): string[] => ['--data-dir', dataDir];
+  /** The relay's documented test clock hook (docs/cli.md): moves its wall clock, not its timers. */
+  let clockEnv: Record<string, string> = {};
 
   async function cli(args: string[]): Promise<CliResult> {
-    const r = await runCli([...args, ...D()], {}, { deadlineMs: 90_000 });
+    const r = await runCli([...args, ...D()], clockEnv, { deadlineMs: 90_000 });
     outputs.push(r.stdout, r.stderr);
     return r;
   }
 
   /** `mailkeep account add --oauth` with the consent page's Approve followed by the test. */
-  async function signIn(): Promise<{ result: CliResult; page: string; status: number }> {
-    const run = startCli(['account', 'add', '--email', EMAIL, '--oauth', providerFile, '--no-browser', '--json', ...D()], {}, { deadlineMs: 60_000 });
+  /** Starts `account add --oauth --json` and reads the authorization URL from its first line. */
+  async function startSignIn(): Promise<{ run: ReturnType<typeof startCli>; url: string }> {
+    const run = startCli(['account', 'add', '--email', EMAIL, '--oauth', providerFile, '--no-browser', '--json', ...D()], clockEnv, { deadlineMs: 60_000 });
     let stdout = '';
     run.child.stdout!.on('data', (d) => (stdout += d));
     const deadline = Date.now() + 30_000;
     while (!stdout.includes('\n')) {
-      if (Date.now() > deadline) throw new Error(`no authorization URL printed: ${stdout}`);
+      if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no authorization URL printed: ${stdout}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     const first = JSON.parse(stdout.split('\n')[0]!) as { kind: string; authorizationUrl: string };
     expect(first.kind).toBe('oauth-authorization');
+    return { run, url: first.authorizationUrl };
+  }
+
+  async function signIn(): Promise<{ result: CliResult; page: string; status: number }> {
+    const { run, url } = await startSignIn();
+    const first = { authorizationUrl: url };
     const callback = await as.approve(first.authorizationUrl);
     const res = await fetch(callback);
     const page = await res.text();
@@ -80,7 +89,10 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
         imap: { host: '127.0.0.1', port: dc.port, security: 'none' },
       }),
     );
-    relay = await RelayProcess.start(dataDir);
+    const clockFile = `${dataDir}-clock.json`;
+    fs.writeFileSync(clockFile, JSON.stringify({ offsetMs: 0 }));
+    clockEnv = { MAILKEEP_TEST_CLOCK_FILE: clockFile };
+    relay = await RelayProcess.start(dataDir, 20_000, clockEnv);
     outputs.length = 0;
   }, 60_000);
 
@@ -94,6 +106,21 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
     const r = await cli(['account', 'add', '--email', EMAIL, '--oauth', 'google', '--no-browser']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error OAUTH_NOT_CONFIGURED: Google sign-in has no client ID/);
+    expect((await cli(['account', 'list', '--json'])).json).toMatchObject({ accounts: [] });
+  });
+
+  it('a sign-in not finished within 10 minutes expires: the CLI ends with OAUTH_FLOW_EXPIRED and the late callback is refused', async () => {
+    const { run, url } = await startSignIn();
+    const callback = await as.approve(url); // approved, but the browser never comes back in time
+    fs.writeFileSync(clockEnv.MAILKEEP_TEST_CLOCK_FILE!, JSON.stringify({ offsetMs: 11 * 60_000 }));
+    await relay!.waitForOutput('wall clock offset 660000 ms, checked');
+    const r = await run.done;
+    outputs.push(r.stdout, r.stderr);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error OAUTH_FLOW_EXPIRED: the sign-in was not finished within 10 minutes/);
+    const late = await fetch(callback);
+    expect(late.status).toBe(400);
+    outputs.push(await late.text());
     expect((await cli(['account', 'list', '--json'])).json).toMatchObject({ accounts: [] });
   });
 
@@ -112,11 +139,7 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
   });
 
   it('a second callback of a finished sign-in and a callback with a foreign state are refused', async () => {
-    const started = startCli(['account', 'add', '--email', EMAIL, '--oauth', providerFile, '--no-browser', '--json', ...D()]);
-    let stdout = '';
-    started.child.stdout!.on('data', (d) => (stdout += d));
-    while (!stdout.includes('\n')) await new Promise((r) => setTimeout(r, 25));
-    const url = (JSON.parse(stdout.split('\n')[0]!) as { authorizationUrl: string }).authorizationUrl;
+    const { run: started, url } = await startSignIn();
     const callback = await as.approve(url);
     const forged = new URL(callback);
     forged.searchParams.set('state', 'not-the-flows-state');
