@@ -78,4 +78,15 @@ describe.skipIf(!dovecotAvailable())('IMAP sessions of an OAuth2 account (real D
     };
     await expect(openSession(account(login))).rejects.toMatchObject({ code: 'OAUTH_REVOKED' });
   });
+
+  it('a token revoked at the provider (RFC 7009 /revoke) is refused at the next login, while a session opened with it goes on', async () => {
+    const token = await freshToken();
+    const login: OAuthLogin = { accessToken: async () => token, renew: async () => token };
+    const open = await openSession(account(login));
+    const revoked = await fetch(`${as.url}/revoke`, { method: 'POST', body: new URLSearchParams({ token }) });
+    expect(revoked.status).toBe(200);
+    await expect(openSession(account(login))).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect((await open.list()).length).toBeGreaterThan(0);
+    await closeSession(open);
+  });
 });
