@@ -10,6 +10,7 @@ import { errorHint } from '../../lib/status/error-hints.ts';
 import { OAuthFlows } from '../../relay/oauth/flows.ts';
 import { resolveProvider } from '../../relay/oauth/providers.ts';
 import { TokenManager } from '../../relay/oauth/token-manager.ts';
+import { postTokenRequest } from '../../relay/oauth/token-endpoint.ts';
 import { CredentialStore, type OAuthTokens } from '../../relay/secrets/credential-store.ts';
 import { redactSecrets } from '../../relay/service/log-file.ts';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../support/fake-oauth-server.ts';
@@ -240,6 +241,74 @@ describe('OAuth2 token renewal (relay/oauth/token-manager.ts)', () => {
     const tm = new TokenManager({ dataDir, credentials: store, now: () => now, env: {} });
     expect(await code(tm.accessToken('nobody'))).toBe('OAUTH_REVOKED');
     void account;
+  });
+});
+
+describe('token endpoint answers, by who must act (relay/oauth/token-endpoint.ts)', () => {
+  /** A token endpoint that answers with `reply` (a loopback HTTP server). */
+  async function endpoint(reply: (res: http.ServerResponse) => void): Promise<{ url: string; close(): void }> {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => reply(res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+  const provider = (tokenEndpoint: string) => ({ id: 'p', name: 'P', authorizationEndpoint: 'http://127.0.0.1:9/a', tokenEndpoint, clientId: 'c', scopes: ['mail'], imap: { host: 'h', port: 993, security: 'tls' as const } });
+  const refresh = { grant_type: 'refresh_token' as const, refresh_token: 'CANARYrt' };
+  const cases: [string, (res: http.ServerResponse) => void, string][] = [
+    ['invalid_grant on a refresh', (res) => res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}'), 'OAUTH_REVOKED'],
+    ['invalid_client', (res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}'), 'OAUTH_NOT_CONFIGURED'],
+    ['a 500', (res) => res.writeHead(500).end('oops'), 'OAUTH_UNREACHABLE'],
+    ['a 429', (res) => res.writeHead(429).end('{"error":"slow_down"}'), 'OAUTH_UNREACHABLE'],
+    ['200 without an access token', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"token_type":"Bearer"}'), 'OAUTH_UNREACHABLE'],
+    ['200 that is not JSON', (res) => res.writeHead(200).end('<html>captive portal</html>'), 'OAUTH_UNREACHABLE'],
+    ['an answer over the size cap', (res) => res.writeHead(200).end('x'.repeat(OAUTH_LIMITS.tokenResponseMaxBytes + 1)), 'OAUTH_UNREACHABLE'],
+  ];
+  for (const [what, reply, expected] of cases) {
+    it(`${what} -> ${expected}, and the message holds no token`, async () => {
+      const ep = await endpoint(reply);
+      try {
+        const err = await postTokenRequest(provider(ep.url), refresh, { now: () => 0 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: expected });
+        expect((err as Error).message).not.toContain('CANARY');
+      } finally {
+        ep.close();
+      }
+    });
+  }
+
+  it('a trickling token endpoint cannot hold a renewal past its deadline: OAUTH_UNREACHABLE', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const ep = await endpoint((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{');
+      timer = setInterval(() => res.write(' '), 20);
+    });
+    try {
+      await expect(postTokenRequest(provider(ep.url), refresh, { now: () => 0, timeoutMs: 300 })).rejects.toMatchObject({ code: 'OAUTH_UNREACHABLE' });
+    } finally {
+      clearInterval(timer);
+      ep.close();
+    }
+  });
+
+  it('a good answer gives the expiry from the injected clock; a missing expires_in counts as one hour', async () => {
+    const ep = await endpoint((res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"a","refresh_token":"r"}'));
+    try {
+      expect(await postTokenRequest(provider(ep.url), refresh, { now: () => 1_000 })).toEqual({ accessToken: 'a', refreshToken: 'r', accessExpiresAt: 1_000 + 3600_000 });
+    } finally {
+      ep.close();
+    }
   });
 });
 
