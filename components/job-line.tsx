@@ -4,12 +4,15 @@ import { StatusPill } from './status-pill';
 import { ProgressBar } from './progress-bar';
 import { StatusHint } from './status-hint';
 import { restoreScopeText } from '@/lib/ui/restore-plan-text';
+import { useFreshness } from '@/lib/ui/use-freshness';
+import { RelativeTime } from './relative-time';
 
 const KIND_WORD = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
 
 /** A download, restore or migrate job on an account card. */
 export function JobLine({ job }: { job: JobRow }) {
   const info = statusInfo(job.kind, job.status);
+  const { freshness } = useFreshness();
   return (
     <div class="job-line" data-testid="job-line" data-kind={job.kind} data-status={job.status}>
       <div class="card-head">
@@ -24,6 +27,12 @@ export function JobLine({ job }: { job: JobRow }) {
         <div class="small" data-testid="job-outcome">
           {job.outcome.counts.restored} restored{job.outcome.counts.notRestored ? `, ${job.outcome.counts.notRestored} not restored` : ''}
           {job.outcome.message ? ` (${job.outcome.message})` : ''}
+        </div>
+      )}
+      {info.autoRetry && job.nextRetryAt != null && (
+        // The relay's own time (its retryAt, mirrored): it retries with the browser closed.
+        <div class="small muted" data-testid="job-retry-at" data-at={job.nextRetryAt}>
+          The relay tries again by itself{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={job.nextRetryAt} />
         </div>
       )}
       <StatusHint job={job} />

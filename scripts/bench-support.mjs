@@ -1,7 +1,7 @@
 // What the backup, restore and migrate benchmarks share: tsx (so the TypeScript test support
 // loads), the repository root, the Dovecot helpers, the check that Dovecot is there, the work
 // directory, the whole-process runner and the closing load-average line.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,4 +49,17 @@ export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return 
 
 export function printLoadAverage() {
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (others share this machine: wall times vary, CPU times less)`);
+}
+
+/**
+ * A proxy process in front of `port` that delays each direction by `oneWayMs`
+ * (scripts/bench-latency-proxy.mjs): { port, stop() }.
+ */
+export async function startLatencyProxy(port, oneWayMs) {
+  const child = spawn(process.execPath, [path.join(root, 'scripts/bench-latency-proxy.mjs'), String(port), String(oneWayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proxyPort = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`latency proxy exited ${code}`)));
+  });
+  return { port: proxyPort, stop: () => child.kill() };
 }

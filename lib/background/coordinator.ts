@@ -16,7 +16,6 @@ import { mirrorAccount, mirrorAccountRemoved, mirrorState, updateRun } from './m
 import { AccountRow } from '../storage/rows.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
 import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
-import { retryDueJobs } from './retry-due.ts';
 
 export interface CoordinatorDeps {
   db: MailkeepDb;
@@ -52,8 +51,10 @@ export interface Coordinator {
   backupNow(accountId: string): Promise<JobSnapshot>;
   /** When the relay runs the account's backup by itself; the answer is mirrored. */
   setSchedule(accountId: string, schedule: Schedule): Promise<void>;
-  /** Stops a relay job (any kind) that is queued or running. */
+  /** Stops a relay job (any kind) that is queued or running, or calls off the retry it waits for. */
   cancelJob(relayJobId: string): Promise<void>;
+  /** "Retry now" of any kind: job.retry; the relay applies lib/status's machine and reports. */
+  retryJob(relayJobId: string): Promise<JobSnapshot>;
   testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
   diagnostics(): Promise<RelayDiagnostics>;
   /** The dry run of a restore (a prompt's one-click set, or one being set up): the counts its confirmation shows. */
@@ -291,7 +292,6 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     inOrder(async () => {
       // Backups run on the relay's schedule, not the browser's: alarms left by an older version go.
       await clearLegacyAlarms(deps.alarms);
-      await retryDueJobs(db, now());
       await expireDownloadLinks(db, now());
       const c = await connection();
       if (c) {
@@ -346,6 +346,10 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     async cancelJob(relayJobId) {
       const c = await requireConnection();
       await c.call('job.cancel', { jobId: relayJobId });
+    },
+    async retryJob(relayJobId) {
+      const c = await requireConnection();
+      return (await c.call('job.retry', { jobId: relayJobId })).job;
     },
     async testAccount(account, password) {
       const c = await requireConnection();

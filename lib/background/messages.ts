@@ -60,8 +60,6 @@ export const Message = z.discriminatedUnion('type', [
   // messages are refused unless the build has its test hooks on (test-hooks.ts).
   z.strictObject({ type: z.literal('dev:seed'), accounts: z.array(SeedAccount) }),
   z.strictObject({ type: z.literal('dev:history'), events: z.number().int().min(0).max(100_000) }),
-  // TEST ONLY: a short auto-retry delay, so an end-to-end test sees Connection Error recover.
-  z.strictObject({ type: z.literal('dev:retry-delay'), ms: z.number().int().min(1_000).nullable() }),
 ]);
 export type Message = z.input<typeof Message>;
 
@@ -158,9 +156,6 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         return { ok: true, value: null };
       case 'diagnostics':
         return { ok: true, value: await buildDiagnostics(db, meta, Date.now(), await coordinator?.diagnostics()) };
-      case 'dev:retry-delay':
-        await setSetting(db, 'retryDelayOverrideMs', msg.ms);
-        return { ok: true, value: null };
       case 'set-restore-prompts':
         await setSetting(db, 'restorePrompts', msg.value);
         return { ok: true, value: null };
@@ -199,12 +194,12 @@ async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator | undefine
   }
 }
 
-/** "Retry now": a backup runs again on the relay at once; another kind is queued again and driven. */
+/** "Retry now": the relay runs the job again (job.retry); the row follows what it reports. */
 export async function retryJob(db: MailkeepDb, coordinator: Coordinator | undefined, jobId: string): Promise<void> {
-  const job = await db.jobs.get(jobId);
-  if (!job) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
-  if (job.kind === 'backup') await needCoordinator(coordinator).backupNow(job.accountId);
-  else await retryNow(db, jobId);
+  if (!(await db.jobs.get(jobId))) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
+  const link = needCoordinator(coordinator);
+  await retryNow(db, link, jobId);
+  await link.pump();
 }
 
 function planTargetOf(msg: { promptId?: string | undefined; accountId?: string | undefined; params?: RestoreParams | undefined }): PlanTarget {

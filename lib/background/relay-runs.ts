@@ -4,15 +4,13 @@ import type { RequestMethod } from '../protocol/client-frames.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { ParamsInput } from '../protocol/relay-client.ts';
 import { QUEUE_STATUS, isStatusOf, statusInfo } from '../status/catalog.ts';
-import { pathTo } from '../status/state-machine.ts';
+import { canTransition, pathTo } from '../status/state-machine.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { transitionJob, updateProgress } from '../storage/jobs.ts';
 import { JobRow } from '../storage/rows.ts';
-import { getSetting } from '../storage/settings.ts';
 import { collectRestorePrompts } from './restore-prompts.ts';
 import { outcomeSummary } from './mirror.ts';
 import { localTimeZone } from '../clock.ts';
-import { TEST_HOOKS_BUILD } from './test-hooks.ts';
 import { jobStartBody } from '../protocol/job-kinds.ts';
 
 /** What the run logic needs from a relay connection; a fake in unit tests, RelayConnection in the worker. */
@@ -28,6 +26,10 @@ export interface RunReport {
   errorCode: ErrorCode | null;
   progress?: JobSnapshot['progress'];
   outcome?: JobSnapshot['outcome'];
+  /** The relay's attempt of this job (absent: 0); a higher one than the row applied is a new run. */
+  attempt?: number | undefined;
+  /** When the relay runs the job again by itself (snapshots only; events do not say). */
+  retryAt?: string | null | undefined;
 }
 
 /**
@@ -64,27 +66,29 @@ async function advance(db: MailkeepDb, job: JobRow, target: string, errorCode: E
   if (stage(job.kind, target) < stage(job.kind, job.status)) return job;
   const steps = pathTo(job.kind, job.status, target);
   if (!steps) throw new MailkeepError('ILLEGAL_TRANSITION', `${job.kind}: no path from ${job.status} to ${target}`, { from: job.status, to: target });
-  // The test-only override is honoured only by a build with test hooks (never in production).
-  const retryDelay = TEST_HOOKS_BUILD ? await getSetting(db, 'retryDelayOverrideMs') : null;
   let row = job;
-  for (const to of steps) {
-    row = await transitionJob(db, job.id, to, {
-      at,
-      errorCode: to === target || to === 'retrying' ? errorCode : null,
-      ...(retryDelay === null ? {} : { retryDelayMs: retryDelay }),
-    });
-  }
+  for (const to of steps) row = await transitionJob(db, job.id, to, { at, errorCode: to === target || to === 'retrying' ? errorCode : null });
   return row;
 }
 
 /**
  * Applies what the relay says about a run to the row following it, in one transaction. A report
- * for another run (stale event, duplicate after the run ended) changes nothing.
+ * for another run (stale event, duplicate after the run ended) changes nothing. A report of a new
+ * attempt of the same relay job (the relay's automatic retry, or Retry now) takes the row back
+ * to its queue status through the state machine first, as the relay did: the extension never
+ * re-queues a row by itself.
  */
 export async function applyRunReport(db: MailkeepDb, jobId: string, report: RunReport, at = Date.now()): Promise<JobRow | undefined> {
   return db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
-    const job = await db.jobs.get(jobId);
+    let job = await db.jobs.get(jobId);
     if (!job || job.relayJobId !== report.relayJobId) return job;
+    const attempt = report.attempt ?? 0;
+    if (attempt < (job.relayAttempt ?? 0)) return job; // from an earlier attempt: stale
+    if (attempt > (job.relayAttempt ?? 0)) {
+      if (stage(job.kind, job.status) === 2 && canTransition(job.kind, job.status, QUEUE_STATUS[job.kind])) await transitionJob(db, job.id, QUEUE_STATUS[job.kind], { at });
+      job = JobRow.parse({ ...(await db.jobs.get(jobId))!, relayAttempt: attempt });
+      await db.jobs.put(job);
+    }
     if (report.phase === 'interrupted') {
       // The relay stopped under this run and did not resume it: run it again under a new key (the
       // archive's checkpoints mean nothing already saved is fetched twice).
@@ -98,10 +102,16 @@ export async function applyRunReport(db: MailkeepDb, jobId: string, report: RunR
       await updateProgress(db, row.id, { folder, messagesDone, messagesTotal, bytes }, at);
     }
     if (report.phase === 'finished') {
+      // The run's key is spent; the row keeps following the relay job, which the relay may run
+      // again (its automatic retry, Retry now): those attempts' reports find the row by it.
+      row = (await putRun(db, row.id, { runKey: null, relayJobId: report.relayJobId })) ?? row;
       const current = await db.jobs.get(row.id);
       const outcome = outcomeSummary(report.outcome);
-      if (current && outcome) await db.jobs.put(JobRow.parse({ ...current, outcome }));
-      row = (await putRun(db, row.id, { runKey: null, relayJobId: null })) ?? row;
+      const retryAt = report.retryAt === undefined ? undefined : report.retryAt === null ? null : Date.parse(report.retryAt);
+      if (current && (outcome || retryAt !== undefined)) {
+        row = JobRow.parse({ ...current, ...(outcome ? { outcome } : {}), ...(retryAt !== undefined && statusInfo(current.kind, current.status).autoRetry ? { nextRetryAt: retryAt } : retryAt === null ? { nextRetryAt: null } : {}) });
+        await db.jobs.put(row);
+      }
     }
     return row;
   });
@@ -120,7 +130,7 @@ export async function applyRelayEvent(db: MailkeepDb, event: JobEvent, at = Date
     await updateProgress(db, job.id, { folder, messagesDone, messagesTotal, bytes }, at);
     return;
   }
-  await applyRunReport(db, job.id, { relayJobId: event.jobId, status: event.status, phase: event.phase, errorCode: event.errorCode }, at);
+  await applyRunReport(db, job.id, { relayJobId: event.jobId, status: event.status, phase: event.phase, errorCode: event.errorCode, attempt: event.attempt }, at);
 }
 
 /**
@@ -146,7 +156,7 @@ export async function applyRelayEventWithOutcome(db: MailkeepDb, relay: RelayCal
   await applyRelayEvent(db, event, at);
 }
 
-const snapshotReport = (s: JobSnapshot): RunReport => ({ relayJobId: s.id, status: s.status, phase: s.phase, errorCode: s.errorCode, progress: s.progress, outcome: s.outcome });
+const snapshotReport = (s: JobSnapshot): RunReport => ({ relayJobId: s.id, status: s.status, phase: s.phase, errorCode: s.errorCode, progress: s.progress, outcome: s.outcome, attempt: s.attempt, retryAt: s.retryAt ?? null });
 
 /**
  * What job.start sends for this row, or null when the row does not know. Every kind is driven the
@@ -218,6 +228,8 @@ async function driveOne(db: MailkeepDb, relay: RelayCaller, row: JobRow, byId: M
     else job = await forgetLostRun(db, job, now);
   }
   if (!job) return;
+  // A row that follows a relay job waits for that job's reports (the relay's retry re-queues it).
+  if (job.relayJobId) return;
   if (job.status === QUEUE_STATUS[job.kind] && !job.runKey && startParamsOf(job) === null) {
     // Queued before schema version 3 with no record of what to do: end it (its hint says to try
     // again) rather than leave it On Queue forever or run something the user never asked for.

@@ -1,33 +1,27 @@
 import { MailkeepError } from '../protocol/error-codes.ts';
-import { QUEUE_STATUS, statusInfo } from '../status/catalog.ts';
+import type { JobSnapshot } from '../protocol/common.ts';
 import type { MailkeepDb } from '../storage/db.ts';
-import { transitionJob } from '../storage/jobs.ts';
 
 /**
- * Keeps the promise of the hints "Mailkeep tries again by itself within a few hours" for the runs
- * the user started (download, restore, migrate: rows this extension drives), checked on every
- * pass. Backups are not here: the relay owns their retries (AccountState.retryAt) and runs them
- * with the browser closed.
+ * "Retry now" and the automatic retry ("within a few hours") are the relay's, for every kind
+ * (issue 11): it keeps the retry owed in state.sqlite and runs it with the browser closed. The
+ * extension only asks (job.retry) and shows the relay's retryAt (JobRow.nextRetryAt, mirrored),
+ * and never moves a row back to its queue status by itself: the relay's report of the new
+ * attempt does (relay-runs.ts).
  */
-export async function retryDueJobs(db: MailkeepDb, now = Date.now()): Promise<string[]> {
-  const due = await db.jobs.where('nextRetryAt').belowOrEqual(now).toArray();
-  const moved: string[] = [];
-  for (const job of due) {
-    if (job.kind === 'backup' || !statusInfo(job.kind, job.status).autoRetry) continue;
-    try {
-      await transitionJob(db, job.id, QUEUE_STATUS[job.kind], { at: now });
-      moved.push(job.id);
-    } catch (err) {
-      // Another context moved it meanwhile: the machine refused, which is the right outcome.
-      if (!(err instanceof MailkeepError && err.code === 'ILLEGAL_TRANSITION')) throw err;
-    }
-  }
-  return moved;
+export interface RetryLink {
+  /** job.retry on the relay: the job runs again (restore, download, migrate) or a new backup starts. */
+  retryJob(relayJobId: string): Promise<JobSnapshot>;
+  /** "Back up now" of an account: a backup's Retry now is a new run of the account (the relay's job.start). */
+  backupNow(accountId: string): Promise<JobSnapshot>;
 }
 
-/** "Retry now" of a run the user started: back to the queue status, if the machine allows it from here. */
-export async function retryNow(db: MailkeepDb, jobId: string, now = Date.now()): Promise<void> {
+/** "Retry now" of any row: the relay job it follows runs again, as the relay decides through lib/status. */
+export async function retryNow(db: MailkeepDb, link: RetryLink, jobId: string): Promise<JobSnapshot> {
   const job = await db.jobs.get(jobId);
   if (!job) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
-  await transitionJob(db, jobId, QUEUE_STATUS[job.kind], { at: now });
+  // The backup row mirrors the account, not one relay job: a new run of the account.
+  if (job.kind === 'backup') return link.backupNow(job.accountId);
+  if (!job.relayJobId) throw new MailkeepError('NOT_FOUND', `job ${jobId} follows no relay job yet`, { jobId });
+  return link.retryJob(job.relayJobId);
 }

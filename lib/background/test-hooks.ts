@@ -1,10 +1,10 @@
 /**
- * Whether this build answers the test-only service-worker messages (`dev:seed`, `dev:history`,
- * `dev:retry-delay`) and honours the `retryDelayOverrideMs` setting they can write. Fixed at build
+ * Whether this build answers the test-only service-worker messages (`dev:seed`, `dev:history`).
+ * (The retry delay is the relay's now; its tests move the relay's clock instead.) Fixed at build
  * time: on in `wxt build --mode test` (what the end-to-end tests, `npm run test:e2e`,
  * scripts/test-all.mjs and the popup bench build) and under vitest (mode "test"); off in the
  * production build (`npm start`, `npm run build`, `npm run demo`), whose users must not be able to
- * seed fake accounts or shorten the "within a few hours" retry.
+ * seed fake accounts or history.
  */
 export const TEST_HOOKS_BUILD: boolean = import.meta.env.MODE === 'test';
 

@@ -45,6 +45,11 @@ export const AccountTest = request(
 /** Params are checked against the kind here, so a runner gets its kind's parsed params (job-kinds.ts). */
 export const JobStart = request('job.start', JobStartBody);
 export const JobCancel = request('job.cancel', z.strictObject({ jobId: SafeId }));
+/**
+ * "Retry now" of any job, applied by the relay through lib/status's state machine: a restore,
+ * download or migrate job runs again under its id (a new attempt); a backup starts a new run.
+ */
+export const JobRetry = request('job.retry', z.strictObject({ jobId: SafeId }));
 /** Every job the relay knows (newest first), for reconciliation after a service-worker restart. */
 export const JobList = request(
   'job.list',
@@ -80,6 +85,7 @@ export const RequestFrame = z.discriminatedUnion('method', [
   AccountTest,
   JobStart,
   JobCancel,
+  JobRetry,
   JobList,
   JobGet,
   RestorePrompts,

@@ -69,6 +69,14 @@ const snapshotFields = {
   progress: JobProgress,
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  /**
+   * When the relay runs this finished job again by itself (its status is one lib/status marks
+   * autoRetry: "within a few hours"); null or absent when no retry is owed. Restore, download
+   * and migrate only: a backup's retry is its account's (AccountState.retryAt).
+   */
+  retryAt: Timestamp.nullable().optional(),
+  /** How many times the relay ran this job again (automatic retry or job.retry); absent means 0. */
+  attempt: z.number().int().nonnegative().optional(),
 };
 
 /**
@@ -105,6 +113,8 @@ export const StatusEvent = z
     phase: JobPhase,
     errorCode: ErrorCode.nullable(),
     at: Timestamp,
+    /** The job's attempt (JobSnapshot.attempt) this status belongs to; absent means 0. */
+    attempt: z.number().int().nonnegative().optional(),
   })
   .superRefine(statusMatchesKind);
 

@@ -30,6 +30,8 @@ export const ResultByMethod = {
   /** `created: false` means the idempotency key was already known: the existing job is returned. */
   'job.start': z.strictObject({ job: JobSnapshot, created: z.boolean() }),
   'job.cancel': z.strictObject({ job: JobSnapshot }),
+  /** The job that runs now: the same job (restore, download, migrate) or the new backup. */
+  'job.retry': z.strictObject({ job: JobSnapshot }),
   'job.list': z.strictObject({ jobs: z.array(JobSnapshot) }),
   'job.get': z.strictObject({ job: JobSnapshot }),
   /** Empty when the account has no archive yet or nothing disappeared in that run. */

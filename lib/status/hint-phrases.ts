@@ -1,9 +1,10 @@
 /**
  * Sentences shared by several hints, so that a promise the product makes ("retries by itself",
  * "Copy diagnostics") is worded once. Each one must stay true of the product (design.md section 2):
- * - AUTO_RETRY: for backups the relay's scheduler (relay/state/scheduler.ts, AccountState.retryAt);
- *   for runs the user started, lib/background/retry-due.ts moves a job whose nextRetryAt has passed back to its
- *   queue status; nextRetryAt is set by transitionJob from LIMITS.autoRetryDelayMs (3 hours).
+ * - AUTO_RETRY: the relay keeps it, with the browser closed: for backups its scheduler
+ *   (relay/state/scheduler.ts, AccountState.retryAt); for runs the user started its job retries
+ *   (relay/state/job-retries.ts, JobSnapshot.retryAt), SCHEDULE_LIMITS.autoRetryDelayMs (3 hours)
+ *   after the run ended. The extension only shows the relay's time (JobRow.nextRetryAt).
  * - REPORT: the card shows a "Copy diagnostics" button and a "Report a problem" link
  *   (REPORT_PROBLEM_URL) whenever StatusInfo.offersDiagnostics is true.
  */

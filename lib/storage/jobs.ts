@@ -1,5 +1,4 @@
 import { MailkeepError, type ErrorCode } from '../protocol/error-codes.ts';
-import { EXTENSION_LIMITS } from '../limits.ts';
 import { QUEUE_STATUS, statusInfo } from '../status/catalog.ts';
 import { assertTransition } from '../status/state-machine.ts';
 import type { JobKind } from '../protocol/status-ids.ts';
@@ -58,9 +57,8 @@ export interface TransitionOptions {
   errorCode?: ErrorCode | null;
   progress?: Partial<JobProgress>;
   linkUrl?: string | null;
-  /** Delay before an auto-retry status is queued again; default EXTENSION_LIMITS.autoRetryDelayMs
-   * (tests pass a short one through the test-only `retryDelayOverrideMs` setting). */
-  retryDelayMs?: number;
+  /** When the relay runs the job again by itself (its retryAt); the extension never computes one. */
+  retryAt?: number | null;
 }
 
 /** The job row after entering `to`: pure, so the bookkeeping rules are testable on their own. */
@@ -76,7 +74,7 @@ export function applyTransition(job: JobRow, to: string, opts: TransitionOptions
     finishedAt: info.terminal ? at : to === QUEUE_STATUS[job.kind] ? null : job.finishedAt,
     lastSuccessAt: success ? at : job.lastSuccessAt,
     attempt: success ? 0 : to === 'retrying' ? job.attempt + 1 : job.attempt,
-    nextRetryAt: info.autoRetry ? at + (opts.retryDelayMs ?? EXTENSION_LIMITS.autoRetryDelayMs) : null,
+    nextRetryAt: info.autoRetry ? (opts.retryAt ?? null) : null,
     // Kept through Retry and re-queue so the card can still say what went wrong last time.
     lastErrorCode: success ? null : (opts.errorCode ?? job.lastErrorCode),
     linkUrl: opts.linkUrl !== undefined ? opts.linkUrl : to === 'expired' ? null : job.linkUrl,

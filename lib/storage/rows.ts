@@ -91,7 +91,7 @@ export const JobRow = z
     lastSuccessAt: z.number().nullable(),
     /** Times the job entered Retrying since its last success. */
     attempt: z.number().int().min(0),
-    /** Set while the product owes an automatic retry ("within a few hours"). */
+    /** When the relay said it runs the job again by itself ("within a few hours"): its retryAt, never computed here. */
     nextRetryAt: z.number().nullable(),
     lastErrorCode: ErrorCode.nullable(),
     /** Download link while Completed / Link; filled by the relay integration. */
@@ -99,11 +99,18 @@ export const JobRow = z
     /**
      * The relay run this row is following. The idempotency key is written BEFORE job.start is
      * sent, so a service worker killed in between re-sends the same key and the relay answers
-     * with the same job instead of starting a second one. Both are cleared when the run ends.
+     * with the same job instead of starting a second one. Kept after a restore, download or
+     * migrate ends: the relay may run the same job again (retry), and the row follows it.
      * Optional: rows written before the relay integration have neither.
      */
     runKey: IdempotencyKey.nullable().optional(),
     relayJobId: SafeId.nullable().optional(),
+    /**
+     * The relay job's attempt this row last applied (JobSnapshot.attempt). A report of a higher
+     * attempt is the relay running the job again (its automatic retry or Retry now); a lower or
+     * equal one after the row ended is stale. Optional, no index: no schema version needed.
+     */
+    relayAttempt: z.number().int().nonnegative().optional(),
     /**
      * What job.start sends as `params` (schema version 3): `{}` for a backup, the RestoreParams /
      * DownloadParams / MigrateParams of the other kinds, written when the job is created so a

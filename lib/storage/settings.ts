@@ -34,9 +34,6 @@ export const SETTINGS = {
   /** What the service worker last learned about the relay, for the popup's banner and the badge.
    * Never holds the token (that is in browser.storage.local, see lib/background/pairing-store.ts). */
   relayState: { schema: RelayState, fallback: { state: 'unknown', at: 0, relayVersion: null, errorCode: null, syncedAt: null } as RelayState },
-  /** TEST ONLY: replaces the hours-long auto-retry delay so an end-to-end test can watch Connection
-   * Error recover; null (the default) keeps the production limit. Set by the dev:retry-delay message. */
-  retryDelayOverrideMs: { schema: z.number().int().min(1_000).nullable(), fallback: null },
 } as const;
 type Settings = typeof SETTINGS;
 export type SettingKey = keyof Settings;

@@ -8,7 +8,7 @@ import vm from 'node:vm';
  * which was +40 MB of peak RSS for one 100 MB message in Migrate and +45 MB in Backup (the
  * budget is 20 MB). A minor GC (a scavenge: young objects only, about a millisecond) after every
  * few megabytes frees them. Used by every streamed transfer: APPEND literals (restore, migrate)
- * and backup's partial-FETCH download (relay/jobs/backup-folder.ts).
+ * and backup's partial-FETCH download (relay/jobs/backup/backup-folder.ts).
  * Jest's leak detector obtains `gc` the same way when the process was started without
  * --expose-gc. Where that is refused, nothing is done: only memory, never correctness, is at stake.
  */

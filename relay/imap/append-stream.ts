@@ -62,7 +62,14 @@ export function nonSyncLiteral(client: ImapFlow, size: number): boolean {
   return (client.capabilities.has('LITERAL-') || client.capabilities.has('IMAP4rev2')) && size <= RELAY_LIMITS.literalMinusMaxBytes;
 }
 
-const CRLF = Buffer.from('\r\n');
+/** The refusal for a message over the server's advertised APPENDLIMIT (nothing is sent), or null. */
+export function appendLimitError(client: ImapFlow, size: number): Error | null {
+  const limit = client.capabilities.get('APPENDLIMIT');
+  if (typeof limit !== 'number' || limit <= 0 || size <= limit) return null;
+  const err = new Error(`Message content too big for APPENDLIMIT=${limit}`) as Error & { serverResponseCode: string };
+  err.serverResponseCode = 'APPENDLIMIT';
+  return err;
+}
 
 /** What a UIDPLUS server (RFC 4315) says it stored: `OK [APPENDUID <uidvalidity> <uid>]`. */
 export interface AppendUid {
@@ -81,8 +88,27 @@ export function appendUidOf(response: unknown): AppendUid | null {
 }
 
 /**
- * APPENDs one message. Resolves once the server answered OK, with its APPENDUID when it sent one. Rejects with imapflow's error for a
- * NO/BAD (serverResponseCode and responseText kept, as from `append()`), with an error whose
+ * The APPEND command's arguments up to the literal's `{n}` / `{n+}` marker. Flags are filtered and
+ * formatted by imapflow's own helpers, exactly as its `append()` does.
+ */
+export function appendAttributes(client: ImapFlow, req: Pick<AppendRequest, 'path' | 'flags' | 'internalDate' | 'size'>, nonSync: boolean): unknown[] {
+  const path = normalizePath(client, req.path);
+  const selected = client.mailbox && client.mailbox.path === path ? (client.mailbox as MailboxObject) : false;
+  const flagSource = selected && !selected.readOnly ? selected : false;
+  const flags = req.flags.map((f) => formatFlag(f)).filter((f): f is string => !!f && canUseFlag(flagSource, f));
+  const idate = req.internalDate ? formatDateTime(req.internalDate) : undefined;
+  const attributes: unknown[] = [{ type: 'ATOM', value: encodePath(client, path) }];
+  if (flags.length || idate) attributes.push(flags.map((value) => ({ type: 'ATOM', value })));
+  if (idate) attributes.push({ type: 'STRING', value: idate });
+  attributes.push({ type: 'TEXT', value: `{${req.size}${nonSync ? '+' : ''}}` });
+  return attributes;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * APPENDs one message. Resolves once the server answered OK, with its APPENDUID if it gave one.
+ * Rejects with imapflow's error for a NO/BAD (serverResponseCode and responseText kept, as from `append()`), with an error whose
  * serverResponseCode is APPENDLIMIT when the size is over the advertised limit (nothing sent),
  * with CONNECTION_TIMEOUT when the minimum-rate deadline passed (the session is closed: a literal
  * cut short cannot be resumed), or with the body's own error (the session is closed too).
@@ -92,22 +118,10 @@ export async function appendMessage(client: ImapFlow, req: AppendRequest, opts: 
   if (typeof conn.exec !== 'function') throw new Error('this imapflow version has no exec(): streamed APPEND unavailable');
   if (!client.usable || (conn.state !== conn.states.AUTHENTICATED && conn.state !== conn.states.SELECTED))
     throw mailkeepError('CONNECTION_LOST', 'the session closed before APPEND');
-  const limit = client.capabilities.get('APPENDLIMIT');
-  if (typeof limit === 'number' && limit > 0 && req.size > limit) {
-    const err = new Error(`Message content too big for APPENDLIMIT=${limit}`) as Error & { serverResponseCode: string };
-    err.serverResponseCode = 'APPENDLIMIT';
-    throw err;
-  }
-  const path = normalizePath(client, req.path);
-  const selected = client.mailbox && client.mailbox.path === path ? (client.mailbox as MailboxObject) : false;
-  const flagSource = selected && !selected.readOnly ? selected : false;
-  const flags = req.flags.map((f) => formatFlag(f)).filter((f): f is string => !!f && canUseFlag(flagSource, f));
-  const idate = req.internalDate ? formatDateTime(req.internalDate) : undefined;
+  const tooBig = appendLimitError(client, req.size);
+  if (tooBig) throw tooBig;
   const nonSync = nonSyncLiteral(client, req.size);
-  const attributes: unknown[] = [{ type: 'ATOM', value: encodePath(client, path) }];
-  if (flags.length || idate) attributes.push(flags.map((value) => ({ type: 'ATOM', value })));
-  if (idate) attributes.push({ type: 'STRING', value: idate });
-  attributes.push({ type: 'TEXT', value: `{${req.size}${nonSync ? '+' : ''}}` });
+  const attributes = appendAttributes(client, req, nonSync);
 
   let stopped = false;
   let waitingForBody = false;

@@ -25,10 +25,8 @@ export type AppendOutcome = 'ok' | { code: ErrorCode; reason: string };
 /**
  * One APPEND with the original flags, keywords and INTERNALDATE (relay/imap/append-stream.ts:
  * streamed when the body is a chunk source). A refusal falls back once to the system flags (a
- * server may refuse keywords); a refusal for the message's size (APPENDLIMIT, TOOBIG, or LIMIT
- * still with system flags only: LIMIT also means "too many keywords") is APPENDLIMIT_EXCEEDED for
- * this message only; any other refusal of the message is MESSAGE_REFUSED with the server's reason.
- * Quota stops the run (QuotaStop); a lost or timed-out session is thrown.
+ * server may refuse keywords); see refusalOutcome for what else a refusal means. Quota stops the
+ * run (QuotaStop); a lost or timed-out session is thrown. `appended` hears the APPENDUID.
  */
 export async function appendWithFallback(
   client: ImapFlow,
@@ -39,23 +37,14 @@ export async function appendWithFallback(
     appended?: (uid: AppendUid | null) => void;
   } = {},
 ): Promise<AppendOutcome> {
-  const why = opts.refused ?? ((err: unknown) => describeImapError(err));
   const { systemFlags, ...base } = req;
-  const tries = req.flags.length === systemFlags.length ? [systemFlags] : [req.flags, systemFlags];
-  for (const flags of tries) {
+  for (const flags of appendTries(req)) {
     let uid: AppendUid | null;
     try {
       uid = await appendMessage(client, { ...base, flags }, opts);
     } catch (err) {
-      throwIfQuotaRefusal(err);
-      if (err instanceof MailkeepError) throw err;
-      const refusal = classifyAppendRefusal(err);
-      const src = String((err as { serverResponseCode?: unknown }).serverResponseCode ?? '').toUpperCase();
-      if (refusal === 'APPENDLIMIT_EXCEEDED' && (src !== 'LIMIT' || flags === systemFlags)) return { code: 'APPENDLIMIT_EXCEEDED', reason: why(err) };
-      if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
-      // The server refused this message itself (Cyrus: "Message contains invalid header"): skipped
-      // with the server's words, the job goes on and ends Partially Complete.
-      if (flags === systemFlags) return { code: 'MESSAGE_REFUSED', reason: `APPEND refused: ${why(err)}` };
+      const outcome = refusalOutcome(client, err, flags === systemFlags, opts.refused);
+      if (outcome !== 'retry') return outcome;
       continue;
     }
     // Outside the try: a failure to record is no refusal (retrying the APPEND would duplicate).
@@ -63,6 +52,32 @@ export async function appendWithFallback(
     return 'ok';
   }
   return { code: 'MESSAGE_REFUSED', reason: 'APPEND refused' };
+}
+
+/** The flag sets to try, in order: all flags and keywords, then the system flags alone. */
+export function appendTries(req: { flags: string[]; systemFlags: string[] }): string[][] {
+  return req.flags.length === req.systemFlags.length ? [req.systemFlags] : [req.flags, req.systemFlags];
+}
+
+/**
+ * What an APPEND's failure means for its message. A refusal for the message's size (APPENDLIMIT,
+ * TOOBIG, or LIMIT still with system flags only: LIMIT also means "too many keywords") is
+ * APPENDLIMIT_EXCEEDED for this message only; any other refusal of the message is MESSAGE_REFUSED
+ * with the server's reason, or 'retry' while the system flags alone are still to be tried. Quota
+ * throws QuotaStop; a lost or timed-out session throws the error itself.
+ */
+export function refusalOutcome(client: ImapFlow, err: unknown, systemFlagsOnly: boolean, refused?: (err: unknown) => string): AppendOutcome | 'retry' {
+  const why = refused ?? ((e: unknown) => describeImapError(e));
+  throwIfQuotaRefusal(err);
+  if (err instanceof MailkeepError) throw err;
+  const refusal = classifyAppendRefusal(err);
+  const src = String((err as { serverResponseCode?: unknown }).serverResponseCode ?? '').toUpperCase();
+  if (refusal === 'APPENDLIMIT_EXCEEDED' && (src !== 'LIMIT' || systemFlagsOnly)) return { code: 'APPENDLIMIT_EXCEEDED', reason: why(err) };
+  if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
+  // The server refused this message itself (Cyrus: "Message contains invalid header"): skipped
+  // with the server's words, the job goes on and ends Partially Complete.
+  if (systemFlagsOnly) return { code: 'MESSAGE_REFUSED', reason: `APPEND refused: ${why(err)}` };
+  return 'retry';
 }
 
 /**

@@ -17,8 +17,8 @@ import { RELAY_LIMITS } from '../../lib/limits.ts';
  * migrate has no archive, a restore may read an archive it must not write, and the archive's index
  * is rebuilt from its journal, which has no business holding the state of other servers.
  *
- * Durability: each entry is its own committed transaction, written before the caller issues the
- * next APPEND (WAL, synchronous=NORMAL: a killed relay loses nothing committed; a power loss may
+ * Durability: each entry is its own committed transaction, written as the APPEND's answer is read,
+ * in order (APPENDs are pipelined: relay/jobs/append-window.ts) (WAL, synchronous=NORMAL: a killed relay loses nothing committed; a power loss may
  * lose the last entries, which the keys then catch). The WAL is checkpointed on close.
  */
 export interface AppendRecord {

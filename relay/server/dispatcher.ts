@@ -67,6 +67,8 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
       return deps.jobs.start(req.params);
     case 'job.cancel':
       return { job: await deps.jobs.cancel(req.params.jobId) };
+    case 'job.retry':
+      return { job: deps.state ? deps.state.retryJob(req.params.jobId) : deps.jobs.retry(req.params.jobId) };
     case 'job.list':
       return { jobs: deps.jobs.list(req.params) };
     case 'job.get':

@@ -1,12 +1,14 @@
 import type { OAuthLogin } from '../oauth/token-manager.ts';
 import { randomBytes } from 'node:crypto';
-import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
 import { JobRequest, type JobParams, type JobStartBody } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
 import type { AccountLookup, JobRunContext, JobRunner, JobRunners } from '../jobs/job-runner.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
+import { QUEUE_STATUS, statusInfo } from '../../lib/status/catalog.ts';
+import { assertTransition, canTransition } from '../../lib/status/state-machine.ts';
 import { JobStore } from '../state/job-store.ts';
 import { openStateDb } from '../state/state-db.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
@@ -22,7 +24,7 @@ import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
 export type StartJobInput = JobStartBody;
 
 /** What update() may change; the outcome comes from the job's own kind's runner. */
-type JobPatch = Partial<Pick<JobSnapshot, 'status' | 'phase' | 'errorCode'>> & { outcome?: JobOutcome };
+type JobPatch = Partial<Pick<JobSnapshot, 'status' | 'phase' | 'errorCode' | 'retryAt' | 'attempt' | 'progress'>> & { outcome?: JobOutcome };
 
 interface Live {
   controller: AbortController;
@@ -60,6 +62,8 @@ export class JobManager {
        * was running marked for that relay's next start to resume, instead of consuming the marks.
        */
       resumeInterrupted?: boolean;
+      /** How long a job in an autoRetry status waits for its automatic retry; default SCHEDULE_LIMITS.autoRetryDelayMs. */
+      retryDelayMs?: () => number;
     },
   ) {
     if (opts.store) this.store = opts.store;
@@ -114,7 +118,7 @@ export class JobManager {
     if (this.jobs.size <= DOOR_LIMITS.jobHistoryMax) return;
     const all = [...this.jobs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     for (const old of all.slice(DOOR_LIMITS.jobHistoryMax)) {
-      if (this.live.has(old.id)) continue;
+      if (this.live.has(old.id) || old.retryAt != null) continue; // a retry still owed is not history yet
       this.jobs.delete(old.id);
       this.byKey.delete(old.idempotencyKey);
       this.params.delete(old.id);
@@ -231,6 +235,7 @@ export class JobManager {
         phase: job.phase,
         errorCode: job.errorCode,
         at: job.updatedAt,
+        ...(job.attempt ? { attempt: job.attempt } : {}),
       });
     }
     return job;
@@ -279,9 +284,10 @@ export class JobManager {
         this.update(jobId, { phase: 'interrupted' }, true);
         return;
       }
+      const status = outcome?.status ?? completedStatus(job.kind);
       this.update(
         jobId,
-        { status: outcome?.status ?? completedStatus(job.kind), errorCode: outcome?.errorCode ?? null, phase: 'finished', ...(outcome?.outcome ? { outcome: outcome.outcome } : {}) },
+        { status, errorCode: outcome?.errorCode ?? null, phase: 'finished', retryAt: this.retryAtFor(job.kind, status), ...(outcome?.outcome ? { outcome: outcome.outcome } : {}) },
         true,
       );
     } catch (err) {
@@ -291,7 +297,8 @@ export class JobManager {
         return;
       }
       const code = signal.aborted ? 'CANCELLED' : errorCodeOf(err);
-      this.update(jobId, { status: statusForError(job.kind, code), errorCode: code, phase: 'finished' }, true);
+      const status = statusForError(job.kind, code);
+      this.update(jobId, { status, errorCode: code, phase: 'finished', retryAt: signal.aborted ? null : this.retryAtFor(job.kind, status) }, true);
     }
   }
 
@@ -340,10 +347,74 @@ export class JobManager {
   async cancel(jobId: string): Promise<JobSnapshot> {
     const job = this.get(jobId);
     const live = this.live.get(jobId);
-    if (!live) return job;
+    if (!live) {
+      // Waiting for its automatic retry: the retry is called off (Cancelled where the kind's
+      // machine allows it from here, else the status stays and only the retry goes).
+      if (job.retryAt == null) return job;
+      const to = canTransition(job.kind, job.status, 'cancelled') ? 'cancelled' : job.status;
+      return this.update(jobId, { status: to, errorCode: to === 'cancelled' ? 'CANCELLED' : job.errorCode, retryAt: null }, true);
+    }
     live.controller.abort('cancel');
     await withDeadline(live.done, DOOR_LIMITS.relayShutdownDeadlineMs);
     return this.get(jobId);
+  }
+
+  /** When a job that just ended in `status` is run again by itself: restore, download and migrate only (a backup's retry is its account's, relay/state/scheduler.ts). */
+  private retryAtFor(kind: JobKind, status: string): string | null {
+    if (kind === 'backup' || !statusInfo(kind, status).autoRetry) return null;
+    return new Date(Date.parse(this.now()) + (this.opts.retryDelayMs?.() ?? SCHEDULE_LIMITS.autoRetryDelayMs)).toISOString();
+  }
+
+  /** Resolves once the job's runner is done and it no longer counts as running (at once if it is not). */
+  settled(jobId: string): Promise<void> {
+    return this.live.get(jobId)?.done ?? Promise.resolve();
+  }
+
+  /** Calls off the retry a job waits for, its status unchanged (the retry can never start: account or runner gone). */
+  dropRetry(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (job?.retryAt != null && !this.live.has(jobId)) this.update(jobId, { retryAt: null }, true);
+  }
+
+  /** Finished jobs that wait for their automatic retry, with when it is due (ms). */
+  waitingRetries(): { jobId: string; retryAt: number }[] {
+    const out: { jobId: string; retryAt: number }[] = [];
+    for (const j of this.jobs.values()) if (j.phase === 'finished' && j.retryAt != null && !this.live.has(j.id)) out.push({ jobId: j.id, retryAt: Date.parse(j.retryAt) });
+    return out;
+  }
+
+  /**
+   * Runs a finished restore, download or migrate job again under its id, with the parameters it
+   * was started with: the automatic retry (when its retryAt came) and "Retry now" (job.retry).
+   * The move back to the kind's queue status goes through lib/status's state machine
+   * (ILLEGAL_TRANSITION where it does not allow one, e.g. from Completed). A job already running
+   * is returned as it is, so a second click does not start a second run.
+   */
+  retry(jobId: string): JobSnapshot {
+    const job = this.get(jobId);
+    if (this.live.has(jobId)) return job;
+    if (job.kind === 'backup') throw mailkeepError('INVALID_INPUT', 'a backup is retried as a new run of its account');
+    if (job.phase !== 'finished') throw mailkeepError('ILLEGAL_TRANSITION', `${job.kind}: job ${jobId} has not finished (${job.phase})`, { jobId });
+    assertTransition(job.kind, job.status, QUEUE_STATUS[job.kind]);
+    if (this.stopping) throw mailkeepError('CANCELLED', 'the relay is shutting down');
+    const runner = this.opts.runners[job.kind];
+    const stored = this.opts.accounts.get(job.accountId);
+    if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${job.kind} jobs yet`);
+    if (!stored) throw mailkeepError('NOT_FOUND', `no account ${job.accountId}`);
+    if (stored.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${job.accountId} has no stored password`);
+    for (const id of this.live.keys()) {
+      const other = this.jobs.get(id)!;
+      if (other.accountId === job.accountId && other.kind === job.kind) throw mailkeepError('ARCHIVE_LOCKED', `a ${job.kind} of ${job.accountId} is already running`, { jobId: other.id });
+    }
+    const { outcome: _last, ...rest } = job;
+    this.jobs.set(jobId, rest);
+    const again = this.update(
+      jobId,
+      { status: QUEUE_STATUS[job.kind], phase: 'queued', errorCode: null, retryAt: null, attempt: (job.attempt ?? 0) + 1, progress: { folder: null, messagesDone: 0, messagesTotal: null, bytes: 0 } },
+      true,
+    );
+    this.launch(jobId, runner, stored.account, stored.password, this.params.get(jobId) ?? {});
+    return again;
   }
 
   /** Graceful shutdown: ask every runner to checkpoint and stop; they are reported as interrupted. */

@@ -136,6 +136,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     state.start();
     const stopWatching = testClock?.onChange(() => {
       state.scheduler.check('change');
+      state.retries.check();
       // After the check: a test that reads this line knows whatever the change started has started.
       log(`test clock: wall clock offset ${testClock.offsetMs()} ms, checked`);
     });

@@ -14,6 +14,8 @@ import { AccountStore, type AccountRow } from './account-store.ts';
 import { readArchiveTotals } from './archive-totals.ts';
 import { JobStore } from './job-store.ts';
 import { Scheduler, type Timers } from './scheduler.ts';
+import { JobRetries } from './job-retries.ts';
+import { canTransition } from '../../lib/status/state-machine.ts';
 import { openStateDb, type StateDb } from './state-db.ts';
 
 /** The credential store's surface used here (relay/secrets/credential-store.ts). */
@@ -64,6 +66,8 @@ export class RelayState {
   readonly jobStore: JobStore;
   readonly jobs: JobManager;
   readonly scheduler: Scheduler;
+  /** The automatic retry of restore, download and migrate jobs (a backup's is the scheduler's). */
+  readonly retries: JobRetries;
   readonly clock: Clock;
   private readonly listeners = new Set<(e: AccountEvent) => void>();
   private readonly totals = new Map<string, ArchiveTotals | null>();
@@ -130,7 +134,25 @@ export class RelayState {
       log: this.log,
       ...(opts.jitterMaxMs ? { jitterMaxMs: opts.jitterMaxMs } : {}),
     });
+    this.retries = new JobRetries({ clock: this.clock, timers: opts.timers ?? nodeTimers, jobs: this.jobs, log: this.log });
     this.jobs.subscribe((e) => this.onJobEvent(e));
+  }
+
+  /**
+   * "Retry now" (job.retry) of any job: a restore, download or migrate job runs again under its id
+   * (JobManager.retry); a backup starts a new run of its account, where the backup machine allows
+   * Preparing from the account's status, under a key derived from the job retried (a second click
+   * gets the same run).
+   */
+  retryJob(jobId: string): JobSnapshot {
+    const job = this.jobs.get(jobId);
+    if (job.kind !== 'backup') return this.jobs.retry(jobId);
+    const current = this.jobs.isRunning(job.accountId, 'backup') ? this.jobs.latest(job.accountId, 'backup') : this.jobs.latest(job.accountId, 'backup', true);
+    const key = `retry-of-${jobId}`;
+    if (current && current.idempotencyKey !== key && !canTransition('backup', current.status, 'preparing')) {
+      throw mailkeepError('ILLEGAL_TRANSITION', `backup: ${current.status} -> preparing is not allowed`, { jobId: current.id });
+    }
+    return this.jobs.start({ kind: 'backup', accountId: job.accountId, idempotencyKey: key, params: {} }).job;
   }
 
   /** Accounts an earlier relay stored only in the credential store get a row with the default schedule. */
@@ -142,7 +164,13 @@ export class RelayState {
   }
 
   private onJobEvent(e: JobEvent): void {
-    if (e.event !== 'status' || e.kind !== 'backup') return;
+    if (e.event !== 'status') return;
+    // A job that ended owing a retry, or one whose retry was called off: the retry timer looks again.
+    // Once the job no longer counts as running: a retry that waited for it may start now.
+    if (e.kind !== 'backup') {
+      if (e.phase === 'finished') void this.jobs.settled(e.jobId).then(() => this.retries.check());
+      return;
+    }
     const job = this.jobs.get(e.jobId);
     if (e.phase === 'finished') {
       this.totals.delete(job.accountId); // re-read once: the run stored new mail
@@ -157,10 +185,12 @@ export class RelayState {
   /** Starts the scheduler: missed runs (relay down, machine asleep) are found now and run once, soon. */
   start(): void {
     this.scheduler.start();
+    this.retries.start();
   }
 
   async stop(): Promise<void> {
     this.scheduler.stop();
+    this.retries.stop();
     await this.jobs.stop();
     this.db.close();
   }

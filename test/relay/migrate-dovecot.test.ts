@@ -165,7 +165,11 @@ describe.skipIf(!dovecotAvailable())('migrate between two accounts of a real Dov
     expect(partial).toBeLessThan(600);
     const again = await runCli(args, env);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.json).toMatchObject({ statusId: 'completed', alreadyPresent: partial, migrated: 600 - partial });
+    // APPENDs are pipelined: the server may still store some it had read after the kill, so the
+    // rerun can find more than was counted above; each message is either found or copied.
+    expect(again.json).toMatchObject({ statusId: 'completed' });
+    expect(again.json!.alreadyPresent).toBeGreaterThanOrEqual(partial);
+    expect((again.json!.migrated as number) + (again.json!.alreadyPresent as number)).toBe(600);
     expect(await contentOf(dc, 'frank')).toEqual(await contentOf(dc, 'erin'));
     const wrong = await runCli([...args.slice(0, -1), '--dry-run'], { ...env, DST_PW: 'bad' });
     expect(wrong.code).toBe(4);

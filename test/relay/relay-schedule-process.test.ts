@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { RelayProcess, ROOT, tempDataDir } from './relay-harness.ts';
+import { startSwitchableProxy } from './switchable-proxy.ts';
 
 // The relay alone, no browser: the real `node bin/mailkeep.js relay` process, the real CLI and a
 // real Dovecot. Wall-clock jumps use the documented test hook MAILKEEP_TEST_CLOCK_FILE (docs/cli.md):
@@ -15,41 +15,6 @@ import { RelayProcess, ROOT, tempDataDir } from './relay-harness.ts';
 
 const USER = { name: 'alice', password: 'alice-Sched-pw-4471' };
 const HOUR = 3_600_000;
-
-/** A loopback door to Dovecot that can be shut (connection refused) and opened again on the same port. */
-async function startSwitchableProxy(targetPort: number): Promise<{ port: number; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const make = (): net.Server =>
-    net.createServer((client) => {
-      const upstream = net.connect(targetPort, '127.0.0.1');
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const end = (): void => {
-        client.destroy();
-        upstream.destroy();
-        sockets.delete(client);
-        sockets.delete(upstream);
-      };
-      for (const s of [client, upstream]) s.on('error', end).on('close', end);
-    });
-  let server: net.Server | undefined = make();
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  const down = async (): Promise<void> => {
-    for (const s of sockets) s.destroy();
-    if (server) await new Promise<void>((r) => server!.close(() => r()));
-    server = undefined;
-  };
-  return {
-    port,
-    down,
-    async up() {
-      server = make();
-      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
-    },
-    close: down,
-  };
-}
 
 interface Cli {
   code: number | null;

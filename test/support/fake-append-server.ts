@@ -50,6 +50,7 @@ export async function startFakeAppendServer(opts: { literalPlus?: boolean; fault
     /** The APPEND whose literal is being read, if any. */
     let literal: { tag: string; folder: string; flags: string[]; date: string | null; size: number; nonSync: boolean } | null = null;
     let selected: string | null = null;
+    let trickling = false;
     const w = (s: string): void => {
       if (!sock.destroyed) sock.write(s);
     };
@@ -136,6 +137,9 @@ export async function startFakeAppendServer(opts: { literalPlus?: boolean; fault
 
     /** From now on take at most `bytes` off the socket per `everyMs`: the kernel buffers fill and the client's writes stall. */
     function trickleRead(t: { bytes: number; everyMs: number }): void {
+      // Once per connection: pipelined APPENDs would otherwise each add a reader.
+      if (trickling) return;
+      trickling = true;
       sock.removeListener('data', onData);
       sock.pause();
       const timer = setInterval(() => {

@@ -36,9 +36,16 @@ export async function startTamperProxy(
       sockets.delete(upstream);
     };
     client.on('data', (d: Buffer) => {
+      const cut = opts.cutAfterClientBytes;
+      // Exactly that many bytes get through, however the client's writes are chunked (pipelined
+      // APPENDs arrive as one large chunk).
+      if (cut !== undefined && sent + d.length > cut) {
+        upstream.write(d.subarray(0, Math.max(0, cut - sent)), end);
+        sent = cut;
+        return;
+      }
       sent += d.length;
       upstream.write(d);
-      if (opts.cutAfterClientBytes !== undefined && sent > opts.cutAfterClientBytes) end();
     });
     upstream.on('data', (d: Buffer) => {
       if (opts.cutBeforeServerText?.(d.toString('latin1'))) return end();

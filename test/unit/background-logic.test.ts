@@ -4,7 +4,6 @@ import type { Badge } from '@/lib/status/badge';
 import type { BackgroundPorts, NotificationSpec } from '@/lib/background/ports';
 import { reconcile, serialized } from '@/lib/background/reconcile';
 import { handleMessage } from '@/lib/background/messages';
-import { retryDueJobs } from '@/lib/background/retry-due';
 import { onNotificationAction } from '@/lib/background/service-worker';
 import { backupJobOf, transitionJob } from '@/lib/storage/jobs';
 import { EXTENSION_LIMITS } from '@/lib/limits';
@@ -49,10 +48,11 @@ describe('the service worker logic', () => {
     expect(await send('hello')).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
   });
 
-  it('refuses Retry now where the machine does not allow it, with the stable code', async () => {
-    const accountId = await seed('running', 'alice@example.org', 'restore');
+  it('Retry now is the relay\'s to apply: without a relay it says so with the stable code and the row stays as it was', async () => {
+    const accountId = await seed('failed', 'alice@example.org', 'restore');
     const job = await db.jobs.where('[accountId+kind]').equals([accountId, 'restore']).first();
-    expect(await send({ type: 'retry-now', jobId: job!.id })).toMatchObject({ ok: false, code: 'ILLEGAL_TRANSITION' });
+    expect(await send({ type: 'retry-now', jobId: job!.id })).toMatchObject({ ok: false, code: 'RELAY_UNPAIRED' });
+    expect((await db.jobs.get(job!.id))!.status).toBe('failed');
     expect(await send({ type: 'retry-now', jobId: 'nope' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
 
@@ -95,18 +95,6 @@ describe('the service worker logic', () => {
     // Measured from the event's own time, not the wall clock: however slow the machine, it is old.
     await reconcile(db, ports, late!.updatedAt + EXTENSION_LIMITS.notifyMaxAgeMs + 1000);
     expect(notes).toEqual([]);
-  });
-
-  it('retries by itself the runs the user started whose few hours have passed, and no others', async () => {
-    const due = await seed('failed', 'due@example.org', 'restore');
-    const auth = await seed('authentication_error', 'auth@example.org', 'restore');
-    const restoreOf = async (accountId: string) => (await db.jobs.where('[accountId+kind]').equals([accountId, 'restore']).first())!;
-    const failedAt = (await restoreOf(due)).updatedAt; // the clock is the one the failure was recorded by
-    expect(await retryDueJobs(db, failedAt + 1000)).toEqual([]);
-    const moved = await retryDueJobs(db, failedAt + EXTENSION_LIMITS.autoRetryDelayMs + 1000);
-    expect(moved).toEqual([(await restoreOf(due)).id]);
-    expect((await restoreOf(due)).status).toBe('on_queue');
-    expect((await restoreOf(auth)).status).toBe('authentication_error');
   });
 
   it('builds diagnostics with states and error codes but no names, addresses or user names', async () => {

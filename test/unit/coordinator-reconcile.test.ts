@@ -64,7 +64,7 @@ describe('the coordinator following relay runs', () => {
     expect(row.status).toBe('completed');
     expect(row.lastSuccessAt).not.toBeNull();
     expect(row.runKey).toBeNull();
-    expect(row.relayJobId).toBeNull();
+    expect(row.relayJobId).toBe(id); // still followed: only the relay may run it again
     expect(relay.jobs.size).toBe(1);
     expect(await history()).toEqual(['on_queue', 'running', 'completed']);
   });

@@ -28,7 +28,7 @@ async function finishedDownload(expiresAt: string): Promise<string> {
 describe('download rows driven by the coordinator', () => {
   it('keep the finished link (relay path, expiry, file name) for the Download button', async () => {
     const id = await finishedDownload('2026-11-27T00:00:00Z');
-    expect(await db.jobs.get(id)).toMatchObject({ status: 'completed_link', relayJobId: null, outcome: { link: link('2026-11-27T00:00:00Z'), counts: { messages: 12 } } });
+    expect(await db.jobs.get(id)).toMatchObject({ status: 'completed_link', runKey: null, outcome: { link: link('2026-11-27T00:00:00Z'), counts: { messages: 12 } } });
   });
 
   it('turn Expired when the link\'s time is up, and a live link stays Completed / Link', async () => {

@@ -5,7 +5,6 @@ import { removeAccount, saveAccount } from '@/lib/storage/accounts';
 import { addPrompt } from '@/lib/storage/prompts';
 import { loadOverview, listJobs } from '@/lib/storage/queries';
 import { AccountRow } from '@/lib/storage/rows';
-import { EXTENSION_LIMITS } from '@/lib/limits';
 import { MailkeepError } from '@/lib/protocol/error-codes';
 import { AccountInput, issuesOf } from '@/lib/storage/account-input';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
@@ -53,12 +52,16 @@ describe('transitionJob', () => {
     expect(await db.jobEvents.count()).toBe(1);
   });
 
-  it('keeps retry bookkeeping: attempts count up, an auto-retry status owes a retry within a few hours, success resets', async () => {
+  it('keeps retry bookkeeping: attempts count up, an auto-retry status shows the retry time the relay gave (none invented), success resets', async () => {
     const account = await newAccount();
     const id = (await backupJobOf(db, account.id))!.id;
     await transitionJob(db, id, 'retrying', { at: 10, errorCode: 'CONNECTION_REFUSED' });
     let job = await transitionJob(db, id, 'connection_error', { at: 20, errorCode: 'CONNECTION_TIMEOUT' });
-    expect(job).toMatchObject({ attempt: 1, lastErrorCode: 'CONNECTION_TIMEOUT', nextRetryAt: 20 + EXTENSION_LIMITS.autoRetryDelayMs });
+    expect(job).toMatchObject({ attempt: 1, lastErrorCode: 'CONNECTION_TIMEOUT', nextRetryAt: null });
+    await transitionJob(db, id, 'preparing', { at: 25 });
+    await transitionJob(db, id, 'retrying', { at: 26 });
+    job = await transitionJob(db, id, 'connection_error', { at: 27, retryAt: 9_000 });
+    expect(job).toMatchObject({ attempt: 2, nextRetryAt: 9_000 });
     await transitionJob(db, id, 'preparing', { at: 30 });
     await transitionJob(db, id, 'running', { at: 40 });
     job = await transitionJob(db, id, 'completed', { at: 50 });

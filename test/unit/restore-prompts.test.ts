@@ -1,3 +1,4 @@
+import { retryNow } from '@/lib/background/retry-due';
 import { beforeEach, describe, expect, it } from 'vitest';
 import Dexie from 'dexie';
 import { IDBFactory } from 'fake-indexeddb';
@@ -281,7 +282,7 @@ describe('the coordinator driving restore jobs', () => {
     relay.set(relayId, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 3, alreadyPresent: 0, notRestored: 0, foldersCreated: 0 } } });
     await driveRuns(db, relay, NOW, ZONE);
     const row = await restoreRow(job.id);
-    expect(row).toMatchObject({ status: 'completed', runKey: null, relayJobId: null, outcome: { counts: { restored: 3, alreadyPresent: 0, notRestored: 0, foldersCreated: 0 } } });
+    expect(row).toMatchObject({ status: 'completed', runKey: null, relayJobId: relayId, outcome: { counts: { restored: 3, alreadyPresent: 0, notRestored: 0, foldersCreated: 0 } } });
     expect(await restoreHistory(job.id)).toEqual(['on_queue', 'running', 'completed']);
   });
 
@@ -291,7 +292,7 @@ describe('the coordinator driving restore jobs', () => {
     const relayId = (await restoreRow(job.id)).relayJobId!;
     relay.set(relayId, { status: 'completed', phase: 'finished', progress: { folder: 'INBOX', messagesDone: 3, messagesTotal: 3, bytes: 300 }, outcome: { counts: { restored: 3, alreadyPresent: 0, notRestored: 0, foldersCreated: 0 } } });
     await applyRelayEventWithOutcome(db, relay, { event: 'status', jobId: relayId, kind: 'restore', status: 'completed', phase: 'finished', errorCode: null, at });
-    expect(await restoreRow(job.id)).toMatchObject({ status: 'completed', relayJobId: null, outcome: { counts: { restored: 3 } } });
+    expect(await restoreRow(job.id)).toMatchObject({ status: 'completed', runKey: null, outcome: { counts: { restored: 3 } } });
     expect(await restoreHistory(job.id)).toEqual(['on_queue', 'running', 'completed']);
   });
 
@@ -306,13 +307,13 @@ describe('the coordinator driving restore jobs', () => {
     expect(relayRestores()).toBe(1);
     expect(relay.calls.filter((c) => c.method === 'job.start' && (c.params as any).kind === 'restore').map((c) => (c.params as any).idempotencyKey)).toEqual([first.runKey, first.runKey]);
     expect(row).toMatchObject({ status: 'partially_complete', lastErrorCode: 'QUOTA_EXCEEDED', outcome: { counts: { restored: 2, alreadyPresent: 0, notRestored: 1, foldersCreated: 0 }, message: 'the server storage is full' } });
-    // Retry now: the same parameters again, under a new key (the relay appends only what is missing).
-    await transitionJob(db, job.id, 'on_queue');
+    // Retry now: the relay runs the same job again with its parameters (it appends only what is
+    // missing); the extension sends job.retry, never a second job.start.
+    await retryNow(db, { retryJob: async (id) => (await relay.call('job.retry', { jobId: id })).job, backupNow: async () => { throw new Error('not a backup'); } }, job.id);
     await driveRuns(db, relay, NOW, ZONE);
-    const retried = relay.calls.filter((c) => c.method === 'job.start').at(-1)!.params as any;
-    expect(retried.idempotencyKey).not.toBe(first.runKey);
-    expect(retried.params).toEqual({ disappearedInRun: 3, folder: 'INBOX' });
-    expect((await restoreRow(job.id)).outcome).toBeNull();
+    expect(relay.calls.filter((c) => c.method === 'job.retry').map((c) => c.params)).toEqual([{ jobId: first.relayJobId }]);
+    expect(relayRestores()).toBe(1);
+    expect(await restoreRow(job.id)).toMatchObject({ status: 'on_queue', relayJobId: first.relayJobId, outcome: null });
   });
 
   it('runs a restore again under a new key when the relay stopped under it (interrupted)', async () => {

@@ -3,7 +3,6 @@ import type { MailkeepDb } from '@/lib/storage/db';
 import { handleMessage } from '@/lib/background/messages';
 import type { BackgroundPorts } from '@/lib/background/ports';
 import { TEST_HOOKS_BUILD } from '@/lib/background/test-hooks';
-import { getSetting } from '@/lib/storage/settings';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
 
 let db: MailkeepDb;
@@ -17,7 +16,6 @@ beforeEach(() => {
 const DEV_MESSAGES = [
   { type: 'dev:seed', accounts: [{ form: ACCOUNT_FORM, jobs: [{ kind: 'backup', status: 'completed' }] }] },
   { type: 'dev:history', events: 10 },
-  { type: 'dev:retry-delay', ms: 4_000 },
 ];
 
 describe('test-only service-worker messages', () => {
@@ -27,15 +25,12 @@ describe('test-only service-worker messages', () => {
     }
     expect(await db.accounts.count()).toBe(0);
     expect(await db.jobs.count()).toBe(0);
-    expect(await getSetting(db, 'retryDelayOverrideMs')).toBeNull();
     // The product's own messages still work.
     expect(await handleMessage(db, ports, meta, { type: 'ping' }, undefined, { testHooks: false })).toEqual({ ok: true, value: null });
   });
 
   it('a build with test hooks (wxt build --mode test, vitest) answers them', async () => {
     expect(TEST_HOOKS_BUILD).toBe(true);
-    expect(await handleMessage(db, ports, meta, DEV_MESSAGES[2], undefined, { testHooks: true })).toEqual({ ok: true, value: null });
-    expect(await getSetting(db, 'retryDelayOverrideMs')).toBe(4_000);
     expect(await handleMessage(db, ports, meta, DEV_MESSAGES[0])).toMatchObject({ ok: true });
     expect(await db.accounts.count()).toBe(1);
   });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
@@ -6,7 +7,8 @@ import { closeSession, openSession, type ImapAccount } from '../../imap/session.
 import { sessionErrorCode } from '../../imap/session-error-code.ts';
 import { appendDeadlineMs, type AppendUid } from '../../imap/append-stream.ts';
 import { AppendRecords, imapSource } from '../append-records.ts';
-import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from '../append-job.ts';
+import { QuotaStop, retryOrStop, statusReporter } from '../append-job.ts';
+import { AppendWindow } from '../append-window.ts';
 import { planMigrate, type MigrateFolderWork, type SourceMessage } from './migrate-plan.ts';
 import { onSide, sideOf } from './migrate-side.ts';
 import type { MigrateFinalStatus, MigrateHooks, MigrateOptions, MigratePlan, MigrateResult, MigrateSkipped, Side } from './migrate-types.ts';
@@ -40,6 +42,8 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
   const dryRun = opts.dryRun ?? false;
   let attempt = 0;
   let plan: MigratePlan | null = null;
+  /** APPENDs sent and never answered in this attempt (a session lost). */
+  const inDoubt = { count: 0 };
   // What earlier runs appended where (append-records.ts); a dry run only reads it.
   const records = AppendRecords.open(opts.appendRecordsDir, opts.destination, { readOnly: dryRun });
   const note = (f: MigrateFolderWork, m: SourceMessage, size: number) => (uid: AppendUid | null) =>
@@ -103,7 +107,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
         if (!work.folders.some((w) => w.destination === f.path && w.toCopy.length)) tally.skipped.push({ folder: f.path, uid: null, code: 'FOLDER_NOT_CREATED', reason: f.reason });
       try {
         await copyInLanes(src, dst, work.folders, plan.destinationDelimiter, opts, signal, async (s, d, f, i, laneSignal) =>
-          copyFolder(s, d, f, notCreated, tally, opts, laneSignal, note, (n, bytes) => {
+          copyFolder(s, d, f, notCreated, tally, opts, laneSignal, note, inDoubt, (n, bytes) => {
             copiedThisAttempt += n;
             tally.migrated += n;
             tally.bytes += bytes;
@@ -130,6 +134,10 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       src?.close();
       dst?.close();
       if (signal?.aborted) return finish('cancelled', 'CANCELLED', 'migration cancelled', null);
+      // The destination may still be storing APPENDs it had read when the session went: the next
+      // plan (the retry, or a rerun once this returns) must see them, or it copies them again.
+      if (inDoubt.count) await sleep(RELAY_LIMITS.appendInDoubtSettleMs, undefined, { signal }).catch(() => undefined);
+      inDoubt.count = 0;
       const side = sideOf(err) ?? (src && !src.usable ? 'source' : dst && !dst.usable ? 'destination' : null);
       const client = side === 'source' ? src : side === 'destination' ? dst : null;
       const code = sessionErrorCode(err, client);
@@ -248,6 +256,7 @@ async function copyFolder(
   opts: MigrateOptions,
   signal: AbortSignal | undefined,
   note: (f: MigrateFolderWork, m: SourceMessage, size: number) => (uid: AppendUid | null) => void,
+  inDoubt: { count: number },
   copied: (n: number, bytes: number) => void,
   report: (done: number) => void,
 ): Promise<void> {
@@ -284,65 +293,89 @@ async function copyFolder(
     }
   }
   const byUid = new Map<number, SourceMessage>(toCopy.map((m) => [m.uid, m]));
-  const settle = (m: SourceMessage, outcome: AppendOutcome): void => {
-    if (outcome === 'ok') copied(1, m.size);
-    else tally.skipped.push({ folder: f.source, uid: m.uid, code: outcome.code, reason: outcome.reason });
-    report(++done);
-  };
-  for (const item of batches(toCopy)) {
-    signal?.throwIfAborted();
-    if (!Array.isArray(item)) {
-      // A large message: the source's partial FETCHes streamed straight into the destination's literal.
-      const outcome = await copyLarge(src, dst, f.destination, item, opts, note(f, item, item.size));
-      if (outcome === 'gone') {
-        tally.skipped.push({ folder: f.source, uid: item.uid, code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
-        report(++done);
-      } else settle(item, outcome);
-      continue;
-    }
-    const batch = item;
-    const seen = new Set<number>();
-    // Fetching and appending overlap: imapflow queues the next bodies while an APPEND is answered;
-    // the batch's byte cap bounds what waits in memory.
-    // The batch as a whole has the sum of its messages' APPEND deadlines: a source that trickles
-    // the bodies (each byte restarting the socket's idle timeout) is cut there.
-    const ms = batch.reduce((t, m) => t + appendDeadlineMs(m.size, opts.appendDeadline), 0);
-    let slowSource = false;
-    const timer = setTimeout(() => {
-      slowSource = true;
-      src.close();
-    }, ms);
-    try {
-      const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
-      await onSide('source', (async () => {
-        for await (const msg of fetched) {
-          signal?.throwIfAborted();
-          const meta = byUid.get(msg.uid);
-          if (!meta || !msg.source || seen.has(msg.uid)) continue;
-          seen.add(msg.uid);
-          const outcome = await appendOne(dst, f.destination, meta, msg.source.length, msg.source, opts, undefined, note(f, meta, msg.source.length));
-          settle({ ...meta, size: msg.source.length }, outcome);
-          if (outcome === 'ok' && !tally.keptChecked && meta.messageId) {
-            tally.keptChecked = true;
-            const lost = await onSide('destination', destinationLost(dst, { messageId: meta.messageId, flags: meta.flags, internalDate: meta.internalDate }));
-            if (lost) throw mailkeepError('DESTINATION_LOSES_METADATA', lost, { side: 'destination' });
-          }
-        }
-      })());
-    } catch (err) {
-      if (!slowSource) throw err;
-      const rate = ((opts.appendDeadline?.minBytesPerSecond ?? RELAY_LIMITS.appendMinBytesPerSecond) / 1024).toFixed(0);
-      throw mailkeepError('CONNECTION_TIMEOUT', `the source server sent ${batch.length} messages slower than ${rate} KiB/s (deadline ${Math.round(ms / 1000)} s): connection closed`, { side: 'source' }, err);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (slowSource) throw mailkeepError('CONNECTION_TIMEOUT', 'the source server closed after its deadline', { side: 'source' });
-    for (const m of batch) {
-      if (seen.has(m.uid)) continue;
-      // Expunged on the source since the plan: nothing to copy any more, but say so.
-      tally.skipped.push({ folder: f.source, uid: m.uid, code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
+  // APPENDs overlap (relay/jobs/append-window.ts); each message is reported once, in source order.
+  const last: { ok: SourceMessage | null } = { ok: null };
+  const window = new AppendWindow<SourceMessage>(dst, {
+    deadline: opts.appendDeadline,
+    bodyClient: src,
+    signal,
+    refused: (err, size) => `destination refused ${size} bytes: ${describeImapError(err)}`,
+    // In order, as each answer arrives: the APPENDUID is recorded (append-records.ts) before the
+    // message counts as copied; up to a window of APPENDs is in flight, not yet recorded.
+    onReport: ({ message: m, size, outcome, ack }) => {
+      if (outcome === 'ok') {
+        last.ok = m;
+        note(f, m, size)(ack);
+        copied(1, size);
+      } else tally.skipped.push({ folder: f.source, uid: m.uid, code: outcome.code, reason: outcome.reason });
       report(++done);
+    },
+  });
+  const gone = (m: SourceMessage): void => window.skip(m, 0, { code: 'MESSAGE_UNREADABLE', reason: 'the message disappeared from the source during the run' });
+  const add = (m: SourceMessage, size: number, body: Buffer | (() => Promise<AsyncIterable<Buffer>>)): Promise<void> =>
+    onSide('destination', window.add(m, { path: f.destination, flags: m.flags, systemFlags: m.flags.filter((x) => x.startsWith('\\')), internalDate: m.internalDate, size, body }));
+  try {
+    for (const item of batches(f.toCopy)) {
+      // Stopped (another lane failed, or cancelled): nothing more is sent; settled() below waits
+      // for the answers in flight, then throws.
+      if (signal?.aborted) break;
+      if (!Array.isArray(item)) {
+        // A large message: the source's partial FETCHes streamed straight into the destination's literal.
+        const body = await largeBody(src, item, opts);
+        if (body === 'gone') gone(item);
+        else await add(item, item.size, body);
+        continue;
+      }
+      const batch = item;
+      const seen = new Set<number>();
+      // Fetching and appending overlap: imapflow queues the next bodies while APPENDs are answered;
+      // the batch's byte cap bounds what waits in memory.
+      // The batch as a whole has the sum of its messages' APPEND deadlines: a source that trickles
+      // the bodies (each byte restarting the socket's idle timeout) is cut there.
+      const ms = batch.reduce((t, m) => t + appendDeadlineMs(m.size, opts.appendDeadline), 0);
+      let slowSource = false;
+      const timer = setTimeout(() => {
+        slowSource = true;
+        src.close();
+      }, ms);
+      try {
+        const fetched = src.fetch(uidSet(batch.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
+        await onSide('source', (async () => {
+          for await (const msg of fetched) {
+            if (signal?.aborted) break;
+            const meta = byUid.get(msg.uid);
+            if (!meta || !msg.source || seen.has(msg.uid)) continue;
+            seen.add(msg.uid);
+            const sent = { ...meta, size: msg.source.length };
+            await add(sent, msg.source.length, msg.source);
+            // The job's first message with a Message-ID is answered and read back before more are
+            // sent: a server that drops flags and dates (destination-keeps.ts) stops the job there.
+            if (!tally.keptChecked && meta.messageId) {
+              await onSide('destination', window.settled());
+              if (last.ok === sent) {
+                tally.keptChecked = true;
+                const lost = await onSide('destination', destinationLost(dst, { messageId: meta.messageId, flags: meta.flags, internalDate: meta.internalDate }));
+                if (lost) throw mailkeepError('DESTINATION_LOSES_METADATA', lost, { side: 'destination' });
+              }
+            }
+          }
+        })());
+      } catch (err) {
+        if (!slowSource) throw err;
+        const rate = ((opts.appendDeadline?.minBytesPerSecond ?? RELAY_LIMITS.appendMinBytesPerSecond) / 1024).toFixed(0);
+        throw mailkeepError('CONNECTION_TIMEOUT', `the source server sent ${batch.length} messages slower than ${rate} KiB/s (deadline ${Math.round(ms / 1000)} s): connection closed`, { side: 'source' }, err);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (slowSource) throw mailkeepError('CONNECTION_TIMEOUT', 'the source server closed after its deadline', { side: 'source' });
+      if (signal?.aborted) break;
+      // Expunged on the source since the plan: nothing to copy any more, but say so.
+      for (const m of batch) if (!seen.has(m.uid)) gone(m);
     }
+    await onSide('destination', window.settled());
+  } finally {
+    window.close();
+    inDoubt.count += window.inDoubt.length;
   }
 }
 
@@ -371,13 +404,14 @@ function* batches(list: SourceMessage[]): Generator<SourceMessage[] | SourceMess
 }
 
 /**
- * Copies one large message: imapflow's download() reads it from the source in partial FETCHes
- * (BODY.PEEK[]<offset.length>, as backup does) with backpressure, and each chunk goes into the
- * destination's APPEND literal as it arrives; memory holds a chunk or two, never the message. The
- * first chunk is fetched before the APPEND starts, so a message gone from the source is skipped
- * without touching the destination; that fetch has the same minimum-rate deadline as the APPEND.
+ * The body of one large message for a streamed APPEND: imapflow's download() reads it from the
+ * source in partial FETCHes (BODY.PEEK[]<offset.length>, as backup does) with backpressure, and
+ * each chunk goes into the destination's APPEND literal as it arrives; memory holds a chunk or
+ * two, never the message. The first chunk is fetched first, so a message gone from the source is
+ * skipped without touching the destination ('gone'); that fetch has the same minimum-rate
+ * deadline as the APPEND.
  */
-async function copyLarge(src: ImapFlow, dst: ImapFlow, dest: string, m: SourceMessage, opts: MigrateOptions, appended: (uid: AppendUid | null) => void): Promise<AppendOutcome | 'gone'> {
+async function largeBody(src: ImapFlow, m: SourceMessage, opts: MigrateOptions): Promise<(() => Promise<AsyncIterable<Buffer>>) | 'gone'> {
   const open = (): Promise<AsyncIterable<Buffer> | null> =>
     onSide('source', src.download(String(m.uid), undefined, { uid: true, chunkSize: RELAY_LIMITS.appendStreamChunkBytes })).then((dl) => (dl?.content as AsyncIterable<Buffer> | undefined) ?? null);
   const first = await withDeadline(open(), appendDeadlineMs(RELAY_LIMITS.appendStreamChunkBytes, opts.appendDeadline), () => {
@@ -386,13 +420,12 @@ async function copyLarge(src: ImapFlow, dst: ImapFlow, dest: string, m: SourceMe
   });
   if (!first) return 'gone';
   let pending: AsyncIterable<Buffer> | null = first;
-  const body = async (): Promise<AsyncIterable<Buffer>> => {
+  return async (): Promise<AsyncIterable<Buffer>> => {
     const content = pending ?? (await open());
     pending = null;
     if (!content) throw mailkeepError('MESSAGE_UNREADABLE', 'the message disappeared from the source during the run', { side: 'source' });
     return tagged(content);
   };
-  return appendOne(dst, dest, m, m.size, body, opts, src, appended);
 }
 
 /** The source's chunks, with any failure reading them tagged as the source's. */
@@ -411,29 +444,6 @@ async function withDeadline<T>(p: Promise<T>, ms: number, expire: () => Error): 
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
-function appendOne(
-  dst: ImapFlow,
-  dest: string,
-  m: SourceMessage,
-  size: number,
-  body: Buffer | (() => Promise<AsyncIterable<Buffer>>),
-  opts: MigrateOptions,
-  bodyClient?: ImapFlow,
-  appended?: (uid: AppendUid | null) => void,
-): Promise<AppendOutcome> {
-  const system = m.flags.filter((x) => x.startsWith('\\'));
-  return onSide(
-    'destination',
-    appendWithFallback(
-      dst,
-      { path: dest, flags: m.flags, systemFlags: system, internalDate: m.internalDate, size, body },
-      // appended: recorded before the next APPEND is issued (append-records.ts).
-      { deadline: opts.appendDeadline, bodyClient, appended, refused: (err) => `destination refused ${size} bytes: ${describeImapError(err)}` },
-    ),
-  );
 }
 
 /** A connection gone quiet under imapflow (a command resolved undefined), tagged with its side. */

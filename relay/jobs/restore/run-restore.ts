@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
@@ -7,10 +8,11 @@ import { classifyImapError, describeImapError, isAuthCode, isConnectionCode } fr
 import { closeSession, openSession } from '../../imap/session.ts';
 import { sessionErrorCode } from '../../imap/session-error-code.ts';
 import { AppendRecords, blobSource } from '../append-records.ts';
-import { destinationLost } from '../destination-keeps.ts';
-import { appendWithFallback, QuotaStop, retryOrStop, statusReporter, type AppendOutcome } from '../append-job.ts';
+import { QuotaStop, retryOrStop, statusReporter } from '../append-job.ts';
+import { AppendWindow } from '../append-window.ts';
 import { throttledProgress } from '../progress.ts';
 import { BlobReader } from '../restore-blob.ts';
+import { destinationLost } from '../destination-keeps.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
 import { resolveSourceAccount, selectCandidates, selectFolders, type ArchivedFolders, type RestoreCandidate } from '../restore-select.ts';
 import { createFolders } from '../../imap/create-folders.ts';
@@ -42,11 +44,15 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   let remaining = (): number => 0;
   let db: Db | null = null;
   let blobs: BlobReader | null = null;
+  /** APPENDs sent and never answered (a session lost): the next attempt's plan says which the server kept. */
+  let inDoubt: RestoreCandidate[] = [];
+  const appending = { active: false };
   let records = AppendRecords.none();
 
   const finish = (s: RestoreFinalStatus, code: ErrorCode | null, message: string | null, notRestored = 0): RestoreResult => {
     blobs?.close();
     db?.close();
+    stopSessions.dispose();
     records.close();
     const r: RestoreResult = {
       kind: 'restore',
@@ -68,6 +74,9 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     return r;
   };
 
+  // Cancel stops the session at once, except while APPENDs are in flight: those are answered first
+  // (the window stops sending), so the counts stay exact.
+  const stopSessions = sessionStop(signal, appending);
   status('running', { attempt: 0 });
   let candidates: RestoreCandidate[];
   let archived: ArchivedFolders;
@@ -88,16 +97,25 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     let opened = false;
     try {
       // No UTF8=ACCEPT: folders are created in modified UTF-7, listable by every client (create-folders.ts).
-      client = await openSession(opts.target, { signal, timeouts: opts.timeouts, utf8Names: false });
+      client = await openSession(opts.target, { signal: stopSessions.signal, timeouts: opts.timeouts, utf8Names: false });
       opened = true;
       status('running', { attempt });
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
       tally.skipped = [];
-      // Earlier attempts' appends are now "already present": counted once, as restored.
-      const restoredBefore = tally.restored;
       const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived, records });
       plan = work.plan;
+      // Messages sent by the last attempt but never answered are restored if the server kept them.
+      const planned = new Set(work.folders.flatMap((f) => f.toAppend));
+      const refused = new Set(work.skipped.map((s) => `${s.uid}\0${s.hash}`));
+      for (const c of inDoubt)
+        if (!planned.has(c) && !refused.has(`${c.uid}\0${c.hash}`)) {
+          tally.restored++;
+          tally.bytes += c.size;
+        }
+      inDoubt = [];
+      // Earlier attempts' appends are now "already present": counted once, as restored.
+      const restoredBefore = tally.restored;
       presentBefore = restoredBefore;
       try {
         hooks.onPlan?.(plan);
@@ -126,7 +144,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
             for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_NOT_CREATED', reason: why });
             continue;
           }
-          await restoreFolder(client, f, blobs, records, tally, opts, signal, (done) =>
+          await restoreFolder(client, f, blobs, records, tally, opts, signal, appending, inDoubt, (done) =>
             progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
           );
         }
@@ -143,6 +161,9 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     } catch (err) {
       client?.close();
       if (signal?.aborted) return finish('cancelled', 'CANCELLED', 'restore cancelled', remaining());
+      // The server may still be storing APPENDs it had read when the session went: the next plan
+      // (this job's retry, or a rerun once this one returns) must see them, or it appends them again.
+      if (inDoubt.length) await sleep(RELAY_LIMITS.appendInDoubtSettleMs, undefined, { signal }).catch(() => undefined);
       const code = sessionErrorCode(err, client);
       const message = err instanceof MailkeepError ? err.message : describeImapError(err);
       if (isAuthCode(code)) return finish('authentication_error', code, message);
@@ -165,6 +186,8 @@ async function restoreFolder(
   tally: Tally,
   opts: RestoreOptions,
   signal: AbortSignal | undefined,
+  appending: { active: boolean },
+  inDoubt: RestoreCandidate[],
   report: (done: number) => void,
 ): Promise<void> {
   if (!f.toAppend.length) return;
@@ -180,43 +203,82 @@ async function restoreFolder(
   }
   let done = 0;
   report(0);
-  for (const c of f.toAppend) {
-    signal?.throwIfAborted();
-    let size: number;
-    let body: Buffer | (() => AsyncIterable<Buffer>);
-    try {
-      size = blobs.size(c.hash);
-      // Small: read whole and checked, one write. Large: checked in chunks first (a damaged blob is
-      // skipped without touching the server), then streamed in chunks, checked again as it goes.
-      if (size < RELAY_LIMITS.appendStreamThresholdBytes) body = blobs.read(c.hash);
-      else if (!blobs.check(c.hash)) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${c.hash.slice(0, 16)}… does not match its SHA-256 (run mailkeep verify)`, { hash: c.hash });
-      else body = () => blobs.stream(c.hash);
-    } catch (err) {
-      tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'ARCHIVE_CORRUPT', reason: err instanceof Error ? err.message : String(err) });
+  const last: { ok: RestoreCandidate | null } = { ok: null };
+  // APPENDs overlap (relay/jobs/append-window.ts); each message is reported once, in order.
+  const window = new AppendWindow<RestoreCandidate>(client, {
+    deadline: opts.appendDeadline,
+    signal,
+    // In order, as each answer arrives: the APPENDUID is recorded (append-records.ts) before the
+    // message counts as restored; up to a window of APPENDs is in flight, not yet recorded.
+    onReport: ({ message: c, size, outcome, ack }) => {
+      if (outcome === 'ok') {
+        last.ok = c;
+        if (ack) records.note(f.destination, ack, blobSource(c.hash), c.internalDate, size);
+        tally.restored++;
+        tally.bytes += size;
+      } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
       report(++done);
-      continue;
-    }
-    const outcome = await appendOne(client, f.destination, c, size, body, opts, records);
-    if (outcome === 'ok') {
-      tally.restored++;
-      tally.bytes += size;
-      if (!tally.keptChecked && c.messageId) {
-        tally.keptChecked = true;
-        const lost = await destinationLost(client, { messageId: c.messageId, flags: [...c.flags, ...c.keywords], internalDate: c.internalDate });
-        if (lost) throw mailkeepError('DESTINATION_LOSES_METADATA', lost);
+    },
+  });
+  appending.active = true;
+  try {
+    for (const c of f.toAppend) {
+      // Cancelled: nothing more is sent; settled() waits for the answers in flight, then throws.
+      if (signal?.aborted) break;
+      let size: number;
+      let body: Buffer | (() => AsyncIterable<Buffer>);
+      try {
+        size = blobs.size(c.hash);
+        // Small: read whole and checked, one write. Large: checked in chunks first (a damaged blob is
+        // skipped without touching the server), then streamed in chunks, checked again as it goes.
+        if (size < RELAY_LIMITS.appendStreamThresholdBytes) body = blobs.read(c.hash);
+        else if (!blobs.check(c.hash)) throw mailkeepError('ARCHIVE_CORRUPT', `blob ${c.hash.slice(0, 16)}… does not match its SHA-256 (run mailkeep verify)`, { hash: c.hash });
+        else body = () => blobs.stream(c.hash);
+      } catch (err) {
+        window.skip(c, 0, { code: 'ARCHIVE_CORRUPT', reason: err instanceof Error ? err.message : String(err) });
+        continue;
       }
-    } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
-    report(++done);
+      const system = c.flags.filter((x) => x !== '\\Recent');
+      await window.add(c, { path: f.destination, flags: [...system, ...c.keywords], systemFlags: system, internalDate: c.internalDate, size, body });
+      // The job's first message with a Message-ID is answered and read back before more are sent: a
+      // server that drops flags and dates (relay/jobs/destination-keeps.ts) stops the job there.
+      if (!tally.keptChecked && c.messageId) {
+        await window.settled();
+        if (last.ok === c) {
+          tally.keptChecked = true;
+          const lost = await destinationLost(client, { messageId: c.messageId, flags: [...c.flags, ...c.keywords], internalDate: c.internalDate });
+          if (lost) throw mailkeepError('DESTINATION_LOSES_METADATA', lost);
+        }
+      }
+    }
+    await window.settled();
+  } finally {
+    appending.active = false;
+    window.close();
+    inDoubt.push(...window.inDoubt);
   }
 }
 
-/** One APPEND with the original flags, keywords and INTERNALDATE; a refusal falls back once to the system flags. */
-function appendOne(client: ImapFlow, dest: string, c: RestoreCandidate, size: number, body: Buffer | (() => AsyncIterable<Buffer>), opts: RestoreOptions, records: AppendRecords): Promise<AppendOutcome> {
-  const system = c.flags.filter((x) => x !== '\\Recent');
-  return appendWithFallback(
-    client,
-    { path: dest, flags: [...system, ...c.keywords], systemFlags: system, internalDate: c.internalDate, size, body },
-    // Recorded before the next APPEND is issued: a rerun then knows this UID is this blob.
-    { deadline: opts.appendDeadline, appended: (uid) => uid && records.note(dest, uid, blobSource(c.hash), c.internalDate, size) },
-  );
+/**
+ * The signal that closes the restore's session: the job's, at once while no APPEND is in flight;
+ * during APPENDs the window stops sending and the answers in flight are awaited, at most
+ * RELAY_LIMITS.appendCancelGraceMs (a server that does not answer is then cut).
+ */
+function sessionStop(signal: AbortSignal | undefined, appending: { active: boolean }): { signal: AbortSignal; dispose(): void } {
+  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    if (!appending.active) return stop.abort(signal?.reason);
+    timer = setTimeout(() => stop.abort(signal?.reason), RELAY_LIMITS.appendCancelGraceMs);
+  };
+  if (signal?.aborted) stop.abort(signal.reason);
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: stop.signal,
+    dispose() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    },
+  };
 }

@@ -92,6 +92,13 @@ export class FakeRelay implements RelayCaller {
       this.set(job.id, { status: 'cancelled', phase: 'finished', errorCode: 'CANCELLED' });
       return { job: this.jobs.get(job.id) };
     }
+    if (method === 'job.retry') {
+      // As relay/server/job-manager.ts: the same job runs again, a new attempt (state machine not re-checked here).
+      const job = this.jobs.get(params.jobId);
+      if (!job) throw new MailkeepError('NOT_FOUND', `no job ${params.jobId}`);
+      this.set(job.id, { status: QUEUE_STATUS[job.kind], phase: 'queued', errorCode: null, retryAt: null, attempt: (job.attempt ?? 0) + 1 });
+      return { job: this.jobs.get(job.id) };
+    }
     if (method === 'job.list') return { jobs: [...this.jobs.values()].reverse() };
     if (method === 'account.list') {
       if (this.hung) return new Promise(() => undefined); // a relay that accepted the socket and stopped answering
