@@ -401,7 +401,7 @@ export class JobManager {
     const stored = this.opts.accounts.get(job.accountId);
     if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${job.kind} jobs yet`);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${job.accountId}`);
-    if (stored.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${job.accountId} has no stored password`);
+    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('INVALID_INPUT', `account ${job.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === job.accountId && other.kind === job.kind) throw mailkeepError('ARCHIVE_LOCKED', `a ${job.kind} of ${job.accountId} is already running`, { jobId: other.id });
@@ -413,7 +413,7 @@ export class JobManager {
       { status: QUEUE_STATUS[job.kind], phase: 'queued', errorCode: null, retryAt: null, attempt: (job.attempt ?? 0) + 1, progress: { folder: null, messagesDone: 0, messagesTotal: null, bytes: 0 } },
       true,
     );
-    this.launch(jobId, runner, stored.account, stored.password, this.params.get(jobId) ?? {});
+    this.launch(jobId, runner, stored.account, stored.password ?? '', this.params.get(jobId) ?? {}, stored.oauthLogin);
     return again;
   }
 
