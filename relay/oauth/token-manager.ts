@@ -59,6 +59,34 @@ export class TokenManager {
     return refresh;
   }
 
+  /**
+   * Best effort (RFC 7009): asks the provider to forget the grant of an account being removed, so
+   * Mailkeep keeps no access it no longer uses. Never throws; false when the provider has no
+   * revocation endpoint or did not accept the request in time.
+   */
+  async revoke(account: ImapAccount, tokens: OAuthTokens): Promise<boolean> {
+    if (account.auth?.kind !== 'oauth2') return false;
+    try {
+      const provider = resolveProvider(account.auth.provider, { dataDir: this.opts.dataDir, ...(this.opts.env ? { env: this.opts.env } : {}) });
+      if (!provider.revocationEndpoint) return false;
+      const body = new URLSearchParams({ token: tokens.refreshToken, token_type_hint: 'refresh_token', client_id: provider.clientId });
+      if (provider.clientSecret) body.set('client_secret', provider.clientSecret);
+      const res = await (this.opts.fetchImpl ?? fetch)(provider.revocationEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'error',
+        signal: AbortSignal.timeout(OAUTH_LIMITS.tokenRequestTimeoutMs),
+      });
+      await res.body?.cancel();
+      this.opts.log?.(`account ${account.id}: ${provider.name} ${res.ok ? 'revoked Mailkeep\'s access' : `answered HTTP ${res.status} to the revocation`}`);
+      return res.ok;
+    } catch {
+      this.opts.log?.(`account ${account.id}: the revocation of Mailkeep's access could not be sent`);
+      return false;
+    }
+  }
+
   private async refresh(accountId: string): Promise<string> {
     const stored = this.opts.credentials.get(accountId);
     const tokens = stored?.oauth;

@@ -241,6 +241,9 @@ export class RelayState {
   }
 
   deleteAccount(accountId: string): boolean {
+    const stored = this.opts.credentials.get(accountId);
+    // Not awaited: removing the account must not wait on (or fail with) the provider.
+    if (stored?.oauth) void this.tokens.revoke(stored.account, stored.oauth);
     const had = this.opts.credentials.delete(accountId);
     const hadRow = this.accounts.delete(accountId);
     this.totals.delete(accountId);

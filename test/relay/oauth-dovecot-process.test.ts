@@ -216,6 +216,17 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
     expect(b.json).toMatchObject({ via: 'direct', statusId: 'completed', errorCode: null });
   });
 
+  it('removing the account revokes its grant at the provider (RFC 7009): its refresh token no longer works', async () => {
+    const before = as.counts['/revoke'] ?? 0;
+    // Earlier sign-ins of this address left grants the account no longer uses (a new consent does
+    // not end the old ones): only the account's own is revoked.
+    const live = as.liveRefreshTokens(EMAIL);
+    const r = await cli(['account', 'remove', ACCOUNT]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((as.counts['/revoke'] ?? 0) - before).toBe(1);
+    expect(as.liveRefreshTokens(EMAIL)).toBe(live - 1);
+  });
+
   it('no token, code or refresh token ever appears in relay.log, the relay output, CLI output, state.sqlite or the callback pages', async () => {
     expect(as.issued.length).toBeGreaterThan(4);
     const places: Record<string, string> = {

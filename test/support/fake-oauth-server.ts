@@ -19,6 +19,8 @@ export interface FakeOAuthServer {
   readonly issued: string[];
   /** Submits the consent form of an authorization URL; returns the Location it redirects to. */
   approve(authorizationUrl: string): Promise<string>;
+  /** Refresh tokens of `username` that still work (neither spent, revoked nor rotated away). */
+  liveRefreshTokens(username: string): number;
   /** Lifetime (s) of access tokens issued from now on. */
   setAccessTtl(seconds: number): void;
   /** Makes every live access token (of `username`, or everyone's) expire now. */
@@ -193,6 +195,9 @@ export async function startFakeOAuthServer(opts: { clientId?: string; accessTtlS
       const location = r.headers.get('location');
       if (r.status !== 302 || !location) throw new Error(`consent form answered ${r.status}`);
       return location;
+    },
+    liveRefreshTokens(username) {
+      return [...refresh.values()].filter((r) => r.username === username && !r.revoked).length;
     },
     setAccessTtl(seconds) {
       accessTtlS = seconds;
