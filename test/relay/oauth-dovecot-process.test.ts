@@ -5,7 +5,8 @@ import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../support/fake-oauth-server.ts';
 import { startCli, runCli, type CliResult } from '../support/run-cli.ts';
-import { RelayProcess, tempDataDir } from './relay-harness.ts';
+import { readLocalToken } from '../../relay/state/local-token.ts';
+import { helloClient, RelayProcess, tempDataDir } from './relay-harness.ts';
 
 // Sign-in with OAuth2 end to end, no browser: the real relay process and CLI, a real Dovecot with
 // `passdb { driver = oauth2 }` whose introspection asks the project's fake authorization server.
@@ -136,6 +137,26 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
     expect(await backup()).toMatchObject({ statusId: 'completed', errorCode: null });
     const st = await cli(['status', '--json']);
     expect(st.json).toMatchObject({ accounts: [{ id: ACCOUNT, statusId: 'completed', messages: 60 }] });
+  });
+
+  it('over the WebSocket: Test connection of the signed-in account logs in with its token, and oauth.start names an unconfigured provider', async () => {
+    const ws = await helloClient(relay!.port, readLocalToken(dataDir)!);
+    try {
+      expect(await ws.call('t1', 'account.test', { accountId: ACCOUNT })).toMatchObject({ type: 'result', result: { ok: true } });
+      expect(await ws.call('t2', 'oauth.start', { provider: 'microsoft', email: EMAIL })).toMatchObject({ type: 'error', code: 'OAUTH_NOT_CONFIGURED' });
+      const started = (await ws.call('t3', 'oauth.start', { provider: 'fake', email: EMAIL })) as { type: string; result: { flowId: string; authorizationUrl: string } };
+      expect(started.type).toBe('result');
+      expect(new URL(started.result.authorizationUrl).searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${relay!.port}/oauth/callback`);
+      expect(await ws.call('t4', 'oauth.status', { flowId: started.result.flowId })).toMatchObject({ type: 'result', result: { state: 'pending' } });
+      const page = await fetch(await as.approve(started.result.authorizationUrl));
+      expect(page.status).toBe(200);
+      const done = await ws.waitFor((f) => f.type === 'event' && f.data.event === 'oauth.completed');
+      expect(done).toMatchObject({ data: { flowId: started.result.flowId, accountId: ACCOUNT } });
+      outputs.push(await page.text());
+    } finally {
+      ws.close();
+    }
+    await backup(); // let the sign-in's backup finish before the next test
   });
 
   it('a second callback of a finished sign-in and a callback with a foreign state are refused', async () => {
