@@ -399,3 +399,27 @@ export const SERVICE_LIMITS = {
    * relay that fails at once (port taken) retries calmly instead of spinning. */
   restartDelaySeconds: 10,
 } as const;
+
+/** OAuth2 sign-in and tokens (relay/oauth, docs/oauth.md). */
+export const OAUTH_LIMITS = {
+  /** A sign-in waits this long for the provider's callback: enough to type a password and pass a
+   * second factor; after it the flow's state is forgotten and a late callback is refused. */
+  flowTtlMs: 10 * 60_000,
+  /** Sign-ins pending at once: each holds a PKCE verifier in memory; a peer cannot pile them up. */
+  maxPendingFlows: 16,
+  /** An access token is renewed this long before its announced expiry, so a session opened just
+   * before it is not refused (Google and Microsoft tokens live about an hour). */
+  refreshMarginMs: 5 * 60_000,
+  /** Deadline of one token endpoint request (connect and whole answer): a trickling provider
+   * counts as unreachable, a connection-class failure retried later. */
+  tokenRequestTimeoutMs: 20_000,
+  /** A token endpoint answer larger than this is refused (real answers are a few KB). */
+  tokenResponseMaxBytes: 64 * 1024,
+  /** The CLI's `account add --oauth` waits this long for the sign-in (the flow's own deadline). */
+  cliWaitMs: 10 * 60_000,
+  /** The CLI's one-shot callback listener waits this long for its "you can close this tab" page
+   * to be written before it closes (the page is a few hundred bytes on loopback). */
+  cliPageWriteMs: 5_000,
+  /** How often the CLI asks a running relay whether the sign-in finished. */
+  cliPollMs: 500,
+} as const;

@@ -2,6 +2,7 @@ import { z } from '../zod.ts';
 import { ImapAccount, Password, RequestId, SafeId } from './common.ts';
 import { JobStartBody } from './job-kinds.ts';
 import { Schedule } from './account-state.ts';
+import { OAuthStartParams } from './oauth.ts';
 
 /**
  * Frames the extension sends to the relay over the WebSocket (JSON text frames).
@@ -72,6 +73,11 @@ export const StateGet = request(
   z.strictObject({ jobLimit: z.number().int().min(1).max(500).default(100) }),
 );
 
+/** Starts an OAuth2 sign-in run by the relay (lib/protocol/oauth.ts); open the returned URL in a tab. */
+export const OAuthStart = request('oauth.start', OAuthStartParams);
+/** Where a sign-in stands (for a client that missed the oauth.completed / oauth.failed event). */
+export const OAuthStatus = request('oauth.status', z.strictObject({ flowId: SafeId }));
+
 export const RequestFrame = z.discriminatedUnion('method', [
   AccountUpsert,
   AccountList,
@@ -85,6 +91,8 @@ export const RequestFrame = z.discriminatedUnion('method', [
   RestorePrompts,
   ScheduleSet,
   StateGet,
+  OAuthStart,
+  OAuthStatus,
 ]);
 export type RequestFrame = z.infer<typeof RequestFrame>;
 export type RequestMethod = RequestFrame['method'];

@@ -24,6 +24,16 @@ export const ImapAccount = z.strictObject({
   name: z.string().trim().min(1).max(100).optional(),
   /** The mailbox's address when the login is not one (`account add --email`); absent: the login. */
   email: z.string().trim().min(3).max(320).optional(),
+  /**
+   * How the relay logs in. Absent or `password`: LOGIN with the stored password. `oauth2`: XOAUTH2 /
+   * OAUTHBEARER with an access token of `provider` (relay/oauth), whose tokens stay in the relay.
+   */
+  auth: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('password') }),
+      z.strictObject({ kind: z.literal('oauth2'), provider: z.string().min(1).max(64) }),
+    ])
+    .optional(),
 });
 export type ImapAccount = z.infer<typeof ImapAccount>;
 

@@ -25,6 +25,12 @@ export const ErrorCode = z.enum([
   'MESSAGE_TOO_SLOW', // a message arrived slower than the minimum transfer rate (a trickling server)
   'DESTINATION_LOSES_METADATA', // restore/migrate: a message read back after APPEND lacks the flags or INTERNALDATE it was given (GNU imap4d): the job stops Failed
   'UIDVALIDITY_UNSTABLE', // the source gives messages new UIDs (or a new UIDVALIDITY) from one session or SELECT to the next: compared by content instead; with Completed it is a notice
+  // OAuth2 sign-in (relay/oauth, docs/oauth.md)
+  'OAUTH_NOT_CONFIGURED', // the provider has no client ID configured (providers.json or MAILKEEP_OAUTH_<ID>_CLIENT_ID): nothing started
+  'OAUTH_REVOKED', // the token endpoint answered invalid_grant (access revoked, refresh token expired, password changed) -> Authentication Error, "Sign in again"
+  'OAUTH_UNREACHABLE', // the token endpoint could not be reached or answered with a server error -> Retrying, then Connection Error
+  'OAUTH_FLOW_FAILED', // a sign-in was refused: state mismatch, a second callback, the person denied, or the code exchange was refused
+  'OAUTH_FLOW_EXPIRED', // the sign-in was not finished before its deadline
   'RUN_TIME_LIMIT', // the backup ran past its run deadline and was stopped; the next run resumes
   // archive and local disk
   'DISK_FULL',

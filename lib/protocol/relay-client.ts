@@ -1,3 +1,4 @@
+import type { OAuthFlowEvent } from './oauth.ts';
 import type { z } from '../zod.ts';
 import { DOOR_LIMITS } from '../limits.ts';
 import { MailkeepError, mailkeepError } from './error-codes.ts';
@@ -52,6 +53,8 @@ export interface ConnectOptions {
   onEvent?: (event: JobEvent) => void;
   /** account.changed / account.removed (relays since issue 11): the mirror's feed, no polling needed. */
   onAccountEvent?: (event: AccountEvent) => void;
+  /** oauth.completed / oauth.failed: the end of a sign-in started with oauth.start. */
+  onOAuthEvent?: (event: OAuthFlowEvent) => void;
   /** Connect + hello/welcome deadline. */
   connectTimeoutMs?: number;
   /** Default deadline of one request. */
@@ -116,6 +119,7 @@ export function connectRelay(opts: ConnectOptions): Promise<RelayConnection> {
       } else if (frame.type === 'event') {
         const data = frame.data;
         if (data.event === 'account.changed' || data.event === 'account.removed') opts.onAccountEvent?.(data);
+        else if (data.event === 'oauth.completed' || data.event === 'oauth.failed') opts.onOAuthEvent?.(data);
         else opts.onEvent?.(data);
       } else {
         if (frame.type === 'error' && frame.id === null) {

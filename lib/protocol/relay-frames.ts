@@ -4,6 +4,7 @@ import { ImapAccount, JobEvent, JobSnapshot, RequestId, SafeId, Timestamp } from
 import { AccountEvent, AccountState } from './account-state.ts';
 import type { RequestMethod } from './client-frames.ts';
 import { RestorePrompt } from './restore-params.ts';
+import { OAuthFlowEvent, OAuthFlowStatus, OAuthStartResult } from './oauth.ts';
 
 /** Frames the relay sends to the extension. */
 
@@ -44,6 +45,8 @@ export const ResultByMethod = {
     accounts: z.array(AccountState).max(10_000),
     jobs: z.array(JobSnapshot).max(500),
   }),
+  'oauth.start': OAuthStartResult,
+  'oauth.status': OAuthFlowStatus,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 export type ResultOf<M extends RequestMethod> = z.infer<(typeof ResultByMethod)[M]>;
 
@@ -68,7 +71,7 @@ export const ErrorFrame = z.strictObject({
 });
 
 /** Everything the relay pushes: job progress and status, account changes and removals. */
-export const RelayEvent = z.union([JobEvent, AccountEvent]);
+export const RelayEvent = z.union([JobEvent, AccountEvent, OAuthFlowEvent]);
 export type RelayEvent = z.infer<typeof RelayEvent>;
 
 /** Pushed to every authenticated socket: job progress and status changes, account changes. */

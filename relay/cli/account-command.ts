@@ -6,6 +6,8 @@ import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { PASSWORD_ENV, readPassword } from './password-prompt.ts';
 import { findAccount, withStateApi } from './state-api.ts';
+import { signInCommand } from './oauth-sign-in.ts';
+import { z } from '../../lib/zod.ts';
 import { dataDirOf, splitPositionals, stateCommand } from './state-command-io.ts';
 
 const DEFAULT_PORTS = { tls: 993, starttls: 143, none: 143 } as const;
@@ -98,6 +100,7 @@ function securityOf(v: string | boolean | undefined): 'tls' | 'starttls' | 'none
 }
 
 async function add(options: string[], io: Io): Promise<number> {
+  if (options.some((a) => a === '--oauth' || a.startsWith('--oauth='))) return addOAuth(options, io);
   const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', id: 'string', schedule: 'string', 'data-dir': 'string', name: 'string', email: 'string' });
   const security = securityOf(o.security) ?? 'tls';
   const user = required(o, 'user');
@@ -114,6 +117,27 @@ async function add(options: string[], io: Io): Promise<number> {
       return 0;
     }),
   );
+}
+
+/** `account add --email E --oauth google|microsoft|FILE [--no-browser] [--json]`: the login is the address. */
+async function addOAuth(options: string[], io: Io): Promise<number> {
+  const o = parseOptions(options, { email: 'string', oauth: 'string', id: 'string', schedule: 'string', 'no-browser': 'boolean', json: 'boolean', 'data-dir': 'string' });
+  const email = required(o, 'email');
+  const provider = required(o, 'oauth');
+  if (!z.email().safeParse(email).success) throw new UsageError(`--email must be an e-mail address, not "${email}"`);
+  const id = typeof o.id === 'string' ? accountOf({ id: o.id, host: 'x', port: 993, security: 'tls', user: email }).id : undefined;
+  const schedule = scheduleOption(o.schedule);
+  const dataDir = dataDirOf(o);
+  return stateCommand(io, async () => {
+    const { accountId, via } = await signInCommand({ dataDir, email, provider, ...(id ? { accountId: id } : {}), openBrowser: !o['no-browser'], json: o.json === true }, io);
+    const state = await withStateApi(dataDir, async (api) => (schedule ? api.setSchedule(accountId, schedule) : findAccount((await api.snapshot()).accounts, accountId)));
+    const a = state.account;
+    if (o.json) io.out.write(`${JSON.stringify({ kind: 'oauth-signed-in', accountId, user: a.user, host: a.host, port: a.port, schedule: state.schedule })}
+`);
+    else io.out.write(`Signed in: account ${accountId} (${a.user} at ${a.host}:${a.port}, OAuth2), schedule ${describeSchedule(state.schedule)}${via === 'relay' ? ', through the running relay; its first backup starts now' : ''}.
+`);
+    return 0;
+  });
 }
 
 async function edit(ref: string, options: string[], io: Io): Promise<number> {

@@ -7,6 +7,8 @@ import { PASSWORD_ENV } from './password-prompt.ts';
 export const ACCOUNT_HELP = `Usage: mailkeep account add --host H [--port P] [--security tls|starttls|none] --user U
                            [--id ID] [--name NAME] [--email ADDR]
                            [--schedule "every 6h"|"daily 02:00"|off] [--data-dir DIR]
+       mailkeep account add --email E --oauth google|microsoft|FILE [--no-browser] [--json]
+                           [--id ID] [--schedule S] [--data-dir DIR]
        mailkeep account edit ACCOUNT [--host H] [--port P] [--security S] [--user U] [--password]
                            [--name NAME] [--email ADDR] [--data-dir DIR]
        mailkeep account remove ACCOUNT [--data-dir DIR]
@@ -21,6 +23,9 @@ its first backup starts about a minute after it is added.
 When the relay runs on DIR the change goes through it (the extension sees it at once); otherwise
 it is made on DIR directly. DIR defaults to $MAILKEEP_DATA_DIR, else ~/.mailkeep.
 "edit --password" asks for a new password; "remove" keeps the account's archive on disk.
+"add --oauth" signs in with Google, Microsoft or a provider file (docs/oauth.md) instead of a
+password: it prints the sign-in address (--json: as a JSON line first), opens a browser unless
+--no-browser, and waits for the sign-in; the login is the address. Run it again to sign in again.
 
 Exit codes: 0 done, 1 failed (no such account, relay not answering...), 2 bad usage`;
 

@@ -83,8 +83,18 @@ export function isConnectionCode(code: ErrorCode): boolean {
     code === 'CONNECTION_TIMEOUT' ||
     code === 'TLS_FAILED' ||
     code === 'CONNECTION_LOST' ||
-    code === 'SERVER_BUSY'
+    code === 'SERVER_BUSY' ||
+    code === 'OAUTH_UNREACHABLE'
   );
+}
+
+/**
+ * Codes that mean the user must act on the credentials (Authentication Error, no automatic retry):
+ * a refused password, a revoked OAuth2 grant, or an OAuth2 client ID the provider refuses or that
+ * is no longer configured.
+ */
+export function isAuthCode(code: ErrorCode): boolean {
+  return code === 'AUTH_FAILED' || code === 'OAUTH_REVOKED' || code === 'OAUTH_NOT_CONFIGURED';
 }
 
 /** A one-line, secret-free description of an imapflow error for messages and logs. */

@@ -1,6 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError, type ErrorCode, type MailkeepError } from '../../lib/protocol/error-codes.ts';
+import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import type { OAuthLogin } from '../oauth/token-manager.ts';
 import { classifyImapError, describeImapError } from './classify-error.ts';
 
 export type Security = 'tls' | 'starttls' | 'none';
@@ -14,6 +15,11 @@ export interface ImapAccount {
   password: string;
   /** PEM text of extra trusted CA certificates (self-hosted servers). */
   ca?: string;
+  /**
+   * An OAuth2 account (relay/oauth/token-manager.ts): log in with XOAUTH2/OAUTHBEARER and an access
+   * token instead of `password`. A refused token is renewed once and the login retried once.
+   */
+  oauth?: OAuthLogin;
 }
 
 /** Deadlines of one session; defaults come from lib/limits.ts, tests shorten them. */
@@ -32,6 +38,25 @@ export async function openSession(
   account: ImapAccount,
   opts: { signal?: AbortSignal; timeouts?: ImapTimeouts; utf8Names?: boolean } = {},
 ): Promise<ImapFlow> {
+  if (!account.oauth) return openSessionWith(account, { user: account.user, pass: account.password }, opts);
+  const token = await account.oauth.accessToken();
+  try {
+    return await openSessionWith(account, { user: account.user, accessToken: token }, opts);
+  } catch (err) {
+    // [AUTHENTICATIONFAILED]: the token may have expired or been revoked early. Renew once (an
+    // invalid_grant there is OAUTH_REVOKED: sign in again) and retry once; [UNAVAILABLE] (the
+    // server could not reach its identity provider) stays a connection-class SERVER_BUSY.
+    if (!(err instanceof MailkeepError) || err.code !== 'AUTH_FAILED') throw err;
+    const renewed = await account.oauth.renew(token);
+    return await openSessionWith(account, { user: account.user, accessToken: renewed }, opts);
+  }
+}
+
+async function openSessionWith(
+  account: ImapAccount,
+  auth: { user: string; pass: string } | { user: string; accessToken: string },
+  opts: { signal?: AbortSignal; timeouts?: ImapTimeouts; utf8Names?: boolean },
+): Promise<ImapFlow> {
   opts.signal?.throwIfAborted();
   const t = opts.timeouts ?? {};
   const client = new ImapFlow({
@@ -39,7 +64,7 @@ export async function openSession(
     port: account.port,
     secure: account.security === 'tls',
     doSTARTTLS: account.security === 'starttls' ? true : account.security === 'none' ? false : undefined,
-    auth: { user: account.user, pass: account.password },
+    auth,
     tls: { rejectUnauthorized: true, ...(account.ca ? { ca: account.ca } : {}) },
     logger: false,
     // BINARY would decode transfer encodings: the archive must hold the bytes as stored.

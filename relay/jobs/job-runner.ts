@@ -3,6 +3,7 @@ import type { ImapAccount, JobProgress, JobSnapshot } from '../../lib/protocol/c
 import type { JobParamsOf } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcomeOf } from '../../lib/protocol/job-outcome.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
+import type { OAuthLogin } from '../oauth/token-manager.ts';
 
 /**
  * What a job kind's runner (relay/jobs/<kind>/<kind>-runner.ts) gets from the job manager
@@ -15,6 +16,8 @@ export interface JobRunContext<K extends JobKind = JobKind> {
   readonly account: ImapAccount;
   /** Only for the IMAP login; never log it or put it in an error message. */
   readonly password: string;
+  /** An OAuth2 account's token source (then `password` is empty): pass it to openSession's account. */
+  readonly oauth?: OAuthLogin;
   /** Already checked against the kind's schema (lib/protocol/job-kinds.ts), defaults applied. */
   readonly params: JobParamsOf<K>;
   readonly dataDir: string;
@@ -36,5 +39,5 @@ export type JobRunner<K extends JobKind = JobKind> = (
 export type JobRunners = { [K in JobKind]?: JobRunner<K> };
 
 export interface AccountLookup {
-  get(accountId: string): { account: ImapAccount; password?: string } | undefined;
+  get(accountId: string): { account: ImapAccount; password?: string; oauthLogin?: OAuthLogin } | undefined;
 }

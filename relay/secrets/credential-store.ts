@@ -18,7 +18,18 @@ import { readFileIfExists, writeFileAtomic } from '../server/atomic-file.ts';
 export const KEY_FILE = 'secrets.key';
 export const CREDENTIALS_FILE = 'credentials.enc';
 
-const StoredAccount = z.object({ account: ImapAccount, password: z.string().optional() });
+/**
+ * An OAuth2 account's tokens (relay/oauth): the refresh token never leaves the relay; the access
+ * token is cached with its expiry (ms) so a restart does not refresh at once.
+ */
+export const OAuthTokens = z.object({
+  refreshToken: z.string().min(1),
+  accessToken: z.string().min(1).optional(),
+  accessExpiresAt: z.number().optional(),
+});
+export type OAuthTokens = z.infer<typeof OAuthTokens>;
+
+const StoredAccount = z.object({ account: ImapAccount, password: z.string().optional(), oauth: OAuthTokens.optional() });
 export type StoredAccount = z.infer<typeof StoredAccount>;
 const Plain = z.object({ v: z.literal(1), accounts: z.record(z.string(), StoredAccount) });
 const Envelope = z.object({
@@ -72,10 +83,25 @@ export class CredentialStore {
   /** Stores settings; a given password replaces the stored one, an omitted one keeps it. */
   upsert(account: ImapAccount, password?: string): { hasPassword: boolean } {
     const previous = this.accounts.get(account.id);
-    const next: StoredAccount = { account, password: password ?? previous?.password };
+    const next: StoredAccount = { account, password: password ?? previous?.password, ...(previous?.oauth ? { oauth: previous.oauth } : {}) };
     this.accounts.set(account.id, next);
     this.persist();
-    return { hasPassword: next.password !== undefined };
+    return { hasPassword: hasCredential(next) };
+  }
+
+  /**
+   * Stores an OAuth2 account's settings and tokens in one write. Rotation: a refresh that returned
+   * a new refresh token is stored here (atomically: temp file + rename) before its access token is
+   * used, so a crash never leaves only the spent one. A password stored earlier is dropped.
+   */
+  setOAuth(account: ImapAccount, tokens: OAuthTokens): void {
+    this.accounts.set(account.id, { account, oauth: tokens });
+    this.persist();
+  }
+
+  /** For the token manager only: never put the result in a frame, log or report. */
+  getOAuth(accountId: string): OAuthTokens | undefined {
+    return this.accounts.get(accountId)?.oauth;
   }
 
   delete(accountId: string): boolean {
@@ -91,7 +117,7 @@ export class CredentialStore {
 
   /** Settings and whether a password is stored: safe to send to the extension. */
   list(): { account: ImapAccount; hasPassword: boolean }[] {
-    return [...this.accounts.values()].map((a) => ({ account: a.account, hasPassword: a.password !== undefined }));
+    return [...this.accounts.values()].map((a) => ({ account: a.account, hasPassword: hasCredential(a) }));
   }
 
   has(accountId: string): boolean {
@@ -113,6 +139,11 @@ export class CredentialStore {
     };
     writeFileAtomic(this.file, JSON.stringify(envelope), 0o600);
   }
+}
+
+/** A password or OAuth2 tokens: what `hasPassword` reports (the account can log in without asking). */
+export function hasCredential(a: StoredAccount | undefined): boolean {
+  return a !== undefined && (a.password !== undefined || a.oauth !== undefined);
 }
 
 function loadOrCreateMasterKey(file: string): Buffer {

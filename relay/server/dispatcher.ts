@@ -60,6 +60,10 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
       const storedId = 'account' in p ? p.account.id : p.accountId;
       const password = ('password' in p ? p.password : undefined) ?? deps.credentials.get(storedId)?.password;
       if (!account) throw new MailkeepError('NOT_FOUND', `no account ${storedId}`);
+      // A signed-in OAuth2 account logs in with its token (renewed if needed), never a password.
+      if (password === undefined && account.auth?.kind === 'oauth2' && deps.state && deps.credentials.get(storedId)?.oauth) {
+        return deps.testConnection(account, '', deps.state.tokens.loginFor(storedId));
+      }
       if (password === undefined) throw new MailkeepError('INVALID_INPUT', 'no password given or stored for this account');
       return deps.testConnection(account, password);
     }
@@ -82,6 +86,10 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
     }
     case 'state.get':
       return needState(deps).snapshot(req.params.jobLimit);
+    case 'oauth.start':
+      return needState(deps).oauth.start(req.params);
+    case 'oauth.status':
+      return needState(deps).oauth.status(req.params.flowId);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { OAuthLogin } from '../oauth/token-manager.ts';
 import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
@@ -170,7 +171,7 @@ export class JobManager {
     if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${input.kind} jobs yet`);
     const stored = this.opts.accounts.get(input.accountId);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
-    if (stored.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${input.accountId} has no stored password`);
+    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('INVALID_INPUT', `account ${input.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === input.accountId && other.kind === input.kind) {
@@ -196,7 +197,7 @@ export class JobManager {
     this.params.set(job.id, input.params);
     this.save(job.id);
     this.prune();
-    this.launch(job.id, runner, stored.account, stored.password, input.params);
+    this.launch(job.id, runner, stored.account, stored.password ?? '', input.params, stored.oauthLogin);
     return { job, created: true };
   }
 
@@ -208,9 +209,9 @@ export class JobManager {
     return this.opts.runners[kind] as JobRunner | undefined;
   }
 
-  private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: unknown): void {
+  private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: unknown, oauth?: OAuthLogin): void {
     const controller = new AbortController();
-    const done = this.run(jobId, runner, account, password, params, controller.signal);
+    const done = this.run(jobId, runner, account, password, params, controller.signal, oauth);
     this.live.set(jobId, { controller, done });
     void done.finally(() => this.live.delete(jobId));
   }
@@ -247,7 +248,7 @@ export class JobManager {
     const gone = job.kind === 'backup' ? 'deactivated' : 'cancelled';
     if (!stored) return this.settleUnresumable(id, gone, 'NOT_FOUND'), null;
     if (!runner) return this.settleUnresumable(id, gone, 'INVALID_INPUT'), null;
-    if (stored.password === undefined) return this.settleUnresumable(id, job.kind === 'download' ? 'cancelled' : 'authentication_error', null), null;
+    if (stored.password === undefined && !stored.oauthLogin) return this.settleUnresumable(id, job.kind === 'download' ? 'cancelled' : 'authentication_error', null), null;
     const busy = [...this.live.keys()].find((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind);
     if (busy) {
       void this.settled(busy).then(() => this.resumeOne(id));
@@ -255,7 +256,7 @@ export class JobManager {
     }
     this.resumedRuns.add(id);
     const restarted = this.update(id, { phase: 'queued', status: queuedStatus(job.kind), errorCode: null }, true);
-    this.launch(id, runner, stored.account, stored.password, this.params.get(id) ?? {});
+    this.launch(id, runner, stored.account, stored.password ?? '', this.params.get(id) ?? {}, stored.oauthLogin);
     return restarted;
   }
 
@@ -298,6 +299,7 @@ export class JobManager {
     password: string,
     params: unknown,
     signal: AbortSignal,
+    oauth?: OAuthLogin,
   ): Promise<void> {
     // Let start() return (and its result frame go out) before the first event of this job.
     await Promise.resolve();
@@ -309,6 +311,7 @@ export class JobManager {
       job,
       account,
       password,
+      ...(oauth ? { oauth } : {}),
       // Unused when the check failed: the job fails below before its runner is called.
       params: request.success ? request.data.params : ({} satisfies JobParams),
       dataDir: this.opts.dataDir,
@@ -449,7 +452,7 @@ export class JobManager {
     const stored = this.opts.accounts.get(job.accountId);
     if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${job.kind} jobs yet`);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${job.accountId}`);
-    if (stored.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${job.accountId} has no stored password`);
+    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('INVALID_INPUT', `account ${job.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === job.accountId && other.kind === job.kind) throw mailkeepError('ARCHIVE_LOCKED', `a ${job.kind} of ${job.accountId} is already running`, { jobId: other.id });
@@ -461,7 +464,7 @@ export class JobManager {
       { status: QUEUE_STATUS[job.kind], phase: 'queued', errorCode: null, retryAt: null, attempt: (job.attempt ?? 0) + 1, progress: { folder: null, messagesDone: 0, messagesTotal: null, bytes: 0 } },
       true,
     );
-    this.launch(jobId, runner, stored.account, stored.password, this.params.get(jobId) ?? {});
+    this.launch(jobId, runner, stored.account, stored.password ?? '', this.params.get(jobId) ?? {}, stored.oauthLogin);
     return again;
   }
 

@@ -1,3 +1,4 @@
+import { isAuthCode } from '../imap/classify-error.ts';
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
 
@@ -23,12 +24,13 @@ const CONNECTION_CODES = new Set<ErrorCode>([
   'TLS_FAILED',
   'CONNECTION_LOST',
   'SERVER_BUSY',
+  'OAUTH_UNREACHABLE',
   'RETRY_LIMIT',
 ]);
 
 export function statusForError(kind: JobKind, code: ErrorCode): string {
   if (kind === 'download') return code === 'CANCELLED' ? 'cancelled' : 'failed';
-  if (code === 'AUTH_FAILED') return 'authentication_error';
+  if (isAuthCode(code)) return 'authentication_error';
   if (CONNECTION_CODES.has(code)) return 'connection_error';
   if (kind === 'backup') {
     // Backup has neither Cancelled nor Failed in the specification: a cancelled backup keeps what

@@ -111,6 +111,16 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     // (the native host) and then mints its own code must not see it replaced by this one.
     const code = background ? undefined : createPairingCode(dataDir);
     lock.update({ port: server.port });
+    state.oauthCallbackBase = `http://127.0.0.1:${server.port}`;
+    // A finished sign-in starts the account's backup at once, as saving a password does in the options page.
+    state.oauth.subscribe((e) => {
+      if (e.event !== 'oauth.completed') return;
+      try {
+        jobs.start({ kind: 'backup', accountId: e.accountId, idempotencyKey: `signin-${e.flowId}`, params: {} });
+      } catch (err) {
+        log(`backup after sign-in of ${e.accountId} not started: ${(err as Error).message.slice(0, 200)}`);
+      }
+    });
     say(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
     if (code) {
       say(

@@ -16,6 +16,7 @@ import type { DownloadLinks } from './download-links.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import { consumePairingCode, type TokenStore } from './pairing.ts';
 import { dispatch, errorFrame, type DispatchDeps } from './dispatcher.ts';
+import { CALLBACK_PATH } from '../oauth/flows.ts';
 
 export const RELAY_VERSION = '0.1.0';
 
@@ -138,6 +139,16 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
         sendJson(res, 200, frame);
         return;
       }
+      case `GET ${CALLBACK_PATH}`: {
+        // The provider's redirect after the person approved (or denied) a sign-in: no token is
+        // needed (the browser brings none); the flow's `state` is the check (relay/oauth/flows.ts).
+        if (!opts.state) throw new HttpRefusal(404, 'NOT_FOUND', 'no such endpoint');
+        const page = await opts.state.oauth.callback(url.searchParams);
+        // The URL held the code: keep it out of caches and of the next page's Referer.
+        res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-security-policy': "default-src 'none'" });
+        res.end(page.html);
+        return;
+      }
       case 'GET /ws':
         throw new HttpRefusal(426, 'INVALID_INPUT', 'WebSocket upgrade required');
       default:
@@ -246,9 +257,11 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
         send({ type: 'welcome', version, relay: { name: 'mailkeep-relay', version: RELAY_VERSION } });
         const offJobs = opts.jobs.subscribe((e) => send({ type: 'event', data: e }));
         const offAccounts = opts.state?.subscribe((e) => send({ type: 'event', data: e }));
+        const offOAuth = opts.state?.oauth.subscribe((e) => send({ type: 'event', data: e }));
         unsubscribe = () => {
           offJobs();
           offAccounts?.();
+          offOAuth?.();
         };
         return;
       }

@@ -3,17 +3,19 @@ import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { ResultOf } from '../../lib/protocol/relay-frames.ts';
 import { closeSession, openSession } from '../imap/session.ts';
+import type { OAuthLogin } from '../oauth/token-manager.ts';
 
-export type TestConnection = (account: ImapAccount, password: string) => Promise<ResultOf<'account.test'>>;
+/** `oauth`: an OAuth2 account's token source (then `password` is empty). */
+export type TestConnection = (account: ImapAccount, password: string, oauth?: OAuthLogin) => Promise<ResultOf<'account.test'>>;
 
 /**
  * A real login and logout, classified by the backup engine's classifier (relay/imap), so the
  * options page and a backup job name the same failure the same way.
  */
-export const testImapConnection: TestConnection = async (account, password) => {
+export const testImapConnection: TestConnection = async (account, password, oauth) => {
   try {
     const client = await openSession(
-      { host: account.host, port: account.port, security: account.security, user: account.user, password },
+      { host: account.host, port: account.port, security: account.security, user: account.user, password, ...(oauth ? { oauth } : {}) },
       { signal: AbortSignal.timeout(DOOR_LIMITS.testConnectionTimeoutMs) },
     );
     const capabilities = [...(client.capabilities?.keys() ?? [])].map(String).slice(0, 256);

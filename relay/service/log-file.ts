@@ -12,13 +12,17 @@ export interface RotatingLogOptions {
 }
 
 /**
- * Tokens (`mk1_...`) and pairing codes (`ABCD-EFGH` after the word "code") must never reach the
- * file, whatever a caller passes: this is the last line of defence, not the first.
+ * Tokens (`mk1_...`), pairing codes (`ABCD-EFGH` after the word "code") and OAuth2 values (bearer
+ * tokens, access/refresh/id tokens, authorization codes, PKCE verifiers, client secrets, as
+ * `name=value` or JSON) must never reach the file, whatever a caller passes: this is the last line
+ * of defence, not the first.
  */
 export function redactSecrets(line: string): string {
   return line
     .replace(/mk1_[A-Za-z0-9_-]+/g, 'mk1_[redacted]')
-    .replace(/(code\W{0,3}\s*)[A-HJ-NP-Z2-9]{4}-?[A-HJ-NP-Z2-9]{4}\b/gi, '$1[redacted]');
+    .replace(/(code\W{0,3}\s*)[A-HJ-NP-Z2-9]{4}-?[A-HJ-NP-Z2-9]{4}\b/gi, '$1[redacted]')
+    .replace(/\b(Bearer\s+)[^\s"',]+/gi, '$1[redacted]')
+    .replace(/\b((?:access_token|refresh_token|id_token|code_verifier|client_secret|code|accessToken|refreshToken)["']?\s*[=:]\s*["']?)[^\s"'&,}]+/g, '$1[redacted]');
 }
 
 /**

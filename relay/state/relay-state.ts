@@ -4,7 +4,9 @@ import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { ImapAccount, JobEvent, JobSnapshot } from '../../lib/protocol/common.ts';
 import type { AccountEvent, AccountState, ArchiveTotals, Schedule } from '../../lib/protocol/account-state.ts';
-import type { StoredAccount } from '../secrets/credential-store.ts';
+import { hasCredential, type OAuthTokens, type StoredAccount } from '../secrets/credential-store.ts';
+import { CALLBACK_PATH, OAuthFlows } from '../oauth/flows.ts';
+import { TokenManager } from '../oauth/token-manager.ts';
 import { archiveDirOf } from '../jobs/data-dirs.ts';
 import type { AccountLookup, JobRunners } from '../jobs/job-runner.ts';
 import { JobManager } from '../server/job-manager.ts';
@@ -22,6 +24,8 @@ export interface Credentials {
   delete(accountId: string): boolean;
   get(accountId: string): StoredAccount | undefined;
   list(): { account: ImapAccount; hasPassword: boolean }[];
+  getOAuth(accountId: string): OAuthTokens | undefined;
+  setOAuth(account: ImapAccount, tokens: OAuthTokens): void;
 }
 
 export interface RelayStateOptions {
@@ -37,6 +41,8 @@ export interface RelayStateOptions {
   jitterMaxMs?: () => number;
   /** False for the CLI's direct mode (see JobManager). */
   resumeInterrupted?: boolean;
+  /** OAuth2 provider configuration (client IDs) comes from the data dir and this environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const nodeTimers: Timers = {
@@ -66,6 +72,12 @@ export class RelayState {
   private readonly listeners = new Set<(e: AccountEvent) => void>();
   private readonly totals = new Map<string, ArchiveTotals | null>();
   private readonly log: (line: string) => void;
+  /** OAuth2 access tokens of oauth2 accounts, renewed ahead of expiry (relay/oauth). */
+  readonly tokens: TokenManager;
+  /** OAuth2 sign-ins; their redirect goes to `oauthCallbackBase` + /oauth/callback. */
+  readonly oauth: OAuthFlows;
+  /** `http://127.0.0.1:PORT`, set by whoever serves /oauth/callback (the relay's door, or the CLI's listener). */
+  oauthCallbackBase: string | undefined;
 
   constructor(private readonly opts: RelayStateOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -74,12 +86,30 @@ export class RelayState {
     this.accounts = new AccountStore(this.db);
     this.jobStore = new JobStore(this.db);
     this.adoptCredentialAccounts();
+    const now = (): number => this.clock.now();
+    this.tokens = new TokenManager({ dataDir: opts.dataDir, credentials: opts.credentials, now, log: this.log, ...(opts.env ? { env: opts.env } : {}) });
+    this.oauth = new OAuthFlows({
+      dataDir: opts.dataDir,
+      now,
+      log: this.log,
+      ...(opts.env ? { env: opts.env } : {}),
+      redirectUri: () => {
+        if (!this.oauthCallbackBase) throw mailkeepError('INVALID_INPUT', 'nothing listens for the sign-in callback');
+        return `${this.oauthCallbackBase}${CALLBACK_PATH}`;
+      },
+      saveAccount: (account, tokens) => this.saveOAuthAccount(account, tokens),
+    });
     const lookup: AccountLookup = {
       get: (id) => {
         const row = this.accounts.get(id);
         const stored = opts.credentials.get(id);
         if (!row && !stored) return undefined;
-        return { account: row?.account ?? stored!.account, ...(stored?.password !== undefined ? { password: stored.password } : {}) };
+        const account = row?.account ?? stored!.account;
+        return {
+          account,
+          ...(stored?.password !== undefined ? { password: stored.password } : {}),
+          ...(account.auth?.kind === 'oauth2' && stored?.oauth ? { oauthLogin: this.tokens.loginFor(id) } : {}),
+        };
       },
     };
     try {
@@ -189,6 +219,10 @@ export class RelayState {
   }
 
   upsertAccount(account: ImapAccount, password: string | undefined, schedule: Schedule | undefined): { hasPassword: boolean } {
+    // A settings form that does not know about OAuth2 (an older extension, `account edit`) must not
+    // turn a signed-in account back into a password one: without a new password, its auth stays.
+    const previous = this.accounts.get(account.id)?.account.auth;
+    if (account.auth === undefined && password === undefined && previous) account = { ...account, auth: previous };
     const { hasPassword } = this.opts.credentials.upsert(account, password);
     this.accounts.upsert(account, { ...(schedule ? { schedule } : {}), now: this.clock.now(), passwordChanged: password !== undefined });
     this.scheduler.check('change');
@@ -196,7 +230,20 @@ export class RelayState {
     return { hasPassword };
   }
 
+  /** A finished OAuth2 sign-in: settings and tokens stored; like a new password, it clears an Authentication Error. */
+  private saveOAuthAccount(account: ImapAccount, tokens: OAuthTokens): void {
+    const existing = this.accounts.get(account.id);
+    this.opts.credentials.setOAuth(account, tokens);
+    this.accounts.upsert(account, { now: this.clock.now(), passwordChanged: true });
+    this.log(`account ${account.id} ${existing ? 'signed in again' : 'added'} (OAuth2, ${account.auth?.kind === 'oauth2' ? account.auth.provider : '?'})`);
+    this.scheduler.check('change');
+    this.changed(account.id);
+  }
+
   deleteAccount(accountId: string): boolean {
+    const stored = this.opts.credentials.get(accountId);
+    // Not awaited: removing the account must not wait on (or fail with) the provider.
+    if (stored?.oauth) void this.tokens.revoke(stored.account, stored.oauth);
     const had = this.opts.credentials.delete(accountId);
     const hadRow = this.accounts.delete(accountId);
     this.totals.delete(accountId);
@@ -219,7 +266,7 @@ export class RelayState {
     if (!row) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
     const running = this.jobs.isRunning(accountId, 'backup');
     return accountStateOf(row, {
-      hasPassword: this.opts.credentials.get(accountId)?.password !== undefined,
+      hasPassword: hasCredential(this.opts.credentials.get(accountId)),
       // Not running: an interrupted run's "running" is not the account's status; the last finished one's is.
       latestBackup: running ? this.jobs.latest(accountId, 'backup') : this.jobs.latest(accountId, 'backup', true),
       running,

@@ -70,7 +70,17 @@ function ensureVmail(): void {
   if (r.status !== 0 && spawnSync('id', ['vmail']).status !== 0) throw new Error(`cannot create vmail user: ${r.stderr}`);
 }
 
-export async function startDovecot(opts: { users?: DovecotUser[]; fsync?: boolean; dir?: string } = {}): Promise<Dovecot> {
+/**
+ * Dovecot's oauth2 passdb (../shared/notes/integration-recipes.md §1.1): XOAUTH2 and OAUTHBEARER
+ * logins are checked by RFC 7662 introspection at this URL (the fake authorization server's
+ * /introspect); PLAIN/LOGIN keep using the users file. Users must still be listed in `users` (the
+ * userdb), with any password.
+ */
+export interface DovecotOAuth2 {
+  introspectionUrl: string;
+}
+
+export async function startDovecot(opts: { users?: DovecotUser[]; fsync?: boolean; dir?: string; oauth2?: DovecotOAuth2 } = {}): Promise<Dovecot> {
   const users = opts.users ?? [{ name: 'alice', password: 'alicepw' }];
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mk-dovecot-'));
   for (const d of ['run', 'state', 'mail', 'ssl']) fs.mkdirSync(path.join(dir, d), { recursive: true });
@@ -108,6 +118,14 @@ export async function startDovecot(opts: { users?: DovecotUser[]; fsync?: boolea
     users.map((u) => `${u.name}:{PLAIN}${u.password}::::::${u.quota ? `userdb_quota_rule=*:storage=${u.quota}` : ''}\n`).join(''),
     { mode: 0o644 },
   );
+  if (opts.oauth2) {
+    // No `debug = yes`: with it Dovecot logs the tokens it checks.
+    fs.writeFileSync(
+      path.join(dir, 'oauth2.conf.ext'),
+      `introspection_mode = post\nintrospection_url = ${opts.oauth2.introspectionUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\nforce_introspection = yes\n`,
+      { mode: 0o644 },
+    );
+  }
   const conf = `protocols = imap
 listen = 127.0.0.1
 base_dir = ${dir}/run
@@ -119,14 +137,14 @@ ssl = yes
 ssl_cert = <${certFile}
 ssl_key = <${keyFile}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${opts.oauth2 ? ' xoauth2 oauthbearer' : ''}
 auth_failure_delay = 0
 verbose_proctitle = yes
 mail_max_userip_connections = 50
 mail_fsync = ${opts.fsync ? 'optimized' : 'never'}
-passdb {
+${opts.oauth2 ? `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${dir}/oauth2.conf.ext\n}\n` : ''}passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u ${dir}/users
+  args = scheme=PLAIN username_format=%u ${dir}/users${opts.oauth2 ? '\n  mechanisms = plain login' : ''}
 }
 userdb {
   driver = passwd-file

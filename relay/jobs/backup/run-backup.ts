@@ -5,7 +5,7 @@ import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/proto
 import type { BackupStatus } from '../../../lib/protocol/status-ids.ts';
 import { disappearedInRun } from '../../archive/archive-reader.ts';
 import { ArchiveWriter } from '../../archive/archive-writer.ts';
-import { describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import { describeImapError, isAuthCode, isConnectionCode } from '../../imap/classify-error.ts';
 import { closeSession, openSession } from '../../imap/session.ts';
 import { sessionErrorCode } from '../../imap/session-error-code.ts';
 import { backupAccount } from './backup-account.ts';
@@ -172,7 +172,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         // archive's, never the server's: not classified by the session state it left behind.
         const code = localErrorCode(err) ?? sessionErrorCode(err, client, { folderUnreadableIsLost: true });
         const message = err instanceof MailkeepError ? err.message : describeImapError(err);
-        if (code === 'AUTH_FAILED') return await finish('authentication_error', code, message);
+        if (isAuthCode(code)) return await finish('authentication_error', code, message);
         if (!isConnectionCode(code)) return await finish('partially_completed', code, message, true);
         if (attempt >= maxAttempts) return await finish('connection_error', code, message);
         const delay = baseDelay * 2 ** (attempt - 1);

@@ -35,7 +35,7 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     const d = dest.account;
     const result = await runMigrate(
       {
-        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password },
+        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
         destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password },
         dryRun: p.dryRun ?? false,
         appendRecordsDir: appendRecordsDirOf(ctx.dataDir),

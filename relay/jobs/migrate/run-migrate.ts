@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import { classifyImapError, describeImapError, isAuthCode, isConnectionCode } from '../../imap/classify-error.ts';
 import { closeSession, openSession, type ImapAccount } from '../../imap/session.ts';
 import { sessionErrorCode } from '../../imap/session-error-code.ts';
 import { appendDeadlineMs, type AppendUid } from '../../imap/append-stream.ts';
@@ -143,7 +143,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       const code = sessionErrorCode(err, client);
       const base = err instanceof MailkeepError ? err.message : describeImapError(err);
       const message = side && !base.startsWith(side) ? `${side}: ${base}` : base;
-      if (code === 'AUTH_FAILED') return finish('authentication_error', code, message, side);
+      if (isAuthCode(code)) return finish('authentication_error', code, message, side);
       if (!isConnectionCode(code)) return finish('failed', code, message, side);
       const stop = await retryOrStop({
         attempt, maxAttempts, baseDelayMs: baseDelay, opened, code, message, signal, cancelledMessage: 'migration cancelled',

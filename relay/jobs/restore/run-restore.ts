@@ -4,7 +4,7 @@ import { RELAY_LIMITS } from '../../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
 import { openArchiveForReading } from '../../archive/archive-reader.ts';
 import type { Db } from '../../archive/schema.ts';
-import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
+import { classifyImapError, describeImapError, isAuthCode, isConnectionCode } from '../../imap/classify-error.ts';
 import { closeSession, openSession } from '../../imap/session.ts';
 import { sessionErrorCode } from '../../imap/session-error-code.ts';
 import { AppendRecords, blobSource } from '../append-records.ts';
@@ -166,7 +166,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       if (inDoubt.length) await sleep(RELAY_LIMITS.appendInDoubtSettleMs, undefined, { signal }).catch(() => undefined);
       const code = sessionErrorCode(err, client);
       const message = err instanceof MailkeepError ? err.message : describeImapError(err);
-      if (code === 'AUTH_FAILED') return finish('authentication_error', code, message);
+      if (isAuthCode(code)) return finish('authentication_error', code, message);
       if (!isConnectionCode(code)) return finish('failed', code, message, remaining());
       const stop = await retryOrStop({
         attempt, maxAttempts, baseDelayMs: baseDelay, opened, code, message, signal, cancelledMessage: 'restore cancelled',
