@@ -3,7 +3,7 @@ import path from 'node:path';
 import { MailkeepError, mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { acquireInstanceLock, type HeldLock } from '../lock/lock-file.ts';
 import { CREDENTIALS_FILE, CredentialStore } from '../secrets/credential-store.ts';
-import { ensurePrivateDir } from '../server/atomic-file.ts';
+import { ensurePrivateDir } from '../fs/atomic-file.ts';
 import { backupRunner } from '../jobs/backup/backup-runner.ts';
 import { RelayState } from '../state/relay-state.ts';
 import { testClockFromEnv } from '../state/test-clock.ts';

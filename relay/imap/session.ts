@@ -1,7 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
-import type { OAuthLogin } from '../oauth/token-manager.ts';
+import type { OAuthLogin } from './oauth-login.ts';
 import { classifyImapError, describeImapError } from './classify-error.ts';
 
 export type Security = 'tls' | 'starttls' | 'none';

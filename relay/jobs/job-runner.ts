@@ -3,7 +3,7 @@ import type { ImapAccount, JobProgress, JobSnapshot } from '../../lib/protocol/c
 import type { JobParamsOf } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcomeOf } from '../../lib/protocol/job-outcome.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
-import type { OAuthLogin } from '../oauth/token-manager.ts';
+import type { OAuthLogin } from '../imap/oauth-login.ts';
 
 /**
  * What a job kind's runner (relay/jobs/<kind>/<kind>-runner.ts) gets from the job manager

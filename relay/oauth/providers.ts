@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from '../../lib/zod.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { writeFileAtomic } from '../server/atomic-file.ts';
+import { writeFileAtomic } from '../fs/atomic-file.ts';
 
 /**
  * An OAuth2 provider for IMAP: the built-ins (Google, Microsoft) and a custom provider file

@@ -1,3 +1,4 @@
+import type { OAuthLogin } from '../imap/oauth-login.ts';
 import { OAUTH_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { ImapAccount } from '../../lib/protocol/common.ts';
@@ -6,12 +7,7 @@ import { resolveProvider, type ConfiguredProvider } from './providers.ts';
 import { postTokenRequest } from './token-endpoint.ts';
 
 /** What an IMAP session needs of an OAuth2 account (relay/imap/session.ts). */
-export interface OAuthLogin {
-  /** A live access token: the cached one, or a fresh one when it expires within the margin. */
-  accessToken(): Promise<string>;
-  /** After the server refused `rejected`: a newer token (renewed once, shared by concurrent callers). */
-  renew(rejected: string): Promise<string>;
-}
+export type { OAuthLogin };
 
 export interface TokenStoreLike {
   get(accountId: string): StoredAccount | undefined;

@@ -5,7 +5,7 @@ import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
 import { ImapAccount } from '../../lib/protocol/common.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { readFileIfExists, writeFileAtomic } from '../server/atomic-file.ts';
+import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.ts';
 
 /**
  * IMAP accounts and their passwords, encrypted at rest (docs/threat-model.md):

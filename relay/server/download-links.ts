@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
 import type { DownloadLink } from '../../lib/protocol/job-outcome.ts';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
+import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.ts';
 
 /**
  * The relay's finished downloads: one unguessable token per file (256 bits, only its SHA-256 kept

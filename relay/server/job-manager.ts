@@ -1,4 +1,4 @@
-import type { OAuthLogin } from '../oauth/token-manager.ts';
+import type { OAuthLogin } from '../imap/oauth-login.ts';
 import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';

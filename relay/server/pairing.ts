@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
+import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.ts';
 
 /**
  * Pairing: a short one-time code a person types (or the native host hands the extension),

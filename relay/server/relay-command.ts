@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { acquireInstanceLock } from '../lock/lock-file.ts';
 import { CredentialStore } from '../secrets/credential-store.ts';
-import { ensurePrivateDir } from './atomic-file.ts';
+import { ensurePrivateDir } from '../fs/atomic-file.ts';
 import { defaultDataDir, parseFlags, parsePort, reportCommandError } from './cli-args.ts';
 import { DownloadLinks } from './download-links.ts';
 import type { JobRunners } from '../jobs/job-runner.ts';

@@ -3,7 +3,7 @@ import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { ResultOf } from '../../lib/protocol/relay-frames.ts';
 import { closeSession, openSession } from '../imap/session.ts';
-import type { OAuthLogin } from '../oauth/token-manager.ts';
+import type { OAuthLogin } from '../imap/oauth-login.ts';
 
 /** `oauth`: an OAuth2 account's token source (then `password` is empty). */
 export type TestConnection = (account: ImapAccount, password: string, oauth?: OAuthLogin) => Promise<ResultOf<'account.test'>>;

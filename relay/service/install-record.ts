@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from '../../lib/zod.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { readFileIfExists, writeFileAtomic } from '../server/atomic-file.ts';
+import { readFileIfExists, writeFileAtomic } from '../fs/atomic-file.ts';
 
 /**
  * What `mailkeep install` wrote, kept in the data dir, so that `mailkeep uninstall` removes exactly

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { runningRelay } from '../lock/lock-file.ts';
-import { ensurePrivateDir, writeFileAtomic } from '../server/atomic-file.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../fs/atomic-file.ts';
 import { readInstallRecord, writeInstallRecord, type Command, type InstallRecord } from './install-record.ts';
 import type { InstallPlan } from './install-plan.ts';
 import type { ServiceEnv } from './platform.ts';

@@ -9,7 +9,7 @@ import { HealthResponse } from '../../lib/protocol/http.ts';
 import type { RelayStartedBy } from '../../lib/protocol/native-host.ts';
 import { runningRelay } from '../lock/lock-file.ts';
 import { BACKGROUND_FLAG } from './background-flag.ts';
-import { ensurePrivateDir } from '../server/atomic-file.ts';
+import { ensurePrivateDir } from '../fs/atomic-file.ts';
 import type { Command } from './install-record.ts';
 import { RELAY_LOG_FILE } from './log-file.ts';
 

@@ -4,7 +4,7 @@ import { DOOR_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { JobSnapshot } from '../../lib/protocol/common.ts';
-import { readFileIfExists } from '../server/atomic-file.ts';
+import { readFileIfExists } from '../fs/atomic-file.ts';
 import type { StateDb } from './state-db.ts';
 
 /**

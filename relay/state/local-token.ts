@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../server/atomic-file.ts';
+import { writeFileAtomic } from '../fs/atomic-file.ts';
 import { secretsEqual } from '../server/pairing.ts';
 
 /**
