@@ -11,59 +11,11 @@ import { CredentialStore } from '../../relay/secrets/credential-store.ts';
 import type { JobRunContext } from '../../relay/jobs/job-runner.ts';
 import { RelayState } from '../../relay/state/relay-state.ts';
 import { STATE_FILE } from '../../relay/state/state-db.ts';
+import { FakeTime, settle } from './fake-time.ts';
 
 const HOUR = 3_600_000;
 const ACCOUNT: ImapAccount = { id: 'work', host: '127.0.0.1', port: 1, security: 'none', user: 'ada@example.org' };
 
-/**
- * Wall clock, monotonic clock and timers under the test's hand. `advance` moves both clocks and
- * fires the timers that come due, as time passes on a running machine; `sleep` moves only the wall
- * clock, as a suspended machine sees it on waking (Node's timers stand still meanwhile).
- */
-class FakeTime {
-  mono = 1_000;
-  private timers: { id: number; at: number; fn: () => void }[] = [];
-  private nextId = 1;
-  constructor(
-    public wall: number,
-    public zone = 'Europe/Berlin',
-  ) {}
-  readonly clock = { now: () => this.wall, timeZone: () => this.zone };
-  readonly monotonic = (): number => this.mono;
-  readonly timersApi = {
-    setTimeout: (fn: () => void, ms: number): unknown => {
-      const id = this.nextId++;
-      this.timers.push({ id, at: this.mono + ms, fn });
-      return id;
-    },
-    clearTimeout: (h: unknown): void => {
-      this.timers = this.timers.filter((t) => t.id !== h);
-    },
-  };
-  async advance(ms: number): Promise<void> {
-    const end = this.mono + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.wall += due.at - this.mono;
-      this.mono = due.at;
-      due.fn();
-      await settle();
-    }
-    this.wall += end - this.mono;
-    this.mono = end;
-    await settle();
-  }
-  sleep(ms: number): void {
-    this.wall += ms;
-  }
-}
-
-/** Lets the runners, job events and account pushes (all promise-driven) finish. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
 
 interface Outcome {
   status: string;
