@@ -4,7 +4,7 @@ import type { SaveAccountReply, TestConnectionReply } from '@/lib/background/mes
 import { errorHint } from '@/lib/status/error-hints';
 import { AccountInput, issuesOf, type AccountInputIssues } from '@/lib/storage/account-input';
 import { EXTENSION_LIMITS } from '@/lib/limits';
-import { presetFor, signInChoiceFor, SIGN_IN_LABEL, type HostedAt } from '@/lib/options/presets';
+import { presetFor, providerName, signInChoiceFor, signInLabel as labelOf } from '@/lib/options/presets';
 import { signInWithProvider } from '@/lib/ui/oauth-sign-in';
 import { sendMessage } from '@/lib/ui/send-message';
 
@@ -52,7 +52,8 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
   const [test, setTest] = useState<{ ok: boolean; text: string } | null>(null);
   const [testing, setTesting] = useState(false);
   // "This address is at Google Workspace / Microsoft 365", for a domain no preset knows.
-  const [hostedAt, setHostedAt] = useState<HostedAt>(null);
+  const [hostedAt, setHostedAt] = useState<'' | 'google' | 'microsoft' | 'custom'>('');
+  const [customProvider, setCustomProvider] = useState('');
   const [signIn, setSignIn] = useState<{ state: 'waiting' | 'failed' | 'completed'; text: string } | null>(null);
   // Saving a new account switches the page to "#account=ID": that switch must keep "Saved." showing.
   const savedId = useRef<string | null>(null);
@@ -121,7 +122,7 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
   const accountProvider = account?.relay?.oauthProvider;
   const choice = accountProvider
     ? { oauth: accountProvider, passwordField: false, appPassword: null, noPasswordReason: null }
-    : signInChoiceFor(values.email, hostedAt);
+    : signInChoiceFor(values.email, hostedAt === 'custom' ? customProvider.trim() || null : hostedAt || null);
   const knownDomain = presetFor(values.email) !== null;
   const hasDomain = /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(values.email.trim());
 
@@ -140,7 +141,7 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     onSaved(outcome.accountId);
   };
 
-  const signInLabel = choice.oauth ? (accountProvider ? 'Sign in again' : (SIGN_IN_LABEL[choice.oauth as 'google' | 'microsoft'] ?? `Sign in with ${choice.oauth}`)) : null;
+  const signInLabel = choice.oauth ? (accountProvider ? 'Sign in again' : labelOf(choice.oauth)) : null;
 
   const field = (key: 'displayName' | 'email' | 'username' | 'host' | 'port', label: string, extra: Record<string, string> = {}) => (
     <div class="field">
@@ -169,16 +170,23 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
       {!accountProvider && hasDomain && !knownDomain && (
         <div class="field">
           <label for="f-hostedAt">Where is this address hosted?</label>
-          <select id="f-hostedAt" name="hostedAt" value={hostedAt ?? ''} onChange={(e) => setHostedAt((e.currentTarget.value || null) as HostedAt)}>
+          <select id="f-hostedAt" name="hostedAt" value={hostedAt} onChange={(e) => setHostedAt(e.currentTarget.value as typeof hostedAt)}>
             <option value="">An IMAP server (password)</option>
             <option value="google">This address is at Google Workspace</option>
             <option value="microsoft">This address is at Microsoft 365</option>
+            <option value="custom">A sign-in provider set up on the relay (Keycloak, Dovecot OAuth2…)</option>
           </select>
+          {hostedAt === 'custom' && (
+            <>
+              <label for="f-oauthProvider">Provider id (its file in the relay's oauth-providers folder, docs/oauth.md)</label>
+              <input id="f-oauthProvider" name="oauthProvider" value={customProvider} onInput={(e) => setCustomProvider(e.currentTarget.value)} />
+            </>
+          )}
         </div>
       )}
       {signInLabel && (
         <div class="field" data-testid="oauth-sign-in">
-          {accountProvider && <div class="small muted">Signed in with {accountProvider === 'google' ? 'Google' : accountProvider === 'microsoft' ? 'Microsoft' : accountProvider}: the relay keeps the sign-in, no password is stored.</div>}
+          {accountProvider && <div class="small muted">Signed in with {providerName(accountProvider)}: the relay keeps the sign-in, no password is stored.</div>}
           <button type="button" class="primary" data-action="oauth-sign-in" disabled={signIn?.state === 'waiting'} onClick={() => void startSignIn()}>
             {signInLabel}
           </button>

@@ -134,19 +134,32 @@ export function presetFor(email: string): ServerPreset | null {
   return (domain && BY_DOMAIN[domain]) || null;
 }
 
-/** "This address is at Google Workspace / Microsoft 365": a custom domain the user says is hosted there. */
-export type HostedAt = OAuthProviderId | null;
+/**
+ * "This address is at Google Workspace / Microsoft 365", or the id of a custom provider set up on
+ * the relay (`<data dir>/oauth-providers/<id>.json`, docs/oauth.md): a custom domain the user says
+ * signs in there. null: an IMAP server with a password.
+ */
+export type HostedAt = string | null;
+
+const BUILT_IN_NAMES: Readonly<Record<string, string>> = { google: 'Google', microsoft: 'Microsoft' };
+
+/** The name a provider goes by on the page: Google, Microsoft, or a custom provider's id. */
+export function providerName(provider: string): string {
+  return BUILT_IN_NAMES[provider] ?? provider;
+}
 
 /** The words a provider's sign-in button carries. */
-export const SIGN_IN_LABEL: Readonly<Record<OAuthProviderId, string>> = { google: 'Sign in with Google', microsoft: 'Sign in with Microsoft' };
+export function signInLabel(provider: string): string {
+  return `Sign in with ${providerName(provider)}`;
+}
 
 /** Why no password field is offered for Outlook.com (said next to the Sign in button). */
 export const NO_PASSWORD_OUTLOOK =
   'Outlook.com, Hotmail, Live and MSN stopped accepting passwords for IMAP on 16 September 2024, and no app password works there either: use Sign in with Microsoft.';
 
 export interface SignInChoice {
-  /** The provider whose Sign in button the form offers; null: password only. */
-  oauth: OAuthProviderId | null;
+  /** The provider whose Sign in button the form offers (built-in or custom id); null: password only. */
+  oauth: string | null;
   /** Whether the password field is shown at all. */
   passwordField: boolean;
   /** Said next to the password field (app password steps), when the provider needs one. */
@@ -175,6 +188,7 @@ export function signInChoiceFor(email: string, hostedAt: HostedAt = null): SignI
   if (hostedAt === 'microsoft') {
     return { oauth: 'microsoft', passwordField: false, appPassword: null, noPasswordReason: 'Microsoft 365 no longer accepts passwords for IMAP (basic authentication was retired): use Sign in with Microsoft.' };
   }
+  if (hostedAt && hostedAt !== 'google') return { oauth: hostedAt, passwordField: false, appPassword: null, noPasswordReason: null };
   if (hostedAt === 'google') return { oauth: 'google', passwordField: true, appPassword: GMAIL.appPassword ?? null, noPasswordReason: null };
   return { oauth: null, passwordField: true, appPassword: null, noPasswordReason: null };
 }

@@ -86,3 +86,13 @@ describe('Test connection turns a provider’s refusal into the app password adv
     expect(refusalAdvice('a@yahoo.com', 'imap.mail.yahoo.com', '[UNAVAILABLE] Server busy')).toBeNull();
   });
 });
+
+describe('a custom domain signed in with a provider set up on the relay', () => {
+  it('offers Sign in with that provider id and no password field', async () => {
+    const { signInLabel } = await import('@/lib/options/presets');
+    expect(signInChoiceFor('ada@example.org', 'example-sso')).toEqual({ oauth: 'example-sso', passwordField: false, appPassword: null, noPasswordReason: null });
+    expect(signInLabel('example-sso')).toBe('Sign in with example-sso');
+    expect(signInLabel('google')).toBe('Sign in with Google');
+    expect(signInLabel('microsoft')).toBe('Sign in with Microsoft');
+  });
+});
