@@ -61,8 +61,8 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     setValues(account ? valuesOf(account) : EMPTY);
     setIssues({});
     setTest(null);
-    setSignIn(null);
     if (account?.id !== savedId.current) {
+      setSignIn(null);
       setSaved(false);
       setRelayNote(null);
     }

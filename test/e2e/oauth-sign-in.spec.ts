@@ -145,7 +145,7 @@ test('Sign in on the options page: the consent page opens in a tab, Approve, the
   await expect(card(popup)).toHaveAttribute('data-account-id', ACCOUNT, { timeout: 20_000 });
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
   expect(await verifyArchive(dataDir, ACCOUNT)).toMatchObject({ code: 0, ok: true, messages: INITIAL });
-  expect((await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.green));
+  expect((await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.none));
   await options.close();
   await popup.close();
 });
@@ -170,7 +170,7 @@ test('access revoked at the provider: the next backup ends in Authentication Err
   const { consent, text } = await approveInNewTab(() => signInAgain.click());
   expect(text).toContain('You can close this tab');
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
-  expect((await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.green));
+  await expect.poll(async () => (await badgeOf(popup)).colour).toEqual(rgba(BADGE_HEX.none));
   // Signed in again in place: still one account, its archive kept.
   await expect(popup.getByTestId('account-card')).toHaveCount(1);
   expect(await verifyArchive(dataDir, ACCOUNT)).toMatchObject({ code: 0, ok: true, messages: INITIAL });
@@ -208,6 +208,6 @@ test('canary: no code or token of the provider is in IndexedDB (every table) or 
   }
   expect(stored.idb).not.toContain(CANARY);
   expect(local).not.toContain(CANARY);
-  expect(Object.keys(stored.local).sort()).toEqual(['pairing']);
+  expect(Object.keys(stored.local).sort()).toEqual(['mailkeepPairing']);
   await page.close();
 });
