@@ -21,8 +21,9 @@ export function StatusActions({ job }: { job: JobRow }) {
   const info = statusInfo(job.kind, job.status);
   const [note, setNote] = useState<string | null>(null);
   // An OAuth2 account has no password to edit: its "Edit" is "Sign in again" (oauth.start with accountId).
-  const account = useLiveQuery(() => getDb().accounts.get(job.accountId), [job.accountId]);
-  const oauthProvider = job.kind === 'backup' ? account?.relay?.oauthProvider : undefined;
+  const target = accountToEdit(job);
+  const account = useLiveQuery(() => getDb().accounts.get(target), [target]);
+  const oauthProvider = account?.relay?.oauthProvider;
   const signInAgain = async () => {
     if (!account || !oauthProvider) return;
     setNote('Finish the sign-in in the tab that opened.');
@@ -50,12 +51,8 @@ export function StatusActions({ job }: { job: JobRow }) {
     if (job.linkUrl) window.open(job.linkUrl, '_blank');
   };
   const BUTTONS: Record<ActionId, () => preact.JSX.Element> = {
-    edit: () =>
-      oauthProvider ? (
-        <button class={info.action === 'edit' ? 'primary' : ''} data-action="sign-in-again" onClick={() => void signInAgain()}>Sign in again</button>
-      ) : (
-        <button class={info.action === 'edit' ? 'primary' : ''} data-action="edit" onClick={() => void openAccountInOptions(accountToEdit(job))}>Edit</button>
-      ),
+    'sign-in-again': () => <button class="primary" data-action="sign-in-again" onClick={() => void signInAgain()}>Sign in again</button>,
+    edit: () => <button class={info.action === 'edit' ? 'primary' : ''} data-action="edit" onClick={() => void openAccountInOptions(accountToEdit(job))}>Edit</button>,
     retry: () => <button class={info.action === 'retry' ? 'primary' : ''} data-action="retry" onClick={() => void run({ type: 'retry-now', jobId: job.id })}>Retry now</button>,
     enable: () => <button class="primary" data-action="enable" onClick={() => void run({ type: 'enable-account', accountId: job.accountId })}>Enable</button>,
     download: () => (
@@ -69,7 +66,7 @@ export function StatusActions({ job }: { job: JobRow }) {
     cancel: () => <button data-action="cancel" onClick={() => void run({ type: 'cancel-job', jobId: job.id })}>Cancel</button>,
     'start-again': () => <button class="primary" data-action="start-again" onClick={() => void run({ type: 'start-again', jobId: job.id })}>Start again</button>,
   };
-  const buttons = actionsFor(job).map((id) => BUTTONS[id]());
+  const buttons = actionsFor(job, { oauthProvider }).map((id) => BUTTONS[id]());
   if (buttons.length === 0 && !note) return null;
   return (
     <div class="actions">
