@@ -55,7 +55,8 @@ export interface Coordinator {
   cancelJob(relayJobId: string): Promise<void>;
   /** "Retry now" of any kind: job.retry; the relay applies lib/status's machine and reports. */
   retryJob(relayJobId: string): Promise<JobSnapshot>;
-  testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
+  /** A login with typed settings (and password), or, given an id, the stored account as the relay signs it in (an OAuth2 account's token). */
+  testAccount(account: ImapAccount | { accountId: string }, password: string | undefined): Promise<ResultOf<'account.test'>>;
   diagnostics(): Promise<RelayDiagnostics>;
   /** oauth.start on the relay: the authorization URL to open in a tab (the relay keeps PKCE and tokens). */
   startOAuth(params: ParamsInput<'oauth.start'>): Promise<ResultOf<'oauth.start'>>;
@@ -363,6 +364,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     },
     async testAccount(account, password) {
       const c = await requireConnection();
+      if ('accountId' in account) return c.call('account.test', { accountId: account.accountId });
       return c.call('account.test', { account, ...(password ? { password } : {}) });
     },
     async startOAuth(params) {

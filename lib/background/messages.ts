@@ -133,7 +133,10 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
       case 'test-connection': {
         const input = AccountInput.safeParse(msg.input);
         if (!input.success) throw new MailkeepError('INVALID_INPUT', 'Correct the highlighted fields first.', { issues: issuesOf(input.error) });
-        const result = await needCoordinator(coordinator).testAccount(imapAccountOf({ ...input.data, id: msg.accountId ?? 'connection-test' }), msg.password);
+        // An account the relay signs in with OAuth2 is tested as stored (its token): the form has no password for it.
+        const stored = msg.accountId && !msg.password ? await db.accounts.get(msg.accountId) : undefined;
+        const target = stored?.relay?.oauthProvider ? { accountId: stored.id } : imapAccountOf({ ...input.data, id: msg.accountId ?? 'connection-test' });
+        const result = await needCoordinator(coordinator).testAccount(target, msg.password);
         // A provider that wants an app password (or IMAP switched on) says so in its own words:
         // the advice with the steps and the page beats a bare "authentication failed".
         const hint = result.ok ? null : (refusalAdvice(input.data.email, input.data.host, result.message) ?? errorHint(result.errorCode));

@@ -90,6 +90,14 @@ describe('Sign in with a provider, in the service worker', () => {
     expect(row?.username).toBe('ada@gmail.com');
   });
 
+  it('Test connection of a signed-in account asks the relay to log in the stored account (its token), not typed settings without a password', async () => {
+    wire.relay.upsert({ id: 'ada-gmail-com', host: 'imap.gmail.com', port: 993, security: 'tls', user: 'ada@gmail.com', email: 'ada@gmail.com', auth: { kind: 'oauth2', provider: 'google' } }, undefined);
+    wire.onOAuth = () => ({ state: 'completed', accountId: 'ada-gmail-com' });
+    await send({ type: 'oauth-status', flowId: FLOW });
+    const reply = await send({ type: 'test-connection', accountId: 'ada-gmail-com', input: { ...ACCOUNT_FORM, email: 'ada@gmail.com', username: 'ada@gmail.com', host: 'imap.gmail.com' } });
+    expect(reply).toMatchObject({ ok: true, value: { ok: true } });
+  });
+
   it('a password account has no provider in the mirror (its Authentication Error keeps Edit)', async () => {
     const saved = await send({ type: 'save-account', input: ACCOUNT_FORM, password: 'pw-Secret-1' });
     const id = (saved as { value: { saved: { account: { id: string } } } }).value.saved.account.id;

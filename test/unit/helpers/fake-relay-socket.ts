@@ -98,7 +98,8 @@ export class FakeSocket implements WebSocketLike {
           return this.reply({ type: 'result', id, result: { accountId: params.account.id, hasPassword: true, state } });
         }
         if (method === 'account.test') {
-          const ok = params.password === 'right-password';
+          // A stored account (an OAuth2 one's token) logs in; typed settings need the right password.
+          const ok = params.accountId !== undefined || params.password === 'right-password';
           return this.reply({ type: 'result', id, result: ok ? { ok: true, capabilities: ['IMAP4rev1'] } : { ok: false, errorCode: 'AUTH_FAILED', message: this.wire.testRefusal } });
         }
         if (method === 'oauth.start' || method === 'oauth.status') {
