@@ -141,6 +141,10 @@ test('Sign in on the options page: the consent page opens in a tab, Approve, the
   // The options page now edits an OAuth account: Sign in again, never a password field.
   await expect(options.getByRole('button', { name: 'Sign in again' })).toBeVisible();
   await expect(options.locator('#f-password')).toHaveCount(0);
+  // Test connection logs in with the relay's token (XOAUTH2 at Dovecot), no password asked.
+  await options.getByRole('button', { name: 'Test connection' }).click();
+  await expect(options.getByTestId('test-result')).toHaveAttribute('data-ok', 'true', { timeout: 20_000 });
+  await expect(options.getByTestId('test-result')).toContainText('accepted the sign-in');
   // The account came through the mirror, and the relay started its first backup at once.
   await expect(card(popup)).toHaveAttribute('data-account-id', ACCOUNT, { timeout: 20_000 });
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
