@@ -139,7 +139,7 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         const result = await needCoordinator(coordinator).testAccount(target, msg.password);
         // A provider that wants an app password (or IMAP switched on) says so in its own words:
         // the advice with the steps and the page beats a bare "authentication failed".
-        const hint = result.ok ? null : (refusalAdvice(input.data.email, input.data.host, result.message) ?? errorHint(result.errorCode));
+        const hint = result.ok ? null : (refusalAdvice(input.data.email, input.data.host, result.message, result.errorCode) ?? errorHint(result.errorCode));
         const reply: TestConnectionReply = { ...result, hint };
         return { ok: true, value: reply };
       }

@@ -219,12 +219,14 @@ const REFUSALS: readonly RegExp[] = [
 
 /**
  * Test connection's advice when a provider that needs an app password (or IMAP switched on) refused
- * the login: the steps and the page, in place of a bare "authentication failed". Null when the
- * server is not one of them or the refusal is something else (a network problem keeps its hint).
+ * the login: the steps and the page, in place of a bare "authentication failed". The relay passes
+ * the server's text (imapflow moves a `[CODE]` out of it, so the texts match without it too); a
+ * refusal it classified AUTH_FAILED counts whatever the text. Null when the server is not one of
+ * those providers or the refusal is something else (a network problem keeps its hint).
  */
-export function refusalAdvice(email: string, host: string, message: string): string | null {
+export function refusalAdvice(email: string, host: string, message: string, errorCode?: string): string | null {
   const preset = presetFor(email) ?? presetByHost(host);
-  if (!preset || !REFUSALS.some((r) => r.test(message))) return null;
+  if (!preset || (errorCode !== 'AUTH_FAILED' && !REFUSALS.some((r) => r.test(message)))) return null;
   if (!preset.passwordWorks) return NO_PASSWORD_OUTLOOK;
   if (!preset.appPassword) return null;
   return `${preset.provider} refused the password. ${preset.appPassword.steps.join(' ')} Create one at ${preset.appPassword.url}`;

@@ -75,6 +75,20 @@ describe('Test connection turns a provider’s refusal into the app password adv
     expect(advice).toMatch(/app|IMAP/);
   });
 
+  it.each([
+    ['a@gmail.com', 'imap.gmail.com', 'Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)'],
+    ['a@yahoo.com', 'imap.mail.yahoo.com', 'LOGIN Invalid credentials'],
+    ['a@yahoo.com', 'imap.mail.yahoo.com', 'AUTHENTICATE Invalid credentials'],
+  ])('matches the text imapflow leaves once it took the [CODE] out, for %s: "%s"', (email, host, message) => {
+    expect(refusalAdvice(email, host, message)).toContain('app');
+  });
+
+  it('a refusal the relay classified AUTH_FAILED gets the advice whatever its text; other codes only by their text', () => {
+    expect(refusalAdvice('a@icloud.com', 'imap.mail.me.com', 'NO', 'AUTH_FAILED')).toContain('account.apple.com');
+    expect(refusalAdvice('a@icloud.com', 'imap.mail.me.com', 'NO', 'CONNECTION_REFUSED')).toBeNull();
+    expect(refusalAdvice('ada@example.org', 'imap.example.org', 'NO', 'AUTH_FAILED')).toBeNull();
+  });
+
   it('tells an Outlook.com address that no password works, whatever the refusal', () => {
     expect(refusalAdvice('a@hotmail.com', 'outlook.office365.com', 'LOGIN failed.')).toBe(NO_PASSWORD_OUTLOOK);
     expect(refusalAdvice('a@outlook.com', 'outlook.office365.com', 'AUTHENTICATE failed.')).toBe(NO_PASSWORD_OUTLOOK);
