@@ -17,7 +17,13 @@ export async function signInWithProvider(
   now: () => number = Date.now,
 ): Promise<SignInOutcome> {
   const started = await sendMessage<OAuthStartReply>({ type: 'oauth-start', provider: params.provider, email: params.email, ...(params.accountId ? { accountId: params.accountId } : {}) });
-  if (!started.ok) return { ok: false, code: started.code, text: errorHint(started.code) ?? started.message };
+  if (!started.ok) {
+    // The relay's refusal names this relay's own file and variable ("put one in …/providers.json or
+    // MAILKEEP_OAUTH_GOOGLE_CLIENT_ID"): exactly what to do, so it is shown with the hint.
+    const hint = errorHint(started.code);
+    const text = hint && started.code === 'OAUTH_NOT_CONFIGURED' ? `${hint} The relay says: ${started.message}` : (hint ?? started.message);
+    return { ok: false, code: started.code, text };
+  }
   onStarted();
   // The relay's deadline plus a few polls: its own failure (expired) is the answer we want to show.
   const deadline = Date.parse(started.value.expiresAt) + 5 * EXTENSION_LIMITS.oauthPollMs;

@@ -123,6 +123,9 @@ test('with no client ID configured, Sign in with Google says exactly what to do 
   await expect(options.getByTestId('oauth-result')).toHaveAttribute('data-state', 'failed');
   await expect(options.getByTestId('oauth-result')).toContainText('needs a client ID');
   await expect(options.getByTestId('oauth-result')).toContainText('docs/oauth.md');
+  // This relay's own file and variable, as the relay names them.
+  await expect(options.getByTestId('oauth-result')).toContainText(`${dataDir}/providers.json`);
+  await expect(options.getByTestId('oauth-result')).toContainText('MAILKEEP_OAUTH_GOOGLE_CLIENT_ID');
   expect(context.pages().length).toBe(pagesBefore);
   await options.close();
 });

@@ -55,6 +55,7 @@ describe('following a sign-in from a page', () => {
     const outcome = await signInWithProvider({ provider: 'google', email: 'ada@gmail.com' }, undefined, sleep, now);
     expect(outcome).toMatchObject({ ok: false, code: 'OAUTH_NOT_CONFIGURED' });
     expect((outcome as { text: string }).text).toContain('docs/oauth.md');
+    expect((outcome as { text: string }).text).toContain('The relay says: Google sign-in has no client ID');
     expect(asked).toHaveLength(1);
   });
 
