@@ -4,7 +4,8 @@ import type { SaveAccountReply, TestConnectionReply } from '@/lib/background/mes
 import { errorHint } from '@/lib/status/error-hints';
 import { AccountInput, issuesOf, type AccountInputIssues } from '@/lib/storage/account-input';
 import { EXTENSION_LIMITS } from '@/lib/limits';
-import { presetFor } from '@/lib/options/presets';
+import { presetFor, providerName, signInChoiceFor, signInLabel as labelOf } from '@/lib/options/presets';
+import { signInWithProvider } from '@/lib/ui/oauth-sign-in';
 import { sendMessage } from '@/lib/ui/send-message';
 
 interface FormValues {
@@ -50,6 +51,10 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
   const [relayNote, setRelayNote] = useState<string | null>(null);
   const [test, setTest] = useState<{ ok: boolean; text: string } | null>(null);
   const [testing, setTesting] = useState(false);
+  // "This address is at Google Workspace / Microsoft 365", for a domain no preset knows.
+  const [hostedAt, setHostedAt] = useState<'' | 'google' | 'microsoft' | 'custom'>('');
+  const [customProvider, setCustomProvider] = useState('');
+  const [signIn, setSignIn] = useState<{ state: 'waiting' | 'failed' | 'completed'; text: string } | null>(null);
   // Saving a new account switches the page to "#account=ID": that switch must keep "Saved." showing.
   const savedId = useRef<string | null>(null);
   useEffect(() => {
@@ -57,6 +62,7 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     setIssues({});
     setTest(null);
     if (account?.id !== savedId.current) {
+      setSignIn(null);
       setSaved(false);
       setRelayNote(null);
     }
@@ -108,9 +114,34 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     const reply = await sendMessage<TestConnectionReply>({ type: 'test-connection', accountId: account?.id, input: values, ...(password ? { password } : {}) });
     setTesting(false);
     if (!reply.ok) return setTest({ ok: false, text: errorHint(reply.code) ?? reply.message });
-    if (reply.value.ok) return setTest({ ok: true, text: 'Connected: the server accepted the user name and password.' });
+    if (reply.value.ok) return setTest({ ok: true, text: accountProvider ? 'Connected: the server accepted the sign-in.' : 'Connected: the server accepted the user name and password.' });
     setTest({ ok: false, text: `${reply.value.errorCode}: ${reply.value.hint ?? reply.value.message}` });
   };
+
+  // An account the relay signs in with OAuth2 keeps doing so: it has no password to edit.
+  const accountProvider = account?.relay?.oauthProvider;
+  const choice = accountProvider
+    ? { oauth: accountProvider, passwordField: false, appPassword: null, noPasswordReason: null }
+    : signInChoiceFor(values.email, hostedAt === 'custom' ? customProvider.trim() || null : hostedAt || null);
+  const knownDomain = presetFor(values.email) !== null;
+  const hasDomain = /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(values.email.trim());
+
+  const startSignIn = async () => {
+    if (!choice.oauth) return;
+    const email = values.email.trim();
+    if (!hasDomain) return setIssues({ email: 'Enter an email address such as name@example.com.' });
+    setIssues({});
+    setSignIn({ state: 'waiting', text: 'Starting the sign-in…' });
+    const outcome = await signInWithProvider({ provider: choice.oauth, email, accountId: account?.id }, () =>
+      setSignIn({ state: 'waiting', text: 'Finish the sign-in in the tab that opened; this page follows it.' }),
+    );
+    if (!outcome.ok) return setSignIn({ state: 'failed', text: outcome.text });
+    setSignIn({ state: 'completed', text: 'Signed in. The first backup starts now.' });
+    savedId.current = outcome.accountId;
+    onSaved(outcome.accountId);
+  };
+
+  const signInLabel = choice.oauth ? (accountProvider ? 'Sign in again' : labelOf(choice.oauth)) : null;
 
   const field = (key: 'displayName' | 'email' | 'username' | 'host' | 'port', label: string, extra: Record<string, string> = {}) => (
     <div class="field">
@@ -136,6 +167,37 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     <form onSubmit={(e) => void submit(e)} noValidate data-testid="account-form">
       <h2>{account ? `Edit ${account.displayName}` : 'Add a mailbox'}</h2>
       {field('email', 'Email address', { type: 'email', autocomplete: 'email', placeholder: 'name@example.com' })}
+      {!accountProvider && hasDomain && !knownDomain && (
+        <div class="field">
+          <label for="f-hostedAt">Where is this address hosted?</label>
+          <select id="f-hostedAt" name="hostedAt" value={hostedAt} onChange={(e) => setHostedAt(e.currentTarget.value as typeof hostedAt)}>
+            <option value="">An IMAP server (password)</option>
+            <option value="google">This address is at Google Workspace</option>
+            <option value="microsoft">This address is at Microsoft 365</option>
+            <option value="custom">A sign-in provider set up on the relay (Keycloak, Dovecot OAuth2…)</option>
+          </select>
+          {hostedAt === 'custom' && (
+            <>
+              <label for="f-oauthProvider">Provider id (its file in the relay's oauth-providers folder, docs/oauth.md)</label>
+              <input id="f-oauthProvider" name="oauthProvider" value={customProvider} onInput={(e) => setCustomProvider(e.currentTarget.value)} />
+            </>
+          )}
+        </div>
+      )}
+      {signInLabel && (
+        <div class="field" data-testid="oauth-sign-in">
+          {accountProvider && <div class="small muted">Signed in with {providerName(accountProvider)}: the relay keeps the sign-in, no password is stored.</div>}
+          <button type="button" class="primary" data-action="oauth-sign-in" disabled={signIn?.state === 'waiting'} onClick={() => void startSignIn()}>
+            {signInLabel}
+          </button>
+          {choice.noPasswordReason && <div class="small" data-testid="no-password-reason">{choice.noPasswordReason}</div>}
+          {signIn && (
+            <div class={signIn.state === 'failed' ? 'error-text' : 'small'} role="status" data-testid="oauth-result" data-state={signIn.state}>
+              {signIn.text}
+            </div>
+          )}
+        </div>
+      )}
       {field('displayName', 'Display name (optional)')}
       {field('username', 'User name (optional, defaults to the address)', { autocomplete: 'username' })}
       {field('host', 'IMAP server', { placeholder: 'imap.example.com' })}
@@ -193,18 +255,36 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
         {issues.everyHours && <div class="error-text" id="e-everyHours" data-testid="error-everyHours">{issues.everyHours}</div>}
         {issues.dailyAt && <div class="error-text" id="e-dailyAt" data-testid="error-dailyAt">{issues.dailyAt}</div>}
       </fieldset>
+      {choice.passwordField && (
       <div class="field">
         {/* Sent once to the relay, which keeps it encrypted; never stored in the browser. */}
         <label for="f-password">Password{account ? ' (leave empty to keep the stored one)' : ''}</label>
         <input id="f-password" name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => { setSaved(false); setPassword(e.currentTarget.value); }} />
         <div class="small muted">Kept encrypted by the Mailkeep relay on this computer, never stored in the browser.</div>
+        {choice.appPassword && (
+          <div class="small" data-testid="app-password-advice">
+            <ol>
+              {choice.appPassword.steps.map((step) => (
+                <li key={step}>{step}</li>
+              ))}
+            </ol>
+            Create it at{' '}
+            <a href={choice.appPassword.url} target="_blank" rel="noreferrer" data-testid="app-password-url">
+              {choice.appPassword.url}
+            </a>
+          </div>
+        )}
       </div>
+      )}
       {issues.form && <div class="error-text" data-testid="error-form">{issues.form}</div>}
       <div class="actions">
-        <button class="primary" type="submit">Save</button>
-        <button type="button" data-action="test-connection" disabled={testing} onClick={() => void testConnection()}>
-          {testing ? 'Testing…' : 'Test connection'}
-        </button>
+        {/* A new Outlook.com / Microsoft 365 mailbox can only be signed in: a saved password account would never log in. */}
+        {(account || choice.passwordField) && <button class={signInLabel ? '' : 'primary'} type="submit">Save</button>}
+        {(account || choice.passwordField) && (
+          <button type="button" data-action="test-connection" disabled={testing} onClick={() => void testConnection()}>
+            {testing ? 'Testing…' : 'Test connection'}
+          </button>
+        )}
         {saved && <span role="status" data-testid="saved">Saved.</span>}
       </div>
       {saved && relayNote && <div class="small muted" data-testid="relay-note">{relayNote}</div>}

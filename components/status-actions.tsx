@@ -8,6 +8,9 @@ import { openAccountInOptions } from '@/lib/ui/page-links';
 import { saveDownload } from '@/lib/ui/save-download';
 import { accountToEdit } from '@/lib/background/account-to-edit';
 import { actionsFor, type ActionId } from '@/lib/ui/status-action-list';
+import { getDb } from '@/lib/storage/db';
+import { useLiveQuery } from '@/lib/ui/use-live-query';
+import { signInWithProvider } from '@/lib/ui/oauth-sign-in';
 
 /**
  * The buttons a status offers (lib/ui/status-action-list.ts: the catalog's `action`, every button
@@ -17,6 +20,16 @@ import { actionsFor, type ActionId } from '@/lib/ui/status-action-list';
 export function StatusActions({ job }: { job: JobRow }) {
   const info = statusInfo(job.kind, job.status);
   const [note, setNote] = useState<string | null>(null);
+  // An OAuth2 account has no password to edit: its "Edit" is "Sign in again" (oauth.start with accountId).
+  const target = accountToEdit(job);
+  const account = useLiveQuery(() => getDb().accounts.get(target), [target]);
+  const oauthProvider = account?.relay?.oauthProvider;
+  const signInAgain = async () => {
+    if (!account || !oauthProvider) return;
+    setNote('Finish the sign-in in the tab that opened.');
+    const outcome = await signInWithProvider({ provider: oauthProvider, email: account.username.includes('@') ? account.username : account.email, accountId: account.id });
+    setNote(outcome.ok ? null : outcome.text);
+  };
   const run = async (message: Parameters<typeof sendMessage>[0]) => {
     const reply = await sendMessage(message);
     setNote(reply.ok ? null : (errorHint(reply.code) ?? reply.message));
@@ -38,6 +51,7 @@ export function StatusActions({ job }: { job: JobRow }) {
     if (job.linkUrl) window.open(job.linkUrl, '_blank');
   };
   const BUTTONS: Record<ActionId, () => preact.JSX.Element> = {
+    'sign-in-again': () => <button class="primary" data-action="sign-in-again" onClick={() => void signInAgain()}>Sign in again</button>,
     edit: () => <button class={info.action === 'edit' ? 'primary' : ''} data-action="edit" onClick={() => void openAccountInOptions(accountToEdit(job))}>Edit</button>,
     retry: () => <button class={info.action === 'retry' ? 'primary' : ''} data-action="retry" onClick={() => void run({ type: 'retry-now', jobId: job.id })}>Retry now</button>,
     enable: () => <button class="primary" data-action="enable" onClick={() => void run({ type: 'enable-account', accountId: job.accountId })}>Enable</button>,
@@ -52,7 +66,7 @@ export function StatusActions({ job }: { job: JobRow }) {
     cancel: () => <button data-action="cancel" onClick={() => void run({ type: 'cancel-job', jobId: job.id })}>Cancel</button>,
     'start-again': () => <button class="primary" data-action="start-again" onClick={() => void run({ type: 'start-again', jobId: job.id })}>Start again</button>,
   };
-  const buttons = actionsFor(job).map((id) => BUTTONS[id]());
+  const buttons = actionsFor(job, { oauthProvider }).map((id) => BUTTONS[id]());
   if (buttons.length === 0 && !note) return null;
   return (
     <div class="actions">

@@ -304,6 +304,10 @@ export const SCHEDULE_LIMITS = {
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */
 export const EXTENSION_LIMITS = {
+  /** The options page asks the relay how a sign-in goes this often (oauth.status) until it ends or
+   * its flow's deadline passes; an event also mirrors the account, this is for a page whose worker
+   * restarted meanwhile. Cheap loopback requests; a person takes tens of seconds to approve. */
+  oauthPollMs: 1_000,
   /** A progress bar's time estimate is shown only after the run was watched this long: the first
    * seconds (login, SEARCH, the first small messages) say little about the rate of the rest. */
   progressEstimateMinMs: 15_000,

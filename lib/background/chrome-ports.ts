@@ -26,5 +26,8 @@ export function chromePorts(): BackgroundPorts {
     async openPage(pathAndHash) {
       await browser.tabs.create({ url: browser.runtime.getURL(pathAndHash as PagePath) });
     },
+    async openUrl(url) {
+      await browser.tabs.create({ url });
+    },
   };
 }

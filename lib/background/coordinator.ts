@@ -4,7 +4,7 @@ import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-co
 import type { ImapAccount, JobSnapshot } from '../protocol/common.ts';
 import type { Schedule } from '../protocol/account-state.ts';
 import type { HealthResponse } from '../protocol/http.ts';
-import { connectRelay, pairWithRelay, relayHealth, type FetchLike, type RelayConnection, type WebSocketLike } from '../protocol/relay-client.ts';
+import { connectRelay, pairWithRelay, relayHealth, type FetchLike, type ParamsInput, type RelayConnection, type WebSocketLike } from '../protocol/relay-client.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { getSetting, setSetting, type RelayState } from '../storage/settings.ts';
@@ -55,8 +55,13 @@ export interface Coordinator {
   cancelJob(relayJobId: string): Promise<void>;
   /** "Retry now" of any kind: job.retry; the relay applies lib/status's machine and reports. */
   retryJob(relayJobId: string): Promise<JobSnapshot>;
-  testAccount(account: ImapAccount, password: string | undefined): Promise<ResultOf<'account.test'>>;
+  /** A login with typed settings (and password), or, given an id, the stored account as the relay signs it in (an OAuth2 account's token). */
+  testAccount(account: ImapAccount | { accountId: string }, password: string | undefined): Promise<ResultOf<'account.test'>>;
   diagnostics(): Promise<RelayDiagnostics>;
+  /** oauth.start on the relay: the authorization URL to open in a tab (the relay keeps PKCE and tokens). */
+  startOAuth(params: ParamsInput<'oauth.start'>): Promise<ResultOf<'oauth.start'>>;
+  /** oauth.status: pending, completed (the account is mirrored first) or failed with its code. */
+  oauthStatus(flowId: string): Promise<ResultOf<'oauth.status'>>;
   /** The dry run of a restore (a prompt's one-click set, or one being set up): the counts its confirmation shows. */
   planRestore(target: PlanTarget): Promise<RestorePlan>;
 }
@@ -221,6 +226,11 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
             // A backup that just settled may have found deletions: ask for its restore prompts now.
             if (event.account.status === 'completed' || event.account.status === 'partially_completed') void pump().catch(() => undefined);
           }).catch((err: unknown) => console.error('mailkeep: account event not applied', errorCodeOf(err))),
+        // A finished sign-in made or renewed an account (its backup starts on the relay): mirror it
+        // now, not at the next periodic check.
+        onOAuthEvent: (event) => {
+          if (event.event === 'oauth.completed') void pump().catch(() => undefined);
+        },
       });
       conn = opened;
       reconnectsLeft = EXTENSION_LIMITS.relayReconnectAttempts;
@@ -354,7 +364,18 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     },
     async testAccount(account, password) {
       const c = await requireConnection();
+      if ('accountId' in account) return c.call('account.test', { accountId: account.accountId });
       return c.call('account.test', { account, ...(password ? { password } : {}) });
+    },
+    async startOAuth(params) {
+      const c = await requireConnection();
+      return c.call('oauth.start', params);
+    },
+    async oauthStatus(flowId) {
+      const c = await requireConnection();
+      const status = await c.call('oauth.status', { flowId });
+      if (status.state === 'completed') await pump().catch(() => undefined);
+      return status;
     },
     async planRestore(target) {
       return planRestore(db, await requireConnection(), target);

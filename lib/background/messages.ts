@@ -22,6 +22,8 @@ import { imapAccountOf, type Coordinator } from './coordinator.ts';
 import type { PlanTarget } from './restore-plan.ts';
 import { optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
+import { OAuthProviderRef, type OAuthFlowStatus } from '../protocol/oauth.ts';
+import { refusalAdvice } from '../options/presets.ts';
 import { TEST_HOOKS_BUILD, isTestOnlyMessage } from './test-hooks.ts';
 
 /** A user's job with its kind's own parameters; a dry run is a plan (plan-restore), never a stored job. */
@@ -42,6 +44,10 @@ export const Message = z.discriminatedUnion('type', [
   // The password passes through here once, on its way to the relay; it is never stored in the browser.
   z.strictObject({ type: z.literal('save-account'), accountId: z.string().optional(), input: z.unknown(), password: Password.optional() }),
   z.strictObject({ type: z.literal('test-connection'), accountId: z.string().optional(), input: z.unknown(), password: Password.optional() }),
+  // "Sign in with Google/Microsoft" and "Sign in again": the relay runs the flow; the worker opens
+  // its authorization URL in a new tab. No token or code ever passes through the browser's stores.
+  z.strictObject({ type: z.literal('oauth-start'), provider: OAuthProviderRef, email: z.email().max(320), accountId: SafeId.optional() }),
+  z.strictObject({ type: z.literal('oauth-status'), flowId: SafeId }),
   z.strictObject({ type: z.literal('pair'), port: z.coerce.number().int().min(1).max(65535), code: z.string().trim().min(4).max(32) }),
   z.strictObject({ type: z.literal('relay-check') }),
   z.strictObject({ type: z.literal('backup-now'), accountId: z.string() }),
@@ -93,6 +99,14 @@ export interface SaveAccountReply {
 
 export type TestConnectionReply = ResultOf<'account.test'> & { hint: string | null };
 
+/** The page follows the sign-in by its flowId (oauth-status) until it completes or fails. */
+export interface OAuthStartReply {
+  flowId: string;
+  expiresAt: string;
+}
+
+export type OAuthStatusReply = Exclude<OAuthFlowStatus, { state: 'failed' }> | (Extract<OAuthFlowStatus, { state: 'failed' }> & { hint: string | null });
+
 export function isMutating(message: unknown): boolean {
   return typeof message === 'object' && message !== null && MUTATING.has(String((message as { type?: unknown }).type));
 }
@@ -119,8 +133,26 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
       case 'test-connection': {
         const input = AccountInput.safeParse(msg.input);
         if (!input.success) throw new MailkeepError('INVALID_INPUT', 'Correct the highlighted fields first.', { issues: issuesOf(input.error) });
-        const result = await needCoordinator(coordinator).testAccount(imapAccountOf({ ...input.data, id: msg.accountId ?? 'connection-test' }), msg.password);
-        const reply: TestConnectionReply = { ...result, hint: result.ok ? null : errorHint(result.errorCode) };
+        // An account the relay signs in with OAuth2 is tested as stored (its token): the form has no password for it.
+        const stored = msg.accountId && !msg.password ? await db.accounts.get(msg.accountId) : undefined;
+        const target = stored?.relay?.oauthProvider ? { accountId: stored.id } : imapAccountOf({ ...input.data, id: msg.accountId ?? 'connection-test' });
+        const result = await needCoordinator(coordinator).testAccount(target, msg.password);
+        // A provider that wants an app password (or IMAP switched on) says so in its own words:
+        // the advice with the steps and the page beats a bare "authentication failed".
+        const hint = result.ok ? null : (refusalAdvice(input.data.email, input.data.host, result.message, result.errorCode) ?? errorHint(result.errorCode));
+        const reply: TestConnectionReply = { ...result, hint };
+        return { ok: true, value: reply };
+      }
+      case 'oauth-start': {
+        if (!ports.openUrl) throw new MailkeepError('INVALID_INPUT', 'this browser context cannot open a sign-in tab');
+        const started = await needCoordinator(coordinator).startOAuth({ provider: msg.provider, email: msg.email, ...(msg.accountId ? { accountId: msg.accountId } : {}) });
+        await ports.openUrl(started.authorizationUrl);
+        const reply: OAuthStartReply = { flowId: started.flowId, expiresAt: started.expiresAt };
+        return { ok: true, value: reply };
+      }
+      case 'oauth-status': {
+        const status = await needCoordinator(coordinator).oauthStatus(msg.flowId);
+        const reply: OAuthStatusReply = status.state === 'failed' ? { ...status, hint: errorHint(status.code) } : status;
         return { ok: true, value: reply };
       }
       case 'pair':

@@ -59,6 +59,7 @@ export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: num
       resumeSchedule: resume,
       relay: {
         hasPassword: state.hasPassword,
+        ...(account.auth?.kind === 'oauth2' ? { oauthProvider: account.auth.provider } : {}),
         nextRunAt: ms(state.nextRunAt),
         retryAt: ms(state.retryAt),
         lastSuccessAt: ms(state.lastSuccessAt),

@@ -17,4 +17,6 @@ export interface BackgroundPorts {
   notify(note: NotificationSpec): Promise<void>;
   /** Opens an extension page in a tab, e.g. "options.html#account=ID". */
   openPage(pathAndHash: string): Promise<void>;
+  /** Opens a web page in a new tab (a provider's sign-in page); absent where there are no tabs. */
+  openUrl?(url: string): Promise<void>;
 }

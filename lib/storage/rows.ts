@@ -28,6 +28,9 @@ export type OnSchedule = z.infer<typeof OnSchedule>;
  */
 export const AccountRelayFacts = z.strictObject({
   hasPassword: z.boolean(),
+  /** The OAuth2 provider the relay signs in with (account.auth), absent for a password account:
+   * its Authentication Error offers "Sign in again" instead of a password form. */
+  oauthProvider: z.string().min(1).max(64).optional(),
   nextRunAt: z.number().nullable(),
   retryAt: z.number().nullable(),
   lastSuccessAt: z.number().nullable(),

@@ -2,7 +2,7 @@ import { isStatusOf, statusInfo } from '../status/catalog.ts';
 import type { JobRow } from '../storage/rows.ts';
 
 /** A button (or link) a status card offers; each one is handled in components/status-actions.tsx. */
-export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now' | 'cancel' | 'start-again';
+export type ActionId = 'edit' | 'sign-in-again' | 'retry' | 'enable' | 'download' | 'copy-diagnostics' | 'report' | 'backup-now' | 'cancel' | 'start-again';
 
 /**
  * The buttons of a job's card, in order: the catalog's `action` first, then what its hint also
@@ -11,7 +11,18 @@ export type ActionId = 'edit' | 'retry' | 'enable' | 'download' | 'copy-diagnost
  *   "Retry now" runs it again (saving an account re-queues only its backup);
  * - a restore at Connection Error: "check the server address in Edit, then Retry now".
  */
-export function actionsFor(job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?: string | null | undefined; relayUnknownSince?: number | null | undefined }): ActionId[] {
+export function actionsFor(
+  job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?: string | null | undefined; relayUnknownSince?: number | null | undefined },
+  /** The account "Edit" would open (accountToEdit): one the relay signs in with OAuth2 has no
+   * password to edit, so its Authentication Error offers "Sign in again" instead. */
+  editTarget: { oauthProvider?: string | undefined } = {},
+): ActionId[] {
+  const out = actionsOf(job);
+  if (job.status !== 'authentication_error' || !editTarget.oauthProvider) return out;
+  return out.map((a) => (a === 'edit' ? 'sign-in-again' : a));
+}
+
+function actionsOf(job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?: string | null | undefined; relayUnknownSince?: number | null | undefined }): ActionId[] {
   // The relay has no record of this run: Retry now and Cancel would name a job it does not have.
   // Only the user may run it again ("Start again"); the extension never does by itself.
   if (job.relayUnknownSince != null) return ['start-again'];

@@ -71,6 +71,22 @@ describe('the notification of a migration that failed at Authentication Error', 
     expect(openedUrls).toEqual([optionsUrl(source)]);
   });
 
+  it('says Sign in again (with the words of OAUTH_REVOKED) when the failing side is an account signed in with OAuth2, and opens it', async () => {
+    const row = (await db.accounts.get(destination))!;
+    await db.accounts.put({ ...row, relay: { hasPassword: true, oauthProvider: 'google', nextRunAt: null, retryAt: null, lastSuccessAt: null, archive: null } });
+    const job = await createJob(db, { kind: 'migrate', accountId: source, params: { destinationAccountId: destination } });
+    await driveRuns(db, relay);
+    relay.set((await db.jobs.get(job.id))!.relayJobId!, { status: 'authentication_error', phase: 'finished', errorCode: 'OAUTH_REVOKED', outcome: { side: 'destination' } });
+    await driveRuns(db, relay);
+    const notes = await takeNotifications(db);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ title: 'Bob Home: Migrate Authentication Error', buttons: ['Sign in again'] });
+    expect(notes[0]!.message).toContain('Sign in again');
+    // The source, a password account, keeps Edit.
+    await migrationFailedOn('source');
+    expect((await takeNotifications(db))[0]).toMatchObject({ buttons: ['Edit'] });
+  });
+
   it('still opens the destination when this browser does not hold that account, naming it as the source account\'s migration destination', async () => {
     await migrationFailedOn('destination', 'relay-only-account');
     const { title, openedUrls } = await showAndClickEdit();

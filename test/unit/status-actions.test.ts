@@ -38,6 +38,21 @@ describe('the buttons of a status card', () => {
     expect(actionsFor({ kind: 'backup', status: 'authentication_error' })).toEqual(['edit']);
   });
 
+  it('an account signed in with OAuth2 at Authentication Error offers Sign in again instead of Edit, for every kind', () => {
+    const oauth = { oauthProvider: 'google' };
+    expect(actionsFor({ kind: 'backup', status: 'authentication_error' }, oauth)).toEqual(['sign-in-again']);
+    expect(actionsFor({ kind: 'restore', status: 'authentication_error' }, oauth)).toEqual(['sign-in-again', 'retry']);
+    expect(actionsFor({ kind: 'migrate', status: 'authentication_error' }, oauth)).toEqual(['sign-in-again', 'retry']);
+    // A password account keeps Edit; other statuses of an OAuth account keep theirs (Edit fixes a server address).
+    expect(actionsFor({ kind: 'backup', status: 'authentication_error' }, {})).toEqual(['edit']);
+    for (const kind of Object.keys(CATALOG) as JobKind[]) {
+      for (const status of Object.keys(CATALOG[kind])) {
+        if (status === 'authentication_error') continue;
+        expect(actionsFor({ kind, status }, oauth), `${kind}/${status}`).toEqual(actionsFor({ kind, status }));
+      }
+    }
+  });
+
   it('offers Cancel for a run the user started while the relay runs it, never for a backup or a run at rest', () => {
     expect(actionsFor({ kind: 'restore', status: 'running', relayJobId: 'j_000000000001' })).toContain('cancel');
     expect(actionsFor({ kind: 'download', status: 'on_queue', relayJobId: 'j_000000000001' })).toContain('cancel');

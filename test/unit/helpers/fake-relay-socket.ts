@@ -15,6 +15,10 @@ export class FakeRelayWire {
   /** Every password the relay received, to prove it was sent (and where else it is not). */
   readonly passwords: string[] = [];
   sockets: FakeSocket[] = [];
+  /** Answers of oauth.start / oauth.status (the relay's sign-in); unset: INVALID_INPUT. */
+  onOAuth?: (method: 'oauth.start' | 'oauth.status', params: any) => unknown;
+  /** What account.test answers to a wrong password (a provider's own refusal text). */
+  testRefusal = 'refused';
 
   constructor() {
     this.relay.onAccountChanged = (event) => {
@@ -94,8 +98,13 @@ export class FakeSocket implements WebSocketLike {
           return this.reply({ type: 'result', id, result: { accountId: params.account.id, hasPassword: true, state } });
         }
         if (method === 'account.test') {
-          const ok = params.password === 'right-password';
-          return this.reply({ type: 'result', id, result: ok ? { ok: true, capabilities: ['IMAP4rev1'] } : { ok: false, errorCode: 'AUTH_FAILED', message: 'refused' } });
+          // A stored account (an OAuth2 one's token) logs in; typed settings need the right password.
+          const ok = params.accountId !== undefined || params.password === 'right-password';
+          return this.reply({ type: 'result', id, result: ok ? { ok: true, capabilities: ['IMAP4rev1'] } : { ok: false, errorCode: 'AUTH_FAILED', message: this.wire.testRefusal } });
+        }
+        if (method === 'oauth.start' || method === 'oauth.status') {
+          if (!this.wire.onOAuth) throw Object.assign(new Error('unknown OAuth provider'), { code: 'INVALID_INPUT' });
+          return this.reply({ type: 'result', id, result: this.wire.onOAuth(method, params) });
         }
         this.reply({ type: 'result', id, result: await this.wire.relay.call(method, params) });
       } catch (err: any) {
