@@ -75,13 +75,17 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     const credentials = CredentialStore.open(dataDir);
     const downloads = new DownloadLinks(dataDir);
     const testClock = testClockFromEnv(process.env);
+    // The runners look accounts up through the state (passwords and OAuth logins alike); the state
+    // is made with the runners, so the lookup is bound once it exists.
+    let lookup: RelayState['accountLookup'] | undefined;
     const state = new RelayState({
       dataDir,
       credentials,
-      runners: deps.runners ?? defaultRunners({ downloads, accounts: credentials }),
+      runners: deps.runners ?? defaultRunners({ downloads, accounts: { get: (id) => lookup?.get(id) } }),
       log,
       ...(testClock ? { clock: testClock.clock, jitterMaxMs: () => testClock.jitterMaxMs() ?? SCHEDULE_LIMITS.missedRunJitterMaxMs } : {}),
     });
+    lookup = state.accountLookup;
     const jobs = state.jobs;
     if (testClock) log('test clock hook on (MAILKEEP_TEST_CLOCK_FILE): not for real use');
     // Expired links: the file is deleted and the job goes Completed / Link -> Expired; links that

@@ -65,6 +65,8 @@ export class RelayState {
   readonly accounts: AccountStore;
   readonly jobStore: JobStore;
   readonly jobs: JobManager;
+  /** Each account with its password or its OAuth login: what the job runners log in with. */
+  readonly accountLookup: AccountLookup;
   readonly scheduler: Scheduler;
   /** The automatic retry of restore, download and migrate jobs (a backup's is the scheduler's). */
   readonly retries: JobRetries;
@@ -99,7 +101,7 @@ export class RelayState {
       },
       saveAccount: (account, tokens) => this.saveOAuthAccount(account, tokens),
     });
-    const lookup: AccountLookup = {
+    const lookup: AccountLookup = (this.accountLookup = {
       get: (id) => {
         const row = this.accounts.get(id);
         const stored = opts.credentials.get(id);
@@ -111,7 +113,7 @@ export class RelayState {
           ...(account.auth?.kind === 'oauth2' && stored?.oauth ? { oauthLogin: this.tokens.loginFor(id) } : {}),
         };
       },
-    };
+    });
     try {
       this.jobs = new JobManager({ dataDir: opts.dataDir, runners: opts.runners, accounts: lookup, store: this.jobStore, now: () => new Date(this.clock.now()), ...(opts.resumeInterrupted === false ? { resumeInterrupted: false } : {}) });
     } catch (err) {

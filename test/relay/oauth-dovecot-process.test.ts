@@ -15,6 +15,8 @@ import { helloClient, RelayProcess, tempDataDir } from './relay-harness.ts';
 const EMAIL = 'alice@example.com';
 const CANARY = 'CANARYtok';
 const ACCOUNT = 'alice-example-com';
+/** A password account on the same Dovecot: the source of a migrate into the OAuth account. */
+const BOB = { name: 'bob@example.com', password: 'Bob-Pw-22317', id: 'bob-example-com' };
 
 describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay process, CLI, Dovecot oauth2 passdb, fake authorization server)', () => {
   let as: FakeOAuthServer;
@@ -69,7 +71,11 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
 
   beforeAll(async () => {
     as = await startFakeOAuthServer({ tokenPrefix: CANARY });
-    dc = await startDovecot({ users: [{ name: EMAIL, password: 'unused-Pw-8812' }], oauth2: { introspectionUrl: `${as.url}/introspect` } });
+    dc = await startDovecot({ users: [{ name: EMAIL, password: 'unused-Pw-8812' }, { name: BOB.name, password: BOB.password }], oauth2: { introspectionUrl: `${as.url}/introspect` } });
+    const bob = await dc.client(BOB.name, BOB.password);
+    await bob.mailboxCreate('FromBob');
+    for (const raw of generatedMessages(4, 9)) await bob.append('FromBob', raw, []);
+    await bob.logout();
     const imap = await dc.client(EMAIL, 'unused-Pw-8812');
     await imap.mailboxCreate('Archive');
     for (const raw of generatedMessages(30, 5)) await imap.append('INBOX', raw, []);
@@ -157,6 +163,33 @@ describe.skipIf(!dovecotAvailable())('OAuth2 sign-in and token refresh (relay pr
       ws.close();
     }
     await backup(); // let the sign-in's backup finish before the next test
+  });
+
+  it('an OAuth account is a migrate destination like any other: the relay logs in to it with its token and the mail arrives once', async () => {
+    const added = await runCli(['account', 'add', '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', BOB.name, '--schedule', 'off', ...D()], { ...clockEnv, MAILKEEP_PASSWORD: BOB.password });
+    outputs.push(added.stdout, added.stderr);
+    expect(added.code, added.stderr).toBe(0);
+    const ws = await helloClient(relay!.port, readLocalToken(dataDir)!);
+    try {
+      for (const key of ['migrate-bob-to-alice-0001', 'migrate-bob-to-alice-0002']) {
+        const started = (await ws.call(key, 'job.start', { kind: 'migrate', accountId: BOB.id, idempotencyKey: key, params: { destinationAccountId: ACCOUNT } })) as { type: string; result: { job: { id: string } } };
+        expect(started.type).toBe('result');
+        const id = started.result.job.id;
+        const end = (await ws.waitFor((f) => f.type === 'event' && f.data.event === 'status' && f.data.jobId === id && f.data.phase === 'finished', 60_000)) as { data: { status: string; errorCode: string | null } };
+        expect(end.data).toMatchObject({ status: 'completed', errorCode: null });
+      }
+    } finally {
+      ws.close();
+    }
+    // On the destination (read with alice's password through Dovecot's passwd-file passdb): the
+    // folder with bob's four messages, once each, though the migrate ran twice.
+    const imap = await dc.client(EMAIL, 'unused-Pw-8812');
+    try {
+      const box = await imap.mailboxOpen('FromBob', { readOnly: true });
+      expect(box.exists).toBe(4);
+    } finally {
+      await imap.logout();
+    }
   });
 
   it('a second callback of a finished sign-in and a callback with a foreign state are refused', async () => {

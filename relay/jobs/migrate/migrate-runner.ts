@@ -29,14 +29,15 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     if (p.destinationAccountId === ctx.account.id) throw mailkeepError('INVALID_INPUT', 'the destination must be another account than the source');
     const dest = accounts.get(p.destinationAccountId);
     if (!dest) throw mailkeepError('NOT_FOUND', `no account ${p.destinationAccountId}`);
-    if (dest.password === undefined) throw mailkeepError('INVALID_INPUT', `account ${p.destinationAccountId} has no stored password`);
+    if (dest.password === undefined && !dest.oauthLogin) throw mailkeepError('INVALID_INPUT', `account ${p.destinationAccountId} has no stored password`);
     const { runMigrate } = await import('./run-migrate.ts');
     const a = ctx.account;
     const d = dest.account;
     const result = await runMigrate(
       {
         source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
-        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password },
+        // An OAuth destination logs in with its own access token (renewed by the relay's token manager).
+        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}) },
         dryRun: p.dryRun ?? false,
         appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
       },
