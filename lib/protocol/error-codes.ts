@@ -28,6 +28,7 @@ export const ErrorCode = z.enum([
   // OAuth2 sign-in (relay/oauth, docs/oauth.md)
   'OAUTH_NOT_CONFIGURED', // the provider has no client ID configured (providers.json or MAILKEEP_OAUTH_<ID>_CLIENT_ID): nothing started
   'OAUTH_REVOKED', // the token endpoint answered invalid_grant (access revoked, refresh token expired, password changed) -> Authentication Error, "Sign in again"
+  'OAUTH_TOKEN_REFUSED', // the mail server refused a freshly renewed access token (IMAP off for the account, or the sign-in lacks mail access) -> Authentication Error, "Sign in again"
   'OAUTH_UNREACHABLE', // the token endpoint could not be reached or answered with a server error -> Retrying, then Connection Error
   'OAUTH_FLOW_FAILED', // a sign-in was refused: state mismatch, a second callback, the person denied, or the code exchange was refused
   'OAUTH_FLOW_EXPIRED', // the sign-in was not finished before its deadline

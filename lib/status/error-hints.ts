@@ -28,6 +28,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
     'The source server changes UIDVALIDITY on every connection; incremental runs are not possible. Mailkeep compared every message by its content instead, so nothing was copied or stored twice; runs of this account take longer than with other servers.',
   OAUTH_NOT_CONFIGURED: 'Sign-in with this provider is not set up on this computer: it needs a client ID. See "Signing in with Google or Microsoft" (docs/oauth.md) to register one, then try again.',
   OAUTH_REVOKED: 'The provider no longer accepts Mailkeep’s sign-in (access was removed, it expired, or the password changed). Click "Sign in again".',
+  OAUTH_TOKEN_REFUSED:
+    'The mail server refuses Mailkeep’s sign-in even with fresh access: check that IMAP is turned on for this account (Gmail: Settings, Forwarding and POP/IMAP; Microsoft 365: IMAP allowed by the administrator), then click "Sign in again".',
   OAUTH_UNREACHABLE: 'The sign-in provider could not be reached to renew access. Mailkeep tries again by itself.',
   OAUTH_FLOW_FAILED: 'The sign-in did not complete (it was denied, or the answer did not belong to this sign-in). Start the sign-in again.',
   OAUTH_FLOW_EXPIRED: 'The sign-in was not finished in time. Start the sign-in again.',

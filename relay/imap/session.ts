@@ -48,7 +48,14 @@ export async function openSession(
     // server could not reach its identity provider) stays a connection-class SERVER_BUSY.
     if (!(err instanceof MailkeepError) || err.code !== 'AUTH_FAILED') throw err;
     const renewed = await account.oauth.renew(token);
-    return await openSessionWith(account, { user: account.user, accessToken: renewed }, opts);
+    try {
+      return await openSessionWith(account, { user: account.user, accessToken: renewed }, opts);
+    } catch (again) {
+      // A token renewed a moment ago and still refused: not a password, not a revoked grant, but
+      // the account's mail access (IMAP off, or a sign-in without the mail scope).
+      if (again instanceof MailkeepError && again.code === 'AUTH_FAILED') throw mailkeepError('OAUTH_TOKEN_REFUSED', `the server refused a freshly renewed access token for ${account.user}`, {}, again);
+      throw again;
+    }
   }
 }
 

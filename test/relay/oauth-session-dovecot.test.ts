@@ -55,7 +55,7 @@ describe.skipIf(!dovecotAvailable())('IMAP sessions of an OAuth2 account (real D
     await closeSession(second);
   });
 
-  it('a token still refused after one renewal is AUTH_FAILED after exactly one retry (no loop)', async () => {
+  it('a token still refused after one renewal is OAUTH_TOKEN_REFUSED (IMAP access, not a password: Sign in again) after exactly one retry (no loop)', async () => {
     let renewCalls = 0;
     const login: OAuthLogin = {
       accessToken: async () => 'garbage-token',
@@ -64,7 +64,7 @@ describe.skipIf(!dovecotAvailable())('IMAP sessions of an OAuth2 account (real D
         return 'still-garbage';
       },
     };
-    await expect(openSession(account(login))).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await expect(openSession(account(login))).rejects.toMatchObject({ code: 'OAUTH_TOKEN_REFUSED' });
     expect(renewCalls).toBe(1);
   });
 
@@ -85,7 +85,7 @@ describe.skipIf(!dovecotAvailable())('IMAP sessions of an OAuth2 account (real D
     const open = await openSession(account(login));
     const revoked = await fetch(`${as.url}/revoke`, { method: 'POST', body: new URLSearchParams({ token }) });
     expect(revoked.status).toBe(200);
-    await expect(openSession(account(login))).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await expect(openSession(account(login))).rejects.toMatchObject({ code: 'OAUTH_TOKEN_REFUSED' });
     expect((await open.list()).length).toBeGreaterThan(0);
     await closeSession(open);
   });
