@@ -58,12 +58,14 @@ export function directApi(state: RelayState): StateApi {
   };
 }
 
-/** An account named on the command line: its id, or its user name (the e-mail address), exactly one. */
+/** An account named on the command line: its id, its login, or the address the pages show; exactly one. */
 export function findAccount(accounts: readonly AccountState[], ref: string): AccountState {
   const byId = accounts.find((a) => a.account.id === ref);
   if (byId) return byId;
-  const byUser = accounts.filter((a) => a.account.user.toLowerCase() === ref.toLowerCase());
-  if (byUser.length === 1) return byUser[0]!;
-  if (byUser.length > 1) throw mailkeepError('INVALID_INPUT', `${byUser.length} accounts log in as ${ref} (${byUser.map((a) => a.account.id).join(', ')}); name one by its id`);
+  // The login, or the address the pages show (they differ when the login is a bare user name).
+  const wanted = ref.toLowerCase();
+  const byName = accounts.filter((a) => a.account.user.toLowerCase() === wanted || a.account.email?.toLowerCase() === wanted);
+  if (byName.length === 1) return byName[0]!;
+  if (byName.length > 1) throw mailkeepError('INVALID_INPUT', `${byName.length} accounts go by ${ref} (${byName.map((a) => a.account.id).join(', ')}); name one by its id`);
   throw mailkeepError('NOT_FOUND', `no account ${ref} (mailkeep account list shows them)`);
 }
