@@ -10,7 +10,8 @@ export async function scheduleCommand(argv: string[], io: Io): Promise<number> {
   const o = parseOptions(options, { 'data-dir': 'string' });
   const [ref, ...rest] = words;
   if (ref === undefined || rest.length === 0) throw new UsageError('usage: mailkeep schedule ACCOUNT every Nh|daily HH:MM|off');
-  const parsed = Schedule.safeParse(parseScheduleWords(rest));
+  // `every 6h` or `"every 6h"` (one quoted word, as --schedule takes it): the same schedule.
+  const parsed = Schedule.safeParse(parseScheduleWords(rest.join(' ').trim().split(/\s+/)));
   if (!parsed.success) throw new UsageError(`the schedule must be "every Nh" (N from 1 to 168), "daily HH:MM" or "off", not "${rest.join(' ')}"`);
   return stateCommand(io, () =>
     withStateApi(dataDirOf(o), async (api) => {

@@ -114,8 +114,9 @@ describe('mailkeep account, schedule and status without a relay', () => {
     const edit = await run(['account', 'edit', 'mailkeep', '--name', 'Ada (old job)', '--data-dir', D]);
     expect(edit.code, edit.err).toBe(0);
     expect(JSON.parse((await run(['account', 'list', '--json', '--data-dir', D])).out).accounts[0]).toMatchObject({ name: 'Ada (old job)', email: 'ada@work.example', user: 'mailkeep' });
-    // Named by the address the pages show (not its login): schedule and status find it.
-    const byAddress = await run(['schedule', 'ADA@work.example', 'every', '6h', '--data-dir', D]);
+    // Named by the address the pages show (not its login), the schedule quoted as one word as
+    // --schedule takes it: found, and set.
+    const byAddress = await run(['schedule', 'ADA@work.example', 'every 6h', '--data-dir', D]);
     expect(byAddress.code, byAddress.err).toBe(0);
     expect(JSON.parse((await run(['account', 'list', '--json', '--data-dir', D])).out).accounts[0]).toMatchObject({ id: 'mailkeep', schedule: { kind: 'every', hours: 6 } });
     const bad = await run(['account', 'edit', 'mailkeep', '--name', ' ', '--data-dir', D]);
