@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
@@ -6,7 +5,8 @@ import type { JobSnapshot } from '../../lib/protocol/common.ts';
 import { readLocalToken } from '../../relay/state/local-token.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { helloClient, RelayProcess, ROOT, tempDataDir, type WsClient } from './relay-harness.ts';
+import { helloClient, RelayProcess, tempDataDir, type WsClient } from './relay-harness.ts';
+import { runCli } from '../support/run-cli.ts';
 import { startSwitchableProxy } from './switchable-proxy.ts';
 
 // The relay alone, no browser: the real `node bin/mailkeep.js relay` process and a real Dovecot.
@@ -18,15 +18,8 @@ const CAROL = { name: 'carol', password: 'carol-Retry-pw-2291' };
 
 if (process.env.CI && !dovecotAvailable()) throw new Error('Dovecot is required in CI (scripts/install-imap-servers.sh)');
 
-function cli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/mailkeep.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
-}
+/** One `mailkeep` command as a person runs it, bounded (test/support/run-cli.ts). */
+const cli = (args: string[], env: Record<string, string>) => runCli(args, env, { deadlineMs: 60_000 });
 
 describe.skipIf(!dovecotAvailable())('the relay retries a restore by itself, browser closed (real relay process and Dovecot)', () => {
   let dc: Dovecot;

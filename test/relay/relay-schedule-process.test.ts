@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { RelayProcess, ROOT, tempDataDir } from './relay-harness.ts';
+import { RelayProcess, tempDataDir } from './relay-harness.ts';
+import { runCli } from '../support/run-cli.ts';
 import { startSwitchableProxy } from './switchable-proxy.ts';
 
 // The relay alone, no browser: the real `node bin/mailkeep.js relay` process, the real CLI and a
@@ -25,16 +25,9 @@ interface Cli {
 /** The test hook's file of the data dir under test; the CLI's direct mode reads the same clock. */
 let clockEnv: Record<string, string> = {};
 
-/** One `mailkeep` command as a person runs it, bounded. */
-function cli(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 60_000): Promise<Cli> {
-  const env = { ...clockEnv, ...extraEnv };
-  const child = spawn(process.execPath, ['bin/mailkeep.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
+/** One `mailkeep` command as a person runs it, bounded (test/support/run-cli.ts). */
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Cli> {
+  return runCli(args, { ...clockEnv, ...extraEnv }, { deadlineMs: 60_000 });
 }
 
 interface StatusJson {
