@@ -427,3 +427,22 @@ export const OAUTH_LIMITS = {
   /** How often the CLI asks a running relay whether the sign-in finished. */
   cliPollMs: 500,
 } as const;
+
+/** What is in my backup (issue 13): the run history of an account (account.history) and its chart. */
+export const HISTORY_LIMITS = {
+  /** Runs in one account.history answer: a run is about 400 bytes of JSON, so a page stays well
+   * under the door's frame cap while a whole job history (DOOR_LIMITS.jobHistoryMax) takes 3 pages. */
+  pageMax: 200,
+  /** What a caller gets without asking for a page size: the dashboard's first screen and more. */
+  pageDefault: 50,
+  /** Runs the extension mirrors per account (pages fetched after a backup finishes): years of daily
+   * runs for the chart, bounded so the IndexedDB copy stays small. */
+  mirrorRunsPerAccount: 1_000,
+  /** Marks the chart draws at most: about one per 5 px of a 600 px plot; more runs are grouped into
+   * this many time buckets (the latest total and the worst outcome of each bucket are kept). */
+  chartMaxPoints: 120,
+  /** Runs the dashboard's table lists before "Show all": one screen. */
+  tableRowsShown: 20,
+  /** Runs `mailkeep status ACCOUNT` prints: the last ten, as the issue asks. */
+  cliRuns: 10,
+} as const;

@@ -3,6 +3,7 @@ import { ImapAccount, Password, RequestId, SafeId } from './common.ts';
 import { JobStartBody } from './job-kinds.ts';
 import { Schedule } from './account-state.ts';
 import { OAuthStartParams } from './oauth.ts';
+import { AccountHistoryParams } from './account-history.ts';
 
 /**
  * Frames the extension sends to the relay over the WebSocket (JSON text frames).
@@ -73,6 +74,9 @@ export const StateGet = request(
   z.strictObject({ jobLimit: z.number().int().min(1).max(500).default(100) }),
 );
 
+/** What the account's archive holds and its backup runs, newest first, a page at a time (account-history.ts). */
+export const AccountHistory = request('account.history', AccountHistoryParams);
+
 /** Starts an OAuth2 sign-in run by the relay (lib/protocol/oauth.ts); open the returned URL in a tab. */
 export const OAuthStart = request('oauth.start', OAuthStartParams);
 /** Where a sign-in stands (for a client that missed the oauth.completed / oauth.failed event). */
@@ -91,6 +95,7 @@ export const RequestFrame = z.discriminatedUnion('method', [
   RestorePrompts,
   ScheduleSet,
   StateGet,
+  AccountHistory,
   OAuthStart,
   OAuthStatus,
 ]);

@@ -6,6 +6,7 @@ export * from './job-outcome.ts';
 export * from './job-kinds.ts';
 export * from './ids.ts';
 export * from './account-state.ts';
+export * from './account-history.ts';
 export * from './download-params.ts';
 export * from './migrate-params.ts';
 export * from './restore-params.ts';

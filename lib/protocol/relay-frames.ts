@@ -4,6 +4,7 @@ import { ImapAccount, JobEvent, JobSnapshot, RequestId, SafeId, Timestamp } from
 import { AccountEvent, AccountState } from './account-state.ts';
 import type { RequestMethod } from './client-frames.ts';
 import { RestorePrompt } from './restore-params.ts';
+import { AccountHistoryResult } from './account-history.ts';
 import { OAuthFlowEvent, OAuthFlowStatus, OAuthStartResult } from './oauth.ts';
 
 /** Frames the relay sends to the extension. */
@@ -45,6 +46,7 @@ export const ResultByMethod = {
     accounts: z.array(AccountState).max(10_000),
     jobs: z.array(JobSnapshot).max(500),
   }),
+  'account.history': AccountHistoryResult,
   'oauth.start': OAuthStartResult,
   'oauth.status': OAuthFlowStatus,
 } as const satisfies Record<RequestMethod, z.ZodType>;

@@ -3,6 +3,8 @@ import type { ImapAccount, JobSnapshot } from '../../lib/protocol/common.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { withDataDir } from './data-dir-access.ts';
 import type { RelayState } from '../state/relay-state.ts';
+import type { AccountHistoryResult } from '../../lib/protocol/account-history.ts';
+import { accountHistory } from '../state/run-history.ts';
 
 export interface StateSnapshot {
   relayTime: string;
@@ -22,6 +24,8 @@ export interface StateApi {
   upsert(account: ImapAccount, password: string | undefined, schedule: Schedule | undefined): Promise<AccountState>;
   remove(accountId: string): Promise<boolean>;
   setSchedule(accountId: string, schedule: Schedule): Promise<AccountState>;
+  /** The newest `limit` runs of the account and its archive's totals (account.history). */
+  history(accountId: string, limit: number): Promise<AccountHistoryResult>;
 }
 
 export async function withStateApi<T>(dataDir: string, fn: (api: StateApi) => Promise<T>): Promise<T> {
@@ -37,6 +41,7 @@ export async function withStateApi<T>(dataDir: string, fn: (api: StateApi) => Pr
         },
         remove: async (accountId) => (await c.call('account.delete', { accountId })).deleted,
         setSchedule: async (accountId, schedule) => (await c.call('schedule.set', { accountId, schedule })).account,
+        history: (accountId, limit) => c.call('account.history', { accountId, limit }),
       }),
     direct: (state) => fn(directApi(state)),
   });
@@ -55,6 +60,7 @@ export function directApi(state: RelayState): StateApi {
       state.setSchedule(accountId, schedule);
       return state.accountState(accountId);
     },
+    history: (accountId, limit) => accountHistory({ dataDir: state.dataDir, db: state.db, clock: state.clock }, { accountId, limit }),
   };
 }
 

@@ -41,13 +41,16 @@ few hours. Prints the next run.
 
 Exit codes: 0 done, 1 failed (no such account, relay not answering...), 2 bad usage`;
 
-export const STATUS_HELP = `Usage: mailkeep status [--json] [--data-dir DIR]
+export const STATUS_HELP = `Usage: mailkeep status [ACCOUNT] [--json] [--data-dir DIR]
 
 Every account the relay backs up: its status (the specification's name: Completed, Connection
 Error, Authentication Error, Partially Completed, Deactivated...), when its last successful
 backup finished, its next scheduled run (and the automatic retry, when one is owed), and the
 messages and bytes in its archive. Times are the relay's local time. Works whether or not the
 relay runs. --json prints one object: {kind, relayRunning, timeZone, accounts: [...]}.
+With ACCOUNT (its id, login or address): that account only, with what its archive holds
+(messages, folders, size) and its last 10 backup runs: when, how long, status, new messages and
+bytes, messages that disappeared on the server (--json: folders, totalRuns, runs).
 
 Exit codes: 0 every account is Completed, 1 any other state (or no account), 2 bad usage;
 so cron or a monitor can alert on anything but 0.`;

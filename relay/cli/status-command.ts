@@ -1,11 +1,14 @@
 import type { AccountState } from '../../lib/protocol/account-state.ts';
+import type { AccountHistoryResult } from '../../lib/protocol/account-history.ts';
+import { HISTORY_LIMITS } from '../../lib/limits.ts';
 import { statusInfo } from '../../lib/status/catalog.ts';
+import { formatDuration, runDurationMs, runOutcomeLabel } from '../../lib/ui/history-text.ts';
 import { describeSchedule } from '../state/schedule-slots.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
-import { withStateApi } from './state-api.ts';
+import { findAccount, withStateApi } from './state-api.ts';
 import { dataDirOf, localTimeText, splitPositionals, stateCommand } from './state-command-io.ts';
 
 /** The spec's name for an account's status; "Not backed up yet" before its first backup. */
@@ -13,17 +16,25 @@ export function statusName(s: AccountState['status']): string {
   return s === null ? 'Not backed up yet' : statusInfo('backup', s).label;
 }
 
+/**
+ * `mailkeep status [ACCOUNT]`: every account's status, or one account's with what its archive holds
+ * (messages, folders, size: account.history's totals, the numbers `mailkeep archive-info` counts)
+ * and its last HISTORY_LIMITS.cliRuns runs, the same history the dashboard shows.
+ */
 export async function statusCommand(argv: string[], io: Io): Promise<number> {
   const { words, options } = splitPositionals(argv);
-  if (words.length > 0) throw new UsageError(`unexpected argument: ${words[0]}`);
+  if (words.length > 1) throw new UsageError(`unexpected argument: ${words[1]}`);
   const o = parseOptions(options, { json: 'boolean', 'data-dir': 'string' });
+  const only = words[0];
   return stateCommand(io, () =>
     withStateApi(dataDirOf(o), async (api) => {
       const snap = await api.snapshot();
+      const accounts = only === undefined ? snap.accounts : [findAccount(snap.accounts, only)];
+      const history = only === undefined ? undefined : await api.history(accounts[0]!.account.id, HISTORY_LIMITS.cliRuns);
       // With no relay running nothing runs by itself: a monitor must hear about it even when every
       // last known status is Completed.
       const running = api.via === 'relay';
-      const allCompleted = running && snap.accounts.length > 0 && snap.accounts.every((a) => a.status === 'completed');
+      const allCompleted = running && accounts.length > 0 && accounts.every((a) => a.status === 'completed');
       if (o.json) {
         io.out.write(
           `${JSON.stringify({
@@ -32,7 +43,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
             relayRunning: api.via === 'relay',
             relayTime: snap.relayTime,
             timeZone: snap.timeZone,
-            accounts: snap.accounts.map((a) => ({
+            accounts: accounts.map((a) => ({
               id: a.account.id,
               user: a.account.user,
               host: a.account.host,
@@ -46,17 +57,19 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
               messages: a.archive?.messages ?? 0,
               bytes: a.archive?.bytes ?? 0,
               hasPassword: a.hasPassword,
+              ...(history ? { folders: history.totals?.folders ?? 0, totalRuns: history.totalRuns, runs: history.runs.map(jsonRun) } : {}),
             })),
           })}\n`,
         );
       } else {
         if (snap.accounts.length === 0) io.out.write('No accounts. Add one with: mailkeep account add --host H --user U\n');
         const t = (iso: string | null): string => localTimeText(iso, snap.timeZone);
-        for (const a of snap.accounts) {
+        for (const a of accounts) {
           const code = a.latestBackup?.errorCode && a.status !== 'completed' ? ` (${a.latestBackup.errorCode})` : '';
           io.out.write(`${a.account.id} (${a.account.user}): ${statusName(a.status)}${code}\n`);
           io.out.write(`  last successful backup ${t(a.lastSuccessAt)}, next run ${t(a.nextRunAt)} (${describeSchedule(a.schedule)})${a.retryAt ? `, automatic retry ${t(a.retryAt)}` : ''}\n`);
-          io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
+          if (history) io.out.write(historyText(history, snap.timeZone, a.hasPassword));
+          else io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
         }
         io.out.write(
           running
@@ -67,4 +80,34 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
       return allCompleted ? EXIT.ok : EXIT.error;
     }),
   );
+}
+
+function jsonRun(r: AccountHistoryResult['runs'][number]) {
+  return {
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: runDurationMs(r),
+    status: runOutcomeLabel(r.status),
+    statusId: r.status,
+    errorCode: r.errorCode,
+    newMessages: r.newMessages,
+    newBytes: r.newBytes,
+    disappeared: r.disappeared,
+    archiveRunId: r.archiveRunId,
+  };
+}
+
+/** The archive's totals and the newest runs, one line each, in the relay's zone. */
+export function historyText(h: AccountHistoryResult, zone: string, hasPassword = true): string {
+  const totals = h.totals ?? { messages: 0, bytes: 0, folders: 0 };
+  const lines = [`  archive: ${totals.messages} message(s) in ${totals.folders} folder(s), ${formatSize(totals.bytes)}${hasPassword ? '' : '; no password stored'}`];
+  if (h.runs.length === 0) lines.push('  no backup runs yet');
+  else lines.push(`  last ${h.runs.length} of ${h.totalRuns} run(s):`);
+  for (const r of h.runs) {
+    const took = runDurationMs(r);
+    const gone = r.disappeared > 0 ? `, ${r.disappeared} disappeared on the server` : '';
+    const code = r.errorCode ? ` (${r.errorCode})` : '';
+    lines.push(`    ${localTimeText(r.startedAt, zone)}  ${took === null ? 'not finished' : formatDuration(took)}  ${runOutcomeLabel(r.status)}${code}: +${r.newMessages} message(s), ${formatSize(r.newBytes)}${gone}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

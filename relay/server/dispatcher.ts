@@ -6,6 +6,7 @@ import type { CredentialStore } from '../secrets/credential-store.ts';
 import type { JobManager } from './job-manager.ts';
 import type { TestConnection } from './test-connection.ts';
 import type { RelayState } from '../state/relay-state.ts';
+import { accountHistory } from '../state/run-history.ts';
 
 export interface DispatchDeps {
   jobs: JobManager;
@@ -86,6 +87,10 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
     }
     case 'state.get':
       return needState(deps).snapshot(req.params.jobLimit);
+    case 'account.history': {
+      const state = needState(deps);
+      return accountHistory({ dataDir: state.dataDir, db: state.db, clock: state.clock }, req.params);
+    }
     case 'oauth.start':
       return needState(deps).oauth.start(req.params);
     case 'oauth.status':

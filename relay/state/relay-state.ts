@@ -157,6 +157,11 @@ export class RelayState {
     return this.jobs.start({ kind: 'backup', accountId: job.accountId, idempotencyKey: key, params: {} }).job;
   }
 
+  /** Where state.sqlite and the accounts' archives live (account.history reads both). */
+  get dataDir(): string {
+    return this.opts.dataDir;
+  }
+
   /** Accounts an earlier relay stored only in the credential store get a row with the default schedule. */
   private adoptCredentialAccounts(): void {
     const now = this.clock.now();
