@@ -13,6 +13,7 @@ import { readPairing, relayBaseUrl, relaySocketUrl, writePairing, type LocalStor
 import { askNativeHost, type NativeHostPorts } from './native-host-link.ts';
 import { applyRelayEventWithOutcome, driveRuns } from './relay-runs.ts';
 import { mirrorAccount, mirrorAccountRemoved, mirrorState, updateRun } from './mirror.ts';
+import { syncHistories } from './history-sync.ts';
 import { AccountRow } from '../storage/rows.ts';
 import { planRestore, type PlanTarget, type RestorePlan } from './restore-plan.ts';
 import { clearLegacyAlarms, type AlarmsLike } from './legacy-alarms.ts';
@@ -223,6 +224,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
           void inOrder(async () => {
             if (event.event === 'account.removed') return mirrorAccountRemoved(db, event.accountId);
             await mirrorAccount(db, event.account, now());
+            if (conn) await syncHistories(db, conn, [event.account], now);
             // A backup that just settled may have found deletions: ask for its restore prompts now.
             if (event.account.status === 'completed' || event.account.status === 'partially_completed') void pump().catch(() => undefined);
           }).catch((err: unknown) => console.error('mailkeep: account event not applied', errorCodeOf(err))),
@@ -292,11 +294,14 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
    * to it (settings and schedule; the password was always the relay's), not dropped.
    */
   const syncMirror = async (c: RelayConnection): Promise<void> => {
-    const sync = await mirrorState(db, await c.call('state.get', { jobLimit: 100 }), now());
+    const state = await c.call('state.get', { jobLimit: 100 });
+    const sync = await mirrorState(db, state, now());
     for (const row of sync.unknownToRelay) {
       const result = await c.call('account.upsert', { account: imapAccountOf(row), schedule: row.schedule });
       if (result.state) await mirrorAccount(db, result.state, now());
     }
+    // What each archive holds and its runs (the dashboard's History), for accounts whose state changed.
+    await syncHistories(db, c, state.accounts, now);
   };
 
   const pump = (): Promise<void> =>

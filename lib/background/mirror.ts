@@ -5,7 +5,9 @@ import type { MailkeepDb } from '../storage/db.ts';
 import { backupJobOf } from '../storage/jobs.ts';
 import { newId } from '../storage/new-id.ts';
 import { AccountRow, EMPTY_PROGRESS, JobEventRow, JobRow, OnSchedule, RunRow, type JobOutcomeSummary } from '../storage/rows.ts';
-import { EXTENSION_LIMITS } from '../limits.ts';
+import { EXTENSION_LIMITS, HISTORY_LIMITS } from '../limits.ts';
+import type { AccountHistoryResult } from '../protocol/account-history.ts';
+import { ArchiveSummaryRow, HistoryRunRow } from '../storage/history-rows.ts';
 
 /**
  * The extension's copy of what the relay owns (issue 11): accounts with their schedule and the
@@ -126,8 +128,10 @@ function progressOf(snap: JobSnapshot): JobRow['progress'] {
 
 /** The relay deleted the account: it goes from the mirror with its jobs, history and prompts. */
 export async function mirrorAccountRemoved(db: MailkeepDb, accountId: string): Promise<void> {
-  await db.transaction('rw', [db.accounts, db.jobs, db.jobEvents, db.prompts, db.runs], async () => {
+  await db.transaction('rw', [db.accounts, db.jobs, db.jobEvents, db.prompts, db.runs, db.archiveSummaries, db.historyRuns], async () => {
     await db.accounts.delete(accountId);
+    await db.archiveSummaries.delete(accountId);
+    await db.historyRuns.where('accountId').equals(accountId).delete();
     await db.runs.where('accountId').equals(accountId).delete();
     await db.jobs.where('accountId').equals(accountId).delete();
     await db.jobEvents.where('accountId').equals(accountId).delete();
@@ -182,4 +186,65 @@ export async function mirrorState(db: MailkeepDb, state: ResultOf<'state.get'>, 
     } else unknownToRelay.push(row);
   }
   return { unknownToRelay, removed };
+}
+
+/**
+ * What of an account's state says its history changed: a new or finished backup, a new last
+ * success, other archive totals. The mirror asks account.history again only when this differs from
+ * the basis of the history it holds, not on every sync.
+ */
+export function historyBasis(state: AccountState): string {
+  const b = state.latestBackup;
+  return JSON.stringify([b?.id ?? null, b?.phase ?? null, b?.status ?? null, state.lastSuccessAt, state.archive?.messages ?? null, state.archive?.bytes ?? null]);
+}
+
+/**
+ * account.history's pages for one account (newest first, as fetched one after the other) become
+ * the account's summary and its runs: the runs it held before are replaced, so a run the relay no
+ * longer lists is not kept, and at most HISTORY_LIMITS.mirrorRunsPerAccount are kept.
+ */
+export async function mirrorHistory(db: MailkeepDb, pages: readonly AccountHistoryResult[], basis: string, at: number): Promise<void> {
+  const head = pages[0];
+  if (!head) return;
+  const accountId = head.accountId;
+  const runs = pages.flatMap((p) => p.runs).slice(0, HISTORY_LIMITS.mirrorRunsPerAccount);
+  await db.transaction('rw', [db.accounts, db.archiveSummaries, db.historyRuns], async () => {
+    // Deleted meanwhile (account.removed came first): nothing to keep.
+    if (!(await db.accounts.get(accountId))) return;
+    await db.archiveSummaries.put(
+      ArchiveSummaryRow.parse({
+        accountId,
+        hasArchive: head.totals !== null,
+        messages: head.totals?.messages ?? 0,
+        bytes: head.totals?.bytes ?? 0,
+        folders: head.totals?.folders ?? 0,
+        lastSuccessAt: ms(head.lastSuccessAt),
+        totalRuns: head.totalRuns,
+        fetchedAt: at,
+        timeZone: head.timeZone,
+        basis,
+      }),
+    );
+    await db.historyRuns.where('accountId').equals(accountId).delete();
+    await db.historyRuns.bulkPut(
+      runs.map((r) =>
+        HistoryRunRow.parse({
+          id: `${accountId}/${r.key}`,
+          accountId,
+          key: r.key,
+          jobId: r.jobId,
+          archiveRunId: r.archiveRunId,
+          startedAt: Date.parse(r.startedAt),
+          finishedAt: ms(r.finishedAt),
+          status: r.status,
+          errorCode: r.errorCode,
+          newMessages: r.newMessages,
+          newBytes: r.newBytes,
+          disappeared: r.disappeared,
+          archiveMessages: r.archiveMessages,
+          archiveBytes: r.archiveBytes,
+        }),
+      ),
+    );
+  });
 }

@@ -1,6 +1,7 @@
 import Dexie, { type EntityTable } from 'dexie';
 import type { AccountRow, JobEventRow, JobRow, PromptRow, RunRow, SettingRow } from './rows.ts';
-import { DB_NAME, declareVersion1, declareVersion2, declareVersion3, declareVersion4 } from './schema-versions.ts';
+import { DB_NAME, declareVersion1, declareVersion2, declareVersion3, declareVersion4, declareVersion5 } from './schema-versions.ts';
+import type { ArchiveSummaryRow, HistoryRunRow } from './history-rows.ts';
 
 export class MailkeepDb extends Dexie {
   accounts!: EntityTable<AccountRow, 'id'>;
@@ -9,6 +10,8 @@ export class MailkeepDb extends Dexie {
   prompts!: EntityTable<PromptRow, 'id'>;
   settings!: EntityTable<SettingRow, 'key'>;
   runs!: EntityTable<RunRow, 'id'>;
+  archiveSummaries!: EntityTable<ArchiveSummaryRow, 'accountId'>;
+  historyRuns!: EntityTable<HistoryRunRow, 'id'>;
 
   constructor(name: string = DB_NAME) {
     super(name);
@@ -16,6 +19,7 @@ export class MailkeepDb extends Dexie {
     declareVersion2(this);
     declareVersion3(this);
     declareVersion4(this);
+    declareVersion5(this);
   }
 }
 

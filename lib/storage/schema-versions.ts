@@ -169,3 +169,13 @@ export function declareVersion4(db: Dexie): void {
         });
     });
 }
+
+/**
+ * Version 5: two new tables for "what is in my backup" (issue 13): `archiveSummaries`, one row per
+ * account (totals, last success, when fetched), and `historyRuns`, the account's backup runs as
+ * account.history gave them. New tables only, nothing to convert: the next sync with the relay
+ * fills them, and until then the pages show what version 4 showed.
+ */
+export function declareVersion5(db: Dexie): void {
+  db.version(5).stores({ archiveSummaries: 'accountId', historyRuns: 'id, accountId, [accountId+startedAt]' });
+}
