@@ -6,7 +6,9 @@ import { StatusHint } from './status-hint';
 import { RelativeTime } from './relative-time';
 import { JobLine } from './job-line';
 import { PromptNotice } from './prompt-notice';
-import { formatBytes } from '@/lib/format';
+import { getDb } from '@/lib/storage/db';
+import { useLiveQuery } from '@/lib/ui/use-live-query';
+import { archiveTotalsText, lastBackupText } from '@/lib/ui/history-text';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { sendMessage } from '@/lib/ui/send-message';
 
@@ -14,9 +16,13 @@ import { sendMessage } from '@/lib/ui/send-message';
 export function AccountCard({ overview }: { overview: AccountOverview }) {
   const { account, backup, otherJobs, prompts } = overview;
   const info = backup ? statusInfo('backup', backup.status) : null;
-  const { freshness } = useFreshness();
   // The relay's word (AccountState.lastSuccessAt) when it has given one; else the row's.
   const lastSuccessAt = account.relay?.lastSuccessAt ?? backup?.lastSuccessAt ?? null;
+  const { freshness, now, timeZone } = useFreshness();
+  // Folders come with the mirrored history (account.history); messages and size with every account change.
+  const summary = useLiveQuery(() => getDb().archiveSummaries.get(account.id), [account.id]);
+  const archive = account.relay?.archive;
+  const totals = archive && (archive.messages > 0 || lastSuccessAt != null) ? archiveTotalsText({ ...archive, folders: summary?.hasArchive ? summary.folders : null }) : null;
   return (
     <section class={`card card-${overview.worst}`} data-testid="account-card" data-account-id={account.id} data-status={backup?.status}>
       <div class="card-head">
@@ -25,11 +31,17 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
       </div>
       {account.displayName !== account.email && <div class="small muted">{account.email}</div>}
       {backup && info?.severity === 'progress' && <ProgressBar progress={backup.progress} label={`Backup of ${account.displayName}`} />}
-      {lastSuccessAt != null && (
+      {lastSuccessAt != null ? (
         <div class="small" data-testid="last-backup" data-at={lastSuccessAt}>
-          Last backup: <RelativeTime at={lastSuccessAt} />
-          {account.relay?.archive ? ` · ${account.relay.archive.messages} messages, ${formatBytes(account.relay.archive.bytes)} in the archive` : ''}
+          <time dateTime={new Date(lastSuccessAt).toISOString()}>{lastBackupText(lastSuccessAt, now, timeZone)}</time>
+          {totals && <span data-testid="archive-totals"> · {totals}</span>}
         </div>
+      ) : (
+        totals && (
+          <div class="small" data-testid="archive-totals">
+            In the archive: {totals}
+          </div>
+        )
       )}
       {!backup && account.relay && (
         <div class="small muted actions" data-testid="no-backup-yet">

@@ -9,6 +9,7 @@ import { StatusTable } from './status-table';
 import { RestoreStarter } from './restore-starter';
 import { RelayLinkBanner } from './relay-link-banner';
 import { RunHistory } from './run-history';
+import { HistorySection } from './history-section';
 import { KindIcon } from './icons';
 import { PageHeader } from './page-header';
 import { tabIndexForKey } from '@/lib/ui/tab-keys';
@@ -108,6 +109,7 @@ export function DashboardApp() {
       {/* Backups are what the relay runs by itself; the other kinds are the user's rows above (the
           relay's history of those also holds previews, which are no job the user tracks). */}
       {kind === 'backup' && runs && <RunHistory runs={runs} accounts={new Map(accounts.map((a) => [a.id, a]))} />}
+      {kind === 'backup' && <HistorySection accounts={accounts} accountId={accountId} />}
       </div>
     </main>
   );

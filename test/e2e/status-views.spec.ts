@@ -42,7 +42,7 @@ test.describe('every status of the specification in the popup, the dashboard and
     await expect(running.locator(':scope > .card-head [data-testid=as-of]')).toContainText('last known, not confirmed by the relay yet');
     // Completed: last backup time, relative, absolute on hover.
     const completed = page.locator('[data-testid=account-card][data-status=completed]').filter({ hasText: backupAccountName('completed') });
-    await expect(completed.locator('[data-testid=last-backup]')).toContainText(/Last backup: (just now|\d+ minutes? ago|now)/);
+    await expect(completed.locator('[data-testid=last-backup]')).toContainText(/Last backup (\d+ \w+, )?\d\d:\d\d, (just now|\d+ minutes? ago)/);
     await expect(completed.locator('[data-testid=relative-time]')).toHaveAttribute('title', /\d/);
     // Actions offered by status.
     await expect(page.locator('[data-testid=account-card][data-status=authentication_error] > [data-testid=status-hint] [data-action=edit]')).toHaveCount(1);
