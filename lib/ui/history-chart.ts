@@ -117,7 +117,9 @@ export function historyChart(runsIn: readonly ChartRun[], opts: ChartOptions): C
   });
   const linePath = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x} ${p.y}`).join(' ');
   const areaPath = points.length ? `${linePath} L${points[points.length - 1]!.x} ${plot.bottom} L${points[0]!.x} ${plot.bottom} Z` : '';
-  const xTicks = timeTicks(t0, t1, timeZone).map((t) => ({ ...t, x: round(x(t.at)) }));
+  // Runs minutes apart have no round hour between them: the axis names the last run's time instead.
+  const ticks = timeTicks(t0, t1, timeZone);
+  const xTicks = (ticks.length > 0 ? ticks : [{ at: last, label: hourLabel(last, timeZone) }]).map((t) => ({ ...t, x: round(x(t.at)) }));
   const yTicks = yAxis.ticks.map((v) => ({ y: round(y(v)), label: bytesLabel(v, yAxis.unit) }));
   return { width, height, empty: false, plot, strip, points, linePath, areaPath, marks, xTicks, yTicks, grouped: groups.length < runs.length, title, desc: describe(runs, timeZone) };
 }
