@@ -100,7 +100,7 @@ describe('the history chart model', () => {
     expect(startOfLocalDay(Date.parse('2026-11-02T12:00:00Z'), 'America/New_York')).toBe(Date.parse('2026-11-02T05:00:00Z'));
   });
 
-  it('runs minutes apart, with no round hour between them, get the last run's time on the axis', () => {
+  it("runs minutes apart, with no round hour between them, get the last run's time on the axis", () => {
     const m = historyChart([run(T + 60_000, 10), run(T + 5 * 60_000, 20)], { ...opts, timeZone: 'Europe/Berlin' });
     expect(m.xTicks).toEqual([{ at: T + 5 * 60_000, x: m.plot.right, label: '09:05' }]);
   });
