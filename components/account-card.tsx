@@ -8,7 +8,8 @@ import { JobLine } from './job-line';
 import { PromptNotice } from './prompt-notice';
 import { getDb } from '@/lib/storage/db';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
-import { archiveTotalsText, lastBackupText } from '@/lib/ui/history-text';
+import { archiveTotalsText, lastBackupText } from '@/lib/ui/archive-text';
+import { formatAbsolute } from '@/lib/format';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { sendMessage } from '@/lib/ui/send-message';
 
@@ -33,7 +34,9 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
       {backup && info?.severity === 'progress' && <ProgressBar progress={backup.progress} label={`Backup of ${account.displayName}`} />}
       {lastSuccessAt != null ? (
         <div class="small" data-testid="last-backup" data-at={lastSuccessAt}>
-          <time dateTime={new Date(lastSuccessAt).toISOString()}>{lastBackupText(lastSuccessAt, now, timeZone)}</time>
+          <time dateTime={new Date(lastSuccessAt).toISOString()} title={formatAbsolute(lastSuccessAt, timeZone)} data-testid="relative-time">
+            {lastBackupText(lastSuccessAt, now, timeZone)}
+          </time>
           {totals && <span data-testid="archive-totals"> · {totals}</span>}
         </div>
       ) : (

@@ -7,7 +7,8 @@ import { formatAbsolute, formatBytes } from '@/lib/format';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { asOfText } from '@/lib/ui/relay-freshness';
-import { archiveTotalsText, formatDuration, lastBackupText, runOutcomeLabel, runSeverity } from '@/lib/ui/history-text';
+import { formatDuration, runOutcomeLabel, runSeverity } from '@/lib/ui/history-text';
+import { archiveTotalsText, lastBackupText } from '@/lib/ui/archive-text';
 import { HistoryChart } from './history-chart';
 import './history.css';
 

@@ -1,7 +1,5 @@
 import type { HistoryRun } from '../protocol/account-history.ts';
 import { statusInfo } from '../status/catalog.ts';
-import { formatBytes, formatRelative } from '../format.ts';
-import { shortTime } from './relay-freshness.ts';
 
 /**
  * Words for a backup run, shared by the dashboard's history table and `mailkeep status ACCOUNT`,
@@ -32,16 +30,3 @@ export function runSeverity(status: HistoryRun['status']): 'ok' | 'progress' | '
   return status === null ? 'warning' : statusInfo('backup', status).severity;
 }
 
-/** "Last backup 14:02, 3 hours ago" ("26 Nov, 14:02, 3 days ago" on another day), in the page's zone. */
-export function lastBackupText(at: number, now: number, timeZone: string): string {
-  return `Last backup ${shortTime(at, now, timeZone)}, ${formatRelative(at, now)}`;
-}
-
-const count = new Intl.NumberFormat('en');
-
-/** "1,204 messages in 6 folders, 48.2 MB": what the archive holds (folders left out when not known). */
-export function archiveTotalsText(t: { messages: number; bytes: number; folders?: number | null }): string {
-  const messages = `${count.format(t.messages)} message${t.messages === 1 ? '' : 's'}`;
-  const folders = t.folders == null ? '' : ` in ${count.format(t.folders)} folder${t.folders === 1 ? '' : 's'}`;
-  return `${messages}${folders}, ${formatBytes(t.bytes)}`;
-}

@@ -69,6 +69,10 @@ export async function readArchiveFacts(archiveDir: string): Promise<ArchiveFacts
   }
 }
 
+/** The archive stamps a run with the wall clock, the job store with the relay's: a run begun a moment
+ * "before" its job was created (clock steps, rounding) is still that job's. */
+const OPEN_RUN_SLACK_MS = 60_000;
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 const statusOf = (s: string | null): HistoryRun['status'] => BackupStatus.safeParse(s).data ?? null;
 const codeOf = (c: string | null): HistoryRun['errorCode'] => (c === null ? null : (ErrorCode.safeParse(c).data ?? 'UNKNOWN'));
@@ -86,17 +90,24 @@ export async function allRuns(src: HistorySource, accountId: string): Promise<{ 
     const id = j.outcome?.counts?.runId;
     if (id !== undefined && byId.has(id)) claimed.add(id);
   }
-  // A backup that runs now has begun its archive run but reported no run id yet: the newest
-  // unfinished run nobody claims is its own, not a second, interrupted one.
-  const running = jobs.find((j) => j.phase === 'queued' || j.phase === 'active');
-  const open = [...byId.values()].filter((r) => !claimed.has(r.id) && r.finishedAt === null).sort((a, b) => b.id - a.id)[0];
-  const runningRun = running && open ? open.id : undefined;
-  if (runningRun !== undefined) claimed.add(runningRun);
+  // A backup that runs now, or one a stopped relay interrupted, has begun its archive run but
+  // reported no run id: the newest unfinished run nobody claims, begun after the job was created,
+  // is its own (not a second, interrupted one).
+  const openRunOf = new Map<string, number>();
+  for (const j of jobs) {
+    if (j.outcome?.counts?.runId !== undefined || j.phase === 'finished') continue;
+    const since = Date.parse(j.createdAt) - OPEN_RUN_SLACK_MS;
+    const open = [...byId.values()].filter((r) => !claimed.has(r.id) && r.finishedAt === null && Date.parse(r.startedAt) >= since).sort((a, b) => b.id - a.id)[0];
+    if (open) {
+      claimed.add(open.id);
+      openRunOf.set(j.id, open.id);
+    }
+  }
 
   type Draft = Omit<HistoryRun, 'cursor' | 'archiveMessages' | 'archiveBytes'> & { ms: number };
   const drafts: Draft[] = jobs.map((j) => {
     const reported = j.outcome?.counts?.runId;
-    const runId = reported !== undefined && byId.has(reported) ? reported : running === j ? (runningRun ?? null) : null;
+    const runId = reported !== undefined && byId.has(reported) ? reported : (openRunOf.get(j.id) ?? null);
     const run = runId === null ? undefined : byId.get(runId);
     const counts = j.outcome?.counts;
     const finished = j.phase === 'finished';
