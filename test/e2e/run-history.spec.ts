@@ -41,6 +41,8 @@ test('two backups, two messages deleted on the server in between: the dashboard 
   await expect(card(popup)).toHaveAttribute('data-status', 'completed');
   // The card's one line: 12 + 3 messages kept (the 2 deleted ones stay in the archive).
   await expect(card(popup).getByTestId('archive-totals')).toContainText(/15 messages in \d+ folders?, [\d.]+ KB/, { timeout: 15_000 });
+  await popup.setViewportSize({ width: 420, height: 400 });
+  await popup.screenshot({ path: test.info().outputPath('popup-card-totals.png') });
 
   const dashboard = await world.open('dashboard.html');
   const history = dashboard.getByTestId('account-history');
@@ -84,4 +86,5 @@ test('with the relay stopped the history stays, marked as last known with its ag
   await expect(dashboard.getByTestId('history-run')).toHaveCount(2);
   await expect(dashboard.getByTestId('history-totals')).toContainText('15 messages');
   expect(await violations(dashboard), 'dashboard, relay stopped').toEqual([]);
+  await dashboard.getByTestId('history-section').screenshot({ path: test.info().outputPath('history-relay-stopped.png') });
 });
