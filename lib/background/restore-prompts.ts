@@ -7,6 +7,7 @@ import type { NotificationSpec } from './ports.ts';
 import { notificationId } from './notification-ids.ts';
 import type { RelayCaller } from './relay-runs.ts';
 import { formatDay } from '../format.ts';
+import { accountLabel } from '../account-label.ts';
 
 /** Backup statuses after which the run's deletions are known (a partial run still compared what it read). */
 const SETTLED = new Set(['completed', 'partially_completed']);
@@ -118,8 +119,8 @@ export async function takePromptNotifications(db: MailkeepDb, now = Date.now()):
       const account = await db.accounts.get(p.accountId);
       if (!account) continue;
       notes.push({
-        id: notificationId({ action: 'restore', accountId: p.accountId, jobId: p.id }, 0),
-        title: `${account.displayName}: mail disappeared from the server`,
+        id: notificationId({ action: 'restore', accountId: p.accountId, jobId: p.id, cause: 'prompt' }),
+        title: `${accountLabel(account)}: mail disappeared from the server`,
         message: p.text,
         buttons: [],
       });

@@ -201,7 +201,7 @@ describe('restore prompts after a backup', () => {
     const ports: BackgroundPorts = { setBadge: async () => undefined, notify: async (n) => void shown.push(n), openPage: async (p) => void opened.push(p) };
     await reconcile(db, ports, NOW);
     await reconcile(db, ports, NOW);
-    expect(shown.map((n) => n.title)).toEqual(['Alice Work: mail disappeared from the server']);
+    expect(shown.map((n) => n.title)).toEqual(['Alice Work · alice@example.org: mail disappeared from the server']);
     await onNotificationAction(db, ports, shown[0]!.id, null);
     expect(opened).toEqual(['/popup.html']);
   });
