@@ -99,8 +99,28 @@ export async function collectRestorePrompts(db: MailkeepDb, relay: RelayCaller, 
       await setSetting(db, 'restorePromptsCheckedAt', { ...latest, [backup.accountId]: backup.finishedAt ?? now });
       return n;
     });
+    await withdrawPromptsOfMailBack(db, relay, backup.accountId, runId, now);
   }
   return added;
+}
+
+/**
+ * After a backup, the account's open prompts about earlier runs are asked about again: the relay
+ * leaves out what this backup found on the server again (restored from the CLI, another browser or
+ * another mail client), and a prompt whose folder has nothing left is answered "restored".
+ */
+async function withdrawPromptsOfMailBack(db: MailkeepDb, relay: RelayCaller, accountId: string, currentRun: number | undefined, now: number): Promise<void> {
+  const open = (await db.prompts.where('accountId').equals(accountId).toArray()).filter((p) => p.resolvedAt === null && p.restore && p.restore.runId !== currentRun);
+  for (const runId of new Set(open.map((p) => p.restore!.runId))) {
+    const { prompts } = await relay.call('restore.prompts', { accountId, runId });
+    const stillMissing = new Set(prompts.map((p) => p.folder));
+    await db.transaction('rw', db.prompts, async () => {
+      for (const p of open.filter((o) => o.restore!.runId === runId && !stillMissing.has(o.restore!.folder))) {
+        const row = await db.prompts.get(p.id);
+        if (row && row.resolvedAt === null) await db.prompts.put(PromptRow.parse({ ...row, resolvedAt: now, resolution: 'restored' }));
+      }
+    });
+  }
 }
 
 /**
