@@ -24,7 +24,7 @@ test('prepare a download, see Completed / Link, click Download, and the file arr
   await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   await dashboard.getByRole('tab', { name: 'Download' }).click();
   const panel = dashboard.getByTestId('download-panel');
-  await panel.getByTestId('download-account').selectOption({ label: 'Alice' });
+  await panel.getByTestId('download-account').selectOption({ label: 'alice@example.org' });
   await panel.getByTestId('download-format').selectOption('eml-zip');
   await panel.getByTestId('download-ttl').selectOption({ label: '1 hour' });
   await panel.getByTestId('download-start').click();

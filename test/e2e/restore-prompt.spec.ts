@@ -158,7 +158,7 @@ test('Dismiss hides a prompt for good and restores nothing', async () => {
 test('the Restore tab restores a folder after a dry-run preview: the two dismissed messages come back, nothing twice', async () => {
   const dashboard = await shared.world.open('dashboard.html#tab=restore');
   const starter = dashboard.getByTestId('restore-starter');
-  await starter.getByTestId('restore-account').selectOption({ label: 'Alice' });
+  await starter.getByTestId('restore-account').selectOption({ label: 'alice@example.org' });
   await starter.getByTestId('restore-folder').fill('INBOX');
   await starter.getByTestId('restore-preview').click();
   await expect(starter.getByTestId('restore-starter-plan')).toContainText('2 messages will be put back into INBOX', { timeout: 20_000 });
