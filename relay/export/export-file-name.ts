@@ -9,7 +9,6 @@ import { formatDay } from '../../lib/format.ts';
  */
 
 /** Characters no file system or Chrome accepts in a name, and control characters. */
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\\/:*?"<>|\u0000-\u001f\u007f]/g;
 /** Names Windows reserves whatever the extension (CON.zip is still CON). */
 const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/i;
