@@ -91,13 +91,14 @@ export async function staleNotificationIds(db: MailkeepDb, ids: readonly string[
 }
 
 async function stillTrue(db: MailkeepDb, ref: NotificationRef): Promise<boolean> {
-  if (!(await db.accounts.get(ref.accountId))) return false;
   if (ref.cause === 'prompt' || (ref.cause === null && ref.action === 'restore')) {
     const prompt = await db.prompts.get(ref.jobId);
-    return !!prompt && prompt.resolvedAt === null;
+    return !!prompt && prompt.resolvedAt === null && !!(await db.accounts.get(prompt.accountId));
   }
+  // The job's own account, not the id's: a migration's destination may be an account this browser
+  // does not hold, and its notification stays true while the job is in that error.
   const job = await db.jobs.get(ref.jobId);
-  if (!job) return false;
+  if (!job || !(await db.accounts.get(job.accountId))) return false;
   const still = ref.cause === null ? statusInfo(job.kind, job.status).severity === 'error' : causeOf(job.kind, job.status) === ref.cause;
   if (!still) return false;
   const newer = await db.jobs.where('accountId').equals(job.accountId).filter((j) => j.kind === job.kind && j.id !== job.id && j.createdAt > job.createdAt).count();

@@ -4,7 +4,7 @@ import type { MailkeepDb } from '@/lib/storage/db';
 import { saveAccount } from '@/lib/storage/accounts';
 import { createJob } from '@/lib/storage/jobs';
 import { driveRuns } from '@/lib/background/relay-runs';
-import { takeNotifications } from '@/lib/background/notifications';
+import { staleNotificationIds, takeNotifications } from '@/lib/background/notifications';
 import { chromePorts } from '@/lib/background/chrome-ports';
 import { listenForNotificationClicks } from '@/lib/background/service-worker';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
@@ -92,5 +92,11 @@ describe('the notification of a migration that failed at Authentication Error', 
     const { title, openedUrls } = await showAndClickEdit();
     expect(title).toBe("Alice Work · alice@example.org's migration destination: Migrate Authentication Error");
     expect(openedUrls).toEqual([optionsUrl('relay-only-account')]);
+  });
+
+  it('stays on screen while the migration is in that error, though its account is one this browser does not hold', async () => {
+    await migrationFailedOn('destination', 'relay-only-account');
+    const notes = await takeNotifications(db);
+    expect(await staleNotificationIds(db, notes.map((n) => n.id))).toEqual([]);
   });
 });
