@@ -13,6 +13,7 @@ import { HistorySection } from './history-section';
 import { KindIcon } from './icons';
 import { PageHeader } from './page-header';
 import { tabIndexForKey } from '@/lib/ui/tab-keys';
+import { accountLabel } from '@/lib/account-label';
 
 const TAB_LABEL: Record<JobKind, string> = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' };
 
@@ -78,7 +79,7 @@ export function DashboardApp() {
           <select value={accountId} onChange={(e) => setAccountId(e.currentTarget.value)} data-testid="filter-account">
             <option value="">All accounts</option>
             {accounts.map((a) => (
-              <option value={a.id}>{a.displayName}</option>
+              <option value={a.id}>{accountLabel(a)}</option>
             ))}
           </select>
         </label>

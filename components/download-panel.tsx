@@ -3,6 +3,7 @@ import type { DownloadParams } from '@/lib/protocol/download-params';
 import type { AccountRow } from '@/lib/storage/rows';
 import { errorHint } from '@/lib/status/error-hints';
 import { sendMessage } from '@/lib/ui/send-message';
+import { accountLabel } from '@/lib/account-label';
 
 /** How long the link may live: the relay deletes the file then (default a day). */
 const LINK_TTL_CHOICES = [
@@ -42,7 +43,7 @@ export function DownloadPanel({ accounts }: { accounts: AccountRow[] }) {
           Account{' '}
           <select data-testid="download-account" value={accountId} onChange={(e) => { setAccountId(e.currentTarget.value); setNote(null); }}>
             <option value="">Choose…</option>
-            {accounts.map((a) => <option value={a.id}>{a.displayName}</option>)}
+            {accounts.map((a) => <option value={a.id}>{accountLabel(a)}</option>)}
           </select>
         </label>
         <label>

@@ -16,6 +16,7 @@ import { ProgressBar } from './progress-bar';
 import { StatusHint } from './status-hint';
 import { StatusPill } from './status-pill';
 import { PageHeader } from './page-header';
+import { relayAccountLabel } from '@/lib/account-label';
 
 /** A preview must come back within minutes (it reads both servers, copies nothing). */
 const PREVIEW_DEADLINE_MS = 10 * 60_000;
@@ -27,7 +28,8 @@ type Stage =
   | { step: 'queuing' }
   | { step: 'queued'; jobId: string };
 
-const label = (a: ImapAccount): string => `${a.user} (${a.host})`;
+/** By address, as every page names accounts (never "alice (127.0.0.1)"). */
+const label = (a: ImapAccount): string => relayAccountLabel(a);
 
 /**
  * Migrate: choose the source and destination accounts (both stored on the relay with their

@@ -8,6 +8,7 @@ import { RestorePromptSetting } from './restore-prompt-setting';
 import { PairSection } from './pair-section';
 import { RelayLinkBanner } from './relay-link-banner';
 import { PageHeader } from './page-header';
+import { accountLabel } from '@/lib/account-label';
 
 function accountIdFromHash(): string | null {
   const match = /account=([^&]+)/.exec(location.hash);
@@ -43,7 +44,7 @@ export function OptionsApp() {
           <ul class="account-list" data-testid="account-list">
             {accounts.map((a) => (
               <li data-account-id={a.id} class={a.id === selected ? 'selected' : ''}>
-                <a href={`#account=${encodeURIComponent(a.id)}`}>{a.displayName}</a>
+                <a href={`#account=${encodeURIComponent(a.id)}`}>{accountLabel(a)}</a>
                 <span class="small muted"> {a.host}:{a.port}</span>{' '}
                 <button class="small" onClick={() => void remove(a.id, a.displayName)}>Remove</button>
               </li>

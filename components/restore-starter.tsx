@@ -7,6 +7,7 @@ import { sendMessage } from '@/lib/ui/send-message';
 import { restorePlanText } from '@/lib/ui/restore-plan-text';
 import { formatDay } from '@/lib/format';
 import { systemClock, type Clock } from '@/lib/clock';
+import { accountLabel } from '@/lib/account-label';
 
 type Step = { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; params: RestoreParams } | { at: 'queued' };
 
@@ -52,7 +53,7 @@ export function RestoreStarter({ accounts, clock = systemClock }: { accounts: Ac
           Account{' '}
           <select data-testid="restore-account" value={accountId} onChange={(e) => { setAccountId(e.currentTarget.value); reset(); }}>
             <option value="">Choose…</option>
-            {accounts.map((a) => <option value={a.id}>{a.displayName}</option>)}
+            {accounts.map((a) => <option value={a.id}>{accountLabel(a)}</option>)}
           </select>
         </label>
         <label>

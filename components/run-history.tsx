@@ -3,6 +3,7 @@ import { statusInfo } from '@/lib/status/catalog';
 import { systemClock } from '@/lib/clock';
 import { formatAbsolute } from '@/lib/format';
 import { StatusPill } from './status-pill';
+import { accountLabel } from '@/lib/account-label';
 
 /**
  * The relay's own history of this kind (state.get's jobs, mirrored): every run it made, the
@@ -28,7 +29,7 @@ export function RunHistory({ runs, accounts }: { runs: RunRow[]; accounts: Map<s
           {runs.map((run) => (
             <tr key={run.id} data-testid="run-row" data-status={run.status} data-run-id={run.id}>
               <td class="small">{formatAbsolute(run.startedAt, zone)}</td>
-              <td>{accounts.get(run.accountId)?.displayName ?? 'Removed account'}</td>
+              <td>{accounts.has(run.accountId) ? accountLabel(accounts.get(run.accountId)!) : 'Removed account'}</td>
               <td>
                 <StatusPill info={statusInfo(run.kind, run.status)} />
               </td>

@@ -6,6 +6,7 @@ import { REPORT_PROBLEM_URL } from '@/lib/status/report-problem';
 import { sendMessage } from '@/lib/ui/send-message';
 import { openAccountInOptions } from '@/lib/ui/page-links';
 import { saveDownload } from '@/lib/ui/save-download';
+import { DownloadState } from './download-state';
 import { accountToEdit } from '@/lib/background/account-to-edit';
 import { actionsFor, type ActionId } from '@/lib/ui/status-action-list';
 import { getDb } from '@/lib/storage/db';
@@ -42,11 +43,16 @@ export function StatusActions({ job }: { job: JobRow }) {
   };
   // A relay link (outcome.link) needs the pairing token, so it goes through the download
   // manager with the header; a plain URL (seeded rows) opens as it is.
+  // What happens next is Chrome's to say (components/download-state.tsx), not a fixed "Saving…".
   const link = job.outcome?.link;
+  const [starting, setStarting] = useState(false);
   const save = async () => {
     if (link) {
-      const code = await saveDownload(link);
-      return setNote(code ? (errorHint(code) ?? code) : 'Saving to your downloads folder…');
+      setNote(null);
+      setStarting(true);
+      const code = await saveDownload(job.id, link).finally(() => setStarting(false));
+      if (code) setNote(errorHint(code) ?? code);
+      return;
     }
     if (job.linkUrl) window.open(job.linkUrl, '_blank');
   };
@@ -66,11 +72,13 @@ export function StatusActions({ job }: { job: JobRow }) {
     cancel: () => <button data-action="cancel" onClick={() => void run({ type: 'cancel-job', jobId: job.id })}>Cancel</button>,
     'start-again': () => <button class="primary" data-action="start-again" onClick={() => void run({ type: 'start-again', jobId: job.id })}>Start again</button>,
   };
-  const buttons = actionsFor(job, { oauthProvider }).map((id) => BUTTONS[id]());
+  const ids = actionsFor(job, { oauthProvider });
+  const buttons = ids.map((id) => BUTTONS[id]());
   if (buttons.length === 0 && !note) return null;
   return (
     <div class="actions">
       {buttons}
+      {ids.includes('download') && link && <DownloadState jobId={job.id} starting={starting} onTryAgain={() => void save()} />}
       {note && <span class="small muted" role="status">{note}</span>}
     </div>
   );

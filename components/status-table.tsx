@@ -11,6 +11,7 @@ import { jobResultOf } from '@/lib/protocol/job-kinds';
 import type { JobKind } from '@/lib/protocol/status-ids';
 import { KindIcon } from './icons';
 import { openPage } from '@/lib/ui/page-links';
+import { accountLabel } from '@/lib/account-label';
 
 /** What an empty tab says: what would be here, and the one thing to do to get it. */
 export interface EmptyTab {
@@ -80,7 +81,7 @@ function outcomeText(job: JobRow): string {
 
 /** One "System Status" tab: Status Name and Condition as in the specification, then hint and actions. */
 export function StatusTable({ jobs, accounts, empty }: { jobs: JobRow[]; accounts: Map<string, AccountRow>; empty: EmptyTab }) {
-  const nameOf = (id: string): string => accounts.get(id)?.displayName ?? 'a removed account';
+  const nameOf = (id: string): string => { const a = accounts.get(id); return a ? accountLabel(a) : 'a removed account'; };
   if (jobs.length === 0) return <EmptyTabView empty={empty} />;
   return (
     <table class="status-table">
@@ -98,7 +99,7 @@ export function StatusTable({ jobs, accounts, empty }: { jobs: JobRow[]; account
           const info = statusInfo(job.kind, job.status);
           return (
             <tr key={job.id} data-testid="job-row" data-status={job.status} data-job-id={job.id}>
-              <td>{accounts.get(job.accountId)?.displayName ?? 'Removed account'}</td>
+              <td>{accounts.has(job.accountId) ? nameOf(job.accountId) : 'Removed account'}</td>
               <td>
                 <StatusPill info={info} />
                 {info.severity === 'progress' && <ProgressBar progress={job.progress} label={`${job.kind} of ${nameOf(job.accountId)}`} />}

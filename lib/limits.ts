@@ -318,6 +318,12 @@ export const EXTENSION_LIMITS = {
   /** Events older than this are not turned into notifications on a late wake-up: a stale
    * "Connection Error" popping up a day later helps nobody; the badge still shows it. */
   notifyMaxAgeMs: 60 * 60 * 1000,
+  /** While Chrome saves a download, the page re-reads its byte count this often: downloads.onChanged
+   * reports state changes, not bytes. A local read of Chrome's own list; fast enough to look alive. */
+  downloadProgressPollMs: 500,
+  /** Downloads remembered per job (the id Chrome gave it) for a reopened page: the newest ones;
+   * older jobs' links have expired anyway. */
+  downloadRecordsMax: 200,
   /** Backup schedule bounds: hourly at most (servers rate-limit logins) and weekly at least. */
   scheduleMinHours: 1,
   scheduleMaxHours: 168,

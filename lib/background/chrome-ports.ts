@@ -23,6 +23,12 @@ export function chromePorts(): BackgroundPorts {
         requireInteraction: note.buttons.length > 0,
       });
     },
+    async listNotifications() {
+      return Object.keys(await browser.notifications.getAll());
+    },
+    async clearNotification(id) {
+      await browser.notifications.clear(id);
+    },
     async openPage(pathAndHash) {
       await browser.tabs.create({ url: browser.runtime.getURL(pathAndHash as PagePath) });
     },

@@ -4,7 +4,8 @@ import type { MailkeepDb } from '../storage/db.ts';
 import type { AccountRow, JobRow } from '../storage/rows.ts';
 import { getSetting, setSetting } from '../storage/settings.ts';
 import type { NotificationSpec } from './ports.ts';
-import { notificationId } from './notification-ids.ts';
+import { isOurNotificationId, notificationId, parseNotificationId, type NotificationRef } from './notification-ids.ts';
+import { accountLabel } from '../account-label.ts';
 import { accountToEdit } from './account-to-edit.ts';
 import { errorHint } from '../status/error-hints.ts';
 
@@ -38,7 +39,8 @@ export async function takeNotifications(db: MailkeepDb, now = Date.now()): Promi
       const signInAgain = info.action === 'edit' && job.status === 'authentication_error' && failing.oauthProvider !== undefined;
       const button = signInAgain ? 'Sign in again' : BUTTON[info.action];
       notes.push({
-        id: notificationId({ action: info.action, accountId: failing.id, jobId: job.id }, event.id ?? 0),
+        // One per account and cause: shown again (error, running, error) it replaces itself.
+        id: notificationId({ action: info.action, accountId: failing.id, jobId: job.id, cause: causeOf(job.kind, job.status) }),
         title: `${failing.name}: ${KIND_WORD[event.kind]} ${info.label}`,
         message: (signInAgain ? errorHint(job.lastErrorCode ?? 'OAUTH_REVOKED') : null) ?? info.hint,
         buttons: button ? [button] : [],
@@ -54,7 +56,51 @@ export async function takeNotifications(db: MailkeepDb, now = Date.now()): Promi
  */
 async function failingAccountName(db: MailkeepDb, job: JobRow, account: AccountRow): Promise<{ id: string; name: string; oauthProvider: string | undefined }> {
   const id = accountToEdit(job);
-  if (id === account.id) return { id, name: account.displayName, oauthProvider: account.relay?.oauthProvider };
+  if (id === account.id) return { id, name: accountLabel(account), oauthProvider: account.relay?.oauthProvider };
   const other = await db.accounts.get(id);
-  return { id, name: other?.displayName ?? `${account.displayName}'s migration destination`, oauthProvider: other?.relay?.oauthProvider };
+  return { id, name: other ? accountLabel(other) : `${accountLabel(account)}'s migration destination`, oauthProvider: other?.relay?.oauthProvider };
+}
+
+/** "backup.authentication_error": what a job notification is about, in its id. */
+export function causeOf(kind: string, status: string): string {
+  return `${kind}.${status}`;
+}
+
+/**
+ * Every notification the extension shows, and when it stops being true (docs/extension.md,
+ * "Notifications and prompts"). A notification on screen whose condition no longer holds is
+ * cleared (reconcile, on every change of the store):
+ * - a job in an error status (`<kind>.<status>`, e.g. Authentication Error, Connection Error,
+ *   Failed): cleared once the job has left that status (the account backs up fine again, a retry
+ *   runs), once a newer job of the same kind for the same account supersedes it, or once the job
+ *   or its account is gone;
+ * - mail disappeared from the server ("prompt"): cleared once the prompt is answered (Restore,
+ *   Dismiss), once the same mail was restored from anywhere, or once the account is gone;
+ * - an id this extension made that no longer parses: cleared (nothing can act on it).
+ * The relay being down or unpaired is never a notification: the badge and every page's banner say
+ * it, and follow it back.
+ */
+export async function staleNotificationIds(db: MailkeepDb, ids: readonly string[]): Promise<string[]> {
+  const stale: string[] = [];
+  for (const id of ids) {
+    if (!isOurNotificationId(id)) continue; // not ours to judge
+    const ref = parseNotificationId(id);
+    if (!ref || !(await stillTrue(db, ref))) stale.push(id);
+  }
+  return stale;
+}
+
+async function stillTrue(db: MailkeepDb, ref: NotificationRef): Promise<boolean> {
+  if (ref.cause === 'prompt' || (ref.cause === null && ref.action === 'restore')) {
+    const prompt = await db.prompts.get(ref.jobId);
+    return !!prompt && prompt.resolvedAt === null && !!(await db.accounts.get(prompt.accountId));
+  }
+  // The job's own account, not the id's: a migration's destination may be an account this browser
+  // does not hold, and its notification stays true while the job is in that error.
+  const job = await db.jobs.get(ref.jobId);
+  if (!job || !(await db.accounts.get(job.accountId))) return false;
+  const still = ref.cause === null ? statusInfo(job.kind, job.status).severity === 'error' : causeOf(job.kind, job.status) === ref.cause;
+  if (!still) return false;
+  const newer = await db.jobs.where('accountId').equals(job.accountId).filter((j) => j.kind === job.kind && j.id !== job.id && j.createdAt > job.createdAt).count();
+  return newer === 0;
 }

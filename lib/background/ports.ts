@@ -15,6 +15,10 @@ export interface NotificationSpec {
 export interface BackgroundPorts {
   setBadge(badge: Badge): Promise<void>;
   notify(note: NotificationSpec): Promise<void>;
+  /** Ids of this extension's notifications still on screen (chrome.notifications.getAll). */
+  listNotifications?(): Promise<string[]>;
+  /** Takes one off the screen: what it said is no longer true. */
+  clearNotification?(id: string): Promise<void>;
   /** Opens an extension page in a tab, e.g. "options.html#account=ID". */
   openPage(pathAndHash: string): Promise<void>;
   /** Opens a web page in a new tab (a provider's sign-in page); absent where there are no tabs. */

@@ -1,7 +1,8 @@
 import { deriveBadge, type Badge } from '../status/badge.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import type { BackgroundPorts } from './ports.ts';
-import { takeNotifications } from './notifications.ts';
+import { staleNotificationIds, takeNotifications } from './notifications.ts';
+import { resolveRestoredPrompts } from '../storage/prompts.ts';
 import { takePromptNotifications } from './restore-prompts.ts';
 import { getSetting, type RelayState } from '../storage/settings.ts';
 import { BADGE_HEX } from '../status/badge.ts';
@@ -35,8 +36,13 @@ export async function reconcile(db: MailkeepDb, ports: BackgroundPorts, now = Da
   );
   const badge = withRelayState(deriveBadge(accounts, jobs), relay, accounts.length);
   await ports.setBadge(badge);
+  await resolveRestoredPrompts(db, now);
   for (const note of await takeNotifications(db, now)) await ports.notify(note);
   for (const note of await takePromptNotifications(db, now)) await ports.notify(note);
+  // What is on screen and no longer true goes (an error that was fixed, an answered prompt).
+  if (ports.listNotifications && ports.clearNotification) {
+    for (const id of await staleNotificationIds(db, await ports.listNotifications())) await ports.clearNotification(id);
+  }
   return badge;
 }
 

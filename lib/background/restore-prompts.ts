@@ -7,6 +7,7 @@ import type { NotificationSpec } from './ports.ts';
 import { notificationId } from './notification-ids.ts';
 import type { RelayCaller } from './relay-runs.ts';
 import { formatDay } from '../format.ts';
+import { accountLabel } from '../account-label.ts';
 
 /** Backup statuses after which the run's deletions are known (a partial run still compared what it read). */
 const SETTLED = new Set(['completed', 'partially_completed']);
@@ -98,8 +99,28 @@ export async function collectRestorePrompts(db: MailkeepDb, relay: RelayCaller, 
       await setSetting(db, 'restorePromptsCheckedAt', { ...latest, [backup.accountId]: backup.finishedAt ?? now });
       return n;
     });
+    await withdrawPromptsOfMailBack(db, relay, backup.accountId, runId, now);
   }
   return added;
+}
+
+/**
+ * After a backup, the account's open prompts about earlier runs are asked about again: the relay
+ * leaves out what this backup found on the server again (restored from the CLI, another browser or
+ * another mail client), and a prompt whose folder has nothing left is answered "restored".
+ */
+async function withdrawPromptsOfMailBack(db: MailkeepDb, relay: RelayCaller, accountId: string, currentRun: number | undefined, now: number): Promise<void> {
+  const open = (await db.prompts.where('accountId').equals(accountId).toArray()).filter((p) => p.resolvedAt === null && p.restore && p.restore.runId !== currentRun);
+  for (const runId of new Set(open.map((p) => p.restore!.runId))) {
+    const { prompts } = await relay.call('restore.prompts', { accountId, runId });
+    const stillMissing = new Set(prompts.map((p) => p.folder));
+    await db.transaction('rw', db.prompts, async () => {
+      for (const p of open.filter((o) => o.restore!.runId === runId && !stillMissing.has(o.restore!.folder))) {
+        const row = await db.prompts.get(p.id);
+        if (row && row.resolvedAt === null) await db.prompts.put(PromptRow.parse({ ...row, resolvedAt: now, resolution: 'restored' }));
+      }
+    });
+  }
 }
 
 /**
@@ -118,8 +139,8 @@ export async function takePromptNotifications(db: MailkeepDb, now = Date.now()):
       const account = await db.accounts.get(p.accountId);
       if (!account) continue;
       notes.push({
-        id: notificationId({ action: 'restore', accountId: p.accountId, jobId: p.id }, 0),
-        title: `${account.displayName}: mail disappeared from the server`,
+        id: notificationId({ action: 'restore', accountId: p.accountId, jobId: p.id, cause: 'prompt' }),
+        title: `${accountLabel(account)}: mail disappeared from the server`,
         message: p.text,
         buttons: [],
       });

@@ -46,3 +46,41 @@ export async function resolvePrompt(db: MailkeepDb, promptId: string, resolution
 export async function openPrompts(db: MailkeepDb): Promise<PromptRow[]> {
   return (await db.prompts.toArray()).filter((p) => p.resolvedAt === null);
 }
+
+/**
+ * Whether a restore job brings back everything a prompt offers: a completed, real (not a dry run)
+ * restore of the prompt's account from its own archive, into the folders the mail was in, whose
+ * scope holds the prompt's folder and run, started after the run that saw the mail gone. A restore
+ * narrowed by dates, to an older run's state, or into another folder may leave some out, so it
+ * does not count.
+ */
+export function restoreCovers(job: Pick<JobRow, 'kind' | 'accountId' | 'status' | 'createdAt' | 'params'>, prompt: Pick<PromptRow, 'accountId' | 'restore'>): boolean {
+  const p = prompt.restore;
+  if (!p || job.kind !== 'restore' || job.status !== 'completed' || job.accountId !== prompt.accountId) return false;
+  if (job.createdAt < Date.parse(p.at)) return false;
+  const scope = (job.params ?? {}) as RestoreParams;
+  if (scope.dryRun || scope.since || scope.until || scope.atRun !== undefined || scope.into) return false;
+  if (scope.sourceAccountId !== undefined && scope.sourceAccountId !== prompt.accountId) return false;
+  if (scope.folder !== undefined && scope.folder !== p.folder) return false;
+  return scope.disappearedInRun === undefined || scope.disappearedInRun === p.runId;
+}
+
+/**
+ * Open prompts whose mail was restored some other way since (the dashboard's Restore tab, the
+ * popup's Restore of another prompt covering it): answered "restored", so "Restore them?" does not
+ * stay on screen once it is no longer true. Returns the ids it answered.
+ */
+export async function resolveRestoredPrompts(db: MailkeepDb, at = Date.now()): Promise<string[]> {
+  return db.transaction('rw', [db.prompts, db.jobs], async () => {
+    const open = await openPrompts(db);
+    if (open.length === 0) return [];
+    const restores = await db.jobs.where('kind').equals('restore').filter((j) => j.status === 'completed').toArray();
+    const done: string[] = [];
+    for (const p of open) {
+      if (!restores.some((j) => restoreCovers(j, p))) continue;
+      await db.prompts.put(PromptRow.parse({ ...p, resolvedAt: at, resolution: 'restored' }));
+      done.push(p.id);
+    }
+    return done;
+  });
+}

@@ -161,7 +161,8 @@ export const PromptRow = z.strictObject({
   text: z.string().min(1),
   createdAt: z.number(),
   resolvedAt: z.number().nullable(),
-  resolution: z.enum(['accepted', 'dismissed']).nullable(),
+  /** accepted / dismissed: the user's answer; restored: the same mail was restored otherwise (lib/storage/prompts.ts). */
+  resolution: z.enum(['accepted', 'dismissed', 'restored']).nullable(),
   /**
    * Schema version 3: exactly the set a one-click restore brings back (the relay's restore.prompts
    * entry: run, folder, count). null on prompts from before version 3, which can only be dismissed.

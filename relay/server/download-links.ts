@@ -88,6 +88,14 @@ export class DownloadLinks {
     return { url: `/download/${token}`, expiresAt: new Date(expiresAt).toISOString(), fileName, bytes };
   }
 
+  /**
+   * Names given to files still served or remembered (tombstones live a week), so a second export
+   * of an account on the same day gets a name of its own (relay/export/export-file-name.ts).
+   */
+  namesGiven(): string[] {
+    return this.links.map((l) => l.fileName);
+  }
+
   lookup(token: string): LinkLookup {
     const e = this.links.find((l) => l.tokenSha256 === digest(token));
     if (!e) return { state: 'unknown' };

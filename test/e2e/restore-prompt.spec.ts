@@ -158,7 +158,7 @@ test('Dismiss hides a prompt for good and restores nothing', async () => {
 test('the Restore tab restores a folder after a dry-run preview: the two dismissed messages come back, nothing twice', async () => {
   const dashboard = await shared.world.open('dashboard.html#tab=restore');
   const starter = dashboard.getByTestId('restore-starter');
-  await starter.getByTestId('restore-account').selectOption({ label: 'Alice' });
+  await starter.getByTestId('restore-account').selectOption({ label: 'alice@example.org' });
   await starter.getByTestId('restore-folder').fill('INBOX');
   await starter.getByTestId('restore-preview').click();
   await expect(starter.getByTestId('restore-starter-plan')).toContainText('2 messages will be put back into INBOX', { timeout: 20_000 });
@@ -277,4 +277,38 @@ test('a restore the relay has no record of (its job history replaced) shows its 
   const ids = await inboxIds();
   expect(new Set(ids).size).toBe(ids.length);
   for (const id of gone) expect(ids).toContain(id);
+});
+
+test('"Restore them?" and its notification go once the same mail is restored from the dashboard\'s Restore tab, without touching the prompt', async () => {
+  const popup = await shared.world.open('popup.html');
+  await sendToWorker(popup, { type: 'set-restore-prompts', value: 'any' });
+  await backUpNow(popup); // everything is back from the tests above: nothing to ask
+  await expect(popup.getByTestId('prompt')).toHaveCount(0);
+  const before = await inboxIds();
+  await deleteFromInbox(25);
+  await backUpNow(popup);
+  const prompt = popup.getByTestId('prompt');
+  await expect(prompt).toHaveCount(1, { timeout: 15_000 });
+  await expect(prompt.getByTestId('prompt-text')).toContainText('25 messages were removed from INBOX');
+  const restoreNotes = () => popup.evaluate(async () => Object.keys(await chrome.notifications.getAll()).filter((id) => id.startsWith('mailkeep|restore|')));
+  await expect.poll(restoreNotes).toHaveLength(1);
+
+  const dashboard = await shared.world.open('dashboard.html#tab=restore');
+  const starter = dashboard.getByTestId('restore-starter');
+  await starter.getByTestId('restore-account').selectOption({ label: 'alice@example.org' });
+  await starter.getByTestId('restore-folder').fill('INBOX');
+  await starter.getByTestId('restore-preview').click();
+  await expect(starter.getByTestId('restore-starter-plan')).toContainText('25 messages will be put back into INBOX', { timeout: 20_000 });
+  await starter.getByTestId('restore-confirm').click();
+  await expect(starter.getByTestId('restore-queued')).toBeVisible();
+  await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  expect(await inboxIds()).toEqual(before);
+
+  // The popup open all along drops the prompt by itself; the notification is taken off the screen.
+  await expect(popup.getByTestId('prompt')).toHaveCount(0, { timeout: 15_000 });
+  await expect.poll(restoreNotes, { timeout: 15_000 }).toEqual([]);
+  const reopened = await shared.world.open('popup.html');
+  await expect(card(reopened)).toHaveAttribute('data-status', 'completed');
+  await expect(reopened.getByTestId('prompt')).toHaveCount(0);
+  await reopened.screenshot({ path: test.info().outputPath('popup-prompt-cleared-after-dashboard-restore.png') });
 });

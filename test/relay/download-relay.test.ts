@@ -86,6 +86,9 @@ describe.skipIf(!dovecotAvailable())('download links and migrate jobs through th
     const ok = await getBytes(relay.port, link.url, { authorization: `Bearer ${token}` });
     expect(ok.status).toBe(200);
     expect(ok.headers['content-type']).toBe('application/zip');
+    // Offered under the account's address (here its login: no email given) and the day, not an id.
+    expect(link.fileName).toMatch(/^alice-\d{4}-\d{2}-\d{2}\.eml\.zip$/);
+    expect(ok.headers['content-disposition']).toContain(`filename="${link.fileName}"`);
     expect(ok.headers['access-control-allow-origin']).toBeUndefined();
     expect(ok.body.length).toBe(link.bytes);
     const zip = path.join(dataDir, 'got.zip');

@@ -4,7 +4,7 @@ import type { MailkeepDb } from '@/lib/storage/db';
 import { saveAccount } from '@/lib/storage/accounts';
 import { createJob } from '@/lib/storage/jobs';
 import { driveRuns } from '@/lib/background/relay-runs';
-import { takeNotifications } from '@/lib/background/notifications';
+import { staleNotificationIds, takeNotifications } from '@/lib/background/notifications';
 import { chromePorts } from '@/lib/background/chrome-ports';
 import { listenForNotificationClicks } from '@/lib/background/service-worker';
 import { ACCOUNT_FORM, freshDb } from './helpers/fresh-db';
@@ -60,14 +60,14 @@ describe('the notification of a migration that failed at Authentication Error', 
   it('names the destination account and its Edit button opens the destination when the destination server refused the password', async () => {
     await migrationFailedOn('destination');
     const { title, openedUrls } = await showAndClickEdit();
-    expect(title).toBe('Bob Home: Migrate Authentication Error');
+    expect(title).toBe('Bob Home · bob@example.org: Migrate Authentication Error');
     expect(openedUrls).toEqual([optionsUrl(destination)]);
   });
 
   it('names the source account and its Edit button opens the source when the source server refused the password', async () => {
     await migrationFailedOn('source');
     const { title, openedUrls } = await showAndClickEdit();
-    expect(title).toBe('Alice Work: Migrate Authentication Error');
+    expect(title).toBe('Alice Work · alice@example.org: Migrate Authentication Error');
     expect(openedUrls).toEqual([optionsUrl(source)]);
   });
 
@@ -80,7 +80,7 @@ describe('the notification of a migration that failed at Authentication Error', 
     await driveRuns(db, relay);
     const notes = await takeNotifications(db);
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatchObject({ title: 'Bob Home: Migrate Authentication Error', buttons: ['Sign in again'] });
+    expect(notes[0]).toMatchObject({ title: 'Bob Home · bob@example.org: Migrate Authentication Error', buttons: ['Sign in again'] });
     expect(notes[0]!.message).toContain('Sign in again');
     // The source, a password account, keeps Edit.
     await migrationFailedOn('source');
@@ -90,7 +90,13 @@ describe('the notification of a migration that failed at Authentication Error', 
   it('still opens the destination when this browser does not hold that account, naming it as the source account\'s migration destination', async () => {
     await migrationFailedOn('destination', 'relay-only-account');
     const { title, openedUrls } = await showAndClickEdit();
-    expect(title).toBe("Alice Work's migration destination: Migrate Authentication Error");
+    expect(title).toBe("Alice Work · alice@example.org's migration destination: Migrate Authentication Error");
     expect(openedUrls).toEqual([optionsUrl('relay-only-account')]);
+  });
+
+  it('stays on screen while the migration is in that error, though its account is one this browser does not hold', async () => {
+    await migrationFailedOn('destination', 'relay-only-account');
+    const notes = await takeNotifications(db);
+    expect(await staleNotificationIds(db, notes.map((n) => n.id))).toEqual([]);
   });
 });

@@ -59,8 +59,10 @@ describe('what the cards print', () => {
 
 describe('notification ids', () => {
   it('carry the action, account and job through a worker restart, and open the account for Edit', () => {
-    const id = notificationId({ action: 'edit', accountId: 'a|b c', jobId: 'j1' }, 42);
-    expect(parseNotificationId(id)).toEqual({ action: 'edit', accountId: 'a|b c', jobId: 'j1' });
+    const id = notificationId({ action: 'edit', accountId: 'a|b c', jobId: 'j1', cause: 'backup.authentication_error' });
+    expect(parseNotificationId(id)).toEqual({ action: 'edit', accountId: 'a|b c', jobId: 'j1', cause: 'backup.authentication_error' });
+    // An id from before causes were named (it ended in an event number) still parses.
+    expect(parseNotificationId('mailkeep|edit|acc|j1|42')).toEqual({ action: 'edit', accountId: 'acc', jobId: 'j1', cause: null });
     expect(parseNotificationId('someone-else|edit|x|y')).toBeNull();
     expect(optionsPathFor('a b')).toBe('/options.html#account=a%20b');
   });

@@ -173,6 +173,21 @@ describe('restore prompts after a backup', () => {
     expect(await open()).toEqual([]);
   });
 
+  it('takes back a prompt once a later backup finds its mail on the server again (restored from the CLI or another client), and keeps one whose mail is still gone', async () => {
+    await setSetting(db, 'restorePrompts', 'any');
+    relay.prompts = [deleted('INBOX', 3), deleted('Sent', 2)];
+    await completeBackup();
+    expect(await open()).toHaveLength(2);
+    // INBOX's three are back on the server; the relay, asked about run 7 again, names only Sent.
+    relay.prompts = [deleted('Sent', 2)];
+    await setSetting(db, 'restorePromptsCheckedAt', {});
+    await collectRestorePrompts(db, relay, NOW + 1000, ZONE);
+    expect(relay.calls.filter((c) => c.method === 'restore.prompts').at(-1)!.params).toEqual({ accountId, runId: 7 });
+    expect((await open()).map((p) => p.restore!.folder)).toEqual(['Sent']);
+    const inbox = (await db.prompts.toArray()).find((p) => p.restore!.folder === 'INBOX')!;
+    expect(inbox).toMatchObject({ resolvedAt: NOW + 1000, resolution: 'restored' });
+  });
+
   it('asks nothing while a backup is still running or ended in an error', async () => {
     await setSetting(db, 'restorePrompts', 'any');
     relay.prompts = [deleted('INBOX', 3)];
@@ -201,7 +216,7 @@ describe('restore prompts after a backup', () => {
     const ports: BackgroundPorts = { setBadge: async () => undefined, notify: async (n) => void shown.push(n), openPage: async (p) => void opened.push(p) };
     await reconcile(db, ports, NOW);
     await reconcile(db, ports, NOW);
-    expect(shown.map((n) => n.title)).toEqual(['Alice Work: mail disappeared from the server']);
+    expect(shown.map((n) => n.title)).toEqual(['Alice Work · alice@example.org: mail disappeared from the server']);
     await onNotificationAction(db, ports, shown[0]!.id, null);
     expect(opened).toEqual(['/popup.html']);
   });

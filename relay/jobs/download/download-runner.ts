@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { DownloadLink } from '../../../lib/protocol/job-outcome.ts';
 import { archiveDirOf } from '../data-dirs.ts';
+import { systemClock, type Clock } from '../../../lib/clock.ts';
+import { exportFileName } from '../../export/export-file-name.ts';
 import type { JobRunner } from '../job-runner.ts';
 
 /** What the runner needs of the relay's link store (relay/server/download-links.ts DownloadLinks). */
@@ -9,6 +11,8 @@ export interface LinkPublisher {
   workDir(jobId: string): { dir: string; release: () => void };
   /** Publishes the file as an expiring link (default lifetime when ttlMs is undefined). */
   register(jobId: string, file: string, fileName: string, ttlMs?: number): DownloadLink;
+  /** Names already given to other files, which a new one must not repeat. */
+  namesGiven?(): string[];
 }
 
 /**
@@ -17,15 +21,17 @@ export interface LinkPublisher {
  * it as an expiring link (download-links.ts). The job ends Completed / Link with the link in its
  * outcome; the link's expiry later moves it to Expired.
  */
-export function downloadRunner(links: LinkPublisher): JobRunner<'download'> {
+export function downloadRunner(links: LinkPublisher, clock: Clock = systemClock): JobRunner<'download'> {
   return async (ctx) => {
     const p = ctx.params;
     const { runDownload } = await import('./run-download.ts');
     const accountId = p.sourceAccountId ?? ctx.account.id;
     const work = links.workDir(ctx.job.id);
     try {
-      const day = new Date().toISOString().slice(0, 10);
-      const fileName = `mailkeep-${accountId}-${day}.${p.format === 'mbox' ? 'mbox' : 'eml'}.zip`;
+      // Named after the address a person knows (another account's archive: its id, all we hold here)
+      // and the day in the relay's zone, which is the user's: the relay runs on their machine.
+      const address = accountId === ctx.account.id ? (ctx.account.email ?? ctx.account.user) : accountId;
+      const fileName = exportFileName({ address, format: p.format, at: clock.now(), timeZone: clock.timeZone(), taken: links.namesGiven?.() ?? [] });
       const out = path.join(work.dir, fileName);
       const result = await runDownload(
         {
