@@ -26,7 +26,8 @@ export const RESTORE_STATUSES: StatusTable<RestoreStatus> = {
   connection_error: {
     kind: 'restore', id: 'connection_error', label: 'Connection Error',
     condition: displayedCondition('restore', 'connection_error'),
-    hint: 'The mail server could not be reached after several tries. Check the server address in "Edit", then click "Retry now".',
+    // It may be an outage as well as a wrong address: the last error says which it looks like.
+    hint: 'The mail server could not be reached after several tries. Click "Retry now" once it answers again.',
     severity: 'error', badge: 'red', terminal: true, action: 'retry', offersDiagnostics: false, autoRetry: false,
   },
   authentication_error: {

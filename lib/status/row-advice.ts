@@ -1,0 +1,133 @@
+import type { ErrorCode } from '../protocol/error-codes.ts';
+import type { JobKind } from '../protocol/status-ids.ts';
+import { statusInfo } from './catalog.ts';
+import { errorHint } from './error-hints.ts';
+import { AUTO_RETRY } from './hint-phrases.ts';
+import { serverTextIn, technicalText } from './server-text-words.ts';
+
+/**
+ * What one job row says besides its status name: the hint (what to do), the last error (what
+ * happened) and the technical details (the relay's raw message, folded away). Rules, each tested
+ * over every status and error code (test/unit/row-advice.test.ts):
+ * - each piece of advice ("Edit", "Retry now", "tries again by itself", "Copy diagnostics", "contact
+ *   your email provider", ...) is said once per row: not in the hint when the Condition column
+ *   beside it says it already, not in the last error when the hint says it;
+ * - the last error names the cause: the server's words translated (server-text-words.ts), else the
+ *   error code's hint; a server's raw reply is never the message, only in `technical`;
+ * - an address that answered before and does not now is an outage, not a wrong setting: no
+ *   "check the host and port in Edit" for it;
+ * - "within a few hours" becomes the relay's own next try ("at 21:40"), in the zone given.
+ */
+export interface RowAdviceInput {
+  kind: JobKind;
+  status: string;
+  lastErrorCode: ErrorCode | null;
+  /** The relay's message for the run (may embed a server reply). */
+  message: string | null | undefined;
+  /** When this job (or account) last succeeded: the address is known to work. */
+  lastSuccessAt: number | null;
+  /** The relay's next automatic try, epoch ms. */
+  nextRetryAt: number | null;
+  /** The row shows the specification's condition beside the hint (the dashboard table does). */
+  conditionShown: boolean;
+  /** The row says when the relay tries again on a line of its own (the popup card does). */
+  retryShown?: boolean;
+}
+
+export interface RowAdvice {
+  hint: string;
+  lastError: string | null;
+  technical: string | null;
+}
+
+/** Said when the server's reply is one Mailkeep does not know and the code says nothing more. */
+export const UNKNOWN_REPLY = 'The mail server refused with a reply Mailkeep does not know; it is kept in the technical details.';
+
+/** An address that worked before and is not answering now: the server is down or out of reach. */
+export const OUTAGE =
+  'The mail server did not answer at its address. It answered there before, so it is probably down or out of reach for now; nothing in the settings needs to change.';
+
+const OUTAGE_CODES = new Set<ErrorCode>(['CONNECTION_REFUSED', 'HOST_NOT_FOUND', 'CONNECTION_TIMEOUT']);
+
+/** The pieces of advice a row may give, each to be said once. */
+const ADVICE: readonly [string, RegExp][] = [
+  ['edit', /"Edit"/],
+  ['provider', /contact your email provider/i],
+  ['retry-now', /"Retry now"/],
+  ['auto-retry', /(tries|trying) again by itself/i],
+  ['report', /Copy diagnostics|report the problem/i],
+  ['sign-in-again', /"Sign in again"/],
+  ['free-space', /Free space/i],
+  ['start-again', /"Start again"/],
+];
+
+export function adviceKeys(sentence: string): string[] {
+  return ADVICE.filter(([, re]) => re.test(sentence)).map(([k]) => k);
+}
+
+/** "A. B. C." -> ["A.", "B.", "C."]: a sentence ends at . ! or ? (and a closing quote) before a capital. */
+export function sentences(text: string): string[] {
+  return text.split(/(?<=[.!?]["”’)]?)\s+(?=[A-Z"“])/).map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Drops the sentences, and the clauses after a ";", whose every piece of advice was said already,
+ * and records what is said.
+ */
+function withoutRepeats(text: string, said: Set<string>): string {
+  const fresh = (part: string): boolean => {
+    const keys = adviceKeys(part);
+    if (keys.length > 0 && keys.every((k) => said.has(k))) return false;
+    for (const k of keys) said.add(k);
+    return true;
+  };
+  const kept: string[] = [];
+  for (const s of sentences(text)) {
+    const end = /[.!?]["”’)]?$/.exec(s)?.[0] ?? '';
+    const clauses = s.slice(0, s.length - end.length).split(/;\s+/).filter(fresh);
+    if (!clauses.length) continue;
+    const joined = clauses.join('; ');
+    kept.push(`${joined.charAt(0).toUpperCase()}${joined.slice(1)}${end}`);
+  }
+  return kept.join(' ');
+}
+
+/** "at 21:40" today, "on 3 Dec at 09:10" another day, in `timeZone`. */
+export function retryTimeWords(at: number, now: number, timeZone: string): string {
+  const day = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(t);
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  if (day(at) === day(now)) return `at ${time}`;
+  return `on ${new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short' }).format(at)} at ${time}`;
+}
+
+export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone: string }): RowAdvice {
+  const info = statusInfo(input.kind, input.status);
+  const said = new Set<string>();
+  if (input.conditionShown) for (const k of adviceKeys(info.condition)) if (k === 'edit' || k === 'provider') said.add(k);
+  if (input.retryShown) said.add('auto-retry');
+
+  let hint = info.hint;
+  if (info.autoRetry && input.nextRetryAt != null) {
+    const when = input.nextRetryAt > clock.now ? retryTimeWords(input.nextRetryAt, clock.now, clock.timeZone) : 'in a moment';
+    hint = hint.replace(AUTO_RETRY, `Mailkeep tries again by itself ${when}.`);
+  }
+  hint = withoutRepeats(hint, said);
+
+  const failing = info.severity === 'warning' || info.severity === 'error';
+  let lastError: string | null = null;
+  if (failing && input.lastErrorCode) {
+    const known = serverTextIn(input.message);
+    const code = input.lastErrorCode;
+    const cause =
+      OUTAGE_CODES.has(code) && input.lastSuccessAt != null
+        ? OUTAGE
+        : known
+          ? known.words
+          : input.message && code === 'UNKNOWN'
+            ? UNKNOWN_REPLY
+            : (errorHint(code) ?? UNKNOWN_REPLY);
+    lastError = withoutRepeats(cause, said) || null;
+  }
+  const technical = failing && input.message ? technicalText(input.message) : null;
+  return { hint, lastError, technical };
+}
