@@ -50,7 +50,7 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
   // Held only while the page is open; sent once to the relay on Save, never stored in the browser.
   const [password, setPassword] = useState('');
   const [relayNote, setRelayNote] = useState<string | null>(null);
-  const [test, setTest] = useState<{ ok: boolean; text: string; code?: string | null } | null>(null);
+  const [test, setTest] = useState<{ ok: boolean; text: string; checked?: string | null; code?: string | null } | null>(null);
   const [testing, setTesting] = useState(false);
   // "This address is at Google Workspace / Microsoft 365", for a domain no preset knows.
   const [hostedAt, setHostedAt] = useState<'' | 'google' | 'microsoft' | 'custom'>('');
@@ -291,8 +291,15 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
       </div>
       {saved && relayNote && <div class="small muted" data-testid="relay-note">{relayNote}</div>}
       {test && (
-        <div class={test.ok ? 'small' : 'error-text'} role="status" data-testid="test-result" data-ok={String(test.ok)} data-code={test.code ?? ''}>
-          {test.text}
+        <div role="status" data-testid="test-connection" data-ok={String(test.ok)} data-code={test.code ?? ''}>
+          <div class={test.ok ? 'small' : 'error-text'} data-testid="test-result" data-ok={String(test.ok)} data-code={test.code ?? ''}>
+            {test.text}
+          </div>
+          {test.checked && (
+            <div class="small muted" data-testid="test-checked">
+              {test.checked}
+            </div>
+          )}
         </div>
       )}
     </form>

@@ -92,12 +92,27 @@ function withoutRepeats(text: string, said: Set<string>): string {
   return kept.join(' ');
 }
 
+/** Intl formatters are costly to build: one set per zone. */
+const FORMATS = new Map<string, { day: Intl.DateTimeFormat; time: Intl.DateTimeFormat; date: Intl.DateTimeFormat }>();
+function formatsFor(timeZone: string) {
+  let f = FORMATS.get(timeZone);
+  if (!f) {
+    f = {
+      day: new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }),
+      time: new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+      date: new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short' }),
+    };
+    FORMATS.set(timeZone, f);
+  }
+  return f;
+}
+
 /** "at 21:40" today, "on 3 Dec at 09:10" another day, in `timeZone`. */
 export function retryTimeWords(at: number, now: number, timeZone: string): string {
-  const day = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(t);
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-  if (day(at) === day(now)) return `at ${time}`;
-  return `on ${new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short' }).format(at)} at ${time}`;
+  const f = formatsFor(timeZone);
+  const time = f.time.format(at);
+  if (f.day.format(at) === f.day.format(now)) return `at ${time}`;
+  return `on ${f.date.format(at)} at ${time}`;
 }
 
 export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone: string }): RowAdvice {

@@ -260,10 +260,14 @@ export const SERVER_TEXTS: readonly ServerTextEntry[] = [
   {
     id: 'cannot',
     responseCodes: ['CANNOT'],
-    patterns: [/invalid mailbox name/i],
+    patterns: [/invalid mailbox name/i, /cannot create this folder/i],
     errorCode: 'FOLDER_NOT_CREATED',
     words: 'The mail server cannot do this with a folder of that name.',
-    seen: [{ server: 'Dovecot', reply: '[CANNOT] Invalid mailbox name: Name must not have \'/\' characters.' }],
+    seen: [
+      { server: 'Dovecot', reply: '[CANNOT] Invalid mailbox name: Name must not have \'/\' characters.' },
+      // docs/testing.md: Courier's answer to CREATE of a folder that exists.
+      { server: 'Courier', reply: 'Cannot create this folder.' },
+    ],
   },
   {
     id: 'message_malformed',
@@ -274,6 +278,7 @@ export const SERVER_TEXTS: readonly ServerTextEntry[] = [
     seen: [
       { server: 'Cyrus', reply: 'Message contains invalid header' },
       { server: 'Cyrus', reply: 'Message contains NUL characters' },
+      { server: 'Cyrus', reply: 'Message contains bare newlines' },
     ],
   },
   {

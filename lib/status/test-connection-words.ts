@@ -63,20 +63,20 @@ function withoutEdit(hint: string | null): string {
   return kept.join(' ') || 'Check the settings above, then test again.';
 }
 
-export function testConnectionText(result: TestResult, ctx: { security: Security; oauth?: boolean }): { ok: boolean; text: string } {
+/** `text`: what happened and what to do; `checked`: each step and how it went, on a line of its own (null on success: the text says it). */
+export function testConnectionText(result: TestResult, ctx: { security: Security; oauth?: boolean }): { ok: boolean; text: string; checked: string | null } {
   if (result.ok) {
     const c = result.checks;
     const signed = ctx.oauth ? 'the server accepted the sign-in' : 'the server accepted the user name and password';
-    if (!c) return { ok: true, text: `Connected: ${signed}.` };
+    if (!c) return { ok: true, text: `Connected: ${signed}.`, checked: null };
     const secure = ctx.security === 'none' ? 'not encrypted (security is set to None)' : securityWords(ctx.security);
     const folders = c.folders === null ? '' : `, ${c.folders} ${c.folders === 1 ? 'folder' : 'folders'} listed`;
-    return { ok: true, text: `Connected: reached the server, ${secure}, ${signed}${folders}.` };
+    return { ok: true, text: `Connected: reached the server, ${secure}, ${signed}${folders}.`, checked: null };
   }
   const step = failedStep(result.checks, ctx.security, result.errorCode);
   const known = serverTextIn(result.message);
   // The server's own reason first, when Mailkeep knows it; then one piece of advice for this form.
   const cause = known ? ` ${known.words}` : '';
   const advice = result.advice ?? ON_THE_FORM[result.errorCode] ?? withoutEdit(errorHint(result.errorCode));
-  const checked = result.checks ? ` ${checkedText(result.checks, ctx.security)}` : '';
-  return { ok: false, text: `${step}.${cause} ${advice}${checked}` };
+  return { ok: false, text: `${step}.${cause} ${advice}`, checked: result.checks ? checkedText(result.checks, ctx.security) : null };
 }

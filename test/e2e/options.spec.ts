@@ -93,23 +93,20 @@ test.describe('Test connection on the edit form, against the real relay and Dove
 
     await testWith('not-the-password');
     await expect(result).toHaveAttribute('data-code', 'AUTH_FAILED', { timeout: 20_000 });
-    await expect(result).toHaveText(
-      'Could not sign in. The mail server refused the user name or password. Check the user name and password above, then test again. Checked: Reached the server: yes. Encryption: off (security is set to None). Signed in: no. Folders listed: not tried.',
-    );
+    await expect(result).toHaveText('Could not sign in. The mail server refused the user name or password. Check the user name and password above, then test again.');
+    await expect(options.getByTestId('test-checked')).toHaveText('Checked: Reached the server: yes. Encryption: off (security is set to None). Signed in: no. Folders listed: not tried.');
     await options.screenshot({ path: test.info().outputPath('options-test-connection-refused.png') });
 
     await options.locator('#f-port').fill('1');
     await testWith(box.password);
     await expect(result).toHaveAttribute('data-code', 'CONNECTION_REFUSED', { timeout: 20_000 });
-    await expect(result).toContainText(/^Could not reach the server\. Nothing answered at this server and port: check both above\. Checked: Reached the server: no\./);
+    await expect(result).toHaveText('Could not reach the server. Nothing answered at this server and port: check both above.');
+    await expect(options.getByTestId('test-checked')).toContainText(/^Checked: Reached the server: no\./);
 
     await options.locator('#f-port').fill(String(box.port));
     await testWith(box.password);
     await expect(result).toHaveAttribute('data-ok', 'true', { timeout: 20_000 });
     await expect(result).toHaveText(/^Connected: reached the server, not encrypted \(security is set to None\), the server accepted the user name and password, \d+ folders? listed\.$/);
-    for (const text of await options.getByTestId('test-result').allTextContents()) {
-      expect(text).not.toMatch(/[A-Z]+_[A-Z]+/);
-      expect(text).not.toContain('"Edit"');
-    }
+    await expect(options.getByTestId('test-checked')).toHaveCount(0);
   });
 });

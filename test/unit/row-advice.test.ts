@@ -24,7 +24,7 @@ describe('a row says each piece of advice once, for the right cause', () => {
               for (const t of texts) for (const k of adviceKeys(t)) counts.set(k, (counts.get(k) ?? 0) + 1);
               for (const [k, n] of counts) expect(n, `${kind}/${status}/${code} shown=${conditionShown}: "${k}" in ${JSON.stringify(texts)}`).toBe(1);
             }
-  });
+  }, 60_000); // ~4,000 rows: room for a loaded machine, no claim about speed
 
   it('tells the Authentication Error’s "Edit" once: in the dashboard by the condition, in the popup by the hint, and names the cause as the last error', () => {
     const table = rowAdvice(base({ status: 'authentication_error', lastErrorCode: 'AUTH_FAILED' }), CLOCK);
