@@ -49,6 +49,16 @@ export const OUTAGE =
 
 const OUTAGE_CODES = new Set<ErrorCode>(['CONNECTION_REFUSED', 'HOST_NOT_FOUND', 'CONNECTION_TIMEOUT']);
 
+/**
+ * Codes whose message may carry a mail server's reply. Any other code is Mailkeep's or this
+ * computer's ("EACCES: permission denied" on the archive is no folder the server refused): its own
+ * hint names it, whatever words its message happens to contain.
+ */
+const SERVER_REPLY_CODES = new Set<ErrorCode>([
+  'AUTH_FAILED', 'SERVER_BUSY', 'QUOTA_EXCEEDED', 'APPENDLIMIT_EXCEEDED', 'MESSAGE_REFUSED', 'FOLDER_UNREADABLE',
+  'FOLDER_NOT_CREATED', 'CONNECTION_LOST', 'TLS_FAILED', 'OAUTH_TOKEN_REFUSED', 'RETRY_LIMIT', 'UNKNOWN',
+]);
+
 /** The pieces of advice a row may give, each to be said once. */
 const ADVICE: readonly [string, RegExp][] = [
   ['edit', /"Edit"/],
@@ -131,8 +141,8 @@ export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone:
   const failing = info.severity === 'warning' || info.severity === 'error';
   let lastError: string | null = null;
   if (failing && input.lastErrorCode) {
-    const known = serverTextIn(input.message);
     const code = input.lastErrorCode;
+    const known = SERVER_REPLY_CODES.has(code) ? serverTextIn(input.message) : null;
     const cause =
       OUTAGE_CODES.has(code) && input.lastSuccessAt != null
         ? OUTAGE

@@ -87,6 +87,13 @@ describe('a server’s raw reply never is the message', () => {
     expect(`${a.hint} ${a.lastError}`).not.toContain('secs');
   });
 
+  it('words a local failure by its own code, not by server words its message happens to contain', () => {
+    const message = "EACCES: permission denied, open '/home/ada/mail-archive/index.sqlite'";
+    const a = rowAdvice(base({ status: 'connection_error', lastErrorCode: 'ARCHIVE_NOT_WRITABLE', message }), CLOCK);
+    expect(a.lastError).toMatch(/^The archive folder cannot be written/);
+    expect(a.technical).toContain('EACCES');
+  });
+
   it('never echoes a secret-looking token the server sent back', () => {
     const token = 'ya29.a0AfH6SMBx3kLq9ZtW0pYc8Rn2VdE1uJ7oGh4';
     const a = rowAdvice(base({ kind: 'restore', status: 'failed', lastErrorCode: 'UNKNOWN', message: `AUTHENTICATE XOAUTH2 rejected: token=${token}` }), CLOCK);
