@@ -15,6 +15,15 @@ import { planView } from '../../relay/jobs/migrate/migrate-runner.ts';
 import { runMigrate } from '../../relay/jobs/migrate/run-migrate.ts';
 import { runRestore } from '../../relay/jobs/restore/run-restore.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { migrateCommand } from '../../relay/cli/migrate-command.ts';
+import type { Io } from '../../relay/cli/io.ts';
+
+/** An Io whose out and err collect text (a command under test writes nothing else). */
+function captureIo(env: NodeJS.ProcessEnv): { io: Io; out: () => string } {
+  let out = '';
+  const sink = (add: (t: string) => void) => ({ write: (chunk: string | Uint8Array) => (add(String(chunk)), true) }) as unknown as NodeJS.WriteStream;
+  return { io: { out: sink((t) => (out += t)), err: sink(() => undefined), env }, out: () => out };
+}
 
 const pw = (user: string): string => `${user}-Quota-pw-7`;
 const line = `${'q'.repeat(998)}\r\n`;
@@ -76,6 +85,15 @@ describe.runIf(dovecotAvailable())('the dry runs warn when the destination’s q
     expect(warning).not.toBeNull();
     expect(warning!.freeBytes).toBe(100 * 1024 - view.destinationQuota!.usedBytes!);
     expect(warning!.text).toMatch(/^\d+\.\d KB to copy, \d+\.\d KB free on the destination\. The migration would stop when the destination is full/);
+    expect(await inboxCount(dovecot.port, 'small')).toBe(1);
+  });
+
+  it('mailkeep migrate --dry-run prints the same warning', async () => {
+    const { io, out } = captureIo({ SRC_PW: pw('src'), DST_PW: pw('small') });
+    const args = ['--from-host', '127.0.0.1', '--from-port', String(dovecot.port), '--from-security', 'none', '--from-user', 'src', '--from-password-env', 'SRC_PW',
+      '--to-host', '127.0.0.1', '--to-port', String(dovecot.port), '--to-security', 'none', '--to-user', 'small', '--to-password-env', 'DST_PW', '--dry-run'];
+    expect(await migrateCommand(args, io)).toBe(0);
+    expect(out()).toMatch(/\nWill not fit: \d+\.\d KB to copy, \d+\.\d KB free on the destination\. The migration would stop/);
     expect(await inboxCount(dovecot.port, 'small')).toBe(1);
   });
 
