@@ -12,6 +12,7 @@ import { archiveTotalsText, lastBackupText } from '@/lib/ui/archive-text';
 import { formatAbsolute } from '@/lib/format';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { sendMessage } from '@/lib/ui/send-message';
+import { retryTimeWords } from '@/lib/status/row-advice';
 
 /** One account in the popup: its backup status first, then other jobs and open prompts. */
 export function AccountCard({ overview }: { overview: AccountOverview }) {
@@ -57,6 +58,7 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
       {account.relay?.retryAt != null && (
         <div class="small muted" data-testid="retry-at" data-at={account.relay.retryAt}>
           The relay tries again by itself{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.retryAt} />
+          {account.relay.retryAt > now ? ` (next try ${retryTimeWords(account.relay.retryAt, now, timeZone)})` : ''}
         </div>
       )}
       {account.relay?.nextRunAt != null && account.schedule.kind !== 'off' && (
@@ -64,7 +66,7 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
           Next backup{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.nextRunAt} />
         </div>
       )}
-      {backup && <StatusHint job={backup} />}
+      {backup && <StatusHint job={backup} retryShown={account.relay?.retryAt != null} lastSuccessAt={lastSuccessAt} />}
       {otherJobs.map((job) => (
         <JobLine key={job.id} job={job} />
       ))}

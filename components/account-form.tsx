@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountRow } from '@/lib/storage/rows';
 import type { SaveAccountReply, TestConnectionReply } from '@/lib/background/messages';
+import { testConnectionText } from '@/lib/status/test-connection-words';
 import { errorHint } from '@/lib/status/error-hints';
 import { AccountInput, issuesOf, type AccountInputIssues } from '@/lib/storage/account-input';
 import { EXTENSION_LIMITS } from '@/lib/limits';
@@ -49,7 +50,7 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
   // Held only while the page is open; sent once to the relay on Save, never stored in the browser.
   const [password, setPassword] = useState('');
   const [relayNote, setRelayNote] = useState<string | null>(null);
-  const [test, setTest] = useState<{ ok: boolean; text: string } | null>(null);
+  const [test, setTest] = useState<{ ok: boolean; text: string; checked?: string | null; code?: string | null } | null>(null);
   const [testing, setTesting] = useState(false);
   // "This address is at Google Workspace / Microsoft 365", for a domain no preset knows.
   const [hostedAt, setHostedAt] = useState<'' | 'google' | 'microsoft' | 'custom'>('');
@@ -113,9 +114,10 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
     setTest(null);
     const reply = await sendMessage<TestConnectionReply>({ type: 'test-connection', accountId: account?.id, input: values, ...(password ? { password } : {}) });
     setTesting(false);
-    if (!reply.ok) return setTest({ ok: false, text: errorHint(reply.code) ?? reply.message });
-    if (reply.value.ok) return setTest({ ok: true, text: accountProvider ? 'Connected: the server accepted the sign-in.' : 'Connected: the server accepted the user name and password.' });
-    setTest({ ok: false, text: `${reply.value.errorCode}: ${reply.value.hint ?? reply.value.message}` });
+    if (!reply.ok) return setTest({ ok: false, text: errorHint(reply.code) ?? reply.message, code: reply.code });
+    // Words first, what was checked after; the code only on the element (data-code).
+    const words = testConnectionText(reply.value, { security: values.security, oauth: Boolean(accountProvider) });
+    setTest({ ...words, code: reply.value.ok ? null : reply.value.errorCode });
   };
 
   // An account the relay signs in with OAuth2 keeps doing so: it has no password to edit.
@@ -289,8 +291,15 @@ export function AccountForm({ account, onSaved }: { account: AccountRow | undefi
       </div>
       {saved && relayNote && <div class="small muted" data-testid="relay-note">{relayNote}</div>}
       {test && (
-        <div class={test.ok ? 'small' : 'error-text'} role="status" data-testid="test-result" data-ok={String(test.ok)}>
-          {test.text}
+        <div role="status" data-testid="test-connection" data-ok={String(test.ok)} data-code={test.code ?? ''}>
+          <div class={test.ok ? 'small' : 'error-text'} data-testid="test-result" data-ok={String(test.ok)} data-code={test.code ?? ''}>
+            {test.text}
+          </div>
+          {test.checked && (
+            <div class="small muted" data-testid="test-checked">
+              {test.checked}
+            </div>
+          )}
         </div>
       )}
     </form>

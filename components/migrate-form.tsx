@@ -9,6 +9,8 @@ import { errorHint } from '@/lib/status/error-hints';
 import { getDb } from '@/lib/storage/db';
 import type { JobRow } from '@/lib/storage/rows';
 import { formatBytes } from '@/lib/format';
+import { quotaShortfall } from '@/lib/migrate/quota-warning';
+import { serverTextIn, technicalText } from '@/lib/status/server-text-words';
 import { sendMessage } from '@/lib/ui/send-message';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { useRelay } from '@/lib/ui/use-relay';
@@ -43,6 +45,7 @@ export function MigrateForm() {
   const { relay, problem: relayProblem } = useRelay('mailkeep-migrate-page');
   const [accounts, setAccounts] = useState<{ account: ImapAccount; hasPassword: boolean }[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [detail, setDetail] = useState<string | null>(null);
   const [source, setSource] = useState('');
   const [destination, setDestination] = useState('');
   const [stage, setStage] = useState<Stage>({ step: 'choose' });
@@ -55,6 +58,7 @@ export function MigrateForm() {
   const preview = async (): Promise<void> => {
     if (!relay) return;
     setProblem(null);
+    setDetail(null);
     setStage({ step: 'previewing', job: null });
     try {
       const job = await runRelayJob(relay, {
@@ -68,7 +72,10 @@ export function MigrateForm() {
       const plan = job.outcome?.migratePlan;
       if (job.status === 'completed' && plan) return setStage({ step: 'preview', job, plan });
       setStage({ step: 'choose' });
-      setProblem(`The preview could not be made: ${job.outcome?.message ?? errorHint(job.errorCode) ?? statusInfo('migrate', job.status).label}`);
+      // The server's reply in the product's words; the relay's own text only as technical detail.
+      const message = job.outcome?.message;
+      setProblem(`The preview could not be made: ${serverTextIn(message)?.words ?? errorHint(job.errorCode) ?? statusInfo('migrate', job.status).label}`);
+      setDetail(message ? technicalText(message) : null);
     } catch (err) {
       setStage({ step: 'choose' });
       setProblem(err instanceof Error ? err.message : String(err));
@@ -97,6 +104,12 @@ export function MigrateForm() {
       <PageHeader current="migrate" title="Migrate a mailbox" />
       <p class="muted small">Copies every folder of one account into another, with flags and dates. The source is only read; nothing is deleted on either side, and messages already in the destination are never copied twice.</p>
       {(relayProblem || problem) && <p class="error-text" role="alert" data-testid="migrate-problem">{relayProblem ?? problem}</p>}
+      {detail && !relayProblem && (
+        <details class="technical small muted" data-testid="technical-details">
+          <summary>Technical details</summary>
+          <span data-testid="technical-text">{detail}</span>
+        </details>
+      )}
       {accounts && usable.length < 2 && <p data-testid="migrate-need-accounts">Add both accounts (with their passwords) on the options page first; {usable.length} of 2 is there.</p>}
       {accounts && (
         <div class="migrate-choose">
@@ -131,6 +144,7 @@ export function MigrateForm() {
 }
 
 function Preview({ plan, onConfirm }: { plan: MigratePlanView; onConfirm: () => void }) {
+  const shortfall = quotaShortfall(plan.bytesToCopy, plan.destinationQuota, 'migration');
   return (
     <section data-testid="migrate-plan">
       <h2>What will happen</h2>
@@ -158,6 +172,11 @@ function Preview({ plan, onConfirm }: { plan: MigratePlanView; onConfirm: () => 
         {plan.toCopy} message(s) to copy ({formatBytes(plan.bytesToCopy)}), {plan.alreadyPresent} already in the destination
         {plan.overAppendLimit ? `, ${plan.overAppendLimit} larger than the destination accepts (they will be listed, not copied)` : ''}.
       </p>
+      {shortfall && (
+        <p class="warning-text" role="alert" data-testid="migrate-quota-warning" data-free={shortfall.freeBytes} data-to-copy={shortfall.bytesToCopy}>
+          <strong>Will not fit:</strong> {shortfall.text}
+        </p>
+      )}
       <div class="actions">
         <button class="primary" data-testid="migrate-confirm" disabled={plan.toCopy === 0} onClick={onConfirm}>
           {plan.toCopy === 0 ? 'Nothing to copy' : `Migrate ${plan.toCopy} message(s)`}

@@ -1,16 +1,35 @@
 import type { JobRow } from '@/lib/storage/rows';
 import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
+import { rowAdvice } from '@/lib/status/row-advice';
 import { StatusActions } from './status-actions';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { RelativeTime } from './relative-time';
 
-/** The remediation hint of the job's status, the last error's own hint when there is one, and the actions. */
-export function StatusHint({ job }: { job: JobRow }) {
+/**
+ * The job's hint (what to do), its last error in the product's words (what happened) and the
+ * relay's raw message folded away under "Technical details", then the actions. Each piece of advice
+ * once per row (lib/status/row-advice.ts): `conditionShown` when the row shows the specification's
+ * condition beside it (the dashboard), `retryShown` when the row already says when the relay tries
+ * again (the popup card's line), `lastSuccessAt` when the address is known to have worked.
+ */
+export function StatusHint({ job, conditionShown = false, retryShown = false, lastSuccessAt }: { job: JobRow; conditionShown?: boolean; retryShown?: boolean; lastSuccessAt?: number | null }) {
   const info = statusInfo(job.kind, job.status);
   // While the relay is not reachable the hint belongs to the last known status, not to now.
-  const { freshness } = useFreshness();
-  const specific = (info.severity === 'warning' || info.severity === 'error') && job.lastErrorCode ? errorHint(job.lastErrorCode) : null;
+  const { freshness, now, timeZone } = useFreshness();
+  const advice = rowAdvice(
+    {
+      kind: job.kind,
+      status: job.status,
+      lastErrorCode: job.lastErrorCode,
+      message: job.outcome?.message,
+      lastSuccessAt: lastSuccessAt ?? job.lastSuccessAt,
+      nextRetryAt: retryShown ? null : job.nextRetryAt,
+      conditionShown,
+      retryShown,
+    },
+    { now, timeZone },
+  );
   return (
     <div class={`hint tone-${info.severity}${freshness.live ? '' : ' last-known'}`} data-testid="status-hint">
       {!freshness.live && (
@@ -26,16 +45,18 @@ export function StatusHint({ job }: { job: JobRow }) {
         </div>
       )}
       {/* The status's own hint speaks of a run the relay knows; this one it does not. */}
-      {job.relayUnknownSince == null && <div data-testid="hint-text">{info.hint}</div>}
-      {(info.severity === 'warning' || info.severity === 'error') && job.outcome?.message && (
-        <div class="error-detail" data-testid="outcome-message">
-          {job.outcome.message}
+      {job.relayUnknownSince == null && advice.hint && <div data-testid="hint-text">{advice.hint}</div>}
+      {advice.lastError && (
+        <div class="error-detail" data-testid="error-hint">
+          Last error: {advice.lastError}
         </div>
       )}
-      {specific && (
-        <div class="error-detail" data-testid="error-hint">
-          Last error: {specific}
-        </div>
+      {advice.technical && (
+        // The relay's own words (and the server's reply in them): for a report, never the message.
+        <details class="technical small muted" data-testid="technical-details">
+          <summary>Technical details</summary>
+          <span data-testid="technical-text">{advice.technical}</span>
+        </details>
       )}
       <StatusActions job={job} />
     </div>

@@ -109,7 +109,7 @@ export function StatusTable({ jobs, accounts, empty }: { jobs: JobRow[]; account
               </td>
               <td data-testid="condition">{info.condition}</td>
               <td>
-                <StatusHint job={job} />
+                <StatusHint job={job} conditionShown />
               </td>
               <td class="small">
                 <RelativeTime at={job.updatedAt} />

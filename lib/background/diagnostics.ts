@@ -3,6 +3,7 @@ import { REPORT_PROBLEM_URL } from '../status/report-problem.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { getSetting } from '../storage/settings.ts';
 import type { RelayDiagnostics } from './coordinator.ts';
+import { technicalText } from '../status/server-text-words.ts';
 
 export interface DiagnosticsMeta {
   extensionVersion: string;
@@ -22,6 +23,16 @@ export async function buildDiagnostics(db: MailkeepDb, meta: DiagnosticsMeta, no
     Promise.all([db.accounts.toArray(), db.jobs.toArray(), db.jobEvents.orderBy('id').reverse().limit(EXTENSION_LIMITS.diagnosticsMaxEvents).toArray()]),
   );
   const ref = new Map(accounts.map((a, i) => [a.id, `account-${i + 1}`]));
+  // The relay's message, with the server's raw reply in it (the page shows it only as technical
+  // detail): kept for the report, its secrets hidden (technicalText) and every account's address,
+  // user name and display name replaced by its ref, so the allow-list's promise holds.
+  const names = accounts.flatMap((a) => [a.email, a.username, a.displayName].filter((n) => n.length >= 3).map((n) => [n, ref.get(a.id) ?? 'account'] as const));
+  const scrub = (message: string | undefined): string | null => {
+    if (!message) return null;
+    let text = technicalText(message);
+    for (const [name, r] of names) text = text.split(name).join(`<${r}>`);
+    return text;
+  };
   const report = {
     report: 'Mailkeep diagnostics',
     reportTo: REPORT_PROBLEM_URL,
@@ -35,6 +46,7 @@ export async function buildDiagnostics(db: MailkeepDb, meta: DiagnosticsMeta, no
       status: j.status,
       attempt: j.attempt,
       lastErrorCode: j.lastErrorCode,
+      message: scrub(j.outcome?.message),
       updatedAt: new Date(j.updatedAt).toISOString(),
       nextRetryAt: j.nextRetryAt === null ? null : new Date(j.nextRetryAt).toISOString(),
       following: j.relayJobId ?? null,

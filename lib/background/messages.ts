@@ -97,7 +97,7 @@ export interface SaveAccountReply {
   relayErrorCode: ErrorCode | null;
 }
 
-export type TestConnectionReply = ResultOf<'account.test'> & { hint: string | null };
+export type TestConnectionReply = ResultOf<'account.test'> & { hint: string | null; advice?: string | null };
 
 /** The page follows the sign-in by its flowId (oauth-status) until it completes or fails. */
 export interface OAuthStartReply {
@@ -139,8 +139,10 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         const result = await needCoordinator(coordinator).testAccount(target, msg.password);
         // A provider that wants an app password (or IMAP switched on) says so in its own words:
         // the advice with the steps and the page beats a bare "authentication failed".
-        const hint = result.ok ? null : (refusalAdvice(input.data.email, input.data.host, result.message, result.errorCode) ?? errorHint(result.errorCode));
-        const reply: TestConnectionReply = { ...result, hint };
+        const advice = result.ok ? null : refusalAdvice(input.data.email, input.data.host, result.message, result.errorCode);
+        const hint = result.ok ? null : (advice ?? errorHint(result.errorCode));
+        // `advice`: the provider's own steps alone, for the edit form (lib/status/test-connection-words.ts).
+        const reply: TestConnectionReply = { ...result, hint, advice };
         return { ok: true, value: reply };
       }
       case 'oauth-start': {

@@ -20,6 +20,9 @@ export interface RestorePlan {
   foldersToCreate: number;
   /** Larger than the server accepts (APPENDLIMIT): listed, never appended. */
   overAppendLimit: number;
+  /** Bytes the restore would append, and the destination's quota when it reports one (the confirmation warns when they will not fit). */
+  bytesToAppend?: number;
+  quota?: { usedBytes: number | null; limitBytes: number | null } | null;
 }
 
 /** A restore to plan: a prompt's one-click set, or a restore the user is setting up. */
@@ -52,6 +55,8 @@ export async function planRestore(db: MailkeepDb, relay: RelayCaller, target: Pl
     alreadyPresent: c.alreadyPresent ?? 0,
     foldersToCreate: c.foldersToCreate ?? 0,
     overAppendLimit: c.overAppendLimit ?? 0,
+    bytesToAppend: c.bytesToAppend ?? 0,
+    quota: c.quotaLimitBytes !== undefined ? { usedBytes: c.quotaUsedBytes ?? null, limitBytes: c.quotaLimitBytes } : null,
   };
 }
 

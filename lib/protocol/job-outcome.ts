@@ -39,6 +39,8 @@ export const MigratePlanView = z.strictObject({
   toCopy: z.number().int().nonnegative(),
   overAppendLimit: z.number().int().nonnegative(),
   bytesToCopy: z.number().int().nonnegative(),
+  /** The destination's storage quota, bytes, when it reports one (GETQUOTAROOT INBOX): the preview warns when the copy will not fit. */
+  destinationQuota: z.strictObject({ usedBytes: z.number().int().nonnegative().nullable(), limitBytes: z.number().int().nonnegative().nullable() }).optional(),
 });
 export type MigratePlanView = z.infer<typeof MigratePlanView>;
 

@@ -17,6 +17,20 @@ export const WelcomeFrame = z.strictObject({
 });
 
 /** Result payloads, one per request method. A password never appears in any of them. */
+
+/**
+ * What Test connection checked, in order, so the options page says what worked and what failed:
+ * the server answered (TCP and greeting), the connection is encrypted (TLS or STARTTLS), the login
+ * was accepted, and the folders were listed (their number; null when not reached or refused).
+ */
+export const ConnectionChecks = z.strictObject({
+  reached: z.boolean(),
+  secure: z.boolean(),
+  signedIn: z.boolean(),
+  folders: z.number().int().nonnegative().nullable(),
+});
+export type ConnectionChecks = z.infer<typeof ConnectionChecks>;
+
 export const ResultByMethod = {
   /** `state` (relays since issue 11): the account as it now stands, schedule and next run included. */
   'account.upsert': z.strictObject({ accountId: SafeId, hasPassword: z.boolean(), state: AccountState.optional() }),
@@ -25,8 +39,8 @@ export const ResultByMethod = {
   }),
   'account.delete': z.strictObject({ accountId: SafeId, deleted: z.boolean() }),
   'account.test': z.discriminatedUnion('ok', [
-    z.strictObject({ ok: z.literal(true), capabilities: z.array(z.string().max(128)).max(256) }),
-    z.strictObject({ ok: z.literal(false), errorCode: ErrorCode, message: z.string().max(1024) }),
+    z.strictObject({ ok: z.literal(true), capabilities: z.array(z.string().max(128)).max(256), checks: ConnectionChecks.optional() }),
+    z.strictObject({ ok: z.literal(false), errorCode: ErrorCode, message: z.string().max(1024), checks: ConnectionChecks.optional() }),
   ]),
   /** `created: false` means the idempotency key was already known: the existing job is returned. */
   'job.start': z.strictObject({ job: JobSnapshot, created: z.boolean() }),

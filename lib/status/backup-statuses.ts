@@ -1,57 +1,55 @@
 import type { BackupStatus } from '../protocol/status-ids.ts';
 import type { StatusTable, TransitionTable } from './status-info.ts';
+import { displayedCondition } from './spec-conditions.ts';
 import { AUTO_RETRY, EDIT_PASSWORD, REPORT } from './hint-phrases.ts';
 
 /** Backup: one job row per account that cycles through these statuses, run after run. */
 export const BACKUP_STATUSES: StatusTable<BackupStatus> = {
   preparing: {
     kind: 'backup', id: 'preparing', label: 'Preparing Backup',
-    condition: 'Backup is in the queue to execute',
+    condition: displayedCondition('backup', 'preparing'),
     hint: 'Waiting for its turn; the backup starts by itself.',
     severity: 'info', badge: 'none', terminal: false, action: 'none', offersDiagnostics: false, autoRetry: false,
   },
   running: {
     kind: 'backup', id: 'running', label: 'In Progress / Running',
-    condition: 'Backup is Running',
+    condition: displayedCondition('backup', 'running'),
     hint: 'Nothing to do: the green bar shows the messages and bytes saved so far.',
     severity: 'progress', badge: 'green', terminal: false, action: 'none', offersDiagnostics: false, autoRetry: false,
   },
   retrying: {
     kind: 'backup', id: 'retrying', label: 'Retrying',
-    condition: 'System is retrying connection to email server to backup emails',
+    condition: displayedCondition('backup', 'retrying'),
     hint: 'The mail server did not answer; Mailkeep is trying again by itself. Click "Retry now" to try at once.',
     severity: 'warning', badge: 'amber', terminal: false, action: 'retry', offersDiagnostics: false, autoRetry: false,
   },
   connection_error: {
     kind: 'backup', id: 'connection_error', label: 'Connection Error',
-    condition:
-      'Connection with email server is in error. The status will change within a few hours. If this does not happen, please contact our support.',
+    condition: displayedCondition('backup', 'connection_error'),
     hint: `${AUTO_RETRY} ${REPORT}`,
     severity: 'error', badge: 'red', terminal: false, action: 'retry', offersDiagnostics: true, autoRetry: true,
   },
   authentication_error: {
     kind: 'backup', id: 'authentication_error', label: 'Authentication Error',
-    condition:
-      'Email account’s credential is wrong. Click the "Edit" button and update the password for this email. If the error continues, contact your email provider.',
+    condition: displayedCondition('backup', 'authentication_error'),
     hint: EDIT_PASSWORD,
     severity: 'error', badge: 'red', terminal: true, action: 'edit', offersDiagnostics: false, autoRetry: false,
   },
   partially_completed: {
     kind: 'backup', id: 'partially_completed', label: 'Partially Completed',
-    condition:
-      'The backup was partially completed. The status will change within a few hours. If this does not happen, please contact our support.',
+    condition: displayedCondition('backup', 'partially_completed'),
     hint: `Some folders or messages could not be saved; everything else is backed up. ${AUTO_RETRY} ${REPORT}`,
     severity: 'warning', badge: 'amber', terminal: false, action: 'retry', offersDiagnostics: true, autoRetry: true,
   },
   completed: {
     kind: 'backup', id: 'completed', label: 'Completed',
-    condition: 'Backup is completed',
+    condition: displayedCondition('backup', 'completed'),
     hint: 'Your mail is backed up. The next backup runs on its schedule.',
     severity: 'ok', badge: 'none', terminal: true, action: 'none', offersDiagnostics: false, autoRetry: false,
   },
   deactivated: {
     kind: 'backup', id: 'deactivated', label: 'Deactivated',
-    condition: 'Scheduled backup is disabled but can be enabled later',
+    condition: displayedCondition('backup', 'deactivated'),
     hint: 'Scheduled backup is off. Click "Enable" to turn it back on.',
     severity: 'info', badge: 'none', terminal: true, action: 'enable', offersDiagnostics: false, autoRetry: false,
   },

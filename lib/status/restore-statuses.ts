@@ -1,63 +1,62 @@
 import type { RestoreStatus } from '../protocol/status-ids.ts';
 import type { StatusTable, TransitionTable } from './status-info.ts';
+import { displayedCondition } from './spec-conditions.ts';
 import { AUTO_RETRY, EDIT_PASSWORD, REPORT, REPORT_AGAIN } from './hint-phrases.ts';
 
 /** Restore: one job row per request to put archived mail back into an IMAP account. */
 export const RESTORE_STATUSES: StatusTable<RestoreStatus> = {
   on_queue: {
     kind: 'restore', id: 'on_queue', label: 'On Queue',
-    condition: 'The restore process is queued.',
+    condition: displayedCondition('restore', 'on_queue'),
     hint: 'The restore starts by itself when its turn comes.',
     severity: 'info', badge: 'none', terminal: false, action: 'none', offersDiagnostics: false, autoRetry: false,
   },
   running: {
     kind: 'restore', id: 'running', label: 'In Progress / Running',
-    condition: 'Restore is in progress',
+    condition: displayedCondition('restore', 'running'),
     hint: 'Nothing to do. Messages already in the mailbox are never copied twice.',
     severity: 'progress', badge: 'green', terminal: false, action: 'none', offersDiagnostics: false, autoRetry: false,
   },
   retrying: {
     kind: 'restore', id: 'retrying', label: 'Retrying',
-    condition: 'Retrying after restore error',
+    condition: displayedCondition('restore', 'retrying'),
     hint: 'Mailkeep is trying again by itself. Click "Retry now" to try at once.',
     severity: 'warning', badge: 'amber', terminal: false, action: 'retry', offersDiagnostics: false, autoRetry: false,
   },
   connection_error: {
     kind: 'restore', id: 'connection_error', label: 'Connection Error',
-    condition: 'Connection with email server is error.',
-    hint: 'The mail server could not be reached after several tries. Check the server address in "Edit", then click "Retry now".',
+    condition: displayedCondition('restore', 'connection_error'),
+    // It may be an outage as well as a wrong address: the last error says which it looks like.
+    hint: 'The mail server could not be reached after several tries. Click "Retry now" once it answers again.',
     severity: 'error', badge: 'red', terminal: true, action: 'retry', offersDiagnostics: false, autoRetry: false,
   },
   authentication_error: {
     kind: 'restore', id: 'authentication_error', label: 'Authentication Error',
-    condition:
-      'Email account’s credential is wrong. Click the "Edit" button and update the password for this email. If the error continues, contact your email provider.',
+    condition: displayedCondition('restore', 'authentication_error'),
     hint: EDIT_PASSWORD,
     severity: 'error', badge: 'red', terminal: true, action: 'edit', offersDiagnostics: false, autoRetry: false,
   },
   partially_complete: {
     kind: 'restore', id: 'partially_complete', label: 'Partially Complete',
-    condition: 'Restore is partially completed. This can be if the Mail Server storage is full.',
+    condition: displayedCondition('restore', 'partially_complete'),
     hint: 'Some messages were not restored, for example because the mail server’s storage is full. Free space on the server, then click "Retry now": messages already restored are not copied twice.',
     severity: 'warning', badge: 'amber', terminal: true, action: 'retry', offersDiagnostics: false, autoRetry: false,
   },
   cancelled: {
     kind: 'restore', id: 'cancelled', label: 'Cancelled',
-    condition:
-      'When retry has reached limit, it is automatically cancelled. Please try again. If it is cancelled again, please contact our support.',
+    condition: displayedCondition('restore', 'cancelled'),
     hint: `Retries ran out, so the restore was cancelled. Click "Retry now" to try again. ${REPORT_AGAIN}`,
     severity: 'warning', badge: 'amber', terminal: true, action: 'retry', offersDiagnostics: true, autoRetry: false,
   },
   failed: {
     kind: 'restore', id: 'failed', label: 'Failed',
-    condition:
-      'Unknown Error. The status will change within a few hours. If this does not happen, please contact our support.',
+    condition: displayedCondition('restore', 'failed'),
     hint: `${AUTO_RETRY} ${REPORT}`,
     severity: 'warning', badge: 'amber', terminal: false, action: 'retry', offersDiagnostics: true, autoRetry: true,
   },
   completed: {
     kind: 'restore', id: 'completed', label: 'Completed',
-    condition: 'Restore completed.',
+    condition: displayedCondition('restore', 'completed'),
     hint: 'All archived messages are back in the mailbox.',
     severity: 'ok', badge: 'none', terminal: true, action: 'none', offersDiagnostics: false, autoRetry: false,
   },

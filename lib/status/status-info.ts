@@ -14,7 +14,7 @@ export interface StatusInfo<S extends string = string> {
   readonly id: S;
   /** The status name, word for word from the specification. */
   readonly label: string;
-  /** The condition, word for word from the specification's table for this kind. */
+  /** The condition of the specification's table for this kind, its grammar corrected (spec-conditions.ts). */
   readonly condition: string;
   /** What the user can do, true of this product (design.md section 2). */
   readonly hint: string;

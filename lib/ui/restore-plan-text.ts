@@ -1,5 +1,6 @@
 import type { RestorePlan } from '../background/restore-plan.ts';
 import { jobRequestOf } from '../protocol/job-kinds.ts';
+import { quotaShortfall } from '../migrate/quota-warning.ts';
 
 const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
 
@@ -13,7 +14,8 @@ export function restorePlanText(plan: RestorePlan): string {
   if (plan.alreadyPresent > 0) parts.push(`${plan.alreadyPresent} already there (left alone)`);
   if (plan.foldersToCreate > 0) parts.push(`${n(plan.foldersToCreate, 'folder', 'folders')} to create`);
   if (plan.overAppendLimit > 0) parts.push(`${plan.overAppendLimit} too large for the server (listed, not restored)`);
-  return `${parts.join(', ')}. Nothing is deleted.`;
+  const shortfall = quotaShortfall(plan.bytesToAppend ?? 0, plan.quota, 'restore');
+  return `${parts.join(', ')}. Nothing is deleted.${shortfall ? ` Will not fit: ${shortfall.text}` : ''}`;
 }
 
 /** What a restore job brings back, in a few words for its line in the popup. */

@@ -7,6 +7,7 @@ import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatSize } from './format-size.ts';
+import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
 
 /** The specification's Migrate table, as the CLI prints it. */
@@ -88,6 +89,8 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
     for (const f of p.folders)
       io.out.write(`  ${f.source} -> ${f.destination}${f.specialUse ? ` (${f.specialUse})` : ''}${f.create ? ' (new folder)' : ''}: ${f.toCopy} to copy, ${f.alreadyPresent} already there${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
+    const shortfall = quotaShortfall(p.bytesToCopy, p.quota, 'migration');
+    if (shortfall) io.out.write(`Will not fit: ${shortfall.text}\n`);
   } else {
     io.out.write(
       `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatSize(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,

@@ -8,6 +8,7 @@ import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
 import { formatSize } from './format-size.ts';
+import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
 
 /** The specification's Restore table, as the CLI prints it. */
@@ -132,6 +133,8 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     // Only a real limit is worth a line: a server without QUOTA (or without a storage limit) gets none.
     if (p.quota && p.quota.limitBytes !== null)
       io.out.write(`Destination quota: ${p.quota.usedBytes === null ? '?' : formatSize(p.quota.usedBytes)} used of ${formatSize(p.quota.limitBytes)}\n`);
+    const shortfall = quotaShortfall(p.bytesToAppend, p.quota, 'restore');
+    if (shortfall) io.out.write(`Will not fit: ${shortfall.text}\n`);
   } else {
     io.out.write(
       `${STATUS_NAMES[result.status]}: ${result.restored} restored (${formatSize(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,

@@ -1,6 +1,7 @@
 import { ImapFlowErrorCode as C } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { isIndexCorruption } from '../archive/index-damage.ts';
+import { serverReplyLine, serverTextCode } from './server-text.ts';
 
 /**
  * imapflow error -> stable ErrorCode. Built from the properties observed on this machine
@@ -45,16 +46,21 @@ export function classifyImapError(err: unknown): ErrorCode {
   const code = typeof e.code === 'string' ? e.code : '';
   const src = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
   if (e.name === 'AbortError' || code === 'ABORT_ERR') return 'CANCELLED';
-  if (e.authenticationFailed === true) return TRANSIENT_SERVER_CODES.has(src) ? 'SERVER_BUSY' : 'AUTH_FAILED';
+  // The server's own words refine what its response code (or the lack of one) says
+  // (relay/imap/server-text.ts): Gmail's "Too many simultaneous connections" on LOGIN has no
+  // code and is no wrong password; its "[OVERQUOTA] ... bandwidth limits" is no full mailbox.
+  const byText = serverTextCode(err);
+  if (e.authenticationFailed === true)
+    return TRANSIENT_SERVER_CODES.has(src) || byText === 'SERVER_BUSY' ? 'SERVER_BUSY' : byText === 'TLS_FAILED' ? 'TLS_FAILED' : 'AUTH_FAILED';
   if (src === 'AUTHENTICATIONFAILED') return 'AUTH_FAILED';
-  if (src === 'OVERQUOTA') return 'QUOTA_EXCEEDED';
+  if (src === 'OVERQUOTA') return byText === 'SERVER_BUSY' ? 'SERVER_BUSY' : 'QUOTA_EXCEEDED';
   if (e.tlsFailed === true || /CERT|TLS|SSL/.test(code)) return 'TLS_FAILED';
   if (REFUSED_CODES.has(code)) return 'CONNECTION_REFUSED';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'HOST_NOT_FOUND';
   if (TIMEOUT_CODES.has(code)) return 'CONNECTION_TIMEOUT';
   if (LOST_CODES.has(code)) return 'CONNECTION_LOST';
   if (code === 'ENOSPC') return 'DISK_FULL';
-  if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') return 'FOLDER_UNREADABLE';
+  if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') return byText === 'QUOTA_EXCEEDED' || byText === 'SERVER_BUSY' ? byText : 'FOLDER_UNREADABLE';
   return 'UNKNOWN';
 }
 
@@ -101,7 +107,9 @@ export function isAuthCode(code: ErrorCode): boolean {
 export function describeImapError(err: unknown): string {
   if (err instanceof Error) {
     const e = err as Error & ErrLike;
-    const text = typeof e.responseText === 'string' && e.responseText ? e.responseText : e.message;
+    // The reply with its response code ("[OVERQUOTA] Quota exceeded ..."): the pages word it by
+    // the code first (lib/status/server-text-words.ts) and show the line only as technical detail.
+    const text = serverReplyLine(err) ?? e.message;
     const code = typeof e.code === 'string' ? ` (${e.code})` : '';
     return `${text}${code}`.replace(/\s+/g, ' ').slice(0, 300);
   }

@@ -13,7 +13,9 @@ test.describe.configure({ mode: 'serial' });
 
 const INITIAL = 12;
 const DEST = { name: 'bob', password: 'bob-E2E-Migrate-pw' };
-const shared = relayWorldPerFile({ initialMessages: INITIAL, testTimeoutMs: 120_000, setupTimeoutMs: 90_000, destination: DEST });
+/** A destination whose 1 KB quota cannot take the 12 messages: the preview must say so before anything starts. */
+const SMALL = { name: 'carol', password: 'carol-E2E-Quota-pw', quota: '1K' };
+const shared = relayWorldPerFile({ initialMessages: INITIAL, testTimeoutMs: 120_000, setupTimeoutMs: 90_000, destination: DEST, destinationUsers: [SMALL] });
 
 test('preview the folder mapping and counts, confirm, and the mail is on the destination server', async () => {
   const { world, dest } = shared;
@@ -54,8 +56,28 @@ test('preview the folder mapping and counts, confirm, and the mail is on the des
   await expect(page.getByTestId('migrate-confirm')).toBeDisabled();
 });
 
-async function count(dc: Dovecot): Promise<number> {
-  const c = await dc.client(DEST.name, DEST.password);
+test('the preview warns, before starting, that the mail will not fit the destination’s quota, with both sizes', async () => {
+  const { world, dest } = shared;
+  const options = await world.open('options.html');
+  await addMailbox(options, { email: 'carol@example.net', displayName: SMALL.name, username: SMALL.name, port: dest.port, password: SMALL.password });
+  const page = await world.open('migrate.html');
+  await page.getByTestId('migrate-source').selectOption({ label: `${MAIL_USER.name} (127.0.0.1)` });
+  await page.getByTestId('migrate-destination').selectOption({ label: `${SMALL.name} (127.0.0.1)` });
+  await page.getByTestId('migrate-preview').click();
+  await expect(page.getByTestId('migrate-plan')).toBeVisible({ timeout: 30_000 });
+  const warning = page.getByTestId('migrate-quota-warning');
+  await expect(warning).toBeVisible();
+  await expect(warning).toHaveAttribute('role', 'alert');
+  await expect(warning).toContainText(/Will not fit: \d+\.\d KB to copy, 1\.0 KB free on the destination\. The migration would stop when the destination is full/);
+  expect(Number(await warning.getAttribute('data-to-copy'))).toBeGreaterThan(Number(await warning.getAttribute('data-free')));
+  await page.screenshot({ path: test.info().outputPath('migrate-quota-warning.png') });
+  // A warning, not a refusal: nothing was copied by the preview, and the user may still go on.
+  expect(await count(dest, SMALL)).toBe(0);
+  await expect(page.getByTestId('migrate-confirm')).toBeEnabled();
+});
+
+async function count(dc: Dovecot, user: { name: string; password: string } = DEST): Promise<number> {
+  const c = await dc.client(user.name, user.password);
   try {
     const st = await c.status('INBOX', { messages: true });
     return st ? (st.messages ?? 0) : 0;

@@ -1,5 +1,6 @@
 /// <reference types="chrome" />
 import { test, expect, sendToWorker, cspViolations } from './fixtures';
+import { pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
 
 interface Diagnostics {
   accounts: { host: string; port: number }[];
@@ -70,4 +71,42 @@ test('the restore prompt setting is kept in the store', async ({ openExtensionPa
   await group.getByLabel('Never', { exact: true }).check();
   await page.reload();
   await expect(page.getByTestId('restore-prompts').getByLabel('Never', { exact: true })).toBeChecked();
+});
+
+test.describe('Test connection on the edit form, against the real relay and Dovecot', () => {
+  const shared = relayWorldPerFile({ initialMessages: 1, testTimeoutMs: 90_000, setupTimeoutMs: 90_000 });
+
+  test('leads with words, says what was checked and what failed, and never sends the user to "Edit" from the edit form', async () => {
+    const { world } = shared;
+    const options = await pairedOptions(world);
+    const box = worldMailbox(world);
+    await options.locator('#f-email').fill(box.email);
+    await options.locator('#f-username').fill(box.username);
+    await options.locator('#f-host').fill('127.0.0.1');
+    await options.locator('#f-port').fill(String(box.port));
+    await options.locator('#f-security').selectOption('none');
+    const result = options.getByTestId('test-result');
+    const testWith = async (password: string) => {
+      await options.locator('#f-password').fill(password);
+      await options.getByRole('button', { name: 'Test connection' }).click();
+    };
+
+    await testWith('not-the-password');
+    await expect(result).toHaveAttribute('data-code', 'AUTH_FAILED', { timeout: 20_000 });
+    await expect(result).toHaveText('Could not sign in. The mail server refused the user name or password. Check the user name and password above, then test again.');
+    await expect(options.getByTestId('test-checked')).toHaveText('Checked: Reached the server: yes. Encryption: off (security is set to None). Signed in: no. Folders listed: not tried.');
+    await options.screenshot({ path: test.info().outputPath('options-test-connection-refused.png') });
+
+    await options.locator('#f-port').fill('1');
+    await testWith(box.password);
+    await expect(result).toHaveAttribute('data-code', 'CONNECTION_REFUSED', { timeout: 20_000 });
+    await expect(result).toHaveText('Could not reach the server. Nothing answered at this server and port: check both above.');
+    await expect(options.getByTestId('test-checked')).toContainText(/^Checked: Reached the server: no\./);
+
+    await options.locator('#f-port').fill(String(box.port));
+    await testWith(box.password);
+    await expect(result).toHaveAttribute('data-ok', 'true', { timeout: 20_000 });
+    await expect(result).toHaveText(/^Connected: reached the server, not encrypted \(security is set to None\), the server accepted the user name and password, \d+ folders? listed\.$/);
+    await expect(options.getByTestId('test-checked')).toHaveCount(0);
+  });
 });

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { generatedMessages } from '../support/corpus.ts';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { dovecotAvailable, startDovecot, type Dovecot, type DovecotUser } from '../support/dovecot.ts';
 import { startSlowProxy, type SlowProxy } from '../support/slow-proxy.ts';
 import { RelayProcess, runCli, tempDataDir } from '../relay/relay-harness.ts';
 import { CHROMIUM, EXT_DIR } from './fixtures';
@@ -135,7 +135,14 @@ export interface SharedWorld {
  * timeout, starts the world (and a destination Dovecot with `destination` as its user) before the
  * first test and stops everything after the last. Read `world` / `dest` inside tests only.
  */
-export function relayWorldPerFile(opts: { initialMessages: number; testTimeoutMs: number; setupTimeoutMs: number; destination?: { name: string; password: string } }): SharedWorld {
+export function relayWorldPerFile(opts: {
+  initialMessages: number;
+  testTimeoutMs: number;
+  setupTimeoutMs: number;
+  destination?: DovecotUser;
+  /** More users on the destination Dovecot (e.g. one with a small quota). */
+  destinationUsers?: DovecotUser[];
+}): SharedWorld {
   test.skip(!worldAvailable(), 'Dovecot is not installed (under CI this fails instead)');
   test.setTimeout(opts.testTimeoutMs);
   let world: World | undefined;
@@ -143,7 +150,7 @@ export function relayWorldPerFile(opts: { initialMessages: number; testTimeoutMs
   test.beforeAll(async () => {
     test.setTimeout(opts.setupTimeoutMs);
     world = await startWorld(opts.initialMessages);
-    if (opts.destination) dest = await startDovecot({ users: [opts.destination] });
+    if (opts.destination) dest = await startDovecot({ users: [opts.destination, ...(opts.destinationUsers ?? [])] });
   });
   test.afterAll(async () => {
     await world?.close();

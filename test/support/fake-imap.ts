@@ -53,6 +53,8 @@ export interface FakeFaults {
   searchExtra?: string;
   /** UID -> RFC822.SIZE text sent instead of the true size. */
   sizeText?: Record<number, string>;
+  /** The tagged answer to every LOGIN, after the tag (a provider's refusal: "NO [ALERT] Too many simultaneous connections. (Failure)"). */
+  loginReply?: string;
 }
 
 export interface FakeImap {
@@ -120,6 +122,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           if (faults.utf8Accept && /UTF8=ACCEPT/i.test(rest)) w('* ENABLED UTF8=ACCEPT\r\n');
           return void ok();
         case 'LOGIN': {
+          if (faults.loginReply) return void w(`${tag} ${faults.loginReply}\r\n`);
           const pass = unquote(rest.split(' ').slice(1).join(' '));
           if (opts.password !== undefined && pass !== opts.password) return void w(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
           return void ok(`[CAPABILITY ${caps()}] logged in`);

@@ -111,6 +111,18 @@ describe('the service worker logic', () => {
     for (const secret of ['Secret Name', 'private.person', 'private-login']) expect(text).not.toContain(secret);
   });
 
+  it('keeps the server’s raw reply in diagnostics, with secrets hidden and the account’s names replaced', async () => {
+    const reply = await send({ type: 'dev:seed', accounts: [{ form: { ...ACCOUNT_FORM, email: 'private.person@example.org', username: 'private-login' }, jobs: [{ kind: 'restore', status: 'failed', errorCode: 'UNKNOWN' }] }] });
+    expect(reply.ok).toBe(true);
+    const job = (await db.jobs.where('kind').equals('restore').first())!;
+    const token = 'ya29.a0AfH6SMBx3kLq9ZtW0pYc8Rn2VdE1uJ7oGh4';
+    await db.jobs.update(job.id, { outcome: { message: `cannot log in as private-login: [OVERQUOTA] Quota exceeded (mailbox for user is full) (0.001 + 0.000 secs). token=${token}` } });
+    const diag = await send({ type: 'diagnostics' });
+    const text = diag.ok ? String(diag.value) : '';
+    expect(text).toContain('[OVERQUOTA] Quota exceeded (mailbox for user is full) (0.001 + 0.000 secs).');
+    for (const secret of [token, 'private-login', 'private.person']) expect(text).not.toContain(secret);
+  });
+
   it('runs serialized tasks one after the other even when one fails', async () => {
     const order: string[] = [];
     let n = 0;

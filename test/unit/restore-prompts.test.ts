@@ -268,12 +268,13 @@ describe('one-click restore from a prompt', () => {
         const r = await relay.call(method, params);
         // The relay finishes the dry run at once with its plan.
         if (method === 'job.start') {
-          relay.set(r.job.id, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 0, alreadyPresent: 1, notRestored: 0, foldersCreated: 0, toAppend: 4, foldersToCreate: 0, overAppendLimit: 0 } } });
+          relay.set(r.job.id, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 0, alreadyPresent: 1, notRestored: 0, foldersCreated: 0, toAppend: 4, foldersToCreate: 0, overAppendLimit: 0, bytesToAppend: 4096, quotaUsedBytes: 1000, quotaLimitBytes: 2048 } } });
         }
         return r;
       },
     } as FakeRelay, { promptId: prompt!.id });
-    expect(await planning).toEqual({ folder: 'INBOX', into: null, toAppend: 4, alreadyPresent: 1, foldersToCreate: 0, overAppendLimit: 0 });
+    // The destination's quota comes along, for the confirmation's "will not fit" warning.
+    expect(await planning).toEqual({ folder: 'INBOX', into: null, toAppend: 4, alreadyPresent: 1, foldersToCreate: 0, overAppendLimit: 0, bytesToAppend: 4096, quota: { usedBytes: 1000, limitBytes: 2048 } });
     const start = relay.calls.filter((c) => c.method === 'job.start').at(-1)!.params as any;
     expect(start.params).toEqual({ disappearedInRun: 9, folder: 'INBOX', dryRun: true });
     expect(await restoreJobs()).toEqual([]);
@@ -390,7 +391,7 @@ describe('the Dexie schema upgrade from version 2 to version 3', () => {
 
     const db3 = new Db(name);
     await db3.open();
-    expect(db3.verno).toBe(4);
+    expect(db3.verno).toBe(5); // opened at the current version, through 3 and on
     const jobs = (await db3.jobs.orderBy('id').toArray()).map((j) => JobRow.parse(j));
     expect(jobs.map((j) => [j.id, j.status, j.params, j.outcome])).toEqual([
       ['b1', 'completed', {}, null],

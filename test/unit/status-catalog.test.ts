@@ -5,6 +5,7 @@ import { CATALOG, JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog
 import type { StatusInfo } from '@/lib/status/status-info';
 import { REPORT_PROBLEM_URL } from '@/lib/status/report-problem';
 import { parseStatusSpec, SPEC_PATH } from './helpers/parse-status-spec';
+import { displayedCondition, SPEC_CONDITIONS } from '@/lib/status/spec-conditions';
 
 const spec = parseStatusSpec();
 const entries = (kind: keyof typeof CATALOG): StatusInfo[] => Object.values(CATALOG[kind]) as StatusInfo[];
@@ -29,11 +30,12 @@ describe('the status catalog against the specification', () => {
   });
 
   for (const kind of JOB_KINDS) {
-    it(`has every ${kind} status of the specification with its exact name and condition and a hint`, () => {
+    it(`has every ${kind} status of the specification with its exact name, its condition (grammar corrected) and a hint`, () => {
       for (const row of spec.tables[kind]) {
         const info = entries(kind).find((s) => s.label === row.name);
         expect(info, `${kind} "${row.name}" missing from the catalog`).toBeDefined();
-        expect(info?.condition).toBe(row.condition);
+        expect(SPEC_CONDITIONS[kind][info?.id ?? '']?.spec).toBe(row.condition);
+        expect(info?.condition).toBe(displayedCondition(kind, info?.id ?? ''));
         expect(info?.condition.trim()).not.toBe('');
         expect(info?.hint.trim()).not.toBe('');
       }
@@ -60,9 +62,9 @@ describe('the status catalog against the specification', () => {
     for (const item of spec.backupOverview) {
       const info = byName('backup', item.name);
       expect(info, `backup "${item.name}" missing`).toBeDefined();
-      if (!tableNames.includes(info?.label ?? '')) expect(info?.condition).toBe(item.lines[0]);
+      if (!tableNames.includes(info?.label ?? '')) expect(SPEC_CONDITIONS.backup[info?.id ?? '']?.spec).toBe(item.lines[0]);
     }
-    expect(statusInfo('backup', 'deactivated').condition).toBe('Scheduled backup is disabled but can be enabled later');
+    expect(statusInfo('backup', 'deactivated').condition).toBe('Scheduled backup is disabled but can be enabled later.');
   });
 
   it('uses the two spellings of the specification: Partially Completed for backup, Partially Complete for restore and migrate', () => {

@@ -12,6 +12,7 @@ import { AppendRecords, imapSource, type DestinationIdentity } from '../append-r
 import { FolderPresence } from '../restore-presence.ts';
 import type { RestoreCandidate } from '../restore-select.ts';
 import { uidSet } from '../uid-set.ts';
+import { readQuota } from '../../imap/read-quota.ts';
 
 /** One source message to copy, with what APPEND needs besides the bytes. */
 export interface SourceMessage {
@@ -162,6 +163,8 @@ export async function planMigrate(
     overAppendLimit: sum('overAppendLimit'),
     bytesToCopy: sum('bytesToCopy'),
     appendLimit,
+    // Asked last, after every folder was read: a refusal here changes nothing of the plan.
+    quota: await onSide('destination', readQuota(dst)),
     sourceDelimiter: srcDelimiter,
     destinationDelimiter: dstDelimiter,
   };

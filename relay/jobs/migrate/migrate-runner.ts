@@ -14,6 +14,7 @@ export function planView(p: MigratePlan): MigratePlanView {
     toCopy: p.toCopy,
     overAppendLimit: p.overAppendLimit,
     bytesToCopy: p.bytesToCopy,
+    ...(p.quota && p.quota.limitBytes !== null ? { destinationQuota: { usedBytes: p.quota.usedBytes, limitBytes: p.quota.limitBytes } } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ServerQuota } from '../../imap/read-quota.ts';
 /**
  * The migrate job's contract (IMAP account -> another IMAP account, directly), shared by the CLI
  * and the relay server.
@@ -69,6 +70,8 @@ export interface MigratePlan {
   overAppendLimit: number;
   bytesToCopy: number;
   appendLimit: number | null;
+  /** The destination's quota (GETQUOTAROOT INBOX) when it reports one: the preview warns when the plan will not fit. */
+  quota: ServerQuota | null;
   sourceDelimiter: string;
   destinationDelimiter: string;
 }

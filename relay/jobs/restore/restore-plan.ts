@@ -1,3 +1,4 @@
+import { readQuota } from '../../imap/read-quota.ts';
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
 import { listWithoutUtf8 } from '../../imap/create-folders.ts';
@@ -126,22 +127,4 @@ export async function planRestore(
     quota: await readQuota(client),
   };
   return { plan, folders, skipped, delimiter };
-}
-
-/** GETQUOTAROOT INBOX, when the server has QUOTA; a refusal just means "not reported". */
-async function readQuota(client: ImapFlow): Promise<RestorePlan['quota']> {
-  if (!client.capabilities.has('QUOTA')) return null;
-  try {
-    const q = await client.getQuota('INBOX');
-    if (!q) return null;
-    return {
-      usedBytes: q.storage?.usage ?? null,
-      limitBytes: q.storage?.limit ?? null,
-      messages: q.message?.usage ?? null,
-      messageLimit: q.message?.limit ?? null,
-    };
-  } catch (err) {
-    if (!client.usable) throw err;
-    return null;
-  }
 }
