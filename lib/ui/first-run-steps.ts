@@ -139,5 +139,4 @@ export function nextActionOf(run: FirstRun): NextAction {
   return run.relay === 'connected' ? 'add-mailbox' : 'connect-relay';
 }
 
-/** Where the Welcome page is, at its current step. */
-export const WELCOME_PAGE = '/welcome.html';
+export { WELCOME_PAGE } from '../background/welcome-on-install.ts';

@@ -3,7 +3,9 @@ import { EXTENSION_LIMITS } from '@/lib/limits';
 import { statusesOf, statusInfo } from '@/lib/status/catalog';
 import type { RelayState } from '@/lib/storage/settings';
 import { EMPTY_PROGRESS, type AccountRow, type JobRow } from '@/lib/storage/rows';
-import { firstRunSteps, nextActionOf, INSTALL_COMMAND, type FirstRunInput } from '@/lib/ui/first-run-steps';
+import { firstRunSteps, nextActionOf, INSTALL_COMMAND, WELCOME_PAGE, type FirstRunInput } from '@/lib/ui/first-run-steps';
+import { welcomeOnInstall } from '@/lib/background/welcome-on-install';
+import { freshDb } from './helpers/fresh-db';
 
 const NOW = Date.parse('2026-11-26T13:02:00Z');
 
@@ -159,5 +161,24 @@ describe('the first run goes in order: relay, mailbox, first backup', () => {
     expect(nextActionOf(run({ relay: undefined }))).toBe('connect-relay');
     expect(nextActionOf(run({ relay: relay('unpaired', { nativeHost: 'missing' }) }))).toBe('connect-relay');
     expect(nextActionOf(run({}))).toBe('add-mailbox');
+  });
+});
+
+describe('the Welcome page opens by itself only on a fresh install without mailboxes', () => {
+  it('opens on install, not on an update, a browser update or a shared-module update', async () => {
+    for (const reason of ['install', 'update', 'chrome_update', 'shared_module_update']) {
+      const opened: string[] = [];
+      const db = freshDb();
+      expect(await welcomeOnInstall(db, { openPage: async (p) => void opened.push(p) }, reason), reason).toBe(reason === 'install');
+      expect(opened, reason).toEqual(reason === 'install' ? [WELCOME_PAGE] : []);
+    }
+  });
+
+  it('stays shut for a user who already has a mailbox (a store kept from before)', async () => {
+    const db = freshDb();
+    await db.accounts.put(account('alice', NOW));
+    const opened: string[] = [];
+    expect(await welcomeOnInstall(db, { openPage: async (p) => void opened.push(p) }, 'install')).toBe(false);
+    expect(opened).toEqual([]);
   });
 });
