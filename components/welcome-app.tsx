@@ -102,7 +102,7 @@ function Step({ step, index, run }: { step: FirstRunStep; index: number; run: Fi
       <span class="step-mark" aria-hidden="true">{step.state === 'done' ? '✓' : step.state === 'problem' ? '!' : index + 1}</span>
       <div class="step-body">
         <h2 id={`step-${step.id}-title`}>
-          {step.title} <span class="step-state small">({STATE_WORD[step.state]})</span>
+          {step.title} <span class="step-state small">({step.id === 'backup' && step.state === 'current' ? 'Under way' : STATE_WORD[step.state]})</span>
         </h2>
         <p data-testid={`step-${step.id}-text`} role={step.id === 'relay' || step.id === 'backup' ? 'status' : undefined}>
           {step.text}
@@ -115,7 +115,7 @@ function Step({ step, index, run }: { step: FirstRunStep; index: number; run: Fi
         )}
         {step.id === 'mailbox' && step.state === 'done' && (
           <p class="small">
-            <a href="/options.html">Add another mailbox or change this one</a>
+            <a href="/options.html#new">Add another mailbox</a> or <a href="/options.html">change this one</a>
           </p>
         )}
         {step.id === 'backup' && <BackupBody run={run} />}
