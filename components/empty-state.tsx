@@ -4,10 +4,19 @@ import { useFirstRun } from '@/lib/ui/use-first-run';
 import type { JobKind } from '@/lib/protocol/status-ids';
 import { KindIcon } from './icons';
 
+/** Step 1 in a sentence for a small space; the Welcome page has the command and the details. */
+const CONNECT_TEXT: Record<FirstRun['relay'], string> = {
+  checking: 'Looking for the relay, the small program on this computer that runs the backups…',
+  connected: '',
+  'host-missing': 'The backups are run by the relay, a small program on this computer, which is not installed for this browser yet. The Welcome page shows the one command that installs it.',
+  refused: 'The relay no longer accepts this browser: connect again.',
+  'not-answering': 'The relay, the small program on this computer that runs the backups, does not answer yet. The Welcome page shows what to do.',
+};
+
 /** The next first-run step in words: the relay while it does not answer, then a mailbox. */
 function nextOf(run: FirstRun): { action: 'connect-relay' | 'add-mailbox'; title: string; text: string; button: string } {
   return nextActionOf(run) === 'connect-relay'
-    ? { action: 'connect-relay', title: 'Connect the relay first', text: run.steps[0].text, button: 'Connect the relay' }
+    ? { action: 'connect-relay', title: 'Connect the relay first', text: CONNECT_TEXT[run.relay], button: 'Connect the relay' }
     : { action: 'add-mailbox', title: 'No mailbox yet', text: 'The relay is connected. Add the mailbox to back up: its first backup starts right away.', button: 'Add a mailbox' };
 }
 
