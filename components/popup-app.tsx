@@ -45,7 +45,8 @@ export function PopupApp() {
           </div>
           <span class="actions">
             <button onClick={() => void openPage('/dashboard.html')}>System Status</button>
-            <button onClick={() => void openPage('/options.html#new')}>Add a mailbox</button>
+            {/* With no mailbox the empty state below says the next step in order (the relay first). */}
+            {overview && overview.length > 0 && <button onClick={() => void openPage('/options.html#new')}>Add a mailbox</button>}
           </span>
         </div>
         {overview && <Summary overview={overview} />}

@@ -12,6 +12,7 @@ import type { JobKind } from '@/lib/protocol/status-ids';
 import { KindIcon } from './icons';
 import { openPage } from '@/lib/ui/page-links';
 import { accountLabel } from '@/lib/account-label';
+import { NoMailboxTab } from './empty-state';
 
 /** What an empty tab says: what would be here, and the one thing to do to get it. */
 export interface EmptyTab {
@@ -51,16 +52,8 @@ function EmptyTabView({ empty }: { empty: EmptyTab }) {
       </div>
     );
   }
-  if (!empty.hasAccounts) {
-    return (
-      <div class="empty" data-testid="no-jobs" data-reason="no-accounts">
-        <KindIcon kind={empty.kind} />
-        <h2>No mailbox yet</h2>
-        <p>Add a mailbox first: Mailkeep then backs it up by itself, and its jobs show here.</p>
-        <button class="primary" onClick={() => void openPage('/options.html#new')}>Add a mailbox</button>
-      </div>
-    );
-  }
+  // No mailbox: the next first-run step (the relay first), as in the popup.
+  if (!empty.hasAccounts) return <NoMailboxTab kind={empty.kind} />;
   const { title, text } = EMPTY_TEXT[empty.kind];
   return (
     <div class="empty" data-testid="no-jobs" data-reason="none">

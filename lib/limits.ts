@@ -367,6 +367,11 @@ export const EXTENSION_LIMITS = {
   /** How often an open page re-reads its clock to age the "last known" marks and notice a stale
    * link: once a second keeps "as of" honest without measurable cost. */
   pageClockTickMs: 1_000,
+  /** While the Welcome page's "Connect the relay" step is open it asks the worker to look again
+   * this often (the worker's own retries stop after relayReconnectAttempts): a relay installed
+   * minutes later still turns the step green within seconds. A look is a loopback health call, or
+   * one start of the native host when there is no relay: cheap enough every few seconds. */
+  welcomeRelayCheckMs: 3_000,
   /** The native-messaging host answers with the relay's address within a second (it may start the
    * relay, ~0.3 s here); 15 s bounds a host that hangs, so code pairing can be offered instead. */
   nativeHostReplyTimeoutMs: 15_000,

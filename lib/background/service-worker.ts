@@ -10,6 +10,7 @@ import { parseNotificationId, optionsPathFor } from './notification-ids.ts';
 import type { BackgroundPorts } from './ports.ts';
 import type { NativeHostPorts, NativePortLike } from './native-host-link.ts';
 import { reconcile, serialized } from './reconcile.ts';
+import { welcomeOnInstall } from './welcome-on-install.ts';
 
 /**
  * Wires the service worker. Runs on every start of the worker (install, browser start, or a wake
@@ -63,6 +64,7 @@ export function startServiceWorker(db: MailkeepDb, ports: BackgroundPorts, coord
   // one light alarm to reconnect and refresh its mirror when nothing else wakes it.
   const ensureAlarm = () => void browser.alarms.create(RELAY_CHECK_ALARM, { periodInMinutes: EXTENSION_LIMITS.relayCheckAlarmMinutes });
   browser.runtime.onInstalled.addListener(ensureAlarm);
+  browser.runtime.onInstalled.addListener(({ reason }) => void welcomeOnInstall(db, ports, reason).catch((err: unknown) => console.error('mailkeep: welcome page not opened', err)));
   browser.runtime.onStartup.addListener(ensureAlarm);
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === RELAY_CHECK_ALARM) void drive();

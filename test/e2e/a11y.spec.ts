@@ -1,8 +1,9 @@
 /// <reference types="chrome" />
 /**
  * Accessibility of every page in both themes: axe (the WCAG A/AA rules and best practices) finds no
- * violation on the popup, the dashboard's every tab, the options and the migrate page, light and
- * dark; the dashboard's tabs follow the WAI-ARIA tabs pattern from the keyboard; every full page
+ * violation on the popup, the dashboard's every tab, the options, the migrate and the Welcome page,
+ * light and dark (the Welcome page's steps with a live relay: first-run.spec.ts); the dashboard's
+ * tabs follow the WAI-ARIA tabs pattern from the keyboard; every full page
  * has a way back to the others; an empty tab says what to do.
  */
 import AxeBuilder from '@axe-core/playwright';
@@ -26,7 +27,7 @@ async function seed(page: Page): Promise<void> {
 
 for (const colorScheme of THEMES) {
   test.describe(`axe finds nothing on any page in the ${colorScheme} theme`, () => {
-    test(`the popup, the dashboard's every tab, the options and the migrate page (${colorScheme})`, async ({ openExtensionPage }) => {
+    test(`the popup, the dashboard's every tab, the options, the migrate and the Welcome page (${colorScheme})`, async ({ openExtensionPage }) => {
       const popup = await openExtensionPage('popup.html');
       await seed(popup);
       await popup.emulateMedia({ colorScheme });
@@ -59,9 +60,16 @@ for (const colorScheme of THEMES) {
       await expect(migrate.getByRole('heading', { name: 'Migrate a mailbox' })).toBeVisible();
       await expect(migrate.getByTestId('migrate-problem')).toBeVisible(); // no relay here: it says so
       expect(await violations(migrate), 'migrate').toEqual([]);
+
+      // The Welcome page with mailboxes and no relay: step 1 to do, the first backup last known.
+      const welcome = await openExtensionPage('welcome.html');
+      await welcome.emulateMedia({ colorScheme });
+      await expect(welcome.getByTestId('step-mailbox')).toHaveAttribute('data-state', 'done');
+      await expect(welcome.getByTestId('step-backup')).toHaveAttribute('data-state', /^(done|waiting)$/);
+      expect(await violations(welcome), 'welcome with mailboxes').toEqual([]);
     });
 
-    test(`the empty dashboard and popup of a first run (${colorScheme})`, async ({ openExtensionPage }) => {
+    test(`the empty dashboard, popup and Welcome page of a first run (${colorScheme})`, async ({ openExtensionPage }) => {
       const dashboard = await openExtensionPage('dashboard.html');
       await dashboard.emulateMedia({ colorScheme });
       for (const tab of TABS) {
@@ -73,6 +81,11 @@ for (const colorScheme of THEMES) {
       await popup.emulateMedia({ colorScheme });
       await expect(popup.getByTestId('empty-state')).toBeVisible();
       expect(await violations(popup), 'empty popup').toEqual([]);
+      const welcome = await openExtensionPage('welcome.html');
+      await welcome.emulateMedia({ colorScheme });
+      await expect(welcome.getByTestId('step-relay')).toHaveAttribute('data-state', 'current');
+      await expect(welcome.getByTestId('install-command')).toBeVisible();
+      expect(await violations(welcome), 'welcome at step 1').toEqual([]);
     });
   });
 }
@@ -128,11 +141,29 @@ test('every full page has a way back: the migrate page leads to System Status an
   await expect(page.getByRole('heading', { name: 'Migrate a mailbox' })).toBeVisible();
 });
 
+test('the Welcome page works from the keyboard: Tab reaches the page links, then the copy button of step 1, which copies', async ({ openExtensionPage }) => {
+  const page = await openExtensionPage('welcome.html');
+  await expect(page.getByTestId('first-run')).toHaveAttribute('data-current', 'relay');
+  await expect(page.getByTestId('step-relay')).toHaveAttribute('aria-current', 'step');
+  const nav = page.getByRole('navigation', { name: 'Mailkeep pages' });
+  await expect(nav.getByRole('link', { name: 'Getting started' })).toHaveAttribute('aria-current', 'page');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+  await expect(nav.getByRole('link', { name: 'Getting started' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Copy the command npm start' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('copy-result')).toHaveText('Copied.');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'pair with its code on the options page' })).toBeFocused();
+});
+
 test('an empty tab says what to do instead of "No jobs match.", and a filter that hides everything offers to show all', async ({ openExtensionPage }) => {
   const page = await openExtensionPage('dashboard.html');
+  // No relay here: the first thing to do is to connect it (first-run.spec.ts has the next steps).
   await expect(page.getByTestId('no-jobs')).toHaveAttribute('data-reason', 'no-accounts');
-  await expect(page.getByTestId('no-jobs')).toContainText('Add a mailbox first');
-  await expect(page.getByTestId('no-jobs').getByRole('button', { name: 'Add a mailbox' })).toBeVisible();
+  await expect(page.getByTestId('no-jobs')).toHaveAttribute('data-next', 'connect-relay');
+  await expect(page.getByTestId('no-jobs')).toContainText('Connect the relay first');
+  await expect(page.getByTestId('no-jobs').getByRole('button', { name: 'Connect the relay' })).toBeVisible();
   await seed(page);
   await page.reload();
   await page.getByRole('tab', { name: 'Download' }).click();

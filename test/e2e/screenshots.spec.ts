@@ -1,7 +1,7 @@
 /// <reference types="chrome" />
 /**
- * Screenshots of the popup (1 and 20 accounts), the dashboard and the options page in the light and
- * the dark theme, saved as test artefacts (test-results/, attached to the report) for a person to
+ * Screenshots of the popup (1 and 20 accounts, and empty), the dashboard, the options and the
+ * Welcome page in the light and the dark theme (the Welcome page's later steps: first-run.spec.ts), saved as test artefacts (test-results/, attached to the report) for a person to
  * look at. No relay runs here, so every page says so (the README's pictures come from a live relay:
  * progress-live.spec.ts).
  */
@@ -68,5 +68,17 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await options.locator('[data-testid=account-list] a').first().click();
     await expect(options.getByRole('heading', { name: /^Edit / })).toBeVisible();
     await shoot(options, testInfo, `options-${colorScheme}.png`);
+  });
+
+  test(`screenshots of a first run with no relay: the Welcome page at step 1 and the empty popup (${colorScheme})`, async ({ openExtensionPage }, testInfo) => {
+    const welcome = await openExtensionPage('welcome.html');
+    await welcome.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    await expect(welcome.getByTestId('install-command')).toBeVisible();
+    await shoot(welcome, testInfo, `welcome-step-1-${colorScheme}.png`);
+    const popup = await openExtensionPage('popup.html');
+    await popup.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    await popup.setViewportSize({ width: 400, height: 600 });
+    await expect(popup.getByTestId('empty-state')).toHaveAttribute('data-next', 'connect-relay');
+    await shoot(popup, testInfo, `popup-first-run-${colorScheme}.png`);
   });
 }
