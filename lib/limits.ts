@@ -427,3 +427,37 @@ export const OAUTH_LIMITS = {
   /** How often the CLI asks a running relay whether the sign-in finished. */
   cliPollMs: 500,
 } as const;
+
+/** The Archive page and its relay requests (issue 15, archive.* in lib/protocol/archive-browse.ts). */
+export const ARCHIVE_BROWSE_LIMITS = {
+  /** Rows of one list or search page: two screens of the message list, so scrolling asks for the
+   * next page before the person reaches the end, and one answer stays a few tens of KB. */
+  pageDefault: 100,
+  /** The most a client may ask for in one page: bounds the relay's work and the frame size. */
+  pageMax: 500,
+  /** A query is typed by a person; 1,000 characters is far beyond any real one and bounds parsing. */
+  queryMaxChars: 1_000,
+  /** Text or HTML of one preview: enough for any letter; the rest is in the downloaded .eml. Keeps
+   * a newsletter of several MB from filling a frame the 16 MB WebSocket cap would refuse. */
+  previewTextMaxChars: 1_000_000,
+  previewHeadersMax: 500,
+  previewAttachmentsMax: 1_000,
+  /** Backup runs offered by the point-in-time switch: four daily runs a year for years. */
+  runsMax: 10_000,
+  foldersMax: 10_000,
+  /** Messages one restore or download of a selection may name: the ids travel in the job's params
+   * (stored with the job); 5,000 ids are ~60 KB. A larger set is a folder or a date range. */
+  selectionMax: 5_000,
+  /** The relay answers an archive request within this or refuses it (CONNECTION_TIMEOUT): a search
+   * over 100,000 messages takes milliseconds, a preview parses one message; 15 s is a stuck disk. */
+  relayDeadlineMs: 15_000,
+  /** The page waits this long for the worker's answer (which waits for the relay's deadline above). */
+  pageDeadlineMs: 20_000,
+  /** Results as you type: a request after this pause in typing, not one per key. */
+  searchDebounceMs: 200,
+  /** The message list's row height in CSS pixels: the windowing computes which rows are visible
+   * from it, so it must match the stylesheet's .archive-row height. */
+  listRowPx: 36,
+  /** Rows rendered above and below the visible ones, so fast scrolling shows no blank rows. */
+  listOverscanRows: 8,
+} as const;

@@ -3,6 +3,7 @@ import { ImapAccount, Password, RequestId, SafeId } from './common.ts';
 import { JobStartBody } from './job-kinds.ts';
 import { Schedule } from './account-state.ts';
 import { OAuthStartParams } from './oauth.ts';
+import { ArchiveFolders, ArchiveMessages, ArchiveRuns, ArchiveSearch, ArchiveShow } from './archive-browse.ts';
 
 /**
  * Frames the extension sends to the relay over the WebSocket (JSON text frames).
@@ -93,6 +94,12 @@ export const RequestFrame = z.discriminatedUnion('method', [
   StateGet,
   OAuthStart,
   OAuthStatus,
+  // The Archive page (archive-browse.ts): read-only browsing and search of an account's archive.
+  ArchiveRuns,
+  ArchiveFolders,
+  ArchiveMessages,
+  ArchiveSearch,
+  ArchiveShow,
 ]);
 export type RequestFrame = z.infer<typeof RequestFrame>;
 export type RequestMethod = RequestFrame['method'];

@@ -5,6 +5,7 @@ import { AccountEvent, AccountState } from './account-state.ts';
 import type { RequestMethod } from './client-frames.ts';
 import { RestorePrompt } from './restore-params.ts';
 import { OAuthFlowEvent, OAuthFlowStatus, OAuthStartResult } from './oauth.ts';
+import { ArchiveResultByMethod } from './archive-browse.ts';
 
 /** Frames the relay sends to the extension. */
 
@@ -47,6 +48,7 @@ export const ResultByMethod = {
   }),
   'oauth.start': OAuthStartResult,
   'oauth.status': OAuthFlowStatus,
+  ...ArchiveResultByMethod,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 export type ResultOf<M extends RequestMethod> = z.infer<(typeof ResultByMethod)[M]>;
 

@@ -80,6 +80,8 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
     const run = db.prepare<[number, number], number>('SELECT id FROM runs WHERE id = ? AND account_id = ?').pluck().get(scope.atRun, accountId);
     if (run === undefined) throw mailkeepError('NOT_FOUND', `run ${scope.atRun} is not a backup run of this account (see mailkeep archive-info)`);
     rows = db.prepare<[number, number, number], Row>(`${SELECT} AND m.added_run <= ? AND (m.gone_run IS NULL OR m.gone_run > ?)`).all(accountId, scope.atRun, scope.atRun);
+  } else if (scope.ids) {
+    rows = selectByIds(db, accountId, scope.ids);
   } else if (scope.messages) {
     const one = db.prepare<[number, string, number, number], Row>(`${SELECT} AND f.name = ? AND m.uidvalidity = ? AND m.uid = ?`);
     rows = scope.messages.flatMap((m) => {
@@ -117,6 +119,30 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
   }
   // Oldest first inside each folder: a restored folder reads in its original order.
   return out.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : a.uidvalidity - b.uidvalidity || a.uid - b.uid));
+}
+
+/**
+ * The rows of these archive message ids (messages.id, as the Archive page names them), in the order
+ * given, each once. Every id must be a message of this account: one that is not (a typo, an id from
+ * another account's archive, a stale link) refuses the whole selection with NOT_FOUND, before
+ * anything is written, rather than restoring or exporting part of what the person picked.
+ */
+function selectByIds(db: Db, accountId: number, ids: readonly string[]): Row[] {
+  const one = db.prepare<[number, number], Row>(`${SELECT} AND m.id = ?`);
+  const rows: Row[] = [];
+  const missing: string[] = [];
+  for (const id of new Set(ids)) {
+    const n = /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : NaN;
+    const r = Number.isSafeInteger(n) ? one.get(accountId, n) : undefined;
+    if (r) rows.push(r);
+    else missing.push(id);
+  }
+  if (missing.length) {
+    const max = RELAY_LIMITS.notFoundListMax;
+    const listed = missing.slice(0, max).join(', ') + (missing.length > max ? `, and ${missing.length - max} more` : '');
+    throw mailkeepError('NOT_FOUND', `no archived message with id ${listed} in this account's archive`);
+  }
+  return rows;
 }
 
 /**
@@ -172,7 +198,7 @@ export function selectFolders(db: Db, accountId: number, scope: RestoreScope = {
     )
     .all(accountId);
   const all = [...new Map(rows.map((r) => [r.name, { name: r.name, delimiter: r.delimiter, specialUse: r.special_use }])).values()];
-  const picksMessages = scope.since || scope.until || scope.messages || scope.hashes || scope.disappearedInRun !== undefined;
+  const picksMessages = scope.since || scope.until || scope.messages || scope.ids || scope.hashes || scope.disappearedInRun !== undefined;
   let recreate: string[] = [];
   if (scope.folder !== undefined) recreate = [scope.folder];
   else if (!picksMessages) {

@@ -25,7 +25,7 @@ export function downloadRunner(links: LinkPublisher): JobRunner<'download'> {
     const work = links.workDir(ctx.job.id);
     try {
       const day = new Date().toISOString().slice(0, 10);
-      const fileName = `mailkeep-${accountId}-${day}.${p.format === 'mbox' ? 'mbox' : 'eml'}.zip`;
+      const fileName = p.format === 'eml' ? `mailkeep-${accountId}-${(p.messageIds?.[0] ?? 'message').replace(/[^A-Za-z0-9_-]/g, '_')}.eml` : `mailkeep-${accountId}-${day}.${p.format === 'mbox' ? 'mbox' : 'eml'}.zip`;
       const out = path.join(work.dir, fileName);
       const result = await runDownload(
         {
@@ -36,6 +36,7 @@ export function downloadRunner(links: LinkPublisher): JobRunner<'download'> {
             ...(p.folder !== undefined ? { folder: p.folder } : {}),
             ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
             ...(p.until !== undefined ? { until: new Date(p.until) } : {}),
+            ...(p.messageIds !== undefined ? { ids: p.messageIds } : {}),
           },
         },
         {
