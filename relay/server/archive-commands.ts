@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ARCHIVE_BROWSE_LIMITS } from '../../lib/limits.ts';
+import { ArchiveResultByMethod, type ArchiveMethod, type ArchiveRequest, type ArchiveResultOf } from '../../lib/protocol/archive-browse.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { archiveDirOf } from '../jobs/data-dirs.ts';
+
+/**
+ * The archive.* requests of the Archive page (lib/protocol/archive-browse.ts), answered from the
+ * account's archive by the search module (relay/search: the index and its query language). This
+ * file owns what the door promises: an account without an archive is NOT_FOUND, every answer comes
+ * within ARCHIVE_BROWSE_LIMITS.relayDeadlineMs, and every answer fits the wire schema (checked here,
+ * so a field the search module adds or misses is our error, never a malformed frame).
+ */
+
+/** What the search module gives (relay/search); loaded on first use so the door starts without it. */
+export interface ArchiveBackend {
+  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit: number; cursor?: string; atRun?: number }): MaybePromise<Page>;
+  listFolders(archiveDir: string, account: string | undefined, opts: { atRun?: number }): MaybePromise<ArchiveResultOf<'archive.folders'>['folders']>;
+  listMessages(archiveDir: string, account: string | undefined, folder: string, opts: { cursor?: string; limit: number; atRun?: number }): MaybePromise<Page>;
+  showMessage(archiveDir: string, id: string): MaybePromise<Omit<ArchiveResultOf<'archive.show'>, 'id' | 'account' | 'folder' | 'truncated'> & Partial<Pick<ArchiveResultOf<'archive.show'>, 'folder' | 'truncated'>>>;
+  listRuns(archiveDir: string): MaybePromise<ArchiveResultOf<'archive.runs'>['runs']>;
+}
+type MaybePromise<T> = T | Promise<T>;
+type Page = { hits: Omit<ArchiveResultOf<'archive.search'>['hits'][number], 'account'>[]; nextCursor?: string; total?: number };
+
+export type ArchiveCommands = (req: ArchiveRequest) => Promise<unknown>;
+
+export function createArchiveCommands(dataDir: string, loadBackend: () => Promise<ArchiveBackend>, deadlineMs: number = ARCHIVE_BROWSE_LIMITS.relayDeadlineMs): ArchiveCommands {
+  return async (req) => {
+    const dir = archiveDirOf(dataDir, req.params.accountId);
+    // No archive yet (never backed up, or a removed account's id): say so rather than an empty list.
+    if (!fs.existsSync(path.join(dir, 'index.sqlite'))) throw mailkeepError('NOT_FOUND', `account ${req.params.accountId} has no archive yet (no backup has run)`);
+    const backend = await loadBackend();
+    const answer = withDeadline(answerOf(backend, dir, req), deadlineMs, req.method);
+    return checked(req.method, await answer);
+  };
+}
+
+async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Promise<unknown> {
+  const account = req.params.accountId;
+  const at = (n: number | undefined) => (n === undefined ? {} : { atRun: n });
+  const tag = (page: Page) => ({ ...page, hits: page.hits.map((h) => ({ ...h, account })) });
+  switch (req.method) {
+    case 'archive.runs':
+      return { runs: await b.listRuns(dir) };
+    case 'archive.folders':
+      return { folders: await b.listFolders(dir, undefined, at(req.params.atRun)) };
+    case 'archive.messages': {
+      const p = req.params;
+      return tag(await b.listMessages(dir, undefined, p.folder, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : {}), ...at(p.atRun) }));
+    }
+    case 'archive.search': {
+      const p = req.params;
+      return tag(await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : {}), ...at(p.atRun) }));
+    }
+    case 'archive.show': {
+      const m = await b.showMessage(dir, req.params.id);
+      return previewOf({ ...m, id: req.params.id, account, folder: m.folder ?? '' });
+    }
+  }
+}
+
+/**
+ * The preview carries at most previewTextMaxChars of text and of HTML, and says when it cut: a
+ * multi-MB newsletter must not make a frame the socket refuses (the .eml download has all of it).
+ */
+export function previewOf(m: Omit<ArchiveResultOf<'archive.show'>, 'truncated'> & { truncated?: boolean }): ArchiveResultOf<'archive.show'> {
+  const max = ARCHIVE_BROWSE_LIMITS.previewTextMaxChars;
+  const cut = m.text.length > max || (m.html?.length ?? 0) > max;
+  return {
+    ...m,
+    text: m.text.slice(0, max),
+    ...(m.html !== undefined ? { html: m.html.slice(0, max) } : {}),
+    headers: m.headers.slice(0, ARCHIVE_BROWSE_LIMITS.previewHeadersMax).map((h) => ({ name: h.name.slice(0, 256), value: h.value.slice(0, 16_384) })),
+    attachments: m.attachments.slice(0, ARCHIVE_BROWSE_LIMITS.previewAttachmentsMax),
+    truncated: cut || (m.truncated ?? false),
+  };
+}
+
+function checked<M extends ArchiveMethod>(method: M, value: unknown): ArchiveResultOf<M> {
+  const parsed = ArchiveResultByMethod[method].safeParse(value);
+  if (!parsed.success) throw new Error(`${method}: the archive's answer does not fit the protocol: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+  return parsed.data as ArchiveResultOf<M>;
+}
+
+/** A stuck disk or a runaway query must not hold the page's request forever. */
+async function withDeadline<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(mailkeepError('CONNECTION_TIMEOUT', `${method} did not finish within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
