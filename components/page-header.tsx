@@ -1,12 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import { Logo } from './icons';
 
-export type PageId = 'dashboard' | 'options' | 'migrate';
+export type PageId = 'dashboard' | 'options' | 'migrate' | 'archive';
 
 const PAGES: { id: PageId; href: string; label: string }[] = [
   { id: 'dashboard', href: '/dashboard.html', label: 'System Status' },
   { id: 'options', href: '/options.html', label: 'Mailboxes & settings' },
   { id: 'migrate', href: '/migrate.html', label: 'Migrate' },
+  { id: 'archive', href: '/archive.html', label: 'Archive' },
 ];
 
 /** The frame of every full page: the brand, the page's title, and links to the others (a way back from each). */

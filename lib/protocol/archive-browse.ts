@@ -53,6 +53,16 @@ export const ArchiveSearch = request(
 export const ArchiveShow = request('archive.show', z.strictObject({ accountId: SafeId, id: ArchiveMessageId }));
 
 export const ArchiveRequest = z.discriminatedUnion('method', [ArchiveRuns, ArchiveFolders, ArchiveMessages, ArchiveSearch, ArchiveShow]);
+
+/** A page's archive request as it passes through the service worker: the method and its params (no frame id). */
+export const ArchiveCall = z.discriminatedUnion('method', [
+  ArchiveRuns.pick({ method: true, params: true }),
+  ArchiveFolders.pick({ method: true, params: true }),
+  ArchiveMessages.pick({ method: true, params: true }),
+  ArchiveSearch.pick({ method: true, params: true }),
+  ArchiveShow.pick({ method: true, params: true }),
+]);
+export type ArchiveCall = z.infer<typeof ArchiveCall>;
 export type ArchiveRequest = z.infer<typeof ArchiveRequest>;
 export type ArchiveMethod = ArchiveRequest['method'];
 export const ARCHIVE_METHODS = ArchiveRequest.options.map((o) => o.shape.method.value);

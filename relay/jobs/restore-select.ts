@@ -66,7 +66,10 @@ const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m
 export function selectCandidates(db: Db, accountId: number, scope: RestoreScope = {}): RestoreCandidate[] {
   if (scope.folder !== undefined) assertFolderArchived(db, accountId, scope.folder);
   let rows: Row[];
-  if (scope.disappearedInRun !== undefined) {
+  // An explicit selection is exact rows: no other scope widens or narrows which rows they are.
+  if (scope.ids) {
+    rows = selectByIds(db, accountId, scope.ids);
+  } else if (scope.disappearedInRun !== undefined) {
     // Gone from its folder in that run and held by no folder of the account at that run: deleted,
     // not moved (a message moved to Archive, or re-listed under a new UIDVALIDITY, is still there).
     const n = scope.disappearedInRun;
@@ -80,8 +83,6 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
     const run = db.prepare<[number, number], number>('SELECT id FROM runs WHERE id = ? AND account_id = ?').pluck().get(scope.atRun, accountId);
     if (run === undefined) throw mailkeepError('NOT_FOUND', `run ${scope.atRun} is not a backup run of this account (see mailkeep archive-info)`);
     rows = db.prepare<[number, number, number], Row>(`${SELECT} AND m.added_run <= ? AND (m.gone_run IS NULL OR m.gone_run > ?)`).all(accountId, scope.atRun, scope.atRun);
-  } else if (scope.ids) {
-    rows = selectByIds(db, accountId, scope.ids);
   } else if (scope.messages) {
     const one = db.prepare<[number, string, number, number], Row>(`${SELECT} AND f.name = ? AND m.uidvalidity = ? AND m.uid = ?`);
     rows = scope.messages.flatMap((m) => {
