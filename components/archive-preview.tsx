@@ -24,8 +24,12 @@ export function ArchivePreview({ message }: { message: ArchiveMessageView }) {
           </>
         ))}
         <dt>Folder</dt>
-        <dd>{message.folder}</dd>
+        <dd>
+          {message.folder} · {formatBytes(message.size)}
+          {message.goneOnServer && <> · <span class="pill tone-warning" data-testid="preview-gone">deleted on server</span></>}
+        </dd>
       </dl>
+      {message.parseError && <p class="small muted" data-testid="preview-parse-error">This message is not well-formed MIME ({message.parseError}); shown as far as it could be read.</p>}
       <details class="all-headers">
         <summary>All headers</summary>
         <pre>{message.headers.map((h) => `${h.name}: ${h.value}`).join('\n')}</pre>

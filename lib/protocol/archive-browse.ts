@@ -14,9 +14,10 @@ import { RequestId, SafeId } from './ids.ts';
  */
 
 /**
- * One archived message, as stored in the account's archive index (its row there; the archive's
- * journal records the row's id, so a repaired index keeps it): what Copy link, restore and download
- * name. Opaque to the extension.
+ * One archived message as search and browse name it (relay/search MessageRef): `<first 16 hex
+ * digits of the blob's SHA-256>-<folder id>`, e.g. `3f2a9c0d1e2b4a5c-3`: content in a folder, stable
+ * across `mailkeep repair` and `reindex`. What Copy link, restore and download name. The wire
+ * accepts any short id of this alphabet; the relay resolves it (restore-select.ts) or says NOT_FOUND.
  */
 export const ArchiveMessageId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an archive message id');
 export type ArchiveMessageId = z.infer<typeof ArchiveMessageId>;
@@ -76,7 +77,7 @@ export const ArchiveHit = z.strictObject({
   /** The relay's account id. */
   account: SafeId,
   folder: text(1024),
-  /** INTERNALDATE (ISO), or null when the server gave none. */
+  /** The Date header (ISO, UTC); INTERNALDATE when that is missing or unreadable. */
   date,
   from: text(1024),
   to: text(4096),
@@ -87,6 +88,8 @@ export const ArchiveHit = z.strictObject({
   /** In the archive but no longer on the server (gone in a later backup run). */
   goneOnServer: z.boolean(),
   hasAttachment: z.boolean(),
+  /** Its MIME structure could not be read: found by its headers only. */
+  unparsed: z.boolean().optional(),
   /** Search only: the matching text with its words between \u0002 and \u0003 (never HTML). */
   snippet: text(2048).optional(),
 });
@@ -119,6 +122,8 @@ export const ArchiveFolder = z.strictObject({
   messages: z.number().int().nonnegative(),
   /** Of those, how many are gone from the server. */
   goneOnServer: z.number().int().nonnegative(),
+  /** Of those, how many the search index has not reached yet (they are listed once it has). */
+  notIndexed: z.number().int().nonnegative().optional(),
 });
 export type ArchiveFolder = z.infer<typeof ArchiveFolder>;
 
@@ -136,6 +141,12 @@ export const ArchiveMessageView = z.strictObject({
   /** The text or HTML was longer than the preview carries (download the message for all of it). */
   truncated: z.boolean(),
   attachments: z.array(ArchiveAttachment).max(ARCHIVE_BROWSE_LIMITS.previewAttachmentsMax),
+  size: z.number().int().nonnegative(),
+  flags: z.array(text(256)).max(64),
+  date,
+  goneOnServer: z.boolean(),
+  /** Why the MIME structure could not be read (what is shown is what could be). */
+  parseError: text(1024).optional(),
 });
 export type ArchiveMessageView = z.infer<typeof ArchiveMessageView>;
 

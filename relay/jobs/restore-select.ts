@@ -123,25 +123,31 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
 }
 
 /**
- * The rows of these archive message ids (messages.id, as the Archive page names them), in the order
- * given, each once. Every id must be a message of this account: one that is not (a typo, an id from
- * another account's archive, a stale link) refuses the whole selection with NOT_FOUND, before
+ * The rows of these archive message ids, as the Archive page and search name messages (relay/search
+ * MessageRef: `<first 16 hex digits of the blob's SHA-256>-<folder id>`, stable across repair and
+ * reindex), in the order given, each once. An id names content in a folder, so it takes one row: the
+ * membership still on the server, else the last one seen (a folder that held the content twice, old
+ * and new UIDVALIDITY, gives it back once). Every id must be a message of this account: one that is
+ * not (a typo, another account's, a stale link) refuses the whole selection with NOT_FOUND before
  * anything is written, rather than restoring or exporting part of what the person picked.
  */
 function selectByIds(db: Db, accountId: number, ids: readonly string[]): Row[] {
-  const one = db.prepare<[number, number], Row>(`${SELECT} AND m.id = ?`);
+  // A prefix range (hex digits sort below 'g'), so the blob-hash index finds the rows.
+  const rowsOf = db.prepare<[number, number, string, string], Row>(
+    `${SELECT} AND f.id = ? AND m.blob_hash >= ? AND m.blob_hash < ? ORDER BY (m.gone_run IS NULL) DESC, m.gone_run DESC, m.id DESC`,
+  );
   const rows: Row[] = [];
   const missing: string[] = [];
   for (const id of new Set(ids)) {
-    const n = /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : NaN;
-    const r = Number.isSafeInteger(n) ? one.get(accountId, n) : undefined;
+    const m = /^([0-9a-f]{16})-([1-9][0-9]{0,15})$/.exec(id);
+    const r = m ? rowsOf.all(accountId, Number(m[2]), m[1]!, `${m[1]!}g`)[0] : undefined;
     if (r) rows.push(r);
     else missing.push(id);
   }
   if (missing.length) {
     const max = RELAY_LIMITS.notFoundListMax;
     const listed = missing.slice(0, max).join(', ') + (missing.length > max ? `, and ${missing.length - max} more` : '');
-    throw mailkeepError('NOT_FOUND', `no archived message with id ${listed} in this account's archive`);
+    throw mailkeepError('NOT_FOUND', `no archived message ${listed} in this account's archive (search again: the link may be from another account)`);
   }
   return rows;
 }

@@ -13,16 +13,24 @@ import { archiveDirOf } from '../jobs/data-dirs.ts';
  * so a field the search module adds or misses is our error, never a malformed frame).
  */
 
-/** What the search module gives (relay/search); loaded on first use so the door starts without it. */
+/**
+ * What the search module gives (relay/search, its types.ts); loaded on first use so the door starts
+ * without SQLite. Its records carry more than the wire (the archive's USER@HOST:PORT, folder ids):
+ * answers are built field by field below, so nothing leaks onto the wire by accident.
+ */
 export interface ArchiveBackend {
-  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit: number; cursor?: string; atRun?: number }): MaybePromise<Page>;
-  listFolders(archiveDir: string, account: string | undefined, opts: { atRun?: number }): MaybePromise<ArchiveResultOf<'archive.folders'>['folders']>;
-  listMessages(archiveDir: string, account: string | undefined, folder: string, opts: { cursor?: string; limit: number; atRun?: number }): MaybePromise<Page>;
-  showMessage(archiveDir: string, id: string): MaybePromise<Omit<ArchiveResultOf<'archive.show'>, 'id' | 'account' | 'folder' | 'truncated'> & Partial<Pick<ArchiveResultOf<'archive.show'>, 'folder' | 'truncated'>>>;
+  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit?: number; cursor?: string; atRun?: number; count?: boolean }): MaybePromise<BackendPage>;
+  listFolders(archiveDir: string, account: string | undefined, opts: { atRun?: number }): MaybePromise<BackendFolder[]>;
+  listMessages(archiveDir: string, account: string | undefined, folder: string, opts: { cursor?: string; limit?: number; atRun?: number }): MaybePromise<BackendPage>;
+  showMessage(archiveDir: string, id: string): MaybePromise<BackendShown>;
   listRuns(archiveDir: string): MaybePromise<ArchiveResultOf<'archive.runs'>['runs']>;
 }
 type MaybePromise<T> = T | Promise<T>;
-type Page = { hits: Omit<ArchiveResultOf<'archive.search'>['hits'][number], 'account'>[]; nextCursor?: string; total?: number };
+type WireHit = ArchiveResultOf<'archive.search'>['hits'][number];
+type BackendHit = Omit<WireHit, 'account'> & { account?: string };
+interface BackendPage { hits: BackendHit[]; nextCursor?: string; total?: number }
+type BackendFolder = Omit<ArchiveResultOf<'archive.folders'>['folders'][number], 'notIndexed'> & { notIndexed?: number };
+type BackendShown = Omit<ArchiveResultOf<'archive.show'>, 'account' | 'id'> & { id?: string; account?: string };
 
 export type ArchiveCommands = (req: ArchiveRequest) => Promise<unknown>;
 
@@ -40,23 +48,38 @@ export function createArchiveCommands(dataDir: string, loadBackend: () => Promis
 async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Promise<unknown> {
   const account = req.params.accountId;
   const at = (n: number | undefined) => (n === undefined ? {} : { atRun: n });
-  const tag = (page: Page) => ({ ...page, hits: page.hits.map((h) => ({ ...h, account })) });
+  const hitOf = (h: BackendHit): WireHit => ({
+    id: h.id, account, folder: h.folder, date: h.date, from: h.from, to: h.to, subject: h.subject, size: h.size, flags: h.flags,
+    goneOnServer: h.goneOnServer, hasAttachment: h.hasAttachment,
+    ...(h.unparsed ? { unparsed: true } : {}),
+    ...(h.snippet !== undefined ? { snippet: h.snippet } : {}),
+  });
+  const pageOf = (p: BackendPage) => ({ hits: p.hits.map(hitOf), ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}), ...(p.total !== undefined ? { total: p.total } : {}) });
   switch (req.method) {
     case 'archive.runs':
       return { runs: await b.listRuns(dir) };
-    case 'archive.folders':
-      return { folders: await b.listFolders(dir, undefined, at(req.params.atRun)) };
+    case 'archive.folders': {
+      const folders = await b.listFolders(dir, undefined, at(req.params.atRun));
+      return {
+        folders: folders.map((f) => ({ name: f.name, delimiter: f.delimiter, specialUse: f.specialUse, messages: f.messages, goneOnServer: f.goneOnServer, ...(f.notIndexed !== undefined ? { notIndexed: f.notIndexed } : {}) })),
+      };
+    }
     case 'archive.messages': {
       const p = req.params;
-      return tag(await b.listMessages(dir, undefined, p.folder, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : {}), ...at(p.atRun) }));
+      return pageOf(await b.listMessages(dir, undefined, p.folder, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : {}), ...at(p.atRun) }));
     }
     case 'archive.search': {
       const p = req.params;
-      return tag(await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : {}), ...at(p.atRun) }));
+      // The first page says how many match in all ("1,204 found"); later pages need not count again.
+      return pageOf(await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : { count: true }), ...at(p.atRun) }));
     }
     case 'archive.show': {
       const m = await b.showMessage(dir, req.params.id);
-      return previewOf({ ...m, id: req.params.id, account, folder: m.folder ?? '' });
+      return previewOf({
+        id: req.params.id, account, folder: m.folder, headers: m.headers, text: m.text, ...(m.html !== undefined ? { html: m.html } : {}),
+        truncated: m.truncated, attachments: m.attachments.map((a) => ({ filename: a.filename, size: a.size, contentType: a.contentType })),
+        size: m.size, flags: m.flags, date: m.date, goneOnServer: m.goneOnServer, ...(m.parseError ? { parseError: m.parseError.slice(0, 1024) } : {}),
+      });
     }
   }
 }

@@ -43,14 +43,16 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     const { jobId } = await startJobAndWait(c, `s-${key}`, { kind, accountId, idempotencyKey: `sel-${key}-0001`, params }, { timeoutMs: 60_000 });
     return ((await c.call(`g-${key}`, 'job.get', { jobId })) as { result: { job: JobSnapshot } }).result.job;
   };
-  /** The archive's message ids by Message-ID and folder (what search hits carry as `id`). */
+  /** The archive's message ids (relay/search MessageRef: blob hash prefix and folder id) by Message-ID and folder. */
   const archivedIds = (): { id: string; folder: string; messageId: string }[] => {
     const db = new Database(path.join(dataDir, 'archives', 'alice', 'index.sqlite'), { readonly: true });
     try {
       return db
-        .prepare<[], { id: number; name: string; message_id: string }>('SELECT m.id, f.name, m.message_id FROM messages m JOIN folders f ON f.id = m.folder_id ORDER BY m.id')
+        .prepare<[], { id: string; name: string; message_id: string }>(
+          "SELECT substr(m.blob_hash, 1, 16) || '-' || m.folder_id AS id, f.name, m.message_id FROM messages m JOIN folders f ON f.id = m.folder_id ORDER BY m.id",
+        )
         .all()
-        .map((r) => ({ id: String(r.id), folder: r.name, messageId: r.message_id }));
+        .map((r) => ({ id: r.id, folder: r.name, messageId: r.message_id }));
     } finally {
       db.close();
     }
@@ -146,11 +148,19 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     expect((await onServer(BOB, 'INBOX')).size).toBe(0);
   });
 
+  it('an id of the right content in the wrong folder, or of no content, fails NOT_FOUND and appends nothing', async () => {
+    const [first] = archivedIds();
+    const otherFolder = first!.id.replace(/-\d+$/, '-999');
+    const job = await runJob('n0', 'restore', 'bob', { sourceAccountId: 'alice', messageIds: [otherFolder] });
+    expect(job).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND' });
+    expect((await onServer(BOB, 'INBOX')).size).toBe(0);
+  });
+
   it('a selection naming an id the archive does not hold fails NOT_FOUND, naming it, and appends nothing', async () => {
     const before = (await onServer(BOB, 'INBOX')).size;
-    const job = await runJob('n1', 'restore', 'bob', { sourceAccountId: 'alice', messageIds: [archivedIds()[0]!.id, '99999'] });
+    const job = await runJob('n1', 'restore', 'bob', { sourceAccountId: 'alice', messageIds: [archivedIds()[0]!.id, '00000000deadbeef-1'] });
     expect(job).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND' });
-    expect(job.outcome?.message).toContain('99999');
+    expect(job.outcome?.message).toContain('00000000deadbeef-1');
     expect((await onServer(BOB, 'INBOX')).size).toBe(before);
   });
 

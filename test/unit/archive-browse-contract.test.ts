@@ -15,7 +15,7 @@ import { Message } from '../../lib/background/messages.ts';
 
 const req = (method: string, params: unknown) => ({ type: 'request', id: 'r1', method, params });
 const hit = {
-  id: '42',
+  id: '3f2a9c0d1e2b4a5c-3',
   account: 'work',
   folder: 'INBOX',
   date: '2026-03-02T10:00:00.000Z',
@@ -78,7 +78,7 @@ describe('the archive browsing contract', () => {
 
   it('checks a preview: headers, text, optional HTML, attachments with sizes, and whether it was cut', () => {
     const show = ArchiveResultByMethod['archive.show'];
-    const view = { id: '42', account: 'work', folder: 'INBOX', headers: [{ name: 'Subject', value: 'Hi' }], text: 'hello', html: '<p>hello</p>', truncated: false, attachments: [{ filename: 'a.pdf', size: 10, contentType: 'application/pdf' }] };
+    const view = { id: '42', account: 'work', folder: 'INBOX', headers: [{ name: 'Subject', value: 'Hi' }], text: 'hello', html: '<p>hello</p>', truncated: false, attachments: [{ filename: 'a.pdf', size: 10, contentType: 'application/pdf' }], size: 900, flags: ['\\Seen'], date: null, goneOnServer: false };
     expect(show.safeParse(view).success).toBe(true);
     expect(show.safeParse({ ...view, html: undefined }).success).toBe(true);
     expect(show.safeParse({ ...view, text: 'x'.repeat(ARCHIVE_BROWSE_LIMITS.previewTextMaxChars + 1) }).success).toBe(false);
