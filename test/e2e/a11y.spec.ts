@@ -1,7 +1,7 @@
 /// <reference types="chrome" />
 /**
  * Accessibility of every page in both themes: axe (the WCAG A/AA rules and best practices) finds no
- * violation on the popup, the dashboard's every tab, the options and the migrate page, light and
+ * violation on the popup, the dashboard's every tab, the options, the migrate and the archive page, light and
  * dark; the dashboard's tabs follow the WAI-ARIA tabs pattern from the keyboard; every full page
  * has a way back to the others; an empty tab says what to do.
  */
@@ -59,6 +59,13 @@ for (const colorScheme of THEMES) {
       await expect(migrate.getByRole('heading', { name: 'Migrate a mailbox' })).toBeVisible();
       await expect(migrate.getByTestId('migrate-problem')).toBeVisible(); // no relay here: it says so
       expect(await violations(migrate), 'migrate').toEqual([]);
+
+      // The Archive page without a relay (with one, and a preview open: archive-page.spec.ts).
+      const archive = await openExtensionPage('archive.html');
+      await archive.emulateMedia({ colorScheme });
+      await expect(archive.getByRole('heading', { name: 'Archive' })).toBeVisible();
+      await expect(archive.getByTestId('archive-page-problem')).toBeVisible();
+      expect(await violations(archive), 'archive').toEqual([]);
     });
 
     test(`the empty dashboard and popup of a first run (${colorScheme})`, async ({ openExtensionPage }) => {
