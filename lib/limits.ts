@@ -404,6 +404,55 @@ export const SERVICE_LIMITS = {
   restartDelaySeconds: 10,
 } as const;
 
+/** Search of the archive (issue 15, relay/search, docs/search.md). */
+export const SEARCH_LIMITS = {
+  /** Decoded body text indexed per message. A letter is a few KB; 64 Ki characters hold all of
+   * nearly every real message, while a huge text part (a log pasted in, a newsletter of MBs) costs
+   * the index and the indexer a bounded amount instead of its whole size. */
+  bodyTextChars: 64 * 1024,
+  /** Subject, From, To and Cc indexed per message (each): a To of a thousand recipients is still
+   * findable by its first few hundred without making one row of the index megabytes long. */
+  headerChars: 16 * 1024,
+  /** Attachment file names indexed per message, and characters of each: filename: finds the ones a
+   * person means; a message with 10,000 parts does not grow the index by each. */
+  filenamesMax: 200,
+  filenameChars: 255,
+  /** A message up to this size is parsed as it is. A larger one first goes through a pass that
+   * keeps only the first textPartCapFactor x (text limit) bytes of each text part (attachments are
+   * streamed through and only counted), so a 100 MB message adds a bounded amount of memory:
+   * mailparser otherwise holds every inline text part whole. */
+  wholeParseBytes: 1024 * 1024,
+  /** Encoded bytes kept per text part in that pass, as a multiple of the characters wanted:
+   * base64 of UTF-8 Japanese is about 4 bytes per character. */
+  textPartCapFactor: 4,
+  /** Read size when streaming a large message out of its pack for parsing: a fixed memory cost. */
+  readChunkBytes: 256 * 1024,
+  /** Header block read when a message cannot be parsed as MIME and is indexed by its headers. */
+  headerScanBytes: 256 * 1024,
+  /** Messages indexed per search-index transaction: few enough that a reader or the backup's
+   * thread is never held long (one transaction of 500 small messages is ~20-40 ms here), many
+   * enough that commits do not dominate a full build. */
+  batchMessages: 500,
+  /** While a backup runs, the indexer works at most this share of wall time (slices of
+   * busyWorkSliceMs, then a pause): the backup shares its thread and the machine's cores, and must
+   * not become more than 10 % slower (issue 15). Between backups it runs at full speed. */
+  busyShare: 0.05,
+  busyWorkSliceMs: 25,
+  /** Hits per page when none is asked for, and the most one page may hold. */
+  pageDefault: 50,
+  pageMax: 500,
+  /** A query is typed by a person: 1,000 characters and 64 terms are far beyond any real one and
+   * bound parsing and the SQL it becomes. */
+  queryMaxChars: 1000,
+  queryMaxTerms: 64,
+  /** Words of context in a hit's snippet (FTS5 snippet(): at most 64). */
+  snippetWords: 16,
+  /** Text (and HTML) of one shown message: enough for any letter; the rest is in the raw message. */
+  showTextChars: 1_000_000,
+  showHeadersMax: 500,
+  showAttachmentsMax: 1000,
+} as const;
+
 /** OAuth2 sign-in and tokens (relay/oauth, docs/oauth.md). */
 export const OAUTH_LIMITS = {
   /** A sign-in waits this long for the provider's callback: enough to type a password and pass a
