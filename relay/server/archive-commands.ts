@@ -5,6 +5,12 @@ import { ArchiveResultByMethod, type ArchiveMethod, type ArchiveRequest, type Ar
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { archiveDirOf } from '../jobs/data-dirs.ts';
 
+// The search module attaches the archive index by URI (`file:...?mode=ro`), and better-sqlite3 reads
+// URIs only when SQLITE_USE_URI is set as its addon loads: the relay's first database (state.sqlite)
+// opens before any archive module is imported (they are loaded on first use), so it is set here, in
+// the relay's static import graph (open-index-readonly.ts sets it too, for the CLI).
+process.env.SQLITE_USE_URI ??= '1';
+
 /**
  * The archive.* requests of the Archive page (lib/protocol/archive-browse.ts), answered from the
  * account's archive by the search module (relay/search: the index and its query language). This
@@ -121,13 +127,57 @@ async function withDeadline<T>(work: Promise<T>, ms: number, method: string): Pr
 }
 
 /**
- * The relay's backend: the archive's runs (archive-runs.ts) and the search module's index
- * (relay/search: folders, lists, search, preview), loaded on first use like the job engines.
+ * The relay's backend: the archive's runs (archive-runs.ts) and the search module (relay/search:
+ * folders, lists, search, preview), loaded on first use like the job engines. A relay account's
+ * archive holds that one account, named to the search module as its USER@HOST:PORT.
+ *
+ * Until the backup itself feeds the search index (relay/search's background indexer), each
+ * request first lets the index catch up with the archive (indexCatchUp below): a small archive is
+ * searchable at once, a large one answers with what is indexed so far (folders say how many are
+ * not yet) while the catch-up goes on.
  */
 export async function loadArchiveBackend(): Promise<ArchiveBackend> {
-  const { listRuns } = await import('./archive-runs.ts');
-  const notYet = (): never => {
-    throw mailkeepError('INVALID_INPUT', 'this relay was built without the archive search index (relay/search)');
+  const search = await import('../search/index.ts');
+  const { listRuns, archivedAccountOf } = await import('./archive-runs.ts');
+  return {
+    listRuns,
+    listFolders: async (dir, _account, opts) => (await indexCatchUp(dir, search.updateSearchIndex), search.listFolders(dir, archivedAccountOf(dir), opts)),
+    listMessages: async (dir, _account, folder, opts) => (await indexCatchUp(dir, search.updateSearchIndex), search.listMessages(dir, archivedAccountOf(dir), folder, opts)),
+    searchArchive: async (dir, query, opts) => (await indexCatchUp(dir, search.updateSearchIndex), search.searchArchive(dir, query, { ...opts, account: archivedAccountOf(dir) })),
+    showMessage: (dir, id) => search.showMessage(dir, id, { textChars: ARCHIVE_BROWSE_LIMITS.previewTextMaxChars }),
   };
-  return { listRuns, listFolders: notYet, listMessages: notYet, searchArchive: notYet, showMessage: notYet };
+}
+
+const catchUps = new Map<string, { running: Promise<unknown> | null; seen: string }>();
+
+/** What changes whenever a backup commits to the archive index (the file or its WAL). */
+function archiveStamp(dir: string): string {
+  const st = (f: string) => fs.statSync(path.join(dir, f), { throwIfNoEntry: false });
+  const a = st('index.sqlite');
+  const w = st('index.sqlite-wal');
+  return `${a?.mtimeMs ?? 0}:${a?.size ?? 0}:${w?.mtimeMs ?? 0}:${w?.size ?? 0}`;
+}
+
+/**
+ * Brings the archive's search index up to date in the background when the archive changed since
+ * the last catch-up (one run per archive at a time), and waits for it at most indexCatchUpWaitMs.
+ */
+export async function indexCatchUp(dir: string, update: (dir: string) => Promise<unknown>): Promise<void> {
+  const state = catchUps.get(dir) ?? { running: null, seen: '' };
+  catchUps.set(dir, state);
+  const stamp = archiveStamp(dir);
+  if (!state.running && stamp !== state.seen) {
+    state.seen = stamp;
+    state.running = update(dir)
+      .catch(() => {
+        state.seen = ''; // try again on the next request; meanwhile the index is searched as far as it goes
+      })
+      .finally(() => {
+        state.running = null;
+      });
+  }
+  if (!state.running) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([state.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, ARCHIVE_BROWSE_LIMITS.indexCatchUpWaitMs)))]);
+  clearTimeout(timer);
 }

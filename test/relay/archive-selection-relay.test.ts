@@ -106,6 +106,51 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     expect(await c.call('r3', 'archive.runs', { accountId: 'nobody' })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
   });
 
+  type Hit = { id: string; folder: string; subject: string; from: string; goneOnServer: boolean; account: string; flags: string[] };
+  const call = async <T,>(id: string, method: string, params: Record<string, unknown>): Promise<T> => {
+    const r = (await c.call(id, method, params)) as { type: string; result?: T; code?: string; message?: string };
+    if (r.type !== 'result') throw new Error(`${method}: ${r.code} ${r.message}`);
+    return r.result!;
+  };
+
+  it('archive.folders lists each folder with its count; archive.messages pages through one folder, newest first', async () => {
+    const { folders } = await call<{ folders: { name: string; messages: number; goneOnServer: number }[] }>('f1', 'archive.folders', { accountId: 'alice' });
+    expect(folders.map((f) => [f.name, f.messages, f.goneOnServer])).toEqual([['INBOX', 6, 0], ['Projekte', 2, 0]]);
+    const first = await call<{ hits: Hit[]; nextCursor?: string }>('m1', 'archive.messages', { accountId: 'alice', folder: 'INBOX', limit: 4 });
+    expect(first.hits).toHaveLength(4);
+    expect(first.nextCursor).toBeTruthy();
+    const second = await call<{ hits: Hit[]; nextCursor?: string }>('m2', 'archive.messages', { accountId: 'alice', folder: 'INBOX', limit: 4, cursor: first.nextCursor });
+    expect(second.hits).toHaveLength(2);
+    expect(second.nextCursor).toBeUndefined();
+    const all = [...first.hits, ...second.hits];
+    // Each message once, named by the relay's account id (never the archive's USER@HOST:PORT), the ids the archive resolves.
+    expect(new Set(all.map((h) => h.id)).size).toBe(6);
+    expect(all.every((h) => h.account === 'alice' && h.folder === 'INBOX')).toBe(true);
+    expect(all.map((h) => h.id).sort()).toEqual(archivedIds().filter((m) => m.folder === 'INBOX').map((m) => m.id).sort());
+    expect(await c.call('m3', 'archive.messages', { accountId: 'alice', folder: 'Nope' })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+  });
+
+  it('archive.search finds by sender and words, and a query that cannot be parsed is SEARCH_QUERY_INVALID with its position', async () => {
+    const { hits, total } = await call<{ hits: Hit[]; total?: number }>('s1', 'archive.search', { accountId: 'alice', query: 'from:s7@example.org' });
+    expect(hits.map((h) => h.folder)).toEqual(['Projekte']);
+    expect(total).toBe(1);
+    const bad = (await c.call('s2', 'archive.search', { accountId: 'alice', query: 'subject:"unclosed' })) as { type: string; code: string; details?: { position?: number } };
+    expect(bad).toMatchObject({ type: 'error', code: 'SEARCH_QUERY_INVALID' });
+    expect(typeof bad.details?.position).toBe('number');
+  });
+
+  it('archive.show gives the decoded headers, the text and the attachments of a search hit; an unknown id is NOT_FOUND', async () => {
+    const { hits } = await call<{ hits: Hit[] }>('s3', 'archive.search', { accountId: 'alice', query: 'has:attachment' });
+    expect(hits.length).toBeGreaterThan(0);
+    const shown = await call<{ headers: { name: string; value: string }[]; text: string; attachments: { filename: string; size: number }[]; id: string; account: string }>('v1', 'archive.show', { accountId: 'alice', id: hits[0]!.id });
+    expect(shown.id).toBe(hits[0]!.id);
+    expect(shown.account).toBe('alice');
+    expect(shown.headers.find((h) => h.name.toLowerCase() === 'subject')?.value).toMatch(/^Test \d+ Grüße$/);
+    expect(shown.attachments[0]!.filename).toMatch(/^a\d+\.bin$/);
+    expect(shown.attachments[0]!.size).toBeGreaterThan(0);
+    expect(await c.call('v2', 'archive.show', { accountId: 'alice', id: '00000000deadbeef-1' })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+  });
+
   it('restores exactly the selected messages, deleted from two folders, each into its folder, byte for byte; a second run appends nothing', async () => {
     const ids = archivedIds();
     const inbox = ids.filter((m) => m.folder === 'INBOX');
@@ -186,6 +231,28 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     const { createHash } = await import('node:crypto');
     const want = picked.map((m) => createHash('sha256').update(originals.get(m.messageId)!).digest('hex')).sort();
     expect(py.stdout.trim().split('\n'), py.stderr).toEqual(want);
+  });
+
+  it('mail deleted on the server is found by is:deleted-on-server, marked, seen at the earlier run, and its hit id restores it', async () => {
+    const imap = await dc.client(ALICE.name, ALICE.password);
+    await imap.mailboxOpen('Projekte');
+    const gone = archivedIds().find((m) => m.folder === 'Projekte')!;
+    await imap.messageDelete({ header: { 'message-id': gone.messageId } });
+    await imap.logout();
+    expect(await runJob('b3', 'backup', 'alice')).toMatchObject({ status: 'completed' });
+    const { hits } = await call<{ hits: Hit[] }>('d1', 'archive.search', { accountId: 'alice', query: 'is:deleted-on-server folder:Projekte' });
+    expect(hits.map((h) => h.id)).toEqual([gone.id]);
+    expect(hits[0]!.goneOnServer).toBe(true);
+    const now = await call<{ folders: { name: string; messages: number; goneOnServer: number }[] }>('d2', 'archive.folders', { accountId: 'alice' });
+    expect(now.folders.find((f) => f.name === 'Projekte')).toMatchObject({ messages: 2, goneOnServer: 1 });
+    // The point-in-time switch: at the first run the folder held both, and neither was gone then.
+    const runs = await call<{ runs: { id: number }[] }>('d3', 'archive.runs', { accountId: 'alice' });
+    const firstRun = runs.runs.at(-1)!.id;
+    const atFirst = await call<{ hits: Hit[] }>('d4', 'archive.messages', { accountId: 'alice', folder: 'Projekte', atRun: firstRun });
+    expect(atFirst.hits).toHaveLength(2);
+    expect(await c.call('d5', 'archive.folders', { accountId: 'alice', atRun: 999 })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+    expect(await runJob('x9', 'restore', 'alice', { messageIds: [hits[0]!.id] })).toMatchObject({ status: 'completed', outcome: { counts: { restored: 1 } } });
+    expect((await onServer(ALICE, 'Projekte')).get(gone.messageId)!.equals(originals.get(gone.messageId)!)).toBe(true);
   });
 
   it('an .eml of several messages is refused before a job exists', async () => {
