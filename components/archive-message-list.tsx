@@ -2,8 +2,10 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ARCHIVE_BROWSE_LIMITS } from '@/lib/limits';
 import type { ArchiveHit } from '@/lib/protocol/archive-browse';
 import { SNIPPET_MARK_END, SNIPPET_MARK_START } from '@/lib/protocol/archive-browse';
-import { formatAbsolute, formatBytes } from '@/lib/format';
+import { formatAbsolute, formatBytes, formatDay } from '@/lib/format';
+import { senderName } from '@/lib/ui/archive-link';
 import { listWindow, moveActive, scrollToShow } from '@/lib/ui/archive-window';
+import { AttachmentIcon } from './icons';
 
 const ROW = ARCHIVE_BROWSE_LIMITS.listRowPx;
 
@@ -127,8 +129,8 @@ export function ArchiveMessageList(props: {
               props.onPreview(h);
             }}
           >
-            <span class="col-date">{h.date ? formatAbsolute(Date.parse(h.date), props.timeZone) : '—'}</span>
-            <span class="col-from" title={h.from}>{h.from || '(no sender)'}</span>
+            <span class="col-date" title={h.date ? formatAbsolute(Date.parse(h.date), props.timeZone) : undefined}>{h.date ? formatDay(Date.parse(h.date), props.timeZone) : '—'}</span>
+            <span class="col-from" title={h.from}>{senderName(h.from) || '(no sender)'}</span>
             <span class="col-subject" title={h.subject}>
               {h.subject || '(no subject)'}
               {h.snippet && <span class="snippet"> — <Snippet text={h.snippet} /></span>}
@@ -137,7 +139,7 @@ export function ArchiveMessageList(props: {
             <span class="col-flags">
               {flagged && <span class="flag" title="Flagged">★<span class="visually-hidden"> flagged</span></span>}
               {unread && <span class="visually-hidden">unread</span>}
-              {h.hasAttachment && <span class="flag" title="Has attachments">📎<span class="visually-hidden"> attachment</span></span>}
+              {h.hasAttachment && <span class="flag" title="Has attachments"><AttachmentIcon /><span class="visually-hidden"> attachment</span></span>}
               {h.goneOnServer && <span class="pill tone-warning gone" data-testid="gone-mark" title="In the archive, deleted on the server">deleted on server</span>}
             </span>
           </div>

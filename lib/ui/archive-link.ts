@@ -40,3 +40,10 @@ export function parseArchiveHash(hash: string): ArchiveView {
   if (p.has('run') && Number.isSafeInteger(run) && run > 0) view.atRun = run;
   return view;
 }
+
+/** "Ann Example" of `"Ann Example" <ann@example.org>`, the address when there is no name: what a list row has room for. */
+export function senderName(from: string): string {
+  const m = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(from);
+  if (!m) return from.trim();
+  return m[1]!.trim() || m[2]!.trim();
+}

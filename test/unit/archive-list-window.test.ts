@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listWindow, moveActive, scrollToShow } from '../../lib/ui/archive-window.ts';
-import { archiveHash, parseArchiveHash } from '../../lib/ui/archive-link.ts';
+import { archiveHash, parseArchiveHash, senderName } from '../../lib/ui/archive-link.ts';
 import { latestOnly } from '../../lib/ui/archive-search.ts';
 
 const ROW = 36;
@@ -62,6 +62,14 @@ describe('the archive page link', () => {
   it('round-trips account, folder, message, query and run, non-ASCII folder names included', () => {
     const view = { account: 'work', folder: 'Entwürfe/2024 & more', message: '42', query: 'from:ann "März"', atRun: 7 };
     expect(parseArchiveHash(archiveHash(view))).toEqual(view);
+  });
+
+  it('a row shows the sender\'s name, else the address, else what the header says', () => {
+    expect(senderName('"Mallory" <mallory@example.org>')).toBe('Mallory');
+    expect(senderName('Ann Example <ann@example.org>')).toBe('Ann Example');
+    expect(senderName('<bob@example.org>')).toBe('bob@example.org');
+    expect(senderName('carol@example.org')).toBe('carol@example.org');
+    expect(senderName('')).toBe('');
   });
 
   it('leaves out what it cannot trust instead of guessing', () => {
