@@ -1,7 +1,7 @@
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
 import type { Db } from '../archive/schema.ts';
 import { PackSource } from './pack-source.ts';
-import { parseMessage, type ParsedMessage } from './parse-message.ts';
+import type { ParsedMessage } from './parse-message.ts';
 import { clearSearchDb, metaGet, metaSet, openSearchDb } from './search-db.ts';
 import { clip, indexText } from './search-text.ts';
 import type { IndexProgress, IndexReport } from './types.ts';
@@ -207,6 +207,9 @@ async function readDoc(st: ReturnType<typeof statements>, packs: PackSource, r: 
   } catch (err) {
     return unreadableDoc(r.blob_hash, `the message cannot be read from ${loc.file}: ${err instanceof Error ? err.message : String(err)}`, r.internaldate);
   }
+  // Loaded on first use: a search whose index is up to date (mailkeep search) does not load the MIME
+  // parser and its charset tables.
+  const { parseMessage } = await import('./parse-message.ts');
   const parsed = await parseMessage(source, { textChars: SEARCH_LIMITS.bodyTextChars });
   return docOf(r.blob_hash, loc.length, parsed, r.internaldate);
 }
