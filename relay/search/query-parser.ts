@@ -119,7 +119,8 @@ function tokenize(q: string): Token[] {
 
 export function parseQuery(query: string): QueryNode {
   if (query.length > SEARCH_LIMITS.queryMaxChars) throw queryError(`the query is longer than ${SEARCH_LIMITS.queryMaxChars} characters`, SEARCH_LIMITS.queryMaxChars, query);
-  const tokens = tokenize(query);
+  // Control characters (a NUL pasted in) are spaces: same length, so positions stay the user's.
+  const tokens = tokenize(query.replace(/[\u0000-\u001f\u007f]/g, ' '));
   if (tokens.length === 0) return { kind: 'all' };
   const terms = tokens.filter((t) => t.t === 'word').length;
   if (terms > SEARCH_LIMITS.queryMaxTerms) throw queryError(`the query has more than ${SEARCH_LIMITS.queryMaxTerms} terms`, 0, query);
