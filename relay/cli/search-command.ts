@@ -99,6 +99,7 @@ export async function searchCommand(argv: string[], io: Io): Promise<number> {
   const timeZone = localTimeZone();
   try {
     await updateSearchIndex(dir, {
+      shared: true,
       signal: io.signal,
       onProgress: (p) => {
         if (p.total > 0 && p.indexed === 0 && !o.json) io.err.write(`indexing ${p.total} message(s) archived since the last search…\n`);

@@ -1,5 +1,6 @@
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError, type MailkeepError } from '../../lib/protocol/error-codes.ts';
+import { hasWord } from './search-text.ts';
 
 /**
  * The search query language (docs/search.md): Gmail's and notmuch's operators people already know.
@@ -193,7 +194,7 @@ function term(t: Extract<Token, { t: 'word' }>, query: string): QueryNode {
   const textNode = (field: TextField): QueryNode => {
     const prefix = !t.quoted && v.length > 1 && v.endsWith('*');
     const value = prefix ? v.slice(0, -1) : v;
-    if (!/[\p{L}\p{N}\p{Co}]/u.test(value)) throw queryError(`"${v}" has no letter or digit to search for`, pos, query);
+    if (!hasWord(value)) throw queryError(`"${v}" has no letter or digit to search for`, pos, query);
     return { kind: 'text', field, value, prefix, pos };
   };
   switch (t.field) {

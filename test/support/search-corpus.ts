@@ -43,7 +43,7 @@ function rng(seed: number): () => number {
 }
 
 /** Rare words: pronounceable, deterministic, each used in few messages. */
-function rareWord(n: number): string {
+export function rareWord(n: number): string {
   const c = 'bcdfghklmnprstvz';
   const v = 'aeiou';
   let w = '';
