@@ -2,7 +2,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import mailsplit from '@zone-eu/mailsplit';
 import { compile } from 'html-to-text';
 import libmime from 'libmime';
-import { MailParser, type AddressObject, type AttachmentStream, type HeaderLines, type MessageText } from 'mailparser';
+import { MailParser, type AddressObject, type EmailAddress, type AttachmentStream, type HeaderLines, type MessageText } from 'mailparser';
 import { RELAY_LIMITS, SEARCH_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { reclaimStreamChunks } from '../imap/append-reclaim.ts';
@@ -114,9 +114,15 @@ function isInlineText(node: SplitNode): boolean {
   return TEXT_TYPES.includes(type) && (!node.disposition || node.disposition === 'inline');
 }
 
+/** "Name <address>, ..." as a person reads it (mailparser's own text quotes every name). */
 function addressText(v: AddressObject | AddressObject[] | undefined): string {
   if (!v) return '';
-  return (Array.isArray(v) ? v : [v]).map((a) => a.text).join(', ');
+  const one = (e: EmailAddress): string =>
+    e.group ? `${e.name}: ${e.group.map(one).join(', ')};` : e.name && e.address ? `${e.name} <${e.address}>` : e.name || e.address || '';
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((a) => a.value.map(one))
+    .filter((x) => x)
+    .join(', ');
 }
 
 /** The raw value of the first header line named `name` (unfolded), from mailparser's header lines. */
