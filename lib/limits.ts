@@ -438,6 +438,9 @@ export const SEARCH_LIMITS = {
    * not become more than 10 % slower (issue 15). Between backups it runs at full speed. */
   busyShare: 0.05,
   busyWorkSliceMs: 25,
+  /** While a backup runs, the indexer looks for its newly committed groups this often: a group is
+   * committed every 5 s or 2,000 messages at most, so search stays about one group behind. */
+  busyFollowUpMs: 2000,
   /** Hits per page when none is asked for, and the most one page may hold. */
   pageDefault: 50,
   pageMax: 500,

@@ -1,8 +1,9 @@
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
 import type { Db } from '../archive/schema.ts';
 import { PackSource } from './pack-source.ts';
-import { parseMessage, type ParsedMessage } from './parse-message.ts';
+import type { ParsedMessage } from './parse-message.ts';
 import { clearSearchDb, metaGet, metaSet, openSearchDb } from './search-db.ts';
+import { searchSession } from './search-session.ts';
 import { clip, indexText } from './search-text.ts';
 import type { IndexProgress, IndexReport } from './types.ts';
 
@@ -25,6 +26,9 @@ export interface UpdateOptions {
   full?: boolean;
   /** Set by the relay's background indexer while a backup runs: small batches, and pauses. */
   pacer?: Pacer;
+  /** Use the kept search connection (search-session.ts) instead of opening one: a one-shot
+   * `mailkeep search` then opens the archive and its search index once, not twice. */
+  shared?: boolean;
 }
 
 export interface Pacer {
@@ -116,6 +120,7 @@ function unreadableDoc(hash: string, reason: string, internalDate: string | null
 }
 
 export async function updateSearchIndex(archiveDir: string, opts: UpdateOptions = {}): Promise<IndexReport> {
+  if (opts.shared) return await update(searchSession(archiveDir).db, archiveDir, opts);
   const db = openSearchDb(archiveDir);
   try {
     return await update(db, archiveDir, opts);
@@ -207,7 +212,10 @@ async function readDoc(st: ReturnType<typeof statements>, packs: PackSource, r: 
   } catch (err) {
     return unreadableDoc(r.blob_hash, `the message cannot be read from ${loc.file}: ${err instanceof Error ? err.message : String(err)}`, r.internaldate);
   }
-  const parsed = await parseMessage(source, { textChars: SEARCH_LIMITS.bodyTextChars });
+  // Loaded on first use: a search whose index is up to date (mailkeep search) does not load the MIME
+  // parser and its charset tables.
+  const { parseMessage } = await import('./parse-message.ts');
+  const parsed = await parseMessage(source, { textChars: SEARCH_LIMITS.bodyTextChars, attachmentSizes: false });
   return docOf(r.blob_hash, loc.length, parsed, r.internaldate);
 }
 

@@ -1,5 +1,6 @@
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError, type MailkeepError } from '../../lib/protocol/error-codes.ts';
+import { hasWord } from './search-text.ts';
 
 /**
  * The search query language (docs/search.md): Gmail's and notmuch's operators people already know.
@@ -119,7 +120,8 @@ function tokenize(q: string): Token[] {
 
 export function parseQuery(query: string): QueryNode {
   if (query.length > SEARCH_LIMITS.queryMaxChars) throw queryError(`the query is longer than ${SEARCH_LIMITS.queryMaxChars} characters`, SEARCH_LIMITS.queryMaxChars, query);
-  const tokens = tokenize(query);
+  // Control characters (a NUL pasted in) are spaces: same length, so positions stay the user's.
+  const tokens = tokenize(query.replace(/[\u0000-\u001f\u007f]/g, ' '));
   if (tokens.length === 0) return { kind: 'all' };
   const terms = tokens.filter((t) => t.t === 'word').length;
   if (terms > SEARCH_LIMITS.queryMaxTerms) throw queryError(`the query has more than ${SEARCH_LIMITS.queryMaxTerms} terms`, 0, query);
@@ -192,7 +194,7 @@ function term(t: Extract<Token, { t: 'word' }>, query: string): QueryNode {
   const textNode = (field: TextField): QueryNode => {
     const prefix = !t.quoted && v.length > 1 && v.endsWith('*');
     const value = prefix ? v.slice(0, -1) : v;
-    if (!/[\p{L}\p{N}\p{Co}]/u.test(value)) throw queryError(`"${v}" has no letter or digit to search for`, pos, query);
+    if (!hasWord(value)) throw queryError(`"${v}" has no letter or digit to search for`, pos, query);
     return { kind: 'text', field, value, prefix, pos };
   };
   switch (t.field) {

@@ -16,9 +16,16 @@ const ZWSP = '\u200B';
 const CJK = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]/u;
 const CJK_RUN = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]+/gu;
 
+/** Any character at or above U+2E80 (where CJK begins): a cheap test before the Unicode-property ones. */
+const HIGH = /[\u2e80-\uffff]/;
+const ASCII = /^[\x00-\x7f]*$/;
+
 export function indexText(text: string): string {
+  // ASCII needs neither NFKC nor the CJK split; the Unicode-property regexes and the normalizer cost
+  // a one-shot `mailkeep search` milliseconds to set up on first use.
+  if (ASCII.test(text)) return text;
   const t = text.normalize('NFKC');
-  return CJK.test(t) ? t.replace(CJK_RUN, (run) => ZWSP + [...run].join(ZWSP) + ZWSP) : t;
+  return HIGH.test(t) && CJK.test(t) ? t.replace(CJK_RUN, (run) => ZWSP + [...run].join(ZWSP) + ZWSP) : t;
 }
 
 /** Removes what indexText added, for display (snippets). */
@@ -28,7 +35,7 @@ export function displayText(text: string): string {
 
 /** Whether unicode61 finds at least one word in `text` (else an FTS phrase of it matches nothing). */
 export function hasWord(text: string): boolean {
-  return /[\p{L}\p{N}\p{Co}]/u.test(text);
+  return /[A-Za-z0-9]/.test(text) || (!ASCII.test(text) && /[\p{L}\p{N}\p{Co}]/u.test(text));
 }
 
 /** Cuts `text` to at most `max` UTF-16 units without splitting a surrogate pair. */

@@ -194,20 +194,22 @@ function buildSql(c: CompiledQuery, scope: Scope, cursor: Cursor | null, count: 
   const where: string[] = [];
   let from: string;
   let key: string;
-  const joinRest = `JOIN arc.messages m ON m.folder_id = x.folder_id AND m.uidvalidity = x.uidvalidity AND m.uid = x.uid AND m.blob_hash = d.hash
-    JOIN arc.folders f ON f.id = m.folder_id JOIN arc.accounts a ON a.id = f.account_id`;
+  // CROSS JOIN fixes the order (SQLite never reorders it): without statistics the planner would
+  // rather scan the archive's messages and sort them all than walk the date order and stop.
+  const joinRest = `CROSS JOIN arc.messages m ON m.folder_id = x.folder_id AND m.uidvalidity = x.uidvalidity AND m.uid = x.uid AND m.blob_hash = d.hash
+    CROSS JOIN arc.folders f ON f.id = m.folder_id CROSS JOIN arc.accounts a ON a.id = f.account_id`;
   if (c.match !== null) {
-    from = `fts JOIN docs d ON d.id = fts.rowid JOIN members x ON x.doc = d.id ${joinRest}`;
+    from = `fts CROSS JOIN docs d ON d.id = fts.rowid CROSS JOIN members x ON x.doc = d.id ${joinRest}`;
     key = 'fts.rowid';
     where.push('fts MATCH ?');
     params.push(c.match);
   } else if (scope.folderIds?.length === 1) {
-    from = `members x JOIN docs d ON d.id = x.doc ${joinRest}`;
+    from = `members x CROSS JOIN docs d ON d.id = x.doc ${joinRest}`;
     key = 'x.doc';
     where.push('x.folder_id = ?');
     params.push(scope.folderIds[0]);
   } else {
-    from = `docs d JOIN members x ON x.doc = d.id ${joinRest}`;
+    from = `docs d CROSS JOIN members x ON x.doc = d.id ${joinRest}`;
     key = 'd.id';
   }
   if (scope.folderIds && !(c.match === null && scope.folderIds.length === 1)) {

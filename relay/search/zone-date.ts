@@ -6,6 +6,7 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
  * zone is passed in (tests and the relay choose it), never read from the machine here.
  */
 export function startOfDay(year: number, month: number, day: number, timeZone: string): number {
+  if (timeZone === LOCAL) return new Date(year, month - 1, day).getTime();
   const guess = Date.UTC(year, month - 1, day);
   // The zone's offset at the guess, then again at the result: a day that begins in a DST change
   // has its offset from after the change.
@@ -18,6 +19,7 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 
 /** How far `timeZone`'s wall clock is ahead of UTC at `at`, in ms. */
 export function offsetMs(at: number, timeZone: string): number {
+  if (timeZone === LOCAL) return -new Date(at).getTimezoneOffset() * 60_000;
   let f = formats.get(timeZone);
   if (!f) {
     try {
@@ -33,7 +35,11 @@ export function offsetMs(at: number, timeZone: string): number {
   return wall - Math.floor(at / 1000) * 1000;
 }
 
-/** This process's zone (the CLI's default; the relay passes the page's). */
+/**
+ * This process's zone (TZ, else the system's): the CLI's default; the relay passes the page's. Not
+ * looked up by name: the first Intl call loads ICU's zone data, 30-40 ms of a one-shot search.
+ */
+export const LOCAL = 'local';
 export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return LOCAL;
 }
