@@ -4,6 +4,7 @@ import { getDb } from '@/lib/storage/db';
 import { listAccounts } from '@/lib/storage/queries';
 import { errorHint } from '@/lib/status/error-hints';
 import { systemClock, type Clock } from '@/lib/clock';
+import { ARCHIVE_BROWSE_LIMITS } from '@/lib/limits';
 import { formatAbsolute } from '@/lib/format';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { archiveCall, type ArchiveReply } from '@/lib/ui/archive-call';
@@ -64,20 +65,30 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
     setProblem(null);
     void archiveCall('archive.runs', { accountId }).then((r) => (r.ok ? setRuns(r.value.runs) : setProblem(problemOf(r))));
   }, [accountId]);
+  const [poll, setPoll] = useState(0);
   useEffect(() => {
     if (!accountId) return;
-    setFolders(null);
+    if (poll === 0) setFolders(null);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     void archiveCall('archive.folders', { accountId, ...(atRun ? { atRun } : {}) }).then((r) => {
       if (!r.ok) return setProblem(problemOf(r));
       setFolders(r.value.folders);
       if (folder === null && r.value.folders.length) setFolder(r.value.folders.find((f) => f.specialUse === '\\Inbox' || f.name.toUpperCase() === 'INBOX')?.name ?? r.value.folders[0]!.name);
+      // A first index of a large archive: ask again while mail is still being indexed, and show the
+      // folder's list as it grows (the selection stays).
+      if (r.value.folders.some((f) => (f.notIndexed ?? 0) > 0)) {
+        timer = setTimeout(() => setPoll((n) => n + 1), ARCHIVE_BROWSE_LIMITS.indexPollMs);
+        if (poll > 0 && !query.trim()) void loadPage(currentKey.current);
+      }
     });
-  }, [accountId, atRun]);
+    return () => clearTimeout(timer);
+  }, [accountId, atRun, poll]);
+  const notIndexed = (folders ?? []).reduce((n, f) => n + (f.notIndexed ?? 0), 0);
 
   // One page of the current list (folder or search); `cursor` continues it.
   const loadPage = async (key: string, cursor?: string): Promise<void> => {
     const q = query.trim();
-    const common = { accountId, limit: 100, ...(atRun ? { atRun } : {}), ...(cursor ? { cursor } : {}) };
+    const common = { accountId, limit: ARCHIVE_BROWSE_LIMITS.pageDefault, ...(atRun ? { atRun } : {}), ...(cursor ? { cursor } : {}) };
     const reply = q ? await archiveCall('archive.search', { ...common, query: q }) : folder ? await archiveCall('archive.messages', { ...common, folder }) : null;
     if (!reply || currentKey.current !== key) return;
     deliver(key, reply, !!cursor);
@@ -109,7 +120,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
     const key = listKey;
     const q = query.trim();
     if (q) {
-      typed.push({ key, run: () => archiveCall('archive.search', { accountId, query: q, limit: 100, ...(atRun ? { atRun } : {}) }) });
+      typed.push({ key, run: () => archiveCall('archive.search', { accountId, query: q, limit: ARCHIVE_BROWSE_LIMITS.pageDefault, ...(atRun ? { atRun } : {}) }) });
     } else {
       typed.cancel();
       setQueryError(null);
@@ -202,6 +213,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
           <ArchiveActions accountId={accountId} folder={folder} selected={[...selected]} previewId={previewId} accounts={accounts} clock={clock} />
           <p class="small muted list-summary" data-testid="list-summary" aria-live="polite">
             {list.loading && !list.hits.length ? 'Loading…' : `${list.total ?? list.hits.length}${list.nextCursor && list.total === undefined ? '+' : ''} ${query.trim() ? 'found' : 'messages'}`}
+            {notIndexed > 0 && <span data-testid="not-indexed"> · indexing: {notIndexed} not searchable yet</span>}
           </p>
           <ArchiveMessageList
             hits={list.hits}

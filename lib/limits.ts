@@ -503,12 +503,15 @@ export const ARCHIVE_BROWSE_LIMITS = {
   /** The relay answers an archive request within this or refuses it (CONNECTION_TIMEOUT): a search
    * over 100,000 messages takes milliseconds, a preview parses one message; 15 s is a stuck disk. */
   relayDeadlineMs: 15_000,
-  /** Until backups feed the search index themselves, an archive request first lets the index catch
-   * up with an archive that changed, and waits for it at most this long, then answers with what is indexed (well inside the
+  /** A request about an archive that changed since the search index last caught up waits for the
+   * relay's background indexer at most this long, then answers with what is indexed (well inside the
    * request's deadline; a first catch-up of 100,000 messages takes minutes and goes on meanwhile). */
   indexCatchUpWaitMs: 5_000,
   /** The page waits this long for the worker's answer (which waits for the relay's deadline above). */
   pageDeadlineMs: 20_000,
+  /** While a folder has mail the search index has not reached (a first index of a large archive),
+   * the page asks for its folders and list again this often: the counts grow as indexing goes on. */
+  indexPollMs: 3_000,
   /** Results as you type: a request after this pause in typing, not one per key. */
   searchDebounceMs: 200,
   /** The message list's row height in CSS pixels: the windowing computes which rows are visible

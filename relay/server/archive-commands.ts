@@ -131,24 +131,26 @@ async function withDeadline<T>(work: Promise<T>, ms: number, method: string): Pr
  * folders, lists, search, preview), loaded on first use like the job engines. A relay account's
  * archive holds that one account, named to the search module as its USER@HOST:PORT.
  *
- * Until the backup itself feeds the search index (relay/search's background indexer), each
- * request first lets the index catch up with the archive (indexCatchUp below): a small archive is
- * searchable at once, a large one answers with what is indexed so far (folders say how many are
- * not yet) while the catch-up goes on.
+ * The relay's background indexer (relay/search/background-indexer.ts) follows every backup. A
+ * request about an archive that changed since the index last caught up (a backup just ended, its
+ * last pass still running) waits for the indexer at most indexCatchUpWaitMs, then answers with
+ * what is indexed (folders count the rest as notIndexed, and the page asks again).
  */
 export async function loadArchiveBackend(): Promise<ArchiveBackend> {
   const search = await import('../search/index.ts');
+  const { searchIndexer } = await import('../search/background-indexer.ts');
   const { listRuns, archivedAccountOf } = await import('./archive-runs.ts');
+  const caughtUp = (dir: string) => indexCatchUp(dir, searchIndexer());
   return {
     listRuns,
-    listFolders: async (dir, _account, opts) => (await indexCatchUp(dir, search.updateSearchIndex), search.listFolders(dir, archivedAccountOf(dir), opts)),
-    listMessages: async (dir, _account, folder, opts) => (await indexCatchUp(dir, search.updateSearchIndex), search.listMessages(dir, archivedAccountOf(dir), folder, opts)),
-    searchArchive: async (dir, query, opts) => (await indexCatchUp(dir, search.updateSearchIndex), search.searchArchive(dir, query, { ...opts, account: archivedAccountOf(dir) })),
+    listFolders: async (dir, _account, opts) => (await caughtUp(dir), search.listFolders(dir, archivedAccountOf(dir), opts)),
+    listMessages: async (dir, _account, folder, opts) => (await caughtUp(dir), search.listMessages(dir, archivedAccountOf(dir), folder, opts)),
+    searchArchive: async (dir, query, opts) => (await caughtUp(dir), search.searchArchive(dir, query, { ...opts, account: archivedAccountOf(dir) })),
     showMessage: (dir, id) => search.showMessage(dir, id, { textChars: ARCHIVE_BROWSE_LIMITS.previewTextMaxChars }),
   };
 }
 
-const catchUps = new Map<string, { running: Promise<unknown> | null; seen: string }>();
+const seenStamps = new Map<string, string>();
 
 /** What changes whenever a backup commits to the archive index (the file or its WAL). */
 function archiveStamp(dir: string): string {
@@ -158,26 +160,22 @@ function archiveStamp(dir: string): string {
   return `${a?.mtimeMs ?? 0}:${a?.size ?? 0}:${w?.mtimeMs ?? 0}:${w?.size ?? 0}`;
 }
 
+/** The part of the background indexer a request needs: queue an archive, and know when it is done. */
+export interface IndexerLike {
+  schedule(archiveDir: string, full: boolean): void;
+  idle(): Promise<void>;
+}
+
 /**
- * Brings the archive's search index up to date in the background when the archive changed since
- * the last catch-up (one run per archive at a time), and waits for it at most indexCatchUpWaitMs.
+ * When the archive changed since the last look, asks the indexer to catch up (it runs one archive
+ * at a time; a queued archive is not queued twice), and waits for it at most indexCatchUpWaitMs.
  */
-export async function indexCatchUp(dir: string, update: (dir: string) => Promise<unknown>): Promise<void> {
-  const state = catchUps.get(dir) ?? { running: null, seen: '' };
-  catchUps.set(dir, state);
+export async function indexCatchUp(dir: string, indexer: IndexerLike): Promise<void> {
   const stamp = archiveStamp(dir);
-  if (!state.running && stamp !== state.seen) {
-    state.seen = stamp;
-    state.running = update(dir)
-      .catch(() => {
-        state.seen = ''; // try again on the next request; meanwhile the index is searched as far as it goes
-      })
-      .finally(() => {
-        state.running = null;
-      });
-  }
-  if (!state.running) return;
+  if (seenStamps.get(dir) === stamp) return;
+  seenStamps.set(dir, stamp);
+  indexer.schedule(dir, false);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([state.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, ARCHIVE_BROWSE_LIMITS.indexCatchUpWaitMs)))]);
+  await Promise.race([indexer.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ARCHIVE_BROWSE_LIMITS.indexCatchUpWaitMs)))]);
   clearTimeout(timer);
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_BROWSE_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { RequestFrame } from '../../lib/protocol/client-frames.ts';
-import { createArchiveCommands, previewOf, type ArchiveBackend } from '../../relay/server/archive-commands.ts';
+import { createArchiveCommands, indexCatchUp, previewOf, type ArchiveBackend } from '../../relay/server/archive-commands.ts';
 import { dispatch, type DispatchDeps } from '../../relay/server/dispatcher.ts';
 
 // The archive.* command layer of the relay with a stand-in search module: what the door promises
@@ -86,5 +86,18 @@ describe('the relay\'s archive commands', () => {
     expect(long.text).toHaveLength(max);
     expect(long.truncated).toBe(true);
     expect(previewOf({ ...base, text: 'hi' }).truncated).toBe(false);
+  });
+
+  it('asks the background indexer to catch up once per change of the archive, not on every keystroke', async () => {
+    const dir = path.join(dataDirWithArchive(), 'archives', 'work');
+    const scheduled: string[] = [];
+    const indexer = { schedule: (d: string) => void scheduled.push(d), idle: async () => {} };
+    await indexCatchUp(dir, indexer);
+    await indexCatchUp(dir, indexer);
+    expect(scheduled).toEqual([dir]);
+    // A backup commits: the index file (or its WAL) changes, and the next request asks again.
+    fs.writeFileSync(path.join(dir, 'index.sqlite-wal'), 'x');
+    await indexCatchUp(dir, indexer);
+    expect(scheduled).toEqual([dir, dir]);
   });
 });
