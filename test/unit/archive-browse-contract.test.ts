@@ -12,6 +12,8 @@ import {
   RestoreParams,
 } from '../../lib/protocol/index.ts';
 import { Message } from '../../lib/background/messages.ts';
+import { downloadDetailText } from '../../lib/ui/job-detail-text.ts';
+import { restoreScopeText } from '../../lib/ui/restore-plan-text.ts';
 
 const req = (method: string, params: unknown) => ({ type: 'request', id: 'r1', method, params });
 const hit = {
@@ -113,5 +115,13 @@ describe('a selection of archived messages in restore and download jobs', () => 
     expect(DownloadParams.safeParse({ format: 'eml', messageIds: ['3', '4'] }).success).toBe(false);
     expect(DownloadParams.safeParse({ format: 'eml' }).success).toBe(false);
     expect(DownloadParams.safeParse({ format: 'eml-zip', messageIds: ['3', '4'] }).success).toBe(true);
+  });
+
+  it('the dashboard and popup name a selection\'s job by its size, not as "all folders"', () => {
+    expect(restoreScopeText({ messageIds: ['3f2a9c0d1e2b4a5c-3', '9b0c11aa22bb33cc-7'] })).toBe('2 selected messages');
+    expect(restoreScopeText({ messageIds: ['3f2a9c0d1e2b4a5c-3'], into: 'Restored' })).toBe('1 selected message into "Restored"');
+    const job = (params: unknown) => ({ kind: 'download' as const, params: params as never, outcome: null });
+    expect(downloadDetailText(job({ format: 'eml', messageIds: ['3f2a9c0d1e2b4a5c-3'] }), 'UTC')).toBe('.eml, 1 selected message');
+    expect(downloadDetailText(job({ format: 'eml-zip', messageIds: ['a0a0a0a0a0a0a0a0-1', 'b0b0b0b0b0b0b0b0-1'] }), 'UTC')).toBe('.eml files, 2 selected messages');
   });
 });
