@@ -233,6 +233,28 @@ test('Copy link gives an address that opens this message on the Archive page', a
   await later.close();
 });
 
+test('the point-in-time switch shows the account as it was at an earlier backup run', async () => {
+  await shared.world.addMail(2, 77);
+  const accountId = /account=([^&]+)/.exec(page.url())?.[1] ?? '';
+  expect(accountId).not.toBe('');
+  const started = await page.evaluate((id) => chrome.runtime.sendMessage({ type: 'backup-now', accountId: id }), decodeURIComponent(accountId));
+  expect(started).toMatchObject({ ok: true });
+  const inboxCount = page.locator('[data-testid=folder][data-folder=INBOX] [data-testid=folder-count]');
+  await expect(async () => {
+    await page.reload();
+    await expect(inboxCount).toHaveText('34', { timeout: 2_000 });
+  }).toPass({ timeout: 60_000 });
+  const runs = page.getByTestId('archive-at-run').locator('option');
+  await expect(runs).toHaveCount(3); // everything, and the two backup runs
+  await page.getByTestId('archive-at-run').selectOption({ index: 2 }); // the oldest: the first backup
+  await expect(inboxCount).toHaveText('32');
+  await page.locator('[data-testid=folder][data-folder=INBOX]').click();
+  await expect(page.getByTestId('archive-list')).toHaveAttribute('data-count', '32');
+  await expect(page).toHaveURL(/run=\d+/);
+  await page.getByTestId('archive-at-run').selectOption({ index: 0 });
+  await expect(inboxCount).toHaveText('34');
+});
+
 test('axe finds nothing on the Archive page with a preview open, light and dark; screenshots of both', async () => {
   await page.getByTestId('archive-search').fill('zebra');
   await expect(page.getByTestId('archive-row')).toHaveCount(1, { timeout: 15_000 });
