@@ -30,3 +30,12 @@ export function Logo() {
     </svg>
   );
 }
+
+/** A paper clip: the message has attachments (the row's hidden text says so in words). */
+export function AttachmentIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false" data-icon="attachment">
+      <path d="M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15.5 7.6" />
+    </svg>
+  );
+}

@@ -1,12 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import { Logo } from './icons';
 
-export type PageId = 'dashboard' | 'options' | 'migrate' | 'welcome';
+export type PageId = 'dashboard' | 'options' | 'migrate' | 'welcome' | 'archive';
 
 const PAGES: { id: PageId; href: string; label: string }[] = [
   { id: 'dashboard', href: '/dashboard.html', label: 'System Status' },
   { id: 'options', href: '/options.html', label: 'Mailboxes & settings' },
   { id: 'migrate', href: '/migrate.html', label: 'Migrate' },
+  { id: 'archive', href: '/archive.html', label: 'Archive' },
   { id: 'welcome', href: '/welcome.html', label: 'Getting started' },
 ];
 

@@ -415,6 +415,58 @@ export const SERVICE_LIMITS = {
   restartDelaySeconds: 10,
 } as const;
 
+/** Search of the archive (issue 15, relay/search, docs/search.md). */
+export const SEARCH_LIMITS = {
+  /** Decoded body text indexed per message. A letter is a few KB; 64 Ki characters hold all of
+   * nearly every real message, while a huge text part (a log pasted in, a newsletter of MBs) costs
+   * the index and the indexer a bounded amount instead of its whole size. */
+  bodyTextChars: 64 * 1024,
+  /** Subject, From, To and Cc indexed per message (each): a To of a thousand recipients is still
+   * findable by its first few hundred without making one row of the index megabytes long. */
+  headerChars: 16 * 1024,
+  /** Attachment file names indexed per message, and characters of each: filename: finds the ones a
+   * person means; a message with 10,000 parts does not grow the index by each. */
+  filenamesMax: 200,
+  filenameChars: 255,
+  /** A message up to this size is parsed as it is. A larger one first goes through a pass that
+   * keeps only the first textPartCapFactor x (text limit) bytes of each text part (attachments are
+   * streamed through and only counted), so a 100 MB message adds a bounded amount of memory:
+   * mailparser otherwise holds every inline text part whole. */
+  wholeParseBytes: 1024 * 1024,
+  /** Encoded bytes kept per text part in that pass, as a multiple of the characters wanted:
+   * base64 of UTF-8 Japanese is about 4 bytes per character. */
+  textPartCapFactor: 4,
+  /** Read size when streaming a large message out of its pack for parsing: a fixed memory cost. */
+  readChunkBytes: 256 * 1024,
+  /** Header block read when a message cannot be parsed as MIME and is indexed by its headers. */
+  headerScanBytes: 256 * 1024,
+  /** Messages indexed per search-index transaction: few enough that a reader or the backup's
+   * thread is never held long (one transaction of 500 small messages is ~20-40 ms here), many
+   * enough that commits do not dominate a full build. */
+  batchMessages: 500,
+  /** While a backup runs, the indexer works at most this share of wall time (slices of
+   * busyWorkSliceMs, then a pause): the backup shares its thread and the machine's cores, and must
+   * not become more than 10 % slower (issue 15). Between backups it runs at full speed. */
+  busyShare: 0.05,
+  busyWorkSliceMs: 25,
+  /** While a backup runs, the indexer looks for its newly committed groups this often: a group is
+   * committed every 5 s or 2,000 messages at most, so search stays about one group behind. */
+  busyFollowUpMs: 2000,
+  /** Hits per page when none is asked for, and the most one page may hold. */
+  pageDefault: 50,
+  pageMax: 500,
+  /** A query is typed by a person: 1,000 characters and 64 terms are far beyond any real one and
+   * bound parsing and the SQL it becomes. */
+  queryMaxChars: 1000,
+  queryMaxTerms: 64,
+  /** Words of context in a hit's snippet (FTS5 snippet(): at most 64). */
+  snippetWords: 16,
+  /** Text (and HTML) of one shown message: enough for any letter; the rest is in the raw message. */
+  showTextChars: 1_000_000,
+  showHeadersMax: 500,
+  showAttachmentsMax: 1000,
+} as const;
+
 /** OAuth2 sign-in and tokens (relay/oauth, docs/oauth.md). */
 export const OAUTH_LIMITS = {
   /** A sign-in waits this long for the provider's callback: enough to type a password and pass a
@@ -456,4 +508,45 @@ export const HISTORY_LIMITS = {
   tableRowsShown: 20,
   /** Runs `mailkeep status ACCOUNT` prints: the last ten, as the issue asks. */
   cliRuns: 10,
+} as const;
+
+/** The Archive page and its relay requests (issue 15, archive.* in lib/protocol/archive-browse.ts). */
+export const ARCHIVE_BROWSE_LIMITS = {
+  /** Rows of one list or search page: two screens of the message list, so scrolling asks for the
+   * next page before the person reaches the end, and one answer stays a few tens of KB. */
+  pageDefault: 100,
+  /** The most a client may ask for in one page: bounds the relay's work and the frame size. */
+  pageMax: 500,
+  /** A query is typed by a person; 1,000 characters is far beyond any real one and bounds parsing. */
+  queryMaxChars: 1_000,
+  /** Text or HTML of one preview: enough for any letter; the rest is in the downloaded .eml. Keeps
+   * a newsletter of several MB from filling a frame the 16 MB WebSocket cap would refuse. */
+  previewTextMaxChars: 1_000_000,
+  previewHeadersMax: 500,
+  previewAttachmentsMax: 1_000,
+  /** Backup runs offered by the point-in-time switch: four daily runs a year for years. */
+  runsMax: 10_000,
+  foldersMax: 10_000,
+  /** Messages one restore or download of a selection may name: the ids travel in the job's params
+   * (stored with the job); 5,000 ids are ~60 KB. A larger set is a folder or a date range. */
+  selectionMax: 5_000,
+  /** The relay answers an archive request within this or refuses it (CONNECTION_TIMEOUT): a search
+   * over 100,000 messages takes milliseconds, a preview parses one message; 15 s is a stuck disk. */
+  relayDeadlineMs: 15_000,
+  /** A request about an archive that changed since the search index last caught up waits for the
+   * relay's background indexer at most this long, then answers with what is indexed (well inside the
+   * request's deadline; a first catch-up of 100,000 messages takes minutes and goes on meanwhile). */
+  indexCatchUpWaitMs: 5_000,
+  /** The page waits this long for the worker's answer (which waits for the relay's deadline above). */
+  pageDeadlineMs: 20_000,
+  /** While a folder has mail the search index has not reached (a first index of a large archive),
+   * the page asks for its folders and list again this often: the counts grow as indexing goes on. */
+  indexPollMs: 3_000,
+  /** Results as you type: a request after this pause in typing, not one per key. */
+  searchDebounceMs: 200,
+  /** The message list's row height in CSS pixels: the windowing computes which rows are visible
+   * from it, so it must match the stylesheet's .archive-row height. */
+  listRowPx: 36,
+  /** Rows rendered above and below the visible ones, so fast scrolling shows no blank rows. */
+  listOverscanRows: 8,
 } as const;

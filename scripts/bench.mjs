@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benches = ['scripts/bench-nochange.mjs', 'scripts/bench-backup.mjs', 'scripts/bench-restore.mjs', 'scripts/bench-migrate.mjs', 'scripts/bench-popup.mjs'].filter((f) => existsSync(f));
+const benches = ['scripts/bench-nochange.mjs', 'scripts/bench-backup.mjs', 'scripts/bench-restore.mjs', 'scripts/bench-migrate.mjs', 'scripts/bench-popup.mjs', 'scripts/bench-search.mjs'].filter((f) => existsSync(f));
 // Measure what a user runs: the relay bundle (bin/mailkeep.js uses it while it is fresh).
 if (spawnSync(process.execPath, ['scripts/build-relay.mjs'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 let worst = 0;

@@ -1,5 +1,6 @@
 import { localTimeZone } from '../clock.ts';
-import { EXTENSION_LIMITS } from '../limits.ts';
+import { ARCHIVE_BROWSE_LIMITS, EXTENSION_LIMITS } from '../limits.ts';
+import type { ArchiveCall } from '../protocol/archive-browse.ts';
 import { MailkeepError, errorCodeOf, type ErrorCode } from '../protocol/error-codes.ts';
 import type { ImapAccount, JobSnapshot } from '../protocol/common.ts';
 import type { Schedule } from '../protocol/account-state.ts';
@@ -65,6 +66,8 @@ export interface Coordinator {
   oauthStatus(flowId: string): Promise<ResultOf<'oauth.status'>>;
   /** The dry run of a restore (a prompt's one-click set, or one being set up): the counts its confirmation shows. */
   planRestore(target: PlanTarget): Promise<RestorePlan>;
+  /** The Archive page's read-only archive.* requests, answered by the relay within their deadline. */
+  archive?(call: ArchiveCall): Promise<unknown>;
 }
 
 /** An account as the options form saves it: settings, names and schedule (never a password). */
@@ -384,6 +387,10 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     },
     async planRestore(target) {
       return planRestore(db, await requireConnection(), target);
+    },
+    async archive(call) {
+      const c = await requireConnection();
+      return c.call(call.method, call.params as never, ARCHIVE_BROWSE_LIMITS.pageDeadlineMs);
     },
     async diagnostics() {
       const pairing = await readPairing(deps.storage);

@@ -11,6 +11,7 @@ import { Password, SafeId } from '../protocol/common.ts';
 import { RestoreParams } from '../protocol/restore-params.ts';
 import { DownloadParams } from '../protocol/download-params.ts';
 import { MigrateParams } from '../protocol/migrate-params.ts';
+import { ArchiveCall } from '../protocol/archive-browse.ts';
 import { createJob } from '../storage/jobs.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import { AccountInput, issuesOf } from '../storage/account-input.ts';
@@ -62,6 +63,8 @@ export const Message = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('plan-restore'), promptId: z.string().optional(), accountId: SafeId.optional(), params: RestoreParams.optional() }),
   // A restore, download or migrate job in the store, driven by the coordinator like a backup.
   z.strictObject({ type: z.literal('start-job'), job: StartJob }),
+  // The Archive page: browse, search and preview an account's archive (read-only; the relay answers).
+  z.strictObject({ type: z.literal('archive'), call: ArchiveCall }),
   z.strictObject({ type: z.literal('open-options'), accountId: z.string().optional() }),
   z.strictObject({ type: z.literal('diagnostics') }),
   z.strictObject({ type: z.literal('set-restore-prompts'), value: SETTINGS.restorePrompts.schema }),
@@ -73,7 +76,8 @@ export const Message = z.discriminatedUnion('type', [
 export type Message = z.input<typeof Message>;
 
 
-export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+/** `position`: where a search query stops making sense (SEARCH_QUERY_INVALID), for the Archive page's search box. */
+export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; position?: number };
 
 /** Messages after which the badge must be recomputed before answering. */
 const MUTATING = new Set(['cancel-job', 'start-job', 'save-account', 'remove-account', 'enable-account', 'retry-now', 'start-again', 'resolve-prompt', 'dev:seed', 'dev:history', 'recompute', 'backup-now', 'pair', 'relay-check']);
@@ -191,6 +195,11 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         return { ok: true, value: await needCoordinator(coordinator).planRestore(planTargetOf(msg)) };
       case 'start-job':
         return { ok: true, value: (await startJob(db, msg.job)).id };
+      case 'archive': {
+        const link = needCoordinator(coordinator);
+        if (!link.archive) throw new MailkeepError('INVALID_INPUT', 'this context cannot browse the archive');
+        return { ok: true, value: await link.archive(msg.call) };
+      }
       case 'open-options':
         await ports.openPage(msg.accountId ? optionsPathFor(msg.accountId) : '/options.html');
         return { ok: true, value: null };
@@ -205,7 +214,8 @@ export async function handleMessage(db: MailkeepDb, ports: BackgroundPorts, meta
         return { ok: true, value: await seedBackupHistory(db, msg.events) };
     }
   } catch (err) {
-    return { ok: false, code: errorCodeOf(err), message: err instanceof Error ? err.message : String(err) };
+    const position = err instanceof MailkeepError && typeof err.details.position === 'number' ? err.details.position : undefined;
+    return { ok: false, code: errorCodeOf(err), message: err instanceof Error ? err.message : String(err), ...(position !== undefined ? { position } : {}) };
   }
 }
 

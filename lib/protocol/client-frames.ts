@@ -4,6 +4,7 @@ import { JobStartBody } from './job-kinds.ts';
 import { Schedule } from './account-state.ts';
 import { OAuthStartParams } from './oauth.ts';
 import { AccountHistoryParams } from './account-history.ts';
+import { ArchiveFolders, ArchiveMessages, ArchiveRuns, ArchiveSearch, ArchiveShow } from './archive-browse.ts';
 
 /**
  * Frames the extension sends to the relay over the WebSocket (JSON text frames).
@@ -98,6 +99,12 @@ export const RequestFrame = z.discriminatedUnion('method', [
   AccountHistory,
   OAuthStart,
   OAuthStatus,
+  // The Archive page (archive-browse.ts): read-only browsing and search of an account's archive.
+  ArchiveRuns,
+  ArchiveFolders,
+  ArchiveMessages,
+  ArchiveSearch,
+  ArchiveShow,
 ]);
 export type RequestFrame = z.infer<typeof RequestFrame>;
 export type RequestMethod = RequestFrame['method'];

@@ -56,6 +56,7 @@ export const ErrorCode = z.enum([
   'JOB_UNKNOWN_TO_RELAY', // the relay has no record of a job the extension followed (its state.sqlite was replaced or moved): shown with "Start again", never restarted by itself
   'ILLEGAL_TRANSITION', // a status change the state machine refuses
   'INVALID_INPUT', // a request or form value that fails validation
+  'SEARCH_QUERY_INVALID', // a search query that cannot be parsed (details.position: 0-based character where it fails); nothing was searched
   // relay door
   'RELAY_UNREACHABLE',
   'RELAY_UNPAIRED',

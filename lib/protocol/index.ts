@@ -11,6 +11,7 @@ export * from './download-params.ts';
 export * from './migrate-params.ts';
 export * from './restore-params.ts';
 export * from './oauth.ts';
+export * from './archive-browse.ts';
 export * from './client-frames.ts';
 export * from './relay-frames.ts';
 export * from './http.ts';

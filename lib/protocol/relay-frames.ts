@@ -6,6 +6,7 @@ import type { RequestMethod } from './client-frames.ts';
 import { RestorePrompt } from './restore-params.ts';
 import { AccountHistoryResult } from './account-history.ts';
 import { OAuthFlowEvent, OAuthFlowStatus, OAuthStartResult } from './oauth.ts';
+import { ArchiveResultByMethod } from './archive-browse.ts';
 
 /** Frames the relay sends to the extension. */
 
@@ -63,6 +64,7 @@ export const ResultByMethod = {
   'account.history': AccountHistoryResult,
   'oauth.start': OAuthStartResult,
   'oauth.status': OAuthFlowStatus,
+  ...ArchiveResultByMethod,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 export type ResultOf<M extends RequestMethod> = z.infer<(typeof ResultByMethod)[M]>;
 

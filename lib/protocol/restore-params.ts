@@ -1,9 +1,10 @@
 import { z } from '../zod.ts';
 import { SafeId, Timestamp } from './ids.ts';
+import { ArchiveSelection } from './archive-browse.ts';
 
 /**
  * `params` of job.start for kind "restore" (the relay runs relay/jobs/restore/run-restore.ts). Every field
- * is a scalar, so it is also a valid JobParams and travels in the same frame as backup's `{}`.
+ * but `messageIds` is a scalar; all travel in the same frame as backup's `{}`.
  * Filters combine; none at all restores everything the archive ever held for the account, each
  * message into the folder it was last seen in.
  *
@@ -21,6 +22,12 @@ export const RestoreParams = z.strictObject({
   atRun: z.number().int().positive().optional(),
   /** One-click prompt: only what disappeared from the server in this run (with `folder`: from that folder). */
   disappearedInRun: z.number().int().positive().optional(),
+  /**
+   * The Archive page's selection: exactly these archived messages (archive-browse.ts ids), each into
+   * the folder it was archived in (or under `into`). An id the archive does not hold is NOT_FOUND
+   * before anything is appended.
+   */
+  messageIds: ArchiveSelection.optional(),
   /** Recreate the tree under this new top-level folder, e.g. "Restored 2026-11-25". */
   into: z.string().min(1).max(255).optional(),
   /** Plan only; the job completes with outcome.counts (toAppend, alreadyPresent, ...) and progress.messagesTotal = toAppend. */

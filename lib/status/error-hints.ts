@@ -61,6 +61,8 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
   ILLEGAL_TRANSITION: 'Mailkeep refused an impossible status change. Click "Copy diagnostics" and report the problem.',
   INVALID_INPUT: 'Some values are not valid. Correct the highlighted fields.',
+  SEARCH_QUERY_INVALID:
+    'The search could not be read at the marked place. Close every quote and bracket, put text with a colon in "double quotes", and use the operators listed in the search help (from:, to:, subject:, folder:, has:attachment, filename:, before:, after:, larger:, is:deleted-on-server, OR, -).',
   RELAY_UNREACHABLE: `The Mailkeep relay on this computer is not running. Start it: ${START_RELAY_COMMAND}.`,
   RELAY_UNPAIRED: 'The extension is not paired with the relay yet. Pair it in the options page.',
   PAIRING_FAILED: 'Pairing with the relay failed. Check the code the relay shows and try again.',

@@ -16,8 +16,9 @@ export function migrateDetailText(job: Pick<JobRow, 'kind' | 'params' | 'outcome
 export function downloadDetailText(job: Pick<JobRow, 'kind' | 'params' | 'outcome'>, timeZone: string): string {
   const request = jobRequestOf(job);
   const params = request?.kind === 'download' ? request.params : undefined;
-  const format = params?.format === 'eml-zip' ? '.eml files' : 'mbox';
-  const scope = params?.folder ?? 'all folders';
+  const format = params?.format === 'eml-zip' ? '.eml files' : params?.format === 'eml' ? '.eml' : 'mbox';
+  const picked = params?.messageIds?.length;
+  const scope = picked ? `${picked} selected ${picked === 1 ? 'message' : 'messages'}` : (params?.folder ?? 'all folders');
   const link = job.outcome?.link;
   const file = link ? `: ${link.fileName}, ${formatBytes(link.bytes)}, until ${formatAbsolute(Date.parse(link.expiresAt), timeZone)}` : '';
   return `${format}, ${scope}${file}`;

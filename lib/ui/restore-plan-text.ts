@@ -24,6 +24,11 @@ export function restoreScopeText(params: unknown): string {
   if (request?.kind !== 'restore') return 'scope unknown';
   const p = request.params;
   const folder = p.folder ?? null;
-  const what = p.disappearedInRun !== undefined ? `deleted mail${folder ? ` of ${folder}` : ''}` : folder ?? 'all folders';
+  const picked = p.messageIds?.length;
+  const what = picked
+    ? `${picked} selected ${picked === 1 ? 'message' : 'messages'}`
+    : p.disappearedInRun !== undefined
+      ? `deleted mail${folder ? ` of ${folder}` : ''}`
+      : (folder ?? 'all folders');
   return p.into !== undefined ? `${what} into "${p.into}"` : what;
 }

@@ -16,6 +16,9 @@ Commands:
   verify        check the index, the journal and every stored message against each other
   archive-info  accounts, folders, message counts and runs of an archive
   repair        rebuild a lost or damaged archive index from the journal and packs
+  search        find archived messages: words, from:, subject:, has:attachment, before: ...
+  show          show one archived message (or --raw: its bytes, for a .eml file)
+  reindex       rebuild the archive's search index
   relay         run the extension's local companion (prints a pairing code)
   pair          print a fresh pairing code for a running relay
   install       start the relay at login and register the browser's native-messaging host
@@ -42,6 +45,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => ({ help: (await import('./commands.ts')).VERIFY_HELP, run: (await import('./commands.ts')).verifyCommand }),
   'archive-info': async () => ({ help: (await import('./commands.ts')).INFO_HELP, run: (await import('./commands.ts')).archiveInfoCommand }),
   repair: async () => ({ help: (await import('./repair-command.ts')).REPAIR_HELP, run: (await import('./repair-command.ts')).repairCommand }),
+  search: async () => ({ help: (await import('./search-command.ts')).SEARCH_HELP, run: (await import('./search-command.ts')).searchCommand }),
+  show: async () => ({ help: (await import('./show-command.ts')).SHOW_HELP, run: (await import('./show-command.ts')).showCommand }),
+  reindex: async () => ({ help: (await import('./reindex-command.ts')).REINDEX_HELP, run: (await import('./reindex-command.ts')).reindexCommand }),
   backup: async () => {
     const c = await import('./commands.ts');
     const { ACCOUNT_BACKUP_HELP } = await import('./state-help.ts');

@@ -13,7 +13,8 @@ import { checkOutPath, publishOutput } from './out-path.ts';
 import { BufferedOutput, openOutputFile, type OpenOutput, type OutputFile } from './output-file.ts';
 import { ZipWriter } from './zip-writer.ts';
 
-export type ExportFormat = 'mbox' | 'eml-zip';
+/** `eml`: one message's bytes as they were archived, no zip (the Archive page's Download of one). */
+export type ExportFormat = 'mbox' | 'eml-zip' | 'eml';
 
 export interface ExportOptions {
   archiveDir: string;
@@ -28,7 +29,7 @@ export interface ExportOptions {
   out: string;
   /** Replace an existing file at `out` (never one inside the archive). */
   force?: boolean;
-  scope?: Pick<RestoreScope, 'folder' | 'since' | 'until'>;
+  scope?: Pick<RestoreScope, 'folder' | 'since' | 'until' | 'ids'>;
   /** Tests: zip64 records for every entry, to check the structure without writing 4 GB. */
   forceZip64?: boolean;
   /** Tests: a disk that fills up. */
@@ -86,6 +87,21 @@ export async function exportArchive(
     }
     file = await openOutput(tmp);
     const out = new BufferedOutput(file);
+    if (opts.format === 'eml') {
+      // One message, byte for byte: a zip of one would make the person unpack it to open it.
+      if (candidates.length !== 1) throw mailkeepError('INVALID_INPUT', `an .eml download is one message; this selection holds ${candidates.length} (download them as a zip)`);
+      const only = candidates[0]!;
+      hooks.onProgress?.({ folder: only.folder, folderIndex: 1, folderCount: 1, done: 0, total: 1, messages: 0, bytes: 0 });
+      await packs.stream(only.hash, (chunk) => out.write(chunk));
+      await out.flush();
+      await file.sync();
+      await file.close();
+      file = null;
+      await publishOutput(tmp, target, opts.force === true);
+      await syncDir(dir);
+      hooks.onProgress?.({ folder: only.folder, folderIndex: 1, folderCount: 1, done: 1, total: 1, messages: 1, bytes: only.size });
+      return { file: opts.out, fileBytes: out.offset, messages: 1, bytes: only.size, folders: 1 };
+    }
     zip = await ZipWriter.create(out, cdTmp, openOutput, { forceZip64: opts.forceZip64 });
     let messages = 0;
     let bytes = 0;

@@ -28,7 +28,7 @@ export function safeStem(address: string): string {
 export interface ExportNameInput {
   /** The account's address (its email, else its login). */
   address: string;
-  format: 'mbox' | 'eml-zip';
+  format: 'mbox' | 'eml-zip' | 'eml';
   /** When the export is made and the zone whose calendar day names it (the relay's clock). */
   at: number;
   timeZone: string;
@@ -38,7 +38,7 @@ export interface ExportNameInput {
 
 export function exportFileName(input: ExportNameInput): string {
   const stem = `${safeStem(input.address)}-${formatDay(input.at, input.timeZone)}`;
-  const ext = input.format === 'mbox' ? '.mbox.zip' : '.eml.zip';
+  const ext = input.format === 'mbox' ? '.mbox.zip' : input.format === 'eml' ? '.eml' : '.eml.zip';
   const taken = new Set([...(input.taken ?? [])].map((n) => n.toLowerCase()));
   let name = `${stem}${ext}`;
   // Compared without case: two names differing in case are one file on macOS and Windows.

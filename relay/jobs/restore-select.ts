@@ -66,7 +66,10 @@ const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m
 export function selectCandidates(db: Db, accountId: number, scope: RestoreScope = {}): RestoreCandidate[] {
   if (scope.folder !== undefined) assertFolderArchived(db, accountId, scope.folder);
   let rows: Row[];
-  if (scope.disappearedInRun !== undefined) {
+  // An explicit selection is exact rows: no other scope widens or narrows which rows they are.
+  if (scope.ids) {
+    rows = selectByIds(db, accountId, scope.ids);
+  } else if (scope.disappearedInRun !== undefined) {
     // Gone from its folder in that run and held by no folder of the account at that run: deleted,
     // not moved (a message moved to Archive, or re-listed under a new UIDVALIDITY, is still there).
     const n = scope.disappearedInRun;
@@ -117,6 +120,36 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
   }
   // Oldest first inside each folder: a restored folder reads in its original order.
   return out.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : a.uidvalidity - b.uidvalidity || a.uid - b.uid));
+}
+
+/**
+ * The rows of these archive message ids, as the Archive page and search name messages (relay/search
+ * MessageRef: `<first 16 hex digits of the blob's SHA-256>-<folder id>`, stable across repair and
+ * reindex), in the order given, each once. An id names content in a folder, so it takes one row: the
+ * membership still on the server, else the last one seen (a folder that held the content twice, old
+ * and new UIDVALIDITY, gives it back once). Every id must be a message of this account: one that is
+ * not (a typo, another account's, a stale link) refuses the whole selection with NOT_FOUND before
+ * anything is written, rather than restoring or exporting part of what the person picked.
+ */
+function selectByIds(db: Db, accountId: number, ids: readonly string[]): Row[] {
+  // A prefix range (hex digits sort below 'g'), so the blob-hash index finds the rows.
+  const rowsOf = db.prepare<[number, number, string, string], Row>(
+    `${SELECT} AND f.id = ? AND m.blob_hash >= ? AND m.blob_hash < ? ORDER BY (m.gone_run IS NULL) DESC, m.gone_run DESC, m.id DESC`,
+  );
+  const rows: Row[] = [];
+  const missing: string[] = [];
+  for (const id of new Set(ids)) {
+    const m = /^([0-9a-f]{16})-([1-9][0-9]{0,15})$/.exec(id);
+    const r = m ? rowsOf.all(accountId, Number(m[2]), m[1]!, `${m[1]!}g`)[0] : undefined;
+    if (r) rows.push(r);
+    else missing.push(id);
+  }
+  if (missing.length) {
+    const max = RELAY_LIMITS.notFoundListMax;
+    const listed = missing.slice(0, max).join(', ') + (missing.length > max ? `, and ${missing.length - max} more` : '');
+    throw mailkeepError('NOT_FOUND', `no archived message ${listed} in this account's archive (search again: the link may be from another account)`);
+  }
+  return rows;
 }
 
 /**
@@ -172,7 +205,7 @@ export function selectFolders(db: Db, accountId: number, scope: RestoreScope = {
     )
     .all(accountId);
   const all = [...new Map(rows.map((r) => [r.name, { name: r.name, delimiter: r.delimiter, specialUse: r.special_use }])).values()];
-  const picksMessages = scope.since || scope.until || scope.messages || scope.hashes || scope.disappearedInRun !== undefined;
+  const picksMessages = scope.since || scope.until || scope.messages || scope.ids || scope.hashes || scope.disappearedInRun !== undefined;
   let recreate: string[] = [];
   if (scope.folder !== undefined) recreate = [scope.folder];
   else if (!picksMessages) {

@@ -7,6 +7,7 @@ import type { JobManager } from './job-manager.ts';
 import type { TestConnection } from './test-connection.ts';
 import type { RelayState } from '../state/relay-state.ts';
 import { accountHistory } from '../state/run-history.ts';
+import type { ArchiveCommands } from './archive-commands.ts';
 
 export interface DispatchDeps {
   jobs: JobManager;
@@ -20,6 +21,8 @@ export interface DispatchDeps {
    * it (door tests) accounts go straight to the credential store and state.get/schedule.set refuse.
    */
   state?: RelayState;
+  /** The Archive page's archive.* requests (archive-commands.ts); without it (door tests) they are refused. */
+  archive?: ArchiveCommands;
 }
 
 /**
@@ -34,7 +37,10 @@ export async function dispatch(req: RequestFrame, deps: DispatchDeps): Promise<R
     if (!(err instanceof MailkeepError)) deps.log(`request ${req.method} failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
     // A job id in the details (e.g. "a backup of this account already runs": which one) is safe to share.
     const jobId = err instanceof MailkeepError && typeof err.details.jobId === 'string' ? err.details.jobId : undefined;
-    return errorFrame(req.id, code, err instanceof MailkeepError ? err.message : 'internal error', jobId ? { jobId } : undefined);
+    // Where a search query stops making sense (SEARCH_QUERY_INVALID), so the page can point at it.
+    const position = err instanceof MailkeepError && typeof err.details.position === 'number' ? err.details.position : undefined;
+    const details = { ...(jobId ? { jobId } : {}), ...(position !== undefined ? { position } : {}) };
+    return errorFrame(req.id, code, err instanceof MailkeepError ? err.message : 'internal error', Object.keys(details).length ? details : undefined);
   }
 }
 
@@ -95,6 +101,13 @@ async function handle(req: RequestFrame, deps: DispatchDeps): Promise<unknown> {
       return needState(deps).oauth.start(req.params);
     case 'oauth.status':
       return needState(deps).oauth.status(req.params.flowId);
+    case 'archive.runs':
+    case 'archive.folders':
+    case 'archive.messages':
+    case 'archive.search':
+    case 'archive.show':
+      if (!deps.archive) throw new MailkeepError('INVALID_INPUT', 'this relay does not serve archive browsing');
+      return deps.archive(req);
   }
 }
 

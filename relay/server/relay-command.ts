@@ -13,7 +13,9 @@ import { testClockFromEnv } from '../state/test-clock.ts';
 import { createPairingCode, TokenStore } from './pairing.ts';
 import { startRelayServer } from './relay-server.ts';
 import { archiveDirOf } from '../jobs/data-dirs.ts';
+import { createArchiveCommands, loadArchiveBackend } from './archive-commands.ts';
 import { defaultRunners } from './runners.ts';
+import { searchIndexer } from '../search/background-indexer.ts';
 import { testImapConnection, type TestConnection } from './test-connection.ts';
 import { errorCodeOf } from '../../lib/protocol/error-codes.ts';
 import { RELAY_LOG_FILE, RotatingLog } from '../service/log-file.ts';
@@ -110,6 +112,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
         const dir = archiveDirOf(dataDir, accountId);
         return fs.existsSync(path.join(dir, 'index.sqlite')) ? restorePrompts(dir, runId === undefined ? {} : { runId }) : [];
       },
+      archive: createArchiveCommands(dataDir, loadArchiveBackend),
     });
     // The start-up code is written before the lock names the port: whoever waits for the port
     // (the native host) and then mints its own code must not see it replaced by this one.
@@ -126,6 +129,8 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       }
     });
     say(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
+    // Search indexes catch up with every archive (and finish what a stopped relay left), in the background.
+    searchIndexer((dir, err) => log(`search index of ${path.basename(dir)} not updated: ${(err as Error).message.slice(0, 200)}`)).startup(path.join(dataDir, 'archives'));
     if (code) {
       say(
         `Pairing code: ${code}  (type it into the extension's options page; valid ${DOOR_LIMITS.pairingCodeTtlMs / 60_000} minutes; ` +

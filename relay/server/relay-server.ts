@@ -179,7 +179,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       stream.once('error', () => reject(new HttpRefusal(410, 'EXPIRED', 'this download link has expired')));
     });
     res.writeHead(200, {
-      'Content-Type': 'application/zip',
+      'Content-Type': found.fileName.endsWith('.eml') ? 'message/rfc822' : 'application/zip',
       'Content-Length': found.bytes,
       'Content-Disposition': `attachment; filename="${found.fileName.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(found.fileName)}`,
       'Cache-Control': 'no-store',

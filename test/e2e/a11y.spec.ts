@@ -1,9 +1,9 @@
 /// <reference types="chrome" />
 /**
  * Accessibility of every page in both themes: axe (the WCAG A/AA rules and best practices) finds no
- * violation on the popup, the dashboard's every tab, the options, the migrate and the Welcome page,
- * light and dark (the Welcome page's steps with a live relay: first-run.spec.ts); the dashboard's
- * tabs follow the WAI-ARIA tabs pattern from the keyboard; every full page
+ * violation on the popup, the dashboard's every tab, the options, the migrate, the archive and the
+ * Welcome page, light and dark (the Welcome page's steps with a live relay: first-run.spec.ts); the
+ * dashboard's tabs follow the WAI-ARIA tabs pattern from the keyboard; every full page
  * has a way back to the others; an empty tab says what to do.
  */
 import AxeBuilder from '@axe-core/playwright';
@@ -67,6 +67,12 @@ for (const colorScheme of THEMES) {
       await expect(welcome.getByTestId('step-mailbox')).toHaveAttribute('data-state', 'done');
       await expect(welcome.getByTestId('step-backup')).toHaveAttribute('data-state', /^(done|waiting)$/);
       expect(await violations(welcome), 'welcome with mailboxes').toEqual([]);
+      // The Archive page without a relay (with one, and a preview open: archive-page.spec.ts).
+      const archive = await openExtensionPage('archive.html');
+      await archive.emulateMedia({ colorScheme });
+      await expect(archive.getByRole('heading', { name: 'Archive' })).toBeVisible();
+      await expect(archive.getByTestId('archive-page-problem')).toBeVisible();
+      expect(await violations(archive), 'archive').toEqual([]);
     });
 
     test(`the empty dashboard, popup and Welcome page of a first run (${colorScheme})`, async ({ openExtensionPage }) => {

@@ -42,6 +42,7 @@ export function downloadRunner(links: LinkPublisher, clock: Clock = systemClock)
             ...(p.folder !== undefined ? { folder: p.folder } : {}),
             ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
             ...(p.until !== undefined ? { until: new Date(p.until) } : {}),
+            ...(p.messageIds !== undefined ? { ids: p.messageIds } : {}),
           },
         },
         {

@@ -22,6 +22,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
         ...(p.until !== undefined ? { until: new Date(p.until) } : {}),
         ...(p.atRun !== undefined ? { atRun: p.atRun } : {}),
         ...(p.disappearedInRun !== undefined ? { disappearedInRun: p.disappearedInRun } : {}),
+        ...(p.messageIds !== undefined ? { ids: p.messageIds } : {}),
       },
       ...(p.into !== undefined ? { into: p.into } : {}),
       dryRun: p.dryRun ?? false,

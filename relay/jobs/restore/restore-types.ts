@@ -46,6 +46,8 @@ export interface RestoreScope {
   disappearedInRun?: number;
   /** An explicit set of archived memberships, each restored into its own folder. */
   messages?: { folder: string; uidValidity: number; uid: number }[];
+  /** The Archive page's selection: archive index message ids (messages.id), each restored into its own folder. */
+  ids?: string[];
   /** An explicit set of blobs (SHA-256 hex), each restored into the folder it was last seen in. */
   hashes?: string[];
 }

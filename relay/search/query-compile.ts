@@ -1,0 +1,152 @@
+import type { QueryNode, TextField } from './query-parser.ts';
+import { indexText } from './search-text.ts';
+import { startOfDay } from './zone-date.ts';
+
+/**
+ * A parsed query as SQL over the search index (docs d, fts) joined with the archive's membership
+ * rows (arc.messages m, arc.folders f). Words and phrases become one FTS5 MATCH expression where
+ * they can (the AND of the query's top level: that MATCH drives the scan, newest first); the rest
+ * (folder, dates, sizes, flags, and words under an OR with one of those) become SQL conditions,
+ * words there as `d.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)`. Every value reaches SQLite as
+ * a bound parameter and every word as an FTS5 string ("..." with quotes doubled), so no query can
+ * inject SQL or FTS5 syntax.
+ */
+export interface CompiledQuery {
+  /** The FTS5 expression that drives the scan, or null (then docs are walked by date). */
+  match: string | null;
+  /** SQL conditions over d, m, f (ANDed), with their parameters. */
+  where: string[];
+  params: unknown[];
+  /** A folder name the whole query is restricted to (lets the scan start from that folder). */
+  folder: string | null;
+  /** Date bounds on the doc key (d.id), to start and end the date-ordered scan where the dates do. */
+  idMin: number | null;
+  idMax: number | null;
+}
+
+const COLUMNS: Record<TextField, string> = {
+  any: '',
+  subject: 'subject : ',
+  from: 'sender : ',
+  to: '{recipients cc} : ',
+  cc: 'cc : ',
+  body: 'body : ',
+  filename: 'filenames : ',
+};
+
+function ftsString(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
+}
+
+function ftsLeaf(n: Extract<QueryNode, { kind: 'text' }>): string {
+  return `${COLUMNS[n.field]}${ftsString(indexText(n.value))}${n.prefix ? ' *' : ''}`;
+}
+
+/** Whether `n` can be written as one FTS5 expression (words, phrases, AND/OR of them, NOT inside an AND). */
+function isFts(n: QueryNode): boolean {
+  switch (n.kind) {
+    case 'text':
+      return true;
+    case 'or':
+      return n.items.every(isFts);
+    case 'and':
+      return n.items.every((i) => isFts(i) || (i.kind === 'not' && isFts(i.item))) && n.items.some((i) => i.kind !== 'not');
+    default:
+      return false;
+  }
+}
+
+function ftsExpr(n: QueryNode): string {
+  switch (n.kind) {
+    case 'text':
+      return ftsLeaf(n);
+    case 'or':
+      return `(${n.items.map(ftsExpr).join(' OR ')})`;
+    case 'and': {
+      const pos = n.items.filter((i) => i.kind !== 'not');
+      const neg = n.items.flatMap((i) => (i.kind === 'not' ? [i.item] : []));
+      const p = `(${pos.map(ftsExpr).join(' AND ')})`;
+      return neg.length ? `(${p} NOT (${neg.map(ftsExpr).join(' OR ')}))` : p;
+    }
+    default:
+      throw new Error(`not an FTS expression: ${n.kind}`);
+  }
+}
+
+const DATE_SLOTS = 65536;
+
+export function compileQuery(root: QueryNode, timeZone: string): CompiledQuery {
+  const out: CompiledQuery = { match: null, where: [], params: [], folder: null, idMin: null, idMax: null };
+  if (root.kind === 'all') return out;
+  const top = root.kind === 'and' ? root.items : [root];
+  const ftsPos = top.filter((i) => i.kind !== 'not' && isFts(i));
+  const ftsNeg = top.filter((i): i is Extract<QueryNode, { kind: 'not' }> => i.kind === 'not' && isFts(i.item));
+  const rest = top.filter((i) => !ftsPos.includes(i) && !(ftsNeg as QueryNode[]).includes(i));
+  if (ftsPos.length) {
+    const p = ftsPos.length === 1 ? ftsExpr(ftsPos[0]!) : `(${ftsPos.map(ftsExpr).join(' AND ')})`;
+    out.match = ftsNeg.length ? `${p} NOT (${ftsNeg.map((n) => ftsExpr(n.item)).join(' OR ')})` : p;
+  } else if (ftsNeg.length) {
+    out.where.push(`d.id NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)`);
+    out.params.push(ftsNeg.map((n) => ftsExpr(n.item)).join(' OR '));
+  }
+  for (const n of rest) {
+    const sql = cond(n, out.params, timeZone);
+    out.where.push(sql);
+    // Bounds the scan can start or stop at: a top-level folder or date.
+    if (n.kind === 'folder' && out.folder === null) out.folder = n.value;
+    if (n.kind === 'date') {
+      const ms = startOfDay(n.year, n.month, n.day, timeZone);
+      const key = Math.floor(ms / 1000) * DATE_SLOTS;
+      if (n.op === 'before') out.idMax = Math.min(out.idMax ?? Infinity, key - 1);
+      else out.idMin = Math.max(out.idMin ?? -Infinity, key);
+    }
+  }
+  return out;
+}
+
+function cond(n: QueryNode, params: unknown[], timeZone: string): string {
+  switch (n.kind) {
+    case 'text':
+      params.push(ftsLeaf(n));
+      return 'd.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)';
+    case 'folder':
+      params.push(n.value, n.value);
+      return '(f.name = ? COLLATE NOCASE OR f.raw_name = ?)';
+    case 'has-attachment':
+      return 'd.attach = 1';
+    case 'date': {
+      params.push(startOfDay(n.year, n.month, n.day, timeZone));
+      return n.op === 'before' ? 'd.date < ?' : 'd.date >= ?';
+    }
+    case 'size':
+      params.push(n.bytes);
+      return n.op === 'larger' ? 'd.size > ?' : 'd.size < ?';
+    case 'is':
+      switch (n.what) {
+        case 'deleted-on-server':
+          return 'NOT EXISTS (SELECT 1 FROM arc.messages p WHERE p.blob_hash = m.blob_hash AND p.folder_id = m.folder_id AND p.gone_run IS NULL)';
+        case 'unread':
+          return `m.flags NOT LIKE '%"\\\\Seen"%'`;
+        case 'read':
+          return `m.flags LIKE '%"\\\\Seen"%'`;
+        case 'flagged':
+          return `m.flags LIKE '%"\\\\Flagged"%'`;
+        case 'answered':
+          return `m.flags LIKE '%"\\\\Answered"%'`;
+      }
+      break;
+    case 'and':
+      return `(${n.items.map((i) => cond(i, params, timeZone)).join(' AND ')})`;
+    case 'or':
+      if (isFts(n)) {
+        params.push(ftsExpr(n));
+        return 'd.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)';
+      }
+      return `(${n.items.map((i) => cond(i, params, timeZone)).join(' OR ')})`;
+    case 'not':
+      return `NOT (${cond(n.item, params, timeZone)})`;
+    case 'all':
+      return '1';
+  }
+  throw new Error(`unknown query node ${(n as { kind: string }).kind}`);
+}
