@@ -171,7 +171,9 @@ function headerField(raw: Buffer, name: string): string | null {
   return m ? m[1]!.trim() : null;
 }
 
-export async function startFakeGmail(opts: { messages?: GmailSeedMessage[]; labels?: string[]; password?: string; limits?: unknown } = {}): Promise<FakeGmail> {
+export async function startFakeGmail(
+  opts: { messages?: GmailSeedMessage[]; labels?: string[]; password?: string; limits?: unknown; /** A localized All Mail, e.g. "[Gmail]/Alle Nachrichten". */ allMailName?: string } = {},
+): Promise<FakeGmail> {
   const messages: GmailMessage[] = [];
   const userLabels = new Set<string>(opts.labels ?? []);
   let nextSeq = 1;
@@ -184,7 +186,8 @@ export async function startFakeGmail(opts: { messages?: GmailSeedMessage[]; labe
   const define = (name: string, attrs: string[], label: string | null, member: (m: GmailMessage) => boolean): void => {
     if (!folders.has(name)) folders.set(name, { name, attrs, label, member, uidValidity: nextValidity++, uidNext: 1, uids: new Map() });
   };
-  for (const f of SYSTEM_FOLDERS) {
+  for (const sys of SYSTEM_FOLDERS) {
+    const f = sys.kind === 'all' && opts.allMailName ? { ...sys, name: opts.allMailName } : sys;
     const member =
       f.kind === 'all' ? (m: GmailMessage) => !m.spam && !m.trash
       : f.kind === 'spam' ? (m: GmailMessage) => m.spam
