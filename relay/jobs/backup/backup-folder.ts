@@ -95,7 +95,9 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     rawName,
     name,
     delimiter: entry.delimiter ?? null,
-    specialUse: entry.specialUse ?? null,
+    // Gmail's Important folder is flagged \Important (X-GM-EXT-1), a use imapflow does not name:
+    // kept, so restore knows it as a system label whatever its localized name.
+    specialUse: entry.specialUse ?? (ctx.gmail && entry.flags.has('\\Important') ? '\\Important' : null),
   });
   ctx.seenFolders.add(folderId);
   ctx.tally.foldersChecked++;
