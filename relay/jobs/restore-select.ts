@@ -18,6 +18,8 @@ export interface RestoreCandidate {
   messageId: string | null;
   /** Gmail's X-GM-MSGID of the archived membership (null: not from Gmail, or archived before schema 3). */
   gmMsgId?: string | null;
+  /** X-GM-THRID, likewise. */
+  gmThrId?: string | null;
 }
 
 interface Row {
@@ -34,6 +36,7 @@ interface Row {
   added_run: number;
   gone_run: number | null;
   gm_msgid: string | null;
+  gm_thrid: string | null;
 }
 
 /** Resolves the archived account to read: by user@host[:port], or the only one in the archive. */
@@ -56,7 +59,7 @@ export function resolveSourceAccount(db: Db, source: RestoreOptions['source']): 
 
 /** The rows' columns; an index older than schema 3 (read, never upgraded) has no Gmail ids. */
 const selectFor = (db: Db): string => `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m.flags, m.keywords, m.internaldate, m.size,
-  m.message_id, m.added_run, m.gone_run, ${hasGmailColumns(db) ? 'm.gm_msgid' : 'NULL AS gm_msgid'} FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?`;
+  m.message_id, m.added_run, m.gone_run, ${hasGmailColumns(db) ? 'm.gm_msgid, m.gm_thrid' : 'NULL AS gm_msgid, NULL AS gm_thrid'} FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?`;
 
 /**
  * The messages a scope selects, one per membership: a folder that held two identical copies gets
@@ -119,6 +122,7 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
       size: r.size,
       messageId: r.message_id,
       gmMsgId: r.gm_msgid,
+      gmThrId: r.gm_thrid,
     });
   }
   // Oldest first inside each folder: a restored folder reads in its original order.
