@@ -24,6 +24,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
         ...(p.disappearedInRun !== undefined ? { disappearedInRun: p.disappearedInRun } : {}),
       },
       ...(p.into !== undefined ? { into: p.into } : {}),
+      ...(p.labels !== undefined ? { labels: p.labels } : {}),
       dryRun: p.dryRun ?? false,
       appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
     },
@@ -46,6 +47,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
     alreadyPresent: result.alreadyPresent,
     notRestored: result.notRestored,
     foldersCreated: result.foldersCreated,
+    ...(result.labelsAdded ? { labelsAdded: result.labelsAdded } : {}),
     ...(plan
       ? {
           toAppend: plan.toAppend,
@@ -53,6 +55,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
           foldersToCreate: plan.foldersToCreate.length,
           overAppendLimit: plan.overAppendLimit,
           corrupt: plan.corrupt,
+          ...(plan.labels ? { distinctMessages: plan.labels.messages, ...(plan.labels.mode === 'gmail' ? { labelsToAdd: plan.labels.labelsToAdd } : {}) } : {}),
           ...(plan.quota?.usedBytes != null ? { quotaUsedBytes: plan.quota.usedBytes } : {}),
           ...(plan.quota?.limitBytes != null ? { quotaLimitBytes: plan.quota.limitBytes } : {}),
         }
