@@ -2,7 +2,9 @@ import { LIMITS } from '../../lib/limits.ts';
 import type { MigrateStatus } from '../../lib/protocol/status-ids.ts';
 import { runMigrate } from '../jobs/migrate/run-migrate.ts';
 import { ACCOUNT_OPTIONS, parseAccountOptions, parseRunTuning } from './account-options.ts';
-import { parseOptions, required } from './args.ts';
+import { parseOptions, required, UsageError } from './args.ts';
+import { LabelMode } from '../../lib/protocol/restore-params.ts';
+import { labelsLine } from './restore-command.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
@@ -26,7 +28,7 @@ export const MIGRATE_HELP = `Usage: mailkeep migrate --from-host H --from-port P
                         --from-user U --from-password-env VAR [--from-ca FILE]
                         --to-host H --to-port P --to-security tls|starttls|none
                         --to-user U --to-password-env VAR [--to-ca FILE]
-                        [--dry-run] [--json] [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
+                        [--labels folder-per-label|first-label] [--dry-run] [--json] [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
 
 Copies every folder of one IMAP account into another, directly (no backup needed), with flags,
 keywords and INTERNALDATE. The source is only read (EXAMINE, BODY.PEEK[]); nothing is deleted on
@@ -43,6 +45,10 @@ again, or after it was killed, copies only what is missing. Messages over the de
   --*-security MODE      tls (implicit TLS, usually 993), starttls (143, upgrade required), none
   --*-password-env VAR   name of the environment variable holding that password (never a flag)
   --*-ca FILE            extra trusted CA certificate (PEM) for a self-signed server
+  --labels MODE          from Gmail into a server without labels: folder-per-label (default, as
+                         before: a message goes into the folder of every label it has, All Mail
+                         included) or first-label (one copy, in its first label's folder). Gmail
+                         to Gmail copies each message once and adds its other labels.
   --dry-run              print the folder mapping and counts (to copy, already there, over
                          APPENDLIMIT, folders to create) and change nothing
   --json                 print JSON events; the last line is the result object
@@ -60,11 +66,13 @@ Exit codes:
   6  Failed (unexpected error)`;
 
 export async function migrateCommand(argv: string[], io: Io): Promise<number> {
-  const spec: Record<string, 'string' | 'boolean'> = { 'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string' };
+  const spec: Record<string, 'string' | 'boolean'> = { labels: 'string', 'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string' };
   for (const side of ['from', 'to']) for (const n of ACCOUNT_OPTIONS) spec[`${side}-${n}`] = 'string';
   const o = parseOptions(argv, spec);
   const source = parseAccountOptions(o, io.env, 'from');
   const destination = parseAccountOptions(o, io.env, 'to');
+  const labels = o.labels === undefined ? undefined : LabelMode.safeParse(o.labels).data;
+  if (o.labels !== undefined && labels === undefined) throw new UsageError('--labels must be folder-per-label or first-label');
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
   const output = jobOutput(io, json, STATUS_NAMES, 'migrated', { retryLine: retryingWithNextTry, statusFields: (d) => ({ side: d.side ?? null }) });
@@ -73,6 +81,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
       source,
       destination,
       dryRun,
+      ...(labels ? { labels } : {}),
       ...parseRunTuning(o),
     },
     output.hooks,
@@ -88,6 +97,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
     for (const f of p.folders)
       io.out.write(`  ${f.source} -> ${f.destination}${f.specialUse ? ` (${f.specialUse})` : ''}${f.create ? ' (new folder)' : ''}: ${f.toCopy} to copy, ${f.alreadyPresent} already there${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
+    if (p.labels && p.labels.mode !== 'folder-per-label') io.out.write(`${labelsLine(p.labels)}\n`);
   } else {
     io.out.write(
       `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatSize(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,

@@ -142,3 +142,43 @@ export async function addGmailLabels(client: ImapFlow, folder: string, items: { 
 function norm(label: string): string {
   return label.startsWith('\\') ? label.toLowerCase() : label;
 }
+
+/**
+ * Migrate from Gmail (folders read one after another, All Mail first): the first folder a message
+ * is met in is where it is copied; every later folder holding the same X-GM-MSGID is one more label
+ * for it (into Gmail) or is left out (first label only, into another server).
+ */
+export class GmailCopies {
+  /** X-GM-MSGID -> destination folders of its later copies (its labels). */
+  readonly labels = new Map<string, Set<string>>();
+  /** X-GM-MSGID -> where its one copy is on the destination (found present, or appended). */
+  readonly at = new Map<string, { folder: string; uid: number }>();
+  private readonly first = new Set<string>();
+  memberships = 0;
+
+  /** True when this copy is the message's first (to be copied); else it is recorded as a label of it. */
+  firstCopy(gmMsgId: string, destination: string, isLabel: boolean): boolean {
+    this.memberships++;
+    if (!this.first.has(gmMsgId)) {
+      this.first.add(gmMsgId);
+      return true;
+    }
+    if (isLabel) {
+      const set = this.labels.get(gmMsgId) ?? new Set<string>();
+      set.add(destination);
+      this.labels.set(gmMsgId, set);
+    }
+    return false;
+  }
+
+  get messages(): number {
+    return this.first.size;
+  }
+}
+
+/** Special use of a listed folder, including Gmail's \Important (a flag imapflow does not name). */
+export function listedUse(l: ListResponse): string | null {
+  return l.specialUse || (l.flags.has('\\Important') ? '\\Important' : null);
+}
+
+export { NOT_A_LABEL };
