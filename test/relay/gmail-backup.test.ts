@@ -89,6 +89,10 @@ describe('Gmail mode backup (X-GM-EXT-1)', () => {
       db.close();
     }
 
+    // I1: the backup only read (EXAMINE, BODY.PEEK): no STORE, COPY, MOVE, APPEND, EXPUNGE or SELECT.
+    expect(gmail.commands.filter((c) => /^\S+ (UID )?(STORE|COPY|MOVE|APPEND|EXPUNGE|SELECT)\b/i.test(c))).toEqual([]);
+    expect(gmail.commands.filter((c) => /FETCH/i.test(c) && /BODY\[\]/i.test(c))).toEqual([]);
+
     gmail.resetCounters();
     const second = await backupGmail(gmail, dir);
     expect(second).toMatchObject({ status: 'completed', messages: 0, bytes: 0 });
