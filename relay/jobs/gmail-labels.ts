@@ -79,9 +79,11 @@ export function groupByMessage<C extends LabelledCandidate>(candidates: C[], spe
  * The Gmail label a destination folder stands for, or null for a folder that is no label (All
  * Mail, Spam, Trash). System labels by the folder's special-use flag, never by its localized name.
  */
-export function gmailLabelOf(path: string, listed: ListResponse | undefined): string | null {
+export function gmailLabelOf(path: string, listed: ListResponse | undefined, sourceUse: string | null = null): string | null {
   if (path.toUpperCase() === 'INBOX') return '\\Inbox';
-  const flags = listed ? new Set([...listed.flags, ...(listed.specialUse ? [listed.specialUse] : [])]) : new Set<string>();
+  // A folder the destination does not list (yet) is known by the archived folder's special use: a
+  // system label then, never a user label named like a localized system folder.
+  const flags = listed ? new Set([...listed.flags, ...(listed.specialUse ? [listed.specialUse] : [])]) : new Set<string>(sourceUse ? [sourceUse] : []);
   if (flags.has('\\All') || flags.has('\\Junk') || flags.has('\\Trash')) return null;
   if (flags.has('\\Sent')) return '\\Sent';
   if (flags.has('\\Drafts')) return '\\Draft';
@@ -149,7 +151,7 @@ function norm(label: string): string {
  * for it (into Gmail) or is left out (first label only, into another server).
  */
 export class GmailCopies {
-  /** X-GM-MSGID -> destination folders of its later copies (its labels). */
+  /** X-GM-MSGID -> the Gmail labels of its later copies. */
   readonly labels = new Map<string, Set<string>>();
   /** X-GM-MSGID -> where its one copy is on the destination (found present, or appended). */
   readonly at = new Map<string, { folder: string; uid: number }>();
@@ -157,18 +159,25 @@ export class GmailCopies {
   memberships = 0;
 
   /** True when this copy is the message's first (to be copied); else it is recorded as a label of it. */
-  firstCopy(gmMsgId: string, destination: string, isLabel: boolean): boolean {
+  firstCopy(gmMsgId: string, label: string | null): boolean {
     this.memberships++;
     if (!this.first.has(gmMsgId)) {
       this.first.add(gmMsgId);
       return true;
     }
-    if (isLabel) {
+    if (label !== null) {
       const set = this.labels.get(gmMsgId) ?? new Set<string>();
-      set.add(destination);
+      set.add(label);
       this.labels.set(gmMsgId, set);
     }
     return false;
+  }
+
+  /** Labels to add over all messages. */
+  get labelCount(): number {
+    let n = 0;
+    for (const set of this.labels.values()) n += set.size;
+    return n;
   }
 
   get messages(): number {
@@ -181,4 +190,3 @@ export function listedUse(l: ListResponse): string | null {
   return l.specialUse || (l.flags.has('\\Important') ? '\\Important' : null);
 }
 
-export { NOT_A_LABEL };

@@ -6,7 +6,7 @@ import { digestByDownload, normalizedDigest } from '../../imap/append-hash.ts';
 import { listWithoutUtf8 } from '../../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
 import { listedDestinations, listedSource, MAPPED_SPECIAL_USES, mapFolders, pathKey, sessionNamespace } from '../folder-map.ts';
-import { GmailCopies, gmailLabelOf, labelRank, listedUse, NOT_A_LABEL, type LabelMode } from '../gmail-labels.ts';
+import { GmailCopies, gmailLabelOf, labelRank, listedUse, type LabelMode } from '../gmail-labels.ts';
 import { onSide } from './migrate-side.ts';
 import type { MigratePlan, MigratePlanFolder, MigrateSkipped } from './migrate-types.ts';
 import { AppendRecords, imapSource, type DestinationIdentity } from '../append-records.ts';
@@ -52,7 +52,7 @@ export async function planMigrate(
   src: ImapFlow,
   dst: ImapFlow,
   opts: { signal?: AbortSignal; records?: AppendRecords; sourceIdentity?: DestinationIdentity; labels?: LabelMode },
-): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[]; gmail: GmailCopies | null; destinationListed: Map<string, ListResponse> }> {
+): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[]; gmail: GmailCopies | null }> {
   const srcList = await onSide('source', src.list());
   const dstList = await onSide('destination', listWithoutUtf8(dst));
   const sns = sessionNamespace(src.namespace, srcList);
@@ -64,6 +64,7 @@ export async function planMigrate(
   const gmailDst = dst.capabilities.has('X-GM-EXT-1');
   const gmail = src.capabilities.has('X-GM-EXT-1') && (gmailDst || opts.labels === 'first-label') ? new GmailCopies() : null;
   const srcUse = new Map(srcList.map((l) => [l.path, listedUse(l)]));
+  const dstByPath = new Map(dstList.map((l) => [pathKey(l.path, dns.delimiter), l]));
   const rank = (path: string): number => (gmail ? (gmailDst && srcUse.get(path) === '\\All' ? -1 : labelRank(path, srcUse.get(path) ?? null)) : 0);
   const mappings = mapFolders({ namespace: sns, folders: srcList.map(listedSource) }, { namespace: dns, folders: listedDestinations(dstList) }, gmailDst ? { specialUses: [...MAPPED_SPECIAL_USES, '\\All', '\\Flagged'] } : {}).sort((a, b) =>
     rank(a.source) - rank(b.source) || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0),
@@ -133,9 +134,10 @@ export async function planMigrate(
     }
 
     const work: MigrateFolderWork = { source: m.source, destination: m.destination, create: !m.exists, uidValidity: read.uidValidity, uidNext: read.uidNext, toCopy: [] };
-    const isLabel = !NOT_A_LABEL.has(srcUse.get(m.source) ?? '');
+    // Into Gmail, a later copy of a message is this label on its one copy (none for All Mail, Spam, Trash).
+    const label = gmail && gmailDst ? gmailLabelOf(m.destination, dstByPath.get(pathKey(m.destination, dstDelimiter)), srcUse.get(m.source) ?? null) : null;
     for (const msg of read.messages) {
-      if (gmail && msg.gmMsgId && !gmail.firstCopy(msg.gmMsgId, m.destination, gmailDst && isLabel)) continue;
+      if (gmail && msg.gmMsgId && !gmail.firstCopy(msg.gmMsgId, label)) continue;
       const candidate: RestoreCandidate = {
         folder: m.source, delimiter: srcDelimiter, uidvalidity: read.uidValidity, uid: msg.uid, hash: '',
         flags: msg.flags, keywords: [], internalDate: msg.internalDate, size: msg.size, messageId: msg.messageId,
@@ -177,13 +179,10 @@ export async function planMigrate(
     sourceDelimiter: srcDelimiter,
     destinationDelimiter: dstDelimiter,
   };
-  const destinationListed = new Map(dstList.map((l) => [pathKey(l.path, dstDelimiter), l]));
-  if (gmail) {
-    let labelsToAdd = 0;
-    if (gmailDst) for (const set of gmail.labels.values()) for (const d of set) if (gmailLabelOf(d, destinationListed.get(pathKey(d, dstDelimiter))) !== null) labelsToAdd++;
-    plan.labels = { mode: gmailDst ? 'gmail' : 'first-label', messages: gmail.messages, memberships: gmail.memberships, labelsToAdd };
-  } else plan.labels = { mode: 'folder-per-label', messages: plan.messages, memberships: plan.messages, labelsToAdd: 0 };
-  return { plan, folders, skipped, gmail, destinationListed };
+  plan.labels = gmail
+    ? { mode: gmailDst ? 'gmail' : 'first-label', messages: gmail.messages, memberships: gmail.memberships, labelsToAdd: gmail.labelCount }
+    : { mode: 'folder-per-label', messages: plan.messages, memberships: plan.messages, labelsToAdd: 0 };
+  return { plan, folders, skipped, gmail };
 }
 
 /** EXAMINE (read-only) and one metadata FETCH: UID, size, flags, INTERNALDATE, Message-ID. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ImapFlow, ListResponse } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { RELAY_LIMITS } from '../../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
 import { classifyImapError, describeImapError, isAuthCode, isConnectionCode } from '../../imap/classify-error.ts';
@@ -18,7 +18,7 @@ import { throttledProgress } from '../progress.ts';
 import { uidSet } from '../uid-set.ts';
 import { rekeyByContent, UIDS_UNSTABLE_MESSAGE } from '../source-rekey.ts';
 import { destinationLost } from '../destination-keeps.ts';
-import { addGmailLabels, gmailLabelOf, type GmailCopies } from '../gmail-labels.ts';
+import { addGmailLabels, type GmailCopies } from '../gmail-labels.ts';
 
 interface Tally {
   migrated: number;
@@ -125,7 +125,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
           ),
         );
         // Into Gmail: each message was copied once; now its other labels, only those it lacks.
-        if (copies && dst.capabilities.has('X-GM-EXT-1')) await onSide('destination', migrateLabels(dst, copies, work.destinationListed, plan.destinationDelimiter, tally));
+        if (copies && dst.capabilities.has('X-GM-EXT-1')) await onSide('destination', migrateLabels(dst, copies, tally));
       } catch (err) {
         if (!(err instanceof QuotaStop)) throw err;
         await Promise.all([closeSession(src), closeSession(dst)]);
@@ -167,17 +167,14 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
 }
 
 /** Adds each copied (or found) message's other labels where its one copy is, by destination folder. */
-async function migrateLabels(dst: ImapFlow, copies: GmailCopies, listed: Map<string, ListResponse>, delimiter: string, tally: Tally): Promise<void> {
+async function migrateLabels(dst: ImapFlow, copies: GmailCopies, tally: Tally): Promise<void> {
   const byFolder = new Map<string, { uid: number; labels: string[] }[]>();
-  for (const [gm, folders] of copies.labels) {
-    const labels = [...folders].flatMap((d) => {
-      const l = gmailLabelOf(d, listed.get(pathKey(d, delimiter)));
-      return l === null ? [] : [l];
-    });
+  for (const [gm, set] of copies.labels) {
+    const labels = [...set];
     if (!labels.length) continue;
     const where = copies.at.get(gm);
     if (!where) {
-      tally.skipped.push({ folder: [...folders][0]!, uid: null, code: 'LABELS_NOT_APPLIED', reason: `no UID is known for the copy of message ${gm}, so its labels (${labels.join(', ')}) could not be added` });
+      tally.skipped.push({ folder: labels[0]!, uid: null, code: 'LABELS_NOT_APPLIED', reason: `no UID is known for the copy of message ${gm}, so its labels (${labels.join(', ')}) could not be added` });
       continue;
     }
     const list = byFolder.get(where.folder) ?? [];

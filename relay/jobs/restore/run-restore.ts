@@ -122,7 +122,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       const labelsFor = (g: (typeof groups)[number]): string[] =>
         g.others.flatMap((c) => {
           const dest = work.destinationOf.get(c.folder);
-          const label = dest === undefined ? null : gmailLabelOf(dest, work.listed.get(pathKey(dest, work.delimiter)));
+          const label = dest === undefined ? null : gmailLabelOf(dest, work.listed.get(pathKey(dest, work.delimiter)), specialOf(c.folder));
           return label === null ? [] : [label];
         });
       plan.labels = { mode, messages: groups.length, memberships: candidates.length, labelsToAdd: gmailDest ? groups.reduce((n, g) => n + labelsFor(g).length, 0) : 0 };
