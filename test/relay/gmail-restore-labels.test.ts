@@ -86,4 +86,24 @@ describe('Gmail labels on the way back', () => {
     expect(got.get(sha256(raws[1]!))).toEqual(['Projects', '\\Inbox'].sort());
     expect(got.get(sha256(raws[3]!))).toEqual(['\\Inbox']);
   }, 60_000);
+
+  it('a label Gmail refuses ends Partially Complete with LABELS_NOT_APPLIED, every message still appended once; a rerun adds the label and appends nothing', async () => {
+    const raws = generatedMessages(5, 44);
+    const src = await gmail({ messages: raws.map((raw, i) => ({ raw, labels: i < 3 ? ['Keep', 'Refused'] : ['Keep'] })) });
+    const archive = tmp();
+    expect((await runBackup({ archiveDir: archive, account: account(src.port), retry: { maxAttempts: 1 } })).status).toBe('completed');
+    const dest = await gmail({ faults: { refuseLabels: ['Refused'] } });
+    const r = await runRestore({ archiveDir: archive, target: account(dest.port), retry: { maxAttempts: 1 } });
+    expect(r).toMatchObject({ status: 'partially_complete', errorCode: 'LABELS_NOT_APPLIED', restored: 5 });
+    expect(r.skipped.filter((x) => x.code === 'LABELS_NOT_APPLIED')).toHaveLength(3);
+    expect(dest.messages.every((m) => m.labels.has('Keep'))).toBe(true);
+
+    dest.faults.refuseLabels = [];
+    dest.resetCounters();
+    const again = await runRestore({ archiveDir: archive, target: account(dest.port), retry: { maxAttempts: 1 } });
+    expect(again).toMatchObject({ status: 'completed', restored: 0, labelsAdded: 3 });
+    expect(dest.counters.appends).toBe(0);
+    const got = new Map(dest.messages.map((m) => [sha256(m.raw), dest.labelsOf(m)]));
+    for (const m of src.messages) expect(got.get(sha256(m.raw))).toEqual(src.labelsOf(m));
+  }, 60_000);
 });

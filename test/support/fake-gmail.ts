@@ -67,8 +67,15 @@ export interface FakeGmailCounters {
   logins: number;
 }
 
+/** Refusals a real Gmail can give; change them between runs. */
+export interface FakeGmailFaults {
+  /** STORE +X-GM-LABELS naming one of these labels is answered NO (e.g. a label Gmail will not create). */
+  refuseLabels?: string[];
+}
+
 export interface FakeGmail {
   port: number;
+  faults: FakeGmailFaults;
   commands: string[];
   counters: FakeGmailCounters;
   /** Passed through untouched (issue 14 part 2 adds the byte budget here). */
@@ -172,8 +179,17 @@ function headerField(raw: Buffer, name: string): string | null {
 }
 
 export async function startFakeGmail(
-  opts: { messages?: GmailSeedMessage[]; labels?: string[]; password?: string; limits?: unknown; /** A localized All Mail, e.g. "[Gmail]/Alle Nachrichten". */ allMailName?: string } = {},
+  opts: {
+    messages?: GmailSeedMessage[];
+    labels?: string[];
+    password?: string;
+    limits?: unknown;
+    /** A localized All Mail, e.g. "[Gmail]/Alle Nachrichten". */
+    allMailName?: string;
+    faults?: FakeGmailFaults;
+  } = {},
 ): Promise<FakeGmail> {
+  const faults: FakeGmailFaults = opts.faults ?? {};
   const messages: GmailMessage[] = [];
   const userLabels = new Set<string>(opts.labels ?? []);
   let nextSeq = 1;
@@ -473,6 +489,7 @@ export async function startFakeGmail(
           const silent = op.endsWith('.SILENT');
           const labelsOp = op.replace('.SILENT', '').replace(/^[+-]/, '') === 'X-GM-LABELS';
           if (labelsOp) counters.labelStores++;
+          if (labelsOp && values.some((v) => faults.refuseLabels?.includes(v))) return no('[CANNOT] Invalid label (Failure)');
           for (const [m] of rows) {
             if (labelsOp) {
               if (op.startsWith('+')) for (const l of values) addLabel(m, l);
@@ -623,6 +640,7 @@ export async function startFakeGmail(
     port: (server.address() as net.AddressInfo).port,
     commands,
     counters,
+    faults,
     limits: opts.limits,
     messages,
     folderNames: () => [...folders.keys()].sort(),
