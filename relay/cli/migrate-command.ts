@@ -97,7 +97,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
     for (const f of p.folders)
       io.out.write(`  ${f.source} -> ${f.destination}${f.specialUse ? ` (${f.specialUse})` : ''}${f.create ? ' (new folder)' : ''}: ${f.toCopy} to copy, ${f.alreadyPresent} already there${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
-    if (p.labels && p.labels.mode !== 'folder-per-label') io.out.write(`${labelsLine(p.labels)}\n`);
+    if (p.labels && (p.labels.mode === 'gmail' || p.labels.messages !== p.labels.memberships)) io.out.write(`${labelsLine(p.labels)}\n`);
   } else {
     io.out.write(
       `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatSize(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,

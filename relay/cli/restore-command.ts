@@ -145,7 +145,8 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     for (const f of p.folders)
       io.out.write(`  ${f.destination}${f.create ? ' (new folder)' : ''}: ${f.toAppend} to append, ${f.alreadyPresent} already present${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}${f.corrupt ? `, ${f.corrupt} damaged` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
-    if (p.labels) io.out.write(`${labelsLine(p.labels)}\n`);
+    // Only where it matters: into Gmail, or when some message was in several folders (labels).
+    if (p.labels && (p.labels.mode === 'gmail' || p.labels.messages !== p.labels.memberships)) io.out.write(`${labelsLine(p.labels)}\n`);
     // Only a real limit is worth a line: a server without QUOTA (or without a storage limit) gets none.
     if (p.quota && p.quota.limitBytes !== null)
       io.out.write(`Destination quota: ${p.quota.usedBytes === null ? '?' : formatSize(p.quota.usedBytes)} used of ${formatSize(p.quota.limitBytes)}\n`);

@@ -64,6 +64,8 @@ export async function planMigrate(
   const gmailDst = dst.capabilities.has('X-GM-EXT-1');
   const gmail = src.capabilities.has('X-GM-EXT-1') && (gmailDst || opts.labels === 'first-label') ? new GmailCopies() : null;
   const srcUse = new Map(srcList.map((l) => [l.path, listedUse(l)]));
+  /** Distinct source messages (by X-GM-MSGID on Gmail), for the dry run's word on labels. */
+  const distinct = new Set<string>();
   const dstByPath = new Map(dstList.map((l) => [pathKey(l.path, dns.delimiter), l]));
   const rank = (path: string): number => (gmail ? (gmailDst && srcUse.get(path) === '\\All' ? -1 : labelRank(path, srcUse.get(path) ?? null)) : 0);
   const mappings = mapFolders({ namespace: sns, folders: srcList.map(listedSource) }, { namespace: dns, folders: listedDestinations(dstList) }, gmailDst ? { specialUses: [...MAPPED_SPECIAL_USES, '\\All', '\\Flagged'] } : {}).sort((a, b) =>
@@ -137,6 +139,7 @@ export async function planMigrate(
     // Into Gmail, a later copy of a message is this label on its one copy (none for All Mail, Spam, Trash).
     const label = gmail && gmailDst ? gmailLabelOf(m.destination, dstByPath.get(pathKey(m.destination, dstDelimiter)), srcUse.get(m.source) ?? null) : null;
     for (const msg of read.messages) {
+      distinct.add(msg.gmMsgId ?? `${m.source}\0${msg.uid}`);
       if (gmail && msg.gmMsgId && !gmail.firstCopy(msg.gmMsgId, label)) continue;
       const candidate: RestoreCandidate = {
         folder: m.source, delimiter: srcDelimiter, uidvalidity: read.uidValidity, uid: msg.uid, hash: '',
@@ -181,7 +184,7 @@ export async function planMigrate(
   };
   plan.labels = gmail
     ? { mode: gmailDst ? 'gmail' : 'first-label', messages: gmail.messages, memberships: gmail.memberships, labelsToAdd: gmail.labelCount }
-    : { mode: 'folder-per-label', messages: plan.messages, memberships: plan.messages, labelsToAdd: 0 };
+    : { mode: 'folder-per-label', messages: distinct.size, memberships: plan.messages, labelsToAdd: 0 };
   return { plan, folders, skipped, gmail };
 }
 
