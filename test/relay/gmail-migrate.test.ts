@@ -61,6 +61,10 @@ describe('migrate from Gmail', () => {
 
     it('with "first label only" copies each message once, into its first label, and says so in the dry run', async () => {
       const dest = { host: '127.0.0.1', port: dc.port, security: 'none' as const, user: 'first', password: 'first-Secret-pw' };
+      // The default (one folder per label, as before) is said too: fewer messages than memberships.
+      const asBefore = await migrate(dest, { dryRun: true });
+      expect(asBefore.plan?.labels).toMatchObject({ mode: 'folder-per-label', messages: box.seeds.length, memberships: asBefore.plan!.messages });
+      expect(asBefore.plan!.messages).toBeGreaterThan(box.seeds.length);
       const dry = await migrate(dest, { dryRun: true, labels: 'first-label' });
       expect(dry.plan?.labels).toMatchObject({ mode: 'first-label', messages: box.seeds.length });
       const r = await migrate(dest, { labels: 'first-label' });
