@@ -24,6 +24,7 @@ export const ErrorCode = z.enum([
   'MESSAGE_SIZE_MISMATCH', // the server sent a message with another length than it announced (RFC822.SIZE)
   'MESSAGE_TOO_SLOW', // a message arrived slower than the minimum transfer rate (a trickling server)
   'DESTINATION_LOSES_METADATA', // restore/migrate: a message read back after APPEND lacks the flags or INTERNALDATE it was given (GNU imap4d): the job stops Failed
+  'LABELS_NOT_APPLIED', // restore/migrate into Gmail: a message was appended once but some of its other labels could not be added (STORE +X-GM-LABELS refused, or no UID to add them to); a rerun adds them
   'UIDVALIDITY_UNSTABLE', // the source gives messages new UIDs (or a new UIDVALIDITY) from one session or SELECT to the next: compared by content instead; with Completed it is a notice
   // OAuth2 sign-in (relay/oauth, docs/oauth.md)
   'OAUTH_NOT_CONFIGURED', // the provider has no client ID configured (providers.json or MAILKEEP_OAUTH_<ID>_CLIENT_ID): nothing started

@@ -71,6 +71,14 @@ export const RestoreCounts = z.strictObject({
   corrupt: Count.optional(),
   quotaUsedBytes: Count.optional(),
   quotaLimitBytes: Count.optional(),
+  /**
+   * Labels (relay/jobs/gmail-labels.ts): distinct messages selected (fewer than toAppend + alreadyPresent
+   * when labels became folders); into Gmail the labels the plan adds with STORE +X-GM-LABELS, and those
+   * this run added.
+   */
+  distinctMessages: Count.optional(),
+  labelsToAdd: Count.optional(),
+  labelsAdded: Count.optional(),
 });
 export type RestoreCounts = z.infer<typeof RestoreCounts>;
 

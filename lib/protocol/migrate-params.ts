@@ -1,5 +1,6 @@
 import { z } from '../zod.ts';
 import { SafeId } from './ids.ts';
+import { LabelMode } from './restore-params.ts';
 
 /**
  * `params` of job.start for kind "migrate" (the relay runs relay/jobs/migrate/run-migrate.ts). The job's
@@ -8,6 +9,8 @@ import { SafeId } from './ids.ts';
  */
 export const MigrateParams = z.strictObject({
   destinationAccountId: SafeId,
+  /** From Gmail into a server without labels: one folder per label (default) or the first label only (restore-params.ts LabelMode). */
+  labels: LabelMode.optional(),
   /** Preview only: JobSnapshot.outcome.migratePlan holds the folder mapping and counts; nothing is written. */
   dryRun: z.boolean().optional(),
 });

@@ -3,6 +3,16 @@ import { SafeId, Timestamp } from './ids.ts';
 import { ArchiveSelection } from './archive-browse.ts';
 
 /**
+ * How Gmail labels (one archived folder membership per label) go into a server without labels:
+ * `folder-per-label` (the default, as before Gmail mode: the message goes into the folder of every
+ * label it had, All Mail included) or `first-label` (one copy, in its first label's folder: INBOX,
+ * then user labels by name, then Sent, Drafts, Important, Starred, then All Mail). Into Gmail
+ * itself neither applies: each message is appended once and gets its labels back.
+ */
+export const LabelMode = z.enum(['folder-per-label', 'first-label']);
+export type LabelMode = z.infer<typeof LabelMode>;
+
+/**
  * `params` of job.start for kind "restore" (the relay runs relay/jobs/restore/run-restore.ts). Every field
  * but `messageIds` is a scalar; all travel in the same frame as backup's `{}`.
  * Filters combine; none at all restores everything the archive ever held for the account, each
@@ -30,6 +40,8 @@ export const RestoreParams = z.strictObject({
   messageIds: ArchiveSelection.optional(),
   /** Recreate the tree under this new top-level folder, e.g. "Restored 2026-11-25". */
   into: z.string().min(1).max(255).optional(),
+  /** Gmail labels into a server without labels (see LabelMode); default folder-per-label. */
+  labels: LabelMode.optional(),
   /** Plan only; the job completes with outcome.counts (toAppend, alreadyPresent, ...) and progress.messagesTotal = toAppend. */
   dryRun: z.boolean().optional(),
 });

@@ -24,6 +24,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   MESSAGE_TOO_SLOW: 'The mail server sent some messages far too slowly; they were skipped. The next backup asks for them again.',
   DESTINATION_LOSES_METADATA:
     'The destination server does not keep the flags (read, flagged, labels) and dates of the messages it is given, so Mailkeep stopped after the first one instead of copying everything without them. Nothing was lost: the mail is still in the source or the archive. Choose another destination server, or ask its administrator to fix it.',
+  LABELS_NOT_APPLIED: 'Every message was copied to Gmail once, but some of their labels could not be added. Run the same restore again: it copies nothing twice and adds the missing labels.',
   UIDVALIDITY_UNSTABLE:
     'The source server changes UIDVALIDITY on every connection; incremental runs are not possible. Mailkeep compared every message by its content instead, so nothing was copied or stored twice; runs of this account take longer than with other servers.',
   OAUTH_NOT_CONFIGURED: 'Sign-in with this provider is not set up on this computer: it needs a client ID. See "Signing in with Google or Microsoft" (docs/oauth.md) to register one, then try again.',

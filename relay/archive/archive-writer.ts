@@ -47,6 +47,8 @@ export interface MessageMeta {
   size: number;
   messageId: string | null;
   modseq: string | null;
+  /** Gmail (X-GM-EXT-1): X-GM-MSGID, X-GM-THRID and X-GM-LABELS as fetched (labels null when not asked for). */
+  gmail?: { msgId: string; threadId: string | null; labels: string[] | null };
 }
 
 interface Group {
@@ -81,8 +83,11 @@ export class ArchiveWriter {
   private nextId: { account: number; run: number; folder: number };
   private accountIds = new Map<string, number>();
   private folderIds = new Map<string, number>();
+  private folderAccount = new Map<number, number>();
   private nextPackId: number;
   private reuse: { id: number; end: number } | null;
+  /** X-GM-MSGID -> blob of memberships staged by this writer (not yet in the index, or just committed). */
+  private gmailStaged = new Map<string, { hash: string; messageId: string | null }>();
 
   private constructor(
     readonly dir: string,
@@ -99,8 +104,10 @@ export class ArchiveWriter {
     this.nextId = { account: max('accounts') + 1, run: max('runs') + 1, folder: max('folders') + 1 };
     for (const a of this.db.prepare<[], { id: number; host: string; port: number; user: string }>('SELECT id, host, port, user FROM accounts').all())
       this.accountIds.set(accountKey(a.host, a.port, a.user), a.id);
-    for (const f of this.db.prepare<[], { id: number; account_id: number; raw_name: string }>('SELECT id, account_id, raw_name FROM folders').all())
+    for (const f of this.db.prepare<[], { id: number; account_id: number; raw_name: string }>('SELECT id, account_id, raw_name FROM folders').all()) {
       this.folderIds.set(`${f.account_id}\0${f.raw_name}`, f.id);
+      this.folderAccount.set(f.id, f.account_id);
+    }
     // Pack ids stay above every pack file, known or not: an unknown pack is never written into.
     const fileMax = packFiles(dir).reduce((m, p) => Math.max(m, p.id), 0);
     const knownMax = [...packEnds.keys()].reduce((m, id) => Math.max(m, id), 0);
@@ -139,6 +146,9 @@ export class ArchiveWriter {
     const db = this.db;
     return {
       hasBlob: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM blobs WHERE hash = ?').pluck(),
+      findGmail: db.prepare<[number, string], { hash: string; messageId: string | null }>(
+        'SELECT m.blob_hash AS hash, m.message_id AS messageId FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ? AND m.gm_msgid = ? LIMIT 1',
+      ),
       findContent: db.prepare<[string, number, number, string | null], string>(
         `SELECT m.blob_hash FROM messages m JOIN folders f ON f.id = m.folder_id
          WHERE m.message_id = ? AND m.size = ? AND f.account_id = ? AND m.internaldate IS ? AND m.gone_run IS NOT NULL LIMIT 1`,
@@ -204,6 +214,7 @@ export class ArchiveWriter {
     if (id === undefined) {
       id = this.nextId.folder++;
       this.folderIds.set(key, id);
+      this.folderAccount.set(id, accountId);
     }
     this.ops.push({ op: 'folder', id, account: accountId, raw: f.rawName, name: f.name, delim: f.delimiter, special: f.specialUse, run: runId, gone: null });
     return id;
@@ -249,6 +260,15 @@ export class ArchiveWriter {
     return this.stmts.findContent.get(messageId, size, accountId, internalDate?.toISOString() ?? null);
   }
 
+  /**
+   * Gmail: the stored content of this X-GM-MSGID in the account, or undefined. Gmail gives a message
+   * one X-GM-MSGID in every folder (label) that shows it and never changes its bytes, so a label
+   * folder's copy of a message already fetched from All Mail is recorded without downloading it.
+   */
+  findGmailContent(accountId: number, msgId: string): { hash: string; messageId: string | null } | undefined {
+    return this.gmailStaged.get(`${accountId}\0${msgId}`) ?? this.stmts.findGmail.get(accountId, msgId);
+  }
+
   private knows(hash: string): boolean {
     if (this.stagedBlobs.has(hash)) return true;
     for (const g of this.sealedGroups) if (g.blobs.has(hash)) return true;
@@ -258,10 +278,16 @@ export class ArchiveWriter {
   }
 
   private stage(folderId: number, runId: number, meta: MessageMeta, hash: string, newBytes: number): void {
+    const gm = meta.gmail;
     this.ops.push({
       op: 'msg', f: folderId, v: meta.uidvalidity, u: meta.uid, h: hash, fl: meta.flags, d: meta.internalDate?.toISOString() ?? null,
       s: meta.size, mid: meta.messageId, ms: meta.modseq, r: runId,
+      ...(gm ? { gm: gm.msgId, gt: gm.threadId, gl: gm.labels } : {}),
     });
+    if (gm) {
+      const account = this.folderAccount.get(folderId);
+      if (account !== undefined) this.gmailStaged.set(`${account}\0${gm.msgId}`, { hash, messageId: meta.messageId });
+    }
     this.stagedCount++;
     const c = this.runCounters.get(runId) ?? { messages: 0, bytes: 0 };
     c.messages += 1;
@@ -430,6 +456,27 @@ export class ArchiveWriter {
       if (now === `${fk.flags}\0${fk.keywords}`) continue;
       stored.set(u.uid, `${fk.flags}\0${fk.keywords}`);
       this.ops.push({ op: 'flags', f: folderId, v: uidvalidity, u: u.uid, fl: u.flags, ms: u.modseq });
+      n++;
+    }
+    if (n > 0) await this.flush();
+    return n;
+  }
+
+  /** Gmail: X-GM-LABELS of stored memberships that changed since they were stored. Only changes are journaled. */
+  async updateLabels(folderId: number, uidvalidity: number, updates: { uid: number; labels: string[] }[]): Promise<number> {
+    if (!updates.length) return 0;
+    await this.flush();
+    const stored = new Map<number, string | null>();
+    for (const r of this.db
+      .prepare<[number, number], { uid: number; gm_labels: string | null }>('SELECT uid, gm_labels FROM messages WHERE folder_id = ? AND uidvalidity = ? AND gone_run IS NULL')
+      .iterate(folderId, uidvalidity))
+      stored.set(r.uid, r.gm_labels);
+    let n = 0;
+    for (const u of updates) {
+      if (!stored.has(u.uid)) continue;
+      const gl = [...u.labels].sort();
+      if (stored.get(u.uid) === JSON.stringify(gl)) continue;
+      this.ops.push({ op: 'labels', f: folderId, v: uidvalidity, u: u.uid, gl });
       n++;
     }
     if (n > 0) await this.flush();

@@ -198,7 +198,9 @@ function repairOf(table: string, index: Row | null, journal: Row | null): string
 function compareIndexes(live: Db, replay: Db, check: JournalCheck): void {
   const liveTables = new Set(live.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
   for (const [table, key] of Object.entries(TABLE_KEYS)) {
-    const cols = replay.prepare<[], string>(`SELECT name FROM pragma_table_info('${table}')`).pluck().all();
+    // Columns both have: an index of an older version (read, never upgraded) lacks the newer ones.
+    const liveCols = new Set(live.prepare<[], string>(`SELECT name FROM pragma_table_info('${table}')`).pluck().all());
+    const cols = replay.prepare<[], string>(`SELECT name FROM pragma_table_info('${table}')`).pluck().all().filter((c) => !liveTables.has(table) || liveCols.has(c));
     const sql = `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${table}" ORDER BY ${key.map((c) => `"${c}"`).join(', ')}`;
     const a = liveTables.has(table) ? live.prepare<[], Row>(sql).iterate() : [][Symbol.iterator]();
     const b = replay.prepare<[], Row>(sql).iterate();

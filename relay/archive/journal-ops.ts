@@ -36,14 +36,20 @@ export const JournalOp = z.discriminatedUnion('op', [
   /** Everything in the pack before `end` is committed: only bytes past it may ever be cut. */
   z.object({ op: z.literal('packEnd'), id: int, end: int }),
   z.object({ op: z.literal('blob'), h: str, p: int, o: int, l: int }),
-  /** A membership: folder, UIDVALIDITY, UID, blob, flags and keywords as listed, INTERNALDATE, size, Message-ID, MODSEQ, run. */
+  /**
+   * A membership: folder, UIDVALIDITY, UID, blob, flags and keywords as listed, INTERNALDATE, size,
+   * Message-ID, MODSEQ, run; on Gmail also X-GM-MSGID (`gm`), X-GM-THRID (`gt`) and X-GM-LABELS (`gl`).
+   */
   z.object({
     op: z.literal('msg'), f: int, v: int, u: int, h: str, fl: z.array(str), d: optStr, s: int, mid: optStr, ms: optStr, r: int,
     id: int.optional(), g: optInt.optional(),
+    gm: optStr.optional(), gt: optStr.optional(), gl: z.array(str).nullable().optional(),
   }),
   /** Rows the server no longer has, as [uidvalidity, uid] pairs. */
   z.object({ op: z.literal('gone'), f: int, run: int, rows: z.array(z.tuple([int, int])) }),
   z.object({ op: z.literal('flags'), f: int, v: int, u: int, fl: z.array(str), ms: optStr }),
+  /** Gmail: the X-GM-LABELS of a stored membership changed (labels added or removed since). */
+  z.object({ op: z.literal('labels'), f: int, v: int, u: int, gl: z.array(str) }),
 ]);
 export type JournalOp = z.infer<typeof JournalOp>;
 /** One journal record: the ops of one group commit, applied in one transaction. */
@@ -81,8 +87,9 @@ function statements(db: Db) {
     pack: p('INSERT OR IGNORE INTO packs (id, file, end_offset) VALUES (?, ?, 0)'),
     packEnd: p('UPDATE packs SET end_offset = MAX(end_offset, ?) WHERE id = ?'),
     blob: p('INSERT OR IGNORE INTO blobs (hash, pack_id, offset, length) VALUES (?, ?, ?, ?)'),
-    msg: p(`INSERT OR IGNORE INTO messages (id, folder_id, uidvalidity, uid, blob_hash, flags, keywords, internaldate, size, message_id, modseq, added_run, gone_run)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    msg: p(`INSERT OR IGNORE INTO messages (id, folder_id, uidvalidity, uid, blob_hash, flags, keywords, internaldate, size, message_id, modseq, added_run, gone_run, gm_msgid, gm_thrid, gm_labels)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    labels: p('UPDATE messages SET gm_labels = ? WHERE folder_id = ? AND uidvalidity = ? AND uid = ?'),
     gone: p('UPDATE messages SET gone_run = ? WHERE folder_id = ? AND uidvalidity = ? AND uid = ? AND gone_run IS NULL'),
     flags: p('UPDATE messages SET flags = ?, keywords = ?, modseq = COALESCE(?, modseq) WHERE folder_id = ? AND uidvalidity = ? AND uid = ?'),
   };
@@ -129,9 +136,10 @@ export function applyBatch(db: Db, ops: readonly JournalOp[], pos: { file: numbe
         case 'blob': st.blob.run(o.h, o.p, o.o, o.l); break;
         case 'msg': {
           const fk = split(o.fl);
-          st.msg.run(o.id ?? null, o.f, o.v, o.u, o.h, fk.flags, fk.keywords, o.d, o.s, o.mid, o.ms, o.r, o.g ?? null);
+          st.msg.run(o.id ?? null, o.f, o.v, o.u, o.h, fk.flags, fk.keywords, o.d, o.s, o.mid, o.ms, o.r, o.g ?? null, o.gm ?? null, o.gt ?? null, o.gl ? JSON.stringify(o.gl) : null);
           break;
         }
+        case 'labels': st.labels.run(JSON.stringify(o.gl), o.f, o.v, o.u); break;
         case 'gone': for (const [v, u] of o.rows) st.gone.run(o.run, o.f, v, u); break;
         case 'flags': {
           const fk = split(o.fl);
@@ -162,11 +170,13 @@ export function* indexAsOps(db: Db): Generator<JournalOp> {
   }
   for (const r of all<{ hash: string; pack_id: number; offset: number; length: number }>('SELECT * FROM blobs ORDER BY pack_id, offset'))
     yield { op: 'blob', h: r.hash, p: r.pack_id, o: r.offset, l: r.length };
-  for (const r of all<{ id: number; folder_id: number; uidvalidity: number; uid: number; blob_hash: string; flags: string; keywords: string; internaldate: string | null; size: number; message_id: string | null; modseq: string | null; added_run: number; gone_run: number | null }>('SELECT * FROM messages ORDER BY id'))
+  for (const r of all<{ id: number; folder_id: number; uidvalidity: number; uid: number; blob_hash: string; flags: string; keywords: string; internaldate: string | null; size: number; message_id: string | null; modseq: string | null; added_run: number; gone_run: number | null; gm_msgid?: string | null; gm_thrid?: string | null; gm_labels?: string | null }>('SELECT * FROM messages ORDER BY id'))
     yield {
       op: 'msg', id: r.id, f: r.folder_id, v: r.uidvalidity, u: r.uid, h: r.blob_hash,
       fl: [...(JSON.parse(r.flags) as string[]), ...(JSON.parse(r.keywords) as string[])],
       d: r.internaldate, s: r.size, mid: r.message_id, ms: r.modseq, r: r.added_run, g: r.gone_run,
+      // Gmail fields only where there are some: a non-Gmail journal stays as it was.
+      ...(r.gm_msgid ? { gm: r.gm_msgid, gt: r.gm_thrid ?? null, gl: r.gm_labels ? (JSON.parse(r.gm_labels) as string[]) : null } : {}),
     };
   for (const r of all<{ run_id: number; folder_id: number; state: 'unchanged' | 'synced' | 'skipped' | 'gone'; messages: number | null; uidvalidity: number | null; uidnext: number | null }>('SELECT * FROM run_folders ORDER BY run_id, folder_id'))
     yield { op: 'runFolder', run: r.run_id, f: r.folder_id, state: r.state, n: r.messages, v: r.uidvalidity, next: r.uidnext };

@@ -6,9 +6,11 @@ import { RELAY_LIMITS } from '../../lib/limits.ts';
  * The archive's SQLite index. Its tables are documented in docs/archive-format.md; keep the two in
  * step. `user_version` is the schema version: a newer archive is refused rather than misread.
  * Version 2 adds the journal (`meta.journal_pos`, `packs.end_offset`): the index is derived from
- * the journal and the packs and can be rebuilt from them (`mailkeep repair`).
+ * the journal and the packs and can be rebuilt from them (`mailkeep repair`). Version 3 adds Gmail's
+ * identity of a membership (`messages.gm_msgid`, `gm_thrid`, `gm_labels`): the copies of one Gmail
+ * message in its label folders are grouped by X-GM-MSGID (restore appends it once).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -53,11 +55,13 @@ CREATE TABLE IF NOT EXISTS messages (
   flags TEXT NOT NULL, keywords TEXT NOT NULL,
   internaldate TEXT, size INTEGER NOT NULL, message_id TEXT, modseq TEXT,
   added_run INTEGER NOT NULL, gone_run INTEGER,
+  gm_msgid TEXT, gm_thrid TEXT, gm_labels TEXT,
   UNIQUE (folder_id, uidvalidity, uid)
 );
 CREATE INDEX IF NOT EXISTS messages_by_blob ON messages(blob_hash);
 CREATE INDEX IF NOT EXISTS messages_by_msgid ON messages(message_id, size);
 CREATE INDEX IF NOT EXISTS messages_gone ON messages(gone_run) WHERE gone_run IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_by_gm_msgid ON messages(gm_msgid) WHERE gm_msgid IS NOT NULL;
 CREATE TABLE IF NOT EXISTS run_folders (
   run_id INTEGER NOT NULL REFERENCES runs(id),
   folder_id INTEGER NOT NULL REFERENCES folders(id),
@@ -74,7 +78,27 @@ UPDATE packs SET end_offset = COALESCE((SELECT MAX(offset + length) FROM blobs W
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * Version 2 -> 3: Gmail's ids, nullable (every earlier row is a non-Gmail membership or one backed
+ * up before Gmail mode; the next backup fills in what it sees). The journal needs no bootstrap:
+ * its `msg` ops simply gain optional fields.
+ */
+const UPGRADE_2_TO_3 = `
+ALTER TABLE messages ADD COLUMN gm_msgid TEXT;
+ALTER TABLE messages ADD COLUMN gm_thrid TEXT;
+ALTER TABLE messages ADD COLUMN gm_labels TEXT;
+CREATE INDEX IF NOT EXISTS messages_by_gm_msgid ON messages(gm_msgid) WHERE gm_msgid IS NOT NULL;
+`;
+
 export type Db = Database.Database;
+
+/**
+ * True when the index has the Gmail columns (version 3). A reader never upgrades, so an archive
+ * last written by an older Mailkeep is read without them (every row then counts as non-Gmail).
+ */
+export function hasGmailColumns(db: Db): boolean {
+  return (db.prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'gm_msgid'").get() as unknown) !== undefined;
+}
 
 /**
  * `reader: true` opens an existing index (creating only a missing schema) and never upgrades it:
@@ -106,9 +130,11 @@ export function openIndex(file: string, opts: { reader?: boolean } = {}): Db {
         db.exec(DDL);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
-    else if (version === 1 && !opts.reader)
+    else if (version < SCHEMA_VERSION && !opts.reader)
+      // One transaction for every step: a crash leaves the old version whole, never half an upgrade.
       db.transaction(() => {
-        db.exec(UPGRADE_1_TO_2);
+        if (version < 2) db.exec(UPGRADE_1_TO_2);
+        if (version < 3) db.exec(UPGRADE_2_TO_3);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     return db;

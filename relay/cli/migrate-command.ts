@@ -2,7 +2,9 @@ import { LIMITS } from '../../lib/limits.ts';
 import type { MigrateStatus } from '../../lib/protocol/status-ids.ts';
 import { runMigrate } from '../jobs/migrate/run-migrate.ts';
 import { ACCOUNT_OPTIONS, parseAccountOptions, parseRunTuning } from './account-options.ts';
-import { parseOptions, required } from './args.ts';
+import { parseOptions, required, UsageError } from './args.ts';
+import { LabelMode } from '../../lib/protocol/restore-params.ts';
+import { labelsLine } from './restore-command.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
@@ -27,7 +29,7 @@ export const MIGRATE_HELP = `Usage: mailkeep migrate --from-host H --from-port P
                         --from-user U --from-password-env VAR [--from-ca FILE]
                         --to-host H --to-port P --to-security tls|starttls|none
                         --to-user U --to-password-env VAR [--to-ca FILE]
-                        [--dry-run] [--json] [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
+                        [--labels folder-per-label|first-label] [--dry-run] [--json] [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
 
 Copies every folder of one IMAP account into another, directly (no backup needed), with flags,
 keywords and INTERNALDATE. The source is only read (EXAMINE, BODY.PEEK[]); nothing is deleted on
@@ -44,6 +46,10 @@ again, or after it was killed, copies only what is missing. Messages over the de
   --*-security MODE      tls (implicit TLS, usually 993), starttls (143, upgrade required), none
   --*-password-env VAR   name of the environment variable holding that password (never a flag)
   --*-ca FILE            extra trusted CA certificate (PEM) for a self-signed server
+  --labels MODE          from Gmail into a server without labels: folder-per-label (default, as
+                         before: a message goes into the folder of every label it has, All Mail
+                         included) or first-label (one copy, in its first label's folder). Gmail
+                         to Gmail copies each message once and adds its other labels.
   --dry-run              print the folder mapping and counts (to copy, already there, over
                          APPENDLIMIT, folders to create) and change nothing
   --json                 print JSON events; the last line is the result object
@@ -61,11 +67,13 @@ Exit codes:
   6  Failed (unexpected error)`;
 
 export async function migrateCommand(argv: string[], io: Io): Promise<number> {
-  const spec: Record<string, 'string' | 'boolean'> = { 'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string' };
+  const spec: Record<string, 'string' | 'boolean'> = { labels: 'string', 'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string' };
   for (const side of ['from', 'to']) for (const n of ACCOUNT_OPTIONS) spec[`${side}-${n}`] = 'string';
   const o = parseOptions(argv, spec);
   const source = parseAccountOptions(o, io.env, 'from');
   const destination = parseAccountOptions(o, io.env, 'to');
+  const labels = o.labels === undefined ? undefined : LabelMode.safeParse(o.labels).data;
+  if (o.labels !== undefined && labels === undefined) throw new UsageError('--labels must be folder-per-label or first-label');
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
   const output = jobOutput(io, json, STATUS_NAMES, 'migrated', { retryLine: retryingWithNextTry, statusFields: (d) => ({ side: d.side ?? null }) });
@@ -74,6 +82,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
       source,
       destination,
       dryRun,
+      ...(labels ? { labels } : {}),
       ...parseRunTuning(o),
     },
     output.hooks,
@@ -91,6 +100,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
     const shortfall = quotaShortfall(p.bytesToCopy, p.quota, 'migration');
     if (shortfall) io.out.write(`Will not fit: ${shortfall.text}\n`);
+    if (p.labels && (p.labels.mode === 'gmail' || p.labels.messages !== p.labels.memberships)) io.out.write(`${labelsLine(p.labels)}\n`);
   } else {
     io.out.write(
       `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatSize(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,

@@ -1,6 +1,7 @@
 import { LIMITS } from '../../lib/limits.ts';
 import type { RestoreStatus } from '../../lib/protocol/status-ids.ts';
-import type { RestoreScope } from '../jobs/restore/restore-types.ts';
+import { LabelMode } from '../../lib/protocol/restore-params.ts';
+import type { RestorePlan, RestoreScope } from '../jobs/restore/restore-types.ts';
 import { runRestore } from '../jobs/restore/run-restore.ts';
 import { parseAccountOptions, parseRunTuning, positiveInt } from './account-options.ts';
 import { parseOptions, required, UsageError } from './args.ts';
@@ -27,7 +28,7 @@ const STATUS_NAMES: Record<RestoreStatus, string> = {
 export const RESTORE_HELP = `Usage: mailkeep restore --archive DIR --source USER@HOST[:PORT] --host H --port P
                         --security tls|starttls|none --user U --password-env VAR [--ca FILE]
                         [--folder F] [--since DATE] [--until DATE] [--at RUN] [--disappeared-in RUN]
-                        [--into FOLDER] [--dry-run] [--json]
+                        [--into FOLDER] [--labels folder-per-label|first-label] [--dry-run] [--json]
                         [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
 
 Puts archived mail back into an IMAP account (the original or any other) with APPEND, keeping
@@ -53,6 +54,10 @@ last seen in (deleted mail comes back; mail still on the server is left alone).
   --at RUN               the account as it was at backup run RUN (see mailkeep archive-info)
   --disappeared-in RUN   only the messages that disappeared from the server in run RUN
   --into FOLDER          recreate the folder tree under this new folder, e.g. "Restored 2026-11-25"
+  --labels MODE          Gmail labels into a server without labels: folder-per-label (default, as
+                         before: the message goes into the folder of every label it had, All Mail
+                         included) or first-label (one copy, in its first label's folder). Into
+                         Gmail itself each message is appended once and gets its labels back.
   --dry-run              print the plan (per folder: to append, already present, folders to create,
                          over APPENDLIMIT, damaged; destination quota) and change nothing
   --json                 print JSON events; the last line is the result object
@@ -68,6 +73,14 @@ Exit codes:
   4  Authentication Error (wrong user or password; not retried)
   5  Connection Error (after bounded retries)
   6  Failed (archive missing or unreadable, unknown account or run, unexpected error)`;
+
+/** The dry run's sentence on labels: what happens to a message that was in several folders. */
+export function labelsLine(l: NonNullable<RestorePlan['labels']>): string {
+  const n = `${l.messages} distinct message(s) in ${l.memberships} folder membership(s)`;
+  if (l.mode === 'gmail') return `Labels: the destination is Gmail: ${n}, each appended once; ${l.labelsToAdd} label(s) added with STORE +X-GM-LABELS`;
+  if (l.mode === 'first-label') return `Labels: first label only: ${n}, each copied once into its first label's folder`;
+  return `Labels: one folder per label (as before; --labels first-label copies each message once): ${n}`;
+}
 
 /** YYYY-MM-DD (UTC midnight; for --until the end of that day) or a full ISO 8601 date-time. */
 export function parseDateOption(v: string | boolean | undefined, name: string, endOfDay = false): Date | undefined {
@@ -91,12 +104,14 @@ export function parseSource(v: string): { user: string; host: string; port?: num
 export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   const o = parseOptions(argv, {
     archive: 'string', source: 'string', host: 'string', port: 'string', security: 'string', user: 'string', 'password-env': 'string',
-    ca: 'string', folder: 'string', since: 'string', until: 'string', at: 'string', 'disappeared-in': 'string', into: 'string',
+    ca: 'string', folder: 'string', since: 'string', until: 'string', at: 'string', 'disappeared-in': 'string', into: 'string', labels: 'string',
     'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string',
   });
   const target = parseAccountOptions(o, io.env);
   if (o.at !== undefined && o['disappeared-in'] !== undefined) throw new UsageError('--at and --disappeared-in cannot be combined');
   if (typeof o.into === 'string' && o.into.trim() === '') throw new UsageError('--into needs a folder name');
+  const labels = o.labels === undefined ? undefined : LabelMode.safeParse(o.labels).data;
+  if (o.labels !== undefined && labels === undefined) throw new UsageError('--labels must be folder-per-label or first-label');
   const scope: RestoreScope = {
     ...(typeof o.folder === 'string' ? { folder: o.folder } : {}),
     ...(o.since !== undefined ? { since: parseDateOption(o.since, 'since') } : {}),
@@ -114,6 +129,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
       target,
       scope,
       ...(typeof o.into === 'string' ? { into: o.into } : {}),
+      ...(labels ? { labels } : {}),
       dryRun,
       ...parseRunTuning(o),
     },
@@ -130,6 +146,8 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     for (const f of p.folders)
       io.out.write(`  ${f.destination}${f.create ? ' (new folder)' : ''}: ${f.toAppend} to append, ${f.alreadyPresent} already present${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}${f.corrupt ? `, ${f.corrupt} damaged` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
+    // Only where it matters: into Gmail, or when some message was in several folders (labels).
+    if (p.labels && (p.labels.mode === 'gmail' || p.labels.messages !== p.labels.memberships)) io.out.write(`${labelsLine(p.labels)}\n`);
     // Only a real limit is worth a line: a server without QUOTA (or without a storage limit) gets none.
     if (p.quota && p.quota.limitBytes !== null)
       io.out.write(`Destination quota: ${p.quota.usedBytes === null ? '?' : formatSize(p.quota.usedBytes)} used of ${formatSize(p.quota.limitBytes)}\n`);

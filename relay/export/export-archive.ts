@@ -8,7 +8,8 @@ import type { Db } from '../archive/schema.ts';
 import { resolveSourceAccount, selectCandidates, type RestoreCandidate } from '../jobs/restore-select.ts';
 import type { RestoreScope } from '../jobs/restore/restore-types.ts';
 import type { BackupProgress } from '../jobs/backup/types.ts';
-import { fromLine, MboxrdEscaper } from './mboxrd.ts';
+import { fromLine, gmailHeaders, MboxrdEscaper, takeoutLabel } from './mboxrd.ts';
+import { groupByMessage } from '../jobs/gmail-labels.ts';
 import { checkOutPath, publishOutput } from './out-path.ts';
 import { BufferedOutput, openOutputFile, type OpenOutput, type OutputFile } from './output-file.ts';
 import { ZipWriter } from './zip-writer.ts';
@@ -80,11 +81,15 @@ export async function exportArchive(
     const accountId = resolveSourceAccount(db, opts.source);
     const candidates = selectCandidates(db, accountId, opts.scope ?? {});
     const byFolder = new Map<string, RestoreCandidate[]>();
-    for (const c of candidates) {
-      const list = byFolder.get(c.folder);
-      if (list) list.push(c);
-      else byFolder.set(c.folder, [c]);
-    }
+    // A Gmail archive as mbox is exported as Takeout does: each message once, with its labels.
+    const gmail = opts.format === 'mbox' && candidates.some((c) => c.gmMsgId) ? gmailExport(db, accountId, candidates, opts.scope ?? {}) : null;
+    if (gmail) byFolder.set(GMAIL_MBOX_NAME, gmail.messages);
+    else
+      for (const c of candidates) {
+        const list = byFolder.get(c.folder);
+        if (list) list.push(c);
+        else byFolder.set(c.folder, [c]);
+      }
     file = await openOutput(tmp);
     const out = new BufferedOutput(file);
     if (opts.format === 'eml') {
@@ -120,6 +125,8 @@ export async function exportArchive(
             hooks.signal?.throwIfAborted();
             await write(fromLine(c.internalDate));
             const esc = new MboxrdEscaper();
+            const extra = gmail?.headers.get(c);
+            if (extra) for (const b of esc.push(extra)) await write(b);
             await packs.stream(c.hash, async (chunk) => {
               for (const b of esc.push(chunk)) await write(b);
             });
@@ -156,6 +163,34 @@ export async function exportArchive(
     await packs.close();
     db.close();
   }
+}
+
+/** Takeout's file name for a whole Gmail account. */
+const GMAIL_MBOX_NAME = 'All mail Including Spam and Trash';
+
+/**
+ * A Gmail archive's messages once each (grouped by X-GM-MSGID, the All Mail copy where there is
+ * one) and, per message, the X-GM-THRID / X-Gmail-Labels lines: its labels are every folder of the
+ * account that holds it, not only those the scope selected.
+ */
+function gmailExport(db: Db, accountId: number, candidates: RestoreCandidate[], scope: NonNullable<ExportOptions['scope']>): { messages: RestoreCandidate[]; headers: Map<RestoreCandidate, Buffer> } {
+  const uses = new Map(db.prepare<[number], { name: string; special_use: string | null }>('SELECT name, special_use FROM folders WHERE account_id = ?').all(accountId).map((r) => [r.name, r.special_use]));
+  const specialOf = (folder: string): string | null => uses.get(folder) ?? null;
+  const everywhere = scope.folder || scope.since || scope.until ? selectCandidates(db, accountId, {}) : candidates;
+  const labels = new Map<string, string[]>();
+  for (const g of groupByMessage(everywhere, specialOf, { preferAllMail: true })) {
+    const all = [g.primary, ...g.others];
+    const names = [...new Set(all.map((c) => takeoutLabel(c.folder, specialOf(c.folder))).filter((l): l is string => l !== null))];
+    labels.set(g.key, names.length ? names : ['Archived']);
+  }
+  const messages: RestoreCandidate[] = [];
+  const headers = new Map<RestoreCandidate, Buffer>();
+  for (const g of groupByMessage(candidates, specialOf, { preferAllMail: true })) {
+    messages.push(g.primary);
+    headers.set(g.primary, gmailHeaders(labels.get(g.key) ?? ['Archived'], g.primary.gmThrId ?? null));
+  }
+  messages.sort((a, b) => (a.internalDate?.getTime() ?? 0) - (b.internalDate?.getTime() ?? 0));
+  return { messages, headers };
 }
 
 async function syncDir(dir: string): Promise<void> {

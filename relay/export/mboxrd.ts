@@ -18,6 +18,25 @@ export function asctime(d: Date): string {
   return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
 }
 
+/**
+ * What Google Takeout puts in front of each message of a Gmail mbox: `X-GM-THRID` (the thread) and
+ * `X-Gmail-Labels`, the labels separated by commas ("Inbox,Important,Work/2024"); a label holding a
+ * comma or a quote is quoted CSV-style. CRLF, as the message's own header lines (IMAP's).
+ */
+export function gmailHeaders(labels: string[], threadId: string | null): Buffer {
+  const label = (l: string): string => (/[",]/.test(l) ? `"${l.replace(/"/g, '""')}"` : l);
+  const lines = [...(threadId ? [`X-GM-THRID: ${threadId}`] : []), `X-Gmail-Labels: ${labels.map(label).join(',')}`];
+  // Header values are one line: a label name with a line break in it cannot start a header of its own.
+  return Buffer.from(lines.map((x) => x.replace(/[\r\n]+/g, ' ')).join('\r\n') + '\r\n');
+}
+
+/** Takeout's name of a label: the system folders by their special use, user labels by name. */
+export function takeoutLabel(folder: string, specialUse: string | null): string | null {
+  if (folder.toUpperCase() === 'INBOX') return 'Inbox';
+  const names: Record<string, string | null> = { '\\Sent': 'Sent', '\\Drafts': 'Drafts', '\\Important': 'Important', '\\Flagged': 'Starred', '\\Junk': 'Spam', '\\Trash': 'Trash', '\\All': null, '\\Archive': 'Archived' };
+  return specialUse !== null && specialUse in names ? names[specialUse]! : folder;
+}
+
 export function fromLine(date: Date | null): Buffer {
   return Buffer.from(`From MAILER-DAEMON ${asctime(date ?? new Date(0))}\n`);
 }

@@ -98,8 +98,9 @@ export function pathKey(p: string, delimiter: string): string {
 export function mapFolders(
   source: { namespace: Namespace; folders: ListedFolder[] },
   destination: { namespace: Namespace; folders: ListedFolder[] },
-  opts: { into?: string } = {},
+  opts: { into?: string; /** Special uses that decide the destination (default MAPPED_SPECIAL_USES; Gmail adds \All and \Flagged). */ specialUses?: readonly string[] } = {},
 ): FolderMapping[] {
+  const uses: readonly string[] = opts.specialUses ?? MAPPED_SPECIAL_USES;
   const dns = destination.namespace;
   const destByUse = new Map<string, ListedFolder>();
   for (const d of destination.folders) if (d.specialUse && d.selectable && !destByUse.has(d.specialUse)) destByUse.set(d.specialUse, d);
@@ -110,7 +111,7 @@ export function mapFolders(
   const roots = opts.into
     ? []
     : source.folders
-        .filter((s) => s.specialUse && (MAPPED_SPECIAL_USES as readonly string[]).includes(s.specialUse) && destByUse.has(s.specialUse))
+        .filter((s) => s.specialUse && uses.includes(s.specialUse) && destByUse.has(s.specialUse))
         .sort((a, b) => b.path.length - a.path.length);
 
   const out: FolderMapping[] = [];

@@ -55,6 +55,8 @@ export class FolderPresence {
   /** Messages without Message-ID by INTERNALDATE second ('-' without one). */
   private readonly byDate = new Map<string, number[]>();
   private readonly digests = new Map<number, string | null>();
+  /** The UID the last successful `take` claimed: where a Gmail restore adds the message's other labels. */
+  lastTaken: number | null = null;
 
   /**
    * Reads the selected folder (`box`: its EXISTS and UIDVALIDITY). `records`: the append record of
@@ -138,6 +140,7 @@ export class FolderPresence {
 
   private claim(uid: number): true {
     this.claimed.add(uid);
+    this.lastTaken = uid;
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import type { Db } from '../archive/schema.ts';
+import { hasGmailColumns, type Db } from '../archive/schema.ts';
 import type { RestoreOptions, RestoreScope } from './restore/restore-types.ts';
 
 /** One message to put back: a blob into a folder, with the metadata it had there. */
@@ -16,6 +16,10 @@ export interface RestoreCandidate {
   internalDate: Date | null;
   size: number;
   messageId: string | null;
+  /** Gmail's X-GM-MSGID of the archived membership (null: not from Gmail, or archived before schema 3). */
+  gmMsgId?: string | null;
+  /** X-GM-THRID, likewise. */
+  gmThrId?: string | null;
 }
 
 interface Row {
@@ -31,6 +35,8 @@ interface Row {
   message_id: string | null;
   added_run: number;
   gone_run: number | null;
+  gm_msgid: string | null;
+  gm_thrid: string | null;
 }
 
 /** Resolves the archived account to read: by user@host[:port], or the only one in the archive. */
@@ -51,8 +57,9 @@ export function resolveSourceAccount(db: Db, source: RestoreOptions['source']): 
   throw mailkeepError('INVALID_INPUT', `several archived accounts match; name one as USER@HOST:PORT (archived: ${known})`);
 }
 
-const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m.flags, m.keywords, m.internaldate, m.size,
-  m.message_id, m.added_run, m.gone_run FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?`;
+/** The rows' columns; an index older than schema 3 (read, never upgraded) has no Gmail ids. */
+const selectFor = (db: Db): string => `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m.flags, m.keywords, m.internaldate, m.size,
+  m.message_id, m.added_run, m.gone_run, ${hasGmailColumns(db) ? 'm.gm_msgid, m.gm_thrid' : 'NULL AS gm_msgid, NULL AS gm_thrid'} FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?`;
 
 /**
  * The messages a scope selects, one per membership: a folder that held two identical copies gets
@@ -65,6 +72,7 @@ const SELECT = `SELECT f.name, f.delimiter, m.uidvalidity, m.uid, m.blob_hash, m
  */
 export function selectCandidates(db: Db, accountId: number, scope: RestoreScope = {}): RestoreCandidate[] {
   if (scope.folder !== undefined) assertFolderArchived(db, accountId, scope.folder);
+  const SELECT = selectFor(db);
   let rows: Row[];
   // An explicit selection is exact rows: no other scope widens or narrows which rows they are.
   if (scope.ids) {
@@ -116,6 +124,8 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
       internalDate: date,
       size: r.size,
       messageId: r.message_id,
+      gmMsgId: r.gm_msgid,
+      gmThrId: r.gm_thrid,
     });
   }
   // Oldest first inside each folder: a restored folder reads in its original order.
@@ -132,6 +142,7 @@ export function selectCandidates(db: Db, accountId: number, scope: RestoreScope 
  * anything is written, rather than restoring or exporting part of what the person picked.
  */
 function selectByIds(db: Db, accountId: number, ids: readonly string[]): Row[] {
+  const SELECT = selectFor(db);
   // A prefix range (hex digits sort below 'g'), so the blob-hash index finds the rows.
   const rowsOf = db.prepare<[number, number, string, string], Row>(
     `${SELECT} AND f.id = ? AND m.blob_hash >= ? AND m.blob_hash < ? ORDER BY (m.gone_run IS NULL) DESC, m.gone_run DESC, m.id DESC`,

@@ -12,9 +12,13 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
   const listed = await new SessionDeadline(client).run(ctx.deadlines.messageBaseMs, 'CONNECTION_TIMEOUT', 'LIST', () =>
     client.list({ statusQuery: { messages: true, uidNext: true, uidValidity: true, ...(condstore ? { highestModseq: true } : {}) } }),
   );
+  // Gmail mode: All Mail (found by its \All flag, whatever its localized name) comes first, so each
+  // label folder after it finds its messages stored already (backup-folder.ts knownContent).
+  ctx.gmail = client.capabilities.has('X-GM-EXT-1');
+  const rank = (f: ListResponse): number => (ctx.gmail && f.specialUse === '\\All' ? 0 : 1);
   const folders = listed
     .filter((f: ListResponse) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    .sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   // The run's total for the progress bar: the folders after the current one count by STATUS
   // MESSAGES on a first run (all of it is fetched); an incremental run fetches only new mail, which
   // STATUS cannot bound tightly, so its total is known only once the last folder was searched.

@@ -36,6 +36,11 @@ export interface SessionContext {
   deadlines: BackupDeadlines;
   /** Set when the server gave this run's messages other UIDs than its own STATUS implied (uidsMoved). */
   uidsUnstable?: boolean;
+  /**
+   * Gmail mode (the server has X-GM-EXT-1, backup-account.ts): All Mail first, then every label
+   * folder with envelopes only, each message recognised by its X-GM-MSGID (never downloaded twice).
+   */
+  gmail?: boolean;
 }
 
 /** The counters of a run, accumulated folder by folder: exactly those fields of the result. */
@@ -90,7 +95,9 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     rawName,
     name,
     delimiter: entry.delimiter ?? null,
-    specialUse: entry.specialUse ?? null,
+    // Gmail's Important folder is flagged \Important (X-GM-EXT-1), a use imapflow does not name:
+    // kept, so restore knows it as a system label whatever its localized name.
+    specialUse: entry.specialUse ?? (ctx.gmail && entry.flags.has('\\Important') ? '\\Important' : null),
   });
   ctx.seenFolders.add(folderId);
   ctx.tally.foldersChecked++;
@@ -108,7 +115,7 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     return;
   }
   try {
-    await syncFolder(ctx, { folderId, rawName, name, report, status: entry.status });
+    await syncFolder(ctx, { folderId, rawName, name, report, status: entry.status, allMail: ctx.gmail === true && entry.specialUse === '\\All' });
   } catch (err) {
     if (!folderRefused(ctx, err)) throw err;
     ctx.tally.skipped.push({ folder: name, uid: null, code: 'FOLDER_UNREADABLE', reason: err instanceof FolderFault ? err.message : describeImapError(err) });
@@ -119,7 +126,7 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
 
 async function syncFolder(
   ctx: SessionContext,
-  f: { folderId: number; rawName: string; name: string; report: (done: number, total: number, force?: boolean) => void; status: ListResponse['status'] },
+  f: { folderId: number; rawName: string; name: string; report: (done: number, total: number, force?: boolean) => void; status: ListResponse['status']; allMail: boolean },
 ): Promise<void> {
   const { writer, runId } = ctx;
   const { folderId, rawName, name, report } = f;
@@ -157,7 +164,9 @@ async function syncFolder(
     const canCondstore = modseq !== null && prev.highestModseq !== null;
     if (!canCondstore || modseq !== prev.highestModseq) {
       const updates: { uid: number; flags: string[]; modseq: string | null }[] = [];
-      const query = { uid: true, flags: true, modseq: canCondstore };
+      const labelUpdates: { uid: number; labels: string[] }[] = [];
+      // All Mail's labels are followed like flags: a label added or removed since changes them.
+      const query = { uid: true, flags: true, modseq: canCondstore, ...(f.allMail ? { labels: true } : {}) };
       const client = ctx.client;
       const dl = new SessionDeadline(client);
       dl.arm(baseMs, 'CONNECTION_TIMEOUT', `FLAGS in ${name}`);
@@ -165,6 +174,7 @@ async function syncFolder(
         const options = canCondstore ? { uid: true, changedSince: BigInt(prev.highestModseq!) } : { uid: true };
         for await (const m of client.fetch(`1:${storedTop}`, query, options)) {
           updates.push({ uid: m.uid, flags: [...(m.flags ?? [])], modseq: big(m.modseq) });
+          if (f.allMail && m.labels) labelUpdates.push({ uid: m.uid, labels: [...m.labels] });
           dl.arm(baseMs, 'CONNECTION_TIMEOUT', `FLAGS in ${name}`);
         }
       } catch (err) {
@@ -173,6 +183,7 @@ async function syncFolder(
         dl.clear();
       }
       ctx.tally.flagsUpdated += await writer.updateFlags(folderId, uidvalidity, updates);
+      await writer.updateLabels(folderId, uidvalidity, labelUpdates);
     }
   }
 
@@ -203,7 +214,20 @@ async function syncFolder(
     size: m.size ?? 0,
     messageId: m.headers ? messageIdOf(m.headers) : null,
     modseq: big(m.modseq),
+    ...(ctx.gmail && m.emailId ? { gmail: { msgId: String(m.emailId), threadId: m.threadId ? String(m.threadId) : null, labels: m.labels ? [...m.labels].sort() : null } } : {}),
   });
+  /**
+   * Content already stored for this membership: on Gmail by X-GM-MSGID (a label folder's copy of a
+   * message fetched from All Mail, or a label added since), else by envelope on an incremental run.
+   */
+  const knownContent = (meta: MessageMeta): { hash: string; messageId: string | null } | undefined => {
+    const gm = meta.gmail ? writer.findGmailContent(ctx.accountId, meta.gmail.msgId) : undefined;
+    if (gm) return gm;
+    const hash = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
+    return hash === undefined ? undefined : { hash, messageId: meta.messageId };
+  };
+  const addKnown = (meta: MessageMeta, known: { hash: string; messageId: string | null }): void =>
+    writer.addKnown(folderId, runId, { ...meta, messageId: meta.messageId ?? known.messageId }, known.hash);
   const stored = (): Promise<void> | null => {
     ctx.tally.messages++;
     done++;
@@ -242,7 +266,10 @@ async function syncFolder(
 
   const modseq = box.highestModseq !== null;
   // (imapflow takes `modseq` though its FetchQueryObject type does not list it.)
-  const metaQuery = { uid: true, flags: true, internalDate: true, size: true, modseq, ...(ctx.matchStored ? { headers: ['message-id'] } : {}) } as FetchQueryObject;
+  // Gmail: X-GM-MSGID comes with every FETCH (imapflow asks for it); the thread id is asked for, and
+  // All Mail's labels (a label folder's copy needs none: the folder is the label).
+  const gmailQuery = ctx.gmail ? { threadId: true, ...(f.allMail ? { labels: true } : {}) } : {};
+  const metaQuery = { uid: true, flags: true, internalDate: true, size: true, modseq, ...gmailQuery, ...(ctx.matchStored ? { headers: ['message-id'] } : {}) } as FetchQueryObject;
   // Capped at the threshold: a server announcing a small size cannot make imapflow buffer more.
   const bodyQuery: FetchQueryObject = { uid: true, source: { start: 0, maxLength: RELAY_LIMITS.streamThresholdBytes } };
 
@@ -343,9 +370,9 @@ async function syncFolder(
         const m = await ask(baseMs, `the envelope of UID ${uid}`, (c) => c.fetchOne(String(uid), metaQuery, { uid: true }));
         if (!m || m.uid !== uid) return await missing(uid);
         meta = metaOf(m);
-        const known = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
+        const known = knownContent(meta);
         if (known) {
-          writer.addKnown(folderId, runId, meta, known);
+          addKnown(meta, known);
           return void (await stored());
         }
       }
@@ -397,7 +424,9 @@ async function syncFolder(
     // the server says are large (SEARCH LARGER) are left to the envelope FETCH and streamed, so
     // their first 4 MiB are not fetched twice; a body whose length is not its RFC822.SIZE (a server
     // that counts sizes otherwise, a short literal) stays owed and goes the checked way below.
-    const large = ctx.matchStored ? null : await largeUids(slice);
+    // Gmail label folders (and Spam, Trash) take the envelope way: most of their messages are known
+    // by X-GM-MSGID from All Mail, and only the unknown ones are downloaded.
+    const large = ctx.matchStored || (ctx.gmail && !f.allMail) ? null : await largeUids(slice);
     if (large) {
       const combined = slice.filter((uid) => !large.has(uid));
       await narrowing(
@@ -438,9 +467,9 @@ async function syncFolder(
     for (const uid of slice) {
       const meta = metas.get(uid);
       if (!meta || !pending.has(uid)) continue;
-      const known = ctx.matchStored ? writer.findStoredContent(ctx.accountId, meta.messageId, meta.size, meta.internalDate) : undefined;
+      const known = knownContent(meta);
       if (known) {
-        writer.addKnown(folderId, runId, meta, known);
+        addKnown(meta, known);
         pending.delete(uid);
         const wait = stored();
         if (wait) await wait;

@@ -5,7 +5,8 @@ import { messageIdOf } from '../../archive/message-id.ts';
 import { digestByDownload, normalizedDigest } from '../../imap/append-hash.ts';
 import { listWithoutUtf8 } from '../../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
-import { listedDestinations, listedSource, mapFolders, pathKey, sessionNamespace } from '../folder-map.ts';
+import { listedDestinations, listedSource, MAPPED_SPECIAL_USES, mapFolders, pathKey, sessionNamespace } from '../folder-map.ts';
+import { GmailCopies, gmailLabelOf, labelRank, listedUse, type LabelMode } from '../gmail-labels.ts';
 import { onSide } from './migrate-side.ts';
 import type { MigratePlan, MigratePlanFolder, MigrateSkipped } from './migrate-types.ts';
 import { AppendRecords, imapSource, type DestinationIdentity } from '../append-records.ts';
@@ -23,6 +24,8 @@ export interface SourceMessage {
   messageId: string | null;
   /** SHA-256 of the bytes, for a message without Message-ID (how it is found again if the UIDs move: source-rekey.ts). */
   hash?: string;
+  /** A Gmail source's X-GM-MSGID (imapflow asks for it with every FETCH there). */
+  gmMsgId?: string;
 }
 
 /** One source folder's work: what to copy, in UID order, into which destination folder. */
@@ -49,16 +52,25 @@ export interface MigrateFolderWork {
 export async function planMigrate(
   src: ImapFlow,
   dst: ImapFlow,
-  opts: { signal?: AbortSignal; records?: AppendRecords; sourceIdentity?: DestinationIdentity },
-): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[] }> {
+  opts: { signal?: AbortSignal; records?: AppendRecords; sourceIdentity?: DestinationIdentity; labels?: LabelMode },
+): Promise<{ plan: MigratePlan; folders: MigrateFolderWork[]; skipped: MigrateSkipped[]; gmail: GmailCopies | null }> {
   const srcList = await onSide('source', src.list());
   const dstList = await onSide('destination', listWithoutUtf8(dst));
   const sns = sessionNamespace(src.namespace, srcList);
   const dns = sessionNamespace(dst.namespace, dstList);
   const srcDelimiter = sns.delimiter;
   const dstDelimiter = dns.delimiter;
-  const mappings = mapFolders({ namespace: sns, folders: srcList.map(listedSource) }, { namespace: dns, folders: listedDestinations(dstList) }).sort((a, b) =>
-    a.source < b.source ? -1 : a.source > b.source ? 1 : 0,
+  // Gmail (gmail-labels.ts): from a Gmail source each message is copied once, from the first folder
+  // it is met in (All Mail first into Gmail, else its first label); its other folders are labels.
+  const gmailDst = dst.capabilities.has('X-GM-EXT-1');
+  const gmail = src.capabilities.has('X-GM-EXT-1') && (gmailDst || opts.labels === 'first-label') ? new GmailCopies() : null;
+  const srcUse = new Map(srcList.map((l) => [l.path, listedUse(l)]));
+  /** Distinct source messages (by X-GM-MSGID on Gmail), for the dry run's word on labels. */
+  const distinct = new Set<string>();
+  const dstByPath = new Map(dstList.map((l) => [pathKey(l.path, dns.delimiter), l]));
+  const rank = (path: string): number => (gmail ? (gmailDst && srcUse.get(path) === '\\All' ? -1 : labelRank(path, srcUse.get(path) ?? null)) : 0);
+  const mappings = mapFolders({ namespace: sns, folders: srcList.map(listedSource) }, { namespace: dns, folders: listedDestinations(dstList) }, gmailDst ? { specialUses: [...MAPPED_SPECIAL_USES, '\\All', '\\Flagged'] } : {}).sort((a, b) =>
+    rank(a.source) - rank(b.source) || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0),
   );
   const cap = dst.capabilities.get('APPENDLIMIT');
   const appendLimit = typeof cap === 'number' && cap > 0 ? cap : null;
@@ -125,7 +137,11 @@ export async function planMigrate(
     }
 
     const work: MigrateFolderWork = { source: m.source, destination: m.destination, create: !m.exists, uidValidity: read.uidValidity, uidNext: read.uidNext, toCopy: [] };
+    // Into Gmail, a later copy of a message is this label on its one copy (none for All Mail, Spam, Trash).
+    const label = gmail && gmailDst ? gmailLabelOf(m.destination, dstByPath.get(pathKey(m.destination, dstDelimiter)), srcUse.get(m.source) ?? null) : null;
     for (const msg of read.messages) {
+      distinct.add(msg.gmMsgId ?? `${m.source}\0${msg.uid}`);
+      if (gmail && msg.gmMsgId && !gmail.firstCopy(msg.gmMsgId, label)) continue;
       const candidate: RestoreCandidate = {
         folder: m.source, delimiter: srcDelimiter, uidvalidity: read.uidValidity, uid: msg.uid, hash: '',
         flags: msg.flags, keywords: [], internalDate: msg.internalDate, size: msg.size, messageId: msg.messageId,
@@ -137,6 +153,7 @@ export async function planMigrate(
       };
       if (await onSide('destination', p.take(dst, candidate, source))) {
         pf.alreadyPresent++;
+        if (gmail && msg.gmMsgId && p.lastTaken !== null) gmail.at.set(msg.gmMsgId, { folder: m.destination, uid: p.lastTaken });
         continue;
       }
       if (appendLimit !== null && msg.size > appendLimit) {
@@ -168,7 +185,10 @@ export async function planMigrate(
     sourceDelimiter: srcDelimiter,
     destinationDelimiter: dstDelimiter,
   };
-  return { plan, folders, skipped };
+  plan.labels = gmail
+    ? { mode: gmailDst ? 'gmail' : 'first-label', messages: gmail.messages, memberships: gmail.memberships, labelsToAdd: gmail.labelCount }
+    : { mode: 'folder-per-label', messages: distinct.size, memberships: plan.messages, labelsToAdd: 0 };
+  return { plan, folders, skipped, gmail };
 }
 
 /** EXAMINE (read-only) and one metadata FETCH: UID, size, flags, INTERNALDATE, Message-ID. */
@@ -185,6 +205,7 @@ async function readSourceFolder(src: ImapFlow, path: string): Promise<{ uidValid
         flags: [...(m.flags ?? [])].filter((f) => f.toLowerCase() !== '\\recent'),
         internalDate: m.internalDate ? new Date(m.internalDate) : null,
         messageId: m.headers ? messageIdOf(m.headers) : null,
+        ...(m.emailId && src.capabilities.has('X-GM-EXT-1') ? { gmMsgId: String(m.emailId) } : {}),
       });
   messages.sort((a, b) => a.uid - b.uid);
   return { uidValidity: Number(box.uidValidity), uidNext: box.uidNext ?? null, messages };

@@ -40,6 +40,7 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
         // An OAuth destination logs in with its own access token (renewed by the relay's token manager).
         destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}) },
         dryRun: p.dryRun ?? false,
+        ...(p.labels !== undefined ? { labels: p.labels } : {}),
         appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
       },
       {

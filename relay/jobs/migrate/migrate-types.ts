@@ -24,6 +24,7 @@ import type { ServerQuota } from '../../imap/read-quota.ts';
  * - Passwords are used for LOGIN only: they are in no event, result, error message or log.
  */
 import type { ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { LabelMode } from '../../../lib/protocol/restore-params.ts';
 import type { MigrateStatus } from '../../../lib/protocol/status-ids.ts';
 import type { AppendDeadline } from '../../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
@@ -40,6 +41,8 @@ export interface MigrateOptions {
   retry?: { maxAttempts?: number; baseDelayMs?: number };
   /** The minimum-rate deadline of each APPEND (lib/limits.ts defaults); tests shorten it. */
   appendDeadline?: Partial<AppendDeadline>;
+  /** Gmail labels from a Gmail source into a server without labels (lib/protocol/restore-params.ts LabelMode); default folder-per-label. */
+  labels?: LabelMode;
   /** Where the append record of each destination lives (relay/jobs/append-records.ts; the relay: `<dataDir>/append-records`). None: only the keys of docs/same-message.md. */
   appendRecordsDir?: string;
 }
@@ -74,6 +77,8 @@ export interface MigratePlan {
   quota: ServerQuota | null;
   sourceDelimiter: string;
   destinationDelimiter: string;
+  /** How labels are copied (relay/jobs/gmail-labels.ts), said in the dry run; as RestorePlan.labels. */
+  labels?: { mode: 'gmail' | LabelMode; messages: number; memberships: number; labelsToAdd: number };
 }
 
 export interface MigrateSkipped {
@@ -96,6 +101,8 @@ export interface MigrateResult {
   dryRun: boolean;
   /** Messages appended to the destination in this run (all attempts). */
   migrated: number;
+  /** Gmail to Gmail: labels added with STORE +X-GM-LABELS. */
+  labelsAdded: number;
   bytes: number;
   /** Messages found in the destination already (never appended again), as of the last plan. */
   alreadyPresent: number;

@@ -18,9 +18,11 @@ import { throttledProgress } from '../progress.ts';
 import { uidSet } from '../uid-set.ts';
 import { rekeyByContent, UIDS_UNSTABLE_MESSAGE } from '../source-rekey.ts';
 import { destinationLost } from '../destination-keeps.ts';
+import { addGmailLabels, type GmailCopies } from '../gmail-labels.ts';
 
 interface Tally {
   migrated: number;
+  labelsAdded: number;
   bytes: number;
   foldersCreated: number;
   skipped: MigrateSkipped[];
@@ -36,7 +38,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
   const { signal } = hooks;
   const status = statusReporter(hooks.onStatus);
   const progress = throttledProgress(hooks.onProgress);
-  const tally: Tally = { migrated: 0, bytes: 0, foldersCreated: 0, skipped: [], uidsUnstable: false, keptChecked: false };
+  const tally: Tally = { migrated: 0, labelsAdded: 0, bytes: 0, foldersCreated: 0, skipped: [], uidsUnstable: false, keptChecked: false };
   const maxAttempts = opts.retry?.maxAttempts ?? RELAY_LIMITS.migrateMaxAttempts;
   const baseDelay = opts.retry?.baseDelayMs ?? RELAY_LIMITS.migrateRetryBaseDelayMs;
   const dryRun = opts.dryRun ?? false;
@@ -46,8 +48,13 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
   const inDoubt = { count: 0 };
   // What earlier runs appended where (append-records.ts); a dry run only reads it.
   const records = AppendRecords.open(opts.appendRecordsDir, opts.destination, { readOnly: dryRun });
-  const note = (f: MigrateFolderWork, m: SourceMessage, size: number) => (uid: AppendUid | null) =>
-    uid && records.note(f.destination, uid, imapSource(opts.source, f.source, f.uidValidity, m.uid), m.internalDate, size);
+  /** Gmail source: where each message's one copy landed (its labels are added there afterwards). */
+  let copies: GmailCopies | null = null;
+  const note = (f: MigrateFolderWork, m: SourceMessage, size: number) => (uid: AppendUid | null) => {
+    if (!uid) return;
+    records.note(f.destination, uid, imapSource(opts.source, f.source, f.uidValidity, m.uid), m.internalDate, size);
+    if (m.gmMsgId) copies?.at.set(m.gmMsgId, { folder: f.destination, uid: uid.uid });
+  };
 
   const finish = (s: MigrateFinalStatus, code: ErrorCode | null, message: string | null, side: Side | null, notMigrated = 0): MigrateResult => {
     records.close();
@@ -60,6 +67,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       side,
       dryRun,
       migrated: tally.migrated,
+      labelsAdded: tally.labelsAdded,
       bytes: tally.bytes,
       alreadyPresent: plan?.alreadyPresent ?? 0,
       notMigrated,
@@ -83,8 +91,9 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
       tally.skipped = [];
-      const work = await planMigrate(src, dst, { signal, records, sourceIdentity: opts.source });
+      const work = await planMigrate(src, dst, { signal, records, sourceIdentity: opts.source, ...(opts.labels ? { labels: opts.labels } : {}) });
       plan = work.plan;
+      copies = work.gmail;
       tally.skipped.push(...work.skipped);
       try {
         hooks.onPlan?.(work.plan);
@@ -115,6 +124,8 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
             progress({ folder: f.source, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toCopy.length, messages: tally.migrated, bytes: tally.bytes }, done === f.toCopy.length),
           ),
         );
+        // Into Gmail: each message was copied once; now its other labels, only those it lacks.
+        if (copies && dst.capabilities.has('X-GM-EXT-1')) await onSide('destination', migrateLabels(dst, copies, tally));
       } catch (err) {
         if (!(err instanceof QuotaStop)) throw err;
         await Promise.all([closeSession(src), closeSession(dst)]);
@@ -152,6 +163,28 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       // A cancelled wait is nobody's side; the retry limit and Connection Error keep the failing side.
       if (stop) return finish(stop.status, stop.code, stop.message, stop.code === 'CANCELLED' ? null : side);
     }
+  }
+}
+
+/** Adds each copied (or found) message's other labels where its one copy is, by destination folder. */
+async function migrateLabels(dst: ImapFlow, copies: GmailCopies, tally: Tally): Promise<void> {
+  const byFolder = new Map<string, { uid: number; labels: string[] }[]>();
+  for (const [gm, set] of copies.labels) {
+    const labels = [...set];
+    if (!labels.length) continue;
+    const where = copies.at.get(gm);
+    if (!where) {
+      tally.skipped.push({ folder: labels[0]!, uid: null, code: 'LABELS_NOT_APPLIED', reason: `no UID is known for the copy of message ${gm}, so its labels (${labels.join(', ')}) could not be added` });
+      continue;
+    }
+    const list = byFolder.get(where.folder) ?? [];
+    list.push({ uid: where.uid, labels });
+    byFolder.set(where.folder, list);
+  }
+  for (const [folder, items] of byFolder) {
+    const r = await addGmailLabels(dst, folder, items, RELAY_LIMITS.fetchBatchUids);
+    tally.labelsAdded += r.added;
+    for (const x of r.failed) tally.skipped.push({ folder, uid: x.uid, code: 'LABELS_NOT_APPLIED', reason: x.reason });
   }
 }
 

@@ -4,7 +4,7 @@ import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
 import { listWithoutUtf8 } from '../../imap/create-folders.ts';
 import { classifyImapError, describeImapError, isConnectionCode } from '../../imap/classify-error.ts';
 import type { BlobReader } from '../restore-blob.ts';
-import { archivedNamespace, listedDestinations, mapFolders, pathKey, sessionNamespace, type ListedFolder } from '../folder-map.ts';
+import { archivedNamespace, listedDestinations, MAPPED_SPECIAL_USES, mapFolders, pathKey, sessionNamespace, type ListedFolder } from '../folder-map.ts';
 import { AppendRecords, blobSource } from '../append-records.ts';
 import { blobPresence, FolderPresence } from '../restore-presence.ts';
 import type { ArchivedFolders, RestoreCandidate } from '../restore-select.ts';
@@ -16,6 +16,8 @@ export interface FolderWork {
   destination: string;
   create: boolean;
   toAppend: RestoreCandidate[];
+  /** Candidates found present, with the UID that holds them (a Gmail restore labels it). */
+  present: Map<RestoreCandidate, number>;
 }
 
 /**
@@ -29,8 +31,16 @@ export async function planRestore(
   client: ImapFlow,
   candidates: RestoreCandidate[],
   blobs: BlobReader,
-  opts: { into?: string; dryRun: boolean; signal?: AbortSignal; archived?: ArchivedFolders; records?: AppendRecords },
-): Promise<{ plan: RestorePlan; folders: FolderWork[]; skipped: RestoreSkipped[]; delimiter: string }> {
+  opts: {
+    into?: string;
+    dryRun: boolean;
+    signal?: AbortSignal;
+    archived?: ArchivedFolders;
+    records?: AppendRecords;
+    /** A Gmail destination: All Mail and Starred are found by their special use too (folder-map.ts). */
+    gmail?: boolean;
+  },
+): Promise<{ plan: RestorePlan; folders: FolderWork[]; skipped: RestoreSkipped[]; delimiter: string; destinationOf: Map<string, string>; listed: Map<string, ListResponse> }> {
   const listed = await listWithoutUtf8(client);
   const dns = sessionNamespace(client.namespace, listed);
   const delimiter = dns.delimiter;
@@ -53,7 +63,10 @@ export async function planRestore(
   // when only a subfolder is restored. Only the folders above get destination groups.
   for (const a of opts.archived?.all ?? []) add(a.name, a.delimiter);
   const sns = archivedNamespace(opts.archived?.all.length ? opts.archived.all : [...sourceFolders.values()].map((f) => ({ name: f.path, delimiter: f.delimiter })));
-  const mappings = mapFolders({ namespace: sns, folders: [...sourceFolders.values()] }, { namespace: dns, folders: listedDestinations(listed) }, { into: opts.into });
+  const mappings = mapFolders({ namespace: sns, folders: [...sourceFolders.values()] }, { namespace: dns, folders: listedDestinations(listed) }, {
+    into: opts.into,
+    ...(opts.gmail ? { specialUses: [...MAPPED_SPECIAL_USES, '\\All', '\\Flagged'] } : {}),
+  });
   const destOf = new Map(mappings.map((m) => [m.source, m.destination]));
 
   const groups = new Map<string, { source: string; destination: string; list: RestoreCandidate[]; wanted: boolean }>();
@@ -90,10 +103,11 @@ export async function planRestore(
         continue;
       }
     }
-    const work: FolderWork = { source: g.source, destination: pf.destination, create: pf.create && (g.wanted || g.list.length > 0), toAppend: [] };
+    const work: FolderWork = { source: g.source, destination: pf.destination, create: pf.create && (g.wanted || g.list.length > 0), toAppend: [], present: new Map() };
     for (const c of g.list) {
       if (await presence.take(client, c, blobPresence(blobs, c.hash))) {
         pf.alreadyPresent++;
+        if (presence.lastTaken !== null) work.present.set(c, presence.lastTaken);
         continue;
       }
       if (appendLimit !== null && c.size > appendLimit) {
@@ -126,5 +140,7 @@ export async function planRestore(
     appendLimit,
     quota: await readQuota(client),
   };
-  return { plan, folders, skipped, delimiter };
+  const byPath = new Map<string, ListResponse>();
+  for (const l of listed) byPath.set(pathKey(l.path, delimiter), l);
+  return { plan, folders, skipped, delimiter, destinationOf: destOf, listed: byPath };
 }

@@ -25,6 +25,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
         ...(p.messageIds !== undefined ? { ids: p.messageIds } : {}),
       },
       ...(p.into !== undefined ? { into: p.into } : {}),
+      ...(p.labels !== undefined ? { labels: p.labels } : {}),
       dryRun: p.dryRun ?? false,
       appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
     },
@@ -47,6 +48,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
     alreadyPresent: result.alreadyPresent,
     notRestored: result.notRestored,
     foldersCreated: result.foldersCreated,
+    ...(result.labelsAdded ? { labelsAdded: result.labelsAdded } : {}),
     ...(plan
       ? {
           toAppend: plan.toAppend,
@@ -54,6 +56,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
           foldersToCreate: plan.foldersToCreate.length,
           overAppendLimit: plan.overAppendLimit,
           corrupt: plan.corrupt,
+          ...(plan.labels ? { distinctMessages: plan.labels.messages, ...(plan.labels.mode === 'gmail' ? { labelsToAdd: plan.labels.labelsToAdd } : {}) } : {}),
           ...(plan.quota?.usedBytes != null ? { quotaUsedBytes: plan.quota.usedBytes } : {}),
           ...(plan.quota?.limitBytes != null ? { quotaLimitBytes: plan.quota.limitBytes } : {}),
         }

@@ -28,6 +28,7 @@
  * - The password is used for LOGIN only: it is in no event, result, error message or log.
  */
 import type { ErrorCode } from '../../../lib/protocol/error-codes.ts';
+import type { LabelMode } from '../../../lib/protocol/restore-params.ts';
 import type { RestoreStatus } from '../../../lib/protocol/status-ids.ts';
 import type { AppendDeadline } from '../../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
@@ -63,6 +64,8 @@ export interface RestoreOptions {
   into?: string;
   /** Plan only: nothing is created or appended. */
   dryRun?: boolean;
+  /** Gmail labels into a server without labels (lib/protocol/restore-params.ts LabelMode); default folder-per-label. Into Gmail: ignored. */
+  labels?: LabelMode;
   timeouts?: ImapTimeouts;
   retry?: { maxAttempts?: number; baseDelayMs?: number };
   /** The minimum-rate deadline of each APPEND (lib/limits.ts defaults); tests shorten it. */
@@ -96,6 +99,13 @@ export interface RestorePlan {
   corrupt: number;
   bytesToAppend: number;
   appendLimit: number | null;
+  /**
+   * How labels come back (relay/jobs/gmail-labels.ts), said in the dry run: `gmail` (a Gmail
+   * destination: each message appended once, `labelsToAdd` labels added with STORE +X-GM-LABELS),
+   * `folder-per-label` (every membership into its folder) or `first-label` (one copy per message).
+   * `messages`: distinct messages selected; `memberships`: archived folder memberships selected.
+   */
+  labels?: { mode: 'gmail' | LabelMode; messages: number; memberships: number; labelsToAdd: number };
   /** Destination quota (GETQUOTAROOT INBOX) when the server reports one; bytes. */
   quota: { usedBytes: number | null; limitBytes: number | null; messages: number | null; messageLimit: number | null } | null;
 }
@@ -119,6 +129,8 @@ export interface RestoreResult {
   dryRun: boolean;
   /** Messages appended in this run (all attempts). */
   restored: number;
+  /** Gmail destination: labels added to restored (or already present) messages with STORE +X-GM-LABELS. */
+  labelsAdded: number;
   bytes: number;
   /** Messages found in the destination already (never appended again). */
   alreadyPresent: number;

@@ -14,12 +14,16 @@ import { throttledProgress } from '../progress.ts';
 import { BlobReader } from '../restore-blob.ts';
 import { destinationLost } from '../destination-keeps.ts';
 import { planRestore, type FolderWork } from './restore-plan.ts';
+import { addGmailLabels, gmailLabelOf, groupByMessage, type MessageGroup } from '../gmail-labels.ts';
+import { pathKey } from '../folder-map.ts';
 import { resolveSourceAccount, selectCandidates, selectFolders, type ArchivedFolders, type RestoreCandidate } from '../restore-select.ts';
 import { createFolders } from '../../imap/create-folders.ts';
 import type { RestoreFinalStatus, RestoreHooks, RestoreOptions, RestorePlan, RestoreResult, RestoreSkipped } from './restore-types.ts';
 
 interface Tally {
   restored: number;
+  /** Gmail labels added with STORE +X-GM-LABELS (a Gmail destination). */
+  labelsAdded: number;
   bytes: number;
   foldersCreated: number;
   skipped: RestoreSkipped[];
@@ -33,7 +37,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   const { signal } = hooks;
   const status = statusReporter(hooks.onStatus);
   const progress = throttledProgress(hooks.onProgress);
-  const tally: Tally = { restored: 0, bytes: 0, foldersCreated: 0, skipped: [] };
+  const tally: Tally = { restored: 0, labelsAdded: 0, bytes: 0, foldersCreated: 0, skipped: [] };
   const maxAttempts = opts.retry?.maxAttempts ?? RELAY_LIMITS.restoreMaxAttempts;
   const baseDelay = opts.retry?.baseDelayMs ?? RELAY_LIMITS.restoreRetryBaseDelayMs;
   const dryRun = opts.dryRun ?? false;
@@ -61,6 +65,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       message,
       dryRun,
       restored: tally.restored,
+      labelsAdded: tally.labelsAdded,
       bytes: tally.bytes,
       alreadyPresent: Math.max(0, (plan?.alreadyPresent ?? 0) - presentBefore),
       notRestored,
@@ -103,8 +108,24 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
       tally.skipped = [];
-      const work = await planRestore(client, candidates, blobs, { into: opts.into, dryRun, signal, archived, records });
+      // Gmail labels (gmail-labels.ts): into Gmail each message once plus STORE +X-GM-LABELS; into
+      // another server one folder per label (as always) or the first label's only.
+      const gmailDest = client.capabilities.has('X-GM-EXT-1');
+      const specialOf = specialUses(archived);
+      const mode = gmailDest ? 'gmail' : (opts.labels ?? 'folder-per-label');
+      const groups = groupByMessage(candidates, specialOf, { preferAllMail: gmailDest });
+      const chosen = mode === 'folder-per-label' ? candidates : groups.map((g) => g.primary);
+      // Gmail's system folders exist in every account (and may carry localized names): only labels are recreated.
+      const archivedFor = gmailDest ? { ...archived, recreate: archived.recreate.filter((name) => specialOf(name) === null && name.toUpperCase() !== 'INBOX') } : archived;
+      const work = await planRestore(client, chosen, blobs, { into: opts.into, dryRun, signal, archived: archivedFor, records, gmail: gmailDest });
       plan = work.plan;
+      const labelsFor = (g: (typeof groups)[number]): string[] =>
+        g.others.flatMap((c) => {
+          const dest = work.destinationOf.get(c.folder);
+          const label = dest === undefined ? null : gmailLabelOf(dest, work.listed.get(pathKey(dest, work.delimiter)), specialOf(c.folder));
+          return label === null ? [] : [label];
+        });
+      plan.labels = { mode, messages: groups.length, memberships: candidates.length, labelsToAdd: gmailDest ? groups.reduce((n, g) => n + labelsFor(g).length, 0) : 0 };
       // Messages sent by the last attempt but never answered are restored if the server kept them.
       const planned = new Set(work.folders.flatMap((f) => f.toAppend));
       const refused = new Set(work.skipped.map((s) => `${s.uid}\0${s.hash}`));
@@ -131,6 +152,8 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       remaining = () => work.skipped.length + toAppend - (tally.restored - restoredBefore);
       // Every folder first (parents before children, empty ones too), each checked by LIST.
       const made = await createFolders(client, plan.foldersToCreate, work.delimiter);
+      /** Where each primary of a Gmail restore now is: found present, or appended in this attempt. */
+      const at = new Map<RestoreCandidate, { folder: string; uid: number }>();
       tally.foldersCreated += made.created.length;
       for (const f of [...work.folders, ...plan.folders]) f.destination = made.renamed.get(f.destination) ?? f.destination;
       const notCreated = new Map(made.failed.map((f) => [f.path, f.reason]));
@@ -144,10 +167,14 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
             for (const c of f.toAppend) tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: 'FOLDER_NOT_CREATED', reason: why });
             continue;
           }
-          await restoreFolder(client, f, blobs, records, tally, opts, signal, appending, inDoubt, (done) =>
-            progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
+          for (const [c, uid] of f.present) at.set(c, { folder: f.destination, uid });
+          await restoreFolder(
+            client, f, blobs, records, tally, opts, signal, appending, inDoubt,
+            (done) => progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
+            (c, uid) => at.set(c, { folder: f.destination, uid }),
           );
         }
+        if (gmailDest) await restoreLabels(client, groups, labelsFor, at, tally);
       } catch (err) {
         if (!(err instanceof QuotaStop)) throw err;
         await closeSession(client);
@@ -189,12 +216,16 @@ async function restoreFolder(
   appending: { active: boolean },
   inDoubt: RestoreCandidate[],
   report: (done: number) => void,
+  /** The UID the server gave an appended message (APPENDUID), when it gave one for this folder's UIDVALIDITY. */
+  appendedAs?: (c: RestoreCandidate, uid: number) => void,
 ): Promise<void> {
   if (!f.toAppend.length) return;
+  let uidValidity: number | null = null;
   try {
     // Selected read-write: imapflow then leaves out flags the folder's PERMANENTFLAGS refuse.
     const box = await client.mailboxOpen(f.destination);
     if (!box) throw mailkeepError('CONNECTION_LOST', 'the session closed before SELECT');
+    uidValidity = Number(box.uidValidity);
   } catch (err) {
     if (!client.usable || isConnectionCode(classifyImapError(err))) throw err;
     const reason = `cannot select ${f.destination}: ${describeImapError(err)}`;
@@ -214,6 +245,7 @@ async function restoreFolder(
       if (outcome === 'ok') {
         last.ok = c;
         if (ack) records.note(f.destination, ack, blobSource(c.hash), c.internalDate, size);
+        if (ack && ack.uidValidity === uidValidity) appendedAs?.(c, ack.uid);
         tally.restored++;
         tally.bytes += size;
       } else tally.skipped.push({ folder: f.destination, uid: c.uid, hash: c.hash, code: outcome.code, reason: outcome.reason });
@@ -256,6 +288,46 @@ async function restoreFolder(
     appending.active = false;
     window.close();
     inDoubt.push(...window.inDoubt);
+  }
+}
+
+/** Special use of each archived folder (name -> use), as the backup recorded it. */
+function specialUses(archived: ArchivedFolders): (folder: string) => string | null {
+  const m = new Map(archived.all.map((f) => [f.name, f.specialUse]));
+  return (folder) => m.get(folder) ?? null;
+}
+
+/**
+ * A Gmail destination: every message appended (or found) once now gets its other labels, folder by
+ * folder of where it is (All Mail, or its first label), with only the labels it lacks. A message
+ * whose UID is unknown (appended without APPENDUID) keeps only the label it was appended under.
+ */
+async function restoreLabels(
+  client: ImapFlow,
+  groups: MessageGroup<RestoreCandidate>[],
+  labelsFor: (g: MessageGroup<RestoreCandidate>) => string[],
+  at: Map<RestoreCandidate, { folder: string; uid: number }>,
+  tally: Tally,
+): Promise<void> {
+  const byFolder = new Map<string, { uid: number; labels: string[] }[]>();
+  for (const g of groups) {
+    const labels = labelsFor(g);
+    if (!labels.length) continue;
+    const where = at.get(g.primary);
+    if (!where) {
+      // Not restored (refused, corrupt, over a limit: already reported) or appended without a UID.
+      if (!tally.skipped.some((s) => s.hash === g.primary.hash))
+        tally.skipped.push({ folder: g.primary.folder, uid: g.primary.uid, hash: g.primary.hash, code: 'LABELS_NOT_APPLIED', reason: `the server gave no UID for the appended message, so its labels (${labels.join(', ')}) could not be added` });
+      continue;
+    }
+    const list = byFolder.get(where.folder) ?? [];
+    list.push({ uid: where.uid, labels });
+    byFolder.set(where.folder, list);
+  }
+  for (const [folder, items] of byFolder) {
+    const r = await addGmailLabels(client, folder, items, RELAY_LIMITS.fetchBatchUids);
+    tally.labelsAdded += r.added;
+    for (const x of r.failed) tally.skipped.push({ folder, uid: x.uid, hash: null, code: 'LABELS_NOT_APPLIED', reason: x.reason });
   }
 }
 
