@@ -66,6 +66,8 @@ export interface ProviderLimitFaults {
    */
   downloadBudgetBytes?: number;
   downloaded?: number;
+  /** How many commands got the [OVERQUOTA] answer (a client that stops at once gets exactly one per session). */
+  refusals?: number;
   /** With a spent budget, LOGIN too is refused: `NO [ALERT] Account exceeded command or bandwidth limits.` */
   loginRefusedWhenSpent?: boolean;
   /**
@@ -215,7 +217,10 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
       if (fetch) names.push('FETCH', items.includes('BODY.PEEK[]') || items.includes('BODY[]') ? 'BODYFETCH' : items.includes('BODY') ? 'HEADERFETCH' : 'METAFETCH');
       if (cmd === 'UID') names.push(items.split(' ')[0]!);
       const spent = pl.downloadBudgetBytes !== undefined && (pl.downloaded ?? 0) >= pl.downloadBudgetBytes;
-      if (spent && fetch && items.includes('BODY')) return void w(`${tag} ${GMAIL_OVERQUOTA}\r\n`), true;
+      if (spent && fetch && items.includes('BODY')) {
+        pl.refusals = (pl.refusals ?? 0) + 1;
+        return void w(`${tag} ${GMAIL_OVERQUOTA}\r\n`), true;
+      }
       if (spent && cmd === 'LOGIN' && pl.loginRefusedWhenSpent) return void w(`${tag} NO [ALERT] Account exceeded command or bandwidth limits. (Failure)\r\n`), true;
       const r = names.map((n) => pl.refuse?.[n]).find(Boolean);
       if (!r) return false;
