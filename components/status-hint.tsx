@@ -4,6 +4,8 @@ import { errorHint } from '@/lib/status/error-hints';
 import { StatusActions } from './status-actions';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { RelativeTime } from './relative-time';
+import { pauseCondition } from '@/lib/status/pause-condition';
+import { systemClock } from '@/lib/clock';
 
 /** The remediation hint of the job's status, the last error's own hint when there is one, and the actions. */
 export function StatusHint({ job }: { job: JobRow }) {
@@ -24,6 +26,10 @@ export function StatusHint({ job }: { job: JobRow }) {
         <div class="error-detail" data-testid="job-unknown-to-relay" data-since={job.relayUnknownSince}>
           {errorHint('JOB_UNKNOWN_TO_RELAY')} Last reported <RelativeTime at={job.updatedAt} />.
         </div>
+      )}
+      {/* Paused under a provider's limit: the condition says why and when it resumes (the relay's resume time). */}
+      {job.outcome?.pause && job.lastErrorCode === 'PROVIDER_LIMIT_PAUSED' && (
+        <div data-testid="pause-condition">{pauseCondition(job.outcome.pause, systemClock.timeZone(), systemClock.now())}</div>
       )}
       {/* The status's own hint speaks of a run the relay knows; this one it does not. */}
       {job.relayUnknownSince == null && <div data-testid="hint-text">{info.hint}</div>}

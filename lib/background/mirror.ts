@@ -21,8 +21,9 @@ const ms = (iso: string | null): number | null => (iso === null ? null : Date.pa
 export function outcomeSummary(snapshotOutcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
   // Any kind's outcome, read as the fields a row keeps (each kind has a subset of them).
   const outcome: (JobOutcomeSummary & { migratePlan?: unknown }) | undefined = snapshotOutcome;
-  if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side)) return null;
+  if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side && !outcome.pause)) return null;
   return {
+    ...(outcome.pause ? { pause: outcome.pause } : {}),
     ...(outcome.link ? { link: outcome.link } : {}),
     ...(outcome.counts ? { counts: outcome.counts } : {}),
     ...(outcome.message ? { message: outcome.message } : {}),

@@ -2,7 +2,7 @@ import { z } from '../zod.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import { IdempotencyKey, JobParams, JobPhase, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
-import { DownloadLink } from '../protocol/job-outcome.ts';
+import { DownloadLink, PauseInfo } from '../protocol/job-outcome.ts';
 import { Schedule } from '../protocol/account-state.ts';
 import { JobKind, StatusByKind } from '../protocol/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
@@ -76,6 +76,8 @@ export const JobOutcomeSummary = z.strictObject({
   message: z.string().max(1024).optional(),
   /** Migrate: whose server caused the failure status, so "Edit" opens that account. */
   side: z.enum(['source', 'destination']).optional(),
+  /** Backup paused under a provider's limit: why and when it resumes (lib/status/pause-condition.ts). */
+  pause: PauseInfo.optional(),
 });
 export type JobOutcomeSummary = z.infer<typeof JobOutcomeSummary>;
 

@@ -5,6 +5,8 @@ import { parseOptions, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
+import { pauseCondition } from '../../lib/status/pause-condition.ts';
+import { budgetForecast } from '../../lib/ui/progress-view.ts';
 import { withStateApi } from './state-api.ts';
 import { dataDirOf, localTimeText, splitPositionals, stateCommand } from './state-command-io.ts';
 
@@ -46,6 +48,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
               messages: a.archive?.messages ?? 0,
               bytes: a.archive?.bytes ?? 0,
               hasPassword: a.hasPassword,
+              pacing: pacingLines(a, snap.timeZone, Date.parse(snap.relayTime)),
             })),
           })}\n`,
         );
@@ -57,6 +60,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
           io.out.write(`${a.account.id} (${a.account.user}): ${statusName(a.status)}${code}\n`);
           io.out.write(`  last successful backup ${t(a.lastSuccessAt)}, next run ${t(a.nextRunAt)} (${describeSchedule(a.schedule)})${a.retryAt ? `, automatic retry ${t(a.retryAt)}` : ''}\n`);
           io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
+          for (const line of pacingLines(a, snap.timeZone, Date.parse(snap.relayTime))) io.out.write(`  ${line}\n`);
         }
         io.out.write(
           running
@@ -67,4 +71,20 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
       return allCompleted ? EXIT.ok : EXIT.error;
     }),
   );
+}
+
+/**
+ * Issue 14: a backup paused under a provider's limit says why and when it resumes; a paced run
+ * says its bytes so far of the total and when it will be done under the daily budget.
+ */
+export function pacingLines(a: AccountState, timeZone: string, now: number): string[] {
+  const job = a.latestBackup;
+  if (!job) return [];
+  const lines: string[] = [];
+  const pause = job.kind === 'backup' && job.errorCode === 'PROVIDER_LIMIT_PAUSED' ? job.outcome?.pause : undefined;
+  if (pause) lines.push(`paused: ${pauseCondition(pause, timeZone, now)}`);
+  const p = job.progress;
+  const forecast = budgetForecast({ bytesDone: p.bytes, bytesTotal: p.bytesTotal, dailyBytes: p.dailyBudgetBytes, ...(p.budgetName ? { limitName: p.budgetName } : {}) }, now);
+  if (forecast) lines.push(`forecast: ${forecast.text}`);
+  return lines;
 }

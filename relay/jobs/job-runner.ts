@@ -21,6 +21,8 @@ export interface JobRunContext<K extends JobKind = JobKind> {
   /** Already checked against the kind's schema (lib/protocol/job-kinds.ts), defaults applied. */
   readonly params: JobParamsOf<K>;
   readonly dataDir: string;
+  /** The relay's wall clock in ms (the test hook moves it): what a paced job measures its daily budget by. */
+  readonly now?: () => number;
   /** Aborted by job.cancel (reason 'cancel') or relay shutdown (reason 'shutdown'). */
   readonly signal: AbortSignal;
   /** Throttled by the manager; call as often as convenient. */

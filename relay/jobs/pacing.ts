@@ -20,9 +20,4 @@ export interface JobPacing {
 }
 
 /** Why and until when a job paused: kept in the job's outcome and shown as its condition. */
-export interface PauseInfo {
-  /** 'budget': the relay's own daily budget; else the kind of the provider's signal. */
-  reason: 'budget' | 'bandwidth' | 'throttled' | 'connections' | 'session-expired';
-  provider: 'gmail' | 'outlook' | 'other';
-  resumeAt: string;
-}
+export type { PauseInfo } from '../../lib/protocol/job-outcome.ts';

@@ -315,6 +315,7 @@ export class JobManager {
       // Unused when the check failed: the job fails below before its runner is called.
       params: request.success ? request.data.params : ({} satisfies JobParams),
       dataDir: this.opts.dataDir,
+      now: () => (this.opts.now?.() ?? new Date()).getTime(),
       signal,
       setStatus: (status, errorCode = null) => {
         const current = this.jobs.get(jobId)!;
