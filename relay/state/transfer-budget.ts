@@ -1,7 +1,7 @@
 import { PROVIDER_LIMITS } from '../../lib/limits.ts';
 import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { JobPacing } from '../jobs/pacing.ts';
-import type { StateDb } from './state-db.ts';
+import { openStateDb, type StateDb } from './state-db.ts';
 
 export type Direction = 'down' | 'up';
 
@@ -162,3 +162,26 @@ export function jobPacing(budget: TransferBudget, accountId: string, pacing: Pac
 
 /** Bytes tallied in memory before they are written: a crash forgets at most this much of the day's use. */
 const FLUSH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A job's budget on its own connection to state.sqlite (WAL: the relay's connection goes on
+ * meanwhile). No budget, or a state file that cannot be opened: null, and the job runs unpaced
+ * rather than not at all.
+ */
+export function openAccountPacing(dataDir: string, account: ImapAccount, now: () => number, direction: Direction): { job: JobPacing; close: () => void } | null {
+  let db: StateDb | undefined;
+  try {
+    db = openStateDb(dataDir);
+    const budget = new TransferBudget(db, now);
+    const pacing = budget.pacing(account.id, account.host);
+    if ((direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay) === null) {
+      db.close();
+      return null;
+    }
+    const open = db;
+    return { job: jobPacing(budget, account.id, pacing, direction, now), close: () => open.close() };
+  } catch {
+    db?.close();
+    return null;
+  }
+}

@@ -1,8 +1,6 @@
 import type { BackupCounts } from '../../../lib/protocol/job-outcome.ts';
 import { archiveDirOf } from '../data-dirs.ts';
 import type { JobRunner } from '../job-runner.ts';
-import type { ImapAccount } from '../../../lib/protocol/common.ts';
-import type { JobPacing } from '../pacing.ts';
 
 /**
  * Backup through the backup engine (relay/jobs/backup/run-backup.ts). runBackup never throws: it
@@ -13,7 +11,7 @@ export const backupRunner: JobRunner<'backup'> = async (ctx) => {
   // broken engine fails its jobs (with a code) instead of keeping the relay from starting.
   const { runBackup } = await import('./run-backup.ts');
   const { account } = ctx;
-  const pacing = await accountPacing(ctx.dataDir, account, ctx.now ?? Date.now);
+  const pacing = ctx.openPacing?.('down') ?? null;
   const result = await runBackup(
     {
       archiveDir: archiveDirOf(ctx.dataDir, account.id),
@@ -46,24 +44,3 @@ export const backupRunner: JobRunner<'backup'> = async (ctx) => {
   return { status: result.status, errorCode: result.errorCode, outcome: { counts, ...(result.pause ? { pause: result.pause } : {}) } };
 };
 
-/**
- * The account's download budget (relay/state/transfer-budget.ts) on its own connection to
- * state.sqlite (WAL: the relay's connection goes on meanwhile). No budget, or a state file that
- * cannot be opened: the backup runs unpaced rather than not at all.
- */
-async function accountPacing(dataDir: string, account: ImapAccount, now: () => number): Promise<{ job: JobPacing; close: () => void } | null> {
-  const { openStateDb } = await import('../../state/state-db.ts');
-  const { TransferBudget, jobPacing } = await import('../../state/transfer-budget.ts');
-  try {
-    const db = openStateDb(dataDir);
-    const budget = new TransferBudget(db, now);
-    const pacing = budget.pacing(account.id, account.host);
-    if (pacing.downBytesPerDay === null) {
-      db.close();
-      return null;
-    }
-    return { job: jobPacing(budget, account.id, pacing, 'down', now), close: () => db.close() };
-  } catch {
-    return null;
-  }
-}
