@@ -1,7 +1,9 @@
 import { PROVIDER_LIMITS } from '../../lib/limits.ts';
 import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { JobPacing } from '../jobs/pacing.ts';
-import { openStateDb, type StateDb } from './state-db.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openStateDb, STATE_FILE, type StateDb } from './state-db.ts';
 
 export type Direction = 'down' | 'up';
 
@@ -171,6 +173,8 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 export function openAccountPacing(dataDir: string, account: ImapAccount, now: () => number, direction: Direction): { job: JobPacing; close: () => void } | null {
   let db: StateDb | undefined;
   try {
+    // Never the one to create the relay's state file (a job run without a relay has none).
+    if (!fs.existsSync(path.join(dataDir, STATE_FILE))) return null;
     db = openStateDb(dataDir);
     const budget = new TransferBudget(db, now);
     const pacing = budget.pacing(account.id, account.host);
