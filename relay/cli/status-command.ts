@@ -48,7 +48,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
               messages: a.archive?.messages ?? 0,
               bytes: a.archive?.bytes ?? 0,
               hasPassword: a.hasPassword,
-              pacing: pacingLines(a, snap.timeZone, Date.parse(snap.relayTime)),
+              pacing: pacingOf(a, snap.timeZone, Date.parse(snap.relayTime)),
             })),
           })}\n`,
         );
@@ -60,7 +60,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
           io.out.write(`${a.account.id} (${a.account.user}): ${statusName(a.status)}${code}\n`);
           io.out.write(`  last successful backup ${t(a.lastSuccessAt)}, next run ${t(a.nextRunAt)} (${describeSchedule(a.schedule)})${a.retryAt ? `, automatic retry ${t(a.retryAt)}` : ''}\n`);
           io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
-          for (const line of pacingLines(a, snap.timeZone, Date.parse(snap.relayTime))) io.out.write(`  ${line}\n`);
+          for (const line of pacingOf(a, snap.timeZone, Date.parse(snap.relayTime)).lines) io.out.write(`  ${line}\n`);
         }
         io.out.write(
           running
@@ -75,16 +75,24 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
 
 /**
  * Issue 14: a backup paused under a provider's limit says why and when it resumes; a paced run
- * says its bytes so far of the total and when it will be done under the daily budget.
+ * says its bytes so far of the total and when it will be done under the daily budget. Paused by the
+ * budget, the rest goes one budget a day from the resume time on.
  */
-export function pacingLines(a: AccountState, timeZone: string, now: number): string[] {
+export function pacingOf(a: AccountState, timeZone: string, now: number): { lines: string[]; resumeAt: string | null; forecastDoneAt: string | null } {
   const job = a.latestBackup;
-  if (!job) return [];
-  const lines: string[] = [];
+  const out = { lines: [] as string[], resumeAt: null as string | null, forecastDoneAt: null as string | null };
+  if (!job) return out;
   const pause = job.kind === 'backup' && job.errorCode === 'PROVIDER_LIMIT_PAUSED' ? job.outcome?.pause : undefined;
-  if (pause) lines.push(`paused: ${pauseCondition(pause, timeZone, now)}`);
+  if (pause) {
+    out.lines.push(`paused: ${pauseCondition(pause, timeZone, now)}`);
+    out.resumeAt = pause.resumeAt;
+  }
   const p = job.progress;
-  const forecast = budgetForecast({ bytesDone: p.bytes, bytesTotal: p.bytesTotal, dailyBytes: p.dailyBudgetBytes, ...(p.budgetName ? { limitName: p.budgetName } : {}) }, now);
-  if (forecast) lines.push(`forecast: ${forecast.text}`);
-  return lines;
+  const from = pause?.reason === 'budget' ? Math.max(now, Date.parse(pause.resumeAt)) : now;
+  const forecast = budgetForecast({ bytesDone: p.bytes, bytesTotal: p.bytesTotal, dailyBytes: p.dailyBudgetBytes, ...(p.budgetName ? { limitName: p.budgetName } : {}) }, from);
+  if (forecast && job.status !== 'completed') {
+    out.lines.push(`forecast: ${forecast.text}`);
+    out.forecastDoneAt = new Date(forecast.doneAt).toISOString();
+  }
+  return out;
 }

@@ -221,6 +221,7 @@ async function syncFolder(
     const pacing = ctx.pacing;
     if (pacing?.spent())
       return (async () => {
+        report(done, todo.length, true); // the bar and the forecast keep the bytes this run got
         if (wait) await wait;
         throw budgetSpent(pacing);
       })();
