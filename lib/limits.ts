@@ -97,8 +97,9 @@ export const PROVIDER_LIMITS = {
   /** Too many simultaneous connections (other apps hold them): they are usually closed within minutes. */
   connectionsPauseMs: 10 * 60 * 1000,
   /** `* BYE Session expired` / `System Error`: the session ended on the server's side, not a limit on the account;
-   * a new login after a short wait goes on. */
-  sessionExpiredPauseMs: 30 * 1000,
+   * a new login is what the server asks for. Two seconds keep a server in a BYE loop from being hammered, and
+   * pausesInRunMax bounds the loop. */
+  sessionExpiredPauseMs: 2 * 1000,
   /** Waits up to this long happen inside the running job (status Retrying, then Running again); longer ones end the
    * run as Retrying and the scheduler starts the next run at the resume time (a minute: a session the server ended
    * comes back at once, while Microsoft's usual 5-minute backoff should not hold the job open idle). */

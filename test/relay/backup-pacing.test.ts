@@ -95,6 +95,21 @@ describe('a bandwidth refusal from the server stops the traffic at once', () => 
   });
 });
 
+describe('a session the server ends is not a fault', () => {
+  for (const bye of ['* BYE Session expired, please login again.', '* BYE System Error']) {
+    it(`"${bye}" mid-backup: a short pause (Retrying with PROVIDER_LIMIT_PAUSED), a new login, then Completed; never Connection Error`, async () => {
+      fake = await startFakeImap({ folders: folders(), faults: { providerLimits: { refuse: { BODYFETCH: { bye, times: 1 } } } }, password: 'pw' });
+      const dir = tmp();
+      const seen: string[] = [];
+      const r = await runBackup({ archiveDir: dir, account: account(), timeouts, retry: { maxAttempts: 1 } }, { onStatus: (s, d) => seen.push(`${s}${d.errorCode ? `/${d.errorCode}` : ''}`) });
+      expect(r.status, r.message ?? '').toBe('completed');
+      expect(seen).toEqual(['preparing', 'running', 'retrying/PROVIDER_LIMIT_PAUSED', 'running', 'completed']);
+      expect(storedCount(dir)).toBe(60);
+      expect(fake.commands.filter((c) => / LOGIN /.test(c))).toHaveLength(2);
+    });
+  }
+});
+
 describe('the relay paces a backup larger than the daily budget over several days', () => {
   it('pauses when the budget is spent, resumes when it refills, completes on the day the forecast named (within 10 %), never Connection Error', async () => {
     fake = await startFakeImap({ folders: folders(), password: 'pw' });

@@ -75,8 +75,9 @@ export interface ProviderLimitFaults {
    * the answer instead of doing it: untagged lines first, then the tagged `status` line (omitted
    * when absent), then `bye` (a `* BYE` line) and the socket closed. FETCH means any UID FETCH;
    * BODYFETCH one that asks for BODY[]; HEADERFETCH one that asks for a header section only.
+   * With `times`, only the next that many such commands are refused.
    */
-  refuse?: Record<string, { untagged?: string[]; status?: string; bye?: string }>;
+  refuse?: Record<string, { untagged?: string[]; status?: string; bye?: string; times?: number }>;
 }
 
 /** Gmail's bandwidth answer, word for word. */
@@ -222,8 +223,9 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
         return void w(`${tag} ${GMAIL_OVERQUOTA}\r\n`), true;
       }
       if (spent && cmd === 'LOGIN' && pl.loginRefusedWhenSpent) return void w(`${tag} NO [ALERT] Account exceeded command or bandwidth limits. (Failure)\r\n`), true;
-      const r = names.map((n) => pl.refuse?.[n]).find(Boolean);
+      const r = names.map((n) => pl.refuse?.[n]).find((x) => x && (x.times === undefined || x.times > 0));
       if (!r) return false;
+      if (r.times !== undefined) r.times--; // a refusal for the next `times` such commands only
       for (const u of r.untagged ?? []) w(`${u}\r\n`);
       if (r.status) w(`${tag} ${r.status}\r\n`);
       if (r.bye) {
