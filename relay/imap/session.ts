@@ -4,6 +4,7 @@ import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol
 import type { OAuthLogin } from './oauth-login.ts';
 import { classifyImapError, describeImapError } from './classify-error.ts';
 import { limitTap, providerLimitOf, sessionLimit, type ProviderLimit } from './provider-limits.ts';
+import { takeConnection } from './connection-cap.ts';
 
 export type Security = 'tls' | 'starttls' | 'none';
 
@@ -21,6 +22,8 @@ export interface ImapAccount {
    * token instead of `password`. A refused token is renewed once and the login retried once.
    */
   oauth?: OAuthLogin;
+  /** The account's connection cap (relay/state/transfer-budget.ts pacing): sessions beyond it wait for one to close. */
+  maxConnections?: number | null;
 }
 
 /** Deadlines of one session; defaults come from lib/limits.ts, tests shorten them. */
@@ -67,6 +70,28 @@ async function openSessionWith(
 ): Promise<ImapFlow> {
   opts.signal?.throwIfAborted();
   const t = opts.timeouts ?? {};
+  // At the account's cap: wait (bounded by the login's own budget) for one of its sessions to close.
+  let release: (() => void) | null = null;
+  if (account.maxConnections) {
+    release = await takeConnection(`${account.host}:${account.port}:${account.user}`, account.maxConnections, (t.connectMs ?? LIMITS.imapConnectTimeoutMs) + (t.greetingMs ?? LIMITS.imapGreetingTimeoutMs), opts.signal);
+    opts.signal?.throwIfAborted();
+    if (!release) throw limitError({ kind: 'connections', text: `${account.maxConnections} connection(s) of this account are open already (its cap)` }, `${account.host}:${account.port}`);
+  }
+  try {
+    return await openCapped(account, auth, opts, t, release);
+  } catch (err) {
+    release?.();
+    throw err;
+  }
+}
+
+async function openCapped(
+  account: ImapAccount,
+  auth: { user: string; pass: string } | { user: string; accessToken: string },
+  opts: { signal?: AbortSignal; timeouts?: ImapTimeouts; utf8Names?: boolean },
+  t: ImapTimeouts,
+  release: (() => void) | null,
+): Promise<ImapFlow> {
   // A provider's limit signal (relay/imap/provider-limits.ts) stops all traffic on this session at
   // once: kept on the client for the classifiers, and the socket closed before imapflow can wait out
   // or re-send a throttled command, or the caller send its next FETCH.
@@ -105,7 +130,10 @@ async function openSessionWith(
     client.close();
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  client.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+  client.on('close', () => {
+    opts.signal?.removeEventListener('abort', onAbort);
+    release?.();
+  });
   // imapflow's deadlines end at the greeting, and its idle timeout restarts on every byte: a server
   // trickling its answers to LOGIN, CAPABILITY or LIST could hold the login open for ever. The whole
   // set-up gets the connect and greeting budgets together.

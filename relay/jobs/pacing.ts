@@ -9,6 +9,8 @@ export interface JobPacing {
   limitName: string;
   /** Bytes per rolling 24 h, or null (no budget: never spent). */
   dailyBytes: number | null;
+  /** Sessions of the account open at once, at most (relay/imap/connection-cap.ts), or null. */
+  maxConnections: number | null;
   /** The relay's clock (the test hook moves it). */
   now(): number;
   took(bytes: number): void;

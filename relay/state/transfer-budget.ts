@@ -146,6 +146,7 @@ export function jobPacing(budget: TransferBudget, accountId: string, pacing: Pac
     provider: pacing.provider,
     limitName: `${PROVIDER_NAMES[pacing.provider]}'s daily ${direction === 'down' ? 'download' : 'upload'} limit`,
     dailyBytes: limit,
+    maxConnections: pacing.maxConnections,
     now,
     took(bytes) {
       pending += bytes;
@@ -178,7 +179,7 @@ export function openAccountPacing(dataDir: string, account: ImapAccount, now: ()
     db = openStateDb(dataDir);
     const budget = new TransferBudget(db, now);
     const pacing = budget.pacing(account.id, account.host);
-    if ((direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay) === null) {
+    if ((direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay) === null && pacing.maxConnections === null) {
       db.close();
       return null;
     }

@@ -183,3 +183,24 @@ describe('what is not a limit stays what it was', () => {
     expect(limitOfResponse('BYE', null, 'Logging out')).toBeNull();
   });
 });
+
+describe('the connection cap per account', () => {
+  it('a session beyond the cap waits for one to close, then opens; at the cap past the login deadline it is a connections limit, not Connection Error', async () => {
+    const f = await serve({});
+    const capped = { ...account(f.port), maxConnections: 1 };
+    const first = await openSession(capped, { timeouts });
+    let secondOpen = false;
+    const second = openSession(capped, { timeouts }).then((c) => ((secondOpen = true), c));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(secondOpen).toBe(false);
+    expect(f.commands.filter((c) => / LOGIN /.test(c))).toHaveLength(1);
+    first.close();
+    const c2 = await second;
+    expect(f.commands.filter((c) => / LOGIN /.test(c))).toHaveLength(2);
+    const third = await openSession(capped, { timeouts: { connectMs: 100, greetingMs: 100, socketMs: 1000 } }).catch((e: unknown) => e);
+    expect((third as MailkeepError).code).toBe('PROVIDER_LIMIT_PAUSED');
+    expect(providerLimitOf(third)?.kind).toBe('connections');
+    expect(f.commands.filter((c) => / LOGIN /.test(c))).toHaveLength(2);
+    c2.close();
+  });
+});
