@@ -4,7 +4,7 @@ import { errorHint } from '@/lib/status/error-hints';
 import { StatusActions } from './status-actions';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { RelativeTime } from './relative-time';
-import { pauseCondition } from '@/lib/status/pause-condition';
+import { pacedForecast, pauseCondition } from '@/lib/status/pause-condition';
 import { systemClock } from '@/lib/clock';
 
 /** The remediation hint of the job's status, the last error's own hint when there is one, and the actions. */
@@ -29,7 +29,13 @@ export function StatusHint({ job }: { job: JobRow }) {
       )}
       {/* Paused under a provider's limit: the condition says why and when it resumes (the relay's resume time). */}
       {job.outcome?.pause && job.lastErrorCode === 'PROVIDER_LIMIT_PAUSED' && (
-        <div data-testid="pause-condition">{pauseCondition(job.outcome.pause, systemClock.timeZone(), systemClock.now())}</div>
+        <div data-testid="pause-condition">
+          {pauseCondition(job.outcome.pause, systemClock.timeZone(), systemClock.now())}
+          {(() => {
+            const f = pacedForecast(job.progress, job.outcome.pause, systemClock.now());
+            return f ? <div class="small muted" data-testid="pause-forecast">{f.text}</div> : null;
+          })()}
+        </div>
       )}
       {/* The status's own hint speaks of a run the relay knows; this one it does not. */}
       {job.relayUnknownSince == null && <div data-testid="hint-text">{info.hint}</div>}

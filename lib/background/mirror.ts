@@ -4,7 +4,7 @@ import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { backupJobOf } from '../storage/jobs.ts';
 import { newId } from '../storage/new-id.ts';
-import { AccountRow, EMPTY_PROGRESS, JobEventRow, JobRow, OnSchedule, RunRow, type JobOutcomeSummary } from '../storage/rows.ts';
+import { AccountRow, EMPTY_PROGRESS, JobEventRow, JobRow, OnSchedule, RunRow, rowProgress, type JobOutcomeSummary } from '../storage/rows.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
 
 /**
@@ -96,7 +96,8 @@ async function mirrorBackupStatus(db: MailkeepDb, state: AccountState, at: numbe
     kind: 'backup',
     accountId,
     status: state.status,
-    progress: snap && running ? progressOf(snap) : changed ? EMPTY_PROGRESS : (current?.progress ?? EMPTY_PROGRESS),
+    // A backup paused under a provider's limit keeps its progress: the forecast is computed from it.
+    progress: snap && (running || snap.errorCode === 'PROVIDER_LIMIT_PAUSED') ? progressOf(snap) : changed ? EMPTY_PROGRESS : (current?.progress ?? EMPTY_PROGRESS),
     createdAt: current?.createdAt ?? at,
     updatedAt: changed ? at : (current?.updatedAt ?? at),
     startedAt: snap ? ms(snap.createdAt) : (current?.startedAt ?? null),
@@ -121,8 +122,7 @@ async function mirrorBackupStatus(db: MailkeepDb, state: AccountState, at: numbe
 }
 
 function progressOf(snap: JobSnapshot): JobRow['progress'] {
-  const { folder, messagesDone, messagesTotal, bytes } = snap.progress;
-  return { folder, messagesDone, messagesTotal, bytes };
+  return rowProgress(snap.progress);
 }
 
 /** The relay deleted the account: it goes from the mirror with its jobs, history and prompts. */

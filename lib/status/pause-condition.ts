@@ -1,4 +1,5 @@
 import type { PauseInfo } from '../protocol/job-outcome.ts';
+import { budgetForecast } from './forecast.ts';
 
 const NAMES: Record<PauseInfo['provider'], string> = { gmail: 'Gmail', outlook: 'Outlook', other: 'The mail server' };
 
@@ -23,4 +24,18 @@ export function pauseCondition(pause: PauseInfo, timeZone: string, now: number):
   const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).format(at);
   const day = at - now > 20 * 60 * 60 * 1000 ? `${new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short' }).format(at)} ` : '';
   return `${why}; resumes ${day ? `${day}at ${time}` : `at ${time}`}`;
+}
+
+/**
+ * The forecast of a paced run (popup, dashboard, `mailkeep status`): its bytes so far of the total
+ * and when it will be done under the daily budget. Paused by the budget, the rest goes one budget a
+ * day from the resume time on. Null without a budget or a total.
+ */
+export function pacedForecast(
+  progress: { bytes: number; bytesTotal?: number | null | undefined; dailyBudgetBytes?: number | null | undefined; budgetName?: string | undefined },
+  pause: PauseInfo | undefined,
+  now: number,
+): { text: string; doneAt: number } | null {
+  const from = pause?.reason === 'budget' ? Math.max(now, Date.parse(pause.resumeAt)) : now;
+  return budgetForecast({ bytesDone: progress.bytes, bytesTotal: progress.bytesTotal, dailyBytes: progress.dailyBudgetBytes, ...(progress.budgetName ? { limitName: progress.budgetName } : {}) }, from);
 }

@@ -64,8 +64,26 @@ export const JobProgress = z.strictObject({
   bytes: z.number().int().min(0),
   /** The folder being worked on, in its display form. */
   folder: z.string().nullable(),
+  /** Issue 14: the run's bytes in all (known before downloading) and the daily budget it runs under, for the forecast. */
+  bytesTotal: z.number().int().min(0).nullable().optional(),
+  dailyBudgetBytes: z.number().int().positive().nullable().optional(),
+  budgetName: z.string().max(200).optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
+
+/** The fields a row keeps of the relay's progress (lib/protocol/common.ts JobProgress). */
+export function rowProgress(p: { folder: string | null; messagesDone: number; messagesTotal: number | null; bytes: number; bytesTotal?: number | null | undefined; dailyBudgetBytes?: number | null | undefined; budgetName?: string | undefined }): JobProgress {
+  const { folder, messagesDone, messagesTotal, bytes, bytesTotal, dailyBudgetBytes, budgetName } = p;
+  return {
+    folder,
+    messagesDone,
+    messagesTotal,
+    bytes,
+    ...(bytesTotal !== undefined ? { bytesTotal } : {}),
+    ...(dailyBudgetBytes !== undefined ? { dailyBudgetBytes } : {}),
+    ...(budgetName !== undefined ? { budgetName } : {}),
+  };
+}
 export const EMPTY_PROGRESS: JobProgress = { messagesDone: 0, messagesTotal: null, bytes: 0, folder: null };
 
 /** The part of a relay JobOutcome worth keeping on a row (the migrate plan stays on its page). */

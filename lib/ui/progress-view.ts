@@ -1,6 +1,7 @@
 import type { JobProgress } from '../protocol/common.ts';
 import { formatBytes, formatMessages } from '../format.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
+import { budgetForecast } from '../status/forecast.ts';
 
 /** One observation of a running job: when (the page's clock) and how far it was. */
 export interface ProgressSample {
@@ -75,32 +76,4 @@ export function progressView(p: Progress, samples: readonly ProgressSample[], no
   return { percent, counts, estimate, valueText, forecast };
 }
 
-/** What the forecast needs: the run's bytes so far and in all, and the daily budget it runs under. */
-export interface BudgetForecastInput {
-  bytesDone: number;
-  bytesTotal: number | null | undefined;
-  /** Bytes per rolling 24 h, or null (no budget: no forecast). */
-  dailyBytes: number | null | undefined;
-  /** Bytes the budget still allows in the current window (default: a whole day's). */
-  leftToday?: number;
-  /** "Gmail's daily download limit" */
-  limitName?: string;
-}
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/**
- * When a paced download will be done: what fits in today's budget goes now, the rest one budget
- * per day as the window refills (transfers take minutes, the wait between them a day, so the days
- * are what counts). Null when there is no budget or no total.
- */
-export function budgetForecast(f: BudgetForecastInput, now: number): { doneAt: number; days: number; text: string } | null {
-  if (!f.dailyBytes || f.bytesTotal === null || f.bytesTotal === undefined) return null;
-  const remaining = Math.max(0, f.bytesTotal - f.bytesDone);
-  const left = Math.max(0, Math.min(f.leftToday ?? f.dailyBytes, f.dailyBytes));
-  const days = remaining <= left ? 0 : Math.ceil((remaining - left) / f.dailyBytes);
-  const name = (f.limitName ?? 'the daily limit').replace(/ (download|upload) limit$/, ' limit');
-  const text =
-    days === 0 ? `done today within ${name}` : `about ${days} ${days === 1 ? 'day' : 'days'} at ${name}; ${formatBytes(f.bytesDone)} of ${formatBytes(f.bytesTotal)} so far`;
-  return { doneAt: now + days * DAY_MS, days, text };
-}
+export { budgetForecast, type BudgetForecastInput } from '../status/forecast.ts';

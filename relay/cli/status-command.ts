@@ -5,8 +5,7 @@ import { parseOptions, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
-import { pauseCondition } from '../../lib/status/pause-condition.ts';
-import { budgetForecast } from '../../lib/ui/progress-view.ts';
+import { pacedForecast, pauseCondition } from '../../lib/status/pause-condition.ts';
 import { withStateApi } from './state-api.ts';
 import { dataDirOf, localTimeText, splitPositionals, stateCommand } from './state-command-io.ts';
 
@@ -87,9 +86,7 @@ export function pacingOf(a: AccountState, timeZone: string, now: number): { line
     out.lines.push(`paused: ${pauseCondition(pause, timeZone, now)}`);
     out.resumeAt = pause.resumeAt;
   }
-  const p = job.progress;
-  const from = pause?.reason === 'budget' ? Math.max(now, Date.parse(pause.resumeAt)) : now;
-  const forecast = budgetForecast({ bytesDone: p.bytes, bytesTotal: p.bytesTotal, dailyBytes: p.dailyBudgetBytes, ...(p.budgetName ? { limitName: p.budgetName } : {}) }, from);
+  const forecast = pacedForecast(job.progress, pause, now);
   if (forecast && job.status !== 'completed') {
     out.lines.push(`forecast: ${forecast.text}`);
     out.forecastDoneAt = new Date(forecast.doneAt).toISOString();
