@@ -10,6 +10,8 @@ export interface BudgetForecastInput {
   leftToday?: number;
   /** "Gmail's daily download limit" */
   limitName?: string;
+  /** When transfers can go on (a paused run's resume time); default now. */
+  startAt?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,9 +25,14 @@ export function budgetForecast(f: BudgetForecastInput, now: number): { doneAt: n
   if (!f.dailyBytes || f.bytesTotal === null || f.bytesTotal === undefined) return null;
   const remaining = Math.max(0, f.bytesTotal - f.bytesDone);
   const left = Math.max(0, Math.min(f.leftToday ?? f.dailyBytes, f.dailyBytes));
-  const days = remaining <= left ? 0 : Math.ceil((remaining - left) / f.dailyBytes);
+  const start = Math.max(now, f.startAt ?? now);
+  const doneAt = start + (remaining <= left ? 0 : Math.ceil((remaining - left) / f.dailyBytes)) * DAY_MS;
+  // Counted from now, as the reader counts: a paused run's wait for its resume is part of it.
+  const days = doneAt <= now ? 0 : Math.max(1, Math.round((doneAt - now) / DAY_MS));
   const name = (f.limitName ?? 'the daily limit').replace(/ (download|upload) limit$/, ' limit');
   const text =
-    days === 0 ? `done today within ${name}` : `about ${days} ${days === 1 ? 'day' : 'days'} at ${name}; ${formatBytes(f.bytesDone)} of ${formatBytes(f.bytesTotal)} so far`;
-  return { doneAt: now + days * DAY_MS, days, text };
+    doneAt - now < DAY_MS / 2
+      ? `done within ${name} today`
+      : `about ${days} ${days === 1 ? 'day' : 'days'} at ${name}; ${formatBytes(f.bytesDone)} of ${formatBytes(f.bytesTotal)} so far`;
+  return { doneAt, days, text };
 }

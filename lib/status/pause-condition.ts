@@ -36,6 +36,6 @@ export function pacedForecast(
   pause: PauseInfo | undefined,
   now: number,
 ): { text: string; doneAt: number } | null {
-  const from = pause?.reason === 'budget' ? Math.max(now, Date.parse(pause.resumeAt)) : now;
-  return budgetForecast({ bytesDone: progress.bytes, bytesTotal: progress.bytesTotal, dailyBytes: progress.dailyBudgetBytes, ...(progress.budgetName ? { limitName: progress.budgetName } : {}) }, from);
+  const startAt = pause?.reason === 'budget' ? Date.parse(pause.resumeAt) : now;
+  return budgetForecast({ bytesDone: progress.bytes, bytesTotal: progress.bytesTotal, dailyBytes: progress.dailyBudgetBytes, startAt, ...(progress.budgetName ? { limitName: progress.budgetName } : {}) }, now);
 }
