@@ -29,9 +29,9 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
     return sum;
   };
   // The bytes to download, before downloading (issue 14 part 3): for the bar's "3.1 of 15.2 GB"
-  // and the forecast under the daily budget. On a first backup, and on every run of a paced account
-  // (a first backup spread over days is several runs).
-  if (!ctx.matchStored || ctx.pacing?.dailyBytes) ctx.bytesTotal = await runBytesTotal(client, ctx.writer, ctx.accountId, ctx.runId, folders, ctx.deadlines.messageBaseMs);
+  // and the forecast under the daily budget. On a first backup, and on the run after a pause (a
+  // first backup spread over days is several runs); not on every incremental run of a Gmail account.
+  if (!ctx.matchStored || ctx.resumesPause) ctx.bytesTotal = await runBytesTotal(client, ctx.writer, ctx.accountId, ctx.runId, folders, ctx.deadlines.messageBaseMs);
   for (const [i, f] of folders.entries()) {
     ctx.signal?.throwIfAborted();
     await backupFolder(ctx, f, i + 1, folders.length);

@@ -42,6 +42,8 @@ export interface SessionContext {
   uidsUnstable?: boolean;
   /** The account's daily download budget: every body byte is counted as it arrives. */
   pacing?: JobPacing;
+  /** The account's previous run paused under a limit: this one measures its bytes as a first backup does. */
+  resumesPause?: boolean;
   /** Bytes this first run downloads in all (size-total.ts), for the progress bar and the forecast. */
   bytesTotal?: number | null;
 }

@@ -121,8 +121,11 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
     // must not leave an empty account behind that makes restore/export without --source ambiguous.
     accountId = w.findAccount(host, port, user) ?? null;
     let matchStored = false;
+    let resumesPause = false;
     const begin = (id: number): void => {
       accountId = id;
+      // A first backup spread over days under a budget: the run after a pause measures its bytes too (the forecast).
+      resumesPause = w.db.prepare<[number], { c: string | null }>('SELECT error_code AS c FROM runs WHERE account_id = ? ORDER BY id DESC LIMIT 1').get(id)?.c === 'PROVIDER_LIMIT_PAUSED';
       runId = w.beginRun(id);
       matchStored = w.hasAnyMessages(id);
     };
@@ -166,6 +169,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
           tally,
           progress,
           ...(opts.pacing ? { pacing: opts.pacing } : {}),
+          resumesPause,
           seenFolders: new Set(),
           deadlines: limits,
         };
