@@ -39,6 +39,11 @@ export function ProgressBar({ progress, label = 'Progress', clock = systemClock 
         {progress.folder ? <span> · {progress.folder}</span> : null}
         {view.estimate && <span data-testid="progress-estimate"> · {view.estimate}</span>}
       </div>
+      {view.forecast && (
+        <div class="small muted" data-testid="progress-forecast">
+          {view.forecast}
+        </div>
+      )}
     </div>
   );
 }

@@ -5,6 +5,8 @@ import { rowAdvice } from '@/lib/status/row-advice';
 import { StatusActions } from './status-actions';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { RelativeTime } from './relative-time';
+import { pacedForecast, pauseCondition } from '@/lib/status/pause-condition';
+import { systemClock } from '@/lib/clock';
 
 /**
  * The job's hint (what to do), its last error in the product's words (what happened) and the
@@ -42,6 +44,16 @@ export function StatusHint({ job, conditionShown = false, retryShown = false, la
         // known one, with its age, and nothing runs until the user clicks "Start again".
         <div class="error-detail" data-testid="job-unknown-to-relay" data-since={job.relayUnknownSince}>
           {errorHint('JOB_UNKNOWN_TO_RELAY')} Last reported <RelativeTime at={job.updatedAt} />.
+        </div>
+      )}
+      {/* Paused under a provider's limit: the condition says why and when it resumes (the relay's resume time). */}
+      {job.outcome?.pause && job.lastErrorCode === 'PROVIDER_LIMIT_PAUSED' && (
+        <div data-testid="pause-condition">
+          {pauseCondition(job.outcome.pause, systemClock.timeZone(), systemClock.now())}
+          {(() => {
+            const f = pacedForecast(job.progress, job.outcome.pause, systemClock.now());
+            return f ? <div class="small muted" data-testid="pause-forecast">{f.text}</div> : null;
+          })()}
         </div>
       )}
       {/* The status's own hint speaks of a run the relay knows; this one it does not. */}

@@ -71,6 +71,44 @@ export const LIMITS = {
 } as const;
 
 /**
+ * Provider pacing (issue 14): what Gmail and Microsoft 365 allow an IMAP account, and how long a
+ * job pauses for each limit signal (relay/imap/provider-limits.ts, relay/state/transfer-budget.ts).
+ */
+export const PROVIDER_LIMITS = {
+  /** Gmail documents 2,500 MB/day of IMAP downloads (Workspace; free accounts unpublished): 4 % under it, so the
+   * relay stops before Gmail locks IMAP for about a day. */
+  gmailDownloadBytesPerDay: 2_400 * 1024 * 1024,
+  /** Gmail documents 500 MB/day of IMAP uploads: 10 % under it (an APPEND's literal is counted once sent). */
+  gmailUploadBytesPerDay: 450 * 1024 * 1024,
+  /** Gmail allows 15 simultaneous IMAP connections per account, shared with phones and mail apps: Mailkeep takes 2. */
+  gmailMaxConnections: 2,
+  /** Microsoft 365 documents no daily byte budget for IMAP, only throttling (Suggested Backoff Time) and 20 connections. */
+  outlookMaxConnections: 4,
+  /** The budget is a rolling window, as Gmail's is. */
+  budgetWindowMs: 24 * 60 * 60 * 1000,
+  /** Transfer is tallied in buckets of this width (one row per account, direction and bucket): a refill time is
+   * at most this early or late. */
+  budgetBucketMs: 10 * 60 * 1000,
+  /** An [OVERQUOTA] bandwidth answer the budget did not foresee (mail apps share the quota): Gmail's lock lasts up
+   * to a day; looking again after 6 hours costs one refused LOGIN at most. */
+  bandwidthPauseMs: 6 * 60 * 60 * 1000,
+  /** [THROTTLED] or [LIMIT] without a suggested wait: a quarter of an hour, far above any per-minute rate window. */
+  throttledPauseMs: 15 * 60 * 1000,
+  /** Too many simultaneous connections (other apps hold them): they are usually closed within minutes. */
+  connectionsPauseMs: 10 * 60 * 1000,
+  /** `* BYE Session expired` / `System Error`: the session ended on the server's side, not a limit on the account;
+   * a new login is what the server asks for. Two seconds keep a server in a BYE loop from being hammered, and
+   * pausesInRunMax bounds the loop. */
+  sessionExpiredPauseMs: 2 * 1000,
+  /** Waits up to this long happen inside the running job (status Retrying, then Running again); longer ones end the
+   * run as Retrying and the scheduler starts the next run at the resume time (a minute: a session the server ended
+   * comes back at once, while Microsoft's usual 5-minute backoff should not hold the job open idle). */
+  pauseInRunMaxMs: 60 * 1000,
+  /** In-run pauses per run: a server that keeps ending sessions still ends the run (then paused for throttledPauseMs). */
+  pausesInRunMax: 5,
+} as const;
+
+/**
  * Relay engine (issue 3): backup job, archive and IMAP session limits. Kept apart from the rest so
  * each number sits next to its reason.
  */

@@ -4,7 +4,7 @@ import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { backupJobOf } from '../storage/jobs.ts';
 import { newId } from '../storage/new-id.ts';
-import { AccountRow, EMPTY_PROGRESS, JobEventRow, JobRow, OnSchedule, RunRow, type JobOutcomeSummary } from '../storage/rows.ts';
+import { AccountRow, EMPTY_PROGRESS, JobEventRow, JobRow, OnSchedule, RunRow, rowProgress, type JobOutcomeSummary } from '../storage/rows.ts';
 import { EXTENSION_LIMITS, HISTORY_LIMITS } from '../limits.ts';
 import type { AccountHistoryResult } from '../protocol/account-history.ts';
 import { ArchiveSummaryRow, HistoryRunRow } from '../storage/history-rows.ts';
@@ -23,8 +23,9 @@ const ms = (iso: string | null): number | null => (iso === null ? null : Date.pa
 export function outcomeSummary(snapshotOutcome: JobSnapshot['outcome']): JobOutcomeSummary | null {
   // Any kind's outcome, read as the fields a row keeps (each kind has a subset of them).
   const outcome: (JobOutcomeSummary & { migratePlan?: unknown }) | undefined = snapshotOutcome;
-  if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side)) return null;
+  if (!outcome || (!outcome.counts && !outcome.message && !outcome.link && !outcome.side && !outcome.pause)) return null;
   return {
+    ...(outcome.pause ? { pause: outcome.pause } : {}),
     ...(outcome.link ? { link: outcome.link } : {}),
     ...(outcome.counts ? { counts: outcome.counts } : {}),
     ...(outcome.message ? { message: outcome.message } : {}),
@@ -97,7 +98,8 @@ async function mirrorBackupStatus(db: MailkeepDb, state: AccountState, at: numbe
     kind: 'backup',
     accountId,
     status: state.status,
-    progress: snap && running ? progressOf(snap) : changed ? EMPTY_PROGRESS : (current?.progress ?? EMPTY_PROGRESS),
+    // A backup paused under a provider's limit keeps its progress: the forecast is computed from it.
+    progress: snap && (running || snap.errorCode === 'PROVIDER_LIMIT_PAUSED') ? progressOf(snap) : changed ? EMPTY_PROGRESS : (current?.progress ?? EMPTY_PROGRESS),
     createdAt: current?.createdAt ?? at,
     updatedAt: changed ? at : (current?.updatedAt ?? at),
     startedAt: snap ? ms(snap.createdAt) : (current?.startedAt ?? null),
@@ -122,8 +124,7 @@ async function mirrorBackupStatus(db: MailkeepDb, state: AccountState, at: numbe
 }
 
 function progressOf(snap: JobSnapshot): JobRow['progress'] {
-  const { folder, messagesDone, messagesTotal, bytes } = snap.progress;
-  return { folder, messagesDone, messagesTotal, bytes };
+  return rowProgress(snap.progress);
 }
 
 /** The relay deleted the account: it goes from the mirror with its jobs, history and prompts. */

@@ -7,7 +7,7 @@ import { QUEUE_STATUS, isStatusOf, statusInfo } from '../status/catalog.ts';
 import { canTransition, pathTo } from '../status/state-machine.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { transitionJob, updateProgress } from '../storage/jobs.ts';
-import { JobRow } from '../storage/rows.ts';
+import { JobRow, rowProgress } from '../storage/rows.ts';
 import { collectRestorePrompts } from './restore-prompts.ts';
 import { outcomeSummary } from './mirror.ts';
 import { localTimeZone } from '../clock.ts';
@@ -94,8 +94,7 @@ export async function applyRunReport(db: MailkeepDb, jobId: string, report: RunR
     // resumeInterrupted), and says so. The extension never runs it again on its own.
     let row = await advance(db, job, report.status, report.errorCode, at);
     if (report.progress && statusInfo(row.kind, row.status).severity === 'progress') {
-      const { folder, messagesDone, messagesTotal, bytes } = report.progress;
-      await updateProgress(db, row.id, { folder, messagesDone, messagesTotal, bytes }, at);
+      await updateProgress(db, row.id, rowProgress(report.progress), at);
     }
     if (report.phase === 'finished') {
       // The run's key is spent; the row keeps following the relay job, which the relay may run
@@ -122,8 +121,7 @@ export async function applyRelayEvent(db: MailkeepDb, event: JobEvent, at = Date
   if (job.kind === 'backup' && event.event === 'status') return;
   if (event.event === 'progress') {
     if (statusInfo(job.kind, job.status).severity !== 'progress') return;
-    const { folder, messagesDone, messagesTotal, bytes } = event.progress;
-    await updateProgress(db, job.id, { folder, messagesDone, messagesTotal, bytes }, at);
+    await updateProgress(db, job.id, rowProgress(event.progress), at);
     return;
   }
   await applyRunReport(db, job.id, { relayJobId: event.jobId, status: event.status, phase: event.phase, errorCode: event.errorCode, attempt: event.attempt }, at);

@@ -53,6 +53,11 @@ export const JobProgress = z.strictObject({
   messagesDone: z.number().int().nonnegative(),
   messagesTotal: z.number().int().nonnegative().nullable(),
   bytes: z.number().int().nonnegative(),
+  /** Bytes this run downloads in all, known before downloading (RFC822.SIZE of each message); absent or null: unknown. */
+  bytesTotal: z.number().int().nonnegative().nullable().optional(),
+  /** The daily budget the job runs under (bytes per rolling 24 h) and its name, for the forecast. */
+  dailyBudgetBytes: z.number().int().positive().nullable().optional(),
+  budgetName: z.string().max(200).optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 

@@ -15,6 +15,7 @@ export const ErrorCode = z.enum([
   'CONNECTION_LOST', // server closed the session (BYE, reset) mid-job
   'SERVER_BUSY', // transient server refusal: [LIMIT], [UNAVAILABLE], [INUSE]
   'QUOTA_EXCEEDED', // destination storage is full (APPEND)
+  'PROVIDER_LIMIT_PAUSED', // not a fault: the provider said stop ([OVERQUOTA] bandwidth, [THROTTLED], too many connections, Suggested Backoff Time) or the account's daily transfer budget is spent; the job pauses (Retrying) and resumes by itself at the time it names (relay/imap/provider-limits.ts, relay/state/transfer-budget.ts)
   'APPENDLIMIT_EXCEEDED', // a message is larger than the destination accepts
   'MESSAGE_REFUSED', // restore/migrate: the destination refused one message's APPEND (its reason kept, e.g. Cyrus "Message contains invalid header")
   'FOLDER_UNREADABLE', // one folder could not be selected or fetched while others succeeded

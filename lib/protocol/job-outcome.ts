@@ -88,7 +88,14 @@ export type DownloadCounts = z.infer<typeof DownloadCounts>;
 export const MigrateCounts = z.strictObject({ migrated: Count, notMigrated: Count, alreadyPresent: Count, foldersCreated: Count });
 export type MigrateCounts = z.infer<typeof MigrateCounts>;
 
-export const BackupOutcome = z.strictObject({ counts: BackupCounts.optional(), message: Message.optional() });
+/** A backup paused under a provider's limit (PROVIDER_LIMIT_PAUSED): why, and when it resumes by itself. */
+export const PauseInfo = z.strictObject({
+  reason: z.enum(['budget', 'bandwidth', 'throttled', 'connections', 'session-expired']),
+  provider: z.enum(['gmail', 'outlook', 'other']),
+  resumeAt: z.iso.datetime({ offset: true }),
+});
+export type PauseInfo = z.infer<typeof PauseInfo>;
+export const BackupOutcome = z.strictObject({ counts: BackupCounts.optional(), message: Message.optional(), pause: PauseInfo.optional() });
 export const RestoreOutcome = z.strictObject({ counts: RestoreCounts.optional(), message: Message.optional() });
 export const DownloadOutcome = z.strictObject({ link: DownloadLink.optional(), counts: DownloadCounts.optional(), message: Message.optional() });
 export const MigrateOutcome = z.strictObject({

@@ -2,7 +2,7 @@ import { z } from '../zod.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import { IdempotencyKey, JobParams, JobPhase, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
-import { DownloadLink } from '../protocol/job-outcome.ts';
+import { DownloadLink, PauseInfo } from '../protocol/job-outcome.ts';
 import { Schedule } from '../protocol/account-state.ts';
 import { JobKind, StatusByKind } from '../protocol/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
@@ -64,8 +64,26 @@ export const JobProgress = z.strictObject({
   bytes: z.number().int().min(0),
   /** The folder being worked on, in its display form. */
   folder: z.string().nullable(),
+  /** Issue 14: the run's bytes in all (known before downloading) and the daily budget it runs under, for the forecast. */
+  bytesTotal: z.number().int().min(0).nullable().optional(),
+  dailyBudgetBytes: z.number().int().positive().nullable().optional(),
+  budgetName: z.string().max(200).optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
+
+/** The fields a row keeps of the relay's progress (lib/protocol/common.ts JobProgress). */
+export function rowProgress(p: { folder: string | null; messagesDone: number; messagesTotal: number | null; bytes: number; bytesTotal?: number | null | undefined; dailyBudgetBytes?: number | null | undefined; budgetName?: string | undefined }): JobProgress {
+  const { folder, messagesDone, messagesTotal, bytes, bytesTotal, dailyBudgetBytes, budgetName } = p;
+  return {
+    folder,
+    messagesDone,
+    messagesTotal,
+    bytes,
+    ...(bytesTotal !== undefined ? { bytesTotal } : {}),
+    ...(dailyBudgetBytes !== undefined ? { dailyBudgetBytes } : {}),
+    ...(budgetName !== undefined ? { budgetName } : {}),
+  };
+}
 export const EMPTY_PROGRESS: JobProgress = { messagesDone: 0, messagesTotal: null, bytes: 0, folder: null };
 
 /** The part of a relay JobOutcome worth keeping on a row (the migrate plan stays on its page). */
@@ -76,6 +94,8 @@ export const JobOutcomeSummary = z.strictObject({
   message: z.string().max(1024).optional(),
   /** Migrate: whose server caused the failure status, so "Edit" opens that account. */
   side: z.enum(['source', 'destination']).optional(),
+  /** Backup paused under a provider's limit: why and when it resumes (lib/status/pause-condition.ts). */
+  pause: PauseInfo.optional(),
 });
 export type JobOutcomeSummary = z.infer<typeof JobOutcomeSummary>;
 

@@ -1,6 +1,7 @@
 import type { JobProgress } from '../protocol/common.ts';
 import { formatBytes, formatMessages } from '../format.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
+import { budgetForecast } from '../status/forecast.ts';
 
 /** One observation of a running job: when (the page's clock) and how far it was. */
 export interface ProgressSample {
@@ -18,9 +19,11 @@ export interface ProgressView {
   estimate: string | null;
   /** The whole state in words, for aria-valuetext. */
   valueText: string;
+  /** Under a provider's daily budget: "about 6 days at Gmail's daily limit; 3.1 GB of 15.2 GB so far", else null. */
+  forecast: string | null;
 }
 
-type Progress = Pick<JobProgress, 'messagesDone' | 'messagesTotal' | 'bytes'>;
+type Progress = Pick<JobProgress, 'messagesDone' | 'messagesTotal' | 'bytes' | 'bytesTotal' | 'dailyBudgetBytes' | 'budgetName'>;
 
 /** Keeps the samples of the recent rate window, plus the new one; a restart (fewer done) starts afresh. */
 export function addSample(samples: readonly ProgressSample[], next: ProgressSample): ProgressSample[] {
@@ -49,8 +52,17 @@ function estimateText(ms: number): string {
  */
 export function progressView(p: Progress, samples: readonly ProgressSample[], now: number): ProgressView {
   const total = p.messagesTotal;
-  const percent = total ? Math.min(100, Math.floor((p.messagesDone / total) * 100)) : total === 0 ? 100 : null;
-  const counts = `${formatMessages(p.messagesDone, total)} · ${formatBytes(p.bytes)}`;
+  // Bytes are the better fraction when known (issue 14): one large message is not one small one.
+  const bytesTotal = p.bytesTotal ?? null;
+  const percent = bytesTotal
+    ? Math.min(100, Math.floor((p.bytes / bytesTotal) * 100))
+    : total
+      ? Math.min(100, Math.floor((p.messagesDone / total) * 100))
+      : total === 0
+        ? 100
+        : null;
+  const counts = `${formatMessages(p.messagesDone, total)} · ${bytesTotal ? `${formatBytes(p.bytes)} of ${formatBytes(bytesTotal)}` : formatBytes(p.bytes)}`;
+  const forecast = budgetForecast({ bytesDone: p.bytes, bytesTotal, dailyBytes: p.dailyBudgetBytes ?? null, ...(p.budgetName ? { limitName: p.budgetName } : {}) }, now)?.text ?? null;
   let estimate: string | null = null;
   const first = samples[0];
   if (total !== null && first && p.messagesDone < total) {
@@ -61,5 +73,7 @@ export function progressView(p: Progress, samples: readonly ProgressSample[], no
     }
   }
   const valueText = `${percent === null ? 'Working, total not known yet' : `${percent} %`}: ${counts}${estimate ? `, ${estimate}` : ''}`;
-  return { percent, counts, estimate, valueText };
+  return { percent, counts, estimate, valueText, forecast };
 }
+
+export { budgetForecast, type BudgetForecastInput } from '../status/forecast.ts';

@@ -22,6 +22,8 @@ export async function accountCommand(argv: string[], io: Io): Promise<number> {
       return add(options, io);
     case 'edit':
       return edit(needRef(ref), options, io);
+    case 'pacing':
+      return (await import('./pacing-command.ts')).pacingCommand(needRef(ref), options, io);
     case 'remove': {
       const o = parseOptions(options, { 'data-dir': 'string' });
       return stateCommand(io, () =>
@@ -53,7 +55,7 @@ export async function accountCommand(argv: string[], io: Io): Promise<number> {
       );
     }
     default:
-      throw new UsageError(sub === undefined ? 'account needs add, edit, remove or list' : `unknown account command ${sub}`);
+      throw new UsageError(sub === undefined ? 'account needs add, edit, pacing, remove or list' : `unknown account command ${sub}`);
   }
 }
 

@@ -11,12 +11,17 @@ export const ACCOUNT_HELP = `Usage: mailkeep account add --host H [--port P] [--
                            [--id ID] [--schedule S] [--data-dir DIR]
        mailkeep account edit ACCOUNT [--host H] [--port P] [--security S] [--user U] [--password]
                            [--name NAME] [--email ADDR] [--data-dir DIR]
+       mailkeep account pacing ACCOUNT [--daily-download SIZE|off|default] [--daily-upload SIZE|off|default]
+                               [--max-connections N|off|default] [--json] [--data-dir DIR]
        mailkeep account remove ACCOUNT [--data-dir DIR]
        mailkeep account list [--json] [--data-dir DIR]
 
 The accounts the relay backs up by itself (the same ones the extension shows). The password is
 read from $${PASSWORD_ENV}, or asked for without echo when run in a terminal; it is stored
 encrypted in the data dir and never printed. ACCOUNT is the account's id or its user name.
+pacing sets the account's transfer budget per rolling 24 h (default: the provider's, e.g. Gmail
+2400MB down, 450MB up, 2 connections; none for other servers); a backup that spends it pauses
+(Retrying) and resumes by itself when it refills. Without options it prints the budget and its use.
 --name and --email are how the extension and \`account list\` show the account (default: its login).
 A new account backs up every 24 hours unless --schedule says otherwise (see mailkeep schedule);
 its first backup starts about a minute after it is added.

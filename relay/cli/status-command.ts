@@ -8,6 +8,7 @@ import { parseOptions, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT } from '../server/exit-codes.ts';
 import { formatSize } from './format-size.ts';
+import { pacedForecast, pauseCondition } from '../../lib/status/pause-condition.ts';
 import { findAccount, withStateApi } from './state-api.ts';
 import { dataDirOf, localTimeText, splitPositionals, stateCommand } from './state-command-io.ts';
 
@@ -58,6 +59,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
               bytes: a.archive?.bytes ?? 0,
               hasPassword: a.hasPassword,
               ...(history ? { folders: history.totals?.folders ?? 0, totalRuns: history.totalRuns, runs: history.runs.map(jsonRun) } : {}),
+              pacing: pacingOf(a, snap.timeZone, Date.parse(snap.relayTime)),
             })),
           })}\n`,
         );
@@ -70,6 +72,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
           io.out.write(`  last successful backup ${t(a.lastSuccessAt)}, next run ${t(a.nextRunAt)} (${describeSchedule(a.schedule)})${a.retryAt ? `, automatic retry ${t(a.retryAt)}` : ''}\n`);
           if (history) io.out.write(historyText(history, snap.timeZone, a.hasPassword));
           else io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
+          for (const line of pacingOf(a, snap.timeZone, Date.parse(snap.relayTime)).lines) io.out.write(`  ${line}\n`);
         }
         io.out.write(
           running
@@ -110,4 +113,26 @@ export function historyText(h: AccountHistoryResult, zone: string, hasPassword =
     lines.push(`    ${localTimeText(r.startedAt, zone)}  ${took === null ? 'not finished' : formatDuration(took)}  ${runOutcomeLabel(r.status)}${code}: +${r.newMessages} message(s), ${formatSize(r.newBytes)}${gone}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Issue 14: a backup paused under a provider's limit says why and when it resumes; a paced run
+ * says its bytes so far of the total and when it will be done under the daily budget. Paused by the
+ * budget, the rest goes one budget a day from the resume time on.
+ */
+export function pacingOf(a: AccountState, timeZone: string, now: number): { lines: string[]; resumeAt: string | null; forecastDoneAt: string | null } {
+  const job = a.latestBackup;
+  const out = { lines: [] as string[], resumeAt: null as string | null, forecastDoneAt: null as string | null };
+  if (!job) return out;
+  const pause = job.kind === 'backup' && job.errorCode === 'PROVIDER_LIMIT_PAUSED' ? job.outcome?.pause : undefined;
+  if (pause) {
+    out.lines.push(`paused: ${pauseCondition(pause, timeZone, now)}`);
+    out.resumeAt = pause.resumeAt;
+  }
+  const forecast = pacedForecast(job.progress, pause, now);
+  if (forecast && job.status !== 'completed') {
+    out.lines.push(`forecast: ${forecast.text}`);
+    out.forecastDoneAt = new Date(forecast.doneAt).toISOString();
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { ImapFlowErrorCode as C } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { isIndexCorruption } from '../archive/index-damage.ts';
 import { serverReplyLine, serverTextCode } from './server-text.ts';
+import { providerLimitOf } from './provider-limits.ts';
 
 /**
  * imapflow error -> stable ErrorCode. Built from the properties observed on this machine
@@ -46,6 +47,9 @@ export function classifyImapError(err: unknown): ErrorCode {
   const code = typeof e.code === 'string' ? e.code : '';
   const src = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
   if (e.name === 'AbortError' || code === 'ABORT_ERR') return 'CANCELLED';
+  // A provider's limit (relay/imap/provider-limits.ts), wherever imapflow left it: before the
+  // password and connection checks, so it is never Authentication Error or Connection Error.
+  if (providerLimitOf(err)) return 'PROVIDER_LIMIT_PAUSED';
   // The server's own words refine what its response code (or the lack of one) says
   // (relay/imap/server-text.ts): Gmail's "Too many simultaneous connections" on LOGIN has no
   // code and is no wrong password; its "[OVERQUOTA] ... bandwidth limits" is no full mailbox.
@@ -74,6 +78,8 @@ const APPEND_SIZE_CODES = new Set(['APPENDLIMIT', 'TOOBIG', 'LIMIT']);
 /** APPENDLIMIT_EXCEEDED or QUOTA_EXCEEDED for a refused APPEND, else null (classify as usual). */
 export function classifyAppendRefusal(err: unknown): 'APPENDLIMIT_EXCEEDED' | 'QUOTA_EXCEEDED' | null {
   if (err instanceof MailkeepError) return null;
+  // Gmail's `[OVERQUOTA] Account exceeded command or bandwidth limits` is the upload limit, not a full mailbox.
+  if (providerLimitOf(err)) return null;
   const e = (err ?? {}) as ErrLike;
   const src = typeof e.serverResponseCode === 'string' ? e.serverResponseCode.toUpperCase() : '';
   if (src === 'OVERQUOTA') return 'QUOTA_EXCEEDED';

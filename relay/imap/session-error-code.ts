@@ -2,6 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { classifyImapError } from './classify-error.ts';
 import { lastSocketError } from './session.ts';
+import { sessionLimit } from './provider-limits.ts';
 
 export interface SessionErrorOptions {
   /**
@@ -15,6 +16,9 @@ export interface SessionErrorOptions {
 /** A mid-session failure: imapflow reports "NoConnection" after the socket error it saw first. */
 export function sessionErrorCode(err: unknown, client: ImapFlow | null, opts: SessionErrorOptions = {}): ErrorCode {
   if (err instanceof MailkeepError) return err.code;
+  // The server said stop on this session (any command, tagged, untagged or BYE): whatever error the
+  // closed session then gave the caller, the cause is the limit.
+  if (sessionLimit(client)) return 'PROVIDER_LIMIT_PAUSED';
   const first = client ? lastSocketError(client) : undefined;
   const code = classifyImapError(err);
   if (first && (code === 'CONNECTION_LOST' || code === 'UNKNOWN')) {

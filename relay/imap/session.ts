@@ -3,6 +3,8 @@ import { LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { OAuthLogin } from './oauth-login.ts';
 import { classifyImapError, describeImapError } from './classify-error.ts';
+import { limitTap, providerLimitOf, sessionLimit, type ProviderLimit } from './provider-limits.ts';
+import { takeConnection } from './connection-cap.ts';
 
 export type Security = 'tls' | 'starttls' | 'none';
 
@@ -20,6 +22,8 @@ export interface ImapAccount {
    * token instead of `password`. A refused token is renewed once and the login retried once.
    */
   oauth?: OAuthLogin;
+  /** The account's connection cap (relay/state/transfer-budget.ts pacing): sessions beyond it wait for one to close. */
+  maxConnections?: number | null;
 }
 
 /** Deadlines of one session; defaults come from lib/limits.ts, tests shorten them. */
@@ -66,14 +70,47 @@ async function openSessionWith(
 ): Promise<ImapFlow> {
   opts.signal?.throwIfAborted();
   const t = opts.timeouts ?? {};
-  const client = new ImapFlow({
+  // At the account's cap: wait (bounded by the login's own budget) for one of its sessions to close.
+  let release: (() => void) | null = null;
+  if (account.maxConnections) {
+    release = await takeConnection(`${account.host}:${account.port}:${account.user}`, account.maxConnections, (t.connectMs ?? LIMITS.imapConnectTimeoutMs) + (t.greetingMs ?? LIMITS.imapGreetingTimeoutMs), opts.signal);
+    opts.signal?.throwIfAborted();
+    if (!release) throw limitError({ kind: 'connections', text: `${account.maxConnections} connection(s) of this account are open already (its cap)` }, `${account.host}:${account.port}`);
+  }
+  try {
+    return await openCapped(account, auth, opts, t, release);
+  } catch (err) {
+    release?.();
+    throw err;
+  }
+}
+
+async function openCapped(
+  account: ImapAccount,
+  auth: { user: string; pass: string } | { user: string; accessToken: string },
+  opts: { signal?: AbortSignal; timeouts?: ImapTimeouts; utf8Names?: boolean },
+  t: ImapTimeouts,
+  release: (() => void) | null,
+): Promise<ImapFlow> {
+  // A provider's limit signal (relay/imap/provider-limits.ts) stops all traffic on this session at
+  // once: kept on the client for the classifiers, and the socket closed before imapflow can wait out
+  // or re-send a throttled command, or the caller send its next FETCH.
+  let client: ImapFlow;
+  const onLimit = (limit: ProviderLimit): void => {
+    (client as ImapFlow & { providerLimit?: ProviderLimit }).providerLimit = limit;
+    // At once, from inside imapflow's reader: after a refused SELECT it would otherwise send its
+    // own LIST in the same turn, and after Microsoft's BAD it would wait and re-send the FETCH.
+    client.close();
+  };
+  client = new ImapFlow({
     host: account.host,
     port: account.port,
     secure: account.security === 'tls',
     doSTARTTLS: account.security === 'starttls' ? true : account.security === 'none' ? false : undefined,
     auth,
     tls: { rejectUnauthorized: true, ...(account.ca ? { ca: account.ca } : {}) },
-    logger: false,
+    // Not a log: a tap that only looks at the server's status lines for limit signals.
+    logger: limitTap(onLimit),
     // BINARY would decode transfer encodings: the archive must hold the bytes as stored.
     disableBinary: true,
     disableAutoIdle: true,
@@ -93,7 +130,10 @@ async function openSessionWith(
     client.close();
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  client.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+  client.on('close', () => {
+    opts.signal?.removeEventListener('abort', onAbort);
+    release?.();
+  });
   // imapflow's deadlines end at the greeting, and its idle timeout restarts on every byte: a server
   // trickling its answers to LOGIN, CAPABILITY or LIST could hold the login open for ever. The whole
   // set-up gets the connect and greeting budgets together.
@@ -104,6 +144,10 @@ async function openSessionWith(
   } catch (err) {
     client.close();
     if (opts.signal?.aborted) throw mailkeepError('CANCELLED', 'backup cancelled', {}, err);
+    // A LOGIN refused with `NO [ALERT] Account exceeded command or bandwidth limits`, a greeting
+    // `* BYE Too many simultaneous connections`: a limit, never Authentication or Connection Error.
+    const limit = sessionLimit(client) ?? providerLimitOf(err) ?? providerLimitOf(lastError);
+    if (limit) throw limitError(limit, `${account.host}:${account.port}`, err);
     if (setup.expired) throw mailkeepError('CONNECTION_TIMEOUT', `cannot log in to ${account.host}:${account.port}: ${setup.expired.message}`, { host: account.host, port: account.port }, err);
     const code = classifyImapError(lastError && !hasImapFields(err) ? lastError : err);
     throw mailkeepError(
@@ -117,6 +161,13 @@ async function openSessionWith(
   }
   (client as ImapFlow & { lastSocketError?: () => unknown }).lastSocketError = () => lastError;
   return client;
+}
+
+/** PROVIDER_LIMIT_PAUSED with the limit in its details (providerLimitOf reads it back). */
+export function limitError(limit: ProviderLimit, where: string, cause?: unknown): MailkeepError {
+  const e = mailkeepError('PROVIDER_LIMIT_PAUSED', `${where} limits this account: ${limit.text}`, { providerLimit: limit }, cause);
+  (e as MailkeepError & { providerLimit?: ProviderLimit }).providerLimit = limit;
+  return e;
 }
 
 function hasImapFields(err: unknown): boolean {

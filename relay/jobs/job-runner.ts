@@ -4,6 +4,7 @@ import type { JobParamsOf } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcomeOf } from '../../lib/protocol/job-outcome.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import type { OAuthLogin } from '../imap/oauth-login.ts';
+import type { JobPacing } from './pacing.ts';
 
 /**
  * What a job kind's runner (relay/jobs/<kind>/<kind>-runner.ts) gets from the job manager
@@ -21,6 +22,11 @@ export interface JobRunContext<K extends JobKind = JobKind> {
   /** Already checked against the kind's schema (lib/protocol/job-kinds.ts), defaults applied. */
   readonly params: JobParamsOf<K>;
   readonly dataDir: string;
+  /**
+   * The account's daily transfer budget one way (relay/state/transfer-budget.ts), on the relay's
+   * clock; null when the account has none. The caller closes it when the job ends.
+   */
+  readonly openPacing?: (direction: 'down' | 'up') => { job: JobPacing; close: () => void } | null;
   /** Aborted by job.cancel (reason 'cancel') or relay shutdown (reason 'shutdown'). */
   readonly signal: AbortSignal;
   /** Throttled by the manager; call as often as convenient. */

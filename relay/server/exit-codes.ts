@@ -32,6 +32,8 @@ const STATUS_EXIT: Record<FinalStatus, number> = {
   authentication_error: EXIT.auth,
   connection_error: EXIT.connection,
   failed: EXIT.failed,
+  // A backup paused under the provider's daily limit (PROVIDER_LIMIT_PAUSED): kept what it did, resumes later.
+  retrying: EXIT.partial,
 };
 
 /**

@@ -10,6 +10,7 @@ import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import { QUEUE_STATUS, statusInfo } from '../../lib/status/catalog.ts';
 import { assertTransition, canTransition, pathTo } from '../../lib/status/state-machine.ts';
 import { JobStore } from '../state/job-store.ts';
+import { openAccountPacing } from '../state/transfer-budget.ts';
 import { openStateDb } from '../state/state-db.ts';
 import { completedStatus, queuedStatus, statusForError } from './job-status.ts';
 
@@ -315,6 +316,7 @@ export class JobManager {
       // Unused when the check failed: the job fails below before its runner is called.
       params: request.success ? request.data.params : ({} satisfies JobParams),
       dataDir: this.opts.dataDir,
+      openPacing: (direction) => openAccountPacing(this.opts.dataDir, account, () => (this.opts.now?.() ?? new Date()).getTime(), direction),
       signal,
       setStatus: (status, errorCode = null) => {
         const current = this.jobs.get(jobId)!;

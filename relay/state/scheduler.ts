@@ -180,7 +180,11 @@ export class Scheduler {
     if (!row) return;
     const now = this.deps.clock.now();
     const owed = statusInfo('backup', job.status).autoRetry && row.schedule.kind !== 'off';
-    this.deps.accounts.patch(job.accountId, { retryAt: owed ? now + SCHEDULE_LIMITS.autoRetryDelayMs : null }, now);
+    // Paused under a provider's limit (PROVIDER_LIMIT_PAUSED): the next run starts when the budget
+    // refills or after the server's suggested wait, not after the fixed retry delay.
+    const pausedUntil = job.kind === 'backup' && job.errorCode === 'PROVIDER_LIMIT_PAUSED' && job.outcome?.pause ? Date.parse(job.outcome.pause.resumeAt) : NaN;
+    const retryAt = Number.isFinite(pausedUntil) && row.schedule.kind !== 'off' ? Math.max(now, pausedUntil) : owed ? now + SCHEDULE_LIMITS.autoRetryDelayMs : null;
+    this.deps.accounts.patch(job.accountId, { retryAt }, now);
     this.check('change');
   }
 }

@@ -10,7 +10,8 @@ describe('imapflow error classification', () => {
   const cases: [string, object, string][] = [
     ['wrong password (Dovecot)', { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED', responseStatus: 'NO' }, 'AUTH_FAILED'],
     ['wrong password without a code (Cyrus)', { authenticationFailed: true, responseStatus: 'NO' }, 'AUTH_FAILED'],
-    ['too many connections is not an auth error', { authenticationFailed: true, serverResponseCode: 'LIMIT' }, 'SERVER_BUSY'],
+    // RFC 5530 [LIMIT] on LOGIN (Dovecot's connection limit) is a provider limit: paused, not retried as a fault (issue 14).
+    ['too many connections is not an auth error', { authenticationFailed: true, serverResponseCode: 'LIMIT' }, 'PROVIDER_LIMIT_PAUSED'],
     ['auth backend down is not an auth error', { authenticationFailed: true, serverResponseCode: 'UNAVAILABLE' }, 'SERVER_BUSY'],
     ['refused', { code: 'ECONNREFUSED' }, 'CONNECTION_REFUSED'],
     ['DNS', { code: 'ENOTFOUND' }, 'HOST_NOT_FOUND'],

@@ -55,7 +55,37 @@ export interface FakeFaults {
   sizeText?: Record<number, string>;
   /** The tagged answer to every LOGIN, after the tag (a provider's refusal: "NO [ALERT] Too many simultaneous connections. (Failure)"). */
   loginReply?: string;
+  /** A provider's limits (Gmail, Microsoft 365): see ProviderLimitFaults. */
+  providerLimits?: ProviderLimitFaults;
 }
+
+/** What a provider answers when an account is over its limits; shared by every connection. */
+export interface ProviderLimitFaults {
+  /**
+   * Gmail's daily download budget: body bytes sent over all sessions (`downloaded`, which a test
+   * resets to 0 when a simulated day has passed). Once it is spent, every FETCH of a body or header
+   * section gets `NO [OVERQUOTA] Account exceeded command or bandwidth limits.` (as Gmail does).
+   */
+  downloadBudgetBytes?: number;
+  downloaded?: number;
+  /** How many commands got the [OVERQUOTA] answer (a client that stops at once gets exactly one per session). */
+  refusals?: number;
+  /** With a spent budget, LOGIN too is refused: `NO [ALERT] Account exceeded command or bandwidth limits.` */
+  loginRefusedWhenSpent?: boolean;
+  /**
+   * Command name (LOGIN, EXAMINE, SELECT, FETCH, BODYFETCH, HEADERFETCH, APPEND, STORE, SEARCH) ->
+   * the answer instead of doing it: untagged lines first, then the tagged `status` line (omitted
+   * when absent), then `bye` (a `* BYE` line) and the socket closed. FETCH means any UID FETCH;
+   * BODYFETCH one that asks for BODY[]; HEADERFETCH one that asks for a header section only.
+   * With `times`, only the next that many such commands are refused.
+   */
+  refuse?: Record<string, { untagged?: string[]; status?: string; bye?: string; times?: number }>;
+}
+
+/** Gmail's bandwidth answer, word for word. */
+export const GMAIL_OVERQUOTA = 'NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)';
+/** Microsoft 365's throttling answer (then it says BYE). */
+export const OUTLOOK_THROTTLED = (ms: number): string => `BAD Request is throttled. Suggested Backoff Time: ${ms} milliseconds`;
 
 export interface FakeImap {
   port: number;
@@ -79,12 +109,30 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
     const uidValidity = (name: string): string => faults.uidValidity?.[name] ?? '7';
     let selected: string | null = null;
     let buf = Buffer.alloc(0);
+    /** A command whose literal (APPEND) is still arriving: its first line and the bytes still owed. */
+    let literal: { line: string; left: number } | null = null;
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       let nl;
-      while ((nl = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.subarray(0, nl).toString('utf8'); // UTF8=ACCEPT names arrive as UTF-8
+      for (;;) {
+        if (literal) {
+          // The literal's bytes are data, never commands; the command goes on after them.
+          const take = Math.min(literal.left, buf.length);
+          literal.left -= take;
+          buf = buf.subarray(take);
+          if (literal.left > 0) return;
+        }
+        if ((nl = buf.indexOf('\r\n')) < 0) return;
+        const part = buf.subarray(0, nl).toString('utf8'); // UTF8=ACCEPT names arrive as UTF-8
         buf = buf.subarray(nl + 2);
+        const line = literal ? literal.line + part : part;
+        literal = null;
+        const lit = /\{(\d+)(\+?)\}$/.exec(part);
+        if (lit) {
+          literal = { line, left: Number(lit[1]) };
+          if (!lit[2]) sock.write('+ go ahead\r\n');
+          continue;
+        }
         commands.push(line.replace(/^(\S+ LOGIN \S+) .*/i, '$1 ***'));
         const name = /^\S+ (UID \S+|\S+)/.exec(line)?.[1]?.toUpperCase() ?? '';
         if (!faults.trickleCommands?.includes(name)) handle(line);
@@ -114,6 +162,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
       const [, tag, rawCmd, rest = ''] = m;
       const cmd = rawCmd!.toUpperCase();
       const ok = (text = 'done'): boolean => w(`${tag} OK ${text}\r\n`);
+      if (limited(tag!, cmd, rest)) return;
       switch (cmd) {
         case 'CAPABILITY':
           w(`* CAPABILITY ${caps()}\r\n`);
@@ -121,6 +170,8 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
         case 'ENABLE':
           if (faults.utf8Accept && /UTF8=ACCEPT/i.test(rest)) w('* ENABLED UTF8=ACCEPT\r\n');
           return void ok();
+        case 'APPEND':
+          return void ok('[APPENDUID 7 1] appended');
         case 'LOGIN': {
           if (faults.loginReply) return void w(`${tag} ${faults.loginReply}\r\n`);
           const pass = unquote(rest.split(' ').slice(1).join(' '));
@@ -159,6 +210,32 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
         default:
           return void ok();
       }
+    }
+    /** The provider's refusal of this command, when one is set (ProviderLimitFaults); true when it answered. */
+    function limited(tag: string, cmd: string, rest: string): boolean {
+      const pl = faults.providerLimits;
+      if (!pl) return false;
+      const items = rest.toUpperCase();
+      const fetch = cmd === 'UID' && /^FETCH /.test(items);
+      const names = [cmd];
+      if (fetch) names.push('FETCH', items.includes('BODY.PEEK[]') || items.includes('BODY[]') ? 'BODYFETCH' : items.includes('BODY') ? 'HEADERFETCH' : 'METAFETCH');
+      if (cmd === 'UID') names.push(items.split(' ')[0]!);
+      const spent = pl.downloadBudgetBytes !== undefined && (pl.downloaded ?? 0) >= pl.downloadBudgetBytes;
+      if (spent && fetch && items.includes('BODY')) {
+        pl.refusals = (pl.refusals ?? 0) + 1;
+        return void w(`${tag} ${GMAIL_OVERQUOTA}\r\n`), true;
+      }
+      if (spent && cmd === 'LOGIN' && pl.loginRefusedWhenSpent) return void w(`${tag} NO [ALERT] Account exceeded command or bandwidth limits. (Failure)\r\n`), true;
+      const r = names.map((n) => pl.refuse?.[n]).find((x) => x && (x.times === undefined || x.times > 0));
+      if (!r) return false;
+      if (r.times !== undefined) r.times--; // a refusal for the next `times` such commands only
+      for (const u of r.untagged ?? []) w(`${u}\r\n`);
+      if (r.status) w(`${tag} ${r.status}\r\n`);
+      if (r.bye) {
+        w(`${r.bye}\r\n`);
+        sock.end();
+      }
+      return true;
     }
     function uid(tag: string, rest: string): void {
       const msgs = selected ? opts.folders[selected]! : [];
@@ -212,6 +289,7 @@ export async function startFakeImap(opts: { folders: Record<string, FakeMessage[
           if (faults.longLiteral?.[x.uid]) part = Buffer.concat([part, Buffer.alloc(faults.longLiteral[x.uid]!, 'X')]);
           const forged = faults.smuggle?.[x.uid];
           if (forged !== undefined) part = Buffer.concat([part, Buffer.from(`)\r\n* ${forged} FETCH (UID ${forged} BODY[]<0> {5}\r\nHELLO`)]);
+          if (faults.providerLimits) faults.providerLimits.downloaded = (faults.providerLimits.downloaded ?? 0) + part.length;
           const label = partial ? `BODY[]<${partial[1]}>` : 'BODY[]';
           const whole = Buffer.concat([Buffer.from(`${head} ${label} {${announced}}\r\n`), part, Buffer.from(')\r\n')]);
           if (faults.trickleUids?.includes(x.uid)) {

@@ -1,6 +1,7 @@
 import type { ListResponse } from 'imapflow';
 import { SessionDeadline } from '../../imap/session.ts';
 import { backupFolder, type SessionContext } from './backup-folder.ts';
+import { runBytesTotal } from './size-total.ts';
 
 /**
  * One pass over an account on one connection: LIST (with STATUS in the same round trip where the
@@ -31,6 +32,10 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
     }
     return sum;
   };
+  // The bytes to download, before downloading (issue 14 part 3): for the bar's "3.1 of 15.2 GB"
+  // and the forecast under the daily budget. On a first backup, and on the run after a pause (a
+  // first backup spread over days is several runs); not on every incremental run of a Gmail account.
+  if (!ctx.matchStored || ctx.resumesPause) ctx.bytesTotal = await runBytesTotal(client, ctx.writer, ctx.accountId, ctx.runId, folders, ctx.deadlines.messageBaseMs);
   for (const [i, f] of folders.entries()) {
     ctx.signal?.throwIfAborted();
     await backupFolder(ctx, f, i + 1, folders.length);

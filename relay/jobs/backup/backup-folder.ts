@@ -8,6 +8,10 @@ import { classifyImapError, describeImapError } from '../../imap/classify-error.
 import { SessionDeadline } from '../../imap/session.ts';
 import { drain, FolderFault, inRange, MessageFault, messageFault, openFolder } from './backup-server.ts';
 import type { BackupProgress, BackupResult } from './types.ts';
+import type { JobPacing } from '../pacing.ts';
+import { budgetSpent } from './pause.ts';
+import { sessionLimit } from '../../imap/provider-limits.ts';
+import { limitError } from '../../imap/session.ts';
 import { uidSet } from '../uid-set.ts';
 
 /** Deadlines of one run (lib/limits.ts in production, small values in tests). */
@@ -41,6 +45,12 @@ export interface SessionContext {
    * folder with envelopes only, each message recognised by its X-GM-MSGID (never downloaded twice).
    */
   gmail?: boolean;
+  /** The account's daily download budget: every body byte is counted as it arrives. */
+  pacing?: JobPacing;
+  /** The account's previous run paused under a limit: this one measures its bytes as a first backup does. */
+  resumesPause?: boolean;
+  /** Bytes this first run downloads in all (size-total.ts), for the progress bar and the forecast. */
+  bytesTotal?: number | null;
 }
 
 /** The counters of a run, accumulated folder by folder: exactly those fields of the result. */
@@ -105,7 +115,7 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
     const after = ctx.pendingAfter?.(index) ?? null;
     // Stored in this run before this folder + this folder's count to fetch + the folders after it.
     const runTotal = after === null ? null : ctx.tally.messages - done + total + after;
-    ctx.progress({ folder: name, folderIndex: index, folderCount: count, done, total, messages: ctx.tally.messages, bytes: ctx.tally.bytes, runTotal }, force);
+    ctx.progress({ folder: name, folderIndex: index, folderCount: count, done, total, messages: ctx.tally.messages, bytes: ctx.tally.bytes, runTotal, bytesTotal: ctx.bytesTotal ?? null }, force);
   };
 
   if (unchanged(ctx, folderId, entry)) {
@@ -232,9 +242,19 @@ async function syncFolder(
     ctx.tally.messages++;
     done++;
     report(done, todo.length);
-    return writer.maybeCommit();
+    const wait = writer.maybeCommit();
+    // The day's budget is spent: stop here (what arrived is kept; runBackup flushes and pauses).
+    const pacing = ctx.pacing;
+    if (pacing?.spent())
+      return (async () => {
+        report(done, todo.length, true); // the bar and the forecast keep the bytes this run got
+        if (wait) await wait;
+        throw budgetSpent(pacing);
+      })();
+    return wait;
   };
   const storeBuffer = (meta: MessageMeta, source: Buffer): Promise<void> | null => {
+    ctx.pacing?.took(source.length);
     if (writer.addBuffer(folderId, runId, { ...meta, messageId: meta.messageId ?? messageIdOf(source) }, source)) ctx.tally.bytes += source.length;
     return stored();
   };
@@ -251,6 +271,11 @@ async function syncFolder(
       throw messageFault(err, client);
     }
   };
+  /** The server said stop on this session (a limit signal): no other command, no new login; the run pauses. */
+  const stopOnLimit = (): void => {
+    const limit = sessionLimit(ctx.client);
+    if (limit) throw limitError(limit, name);
+  };
   /** Nothing came for a UID: expunged meanwhile (nothing owed) or left out by the server (named, retried). */
   const missing = async (uid: number): Promise<void> => {
     const still = await ask(baseMs, `SEARCH UID ${uid}`, (c) => c.search({ uid: String(uid) }, { uid: true }));
@@ -259,6 +284,7 @@ async function syncFolder(
   /** The session is gone (dropped, or closed by a deadline): log in again and re-open this folder. */
   const ensureOpen = async (): Promise<void> => {
     if (ctx.client.usable) return;
+    stopOnLimit();
     await ctx.reconnect();
     const again = await openFolder(ctx.client, ctx.deadlines.messageBaseMs, rawName, name);
     if (again.uidvalidity !== uidvalidity) throw mailkeepError('CONNECTION_LOST', `${name} changed its UIDVALIDITY during the backup`);
@@ -331,6 +357,7 @@ async function syncFolder(
           if (r.done) break;
           const chunk = r.value;
           total += chunk.length;
+          ctx.pacing?.took(chunk.length);
           if (total > meta.size) throw sizeMismatch(meta.uid, total, meta.size);
           if (headBytes < RELAY_LIMITS.messageIdScanBytes) {
             const part = Buffer.from(chunk.subarray(0, RELAY_LIMITS.messageIdScanBytes - headBytes)); // a copy: do not pin the chunk
@@ -389,6 +416,7 @@ async function syncFolder(
         drops = 0;
       } catch (err) {
         if (!(err instanceof MessageFault)) throw err;
+        stopOnLimit();
         if (err.sessionCode && ++drops >= RELAY_LIMITS.backupMaxConsecutiveDrops)
           throw mailkeepError(err.sessionCode, `${drops} messages in a row took the connection down in ${name}: ${err.message}`);
         if (!err.sessionCode) drops = 0;
@@ -406,6 +434,7 @@ async function syncFolder(
       let want = uids.filter(owed);
       while (want.length) {
         const err = await bulk(want);
+        if (err) stopOnLimit();
         const left = want.filter(owed);
         if (!left.length) return;
         if (!err) {

@@ -11,10 +11,12 @@ export const backupRunner: JobRunner<'backup'> = async (ctx) => {
   // broken engine fails its jobs (with a code) instead of keeping the relay from starting.
   const { runBackup } = await import('./run-backup.ts');
   const { account } = ctx;
+  const pacing = ctx.openPacing?.('down') ?? null;
   const result = await runBackup(
     {
       archiveDir: archiveDirOf(ctx.dataDir, account.id),
-      account: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
+      account: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...(pacing?.job.maxConnections ? { maxConnections: pacing.job.maxConnections } : {}) },
+      ...(pacing ? { pacing: pacing.job } : {}),
     },
     {
       signal: ctx.signal,
@@ -30,11 +32,15 @@ export const backupRunner: JobRunner<'backup'> = async (ctx) => {
           messagesDone: p.messages,
           messagesTotal: p.runTotal ?? null,
           bytes: p.bytes,
+          ...(p.bytesTotal !== undefined ? { bytesTotal: p.bytesTotal } : {}),
+          ...(pacing?.job.dailyBytes ? { dailyBudgetBytes: pacing.job.dailyBytes, budgetName: pacing.job.limitName } : {}),
         }),
     },
   );
   // The run's id tells the extension which run's deletions to ask restore.prompts about (the
   // account's latest run may already be a newer one by the time it asks).
   const counts: BackupCounts = { messages: result.messages, bytes: result.bytes, disappeared: result.disappeared, ...(result.runId !== null ? { runId: result.runId } : {}) };
-  return { status: result.status, errorCode: result.errorCode, outcome: { counts } };
+  pacing?.close();
+  return { status: result.status, errorCode: result.errorCode, outcome: { counts, ...(result.pause ? { pause: result.pause } : {}) } };
 };
+

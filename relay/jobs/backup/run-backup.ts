@@ -13,6 +13,9 @@ import type { SessionContext, Tally } from './backup-folder.ts';
 import { throttledProgress } from '../progress.ts';
 import { UIDS_UNSTABLE_MESSAGE } from '../source-rekey.ts';
 import type { BackupHooks, BackupOptions, BackupResult } from './types.ts';
+import type { PauseInfo } from '../pacing.ts';
+import { budgetSpent, pauseOf } from './pause.ts';
+import { PROVIDER_LIMITS } from '../../../lib/limits.ts';
 
 /** The backup job: see types.ts for the contract. */
 export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): Promise<BackupResult> {
@@ -46,9 +49,16 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
   let runId: number | null = null;
   let accountId: number | null = null;
   let writer: ArchiveWriter | null = null;
+  let pause: PauseInfo | undefined;
+  let pausesInRun = 0;
 
   const finish = async (s: BackupResult['status'], code: ErrorCode | null, message: string | null, failed = false): Promise<BackupResult> => {
     clearTimeout(runTimer);
+    try {
+      opts.pacing?.flush();
+    } catch {
+      /* the tally is advisory: a state file that cannot be written must not fail the backup */
+    }
     if (writer && runId !== null) {
       try {
         await writer.flush();
@@ -95,6 +105,7 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
       skipped: tally.skipped,
       attempts: attempt,
       durationMs: Date.now() - started,
+      ...(pause && s === 'retrying' ? { pause } : {}),
     };
     status(s, { attempt, ...(code ? { errorCode: code } : {}), ...(message ? { message } : {}) });
     return r;
@@ -110,13 +121,22 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
     // must not leave an empty account behind that makes restore/export without --source ambiguous.
     accountId = w.findAccount(host, port, user) ?? null;
     let matchStored = false;
+    let resumesPause = false;
     const begin = (id: number): void => {
       accountId = id;
+      // A first backup spread over days under a budget: the run after a pause measures its bytes too (the forecast).
+      resumesPause = w.db.prepare<[number], { c: string | null }>('SELECT error_code AS c FROM runs WHERE account_id = ? ORDER BY id DESC LIMIT 1').get(id)?.c === 'PROVIDER_LIMIT_PAUSED';
       runId = w.beginRun(id);
       matchStored = w.hasAnyMessages(id);
     };
     if (accountId !== null) begin(accountId);
     let reconnects = 0;
+    // The day's budget already spent (an earlier run, another job of the account): no login at all.
+    if (opts.pacing?.spent()) {
+      const p = pauseOf(budgetSpent(opts.pacing), null, opts.pacing, opts.pacing.now())!;
+      pause = { reason: p.reason, provider: p.provider, resumeAt: p.resumeAt };
+      return await finish('retrying', 'PROVIDER_LIMIT_PAUSED', `${opts.pacing.limitName} reached; resumes at ${p.resumeAt}`);
+    }
     for (attempt = 1; ; attempt++) {
       let client: ImapFlow | null = null;
       let ctx: SessionContext | null = null;
@@ -148,6 +168,8 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
           matchStored,
           tally,
           progress,
+          ...(opts.pacing ? { pacing: opts.pacing } : {}),
+          resumesPause,
           seenFolders: new Set(),
           deadlines: limits,
         };
@@ -172,6 +194,26 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
         // archive's, never the server's: not classified by the session state it left behind.
         const code = localErrorCode(err) ?? sessionErrorCode(err, client, { folderUnreadableIsLost: true });
         const message = err instanceof MailkeepError ? err.message : describeImapError(err);
+        if (code === 'PROVIDER_LIMIT_PAUSED') {
+          // A limit the product respects: never Connection Error. A short wait (a session the
+          // server ended, a brief throttle) happens in this run; a long one ends it as Retrying and
+          // the scheduler starts the next run at the resume time (relay/state/scheduler.ts).
+          const now = opts.pacing?.now() ?? Date.now();
+          const p = pauseOf(err, client, opts.pacing, now) ?? { reason: 'throttled' as const, provider: opts.pacing?.provider ?? 'other', resumeAt: new Date(now + PROVIDER_LIMITS.throttledPauseMs).toISOString(), waitMs: PROVIDER_LIMITS.throttledPauseMs };
+          if (p.waitMs <= PROVIDER_LIMITS.pauseInRunMaxMs && ++pausesInRun <= PROVIDER_LIMITS.pausesInRunMax) {
+            status('retrying', { attempt, errorCode: code, message, retryInMs: p.waitMs });
+            try {
+              await sleep(p.waitMs, undefined, { signal });
+            } catch {
+              if (outOfTime) return await finish('partially_completed', 'RUN_TIME_LIMIT', 'backup stopped (run deadline)');
+              return await finish('partially_completed', 'CANCELLED', 'backup cancelled');
+            }
+            attempt--; // a pause is not a failed attempt
+            continue;
+          }
+          pause = { reason: p.reason, provider: p.provider, resumeAt: p.resumeAt };
+          return await finish('retrying', code, `${message}; resumes at ${p.resumeAt}`);
+        }
         if (isAuthCode(code)) return await finish('authentication_error', code, message);
         if (!isConnectionCode(code)) return await finish('partially_completed', code, message, true);
         if (attempt >= maxAttempts) return await finish('connection_error', code, message);

@@ -24,6 +24,7 @@
 import type { ErrorCode } from '../../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../../lib/protocol/status-ids.ts';
 import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
+import type { JobPacing, PauseInfo } from '../pacing.ts';
 
 export type { ImapAccount, ImapTimeouts };
 
@@ -35,6 +36,8 @@ export interface BackupOptions {
   timeouts?: ImapTimeouts;
   /** Attempts and first backoff delay; defaults from RELAY_LIMITS (tests shorten them). */
   retry?: { maxAttempts?: number; baseDelayMs?: number };
+  /** The account's daily download budget (relay/state/transfer-budget.ts); absent: none. */
+  pacing?: JobPacing;
   /** Messages per group commit (default RELAY_LIMITS.groupCommitMessages). */
   groupCommitMessages?: number;
   /** Deadlines a trickling server cannot defeat; defaults from RELAY_LIMITS (tests shorten them). */
@@ -65,6 +68,8 @@ export interface BackupProgress {
    * bound); null while an incremental run has folders not reached yet (no honest bound).
    */
   runTotal?: number | null;
+  /** Bytes a first backup downloads in all (RFC822.SIZE of every message, fetched before the bodies); null when not known. */
+  bytesTotal?: number | null;
 }
 
 export interface SkippedItem {
@@ -77,7 +82,9 @@ export interface SkippedItem {
 
 export interface BackupResult {
   kind: 'backup';
-  status: Extract<BackupStatus, 'completed' | 'partially_completed' | 'authentication_error' | 'connection_error'>;
+  status: Extract<BackupStatus, 'completed' | 'partially_completed' | 'authentication_error' | 'connection_error' | 'retrying'>;
+  /** Set with status retrying (PROVIDER_LIMIT_PAUSED): why the run paused and when the next one resumes. */
+  pause?: PauseInfo;
   /** True when the job ended for a local reason (archive locked, disk full, bug): CLI exit 6. */
   failed: boolean;
   errorCode: ErrorCode | null;
