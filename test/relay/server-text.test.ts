@@ -22,11 +22,12 @@ async function loginError(port: number, password = 'pw'): Promise<MailkeepError>
   throw new Error('the login was accepted');
 }
 
+  // A connection cap is a limit the relay waits out (issue 14, relay/imap/provider-limits.ts), not a failure.
 const PROVIDER_LOGIN_REFUSALS = [
-  { server: 'Gmail', reply: 'NO [ALERT] Too many simultaneous connections. (Failure)', code: 'SERVER_BUSY', words: 'too_many_connections' },
+  { server: 'Gmail', reply: 'NO [ALERT] Too many simultaneous connections. (Failure)', code: 'PROVIDER_LIMIT_PAUSED', words: 'too_many_connections' },
   { server: 'Gmail', reply: 'NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)', code: 'AUTH_FAILED', words: 'app_password_required' },
   { server: 'Gmail', reply: 'NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)', code: 'AUTH_FAILED', words: 'authentication_failed' },
-  { server: 'Dovecot', reply: 'NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)', code: 'SERVER_BUSY', words: 'too_many_connections' },
+  { server: 'Dovecot', reply: 'NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)', code: 'PROVIDER_LIMIT_PAUSED', words: 'too_many_connections' },
   { server: 'Dovecot', reply: 'NO [UNAVAILABLE] Temporary authentication failure. [mail:2026-12-01 21:40:00]', code: 'SERVER_BUSY', words: 'server_unavailable' },
   { server: 'Dovecot', reply: 'NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.', code: 'TLS_FAILED', words: 'secure_connection_required' },
   { server: 'Cyrus', reply: 'NO Login failed: authentication failure', code: 'AUTH_FAILED', words: 'authentication_failed' },
