@@ -22,7 +22,7 @@ async function loginError(port: number, password = 'pw'): Promise<MailkeepError>
   throw new Error('the login was accepted');
 }
 
-  // A connection cap is a limit the relay waits out (issue 14, relay/imap/provider-limits.ts), not a failure.
+// A connection cap is a limit the relay waits out (issue 14, relay/imap/provider-limits.ts), not a failure.
 const PROVIDER_LOGIN_REFUSALS = [
   { server: 'Gmail', reply: 'NO [ALERT] Too many simultaneous connections. (Failure)', code: 'PROVIDER_LIMIT_PAUSED', words: 'too_many_connections' },
   { server: 'Gmail', reply: 'NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)', code: 'AUTH_FAILED', words: 'app_password_required' },
