@@ -66,9 +66,9 @@ function statements(db: Db) {
       'SELECT p.file, b.offset, b.length FROM arc.blobs b JOIN arc.packs p ON p.id = b.pack_id WHERE b.hash = ?',
     ),
     slotMax: db.prepare<[number, number], number | null>('SELECT MAX(id) FROM docs WHERE id BETWEEN ? AND ?').pluck(),
-    insertDoc: db.prepare(
-      `INSERT INTO docs (id, hash, date, size, attach, unparsed, subject, sender, recipients, cc, body, filenames)
-       VALUES (@id, @hash, @date, @size, @attach, @unparsed, @subject, @sender, @recipients, @cc, @body, @filenames)`,
+    insertDoc: db.prepare('INSERT INTO docs (id, hash, date, size, attach, unparsed) VALUES (@id, @hash, @date, @size, @attach, @unparsed)'),
+    insertText: db.prepare(
+      'INSERT INTO texts (id, subject, sender, recipients, cc, body, filenames) VALUES (@id, @subject, @sender, @recipients, @cc, @body, @filenames)',
     ),
     insertFts: db.prepare(
       'INSERT INTO fts (rowid, subject, sender, recipients, cc, body, filenames) VALUES (@id, @subject, @sender, @recipients, @cc, @body, @filenames)',
@@ -220,20 +220,19 @@ async function readDoc(st: ReturnType<typeof statements>, packs: PackSource, r: 
 }
 
 function insertDoc(st: ReturnType<typeof statements>, d: Doc): number {
+  const put = (id: number): number => {
+    const text = { id, subject: d.subject, sender: d.sender, recipients: d.recipients, cc: d.cc, body: d.body, filenames: d.filenames };
+    st.insertDoc.run({ id, hash: d.hash, date: d.date, size: d.size, attach: d.attach, unparsed: d.unparsed });
+    st.insertText.run(text);
+    st.insertFts.run(text);
+    return id;
+  };
   let sec = d.date === null ? -1 : Math.min(MAX_SECONDS, Math.max(0, Math.floor(d.date / 1000)));
   for (;;) {
     const base = sec * SLOTS;
     const max = st.slotMax.get(base, base + SLOTS - 1);
-    if (max === null || max === undefined) {
-      st.insertDoc.run({ ...d, id: base });
-      st.insertFts.run({ ...d, id: base });
-      return base;
-    }
-    if (max < base + SLOTS - 1) {
-      st.insertDoc.run({ ...d, id: max + 1 });
-      st.insertFts.run({ ...d, id: max + 1 });
-      return max + 1;
-    }
+    if (max === null || max === undefined) return put(base);
+    if (max < base + SLOTS - 1) return put(max + 1);
     // 65,536 messages in one second: the next slot down (order within that second is kept).
     sec -= 1;
   }

@@ -237,10 +237,10 @@ function buildSql(c: CompiledQuery, scope: Scope, cursor: Cursor | null, count: 
   const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
   if (count) return { sql: `SELECT COUNT(*) FROM (SELECT DISTINCT d.id, m.folder_id FROM ${from} ${cond})`, params };
   const snippet = c.match !== null ? SNIPPET : 'NULL';
-  const sql = `SELECT d.id AS doc, d.hash, d.date, d.size, d.attach, d.unparsed, d.subject, d.sender, d.recipients,
+  const sql = `SELECT d.id AS doc, d.hash, d.date, d.size, d.attach, d.unparsed, t.subject, t.sender, t.recipients,
       m.folder_id, m.flags, m.keywords, m.internaldate, m.gone_run,
       NOT EXISTS (SELECT 1 FROM arc.messages p WHERE p.blob_hash = m.blob_hash AND p.folder_id = m.folder_id AND p.gone_run IS NULL) AS gone,
       f.name AS folder, a.user || '@' || a.host || ':' || a.port AS account, ${snippet} AS snippet
-    FROM ${from} ${cond} ORDER BY ${key} DESC`;
+    FROM ${from} CROSS JOIN texts t ON t.id = d.id ${cond} ORDER BY ${key} DESC`;
   return { sql, params };
 }
