@@ -9,14 +9,14 @@ import type { FolderCount, SearchPage } from './types.ts';
  */
 
 /**
- * The account's folders with their message counts (distinct content per folder, as listMessages
+ * The account's folders (`account` undefined: the archive's only account) with their message counts (distinct content per folder, as listMessages
  * lists them). At `atRun`: the folders and messages the account had at that run.
  */
-export function listFolders(archiveDir: string, account: string, opts: { atRun?: number } = {}): FolderCount[] {
+export function listFolders(archiveDir: string, account: string | undefined, opts: { atRun?: number } = {}): FolderCount[] {
   const s = searchSession(archiveDir);
   const accountId = accountIdOf(s.db, account);
   const run = opts.atRun;
-  if (run !== undefined && runAccount(s.db, run) !== accountId) throw mailkeepError('NOT_FOUND', `run ${run} is not a backup run of ${account}`);
+  if (run !== undefined && runAccount(s.db, run) !== accountId) throw mailkeepError('NOT_FOUND', `run ${run} is not a backup run of ${account ?? 'this account'}`);
   const rows = s
     .prepare<[{ atRun: number; run: number; account: number }], {
       id: number; account: string; name: string; raw_name: string; delimiter: string | null; special_use: string | null;
@@ -58,18 +58,18 @@ export function listFolders(archiveDir: string, account: string, opts: { atRun?:
  */
 export function listMessages(
   archiveDir: string,
-  account: string,
+  account: string | undefined,
   folder: string,
   opts: { cursor?: string; limit?: number; atRun?: number } = {},
 ): SearchPage {
   const s = searchSession(archiveDir);
   const accountId = accountIdOf(s.db, account);
-  if (opts.atRun !== undefined && runAccount(s.db, opts.atRun) !== accountId) throw mailkeepError('NOT_FOUND', `run ${opts.atRun} is not a backup run of ${account}`);
+  if (opts.atRun !== undefined && runAccount(s.db, opts.atRun) !== accountId) throw mailkeepError('NOT_FOUND', `run ${opts.atRun} is not a backup run of ${account ?? 'this account'}`);
   const ids = s
     .prepare<[number, string, string], number>('SELECT id FROM arc.folders WHERE account_id = ? AND (name = ? OR raw_name = ?) ORDER BY id')
     .pluck()
     .all(accountId, folder, folder);
-  if (ids.length === 0) throw mailkeepError('NOT_FOUND', `no archived folder "${folder}" in ${account}`);
+  if (ids.length === 0) throw mailkeepError('NOT_FOUND', `no archived folder "${folder}" in ${account ?? 'this archive'}`);
   return runSearch(
     s,
     { match: null, where: [], params: [], folder: null, idMin: null, idMax: null },

@@ -66,8 +66,12 @@ export function limitOf(limit: number | undefined): number {
   return limit;
 }
 
-/** USER@HOST[:PORT] (the user part may hold "@") to the archive's account id. */
-export function accountIdOf(db: Db, account: string): number {
+/**
+ * USER@HOST[:PORT] (the user part may hold "@") to the archive's account id; undefined: the
+ * archive's only account (the relay keeps one archive per account), else INVALID_INPUT naming them.
+ */
+export function accountIdOf(db: Db, account: string | undefined): number {
+  if (account === undefined) return resolveSourceAccount(db, undefined);
   const at = account.lastIndexOf('@');
   if (at <= 0 || at === account.length - 1) throw mailkeepError('INVALID_INPUT', `account must be USER@HOST or USER@HOST:PORT, not "${account}"`);
   const m = /^(.+):(\d{1,5})$/.exec(account.slice(at + 1));
