@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
 import type { Db } from '../archive/schema.ts';
 import { PackSource } from './pack-source.ts';
@@ -75,6 +77,7 @@ function statements(db: Db) {
     ),
     member: db.prepare('INSERT OR REPLACE INTO members (folder_id, uidvalidity, uid, doc) VALUES (?, ?, ?, ?)'),
     maxId: db.prepare<[], number | null>('SELECT MAX(id) FROM arc.messages').pluck(),
+    countMembers: db.prepare<[], number>('SELECT COUNT(*) FROM members').pluck(),
   };
 }
 
@@ -147,8 +150,15 @@ async function update(db: Db, archiveDir: string, opts: UpdateOptions): Promise<
   const report: IndexReport = { indexed: 0, unparsed: 0, memberships: 0, complete: false, durationMs: 0 };
   try {
     const mark = Number(metaGet(db, 'mark') ?? 0);
-    let cursor = opts.full ? 0 : mark;
-    const total = opts.full ? st.countAbove.get(0)! : st.countAbove.get(mark)!;
+    // A full pass reads every archive row (about 0.3 s per 100,000, in one go). It is needed only
+    // when something below the mark may be missing: the archive index was replaced (repair) since
+    // the last full pass, or the counts of rows and members differ (a killed run, a reindex).
+    const ino = String(fs.statSync(path.join(archiveDir, 'index.sqlite'), { throwIfNoEntry: false })?.ino ?? 0);
+    const full =
+      opts.full === true &&
+      !(metaGet(db, 'archive_ino') === ino && mark >= (st.maxId.get() ?? 0) && st.countMembers.get() === st.countAbove.get(0));
+    let cursor = full ? 0 : mark;
+    const total = full ? st.countAbove.get(0)! : st.countAbove.get(mark)!;
     let seen = 0;
     opts.onProgress?.({ indexed: 0, total });
     for (;;) {
@@ -195,6 +205,7 @@ async function update(db: Db, archiveDir: string, opts: UpdateOptions): Promise<
     // were taken by the full pass.
     const max = st.maxId.get() ?? 0;
     if (max > Number(metaGet(db, 'mark') ?? 0)) metaSet(db, 'mark', String(max));
+    if (opts.full) metaSet(db, 'archive_ino', ino);
     report.complete = true;
     return report;
   } finally {
