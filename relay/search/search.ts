@@ -198,6 +198,7 @@ function buildSql(c: CompiledQuery, scope: Scope, cursor: Cursor | null, count: 
   const where: string[] = [];
   let from: string;
   let key: string;
+  let byFolder = false;
   // CROSS JOIN fixes the order (SQLite never reorders it): without statistics the planner would
   // rather scan the archive's messages and sort them all than walk the date order and stop.
   const joinRest = `CROSS JOIN arc.messages m ON m.folder_id = x.folder_id AND m.uidvalidity = x.uidvalidity AND m.uid = x.uid AND m.blob_hash = d.hash
@@ -207,16 +208,23 @@ function buildSql(c: CompiledQuery, scope: Scope, cursor: Cursor | null, count: 
     key = 'fts.rowid';
     where.push('fts MATCH ?');
     params.push(c.match);
+  } else if (c.goneOnly) {
+    // Only docs with a row the server no longer has can match: those few, from the archive's
+    // partial index on gone rows, sorted by date (walking every doc to find none took 0.2-0.4 s at 20k).
+    from = `(SELECT DISTINCT x.doc AS doc FROM arc.messages g CROSS JOIN members x ON x.folder_id = g.folder_id AND x.uidvalidity = g.uidvalidity AND x.uid = g.uid
+        WHERE g.gone_run IS NOT NULL) gd CROSS JOIN docs d ON d.id = gd.doc CROSS JOIN members x ON x.doc = d.id ${joinRest}`;
+    key = 'gd.doc';
   } else if (scope.folderIds?.length === 1) {
     from = `members x CROSS JOIN docs d ON d.id = x.doc ${joinRest}`;
     key = 'x.doc';
+    byFolder = true;
     where.push('x.folder_id = ?');
     params.push(scope.folderIds[0]);
   } else {
     from = `docs d CROSS JOIN members x ON x.doc = d.id ${joinRest}`;
     key = 'd.id';
   }
-  if (scope.folderIds && !(c.match === null && scope.folderIds.length === 1)) {
+  if (scope.folderIds && !byFolder) {
     where.push(`m.folder_id IN (${scope.folderIds.map(() => '?').join(', ')})`);
     params.push(...scope.folderIds);
   }
