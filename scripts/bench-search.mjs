@@ -39,7 +39,7 @@ const bin = path.join(root, 'bin/mailkeep.js');
 const fmt = (s) => `${s.toFixed(2)} s`;
 const ms = (s) => `${(s * 1000).toFixed(1)} ms`;
 
-console.log(`search bench: ${N} generated messages + the real-world corpus; notmuch ${HAS_NOTMUCH ? spawnSync('notmuch', ['--version']).stdout.toString().trim() : 'not installed (apt-get install notmuch): Mailkeep figures only'}`);
+console.log(`search bench: ${N} generated messages + the real-world corpus; notmuch ${HAS_NOTMUCH ? spawnSync('notmuch', ['--version']).stdout.toString().trim() : process.argv.includes('--no-notmuch') ? 'left out (--no-notmuch)' : 'not installed (apt-get install notmuch): Mailkeep figures only'}`);
 
 // 1. The same messages into a Mailkeep archive and a Maildir.
 const msgs = searchBenchMessages(N);
