@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { benchWorkDir, median, printLoadAverage, root, timed } from './bench-support.mjs';
+import { benchWorkDir, dovecotAvailable, median, printLoadAverage, root, startDovecot, timed } from './bench-support.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -171,6 +171,45 @@ for (const [name, raw] of Object.entries(bigs)) {
   await writeRun(d, [{ folder: 'INBOX', messages: [...small, { raw }] }]);
   const peak = median([1, 2, 3].map(() => timed(process.execPath, [bin, 'reindex', '--archive', d]).rssMb));
   console.log(`  with a 100 MB message (${name}): ${peak.toFixed(1)} MB (+${(peak - base).toFixed(1)} MB; budget +20 MB)`);
+}
+
+// 6. A backup with the relay's search indexer following it (paced to 5 % of wall time) against the
+// same backup alone, in turn, each into a fresh archive (Dovecot; in-process, as the relay runs both).
+if (dovecotAvailable()) {
+  const { runBackup } = await import(path.join(root, 'relay/jobs/backup/run-backup.ts'));
+  const { BackgroundIndexer } = await import(path.join(root, 'relay/search/background-indexer.ts'));
+  const B = Math.min(N, 20_000);
+  const dc = await startDovecot({ users: [{ name: 'bench', password: 'bench-pw' }], dir: path.join(work, 'dovecot') });
+  try {
+    dc.writeMaildir('bench', '', msgs.slice(0, B).map((m) => ({ raw: m.raw, flags: 'S', date: m.internalDate })));
+    dc.settle('bench');
+    const backup = async (withIndexer) => {
+      const dir = fs.mkdtempSync(path.join(work, 'backup-'));
+      const indexer = new BackgroundIndexer(() => {});
+      if (withIndexer) indexer.backupStarted(dir);
+      const t0 = performance.now();
+      await runBackup({ archiveDir: dir, account: { host: '127.0.0.1', port: dc.port, security: 'none', user: 'bench', password: 'bench-pw' } });
+      const wall = (performance.now() - t0) / 1000;
+      if (withIndexer) {
+        indexer.backupEnded(dir);
+        await indexer.idle();
+        indexer.stop();
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+      return wall;
+    };
+    await backup(false); // Dovecot's own index and the page cache, once
+    const alone = [];
+    const indexed = [];
+    for (let i = 0; i < Math.max(3, Math.min(RUNS, 5)); i++) {
+      alone.push(await backup(false));
+      indexed.push(await backup(true));
+    }
+    console.log(`\nbackup of ${B} messages from Dovecot (in-process), alone: ${alone.map(fmt).join(', ')}; with the search indexer following it: ${indexed.map(fmt).join(', ')}`);
+    console.log(`  ratio of medians ${(median(indexed) / median(alone)).toFixed(2)}x (target: at most 1.10x)`);
+  } finally {
+    await dc.stop();
+  }
 }
 
 printLoadAverage();
