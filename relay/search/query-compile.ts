@@ -19,6 +19,8 @@ export interface CompiledQuery {
   params: unknown[];
   /** A folder name the whole query is restricted to (lets the scan start from that folder). */
   folder: string | null;
+  /** is:deleted-on-server at the top level: the scan can start from the archive's gone rows (few). */
+  goneOnly: boolean;
   /** Date bounds on the doc key (d.id), to start and end the date-ordered scan where the dates do. */
   idMin: number | null;
   idMax: number | null;
@@ -76,7 +78,7 @@ function ftsExpr(n: QueryNode): string {
 const DATE_SLOTS = 65536;
 
 export function compileQuery(root: QueryNode, timeZone: string): CompiledQuery {
-  const out: CompiledQuery = { match: null, where: [], params: [], folder: null, idMin: null, idMax: null };
+  const out: CompiledQuery = { match: null, where: [], params: [], folder: null, goneOnly: false, idMin: null, idMax: null };
   if (root.kind === 'all') return out;
   const top = root.kind === 'and' ? root.items : [root];
   const ftsPos = top.filter((i) => i.kind !== 'not' && isFts(i));
@@ -94,6 +96,7 @@ export function compileQuery(root: QueryNode, timeZone: string): CompiledQuery {
     out.where.push(sql);
     // Bounds the scan can start or stop at: a top-level folder or date.
     if (n.kind === 'folder' && out.folder === null) out.folder = n.value;
+    if (n.kind === 'is' && n.what === 'deleted-on-server') out.goneOnly = true;
     if (n.kind === 'date') {
       const ms = startOfDay(n.year, n.month, n.day, timeZone);
       const key = Math.floor(ms / 1000) * DATE_SLOTS;

@@ -16,11 +16,14 @@ import { TOKENIZER } from './search-text.ts';
  * reindex` builds it again), and nothing else in the archive refers to it (repair, verify, export
  * and backup never open it).
  *
- *   docs     one row per distinct message content (blob): decoded header text, body text, attachment
- *            names, size, date. Its id is the message's date key, (Date seconds << 16) | n, so the
+ *   docs     one row per distinct message content (blob): size, date, attachment mark, why it could
+ *            not be parsed. Its id is the message's date key, (Date seconds << 16) | n, so the
  *            primary key order is date order: newest-first results walk the index backwards and
- *            stop after one page, with or without a full-text match.
- *   fts      FTS5 over docs (external content: the text is stored once, in docs; snippets read it).
+ *            stop after one page, with or without a full-text match. Narrow on purpose: a query of
+ *            filters only (larger:, has:attachment, is:deleted-on-server) walks it without
+ *            reading any text.
+ *   texts    the decoded text of each doc (same id): Subject, From, To, Cc, body text, attachment names.
+ *   fts      FTS5 over texts (external content: the text is stored once; snippets read it).
  *   members  one row per archived membership (folder, UIDVALIDITY, UID) that points at a doc: the
  *            archive's facts that never change for a row. What may change (flags, gone_run) is
  *            read from the archive index itself, attached read-only as `arc`, in the same query.
@@ -29,7 +32,7 @@ import { TOKENIZER } from './search-text.ts';
  * A search.sqlite this version cannot read (damaged, or another schema version) is rebuilt: it is
  * a cache.
  */
-export const SEARCH_SCHEMA_VERSION = 1;
+export const SEARCH_SCHEMA_VERSION = 2;
 export const SEARCH_FILE = 'search.sqlite';
 
 const DDL = `
@@ -40,12 +43,15 @@ CREATE TABLE IF NOT EXISTS docs (
   date INTEGER,
   size INTEGER NOT NULL,
   attach INTEGER NOT NULL,
-  unparsed TEXT,
+  unparsed TEXT
+);
+CREATE TABLE IF NOT EXISTS texts (
+  id INTEGER PRIMARY KEY,
   subject TEXT NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL, cc TEXT NOT NULL,
   body TEXT NOT NULL, filenames TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(subject, sender, recipients, cc, body, filenames,
-  content='docs', content_rowid='id', tokenize="${TOKENIZER}");
+  content='texts', content_rowid='id', tokenize="${TOKENIZER}");
 CREATE TABLE IF NOT EXISTS members (
   folder_id INTEGER NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL, doc INTEGER NOT NULL,
   PRIMARY KEY (folder_id, uidvalidity, uid)
@@ -127,7 +133,7 @@ export function openSearchDb(archiveDir: string): Db {
 /** Empties the search index in one transaction (mailkeep reindex): readers see it fill up again. */
 export function clearSearchDb(db: Db): void {
   db.transaction(() => {
-    db.exec(`DELETE FROM members; DELETE FROM docs; DELETE FROM meta; INSERT INTO fts(fts) VALUES ('delete-all');`);
+    db.exec(`DELETE FROM members; DELETE FROM docs; DELETE FROM texts; DELETE FROM meta; INSERT INTO fts(fts) VALUES ('delete-all');`);
   })();
 }
 

@@ -166,7 +166,7 @@ describe('the search index is a cache', () => {
     const db = new Database(path.join(dir, 'search.sqlite'), { readonly: true });
     try {
       return {
-        docs: db.prepare('SELECT hash, date, size, attach, unparsed, subject, sender, recipients, cc, body, filenames FROM docs ORDER BY hash').all(),
+        docs: db.prepare('SELECT hash, date, size, attach, unparsed, subject, sender, recipients, cc, body, filenames FROM docs JOIN texts USING (id) ORDER BY hash').all(),
         members: db.prepare('SELECT m.folder_id, m.uidvalidity, m.uid, d.hash FROM members m JOIN docs d ON d.id = m.doc ORDER BY 1, 2, 3').all(),
         fts: db.prepare("SELECT COUNT(*) FROM fts WHERE fts MATCH 'meeting'").pluck().get(),
       };

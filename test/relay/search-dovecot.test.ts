@@ -75,6 +75,9 @@ describe.skipIf(!dovecotAvailable() && !process.env.CI)('search after real backu
     expect(folders(runs[0]!)).toEqual([['Entwürfe', 1, 0], ['INBOX', 2, 1]]);
     expect(folders(runs[1]!)).toEqual([['Entwürfe', 1, 0], ['INBOX', 2, 0]]);
     expect(folders()).toEqual([['Entwürfe', 1, 0], ['INBOX', 3, 1]]);
+    // The relay keeps one archive per account: no account named means its only one.
+    expect(listFolders(dir, undefined)).toEqual(listFolders(dir, account));
+    expect(listMessages(dir, undefined, 'INBOX', { atRun: runs[0]! })).toEqual(listMessages(dir, account, 'INBOX', { atRun: runs[0]! }));
     expect(() => listMessages(dir, account, 'INBOX', { atRun: 999 })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSearchSessions, searchArchive, updateSearchIndex, type SearchHit } from '../../relay/search/index.ts';
 import { parseQuery } from '../../relay/search/query-parser.ts';
+import { startOfDay } from '../../relay/search/zone-date.ts';
 import { mail, writeRun } from '../support/search-archive.ts';
 
 /**
@@ -108,6 +109,14 @@ describe('search operators', () => {
     expect(new Set(subjects('after:2024-03-05 before:2024-03-06'))).toEqual(new Set(['Quarterly contract review [Archive]', 'Quarterly contract review [INBOX]']));
     expect(subjects('before:2020')).toEqual(['Old invoice [Archive]']);
     expect(subjects('after:2024/03 before:2024/03/02')).toEqual(['Newsletter [INBOX]', 'Lunch [INBOX]']);
+  });
+
+  it('a day begins at its local midnight also on the days clocks change', () => {
+    expect(new Date(startOfDay(2024, 3, 31, 'Europe/Berlin')).toISOString()).toBe('2024-03-30T23:00:00.000Z'); // DST starts at 02:00
+    expect(new Date(startOfDay(2024, 10, 27, 'Europe/Berlin')).toISOString()).toBe('2024-10-26T22:00:00.000Z'); // DST ends at 03:00
+    expect(new Date(startOfDay(2024, 11, 3, 'America/Los_Angeles')).toISOString()).toBe('2024-11-03T07:00:00.000Z');
+    expect(new Date(startOfDay(2024, 1, 1, 'Pacific/Kiritimati')).toISOString()).toBe('2023-12-31T10:00:00.000Z');
+    expect(() => searchArchive(dir, 'after:2024-01-01', { timeZone: 'Mars/Olympus' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 
   it('larger: and smaller: compare the message size', () => {
