@@ -8,6 +8,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshBundle } from './fresh-bundle.js';
 
+// Before better-sqlite3 loads anywhere: the archive index is opened and attached read-only by URI
+// (`file:...?mode=ro`, relay/archive/open-index-readonly.ts, relay/search/search-db.ts), which
+// SQLite honours only when URI filenames are on as the addon loads.
+process.env.SQLITE_USE_URI ??= '1';
 const bundle = process.env.MAILKEEP_NO_BUNDLE === '1' ? null : freshBundle(path.resolve(import.meta.dirname, '..'), process.argv[2] === 'relay' ? 'relay' : 'cli');
 let main;
 if (bundle) ({ main } = await import(pathToFileURL(bundle).href));
