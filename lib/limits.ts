@@ -106,6 +106,10 @@ export const PROVIDER_LIMITS = {
   pauseInRunMaxMs: 60 * 1000,
   /** In-run pauses per run: a server that keeps ending sessions still ends the run (then paused for throttledPauseMs). */
   pausesInRunMax: 5,
+  /** The longest wait a server's own Suggested Backoff Time is believed for: Microsoft's are minutes and Gmail's lock
+   * lasts at most a day, so a longer (or garbled, 40-digit) number is a day: never a resume years away, nor a time
+   * past what a Date can hold (which made the pause itself throw). */
+  serverWaitMaxMs: 24 * 60 * 60 * 1000,
 } as const;
 
 /**

@@ -23,6 +23,8 @@ const ON_THE_FORM: Partial<Record<ErrorCode, string>> = {
   CONNECTION_TIMEOUT: 'The server did not answer in time: check the server and port above, or try again later.',
   TLS_FAILED: 'Check the security setting (TLS or STARTTLS) and the port above.',
   SERVER_BUSY: 'The server is busy or limiting connections: try again in a few minutes.',
+  // A test is no backup: nothing pauses or resumes here, so not the hint's "resumes at the time shown".
+  PROVIDER_LIMIT_PAUSED: 'The provider is limiting this account for now (too many connections, or its transfer limit): nothing is wrong with the settings above; test again later.',
   CONNECTION_LOST: 'The server closed the connection: try again; if it keeps happening, check the security setting and port above.',
   FOLDER_UNREADABLE: 'The server signed the account in but would not list its folders; a backup would fail the same way. Ask the provider whether IMAP folder access is allowed for this account.',
 };
@@ -52,7 +54,7 @@ function failedStep(checks: ConnectionChecks | undefined, security: Security, co
   if (!checks) return 'The connection test failed';
   if (!checks.reached) return 'Could not reach the server';
   if (security !== 'none' && !checks.secure) return `Could not set up a ${securityWords(security)}`;
-  if (!checks.signedIn) return code === 'SERVER_BUSY' ? 'The server did not let the account sign in now' : 'Could not sign in';
+  if (!checks.signedIn) return code === 'SERVER_BUSY' || code === 'PROVIDER_LIMIT_PAUSED' ? 'The server did not let the account sign in now' : 'Could not sign in';
   return 'Could not list the folders';
 }
 

@@ -24,7 +24,12 @@ export async function takeConnection(key: string, max: number, deadlineMs: numbe
   let slot = slots.get(key);
   if (!slot) slots.set(key, (slot = { open: 0, waiters: [] }));
   const s = slot;
+  // One deadline for the whole wait: a slot freed and taken again by a newer session before this
+  // waiter runs sends it round the loop, which must not start its wait afresh.
+  const until = Date.now() + deadlineMs;
   while (s.open >= max) {
+    const left = until - Date.now();
+    if (left <= 0) return null;
     const freed = await new Promise<boolean>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -34,9 +39,10 @@ export async function takeConnection(key: string, max: number, deadlineMs: numbe
       const onAbort = (): void => {
         s.waiters = s.waiters.filter((w) => w !== wake);
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort); // (also when the deadline, not the signal, ended the wait)
         resolve(false);
       };
-      const timer = setTimeout(onAbort, deadlineMs);
+      const timer = setTimeout(onAbort, left);
       signal?.addEventListener('abort', onAbort, { once: true });
       s.waiters.push(wake);
     });

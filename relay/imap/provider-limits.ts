@@ -17,6 +17,7 @@
  * - untagged `* NO [ALERT] ...` / `* BYE ...` reach no error at all: only the session watcher sees them.
  */
 import type { ImapFlow, Logger } from 'imapflow';
+import { SERVER_TEXTS } from '../../lib/status/server-text-words.ts';
 
 export type ProviderLimitKind = 'bandwidth' | 'throttled' | 'connections' | 'session-expired';
 
@@ -33,6 +34,17 @@ const CONNECTIONS_TEXT = /too many (?:simultaneous |concurrent )?connections|max
 const THROTTLE_TEXT = /request is throttled|throttl/i;
 const BACKOFF_TEXT = /backoff time[:=\s]+(\d+)\s*(milliseconds|ms|seconds|s)?/i;
 const SESSION_TEXT = /session expired|system error/i;
+
+/**
+ * The server-text table (lib/status/server-text-words.ts) words the same replies for the pages: every
+ * text it calls a download limit, a connection cap or throttling is that limit here too, so one
+ * reply is never paused and worded as a limit in one place and retried as SERVER_BUSY in another.
+ */
+const wordedAs = (id: string): readonly RegExp[] => SERVER_TEXTS.find((e) => e.id === id)?.patterns ?? [];
+const WORDED_BANDWIDTH = wordedAs('download_limit');
+const WORDED_CONNECTIONS = wordedAs('too_many_connections');
+const WORDED_THROTTLED = wordedAs('throttled');
+const any = (res: readonly RegExp[], t: string): boolean => res.some((re) => re.test(t));
 
 /**
  * A status response (its status word, its response code if any, its text) as a limit, or null.
@@ -55,12 +67,12 @@ export function limitOfResponse(status: string, code: string | null, text: strin
   }
   if (c === 'OVERQUOTA') {
     // Without bandwidth words, only where the command is known and is not an APPEND (a FETCH cannot fill a mailbox).
-    if (BANDWIDTH_TEXT.test(t) || (command !== undefined && !append)) return { kind: 'bandwidth', text: t };
+    if (BANDWIDTH_TEXT.test(t) || any(WORDED_BANDWIDTH, t) || (command !== undefined && !append)) return { kind: 'bandwidth', text: t };
     return null;
   }
-  if (BANDWIDTH_TEXT.test(t)) return { kind: 'bandwidth', text: t };
-  if (c === 'THROTTLED' || THROTTLE_TEXT.test(t)) return { kind: 'throttled', text: t };
-  if (CONNECTIONS_TEXT.test(t)) return { kind: 'connections', text: t };
+  if (BANDWIDTH_TEXT.test(t) || any(WORDED_BANDWIDTH, t)) return { kind: 'bandwidth', text: t };
+  if (c === 'THROTTLED' || THROTTLE_TEXT.test(t) || any(WORDED_THROTTLED, t)) return { kind: 'throttled', text: t };
+  if (CONNECTIONS_TEXT.test(t) || any(WORDED_CONNECTIONS, t)) return { kind: 'connections', text: t };
   // RFC 5530: [LIMIT] outside APPEND is an operation limit of the server; [UNAVAILABLE] is a limit
   // only when its text says so (otherwise a subsystem is down: SERVER_BUSY, a connection-class retry).
   if (c === 'LIMIT' && !append) return { kind: 'throttled', text: t };

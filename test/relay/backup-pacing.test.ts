@@ -16,6 +16,7 @@ import { budgetForecast } from '../../lib/ui/progress-view.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { startFakeImap, type FakeImap, type FakeMessage } from '../support/fake-imap.ts';
 import { archiveState } from '../support/mailbox-state.ts';
+import { PROVIDER_LIMITS } from '../../lib/limits.ts';
 
 const raws = generatedMessages(60, 1414);
 const folders = (): Record<string, FakeMessage[]> => ({
@@ -93,6 +94,24 @@ describe('a bandwidth refusal from the server stops the traffic at once', () => 
     expect(wait).toBeLessThan(299_961 + 60_000);
     expect(fake.commands.filter((c) => / UID FETCH .*BODY\.PEEK\[\]/i.test(c))).toHaveLength(1);
   });
+});
+
+describe('a server\'s own wait is believed up to a day', () => {
+  for (const n of ['99999999999', '9'.repeat(40)])
+    it(`a Suggested Backoff Time of ${n.length} digits pauses the backup until a day later at most (never years away, never a crash)`, async () => {
+      fake = await startFakeImap({
+        folders: folders(),
+        faults: { providerLimits: { refuse: { BODYFETCH: { status: `BAD Request is throttled. Suggested Backoff Time: ${n} milliseconds`, bye: '* BYE Connection is closed. 14' } } } },
+        password: 'pw',
+      });
+      const before = Date.now();
+      const r = await runBackup({ archiveDir: tmp(), account: account(), timeouts });
+      expect(r.status, r.message ?? '').toBe('retrying');
+      expect(r.pause?.reason).toBe('throttled');
+      const wait = Date.parse(r.pause!.resumeAt) - before;
+      expect(wait).toBeGreaterThanOrEqual(PROVIDER_LIMITS.serverWaitMaxMs - 1000);
+      expect(wait).toBeLessThan(PROVIDER_LIMITS.serverWaitMaxMs + 60_000);
+    });
 });
 
 describe('a session the server ends is not a fault', () => {

@@ -11,6 +11,7 @@ import { limitOfResponse, providerLimitOf, sessionLimit, type ProviderLimitKind 
 import { openSession } from '../../relay/imap/session.ts';
 import { sessionErrorCode } from '../../relay/imap/session-error-code.ts';
 import { MailkeepError } from '../../lib/protocol/error-codes.ts';
+import { SERVER_TEXTS } from '../../lib/status/server-text-words.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { GMAIL_OVERQUOTA, OUTLOOK_THROTTLED, startFakeImap, type FakeImap, type ProviderLimitFaults } from '../support/fake-imap.ts';
 
@@ -154,6 +155,30 @@ describe('the error objects imapflow itself makes for a tagged refusal are class
         }
       });
     }
+  }
+});
+
+describe('every reply the pages word as a limit is a limit the relay waits out', () => {
+  // lib/status/server-text-words.ts words these replies as a download limit, a connection cap or
+  // throttling: the relay must pause on each of them too, never retry one as SERVER_BUSY (or take it
+  // for a wrong password) while the page says the provider limited the account.
+  const LIMIT_ENTRIES = ['download_limit', 'too_many_connections', 'throttled'];
+  const replies = SERVER_TEXTS.filter((e) => LIMIT_ENTRIES.includes(e.id)).flatMap((e) => e.seen.map((s) => `${s.server}: ${s.reply}`));
+  // Phrasings the table's patterns know beyond the replies seen (other servers' words for the same limit).
+  replies.push('other: Too many open connections', 'other: Too many logins', 'other: Too many sessions', 'other: Maximum number of IMAP connections exceeded', 'other: Rate limit exceeded, slow down');
+
+  it('the table has such replies to check', () => expect(replies.length).toBeGreaterThanOrEqual(LIMIT_ENTRIES.length * 2));
+
+  for (const r of replies) {
+    const reply = r.slice(r.indexOf(': ') + 2);
+    it(`a login refused with "${reply}" (${r.slice(0, r.indexOf(':'))}) is PROVIDER_LIMIT_PAUSED`, async () => {
+      fake = await startFakeImap({ folders: { INBOX: [] }, faults: { loginReply: `NO ${reply}` }, password: 'pw' });
+      const err = await openSession(account(fake.port), { timeouts }).then(
+        (c) => (c.close(), null),
+        (e: unknown) => e,
+      );
+      expect((err as MailkeepError | null)?.code).toBe('PROVIDER_LIMIT_PAUSED');
+    });
   }
 });
 

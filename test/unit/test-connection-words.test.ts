@@ -47,6 +47,16 @@ describe('Test connection in words', () => {
     expect(text).not.toContain('(Failure)');
   });
 
+  it('a provider’s connection cap at sign-in: not a wrong password, and no promise of a resume the test cannot keep', () => {
+    const { text } = testConnectionText(
+      { ok: false, errorCode: 'PROVIDER_LIMIT_PAUSED', message: 'imap.gmail.com:993 limits this account: Too many simultaneous connections. (Failure)', checks: refused },
+      TLS,
+    );
+    expect(text).toMatch(/^The server did not let the account sign in now\. Too many programs are connected to this mailbox at once/);
+    expect(text).toContain('nothing is wrong with the settings above; test again later.');
+    expect(text).not.toMatch(/Could not sign in|password|resumes|at the time shown/);
+  });
+
   it('success says what was checked, folders included', () => {
     expect(testConnectionText({ ok: true, checks: { reached: true, secure: true, signedIn: true, folders: 7 } }, TLS).text).toBe(
       'Connected: reached the server, secure connection (TLS), the server accepted the user name and password, 7 folders listed.',

@@ -12,7 +12,7 @@ export function budgetSpent(pacing: JobPacing): MailkeepError {
 
 /** How long each limit signal pauses the job when the server named no wait (lib/limits.ts). */
 function waitFor(limit: ProviderLimit): number {
-  if (limit.waitMs !== undefined) return limit.waitMs;
+  if (limit.waitMs !== undefined) return Math.min(limit.waitMs, PROVIDER_LIMITS.serverWaitMaxMs);
   if (limit.kind === 'bandwidth') return PROVIDER_LIMITS.bandwidthPauseMs;
   if (limit.kind === 'connections') return PROVIDER_LIMITS.connectionsPauseMs;
   if (limit.kind === 'session-expired') return PROVIDER_LIMITS.sessionExpiredPauseMs;
