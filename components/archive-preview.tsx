@@ -29,7 +29,15 @@ export function ArchivePreview({ message }: { message: ArchiveMessageView }) {
           {message.goneOnServer && <> · <span class="pill tone-warning" data-testid="preview-gone">deleted on server</span></>}
         </dd>
       </dl>
-      {message.parseError && <p class="small muted" data-testid="preview-parse-error">This message is not well-formed MIME ({message.parseError}); shown as far as it could be read.</p>}
+      {message.parseError && (
+        <p class="small muted" data-testid="preview-parse-error">
+          This message is not well-formed MIME; it is shown as far as it could be read.
+          <details class="technical">
+            <summary>Technical details</summary>
+            <code>{message.parseError}</code>
+          </details>
+        </p>
+      )}
       <details class="all-headers">
         <summary>All headers</summary>
         <pre>{message.headers.map((h) => `${h.name}: ${h.value}`).join('\n')}</pre>

@@ -21,6 +21,12 @@ export function DownloadState({ jobId, starting, onTryAgain }: { jobId: string; 
           Show in folder
         </button>
       )}
+      {view.state === 'failed' && view.detail && (
+        <details class="technical" data-testid="download-state-detail">
+          <summary>Technical details</summary>
+          <code>{view.detail}</code>
+        </details>
+      )}
       {view.state === 'failed' && (
         <button class="small" data-action="try-again" onClick={onTryAgain}>
           Try again

@@ -22,7 +22,7 @@ export type DownloadView =
   | { state: 'starting' }
   | { state: 'saving'; downloadId: number; text: string }
   | { state: 'saved'; downloadId: number; fileName: string; text: string; fileGone: boolean }
-  | { state: 'failed'; downloadId: number | null; reason: string; text: string }
+  | { state: 'failed'; downloadId: number | null; reason: string; text: string; /** The browser's own words, for the technical details only. */ detail?: string }
   /** The id recorded for this job is no longer in Chrome's list (the user cleared it). */
   | { state: 'forgotten' };
 
@@ -105,5 +105,6 @@ export function downloadView(item: DownloadItemLike | undefined, suggestedName: 
 
 /** The view when Chrome refused to start the download at all (downloads.download threw). */
 export function refusedView(message: string): DownloadView {
-  return { state: 'failed', downloadId: null, reason: 'REFUSED', text: `Not saved: the browser refused to start it (${message}).` };
+  // The browser's own words go to the technical details, not into the sentence.
+  return { state: 'failed', downloadId: null, reason: 'REFUSED', text: 'Not saved: the browser refused to start the download.', detail: message };
 }

@@ -62,7 +62,7 @@ describe('what the page says about a save, from Chrome\'s own record', () => {
   });
 
   it('a refusal to start is a failure with Chrome\'s message', () => {
-    expect(refusedView('Invalid filename')).toEqual({ state: 'failed', downloadId: null, reason: 'REFUSED', text: 'Not saved: the browser refused to start it (Invalid filename).' });
+    expect(refusedView('Invalid filename')).toEqual({ state: 'failed', downloadId: null, reason: 'REFUSED', text: 'Not saved: the browser refused to start the download.', detail: 'Invalid filename' });
   });
 });
 
