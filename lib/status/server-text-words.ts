@@ -37,7 +37,7 @@ export const SERVER_TEXTS: readonly ServerTextEntry[] = [
     specific: true,
     responseCodes: [],
     patterns: [/command or bandwidth limits/i, /bandwidth limit/i],
-    errorCode: 'SERVER_BUSY',
+    errorCode: 'PROVIDER_LIMIT_PAUSED',
     words: 'The provider limits how much this account may download in a day, and that limit was reached.',
     seen: [
       { server: 'Gmail', reply: '[OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)' },
@@ -49,7 +49,7 @@ export const SERVER_TEXTS: readonly ServerTextEntry[] = [
     specific: true,
     responseCodes: [],
     patterns: [/too many (simultaneous |concurrent |open )?(connections|logins|sessions)/i, /maximum number of (imap )?connections/i, /connection limit/i],
-    errorCode: 'SERVER_BUSY',
+    errorCode: 'PROVIDER_LIMIT_PAUSED',
     words: 'Too many programs are connected to this mailbox at once, so the mail server refused another connection.',
     seen: [
       { server: 'Dovecot', reply: '[UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)' },

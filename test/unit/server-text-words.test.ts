@@ -39,7 +39,7 @@ describe('server replies in the product’s words', () => {
   it('lets a specific text win over a code the provider misuses: Gmail’s [OVERQUOTA] bandwidth limit is no full mailbox', () => {
     const e = matchServerText(splitReply('[OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)'));
     expect(e?.id).toBe('download_limit');
-    expect(e?.errorCode).toBe('SERVER_BUSY');
+    expect(e?.errorCode).toBe('PROVIDER_LIMIT_PAUSED');
   });
 
   it('takes the code out of the text and ignores [ALERT], which names no cause', () => {
