@@ -155,6 +155,16 @@ test('a Gmail first backup over its daily budget runs with a forecast, pauses as
   expect(fake.counters.bodyBytesSent / MAILBOX.distinctBytes).toBeGreaterThanOrEqual(0.99);
   expect(fake.counters.bodyBytesSent / MAILBOX.distinctBytes).toBeLessThanOrEqual(1.05);
 
+  // The dashboard's row says Completed; the popup's card what the archive holds.
+  const dashboard = await open('dashboard.html');
+  await dashboard.setViewportSize({ width: 1100, height: 500 });
+  await expect(dashboard.getByTestId('job-row')).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  const file = test.info().outputPath('dashboard-gmail-completed.png');
+  await dashboard.screenshot({ path: file });
+  await test.info().attach('dashboard-gmail-completed.png', { path: file, contentType: 'image/png' });
+  // Each distinct message once (126, not one per label), in All Mail, Spam, Trash and every label's folder.
+  await expect(card.getByTestId('archive-totals').first()).toHaveText(new RegExp(`${MAILBOX.seeds.length} messages in 13 folders, ${formatBytes(MAILBOX.distinctBytes).replace('.', '\\.')}$`));
+
   // The archive page lists each label's folder with as many messages as carry the label.
   const archive = await open(`archive.html#account=${encodeURIComponent(accountId)}`);
   for (const label of USER_LABELS) {
