@@ -1,7 +1,7 @@
 import { EXTENSION_LIMITS } from '../limits.ts';
 import { MailkeepError } from '../protocol/error-codes.ts';
 import type { RestoreCounts } from '../protocol/job-outcome.ts';
-import type { RestoreParams } from '../protocol/restore-params.ts';
+import type { LabelMode, RestoreParams } from '../protocol/restore-params.ts';
 import { runRelayJob } from '../migrate/run-relay-job.ts';
 import type { MailkeepDb } from '../storage/db.ts';
 import { restoreParamsOf } from '../storage/prompts.ts';
@@ -23,6 +23,12 @@ export interface RestorePlan {
   /** Bytes the restore would append, and the destination's quota when it reports one (the confirmation warns when they will not fit). */
   bytesToAppend?: number;
   quota?: { usedBytes: number | null; limitBytes: number | null } | null;
+  /** Distinct messages selected (fewer than the copies when Gmail labels become folders). */
+  distinctMessages?: number;
+  /** Into Gmail (X-GM-EXT-1): labels the restore adds with STORE +X-GM-LABELS; absent into any other server. */
+  labelsToAdd?: number;
+  /** How labels become folders in a server without labels (the restore's `labels`, default folder-per-label). */
+  labelMode?: LabelMode;
 }
 
 /** A restore to plan: a prompt's one-click set, or a restore the user is setting up. */
@@ -57,6 +63,9 @@ export async function planRestore(db: MailkeepDb, relay: RelayCaller, target: Pl
     overAppendLimit: c.overAppendLimit ?? 0,
     bytesToAppend: c.bytesToAppend ?? 0,
     quota: c.quotaLimitBytes !== undefined ? { usedBytes: c.quotaUsedBytes ?? null, limitBytes: c.quotaLimitBytes } : null,
+    ...(c.distinctMessages !== undefined ? { distinctMessages: c.distinctMessages } : {}),
+    ...(c.labelsToAdd !== undefined ? { labelsToAdd: c.labelsToAdd } : {}),
+    labelMode: params.labels ?? 'folder-per-label',
   };
 }
 

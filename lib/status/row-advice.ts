@@ -131,7 +131,9 @@ export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone:
   if (input.conditionShown) for (const k of adviceKeys(info.condition)) if (k === 'edit' || k === 'provider') said.add(k);
   if (input.retryShown) said.add('auto-retry');
 
-  let hint = info.hint;
+  // Paused under a provider's limit the server did answer (with its limit): Retrying's generic "did
+  // not answer" would be untrue; the pause condition and the last error say why and when it resumes.
+  let hint = input.lastErrorCode === 'PROVIDER_LIMIT_PAUSED' && input.status === 'retrying' ? '' : info.hint;
   if (info.autoRetry && input.nextRetryAt != null) {
     const when = input.nextRetryAt > clock.now ? retryTimeWords(input.nextRetryAt, clock.now, clock.timeZone) : 'in a moment';
     hint = hint.replace(AUTO_RETRY, `Mailkeep tries again by itself ${when}.`);

@@ -2,7 +2,23 @@ import type { RestorePlan } from '../background/restore-plan.ts';
 import { jobRequestOf } from '../protocol/job-kinds.ts';
 import { quotaShortfall } from '../migrate/quota-warning.ts';
 
-const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+const count = new Intl.NumberFormat('en-US');
+const n = (c: number, one: string, many: string) => `${count.format(c)} ${c === 1 ? one : many}`;
+
+/**
+ * How Gmail labels go, said only where it matters: into Gmail each message is appended once and
+ * its labels added; into another server labels become folders, one copy per label (said when a
+ * message is in several) or the first label's folder only (when the user chose that).
+ */
+function labelsText(plan: RestorePlan): string | null {
+  if (plan.labelsToAdd !== undefined) return `appended once each; ${n(plan.labelsToAdd, 'label', 'labels')} added`;
+  if (plan.distinctMessages === undefined) return null;
+  if (plan.labelMode === 'first-label') return `Gmail labels: each message into its first label's folder only`;
+  const copies = plan.toAppend + plan.alreadyPresent + plan.overAppendLimit;
+  if (copies <= plan.distinctMessages) return null;
+  // Not only Gmail: a plain server's archive can hold one message in several folders too.
+  return `one copy per label or folder it was in: ${n(plan.distinctMessages, 'message', 'messages')} as ${count.format(copies)} copies`;
+}
 
 /** The confirmation line under a prompt, from the dry run's counts. */
 export function restorePlanText(plan: RestorePlan): string {
@@ -10,8 +26,9 @@ export function restorePlanText(plan: RestorePlan): string {
   if (plan.toAppend === 0) {
     return plan.alreadyPresent > 0 ? `All ${plan.alreadyPresent} are back in ${where} already: nothing to restore.` : 'Nothing to restore.';
   }
-  const parts = [`${n(plan.toAppend, 'message', 'messages')} will be put back into ${where}`];
-  if (plan.alreadyPresent > 0) parts.push(`${plan.alreadyPresent} already there (left alone)`);
+  const labels = labelsText(plan);
+  const parts = [`${n(plan.toAppend, 'message', 'messages')} will be put back into ${where}${labels ? ` (${labels})` : ''}`];
+  if (plan.alreadyPresent > 0) parts.push(`${count.format(plan.alreadyPresent)} already there (left alone)`);
   if (plan.foldersToCreate > 0) parts.push(`${n(plan.foldersToCreate, 'folder', 'folders')} to create`);
   if (plan.overAppendLimit > 0) parts.push(`${plan.overAppendLimit} too large for the server (listed, not restored)`);
   const shortfall = quotaShortfall(plan.bytesToAppend ?? 0, plan.quota, 'restore');

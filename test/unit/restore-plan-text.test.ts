@@ -16,3 +16,35 @@ describe('the restore confirmation line and the destination’s quota', () => {
     expect(restorePlanText({ ...plan, bytesToAppend: 10 * 1024, quota: null })).not.toContain('Will not fit');
   });
 });
+
+describe('the restore confirmation line and Gmail labels', () => {
+  const gmail = { folder: '', into: null, toAppend: 1000, alreadyPresent: 0, foldersToCreate: 0, overAppendLimit: 0 };
+
+  it('into Gmail says each message is appended once and how many labels are added', () => {
+    expect(restorePlanText({ ...gmail, distinctMessages: 1000, labelsToAdd: 2500, labelMode: 'folder-per-label' })).toBe(
+      '1,000 messages will be put back into their folders (appended once each; 2,500 labels added). Nothing is deleted.',
+    );
+  });
+
+  it('into Gmail with part of it there already counts only what is appended and added now', () => {
+    expect(restorePlanText({ ...gmail, toAppend: 1, alreadyPresent: 1200, distinctMessages: 1201, labelsToAdd: 1 })).toBe(
+      '1 message will be put back into their folders (appended once each; 1 label added), 1,200 already there (left alone). Nothing is deleted.',
+    );
+  });
+
+  it('into another server, one folder per label says how many copies the distinct messages become', () => {
+    expect(restorePlanText({ ...gmail, toAppend: 2500, foldersToCreate: 5, distinctMessages: 1000, labelMode: 'folder-per-label' })).toBe(
+      '2,500 messages will be put back into their folders (one copy per label or folder it was in: 1,000 messages as 2,500 copies), 5 folders to create. Nothing is deleted.',
+    );
+  });
+
+  it('into another server, the first label only is said when the user chose it', () => {
+    expect(restorePlanText({ ...gmail, distinctMessages: 1000, labelMode: 'first-label' })).toBe(
+      "1,000 messages will be put back into their folders (Gmail labels: each message into its first label's folder only). Nothing is deleted.",
+    );
+  });
+
+  it('says nothing of labels when every message is in one folder', () => {
+    expect(restorePlanText({ ...gmail, toAppend: 8, distinctMessages: 8, labelMode: 'folder-per-label' })).toBe('8 messages will be put back into their folders. Nothing is deleted.');
+  });
+});

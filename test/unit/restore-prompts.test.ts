@@ -268,13 +268,13 @@ describe('one-click restore from a prompt', () => {
         const r = await relay.call(method, params);
         // The relay finishes the dry run at once with its plan.
         if (method === 'job.start') {
-          relay.set(r.job.id, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 0, alreadyPresent: 1, notRestored: 0, foldersCreated: 0, toAppend: 4, foldersToCreate: 0, overAppendLimit: 0, bytesToAppend: 4096, quotaUsedBytes: 1000, quotaLimitBytes: 2048 } } });
+          relay.set(r.job.id, { status: 'completed', phase: 'finished', outcome: { counts: { restored: 0, alreadyPresent: 1, notRestored: 0, foldersCreated: 0, toAppend: 4, foldersToCreate: 0, overAppendLimit: 0, bytesToAppend: 4096, quotaUsedBytes: 1000, quotaLimitBytes: 2048, distinctMessages: 5, labelsToAdd: 7 } } });
         }
         return r;
       },
     } as FakeRelay, { promptId: prompt!.id });
     // The destination's quota comes along, for the confirmation's "will not fit" warning.
-    expect(await planning).toEqual({ folder: 'INBOX', into: null, toAppend: 4, alreadyPresent: 1, foldersToCreate: 0, overAppendLimit: 0, bytesToAppend: 4096, quota: { usedBytes: 1000, limitBytes: 2048 } });
+    expect(await planning).toEqual({ folder: 'INBOX', into: null, toAppend: 4, alreadyPresent: 1, foldersToCreate: 0, overAppendLimit: 0, bytesToAppend: 4096, quota: { usedBytes: 1000, limitBytes: 2048 }, distinctMessages: 5, labelsToAdd: 7, labelMode: 'folder-per-label' });
     const start = relay.calls.filter((c) => c.method === 'job.start').at(-1)!.params as any;
     expect(start.params).toEqual({ disappearedInRun: 9, folder: 'INBOX', dryRun: true });
     expect(await restoreJobs()).toEqual([]);

@@ -35,6 +35,15 @@ describe('a row says each piece of advice once, for the right cause', () => {
     expect(popup.lastError).toBe('The mail server rejected the user name or password.');
   });
 
+  it('a backup paused under a provider limit never says the server did not answer: the last error says why, for the popup and the dashboard', () => {
+    for (const conditionShown of [true, false]) {
+      const a = rowAdvice(base({ status: 'retrying', lastErrorCode: 'PROVIDER_LIMIT_PAUSED', conditionShown, lastSuccessAt: NOW - 3_600_000 }), CLOCK);
+      expect(`${a.hint} ${a.lastError}`).not.toMatch(/did not answer/);
+      expect(a.lastError).toContain('resumes by itself at the time shown');
+    }
+    expect(rowAdvice(base({ status: 'retrying', lastErrorCode: 'CONNECTION_TIMEOUT' }), CLOCK).hint).toContain('did not answer');
+  });
+
   it('calls a refused or silent address that answered before an outage, never a wrong host or port', () => {
     for (const code of ['CONNECTION_REFUSED', 'HOST_NOT_FOUND', 'CONNECTION_TIMEOUT'] as const) {
       const a = rowAdvice(base({ lastErrorCode: code, lastSuccessAt: NOW - 3_600_000 }), CLOCK);

@@ -3,6 +3,9 @@ import { SessionDeadline } from '../../imap/session.ts';
 import { backupFolder, type SessionContext } from './backup-folder.ts';
 import { runBytesTotal } from './size-total.ts';
 
+/** Gmail's folders whose messages are downloaded (by special use): every other one is a label. */
+const GMAIL_DOWNLOADED = new Set(['\\All', '\\Junk', '\\Trash']);
+
 /**
  * One pass over an account on one connection: LIST (with STATUS in the same round trip where the
  * server has LIST-STATUS), every selectable folder, then folders the server no longer lists.
@@ -35,7 +38,10 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
   // The bytes to download, before downloading (issue 14 part 3): for the bar's "3.1 of 15.2 GB"
   // and the forecast under the daily budget. On a first backup, and on the run after a pause (a
   // first backup spread over days is several runs); not on every incremental run of a Gmail account.
-  if (!ctx.matchStored || ctx.resumesPause) ctx.bytesTotal = await runBytesTotal(client, ctx.writer, ctx.accountId, ctx.runId, folders, ctx.deadlines.messageBaseMs);
+  // In Gmail mode only All Mail, Spam and Trash are downloaded (a label folder's messages are found
+  // stored already): counting the label folders too made the total and the forecast several times too large.
+  const downloaded = ctx.gmail ? folders.filter((f) => GMAIL_DOWNLOADED.has(f.specialUse ?? '')) : folders;
+  if (!ctx.matchStored || ctx.resumesPause) ctx.bytesTotal = await runBytesTotal(client, ctx.writer, ctx.accountId, ctx.runId, downloaded, ctx.deadlines.messageBaseMs);
   for (const [i, f] of folders.entries()) {
     ctx.signal?.throwIfAborted();
     await backupFolder(ctx, f, i + 1, folders.length);

@@ -1,5 +1,5 @@
 import type { FetchMessageObject, FetchQueryObject, ImapFlow, ListResponse } from 'imapflow';
-import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { PROVIDER_LIMITS, RELAY_LIMITS } from '../../../lib/limits.ts';
 import { mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
 import type { ArchiveWriter, MessageMeta } from '../../archive/archive-writer.ts';
 import { messageIdOf } from '../../archive/message-id.ts';
@@ -381,6 +381,28 @@ async function syncFolder(
     }
   };
 
+  // A server sends a FETCH's whole answer even when the run stops reading because the budget is
+  // spent, and the provider counts those bytes: under a budget each body FETCH asks for at most a
+  // small share of a day's bytes, so a pause wastes at most that much.
+  const pacedFetchBytes = ctx.pacing?.dailyBytes ? Math.max(1, Math.floor(ctx.pacing.dailyBytes / PROVIDER_LIMITS.pacedFetchesPerDay)) : null;
+  const pacedParts = (uids: number[], sizeOf: (uid: number) => number): number[][] => {
+    if (pacedFetchBytes === null) return [uids];
+    const parts: number[][] = [];
+    let part: number[] = [];
+    let bytes = 0;
+    for (const uid of uids) {
+      if (part.length && bytes + sizeOf(uid) > pacedFetchBytes) {
+        parts.push(part);
+        part = [];
+        bytes = 0;
+      }
+      part.push(uid);
+      bytes += sizeOf(uid);
+    }
+    if (part.length) parts.push(part);
+    return parts;
+  };
+
   for (let i = 0; i < todo.length; i += RELAY_LIMITS.fetchBatchUids) {
     ctx.signal?.throwIfAborted();
     const slice = todo.slice(i, i + RELAY_LIMITS.fetchBatchUids);
@@ -455,7 +477,8 @@ async function syncFolder(
     // that counts sizes otherwise, a short literal) stays owed and goes the checked way below.
     // Gmail label folders (and Spam, Trash) take the envelope way: most of their messages are known
     // by X-GM-MSGID from All Mail, and only the unknown ones are downloaded.
-    const large = ctx.matchStored || (ctx.gmail && !f.allMail) ? null : await largeUids(slice);
+    // Under a daily budget too: the envelopes' sizes let step 2 keep each body FETCH small (below).
+    const large = ctx.matchStored || (ctx.gmail && !f.allMail) || pacedFetchBytes !== null ? null : await largeUids(slice);
     if (large) {
       const combined = slice.filter((uid) => !large.has(uid));
       await narrowing(
@@ -504,7 +527,7 @@ async function syncFolder(
         if (wait) await wait;
       } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(uid);
     }
-    await narrowing(small, (uid) => pending.has(uid), (want) => {
+    for (const part of pacedParts(small, (uid) => metas.get(uid)!.size)) await narrowing(part, (uid) => pending.has(uid), (want) => {
       let next = 0; // the next UID expected, for its deadline
       const nextMs = (): number => {
         while (next < want.length && !pending.has(want[next]!)) next++;

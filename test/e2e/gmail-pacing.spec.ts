@@ -1,0 +1,175 @@
+/// <reference types="chrome" />
+/**
+ * Issue 14 end to end: a Gmail-like mailbox (the Gmail fake on loopback, behind a proxy that can
+ * slow it down), the real relay process with its documented test clock (MAILKEEP_TEST_CLOCK_FILE,
+ * docs/cli.md) and Chromium with the built extension. The account's daily download budget is set
+ * small (`mailkeep account pacing`), so the first backup runs (In Progress / Running, a bytes
+ * fraction and a forecast in days), pauses when the budget is spent (Retrying, "daily download
+ * limit reached; resumes at HH:MM", never Connection Error), resumes by itself each time the test
+ * clock passes the refill, and completes: each message downloaded once, every label's folder in the
+ * archive. Screenshots of the popup running and paused are saved as artefacts.
+ */
+import fs from 'node:fs';
+import { test, expect, type BrowserContext, type Page } from '@playwright/test';
+import { formatBytes } from '../../lib/format.ts';
+import { startFakeGmail, type FakeGmail } from '../support/fake-gmail.ts';
+import { gmailMailbox, USER_LABELS } from '../support/gmail-mailbox.ts';
+import { startSlowProxy, type SlowProxy } from '../support/slow-proxy.ts';
+import { RelayProcess, runCli, tempDataDir } from '../relay/relay-harness.ts';
+import { addMailbox, launchExtension, pairedOptions } from './relay-world';
+
+const PASSWORD = 'gina-Gmail-pw-5120';
+const MAILBOX = gmailMailbox({ inAllMail: 120, memberships: 300, spam: 3, trash: 3, seed: 1414 });
+/** Two and a half days' worth: the first backup pauses twice and completes on the third day. */
+const DAILY = Math.floor(MAILBOX.distinctBytes / 2.5);
+
+interface StatusAccount {
+  id: string;
+  statusId: string | null;
+  errorCode: string | null;
+  retryAt: string | null;
+}
+
+let fake: FakeGmail;
+let proxy: SlowProxy;
+let relay: RelayProcess;
+let dataDir: string;
+let clockFile: string;
+let context: BrowserContext;
+let extensionId: string;
+let offsetMs = 0;
+
+const setClock = (offset: number): void => {
+  offsetMs = offset;
+  fs.writeFileSync(clockFile, JSON.stringify({ offsetMs, jitterMaxMs: 0 }));
+};
+const open = async (pathAndHash: string): Promise<Page> => {
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/${pathAndHash}`);
+  return page;
+};
+
+async function statusOf(accountId: string): Promise<StatusAccount> {
+  const r = await runCli(['status', '--json', '--data-dir', dataDir], 30_000);
+  const accounts = (JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { accounts?: StatusAccount[] }).accounts ?? [];
+  const a = accounts.find((x) => x.id === accountId);
+  if (!a) throw new Error(`no account ${accountId} in status: ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
+  return a;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  const file = test.info().outputPath(name);
+  const height = await page.evaluate(() => Math.ceil(document.querySelector('main')!.getBoundingClientRect().bottom + 12));
+  await page.screenshot({ path: file, clip: { x: 0, y: 0, width: 400, height: Math.min(height, 900) } });
+  await test.info().attach(name, { path: file, contentType: 'image/png' });
+}
+
+test.setTimeout(300_000);
+
+test.beforeAll(async () => {
+  test.setTimeout(90_000);
+  fake = await startFakeGmail({ messages: MAILBOX.seeds, labels: USER_LABELS, password: PASSWORD });
+  proxy = await startSlowProxy(fake.port);
+  dataDir = tempDataDir();
+  clockFile = `${dataDir}-clock.json`;
+  setClock(0);
+  relay = await RelayProcess.start(dataDir, 30_000, { MAILKEEP_TEST_CLOCK_FILE: clockFile });
+  ({ context, extensionId } = await launchExtension());
+});
+
+test.afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await relay?.stop().catch(() => undefined);
+  proxy?.close();
+  await fake?.close();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  if (clockFile) fs.rmSync(clockFile, { force: true });
+});
+
+test('a Gmail first backup over its daily budget runs with a forecast, pauses as Retrying with its resume time, resumes by itself and downloads each message once', async () => {
+  const options = await pairedOptions({ open, relay });
+  // Saved with the schedule off, so the first backup waits until the budget is set.
+  const accountId = await addMailbox(options, { email: 'gina@gmail.example', displayName: 'Gina', username: 'gina@gmail.example', port: proxy.port, password: PASSWORD, scheduleOff: true });
+  const pace = await runCli(['account', 'pacing', accountId, '--daily-download', String(DAILY), '--data-dir', dataDir], 30_000);
+  expect(pace.code, pace.stderr).toBe(0);
+  // Back on: saved without a password, so no backup starts by itself before the user asks.
+  await options.locator('input[name=scheduleEnabled]').check();
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByTestId('saved')).toBeVisible();
+
+  const popup = await open('popup.html');
+  await popup.setViewportSize({ width: 400, height: 700 });
+  // Every status the card ever shows, to prove a limit never reads as Connection Error.
+  await popup.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { seenStatuses: string[] }).seenStatuses = seen;
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[data-testid=account-card]')) seen.push(el.getAttribute('data-status') ?? '');
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+  });
+  const card = popup.locator('[data-testid=account-card]');
+  proxy.throttle(256); // about 8 KB/s: the first day's share takes several seconds to watch
+  await card.getByRole('button', { name: 'Back up now' }).click();
+
+  // Running: the bytes fraction of the total measured before downloading, and the forecast in days.
+  await expect(card).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+  await expect(card.getByTestId('status-label').first()).toContainText(/In Progress|Running/);
+  // The total is the distinct content (All Mail, Spam, Trash), not one copy per label folder.
+  await expect(popup.getByTestId('progress-counts')).toContainText(new RegExp(` · [\\d.]+ (B|KB) of ${formatBytes(MAILBOX.distinctBytes).replace('.', '\\.')} · \\d+ %$`), { timeout: 30_000 });
+  await expect(popup.getByTestId('progress-forecast')).toHaveText(/^about \d+ days? at .*daily limit; [\d.]+ (B|KB) of [\d.]+ KB so far$/, { timeout: 30_000 });
+  await popup.emulateMedia({ reducedMotion: 'reduce' });
+  await shot(popup, 'popup-gmail-running.png');
+  proxy.throttle(Infinity);
+
+  // Paused by the budget: Retrying with why and when it resumes, and the forecast.
+  await expect(card).toHaveAttribute('data-status', 'retrying', { timeout: 60_000 });
+  await expect(popup.getByTestId('pause-condition')).toContainText(/daily download limit reached; resumes (\w+ )?at \d\d:\d\d/);
+  await expect(popup.getByTestId('pause-forecast')).toHaveText(/^about \d+ days? at .*daily limit; [\d.]+ KB of [\d.]+ KB so far$/);
+  await expect(popup.getByTestId('status-hint')).not.toContainText(/Connection Error|did not answer/);
+  await shot(popup, 'popup-gmail-paused.png');
+
+  // Each day the clock passes the refill, the relay resumes the backup by itself, until it completes.
+  let last = await statusOf(accountId);
+  expect(last.errorCode).toBe('PROVIDER_LIMIT_PAUSED');
+  let days = 0;
+  while (last.statusId !== 'completed') {
+    expect(++days, 'the backup ends').toBeLessThan(6);
+    expect(last.retryAt, JSON.stringify(last)).not.toBeNull();
+    const before = last.retryAt;
+    setClock(Date.parse(last.retryAt!) + 60_000 - Date.now()); // the relay's clock just after the refill
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      last = await statusOf(accountId);
+      if (last.statusId === 'completed' || (last.statusId === 'retrying' && last.retryAt !== before)) break;
+      if (Date.now() > deadline) throw new Error(`never resumed: ${JSON.stringify(last)}; relay said: ${relay.stdout.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  expect(days).toBeGreaterThanOrEqual(2);
+  await expect(card).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  const seen = await popup.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses);
+  expect(seen).toContain('retrying');
+  expect(seen.filter((s) => /error/.test(s))).toEqual([]);
+
+  // Downloaded once: the bodies the fake sent are the distinct content (within 5 %), not one copy per label.
+  expect(fake.counters.bodyBytesSent / MAILBOX.distinctBytes).toBeGreaterThanOrEqual(0.99);
+  expect(fake.counters.bodyBytesSent / MAILBOX.distinctBytes).toBeLessThanOrEqual(1.05);
+
+  // The dashboard's row says Completed; the popup's card what the archive holds.
+  const dashboard = await open('dashboard.html');
+  await dashboard.setViewportSize({ width: 1100, height: 500 });
+  await expect(dashboard.getByTestId('job-row')).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  const file = test.info().outputPath('dashboard-gmail-completed.png');
+  await dashboard.screenshot({ path: file });
+  await test.info().attach('dashboard-gmail-completed.png', { path: file, contentType: 'image/png' });
+  // Each distinct message once (126, not one per label), in All Mail, Spam, Trash and every label's folder.
+  await expect(card.getByTestId('archive-totals').first()).toHaveText(new RegExp(`${MAILBOX.seeds.length} messages in 13 folders, ${formatBytes(MAILBOX.distinctBytes).replace('.', '\\.')}$`));
+
+  // The archive page lists each label's folder with as many messages as carry the label.
+  const archive = await open(`archive.html#account=${encodeURIComponent(accountId)}`);
+  for (const label of USER_LABELS) {
+    const carrying = fake.messages.filter((m) => m.labels.has(label)).length;
+    await expect(archive.locator(`[data-testid=folder][data-folder="${label}"] [data-testid=folder-count]`)).toHaveText(String(carrying), { timeout: 30_000 });
+  }
+  expect(relay.stdout + relay.stderr).not.toContain(PASSWORD);
+});
