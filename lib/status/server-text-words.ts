@@ -178,7 +178,11 @@ export const SERVER_TEXTS: readonly ServerTextEntry[] = [
     id: 'limit_reached',
     responseCodes: ['LIMIT'],
     patterns: [],
-    errorCode: 'SERVER_BUSY',
+    // Where the table decides (APPEND, STORE, an unknown command), RFC 5530's [LIMIT] is about the
+    // message ("such as the number of flags on a single message"): the message is retried with its
+    // system flags only, then skipped, never the whole session retried. On LOGIN, SELECT and FETCH
+    // relay/imap/provider-limits.ts takes it for an operation limit first (PROVIDER_LIMIT_PAUSED).
+    errorCode: 'MESSAGE_REFUSED',
     words: 'The mail server refused because one of its limits for this account was reached.',
     seen: [{ server: 'Dovecot', reply: '[LIMIT] Too many commands' }],
   },
@@ -212,7 +216,10 @@ export const SERVER_TEXTS: readonly ServerTextEntry[] = [
     id: 'server_bug',
     responseCodes: ['SERVERBUG'],
     patterns: [/internal (server )?error/i],
-    errorCode: 'SERVER_BUSY',
+    // On a folder command this is Dovecot's answer for a folder it cannot open (permissions, a
+    // damaged index): that folder is skipped and named, the run goes on. On LOGIN the response code
+    // alone makes it transient (relay/imap/classify-error.ts TRANSIENT_SERVER_CODES).
+    errorCode: 'FOLDER_UNREADABLE',
     words: 'The mail server reported an internal error of its own.',
     seen: [
       { server: 'Dovecot', reply: '[SERVERBUG] Internal error occurred. Refer to server log for more information. [2026-12-01 21:40:00]' },

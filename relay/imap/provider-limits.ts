@@ -73,9 +73,12 @@ export function limitOfResponse(status: string, code: string | null, text: strin
   if (BANDWIDTH_TEXT.test(t) || any(WORDED_BANDWIDTH, t)) return { kind: 'bandwidth', text: t };
   if (c === 'THROTTLED' || THROTTLE_TEXT.test(t) || any(WORDED_THROTTLED, t)) return { kind: 'throttled', text: t };
   if (CONNECTIONS_TEXT.test(t) || any(WORDED_CONNECTIONS, t)) return { kind: 'connections', text: t };
-  // RFC 5530: [LIMIT] outside APPEND is an operation limit of the server; [UNAVAILABLE] is a limit
-  // only when its text says so (otherwise a subsystem is down: SERVER_BUSY, a connection-class retry).
-  if (c === 'LIMIT' && !append) return { kind: 'throttled', text: t };
+  // RFC 5530: [LIMIT] is "an implementation limit of some kind, such as the number of flags on a
+  // single message": about the message on APPEND and STORE (keywords, size), and not taken for a
+  // rate limit when the command is unknown either (a pipelined APPEND's answer, which imapflow never
+  // logs). On LOGIN, SELECT, FETCH and the like it is an operation limit of the server.
+  // [UNAVAILABLE] is a limit only when its text says so (otherwise a subsystem is down: SERVER_BUSY).
+  if (c === 'LIMIT' && command !== undefined && !append && !/^(?:UID )?STORE\b/i.test(command)) return { kind: 'throttled', text: t };
   if (st === 'BYE' && SESSION_TEXT.test(t)) return { kind: 'session-expired', text: t };
   return null;
 }
@@ -97,7 +100,9 @@ export function providerLimitOf(err: unknown): ProviderLimit | null {
   if (!err || typeof err !== 'object') return null;
   const e = err as ErrLike;
   if (isLimit(e.providerLimit)) return e.providerLimit;
-  const command = typeof e.executedCommand === 'string' ? e.executedCommand.replace(/^\S+\s+/, '') : undefined;
+  // imapflow marks a refused LOGIN/AUTHENTICATE without naming the command.
+  const command =
+    typeof e.executedCommand === 'string' ? e.executedCommand.replace(/^\S+\s+/, '') : (err as { authenticationFailed?: unknown }).authenticationFailed === true ? 'LOGIN' : undefined;
   const status = typeof e.responseStatus === 'string' ? e.responseStatus : 'NO';
   const text = typeof e.responseText === 'string' ? e.responseText : '';
   const raw = rawResponse(e.response);

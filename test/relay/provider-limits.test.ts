@@ -28,7 +28,7 @@ interface Signal {
   answer: Answer;
   kind: ProviderLimitKind;
   waitMs?: number;
-  /** Commands where this answer means something else (a [LIMIT] on APPEND is the message's size). */
+  /** Commands where this answer means something else (a [LIMIT] on APPEND is the message's size, on STORE its flags: RFC 5530). */
   not?: string[];
 }
 
@@ -41,7 +41,7 @@ const SIGNALS: Signal[] = [
   { name: 'Microsoft Suggested Backoff Time, then BYE', answer: { status: OUTLOOK_THROTTLED(299961), bye: '* BYE Connection is closed. 14' }, kind: 'throttled', waitMs: 299961 },
   { name: '* BYE Session expired', answer: { bye: '* BYE Session expired, please login again.' }, kind: 'session-expired' },
   { name: '* BYE System Error', answer: { bye: '* BYE System Error' }, kind: 'session-expired' },
-  { name: 'RFC 5530 [LIMIT]', answer: { status: 'NO [LIMIT] Too many commands in this session' }, kind: 'throttled', not: ['APPEND'] },
+  { name: 'RFC 5530 [LIMIT]', answer: { status: 'NO [LIMIT] Too many commands in this session' }, kind: 'throttled', not: ['APPEND', 'STORE'] },
   { name: 'RFC 5530 [UNAVAILABLE] naming a connection limit', answer: { status: 'NO [UNAVAILABLE] Too many concurrent connections' }, kind: 'connections' },
 ];
 
