@@ -60,7 +60,7 @@ export function PairSection() {
       {hostMissing ? (
         <>
           <p class="small" data-testid="host-missing">
-            This browser could not start the Mailkeep host. Either it is not installed yet (run <code>mailkeep install</code>, then reopen this page), or this
+            This browser could not start the Mailkeep host. Either it is not installed yet (run <code>npm start</code> in the Mailkeep folder, then reopen this page), or this
             browser cannot launch programs at all (Flatpak and Snap builds of Chromium or Firefox): pair with a code instead.
           </p>
           {form}

@@ -4,6 +4,7 @@ import { openPage } from '@/lib/ui/page-links';
 import { notReachableLine } from '@/lib/ui/relay-freshness';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { START_RELAY_NODE, START_RELAY_NPM } from '@/lib/status/hint-phrases';
+import { EXTENSION_LIMITS } from '@/lib/limits';
 
 /** The start command as the banner shows it: the same words as START_RELAY_COMMAND, with code marks. */
 function StartCommand() {
@@ -23,6 +24,12 @@ function StartCommand() {
 export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boolean }) {
   useEffect(() => void sendMessage({ type: 'relay-check' }), []);
   const { freshness, now, timeZone } = useFreshness();
+  // While the relay is not confirmed, keep asking: the worker may be asleep, and its own retries stop.
+  useEffect(() => {
+    if (freshness.live) return;
+    const timer = setInterval(() => void sendMessage({ type: 'relay-check' }), EXTENSION_LIMITS.openPageRelayCheckMs);
+    return () => clearInterval(timer);
+  }, [freshness.live]);
   if (freshness.live) return null;
   return (
     <div class="hint tone-error" role="alert" data-testid="relay-unreachable" data-reason={freshness.reason}>
@@ -30,8 +37,8 @@ export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boo
       reported; nothing is shown as current until it answers again.{' '}
       {freshness.nativeHost === 'missing' ? (
         <span data-testid="relay-host-missing">
-          This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it): run <code>mailkeep install</code>,
-          or start the relay yourself (<StartCommand />) and pair with its code in the options.{' '}
+          This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it): run <code>{START_RELAY_NPM}</code> in
+          the Mailkeep folder (it installs the host for every browser profile it finds), or start the relay yourself (<StartCommand />) and pair with its code in the options.{' '}
           {!onOptionsPage && <button onClick={() => void openPage('/options.html')}>Pair</button>}
         </span>
       ) : freshness.reason === 'unauthorized' ? (

@@ -417,6 +417,11 @@ export const EXTENSION_LIMITS = {
    * minutes later still turns the step green within seconds. A look is a loopback health call, or
    * one start of the native host when there is no relay: cheap enough every few seconds. */
   welcomeRelayCheckMs: 3_000,
+  /** Any open page (popup, dashboard, options, archive) asks the worker to look for the relay this
+   * often while the relay is not confirmed: the worker may be asleep (only its one-minute alarm wakes
+   * it) and its own retries stop after relayReconnectAttempts, so an open page would otherwise keep
+   * saying "not reachable" for up to a minute after the relay is back. Same cost as the Welcome page's look. */
+  openPageRelayCheckMs: 3_000,
   /** The native-messaging host answers with the relay's address within a second (it may start the
    * relay, ~0.3 s here); 15 s bounds a host that hangs, so code pairing can be offered instead. */
   nativeHostReplyTimeoutMs: 15_000,

@@ -43,7 +43,7 @@ export async function showCommand(argv: string[], io: Io): Promise<number> {
     }
     const lines: string[] = [];
     for (const name of MAIN_HEADERS) for (const h of m.headers.filter((x) => x.name.toLowerCase() === name)) lines.push(`${h.name}: ${h.value}`);
-    lines.push(`Folder: ${m.folder}${m.goneOnServer ? ' (deleted on server)' : ''}   Flags: ${m.flags.join(' ') || '-'}   Size: ${formatSize(m.size)}   Archived date: ${localDate(m.date, localTimeZone())}`);
+    lines.push(`Folder: ${m.folder}${m.goneOnServer ? ' (deleted on server)' : ''}   Flags: ${m.flags.join(' ') || '-'}   Size: ${formatSize(m.size)}   Date (local): ${localDate(m.date, localTimeZone())}`);
     if (m.parseError) lines.push(`Note: the MIME structure could not be read (${m.parseError}); shown as far as it could`);
     lines.push('', m.text.replace(/\s+$/, ''));
     if (m.truncated) lines.push('', `[cut: the message is longer; mailkeep show --archive ${dir} ${id} --raw has all of it]`);
