@@ -69,7 +69,15 @@ export function StatusActions({ job }: { job: JobRow }) {
     'copy-diagnostics': () => <button data-action="copy-diagnostics" onClick={() => void copyDiagnostics()}>Copy diagnostics</button>,
     report: () => <a href={REPORT_PROBLEM_URL} target="_blank" rel="noreferrer" data-action="report">Report a problem</a>,
     'backup-now': () => <button data-action="backup-now" onClick={() => void run({ type: 'backup-now', accountId: job.accountId })}>Back up now</button>,
-    cancel: () => <button data-action="cancel" onClick={() => void run({ type: 'cancel-job', jobId: job.id })}>Cancel</button>,
+    cancel: () => (
+      <button
+        data-action="cancel"
+        title={job.kind === 'backup' ? 'Stops this run: what it already backed up stays in the archive; the rest follows at the next scheduled run.' : undefined}
+        onClick={() => void run({ type: 'cancel-job', jobId: job.id })}
+      >
+        Cancel
+      </button>
+    ),
     'start-again': () => <button class="primary" data-action="start-again" onClick={() => void run({ type: 'start-again', jobId: job.id })}>Start again</button>,
   };
   const ids = actionsFor(job, { oauthProvider });

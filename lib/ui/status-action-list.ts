@@ -34,8 +34,10 @@ function actionsOf(job: Pick<JobRow, 'kind' | 'status'> & { relayJobId?: string 
   if (info.offersDiagnostics) out.push('copy-diagnostics', 'report');
   // A backup at rest can be run at once; one under way or waiting for a password edit cannot.
   if (job.kind === 'backup' && (job.status === 'completed' || job.status === 'partially_completed')) out.push('backup-now');
-  // A run the user started can be stopped on the relay while it is under way (its table has
-  // Cancelled); a backup has no such status, so the relay's schedule runs it to its end.
+  // A run can be stopped on the relay while it is under way: a restore, download or migrate ends
+  // Cancelled (its table has it); a backup ends Partially Completed (CANCELLED), what it stored kept
+  // and the rest at its next scheduled run, as the relay's job.cancel does (run-backup.ts).
   if (job.kind !== 'backup' && job.relayJobId && isStatusOf(job.kind, 'cancelled') && !info.terminal) out.push('cancel');
+  if (job.kind === 'backup' && job.relayJobId && job.status === 'running') out.push('cancel');
   return out;
 }

@@ -65,3 +65,23 @@ test('a backup of 2000 messages shows a real fraction of its total, moving, then
   await expect(popup.getByRole('progressbar')).toHaveCount(0);
   await expect(card.getByTestId('last-backup')).toContainText(`${MESSAGES} messages`);
 });
+
+test('a running backup can be cancelled from the popup: it stops, ends Partially Completed, and what it stored stays in the archive', async () => {
+  const { world } = shared;
+  await world.addMail(300, 4242);
+  world.proxy.throttle(2048);
+  const popup = await world.open('popup.html');
+  const card = popup.locator('[data-testid=account-card]');
+  await card.locator('[data-action=backup-now]').click();
+  await expect(card).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+  const bar = popup.getByRole('progressbar', { name: 'Backup of Alice' });
+  await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
+  await card.locator('[data-action=cancel]').click();
+  await expect(card).toHaveAttribute('data-status', 'partially_completed', { timeout: 30_000 });
+  await expect(popup.getByRole('progressbar')).toHaveCount(0);
+  world.proxy.throttle(Infinity);
+  // Stopped, not failed: the messages fetched before Cancel are in the archive, and the rest are not lost (the next run takes them).
+  const archived = async () => Number((await card.getByTestId('archive-totals').textContent())?.match(/(\d[\d,]*) messages/)?.[1]?.replace(/,/g, '') ?? NaN);
+  await expect.poll(archived, { timeout: 15_000 }).toBeGreaterThan(MESSAGES);
+  expect(await archived()).toBeLessThan(MESSAGES + 300);
+});

@@ -57,7 +57,10 @@ describe('the buttons of a status card', () => {
     expect(actionsFor({ kind: 'restore', status: 'running', relayJobId: 'j_000000000001' })).toContain('cancel');
     expect(actionsFor({ kind: 'download', status: 'on_queue', relayJobId: 'j_000000000001' })).toContain('cancel');
     expect(actionsFor({ kind: 'restore', status: 'running', relayJobId: null })).not.toContain('cancel');
-    expect(actionsFor({ kind: 'backup', status: 'running', relayJobId: 'j_000000000001' })).not.toContain('cancel');
+    // A running backup can be stopped too (Partially Completed, the rest at its next run); one that is not live on the relay cannot.
+    expect(actionsFor({ kind: 'backup', status: 'running', relayJobId: 'j_000000000001' })).toContain('cancel');
+    expect(actionsFor({ kind: 'backup', status: 'running', relayJobId: null })).not.toContain('cancel');
+    expect(actionsFor({ kind: 'backup', status: 'completed', relayJobId: 'j_000000000001' })).not.toContain('cancel');
     expect(actionsFor({ kind: 'restore', status: 'completed', relayJobId: 'j_000000000001' })).not.toContain('cancel');
   });
 
