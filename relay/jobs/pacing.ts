@@ -5,6 +5,13 @@
  */
 export interface JobPacing {
   provider: 'gmail' | 'outlook' | 'other';
+  /** Bytes this job counts: downloaded (backup, a migrate's source) or uploaded (restore, a migrate's destination). */
+  direction?: 'down' | 'up';
+  /**
+   * The capabilities of the job's first session: a server advertising X-GM-EXT-1 is Gmail for
+   * pacing too (its defaults, recorded on the account), whatever its host name.
+   */
+  sawCapabilities?(caps: ReadonlySet<string> | Map<string, unknown>): void;
   /** "Gmail's daily download limit": for the pause condition and the forecast. */
   limitName: string;
   /** Bytes per rolling 24 h, or null (no budget: never spent). */
