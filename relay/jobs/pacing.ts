@@ -22,6 +22,8 @@ export interface JobPacing {
   now(): number;
   took(bytes: number): void;
   spent(): boolean;
+  /** Bytes left in the rolling window (Infinity without a budget): a batch is cut to it. */
+  left?(): number;
   /** When `need` more bytes fit again (now when they already do). */
   refillAt(need?: number): number;
   /** Writes the tally kept in memory. */

@@ -316,7 +316,7 @@ export class JobManager {
       // Unused when the check failed: the job fails below before its runner is called.
       params: request.success ? request.data.params : ({} satisfies JobParams),
       dataDir: this.opts.dataDir,
-      openPacing: (direction) => openAccountPacing(this.opts.dataDir, account, () => (this.opts.now?.() ?? new Date()).getTime(), direction),
+      openPacing: (direction, other) => openAccountPacing(this.opts.dataDir, other ?? account, () => (this.opts.now?.() ?? new Date()).getTime(), direction),
       signal,
       setStatus: (status, errorCode = null) => {
         const current = this.jobs.get(jobId)!;

@@ -181,6 +181,7 @@ export function jobPacing(budget: TransferBudget, accountId: string, initial: Pa
       if (pending >= FLUSH_BYTES) flush();
     },
     spent: () => limit !== null && used >= limit,
+    left: () => (limit === null ? Infinity : Math.max(0, limit - used)),
     refillAt(need = 1) {
       flush();
       used = budget.used(accountId, direction);
