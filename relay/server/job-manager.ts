@@ -414,11 +414,12 @@ export class JobManager {
 
   /** When a job that just ended in `status` is run again by itself: restore, download and migrate only (a backup's retry is its account's, relay/state/scheduler.ts). */
   private retryAtFor(kind: JobKind, status: string, outcome?: JobOutcome): string | null {
-    if (kind === 'backup' || !statusInfo(kind, status).autoRetry) return null;
-    // Paused under a provider's limit (PROVIDER_LIMIT_PAUSED): run again when the budget refills or
-    // the server's wait is over, not after the fixed retry delay.
+    if (kind === 'backup') return null;
+    // Paused under a provider's limit (Retrying, PROVIDER_LIMIT_PAUSED): run again when the budget
+    // refills or the server's wait is over, not after the fixed retry delay.
     const pausedUntil = outcome && 'pause' in outcome && outcome.pause ? Date.parse(outcome.pause.resumeAt) : NaN;
-    if (Number.isFinite(pausedUntil)) return new Date(Math.max(Date.parse(this.now()), pausedUntil)).toISOString();
+    if (status === 'retrying' && Number.isFinite(pausedUntil)) return new Date(Math.max(Date.parse(this.now()), pausedUntil)).toISOString();
+    if (!statusInfo(kind, status).autoRetry) return null;
     return new Date(Date.parse(this.now()) + (this.opts.retryDelayMs?.() ?? SCHEDULE_LIMITS.autoRetryDelayMs)).toISOString();
   }
 

@@ -16,6 +16,10 @@ import type { RestoreOptions, RestoreResult } from '../../relay/jobs/restore/res
 import { jobPacing, TransferBudget, type Pacing } from '../../relay/state/transfer-budget.ts';
 import { PROVIDER_LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
 import { pauseCondition } from '../../lib/status/pause-condition.ts';
+import { JobManager } from '../../relay/server/job-manager.ts';
+import { restoreRunner } from '../../relay/jobs/restore/restore-runner.ts';
+import { openStateDb } from '../../relay/state/state-db.ts';
+import type { ImapAccount, JobEvent } from '../../lib/protocol/common.ts';
 import { startFakeGmail, type FakeGmail, type GmailMessage } from '../support/fake-gmail.ts';
 import { gmailMailbox } from '../support/gmail-mailbox.ts';
 import { sha256 } from '../support/mailbox-state.ts';
@@ -160,3 +164,50 @@ describe('Gmail is known by its capability, not only by its host name', () => {
     state.close();
   }, 120_000);
 });
+
+describe('through the relay\'s job manager', () => {
+  it('a restore job over the account\'s upload budget ends each day as Retrying (PROVIDER_LIMIT_PAUSED, the pause in its outcome) with its automatic retry at the resume time, and its retries complete it; never Failed or Connection Error', async () => {
+    const dest = await gmailServer();
+    const dataDir = tmp();
+    fs.cpSync(archive, path.join(dataDir, 'archives', 'acct'), { recursive: true });
+    const acct: ImapAccount = { id: 'acct', host: '127.0.0.1', port: dest.port, security: 'none', user: 'me@gmail.com' };
+    let now = Date.UTC(2026, 0, 5, 9, 0, 0);
+    const m = new JobManager({ dataDir, runners: { restore: restoreRunner }, accounts: { get: (id) => (id === 'acct' ? { account: acct, password: 'pw' } : undefined) }, now: () => new Date(now) });
+    const events: JobEvent[] = [];
+    m.subscribe((e) => events.push(e));
+    // The account's own budget (mailkeep account pacing --daily-upload); its host says nothing of Gmail.
+    const db = openStateDb(dataDir);
+    new TransferBudget(db, () => now).setPacing('acct', { upBytesPerDay: Math.floor(distinctBytes / 2.5) });
+    db.close();
+    const { job } = m.start({ kind: 'restore', accountId: 'acct', idempotencyKey: 'restore-paced', params: {} });
+    for (let run = 1; ; run++) {
+      expect(run, 'the restore ends').toBeLessThan(10);
+      const done = await settledJob(m, job.id);
+      if (done.status === 'completed') break;
+      expect(done).toMatchObject({ status: 'retrying', errorCode: 'PROVIDER_LIMIT_PAUSED', outcome: { pause: { reason: 'budget', provider: 'gmail', direction: 'up' } } });
+      const resumeAt = (done.outcome as { pause: { resumeAt: string } }).pause.resumeAt;
+      // Not the fixed retry delay: the budget's refill.
+      expect(done.retryAt).toBe(resumeAt);
+      expect(Date.parse(resumeAt)).toBeGreaterThan(now);
+      now = Date.parse(resumeAt);
+      m.retry(job.id); // what relay/state/job-retries.ts does when retryAt comes
+    }
+    const statuses = events.flatMap((e) => (e.event === 'status' ? [e.status] : []));
+    expect(statuses.filter((s) => s === 'retrying').length).toBeGreaterThanOrEqual(2);
+    expect(statuses).not.toContain('connection_error');
+    expect(statuses).not.toContain('failed');
+    expect(dest.counters.appends).toBe(distinct);
+    expect(byContent(dest)).toEqual(byContent(source));
+    await m.stop();
+  }, 300_000);
+});
+
+async function settledJob(m: JobManager, jobId: string, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = m.get(jobId);
+    if (job.phase === 'finished' || job.phase === 'interrupted') return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.phase}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
