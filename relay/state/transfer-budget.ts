@@ -3,6 +3,7 @@ import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { JobPacing } from '../jobs/pacing.ts';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openStateDb, STATE_FILE, type StateDb } from './state-db.ts';
 
 export type Direction = 'down' | 'up';
@@ -216,4 +217,17 @@ export function openAccountPacing(dataDir: string, account: Pick<ImapAccount, 'i
     db?.close();
     return null;
   }
+}
+
+/**
+ * Pacing for a server given only by host (a command-line restore into USER@HOST: no stored account,
+ * no relay state): the provider's defaults by host, or Gmail's once the session shows X-GM-EXT-1,
+ * tallied in memory for this run (the run stops before the provider's own lock and says when to
+ * run again).
+ */
+export function hostPacing(host: string, direction: Direction, now: () => number = Date.now): { job: JobPacing; close: () => void } {
+  const db = new Database(':memory:');
+  const budget = new TransferBudget(db, now);
+  const id = `host:${host.toLowerCase()}`;
+  return { job: jobPacing(budget, id, budget.pacing(id, host), direction, now, host), close: () => db.close() };
 }

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
 import { runRestore } from '../../relay/jobs/restore/run-restore.ts';
 import type { RestoreOptions, RestoreResult } from '../../relay/jobs/restore/restore-types.ts';
-import { jobPacing, TransferBudget, type Pacing } from '../../relay/state/transfer-budget.ts';
+import { hostPacing, jobPacing, TransferBudget, type Pacing } from '../../relay/state/transfer-budget.ts';
 import { PROVIDER_LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
 import { pauseCondition } from '../../lib/status/pause-condition.ts';
 import { JobManager } from '../../relay/server/job-manager.ts';
@@ -163,6 +163,23 @@ describe('Gmail is known by its capability, not only by its host name', () => {
     });
     state.close();
   }, 120_000);
+});
+
+describe('a destination given only by host (mailkeep restore --host: no stored account)', () => {
+  it("gets its provider's defaults by host name: Gmail's upload budget and connection cap for imap.gmail.com, none for another host until it shows X-GM-EXT-1", () => {
+    const g = hostPacing('imap.gmail.com', 'up');
+    expect(g.job).toMatchObject({ provider: 'gmail', dailyBytes: PROVIDER_LIMITS.gmailUploadBytesPerDay, maxConnections: PROVIDER_LIMITS.gmailMaxConnections, limitName: "Gmail's daily upload limit" });
+    g.job.took(PROVIDER_LIMITS.gmailUploadBytesPerDay);
+    expect(g.job.spent()).toBe(true);
+    g.close();
+    const other = hostPacing('mail.example.org', 'up');
+    expect(other.job).toMatchObject({ provider: 'other', dailyBytes: null, maxConnections: null });
+    other.job.sawCapabilities?.(new Map([['IMAP4rev1', true]]));
+    expect(other.job.provider).toBe('other');
+    other.job.sawCapabilities?.(new Map([['IMAP4rev1', true], ['X-GM-EXT-1', true]]));
+    expect(other.job).toMatchObject({ provider: 'gmail', dailyBytes: PROVIDER_LIMITS.gmailUploadBytesPerDay, maxConnections: PROVIDER_LIMITS.gmailMaxConnections });
+    other.close();
+  });
 });
 
 describe('through the relay\'s job manager', () => {
