@@ -86,7 +86,7 @@ export function refusalOutcome(client: ImapFlow, err: unknown, systemFlagsOnly: 
   const why = refused ?? ((e: unknown) => describeImapError(e));
   // A provider's limit ([OVERQUOTA] with bandwidth words, [THROTTLED], a BYE on this session) is no
   // full mailbox and no refused message: the job pauses (PROVIDER_LIMIT_PAUSED), nothing more is sent.
-  const limit = sessionLimit(client) ?? providerLimitOf(err);
+  const limit = sessionLimit(client) ?? providerLimitOf(err, 'APPEND');
   if (limit) throw limitError(limit, 'the destination server', err);
   throwIfQuotaRefusal(err);
   if (err instanceof MailkeepError) throw err;

@@ -162,7 +162,7 @@ export class AppendWindow<M> {
         } catch (stop) {
           this.halt(stop);
           // Refused for quota or by a provider's limit: not appended. Anything else: the session went with the answer.
-          if (!(stop instanceof QuotaStop) && !providerLimitOf(err)) this.inDoubt.push(entry.message);
+          if (!(stop instanceof QuotaStop) && !providerLimitOf(err, 'APPEND')) this.inDoubt.push(entry.message);
           this.drop(entry);
           return;
         }
@@ -212,5 +212,5 @@ export class AppendWindow<M> {
 
 /** A PROVIDER_LIMIT_PAUSED whose cause is this APPEND's own refusal (not the session closing under it). */
 function refusedByLimit(err: unknown): boolean {
-  return !!providerLimitOf((err as { cause?: unknown } | null)?.cause);
+  return !!providerLimitOf((err as { cause?: unknown } | null)?.cause, 'APPEND');
 }
