@@ -165,6 +165,22 @@ describe('Gmail is known by its capability, not only by its host name', () => {
   }, 120_000);
 });
 
+describe('Gmail is known by its capability in a backup too', () => {
+  it("a backup of a server advertising X-GM-EXT-1 at 127.0.0.1 runs under Gmail's download budget, and the account keeps Gmail's defaults", async () => {
+    const state = new Database(':memory:');
+    const now = Date.UTC(2026, 0, 5, 9, 0, 0);
+    const budget = new TransferBudget(state, () => now);
+    const pacing = jobPacing(budget, 'acct-b', budget.pacing('acct-b', '127.0.0.1'), 'down', () => now, '127.0.0.1');
+    expect(pacing.provider).toBe('other');
+    const r = await runBackup({ archiveDir: tmp(), account: account(source), timeouts, retry: { maxAttempts: 1, baseDelayMs: 10 }, pacing });
+    expect(r.status, r.message ?? '').toBe('completed');
+    expect(pacing).toMatchObject({ provider: 'gmail', dailyBytes: PROVIDER_LIMITS.gmailDownloadBytesPerDay, limitName: "Gmail's daily download limit" });
+    expect(budget.used('acct-b', 'down')).toBeGreaterThanOrEqual(distinctBytes);
+    expect(budget.pacing('acct-b', '127.0.0.1').provider).toBe('gmail');
+    state.close();
+  }, 120_000);
+});
+
 describe('a destination given only by host (mailkeep restore --host: no stored account)', () => {
   it("gets its provider's defaults by host name: Gmail's upload budget and connection cap for imap.gmail.com, none for another host until it shows X-GM-EXT-1", () => {
     const g = hostPacing('imap.gmail.com', 'up');
