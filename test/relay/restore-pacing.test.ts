@@ -15,7 +15,8 @@ import { runRestore } from '../../relay/jobs/restore/run-restore.ts';
 import type { RestoreOptions, RestoreResult } from '../../relay/jobs/restore/restore-types.ts';
 import { hostPacing, jobPacing, TransferBudget, type Pacing } from '../../relay/state/transfer-budget.ts';
 import { PROVIDER_LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
-import { pauseCondition } from '../../lib/status/pause-condition.ts';
+import { pacedForecast, pauseCondition } from '../../lib/status/pause-condition.ts';
+import type { PauseInfo } from '../../lib/protocol/job-outcome.ts';
 import { JobManager } from '../../relay/server/job-manager.ts';
 import { restoreRunner } from '../../relay/jobs/restore/restore-runner.ts';
 import { openStateDb } from '../../relay/state/state-db.ts';
@@ -221,6 +222,9 @@ describe('through the relay\'s job manager', () => {
       const resumeAt = (done.outcome as { pause: { resumeAt: string } }).pause.resumeAt;
       // Not the fixed retry delay: the budget's refill.
       expect(done.retryAt).toBe(resumeAt);
+      // What the popup's forecast reads: this run's bytes of its total under the day's budget.
+      expect(done.progress).toMatchObject({ bytesTotal: expect.any(Number), dailyBudgetBytes: Math.floor(distinctBytes / 2.5), budgetName: "Gmail's daily upload limit" });
+      expect(pacedForecast(done.progress, (done.outcome as { pause: PauseInfo }).pause, now)?.text).toMatch(/^about .* at Gmail's daily limit/);
       expect(Date.parse(resumeAt)).toBeGreaterThan(now);
       now = Date.parse(resumeAt);
       m.retry(job.id); // what relay/state/job-retries.ts does when retryAt comes

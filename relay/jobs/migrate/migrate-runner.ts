@@ -38,6 +38,8 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     // connection cap (a dry run reads headers only and appends nothing: no budget).
     const srcPacing = p.dryRun ? null : (ctx.openPacing?.('down') ?? null);
     const dstPacing = p.dryRun ? null : (ctx.openPacing?.('up', d) ?? null);
+    // The tighter of the two budgets, read when the plan is known (the sessions may have shown X-GM-EXT-1 by then).
+    const tighter = () => [srcPacing?.job, dstPacing?.job].filter((j) => !!j?.dailyBytes).sort((x, y) => x!.dailyBytes! - y!.dailyBytes!)[0] ?? null;
     const cap = (x: { job: { maxConnections: number | null } } | null) => (x?.job.maxConnections ? { maxConnections: x.job.maxConnections } : {});
     const result = await runMigrate(
       {
@@ -55,7 +57,11 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
         onStatus: (status, detail) => {
           if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
         },
-        onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toCopy, messagesDone: 0 }),
+        // With a budget: the bytes total and the tighter daily limit, for the forecast of a paced migrate.
+        onPlan: (plan) => {
+          const budget = tighter();
+          ctx.reportProgress({ messagesTotal: plan.toCopy, messagesDone: 0, ...(budget ? { bytesTotal: plan.bytesToCopy, dailyBudgetBytes: budget.dailyBytes!, budgetName: budget.limitName } : {}) });
+        },
         onProgress: (pr) => ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
       },
     );

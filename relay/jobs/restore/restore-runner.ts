@@ -38,7 +38,8 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
         if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
       },
       // The extension's confirmation shows the dry run's count; a real run's bar fills up to it.
-      onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toAppend, messagesDone: 0 }),
+      // bytesTotal with the budget: the forecast of a paced restore ("about 3 days at Gmail's daily upload limit").
+      onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toAppend, messagesDone: 0, ...(pacing?.job.dailyBytes ? { bytesTotal: plan.bytesToAppend, dailyBudgetBytes: pacing.job.dailyBytes, budgetName: pacing.job.limitName } : {}) }),
       onProgress: (pr) =>
         ctx.reportProgress({
           folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes,
