@@ -88,15 +88,17 @@ export type DownloadCounts = z.infer<typeof DownloadCounts>;
 export const MigrateCounts = z.strictObject({ migrated: Count, notMigrated: Count, alreadyPresent: Count, foldersCreated: Count });
 export type MigrateCounts = z.infer<typeof MigrateCounts>;
 
-/** A backup paused under a provider's limit (PROVIDER_LIMIT_PAUSED): why, and when it resumes by itself. */
+/** A job paused under a provider's limit (PROVIDER_LIMIT_PAUSED): why, and when it resumes by itself. */
 export const PauseInfo = z.strictObject({
   reason: z.enum(['budget', 'bandwidth', 'throttled', 'connections', 'session-expired']),
   provider: z.enum(['gmail', 'outlook', 'other']),
   resumeAt: z.iso.datetime({ offset: true }),
+  /** Whose limit: downloads (backup, a migrate's source; the default) or uploads (restore, a migrate's destination). */
+  direction: z.enum(['down', 'up']).optional(),
 });
 export type PauseInfo = z.infer<typeof PauseInfo>;
 export const BackupOutcome = z.strictObject({ counts: BackupCounts.optional(), message: Message.optional(), pause: PauseInfo.optional() });
-export const RestoreOutcome = z.strictObject({ counts: RestoreCounts.optional(), message: Message.optional() });
+export const RestoreOutcome = z.strictObject({ counts: RestoreCounts.optional(), message: Message.optional(), pause: PauseInfo.optional() });
 export const DownloadOutcome = z.strictObject({ link: DownloadLink.optional(), counts: DownloadCounts.optional(), message: Message.optional() });
 export const MigrateOutcome = z.strictObject({
   /** Whose server caused the failure status (whose password to fix). */
@@ -104,6 +106,8 @@ export const MigrateOutcome = z.strictObject({
   message: Message.optional(),
   counts: MigrateCounts.optional(),
   migratePlan: MigratePlanView.optional(),
+  /** Paused under the source's download or the destination's upload limit (Retrying): resumes by itself. */
+  pause: PauseInfo.optional(),
 });
 
 /** Each kind's outcome schema: the `outcome` of a JobSnapshot of that kind (common.ts). */

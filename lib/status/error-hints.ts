@@ -15,7 +15,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   SERVER_BUSY: 'The mail server is busy or limiting connections. Mailkeep tries again by itself later.',
   QUOTA_EXCEEDED: 'The mail server’s storage is full. Free space on it, then retry.',
   PROVIDER_LIMIT_PAUSED:
-    'Nothing is wrong with the account: the mail provider limits how much may be transferred per day (or asked Mailkeep to slow down). A backup pauses and resumes by itself at the time shown, keeping everything saved so far. A restore or migration stops with everything copied so far kept: run it again after that time (nothing is copied twice).',
+    'Nothing is wrong with the account: the mail provider limits how much may be transferred per day (or asked Mailkeep to slow down). The backup, restore or migration pauses and resumes by itself at the time shown, keeping everything copied so far (nothing is copied twice).',
   APPENDLIMIT_EXCEEDED: 'A message is larger than the destination server accepts; the other messages were copied.',
   MESSAGE_REFUSED: 'The destination server refused some messages (its reason is listed with each); the other messages were copied. Those messages stay in the source or the archive.',
   FOLDER_UNREADABLE: 'One folder could not be read; the other folders were saved.',

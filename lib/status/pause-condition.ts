@@ -4,17 +4,18 @@ import { budgetForecast } from './forecast.ts';
 const NAMES: Record<PauseInfo['provider'], string> = { gmail: 'Gmail', outlook: 'Outlook', other: 'The mail server' };
 
 /**
- * The condition of a backup paused under a provider's limit (Retrying, PROVIDER_LIMIT_PAUSED):
+ * The condition of a job paused under a provider's limit (Retrying, PROVIDER_LIMIT_PAUSED):
  * why, and when it resumes by itself, in the user's zone: "Gmail's daily download limit reached;
  * resumes at 21:40". A resume more than a day away names the day too.
  */
 export function pauseCondition(pause: PauseInfo, timeZone: string, now: number): string {
   const who = NAMES[pause.provider];
+  const way = pause.direction === 'up' ? 'upload' : 'download';
   const why =
     pause.reason === 'budget'
-      ? `${who}'s daily download limit reached`
+      ? `${who}'s daily ${way} limit reached`
       : pause.reason === 'bandwidth'
-        ? `${who} refused more downloads for now (its bandwidth limit)`
+        ? `${who} refused more ${way}s for now (its bandwidth limit)`
         : pause.reason === 'connections'
           ? `${who} allows no more simultaneous connections right now`
           : pause.reason === 'session-expired'

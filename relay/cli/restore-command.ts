@@ -11,6 +11,7 @@ import { errorLine } from './error-line.ts';
 import { formatSize } from './format-size.ts';
 import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
+import { hostPacing } from '../state/transfer-budget.ts';
 
 /** The specification's Restore table, as the CLI prints it. */
 const STATUS_NAMES: Record<RestoreStatus, string> = {
@@ -122,11 +123,14 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
   const output = jobOutput(io, json, STATUS_NAMES, 'restored', { retryLine: retryingWithNextTry });
+  // No stored account: the provider's limits by host (Gmail's upload budget and connection cap).
+  const pacing = dryRun ? null : hostPacing(target.host, 'up');
   const result = await runRestore(
     {
       archiveDir: required(o, 'archive'),
       ...(typeof o.source === 'string' ? { source: parseSource(o.source) } : {}),
-      target,
+      target: { ...target, ...(pacing?.job.maxConnections ? { maxConnections: pacing.job.maxConnections } : {}) },
+      ...(pacing ? { pacing: pacing.job } : {}),
       scope,
       ...(typeof o.into === 'string' ? { into: o.into } : {}),
       ...(labels ? { labels } : {}),
@@ -135,6 +139,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     },
     output.hooks,
   );
+  pacing?.close();
   output.end();
   if (json) {
     output.writeResult(result);

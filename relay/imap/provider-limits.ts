@@ -95,14 +95,19 @@ type ErrLike = {
   providerLimit?: unknown;
 };
 
-/** The limit an imapflow error carries in any of the places listed above, or null. */
-export function providerLimitOf(err: unknown): ProviderLimit | null {
+/**
+ * The limit an imapflow error carries in any of the places listed above, or null. `command`: the
+ * command that failed when the caller knows it and the error does not say (a pipelined APPEND).
+ */
+export function providerLimitOf(err: unknown, command?: string): ProviderLimit | null {
   if (!err || typeof err !== 'object') return null;
   const e = err as ErrLike;
   if (isLimit(e.providerLimit)) return e.providerLimit;
   // imapflow marks a refused LOGIN/AUTHENTICATE without naming the command.
-  const command =
-    typeof e.executedCommand === 'string' ? e.executedCommand.replace(/^\S+\s+/, '') : (err as { authenticationFailed?: unknown }).authenticationFailed === true ? 'LOGIN' : undefined;
+  command =
+    typeof e.executedCommand === 'string'
+      ? e.executedCommand.replace(/^\S+\s+/, '')
+      : (command ?? ((err as { authenticationFailed?: unknown }).authenticationFailed === true ? 'LOGIN' : undefined));
   const status = typeof e.responseStatus === 'string' ? e.responseStatus : 'NO';
   const text = typeof e.responseText === 'string' ? e.responseText : '';
   const raw = rawResponse(e.response);

@@ -8,6 +8,22 @@ import type { ImapFlow } from 'imapflow';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { appendMessage, type AppendOptions, type AppendRequest, type AppendUid } from '../imap/append-stream.ts';
 import { classifyAppendRefusal, classifyImapError, describeImapError, isConnectionCode } from '../imap/classify-error.ts';
+import { providerLimitOf, sessionLimit } from '../imap/provider-limits.ts';
+import { limitError } from '../imap/session.ts';
+import { budgetSpent } from './backup/pause.ts';
+import type { JobPacing } from './pacing.ts';
+
+/**
+ * Before an APPEND of `size` bytes: the destination's daily upload budget (and, for a migrate, the
+ * source's download budget the message was just read under) is counted here. A spent budget
+ * throws PROVIDER_LIMIT_PAUSED ({ budget: true }) before the message goes out: the job pauses and
+ * resumes when the budget refills; the append record keeps the next run from appending twice.
+ */
+export function paceAppend(pacing: JobPacing | null | undefined, size: number): void {
+  if (!pacing) return;
+  if (pacing.spent()) throw budgetSpent(pacing);
+  pacing.took(size);
+}
 
 /** The destination's storage is full: nothing more can be appended in this run. */
 export class QuotaStop extends Error {}
@@ -68,6 +84,10 @@ export function appendTries(req: { flags: string[]; systemFlags: string[] }): st
  */
 export function refusalOutcome(client: ImapFlow, err: unknown, systemFlagsOnly: boolean, refused?: (err: unknown) => string): AppendOutcome | 'retry' {
   const why = refused ?? ((e: unknown) => describeImapError(e));
+  // A provider's limit ([OVERQUOTA] with bandwidth words, [THROTTLED], a BYE on this session) is no
+  // full mailbox and no refused message: the job pauses (PROVIDER_LIMIT_PAUSED), nothing more is sent.
+  const limit = sessionLimit(client) ?? providerLimitOf(err, 'APPEND');
+  if (limit) throw limitError(limit, 'the destination server', err);
   throwIfQuotaRefusal(err);
   if (err instanceof MailkeepError) throw err;
   const refusal = classifyAppendRefusal(err);

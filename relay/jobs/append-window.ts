@@ -1,6 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import { AppendPipeline, type AppendWindowLimits } from '../imap/append-pipeline.ts';
 import type { AppendOptions, AppendRequest, AppendUid } from '../imap/append-stream.ts';
+import { providerLimitOf } from '../imap/provider-limits.ts';
 import { appendTries, appendWithFallback, QuotaStop, refusalOutcome, type AppendOutcome } from './append-job.ts';
 
 /** One message for the window: its APPEND with all flags, and the system flags to fall back to. */
@@ -89,7 +90,8 @@ export class AppendWindow<M> {
       try {
         outcome = await appendWithFallback(this.client, req, { ...this.opts, refused: this.why(req.size), appended: (a) => (ack = a) });
       } catch (err) {
-        if (!(err instanceof QuotaStop)) this.inDoubt.push(message);
+        // Refused for quota or by a provider's limit on this very APPEND: not appended.
+        if (!(err instanceof QuotaStop) && !refusedByLimit(err)) this.inDoubt.push(message);
         throw err;
       }
       await this.opts.onReport({ message, size: req.size, outcome, ack });
@@ -159,8 +161,8 @@ export class AppendWindow<M> {
           outcome = refusalOutcome(this.client, err, flags === systemFlags, this.why(entry.req.size));
         } catch (stop) {
           this.halt(stop);
-          // Refused for quota: not appended. Anything else: the session went with the answer.
-          if (!(stop instanceof QuotaStop)) this.inDoubt.push(entry.message);
+          // Refused for quota or by a provider's limit: not appended. Anything else: the session went with the answer.
+          if (!(stop instanceof QuotaStop) && !providerLimitOf(err, 'APPEND')) this.inDoubt.push(entry.message);
           this.drop(entry);
           return;
         }
@@ -206,4 +208,9 @@ export class AppendWindow<M> {
       }
     });
   }
+}
+
+/** A PROVIDER_LIMIT_PAUSED whose cause is this APPEND's own refusal (not the session closing under it). */
+function refusedByLimit(err: unknown): boolean {
+  return !!providerLimitOf((err as { cause?: unknown } | null)?.cause, 'APPEND');
 }

@@ -24,9 +24,10 @@ export interface JobRunContext<K extends JobKind = JobKind> {
   readonly dataDir: string;
   /**
    * The account's daily transfer budget one way (relay/state/transfer-budget.ts), on the relay's
-   * clock; null when the account has none. The caller closes it when the job ends.
+   * clock; null when the relay keeps no state. `account`: another account's (a migrate's
+   * destination); default the job's. The caller closes it when the job ends.
    */
-  readonly openPacing?: (direction: 'down' | 'up') => { job: JobPacing; close: () => void } | null;
+  readonly openPacing?: (direction: 'down' | 'up', account?: ImapAccount) => { job: JobPacing; close: () => void } | null;
   /** Aborted by job.cancel (reason 'cancel') or relay shutdown (reason 'shutdown'). */
   readonly signal: AbortSignal;
   /** Throttled by the manager; call as often as convenient. */

@@ -5,6 +5,13 @@
  */
 export interface JobPacing {
   provider: 'gmail' | 'outlook' | 'other';
+  /** Bytes this job counts: downloaded (backup, a migrate's source) or uploaded (restore, a migrate's destination). */
+  direction?: 'down' | 'up';
+  /**
+   * The capabilities of the job's first session: a server advertising X-GM-EXT-1 is Gmail for
+   * pacing too (its defaults, recorded on the account), whatever its host name.
+   */
+  sawCapabilities?(caps: ReadonlySet<string> | Map<string, unknown>): void;
   /** "Gmail's daily download limit": for the pause condition and the forecast. */
   limitName: string;
   /** Bytes per rolling 24 h, or null (no budget: never spent). */
@@ -15,6 +22,8 @@ export interface JobPacing {
   now(): number;
   took(bytes: number): void;
   spent(): boolean;
+  /** Bytes left in the rolling window (Infinity without a budget): a batch is cut to it. */
+  left?(): number;
   /** When `need` more bytes fit again (now when they already do). */
   refillAt(need?: number): number;
   /** Writes the tally kept in memory. */

@@ -316,7 +316,7 @@ export class JobManager {
       // Unused when the check failed: the job fails below before its runner is called.
       params: request.success ? request.data.params : ({} satisfies JobParams),
       dataDir: this.opts.dataDir,
-      openPacing: (direction) => openAccountPacing(this.opts.dataDir, account, () => (this.opts.now?.() ?? new Date()).getTime(), direction),
+      openPacing: (direction, other) => openAccountPacing(this.opts.dataDir, other ?? account, () => (this.opts.now?.() ?? new Date()).getTime(), direction),
       signal,
       setStatus: (status, errorCode = null) => {
         const current = this.jobs.get(jobId)!;
@@ -340,7 +340,7 @@ export class JobManager {
       const status = outcome?.status ?? completedStatus(job.kind);
       this.update(
         jobId,
-        { status, errorCode: outcome?.errorCode ?? null, phase: 'finished', retryAt: this.retryAtFor(job.kind, status), ...(outcome?.outcome ? { outcome: outcome.outcome } : {}) },
+        { status, errorCode: outcome?.errorCode ?? null, phase: 'finished', retryAt: this.retryAtFor(job.kind, status, outcome?.outcome), ...(outcome?.outcome ? { outcome: outcome.outcome } : {}) },
         true,
       );
     } catch (err) {
@@ -413,8 +413,13 @@ export class JobManager {
   }
 
   /** When a job that just ended in `status` is run again by itself: restore, download and migrate only (a backup's retry is its account's, relay/state/scheduler.ts). */
-  private retryAtFor(kind: JobKind, status: string): string | null {
-    if (kind === 'backup' || !statusInfo(kind, status).autoRetry) return null;
+  private retryAtFor(kind: JobKind, status: string, outcome?: JobOutcome): string | null {
+    if (kind === 'backup') return null;
+    // Paused under a provider's limit (Retrying, PROVIDER_LIMIT_PAUSED): run again when the budget
+    // refills or the server's wait is over, not after the fixed retry delay.
+    const pausedUntil = outcome && 'pause' in outcome && outcome.pause ? Date.parse(outcome.pause.resumeAt) : NaN;
+    if (status === 'retrying' && Number.isFinite(pausedUntil)) return new Date(Math.max(Date.parse(this.now()), pausedUntil)).toISOString();
+    if (!statusInfo(kind, status).autoRetry) return null;
     return new Date(Date.parse(this.now()) + (this.opts.retryDelayMs?.() ?? SCHEDULE_LIMITS.autoRetryDelayMs)).toISOString();
   }
 

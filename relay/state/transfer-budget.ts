@@ -3,6 +3,7 @@ import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { JobPacing } from '../jobs/pacing.ts';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openStateDb, STATE_FILE, type StateDb } from './state-db.ts';
 
 export type Direction = 'down' | 'up';
@@ -30,7 +31,11 @@ export function providerOf(host: string): Provider {
 
 /** The provider's documented limits (lib/limits.ts, with reasons): Gmail's daily bytes, Outlook's connections only. */
 export function defaultPacing(host: string): Pacing {
-  const provider = providerOf(host);
+  return providerPacing(providerOf(host));
+}
+
+/** The defaults of a known provider (by host name, or by capability: X-GM-EXT-1 is Gmail). */
+export function providerPacing(provider: Provider): Pacing {
   if (provider === 'gmail')
     return { provider, downBytesPerDay: PROVIDER_LIMITS.gmailDownloadBytesPerDay, upBytesPerDay: PROVIDER_LIMITS.gmailUploadBytesPerDay, maxConnections: PROVIDER_LIMITS.gmailMaxConnections };
   if (provider === 'outlook') return { provider, downBytesPerDay: null, upBytesPerDay: null, maxConnections: PROVIDER_LIMITS.outlookMaxConnections };
@@ -47,6 +52,10 @@ CREATE TABLE IF NOT EXISTS transfer_tally (
   bucket INTEGER NOT NULL,          -- ms: start of a PROVIDER_LIMITS.budgetBucketMs bucket
   bytes INTEGER NOT NULL,
   PRIMARY KEY (account_id, direction, bucket)
+);
+CREATE TABLE IF NOT EXISTS account_provider (
+  account_id TEXT PRIMARY KEY,      -- or 'host:' || host for a destination that is no stored account
+  provider TEXT NOT NULL            -- seen by capability (X-GM-EXT-1: 'gmail') after a first session
 );
 CREATE TABLE IF NOT EXISTS account_pacing (
   account_id TEXT PRIMARY KEY,
@@ -69,13 +78,19 @@ export class TransferBudget {
 
   pacing(accountId: string, host: string): Pacing {
     const row = this.db.prepare<[string], { override: string }>('SELECT override FROM account_pacing WHERE account_id = ?').get(accountId);
-    const base = defaultPacing(host);
+    const seen = this.db.prepare<[string], { provider: Provider }>('SELECT provider FROM account_provider WHERE account_id = ?').get(accountId)?.provider;
+    const base = providerPacing(seen ?? providerOf(host));
     if (!row) return base;
     try {
       return { ...base, ...(JSON.parse(row.override) as PacingOverride) };
     } catch {
       return base;
     }
+  }
+
+  /** The provider a session showed (X-GM-EXT-1: Gmail) although its host name did not say: its defaults apply from now on. */
+  recordProvider(accountId: string, provider: Provider): void {
+    this.db.prepare('INSERT INTO account_provider (account_id, provider) VALUES (?, ?) ON CONFLICT(account_id) DO UPDATE SET provider = excluded.provider').run(accountId, provider);
   }
 
   setPacing(accountId: string, override: PacingOverride): void {
@@ -134,26 +149,40 @@ const PROVIDER_NAMES: Record<Provider, string> = { gmail: 'Gmail', outlook: 'Out
  * One job's view of its account's budget in one direction: bytes are tallied in memory as they
  * arrive and written to state.sqlite every RELAY flush step, so a restart loses at most that much.
  */
-export function jobPacing(budget: TransferBudget, accountId: string, pacing: Pacing, direction: Direction, now: () => number): JobPacing {
-  const limit = direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay;
+export function jobPacing(budget: TransferBudget, accountId: string, initial: Pacing, direction: Direction, now: () => number, host?: string): JobPacing {
+  let pacing = initial;
+  let limit = direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay;
   let pending = 0;
   let used = limit === null ? 0 : budget.used(accountId, direction);
   const flush = (): void => {
     if (pending > 0) budget.record(accountId, direction, pending);
     pending = 0;
   };
-  return {
+  const name = (): string => `${PROVIDER_NAMES[pacing.provider]}'s daily ${direction === 'down' ? 'download' : 'upload'} limit`;
+  const job: JobPacing = {
     provider: pacing.provider,
-    limitName: `${PROVIDER_NAMES[pacing.provider]}'s daily ${direction === 'down' ? 'download' : 'upload'} limit`,
+    direction,
+    limitName: name(),
     dailyBytes: limit,
     maxConnections: pacing.maxConnections,
     now,
+    sawCapabilities(caps) {
+      // A Gmail server under another name (a Workspace alias, a proxy): Gmail's defaults, recorded
+      // for the account's next jobs; the user's own overrides still win.
+      if (pacing.provider !== 'other' || !caps.has('X-GM-EXT-1')) return;
+      budget.recordProvider(accountId, 'gmail');
+      pacing = host !== undefined ? budget.pacing(accountId, host) : { ...providerPacing('gmail') };
+      limit = direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay;
+      if (limit !== null) used = budget.used(accountId, direction);
+      Object.assign(job, { provider: pacing.provider, limitName: name(), dailyBytes: limit, maxConnections: pacing.maxConnections });
+    },
     took(bytes) {
       pending += bytes;
       used += bytes;
       if (pending >= FLUSH_BYTES) flush();
     },
     spent: () => limit !== null && used >= limit,
+    left: () => (limit === null ? Infinity : Math.max(0, limit - used)),
     refillAt(need = 1) {
       flush();
       used = budget.used(accountId, direction);
@@ -161,6 +190,7 @@ export function jobPacing(budget: TransferBudget, accountId: string, pacing: Pac
     },
     flush,
   };
+  return job;
 }
 
 /** Bytes tallied in memory before they are written: a crash forgets at most this much of the day's use. */
@@ -168,10 +198,11 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 
 /**
  * A job's budget on its own connection to state.sqlite (WAL: the relay's connection goes on
- * meanwhile). No budget, or a state file that cannot be opened: null, and the job runs unpaced
- * rather than not at all.
+ * meanwhile). No state file, or one that cannot be opened: null, and the job runs unpaced rather
+ * than not at all. A destination that is no stored account (a restore into a server given only by
+ * host) passes `{ id: 'host:' + host, host }`: the provider's defaults by host, tallied per host.
  */
-export function openAccountPacing(dataDir: string, account: ImapAccount, now: () => number, direction: Direction): { job: JobPacing; close: () => void } | null {
+export function openAccountPacing(dataDir: string, account: Pick<ImapAccount, 'id' | 'host'>, now: () => number, direction: Direction): { job: JobPacing; close: () => void } | null {
   let db: StateDb | undefined;
   try {
     // Never the one to create the relay's state file (a job run without a relay has none).
@@ -179,14 +210,24 @@ export function openAccountPacing(dataDir: string, account: ImapAccount, now: ()
     db = openStateDb(dataDir);
     const budget = new TransferBudget(db, now);
     const pacing = budget.pacing(account.id, account.host);
-    if ((direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay) === null && pacing.maxConnections === null) {
-      db.close();
-      return null;
-    }
+    // Kept even without a limit: a session advertising X-GM-EXT-1 turns Gmail's defaults on (sawCapabilities).
     const open = db;
-    return { job: jobPacing(budget, account.id, pacing, direction, now), close: () => open.close() };
+    return { job: jobPacing(budget, account.id, pacing, direction, now, account.host), close: () => open.close() };
   } catch {
     db?.close();
     return null;
   }
+}
+
+/**
+ * Pacing for a server given only by host (a command-line restore into USER@HOST: no stored account,
+ * no relay state): the provider's defaults by host, or Gmail's once the session shows X-GM-EXT-1,
+ * tallied in memory for this run (the run stops before the provider's own lock and says when to
+ * run again).
+ */
+export function hostPacing(host: string, direction: Direction, now: () => number = Date.now): { job: JobPacing; close: () => void } {
+  const db = new Database(':memory:');
+  const budget = new TransferBudget(db, now);
+  const id = `host:${host.toLowerCase()}`;
+  return { job: jobPacing(budget, id, budget.pacing(id, host), direction, now, host), close: () => db.close() };
 }

@@ -15,8 +15,11 @@
  *   STATUS, SELECT/EXAMINE, CREATE.
  *
  * Counters for tests: body bytes sent (BODY[] literals, what "downloaded once" is measured by),
- * APPENDs, STOREs of labels. `limits` is carried untouched for the pacing tests (issue 14, part 2),
- * which add a byte budget that answers [OVERQUOTA] / [THROTTLED].
+ * APPENDs, STOREs of labels. `limits` is Gmail's daily byte budget (issue 14, part 2): once the bytes
+ * sent by BODY[] FETCHes reach `downloadBytes`, a FETCH of a body is answered
+ * `NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)`; once the bytes received
+ * by APPEND reach `uploadBytes`, an APPEND is (and nothing is stored). `resetDay()` simulates the
+ * next day (the tallies go back to 0).
  */
 import net from 'node:net';
 
@@ -73,13 +76,30 @@ export interface FakeGmailFaults {
   refuseLabels?: string[];
 }
 
+/** Gmail's daily byte budget; the tallies and refusal counts are the fake's (read them in tests). */
+export interface FakeGmailLimits {
+  downloadBytes?: number;
+  uploadBytes?: number;
+  /** Body bytes sent since the last resetDay(). */
+  downloaded?: number;
+  /** APPENDed bytes stored since the last resetDay(). */
+  uploaded?: number;
+  /** Commands answered [OVERQUOTA]: FETCHes and APPENDs. */
+  refusedFetches?: number;
+  refusedAppends?: number;
+}
+
+export const GMAIL_BANDWIDTH_NO = 'NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)';
+
 export interface FakeGmail {
   port: number;
   faults: FakeGmailFaults;
   commands: string[];
   counters: FakeGmailCounters;
-  /** Passed through untouched (issue 14 part 2 adds the byte budget here). */
-  limits: unknown;
+  /** The byte budget (change it between runs); an empty object when none was given. */
+  limits: FakeGmailLimits;
+  /** The next day: the download and upload tallies go back to 0. */
+  resetDay(): void;
   messages: GmailMessage[];
   /** Every user-visible folder name (wire names, modified UTF-7 as stored). */
   folderNames(): string[];
@@ -183,7 +203,7 @@ export async function startFakeGmail(
     messages?: GmailSeedMessage[];
     labels?: string[];
     password?: string;
-    limits?: unknown;
+    limits?: FakeGmailLimits;
     /** A localized All Mail, e.g. "[Gmail]/Alle Nachrichten". */
     allMailName?: string;
     faults?: FakeGmailFaults;
@@ -198,6 +218,7 @@ export async function startFakeGmail(
   const counters: FakeGmailCounters = { bodyBytesSent: 0, headerBytesSent: 0, appends: 0, labelStores: 0, fetchCommands: 0, logins: 0 };
   const folders = new Map<string, FolderDef>();
   const commands: string[] = [];
+  const limits: FakeGmailLimits = opts.limits ?? {};
 
   const define = (name: string, attrs: string[], label: string | null, member: (m: GmailMessage) => boolean): void => {
     if (!folders.has(name)) folders.set(name, { name, attrs, label, member, uidValidity: nextValidity++, uidNext: 1, uids: new Map() });
@@ -456,6 +477,11 @@ export async function startFakeGmail(
           const date = args[k] && !Array.isArray(args[k]) && 'q' in (args[k] as object) && !(args[k] as { lit?: Buffer }).lit ? text(args[k++]) : null;
           const body = (args[k] as { lit?: Buffer } | undefined)?.lit;
           if (!body) return void w(`${tag} BAD missing message literal\r\n`);
+          if (limits.uploadBytes !== undefined && (limits.uploaded ?? 0) >= limits.uploadBytes) {
+            limits.refusedAppends = (limits.refusedAppends ?? 0) + 1;
+            return void w(`${tag} ${GMAIL_BANDWIDTH_NO}\r\n`);
+          }
+          limits.uploaded = (limits.uploaded ?? 0) + body.length;
           counters.appends++;
           const m = deliver({ raw: body, flags, internalDate: date ? parseImapDate(date) : undefined, spam: f.attrs.includes('\\Junk'), trash: f.attrs.includes('\\Trash') });
           if (f.label === '\\Starred') m.flags.add('\\Flagged');
@@ -478,6 +504,10 @@ export async function startFakeGmail(
           counters.fetchCommands++;
           const rows = resolve(text(args[0]), byUid);
           const items = (Array.isArray(args[1]) ? (args[1] as Tok[]) : args.slice(1)).map((t) => text(t).toUpperCase());
+          if (limits.downloadBytes !== undefined && (limits.downloaded ?? 0) >= limits.downloadBytes && items.some((k) => /^BODY(?:\.PEEK)?\[\]/.test(k))) {
+            limits.refusedFetches = (limits.refusedFetches ?? 0) + 1;
+            return void w(`${tag} ${GMAIL_BANDWIDTH_NO}\r\n`);
+          }
           for (const [m, uid] of rows) fetchOne(m, uid, items, byUid);
           return ok('Success');
         }
@@ -558,6 +588,7 @@ export async function startFakeGmail(
           data = body[3] ? m.raw.subarray(start, start + Number(body[3])) : m.raw.subarray(start);
           label = body[2] ? `BODY[]<${start}>` : 'BODY[]';
           counters.bodyBytesSent += data.length;
+          limits.downloaded = (limits.downloaded ?? 0) + data.length;
         } else if (/^HEADER\.FIELDS/.test(section)) {
           const names = section.replace(/^HEADER\.FIELDS(\.NOT)? \(|\)$/g, '').split(' ').filter(Boolean);
           const lines = names.map((n) => (headerField(m.raw, n) !== null ? `${n}: ${headerField(m.raw, n)}\r\n` : '')).join('');
@@ -641,7 +672,11 @@ export async function startFakeGmail(
     commands,
     counters,
     faults,
-    limits: opts.limits,
+    limits,
+    resetDay() {
+      limits.downloaded = 0;
+      limits.uploaded = 0;
+    },
     messages,
     folderNames: () => [...folders.keys()].sort(),
     labelsOf,

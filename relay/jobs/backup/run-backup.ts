@@ -151,6 +151,8 @@ export async function runBackup(opts: BackupOptions, hooks: BackupHooks = {}): P
           }
         }
         status('running', { attempt });
+        // X-GM-EXT-1 under a host name that does not say Gmail: Gmail's pacing defaults (recorded on the account).
+        opts.pacing?.sawCapabilities?.(client.capabilities);
         tally.skipped = []; // a retried pass re-evaluates what it could not read
         const session: SessionContext = {
           client,

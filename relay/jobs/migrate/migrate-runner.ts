@@ -34,11 +34,20 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     const { runMigrate } = await import('./run-migrate.ts');
     const a = ctx.account;
     const d = dest.account;
+    // The source's daily download budget and the destination's upload budget, each with its
+    // connection cap (a dry run reads headers only and appends nothing: no budget).
+    const srcPacing = p.dryRun ? null : (ctx.openPacing?.('down') ?? null);
+    const dstPacing = p.dryRun ? null : (ctx.openPacing?.('up', d) ?? null);
+    // The tighter of the two budgets, read when the plan is known (the sessions may have shown X-GM-EXT-1 by then).
+    const tighter = () => [srcPacing?.job, dstPacing?.job].filter((j) => !!j?.dailyBytes).sort((x, y) => x!.dailyBytes! - y!.dailyBytes!)[0] ?? null;
+    const cap = (x: { job: { maxConnections: number | null } } | null) => (x?.job.maxConnections ? { maxConnections: x.job.maxConnections } : {});
     const result = await runMigrate(
       {
-        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
+        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...cap(srcPacing) },
         // An OAuth destination logs in with its own access token (renewed by the relay's token manager).
-        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}) },
+        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}), ...cap(dstPacing) },
+        ...(srcPacing ? { sourcePacing: srcPacing.job } : {}),
+        ...(dstPacing ? { destinationPacing: dstPacing.job } : {}),
         dryRun: p.dryRun ?? false,
         ...(p.labels !== undefined ? { labels: p.labels } : {}),
         appendRecordsDir: appendRecordsDirOf(ctx.dataDir),
@@ -48,10 +57,16 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
         onStatus: (status, detail) => {
           if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
         },
-        onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toCopy, messagesDone: 0 }),
+        // With a budget: the bytes total and the tighter daily limit, for the forecast of a paced migrate.
+        onPlan: (plan) => {
+          const budget = tighter();
+          ctx.reportProgress({ messagesTotal: plan.toCopy, messagesDone: 0, ...(budget ? { bytesTotal: plan.bytesToCopy, dailyBudgetBytes: budget.dailyBytes!, budgetName: budget.limitName } : {}) });
+        },
         onProgress: (pr) => ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
       },
     );
+    srcPacing?.close();
+    dstPacing?.close();
     return {
       status: result.status,
       errorCode: result.errorCode,
@@ -60,6 +75,7 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
         ...(result.message ? { message: result.message.slice(0, 1024) } : {}),
         counts: { migrated: result.migrated, notMigrated: result.notMigrated, alreadyPresent: result.alreadyPresent, foldersCreated: result.foldersCreated },
         ...(result.plan ? { migratePlan: planView(result.plan) } : {}),
+        ...(result.pause ? { pause: result.pause } : {}),
       },
     };
   };

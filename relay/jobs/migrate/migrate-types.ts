@@ -28,6 +28,7 @@ import type { LabelMode } from '../../../lib/protocol/restore-params.ts';
 import type { MigrateStatus } from '../../../lib/protocol/status-ids.ts';
 import type { AppendDeadline } from '../../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
+import type { JobPacing, PauseInfo } from '../pacing.ts';
 import type { BackupProgress } from '../backup/types.ts';
 
 export type Side = 'source' | 'destination';
@@ -45,6 +46,14 @@ export interface MigrateOptions {
   labels?: LabelMode;
   /** Where the append record of each destination lives (relay/jobs/append-records.ts; the relay: `<dataDir>/append-records`). None: only the keys of docs/same-message.md. */
   appendRecordsDir?: string;
+  /** The source's daily download budget (relay/state/transfer-budget.ts): every body byte read is counted. */
+  sourcePacing?: JobPacing;
+  /**
+   * The destination's daily upload budget: every APPENDed byte is counted. Either spent, or a
+   * provider's limit signal on either side, ends the run as Retrying (PROVIDER_LIMIT_PAUSED) with
+   * `pause`, and the job runs again at its resume time (the append record: nothing twice).
+   */
+  destinationPacing?: JobPacing;
 }
 
 export type MigrateProgress = BackupProgress;
@@ -88,7 +97,8 @@ export interface MigrateSkipped {
   reason: string;
 }
 
-export type MigrateFinalStatus = Exclude<MigrateStatus, 'on_queue' | 'running' | 'retrying'>;
+/** Retrying only with PROVIDER_LIMIT_PAUSED and `pause`: the job runs again by itself at pause.resumeAt. */
+export type MigrateFinalStatus = Exclude<MigrateStatus, 'on_queue' | 'running'>;
 
 export interface MigrateResult {
   kind: 'migrate';
@@ -113,6 +123,8 @@ export interface MigrateResult {
   plan: MigratePlan | null;
   attempts: number;
   durationMs: number;
+  /** Set with status retrying (PROVIDER_LIMIT_PAUSED): whose limit (direction down: the source's), and when the next run resumes. */
+  pause?: PauseInfo;
 }
 
 export interface MigrateHooks {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
-import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { PROVIDER_LIMITS, RELAY_LIMITS } from '../../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
 import { classifyImapError, describeImapError, isAuthCode, isConnectionCode } from '../../imap/classify-error.ts';
 import { closeSession, openSession, type ImapAccount } from '../../imap/session.ts';
@@ -19,6 +19,10 @@ import { uidSet } from '../uid-set.ts';
 import { rekeyByContent, UIDS_UNSTABLE_MESSAGE } from '../source-rekey.ts';
 import { destinationLost } from '../destination-keeps.ts';
 import { addGmailLabels, type GmailCopies } from '../gmail-labels.ts';
+import { budgetSpent } from '../backup/pause.ts';
+import { sessionLimit } from '../../imap/provider-limits.ts';
+import { limitPause } from '../restore/run-restore.ts';
+import type { JobPacing, PauseInfo } from '../pacing.ts';
 
 interface Tally {
   migrated: number;
@@ -56,7 +60,11 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
     if (m.gmMsgId) copies?.at.set(m.gmMsgId, { folder: f.destination, uid: uid.uid });
   };
 
+  let pause: PauseInfo | undefined;
+  let pausesInRun = 0;
   const finish = (s: MigrateFinalStatus, code: ErrorCode | null, message: string | null, side: Side | null, notMigrated = 0): MigrateResult => {
+    opts.sourcePacing?.flush();
+    opts.destinationPacing?.flush();
     records.close();
     status(s, { attempt, ...(code ? { errorCode: code } : {}), ...(message ? { message } : {}), ...(side ? { side } : {}) });
     return {
@@ -76,6 +84,7 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       plan,
       attempts: attempt,
       durationMs: Date.now() - started,
+      ...(pause ? { pause } : {}),
     };
   };
 
@@ -84,9 +93,14 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
     let dst: ImapFlow | null = null;
     let opened = false;
     try {
+      // A day's budget already spent (an earlier run, another job of the account): no login at all.
+      if (!dryRun) throwIfSpent(opts);
       src = await open('source', opts.source, opts, signal);
       dst = await open('destination', opts.destination, opts, signal);
       opened = true;
+      // X-GM-EXT-1 under another host name: Gmail's defaults for either side.
+      opts.sourcePacing?.sawCapabilities?.(src.capabilities);
+      opts.destinationPacing?.sawCapabilities?.(dst.capabilities);
       status('running', { attempt });
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
@@ -154,6 +168,22 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       const code = sessionErrorCode(err, client);
       const base = err instanceof MailkeepError ? err.message : describeImapError(err);
       const message = side && !base.startsWith(side) ? `${side}: ${base}` : base;
+      if (code === 'PROVIDER_LIMIT_PAUSED') {
+        // Whose limit: the side's budget (its pacing), or the side whose server said stop.
+        const p = limitPause(err, client, side === 'source' ? opts.sourcePacing : opts.destinationPacing);
+        if (p.waitMs <= PROVIDER_LIMITS.pauseInRunMaxMs && ++pausesInRun <= PROVIDER_LIMITS.pausesInRunMax) {
+          status('retrying', { attempt, errorCode: code, message, ...(side ? { side } : {}), retryInMs: p.waitMs });
+          try {
+            await sleep(p.waitMs, undefined, { signal });
+          } catch {
+            return finish('cancelled', 'CANCELLED', 'migration cancelled', null);
+          }
+          attempt--; // a pause is not a failed attempt
+          continue;
+        }
+        pause = { reason: p.reason, provider: p.provider, resumeAt: p.resumeAt, direction: side === 'source' ? 'down' : 'up' };
+        return finish('retrying', code, `${message}; resumes at ${p.resumeAt}`, side);
+      }
       if (isAuthCode(code)) return finish('authentication_error', code, message, side);
       if (!isConnectionCode(code)) return finish('failed', code, message, side);
       const stop = await retryOrStop({
@@ -163,6 +193,21 @@ export async function runMigrate(opts: MigrateOptions, hooks: MigrateHooks = {})
       // A cancelled wait is nobody's side; the retry limit and Connection Error keep the failing side.
       if (stop) return finish(stop.status, stop.code, stop.message, stop.code === 'CANCELLED' ? null : side);
     }
+  }
+}
+
+/** Bytes read from the source and APPENDed to the destination, each against its side's budget. */
+function took(opts: MigrateOptions, bytes: number): void {
+  opts.sourcePacing?.took(bytes);
+  opts.destinationPacing?.took(bytes);
+}
+
+/** PROVIDER_LIMIT_PAUSED (budget) with the side whose daily budget is spent, or nothing. */
+function throwIfSpent(opts: MigrateOptions): void {
+  for (const [side, pacing] of [['source', opts.sourcePacing], ['destination', opts.destinationPacing]] as const) {
+    if (!pacing?.spent()) continue;
+    const e = budgetSpent(pacing);
+    throw mailkeepError('PROVIDER_LIMIT_PAUSED', `${side}: ${e.message}`, { ...e.details, side });
   }
 }
 
@@ -353,15 +398,24 @@ async function copyFolder(
   const add = (m: SourceMessage, size: number, body: Buffer | (() => Promise<AsyncIterable<Buffer>>)): Promise<void> =>
     onSide('destination', window.add(m, { path: f.destination, flags: m.flags, systemFlags: m.flags.filter((x) => x.startsWith('\\')), internalDate: m.internalDate, size, body }));
   try {
-    for (const item of batches(toCopy)) {
+    for (const item of pacedBatches(batches(toCopy), opts)) {
       // Stopped (another lane failed, or cancelled): nothing more is sent; settled() below waits
       // for the answers in flight, then throws.
       if (signal?.aborted) break;
+      // A spent budget (the source's downloads, the destination's uploads): nothing more is read or
+      // sent; what is in flight is answered and recorded first.
+      if (opts.sourcePacing?.spent() || opts.destinationPacing?.spent()) {
+        await onSide('destination', window.settled());
+        throwIfSpent(opts);
+      }
       if (!Array.isArray(item)) {
         // A large message: the source's partial FETCHes streamed straight into the destination's literal.
         const body = await largeBody(src, item, opts);
         if (body === 'gone') gone(item);
-        else await add(item, item.size, body);
+        else {
+          took(opts, item.size);
+          await add(item, item.size, body);
+        }
         continue;
       }
       const batch = item;
@@ -385,6 +439,7 @@ async function copyFolder(
             if (!meta || !msg.source || seen.has(msg.uid)) continue;
             seen.add(msg.uid);
             const sent = { ...meta, size: msg.source.length };
+            took(opts, msg.source.length);
             await add(sent, msg.source.length, msg.source);
             // The job's first message with a Message-ID is answered and read back before more are
             // sent: a server that drops flags and dates (destination-keeps.ts) stops the job there.
@@ -406,6 +461,10 @@ async function copyFolder(
         clearTimeout(timer);
       }
       if (slowSource) throw mailkeepError('CONNECTION_TIMEOUT', 'the source server closed after its deadline', { side: 'source' });
+      // The source said stop ([OVERQUOTA] bandwidth on a FETCH): its session is closed and the
+      // bodies not received are the limit's, not messages gone from the source.
+      const srcLimit = sessionLimit(src);
+      if (srcLimit) throw mailkeepError('PROVIDER_LIMIT_PAUSED', `source: ${srcLimit.text}`, { providerLimit: srcLimit, side: 'source' });
       if (signal?.aborted) break;
       // Expunged on the source since the plan: nothing to copy any more, but say so.
       for (const m of batch) if (!seen.has(m.uid)) gone(m);
@@ -439,6 +498,32 @@ function* batches(list: SourceMessage[]): Generator<SourceMessage[] | SourceMess
     bytes += m.size;
   }
   if (cur.length) yield cur;
+}
+
+/**
+ * The batches cut to what is left of the day's budgets when each is taken (lazily: after the bytes
+ * of the one before were counted), so a FETCH never asks for more than the budget allows; at least
+ * one message (a budget is overrun by at most one message, as a backup's is). A spent budget is
+ * caught before the next batch (throwIfSpent).
+ */
+function* pacedBatches(items: Generator<SourceMessage[] | SourceMessage>, opts: MigrateOptions): Generator<SourceMessage[] | SourceMessage> {
+  const left = (): number => Math.min(opts.sourcePacing?.left?.() ?? Infinity, opts.destinationPacing?.left?.() ?? Infinity);
+  for (const item of items) {
+    if (!Array.isArray(item)) {
+      yield item;
+      continue;
+    }
+    let rest = item;
+    while (rest.length) {
+      const room = left();
+      let n = 0;
+      let sum = 0;
+      while (n < rest.length && sum + rest[n]!.size <= room) sum += rest[n++]!.size;
+      n = Math.max(1, n);
+      yield rest.slice(0, n);
+      rest = rest.slice(n);
+    }
+  }
 }
 
 /**

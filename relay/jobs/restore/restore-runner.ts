@@ -12,10 +12,13 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
   const p = ctx.params;
   const { runRestore } = await import('./run-restore.ts');
   const { account } = ctx;
+  // The destination's daily upload budget and connection cap (a dry run appends nothing: no budget).
+  const pacing = p.dryRun ? null : (ctx.openPacing?.('up') ?? null);
   const result = await runRestore(
     {
       archiveDir: archiveDirOf(ctx.dataDir, p.sourceAccountId ?? account.id),
-      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
+      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...(pacing?.job.maxConnections ? { maxConnections: pacing.job.maxConnections } : {}) },
+      ...(pacing ? { pacing: pacing.job } : {}),
       scope: {
         ...(p.folder !== undefined ? { folder: p.folder } : {}),
         ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
@@ -35,11 +38,16 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
         if (status === 'running' || status === 'retrying') ctx.setStatus(status, detail.errorCode ?? null);
       },
       // The extension's confirmation shows the dry run's count; a real run's bar fills up to it.
-      onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toAppend, messagesDone: 0 }),
+      // bytesTotal with the budget: the forecast of a paced restore ("about 3 days at Gmail's daily upload limit").
+      onPlan: (plan) => ctx.reportProgress({ messagesTotal: plan.toAppend, messagesDone: 0, ...(pacing?.job.dailyBytes ? { bytesTotal: plan.bytesToAppend, dailyBudgetBytes: pacing.job.dailyBytes, budgetName: pacing.job.limitName } : {}) }),
       onProgress: (pr) =>
-        ctx.reportProgress({ folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes }),
+        ctx.reportProgress({
+          folder: pr.folder, folderIndex: pr.folderIndex, folderCount: pr.folderCount, messagesDone: pr.messages, bytes: pr.bytes,
+          ...(pacing?.job.dailyBytes ? { dailyBudgetBytes: pacing.job.dailyBytes, budgetName: pacing.job.limitName } : {}),
+        }),
     },
   );
+  pacing?.close();
   // What the confirmation dialog and the finished row show: the plan's counts (a dry run's preview)
   // and what this run did. Counts only; the per-folder plan is in the CLI's --dry-run --json.
   const plan = result.plan;
@@ -62,5 +70,5 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
         }
       : {}),
   };
-  return { status: result.status, errorCode: result.errorCode, outcome: { counts, ...(result.message ? { message: result.message.slice(0, 1024) } : {}) } };
+  return { status: result.status, errorCode: result.errorCode, outcome: { counts, ...(result.message ? { message: result.message.slice(0, 1024) } : {}), ...(result.pause ? { pause: result.pause } : {}) } };
 };

@@ -33,6 +33,7 @@ import type { RestoreStatus } from '../../../lib/protocol/status-ids.ts';
 import type { AppendDeadline } from '../../imap/append-stream.ts';
 import type { ImapAccount, ImapTimeouts } from '../../imap/session.ts';
 import type { BackupProgress } from '../backup/types.ts';
+import type { JobPacing, PauseInfo } from '../pacing.ts';
 
 /** Which messages of the archived account to restore. Filters combine (AND). */
 export interface RestoreScope {
@@ -72,6 +73,12 @@ export interface RestoreOptions {
   appendDeadline?: Partial<AppendDeadline>;
   /** Where the append record of each destination lives (relay/jobs/append-records.ts; the relay: `<dataDir>/append-records`). None: only the keys of docs/same-message.md. */
   appendRecordsDir?: string;
+  /**
+   * The destination's daily upload budget and connection cap (relay/state/transfer-budget.ts):
+   * every APPENDed byte is counted; a spent budget or a provider's limit signal ends the run as
+   * Retrying (PROVIDER_LIMIT_PAUSED) with `pause`, and the job runs again at its resume time.
+   */
+  pacing?: JobPacing;
 }
 
 /** Same shape as the backup's, so the CLI's progress printer and the job manager take both. */
@@ -118,7 +125,8 @@ export interface RestoreSkipped {
   reason: string;
 }
 
-export type RestoreFinalStatus = Exclude<RestoreStatus, 'on_queue' | 'running' | 'retrying'>;
+/** Retrying only with PROVIDER_LIMIT_PAUSED and `pause`: the job runs again by itself at pause.resumeAt. */
+export type RestoreFinalStatus = Exclude<RestoreStatus, 'on_queue' | 'running'>;
 
 export interface RestoreResult {
   kind: 'restore';
@@ -142,6 +150,8 @@ export interface RestoreResult {
   plan: RestorePlan | null;
   attempts: number;
   durationMs: number;
+  /** Set with status retrying (PROVIDER_LIMIT_PAUSED): why the run paused and when the next one resumes. */
+  pause?: PauseInfo;
 }
 
 export interface RestoreHooks {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
-import { RELAY_LIMITS } from '../../../lib/limits.ts';
+import { PROVIDER_LIMITS, RELAY_LIMITS } from '../../../lib/limits.ts';
 import { MailkeepError, mailkeepError, type ErrorCode } from '../../../lib/protocol/error-codes.ts';
 import { openArchiveForReading } from '../../archive/archive-reader.ts';
 import type { Db } from '../../archive/schema.ts';
@@ -8,7 +8,9 @@ import { classifyImapError, describeImapError, isAuthCode, isConnectionCode } fr
 import { closeSession, openSession } from '../../imap/session.ts';
 import { sessionErrorCode } from '../../imap/session-error-code.ts';
 import { AppendRecords, blobSource } from '../append-records.ts';
-import { QuotaStop, retryOrStop, statusReporter } from '../append-job.ts';
+import { paceAppend, QuotaStop, retryOrStop, statusReporter } from '../append-job.ts';
+import { budgetSpent, pauseOf } from '../backup/pause.ts';
+import type { JobPacing, PauseInfo } from '../pacing.ts';
 import { AppendWindow } from '../append-window.ts';
 import { throttledProgress } from '../progress.ts';
 import { BlobReader } from '../restore-blob.ts';
@@ -52,8 +54,12 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
   let inDoubt: RestoreCandidate[] = [];
   const appending = { active: false };
   let records = AppendRecords.none();
+  const pacing = opts.pacing;
+  let pause: PauseInfo | undefined;
+  let pausesInRun = 0;
 
   const finish = (s: RestoreFinalStatus, code: ErrorCode | null, message: string | null, notRestored = 0): RestoreResult => {
+    pacing?.flush();
     blobs?.close();
     db?.close();
     stopSessions.dispose();
@@ -74,6 +80,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       plan,
       attempts: attempt,
       durationMs: Date.now() - started,
+      ...(pause ? { pause } : {}),
     };
     status(s, { attempt, ...(code ? { errorCode: code } : {}), ...(message ? { message } : {}) });
     return r;
@@ -101,9 +108,12 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
     let client: ImapFlow | null = null;
     let opened = false;
     try {
+      // The day's upload budget already spent (an earlier run, another job into the account): no login at all.
+      if (!dryRun && pacing?.spent()) throw budgetSpent(pacing);
       // No UTF8=ACCEPT: folders are created in modified UTF-7, listable by every client (create-folders.ts).
       client = await openSession(opts.target, { signal: stopSessions.signal, timeouts: opts.timeouts, utf8Names: false });
       opened = true;
+      pacing?.sawCapabilities?.(client.capabilities);
       status('running', { attempt });
       // Each attempt re-reads the destination: what an earlier attempt (or a killed run) appended
       // is found there and not appended again.
@@ -169,7 +179,7 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
           }
           for (const [c, uid] of f.present) at.set(c, { folder: f.destination, uid });
           await restoreFolder(
-            client, f, blobs, records, tally, opts, signal, appending, inDoubt,
+            client, f, blobs, records, tally, opts, signal, appending, inDoubt, pacing,
             (done) => progress({ folder: f.destination, folderIndex: i + 1, folderCount: work.folders.length, done, total: f.toAppend.length, messages: tally.restored, bytes: tally.bytes }, done === f.toAppend.length),
             (c, uid) => at.set(c, { folder: f.destination, uid }),
           );
@@ -193,6 +203,23 @@ export async function runRestore(opts: RestoreOptions, hooks: RestoreHooks = {})
       if (inDoubt.length) await sleep(RELAY_LIMITS.appendInDoubtSettleMs, undefined, { signal }).catch(() => undefined);
       const code = sessionErrorCode(err, client);
       const message = err instanceof MailkeepError ? err.message : describeImapError(err);
+      if (code === 'PROVIDER_LIMIT_PAUSED') {
+        const p = limitPause(err, client, pacing);
+        // A short wait (a session the server ended) happens in this run; a long one ends it as
+        // Retrying and the job manager runs it again at the resume time.
+        if (p.waitMs <= PROVIDER_LIMITS.pauseInRunMaxMs && ++pausesInRun <= PROVIDER_LIMITS.pausesInRunMax) {
+          status('retrying', { attempt, errorCode: code, message, retryInMs: p.waitMs });
+          try {
+            await sleep(p.waitMs, undefined, { signal });
+          } catch {
+            return finish('cancelled', 'CANCELLED', 'restore cancelled', remaining());
+          }
+          attempt--; // a pause is not a failed attempt
+          continue;
+        }
+        pause = { reason: p.reason, provider: p.provider, resumeAt: p.resumeAt, ...(p.direction ? { direction: p.direction } : {}) };
+        return finish('retrying', code, `${message}; resumes at ${p.resumeAt}`, remaining());
+      }
       if (isAuthCode(code)) return finish('authentication_error', code, message);
       if (!isConnectionCode(code)) return finish('failed', code, message, remaining());
       const stop = await retryOrStop({
@@ -215,6 +242,7 @@ async function restoreFolder(
   signal: AbortSignal | undefined,
   appending: { active: boolean },
   inDoubt: RestoreCandidate[],
+  pacing: JobPacing | undefined,
   report: (done: number) => void,
   /** The UID the server gave an appended message (APPENDUID), when it gave one for this folder's UIDVALIDITY. */
   appendedAs?: (c: RestoreCandidate, uid: number) => void,
@@ -271,6 +299,12 @@ async function restoreFolder(
         continue;
       }
       const system = c.flags.filter((x) => x !== '\\Recent');
+      // Counted as sent: a spent budget stops here, the APPENDs in flight are answered first.
+      if (pacing?.spent()) {
+        await window.settled();
+        paceAppend(pacing, size);
+      }
+      pacing?.took(size);
       await window.add(c, { path: f.destination, flags: [...system, ...c.keywords], systemFlags: system, internalDate: c.internalDate, size, body });
       // The job's first message with a Message-ID is answered and read back before more are sent: a
       // server that drops flags and dates (relay/jobs/destination-keeps.ts) stops the job there.
@@ -289,6 +323,20 @@ async function restoreFolder(
     window.close();
     inDoubt.push(...window.inDoubt);
   }
+}
+
+/** The pause a limit asks for; a limit without its details (never expected) waits the throttle's default. */
+export function limitPause(err: unknown, client: ImapFlow | null, pacing: JobPacing | undefined): PauseInfo & { waitMs: number } {
+  const now = pacing?.now() ?? Date.now();
+  return (
+    pauseOf(err, client, pacing, now) ?? {
+      reason: 'throttled',
+      provider: pacing?.provider ?? 'other',
+      resumeAt: new Date(now + PROVIDER_LIMITS.throttledPauseMs).toISOString(),
+      waitMs: PROVIDER_LIMITS.throttledPauseMs,
+      ...(pacing?.direction ? { direction: pacing.direction } : {}),
+    }
+  );
 }
 
 /** Special use of each archived folder (name -> use), as the backup recorded it. */
