@@ -23,7 +23,7 @@ export const testImapConnection: TestConnection = async (account, password, oaut
   let client;
   try {
     client = await openSession(
-      { host: account.host, port: account.port, security: account.security, user: account.user, password, ...(oauth ? { oauth } : {}) },
+      { host: account.host, port: account.port, security: account.security, user: account.user, password, ...(account.ca ? { ca: account.ca } : {}), ...(oauth ? { oauth } : {}) },
       { signal: AbortSignal.timeout(DOOR_LIMITS.testConnectionTimeoutMs) },
     );
   } catch (err) {

@@ -36,9 +36,9 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     const d = dest.account;
     const result = await runMigrate(
       {
-        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
+        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(a.ca ? { ca: a.ca } : {}), ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
         // An OAuth destination logs in with its own access token (renewed by the relay's token manager).
-        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}) },
+        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(d.ca ? { ca: d.ca } : {}), ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}) },
         dryRun: p.dryRun ?? false,
         ...(p.labels !== undefined ? { labels: p.labels } : {}),
         appendRecordsDir: appendRecordsDirOf(ctx.dataDir),

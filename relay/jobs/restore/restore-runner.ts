@@ -15,7 +15,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
   const result = await runRestore(
     {
       archiveDir: archiveDirOf(ctx.dataDir, p.sourceAccountId ?? account.id),
-      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
+      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(account.ca ? { ca: account.ca } : {}), ...(ctx.oauth ? { oauth: ctx.oauth } : {}) },
       scope: {
         ...(p.folder !== undefined ? { folder: p.folder } : {}),
         ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
