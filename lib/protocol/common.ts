@@ -38,9 +38,10 @@ export const ImapAccount = z.strictObject({
   /**
    * PEM text of certificates to trust for this server besides the system's (a self-hosted server's
    * self-signed certificate or private CA: `account add|edit --ca FILE`). Public, not a secret; kept
-   * as text so moving the file changes nothing.
+   * as text so moving the file changes nothing. In account.upsert, absent keeps the stored one (a
+   * form that does not show it must not drop it) and null forgets it (`account edit --no-ca`).
    */
-  ca: z.string().max(LIMITS.accountCaMaxChars).regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate').optional(),
+  ca: z.string().max(LIMITS.accountCaMaxChars).regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate').nullable().optional(),
 });
 export type ImapAccount = z.infer<typeof ImapAccount>;
 

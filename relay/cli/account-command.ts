@@ -157,10 +157,11 @@ async function edit(ref: string, options: string[], io: Io): Promise<number> {
   const password = o.password ? await readPassword(io) : undefined;
   return stateCommand(io, () =>
     withStateApi(dataDirOf(o), async (api) => {
-      const { ca: currentCa, ...current } = findAccount((await api.snapshot()).accounts, ref).account;
+      const current = findAccount((await api.snapshot()).accounts, ref).account;
       const account = accountOf({
         ...current,
-        ...(o['no-ca'] ? {} : o.ca !== undefined ? caOf(o.ca) : currentCa ? { ca: currentCa } : {}),
+        // null: forget the stored certificate (absent would keep it, relay/state/relay-state.ts).
+        ...(o['no-ca'] ? { ca: null } : caOf(o.ca)),
         ...(typeof o.host === 'string' ? { host: o.host } : {}),
         ...(port !== undefined ? { port } : {}),
         ...(security ? { security } : {}),

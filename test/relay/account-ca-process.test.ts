@@ -8,7 +8,9 @@ import { testImapConnection } from '../../relay/server/test-connection.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { runCli } from '../support/run-cli.ts';
-import { RelayProcess, tempDataDir } from './relay-harness.ts';
+import { imapAccountOf } from '../../lib/background/coordinator.ts';
+import { readLocalToken } from '../../relay/state/local-token.ts';
+import { helloClient, RelayProcess, tempDataDir } from './relay-harness.ts';
 
 // A self-hosted server (Dovecot, a NAS) with a self-signed certificate, backed up by the real
 // `mailkeep relay` process: the account carries the certificate (account add|edit --ca FILE), and
@@ -64,6 +66,14 @@ describe.skipIf(!dovecotAvailable())('an account with a self-signed certificate 
     const edit = await cli(['account', 'edit', ALICE.name, '--ca', caFile, '--data-dir', dataDir]);
     expect(edit.code, edit.stderr).toBe(0);
     fs.rmSync(caFile);
+
+    // The extension's account form knows nothing of certificates: saving it (here: a new name)
+    // keeps the stored one.
+    const ws = await helloClient(relay!.port, readLocalToken(dataDir)!);
+    const saved = (await ws.call('x1', 'account.upsert', { account: imapAccountOf({ id: 'alice', host: '127.0.0.1', port: dc.tlsPort, security: 'tls', username: ALICE.name, displayName: 'My NAS' }) })) as { type: string };
+    ws.close();
+    expect(saved.type).toBe('result');
+    expect((await cli(['account', 'list', '--data-dir', dataDir])).stdout).toContain('My NAS');
 
     const ok = await cli(['backup', '--account', ALICE.name, '--json', '--data-dir', dataDir]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
