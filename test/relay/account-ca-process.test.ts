@@ -103,6 +103,7 @@ describe.skipIf(!dovecotAvailable())('an account with a self-signed certificate 
 describe.skipIf(!dovecotAvailable())('a TLS failure names its cause (test connection against a real Dovecot)', () => {
   let dc: Dovecot;
   let wrongName: Dovecot;
+  let expired: Dovecot;
   const account = (over: Partial<ImapAccount>): ImapAccount => ({ id: 'alice', host: '127.0.0.1', port: dc.tlsPort, security: 'tls', user: ALICE.name, ...over });
 
   beforeAll(async () => {
@@ -114,11 +115,18 @@ describe.skipIf(!dovecotAvailable())('a TLS failure names its cause (test connec
       '-addext', 'subjectAltName=DNS:mail.example.org', '-keyout', path.join(dir, 'ssl', 'key.pem'), '-out', path.join(dir, 'ssl', 'cert.pem')]);
     expect(r.status, String(r.stderr)).toBe(0);
     wrongName = await startDovecot({ users: [ALICE], dir });
+    expired = await startDovecot({ users: [ALICE], dir: dirWithExpiredCert() });
   });
 
   afterAll(async () => {
     await dc?.stop();
     await wrongName?.stop();
+    await expired?.stop();
+  });
+
+  it('a trusted certificate that expired in 2020 is TLS_CERT_EXPIRED', async () => {
+    const r = await testImapConnection(account({ port: expired.tlsPort, ca: expired.certPem }), ALICE.password);
+    expect(r).toMatchObject({ ok: false, errorCode: 'TLS_CERT_EXPIRED', checks: { reached: true, secure: false } });
   });
 
   it('a self-signed certificate is TLS_CERT_UNTRUSTED; the same server with its certificate given signs in', async () => {
@@ -137,3 +145,27 @@ describe.skipIf(!dovecotAvailable())('a TLS failure names its cause (test connec
     expect(await testImapConnection(account({ port: dc.port, security: 'starttls', ca: dc.certPem }), ALICE.password)).toMatchObject({ ok: true });
   });
 });
+
+/**
+ * A Dovecot dir whose certificate (SAN localhost, 127.0.0.1) was valid only on 2020-01-01: fixed
+ * dates in the past, so the test does not depend on today's date. `openssl ca` is the one openssl
+ * 3.0 command that takes a start and end date.
+ */
+function dirWithExpiredCert(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-dovecot-expired-'));
+  const ssl = path.join(dir, 'ssl');
+  fs.mkdirSync(ssl, { recursive: true });
+  fs.writeFileSync(path.join(ssl, 'index.txt'), '');
+  fs.writeFileSync(path.join(ssl, 'serial'), '01\n');
+  fs.writeFileSync(
+    path.join(ssl, 'ca.cnf'),
+    '[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n[ext]\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:TRUE\n',
+  );
+  const run = (args: string[]): void => {
+    const r = spawnSync('openssl', args, { cwd: ssl });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'key.pem', '-out', 'req.csr']);
+  run(['ca', '-batch', '-notext', '-config', 'ca.cnf', '-selfsign', '-keyfile', 'key.pem', '-in', 'req.csr', '-extensions', 'ext', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-out', 'cert.pem']);
+  return dir;
+}
