@@ -8,7 +8,6 @@ import { testImapConnection } from '../../relay/server/test-connection.ts';
 import { generatedMessages } from '../support/corpus.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { runCli } from '../support/run-cli.ts';
-import { imapAccountOf } from '../../lib/background/coordinator.ts';
 import { readLocalToken } from '../../relay/state/local-token.ts';
 import { helloClient, RelayProcess, tempDataDir } from './relay-harness.ts';
 
@@ -67,10 +66,10 @@ describe.skipIf(!dovecotAvailable())('an account with a self-signed certificate 
     expect(edit.code, edit.stderr).toBe(0);
     fs.rmSync(caFile);
 
-    // The extension's account form knows nothing of certificates: saving it (here: a new name)
-    // keeps the stored one.
+    // The extension's account form knows nothing of certificates: saving it (here: a new name, the
+    // fields lib/background/coordinator.ts imapAccountOf sends) keeps the stored one.
     const ws = await helloClient(relay!.port, readLocalToken(dataDir)!);
-    const saved = (await ws.call('x1', 'account.upsert', { account: imapAccountOf({ id: 'alice', host: '127.0.0.1', port: dc.tlsPort, security: 'tls', username: ALICE.name, displayName: 'My NAS' }) })) as { type: string };
+    const saved = (await ws.call('x1', 'account.upsert', { account: { id: 'alice', host: '127.0.0.1', port: dc.tlsPort, security: 'tls', user: ALICE.name, name: 'My NAS' } })) as { type: string };
     ws.close();
     expect(saved.type).toBe('result');
     expect((await cli(['account', 'list', '--data-dir', dataDir])).stdout).toContain('My NAS');
