@@ -68,6 +68,9 @@ export const LIMITS = {
   imapGreetingTimeoutMs: 15_000,
   /** A stalled server (no byte for this long mid-command) is treated as a lost connection. */
   imapSocketTimeoutMs: 60_000,
+  /** An account's trusted CA certificates (PEM): a chain of a few certificates is under 16 KiB;
+   * 32 KiB leaves room yet keeps account.upsert inside one relay frame (relayMaxFrameBytes). */
+  accountCaMaxChars: 32 * 1024,
 } as const;
 
 /**

@@ -1,4 +1,5 @@
 import { z } from '../zod.ts';
+import { LIMITS } from '../limits.ts';
 import { ErrorCode } from './error-codes.ts';
 import { JobKind, StatusByKind } from './status-ids.ts';
 import { IdempotencyKey, SafeId, Timestamp } from './ids.ts';
@@ -34,6 +35,13 @@ export const ImapAccount = z.strictObject({
       z.strictObject({ kind: z.literal('oauth2'), provider: z.string().min(1).max(64) }),
     ])
     .optional(),
+  /**
+   * PEM text of certificates to trust for this server besides the system's (a self-hosted server's
+   * self-signed certificate or private CA: `account add|edit --ca FILE`). Public, not a secret; kept
+   * as text so moving the file changes nothing. In account.upsert, absent keeps the stored one (a
+   * form that does not show it must not drop it) and null forgets it (`account edit --no-ca`).
+   */
+  ca: z.string().max(LIMITS.accountCaMaxChars).regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate').nullable().optional(),
 });
 export type ImapAccount = z.infer<typeof ImapAccount>;
 

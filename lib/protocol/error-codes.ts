@@ -11,7 +11,11 @@ export const ErrorCode = z.enum([
   'CONNECTION_REFUSED', // nothing listens on host:port
   'HOST_NOT_FOUND', // DNS failure
   'CONNECTION_TIMEOUT', // connect, greeting or socket deadline passed
-  'TLS_FAILED', // certificate or handshake problem
+  'TLS_FAILED', // another certificate or handshake problem than the four below
+  'TLS_CERT_UNTRUSTED', // the certificate is self-signed or from a CA this computer does not trust: account edit --ca FILE
+  'TLS_CERT_NAME_MISMATCH', // the certificate is for another host name than the one given
+  'TLS_CERT_EXPIRED', // the certificate has expired (or is not valid yet)
+  'TLS_WRONG_PORT', // the port does not speak the chosen security mode (TLS to a plain-text port)
   'CONNECTION_LOST', // server closed the session (BYE, reset) mid-job
   'SERVER_BUSY', // transient server refusal: [LIMIT], [UNAVAILABLE], [INUSE]
   'QUOTA_EXCEEDED', // destination storage is full (APPEND)

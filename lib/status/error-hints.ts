@@ -11,6 +11,12 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   HOST_NOT_FOUND: 'The server name could not be found. Check the host name in "Edit" and your internet connection.',
   CONNECTION_TIMEOUT: 'The mail server took too long to answer. Mailkeep tries again by itself.',
   TLS_FAILED: 'A secure connection could not be set up. Check the security setting (TLS or STARTTLS) and the port in "Edit".',
+  TLS_CERT_UNTRUSTED:
+    'The server’s certificate is not signed by an authority this computer trusts. If it is your own server (self-hosted, a NAS), give Mailkeep its certificate: mailkeep account edit NAME --ca FILE. Otherwise do not trust it: ask the provider which server name to use.',
+  TLS_CERT_NAME_MISMATCH: 'The server’s certificate is made out to another name than the host given. Use the host name on its certificate in "Edit" (e.g. mail.example.org, not its IP address).',
+  TLS_CERT_EXPIRED: 'The server’s certificate has expired (or is not valid yet). Its administrator must renew it; also check this computer’s date and time.',
+  TLS_WRONG_PORT:
+    'This port does not speak the chosen security mode: the server answered in plain text where TLS was expected. Check in "Edit": TLS usually goes with port 993, STARTTLS with port 143.',
   CONNECTION_LOST: 'The mail server closed the connection during the job. Mailkeep tries again by itself.',
   SERVER_BUSY: 'The mail server is busy or limiting connections. Mailkeep tries again by itself later.',
   QUOTA_EXCEEDED: 'The mail server’s storage is full. Free space on it, then retry.',

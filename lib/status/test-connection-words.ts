@@ -22,6 +22,10 @@ const ON_THE_FORM: Partial<Record<ErrorCode, string>> = {
   HOST_NOT_FOUND: 'The server name could not be found: check it above, and this computer’s internet connection.',
   CONNECTION_TIMEOUT: 'The server did not answer in time: check the server and port above, or try again later.',
   TLS_FAILED: 'Check the security setting (TLS or STARTTLS) and the port above.',
+  TLS_CERT_UNTRUSTED: 'The server’s certificate is not signed by an authority this computer trusts. If it is your own server, give Mailkeep its certificate: mailkeep account edit NAME --ca FILE.',
+  TLS_CERT_NAME_MISMATCH: 'The server’s certificate is made out to another name: enter the host name on its certificate above.',
+  TLS_CERT_EXPIRED: 'The server’s certificate has expired: its administrator must renew it (also check this computer’s clock).',
+  TLS_WRONG_PORT: 'This port does not speak the chosen security: TLS usually goes with port 993, STARTTLS with 143. Check both above.',
   SERVER_BUSY: 'The server is busy or limiting connections: try again in a few minutes.',
   // A test is no backup: nothing pauses or resumes here, so not the hint's "resumes at the time shown".
   PROVIDER_LIMIT_PAUSED: 'The provider is limiting this account for now (too many connections, or its transfer limit): nothing is wrong with the settings above; test again later.',

@@ -87,7 +87,7 @@ function report(job: JobSnapshot, via: 'relay' | 'direct', json: boolean, io: Io
     );
   } else {
     io.out.write(`${interrupted ? 'Interrupted (the relay stopped; it resumes the backup when it starts)' : statusName(status)}: ${counts.messages} new message(s), ${formatSize(counts.bytes)}${job.errorCode ? ` (${job.errorCode})` : ''}\n`);    // What to do about it, in the extension's words (e.g. OAUTH_REVOKED: "Sign in again").
-    if (job.errorCode && (status === 'authentication_error' || status === 'connection_error')) io.out.write(`${errorHint(job.errorCode)}\n`);
+    if (job.errorCode && (status === 'authentication_error' || status === 'connection_error')) io.out.write(`${errorHint(job.errorCode)?.replace('account edit NAME', `account edit ${job.accountId}`)}\n`);
   }
   if (interrupted) return EXIT.partial;
   if (status === 'completed' || status === 'partially_completed' || status === 'authentication_error' || status === 'connection_error') return jobExitCode({ status, errorCode: job.errorCode });

@@ -8,6 +8,7 @@ import { PASSWORD_ENV, readPassword } from './password-prompt.ts';
 import { findAccount, withStateApi } from './state-api.ts';
 import { signInCommand } from './oauth-sign-in.ts';
 import { z } from '../../lib/zod.ts';
+import { readCaFile } from './ca-file.ts';
 import { dataDirOf, splitPositionals, stateCommand } from './state-command-io.ts';
 
 const DEFAULT_PORTS = { tls: 993, starttls: 143, none: 143 } as const;
@@ -83,6 +84,11 @@ function accountOf(fields: Record<string, unknown>): ImapAccount {
   return parsed.data;
 }
 
+/** --ca FILE: the certificate's PEM text, checked before anything is saved (relay/cli/ca-file.ts). */
+function caOf(v: string | boolean | undefined): { ca?: string } {
+  return typeof v === 'string' ? { ca: readCaFile(v) } : {};
+}
+
 /** --name and --email: how the pages show the account (the relay keeps them with it). */
 function namesOf(o: Record<string, string | boolean | undefined>): { name?: string; email?: string } {
   return { ...(typeof o.name === 'string' ? { name: o.name } : {}), ...(typeof o.email === 'string' ? { email: o.email } : {}) };
@@ -103,14 +109,14 @@ function securityOf(v: string | boolean | undefined): 'tls' | 'starttls' | 'none
 
 async function add(options: string[], io: Io): Promise<number> {
   if (options.some((a) => a === '--oauth' || a.startsWith('--oauth='))) return addOAuth(options, io);
-  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', id: 'string', schedule: 'string', 'data-dir': 'string', name: 'string', email: 'string' });
+  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', id: 'string', schedule: 'string', 'data-dir': 'string', name: 'string', email: 'string', ca: 'string' });
   const security = securityOf(o.security) ?? 'tls';
   const user = required(o, 'user');
-  const account = accountOf({ id: typeof o.id === 'string' ? o.id : idFromUser(user), host: required(o, 'host'), port: portOf(o.port) ?? DEFAULT_PORTS[security], security, user, ...namesOf(o) });
   const schedule = scheduleOption(o.schedule);
   const password = await readPassword(io);
   return stateCommand(io, () =>
     withStateApi(dataDirOf(o), async (api) => {
+      const account = accountOf({ id: typeof o.id === 'string' ? o.id : idFromUser(user), host: required(o, 'host'), port: portOf(o.port) ?? DEFAULT_PORTS[security], security, user, ...namesOf(o), ...caOf(o.ca) });
       if ((await api.snapshot()).accounts.some((a) => a.account.id === account.id)) {
         throw mailkeepError('INVALID_INPUT', `an account ${account.id} exists already; change it with mailkeep account edit ${account.id}, or pick another --id`);
       }
@@ -143,7 +149,8 @@ async function addOAuth(options: string[], io: Io): Promise<number> {
 }
 
 async function edit(ref: string, options: string[], io: Io): Promise<number> {
-  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', password: 'boolean', schedule: 'string', 'data-dir': 'string', name: 'string', email: 'string' });
+  const o = parseOptions(options, { host: 'string', port: 'string', security: 'string', user: 'string', password: 'boolean', schedule: 'string', 'data-dir': 'string', name: 'string', email: 'string', ca: 'string', 'no-ca': 'boolean' });
+  if (o.ca !== undefined && o['no-ca']) throw new UsageError('give --ca FILE or --no-ca, not both');
   const schedule = scheduleOption(o.schedule);
   const port = portOf(o.port);
   const security = securityOf(o.security);
@@ -153,6 +160,8 @@ async function edit(ref: string, options: string[], io: Io): Promise<number> {
       const current = findAccount((await api.snapshot()).accounts, ref).account;
       const account = accountOf({
         ...current,
+        // null: forget the stored certificate (absent would keep it, relay/state/relay-state.ts).
+        ...(o['no-ca'] ? { ca: null } : caOf(o.ca)),
         ...(typeof o.host === 'string' ? { host: o.host } : {}),
         ...(port !== undefined ? { port } : {}),
         ...(security ? { security } : {}),

@@ -10,7 +10,7 @@ const UNTRUSTED_CERT = /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|self[-
  */
 export function errorLine(code: ErrorCode, message: string, caOption = '--ca FILE'): string {
   const hint =
-    code === 'TLS_FAILED' && UNTRUSTED_CERT.test(message)
+    (code === 'TLS_CERT_UNTRUSTED' || (code === 'TLS_FAILED' && UNTRUSTED_CERT.test(message)))
       ? `; the server's certificate is not trusted: if it is self-signed or from a private CA, pass that certificate (PEM) with ${caOption}`
       : code === 'ARCHIVE_DAMAGED' && !message.includes('mailkeep repair')
         ? '; the archive is damaged: "mailkeep repair --archive DIR" rebuilds its index from the packs'

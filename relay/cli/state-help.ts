@@ -5,12 +5,12 @@
 import { PASSWORD_ENV } from './password-prompt.ts';
 
 export const ACCOUNT_HELP = `Usage: mailkeep account add --host H [--port P] [--security tls|starttls|none] --user U
-                           [--id ID] [--name NAME] [--email ADDR]
+                           [--id ID] [--name NAME] [--email ADDR] [--ca FILE]
                            [--schedule "every 6h"|"daily 02:00"|off] [--data-dir DIR]
        mailkeep account add --email E --oauth google|microsoft|FILE [--no-browser] [--json]
                            [--id ID] [--schedule S] [--data-dir DIR]
        mailkeep account edit ACCOUNT [--host H] [--port P] [--security S] [--user U] [--password]
-                           [--name NAME] [--email ADDR] [--data-dir DIR]
+                           [--name NAME] [--email ADDR] [--ca FILE|--no-ca] [--data-dir DIR]
        mailkeep account pacing ACCOUNT [--daily-download SIZE|off|default] [--daily-upload SIZE|off|default]
                                [--max-connections N|off|default] [--json] [--data-dir DIR]
        mailkeep account remove ACCOUNT [--data-dir DIR]
@@ -22,6 +22,9 @@ encrypted in the data dir and never printed. ACCOUNT is the account's id or its 
 pacing sets the account's transfer budget per rolling 24 h (default: the provider's, e.g. Gmail
 2400MB down, 450MB up, 2 connections; none for other servers); a backup that spends it pauses
 (Retrying) and resumes by itself when it refills. Without options it prints the budget and its use.
+--ca FILE trusts the certificate(s) in FILE (PEM) for this server, besides the system's: for a
+self-hosted server (Dovecot, a NAS) with a self-signed certificate or a private CA. The certificate
+text is stored with the account, so the file may be moved or deleted afterwards; --no-ca forgets it.
 --name and --email are how the extension and \`account list\` show the account (default: its login).
 A new account backs up every 24 hours unless --schedule says otherwise (see mailkeep schedule);
 its first backup starts about a minute after it is added.

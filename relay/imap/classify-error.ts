@@ -58,6 +58,8 @@ export function classifyImapError(err: unknown): ErrorCode {
     return TRANSIENT_SERVER_CODES.has(src) || byText === 'SERVER_BUSY' ? 'SERVER_BUSY' : byText === 'TLS_FAILED' ? 'TLS_FAILED' : 'AUTH_FAILED';
   if (src === 'AUTHENTICATIONFAILED') return 'AUTH_FAILED';
   if (src === 'OVERQUOTA') return byText === 'SERVER_BUSY' ? 'SERVER_BUSY' : 'QUOTA_EXCEEDED';
+  const tls = tlsCause(code);
+  if (tls) return tls;
   if (e.tlsFailed === true || /CERT|TLS|SSL/.test(code)) return 'TLS_FAILED';
   if (REFUSED_CODES.has(code)) return 'CONNECTION_REFUSED';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'HOST_NOT_FOUND';
@@ -87,13 +89,28 @@ export function classifyAppendRefusal(err: unknown): 'APPENDLIMIT_EXCEEDED' | 'Q
   return null;
 }
 
+/** Node's (OpenSSL's) TLS error codes -> the cause the user can act on; null: not one of these. */
+function tlsCause(code: string): ErrorCode | null {
+  if (/^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/.test(code)) return 'TLS_CERT_UNTRUSTED';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'TLS_CERT_NAME_MISMATCH';
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return 'TLS_CERT_EXPIRED';
+  // A plain-text greeting read as a TLS record ("* OK" is no TLS version): TLS sent to a plain port.
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST') return 'TLS_WRONG_PORT';
+  return null;
+}
+
+/** A TLS failure of any cause (the certificate, the mode, the handshake). */
+export function isTlsCode(code: ErrorCode): boolean {
+  return code === 'TLS_FAILED' || code === 'TLS_CERT_UNTRUSTED' || code === 'TLS_CERT_NAME_MISMATCH' || code === 'TLS_CERT_EXPIRED' || code === 'TLS_WRONG_PORT';
+}
+
 /** Codes worth another connection attempt inside the job (then Connection Error). */
 export function isConnectionCode(code: ErrorCode): boolean {
   return (
     code === 'CONNECTION_REFUSED' ||
     code === 'HOST_NOT_FOUND' ||
     code === 'CONNECTION_TIMEOUT' ||
-    code === 'TLS_FAILED' ||
+    isTlsCode(code) ||
     code === 'CONNECTION_LOST' ||
     code === 'SERVER_BUSY' ||
     code === 'OAUTH_UNREACHABLE'

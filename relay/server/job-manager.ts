@@ -2,6 +2,8 @@ import type { OAuthLogin } from '../imap/oauth-login.ts';
 import { randomBytes } from 'node:crypto';
 import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { errorCodeOf, mailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { ERROR_HINTS } from '../../lib/status/error-hints.ts';
+import { isTlsCode } from '../imap/classify-error.ts';
 import { JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
 import { JobRequest, type JobParams, type JobStartBody } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
@@ -338,6 +340,9 @@ export class JobManager {
         return;
       }
       const status = outcome?.status ?? completedStatus(job.kind);
+      // A TLS failure's cause (untrusted certificate, name, expiry, wrong port) is the one thing
+      // the user must fix by hand: relay.log names it (code, host, port: no secret).
+      if (outcome?.errorCode && isTlsCode(outcome.errorCode)) this.logSettled(`${job.kind} job ${jobId} of account ${job.accountId}: ${status} (${outcome.errorCode}: ${ERROR_HINTS[outcome.errorCode]})`);
       this.update(
         jobId,
         { status, errorCode: outcome?.errorCode ?? null, phase: 'finished', retryAt: this.retryAtFor(job.kind, status, outcome?.outcome), ...(outcome?.outcome ? { outcome: outcome.outcome } : {}) },
@@ -351,6 +356,7 @@ export class JobManager {
       }
       const code = signal.aborted ? 'CANCELLED' : errorCodeOf(err);
       const status = statusForError(job.kind, code);
+      if (isTlsCode(code)) this.logSettled(`${job.kind} job ${jobId} of account ${job.accountId}: ${status} (${code}: ${ERROR_HINTS[code]})`);
       this.update(jobId, { status, errorCode: code, phase: 'finished', retryAt: signal.aborted ? null : this.retryAtFor(job.kind, status) }, true);
     }
   }

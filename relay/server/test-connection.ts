@@ -4,7 +4,7 @@ import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { ConnectionChecks, ResultOf } from '../../lib/protocol/relay-frames.ts';
 import { closeSession, openSession } from '../imap/session.ts';
 import type { OAuthLogin } from '../imap/oauth-login.ts';
-import { classifyImapError, describeImapError } from '../imap/classify-error.ts';
+import { classifyImapError, describeImapError, isTlsCode } from '../imap/classify-error.ts';
 
 /** `oauth`: an OAuth2 account's token source (then `password` is empty). */
 export type TestConnection = (account: ImapAccount, password: string, oauth?: OAuthLogin) => Promise<ResultOf<'account.test'>>;
@@ -23,14 +23,14 @@ export const testImapConnection: TestConnection = async (account, password, oaut
   let client;
   try {
     client = await openSession(
-      { host: account.host, port: account.port, security: account.security, user: account.user, password, ...(oauth ? { oauth } : {}) },
+      { host: account.host, port: account.port, security: account.security, user: account.user, password, ...(account.ca ? { ca: account.ca } : {}), ...(oauth ? { oauth } : {}) },
       { signal: AbortSignal.timeout(DOOR_LIMITS.testConnectionTimeoutMs) },
     );
   } catch (err) {
     const raw = errorCodeOf(err);
     const code = raw === 'CANCELLED' ? 'CONNECTION_TIMEOUT' : raw;
     const reached = !NOT_REACHED.has(code);
-    const checks: ConnectionChecks = { reached, secure: reached && encrypted && code !== 'TLS_FAILED', signedIn: false, folders: null };
+    const checks: ConnectionChecks = { reached, secure: reached && encrypted && !isTlsCode(code), signedIn: false, folders: null };
     return { ok: false, errorCode: code, message: messageFor(err), checks };
   }
   const capabilities = [...(client.capabilities?.keys() ?? [])].map(String).slice(0, 256);

@@ -230,6 +230,10 @@ export class RelayState {
     // turn a signed-in account back into a password one: without a new password, its auth stays.
     const previous = this.accounts.get(account.id)?.account.auth;
     if (account.auth === undefined && password === undefined && previous) account = { ...account, auth: previous };
+    // Likewise its trusted certificate (the extension's form has none): absent keeps it, null forgets it.
+    const { ca, ...rest } = account;
+    const keptCa = ca === undefined ? this.accounts.get(account.id)?.account.ca : ca;
+    account = { ...rest, ...(keptCa ? { ca: keptCa } : {}) };
     const { hasPassword } = this.opts.credentials.upsert(account, password);
     this.accounts.upsert(account, { ...(schedule ? { schedule } : {}), now: this.clock.now(), passwordChanged: password !== undefined });
     this.scheduler.check('change');

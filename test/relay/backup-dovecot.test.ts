@@ -294,13 +294,13 @@ describe.skipIf(!dovecotAvailable())('backup against a real Dovecot', () => {
     const ok = await runBackup({ archiveDir: dir, account: { ...account, ca: dc.certPem } });
     expect(ok.status).toBe('completed');
     const bad = await runBackup({ archiveDir: dir, account, retry: { maxAttempts: 1 } });
-    expect(bad).toMatchObject({ status: 'connection_error', errorCode: 'TLS_FAILED' });
+    expect(bad).toMatchObject({ status: 'connection_error', errorCode: 'TLS_CERT_UNTRUSTED' });
     const cli = await runCli(
       ['backup', '--archive', dir, '--host', 'localhost', '--port', String(dc.port), '--security', 'starttls', '--user', 'frank', '--password-env', 'MK_PW', '--max-attempts', '1'],
       { MK_PW: pw('frank') },
     );
     expect(cli.code).toBe(5);
-    expect(cli.stderr).toMatch(/error TLS_FAILED: .*pass that certificate \(PEM\) with --ca FILE/);
+    expect(cli.stderr).toMatch(/error TLS_CERT_UNTRUSTED: .*pass that certificate \(PEM\) with --ca FILE/);
   });
 
   it('on a refused port goes Retrying, then exits 5 Connection Error', async () => {

@@ -138,6 +138,8 @@ describe('the mailkeep command line', () => {
 
   it('an untrusted certificate suggests --ca; other errors get no hint', () => {
     expect(errorLine('TLS_FAILED', 'self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)')).toContain('with --ca FILE');
+    expect(errorLine('TLS_CERT_UNTRUSTED', 'cannot log in to h:993: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)')).toContain('with --ca FILE');
+    expect(errorLine('TLS_CERT_NAME_MISMATCH', 'Hostname/IP does not match')).not.toContain('--ca');
     expect(errorLine('TLS_FAILED', 'self-signed certificate', '--from-ca FILE or --to-ca FILE')).toContain('with --from-ca FILE or --to-ca FILE');
     expect(errorLine('TLS_FAILED', 'certificate has expired (CERT_HAS_EXPIRED)')).toBe('error TLS_FAILED: certificate has expired (CERT_HAS_EXPIRED)\n');
     expect(errorLine('AUTH_FAILED', 'no')).toBe('error AUTH_FAILED: no\n');

@@ -40,6 +40,6 @@ describe.runIf(dovecotAvailable())('Test connection reports each step it checked
 
   it('TLS asked of a plaintext port: reached, but no secure connection', async () => {
     const r = await testImapConnection(account({ security: 'tls' }), USER.password);
-    expect(r).toMatchObject({ ok: false, errorCode: 'TLS_FAILED', checks: { reached: true, secure: false, signedIn: false, folders: null } });
+    expect(r).toMatchObject({ ok: false, errorCode: 'TLS_WRONG_PORT', checks: { reached: true, secure: false, signedIn: false, folders: null } });
   });
 });

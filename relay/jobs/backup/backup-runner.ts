@@ -15,7 +15,7 @@ export const backupRunner: JobRunner<'backup'> = async (ctx) => {
   const result = await runBackup(
     {
       archiveDir: archiveDirOf(ctx.dataDir, account.id),
-      account: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...(pacing?.job.maxConnections ? { maxConnections: pacing.job.maxConnections } : {}) },
+      account: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(account.ca ? { ca: account.ca } : {}), ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...(pacing?.job.maxConnections ? { maxConnections: pacing.job.maxConnections } : {}) },
       ...(pacing ? { pacing: pacing.job } : {}),
     },
     {

@@ -43,9 +43,9 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     const cap = (x: { job: { maxConnections: number | null } } | null) => (x?.job.maxConnections ? { maxConnections: x.job.maxConnections } : {});
     const result = await runMigrate(
       {
-        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...cap(srcPacing) },
+        source: { host: a.host, port: a.port, security: a.security, user: a.user, password: ctx.password, ...(a.ca ? { ca: a.ca } : {}), ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...cap(srcPacing) },
         // An OAuth destination logs in with its own access token (renewed by the relay's token manager).
-        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}), ...cap(dstPacing) },
+        destination: { host: d.host, port: d.port, security: d.security, user: d.user, password: dest.password ?? '', ...(d.ca ? { ca: d.ca } : {}), ...(dest.oauthLogin ? { oauth: dest.oauthLogin } : {}), ...cap(dstPacing) },
         ...(srcPacing ? { sourcePacing: srcPacing.job } : {}),
         ...(dstPacing ? { destinationPacing: dstPacing.job } : {}),
         dryRun: p.dryRun ?? false,

@@ -17,7 +17,7 @@ export const restoreRunner: JobRunner<'restore'> = async (ctx) => {
   const result = await runRestore(
     {
       archiveDir: archiveDirOf(ctx.dataDir, p.sourceAccountId ?? account.id),
-      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...(pacing?.job.maxConnections ? { maxConnections: pacing.job.maxConnections } : {}) },
+      target: { host: account.host, port: account.port, security: account.security, user: account.user, password: ctx.password, ...(account.ca ? { ca: account.ca } : {}), ...(ctx.oauth ? { oauth: ctx.oauth } : {}), ...(pacing?.job.maxConnections ? { maxConnections: pacing.job.maxConnections } : {}) },
       ...(pacing ? { pacing: pacing.job } : {}),
       scope: {
         ...(p.folder !== undefined ? { folder: p.folder } : {}),
