@@ -168,8 +168,10 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 
 /**
  * A job's budget on its own connection to state.sqlite (WAL: the relay's connection goes on
- * meanwhile). No budget, or a state file that cannot be opened: null, and the job runs unpaced
- * rather than not at all.
+ * meanwhile). Its traffic is counted even with no limit (a few writes per 4 MB), so `account
+ * pacing` tells the truth about the last 24 h and a limit set later counts what was already used.
+ * A state file that does not exist or cannot be opened: null, and the job runs unpaced rather
+ * than not at all.
  */
 export function openAccountPacing(dataDir: string, account: ImapAccount, now: () => number, direction: Direction): { job: JobPacing; close: () => void } | null {
   let db: StateDb | undefined;
@@ -179,10 +181,6 @@ export function openAccountPacing(dataDir: string, account: ImapAccount, now: ()
     db = openStateDb(dataDir);
     const budget = new TransferBudget(db, now);
     const pacing = budget.pacing(account.id, account.host);
-    if ((direction === 'down' ? pacing.downBytesPerDay : pacing.upBytesPerDay) === null && pacing.maxConnections === null) {
-      db.close();
-      return null;
-    }
     const open = db;
     return { job: jobPacing(budget, account.id, pacing, direction, now), close: () => open.close() };
   } catch {
