@@ -1,5 +1,6 @@
 import type { HistoryRun } from '../protocol/account-history.ts';
 import { statusInfo } from '../status/catalog.ts';
+import type { Freshness } from './relay-freshness.ts';
 
 /**
  * Words for a backup run, shared by the dashboard's history table and `mailkeep status ACCOUNT`,
@@ -30,3 +31,14 @@ export function runSeverity(status: HistoryRun['status']): 'ok' | 'progress' | '
   return status === null ? 'warning' : statusInfo('backup', status).severity;
 }
 
+
+/**
+ * When the relay last confirmed an account's history, for its "Last known, as of ..." line: the
+ * relay link's last sync (the banner's "as of") when the mirrored history was still in step with
+ * the relay's state then (it is fetched again only when that state changes), else when it was
+ * fetched. So the banner, the History and the status rows name the same moment for the same sync.
+ */
+export function historyAsOf(summary: { fetchedAt: number; behind?: true | undefined }, link: Freshness): number {
+  if (summary.behind || link.live || link.asOf === null) return summary.fetchedAt;
+  return Math.max(summary.fetchedAt, link.asOf);
+}
