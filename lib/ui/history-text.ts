@@ -1,6 +1,5 @@
 import type { HistoryRun } from '../protocol/account-history.ts';
 import { statusInfo } from '../status/catalog.ts';
-import type { Freshness } from './relay-freshness.ts';
 
 /**
  * Words for a backup run, shared by the dashboard's history table and `mailkeep status ACCOUNT`,
@@ -38,7 +37,8 @@ export function runSeverity(status: HistoryRun['status']): 'ok' | 'progress' | '
  * the relay's state then (it is fetched again only when that state changes), else when it was
  * fetched. So the banner, the History and the status rows name the same moment for the same sync.
  */
-export function historyAsOf(summary: { fetchedAt: number; behind?: true | undefined }, link: Freshness): number {
+export function historyAsOf(summary: { fetchedAt: number; behind?: true | undefined }, link: { live: true } | { live: false; asOf: number | null }): number {
+  // The link's shape is relay-freshness.ts's Freshness, written out: this file is shared with the relay's CLI (no Dexie there).
   if (summary.behind || link.live || link.asOf === null) return summary.fetchedAt;
   return Math.max(summary.fetchedAt, link.asOf);
 }
