@@ -7,7 +7,7 @@ import { formatAbsolute, formatBytes } from '@/lib/format';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { asOfText } from '@/lib/ui/relay-freshness';
-import { formatDuration, runOutcomeLabel, runSeverity } from '@/lib/ui/history-text';
+import { formatDuration, historyAsOf, runOutcomeLabel, runSeverity } from '@/lib/ui/history-text';
 import { archiveTotalsText, lastBackupText } from '@/lib/ui/archive-text';
 import { HistoryChart } from './history-chart';
 import './history.css';
@@ -43,7 +43,7 @@ export function AccountHistory({ account }: { account: AccountRow }) {
             {lastSuccessAt != null && <span data-testid="history-last-backup">{lastBackupText(lastSuccessAt, now, timeZone)}</span>}
             {!freshness.live && (
               <span class="muted" data-testid="history-as-of">
-                Last known, {asOfText(summary.fetchedAt, now, timeZone)}
+                Last known, {asOfText(historyAsOf(summary, freshness), now, timeZone)}
               </span>
             )}
           </div>

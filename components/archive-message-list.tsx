@@ -5,7 +5,7 @@ import { SNIPPET_MARK_END, SNIPPET_MARK_START } from '@/lib/protocol/archive-bro
 import { formatAbsolute, formatBytes, formatDay } from '@/lib/format';
 import { senderName } from '@/lib/ui/archive-link';
 import { listWindow, moveActive, scrollToShow } from '@/lib/ui/archive-window';
-import { AttachmentIcon } from './icons';
+import { AttachmentIcon, GoneOnServerIcon } from './icons';
 
 const ROW = ARCHIVE_BROWSE_LIMITS.listRowPx;
 
@@ -140,7 +140,13 @@ export function ArchiveMessageList(props: {
               {flagged && <span class="flag" title="Flagged">★<span class="visually-hidden"> flagged</span></span>}
               {unread && <span class="visually-hidden">unread</span>}
               {h.hasAttachment && <span class="flag" title="Has attachments"><AttachmentIcon /><span class="visually-hidden"> attachment</span></span>}
-              {h.goneOnServer && <span class="pill tone-warning gone" data-testid="gone-mark" title="In the archive, deleted on the server">deleted on server</span>}
+              {/* An icon, not a pill: a fixed narrow column, never cut, leaves the subject its room. */}
+              {h.goneOnServer && (
+                <span class="flag gone" data-testid="gone-mark" title="In the archive, deleted on the server">
+                  <GoneOnServerIcon />
+                  <span class="visually-hidden"> deleted on server</span>
+                </span>
+              )}
             </span>
           </div>
         );

@@ -39,3 +39,12 @@ export function AttachmentIcon() {
     </svg>
   );
 }
+
+/** "Deleted on the server, kept in the archive": a bin; the caller gives it its words (title, hidden text). */
+export function GoneOnServerIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false" data-icon="gone-on-server">
+      <path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6" />
+    </svg>
+  );
+}

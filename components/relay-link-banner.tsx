@@ -1,7 +1,9 @@
 import { useEffect } from 'preact/hooks';
 import { sendMessage } from '@/lib/ui/send-message';
 import { openPage } from '@/lib/ui/page-links';
-import { notReachableLine } from '@/lib/ui/relay-freshness';
+import { notReachableLine, relayBannerOf } from '@/lib/ui/relay-freshness';
+import { getDb } from '@/lib/storage/db';
+import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { START_RELAY_NODE, START_RELAY_NPM } from '@/lib/status/hint-phrases';
 import { EXTENSION_LIMITS } from '@/lib/limits';
@@ -24,17 +26,19 @@ function StartCommand() {
 export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boolean }) {
   useEffect(() => void sendMessage({ type: 'relay-check' }), []);
   const { freshness, now, timeZone } = useFreshness();
+  const accounts = useLiveQuery(() => getDb().accounts.count());
   // While the relay is not confirmed, keep asking: the worker may be asleep, and its own retries stop.
   useEffect(() => {
     if (freshness.live) return;
     const timer = setInterval(() => void sendMessage({ type: 'relay-check' }), EXTENSION_LIMITS.openPageRelayCheckMs);
     return () => clearInterval(timer);
   }, [freshness.live]);
-  if (freshness.live) return null;
+  const shape = relayBannerOf(freshness, accounts, onOptionsPage);
+  if (freshness.live || shape === 'hidden') return null;
   return (
-    <div class="hint tone-error" role="alert" data-testid="relay-unreachable" data-reason={freshness.reason}>
-      <strong data-testid="relay-unreachable-line">{notReachableLine(freshness, now, timeZone)}</strong> Every status below is the last one the relay
-      reported; nothing is shown as current until it answers again.{' '}
+    <div class="hint tone-error" role="alert" data-testid="relay-unreachable" data-reason={freshness.reason} data-shape={shape}>
+      <strong data-testid="relay-unreachable-line">{notReachableLine(freshness, now, timeZone)}</strong>{' '}
+      {shape === 'last-known' && <>Every status below is the last one the relay reported; nothing is shown as current until it answers again.{' '}</>}
       {freshness.nativeHost === 'missing' ? (
         <span data-testid="relay-host-missing">
           This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it): run <code>{START_RELAY_NPM}</code> in

@@ -8,8 +8,10 @@ import { historyBasis, mirrorHistory } from './mirror.ts';
 /**
  * Keeps each account's mirrored history (account.history) in step with the relay: asked again only
  * for an account whose state says something changed since (historyBasis), fetched page by page up to
- * HISTORY_LIMITS.mirrorRunsPerAccount runs. A relay too old to know account.history, or one that
- * fails to answer, leaves the last mirrored history as it was (shown with its age).
+ * HISTORY_LIMITS.mirrorRunsPerAccount runs. An account whose basis did not change has a history as
+ * current as the link's sync (its "as of" is the relay link's syncedAt). A relay too old to know
+ * account.history, or one that fails to answer, leaves the last mirrored history as it was, marked
+ * behind (shown as of its own fetch).
  */
 export async function syncHistories(db: MailkeepDb, c: Pick<RelayConnection, 'call'>, accounts: readonly AccountState[], now: () => number): Promise<void> {
   for (const state of accounts) {
@@ -28,7 +30,9 @@ export async function syncHistories(db: MailkeepDb, c: Pick<RelayConnection, 'ca
       } while (before !== undefined && runs < HISTORY_LIMITS.mirrorRunsPerAccount);
       await mirrorHistory(db, pages, basis, now());
     } catch {
-      // Not fatal to the sync: the status and the rest of the mirror stand without the history.
+      // Not fatal to the sync: the status and the rest of the mirror stand without the history,
+      // which is marked behind, so the pages date it by its own fetch, not by the link's last sync.
+      await db.archiveSummaries.update(state.account.id, { behind: true }).catch(() => undefined);
     }
   }
 }

@@ -28,6 +28,9 @@ export const ArchiveSummaryRow = z.strictObject({
   timeZone: z.string().max(64),
   /** What the account's state said when this was fetched: a different one means the history is out of date. */
   basis: z.string().max(512),
+  /** Set when the relay's state changed since and asking again failed: then this is current only as of
+   * fetchedAt. Absent: the history is as current as the relay link's last confirmation (syncedAt). */
+  behind: z.literal(true).optional(),
 });
 export type ArchiveSummaryRow = z.infer<typeof ArchiveSummaryRow>;
 

@@ -30,3 +30,15 @@ export function runSeverity(status: HistoryRun['status']): 'ok' | 'progress' | '
   return status === null ? 'warning' : statusInfo('backup', status).severity;
 }
 
+
+/**
+ * When the relay last confirmed an account's history, for its "Last known, as of ..." line: the
+ * relay link's last sync (the banner's "as of") when the mirrored history was still in step with
+ * the relay's state then (it is fetched again only when that state changes), else when it was
+ * fetched. So the banner, the History and the status rows name the same moment for the same sync.
+ */
+export function historyAsOf(summary: { fetchedAt: number; behind?: true | undefined }, link: { live: true } | { live: false; asOf: number | null }): number {
+  // The link's shape is relay-freshness.ts's Freshness, written out: this file is shared with the relay's CLI (no Dexie there).
+  if (summary.behind || link.live || link.asOf === null) return summary.fetchedAt;
+  return Math.max(summary.fetchedAt, link.asOf);
+}

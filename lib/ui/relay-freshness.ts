@@ -64,6 +64,24 @@ export function notReachableLine(f: Extract<Freshness, { live: false }>, now: nu
   return `${when.charAt(0).toUpperCase()}${when.slice(1)}, ${REASON_TEXT[f.reason]}.`;
 }
 
+/**
+ * What the relay banner says on a page, so it never contradicts the page below it:
+ * - hidden: the link is live, or the page has no mailbox yet (popup, dashboard, archive), where the
+ *   first-run empty state already names the one next step (connect the relay); two different
+ *   instructions and "every status below" above no status at all would both be false;
+ * - connect: the options page with no mailbox: the link line and how to connect, nothing about
+ *   statuses (there are none);
+ * - last-known: there are statuses, and each is only the last one the relay reported.
+ * accounts is undefined while the store is not read yet: nothing is shown until it is.
+ */
+export type RelayBanner = 'hidden' | 'connect' | 'last-known';
+
+export function relayBannerOf(f: Freshness, accounts: number | undefined, onOptionsPage: boolean): RelayBanner {
+  if (f.live || accounts === undefined) return 'hidden';
+  if (accounts > 0) return 'last-known';
+  return onOptionsPage ? 'connect' : 'hidden';
+}
+
 export interface StatusView {
   info: StatusInfo;
   /** The pill's text: the spec's label, word for word, whatever the freshness. */

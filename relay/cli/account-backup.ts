@@ -6,7 +6,7 @@ import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
 import { withDataDir } from './data-dir-access.ts';
 import { EXIT, jobExitCode } from '../server/exit-codes.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
 import { errorHint } from '../../lib/status/error-hints.ts';
 import { findAccount, directApi } from './state-api.ts';
 import { dataDirOf, stateCommand } from './state-command-io.ts';
@@ -86,7 +86,7 @@ function report(job: JobSnapshot, via: 'relay' | 'direct', json: boolean, io: Io
       `${JSON.stringify({ kind: 'backup', via, jobId: job.id, account: job.accountId, status: interrupted ? 'Interrupted' : statusName(status), statusId: status, phase: job.phase, errorCode: job.errorCode, messages: counts.messages, bytes: counts.bytes })}\n`,
     );
   } else {
-    io.out.write(`${interrupted ? 'Interrupted (the relay stopped; it resumes the backup when it starts)' : statusName(status)}: ${counts.messages} new message(s), ${formatSize(counts.bytes)}${job.errorCode ? ` (${job.errorCode})` : ''}\n`);    // What to do about it, in the extension's words (e.g. OAUTH_REVOKED: "Sign in again").
+    io.out.write(`${interrupted ? 'Interrupted (the relay stopped; it resumes the backup when it starts)' : statusName(status)}: ${counts.messages} new message(s), ${formatBytes(counts.bytes)}${job.errorCode ? ` (${job.errorCode})` : ''}\n`);    // What to do about it, in the extension's words (e.g. OAUTH_REVOKED: "Sign in again").
     if (job.errorCode && (status === 'authentication_error' || status === 'connection_error')) io.out.write(`${errorHint(job.errorCode)?.replace('account edit NAME', `account edit ${job.accountId}`)}\n`);
   }
   if (interrupted) return EXIT.partial;

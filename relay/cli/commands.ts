@@ -7,7 +7,8 @@ import { parseAccountOptions, parseRunTuning, positiveInt } from './account-opti
 import { parseOptions, required, UsageError } from './args.ts';
 import { EXIT, EXIT_HELP, jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
-import { formatRetryIn, formatSize } from './format-size.ts';
+import { formatRetryIn } from './format-retry-in.ts';
+import { formatBytes } from '../../lib/format.ts';
 import type { Io } from './io.ts';
 import { jobOutput } from './job-output.ts';
 
@@ -126,7 +127,7 @@ export async function backupCommand(argv: string[], io: Io): Promise<number> {
   } else {
     const head = result.failed ? 'Failed' : STATUS_NAMES[result.status];
     io.out.write(
-      `${head}: ${result.messages} new message(s), ${formatSize(result.bytes)}, ${result.foldersChecked} folder(s) checked (${result.foldersUnchanged} unchanged), ${result.flagsUpdated} flag change(s), ${result.disappeared} gone from server, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+      `${head}: ${result.messages} new message(s), ${formatBytes(result.bytes)}, ${result.foldersChecked} folder(s) checked (${result.foldersUnchanged} unchanged), ${result.flagsUpdated} flag change(s), ${result.disappeared} gone from server, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
     if (result.errorCode && result.message) io.err.write(errorLine(result.errorCode, result.message));
     for (const s of result.skipped) io.err.write(`skipped ${s.folder}${s.uid === null ? '' : ` UID ${s.uid}`}: ${s.code}: ${s.reason}\n`);
@@ -180,7 +181,7 @@ function verifyText(report: VerifyReport): string {
   if (report.repair) lines.push(`Run "${report.repair}" to rebuild the index from the journal and the packs, then verify again.`);
   const j = report.journal;
   const journal = j.file === null ? 'no journal' : `journal ${j.records} record(s)${j.compared ? ', index = journal replay' : ''}${j.compared && j.mismatchCount ? ` except ${j.mismatchCount} row(s)` : ''}`;
-  const checked = `${report.packs.files} pack(s), ${formatSize(report.bytes)} checked, ${journal}, ${report.problems.length} problem(s)`;
+  const checked = `${report.packs.files} pack(s), ${formatBytes(report.bytes)} checked, ${journal}, ${report.problems.length} problem(s)`;
   lines.push(
     report.index.integrity === 'ok'
       ? `${report.ok ? 'OK' : 'DAMAGED'}: index ok, ${report.blobs} blob(s), ${report.messages} message row(s), ${checked}`
@@ -209,7 +210,7 @@ export async function archiveInfoCommand(argv: string[], io: Io): Promise<number
     io.out.write(`${JSON.stringify({ kind: 'archive-info', ...info })}\n`);
     return EXIT.ok;
   }
-  io.out.write(`${info.blobs} distinct message(s), ${formatSize(info.blobBytes)} in ${info.packs} pack(s)\n`);
+  io.out.write(`${info.blobs} distinct message(s), ${formatBytes(info.blobBytes)} in ${info.packs} pack(s)\n`);
   for (const a of info.accounts) {
     io.out.write(`\naccount ${a.user}@${a.host}:${a.port}\n`);
     for (const f of a.folders) io.out.write(`  ${f.name}${f.gone ? ' (gone from server)' : ''}: ${f.messages} on server at last run, ${f.stored} stored\n`);

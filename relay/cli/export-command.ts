@@ -3,7 +3,7 @@ import { runDownload } from '../jobs/download/run-download.ts';
 import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
 import { jobOutput } from './job-output.ts';
 import { parseDateOption, parseSource } from './restore-command.ts';
 
@@ -72,7 +72,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   output.end();
   if (json) output.writeResult(result);
   else if (result.status === 'completed_link')
-    io.out.write(`Completed: ${result.messages} message(s) from ${result.folders} folder(s), ${formatSize(result.fileBytes)} written to ${result.file} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
+    io.out.write(`Completed: ${result.messages} message(s) from ${result.folders} folder(s), ${formatBytes(result.fileBytes)} written to ${result.file} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
   else io.out.write(`${STATUS_NAMES[result.status]}\n`);
   if (result.errorCode && result.message) io.err.write(`error ${result.errorCode}: ${result.message}\n`);
   return jobExitCode(result);

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../lib/protocol/error-codes.ts';
 import type { BackupProgress } from '../jobs/backup/types.ts';
 import type { Io } from './io.ts';
-import { formatRetryIn } from './format-size.ts';
+import { formatRetryIn } from './format-retry-in.ts';
 import { progressPrinter } from './progress-printer.ts';
 
 /** What every job's onStatus is told (migrate adds which side failed). */

@@ -8,7 +8,7 @@ import { labelsLine } from './restore-command.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
 import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
 
@@ -94,7 +94,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
   }
   const p = result.plan;
   if (dryRun && p) {
-    io.out.write(`Plan (dry run, nothing changed): ${p.toCopy} to copy (${formatSize(p.bytesToCopy)}), ${p.alreadyPresent} already in the destination, ${p.overAppendLimit} over APPENDLIMIT, of ${p.messages} on the source\n`);
+    io.out.write(`Plan (dry run, nothing changed): ${p.toCopy} to copy (${formatBytes(p.bytesToCopy)}), ${p.alreadyPresent} already in the destination, ${p.overAppendLimit} over APPENDLIMIT, of ${p.messages} on the source\n`);
     for (const f of p.folders)
       io.out.write(`  ${f.source} -> ${f.destination}${f.specialUse ? ` (${f.specialUse})` : ''}${f.create ? ' (new folder)' : ''}: ${f.toCopy} to copy, ${f.alreadyPresent} already there${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
@@ -103,7 +103,7 @@ export async function migrateCommand(argv: string[], io: Io): Promise<number> {
     if (p.labels && (p.labels.mode === 'gmail' || p.labels.messages !== p.labels.memberships)) io.out.write(`${labelsLine(p.labels)}\n`);
   } else {
     io.out.write(
-      `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatSize(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+      `${STATUS_NAMES[result.status]}: ${result.migrated} migrated (${formatBytes(result.bytes)}), ${result.alreadyPresent} already in the destination, ${result.notMigrated} not migrated, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
   }
   if (result.errorCode && result.message) io.err.write(errorLine(result.errorCode, result.message, '--from-ca FILE or --to-ca FILE'));

@@ -4,20 +4,18 @@ import { findAccount, withStateApi } from './state-api.ts';
 import { dataDirOf, stateCommand } from './state-command-io.ts';
 import { openStateDb } from '../state/state-db.ts';
 import { defaultPacing, TransferBudget, type Pacing, type PacingOverride } from '../state/transfer-budget.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
+import { parseByteSize } from '../../lib/byte-size.ts';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
-/** "2400MB", "2.5GB", "300000" (bytes), "off" (no limit) or "default" (the provider's); undefined when not given. */
+/** "2400MB", "2.4G", "500K", "300000" (bytes; read as `search larger:` reads them, lib/byte-size.ts), "off" (no limit) or "default" (the provider's); undefined when not given. */
 export function sizeOption(name: string, v: string | boolean | undefined): number | null | 'default' | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new UsageError(`--${name} needs a size such as 2400MB, or off, or default`);
   const t = v.trim().toLowerCase();
   if (t === 'off') return null;
   if (t === 'default') return 'default';
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/.exec(t);
-  const n = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? '']!) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a size such as 2400MB or 2.5GB, or off, or default, not "${v}"`);
+  const n = parseByteSize(t);
+  if (n === null || n < 1) throw new UsageError(`--${name} must be a size such as 2400MB, 2.4G or 500K, or off, or default, not "${v}"`);
   return n;
 }
 
@@ -31,7 +29,7 @@ function countOption(v: string | boolean | undefined): number | null | 'default'
 }
 
 export function describePacing(p: Pacing): string {
-  const size = (n: number | null): string => (n === null ? 'no limit' : `${formatSize(n)} per 24 h`);
+  const size = (n: number | null): string => (n === null ? 'no limit' : `${formatBytes(n)} per 24 h`);
   return `downloads ${size(p.downBytesPerDay)}, uploads ${size(p.upBytesPerDay)}, ${p.maxConnections === null ? 'no connection cap' : `at most ${p.maxConnections} connection(s)`}`;
 }
 
@@ -64,7 +62,7 @@ export async function pacingCommand(ref: string, options: string[], io: Io): Pro
       budget.setPacing(account.id, next);
       const now = budget.pacing(account.id, account.host);
       if (o.json) io.out.write(`${JSON.stringify({ kind: 'account-pacing', accountId: account.id, ...now, usedDownBytes: budget.used(account.id, 'down'), usedUpBytes: budget.used(account.id, 'up') })}\n`);
-      else io.out.write(`Account ${account.id} (${now.provider}): ${describePacing(now)}; used in the last 24 h: ${formatSize(budget.used(account.id, 'down'))} down, ${formatSize(budget.used(account.id, 'up'))} up.\n`);
+      else io.out.write(`Account ${account.id} (${now.provider}): ${describePacing(now)}; used in the last 24 h: ${formatBytes(budget.used(account.id, 'down'))} down, ${formatBytes(budget.used(account.id, 'up'))} up.\n`);
       return 0;
     } finally {
       db.close();

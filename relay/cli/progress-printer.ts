@@ -1,5 +1,5 @@
 import type { BackupProgress } from '../jobs/backup/types.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
 
 /**
  * A progress bar with rate and ETA on a terminal; plain lines (one per folder change) otherwise.
@@ -19,11 +19,11 @@ export function progressPrinter(stream: NodeJS.WriteStream, doneWord: string): {
         const frac = p.total ? p.done / p.total : 1;
         const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
         const eta = rate > 0 && p.total > p.done ? `${Math.ceil((p.total - p.done) / rate)}s` : '-';
-        const text = `[${p.folderIndex}/${p.folderCount}] ${p.folder.slice(0, 30)} [${bar}] ${p.done}/${p.total}  ${rate.toFixed(0)} msg/s  ${formatSize(p.bytes)}  ETA ${eta}`;
+        const text = `[${p.folderIndex}/${p.folderCount}] ${p.folder.slice(0, 30)} [${bar}] ${p.done}/${p.total}  ${rate.toFixed(0)} msg/s  ${formatBytes(p.bytes)}  ETA ${eta}`;
         stream.write(`\r\x1b[2K${text}`);
         drawn = true;
       } else if (p.folder !== lastFolder || (p.total > 0 && p.done === p.total)) {
-        stream.write(`folder ${p.folderIndex}/${p.folderCount} ${p.folder}: ${p.done}/${p.total} ${doneWord}, ${p.messages} messages, ${formatSize(p.bytes)} so far\n`);
+        stream.write(`folder ${p.folderIndex}/${p.folderCount} ${p.folder}: ${p.done}/${p.total} ${doneWord}, ${p.messages} messages, ${formatBytes(p.bytes)} so far\n`);
       }
       lastFolder = p.folder;
     },

@@ -8,7 +8,7 @@ import { parseOptions, required, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { jobExitCode } from '../server/exit-codes.ts';
 import { errorLine } from './error-line.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
 import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
 import { hostPacing } from '../state/transfer-budget.ts';
@@ -147,7 +147,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   }
   const p = result.plan;
   if (dryRun && p) {
-    io.out.write(`Plan (dry run, nothing changed): ${p.toAppend} to append (${formatSize(p.bytesToAppend)}), ${p.alreadyPresent} already present, ${p.overAppendLimit} over APPENDLIMIT, ${p.corrupt} damaged in the archive\n`);
+    io.out.write(`Plan (dry run, nothing changed): ${p.toAppend} to append (${formatBytes(p.bytesToAppend)}), ${p.alreadyPresent} already present, ${p.overAppendLimit} over APPENDLIMIT, ${p.corrupt} damaged in the archive\n`);
     for (const f of p.folders)
       io.out.write(`  ${f.destination}${f.create ? ' (new folder)' : ''}: ${f.toAppend} to append, ${f.alreadyPresent} already present${f.overAppendLimit ? `, ${f.overAppendLimit} over APPENDLIMIT` : ''}${f.corrupt ? `, ${f.corrupt} damaged` : ''}\n`);
     if (p.foldersToCreate.length) io.out.write(`Folders to create: ${p.foldersToCreate.join(', ')}\n`);
@@ -155,12 +155,12 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     if (p.labels && (p.labels.mode === 'gmail' || p.labels.messages !== p.labels.memberships)) io.out.write(`${labelsLine(p.labels)}\n`);
     // Only a real limit is worth a line: a server without QUOTA (or without a storage limit) gets none.
     if (p.quota && p.quota.limitBytes !== null)
-      io.out.write(`Destination quota: ${p.quota.usedBytes === null ? '?' : formatSize(p.quota.usedBytes)} used of ${formatSize(p.quota.limitBytes)}\n`);
+      io.out.write(`Destination quota: ${p.quota.usedBytes === null ? '?' : formatBytes(p.quota.usedBytes)} used of ${formatBytes(p.quota.limitBytes)}\n`);
     const shortfall = quotaShortfall(p.bytesToAppend, p.quota, 'restore');
     if (shortfall) io.out.write(`Will not fit: ${shortfall.text}\n`);
   } else {
     io.out.write(
-      `${STATUS_NAMES[result.status]}: ${result.restored} restored (${formatSize(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+      `${STATUS_NAMES[result.status]}: ${result.restored} restored (${formatBytes(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
   }
   if (result.errorCode && result.message) io.err.write(errorLine(result.errorCode, result.message));

@@ -5,7 +5,7 @@ import { localTimeZone } from '../search/zone-date.ts';
 import { EXIT } from '../server/exit-codes.ts';
 import { required, UsageError } from './args.ts';
 import { errorLine } from './error-line.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
 import type { Io } from './io.ts';
 import { localDate, splitArgs } from './search-command.ts';
 
@@ -43,14 +43,14 @@ export async function showCommand(argv: string[], io: Io): Promise<number> {
     }
     const lines: string[] = [];
     for (const name of MAIN_HEADERS) for (const h of m.headers.filter((x) => x.name.toLowerCase() === name)) lines.push(`${h.name}: ${h.value}`);
-    lines.push(`Folder: ${m.folder}${m.goneOnServer ? ' (deleted on server)' : ''}   Flags: ${m.flags.join(' ') || '-'}   Size: ${formatSize(m.size)}   Date (local): ${localDate(m.date, localTimeZone())}`);
+    lines.push(`Folder: ${m.folder}${m.goneOnServer ? ' (deleted on server)' : ''}   Flags: ${m.flags.join(' ') || '-'}   Size: ${formatBytes(m.size)}   Date (local): ${localDate(m.date, localTimeZone())}`);
     if (m.parseError) lines.push(`Note: the MIME structure could not be read (${m.parseError}); shown as far as it could`);
     lines.push('', m.text.replace(/\s+$/, ''));
     if (m.truncated) lines.push('', `[cut: the message is longer; mailkeep show --archive ${dir} ${id} --raw has all of it]`);
     if (m.html !== undefined && !m.text) lines.push('', '[HTML only: shown as text]');
     if (m.attachments.length) {
       lines.push('', 'Attachments:');
-      for (const a of m.attachments) lines.push(`  ${a.filename || '(no name)'}  ${a.contentType}  ${formatSize(a.size)}`);
+      for (const a of m.attachments) lines.push(`  ${a.filename || '(no name)'}  ${a.contentType}  ${formatBytes(a.size)}`);
     }
     io.out.write(`${lines.join('\n')}\n`);
     return EXIT.ok;

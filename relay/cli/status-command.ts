@@ -7,7 +7,7 @@ import { describeSchedule } from '../state/schedule-slots.ts';
 import { parseOptions, UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT } from '../server/exit-codes.ts';
-import { formatSize } from './format-size.ts';
+import { formatBytes } from '../../lib/format.ts';
 import { pacedForecast, pauseCondition } from '../../lib/status/pause-condition.ts';
 import { findAccount, withStateApi } from './state-api.ts';
 import { dataDirOf, localTimeText, splitPositionals, stateCommand } from './state-command-io.ts';
@@ -71,7 +71,7 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
           io.out.write(`${a.account.id} (${a.account.user}): ${statusName(a.status)}${code}\n`);
           io.out.write(`  last successful backup ${t(a.lastSuccessAt)}, next run ${t(a.nextRunAt)} (${describeSchedule(a.schedule)})${a.retryAt ? `, automatic retry ${t(a.retryAt)}` : ''}\n`);
           if (history) io.out.write(historyText(history, snap.timeZone, a.hasPassword));
-          else io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatSize(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
+          else io.out.write(`  archive: ${a.archive?.messages ?? 0} message(s), ${formatBytes(a.archive?.bytes ?? 0)}${a.hasPassword ? '' : '; no password stored'}\n`);
           for (const line of pacingOf(a, snap.timeZone, Date.parse(snap.relayTime)).lines) io.out.write(`  ${line}\n`);
         }
         io.out.write(
@@ -103,14 +103,14 @@ function jsonRun(r: AccountHistoryResult['runs'][number]) {
 /** The archive's totals and the newest runs, one line each, in the relay's zone. */
 export function historyText(h: AccountHistoryResult, zone: string, hasPassword = true): string {
   const totals = h.totals ?? { messages: 0, bytes: 0, folders: 0 };
-  const lines = [`  archive: ${totals.messages} message(s) in ${totals.folders} folder(s), ${formatSize(totals.bytes)}${hasPassword ? '' : '; no password stored'}`];
+  const lines = [`  archive: ${totals.messages} message(s) in ${totals.folders} folder(s), ${formatBytes(totals.bytes)}${hasPassword ? '' : '; no password stored'}`];
   if (h.runs.length === 0) lines.push('  no backup runs yet');
   else lines.push(`  last ${h.runs.length} of ${h.totalRuns} run(s):`);
   for (const r of h.runs) {
     const took = runDurationMs(r);
     const gone = r.disappeared > 0 ? `, ${r.disappeared} disappeared on the server` : '';
     const code = r.errorCode ? ` (${r.errorCode})` : '';
-    lines.push(`    ${localTimeText(r.startedAt, zone)}  ${took === null ? 'not finished' : formatDuration(took)}  ${runOutcomeLabel(r.status)}${code}: +${r.newMessages} message(s), ${formatSize(r.newBytes)}${gone}`);
+    lines.push(`    ${localTimeText(r.startedAt, zone)}  ${took === null ? 'not finished' : formatDuration(took)}  ${runOutcomeLabel(r.status)}${code}: +${r.newMessages} message(s), ${formatBytes(r.newBytes)}${gone}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
+import { parseByteSize } from '../../lib/byte-size.ts';
 import { mailkeepError, type MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { hasWord } from './search-text.ts';
 
@@ -215,7 +216,7 @@ function term(t: Extract<Token, { t: 'word' }>, query: string): QueryNode {
       return { kind: 'date', op: t.field, ...d, pos };
     }
     case 'larger': case 'smaller': {
-      const bytes = parseSize(v);
+      const bytes = parseByteSize(v);
       if (bytes === null) throw queryError(`${t.field}: needs a size such as 500K, 10M or 1G, not "${v}"`, pos, query);
       return { kind: 'size', op: t.field, bytes, pos };
     }
@@ -236,11 +237,3 @@ function parseDateValue(v: string): { year: number; month: number; day: number }
   return { year, month, day };
 }
 
-function parseSize(v: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)([kmg]i?b?|b)?$/i.exec(v);
-  if (!m) return null;
-  const unit = (m[2] ?? '').toLowerCase()[0];
-  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
-  const bytes = Math.round(Number(m[1]) * mult);
-  return Number.isSafeInteger(bytes) ? bytes : null;
-}

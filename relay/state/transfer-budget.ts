@@ -198,9 +198,12 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 
 /**
  * A job's budget on its own connection to state.sqlite (WAL: the relay's connection goes on
- * meanwhile). No state file, or one that cannot be opened: null, and the job runs unpaced rather
- * than not at all. A destination that is no stored account (a restore into a server given only by
- * host) passes `{ id: 'host:' + host, host }`: the provider's defaults by host, tallied per host.
+ * meanwhile). Its traffic is counted even with no limit (a few writes per 4 MB), so `account
+ * pacing` tells the truth about the last 24 h and a limit set later counts what was already used;
+ * a session advertising X-GM-EXT-1 turns Gmail's defaults on (sawCapabilities). A state file that
+ * does not exist or cannot be opened: null, and the job runs unpaced rather than not at all. A
+ * destination that is no stored account (a restore into a server given only by host) passes
+ * `{ id: 'host:' + host, host }`: the provider's defaults by host, tallied per host.
  */
 export function openAccountPacing(dataDir: string, account: Pick<ImapAccount, 'id' | 'host'>, now: () => number, direction: Direction): { job: JobPacing; close: () => void } | null {
   let db: StateDb | undefined;

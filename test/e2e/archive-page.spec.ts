@@ -255,6 +255,41 @@ test('the point-in-time switch shows the account as it was at an earlier backup 
   await expect(inboxCount).toHaveText('34');
 });
 
+test('a message deleted on the server is marked by an icon with its words, never cut at the row edge, and the subject keeps its room', async () => {
+  const imap = await shared.world.dovecot.client(MAIL_USER.name, MAIL_USER.password);
+  await imap.mailboxOpen('INBOX');
+  await imap.messageDelete({ header: { 'message-id': '<contract-march@example.org>' } });
+  await imap.logout();
+  const accountId = decodeURIComponent(/account=([^&]+)/.exec(page.url())?.[1] ?? '');
+  expect(await page.evaluate((id) => chrome.runtime.sendMessage({ type: 'backup-now', accountId: id }), accountId)).toMatchObject({ ok: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const row = page.getByTestId('archive-row').first();
+  const mark = row.getByTestId('gone-mark');
+  await expect(async () => {
+    await page.reload();
+    await page.getByTestId('archive-search').fill('contract');
+    await expect(mark).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 60_000 });
+  // Its words for assistive technology and on hover, in a row whose text says it too.
+  await expect(mark).toHaveAttribute('title', 'In the archive, deleted on the server');
+  await expect(row).toContainText('deleted on server');
+  await row.screenshot({ path: test.info().outputPath('archive-row-gone-on-server.png') });
+  await page.getByTestId('archive-list').screenshot({ path: test.info().outputPath('archive-list-gone-on-server.png') });
+  // The mark lies wholly inside the row and the list (not clipped), and the subject is not cut.
+  const [markBox, rowBox, listBox] = await Promise.all([mark.boundingBox(), row.boundingBox(), page.getByTestId('archive-list').boundingBox()]);
+  expect(markBox!.width).toBeGreaterThan(8);
+  expect(markBox!.x + markBox!.width).toBeLessThanOrEqual(Math.min(rowBox!.x + rowBox!.width, listBox!.x + listBox!.width));
+  const subject = row.locator('.col-subject');
+  const clip = await subject.evaluate((el) => {
+    // The subject's own words (the search snippet after them may run out under the ellipsis).
+    const words = document.createRange();
+    words.selectNodeContents(el.firstChild!);
+    return { wordsRight: words.getBoundingClientRect().right, boxRight: el.getBoundingClientRect().right, client: el.clientWidth, row: el.parentElement!.clientWidth };
+  });
+  expect(clip.wordsRight, 'the subject "Contract from March" is shown whole').toBeLessThanOrEqual(clip.boxRight);
+  expect(clip.client / clip.row, 'the subject has the widest column').toBeGreaterThan(0.35);
+});
+
 test('axe finds nothing on the Archive page with a preview open, light and dark; screenshots of both', async () => {
   await page.getByTestId('archive-search').fill('zebra');
   await expect(page.getByTestId('archive-row')).toHaveCount(1, { timeout: 15_000 });

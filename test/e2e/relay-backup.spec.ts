@@ -48,12 +48,19 @@ async function relayJobs(): Promise<{ id: string; status: string; phase: string;
 
 test('pair with the printed code, test the connection (wrong password, dead port, right password), save, Back up now: the first backup runs and completes', async () => {
   const popup = await world.open('popup.html');
-  // No native host in this profile (a browser that cannot launch one): code pairing is the way.
-  await expect(popup.getByTestId('relay-unreachable')).toHaveAttribute('data-reason', 'unpaired');
-  await expect(popup.getByTestId('relay-host-missing')).toBeVisible();
-  await expect(popup.getByTestId('relay-command')).toHaveText('run npm start in the Mailkeep folder (or node bin/mailkeep.js relay)');
+  // No mailbox yet: the popup says one thing, the next step (connect the relay), and no red banner
+  // above it about "every status below" (there is none).
+  await expect(popup.getByTestId('empty-state')).toHaveAttribute('data-next', 'connect-relay');
+  await expect(popup.getByTestId('relay-unreachable')).toHaveCount(0);
 
   const options = await world.open('options.html#new');
+  // No native host in this profile (a browser that cannot launch one): the options page, where
+  // pairing is, says so, with how to connect and nothing about statuses.
+  await expect(options.getByTestId('relay-unreachable')).toHaveAttribute('data-reason', 'unpaired');
+  await expect(options.getByTestId('relay-unreachable')).toHaveAttribute('data-shape', 'connect');
+  await expect(options.getByTestId('relay-unreachable')).not.toContainText('Every status below');
+  await expect(options.getByTestId('relay-host-missing')).toBeVisible();
+  await expect(options.getByTestId('relay-command')).toHaveText('run npm start in the Mailkeep folder (or node bin/mailkeep.js relay)');
   await options.locator('#pair-port').fill(String(world.relay.port));
   await options.locator('#pair-code').fill('AAAA-BBBB');
   await options.getByRole('button', { name: 'Pair' }).click();

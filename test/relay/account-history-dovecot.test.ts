@@ -105,8 +105,8 @@ describe.skipIf(!dovecotAvailable())('the history of an account backed up by the
     expect(through.code, through.stderr).toBe(0);
     expect(through.stdout).toContain('archive: 13 message(s) in 2 folder(s)');
     expect(through.stdout).toContain('last 2 of 2 run(s):');
-    expect(through.stdout).toMatch(/Completed: \+4 message\(s\), \d+ KB, 2 disappeared on the server/);
-    expect(through.stdout).toMatch(/Completed: \+9 message\(s\), \d+ KB\n/);
+    expect(through.stdout).toMatch(/Completed: \+4 message\(s\), \d+\.\d KB, 2 disappeared on the server/);
+    expect(through.stdout).toMatch(/Completed: \+9 message\(s\), \d+\.\d KB\n/);
     const json = JSON.parse((await runCli(['status', 'hilda', '--json', '--data-dir', dataDir], 60_000)).stdout) as { accounts: { folders: number; messages: number; runs: { newMessages: number; disappeared: number; durationMs: number }[] }[] };
     expect(json.accounts).toHaveLength(1);
     expect(json.accounts[0]).toMatchObject({ messages: 13, folders: 2, runs: [{ newMessages: 4, disappeared: 2 }, { newMessages: 9, disappeared: 0 }] });
@@ -116,7 +116,7 @@ describe.skipIf(!dovecotAvailable())('the history of an account backed up by the
     await relay.stop();
     const direct = await runCli(['status', 'hilda', '--data-dir', dataDir], 60_000);
     expect(direct.stdout).toContain('archive: 13 message(s) in 2 folder(s)');
-    expect(direct.stdout).toMatch(/Completed: \+4 message\(s\), \d+ KB, 2 disappeared on the server/);
+    expect(direct.stdout).toMatch(/Completed: \+4 message\(s\), \d+\.\d KB, 2 disappeared on the server/);
     expect(direct.stdout).toContain('Relay not running');
     expect(direct.code).toBe(1);
   });

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
 import { errorLine } from '../../relay/cli/error-line.ts';
 import { EXIT, jobExitCode } from '../../relay/server/exit-codes.ts';
-import { formatRetryIn, formatSize } from '../../relay/cli/format-size.ts';
+import { formatRetryIn } from '../../relay/cli/format-retry-in.ts';
+import { formatBytes } from '../../lib/format.ts';
 import { progressPrinter } from '../../relay/cli/progress-printer.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -115,11 +116,11 @@ describe('the mailkeep command line', () => {
     }
   });
 
-  it('sizes read KB under 1 MB and MB above; a retry delay is rounded up or "now"', () => {
-    expect(formatSize(0)).toBe('0 KB');
-    expect(formatSize(46 * 1024)).toBe('46 KB');
-    expect(formatSize(100)).toBe('1 KB');
-    expect(formatSize(1048576 * 2.5)).toBe('2.5 MB');
+  it('sizes read as on the pages (lib/format.ts); a retry delay is rounded up or "now"', () => {
+    expect(formatBytes(0)).toBe('0 bytes');
+    expect(formatBytes(46 * 1024)).toBe('46.0 KB');
+    expect(formatBytes(100)).toBe('100 bytes');
+    expect(formatBytes(1048576 * 2.5)).toBe('2.5 MB');
     expect(formatRetryIn(50)).toBe('in 1 s');
     expect(formatRetryIn(2000)).toBe('in 2 s');
     expect(formatRetryIn(0)).toBe('now');
@@ -132,8 +133,8 @@ describe('the mailkeep command line', () => {
       progressPrinter(stream, word).update({ folder: 'INBOX', folderIndex: 1, folderCount: 1, done: 10, total: 10, messages: 10, bytes: 47_000 });
       return text;
     };
-    expect(lines('new')).toBe('folder 1/1 INBOX: 10/10 new, 10 messages, 46 KB so far\n');
-    expect(lines('exported')).toBe('folder 1/1 INBOX: 10/10 exported, 10 messages, 46 KB so far\n');
+    expect(lines('new')).toBe('folder 1/1 INBOX: 10/10 new, 10 messages, 45.9 KB so far\n');
+    expect(lines('exported')).toBe('folder 1/1 INBOX: 10/10 exported, 10 messages, 45.9 KB so far\n');
   });
 
   it('an untrusted certificate suggests --ca; other errors get no hint', () => {

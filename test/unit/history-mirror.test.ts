@@ -128,6 +128,30 @@ describe('the mirrored history of an account', () => {
     expect(await db.archiveSummaries.get('work')).toMatchObject({ fetchedAt: T0 + 1, messages: 13 });
     expect(await db.historyRuns.count()).toBe(3);
   });
+
+  it('a history whose refetch failed is marked behind (dated by its own fetch), and the next answer clears the mark', async () => {
+    let fail = false;
+    const conn = {
+      call: (async () => {
+        if (fail) throw mailkeepError('RELAY_UNREACHABLE', 'gone');
+        return page([run(0)], { totalRuns: 1 });
+      }) as never,
+    };
+    await syncHistories(db, conn, [state()], () => T0 + 1);
+    expect((await db.archiveSummaries.get('work'))?.behind).toBeUndefined();
+    // Nothing changed: in step with the relay, not marked, though not fetched again.
+    fail = true;
+    await syncHistories(db, conn, [state()], () => T0 + 2);
+    expect((await db.archiveSummaries.get('work'))?.behind).toBeUndefined();
+    const after = state({ lastSuccessAt: iso(T0 + 3_600_000), archive: { messages: 20, bytes: 9000 } });
+    await syncHistories(db, conn, [after], () => T0 + 3);
+    expect(await db.archiveSummaries.get('work')).toMatchObject({ behind: true, fetchedAt: T0 + 1 });
+    fail = false;
+    await syncHistories(db, conn, [after], () => T0 + 4);
+    const back = await db.archiveSummaries.get('work');
+    expect(back?.behind).toBeUndefined();
+    expect(back?.fetchedAt).toBe(T0 + 4);
+  });
 });
 
 describe('the Dexie schema upgrade from version 4 to version 5', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { archiveTotalsText, lastBackupText } from '../../lib/ui/archive-text.ts';
-import { formatDuration, runDurationMs, runOutcomeLabel, runSeverity } from '../../lib/ui/history-text.ts';
+import { formatDuration, historyAsOf, runDurationMs, runOutcomeLabel, runSeverity } from '../../lib/ui/history-text.ts';
+import { asOfText, freshnessOf } from '../../lib/ui/relay-freshness.ts';
 
 // The words the popup card, the dashboard's History and `mailkeep status ACCOUNT` use; clock and zone fixed.
 
@@ -30,5 +31,30 @@ describe('the words for what is in a backup', () => {
     expect([runOutcomeLabel('partially_completed'), runSeverity('partially_completed')]).toEqual(['Partially Completed', 'warning']);
     expect([runOutcomeLabel('connection_error'), runSeverity('connection_error')]).toEqual(['Connection Error', 'error']);
     expect([runOutcomeLabel(null), runSeverity(null)]).toEqual(['Interrupted', 'warning']);
+  });
+});
+
+describe("the History's \"as of\" is the relay's last confirmation, as the banner's is", () => {
+  const fetched = NOW - 6 * 60_000; // fetched at 15:56, the state unchanged since
+  const synced = NOW - 10_000; // the link's last sync: 16:01
+  const down = freshnessOf({ state: 'unreachable', at: NOW, relayVersion: null, errorCode: 'RELAY_UNREACHABLE', syncedAt: synced, via: 'native', nativeHost: 'ok' }, NOW);
+
+  it('a history in step with the relay at its last sync says that sync\'s time, as the banner does, not when it was fetched', () => {
+    expect(down.live).toBe(false);
+    const at = historyAsOf({ fetchedAt: fetched }, down);
+    expect(at).toBe(synced);
+    expect(asOfText(at, NOW, 'Europe/Berlin')).toBe('as of 17:01 (just now)');
+    if (!down.live) expect(asOfText(at, NOW, 'Europe/Berlin')).toBe(asOfText(down.asOf, NOW, 'Europe/Berlin'));
+  });
+
+  it('a history the relay changed since and that could not be fetched again is dated by its own fetch', () => {
+    expect(historyAsOf({ fetchedAt: fetched, behind: true }, down)).toBe(fetched);
+  });
+
+  it('with no sync known, or a sync older than the fetch, the fetch time stands', () => {
+    const never = freshnessOf({ state: 'unreachable', at: NOW, relayVersion: null, errorCode: 'RELAY_UNREACHABLE', syncedAt: null, via: 'native', nativeHost: 'ok' }, NOW);
+    expect(historyAsOf({ fetchedAt: fetched }, never)).toBe(fetched);
+    const older = freshnessOf({ state: 'unreachable', at: NOW, relayVersion: null, errorCode: 'RELAY_UNREACHABLE', syncedAt: fetched - 60_000, via: 'native', nativeHost: 'ok' }, NOW);
+    expect(historyAsOf({ fetchedAt: fetched }, older)).toBe(fetched);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXTENSION_LIMITS } from '@/lib/limits';
 import { JOB_KINDS, statusesOf } from '@/lib/status/catalog';
 import type { RelayState } from '@/lib/storage/settings';
-import { asOfText, freshnessOf, notReachableLine, shortTime, statusView } from '@/lib/ui/relay-freshness';
+import { asOfText, freshnessOf, notReachableLine, relayBannerOf, shortTime, statusView } from '@/lib/ui/relay-freshness';
 
 // 2026-11-26 14:02 in Berlin is 13:02 UTC: every text below is computed in an injected zone.
 const SYNCED = Date.parse('2026-11-26T13:02:00Z');
@@ -56,5 +56,31 @@ describe('what the pages believe about the relay link', () => {
     const f = freshnessOf(connected(SYNCED), SYNCED + 1_000);
     expect(statusView('backup', 'running', f, SYNCED + 1_000, ZONE)).toMatchObject({ current: true, mark: null, showProgress: true, label: 'In Progress / Running' });
     expect(statusView('backup', 'completed', f, SYNCED + 1_000, ZONE)).toMatchObject({ current: true, showProgress: false });
+  });
+});
+
+describe('the relay banner never contradicts the page below it', () => {
+  const unpaired = freshnessOf({ ...down('unpaired', null), nativeHost: 'missing' }, SYNCED);
+  const live = freshnessOf(connected(SYNCED), SYNCED);
+
+  it('is not shown with no mailbox on the popup, dashboard and archive: the empty state names the one next step', () => {
+    for (const reason of ['unreachable', 'unpaired', 'unauthorized'] as const) {
+      expect(relayBannerOf(freshnessOf(down(reason, SYNCED), SYNCED + 1), 0, false), reason).toBe('hidden');
+    }
+  });
+
+  it('on the options page with no mailbox says how to connect, and nothing about statuses there are none of', () => {
+    expect(relayBannerOf(unpaired, 0, true)).toBe('connect');
+  });
+
+  it('with mailboxes marks every status below as last known, on every page', () => {
+    expect(relayBannerOf(unpaired, 1, false)).toBe('last-known');
+    expect(relayBannerOf(unpaired, 20, true)).toBe('last-known');
+  });
+
+  it('is not shown while the link is live, nor before the store is read', () => {
+    expect(relayBannerOf(live, 3, false)).toBe('hidden');
+    expect(relayBannerOf(live, 0, true)).toBe('hidden');
+    expect(relayBannerOf(unpaired, undefined, true)).toBe('hidden');
   });
 });
