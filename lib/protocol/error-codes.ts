@@ -74,28 +74,6 @@ export const ErrorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
-/** An Error with a stable code and optional structured, secret-free details. */
-export class MailkeepError extends Error {
-  override readonly name = 'MailkeepError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export function mailkeepError(
-  code: ErrorCode,
-  message: string,
-  details?: Record<string, unknown>,
-  cause?: unknown,
-): MailkeepError {
-  return new MailkeepError(code, message, details, cause === undefined ? undefined : { cause });
-}
-
-export function errorCodeOf(err: unknown): ErrorCode {
-  return err instanceof MailkeepError ? err.code : 'UNKNOWN';
-}
+// The error class and its helpers live in a zod-free module, so a short-lived process that only
+// throws and reports errors (mailkeep search) does not load zod (about 40 ms of CPU at each start).
+export { errorCodeOf, MailkeepError, mailkeepError } from './mailkeep-error.ts';

@@ -1,4 +1,4 @@
-import { MailkeepError, mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { MailkeepError, mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
 
 /**
  * SQLite's own words for a damaged index file: a page overwritten or cut short (SQLITE_CORRUPT and
@@ -32,4 +32,11 @@ export function indexDamagedError(dir: string, cause: unknown): MailkeepError {
 /** `err` as ARCHIVE_DAMAGED when it is index corruption, else unchanged. */
 export function asIndexError(err: unknown, dir: string): unknown {
   return isIndexCorruption(err) ? indexDamagedError(dir, err) : err;
+}
+
+export function indexMissingError(dir: string): MailkeepError {
+  return mailkeepError(
+    'ARCHIVE_INDEX_MISSING',
+    `archive ${dir} holds mail but its index (index.sqlite) is missing; nothing was changed. Rebuild the index with: ${repairCommand(dir)}`,
+  );
 }
