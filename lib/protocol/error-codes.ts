@@ -1,11 +1,12 @@
-import { z } from '../zod.ts';
-
 /**
  * Every failure in Mailkeep carries one of these stable codes, in the relay, over the wire and in
  * the extension. User-facing hints for them live in one table in lib/status (error-hints.ts).
  * Add codes; never rename one (stored job rows and diagnostics keep them).
+ * No zod in this module: every archive command loads it, and zod costs about 40 ms of CPU at each
+ * start (`mailkeep search` must start about as fast as Node with SQLite). Schemas take the zod
+ * enum, ErrorCode, from error-code-schema.ts.
  */
-export const ErrorCode = z.enum([
+export const ERROR_CODES = [
   // IMAP session
   'AUTH_FAILED', // server rejected the credentials -> Authentication Error, no automatic retry
   'CONNECTION_REFUSED', // nothing listens on host:port
@@ -71,9 +72,31 @@ export const ErrorCode = z.enum([
   'NATIVE_CALLER_REFUSED', // the browser launched the host for another extension than the pinned one
   'RELAY_START_FAILED', // the relay did not start listening before the deadline (its log says why)
   'UNKNOWN',
-]);
-export type ErrorCode = z.infer<typeof ErrorCode>;
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
-// The error class and its helpers live in a zod-free module, so a short-lived process that only
-// throws and reports errors (mailkeep search) does not load zod (about 40 ms of CPU at each start).
-export { errorCodeOf, MailkeepError, mailkeepError } from './mailkeep-error.ts';
+/** An Error with a stable code and optional structured, secret-free details. */
+export class MailkeepError extends Error {
+  override readonly name = 'MailkeepError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function mailkeepError(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+  cause?: unknown,
+): MailkeepError {
+  return new MailkeepError(code, message, details, cause === undefined ? undefined : { cause });
+}
+
+export function errorCodeOf(err: unknown): ErrorCode {
+  return err instanceof MailkeepError ? err.code : 'UNKNOWN';
+}

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { MailkeepError, mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { MailkeepError, mailkeepError } from '../../lib/protocol/error-codes.ts';
 
 /**
  * Why an archive folder could not be opened for writing, as a stable code instead of the raw

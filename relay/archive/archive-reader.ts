@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { journalFile, packFiles } from './archive-files.ts';
 import { indexMissingError } from './index-damage.ts';
 import { openIndexReadOnly, type ReadOnlyIndex } from './open-index-readonly.ts';

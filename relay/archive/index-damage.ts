@@ -1,4 +1,4 @@
-import { MailkeepError, mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { MailkeepError, mailkeepError } from '../../lib/protocol/error-codes.ts';
 
 /**
  * SQLite's own words for a damaged index file: a page overwritten or cut short (SQLITE_CORRUPT and

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { writable } from './archive-path-error.ts';
 import { asIndexError, indexDamagedError, isIndexCorruption } from './index-damage.ts';
 import { openIndex, SCHEMA_VERSION, type Db } from './schema.ts';

@@ -1,4 +1,4 @@
-import { errorCodeOf, MailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { errorCodeOf, MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { updateSearchIndex } from '../search/index-update.ts';
 import { searchArchive } from '../search/search.ts';
 import type { SearchHit } from '../search/types.ts';

@@ -1,5 +1,5 @@
 import { RELAY_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { hasGmailColumns, type Db } from '../archive/schema.ts';
 import type { RestoreOptions, RestoreScope } from './restore/restore-types.ts';
 

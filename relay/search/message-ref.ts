@@ -1,4 +1,4 @@
-import { mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { Db } from '../archive/schema.ts';
 import type { MessageRef } from './types.ts';
 

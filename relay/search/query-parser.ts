@@ -1,5 +1,5 @@
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError, type MailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { mailkeepError, type MailkeepError } from '../../lib/protocol/error-codes.ts';
 import { hasWord } from './search-text.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
-import { mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { Db } from '../archive/schema.ts';
 import { resolveSourceAccount } from '../jobs/restore-select.ts';
 import { messageRef } from './message-ref.ts';

@@ -1,4 +1,4 @@
-import { mailkeepError } from '../../lib/protocol/mailkeep-error.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 
 /**
  * Midnight at the start of a calendar day in an IANA time zone, as epoch ms: what before:/after:
