@@ -1,5 +1,6 @@
 import { z } from '../zod.ts';
-import { MailkeepError, ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../protocol/error-code-schema.ts';
+import { MailkeepError } from '../protocol/error-codes.ts';
 import { JobKind } from '../protocol/status-ids.ts';
 import { pathTo } from '../status/state-machine.ts';
 import type { MailkeepDb } from '../storage/db.ts';

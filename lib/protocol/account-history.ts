@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
 import { HISTORY_LIMITS } from '../limits.ts';
-import { ErrorCode } from './error-codes.ts';
+import { ErrorCode } from './error-code-schema.ts';
 import { SafeId, Timestamp } from './ids.ts';
 import { BackupStatus } from './status-ids.ts';
 

@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
 import { LIMITS } from '../limits.ts';
-import { ErrorCode } from './error-codes.ts';
+import { ErrorCode } from './error-code-schema.ts';
 import { JobKind, StatusByKind } from './status-ids.ts';
 import { IdempotencyKey, SafeId, Timestamp } from './ids.ts';
 import { BackupOutcome, DownloadOutcome, MigrateOutcome, RestoreOutcome } from './job-outcome.ts';

@@ -1,11 +1,12 @@
-import { z } from '../zod.ts';
-
 /**
  * Every failure in Mailkeep carries one of these stable codes, in the relay, over the wire and in
  * the extension. User-facing hints for them live in one table in lib/status (error-hints.ts).
  * Add codes; never rename one (stored job rows and diagnostics keep them).
+ * No zod in this module: every archive command loads it, and zod costs about 40 ms of CPU at each
+ * start (`mailkeep search` must start about as fast as Node with SQLite). Schemas take the zod
+ * enum, ErrorCode, from error-code-schema.ts.
  */
-export const ErrorCode = z.enum([
+export const ERROR_CODES = [
   // IMAP session
   'AUTH_FAILED', // server rejected the credentials -> Authentication Error, no automatic retry
   'CONNECTION_REFUSED', // nothing listens on host:port
@@ -75,8 +76,8 @@ export const ErrorCode = z.enum([
   'NATIVE_CALLER_REFUSED', // the browser launched the host for another extension than the pinned one
   'RELAY_START_FAILED', // the relay did not start listening before the deadline (its log says why)
   'UNKNOWN',
-]);
-export type ErrorCode = z.infer<typeof ErrorCode>;
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** An Error with a stable code and optional structured, secret-free details. */
 export class MailkeepError extends Error {

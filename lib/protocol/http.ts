@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { ErrorCode } from './error-codes.ts';
+import { ErrorCode } from './error-code-schema.ts';
 
 /**
  * The relay's few plain-HTTP bodies. Everything else travels over the WebSocket at /ws.

@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { ErrorCode } from './error-codes.ts';
+import { ErrorCode } from './error-code-schema.ts';
 
 /**
  * The native-messaging host `mailkeep native-host` (docs/relay-protocol.md, "Native messaging").

@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { ErrorCode } from './error-codes.ts';
+import { ErrorCode } from './error-code-schema.ts';
 import { SafeId, Timestamp } from './ids.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { ErrorCode } from './error-codes.ts';
+import { ErrorCode } from './error-code-schema.ts';
 import { ImapAccount, JobEvent, JobSnapshot, RequestId, SafeId, Timestamp } from './common.ts';
 import { AccountEvent, AccountState } from './account-state.ts';
 import type { RequestMethod } from './client-frames.ts';

@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../protocol/error-code-schema.ts';
 import { SafeId } from '../protocol/ids.ts';
 import { BackupStatus } from '../protocol/status-ids.ts';
 

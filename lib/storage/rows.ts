@@ -1,5 +1,5 @@
 import { z } from '../zod.ts';
-import { ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../protocol/error-code-schema.ts';
 import { IdempotencyKey, JobParams, JobPhase, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink, PauseInfo } from '../protocol/job-outcome.ts';

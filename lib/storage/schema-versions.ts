@@ -1,5 +1,5 @@
 import type Dexie from 'dexie';
-import { ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../protocol/error-code-schema.ts';
 import { EXTENSION_LIMITS } from '../limits.ts';
 
 export const DB_NAME = 'mailkeep';

@@ -1,6 +1,6 @@
 import { z } from '../zod.ts';
 import type { MailkeepDb } from './db.ts';
-import { ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../protocol/error-code-schema.ts';
 
 /** unpaired: no token stored and no native host; unreachable: nothing answers; unauthorized: the
  * relay refused our token (paired with another install); connected: hello accepted. */

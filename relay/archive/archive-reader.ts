@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
-import { indexMissingError, packFiles } from './journal-recovery.ts';
-import { journalFile } from './journal.ts';
+import { journalFile, packFiles } from './archive-files.ts';
+import { indexMissingError } from './index-damage.ts';
 import { openIndexReadOnly, type ReadOnlyIndex } from './open-index-readonly.ts';
 import type { Db } from './schema.ts';
 

@@ -33,3 +33,10 @@ export function indexDamagedError(dir: string, cause: unknown): MailkeepError {
 export function asIndexError(err: unknown, dir: string): unknown {
   return isIndexCorruption(err) ? indexDamagedError(dir, err) : err;
 }
+
+export function indexMissingError(dir: string): MailkeepError {
+  return mailkeepError(
+    'ARCHIVE_INDEX_MISSING',
+    `archive ${dir} holds mail but its index (index.sqlite) is missing; nothing was changed. Rebuild the index with: ${repairCommand(dir)}`,
+  );
+}

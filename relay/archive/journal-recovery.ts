@@ -5,7 +5,8 @@ import { mailkeepError, MailkeepError } from '../../lib/protocol/error-codes.ts'
 import { applyBatch, indexAsOps } from './journal-ops.ts';
 import { chunked, JOURNAL_FILE_NO, journalFile, readJournalFile, writeJournalFile } from './journal.ts';
 import { fsyncDir } from './pack-file.ts';
-import { isIndexCorruption, repairCommand } from './index-damage.ts';
+import { PACK_NAME, packFiles } from './archive-files.ts';
+import { indexMissingError, isIndexCorruption, repairCommand } from './index-damage.ts';
 import { journalPosition, openIndex, setJournalPosition, type Db } from './schema.ts';
 
 /**
@@ -15,25 +16,8 @@ import { journalPosition, openIndex, setJournalPosition, type Db } from './schem
  * cut pack bytes past the end the journal durably recorded for each pack. Nothing else is cut.
  */
 
-export const PACK_NAME = /^pack-(\d{8})\.mkp$/;
-
-export function packFiles(dir: string): { id: number; file: string }[] {
-  const packs = path.join(dir, 'packs');
-  if (!fs.existsSync(packs)) return [];
-  return fs
-    .readdirSync(packs)
-    .map((f) => ({ m: PACK_NAME.exec(f), f }))
-    .filter((x) => x.m)
-    .map((x) => ({ id: Number(x.m![1]), file: x.f }))
-    .sort((a, b) => a.id - b.id);
-}
-
-export function indexMissingError(dir: string): MailkeepError {
-  return mailkeepError(
-    'ARCHIVE_INDEX_MISSING',
-    `archive ${dir} holds mail but its index (index.sqlite) is missing; nothing was changed. Rebuild the index with: ${repairCommand(dir)}`,
-  );
-}
+// Kept here for their importers; defined where readers can load them without zod.
+export { PACK_NAME, packFiles, indexMissingError };
 
 export function damagedError(dir: string, what: string, cause?: unknown): MailkeepError {
   return mailkeepError(

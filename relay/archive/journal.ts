@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
+import { JOURNAL_FILE_NO, journalDir, journalFile } from './archive-files.ts';
 import { fsyncDir, readAt } from './pack-file.ts';
 import { JournalBatch, type JournalOp } from './journal-ops.ts';
 
@@ -13,16 +14,8 @@ import { JournalBatch, type JournalOp } from './journal-ops.ts';
  */
 export const JOURNAL_MAGIC = Buffer.from('MKJ1');
 export const JOURNAL_HEADER_BYTES = 12;
-/** Only one journal file is written today; the number leaves room for rotation. */
-export const JOURNAL_FILE_NO = 1;
-
-export function journalDir(archive: string): string {
-  return path.join(archive, 'journal');
-}
-
-export function journalFile(archive: string, no = JOURNAL_FILE_NO): string {
-  return path.join(journalDir(archive), `journal-${String(no).padStart(8, '0')}.mkj`);
-}
+// Where the journal lies is in archive-files.ts (no zod there, for the archive's readers).
+export { JOURNAL_FILE_NO, journalDir, journalFile };
 
 export function encodeRecord(ops: readonly JournalOp[]): Buffer {
   const payload = Buffer.from(JSON.stringify(ops));

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../lib/clock.ts';
-import { mailkeepError, ErrorCode } from '../../lib/protocol/error-codes.ts';
+import { ErrorCode } from '../../lib/protocol/error-code-schema.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { JobSnapshot } from '../../lib/protocol/common.ts';
 import { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import type { AccountHistoryParams, AccountHistoryResult, ArchiveSummary, HistoryRun } from '../../lib/protocol/account-history.ts';

@@ -83,4 +83,31 @@ describe('the mailkeep launcher', () => {
     }
     expect(spawnSync(process.execPath, ['bin/mailkeep.js', 'backup', '--help'], { cwd: root, encoding: 'utf8' }).stdout).toContain('--archive');
   });
+
+  it('runs mailkeep search from the split build without loading zod, the journal, mailparser, imapflow or the relay server: a search starts about as fast as Node with SQLite', () => {
+    fs.mkdirSync(path.join(root, '.output'), { recursive: true });
+    expect(spawnSync(process.execPath, ['scripts/build-relay.mjs'], { cwd: root }).status).toBe(0);
+    const build = path.dirname(freshBundle(root) as string);
+    const chunks = fs.readdirSync(build).map((f) => [f, fs.readFileSync(path.join(build, f), 'utf8')] as const);
+    const start = chunks.find(([, text]) => /^\/\/ relay\/cli\/search-command\.ts$/m.test(text));
+    expect(start).toBeDefined();
+    // What `mailkeep search` loads: main's chunk, the search command's chunk (main imports it when
+    // the command runs) and every chunk they import statically; import("...") loads later, if ever.
+    const loaded = new Set<string>();
+    const visit = (file: string): void => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      const text = fs.readFileSync(path.join(build, file), 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\b[^;()]*?\bfrom\s*"\.\/([\w-]+\.mjs)"|^import\s*"\.\/([\w-]+\.mjs)"/gm)) visit((m[1] ?? m[2])!);
+    };
+    visit('mailkeep.mjs');
+    visit(start![0]);
+    // esbuild heads each module's code with a comment naming its file.
+    const modules = [...loaded].flatMap((f) => [...fs.readFileSync(path.join(build, f), 'utf8').matchAll(/^\/\/ (\S+\.[cm]?[jt]s)$/gm)].map((m) => m[1]!));
+    expect(modules).toContain('relay/search/search.ts');
+    expect(modules).toContain('relay/search/index-update.ts');
+    for (const heavy of [/node_modules\/zod\//, /^lib\/zod\.ts$/, /^relay\/archive\/journal(-ops)?\.ts$/, /node_modules\/mailparser\//, /^relay\/search\/parse-message\.ts$/, /node_modules\/imapflow\//, /^relay\/server\//]) {
+      expect(modules.filter((m) => heavy.test(m) && m !== 'relay/server/exit-codes.ts')).toEqual([]);
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { downloadDetailText } from '@/lib/ui/job-detail-text';
 import { fixedClock } from '@/lib/clock';
 import { notificationId, optionsPathFor, parseNotificationId } from '@/lib/background/notification-ids';
 import { ERROR_HINTS, errorHint } from '@/lib/status/error-hints';
-import { ErrorCode } from '@/lib/protocol/error-codes';
+import { ErrorCode } from '@/lib/protocol/error-code-schema';
 
 describe('provider presets of the options page', () => {
   it('fill the IMAP server of the big providers from the address domain, case-insensitively', () => {

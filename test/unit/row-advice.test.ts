@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '@/lib/protocol/error-codes';
+import { ErrorCode } from '@/lib/protocol/error-code-schema';
 import { JOB_KINDS, statusInfo, statusesOf } from '@/lib/status/catalog';
 import { adviceKeys, OUTAGE, rowAdvice, UNKNOWN_REPLY, type RowAdviceInput } from '@/lib/status/row-advice';
 import { SERVER_TEXTS, splitReply } from '@/lib/status/server-text-words';

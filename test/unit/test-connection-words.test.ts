@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '@/lib/protocol/error-codes';
+import { ErrorCode } from '@/lib/protocol/error-code-schema';
 import { testConnectionText } from '@/lib/status/test-connection-words';
 
 const TLS = { security: 'tls' as const };
