@@ -20,6 +20,8 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
   const info = backup ? statusInfo('backup', backup.status) : null;
   // The relay's word (AccountState.lastSuccessAt) when it has given one; else the row's.
   const lastSuccessAt = account.relay?.lastSuccessAt ?? backup?.lastSuccessAt ?? null;
+  // Paused under a provider's limit: the pause condition (StatusHint) says when it resumes, once.
+  const paused = backup?.status === 'retrying' && backup.lastErrorCode === 'PROVIDER_LIMIT_PAUSED' && !!backup.outcome?.pause;
   const { freshness, now, timeZone } = useFreshness();
   // Folders come with the mirrored history (account.history); messages and size with every account change.
   const summary = useLiveQuery(() => getDb().archiveSummaries.get(account.id), [account.id]);
@@ -55,13 +57,13 @@ export function AccountCard({ overview }: { overview: AccountOverview }) {
           </button>
         </div>
       )}
-      {account.relay?.retryAt != null && (
+      {account.relay?.retryAt != null && !paused && (
         <div class="small muted" data-testid="retry-at" data-at={account.relay.retryAt}>
           The relay tries again by itself{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.retryAt} />
           {account.relay.retryAt > now ? ` (next try ${retryTimeWords(account.relay.retryAt, now, timeZone)})` : ''}
         </div>
       )}
-      {account.relay?.nextRunAt != null && account.schedule.kind !== 'off' && (
+      {account.relay?.nextRunAt != null && account.schedule.kind !== 'off' && !paused && (
         <div class="small muted" data-testid="next-run" data-at={account.relay.nextRunAt}>
           Next backup{freshness.live ? '' : ' (as planned then)'}: <RelativeTime at={account.relay.nextRunAt} />
         </div>

@@ -29,6 +29,7 @@ export function StatusHint({ job, conditionShown = false, retryShown = false, la
       nextRetryAt: retryShown ? null : job.nextRetryAt,
       conditionShown,
       retryShown,
+      pauseShown: !!job.outcome?.pause && job.lastErrorCode === 'PROVIDER_LIMIT_PAUSED',
     },
     { now, timeZone },
   );

@@ -32,6 +32,9 @@ export interface RowAdviceInput {
   conditionShown: boolean;
   /** The row says when the relay tries again on a line of its own (the popup card does). */
   retryShown?: boolean;
+  /** The row shows the pause's own condition ("…daily download limit reached; resumes at 21:40"):
+   * it already says why and when, so the last error does not say it again. */
+  pauseShown?: boolean;
 }
 
 export interface RowAdvice {
@@ -154,6 +157,7 @@ export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone:
             ? UNKNOWN_REPLY
             : (errorHint(code) ?? UNKNOWN_REPLY);
     lastError = withoutRepeats(cause, said) || null;
+    if (code === 'PROVIDER_LIMIT_PAUSED' && input.status === 'retrying' && input.pauseShown) lastError = null;
   }
   const technical = failing && input.message ? technicalText(input.message) : null;
   return { hint, lastError, technical };

@@ -44,6 +44,14 @@ describe('a row says each piece of advice once, for the right cause', () => {
     expect(rowAdvice(base({ status: 'retrying', lastErrorCode: 'CONNECTION_TIMEOUT' }), CLOCK).hint).toContain('did not answer');
   });
 
+  it('a paused row whose pause condition is shown says why and when once: no last error repeating it', () => {
+    const shown = rowAdvice(base({ status: 'retrying', lastErrorCode: 'PROVIDER_LIMIT_PAUSED', conditionShown: false, pauseShown: true }), CLOCK);
+    expect(shown.hint).toBe('');
+    expect(shown.lastError).toBeNull();
+    // Without the pause's own line (an older relay's outcome), the last error still says it.
+    expect(rowAdvice(base({ status: 'retrying', lastErrorCode: 'PROVIDER_LIMIT_PAUSED', conditionShown: false }), CLOCK).lastError).toContain('resumes by itself');
+  });
+
   it('calls a refused or silent address that answered before an outage, never a wrong host or port', () => {
     for (const code of ['CONNECTION_REFUSED', 'HOST_NOT_FOUND', 'CONNECTION_TIMEOUT'] as const) {
       const a = rowAdvice(base({ lastErrorCode: code, lastSuccessAt: NOW - 3_600_000 }), CLOCK);
