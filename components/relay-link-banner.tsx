@@ -6,7 +6,7 @@ import { getDb } from '@/lib/storage/db';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { useFreshness } from '@/lib/ui/use-freshness';
 import { START_RELAY_NODE, START_RELAY_NPM } from '@/lib/status/hint-phrases';
-import { EXTENSION_LIMITS } from '@/lib/limits';
+import { useRelayLookup } from '@/lib/ui/use-relay-lookup';
 
 /** The start command as the banner shows it: the same words as START_RELAY_COMMAND, with code marks. */
 function StartCommand() {
@@ -28,11 +28,7 @@ export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boo
   const { freshness, now, timeZone } = useFreshness();
   const accounts = useLiveQuery(() => getDb().accounts.count());
   // While the relay is not confirmed, keep asking: the worker may be asleep, and its own retries stop.
-  useEffect(() => {
-    if (freshness.live) return;
-    const timer = setInterval(() => void sendMessage({ type: 'relay-check' }), EXTENSION_LIMITS.openPageRelayCheckMs);
-    return () => clearInterval(timer);
-  }, [freshness.live]);
+  useRelayLookup(!freshness.live);
   const shape = relayBannerOf(freshness, accounts, onOptionsPage);
   if (freshness.live || shape === 'hidden') return null;
   return (

@@ -1,6 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import { EXTENSION_LIMITS } from '@/lib/limits';
-import { sendMessage } from '@/lib/ui/send-message';
+import { useState } from 'preact/hooks';
+import { useRelayLookup } from '@/lib/ui/use-relay-lookup';
 import { useFirstRun } from '@/lib/ui/use-first-run';
 import { INSTALL_COMMAND, INSTALL_WHERE, type FirstRun, type FirstRunStep } from '@/lib/ui/first-run-steps';
 import { useFreshness } from '@/lib/ui/use-freshness';
@@ -17,19 +16,6 @@ const STATE_WORD: Record<FirstRunStep['state'], string> = {
   problem: 'Needs you',
   waiting: 'Waiting for the relay',
 };
-
-/**
- * While step 1 is open, ask the worker to look for the relay again every welcomeRelayCheckMs: the
- * worker's own retries stop after a while, and the user may run the install command minutes later.
- */
-function useRelayLookup(open: boolean): void {
-  useEffect(() => {
-    if (!open) return;
-    void sendMessage({ type: 'relay-check' });
-    const timer = setInterval(() => void sendMessage({ type: 'relay-check' }), EXTENSION_LIMITS.welcomeRelayCheckMs);
-    return () => clearInterval(timer);
-  }, [open]);
-}
 
 function CopyCommand() {
   const [copied, setCopied] = useState<boolean | null>(null);

@@ -415,16 +415,13 @@ export const EXTENSION_LIMITS = {
   /** How often an open page re-reads its clock to age the "last known" marks and notice a stale
    * link: once a second keeps "as of" honest without measurable cost. */
   pageClockTickMs: 1_000,
-  /** While the Welcome page's "Connect the relay" step is open it asks the worker to look again
-   * this often (the worker's own retries stop after relayReconnectAttempts): a relay installed
-   * minutes later still turns the step green within seconds. A look is a loopback health call, or
-   * one start of the native host when there is no relay: cheap enough every few seconds. */
-  welcomeRelayCheckMs: 3_000,
-  /** Any open page (popup, dashboard, options, archive) asks the worker to look for the relay this
-   * often while the relay is not confirmed: the worker may be asleep (only its one-minute alarm wakes
-   * it) and its own retries stop after relayReconnectAttempts, so an open page would otherwise keep
-   * saying "not reachable" for up to a minute after the relay is back. Same cost as the Welcome page's look. */
-  openPageRelayCheckMs: 3_000,
+  /** An open page whose relay is not confirmed (the Welcome page's "Connect the relay" step, and
+   * the banner of the popup, dashboard, options and archive pages) asks the worker to look again
+   * this often: the worker may be asleep (only its one-minute alarm wakes it) and its own retries
+   * stop after relayReconnectAttempts, so a relay installed or restarted minutes later is shown
+   * within seconds. A look is a loopback health call, or one start of the native host when there is
+   * no relay: cheap enough every few seconds. */
+  relayLookMs: 3_000,
   /** The native-messaging host answers with the relay's address within a second (it may start the
    * relay, ~0.3 s here); 15 s bounds a host that hangs, so code pairing can be offered instead. */
   nativeHostReplyTimeoutMs: 15_000,
