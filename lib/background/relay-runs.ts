@@ -220,10 +220,10 @@ async function driveOne(db: MailkeepDb, relay: RelayCaller, row: JobRow, byId: M
       }
     }
     if (!snap) {
-      await markUnknownToRelay(db, job.id, now);
+      await markUnknownToRelay(db, job.id, job.relayJobId, now);
       return;
     }
-    if (job.relayUnknownSince != null) await putRelayUnknown(db, job.id, null); // the relay knows it again (its data dir came back)
+    if (job.relayUnknownSince != null) await putRelayUnknown(db, job.id, job.relayJobId, null); // the relay knows it again (its data dir came back)
     job = await applyRunReport(db, job.id, snapshotReport(snap), now);
   }
   if (!job) return;
@@ -250,10 +250,14 @@ async function assignKey(db: MailkeepDb, jobId: string, now: number): Promise<Jo
   });
 }
 
-async function putRelayUnknown(db: MailkeepDb, jobId: string, since: number | null): Promise<void> {
+/**
+ * Marks (or unmarks) the row only while it still follows the relay job this pass looked up: a pass
+ * that read the row before "Start again" (or a newer run) must not mark the new run unknown.
+ */
+async function putRelayUnknown(db: MailkeepDb, jobId: string, relayJobId: string, since: number | null): Promise<void> {
   await db.transaction('rw', db.jobs, async () => {
     const row = await db.jobs.get(jobId);
-    if (row && (row.relayUnknownSince ?? null) !== since) await db.jobs.put(JobRow.parse({ ...row, relayUnknownSince: since }));
+    if (row && row.relayJobId === relayJobId && (row.relayUnknownSince ?? null) !== since) await db.jobs.put(JobRow.parse({ ...row, relayUnknownSince: since }));
   });
 }
 
@@ -263,16 +267,18 @@ async function putRelayUnknown(db: MailkeepDb, jobId: string, since: number | nu
  * happened to the run is unknown, so nothing is started again until the user says so (startAgain).
  * A row that ended with nothing left to do was only trimmed from the relay's bounded history.
  */
-async function markUnknownToRelay(db: MailkeepDb, jobId: string, at: number): Promise<void> {
-  const row = await db.jobs.get(jobId);
-  if (!row || row.relayUnknownSince != null) return;
-  if (stage(row.kind, row.status) === 2 && statusInfo(row.kind, row.status).action === 'none') {
-    // Ended with nothing left to do (Completed): the relay trimmed it from its bounded history.
-    // The row is history too; it only stops following the relay job.
-    await putRun(db, jobId, { runKey: null, relayJobId: null });
-    return;
-  }
-  await putRelayUnknown(db, jobId, at);
+async function markUnknownToRelay(db: MailkeepDb, jobId: string, relayJobId: string, at: number): Promise<void> {
+  await db.transaction('rw', db.jobs, async () => {
+    const row = await db.jobs.get(jobId);
+    if (!row || row.relayJobId !== relayJobId || row.relayUnknownSince != null) return;
+    if (stage(row.kind, row.status) === 2 && statusInfo(row.kind, row.status).action === 'none') {
+      // Ended with nothing left to do (Completed): the relay trimmed it from its bounded history.
+      // The row is history too; it only stops following the relay job.
+      await db.jobs.put(JobRow.parse({ ...row, runKey: null, relayJobId: null }));
+      return;
+    }
+    await putRelayUnknown(db, jobId, relayJobId, at);
+  });
 }
 
 /**

@@ -24,7 +24,7 @@ test('Authentication Error twice is one notification; after the password is fixe
   const popup = await world.open('popup.html');
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
 
-  world.setServerPassword('changed-on-the-server-42');
+  await world.setServerPassword('changed-on-the-server-42');
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'authentication_error', { timeout: 20_000 });
   await expect.poll(() => editNotes(popup, accountId)).toHaveLength(1);

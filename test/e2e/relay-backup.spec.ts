@@ -145,7 +145,7 @@ test('stopping the service worker in the middle of a backup: the job finishes, C
 });
 
 test('a changed server password: Authentication Error with Edit and a red badge; a saved edit starts a backup at once and it completes', async () => {
-  world.setServerPassword('changed-on-the-server-99');
+  await world.setServerPassword('changed-on-the-server-99');
   const popup = await world.open('popup.html');
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
   await expect(card(popup)).toHaveAttribute('data-status', 'authentication_error', { timeout: 20_000 });

@@ -25,7 +25,8 @@ export interface World {
   open(pathAndHash: string): Promise<Page>;
   /** Adds `count` generated messages to the mailbox (a later backup has something to fetch). */
   addMail(count: number, seed: number): Promise<void>;
-  setServerPassword(password: string): void;
+  /** Changes the mailbox password and returns once Dovecot accepts the new one. */
+  setServerPassword(password: string): Promise<void>;
   /** SIGTERM the relay and start it again on the same port and data dir (the pairing survives). */
   restartRelay(): Promise<void>;
   restartDovecot(): Promise<void>;
@@ -77,10 +78,20 @@ export async function startWorld(initialMessages: number): Promise<World> {
       for (const raw of generatedMessages(count, s)) await imap.append('INBOX', raw, []);
       await imap.logout();
     },
-    setServerPassword(password) {
-      // Dovecot's passwd-file is re-read when it changes: the next login sees the new password.
+    async setServerPassword(password) {
       currentPassword = password;
       fs.writeFileSync(`${dovecot.dir}/users`, `${MAIL_USER.name}:{PLAIN}${password}::::::\n`);
+      // Dovecot re-reads a changed passwd-file at most once per second of its clock (it skips the
+      // stat when its last look was in the same second), so a login right after the write can
+      // still be checked against the old password: wait until the new one is the one in force.
+      await expect.poll(async () => {
+        try {
+          await (await dovecot.client(MAIL_USER.name, password)).logout();
+          return true;
+        } catch {
+          return false;
+        }
+      }, { timeout: 15_000 }).toBe(true);
     },
     async restartRelay() {
       const port = relay.port;

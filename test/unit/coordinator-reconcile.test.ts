@@ -112,6 +112,27 @@ describe('the coordinator following relay runs', () => {
     await expect(startAgain(db, jobId)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
   });
 
+  it('a pass that read the row before "Start again" does not mark the started-again run unknown to the relay', async () => {
+    await driveRuns(db, relay, 1_000);
+    const first = await job();
+    await applyRelayEvent(db, { event: 'status', jobId: first.relayJobId!, kind: 'restore', status: 'running', phase: 'active', errorCode: null, at }, 2_000);
+    relay.jobs.clear();
+    await driveRuns(db, relay, 5_000);
+    // The user clicks "Start again" while a pass that already read the old row waits for job.list.
+    const racing = { call: async (method: string, params: any) => {
+      if (method === 'job.list') await startAgain(db, jobId, 6_000);
+      return relay.call(method, params);
+    } };
+    await driveRuns(db, racing as FakeRelay, 6_500);
+    expect((await job()).relayUnknownSince ?? null).toBeNull();
+    await driveRuns(db, relay, 7_000);
+    const row = await job();
+    expect(row.relayUnknownSince ?? null).toBeNull();
+    expect(row.relayJobId).not.toBe(first.relayJobId);
+    expect(actionsFor(row)).not.toContain('start-again');
+    expect(relay.jobs.size).toBe(1);
+  });
+
   it('a Completed run the relay trimmed from its bounded history stays Completed and is not marked unknown or started', async () => {
     await driveRuns(db, relay, 1_000);
     const first = await job();
