@@ -277,7 +277,7 @@ export class ArchiveWriter {
     return this.stmts.hasBlob.get(hash) !== undefined;
   }
 
-  private stage(folderId: number, runId: number, meta: MessageMeta, hash: string, newBytes: number): void {
+  private stage(folderId: number, runId: number, meta: MessageMeta, hash: string, newBytes: number, newMessages = 1): void {
     const gm = meta.gmail;
     this.ops.push({
       op: 'msg', f: folderId, v: meta.uidvalidity, u: meta.uid, h: hash, fl: meta.flags, d: meta.internalDate?.toISOString() ?? null,
@@ -290,7 +290,7 @@ export class ArchiveWriter {
     }
     this.stagedCount++;
     const c = this.runCounters.get(runId) ?? { messages: 0, bytes: 0 };
-    c.messages += 1;
+    c.messages += newMessages;
     c.bytes += newBytes;
     this.runCounters.set(runId, c);
     this.stagedBytes += newBytes;
@@ -332,9 +332,13 @@ export class ArchiveWriter {
     return fresh;
   }
 
-  /** Records a membership whose content is already stored (recognised by envelope). */
+  /**
+   * Records a membership whose content is already stored (recognised by envelope, or on Gmail by
+   * X-GM-MSGID). On Gmail a folder is a label: another label of a stored message is not a new
+   * message of the run (the run counts distinct messages, as the user sees them in Gmail).
+   */
   addKnown(folderId: number, runId: number, meta: MessageMeta, hash: string): void {
-    this.stage(folderId, runId, meta, hash, 0);
+    this.stage(folderId, runId, meta, hash, 0, meta.gmail ? 0 : 1);
   }
 
   /** Moves the folder's cursor to `uid` once the current group is durable. */

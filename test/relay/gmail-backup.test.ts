@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openArchiveForReading } from '../../relay/archive/archive-reader.ts';
 import { runBackup } from '../../relay/jobs/backup/run-backup.ts';
+import type { BackupProgress } from '../../relay/jobs/backup/types.ts';
 import { startFakeGmail, type FakeGmail, type GmailMessage } from '../support/fake-gmail.ts';
 import { gmailMailbox } from '../support/gmail-mailbox.ts';
 import { sha256 } from '../support/mailbox-state.ts';
@@ -22,13 +23,26 @@ function tmp(): string {
   return d;
 }
 
-export function backupGmail(g: FakeGmail, archiveDir: string) {
-  return runBackup({
-    archiveDir,
-    account: { host: '127.0.0.1', port: g.port, security: 'none', user: 'me@gmail.com', password: 'pw' },
-    timeouts: { connectMs: 5000, greetingMs: 5000, socketMs: 20_000 },
-    retry: { maxAttempts: 1, baseDelayMs: 10 },
-  });
+export function backupGmail(g: FakeGmail, archiveDir: string, onProgress?: (p: BackupProgress) => void) {
+  return runBackup(
+    {
+      archiveDir,
+      account: { host: '127.0.0.1', port: g.port, security: 'none', user: 'me@gmail.com', password: 'pw' },
+      timeouts: { connectMs: 5000, greetingMs: 5000, socketMs: 20_000 },
+      retry: { maxAttempts: 1, baseDelayMs: 10 },
+    },
+    onProgress ? { onProgress } : {},
+  );
+}
+
+/** The run's "N new messages" as its history shows it (the archive's runs table). */
+function historyNewMessages(dir: string): number[] {
+  const db = openArchiveForReading(dir);
+  try {
+    return db.prepare<[], number>('SELECT new_messages FROM runs ORDER BY id').pluck().all();
+  } finally {
+    db.close();
+  }
 }
 
 /** X-GM-MSGID -> the archived folders holding it (present rows). */
@@ -62,8 +76,19 @@ describe('Gmail mode backup (X-GM-EXT-1)', () => {
     gmail = await startFakeGmail({ messages: box.seeds, password: 'pw' });
     const dir = tmp();
 
-    const first = await backupGmail(gmail, dir);
-    expect(first).toMatchObject({ status: 'completed', errorCode: null });
+    const seen: BackupProgress[] = [];
+    const first = await backupGmail(gmail, dir, (p) => seen.push(p));
+    // Counted as the user sees the mailbox in Gmail: 1,000 messages, not 1,000 + their 2,500 labels.
+    expect(first).toMatchObject({ status: 'completed', errorCode: null, messages: 1000 });
+    expect(historyNewMessages(dir)).toEqual([1000]);
+    // The bar never counts past its total, and its total is the distinct messages from the start
+    // (All Mail, Spam and Trash by STATUS), not All Mail plus every label folder's memberships.
+    expect(seen.length).toBeGreaterThan(2);
+    for (const p of seen) {
+      expect(p.runTotal).toBe(1000);
+      expect(p.messages).toBeLessThanOrEqual(1000);
+    }
+    expect(seen.at(-1)!.messages).toBe(1000);
     const fetched = gmail.counters.bodyBytesSent;
     console.info(`[gmail-backup] body bytes fetched ${fetched} vs distinct content ${box.distinctBytes} (x${(fetched / box.distinctBytes).toFixed(4)}); header bytes ${gmail.counters.headerBytesSent}`);
     expect(fetched).toBeGreaterThanOrEqual(box.distinctBytes);
@@ -114,6 +139,9 @@ describe('Gmail mode backup (X-GM-EXT-1)', () => {
 
     const run = await backupGmail(gmail, dir);
     expect(run.status).toBe('completed');
+    // One new message (in INBOX and Work: two labels, one message); label changes are not new mail.
+    expect(run.messages).toBe(1);
+    expect(historyNewMessages(dir).at(-1)).toBe(1);
     expect(gmail.counters.bodyBytesSent).toBe(fresh.raw.length);
     const held = archivedFolders(dir);
     for (const m of [a!, b!, fresh]) expect(held.get(m.msgId)).toEqual(expectedFolders(gmail, m));

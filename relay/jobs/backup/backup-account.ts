@@ -1,10 +1,7 @@
 import type { ListResponse } from 'imapflow';
 import { SessionDeadline } from '../../imap/session.ts';
-import { backupFolder, type SessionContext } from './backup-folder.ts';
+import { backupFolder, isGmailLabel, type SessionContext } from './backup-folder.ts';
 import { runBytesTotal } from './size-total.ts';
-
-/** Gmail's folders whose messages are downloaded (by special use): every other one is a label. */
-const GMAIL_DOWNLOADED = new Set(['\\All', '\\Junk', '\\Trash']);
 
 /**
  * One pass over an account on one connection: LIST (with STATUS in the same round trip where the
@@ -26,7 +23,8 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
   // The run's total for the progress bar: the folders after the current one count by STATUS
   // MESSAGES on a first run (all of it is fetched); an incremental run fetches only new mail, which
   // STATUS cannot bound tightly, so its total is known only once the last folder was searched.
-  const counts = folders.map((f) => f.status?.messages);
+  // In Gmail mode a label folder adds no messages: its messages are All Mail's (counted there).
+  const counts = folders.map((f) => (isGmailLabel(ctx, f.specialUse) ? 0 : f.status?.messages));
   ctx.pendingAfter = (index) => {
     let sum = 0;
     for (const n of counts.slice(index)) {
@@ -40,7 +38,7 @@ export async function backupAccount(ctx: SessionContext): Promise<void> {
   // first backup spread over days is several runs); not on every incremental run of a Gmail account.
   // In Gmail mode only All Mail, Spam and Trash are downloaded (a label folder's messages are found
   // stored already): counting the label folders too made the total and the forecast several times too large.
-  const downloaded = ctx.gmail ? folders.filter((f) => GMAIL_DOWNLOADED.has(f.specialUse ?? '')) : folders;
+  const downloaded = folders.filter((f) => !isGmailLabel(ctx, f.specialUse));
   if (!ctx.matchStored || ctx.resumesPause) ctx.bytesTotal = await runBytesTotal(client, ctx.writer, ctx.accountId, ctx.runId, downloaded, ctx.deadlines.messageBaseMs);
   for (const [i, f] of folders.entries()) {
     ctx.signal?.throwIfAborted();

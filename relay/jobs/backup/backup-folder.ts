@@ -95,6 +95,14 @@ function folderRefused(ctx: SessionContext, err: unknown): boolean {
   return err instanceof FolderFault || (classifyImapError(err) === 'FOLDER_UNREADABLE' && ctx.client.usable);
 }
 
+/** Gmail's folders whose messages are downloaded (by special use): every other one is a label. */
+const GMAIL_DOWNLOADED = new Set(['\\All', '\\Junk', '\\Trash']);
+
+/** A Gmail label folder: its messages are recorded as memberships of All Mail's, not downloaded or counted. */
+export function isGmailLabel(ctx: Pick<SessionContext, 'gmail'>, specialUse: string | null | undefined): boolean {
+  return ctx.gmail === true && !GMAIL_DOWNLOADED.has(specialUse ?? '');
+}
+
 export async function backupFolder(ctx: SessionContext, entry: ListResponse, index: number, count: number): Promise<void> {
   const { writer, runId } = ctx;
   // Opened by the name exactly as listed; shown by imapflow's decoded name (modified UTF-7 decoded
@@ -111,10 +119,12 @@ export async function backupFolder(ctx: SessionContext, entry: ListResponse, ind
   });
   ctx.seenFolders.add(folderId);
   ctx.tally.foldersChecked++;
+  const label = isGmailLabel(ctx, entry.specialUse);
   const report = (done: number, total: number, force = false): void => {
     const after = ctx.pendingAfter?.(index) ?? null;
     // Stored in this run before this folder + this folder's count to fetch + the folders after it.
-    const runTotal = after === null ? null : ctx.tally.messages - done + total + after;
+    // A Gmail label folder's memberships are not messages of the run (writer.addKnown).
+    const runTotal = after === null ? null : label ? ctx.tally.messages + after : ctx.tally.messages - done + total + after;
     ctx.progress({ folder: name, folderIndex: index, folderCount: count, done, total, messages: ctx.tally.messages, bytes: ctx.tally.bytes, runTotal, bytesTotal: ctx.bytesTotal ?? null }, force);
   };
 
@@ -238,8 +248,9 @@ async function syncFolder(
   };
   const addKnown = (meta: MessageMeta, known: { hash: string; messageId: string | null }): void =>
     writer.addKnown(folderId, runId, { ...meta, messageId: meta.messageId ?? known.messageId }, known.hash);
-  const stored = (): Promise<void> | null => {
-    ctx.tally.messages++;
+  /** `counted`: a new message of the run (not another Gmail label of a stored one: writer.addKnown). */
+  const stored = (counted = true): Promise<void> | null => {
+    if (counted) ctx.tally.messages++;
     done++;
     report(done, todo.length);
     const wait = writer.maybeCommit();
@@ -422,7 +433,7 @@ async function syncFolder(
         const known = knownContent(meta);
         if (known) {
           addKnown(meta, known);
-          return void (await stored());
+          return void (await stored(!meta.gmail));
         }
       }
       if (meta.size >= RELAY_LIMITS.streamThresholdBytes) return await streamLarge(meta);
@@ -523,7 +534,7 @@ async function syncFolder(
       if (known) {
         addKnown(meta, known);
         pending.delete(uid);
-        const wait = stored();
+        const wait = stored(!meta.gmail);
         if (wait) await wait;
       } else if (meta.size < RELAY_LIMITS.streamThresholdBytes) small.push(uid);
     }
