@@ -463,6 +463,10 @@ export const SERVICE_LIMITS = {
   /** systemd and launchd restart a failed relay after this pause (RestartSec, ThrottleInterval): a
    * relay that fails at once (port taken) retries calmly instead of spinning. */
   restartDelaySeconds: 10,
+  /** An installed relay looks this often for a browser that appeared since install (its profile
+   * folder: a few stat calls) and registers the native host for it: a person who installs or first
+   * starts Chrome after `npm start` is connected within a minute, without running anything again. */
+  browserScanMs: 60_000,
 } as const;
 
 /** Search of the archive (issue 15, relay/search, docs/search.md). */

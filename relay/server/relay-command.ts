@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOOR_LIMITS, SCHEDULE_LIMITS } from '../../lib/limits.ts';
+import { DOOR_LIMITS, SCHEDULE_LIMITS, SERVICE_LIMITS } from '../../lib/limits.ts';
 import { acquireInstanceLock } from '../lock/lock-file.ts';
 import { CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from '../fs/atomic-file.ts';
@@ -131,6 +131,22 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     say(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
     // Search indexes catch up with every archive (and finish what a stopped relay left), in the background.
     searchIndexer((dir, err) => log(`search index of ${path.basename(dir)} not updated: ${(err as Error).message.slice(0, 200)}`)).startup(path.join(dataDir, 'archives'));
+    // A browser installed or first started since `mailkeep install` gets the native host (browser-watch.ts).
+    const watchBrowsers = async (): Promise<void> => {
+      try {
+        const [{ registerNewBrowsers }, { currentServiceEnv }, { runServiceCommand }] = await Promise.all([
+          import('../service/browser-watch.ts'),
+          import('../service/platform.ts'),
+          import('../service/relay-launch.ts'),
+        ]);
+        registerNewBrowsers({ se: currentServiceEnv(process.env), dataDir, run: runServiceCommand, log });
+      } catch (err) {
+        log(`native-messaging host not registered for new browsers: ${(err as Error).message.slice(0, 200)}`);
+      }
+    };
+    void watchBrowsers();
+    const browserScan = setInterval(() => void watchBrowsers(), SERVICE_LIMITS.browserScanMs);
+    browserScan.unref();
     if (code) {
       say(
         `Pairing code: ${code}  (type it into the extension's options page; valid ${DOOR_LIMITS.pairingCodeTtlMs / 60_000} minutes; ` +
@@ -153,6 +169,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
     const reason = await (deps.stopSignal ?? signalled(removeSignalHandlers));
     log(`shutting down (${String(reason)}): closing sockets, letting jobs checkpoint`);
     stopWatching?.();
+    clearInterval(browserScan);
     await server.close();
     await state.stop();
     removeLocalToken(dataDir);

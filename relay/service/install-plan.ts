@@ -48,22 +48,22 @@ export interface PlanOptions {
   exists?: (dir: string) => boolean;
 }
 
-export function planInstall(opts: PlanOptions): InstallPlan {
-  const { se } = opts;
+export function hostLauncherPath(se: ServiceEnv, dataDir: string): string {
+  return pathsOf(se.platform).join(dataDir, 'native-host', se.platform === 'win32' ? 'mailkeep-native-host.cmd' : 'mailkeep-native-host');
+}
+
+/**
+ * The native host's registration for these browsers (the launcher itself is written by install):
+ * a manifest per browser (Linux, macOS), or a manifest per family and a registry key per vendor
+ * (Windows). Used by install, and by the relay for a browser that appears later (browser-watch.ts).
+ */
+export function hostRegistration(se: ServiceEnv, dataDir: string, browsers: BrowserTarget[]): Pick<InstallPlan, 'files' | 'register' | 'unregister' | 'registryKeys'> {
   const p = pathsOf(se.platform);
-  const dataDir = opts.dataDir ?? dataDirOf(se);
-  const port = opts.port ?? DEFAULT_RELAY_PORT;
-  const command = relayCommand(dataDir, port, opts.cli);
-  const browsers = installedBrowsers(se, opts.exists);
+  const launcher = hostLauncherPath(se, dataDir);
   const files: PlannedFile[] = [];
   const register: Command[] = [];
-  const start: Command[] = [];
   const unregister: Command[] = [];
   const registryKeys: string[] = [];
-
-  // The native host: one launcher, and a manifest per browser (Linux, macOS) or per family (Windows).
-  const launcher = p.join(dataDir, 'native-host', se.platform === 'win32' ? 'mailkeep-native-host.cmd' : 'mailkeep-native-host');
-  files.push({ path: launcher, content: hostLauncher(se.platform, opts.cli.node, opts.cli.bin, dataDir), mode: 0o755, what: 'native-messaging host launcher' });
   if (se.platform === 'win32') {
     const families = [...new Set(browsers.map((b) => b.family))] as BrowserFamily[];
     const manifestOf = (f: BrowserFamily) => p.join(dataDir, 'native-host', `${NATIVE_HOST_NAME}.${f}.json`);
@@ -79,6 +79,30 @@ export function planInstall(opts: PlanOptions): InstallPlan {
       files.push({ path: p.join(b.manifestDir!, `${NATIVE_HOST_NAME}.json`), content: hostManifest(b.family, launcher), mode: 0o644, what: `native-messaging host manifest for ${b.name}` });
     }
   }
+  return { files, register, unregister, registryKeys };
+}
+
+export function planInstall(opts: PlanOptions): InstallPlan {
+  const { se } = opts;
+  const p = pathsOf(se.platform);
+  const dataDir = opts.dataDir ?? dataDirOf(se);
+  const port = opts.port ?? DEFAULT_RELAY_PORT;
+  const command = relayCommand(dataDir, port, opts.cli);
+  const browsers = installedBrowsers(se, opts.exists);
+  const files: PlannedFile[] = [];
+  const register: Command[] = [];
+  const start: Command[] = [];
+  const unregister: Command[] = [];
+  const registryKeys: string[] = [];
+
+  // The native host: one launcher, and a manifest per browser (Linux, macOS) or per family (Windows).
+  const launcher = hostLauncherPath(se, dataDir);
+  files.push({ path: launcher, content: hostLauncher(se.platform, opts.cli.node, opts.cli.bin, dataDir), mode: 0o755, what: 'native-messaging host launcher' });
+  const host = hostRegistration(se, dataDir, browsers);
+  files.push(...host.files);
+  register.push(...host.register);
+  unregister.push(...host.unregister);
+  registryKeys.push(...host.registryKeys);
 
   // Start at login, keep running.
   let kind: ServiceKind;

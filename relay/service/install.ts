@@ -5,7 +5,7 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { runningRelay } from '../lock/lock-file.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../fs/atomic-file.ts';
 import { readInstallRecord, writeInstallRecord, type Command, type InstallRecord } from './install-record.ts';
-import type { InstallPlan } from './install-plan.ts';
+import type { InstallPlan, PlannedFile } from './install-plan.ts';
 import type { ServiceEnv } from './platform.ts';
 import { relayCommand, spawnDetachedRelay } from './relay-launch.ts';
 
@@ -37,6 +37,19 @@ function mkdirRecording(dir: string, created: string[], mode: number): void {
   }
 }
 
+/** Writes files (private inside the data dir), recording the directories it had to create. */
+export function writePlannedFiles(dataDir: string, planned: PlannedFile[], created: string[], out: (line: string) => void): InstallRecord['files'] {
+  const files: InstallRecord['files'] = [];
+  for (const f of planned) {
+    mkdirRecording(path.dirname(f.path), created, f.path.startsWith(dataDir) ? 0o700 : 0o755);
+    writeFileAtomic(f.path, f.content, f.mode);
+    fs.chmodSync(f.path, f.mode); // writeFileAtomic's create mode is masked by the umask
+    files.push({ path: f.path, sha256: sha256(f.content) });
+    out(`wrote ${f.path}  (${f.what})`);
+  }
+  return files;
+}
+
 /**
  * Writes the planned files, registers the service and host, records all of it in the data dir
  * (merged with an earlier install's record, so re-running install and then uninstall still removes
@@ -49,15 +62,8 @@ export function applyInstall(opts: ApplyOptions): InstallRecord {
   const created: string[] = [];
   mkdirRecording(plan.dataDir, created, 0o700);
   ensurePrivateDir(plan.dataDir);
-  const files: InstallRecord['files'] = [];
-  for (const f of plan.files) {
-    mkdirRecording(path.dirname(f.path), created, f.path.startsWith(plan.dataDir) ? 0o700 : 0o755);
-    writeFileAtomic(f.path, f.content, f.mode);
-    fs.chmodSync(f.path, f.mode); // writeFileAtomic's create mode is masked by the umask
-    files.push({ path: f.path, sha256: sha256(f.content) });
-    out(`wrote ${f.path}  (${f.what})`);
-  }
-  if (plan.browsers.length === 0) out('no browser profile found: the native-messaging host is registered for none (run `mailkeep install` again after starting your browser once)');
+  const files = writePlannedFiles(plan.dataDir, plan.files, created, out);
+  if (plan.browsers.length === 0) out('no browser profile found yet: the running relay registers the native-messaging host by itself for a browser started here later (it looks every minute)');
   else out(`native-messaging host registered for: ${plan.browsers.map((b) => b.name).join(', ')}`);
 
   const record: InstallRecord = {
@@ -114,7 +120,7 @@ function describeService(plan: InstallPlan): string {
   }
 }
 
-function mergeBy<T>(older: T[], newer: T[], key: (t: T) => string): T[] {
+export function mergeBy<T>(older: T[], newer: T[], key: (t: T) => string): T[] {
   const m = new Map<string, T>();
   for (const t of [...older, ...newer]) m.set(key(t), t);
   return [...m.values()];
