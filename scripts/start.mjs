@@ -33,6 +33,7 @@ Next, in Chrome, Chromium, Brave or Edge:
   1. chrome://extensions -> Developer mode -> Load unpacked -> ${ext}
   2. the extension's options page says "Connected" by itself: add your mailbox there.
 Backups then run on their schedule, with the browser open or closed. "npx mailkeep status" shows them;
-"npx mailkeep uninstall" removes the service and the browser registration (your archive stays).
+"npx mailkeep stop" stops the relay for now; "npx mailkeep uninstall" removes the service and the
+browser registration (your archive stays).
 `);
 }

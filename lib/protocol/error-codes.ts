@@ -75,6 +75,7 @@ export const ERROR_CODES = [
   // native-messaging host and service (mailkeep native-host, install)
   'NATIVE_CALLER_REFUSED', // the browser launched the host for another extension than the pinned one
   'RELAY_START_FAILED', // the relay did not start listening before the deadline (its log says why)
+  'RELAY_STOP_FAILED', // `mailkeep stop`: the relay did not release its lock before the deadline
   'UNKNOWN',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

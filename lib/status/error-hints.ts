@@ -81,6 +81,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   EXPIRED: 'The link has expired. Generate the download again.',
   NATIVE_CALLER_REFUSED: 'The Mailkeep helper only answers the Mailkeep extension. Reinstall the extension from its official package, then run "mailkeep install" again.',
   RELAY_START_FAILED: 'The Mailkeep relay could not be started. Its log (relay.log in the Mailkeep data folder) says why; fix that, or pair with a code from "mailkeep pair" in the options page.',
+  RELAY_STOP_FAILED: 'The Mailkeep relay did not stop in time; it may still be saving a large batch. Try "mailkeep stop" again in a minute.',
   UNKNOWN: 'An unexpected error happened. Mailkeep tries again by itself; if it persists, click "Copy diagnostics" and report the problem.',
 };
 

@@ -6,7 +6,9 @@ import { applyInstall } from '../service/install.ts';
 import { planInstall, systemdUserManagerRuns } from '../service/install-plan.ts';
 import { currentServiceEnv, dataDirOf } from '../service/platform.ts';
 import { currentCli, runServiceCommand } from '../service/relay-launch.ts';
-import { uninstall } from '../service/uninstall.ts';
+import { stopRunningRelay, uninstall } from '../service/uninstall.ts';
+import { runningRelay } from '../lock/lock-file.ts';
+import { SERVICE_LIMITS } from '../../lib/limits.ts';
 import { parseOptions } from './args.ts';
 import type { Io } from './commands.ts';
 import { errorLine } from './error-line.ts';
@@ -27,6 +29,12 @@ export const UNINSTALL_HELP = `Usage: mailkeep uninstall [--data-dir DIR] [--pur
 
 Stops the relay and removes what "mailkeep install" wrote, nothing else. Archives, saved
 passwords and logs in DIR stay; --purge --yes deletes DIR too (--purge alone shows what it would delete).`;
+
+export const STOP_HELP = `Usage: mailkeep stop [--data-dir DIR]
+
+Stops the relay serving DIR: running jobs checkpoint first, and a backup stopped this way resumes
+where it was at the relay's next start. An installed relay starts again at your next login, or
+when the browser extension needs it; "mailkeep uninstall" removes it for good.`;
 
 /** docs/install.md of this checkout, named in the systemd unit. */
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/install.md');
@@ -62,6 +70,29 @@ export async function uninstallCommand(argv: string[], io: Io): Promise<number> 
     const se = currentServiceEnv(io.env);
     const dataDir = path.resolve((opts['data-dir'] as string | undefined) ?? dataDirOf(se));
     return await uninstall({ dataDir, purge: opts.purge === true, confirmed: opts.yes === true, run: runServiceCommand, out });
+  } catch (err) {
+    io.err.write(errorLine(errorCodeOf(err), err instanceof Error ? err.message : String(err)));
+    return errorCodeOf(err) === 'INVALID_INPUT' ? EXIT.usage : EXIT.error;
+  }
+}
+
+export async function stopCommand(argv: string[], io: Io): Promise<number> {
+  const opts = parseOptions(argv, { 'data-dir': 'string' });
+  const out = (line: string): void => void io.out.write(`${line}\n`);
+  try {
+    const dataDir = path.resolve((opts['data-dir'] as string | undefined) ?? dataDirOf(currentServiceEnv(io.env)));
+    const running = runningRelay(dataDir);
+    if (!running) {
+      out(`no relay runs for ${dataDir}; nothing to stop`);
+      return EXIT.ok;
+    }
+    out(`stopping the relay (pid ${running.pid}); running jobs checkpoint first...`);
+    if (!(await stopRunningRelay(dataDir))) {
+      io.err.write(errorLine('RELAY_STOP_FAILED', `the relay (pid ${running.pid}) did not stop within ${SERVICE_LIMITS.relayStopDeadlineMs / 1000} s; it may still be committing a large batch: try again, or end process ${running.pid}`));
+      return EXIT.error;
+    }
+    out('stopped. It starts again at your next login, or when the browser extension needs it ("mailkeep uninstall" removes it for good).');
+    return EXIT.ok;
   } catch (err) {
     io.err.write(errorLine(errorCodeOf(err), err instanceof Error ? err.message : String(err)));
     return errorCodeOf(err) === 'INVALID_INPUT' ? EXIT.usage : EXIT.error;

@@ -23,6 +23,7 @@ Commands:
   pair          print a fresh pairing code for a running relay
   install       start the relay at login and register the browser's native-messaging host
   uninstall     remove what install wrote (--purge --yes also deletes the data dir)
+  stop          stop the running relay (jobs checkpoint; it starts again at login or when needed)
   native-host   the native-messaging host the browser starts (not for people)
 
 Run "mailkeep <command> --help" for a command's options.
@@ -62,6 +63,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => ({ help: (await import('./state-help.ts')).STATUS_HELP, run: async (argv, io) => (await import('./status-command.ts')).statusCommand(argv, io) }),
   install: async () => ({ help: (await import('./install-command.ts')).INSTALL_HELP, run: (await import('./install-command.ts')).installCommand }),
   uninstall: async () => ({ help: (await import('./install-command.ts')).UNINSTALL_HELP, run: (await import('./install-command.ts')).uninstallCommand }),
+  stop: async () => ({ help: (await import('./install-command.ts')).STOP_HELP, run: (await import('./install-command.ts')).stopCommand }),
   'native-host': async () => ({ help: (await import('./native-host-command.ts')).NATIVE_HOST_HELP, run: (await import('./native-host-command.ts')).nativeHostCommand }),
 };
 

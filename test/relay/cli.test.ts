@@ -47,7 +47,7 @@ describe('the mailkeep command line', () => {
   });
 
   it('prints help for every command and exits 0', async () => {
-    for (const cmd of ['backup', 'verify', 'archive-info']) {
+    for (const cmd of ['backup', 'verify', 'archive-info', 'stop']) {
       const r = await runCli([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: mailkeep ${cmd}`);
