@@ -1,7 +1,5 @@
 import { z } from '../zod.ts';
-import { ErrorCode } from '../protocol/error-code-schema.ts';
-import { SafeId } from '../protocol/ids.ts';
-import { BackupStatus } from '../protocol/status-ids.ts';
+import { HistoryRun } from '../protocol/account-history.ts';
 
 /**
  * What the relay last said an account's archive holds and how it got there (account.history,
@@ -34,21 +32,12 @@ export const ArchiveSummaryRow = z.strictObject({
 });
 export type ArchiveSummaryRow = z.infer<typeof ArchiveSummaryRow>;
 
-export const HistoryRunRow = z.strictObject({
+/** A run of account.history as stored: keyed per account, its times as epoch ms (no paging cursor). */
+export const HistoryRunRow = HistoryRun.omit({ cursor: true, startedAt: true, finishedAt: true }).extend({
   /** `${accountId}/${key}`: the relay's key is unique within an account only. */
   id: z.string().min(3).max(160),
   accountId: z.string().min(1),
-  key: z.string().min(1).max(80),
-  jobId: SafeId.nullable(),
-  archiveRunId: Count.nullable(),
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
-  status: BackupStatus.nullable(),
-  errorCode: ErrorCode.nullable(),
-  newMessages: Count,
-  newBytes: Count,
-  disappeared: Count,
-  archiveMessages: Count,
-  archiveBytes: Count,
 });
 export type HistoryRunRow = z.infer<typeof HistoryRunRow>;
