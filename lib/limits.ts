@@ -95,6 +95,12 @@ export const PROVIDER_LIMITS = {
   /** Transfer is tallied in buckets of this width (one row per account, direction and bucket): a refill time is
    * at most this early or late. */
   budgetBucketMs: 10 * 60 * 1000,
+  /** Bytes tallied in memory before they are written to state.sqlite: a crash forgets at most this
+   * much of the day's use, and a fast download does not write a row per message. */
+  budgetFlushBytes: 4 * 1024 * 1024,
+  /** Highest connection cap `mailkeep account pacing --max-connections` accepts: far above any
+   * provider's limit (Gmail 15), low enough that a typo cannot open a connection storm. */
+  maxConnectionsSetting: 100,
   /** An [OVERQUOTA] bandwidth answer the budget did not foresee (mail apps share the quota): Gmail's lock lasts up
    * to a day; looking again after 6 hours costs one refused LOGIN at most. */
   bandwidthPauseMs: 6 * 60 * 60 * 1000,
@@ -123,6 +129,14 @@ export const PROVIDER_LIMITS = {
  * each number sits next to its reason.
  */
 export const RELAY_LIMITS = {
+  /** A server's text kept in an error or a diagnostic: a reply is a line or two; a hostile or
+   * broken server's endless reply must not fill a status card or the history. */
+  serverTextMaxChars: 300,
+  /** An error's message in one relay.log line: enough for the cause; the line stays readable. */
+  logDetailMaxChars: 200,
+  /** An exported file name's stem (the account's address): long enough for any real address,
+   * short of every file system's 255-byte name limit with the date and suffixes. */
+  exportStemMaxChars: 120,
   /** Messages at or above this size are streamed with partial FETCHes instead of imapflow's
    * buffered fetch, so the relay's memory does not grow with message size. 4 MiB keeps 99% of
    * real mail on the fast bulk path while capping a buffered message well below the RSS budget. */

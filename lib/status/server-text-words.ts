@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../protocol/error-codes.ts';
+import { RELAY_LIMITS } from '../limits.ts';
 
 /**
  * What a mail server's own words mean, in the product's words. A server's reply ("NO [OVERQUOTA]
@@ -376,5 +377,5 @@ export function technicalText(raw: string): string {
     .replace(/[A-Za-z0-9+/=_.-]{24,}/g, (m) => (/\d/.test(m) && /[a-z]/.test(m) && /[A-Z]/.test(m) ? '[hidden]' : m))
     .replace(/\s+/g, ' ')
     .trim()
-    .slice(0, 300);
+    .slice(0, RELAY_LIMITS.serverTextMaxChars);
 }

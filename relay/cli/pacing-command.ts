@@ -6,6 +6,7 @@ import { openStateDb } from '../state/state-db.ts';
 import { defaultPacing, TransferBudget, type Pacing, type PacingOverride } from '../state/transfer-budget.ts';
 import { formatBytes } from '../../lib/format.ts';
 import { parseByteSize } from '../../lib/byte-size.ts';
+import { PROVIDER_LIMITS } from '../../lib/limits.ts';
 
 /** "2400MB", "2.4G", "500K", "300000" (bytes; read as `search larger:` reads them, lib/byte-size.ts), "off" (no limit) or "default" (the provider's); undefined when not given. */
 export function sizeOption(name: string, v: string | boolean | undefined): number | null | 'default' | undefined {
@@ -24,7 +25,7 @@ function countOption(v: string | boolean | undefined): number | null | 'default'
   if (v === 'off') return null;
   if (v === 'default') return 'default';
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < 1 || n > 100) throw new UsageError('--max-connections must be a whole number from 1 to 100, or off, or default');
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 1 || n > PROVIDER_LIMITS.maxConnectionsSetting) throw new UsageError(`--max-connections must be a whole number from 1 to ${PROVIDER_LIMITS.maxConnectionsSetting}, or off, or default`);
   return n;
 }
 

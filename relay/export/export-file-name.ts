@@ -1,4 +1,5 @@
 import { formatDay } from '../../lib/format.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 /**
  * The name an export is offered under (the download link's Content-Disposition and the name the
@@ -12,8 +13,6 @@ import { formatDay } from '../../lib/format.ts';
 const UNSAFE = /[\\/:*?"<>|\u0000-\u001f\u007f]/g;
 /** Names Windows reserves whatever the extension (CON.zip is still CON). */
 const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/i;
-/** Long enough for any real address, short of every file system's 255-byte limit with the suffixes. */
-const MAX_STEM_CHARS = 120;
 
 /** The account's address, made safe as the start of a file name. */
 export function safeStem(address: string): string {
@@ -21,7 +20,7 @@ export function safeStem(address: string): string {
   // A leading dot hides the file (and Chrome refuses it); trailing dots and spaces vanish on Windows.
   s = s.replace(/^\.+/, '_').replace(/[. ]+$/, '');
   if (RESERVED.test(s)) s = `_${s}`;
-  s = [...s].slice(0, MAX_STEM_CHARS).join('');
+  s = [...s].slice(0, RELAY_LIMITS.exportStemMaxChars).join('');
   return s || 'mailbox';
 }
 

@@ -3,6 +3,7 @@ import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts
 import { isIndexCorruption } from '../archive/index-damage.ts';
 import { serverReplyLine, serverTextCode } from './server-text.ts';
 import { providerLimitOf } from './provider-limits.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 /**
  * imapflow error -> stable ErrorCode. Built from the properties observed on this machine
@@ -134,7 +135,7 @@ export function describeImapError(err: unknown): string {
     // the code first (lib/status/server-text-words.ts) and show the line only as technical detail.
     const text = serverReplyLine(err) ?? e.message;
     const code = typeof e.code === 'string' ? ` (${e.code})` : '';
-    return `${text}${code}`.replace(/\s+/g, ' ').slice(0, 300);
+    return `${text}${code}`.replace(/\s+/g, ' ').slice(0, RELAY_LIMITS.serverTextMaxChars);
   }
-  return String(err).slice(0, 300);
+  return String(err).slice(0, RELAY_LIMITS.serverTextMaxChars);
 }

@@ -18,6 +18,7 @@
  */
 import type { ImapFlow, Logger } from 'imapflow';
 import { SERVER_TEXTS } from '../../lib/status/server-text-words.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 export type ProviderLimitKind = 'bandwidth' | 'throttled' | 'connections' | 'session-expired';
 
@@ -149,7 +150,7 @@ function stripStatus(s: string): string {
 }
 
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return s.replace(/\s+/g, ' ').trim().slice(0, RELAY_LIMITS.serverTextMaxChars);
 }
 
 /**

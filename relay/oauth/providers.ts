@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from '../../lib/zod.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { writeFileAtomic } from '../fs/atomic-file.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 /**
  * An OAuth2 provider for IMAP: the built-ins (Google, Microsoft) and a custom provider file
@@ -115,7 +116,7 @@ function readProviderFile(file: string): OAuthProvider {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw mailkeepError('INVALID_INPUT', `cannot read the OAuth provider file ${file}: ${(err as Error).message.slice(0, 200)}`);
+    throw mailkeepError('INVALID_INPUT', `cannot read the OAuth provider file ${file}: ${(err as Error).message.slice(0, RELAY_LIMITS.logDetailMaxChars)}`);
   }
   const parsed = OAuthProvider.safeParse(raw);
   if (!parsed.success) {

@@ -8,6 +8,7 @@ import type { TestConnection } from './test-connection.ts';
 import type { RelayState } from '../state/relay-state.ts';
 import { accountHistory } from '../state/run-history.ts';
 import type { ArchiveCommands } from './archive-commands.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 export interface DispatchDeps {
   jobs: JobManager;
@@ -34,7 +35,7 @@ export async function dispatch(req: RequestFrame, deps: DispatchDeps): Promise<R
     return { type: 'result', id: req.id, result: await handle(req, deps) };
   } catch (err) {
     const code = errorCodeOf(err);
-    if (!(err instanceof MailkeepError)) deps.log(`request ${req.method} failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
+    if (!(err instanceof MailkeepError)) deps.log(`request ${req.method} failed: ${String((err as Error)?.message ?? err).slice(0, RELAY_LIMITS.logDetailMaxChars)}`);
     // A job id in the details (e.g. "a backup of this account already runs": which one) is safe to share.
     const jobId = err instanceof MailkeepError && typeof err.details.jobId === 'string' ? err.details.jobId : undefined;
     // Where a search query stops making sense (SEARCH_QUERY_INVALID), so the page can point at it.

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOOR_LIMITS, SCHEDULE_LIMITS, SERVICE_LIMITS } from '../../lib/limits.ts';
+import { DOOR_LIMITS, SCHEDULE_LIMITS, SERVICE_LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
 import { acquireInstanceLock } from '../lock/lock-file.ts';
 import { CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from '../fs/atomic-file.ts';
@@ -125,12 +125,12 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
       try {
         jobs.start({ kind: 'backup', accountId: e.accountId, idempotencyKey: `signin-${e.flowId}`, params: {} });
       } catch (err) {
-        log(`backup after sign-in of ${e.accountId} not started: ${(err as Error).message.slice(0, 200)}`);
+        log(`backup after sign-in of ${e.accountId} not started: ${(err as Error).message.slice(0, RELAY_LIMITS.logDetailMaxChars)}`);
       }
     });
     say(`Mailkeep relay listening on http://127.0.0.1:${server.port} (data dir ${dataDir})`);
     // Search indexes catch up with every archive (and finish what a stopped relay left), in the background.
-    searchIndexer((dir, err) => log(`search index of ${path.basename(dir)} not updated: ${(err as Error).message.slice(0, 200)}`)).startup(path.join(dataDir, 'archives'));
+    searchIndexer((dir, err) => log(`search index of ${path.basename(dir)} not updated: ${(err as Error).message.slice(0, RELAY_LIMITS.logDetailMaxChars)}`)).startup(path.join(dataDir, 'archives'));
     // A browser installed or first started since `mailkeep install` gets the native host (browser-watch.ts).
     const watchBrowsers = async (): Promise<void> => {
       try {
@@ -141,7 +141,7 @@ export async function runRelayCommand(argv: readonly string[], deps: RelayComman
         ]);
         registerNewBrowsers({ se: currentServiceEnv(process.env), dataDir, run: runServiceCommand, log });
       } catch (err) {
-        log(`native-messaging host not registered for new browsers: ${(err as Error).message.slice(0, 200)}`);
+        log(`native-messaging host not registered for new browsers: ${(err as Error).message.slice(0, RELAY_LIMITS.logDetailMaxChars)}`);
       }
     };
     void watchBrowsers();

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { DOOR_LIMITS } from '../../lib/limits.ts';
+import { DOOR_LIMITS, RELAY_LIMITS } from '../../lib/limits.ts';
 import { z } from '../../lib/zod.ts';
 import { MailkeepError, type ErrorCode } from '../../lib/protocol/error-codes.ts';
 import { HelloFrame, RequestFrame } from '../../lib/protocol/client-frames.ts';
@@ -92,7 +92,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   server.on('request', (req, res) => {
     handleHttp(req, res).catch((err: unknown) => {
       const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'UNKNOWN', 'internal error');
-      if (!(err instanceof HttpRefusal)) opts.log(`http error: ${String((err as Error)?.message ?? err).slice(0, 200)}`);
+      if (!(err instanceof HttpRefusal)) opts.log(`http error: ${String((err as Error)?.message ?? err).slice(0, RELAY_LIMITS.logDetailMaxChars)}`);
       if (r.status === 429) res.setHeader('Retry-After', String(limiter.retryAfterSeconds()));
       // Do not keep reading (or keep alive) a connection whose body was refused half-way.
       if (r.status === 413 || r.status === 408) res.setHeader('Connection', 'close');
@@ -302,7 +302,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
 
 function invalidFrame(raw: unknown, error: z.ZodError) {
   const id = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id.slice(0, 64) || null) : null;
-  const issues = error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`.slice(0, 200));
+  const issues = error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`.slice(0, RELAY_LIMITS.logDetailMaxChars));
   return errorFrame(id, 'INVALID_INPUT', raw === undefined ? 'frame is not JSON text' : 'invalid request', { issues });
 }
 

@@ -3,6 +3,7 @@ import { installedBrowsers } from './browsers.ts';
 import { hostRegistration } from './install-plan.ts';
 import { mergeBy, showCommand, writePlannedFiles } from './install.ts';
 import type { ServiceEnv } from './platform.ts';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 export interface BrowserWatchOptions {
   se: ServiceEnv;
@@ -35,7 +36,7 @@ export function registerNewBrowsers(opts: BrowserWatchOptions): string[] {
     const r = opts.run(c);
     if (!r.ok) {
       // Not recorded as registered: the next look tries again.
-      opts.log(`could not register the native-messaging host: ${showCommand(c)} failed${r.output ? ` (${r.output.slice(0, 200)})` : ''}`);
+      opts.log(`could not register the native-messaging host: ${showCommand(c)} failed${r.output ? ` (${r.output.slice(0, RELAY_LIMITS.logDetailMaxChars)})` : ''}`);
       for (const b of fresh) if (b.registryKey && c.includes(b.registryKey)) registered.delete(b.name);
     }
   }

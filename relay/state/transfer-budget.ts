@@ -179,7 +179,7 @@ export function jobPacing(budget: TransferBudget, accountId: string, initial: Pa
     took(bytes) {
       pending += bytes;
       used += bytes;
-      if (pending >= FLUSH_BYTES) flush();
+      if (pending >= PROVIDER_LIMITS.budgetFlushBytes) flush();
     },
     spent: () => limit !== null && used >= limit,
     left: () => (limit === null ? Infinity : Math.max(0, limit - used)),
@@ -193,8 +193,6 @@ export function jobPacing(budget: TransferBudget, accountId: string, initial: Pa
   return job;
 }
 
-/** Bytes tallied in memory before they are written: a crash forgets at most this much of the day's use. */
-const FLUSH_BYTES = 4 * 1024 * 1024;
 
 /**
  * A job's budget on its own connection to state.sqlite (WAL: the relay's connection goes on
