@@ -27,7 +27,9 @@ export type DownloadView =
   | { state: 'forgotten' };
 
 /**
- * Chrome's interrupt reasons (chrome.downloads.InterruptReason) in words, with what to do. A relay
+ * Chrome's interrupt reasons (chrome.downloads.InterruptReason) in words, with what to do. These
+ * are the browser's codes, not Mailkeep's (those have their words in lib/status/error-hints.ts), as
+ * a server's replies have theirs in lib/status/server-text-words.ts. A relay
  * that is down refuses the connection (NETWORK_FAILED); a link that expired answers 410 or 404
  * (SERVER_FAILED, SERVER_BAD_CONTENT); a token the relay no longer accepts answers 401/403.
  */

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../protocol/error-codes.ts';
 import type { ConnectionChecks } from '../protocol/relay-frames.ts';
-import { errorHint } from './error-hints.ts';
+import { errorHint, FORM_HINTS } from './error-hints.ts';
 import { serverTextIn } from './server-text-words.ts';
 
 /**
@@ -15,23 +15,6 @@ export type TestResult =
 
 export type Security = 'tls' | 'starttls' | 'none';
 
-/** What to change on the form itself, by code. Codes not listed fall back to their hint without "Edit". */
-const ON_THE_FORM: Partial<Record<ErrorCode, string>> = {
-  AUTH_FAILED: 'Check the user name and password above, then test again.',
-  CONNECTION_REFUSED: 'Nothing answered at this server and port: check both above.',
-  HOST_NOT_FOUND: 'The server name could not be found: check it above, and this computer’s internet connection.',
-  CONNECTION_TIMEOUT: 'The server did not answer in time: check the server and port above, or try again later.',
-  TLS_FAILED: 'Check the security setting (TLS or STARTTLS) and the port above.',
-  TLS_CERT_UNTRUSTED: 'The server’s certificate is not signed by an authority this computer trusts. If it is your own server, give Mailkeep its certificate: mailkeep account edit NAME --ca FILE.',
-  TLS_CERT_NAME_MISMATCH: 'The server’s certificate is made out to another name: enter the host name on its certificate above.',
-  TLS_CERT_EXPIRED: 'The server’s certificate has expired: its administrator must renew it (also check this computer’s clock).',
-  TLS_WRONG_PORT: 'This port does not speak the chosen security: TLS usually goes with port 993, STARTTLS with 143. Check both above.',
-  SERVER_BUSY: 'The server is busy or limiting connections: try again in a few minutes.',
-  // A test is no backup: nothing pauses or resumes here, so not the hint's "resumes at the time shown".
-  PROVIDER_LIMIT_PAUSED: 'The provider is limiting this account for now (too many connections, or its transfer limit): nothing is wrong with the settings above; test again later.',
-  CONNECTION_LOST: 'The server closed the connection: try again; if it keeps happening, check the security setting and port above.',
-  FOLDER_UNREADABLE: 'The server signed the account in but would not list its folders; a backup would fail the same way. Ask the provider whether IMAP folder access is allowed for this account.',
-};
 
 function securityWords(security: Security): string {
   return security === 'tls' ? 'secure connection (TLS)' : security === 'starttls' ? 'secure connection (STARTTLS)' : 'secure connection';
@@ -83,6 +66,6 @@ export function testConnectionText(result: TestResult, ctx: { security: Security
   const known = serverTextIn(result.message);
   // The server's own reason first, when Mailkeep knows it; then one piece of advice for this form.
   const cause = known ? ` ${known.words}` : '';
-  const advice = result.advice ?? ON_THE_FORM[result.errorCode] ?? withoutEdit(errorHint(result.errorCode));
+  const advice = result.advice ?? FORM_HINTS[result.errorCode] ?? withoutEdit(errorHint(result.errorCode));
   return { ok: false, text: `${step}.${cause} ${advice}`, checked: result.checks ? checkedText(result.checks, ctx.security) : null };
 }
