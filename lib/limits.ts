@@ -509,6 +509,12 @@ export const SEARCH_LIMITS = {
    * bound parsing and the SQL it becomes. */
   queryMaxChars: 1000,
   queryMaxTerms: 64,
+  /** Brackets, braces and "-" nested in one another: FTS5's expression parser has a fixed stack
+   * (about 35 levels of a query's brackets overflow it, "fts5: parser stack overflow"); no person
+   * nests more than a few, so 16 is refused at its bracket with a position before SQLite sees it. */
+  queryMaxDepth: 16,
+  /** before:/after: years from this one: JavaScript reads years 0-99 as 1900-1999, and no mail is older. */
+  queryMinYear: 1900,
   /** Words of context in a hit's snippet (FTS5 snippet(): at most 64). */
   snippetWords: 16,
   /** Text (and HTML) of one shown message: enough for any letter; the rest is in the raw message. */
