@@ -42,8 +42,22 @@ function ftsString(s: string): string {
   return `"${s.replaceAll('"', '""')}"`;
 }
 
+/**
+ * The spellings a word is searched in: as typed, and where people write one letter two ways that
+ * the tokenizer keeps apart (it folds case and Latin accents only): ß as ss (Straße, Swiss Strasse,
+ * STRASSE in capitals) both ways, and ё as е (Russian is mostly written with е).
+ */
+function spellings(text: string): string[] {
+  const forms = new Set([text]);
+  if (/[ßẞ]/.test(text)) forms.add(text.replace(/[ßẞ]/g, 'ss'));
+  if (/ss/i.test(text)) forms.add(text.replace(/ss/gi, 'ß'));
+  if (/[ёЁ]/.test(text)) forms.add(text.replace(/ё/g, 'е').replace(/Ё/g, 'Е'));
+  return [...forms];
+}
+
 function ftsLeaf(n: Extract<QueryNode, { kind: 'text' }>): string {
-  return `${COLUMNS[n.field]}${ftsString(indexText(n.value))}${n.prefix ? ' *' : ''}`;
+  const forms = spellings(indexText(n.value)).map((f) => `${COLUMNS[n.field]}${ftsString(f)}${n.prefix ? ' *' : ''}`);
+  return forms.length === 1 ? forms[0]! : `(${forms.join(' OR ')})`;
 }
 
 /** Whether `n` can be written as one FTS5 expression (words, phrases, AND/OR of them, NOT inside an AND). */
