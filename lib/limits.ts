@@ -573,12 +573,37 @@ export const ARCHIVE_BROWSE_LIMITS = {
   pageDefault: 100,
   /** The most a client may ask for in one page: bounds the relay's work and the frame size. */
   pageMax: 500,
-  /** A query is typed by a person; 1,000 characters is far beyond any real one and bounds parsing. */
-  queryMaxChars: 1_000,
+  /** A query on the wire: only a bound on the frame. The relay's parser refuses a query longer than
+   * SEARCH_LIMITS.queryMaxChars itself, with SEARCH_QUERY_INVALID and the position the search box
+   * marks; were the wire's bound the same, the person would read "invalid request" instead. */
+  queryMaxChars: 16 * 1024,
   /** Text or HTML of one preview: enough for any letter; the rest is in the downloaded .eml. Keeps
    * a newsletter of several MB from filling a frame the 16 MB WebSocket cap would refuse. */
   previewTextMaxChars: 1_000_000,
   previewHeadersMax: 500,
+  /** A header's name and value in a preview. Names are short (RFC 5322 allows any length; 256 holds
+   * every real one). A value of 16 Ki characters holds a To of several hundred recipients or a long
+   * References chain; 500 of them stay within a few MB of frame. The .eml download has all of it. */
+  previewHeaderNameChars: 256,
+  previewHeaderValueChars: 16 * 1024,
+  /** Why a message could not be parsed, as the preview says it: one sentence of mailparser's. */
+  previewParseErrorChars: 1024,
+  /** A message list's row: what one line shows of From, To and Subject, and the snippet's stretch
+   * of text (16 words, SEARCH_LIMITS.snippetWords, but a "word" of base64 can be long). The relay
+   * cuts longer values (a spammer's 5,000-character subject) so that such a message is listed,
+   * never an answer that does not fit the wire and fails the whole page. */
+  hitFromChars: 1024,
+  hitToChars: 4096,
+  hitSubjectChars: 4096,
+  snippetChars: 2048,
+  /** Folder names (IMAP servers allow a few hundred characters) and attachment file names. */
+  folderNameChars: 1024,
+  attachmentNameChars: 1024,
+  contentTypeChars: 256,
+  /** IMAP flags and keywords of one message on the wire: real mail has a handful; a server that
+   * collected hundreds of keywords shows the first 64. */
+  flagsMax: 64,
+  flagChars: 256,
   previewAttachmentsMax: 1_000,
   /** Backup runs offered by the point-in-time switch: four daily runs a year for years. */
   runsMax: 10_000,
