@@ -96,17 +96,29 @@ export function searchArchive(archiveDir: string, query: string, opts: SearchOpt
     scope.accountId = owner;
     scope.atRun = opts.atRun;
   }
-  let folders: { id: number; account_id: number; name: string; raw_name: string }[] | undefined;
+  type FolderRow = { id: number; account_id: number; name: string; raw_name: string; special_use: string | null };
+  let folders: FolderRow[] | undefined;
   const folderIds = (name: string): number[] => {
-    folders ??= s.prepare<[], { id: number; account_id: number; name: string; raw_name: string }>('SELECT id, account_id, name, raw_name FROM arc.folders').all();
+    folders ??= s.prepare<[], FolderRow>('SELECT id, account_id, name, raw_name, special_use FROM arc.folders').all();
+    const mine = folders.filter((f) => scope.accountId === undefined || f.account_id === scope.accountId);
     const want = folderKey(name);
-    return folders.filter((f) => (scope.accountId === undefined || f.account_id === scope.accountId) && (f.raw_name === name || folderKey(f.name) === want)).map((f) => f.id);
+    const named = mine.filter((f) => f.raw_name === name || folderKey(f.name) === want);
+    if (named.length) return named.map((f) => f.id);
+    // Gmail's in:sent, in:trash, in:spam...: the folder the server marks for that use ([Gmail]/Sent Mail, Gesendet).
+    const use = SPECIAL_USE[want];
+    return use ? mine.filter((f) => f.special_use?.toLowerCase() === use).map((f) => f.id) : [];
   };
   const compiled = compileQuery(root, opts.timeZone ?? localTimeZone(), { now: opts.now ?? Date.now(), folderIds });
   // folder:NAME without words: start the scan from that folder's members (date order per folder).
   if (compiled.match === null && compiled.folderIds?.length === 1) scope.folderIds = compiled.folderIds;
   return runSearch(s, compiled, scope, { limit: limitOf(opts.limit), cursor: opts.cursor, count: opts.count === true });
 }
+
+/** folder:/in: values that name a special-use folder (RFC 6154) when no folder has that name. */
+const SPECIAL_USE: Record<string, string> = {
+  sent: '\\sent', drafts: '\\drafts', draft: '\\drafts', trash: '\\trash', bin: '\\trash', spam: '\\junk', junk: '\\junk',
+  archive: '\\archive', all: '\\all', 'all mail': '\\all', starred: '\\flagged', important: '\\important',
+};
 
 /**
  * A folder name as a person types it: any case (Unicode, not only ASCII: ENTWÜRFE is Entwürfe),

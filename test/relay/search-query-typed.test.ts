@@ -49,7 +49,7 @@ beforeAll(async () => {
   await writeRun(dir, [
     { folder: 'INBOX', messages: [M.contract, M.german, M.japanese, M.russian, M.decomposed, M.report, M.old].map((raw) => ({ raw, flags: ['\\Seen'] })) },
     { folder: 'Entwürfe', messages: [{ raw: M.german }] },
-    { folder: 'Sent Items', messages: [{ raw: M.sent, flags: ['\\Seen'] }] },
+    { folder: 'Sent Items', specialUse: '\\Sent', messages: [{ raw: M.sent, flags: ['\\Seen'] }] },
   ]);
   await updateSearchIndex(dir);
 });
@@ -104,7 +104,14 @@ describe('operators typed in any case, with the values people give them', () => 
     expect(subjects('folder:"sent items"')).toEqual(['Re: Re: contract [Sent Items]']);
     expect(subjects('folder:"Sent Items" contract')).toEqual(['Re: Re: contract [Sent Items]']);
     expect(subjects('-folder:INBOX -folder:entwürfe')).toEqual(['Re: Re: contract [Sent Items]']);
-    expect(subjects('folder:Sent')).toEqual([]);
+    expect(subjects('folder:Nowhere')).toEqual([]);
+    expect(subjects('folder:Sent Items')).toEqual([]); // folder "Sent" and the word "Items"
+  });
+
+  it('takes Gmail\'s in:sent, in:trash, in:spam... as the folder the server marks for that use, when no folder has that name', () => {
+    for (const q of ['in:sent', 'in:SENT', 'folder:sent', 'in:sent contract']) expect(subjects(q), q).toEqual(['Re: Re: contract [Sent Items]']);
+    expect(subjects('in:trash')).toEqual([]);
+    expect(subjects('in:inbox -in:sent')).toHaveLength(7);
   });
 
   it('combines operators, free words and phrases with AND, OR, -, NOT, brackets and Gmail\'s {braces}', () => {
