@@ -111,11 +111,20 @@ describe('search operators', () => {
     expect(subjects('after:2024/03 before:2024/03/02')).toEqual(['Newsletter [INBOX]', 'Lunch [INBOX]']);
   });
 
-  it('a day begins at its local midnight also on the days clocks change', () => {
+  it('a day begins at its local midnight also on the days clocks change, and at the jump where midnight does not exist', () => {
     expect(new Date(startOfDay(2024, 3, 31, 'Europe/Berlin')).toISOString()).toBe('2024-03-30T23:00:00.000Z'); // DST starts at 02:00
     expect(new Date(startOfDay(2024, 10, 27, 'Europe/Berlin')).toISOString()).toBe('2024-10-26T22:00:00.000Z'); // DST ends at 03:00
     expect(new Date(startOfDay(2024, 11, 3, 'America/Los_Angeles')).toISOString()).toBe('2024-11-03T07:00:00.000Z');
     expect(new Date(startOfDay(2024, 1, 1, 'Pacific/Kiritimati')).toISOString()).toBe('2023-12-31T10:00:00.000Z');
+    expect(new Date(startOfDay(2024, 1, 1, 'Asia/Kolkata')).toISOString()).toBe('2023-12-31T18:30:00.000Z');
+    // Where clocks jump over midnight (00:00 becomes 01:00), the day begins at the jump, not an hour
+    // of the day before; where they go back over it, at the one midnight the clock shows.
+    expect(new Date(startOfDay(2024, 9, 8, 'America/Santiago')).toISOString()).toBe('2024-09-08T04:00:00.000Z');
+    expect(new Date(startOfDay(2024, 3, 10, 'America/Havana')).toISOString()).toBe('2024-03-10T05:00:00.000Z');
+    expect(new Date(startOfDay(2024, 3, 31, 'Asia/Beirut')).toISOString()).toBe('2024-03-30T22:00:00.000Z');
+    expect(new Date(startOfDay(2024, 4, 7, 'America/Santiago')).toISOString()).toBe('2024-04-07T04:00:00.000Z');
+    expect(new Date(startOfDay(2024, 11, 3, 'America/Havana')).toISOString()).toBe('2024-11-03T04:00:00.000Z');
+    expect(new Date(startOfDay(2024, 10, 27, 'Asia/Beirut')).toISOString()).toBe('2024-10-26T22:00:00.000Z');
     expect(() => searchArchive(dir, 'after:2024-01-01', { timeZone: 'Mars/Olympus' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 
