@@ -302,6 +302,14 @@ describe('limits and SQLite', () => {
     expect(refusal(terms.join(' '))).toMatchObject({ code: 'SEARCH_QUERY_INVALID', position: terms.slice(0, -1).join(' ').length + 1, message: expect.stringMatching(/more than 64 search terms/) });
   });
 
+  it('refuses a page size outside 1 to 500 and a cursor it did not give with INVALID_INPUT, as the CLI\'s --limit and --cursor pass them', () => {
+    for (const limit of [0, -1, 1.5, SEARCH_LIMITS.pageMax + 1, Number.NaN, Infinity])
+      expect(() => searchArchive(dir, 'contract', { limit }), String(limit)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/limit must be 1 to 500/) }));
+    for (const cursor of ['garbage', '1.2.3', '-.-', 'ZZ.1', `${'z'.repeat(13)}.1`])
+      expect(() => searchArchive(dir, 'contract', { cursor }), cursor).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/cursor is not one the search gave/) }));
+    expect(searchArchive(dir, 'contract', { limit: SEARCH_LIMITS.pageMax }).hits).toHaveLength(2);
+  });
+
   it('refuses brackets and "-" nested deeper than 16 at the bracket that goes too deep, before FTS5\'s parser stack can overflow', () => {
     const ok = `${'('.repeat(SEARCH_LIMITS.queryMaxDepth)}contract${')'.repeat(SEARCH_LIMITS.queryMaxDepth)}`;
     expect(subjects(ok)).toHaveLength(2);
