@@ -125,7 +125,8 @@ const SPECIAL_USE: Record<string, string> = {
  * composed or decomposed accents, full-width letters alike.
  */
 export function folderKey(name: string): string {
-  return name.normalize('NFKC').toLowerCase();
+  // ASCII needs no normalizing (setting up the normalizer costs a one-shot `mailkeep search` time).
+  return (/^[\x00-\x7f]*$/.test(name) ? name : name.normalize('NFKC')).toLowerCase();
 }
 
 type Session = ReturnType<typeof searchSession>;
