@@ -89,7 +89,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
   const loadPage = async (key: string, cursor?: string): Promise<void> => {
     const q = query.trim();
     const common = { accountId, limit: ARCHIVE_BROWSE_LIMITS.pageDefault, ...(atRun ? { atRun } : {}), ...(cursor ? { cursor } : {}) };
-    const reply = q ? await archiveCall('archive.search', { ...common, query: q }) : folder ? await archiveCall('archive.messages', { ...common, folder }) : null;
+    const reply = q ? await archiveCall('archive.search', { ...common, ...searchAs(query) }) : folder ? await archiveCall('archive.messages', { ...common, folder }) : null;
     if (!reply || currentKey.current !== key) return;
     deliver(key, reply, !!cursor);
   };
@@ -120,7 +120,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
     const key = listKey;
     const q = query.trim();
     if (q) {
-      typed.push({ key, run: () => archiveCall('archive.search', { accountId, query: q, limit: ARCHIVE_BROWSE_LIMITS.pageDefault, ...(atRun ? { atRun } : {}) }) });
+      typed.push({ key, run: () => archiveCall('archive.search', { accountId, ...searchAs(query), limit: ARCHIVE_BROWSE_LIMITS.pageDefault, ...(atRun ? { atRun } : {}) }) });
     } else {
       typed.cancel();
       setQueryError(null);
@@ -232,6 +232,16 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
       </div>
     </main>
   );
+}
+
+/**
+ * A search as typed: untrimmed, so the position of a parse error is the search box's (the relay
+ * ignores the spaces), and with this browser's time zone, in which before:/after: days begin.
+ */
+function searchAs(query: string): { query: string; timeZone?: string } {
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // ICU says Etc/Unknown when it cannot tell the zone: then the relay's own zone is the better guess.
+  return { query, ...(timeZone && timeZone !== 'Etc/Unknown' ? { timeZone } : {}) };
 }
 
 /** The parse error under the search box, with a caret under where the query stops making sense. */

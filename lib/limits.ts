@@ -527,6 +527,12 @@ export const SEARCH_LIMITS = {
    * bound parsing and the SQL it becomes. */
   queryMaxChars: 1000,
   queryMaxTerms: 64,
+  /** Brackets, braces and "-" nested in one another: FTS5's expression parser has a fixed stack
+   * (about 35 levels of a query's brackets overflow it, "fts5: parser stack overflow"); no person
+   * nests more than a few, so 16 is refused at its bracket with a position before SQLite sees it. */
+  queryMaxDepth: 16,
+  /** before:/after: years from this one: JavaScript reads years 0-99 as 1900-1999, and no mail is older. */
+  queryMinYear: 1900,
   /** Words of context in a hit's snippet (FTS5 snippet(): at most 64). */
   snippetWords: 16,
   /** Text (and HTML) of one shown message: enough for any letter; the rest is in the raw message. */
@@ -585,12 +591,37 @@ export const ARCHIVE_BROWSE_LIMITS = {
   pageDefault: 100,
   /** The most a client may ask for in one page: bounds the relay's work and the frame size. */
   pageMax: 500,
-  /** A query is typed by a person; 1,000 characters is far beyond any real one and bounds parsing. */
-  queryMaxChars: 1_000,
+  /** A query on the wire: only a bound on the frame. The relay's parser refuses a query longer than
+   * SEARCH_LIMITS.queryMaxChars itself, with SEARCH_QUERY_INVALID and the position the search box
+   * marks; were the wire's bound the same, the person would read "invalid request" instead. */
+  queryMaxChars: 16 * 1024,
   /** Text or HTML of one preview: enough for any letter; the rest is in the downloaded .eml. Keeps
    * a newsletter of several MB from filling a frame the 16 MB WebSocket cap would refuse. */
   previewTextMaxChars: 1_000_000,
   previewHeadersMax: 500,
+  /** A header's name and value in a preview. Names are short (RFC 5322 allows any length; 256 holds
+   * every real one). A value of 16 Ki characters holds a To of several hundred recipients or a long
+   * References chain; 500 of them stay within a few MB of frame. The .eml download has all of it. */
+  previewHeaderNameChars: 256,
+  previewHeaderValueChars: 16 * 1024,
+  /** Why a message could not be parsed, as the preview says it: one sentence of mailparser's. */
+  previewParseErrorChars: 1024,
+  /** A message list's row: what one line shows of From, To and Subject, and the snippet's stretch
+   * of text (16 words, SEARCH_LIMITS.snippetWords, but a "word" of base64 can be long). The relay
+   * cuts longer values (a spammer's 5,000-character subject) so that such a message is listed,
+   * never an answer that does not fit the wire and fails the whole page. */
+  hitFromChars: 1024,
+  hitToChars: 4096,
+  hitSubjectChars: 4096,
+  snippetChars: 2048,
+  /** Folder names (IMAP servers allow a few hundred characters) and attachment file names. */
+  folderNameChars: 1024,
+  attachmentNameChars: 1024,
+  contentTypeChars: 256,
+  /** IMAP flags and keywords of one message on the wire: real mail has a handful; a server that
+   * collected hundreds of keywords shows the first 64. */
+  flagsMax: 64,
+  flagChars: 256,
   previewAttachmentsMax: 1_000,
   /** Backup runs offered by the point-in-time switch: four daily runs a year for years. */
   runsMax: 10_000,

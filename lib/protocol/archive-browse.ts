@@ -44,11 +44,20 @@ export const ArchiveMessages = request(
 /**
  * The query language of docs/search.md (words, "phrases", from:, to:, subject:, folder:,
  * has:attachment, filename:, before:/after:, larger:, is:deleted-on-server, OR, -). A query that
- * cannot be parsed is refused with SEARCH_QUERY_INVALID and `details.position` (0-based, in characters).
+ * cannot be parsed is refused with SEARCH_QUERY_INVALID and `details.position` (0-based, in UTF-16
+ * units of the query as sent: send it untrimmed for the position to match the search box).
+ * `timeZone`: the page's IANA zone, in which before:2024-03-01 begins (default: the relay's).
  */
 export const ArchiveSearch = request(
   'archive.search',
-  z.strictObject({ accountId: SafeId, query: z.string().max(ARCHIVE_BROWSE_LIMITS.queryMaxChars), atRun, cursor: ArchiveCursor.optional(), limit }),
+  z.strictObject({
+    accountId: SafeId,
+    query: z.string().max(ARCHIVE_BROWSE_LIMITS.queryMaxChars),
+    atRun,
+    cursor: ArchiveCursor.optional(),
+    limit,
+    timeZone: z.string().regex(/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/, 'an IANA time zone such as Europe/Berlin').optional(),
+  }),
 );
 /** One message for the preview: headers, text, the HTML (rendered by the page in a sandbox), attachments. */
 export const ArchiveShow = request('archive.show', z.strictObject({ accountId: SafeId, id: ArchiveMessageId }));
@@ -69,6 +78,7 @@ export type ArchiveMethod = ArchiveRequest['method'];
 export const ARCHIVE_METHODS = ArchiveRequest.options.map((o) => o.shape.method.value);
 
 const text = (max: number) => z.string().max(max);
+const L = ARCHIVE_BROWSE_LIMITS;
 const date = z.string().max(64).nullable();
 
 /** A message in a list or a search result: what the list's row shows. */
@@ -76,22 +86,22 @@ export const ArchiveHit = z.strictObject({
   id: ArchiveMessageId,
   /** The relay's account id. */
   account: SafeId,
-  folder: text(1024),
+  folder: text(L.folderNameChars),
   /** The Date header (ISO, UTC); INTERNALDATE when that is missing or unreadable. */
   date,
-  from: text(1024),
-  to: text(4096),
-  subject: text(4096),
+  from: text(L.hitFromChars),
+  to: text(L.hitToChars),
+  subject: text(L.hitSubjectChars),
   size: z.number().int().nonnegative(),
   /** IMAP flags and keywords as archived (\Seen, \Flagged, $Forwarded...). */
-  flags: z.array(text(256)).max(64),
+  flags: z.array(text(L.flagChars)).max(L.flagsMax),
   /** In the archive but no longer on the server (gone in a later backup run). */
   goneOnServer: z.boolean(),
   hasAttachment: z.boolean(),
   /** Its MIME structure could not be read: found by its headers only. */
   unparsed: z.boolean().optional(),
   /** Search only: the matching text with its words between \u0002 and \u0003 (never HTML). */
-  snippet: text(2048).optional(),
+  snippet: text(L.snippetChars).optional(),
 });
 export type ArchiveHit = z.infer<typeof ArchiveHit>;
 
@@ -116,7 +126,7 @@ export const ArchiveRun = z.strictObject({
 export type ArchiveRun = z.infer<typeof ArchiveRun>;
 
 export const ArchiveFolder = z.strictObject({
-  name: text(1024),
+  name: text(L.folderNameChars),
   delimiter: text(4).nullable(),
   specialUse: text(64).nullable(),
   messages: z.number().int().nonnegative(),
@@ -127,14 +137,16 @@ export const ArchiveFolder = z.strictObject({
 });
 export type ArchiveFolder = z.infer<typeof ArchiveFolder>;
 
-export const ArchiveAttachment = z.strictObject({ filename: text(1024), size: z.number().int().nonnegative(), contentType: text(256) });
+export const ArchiveAttachment = z.strictObject({ filename: text(L.attachmentNameChars), size: z.number().int().nonnegative(), contentType: text(L.contentTypeChars) });
 
 export const ArchiveMessageView = z.strictObject({
   id: ArchiveMessageId,
   account: SafeId,
-  folder: text(1024),
+  folder: text(L.folderNameChars),
   /** The header fields in order, decoded (encoded words, charsets). */
-  headers: z.array(z.strictObject({ name: text(256), value: text(16_384) })).max(ARCHIVE_BROWSE_LIMITS.previewHeadersMax),
+  headers: z
+    .array(z.strictObject({ name: text(ARCHIVE_BROWSE_LIMITS.previewHeaderNameChars), value: text(ARCHIVE_BROWSE_LIMITS.previewHeaderValueChars) }))
+    .max(ARCHIVE_BROWSE_LIMITS.previewHeadersMax),
   text: text(ARCHIVE_BROWSE_LIMITS.previewTextMaxChars),
   /** The HTML part as archived: the page shows it only in a sandboxed frame that blocks scripts and remote loads. */
   html: text(ARCHIVE_BROWSE_LIMITS.previewTextMaxChars).optional(),
@@ -142,11 +154,11 @@ export const ArchiveMessageView = z.strictObject({
   truncated: z.boolean(),
   attachments: z.array(ArchiveAttachment).max(ARCHIVE_BROWSE_LIMITS.previewAttachmentsMax),
   size: z.number().int().nonnegative(),
-  flags: z.array(text(256)).max(64),
+  flags: z.array(text(L.flagChars)).max(L.flagsMax),
   date,
   goneOnServer: z.boolean(),
   /** Why the MIME structure could not be read (what is shown is what could be). */
-  parseError: text(1024).optional(),
+  parseError: text(ARCHIVE_BROWSE_LIMITS.previewParseErrorChars).optional(),
 });
 export type ArchiveMessageView = z.infer<typeof ArchiveMessageView>;
 

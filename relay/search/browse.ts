@@ -87,7 +87,7 @@ export function listMessages(
   if (ids.length === 0) throw mailkeepError('NOT_FOUND', `no archived folder "${folder}" in ${account ?? 'this archive'}`);
   return runSearch(
     s,
-    { match: null, where: [], params: [], folder: null, goneOnly: false, idMin: null, idMax: null },
+    { match: null, where: [], params: [], folder: null, folderIds: null, goneOnly: false, idMin: null, idMax: null },
     { accountId, folderIds: ids, ...(opts.atRun !== undefined ? { atRun: opts.atRun } : {}) },
     { limit: limitOf(opts.limit), ...(opts.cursor ? { cursor: opts.cursor } : {}) },
   );

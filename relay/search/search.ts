@@ -86,7 +86,7 @@ export function runAccount(db: Db, runId: number): number {
 }
 
 export function searchArchive(archiveDir: string, query: string, opts: SearchOptions = {}): SearchPage {
-  const compiled = compileQuery(parseQuery(query), opts.timeZone ?? localTimeZone());
+  const root = parseQuery(query);
   const s = searchSession(archiveDir);
   const scope: Scope = {};
   if (opts.account !== undefined) scope.accountId = accountIdOf(s.db, opts.account);
@@ -96,16 +96,37 @@ export function searchArchive(archiveDir: string, query: string, opts: SearchOpt
     scope.accountId = owner;
     scope.atRun = opts.atRun;
   }
-  if (compiled.match === null && compiled.folder !== null) {
-    // folder:NAME without words: start the scan from that folder's members (date order per folder).
-    const ids = s
-      .prepare<[string, string], { id: number; account_id: number }>('SELECT id, account_id FROM arc.folders WHERE name = ? COLLATE NOCASE OR raw_name = ?')
-      .all(compiled.folder, compiled.folder)
-      .filter((f) => scope.accountId === undefined || f.account_id === scope.accountId)
-      .map((f) => f.id);
-    if (ids.length === 1) scope.folderIds = ids;
-  }
+  type FolderRow = { id: number; account_id: number; name: string; raw_name: string; special_use: string | null };
+  let folders: FolderRow[] | undefined;
+  const folderIds = (name: string): number[] => {
+    folders ??= s.prepare<[], FolderRow>('SELECT id, account_id, name, raw_name, special_use FROM arc.folders').all();
+    const mine = folders.filter((f) => scope.accountId === undefined || f.account_id === scope.accountId);
+    const want = folderKey(name);
+    const named = mine.filter((f) => f.raw_name === name || folderKey(f.name) === want);
+    if (named.length) return named.map((f) => f.id);
+    // Gmail's in:sent, in:trash, in:spam...: the folder the server marks for that use ([Gmail]/Sent Mail, Gesendet).
+    const use = SPECIAL_USE[want];
+    return use ? mine.filter((f) => f.special_use?.toLowerCase() === use).map((f) => f.id) : [];
+  };
+  const compiled = compileQuery(root, opts.timeZone ?? localTimeZone(), { now: opts.now ?? Date.now(), folderIds });
+  // folder:NAME without words: start the scan from that folder's members (date order per folder).
+  if (compiled.match === null && compiled.folderIds?.length === 1) scope.folderIds = compiled.folderIds;
   return runSearch(s, compiled, scope, { limit: limitOf(opts.limit), cursor: opts.cursor, count: opts.count === true });
+}
+
+/** folder:/in: values that name a special-use folder (RFC 6154) when no folder has that name. */
+const SPECIAL_USE: Record<string, string> = {
+  sent: '\\sent', drafts: '\\drafts', draft: '\\drafts', trash: '\\trash', bin: '\\trash', spam: '\\junk', junk: '\\junk',
+  archive: '\\archive', all: '\\all', 'all mail': '\\all', starred: '\\flagged', important: '\\important',
+};
+
+/**
+ * A folder name as a person types it: any case (Unicode, not only ASCII: ENTWÜRFE is Entwürfe),
+ * composed or decomposed accents, full-width letters alike.
+ */
+export function folderKey(name: string): string {
+  // ASCII needs no normalizing (setting up the normalizer costs a one-shot `mailkeep search` time).
+  return (/^[\x00-\x7f]*$/.test(name) ? name : name.normalize('NFKC')).toLowerCase();
 }
 
 type Session = ReturnType<typeof searchSession>;
@@ -118,7 +139,7 @@ type Session = ReturnType<typeof searchSession>;
 export function runSearch(s: Session, c: CompiledQuery, scope: Scope, page: { limit: number; cursor?: string; count?: boolean }): SearchPage {
   const cursor = page.cursor ? decodeCursor(page.cursor) : null;
   const { sql, params } = buildSql(c, scope, cursor, false);
-  const rows = s.prepare<unknown[], Row>(sql).iterate(...params);
+  const rows = queryShaped(() => s.prepare<unknown[], Row>(sql).iterate(...params));
   const hits: SearchHit[] = [];
   let more = false;
   let doc: number | null = null;
@@ -146,6 +167,8 @@ export function runSearch(s: Session, c: CompiledQuery, scope: Scope, page: { li
       if (!prev || (prev.gone_run !== null && r.gone_run === null)) group.set(r.folder_id, r);
     }
     if (!more) flush();
+  } catch (err) {
+    throw queryShapeError(err);
   } finally {
     rows.return?.();
   }
@@ -154,9 +177,31 @@ export function runSearch(s: Session, c: CompiledQuery, scope: Scope, page: { li
   if (more && last) result.nextCursor = encodeCursor({ doc: lastDoc(last), folder: lastFolder(last) });
   if (page.count) {
     const counted = buildSql(c, scope, null, true);
-    result.total = s.prepare<unknown[], number>(counted.sql).pluck().get(...counted.params) ?? 0;
+    result.total = queryShaped(() => s.prepare<unknown[], number>(counted.sql).pluck().get(...counted.params)) ?? 0;
   }
   return result;
+}
+
+/**
+ * SQLite errors that only the shape of a query can cause (FTS5's and SQL's parser limits): the
+ * parser refuses such queries first (SEARCH_LIMITS.queryMaxDepth, queryMaxTerms), and should one get
+ * through, the person reads SEARCH_QUERY_INVALID in words, never SQLite's message. Any other error
+ * (a damaged file, a full disk) is not the query's fault and keeps its own code.
+ */
+const QUERY_SHAPED = /parser stack overflow|expression tree is too large|too many (terms|SQL variables|arguments)|fts5: syntax error|fts5: .*too large/i;
+
+function queryShapeError(err: unknown): unknown {
+  if (err instanceof Error && (err as { code?: unknown }).code !== undefined && String((err as { code?: unknown }).code).startsWith('SQLITE_') && QUERY_SHAPED.test(err.message))
+    return mailkeepError('SEARCH_QUERY_INVALID', 'this query is too complex to run: use fewer brackets, "-" or OR', { position: 0 });
+  return err;
+}
+
+function queryShaped<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    throw queryShapeError(err);
+  }
 }
 
 // The hit's doc and folder, for its cursor (kept off the public hit).

@@ -61,6 +61,8 @@ export interface SearchOptions {
   atRun?: number;
   /** IANA time zone in which before:/after: dates begin (default: this process's zone). */
   timeZone?: string;
+  /** The clock (ms) older_than:/newer_than: count back from (default: Date.now()). */
+  now?: number;
   /** Also count every match (`total`). */
   count?: boolean;
 }

@@ -6,13 +6,27 @@ import { mailkeepError } from '../../lib/protocol/error-codes.ts';
  * zone is passed in (tests and the relay choose it), never read from the machine here.
  */
 export function startOfDay(year: number, month: number, day: number, timeZone: string): number {
+  // (JavaScript's own local Date moves a midnight that does not exist to the moment clocks jump.)
   if (timeZone === LOCAL) return new Date(year, month - 1, day).getTime();
-  const guess = Date.UTC(year, month - 1, day);
-  // The zone's offset at the guess, then again at the result: a day that begins in a DST change
-  // has its offset from after the change.
-  let t = guess - offsetMs(guess, timeZone);
-  t = guess - offsetMs(t, timeZone);
-  return t;
+  const midnight = Date.UTC(year, month - 1, day); // the wall clock wanted, written as if UTC
+  const wall = (t: number): number => t + offsetMs(t, timeZone);
+  // Midnight less each offset the zone has around that day: one is right, unless clocks change then.
+  const DAY = 86_400_000;
+  const offsets = new Set([midnight - DAY, midnight, midnight + DAY].map((t) => offsetMs(t, timeZone)));
+  const candidates = [...offsets].map((o) => midnight - o).sort((a, b) => a - b);
+  // The first moment the clock reads that midnight (when clocks go back over it, it reads it twice).
+  const exact = candidates.find((t) => wall(t) === midnight);
+  if (exact !== undefined) return exact;
+  // Clocks jump over midnight (Santiago, Havana: 00:00 becomes 01:00): the day begins at the jump,
+  // which lies between the candidates; found to the second.
+  let lo = candidates[0]!;
+  let hi = candidates[candidates.length - 1]!;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (wall(mid) >= midnight) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();

@@ -4,6 +4,8 @@ import { ARCHIVE_BROWSE_LIMITS } from '../../lib/limits.ts';
 import { ArchiveResultByMethod, type ArchiveMethod, type ArchiveRequest, type ArchiveResultOf } from '../../lib/protocol/archive-browse.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { archiveDirOf } from '../jobs/data-dirs.ts';
+// Dependency-free (no SQLite): the door still loads the search module only on first use.
+import { clip } from '../search/search-text.ts';
 
 // The search module attaches the archive index by URI (`file:...?mode=ro`), and better-sqlite3 reads
 // URIs only when SQLITE_USE_URI is set as its addon loads: the relay's first database (state.sqlite)
@@ -25,7 +27,7 @@ process.env.SQLITE_USE_URI ??= '1';
  * answers are built field by field below, so nothing leaks onto the wire by accident.
  */
 export interface ArchiveBackend {
-  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit?: number; cursor?: string; atRun?: number; count?: boolean }): MaybePromise<BackendPage>;
+  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit?: number; cursor?: string; atRun?: number; count?: boolean; timeZone?: string }): MaybePromise<BackendPage>;
   listFolders(archiveDir: string, account: string | undefined, opts: { atRun?: number }): MaybePromise<BackendFolder[]>;
   listMessages(archiveDir: string, account: string | undefined, folder: string, opts: { cursor?: string; limit?: number; atRun?: number }): MaybePromise<BackendPage>;
   showMessage(archiveDir: string, id: string): MaybePromise<BackendShown>;
@@ -54,11 +56,14 @@ export function createArchiveCommands(dataDir: string, loadBackend: () => Promis
 async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Promise<unknown> {
   const account = req.params.accountId;
   const at = (n: number | undefined) => (n === undefined ? {} : { atRun: n });
+  // Text longer than the wire's fields is cut here (a spammer's 5,000-character subject): one
+  // such message must be listed, not fail the whole page's answer.
   const hitOf = (h: BackendHit): WireHit => ({
-    id: h.id, account, folder: h.folder, date: h.date, from: h.from, to: h.to, subject: h.subject, size: h.size, flags: h.flags,
+    id: h.id, account, folder: clip(h.folder, L.folderNameChars), date: h.date,
+    from: clip(h.from, L.hitFromChars), to: clip(h.to, L.hitToChars), subject: clip(h.subject, L.hitSubjectChars), size: h.size, flags: flagsOf(h.flags),
     goneOnServer: h.goneOnServer, hasAttachment: h.hasAttachment,
     ...(h.unparsed ? { unparsed: true } : {}),
-    ...(h.snippet !== undefined ? { snippet: h.snippet } : {}),
+    ...(h.snippet !== undefined ? { snippet: clip(h.snippet, L.snippetChars) } : {}),
   });
   const pageOf = (p: BackendPage) => ({ hits: p.hits.map(hitOf), ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}), ...(p.total !== undefined ? { total: p.total } : {}) });
   switch (req.method) {
@@ -67,7 +72,7 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
     case 'archive.folders': {
       const folders = await b.listFolders(dir, undefined, at(req.params.atRun));
       return {
-        folders: folders.map((f) => ({ name: f.name, delimiter: f.delimiter, specialUse: f.specialUse, messages: f.messages, goneOnServer: f.goneOnServer, ...(f.notIndexed !== undefined ? { notIndexed: f.notIndexed } : {}) })),
+        folders: folders.map((f) => ({ name: clip(f.name, L.folderNameChars), delimiter: f.delimiter, specialUse: f.specialUse, messages: f.messages, goneOnServer: f.goneOnServer, ...(f.notIndexed !== undefined ? { notIndexed: f.notIndexed } : {}) })),
       };
     }
     case 'archive.messages': {
@@ -77,14 +82,16 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
     case 'archive.search': {
       const p = req.params;
       // The first page says how many match in all ("1,204 found"); later pages need not count again.
-      return pageOf(await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : { count: true }), ...at(p.atRun) }));
+      return pageOf(
+        await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : { count: true }), ...at(p.atRun), ...(p.timeZone ? { timeZone: p.timeZone } : {}) }),
+      );
     }
     case 'archive.show': {
       const m = await b.showMessage(dir, req.params.id);
       return previewOf({
         id: req.params.id, account, folder: m.folder, headers: m.headers, text: m.text, ...(m.html !== undefined ? { html: m.html } : {}),
         truncated: m.truncated, attachments: m.attachments.map((a) => ({ filename: a.filename, size: a.size, contentType: a.contentType })),
-        size: m.size, flags: m.flags, date: m.date, goneOnServer: m.goneOnServer, ...(m.parseError ? { parseError: m.parseError.slice(0, 1024) } : {}),
+        size: m.size, flags: m.flags, date: m.date, goneOnServer: m.goneOnServer, ...(m.parseError ? { parseError: m.parseError } : {}),
       });
     }
   }
@@ -95,17 +102,26 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
  * multi-MB newsletter must not make a frame the socket refuses (the .eml download has all of it).
  */
 export function previewOf(m: Omit<ArchiveResultOf<'archive.show'>, 'truncated'> & { truncated?: boolean }): ArchiveResultOf<'archive.show'> {
-  const max = ARCHIVE_BROWSE_LIMITS.previewTextMaxChars;
+  const max = L.previewTextMaxChars;
   const cut = m.text.length > max || (m.html?.length ?? 0) > max;
   return {
     ...m,
-    text: m.text.slice(0, max),
-    ...(m.html !== undefined ? { html: m.html.slice(0, max) } : {}),
-    headers: m.headers.slice(0, ARCHIVE_BROWSE_LIMITS.previewHeadersMax).map((h) => ({ name: h.name.slice(0, 256), value: h.value.slice(0, 16_384) })),
-    attachments: m.attachments.slice(0, ARCHIVE_BROWSE_LIMITS.previewAttachmentsMax),
+    folder: clip(m.folder, L.folderNameChars),
+    text: clip(m.text, max),
+    ...(m.html !== undefined ? { html: clip(m.html, max) } : {}),
+    headers: m.headers.slice(0, L.previewHeadersMax).map((h) => ({ name: clip(h.name, L.previewHeaderNameChars), value: clip(h.value, L.previewHeaderValueChars) })),
+    attachments: m.attachments
+      .slice(0, L.previewAttachmentsMax)
+      .map((a) => ({ filename: clip(a.filename, L.attachmentNameChars), size: a.size, contentType: clip(a.contentType, L.contentTypeChars) })),
+    flags: flagsOf(m.flags),
+    ...(m.parseError !== undefined ? { parseError: clip(m.parseError, L.previewParseErrorChars) } : {}),
     truncated: cut || (m.truncated ?? false),
   };
 }
+
+const L = ARCHIVE_BROWSE_LIMITS;
+
+const flagsOf = (flags: string[]): string[] => flags.slice(0, L.flagsMax).map((f) => clip(f, L.flagChars));
 
 function checked<M extends ArchiveMethod>(method: M, value: unknown): ArchiveResultOf<M> {
   const parsed = ArchiveResultByMethod[method].safeParse(value);

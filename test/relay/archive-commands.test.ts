@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_BROWSE_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { ArchiveResultByMethod } from '../../lib/protocol/archive-browse.ts';
 import { RequestFrame } from '../../lib/protocol/client-frames.ts';
 import { createArchiveCommands, indexCatchUp, previewOf, type ArchiveBackend } from '../../relay/server/archive-commands.ts';
 import { dispatch, type DispatchDeps } from '../../relay/server/dispatcher.ts';
@@ -86,6 +87,19 @@ describe('the relay\'s archive commands', () => {
     expect(long.text).toHaveLength(max);
     expect(long.truncated).toBe(true);
     expect(previewOf({ ...base, text: 'hi' }).truncated).toBe(false);
+  });
+
+  it('cuts a preview\'s header names and values, headers and parse error to what the wire carries, so the answer always fits', () => {
+    const L = ARCHIVE_BROWSE_LIMITS;
+    const base = { id: hit.id, account: 'work', folder: 'INBOX', text: '', attachments: [], size: 1, flags: [], date: null, goneOnServer: false };
+    const headers = Array.from({ length: L.previewHeadersMax + 3 }, () => ({ name: `X-${'n'.repeat(L.previewHeaderNameChars)}`, value: 'v'.repeat(L.previewHeaderValueChars + 10) }));
+    const cut = previewOf({ ...base, headers, parseError: 'e'.repeat(L.previewParseErrorChars * 2) });
+    expect(cut.headers).toHaveLength(L.previewHeadersMax);
+    expect(cut.headers[0]!.name).toHaveLength(L.previewHeaderNameChars);
+    expect(cut.headers[0]!.value).toHaveLength(L.previewHeaderValueChars);
+    expect(ArchiveResultByMethod['archive.show'].safeParse(cut).success).toBe(true);
+    // previewOf leaves the parse error to its caller, which cuts it the same way.
+    expect(ArchiveResultByMethod['archive.show'].safeParse({ ...cut, parseError: 'e'.repeat(L.previewParseErrorChars + 1) }).success).toBe(false);
   });
 
   it('asks the background indexer to catch up once per change of the archive, not on every keystroke', async () => {

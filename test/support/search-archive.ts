@@ -10,6 +10,8 @@ export interface FolderMessages {
   folder: string;
   /** Raw name as a server would list it (modified UTF-7); default: the name. */
   rawName?: string;
+  /** Its special use as the server marks it (RFC 6154, e.g. \\Sent); default: none. */
+  specialUse?: string;
   messages: { raw: Buffer; flags?: string[]; internalDate?: Date }[];
 }
 
@@ -32,7 +34,7 @@ export async function writeRun(
     const folderIds: Record<string, number> = {};
     const v = opts.uidvalidity ?? 1;
     for (const f of folders) {
-      const fid = w.upsertFolder(acc, runId, { rawName: f.rawName ?? f.folder, name: f.folder, delimiter: '/', specialUse: null });
+      const fid = w.upsertFolder(acc, runId, { rawName: f.rawName ?? f.folder, name: f.folder, delimiter: '/', specialUse: f.specialUse ?? null });
       folderIds[f.folder] = fid;
       const cp = w.checkpoint(fid);
       if (!cp || cp.uidvalidity !== v) await w.resetCheckpoint(fid, v);
