@@ -167,7 +167,9 @@ function tokenize(q: string, original: string): Token[] {
       const field = FIELDS[name];
       const named = word.slice(0, colon);
       if (!field && UNSUPPORTED[name]) throw queryError(`Mailkeep has no "${named}:" operator: ${UNSUPPORTED[name]} (to search for the text, put it in "double quotes")`, i, original);
-      const meant = field ? undefined : misspeltOperator(name);
+      // Only written as an operator is (form:alice, form:"Ann B"): "Was: the meeting moved" is words.
+      const asOperator = colon < word.length - 1 || q[j] === '"';
+      const meant = field || !asOperator ? undefined : misspeltOperator(name);
       if (meant) throw queryError(`unknown operator "${named}:": did you mean "${meant}:"? (known: ${KNOWN}; to search for the text, put it in "double quotes")`, i, original);
       if (field) {
         const valuePos = i + colon + 1;

@@ -155,6 +155,11 @@ describe('what people type by accident', () => {
     expect(refusal('tag:inbox')).toMatchObject({ position: 0, message: expect.stringMatching(/no "tag:" operator/) });
     expect(refusal('x bcc:anna')).toMatchObject({ position: 2, message: expect.stringMatching(/Bcc is not archived/) });
     expect(refusal('"label:work"')).toBeUndefined();
+    expect(refusal('form:"Anna Adler"')).toMatchObject({ position: 0, message: expect.stringMatching(/did you mean "from:"/) });
+  });
+
+  it('takes a word with a colon and a space after it as words, not as a misspelt operator: "Was: the meeting", "Fax: 030", "Form: W-2"', () => {
+    for (const q of ['Was: the meeting moved', 'Fax: 030 1234', 'Form: W-2', 'subjet: numbers']) expect(refusal(q), q).toBeUndefined();
   });
 
   it('treats FTS5 keywords and syntax as text: and, or, not, near, NEAR(...), col:, {col}:, ^, *, +, quotes inside words', () => {
