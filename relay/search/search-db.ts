@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
+import Database from '../archive/sqlite.ts';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { writable } from '../archive/archive-path-error.ts';
 import { openArchiveIndex } from '../archive/archive-reader.ts';
