@@ -4,13 +4,14 @@
 // file's mtime back (a checkout, a restore from backup), or a file gone makes it stale. One stat
 // per source file: no tree walk, no hashing.
 // `kind`: 'cli' (the split build, mailkeep.mjs), 'relay' (the single file for `mailkeep relay`),
-// 'search' (search.mjs, the small entry of `mailkeep search` and `show`). The search build is made
-// from a quarter of the sources: it is checked against those only (stamp.search lists them), since
-// a file it was not built from cannot make it stale; a search starts with about 50 stats, not 200.
+// 'search' or 'show' (search.mjs, show.mjs: the small entries of those commands). Each of these two
+// is made from a fraction of the sources and checked against those only (stamp.search, stamp.show
+// list them), since a file a build was not made from cannot make it stale: a search starts with
+// about 30 stats, not 200.
 // Returns the file to import, or null.
 import fs from 'node:fs';
 
-const ENTRY = { cli: 'mailkeep.mjs', relay: 'relay.mjs', search: 'search.mjs' };
+const ENTRY = { cli: 'mailkeep.mjs', relay: 'relay.mjs', search: 'search.mjs', show: 'show.mjs' };
 
 export function freshBundle(root, kind = 'cli') {
   const out = `${root}/.output/relay`;
@@ -18,10 +19,10 @@ export function freshBundle(root, kind = 'cli') {
     const stamp = JSON.parse(fs.readFileSync(`${out}/stamp.json`, 'utf8'));
     if (stamp?.v !== 3 || typeof stamp.build !== 'string' || !/^b-[a-z0-9-]+$/.test(stamp.build) || !Array.isArray(stamp.files) || stamp.files.length === 0) return null;
     if (!Object.hasOwn(ENTRY, kind)) return null;
-    const files = kind === 'search' ? stamp.search?.map((i) => stamp.files[i]) : stamp.files;
+    const files = kind === 'search' || kind === 'show' ? stamp[kind]?.map((i) => stamp.files[i]) : stamp.files;
     if (!Array.isArray(files) || files.length === 0) return null;
     for (const [file, size, mtimeMs] of files) {
-      // String paths joined by hand: path.join costs more than the stat here (this runs 50-200
+      // String paths joined by hand: path.join costs more than the stat here (this runs 30-200
       // times before every command). Stamped names are relative, with "/".
       const st = fs.statSync(`${root}/${file}`, { throwIfNoEntry: false });
       if (st === undefined || st.size !== size || st.mtimeMs !== mtimeMs) return null;

@@ -44,3 +44,20 @@ export function processIo(io: Partial<Io>): { io: Io; controller: AbortControlle
   const controller = new AbortController();
   return { io: { out: process.stdout, err: process.stderr, env: process.env, signal: controller.signal, ...io }, controller };
 }
+
+/**
+ * `main` of an entry that runs one command (search-main.ts, show-main.ts: bin/mailkeep.js starts
+ * `mailkeep search` and `show` from their own small bundles); any other command name is refused,
+ * since the launcher never sends one.
+ */
+export function oneCommandMain(name: string, cmd: Command): (argv: string[], io?: Partial<Io>) => Promise<number> {
+  return async (argv, io = {}) => {
+    const { io: full, controller } = processIo(io);
+    const [given, ...rest] = argv;
+    if (given !== name) {
+      full.err.write(`error INVALID_INPUT: this entry runs only mailkeep ${name}, not "${given ?? ''}" (run bin/mailkeep.js)\n`);
+      return EXIT.usage;
+    }
+    return await runCommand(name, cmd, rest, full, controller);
+  };
+}
