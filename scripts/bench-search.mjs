@@ -141,7 +141,8 @@ console.log(`  slowest in-process query ${ms(Math.max(...inProcess))}, median ${
 
 // 4. mailkeep search as a whole process against the floor. Both are timed by bash around the child
 // alone: wall from EPOCHREALTIME, CPU (user + sys) from `times`, to the ms (/usr/bin/time rounds CPU
-// to 10 ms, an eighth of the floor). One unmeasured run of each first (page cache), then RUNS pairs,
+// to 10 ms, an eighth of the floor). One unmeasured run of each first (page cache), then at least 15
+// pairs (each well under a second; on a loaded machine fewer give wall medians that swing by 2x),
 // interleaved so both see the same load, which of the two goes first alternating.
 const floorScript = `const D=require(${JSON.stringify(path.join(root, 'node_modules/better-sqlite3'))});const db=new D(${JSON.stringify(path.join(archive, 'search.sqlite'))},{readonly:true});db.prepare("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT 50").all('meeting');`;
 const HAS_BASH_CLOCK = /^\d+[.,]\d+$/.test(spawnSync('bash', ['-c', 'echo $EPOCHREALTIME'], { encoding: 'utf8' }).stdout?.trim() ?? '');
@@ -159,9 +160,10 @@ const floorRun = () => childTimed(process.execPath, ['-e', floorScript]);
 const wholeRun = () => childTimed(process.execPath, [bin, 'search', '--archive', archive, 'meeting', '--limit', '50'], { TZ: 'UTC' });
 floorRun();
 wholeRun();
+const PAIRS = Math.max(RUNS, 15);
 const floor = [];
 const whole = [];
-for (let i = 0; i < RUNS; i++) {
+for (let i = 0; i < PAIRS; i++) {
   if (i % 2) whole.push(wholeRun());
   floor.push(floorRun());
   if (!(i % 2)) whole.push(wholeRun());
@@ -175,7 +177,7 @@ const fw = median(floor.map((r) => r.wall));
 const ww = median(whole.map((r) => r.wall));
 const fc = median(floor.map((r) => r.cpu));
 const wc = median(whole.map((r) => r.cpu));
-console.log(`\nwhole process: one search, 50 hits, median of ${RUNS} interleaved [middle half]   wall                CPU (user+sys)`);
+console.log(`\nwhole process: one search, 50 hits, median of ${PAIRS} interleaved [middle half]  wall                CPU (user+sys)`);
 console.log(`  floor: node + better-sqlite3 + one FTS5 MATCH    ${spread(floor.map((r) => r.wall)).padEnd(20)}${spread(floor.map((r) => r.cpu))}`);
 console.log(`  mailkeep search meeting                          ${spread(whole.map((r) => r.wall)).padEnd(20)}${spread(whole.map((r) => r.cpu))}`);
 console.log(`  ratio                                            ${(ww / fw).toFixed(2)}x wall, ${(wc / fc).toFixed(2)}x CPU (target: within 1.5x)`);
