@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the relay and CLI (relay/cli/main.ts) with esbuild, so `mailkeep` starts without the
 // TypeScript loader (tsx costs about 0.5 s of every run: see ../shared/notes/integration-recipes.md
-// §5 and docs/cli.md). Three builds of the same sources into one folder per build,
+// §5 and docs/cli.md). Four builds of the same sources into one folder per build,
 // .output/relay/<build>/:
 //   - mailkeep.mjs + chunk-*.mjs, split at the CLI's lazy imports: `mailkeep --help` or `backup`
 //     loads only what it runs (no relay server, restore, migrate or export code);
@@ -13,8 +13,8 @@
 //     later from a folder a rebuild may have replaced.
 // bin/mailkeep.js runs them only while stamp.json says every source file is exactly as built (see
 // bin/fresh-bundle.js), so an edited checkout never runs stale code; search.mjs and show.mjs are
-// checked against their own sources only. better-sqlite3 stays external: its native addon is found relative
-// to its package.
+// checked against their own sources only. better-sqlite3 stays external: its native addon is found
+// relative to its package.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -9,8 +9,8 @@ export interface Command {
 
 /**
  * Runs one command as `mailkeep NAME ...`: its help on --help/-h, Ctrl-C stopping it cleanly, a
- * usage error or an unexpected one as one line. Shared by main.ts and search-main.ts (the small
- * entry `mailkeep search` and `show` start from), so both answer alike.
+ * usage error or an unexpected one as one line. Shared by main.ts and the one-command entries
+ * (search-main.ts, show-main.ts), so they answer alike.
  */
 export async function runCommand(name: string, cmd: Command, rest: string[], io: Io, controller: AbortController): Promise<number> {
   if (rest.includes('--help') || rest.includes('-h')) {

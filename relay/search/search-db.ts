@@ -70,7 +70,8 @@ export function searchFile(archiveDir: string): string {
   const real = fs.realpathSync(archiveDir);
   const dir = process.env.MAILKEEP_SEARCH_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mailkeep', 'search');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // node:crypto is loaded here only: a one-shot `mailkeep search` of a writable archive skips its load (about 2 ms).
+  // node:crypto is loaded here only: a one-shot `mailkeep search` of a writable archive skips
+  // its load (about 2 ms).
   const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return path.join(dir, `${createHash('sha256').update(real).digest('hex').slice(0, 24)}.sqlite`);
 }
