@@ -3,16 +3,17 @@
 // at install, `npm start`, `npm test` and `npm run bench`) while every source file it holds is as it
 // was built (bin/fresh-bundle.js); otherwise the TypeScript sources through tsx, so `npx mailkeep`
 // runs an edit at once with no build step. MAILKEEP_NO_BUNDLE=1 forces the sources. `mailkeep relay`
-// runs the one-file build (it runs for weeks), every other command the split one (it loads less).
+// runs the one-file build (it runs for weeks), `search` and `show` their own small builds
+// (relay/cli/search-main.ts, show-main.ts: a search loads two files), every other command the
+// split build.
+// SQLite's URI filenames are turned on where better-sqlite3 is loaded: relay/archive/sqlite.ts.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshBundle } from './fresh-bundle.js';
 
-// Before better-sqlite3 loads anywhere: the archive index is opened and attached read-only by URI
-// (`file:...?mode=ro`, relay/archive/open-index-readonly.ts, relay/search/search-db.ts), which
-// SQLite honours only when URI filenames are on as the addon loads.
-process.env.SQLITE_USE_URI ??= '1';
-const bundle = process.env.MAILKEEP_NO_BUNDLE === '1' ? null : freshBundle(path.resolve(import.meta.dirname, '..'), process.argv[2] === 'relay' ? 'relay' : 'cli');
+const command = process.argv[2];
+const kind = command === 'relay' || command === 'search' || command === 'show' ? command : 'cli';
+const bundle = process.env.MAILKEEP_NO_BUNDLE === '1' ? null : freshBundle(path.resolve(import.meta.dirname, '..'), kind);
 let main;
 if (bundle) ({ main } = await import(pathToFileURL(bundle).href));
 else {

@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // Bundles the relay and CLI (relay/cli/main.ts) with esbuild, so `mailkeep` starts without the
 // TypeScript loader (tsx costs about 0.5 s of every run: see ../shared/notes/integration-recipes.md
-// §5 and docs/cli.md). Two builds of the same sources into one folder per build,
+// §5 and docs/cli.md). Four builds of the same sources into one folder per build,
 // .output/relay/<build>/:
 //   - mailkeep.mjs + chunk-*.mjs, split at the CLI's lazy imports: `mailkeep --help` or `backup`
 //     loads only what it runs (no relay server, restore, migrate or export code);
+//   - search.mjs and show.mjs, each a build of its own (relay/cli/search-main.ts, show-main.ts):
+//     `mailkeep search` loads two files (a one-shot search is measured against Node with SQLite:
+//     scripts/bench-search.mjs), its MIME parser a third when there is something to index. Built
+//     together, the two would share chunks, and a search would load three;
 //   - relay.mjs, one file for `mailkeep relay`: a process that runs for weeks must not load a chunk
 //     later from a folder a rebuild may have replaced.
 // bin/mailkeep.js runs them only while stamp.json says every source file is exactly as built (see
-// bin/fresh-bundle.js), so an edited checkout never runs stale code. better-sqlite3 stays external:
-// its native addon is found relative to its package.
+// bin/fresh-bundle.js), so an edited checkout never runs stale code; search.mjs and show.mjs are
+// checked against their own sources only. better-sqlite3 stays external: its native addon is found
+// relative to its package.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,15 +38,29 @@ const common = {
   metafile: true,
   logLevel: 'warning',
 };
-const [split] = await Promise.all([
+const ONE_COMMAND = ['search', 'show']; // relay/cli/<name>-main.ts -> <name>.mjs (+ <name>-chunk-*.mjs)
+const [split, , ...own] = await Promise.all([
   build({ ...common, splitting: true, outdir: dir, chunkNames: 'chunk-[hash]', outExtension: { '.js': '.mjs' } }),
   build({ ...common, entryPoints: [path.join(root, 'relay/cli/main.ts')], outfile: path.join(dir, 'relay.mjs') }),
+  ...ONE_COMMAND.map((name) =>
+    build({ ...common, entryPoints: { [name]: path.join(root, `relay/cli/${name}-main.ts`) }, splitting: true, outdir: dir, chunkNames: `${name}-chunk-[hash]`, outExtension: { '.js': '.mjs' } }),
+  ),
 ]);
-// Our own sources and the lock file, each with its size and mtime as read: the stamp.
-const inputs = Object.keys(split.metafile.inputs)
-  .filter((f) => !f.includes('node_modules/'))
-  .map((f) => path.relative(root, path.resolve(process.cwd(), f)));
+// Our own sources and the lock file, each with its size and mtime as read: the stamp. Relative,
+// with "/" (bin/fresh-bundle.js joins them to the root by hand).
+const ownSources = (result) =>
+  Object.keys(result.metafile.inputs)
+    .filter((f) => !f.includes('node_modules/'))
+    .map((f) => path.relative(root, path.resolve(process.cwd(), f)).split(path.sep).join('/'));
+const inputs = [...new Set([split, ...own].flatMap(ownSources))];
 inputs.push('package-lock.json');
+// The files each one-command build was made from, as indices into `files`.
+const subsets = Object.fromEntries(
+  ONE_COMMAND.map((name, i) => {
+    const mine = new Set([...ownSources(own[i]), 'package-lock.json']);
+    return [name, inputs.flatMap((f, j) => (mine.has(f) ? [j] : []))];
+  }),
+);
 const files = inputs.map((f) => {
   const st = fs.statSync(path.join(root, f));
   return [f, st.size, st.mtimeMs];
@@ -58,7 +77,7 @@ if (edited.length) {
   process.exit(0);
 }
 const tmp = `${stampFile}.${process.pid}.tmp`;
-fs.writeFileSync(tmp, JSON.stringify({ v: 2, build: id, files }));
+fs.writeFileSync(tmp, JSON.stringify({ v: 3, build: id, files, ...subsets }));
 fs.renameSync(tmp, stampFile);
 // The builds before: the previous one stays (a CLI started from it a moment ago may still load a
 // chunk), older ones go, as does the single-file bundle of earlier versions.
@@ -69,4 +88,4 @@ const builds = fs
   .sort((a, b) => b.t - a.t);
 for (const { d } of builds.slice(1)) fs.rmSync(path.join(outRoot, d), { recursive: true, force: true });
 for (const old of ['mailkeep.mjs', 'inputs.json']) fs.rmSync(path.join(outRoot, old), { force: true });
-console.log(`relay bundle: ${path.relative(root, dir)} (${inputs.length - 1} source files)`);
+console.log(`relay bundle: ${path.relative(root, dir)} (${inputs.length - 1} source files; ${ONE_COMMAND.map((n) => `${n}.mjs ${subsets[n].length - 1}`).join(', ')})`);

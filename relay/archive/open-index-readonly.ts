@@ -1,18 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { writable } from './archive-path-error.ts';
 import { asIndexError, indexDamagedError, isIndexCorruption } from './index-damage.ts';
 import { openIndex, SCHEMA_VERSION, type Db } from './schema.ts';
-
-// better-sqlite3 builds SQLite with URI filenames off and turns them on only when this variable is
-// set as its native addon loads (the first `new Database` of the process). The immutable open
-// below needs a URI. This module is in the static import graph of the CLI and the relay (through
-// archive-reader.ts), so it is evaluated before any database is opened.
-process.env.SQLITE_USE_URI ??= '1';
+// URI filenames on (the immutable open below is by URI): sqlite.ts.
+import Database from './sqlite.ts';
 
 export type IndexOpenMode = 'readonly' | 'immutable' | 'empty';
 

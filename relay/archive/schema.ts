@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import Database from './sqlite.ts';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 /**

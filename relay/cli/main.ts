@@ -1,6 +1,6 @@
-import { UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 import { EXIT, EXIT_HELP } from '../server/exit-codes.ts';
+import { processIo, runCommand, type Command } from './run-command.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
 
@@ -30,10 +30,6 @@ Run "mailkeep <command> --help" for a command's options.
 
 ${EXIT_HELP}`;
 
-interface Command {
-  help: string;
-  run: (argv: string[], io: Io) => Promise<number>;
-}
 /**
  * Each command's module is loaded when that command runs (issue 11 item 5): `--help` and a
  * mistyped command load no IMAP, SQLite or server code, and `backup` none of restore's,
@@ -69,8 +65,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /** Entry point used by bin/mailkeep.js; returns the exit code. */
 export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
-  const controller = new AbortController();
-  const full: Io = { out: process.stdout, err: process.stderr, env: process.env, signal: controller.signal, ...io };
+  const { io: full, controller } = processIo(io);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     full.out.write(`${MAIN_HELP}\n`);
@@ -82,29 +77,5 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     full.err.write(`error INVALID_INPUT: unknown command "${name}" (try mailkeep --help)\n`);
     return EXIT.usage;
   }
-  const cmd = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    full.out.write(`${cmd.help}\n`);
-    return EXIT.ok;
-  }
-  // Ctrl-C: stop cleanly (commit what was received, release the lock); a second one kills.
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  try {
-    return await cmd.run(rest, full);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      full.err.write(`error INVALID_INPUT: ${err.message} (try mailkeep ${name} --help)\n`);
-      return EXIT.usage;
-    }
-    full.err.write(`error UNKNOWN: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT.failed;
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
+  return await runCommand(name, await load(), rest, full, controller);
 }

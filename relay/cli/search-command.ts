@@ -111,6 +111,8 @@ export async function searchCommand(argv: string[], io: Io): Promise<number> {
       ...(limit !== undefined ? { limit } : {}),
       ...(typeof o.cursor === 'string' ? { cursor: o.cursor } : {}),
       ...(atRun !== undefined ? { atRun } : {}),
+      // The lines printed have no snippet; --json keeps them.
+      ...(o.json ? {} : { snippets: false }),
     });
     if (o.json) io.out.write(`${JSON.stringify({ kind: 'search', ...page })}\n`);
     else {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../archive/sqlite.ts';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 
 /**

@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
+import Database from '../archive/sqlite.ts';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { writable } from '../archive/archive-path-error.ts';
 import { openArchiveIndex } from '../archive/archive-reader.ts';
@@ -70,7 +70,10 @@ export function searchFile(archiveDir: string): string {
   const real = fs.realpathSync(archiveDir);
   const dir = process.env.MAILKEEP_SEARCH_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mailkeep', 'search');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return path.join(dir, `${crypto.createHash('sha256').update(real).digest('hex').slice(0, 24)}.sqlite`);
+  // node:crypto is loaded here only: a one-shot `mailkeep search` of a writable archive skips
+  // its load (about 2 ms).
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return path.join(dir, `${createHash('sha256').update(real).digest('hex').slice(0, 24)}.sqlite`);
 }
 
 /** Columns of fts, in order (the FTS5 column filters of compiled queries name them). */

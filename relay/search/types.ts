@@ -65,6 +65,9 @@ export interface SearchOptions {
   now?: number;
   /** Also count every match (`total`). */
   count?: boolean;
+  /** false: hits without `snippet` (`mailkeep search` prints lines that have none; making them is
+   * a third of a one-shot query). Default true. */
+  snippets?: boolean;
 }
 
 export interface FolderCount {

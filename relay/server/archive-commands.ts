@@ -7,12 +7,6 @@ import { archiveDirOf } from '../jobs/data-dirs.ts';
 // Dependency-free (no SQLite): the door still loads the search module only on first use.
 import { clip } from '../search/search-text.ts';
 
-// The search module attaches the archive index by URI (`file:...?mode=ro`), and better-sqlite3 reads
-// URIs only when SQLITE_USE_URI is set as its addon loads: the relay's first database (state.sqlite)
-// opens before any archive module is imported (they are loaded on first use), so it is set here, in
-// the relay's static import graph (open-index-readonly.ts sets it too, for the CLI).
-process.env.SQLITE_USE_URI ??= '1';
-
 /**
  * The archive.* requests of the Archive page (lib/protocol/archive-browse.ts), answered from the
  * account's archive by the search module (relay/search: the index and its query language). This

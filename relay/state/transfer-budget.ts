@@ -3,7 +3,7 @@ import type { ImapAccount } from '../../lib/protocol/common.ts';
 import type { JobPacing } from '../jobs/pacing.ts';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../archive/sqlite.ts';
 import { openStateDb, STATE_FILE, type StateDb } from './state-db.ts';
 
 export type Direction = 'down' | 'up';
