@@ -4,12 +4,14 @@ import { searchArchive } from '../search/search.ts';
 import type { SearchHit } from '../search/types.ts';
 import { localTimeZone, offsetMs } from '../search/zone-date.ts';
 import { EXIT } from '../server/exit-codes.ts';
-import { parseOptions, required, UsageError, type OptionSpec } from './args.ts';
+import { parseOptions, UsageError, type OptionSpec } from './args.ts';
+import { archiveDirOption } from './archive-dir-option.ts';
+import { displayWidth, fitColumns } from './display-width.ts';
 import { errorLine } from './error-line.ts';
 import type { Io } from './io.ts';
 
-export const SEARCH_HELP = `Usage: mailkeep search --archive DIR [--source USER@HOST[:PORT]] QUERY [--json] [--limit N]
-                       [--cursor C] [--at-run N]
+export const SEARCH_HELP = `Usage: mailkeep search [--account NAME | --archive DIR] QUERY [--json] [--limit N]
+                       [--cursor C] [--at-run N] [--source USER@HOST[:PORT]] [--data-dir DIR]
 
 Finds archived messages, newest first, one line each: date, from, subject, folder, id (for
 "mailkeep show"). Messages archived since the last search are indexed first (the search index is
@@ -27,15 +29,19 @@ QUERY (docs/search.md):
   a b                         both (AND is the default)      a OR b     -a (or NOT a): without a
   ( )                         grouping
 
-  --archive DIR      archive directory
+  --account NAME     a stored account of the relay (mailkeep account list): its archive; without
+                     --account and --archive, the only archive the relay keeps
+  --archive DIR      an archive directory (e.g. one copied elsewhere, or made by backup --archive)
+  --data-dir DIR     the relay's data dir for --account (default: $MAILKEEP_DATA_DIR or ~/.mailkeep)
   --source ACCOUNT   only this archived account (USER@HOST or USER@HOST:PORT)
   --limit N          hits to print (default 50, at most 500)
   --cursor C         the next page: the cursor a previous --json search gave (nextCursor)
   --at-run N         the account as it was at backup run N (see mailkeep archive-info)
   --json             one JSON object: { hits, nextCursor }
 
-Exit codes: 0 searched (also when nothing matched), 1 the archive cannot be read, 2 bad usage or a
-query that cannot be read (SEARCH_QUERY_INVALID, with the position marked)`;
+Exit codes: 0 searched (also when nothing matched: "no messages match" goes to standard error),
+1 the archive cannot be read or the account is unknown, 2 bad usage or a query that cannot be read
+(SEARCH_QUERY_INVALID, with the position marked)`;
 
 /**
  * Options and the words between them: the query may be given as one quoted argument or as several
@@ -65,7 +71,9 @@ export function splitArgs(argv: string[], spec: OptionSpec): { opts: Record<stri
 /** A SEARCH_QUERY_INVALID error with the query below it and a caret at the position. */
 export function queryErrorText(err: MailkeepError, query: string): string {
   const pos = typeof err.details.position === 'number' ? err.details.position : null;
-  const caret = pos === null ? '' : `  ${query}\n  ${' '.repeat(Math.min(pos, query.length))}^\n`;
+  // The caret goes under the character at `pos` (a UTF-16 index) in terminal columns: wide
+  // characters before it take two.
+  const caret = pos === null ? '' : `  ${query}\n  ${' '.repeat(displayWidth(query.slice(0, Math.min(pos, query.length))))}^\n`;
   return `${errorLine(err.code, err.message)}${caret}`;
 }
 
@@ -78,9 +86,7 @@ export function localDate(iso: string | null, timeZone: string): string {
 }
 
 function fit(s: string, width: number): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  const chars = [...one];
-  return chars.length <= width ? one.padEnd(width) : `${chars.slice(0, width - 1).join('')}…`;
+  return fitColumns(s.replace(/\s+/g, ' ').trim(), width);
 }
 
 export function hitLine(h: SearchHit, timeZone: string): string {
@@ -88,16 +94,23 @@ export function hitLine(h: SearchHit, timeZone: string): string {
   return `${localDate(h.date, timeZone)}  ${fit(h.from || '(no sender)', 28)}  ${fit(h.subject || '(no subject)', 50)}  ${h.folder}${gone}  ${h.id}\n`;
 }
 
+/** How the next page's command names the archive: as this one did. */
+function where(o: Record<string, string | boolean | undefined>, dir: string): string {
+  if (typeof o.account === 'string') return `--account ${JSON.stringify(o.account)}${typeof o['data-dir'] === 'string' ? ` --data-dir ${JSON.stringify(o['data-dir'])}` : ''}`;
+  return `--archive ${JSON.stringify(dir)}`;
+}
+
 export async function searchCommand(argv: string[], io: Io): Promise<number> {
-  const { opts: o, words } = splitArgs(argv, { archive: 'string', source: 'string', limit: 'string', cursor: 'string', 'at-run': 'string', json: 'boolean' });
-  const dir = required(o, 'archive');
+  const { opts: o, words } = splitArgs(argv, { archive: 'string', account: 'string', 'data-dir': 'string', source: 'string', limit: 'string', cursor: 'string', 'at-run': 'string', json: 'boolean' });
   const query = words.join(' ');
   const limit = o.limit === undefined ? undefined : Number(o.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError('--limit must be a positive whole number');
   const atRun = o['at-run'] === undefined ? undefined : Number(o['at-run']);
   if (atRun !== undefined && !(Number.isInteger(atRun) && atRun > 0)) throw new UsageError('--at-run must be a run number (see mailkeep archive-info)');
   const timeZone = localTimeZone();
+  let dir = '';
   try {
+    dir = archiveDirOption(o, io.env);
     await updateSearchIndex(dir, {
       shared: true,
       signal: io.signal,
@@ -117,10 +130,12 @@ export async function searchCommand(argv: string[], io: Io): Promise<number> {
     if (o.json) io.out.write(`${JSON.stringify({ kind: 'search', ...page })}\n`);
     else {
       for (const h of page.hits) io.out.write(hitLine(h, timeZone));
-      if (page.nextCursor) io.err.write(`more: mailkeep search --archive ${dir} --cursor ${page.nextCursor} ${JSON.stringify(query)}\n`);
+      if (page.hits.length === 0) io.err.write(`no messages match ${JSON.stringify(query)}${query.trim() ? ' (check the spelling, or try fewer words)' : ''}\n`);
+      if (page.nextCursor) io.err.write(`more: mailkeep search ${where(o, dir)} --cursor ${page.nextCursor} ${JSON.stringify(query)}\n`);
     }
     return EXIT.ok;
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const code = errorCodeOf(err);
     if (o.json) io.out.write(`${JSON.stringify({ kind: 'search', errorCode: code, ...(err instanceof MailkeepError && err.details.position !== undefined ? { position: err.details.position } : {}) })}\n`);
     if (code === 'SEARCH_QUERY_INVALID') {

@@ -5,6 +5,7 @@ import { withDataDir } from './data-dir-access.ts';
 import type { RelayState } from '../state/relay-state.ts';
 import type { AccountHistoryResult } from '../../lib/protocol/account-history.ts';
 import { accountHistory } from '../state/run-history.ts';
+import { matchAccount } from './account-ref.ts';
 
 export interface StateSnapshot {
   relayTime: string;
@@ -66,12 +67,5 @@ export function directApi(state: RelayState): StateApi {
 
 /** An account named on the command line: its id, its login, or the address the pages show; exactly one. */
 export function findAccount(accounts: readonly AccountState[], ref: string): AccountState {
-  const byId = accounts.find((a) => a.account.id === ref);
-  if (byId) return byId;
-  // The login, or the address the pages show (they differ when the login is a bare user name).
-  const wanted = ref.toLowerCase();
-  const byName = accounts.filter((a) => a.account.user.toLowerCase() === wanted || a.account.email?.toLowerCase() === wanted);
-  if (byName.length === 1) return byName[0]!;
-  if (byName.length > 1) throw mailkeepError('INVALID_INPUT', `${byName.length} accounts go by ${ref} (${byName.map((a) => a.account.id).join(', ')}); name one by its id`);
-  throw mailkeepError('NOT_FOUND', `no account ${ref} (mailkeep account list shows them)`);
+  return matchAccount(accounts, ref, (a) => a.account);
 }
