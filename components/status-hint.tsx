@@ -7,6 +7,7 @@ import { useFreshness } from '@/lib/ui/use-freshness';
 import { RelativeTime } from './relative-time';
 import { pacedForecast, pauseCondition } from '@/lib/status/pause-condition';
 import { systemClock } from '@/lib/clock';
+import { restoreCompletedHint } from '@/lib/status/restore-statuses';
 
 /**
  * The job's hint (what to do), its last error in the product's words (what happened) and the
@@ -58,7 +59,7 @@ export function StatusHint({ job, conditionShown = false, retryShown = false, la
         </div>
       )}
       {/* The status's own hint speaks of a run the relay knows; this one it does not. */}
-      {job.relayUnknownSince == null && advice.hint && <div data-testid="hint-text">{advice.hint}</div>}
+      {job.relayUnknownSince == null && advice.hint && <div data-testid="hint-text">{job.kind === 'restore' && job.status === 'completed' ? restoreCompletedHint(job.params, timeZone) : advice.hint}</div>}
       {advice.lastError && (
         <div class="error-detail" data-testid="error-hint">
           Last error: {advice.lastError}

@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { ARCHIVE_BROWSE_LIMITS } from '../limits.ts';
 import { RequestId, SafeId } from './ids.ts';
+import { IanaTimeZone } from './time-zone.ts';
 
 /**
  * The Archive page's requests (issue 15): what an account's archive holds, browsed by folder or
@@ -48,7 +49,8 @@ export const ArchiveMessages = request(
  */
 export const ArchiveSearch = request(
   'archive.search',
-  z.strictObject({ accountId: SafeId, query: z.string().max(ARCHIVE_BROWSE_LIMITS.queryMaxChars), atRun, cursor: ArchiveCursor.optional(), limit }),
+  // timeZone: where before:/after: days begin (the page's zone, as it shows dates); absent: the relay's.
+  z.strictObject({ accountId: SafeId, query: z.string().max(ARCHIVE_BROWSE_LIMITS.queryMaxChars), atRun, cursor: ArchiveCursor.optional(), limit, timeZone: IanaTimeZone.optional() }),
 );
 /** One message for the preview: headers, text, the HTML (rendered by the page in a sandbox), attachments. */
 export const ArchiveShow = request('archive.show', z.strictObject({ accountId: SafeId, id: ArchiveMessageId }));

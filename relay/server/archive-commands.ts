@@ -25,7 +25,7 @@ process.env.SQLITE_USE_URI ??= '1';
  * answers are built field by field below, so nothing leaks onto the wire by accident.
  */
 export interface ArchiveBackend {
-  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit?: number; cursor?: string; atRun?: number; count?: boolean }): MaybePromise<BackendPage>;
+  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit?: number; cursor?: string; atRun?: number; count?: boolean; timeZone?: string }): MaybePromise<BackendPage>;
   listFolders(archiveDir: string, account: string | undefined, opts: { atRun?: number }): MaybePromise<BackendFolder[]>;
   listMessages(archiveDir: string, account: string | undefined, folder: string, opts: { cursor?: string; limit?: number; atRun?: number }): MaybePromise<BackendPage>;
   showMessage(archiveDir: string, id: string): MaybePromise<BackendShown>;
@@ -54,9 +54,10 @@ export function createArchiveCommands(dataDir: string, loadBackend: () => Promis
 async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Promise<unknown> {
   const account = req.params.accountId;
   const at = (n: number | undefined) => (n === undefined ? {} : { atRun: n });
+  const past = 'atRun' in req.params && req.params.atRun !== undefined;
   const hitOf = (h: BackendHit): WireHit => ({
     id: h.id, account, folder: h.folder, date: h.date, from: h.from, to: h.to, subject: h.subject, size: h.size, flags: h.flags,
-    goneOnServer: h.goneOnServer, hasAttachment: h.hasAttachment,
+    goneOnServer: goneAt(past, h.goneOnServer), hasAttachment: h.hasAttachment,
     ...(h.unparsed ? { unparsed: true } : {}),
     ...(h.snippet !== undefined ? { snippet: h.snippet } : {}),
   });
@@ -67,7 +68,7 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
     case 'archive.folders': {
       const folders = await b.listFolders(dir, undefined, at(req.params.atRun));
       return {
-        folders: folders.map((f) => ({ name: f.name, delimiter: f.delimiter, specialUse: f.specialUse, messages: f.messages, goneOnServer: f.goneOnServer, ...(f.notIndexed !== undefined ? { notIndexed: f.notIndexed } : {}) })),
+        folders: folders.map((f) => ({ name: f.name, delimiter: f.delimiter, specialUse: f.specialUse, messages: f.messages, goneOnServer: past ? 0 : f.goneOnServer, ...(f.notIndexed !== undefined ? { notIndexed: f.notIndexed } : {}) })),
       };
     }
     case 'archive.messages': {
@@ -77,7 +78,7 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
     case 'archive.search': {
       const p = req.params;
       // The first page says how many match in all ("1,204 found"); later pages need not count again.
-      return pageOf(await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : { count: true }), ...at(p.atRun) }));
+      return pageOf(await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : { count: true }), ...at(p.atRun), ...(p.timeZone ? { timeZone: p.timeZone } : {}) }));
     }
     case 'archive.show': {
       const m = await b.showMessage(dir, req.params.id);
@@ -88,6 +89,15 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
       });
     }
   }
+}
+
+/**
+ * "Deleted on server" at a past run (the point-in-time view) means gone from the server at that run.
+ * That view lists exactly what the server held at the run, so none of it was gone then: the mark,
+ * which the search module computes as of now, is not carried (docs/search.md, Archive page).
+ */
+export function goneAt(pastRun: boolean, goneNow: boolean): boolean {
+  return pastRun ? false : goneNow;
 }
 
 /**
