@@ -55,7 +55,8 @@ export class RecheckAfterRestore {
 
   private start(accountId: string, restoreId: string): void {
     const current = this.deps.jobs.latest(accountId)?.status;
-    if (current !== undefined && !canTransition('backup', current, 'preparing')) {
+    // Deactivated: the user stopped this account's backups; the relay does not start one on its own.
+    if (current === 'deactivated' || (current !== undefined && !canTransition('backup', current, 'preparing'))) {
       this.deps.log(`account ${accountId}: no check backup after restore ${restoreId} from ${current}`);
       return;
     }
