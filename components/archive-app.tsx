@@ -213,7 +213,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
               onChange={(e) => { const v = e.currentTarget.value; setAtRun(v ? Number(v) : undefined); setPreviewId(null); }}
             >
               <option value="">Everything archived</option>
-              {runs.map((r) => <option value={String(r.id)}>{runLabel(r, r.id, timeZone)}</option>)}
+              {runs.map((r) => <option value={String(r.id)} title={runLabel(r, r.id, timeZone)}>{runTime(r, timeZone)}</option>)}
             </select>
           </label>
           <ul class="folder-tree" data-testid="folder-tree">
@@ -284,9 +284,14 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
   );
 }
 
-/** A run of the point-in-time switch: "Backup 3 · 2 Dec 2026, 14:05" (the select shows it whole). */
+/** A run of the point-in-time switch, as its title says it: "Backup 3 · 2 Dec 2026, 14:05". */
 function runLabel(run: ArchiveRun | undefined, id: number, timeZone: string): string {
   return run ? `Backup ${id} · ${formatAbsolute(Date.parse(run.startedAt), timeZone)}` : `Backup ${id}`;
+}
+
+/** The same run in the select: its time only ("2 Dec 2026, 14:05"), which fits the side bar whole; the title names the run. */
+function runTime(run: ArchiveRun, timeZone: string): string {
+  return formatAbsolute(Date.parse(run.startedAt), timeZone);
 }
 
 /**
