@@ -168,7 +168,10 @@ export function ArchiveActions(props: {
           ) : job.kind === 'restore' && job.status === 'completed' ? (
             <>
               Restore completed: {restoreCompletedHint(job.params, props.clock.timeZone())}{' '}
-              <span class="muted" data-testid="archive-restore-recheck">The relay backs the account up now to see what is on the server; the "deleted on server" marks follow what it finds.</span>
+              {/* Into this account: the relay backs it up now (docs/search.md); into another one these marks stay true. */}
+              {job.accountId === props.accountId && (
+                <span class="muted" data-testid="archive-restore-recheck">The relay backs the account up now to see what is on the server; the "deleted on server" marks follow what it finds.</span>
+              )}
             </>
           ) : (
             <>
