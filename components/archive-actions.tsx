@@ -15,6 +15,8 @@ import { saveDownload } from '@/lib/ui/save-download';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { extensionUrl } from '@/lib/ui/page-links';
 import { ARCHIVE_PAGE_PATH, archiveHash } from '@/lib/ui/archive-link';
+import { ARCHIVE_BROWSE_LIMITS } from '@/lib/limits';
+import { restoreCompletedHint } from '@/lib/status/restore-statuses';
 
 type RestoreStep = { at: 'closed' } | { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; destination: string; params: RestoreParams };
 
@@ -23,7 +25,16 @@ type RestoreStep = { at: 'closed' } | { at: 'choose' } | { at: 'planning' } | { 
  * shown before anything is appended), download them (.eml for one, a zip for several: a download
  * job and its expiring relay link), or copy a link to the page showing the message.
  */
-export function ArchiveActions(props: { accountId: string; folder: string | null; selected: string[]; previewId: string | null; accounts: AccountRow[]; clock: Clock }) {
+export function ArchiveActions(props: {
+  accountId: string;
+  /** What the list shows (account, run, folder or query): notes about another view go when it changes. */
+  viewKey: string;
+  folder: string | null;
+  selected: string[];
+  previewId: string | null;
+  accounts: AccountRow[];
+  clock: Clock;
+}) {
   const { accountId, selected } = props;
   const [restore, setRestore] = useState<RestoreStep>({ at: 'closed' });
   const [destination, setDestination] = useState(accountId);
@@ -40,6 +51,18 @@ export function ArchiveActions(props: { accountId: string; folder: string | null
     setRestore((r) => (r.at === 'closed' ? r : { at: 'choose' }));
   }, [key]);
   useEffect(() => setDestination(accountId), [accountId]);
+  // One line at a time, about what is on screen: another folder, query or run clears a note, and a
+  // finished job's line (a running one stays: it is still news).
+  useEffect(() => {
+    setNote(null);
+    setFollowJob((f) => (f && job && isSettled(job.status) ? null : f));
+  }, [props.viewKey]);
+  // A note that something worked ("Link copied") says it for a moment; a problem stays until the next action.
+  useEffect(() => {
+    if (!note?.ok) return;
+    const t = setTimeout(() => setNote(null), ARCHIVE_BROWSE_LIMITS.noteShownMs);
+    return () => clearTimeout(t);
+  }, [note]);
   // The download arrives by itself once the relay has the file ready (Completed / Link).
   useEffect(() => {
     if (followJob?.kind !== 'download' || !job || job.status !== 'completed_link' || !job.outcome?.link || saved === job.id) return;
@@ -78,6 +101,7 @@ export function ArchiveActions(props: { accountId: string; folder: string | null
     setFollowJob({ id: reply.value, kind: 'download' });
   };
   const copyLink = async () => {
+    setFollowJob((f) => (f && job && isSettled(job.status) ? null : f));
     const message = props.previewId ?? selected[0];
     const url = extensionUrl(ARCHIVE_PAGE_PATH + archiveHash({ account: accountId, ...(props.folder ? { folder: props.folder } : {}), ...(message ? { message } : {}) }));
     try {
@@ -133,15 +157,34 @@ export function ArchiveActions(props: { accountId: string; folder: string | null
           {note.text}
         </p>
       )}
-      {followJob && job && (
+      {followJob && job && !note && (
         <p class="small" role="status" data-testid="archive-job" data-kind={job.kind} data-status={job.status}>
-          {job.kind === 'restore' ? 'Restore' : 'Download'}: {statusInfo(job.kind, job.status).label}
+          {job.kind === 'download' && job.status === 'completed_link' && job.outcome?.link && saved === job.id ? (
+            // Ready: what happens next is Chrome's to say (components/download-state.tsx), not the relay's "Completed / Link".
+            <>
+              Download:{' '}
+              <DownloadState jobId={job.id} starting={false} onTryAgain={() => job.outcome?.link && void saveDownload(job.id, job.outcome.link)} />
+            </>
+          ) : job.kind === 'restore' && job.status === 'completed' ? (
+            <>
+              Restore completed: {restoreCompletedHint(job.params, props.clock.timeZone())}{' '}
+              {/* Into this account: the relay backs it up now (docs/search.md); into another one these marks stay true. */}
+              {job.accountId === props.accountId && (
+                <span class="muted" data-testid="archive-restore-recheck">The relay backs the account up now to see what is on the server; the "deleted on server" marks follow what it finds.</span>
+              )}
+            </>
+          ) : (
+            <>
+              {job.kind === 'restore' ? 'Restore' : 'Download'}: {statusInfo(job.kind, job.status).label}
+            </>
+          )}
         </p>
-      )}
-      {followJob && job?.kind === 'download' && job.status === 'completed_link' && job.outcome?.link && saved === job.id && (
-        // What happens next is Chrome's to say (components/download-state.tsx), not a fixed "saved".
-        <DownloadState jobId={job.id} starting={false} onTryAgain={() => job.outcome?.link && void saveDownload(job.id, job.outcome.link)} />
       )}
     </div>
   );
+}
+
+/** A job that will not change by itself any more (its line is history once the view changes). */
+function isSettled(status: string): boolean {
+  return status !== 'on_queue' && status !== 'running' && status !== 'retrying';
 }

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ArchiveFolder, ArchiveHit, ArchiveMessageView, ArchiveRun } from '@/lib/protocol/archive-browse';
 import { getDb } from '@/lib/storage/db';
-import { listAccounts } from '@/lib/storage/queries';
+import { listAccounts, listJobs } from '@/lib/storage/queries';
 import { errorHint } from '@/lib/status/error-hints';
 import { systemClock, type Clock } from '@/lib/clock';
 import { ARCHIVE_BROWSE_LIMITS } from '@/lib/limits';
@@ -10,6 +10,8 @@ import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { archiveCall, type ArchiveReply } from '@/lib/ui/archive-call';
 import { archiveHash, parseArchiveHash, type ArchiveView } from '@/lib/ui/archive-link';
 import { latestOnly } from '@/lib/ui/archive-search';
+import { folderTree } from '@/lib/ui/archive-folder-tree';
+import { emptyListText, listSummaryText } from '@/lib/ui/archive-list-words';
 import { ArchiveMessageList } from './archive-message-list';
 import { ArchivePreview } from './archive-preview';
 import { ArchiveActions } from './archive-actions';
@@ -44,7 +46,24 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
   const [preview, setPreview] = useState<ArchiveMessageView | null>(null);
   const [previewId, setPreviewId] = useState<string | null>(initial.message ?? null);
   const [problem, setProblem] = useState<string | null>(null);
-  const listKey = `${accountId}|${atRun ?? ''}|${query.trim() ? `q:${query.trim()}` : `f:${folder ?? ''}`}`;
+  const timeZone = clock.timeZone();
+  // A backup of the account that ends (the one the relay starts right after a restore into it, or
+  // any other) changes what is on the server: folders, list, preview and runs are asked for again,
+  // so "deleted on server" clears by the server's truth, not by a guess (docs/search.md).
+  const lastBackup = useLiveQuery(async () => {
+    if (!accountId) return '';
+    const [latest] = await listJobs(db, 'backup', { accountId });
+    return latest && latest.status !== 'running' && latest.status !== 'preparing' ? `${latest.id}:${latest.status}:${latest.updatedAt}` : '';
+  }, [accountId]);
+  const [refresh, setRefresh] = useState(0);
+  const seenBackup = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (lastBackup === undefined) return;
+    if (seenBackup.current !== undefined && seenBackup.current !== lastBackup) setRefresh((n) => n + 1);
+    seenBackup.current = lastBackup;
+  }, [lastBackup]);
+  const viewKey = `${accountId}|${atRun ?? ''}|${query.trim() ? `q:${query.trim()}` : `f:${folder ?? ''}`}`;
+  const listKey = `${viewKey}|${refresh}`;
   const currentKey = useRef(listKey);
   currentKey.current = listKey;
 
@@ -64,7 +83,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
     if (!accountId) return;
     setProblem(null);
     void archiveCall('archive.runs', { accountId }).then((r) => (r.ok ? setRuns(r.value.runs) : setProblem(problemOf(r))));
-  }, [accountId]);
+  }, [accountId, refresh]);
   const [poll, setPoll] = useState(0);
   useEffect(() => {
     if (!accountId) return;
@@ -82,14 +101,15 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
       }
     });
     return () => clearTimeout(timer);
-  }, [accountId, atRun, poll]);
+  }, [accountId, atRun, poll, refresh]);
   const notIndexed = (folders ?? []).reduce((n, f) => n + (f.notIndexed ?? 0), 0);
 
   // One page of the current list (folder or search); `cursor` continues it.
   const loadPage = async (key: string, cursor?: string): Promise<void> => {
     const q = query.trim();
     const common = { accountId, limit: ARCHIVE_BROWSE_LIMITS.pageDefault, ...(atRun ? { atRun } : {}), ...(cursor ? { cursor } : {}) };
-    const reply = q ? await archiveCall('archive.search', { ...common, ...searchAs(query) }) : folder ? await archiveCall('archive.messages', { ...common, folder }) : null;
+    // Untrimmed: a parse error's position is the search box's (the relay ignores the spaces).
+    const reply = q ? await archiveCall('archive.search', { ...common, query, timeZone }) : folder ? await archiveCall('archive.messages', { ...common, folder }) : null;
     if (!reply || currentKey.current !== key) return;
     deliver(key, reply, !!cursor);
   };
@@ -113,14 +133,20 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
       ),
     [],
   );
+  const lastViewKey = useRef('');
   useEffect(() => {
     if (!accountId) return;
-    setSelected(new Set());
-    setList({ hits: [], loading: true });
+    // The same view asked again (after a backup): the selection stays, the list is replaced in place.
+    const sameView = lastViewKey.current === viewKey;
+    lastViewKey.current = viewKey;
+    if (!sameView) setSelected(new Set());
+    setList((l) => ({ hits: sameView ? l.hits : [], loading: true }));
     const key = listKey;
     const q = query.trim();
     if (q) {
-      typed.push({ key, run: () => archiveCall('archive.search', { accountId, ...searchAs(query), limit: ARCHIVE_BROWSE_LIMITS.pageDefault, ...(atRun ? { atRun } : {}) }) });
+      // The page's zone: before:/after: are days as the list shows them (formatDay in `timeZone`);
+      // the query untrimmed, so a parse error's position is the search box's.
+      typed.push({ key, run: () => archiveCall('archive.search', { accountId, query, limit: ARCHIVE_BROWSE_LIMITS.pageDefault, timeZone, ...(atRun ? { atRun } : {}) }) });
     } else {
       typed.cancel();
       setQueryError(null);
@@ -141,7 +167,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
     return () => {
       gone = true;
     };
-  }, [accountId, previewId]);
+  }, [accountId, previewId, refresh]);
 
   const chooseAccount = (id: string) => {
     setAccountId(id);
@@ -157,6 +183,15 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
     }
   };
   const label = query.trim() ? `Search results for ${query.trim()}` : `Messages in ${folder ?? ''}`;
+  const folderShown = query.trim() ? undefined : folders?.find((f) => f.name === folder);
+  // A narrow window puts the preview below the list: a message chosen there scrolls it into view.
+  const previewPane = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const el = previewPane.current;
+    if (!preview || !el) return;
+    const box = el.getBoundingClientRect();
+    if (box.top >= window.innerHeight || box.bottom <= 0) el.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  }, [preview?.id]);
   return (
     <main class="archive-page">
       <PageHeader current="archive" title="Archive" />
@@ -173,25 +208,33 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
           </label>
           <label class="stacked">
             As it was
-            <select data-testid="archive-at-run" value={atRun === undefined ? '' : String(atRun)} onChange={(e) => { const v = e.currentTarget.value; setAtRun(v ? Number(v) : undefined); setPreviewId(null); }}>
+            <select
+              data-testid="archive-at-run"
+              value={atRun === undefined ? '' : String(atRun)}
+              title={atRun === undefined ? 'Everything archived' : runLabel(runs.find((r) => r.id === atRun), atRun, timeZone)}
+              onChange={(e) => { const v = e.currentTarget.value; setAtRun(v ? Number(v) : undefined); setPreviewId(null); }}
+            >
               <option value="">Everything archived</option>
-              {runs.map((r) => <option value={String(r.id)}>at backup {r.id}, {formatAbsolute(Date.parse(r.startedAt), clock.timeZone())}</option>)}
+              {runs.map((r) => <option value={String(r.id)} title={runLabel(r, r.id, timeZone)}>{runTime(r, timeZone)}</option>)}
             </select>
           </label>
           <ul class="folder-tree" data-testid="folder-tree">
-            {(folders ?? []).map((f) => {
-              const depth = f.delimiter ? f.name.split(f.delimiter).length - 1 : 0;
-              const leaf = f.delimiter ? f.name.split(f.delimiter).at(-1) : f.name;
-              return (
-                <li style={{ paddingLeft: `${depth * 14}px` }}>
-                  <button class="folder" data-testid="folder" data-folder={f.name} aria-current={!query.trim() && f.name === folder ? 'true' : undefined} onClick={() => { setQuery(''); setFolder(f.name); }}>
-                    <span class="folder-name">{leaf}</span>
+            {folderTree(folders ?? []).map(({ path, label, depth, folder: f }) => (
+              <li style={{ paddingLeft: `${depth * 14}px` }}>
+                {f ? (
+                  <button class="folder" data-testid="folder" data-folder={f.name} title={f.name} aria-current={!query.trim() && f.name === folder ? 'true' : undefined} onClick={() => { setQuery(''); setFolder(f.name); }}>
+                    <span class="folder-name">{label}</span>
                     <span class="count" data-testid="folder-count">{f.messages}</span>
                     {f.goneOnServer > 0 && <span class="visually-hidden">, {f.goneOnServer} deleted on server</span>}
                   </button>
-                </li>
-              );
-            })}
+                ) : (
+                  // A parent the archive does not hold (\Noselect on the server): its name, nothing to open.
+                  <span class="folder folder-parent" data-testid="folder-parent" data-folder={path} title={`${path}: holds folders only, no messages of its own`}>
+                    <span class="folder-name">{label}</span>
+                  </span>
+                )}
+              </li>
+            ))}
           </ul>
           {folders === null && accountId && <p class="small muted">Loading folders…</p>}
         </nav>
@@ -201,7 +244,8 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
               type="search"
               class="archive-search"
               aria-label="Search the archive"
-              placeholder='Search: words, "a phrase", from:, subject:, has:attachment, before:2024-03-01…'
+              placeholder="Search the archive"
+              title={'Words, "a phrase", from:, to:, subject:, folder:, has:attachment, before:2024-03-01, after:, larger:1M, is:deleted-on-server, OR, -word'}
               data-testid="archive-search"
               value={query}
               aria-invalid={queryError ? 'true' : undefined}
@@ -210,9 +254,11 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
             />
           </div>
           {queryError && <QueryProblem id="archive-query-error" query={query} error={queryError} />}
-          <ArchiveActions accountId={accountId} folder={folder} selected={[...selected]} previewId={previewId} accounts={accounts} clock={clock} />
+          <ArchiveActions key={accountId} accountId={accountId} viewKey={viewKey} folder={folder} selected={[...selected]} previewId={previewId} accounts={accounts} clock={clock} />
           <p class="small muted list-summary" data-testid="list-summary" aria-live="polite">
-            {list.loading && !list.hits.length ? 'Loading…' : `${list.total ?? list.hits.length}${list.nextCursor && list.total === undefined ? '+' : ''} ${query.trim() ? 'found' : 'messages'}`}
+            {list.loading && !list.hits.length
+              ? 'Loading…'
+              : listSummaryText({ query, loaded: list.hits.length, more: !!list.nextCursor, total: list.total, folderCount: folderShown?.messages })}
             {notIndexed > 0 && <span data-testid="not-indexed"> · indexing: {notIndexed} not searchable yet</span>}
           </p>
           <ArchiveMessageList
@@ -220,28 +266,43 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
             label={label}
             selected={selected}
             previewId={previewId}
-            timeZone={clock.timeZone()}
+            timeZone={timeZone}
+            goneTitle={goneWords(runs[0], timeZone)}
+            empty={list.loading ? null : emptyListText(query, atRun)}
             onPreview={(h) => setPreviewId(h.id)}
             onSelect={setSelected}
             onNearEnd={loadMore}
           />
         </section>
-        <section class="archive-preview-pane" aria-label="Preview">
-          {preview ? <ArchivePreview message={preview} /> : <p class="muted small">Choose a message (click, or arrows and Enter) to see it here.</p>}
+        <section class="archive-preview-pane" aria-label="Preview" ref={previewPane}>
+          {preview ? (
+            <ArchivePreview message={preview} goneWords={atRun !== undefined ? null : goneWords(runs[0], timeZone)} />
+          ) : (
+            <p class="muted small">Choose a message (click, or arrows and Enter) to see it here.</p>
+          )}
         </section>
       </div>
     </main>
   );
 }
 
+/** A run of the point-in-time switch, as its title says it: "Backup 3 · 2 Dec 2026, 14:05". */
+function runLabel(run: ArchiveRun | undefined, id: number, timeZone: string): string {
+  return run ? `Backup ${id} · ${formatAbsolute(Date.parse(run.startedAt), timeZone)}` : `Backup ${id}`;
+}
+
+/** The same run in the select: its time only ("2 Dec 2026, 14:05"), which fits the side bar whole; the title names the run. */
+function runTime(run: ArchiveRun, timeZone: string): string {
+  return formatAbsolute(Date.parse(run.startedAt), timeZone);
+}
+
 /**
- * A search as typed: untrimmed, so the position of a parse error is the search box's (the relay
- * ignores the spaces), and with this browser's time zone, in which before:/after: days begin.
+ * What "deleted on server" says: as of which backup (the latest run is when the archive last looked
+ * at the server). A restore puts mail back after that; the backup the relay starts once a restore
+ * completes clears the mark by what it finds.
  */
-function searchAs(query: string): { query: string; timeZone?: string } {
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  // ICU says Etc/Unknown when it cannot tell the zone: then the relay's own zone is the better guess.
-  return { query, ...(timeZone && timeZone !== 'Etc/Unknown' ? { timeZone } : {}) };
+function goneWords(latest: ArchiveRun | undefined, timeZone: string): string {
+  return latest ? `deleted on server as of the backup of ${formatAbsolute(Date.parse(latest.startedAt), timeZone)}` : 'deleted on server';
 }
 
 /** The parse error under the search box, with a caret under where the query stops making sense. */

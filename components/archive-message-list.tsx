@@ -5,6 +5,7 @@ import { SNIPPET_MARK_END, SNIPPET_MARK_START } from '@/lib/protocol/archive-bro
 import { formatAbsolute, formatBytes, formatDay } from '@/lib/format';
 import { senderName } from '@/lib/ui/archive-link';
 import { listWindow, moveActive, scrollToShow } from '@/lib/ui/archive-window';
+import { gestureOf, nextSelection, type SelectGesture } from '@/lib/ui/archive-selection';
 import { AttachmentIcon, GoneOnServerIcon } from './icons';
 
 const ROW = ARCHIVE_BROWSE_LIMITS.listRowPx;
@@ -13,7 +14,9 @@ const ROW = ARCHIVE_BROWSE_LIMITS.listRowPx;
  * The message list: a listbox (WAI-ARIA) of which only the visible rows exist in the DOM
  * (archive-window.ts), so 100,000 results scroll like 100. Keyboard: arrows, Page Up/Down,
  * Home/End move; Enter shows the message; Space adds it to or takes it from the selection.
- * Mouse: a click shows the message and selects it alone; Ctrl/Cmd-click adds to the selection.
+ * Shift+arrows extend the selection from the anchor. Mouse: a click shows the message and selects it
+ * alone (the anchor); Ctrl/Cmd-click adds or removes one; Shift-click selects from the anchor to the
+ * row (lib/ui/archive-selection.ts).
  */
 export function ArchiveMessageList(props: {
   hits: ArchiveHit[];
@@ -21,6 +24,10 @@ export function ArchiveMessageList(props: {
   selected: ReadonlySet<string>;
   previewId: string | null;
   timeZone: string;
+  /** The deleted-on-server mark's words ("… as of the backup of …"). */
+  goneTitle: string;
+  /** What an empty list says (null while it loads). */
+  empty: { title: string; hints: string[] } | null;
   onPreview: (hit: ArchiveHit) => void;
   onSelect: (ids: Set<string>) => void;
   /** Called when the rendered rows come near the end of what is loaded (the next page is wanted). */
@@ -31,6 +38,12 @@ export function ArchiveMessageList(props: {
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(ROW * 12);
   const [active, setActive] = useState(0);
+  const [anchor, setAnchor] = useState<string | null>(null);
+  const select = (g: SelectGesture) => {
+    const next = nextSelection(hits.map((h) => h.id), { selected, anchor }, g);
+    setAnchor(next.anchor);
+    props.onSelect(new Set(next.selected));
+  };
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -43,6 +56,7 @@ export function ArchiveMessageList(props: {
   // A new list (another folder, another query) starts at its top.
   useEffect(() => {
     setActive(0);
+    setAnchor(null);
     if (box.current) box.current.scrollTop = 0;
     setScrollTop(0);
   }, [props.label]);
@@ -62,12 +76,6 @@ export function ArchiveMessageList(props: {
       setScrollTop(next);
     }
   };
-  const toggle = (id: string) => {
-    const next = new Set(selected);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    props.onSelect(next);
-  };
   const onKey = (e: KeyboardEvent) => {
     const hit = hits[activeIndex];
     if (e.key === 'Enter' && hit) {
@@ -78,7 +86,7 @@ export function ArchiveMessageList(props: {
     }
     if (e.key === ' ' && hit) {
       e.preventDefault();
-      toggle(hit.id);
+      select({ kind: e.shiftKey ? 'range' : 'toggle', index: activeIndex });
       return;
     }
     if (e.key === 'a' && (e.ctrlKey || e.metaKey)) {
@@ -89,13 +97,30 @@ export function ArchiveMessageList(props: {
     const next = moveActive(e.key, activeIndex, hits.length, Math.floor(viewport / ROW) - 1);
     if (next === null) return;
     e.preventDefault();
+    // Shift+arrow: the selection runs from the anchor (the row the move started on, if none yet).
+    if (e.shiftKey) {
+      const from = anchor ?? hits[activeIndex]?.id ?? null;
+      const ranged = nextSelection(hits.map((h) => h.id), { selected, anchor: from }, { kind: 'range', index: next });
+      setAnchor(ranged.anchor);
+      props.onSelect(new Set(ranged.selected));
+    }
     show(next);
   };
   const rowId = (i: number) => `archive-row-${i}`;
+  const empty = hits.length === 0 ? props.empty : null;
   return (
+    <>
+    {empty && (
+      <div class="archive-empty" role="status" data-testid="archive-empty">
+        <p class="archive-empty-title" data-testid="archive-empty-title">{empty.title}</p>
+        {empty.hints.map((h) => (
+          <p class="small muted">{h}</p>
+        ))}
+      </div>
+    )}
     <div
       ref={box}
-      class="archive-list"
+      class={`archive-list${empty ? ' is-empty' : ''}`}
       role="listbox"
       aria-label={props.label}
       aria-multiselectable="true"
@@ -122,11 +147,15 @@ export function ArchiveMessageList(props: {
             class={`archive-row${i === activeIndex ? ' active' : ''}${h.id === props.previewId ? ' previewed' : ''}${unread ? ' unread' : ''}`}
             data-testid="archive-row"
             data-id={h.id}
+            onMouseDown={(e) => {
+              // Shift-click selects a range, not the page's text.
+              if (e.shiftKey) e.preventDefault();
+            }}
             onClick={(e) => {
               setActive(i);
-              if (e.ctrlKey || e.metaKey) return toggle(h.id);
-              props.onSelect(new Set([h.id]));
-              props.onPreview(h);
+              const g = gestureOf(e, i);
+              select(g);
+              if (g.kind === 'click') props.onPreview(h);
             }}
           >
             <span class="col-date" title={h.date ? formatAbsolute(Date.parse(h.date), props.timeZone) : undefined}>{h.date ? formatDay(Date.parse(h.date), props.timeZone) : '—'}</span>
@@ -142,7 +171,7 @@ export function ArchiveMessageList(props: {
               {h.hasAttachment && <span class="flag" title="Has attachments"><AttachmentIcon /><span class="visually-hidden"> attachment</span></span>}
               {/* An icon, not a pill: a fixed narrow column, never cut, leaves the subject its room. */}
               {h.goneOnServer && (
-                <span class="flag gone" data-testid="gone-mark" title="In the archive, deleted on the server">
+                <span class="flag gone" data-testid="gone-mark" title={`In the archive, ${props.goneTitle}`}>
                   <GoneOnServerIcon />
                   <span class="visually-hidden"> deleted on server</span>
                 </span>
@@ -153,6 +182,7 @@ export function ArchiveMessageList(props: {
       })}
       <div style={{ height: `${win.padBottom}px` }} aria-hidden="true" />
     </div>
+    </>
   );
 }
 

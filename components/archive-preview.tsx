@@ -10,7 +10,7 @@ const SHOWN_HEADERS = ['from', 'to', 'cc', 'date', 'subject'];
  * that can neither run scripts nor load anything remote (archive-preview-doc.ts), or the text part,
  * and the attachments with their sizes.
  */
-export function ArchivePreview({ message }: { message: ArchiveMessageView }) {
+export function ArchivePreview({ message, goneWords }: { message: ArchiveMessageView; /** The deleted-on-server badge's words; null at a past run (all it shows was on the server then). */ goneWords: string | null }) {
   const [asText, setAsText] = useState(false);
   const main = SHOWN_HEADERS.flatMap((name) => message.headers.filter((h) => h.name.toLowerCase() === name).slice(0, 1));
   const html = !asText && message.html !== undefined ? message.html : undefined;
@@ -26,7 +26,7 @@ export function ArchivePreview({ message }: { message: ArchiveMessageView }) {
         <dt>Folder</dt>
         <dd>
           {message.folder} · {formatBytes(message.size)}
-          {message.goneOnServer && <> · <span class="pill tone-warning" data-testid="preview-gone">deleted on server</span></>}
+          {message.goneOnServer && goneWords !== null && <> · <span class="pill tone-warning" data-testid="preview-gone">{goneWords}</span></>}
         </dd>
       </dl>
       {message.parseError && (

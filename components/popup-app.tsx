@@ -2,6 +2,7 @@ import { getDb } from '@/lib/storage/db';
 import { loadOverview, type AccountOverview } from '@/lib/storage/queries';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { openPage } from '@/lib/ui/page-links';
+import { ARCHIVE_PAGE_PATH } from '@/lib/ui/archive-link';
 import { AccountCard } from './account-card';
 import { EmptyState } from './empty-state';
 import { RelayLinkBanner } from './relay-link-banner';
@@ -45,6 +46,8 @@ export function PopupApp() {
           </div>
           <span class="actions">
             <button onClick={() => void openPage('/dashboard.html')}>System Status</button>
+            {/* The archive to browse and search, once there is a mailbox to have one. */}
+            {overview && overview.length > 0 && <button data-testid="popup-open-archive" onClick={() => void openPage(ARCHIVE_PAGE_PATH)}>Archive</button>}
             {/* With no mailbox the empty state below says the next step in order (the relay first). */}
             {overview && overview.length > 0 && <button onClick={() => void openPage('/options.html#new')}>Add a mailbox</button>}
           </span>

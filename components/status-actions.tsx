@@ -7,6 +7,7 @@ import { sendMessage } from '@/lib/ui/send-message';
 import { openAccountInOptions } from '@/lib/ui/page-links';
 import { saveDownload } from '@/lib/ui/save-download';
 import { DownloadState } from './download-state';
+import { useDownloadState } from '@/lib/ui/use-download-state';
 import { accountToEdit } from '@/lib/background/account-to-edit';
 import { actionsFor, type ActionId } from '@/lib/ui/status-action-list';
 import { getDb } from '@/lib/storage/db';
@@ -18,8 +19,19 @@ import { signInWithProvider } from '@/lib/ui/oauth-sign-in';
  * its hint names, Copy diagnostics and the report link where the specification says "contact our
  * support"). Every button goes through the service worker.
  */
+/**
+ * Whether this row's download is saved (or being saved) in this browser, as Chrome's own record
+ * says (lib/download/download-state.ts, by the download id kept for the job): the row then speaks
+ * of the file, not of a link to click. A hook: every job row calls it; only a Completed / Link download looks.
+ */
+export function useSavedDownload(job: JobRow): boolean {
+  const view = useDownloadState(job.kind === 'download' && job.status === 'completed_link' && job.outcome?.link ? job.id : null);
+  return view?.state === 'saved' || view?.state === 'saving';
+}
+
 export function StatusActions({ job }: { job: JobRow }) {
   const info = statusInfo(job.kind, job.status);
+  const saved = useSavedDownload(job);
   const [note, setNote] = useState<string | null>(null);
   // An OAuth2 account has no password to edit: its "Edit" is "Sign in again" (oauth.start with accountId).
   const target = accountToEdit(job);
@@ -62,8 +74,8 @@ export function StatusActions({ job }: { job: JobRow }) {
     retry: () => <button class={info.action === 'retry' ? 'primary' : ''} data-action="retry" onClick={() => void run({ type: 'retry-now', jobId: job.id })}>Retry now</button>,
     enable: () => <button class="primary" data-action="enable" onClick={() => void run({ type: 'enable-account', accountId: job.accountId })}>Enable</button>,
     download: () => (
-      <button class="primary" data-action="download" disabled={!link && !job.linkUrl} title={link || job.linkUrl ? undefined : 'The link appears when the relay delivers it.'} onClick={() => void save()}>
-        Download
+      <button class={saved ? '' : 'primary'} data-action="download" disabled={!link && !job.linkUrl} title={link || job.linkUrl ? undefined : 'The link appears when the relay delivers it.'} onClick={() => void save()}>
+        {saved ? 'Download again' : 'Download'}
       </button>
     ),
     'copy-diagnostics': () => <button data-action="copy-diagnostics" onClick={() => void copyDiagnostics()}>Copy diagnostics</button>,
@@ -80,7 +92,8 @@ export function StatusActions({ job }: { job: JobRow }) {
     ),
     'start-again': () => <button class="primary" data-action="start-again" onClick={() => void run({ type: 'start-again', jobId: job.id })}>Start again</button>,
   };
-  const ids = actionsFor(job, { oauthProvider });
+  // Saved already: nothing is left to cancel (the link expires by itself).
+  const ids = actionsFor(job, { oauthProvider }).filter((id) => !(saved && id === 'cancel'));
   const buttons = ids.map((id) => BUTTONS[id]());
   if (buttons.length === 0 && !note) return null;
   return (

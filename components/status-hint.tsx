@@ -7,6 +7,8 @@ import { useFreshness } from '@/lib/ui/use-freshness';
 import { RelativeTime } from './relative-time';
 import { pacedForecast, pauseCondition } from '@/lib/status/pause-condition';
 import { systemClock } from '@/lib/clock';
+import { restoreCompletedHint } from '@/lib/status/restore-statuses';
+import { useSavedDownload } from './status-actions';
 
 /**
  * The job's hint (what to do), its last error in the product's words (what happened) and the
@@ -17,6 +19,8 @@ import { systemClock } from '@/lib/clock';
  */
 export function StatusHint({ job, conditionShown = false, retryShown = false, lastSuccessAt }: { job: JobRow; conditionShown?: boolean; retryShown?: boolean; lastSuccessAt?: number | null }) {
   const info = statusInfo(job.kind, job.status);
+  // A download already saved in this browser (Chrome says so): "Click Download…" is not the next step.
+  const saved = useSavedDownload(job);
   // While the relay is not reachable the hint belongs to the last known status, not to now.
   const { freshness, now, timeZone } = useFreshness();
   const advice = rowAdvice(
@@ -58,7 +62,7 @@ export function StatusHint({ job, conditionShown = false, retryShown = false, la
         </div>
       )}
       {/* The status's own hint speaks of a run the relay knows; this one it does not. */}
-      {job.relayUnknownSince == null && advice.hint && <div data-testid="hint-text">{advice.hint}</div>}
+      {job.relayUnknownSince == null && advice.hint && !saved && <div data-testid="hint-text">{job.kind === 'restore' && job.status === 'completed' ? restoreCompletedHint(job.params, timeZone) : advice.hint}</div>}
       {advice.lastError && (
         <div class="error-detail" data-testid="error-hint">
           Last error: {advice.lastError}

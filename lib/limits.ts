@@ -648,4 +648,7 @@ export const ARCHIVE_BROWSE_LIMITS = {
   listRowPx: 36,
   /** Rows rendered above and below the visible ones, so fast scrolling shows no blank rows. */
   listOverscanRows: 8,
+  /** A note that something worked ("Link copied") stays this long, then goes: long enough to read a
+   * line twice, short enough that notes never pile up above the list. Problems stay until the next action. */
+  noteShownMs: 6_000,
 } as const;

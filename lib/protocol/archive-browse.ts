@@ -1,6 +1,7 @@
 import { z } from '../zod.ts';
 import { ARCHIVE_BROWSE_LIMITS } from '../limits.ts';
 import { RequestId, SafeId } from './ids.ts';
+import { IanaTimeZone } from './time-zone.ts';
 
 /**
  * The Archive page's requests (issue 15): what an account's archive holds, browsed by folder or
@@ -56,7 +57,8 @@ export const ArchiveSearch = request(
     atRun,
     cursor: ArchiveCursor.optional(),
     limit,
-    timeZone: z.string().regex(/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/, 'an IANA time zone such as Europe/Berlin').optional(),
+    // Where before:/after: days begin (the page's zone, as it shows dates); absent: the relay's.
+    timeZone: IanaTimeZone.optional(),
   }),
 );
 /** One message for the preview: headers, text, the HTML (rendered by the page in a sandbox), attachments. */

@@ -2,6 +2,8 @@ import type { RestoreStatus } from '../protocol/status-ids.ts';
 import type { StatusTable, TransitionTable } from './status-info.ts';
 import { displayedCondition } from './spec-conditions.ts';
 import { AUTO_RETRY, EDIT_PASSWORD, REPORT, REPORT_AGAIN } from './hint-phrases.ts';
+import { jobRequestOf } from '../protocol/job-kinds.ts';
+import { formatDay } from '../format.ts';
 
 /** Restore: one job row per request to put archived mail back into an IMAP account. */
 export const RESTORE_STATUSES: StatusTable<RestoreStatus> = {
@@ -57,7 +59,9 @@ export const RESTORE_STATUSES: StatusTable<RestoreStatus> = {
   completed: {
     kind: 'restore', id: 'completed', label: 'Completed',
     condition: displayedCondition('restore', 'completed'),
-    hint: 'All archived messages are back in the mailbox.',
+    // A restore covers what it was asked for (a selection, a folder, a range): the row's words say
+    // that, from the job's params (restoreCompletedHint); this is for a row without them.
+    hint: 'The messages this restore covered are back in the mailbox.',
     severity: 'ok', badge: 'none', terminal: true, action: 'none', offersDiagnostics: false, autoRetry: false,
   },
 };
@@ -75,3 +79,30 @@ export const RESTORE_TRANSITIONS: TransitionTable<RestoreStatus> = {
   failed: ['on_queue', 'cancelled'],
   completed: [],
 };
+
+/**
+ * What a Completed restore put back, in the words of what it was asked for: "All archived
+ * messages" only when it covered the whole archive; a selection, a folder, a date range or the
+ * mail deleted in one backup otherwise (others the archive holds may still be missing from the
+ * server). `params` as the job row keeps them (null: not recorded, the generic words).
+ */
+export function restoreCompletedHint(params: unknown, timeZone: string): string {
+  const request = params == null ? null : jobRequestOf({ kind: 'restore', params });
+  if (request?.kind !== 'restore') return RESTORE_STATUSES.completed.hint;
+  const p = request.params;
+  const n = p.messageIds?.length;
+  const range = p.since !== undefined || p.until !== undefined;
+  const dates = [p.since !== undefined ? `from ${formatDay(Date.parse(p.since), timeZone)}` : '', p.until !== undefined ? `until ${formatDay(Date.parse(p.until), timeZone)}` : ''].filter(Boolean).join(' ');
+  const where = p.into !== undefined ? ` (under "${p.into}")` : '';
+  const folder = p.folder !== undefined ? `"${p.folder}"` : null;
+  let what: string;
+  if (n) what = n === 1 ? 'The selected message is' : `The ${n} selected messages are`;
+  else if (p.disappearedInRun !== undefined) what = `The mail deleted from the server${folder ? ` in ${folder}` : ''} in backup ${p.disappearedInRun} is`;
+  else if (folder && range) what = `The messages of ${folder} ${dates} are`;
+  else if (folder) what = `The messages of ${folder} are`;
+  else if (range) what = `The messages ${dates} are`;
+  else if (p.atRun !== undefined) what = `The mail as it was at backup ${p.atRun} is`;
+  else what = 'All archived messages are';
+  const rest = n || p.disappearedInRun !== undefined || folder || range ? ' Messages this restore did not cover are as they were.' : '';
+  return `${what} back in the mailbox${where}.${rest}`;
+}

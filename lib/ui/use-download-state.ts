@@ -11,9 +11,11 @@ import { downloadView, refusedView, type DownloadItemLike, type DownloadView } f
  * downloads.onChanged of that id, and every EXTENSION_LIMITS.downloadProgressPollMs while Chrome
  * is still receiving (onChanged does not report bytes). null: never saved in this browser.
  */
-export function useDownloadState(jobId: string): DownloadView | null {
+export function useDownloadState(jobId: string | null): DownloadView | null {
   const [view, setView] = useState<DownloadView | null>(null);
   useEffect(() => {
+    // null: a row that is not a finished download (every job row calls this hook; only those look).
+    if (jobId === null) return setView(null);
     let stopped = false;
     let record: DownloadRecord | null = null;
     let poll: ReturnType<typeof setTimeout> | undefined;
@@ -21,7 +23,7 @@ export function useDownloadState(jobId: string): DownloadView | null {
 
     const look = async (): Promise<void> => {
       clearTimeout(poll);
-      record = await downloadRecordOf(store, jobId);
+      record = await downloadRecordOf(store, jobId!);
       if (stopped) return;
       if (!record) return setView(null);
       if (record.downloadId === null) return setView(refusedView(record.refused ?? 'no reason given'));

@@ -50,12 +50,13 @@ export function createArchiveCommands(dataDir: string, loadBackend: () => Promis
 async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Promise<unknown> {
   const account = req.params.accountId;
   const at = (n: number | undefined) => (n === undefined ? {} : { atRun: n });
+  const past = 'atRun' in req.params && req.params.atRun !== undefined;
   // Text longer than the wire's fields is cut here (a spammer's 5,000-character subject): one
   // such message must be listed, not fail the whole page's answer.
   const hitOf = (h: BackendHit): WireHit => ({
     id: h.id, account, folder: clip(h.folder, L.folderNameChars), date: h.date,
     from: clip(h.from, L.hitFromChars), to: clip(h.to, L.hitToChars), subject: clip(h.subject, L.hitSubjectChars), size: h.size, flags: flagsOf(h.flags),
-    goneOnServer: h.goneOnServer, hasAttachment: h.hasAttachment,
+    goneOnServer: goneAt(past, h.goneOnServer), hasAttachment: h.hasAttachment,
     ...(h.unparsed ? { unparsed: true } : {}),
     ...(h.snippet !== undefined ? { snippet: clip(h.snippet, L.snippetChars) } : {}),
   });
@@ -66,7 +67,7 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
     case 'archive.folders': {
       const folders = await b.listFolders(dir, undefined, at(req.params.atRun));
       return {
-        folders: folders.map((f) => ({ name: clip(f.name, L.folderNameChars), delimiter: f.delimiter, specialUse: f.specialUse, messages: f.messages, goneOnServer: f.goneOnServer, ...(f.notIndexed !== undefined ? { notIndexed: f.notIndexed } : {}) })),
+        folders: folders.map((f) => ({ name: clip(f.name, L.folderNameChars), delimiter: f.delimiter, specialUse: f.specialUse, messages: f.messages, goneOnServer: past ? 0 : f.goneOnServer, ...(f.notIndexed !== undefined ? { notIndexed: f.notIndexed } : {}) })),
       };
     }
     case 'archive.messages': {
@@ -89,6 +90,15 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
       });
     }
   }
+}
+
+/**
+ * "Deleted on server" at a past run (the point-in-time view) means gone from the server at that run.
+ * That view lists exactly what the server held at the run, so none of it was gone then: the mark,
+ * which the search module computes as of now, is not carried (docs/search.md, Archive page).
+ */
+export function goneAt(pastRun: boolean, goneNow: boolean): boolean {
+  return pastRun ? false : goneNow;
 }
 
 /**

@@ -15,6 +15,7 @@ import { readArchiveTotals } from './archive-totals.ts';
 import { JobStore } from './job-store.ts';
 import { Scheduler, type Timers } from './scheduler.ts';
 import { JobRetries } from './job-retries.ts';
+import { RecheckAfterRestore } from './recheck-after-restore.ts';
 import { canTransition } from '../../lib/status/state-machine.ts';
 import { openStateDb, type StateDb } from './state-db.ts';
 
@@ -70,6 +71,8 @@ export class RelayState {
   readonly scheduler: Scheduler;
   /** The automatic retry of restore, download and migrate jobs (a backup's is the scheduler's). */
   readonly retries: JobRetries;
+  /** The backup that follows a restore into an archived account (its "deleted on server" marks). */
+  private readonly recheck: RecheckAfterRestore;
   readonly clock: Clock;
   private readonly listeners = new Set<(e: AccountEvent) => void>();
   private readonly totals = new Map<string, ArchiveTotals | null>();
@@ -137,6 +140,12 @@ export class RelayState {
       ...(opts.jitterMaxMs ? { jitterMaxMs: opts.jitterMaxMs } : {}),
     });
     this.retries = new JobRetries({ clock: this.clock, timers: opts.timers ?? nodeTimers, jobs: this.jobs, log: this.log });
+    const backupJobs = {
+      isRunning: (id: string) => this.jobs.isRunning(id, 'backup'),
+      latest: (id: string) => (this.jobs.isRunning(id, 'backup') ? this.jobs.latest(id, 'backup') : this.jobs.latest(id, 'backup', true)),
+      startBackup: (id: string, key: string) => void this.jobs.start({ kind: 'backup', accountId: id, idempotencyKey: key, params: {} }),
+    };
+    this.recheck = new RecheckAfterRestore({ dataDir: opts.dataDir, jobs: backupJobs, log: this.log });
     this.jobs.subscribe((e) => this.onJobEvent(e));
   }
 
@@ -176,12 +185,14 @@ export class RelayState {
     // Once the job no longer counts as running: a retry that waited for it may start now.
     if (e.kind !== 'backup') {
       if (e.phase === 'finished') void this.jobs.settled(e.jobId).then(() => this.retries.check());
+      if (e.kind === 'restore' && e.phase === 'finished') void this.jobs.settled(e.jobId).then(() => this.recheck.restoreFinished(this.jobs.get(e.jobId)));
       return;
     }
     const job = this.jobs.get(e.jobId);
     if (e.phase === 'finished') {
       this.totals.delete(job.accountId); // re-read once: the run stored new mail
       this.scheduler.backupFinished(job);
+      void this.jobs.settled(e.jobId).then(() => this.recheck.backupFinished(job.accountId));
     } else if (e.phase === 'active' && this.accounts.get(job.accountId)?.retryAt != null) {
       // Any backup that starts (Retry now, a scheduled run) pays the retry that was owed.
       this.accounts.patch(job.accountId, { retryAt: null }, this.clock.now());

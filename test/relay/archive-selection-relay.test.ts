@@ -43,6 +43,22 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     const { jobId } = await startJobAndWait(c, `s-${key}`, { kind, accountId, idempotencyKey: `sel-${key}-0001`, params }, { timeoutMs: 60_000 });
     return ((await c.call(`g-${key}`, 'job.get', { jobId })) as { result: { job: JobSnapshot } }).result.job;
   };
+  /** The jobs of an account the relay knows, newest first. */
+  const jobsOf = async (accountId: string): Promise<JobSnapshot[]> => ((await c.call(`l-${accountId}-${Date.now()}`, 'job.list', { accountId, limit: 50 })) as { result: { jobs: JobSnapshot[] } }).result.jobs;
+  /**
+   * The backup the relay starts by itself once a restore into an archived account completed (it
+   * checks the server, so "deleted on server" follows what is there), waited for until it ends.
+   * Deadline: the relay starts it as the restore settles, and a backup of 8 messages takes seconds.
+   */
+  const backupAfterRestore = async (restoreJobId: string): Promise<JobSnapshot> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const check = (await jobsOf('alice')).find((j) => j.kind === 'backup' && j.idempotencyKey === `after-restore-${restoreJobId}`);
+      if (check?.phase === 'finished') return check;
+      if (Date.now() > deadline) throw new Error(`no finished backup after restore ${restoreJobId} within 60 s (${check ? check.status : 'none started'})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
   /** The archive's message ids (relay/search MessageRef: blob hash prefix and folder id) by Message-ID and folder. */
   const archivedIds = (): { id: string; folder: string; messageId: string }[] => {
     const db = new Database(path.join(dataDir, 'archives', 'alice', 'index.sqlite'), { readonly: true });
@@ -137,6 +153,9 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     const bad = (await c.call('s2', 'archive.search', { accountId: 'alice', query: 'subject:"unclosed' })) as { type: string; code: string; details?: { position?: number } };
     expect(bad).toMatchObject({ type: 'error', code: 'SEARCH_QUERY_INVALID' });
     expect(typeof bad.details?.position).toBe('number');
+    // The page sends its time zone; one the relay does not know is refused at the door, not guessed.
+    expect(await c.call('s4', 'archive.search', { accountId: 'alice', query: 'after:2025-11-09', timeZone: 'Mars/Olympus_Mons' })).toMatchObject({ type: 'error', code: 'INVALID_INPUT' });
+    expect(await call('s5', 'archive.search', { accountId: 'alice', query: 'from:s7@example.org', timeZone: 'America/Los_Angeles' })).toMatchObject({ total: 1 });
   });
 
   it('archive.show gives the decoded headers, the text and the attachments of a search hit; an unknown id is NOT_FOUND', async () => {
@@ -170,14 +189,25 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     expect(dry).toMatchObject({ status: 'completed', outcome: { counts: { toAppend: 3, alreadyPresent: 0 } } });
     expect((await onServer(ALICE, 'INBOX')).size).toBe(3);
 
-    expect(await runJob('x1', 'restore', 'alice', { messageIds: picked.map((m) => m.id) })).toMatchObject({ status: 'completed', outcome: { counts: { restored: 3 } } });
+    const x1 = await runJob('x1', 'restore', 'alice', { messageIds: picked.map((m) => m.id) });
+    expect(x1).toMatchObject({ status: 'completed', outcome: { counts: { restored: 3 } } });
+    // The relay backs the account up right after: the archive now knows what the server holds (the
+    // one deleted and not picked is marked; the three put back are not).
+    expect(await backupAfterRestore(x1.id)).toMatchObject({ status: 'completed' });
+    const marked = await call<{ hits: Hit[] }>('k1', 'archive.search', { accountId: 'alice', query: 'is:deleted-on-server' });
+    expect(marked.hits.map((h) => h.id)).toEqual([inbox[2]!.id]);
     const back = await onServer(ALICE, 'INBOX');
     expect([...back.keys()].sort()).toEqual([inbox[0], inbox[1], inbox[3], inbox[4], inbox[5]].map((m) => m!.messageId).sort());
     for (const m of picked.filter((p) => p.folder === 'INBOX')) expect(back.get(m.messageId)!.equals(originals.get(m.messageId)!)).toBe(true);
     const projekte = await onServer(ALICE, 'Projekte');
     expect(projekte.get(picked[2]!.messageId)!.equals(originals.get(picked[2]!.messageId)!)).toBe(true);
 
-    expect(await runJob('x2', 'restore', 'alice', { messageIds: picked.map((m) => m.id) })).toMatchObject({ status: 'completed', outcome: { counts: { restored: 0, alreadyPresent: 3 } } });
+    const x2 = await runJob('x2', 'restore', 'alice', { messageIds: picked.map((m) => m.id) });
+    expect(x2).toMatchObject({ status: 'completed', outcome: { counts: { restored: 0, alreadyPresent: 3 } } });
+    // Nothing appended (and the dry run before): the server did not change, no backup is started.
+    const keys = (await jobsOf('alice')).map((j) => j.idempotencyKey);
+    expect(keys).not.toContain(`after-restore-${x2.id}`);
+    expect(keys).not.toContain(`after-restore-${dry.id}`);
     expect((await onServer(ALICE, 'INBOX')).size).toBe(5);
   });
 
@@ -191,6 +221,8 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     expect([...projekte.keys()]).toEqual([picked[1]!.messageId]);
     expect(inbox.get(picked[0]!.messageId)!.equals(originals.get(picked[0]!.messageId)!)).toBe(true);
     expect((await onServer(BOB, 'INBOX')).size).toBe(0);
+    // Bob has no archive: there are no marks to check, so no backup of his account starts.
+    expect((await jobsOf('bob')).filter((j) => j.kind === 'backup')).toEqual([]);
   });
 
   it('an id of the right content in the wrong folder, or of no content, fails NOT_FOUND and appends nothing', async () => {
@@ -251,8 +283,16 @@ describe.skipIf(!dovecotAvailable())('restore and download of a selection of arc
     const atFirst = await call<{ hits: Hit[] }>('d4', 'archive.messages', { accountId: 'alice', folder: 'Projekte', atRun: firstRun });
     expect(atFirst.hits).toHaveLength(2);
     expect(await c.call('d5', 'archive.folders', { accountId: 'alice', atRun: 999 })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
-    expect(await runJob('x9', 'restore', 'alice', { messageIds: [hits[0]!.id] })).toMatchObject({ status: 'completed', outcome: { counts: { restored: 1 } } });
+    const x9 = await runJob('x9', 'restore', 'alice', { messageIds: [hits[0]!.id] });
+    expect(x9).toMatchObject({ status: 'completed', outcome: { counts: { restored: 1 } } });
     expect((await onServer(ALICE, 'Projekte')).get(gone.messageId)!.equals(originals.get(gone.messageId)!)).toBe(true);
+    // The mark goes by what the server holds: the relay's backup after the restore found it there
+    // again, so neither the search, the preview nor the folder count says "deleted on server" now.
+    expect(await backupAfterRestore(x9.id)).toMatchObject({ status: 'completed' });
+    expect((await call<{ hits: Hit[] }>('d6', 'archive.search', { accountId: 'alice', query: 'is:deleted-on-server folder:Projekte' })).hits).toEqual([]);
+    expect(await call('d7', 'archive.show', { accountId: 'alice', id: hits[0]!.id })).toMatchObject({ goneOnServer: false });
+    const after = await call<{ folders: { name: string; goneOnServer: number }[] }>('d8', 'archive.folders', { accountId: 'alice' });
+    expect(after.folders.find((f) => f.name === 'Projekte')).toMatchObject({ goneOnServer: 0 });
   });
 
   it('an .eml of several messages is refused before a job exists', async () => {
