@@ -362,6 +362,17 @@ export const SCHEDULE_LIMITS = {
    * those take well under a second; a backup run without the relay takes minutes and is not waited
    * for beyond this (the command says why it gave up). */
   cliDataDirWaitMs: 10_000,
+  /** `mailkeep restore --ids -` reads ids from stdin up to this many bytes: a full selection
+   * (ARCHIVE_BROWSE_LIMITS.selectionMax) of whole `mailkeep search` lines (~200 bytes each) is
+   * ~1 MB; more is not a list of ids, and an endless stream must not grow the command's memory. */
+  cliIdsStdinMaxBytes: 2 * 1024 * 1024,
+  /** ...and waits this long for stdin to end: the search it reads from may first index an archive
+   * of a million messages (minutes on a slow disk); a writer that never closes must not hang it. */
+  cliIdsStdinDeadlineMs: 15 * 60 * 1000,
+  /** `restore --account` waits for the restore job it started at most this long before saying it
+   * may still run in the relay: a restore of a whole large account is hours (paced uploads resume
+   * by themselves the next day; the command reports the pause, it does not wait for it). */
+  cliRestoreWaitMs: 24 * 60 * 60 * 1000,
 } as const;
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */

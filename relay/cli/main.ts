@@ -1,5 +1,6 @@
 import { UsageError } from './args.ts';
 import type { Io } from './commands.ts';
+import { dropOutputWhenReaderGoes } from './io.ts';
 import { EXIT, EXIT_HELP } from '../server/exit-codes.ts';
 
 const MAIN_HELP = `Usage: mailkeep <command> [options]
@@ -70,6 +71,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 /** Entry point used by bin/mailkeep.js; returns the exit code. */
 export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
   const controller = new AbortController();
+  // A reader that goes early (`| head -1`) ends the output quietly, never in a stack trace (io.ts).
+  for (const s of [io.out ?? process.stdout, io.err ?? process.stderr]) dropOutputWhenReaderGoes(s);
   const full: Io = { out: process.stdout, err: process.stderr, env: process.env, signal: controller.signal, ...io };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
