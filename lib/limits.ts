@@ -137,6 +137,13 @@ export const RELAY_LIMITS = {
   /** An exported file name's stem (the account's address): long enough for any real address,
    * short of every file system's 255-byte name limit with the date and suffixes. */
   exportStemMaxChars: 120,
+  /** One message's file name in an eml-zip ("2024-05-14 Hotel booking.eml"), in UTF-8 bytes: every
+   * file system allows 255 per name, but Windows Explorer's 260-character path limit counts the
+   * unpack directory and the folder tree too; 100 keeps a date and a readable subject. */
+  emlNameMaxBytes: 100,
+  /** Bytes read of a message to find its Subject for that name: real header blocks (long Received
+   * chains included) fit; a subject past this is not looked for (the file is named by its date). */
+  emlNameHeadBytes: 64 * 1024,
   /** Messages at or above this size are streamed with partial FETCHes instead of imapflow's
    * buffered fetch, so the relay's memory does not grow with message size. 4 MiB keeps 99% of
    * real mail on the fast bulk path while capping a buffered message well below the RSS budget. */
