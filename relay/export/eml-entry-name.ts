@@ -6,7 +6,8 @@ import { RELAY_LIMITS } from '../../lib/limits.ts';
  * arrived (INTERNALDATE, in `timeZone`) and its subject, so a person can tell the files apart, made
  * safe for every file system the zip may be unpacked on:
  * - characters Windows, macOS or zip tools refuse or misread (controls, < > : " / \ | ? *) become
- *   "_"; bidi and zero-width controls (which can make "exe.eml" read as "lme.exe") are dropped;
+ *   "_"; bidi controls (which can make "exe.eml" read as "lme.exe"), zero-width spaces and BOMs
+ *   are dropped;
  * - no leading dot (a hidden file) and no trailing dot or space (Windows strips them);
  * - Unicode NFC (macOS would store NFD, and two spellings of one name must collide here, not there);
  * - a Windows device name (CON, NUL, COM1...) is prefixed with "_";
@@ -53,9 +54,10 @@ function dayOf(d: Date, timeZone: string): string {
 function safeText(s: string): string {
   return s
     .normalize('NFC')
-    .replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
-    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]/g, '_')
+    // Bidi controls, zero-width space and BOM; not the joiners (U+200C/D), which emoji and scripts need.
+    .replace(/[\u200b\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
     .replace(/\s+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]/g, '_')
     .trim()
     .replace(/^\.+/, (m) => '_'.repeat(m.length));
 }
