@@ -23,7 +23,7 @@ const guarded = new WeakSet<NodeJS.WriteStream>();
  * user) rather than a signal's 141. Other write errors stay what they were (thrown).
  */
 export function dropOutputWhenReaderGoes(stream: NodeJS.WriteStream): void {
-  if (guarded.has(stream)) return;
+  if (guarded.has(stream) || typeof stream.on !== 'function') return;
   guarded.add(stream);
   let gone = false;
   const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
