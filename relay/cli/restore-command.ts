@@ -54,7 +54,8 @@ last seen in (deleted mail comes back; mail still on the server is left alone).
   --data-dir DIR         the relay's data dir (default: the installed relay's)
   --ids ID,ID...         exactly these messages, as mailkeep search prints them (last column, or
                          "id" in --json), each into the folder it was archived in. "-" reads them from
-                         stdin, one per line (a line's last word: search's own lines work):
+                         stdin, one per line (a line's last word: search's own lines work; search
+                         prints 50 hits unless given --limit N):
                            mailkeep search --archive DIR 'from:hotel' | mailkeep restore --account me --ids -
                            mailkeep search --archive DIR 'from:hotel' --json | jq -r '.hits[].id' | mailkeep restore ... --ids -
                          A malformed id is INVALID_INPUT (exit 2), an id the archive does not hold

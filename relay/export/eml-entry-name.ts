@@ -38,7 +38,9 @@ export function subjectOf(head: Buffer): string | null {
   const m = /(?:^|\n)subject:[ \t]*((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)/i.exec(block);
   if (!m) return null;
   // Raw 8-bit subjects are UTF-8 far more often than not; encoded words decode to what they say.
-  const raw = Buffer.from(m[1]!.replace(/\r?\n(?=[ \t])/g, ''), 'latin1').toString('utf8');
+  const bytes = Buffer.from(m[1]!.replace(/\r?\n(?=[ \t])/g, ''), 'latin1');
+  const utf8 = bytes.toString('utf8');
+  const raw = utf8.includes('\ufffd') ? bytes.toString('latin1') : utf8; // not UTF-8: Latin-1 is the usual other
   try {
     return libmime.decodeWords(raw);
   } catch {

@@ -75,6 +75,7 @@ describe('the subject is read from the message\'s header block', () => {
 
   it('takes raw UTF-8 as UTF-8, and finds no subject in the body or where there is none', () => {
     expect(subjectOf(Buffer.from('Subject: Grüße\n\n'))).toBe('Grüße');
+    expect(subjectOf(Buffer.from('Subject: Gr\xfc\xdfe\n\n', 'latin1'))).toBe('Grüße');
     expect(subjectOf(Buffer.from('From: a\r\n\r\nSubject: not a header\r\n'))).toBeNull();
     expect(subjectOf(Buffer.from('X-Subject: no\r\n\r\n'))).toBeNull();
   });

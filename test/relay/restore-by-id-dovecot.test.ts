@@ -127,6 +127,11 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore --ids into a stored accou
       } finally {
         ws.close();
       }
+      // export --account through the running relay too: the account's archive, by id.
+      const out = path.join(work, 'via-relay.zip');
+      const exp = await cli(['export', '--account', 'alice', '--data-dir', dataDir, '--format', 'eml-zip', '--out', out, '--ids', (await idsOf('subject:train')).join(','), '--json']);
+      expect(exp.code, exp.stderr).toBe(0);
+      expect(exp.json).toMatchObject({ statusId: 'completed_link', messages: 1 });
       // Run again through the relay: nothing appended.
       const [h] = await idsOf('subject:hotel');
       const again = await cli(['restore', '--account', 'alice', '--ids', h!, '--json', '--data-dir', dataDir]);
@@ -156,6 +161,8 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore --ids into a stored accou
       expect(r.stderr, bad).toContain('error INVALID_INPUT: not a message id');
       expect(r.stderr).toContain(JSON.stringify(bad));
     }
+    const nobody = await cli(['restore', '--account', 'nobody', '--ids', good!, '--data-dir', dataDir]);
+    expect([nobody.code, nobody.stderr]).toEqual([1, expect.stringContaining('error NOT_FOUND: no account nobody')]);
     const combined = await cli(['restore', '--account', 'alice', '--ids', good!, '--folder', 'INBOX', '--data-dir', dataDir]);
     expect([combined.code, combined.stderr]).toEqual([2, expect.stringContaining('--ids names exact messages')]);
     const typed = await cli(['restore', '--account', 'alice', '--host', 'x', '--ids', good!, '--data-dir', dataDir]);
