@@ -8,8 +8,11 @@ export interface Io {
   in?: NodeJS.ReadableStream;
 }
 
-/** The errors of a write to a reader that has gone (`mailkeep search … | head -1`) or to a stream closed after it. */
-const CLOSED_OUTPUT = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+/**
+ * The errors of a write nobody will read: the reader has gone (`mailkeep search … | head -1`: EPIPE;
+ * a socket: ECONNRESET), the terminal was closed (EIO), or the stream was destroyed after one of those.
+ */
+const CLOSED_OUTPUT = new Set(['EPIPE', 'EIO', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
 const guarded = new WeakSet<NodeJS.WriteStream>();
 
 /**
@@ -20,7 +23,8 @@ const guarded = new WeakSet<NodeJS.WriteStream>();
  * its own code. Carrying on, not exiting at once: `mailkeep restore … | head -1` must not stop a
  * restore halfway because nobody reads its progress, and a pipeline under `set -o pipefail` sees
  * the command's real outcome (0 for a listing, which is what `git log | head -1` amounts to for the
- * user) rather than a signal's 141. Other write errors stay what they were (thrown).
+ * user) rather than a signal's 141. Other write errors stay what they were (thrown). `mailkeep relay`
+ * and `pair` are not guarded here: relay/server owns their streams (a closed terminal stops the echo).
  */
 export function dropOutputWhenReaderGoes(stream: NodeJS.WriteStream): void {
   if (guarded.has(stream) || typeof stream.on !== 'function') return;
@@ -29,7 +33,7 @@ export function dropOutputWhenReaderGoes(stream: NodeJS.WriteStream): void {
   const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (CLOSED_OUTPUT.has(err.code ?? '')) gone = true;
-    else throw err;
+    else if (stream.listenerCount('error') === 1) throw err; // as before: nobody else handles it
   });
   // Once gone, a write succeeds at once: nothing waits for a 'drain' that will never come.
   stream.write = ((...args: unknown[]): boolean => {

@@ -71,15 +71,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 /** Entry point used by bin/mailkeep.js; returns the exit code. */
 export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
   const controller = new AbortController();
+  const [name, ...rest] = argv;
+  if (name === 'relay' || name === 'pair') return await (await import('../server/commands.ts')).runServerCommand(argv)!; // relay/server owns them, their signals and their streams
   // A reader that goes early (`| head -1`) ends the output quietly, never in a stack trace (io.ts).
   for (const s of [io.out ?? process.stdout, io.err ?? process.stderr]) dropOutputWhenReaderGoes(s);
   const full: Io = { out: process.stdout, err: process.stderr, env: process.env, signal: controller.signal, ...io };
-  const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     full.out.write(`${MAIN_HELP}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
-  if (name === 'relay' || name === 'pair') return await (await import('../server/commands.ts')).runServerCommand(argv)!; // relay/server owns them and their signals
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     full.err.write(`error INVALID_INPUT: unknown command "${name}" (try mailkeep --help)\n`);

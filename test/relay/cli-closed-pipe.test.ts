@@ -17,9 +17,10 @@ let dir: string;
 let archive: string;
 
 /** Runs `mailkeep ARGS` with its stdout a pipe whose only reader is closed at once. */
-function withReaderGone(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function withReaderGone(args: string[], opts: { stderrToo?: boolean } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.destroy();
+  if (opts.stderrToo) child.stderr!.destroy();
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
@@ -76,6 +77,11 @@ describe('a command whose reader closes the pipe early ends quietly, with its ow
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error [A-Z_]+: /);
     expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+  });
+
+  it('a refusal whose error line meets a closed stderr too still exits with its own code (2 for a bad query)', async () => {
+    const r = await withReaderGone(['search', '--archive', archive, '(hotel'], { stderrToo: true });
+    expect([r.code, r.signal]).toEqual([2, null]);
   });
 
   it('in a shell pipeline under pipefail (search --json | head -c 100), the pipeline succeeds and prints only what head kept', () => {

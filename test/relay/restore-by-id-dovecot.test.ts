@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,6 +176,19 @@ describe.skipIf(!dovecotAvailable())('mailkeep restore --ids into a stored accou
     );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.json).toMatchObject({ restored: 1, alreadyPresent: 0 });
+    expect(holds(await inbox(), INVOICE)).toBe(1);
+  }, 120_000);
+
+  it('a restore whose reader goes at once (| head -c 0) still restores the whole selection and exits 0, quietly', async () => {
+    await deleteFromServer('Invoice 2024/05');
+    const [id] = await idsOf('subject:invoice');
+    const child = spawn(process.execPath, [BIN, 'restore', '--account', 'alice', '--ids', id!, '--data-dir', dataDir], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.destroy();
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
     expect(holds(await inbox(), INVOICE)).toBe(1);
   }, 120_000);
 
