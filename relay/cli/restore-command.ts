@@ -59,7 +59,7 @@ last seen in (deleted mail comes back; mail still on the server is left alone).
                            mailkeep search --archive DIR 'from:hotel' | mailkeep restore --account me --ids -
                            mailkeep search --archive DIR 'from:hotel' --json | jq -r '.hits[].id' | mailkeep restore ... --ids -
                          A malformed id is INVALID_INPUT (exit 2), an id the archive does not hold
-                         NOT_FOUND (exit 6 / 1 with --account); either way nothing is restored. Not with
+                         NOT_FOUND (exit 6); either way nothing is restored, not even the good ids. Not with
                          --folder, --since, --until, --at or --disappeared-in
   --archive DIR          archive written by mailkeep backup
   --source USER@HOST     which archived account to restore from (add :PORT if several match;
@@ -147,7 +147,8 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   if (typeof o.into === 'string' && o.into.trim() === '') throw new UsageError('--into needs a folder name');
   const labels = o.labels === undefined ? undefined : LabelMode.safeParse(o.labels).data;
   if (o.labels !== undefined && labels === undefined) throw new UsageError('--labels must be folder-per-label or first-label');
-  // Before anything else: bad ids (or an empty stdin) are INVALID_INPUT and nothing is restored.
+  // The typed server's options are checked before stdin is read; the ids before anything runs.
+  const typedTarget = stored ? undefined : parseAccountOptions(o, io.env);
   const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal) : undefined;
   const scope: RestoreScope = {
     ...(typeof o.folder === 'string' ? { folder: o.folder } : {}),
@@ -185,7 +186,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
       ),
     );
   }
-  const target = parseAccountOptions(o, io.env);
+  const target = typedTarget!;
   const output = jobOutput(io, json, RESTORE_STATUS_NAMES, 'restored', { retryLine: retryingWithNextTry });
   // No stored account: the provider's limits by host (Gmail's upload budget and connection cap).
   const pacing = dryRun ? null : hostPacing(target.host, 'up');
