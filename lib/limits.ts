@@ -137,6 +137,13 @@ export const RELAY_LIMITS = {
   /** An exported file name's stem (the account's address): long enough for any real address,
    * short of every file system's 255-byte name limit with the date and suffixes. */
   exportStemMaxChars: 120,
+  /** One message's file name in an eml-zip ("2024-05-14 Hotel booking.eml"), in UTF-8 bytes: every
+   * file system allows 255 per name, but Windows Explorer's 260-character path limit counts the
+   * unpack directory and the folder tree too; 100 keeps a date and a readable subject. */
+  emlNameMaxBytes: 100,
+  /** Bytes read of a message to find its Subject for that name: real header blocks (long Received
+   * chains included) fit; a subject past this is not looked for (the file is named by its date). */
+  emlNameHeadBytes: 64 * 1024,
   /** Messages at or above this size are streamed with partial FETCHes instead of imapflow's
    * buffered fetch, so the relay's memory does not grow with message size. 4 MiB keeps 99% of
    * real mail on the fast bulk path while capping a buffered message well below the RSS budget. */
@@ -362,6 +369,17 @@ export const SCHEDULE_LIMITS = {
    * those take well under a second; a backup run without the relay takes minutes and is not waited
    * for beyond this (the command says why it gave up). */
   cliDataDirWaitMs: 10_000,
+  /** `mailkeep restore --ids -` reads ids from stdin up to this many bytes: a full selection
+   * (ARCHIVE_BROWSE_LIMITS.selectionMax) of whole `mailkeep search` lines (~200 bytes each) is
+   * ~1 MB; more is not a list of ids, and an endless stream must not grow the command's memory. */
+  cliIdsStdinMaxBytes: 2 * 1024 * 1024,
+  /** ...and waits this long for stdin to end: the search it reads from may first index an archive
+   * of a million messages (minutes on a slow disk); a writer that never closes must not hang it. */
+  cliIdsStdinDeadlineMs: 15 * 60 * 1000,
+  /** `restore --account` waits for the restore job it started at most this long before saying it
+   * may still run in the relay: a restore of a whole large account is hours (paced uploads resume
+   * by themselves the next day; the command reports the pause, it does not wait for it). */
+  cliRestoreWaitMs: 24 * 60 * 60 * 1000,
 } as const;
 
 /** Extension side (issue 2): the status store, badge, notifications and pages. */

@@ -2,6 +2,7 @@ import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { MailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { AccountEvent } from '../../lib/protocol/account-state.ts';
 import type { JobEvent } from '../../lib/protocol/common.ts';
+import type { JobRunners } from '../jobs/job-runner.ts';
 import type { RelayState } from '../state/relay-state.ts';
 import { withDirectState } from './direct-state.ts';
 import { connectLocalRelay, type RelayLink } from './relay-link.ts';
@@ -21,7 +22,7 @@ export function isDataDirBusy(err: unknown): boolean {
  */
 export async function withDataDir<T>(
   dataDir: string,
-  run: { viaRelay(link: RelayLink): Promise<T>; direct(state: RelayState): Promise<T> },
+  run: { viaRelay(link: RelayLink): Promise<T>; direct(state: RelayState): Promise<T>; directRunners?: JobRunners },
   handlers: { onEvent?: (e: JobEvent) => void; onAccountEvent?: (e: AccountEvent) => void } = {},
   waitMs: number = SCHEDULE_LIMITS.cliDataDirWaitMs,
 ): Promise<T> {
@@ -36,7 +37,7 @@ export async function withDataDir<T>(
           link.connection.close();
         }
       }
-      return await withDirectState(dataDir, run.direct);
+      return await withDirectState(dataDir, run.direct, run.directRunners);
     } catch (err) {
       if (!isDataDirBusy(err) || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 200));

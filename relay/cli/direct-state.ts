@@ -5,6 +5,7 @@ import { acquireInstanceLock, type HeldLock } from '../lock/lock-file.ts';
 import { CREDENTIALS_FILE, CredentialStore } from '../secrets/credential-store.ts';
 import { ensurePrivateDir } from '../fs/atomic-file.ts';
 import { backupRunner } from '../jobs/backup/backup-runner.ts';
+import type { JobRunners } from '../jobs/job-runner.ts';
 import { RelayState } from '../state/relay-state.ts';
 import { testClockFromEnv } from '../state/test-clock.ts';
 
@@ -14,7 +15,7 @@ import { testClockFromEnv } from '../state/test-clock.ts';
  * starting meanwhile waits for nothing (it refuses to start, as with a second relay). The
  * scheduler is not started: a command does what it was asked and exits.
  */
-export async function withDirectState<T>(dataDir: string, fn: (state: RelayState) => Promise<T>): Promise<T> {
+export async function withDirectState<T>(dataDir: string, fn: (state: RelayState) => Promise<T>, runners: JobRunners = { backup: backupRunner }): Promise<T> {
   ensurePrivateDir(dataDir);
   let lock: HeldLock;
   try {
@@ -27,10 +28,10 @@ export async function withDirectState<T>(dataDir: string, fn: (state: RelayState
   let state: RelayState | undefined;
   try {
     const credentials = CredentialStore.open(dataDir);
-    // Backup is the one job the command line runs on the data dir; the rest go through the relay.
+    // Backup by default; a command that runs another job on the data dir (restore --account) names its runner.
     // The relay's documented test hook applies here too, so the two processes agree on the time.
     const testClock = testClockFromEnv(process.env);
-    state = new RelayState({ dataDir, credentials, runners: { backup: backupRunner }, resumeInterrupted: false, ...(testClock ? { clock: testClock.clock } : {}) });
+    state = new RelayState({ dataDir, credentials, runners, resumeInterrupted: false, ...(testClock ? { clock: testClock.clock } : {}) });
     return await fn(state);
   } finally {
     await state?.stop();

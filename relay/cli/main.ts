@@ -65,13 +65,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /** Entry point used by bin/mailkeep.js; returns the exit code. */
 export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
-  const { io: full, controller } = processIo(io);
   const [name, ...rest] = argv;
+  if (name === 'relay' || name === 'pair') return await (await import('../server/commands.ts')).runServerCommand(argv)!; // relay/server owns them, their signals and their streams
+  const { io: full, controller } = processIo(io);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     full.out.write(`${MAIN_HELP}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
-  if (name === 'relay' || name === 'pair') return await (await import('../server/commands.ts')).runServerCommand(argv)!; // relay/server owns them and their signals
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     full.err.write(`error INVALID_INPUT: unknown command "${name}" (try mailkeep --help)\n`);

@@ -12,9 +12,10 @@ import { formatBytes } from '../../lib/format.ts';
 import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
 import { hostPacing } from '../state/transfer-budget.ts';
+import { idsOption } from './restore-ids.ts';
 
 /** The specification's Restore table, as the CLI prints it. */
-const STATUS_NAMES: Record<RestoreStatus, string> = {
+export const RESTORE_STATUS_NAMES: Record<RestoreStatus, string> = {
   on_queue: 'On Queue',
   running: 'Running',
   retrying: 'Retrying',
@@ -31,6 +32,10 @@ export const RESTORE_HELP = `Usage: mailkeep restore --archive DIR --source USER
                         [--folder F] [--since DATE] [--until DATE] [--at RUN] [--disappeared-in RUN]
                         [--into FOLDER] [--labels folder-per-label|first-label] [--dry-run] [--json]
                         [--max-attempts N] [--retry-delay-ms MS] [--timeout-ms MS]
+       mailkeep restore --account NAME [--from-account NAME] [--data-dir DIR] [--ids ID[,ID...]|-]
+                        [--folder F] [--since DATE] [--until DATE] [--at RUN] [--disappeared-in RUN]
+                        [--into FOLDER] [--labels MODE] [--dry-run] [--json]
+       mailkeep restore --archive DIR ... --ids ID[,ID...]      (or --ids - to read them from stdin)
 
 Puts archived mail back into an IMAP account (the original or any other) with APPEND, keeping
 flags, keywords and INTERNALDATE, creating folders as needed. Never duplicates: whatever the
@@ -41,6 +46,21 @@ not appended, so running it again, or after an interruption, adds only what is m
 By default restores every message the archive ever held for the account, into the folder it was
 last seen in (deleted mail comes back; mail still on the server is left alone).
 
+  --account NAME         a stored account of the relay (mailkeep account list): its archive, server,
+                         CA and password (or sign-in) are the relay's; nothing to type again. Runs as a
+                         restore job of the running relay (shown in its history), or directly on the
+                         data dir when no relay runs. --archive, --source and the server options are refused
+  --from-account NAME    with --account: read this stored account's archive instead (migrate-like restore)
+  --data-dir DIR         the relay's data dir (default: the installed relay's)
+  --ids ID,ID...         exactly these messages, as mailkeep search prints them (last column, or
+                         "id" in --json), each into the folder it was archived in. "-" reads them from
+                         stdin, one per line (a line's last word: search's own lines work; search
+                         prints 50 hits unless given --limit N):
+                           mailkeep search --archive DIR 'from:hotel' | mailkeep restore --account me --ids -
+                           mailkeep search --archive DIR 'from:hotel' --json | jq -r '.hits[].id' | mailkeep restore ... --ids -
+                         A malformed id is INVALID_INPUT (exit 2), an id the archive does not hold
+                         NOT_FOUND (exit 6); either way nothing is restored, not even the good ids. Not with
+                         --folder, --since, --until, --at or --disappeared-in
   --archive DIR          archive written by mailkeep backup
   --source USER@HOST     which archived account to restore from (add :PORT if several match;
                          may be omitted when the archive holds one account)
@@ -102,27 +122,72 @@ export function parseSource(v: string): { user: string; host: string; port?: num
   return m ? { user, host: m[1]!, port: Number(m[2]) } : { user, host: hostPort };
 }
 
+/** What --archive names and --account takes from the relay's state instead. */
+const SELF_CONTAINED = ['archive', 'source', 'host', 'port', 'security', 'user', 'password-env', 'ca', 'max-attempts', 'retry-delay-ms', 'timeout-ms'] as const;
+/** Scopes that pick messages; --ids picks exact messages and takes none of them. */
+const SCOPES = ['folder', 'since', 'until', 'at', 'disappeared-in'] as const;
+
 export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   const o = parseOptions(argv, {
     archive: 'string', source: 'string', host: 'string', port: 'string', security: 'string', user: 'string', 'password-env': 'string',
     ca: 'string', folder: 'string', since: 'string', until: 'string', at: 'string', 'disappeared-in': 'string', into: 'string', labels: 'string',
     'dry-run': 'boolean', json: 'boolean', 'max-attempts': 'string', 'retry-delay-ms': 'string', 'timeout-ms': 'string',
+    ids: 'string', account: 'string', 'from-account': 'string', 'data-dir': 'string',
   });
-  const target = parseAccountOptions(o, io.env);
+  const stored = typeof o.account === 'string';
+  if (stored) {
+    const given = SELF_CONTAINED.filter((k) => o[k] !== undefined);
+    if (given.length) throw new UsageError(`--account takes the archive and the server from the relay's stored account; drop ${given.map((k) => `--${k}`).join(', ')}`);
+  } else if (o['from-account'] !== undefined || o['data-dir'] !== undefined) throw new UsageError('--from-account and --data-dir go with --account');
+  if (o.ids !== undefined) {
+    const given = SCOPES.filter((k) => o[k] !== undefined);
+    if (given.length) throw new UsageError(`--ids names exact messages; it cannot be combined with ${given.map((k) => `--${k}`).join(', ')}`);
+  }
   if (o.at !== undefined && o['disappeared-in'] !== undefined) throw new UsageError('--at and --disappeared-in cannot be combined');
   if (typeof o.into === 'string' && o.into.trim() === '') throw new UsageError('--into needs a folder name');
   const labels = o.labels === undefined ? undefined : LabelMode.safeParse(o.labels).data;
   if (o.labels !== undefined && labels === undefined) throw new UsageError('--labels must be folder-per-label or first-label');
+  // The typed server's options are checked before stdin is read; the ids before anything runs.
+  const typedTarget = stored ? undefined : parseAccountOptions(o, io.env);
+  const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal) : undefined;
   const scope: RestoreScope = {
     ...(typeof o.folder === 'string' ? { folder: o.folder } : {}),
     ...(o.since !== undefined ? { since: parseDateOption(o.since, 'since') } : {}),
     ...(o.until !== undefined ? { until: parseDateOption(o.until, 'until', true) } : {}),
     ...(o.at !== undefined ? { atRun: positiveInt(o.at, 'at') } : {}),
     ...(o['disappeared-in'] !== undefined ? { disappearedInRun: positiveInt(o['disappeared-in'], 'disappeared-in') } : {}),
+    ...(ids ? { ids } : {}),
   };
   const json = o.json === true;
   const dryRun = o['dry-run'] === true;
-  const output = jobOutput(io, json, STATUS_NAMES, 'restored', { retryLine: retryingWithNextTry });
+  if (stored) {
+    const { accountRestore } = await import('./account-restore.ts');
+    const { dataDirOf, stateCommand } = await import('./state-command-io.ts');
+    return stateCommand(io, () =>
+      accountRestore(
+        {
+          dataDir: dataDirOf(o),
+          account: o.account as string,
+          ...(typeof o['from-account'] === 'string' ? { fromAccount: o['from-account'] } : {}),
+          params: {
+            ...(scope.folder !== undefined ? { folder: scope.folder } : {}),
+            ...(scope.since ? { since: scope.since.toISOString() } : {}),
+            ...(scope.until ? { until: scope.until.toISOString() } : {}),
+            ...(scope.atRun !== undefined ? { atRun: scope.atRun } : {}),
+            ...(scope.disappearedInRun !== undefined ? { disappearedInRun: scope.disappearedInRun } : {}),
+            ...(ids ? { messageIds: ids } : {}),
+            ...(typeof o.into === 'string' ? { into: o.into } : {}),
+            ...(labels ? { labels } : {}),
+            ...(dryRun ? { dryRun } : {}),
+          },
+          json,
+        },
+        io,
+      ),
+    );
+  }
+  const target = typedTarget!;
+  const output = jobOutput(io, json, RESTORE_STATUS_NAMES, 'restored', { retryLine: retryingWithNextTry });
   // No stored account: the provider's limits by host (Gmail's upload budget and connection cap).
   const pacing = dryRun ? null : hostPacing(target.host, 'up');
   const result = await runRestore(
@@ -160,7 +225,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
     if (shortfall) io.out.write(`Will not fit: ${shortfall.text}\n`);
   } else {
     io.out.write(
-      `${STATUS_NAMES[result.status]}: ${result.restored} restored (${formatBytes(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+      `${RESTORE_STATUS_NAMES[result.status]}: ${result.restored} restored (${formatBytes(result.bytes)}), ${result.alreadyPresent} already present, ${result.notRestored} not restored, ${result.foldersCreated} folder(s) created, ${(result.durationMs / 1000).toFixed(1)} s\n`,
     );
   }
   if (result.errorCode && result.message) io.err.write(errorLine(result.errorCode, result.message));

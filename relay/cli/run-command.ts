@@ -1,6 +1,6 @@
 import { EXIT } from '../server/exit-codes.ts';
 import { UsageError } from './args.ts';
-import type { Io } from './io.ts';
+import { dropOutputWhenReaderGoes, type Io } from './io.ts';
 
 export interface Command {
   help: string;
@@ -39,8 +39,12 @@ export async function runCommand(name: string, cmd: Command, rest: string[], io:
   }
 }
 
-/** The streams of this process, overridable by tests, and the signal Ctrl-C aborts. */
+/**
+ * The streams of this process, overridable by tests, and the signal Ctrl-C aborts. A reader that
+ * goes early (`| head -1`) ends the output quietly, never in a stack trace (io.ts).
+ */
 export function processIo(io: Partial<Io>): { io: Io; controller: AbortController } {
+  for (const s of [io.out ?? process.stdout, io.err ?? process.stderr]) dropOutputWhenReaderGoes(s);
   const controller = new AbortController();
   return { io: { out: process.stdout, err: process.stderr, env: process.env, signal: controller.signal, ...io }, controller };
 }

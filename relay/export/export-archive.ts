@@ -13,6 +13,7 @@ import { groupByMessage } from '../jobs/gmail-labels.ts';
 import { checkOutPath, publishOutput } from './out-path.ts';
 import { BufferedOutput, openOutputFile, type OpenOutput, type OutputFile } from './output-file.ts';
 import { ZipWriter } from './zip-writer.ts';
+import { emlEntryName, subjectOf } from './eml-entry-name.ts';
 
 /** `eml`: one message's bytes as they were archived, no zip (the Archive page's Download of one). */
 export type ExportFormat = 'mbox' | 'eml-zip' | 'eml';
@@ -31,6 +32,8 @@ export interface ExportOptions {
   /** Replace an existing file at `out` (never one inside the archive). */
   force?: boolean;
   scope?: Pick<RestoreScope, 'folder' | 'since' | 'until' | 'ids'>;
+  /** The zone of the day in an eml-zip's file names (the person's; default UTC). */
+  timeZone?: string;
   /** Tests: zip64 records for every entry, to check the structure without writing 4 GB. */
   forceZip64?: boolean;
   /** Tests: a disk that fills up. */
@@ -53,7 +56,8 @@ export interface ExportSummary {
 /**
  * Writes the archive's messages (the account, one folder, or a date range; each message in the
  * folder it was last seen in, as Restore chooses them) into a zip: one mboxrd file per folder
- * ("Projekte/2024.mbox"), or one .eml per message in the folder tree ("Projekte/2024/000001.eml").
+ * ("Projekte/2024.mbox"), or one .eml per message in the folder tree, named by day and subject
+ * ("Projekte/2024/2024-05-14 Hotel booking.eml", eml-entry-name.ts).
  *
  * Streamed: blobs are read in fixed chunks, hashed on the way (a blob that does not match its
  * SHA-256 fails the export: design.md I4) and written through a fixed buffer; memory does not
@@ -137,9 +141,12 @@ export async function exportArchive(
           }
         });
       } else {
+        const taken = new Set<string>();
         for (const [i, c] of list.entries()) {
           hooks.signal?.throwIfAborted();
-          await zip.add(`${base}/${String(i + 1).padStart(6, '0')}.eml`, c.internalDate ?? new Date(), (write) => packs.stream(c.hash, write));
+          // Named by day and subject (eml-entry-name.ts): a person can tell the files apart.
+          const name = emlEntryName({ subject: subjectOf(await packs.head(c.hash, RELAY_LIMITS.emlNameHeadBytes)), internalDate: c.internalDate }, taken, opts.timeZone);
+          await zip.add(`${base}/${name}`, c.internalDate ?? new Date(), (write) => packs.stream(c.hash, write));
           messages++;
           bytes += c.size;
           report(i + 1);
@@ -234,6 +241,16 @@ class PackReader {
   ) {
     this.locate = db.prepare<[string], { pack_id: number; offset: number; length: number }>('SELECT pack_id, offset, length FROM blobs WHERE hash = ?');
     this.packFile = db.prepare<[number], string>('SELECT file FROM packs WHERE id = ?').pluck();
+  }
+
+  /** The blob's first `max` bytes (its header block, for a file name), unchecked: stream() checks the whole. */
+  async head(hash: string, max: number): Promise<Buffer> {
+    const loc = this.locate.get(hash);
+    if (!loc) return Buffer.alloc(0);
+    const fh = await this.handle(loc.pack_id);
+    const buf = Buffer.alloc(Math.min(max, loc.length));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, loc.offset);
+    return buf.subarray(0, bytesRead);
   }
 
   /** Calls `sink` with consecutive chunks; the chunk buffer is reused after `sink` resolves. */

@@ -38,6 +38,7 @@ export function downloadRunner(links: LinkPublisher, clock: Clock = systemClock)
           archiveDir: archiveDirOf(ctx.dataDir, accountId),
           format: p.format,
           out,
+          timeZone: clock.timeZone(),
           scope: {
             ...(p.folder !== undefined ? { folder: p.folder } : {}),
             ...(p.since !== undefined ? { since: new Date(p.since) } : {}),
