@@ -168,9 +168,9 @@ export function ArchiveActions(props: {
           ) : job.kind === 'restore' && job.status === 'completed' ? (
             <>
               Restore completed: {restoreCompletedHint(job.params, props.clock.timeZone())}{' '}
-              {/* Into this account: the relay backs it up now (docs/search.md); into another one these marks stay true. */}
+              {/* Into this account: a backup follows (docs/search.md), said as a sequence so it stays true once that backup ended; into another account these marks stay true. */}
               {job.accountId === props.accountId && (
-                <span class="muted" data-testid="archive-restore-recheck">The relay backs the account up now to see what is on the server; the "deleted on server" marks follow what it finds.</span>
+                <span class="muted" data-testid="archive-restore-recheck">Then the relay backs the account up to check the server; the "deleted on server" marks follow what that backup finds.</span>
               )}
             </>
           ) : (

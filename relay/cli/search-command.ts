@@ -129,7 +129,9 @@ export async function searchCommand(argv: string[], io: Io): Promise<number> {
     });
     if (o.json) io.out.write(`${JSON.stringify({ kind: 'search', ...page })}\n`);
     else {
-      for (const h of page.hits) io.out.write(hitLine(h, timeZone));
+      // At a past run the list is what the server held then: nothing in it was deleted then (as the
+      // Archive page shows it: archive-commands.ts goneAt).
+      for (const h of page.hits) io.out.write(hitLine(atRun === undefined ? h : { ...h, goneOnServer: false }, timeZone));
       if (page.hits.length === 0) io.err.write(`no messages match ${JSON.stringify(query)}${query.trim() ? ' (check the spelling, or try fewer words)' : ''}\n`);
       if (page.nextCursor) io.err.write(`more: mailkeep search ${where(o, dir)} --cursor ${page.nextCursor} ${JSON.stringify(query)}\n`);
     }

@@ -87,6 +87,9 @@ describe.skipIf(!dovecotAvailable() && !process.env.CI)('search after real backu
     const line = s.stdout.trim();
     expect(line).toMatch(/^2024-03-04 \d\d:00 {2}Anna <anna@example\.org> +Contract from Anna +INBOX \(deleted on server\) {2}[0-9a-f]{16}-\d+$/);
     const id = line.split(/\s+/).pop()!;
+    // At the first run the contract was on the server: not marked deleted there (as on the Archive page).
+    const past = await runCli(['search', '--archive', dir, '--at-run', String(runs[0]), 'from:anna', 'contract']);
+    expect(past.stdout.trim()).toMatch(/Contract from Anna +INBOX {2}[0-9a-f]{16}-\d+$/);
     const shown = await runCli(['show', '--archive', dir, id]);
     expect(shown.stdout).toContain('Subject: Contract from Anna');
     expect(shown.stdout).toContain('please sign the contract');
