@@ -89,9 +89,9 @@ export class BackgroundIndexer {
       const [dir, full] = this.queue.entries().next().value as [string, boolean];
       this.queue.delete(dir);
       // The whole pass is paced work, from opening the databases to closing them.
-      this.pacer.begin();
+      await this.pacer.begin();
       try {
-        await this.update(dir, { full, signal: this.controller.signal, pacer: this.pacer });
+        if (!this.controller.signal.aborted) await this.update(dir, { full, signal: this.controller.signal, pacer: this.pacer });
       } catch (err) {
         this.onError(dir, err);
       }

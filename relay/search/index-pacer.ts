@@ -45,10 +45,16 @@ export interface PacingFigures {
  * databases, the archive queries, reading packs, parsing, the batch commits and closing are all
  * counted. While a backup runs, once a slice holds busyWorkSliceMs of work the pacer rests for that
  * work times (1/busyShare - 1): a slice that overran (a 200 ms message or commit) is followed by a
- * proportionally longer rest, so work / (work + rest) is busyShare whatever a slice held. Over a
- * backup the indexer's work is thus at most busyShare x its wall time plus one unrested slice
- * (under busyWorkSliceMs + the longest single unit of work). A rest ends early when the last backup
- * ends (full speed from there) or the pacer is stopped.
+ * proportionally longer rest, so work / (work + rest) is busyShare whatever a slice held. A backup
+ * starts with a rest (as if a slice had just been worked), so at any moment of a backup the
+ * indexer's work is at most busyShare x its wall time so far plus the stretch under way (one
+ * message, one batch's commit and query). A rest ends early when the last backup ends (full speed
+ * from there) or the pacer is stopped.
+ *
+ * A stretch is wall time, so it also holds whatever else the event loop ran meanwhile: parsing a
+ * message yields to it about ten times (mailparser's streams), and a backup's group commit may
+ * land there. The account is thus an upper bound of the indexer's own time; it only ever makes the
+ * indexer rest more.
  */
 export class IndexPacer implements Pacer {
   private busySince: number | null = null;
@@ -72,7 +78,13 @@ export class IndexPacer implements Pacer {
   /** The indexer's backups: true when the first starts, false when the last ends. */
   setBusy(busy: boolean): void {
     const now = this.clock.now();
-    if (busy && this.busySince === null) this.busySince = now;
+    if (busy && this.busySince === null) {
+      this.busySince = now;
+      // A backup starts as if a slice had just been worked: it gets a rest's head start before the
+      // indexer opens anything, and the indexer's work never runs ahead of its share by more than
+      // the stretch under way.
+      this.slice = SEARCH_LIMITS.busyWorkSliceMs;
+    }
     if (!busy && this.busySince !== null) {
       this.busyWallBefore += now - this.busySince;
       this.busySince = null;
@@ -80,10 +92,10 @@ export class IndexPacer implements Pacer {
     }
   }
 
-  /** Starts a stretch of work (a pass): the time since end() was not the indexer's. */
-  begin(): void {
+  /** Starts a pass: the time since end() was not the indexer's; a rest it still owes comes first. */
+  async begin(): Promise<void> {
     this.lastYield = this.clock.now();
-    this.resume();
+    await this.pause();
   }
 
   /** Ends the pass: its last stretch (final commit, closing) is counted and rested for too. */
@@ -99,7 +111,8 @@ export class IndexPacer implements Pacer {
       // Only the part of the stretch that overlapped a backup counts against the share.
       const worked = this.busyClock(now) - this.stretchBusyStart;
       this.busyWork += worked;
-      this.slice = this.busy() ? this.slice + worked : 0;
+      if (this.busy()) this.slice += worked;
+      else this.slice = 0;
       this.working = false;
     }
     if (this.busy() && !this.stopped) {
