@@ -201,11 +201,14 @@ for (const [name, raw] of Object.entries(bigs)) {
 }
 }
 
-// 6. A backup with the relay's search indexer following it (paced to SEARCH_LIMITS.busyShare of
-// wall time) against the same backup alone, each into a fresh archive (Dovecot; in-process, as the
-// relay runs both), in PAIRS pairs, which one goes first alternating: whatever warms up or loads the
-// machine between runs favours neither. Printed: each run, the ratio of the medians, each pair's ratio
-// (the spread), the load, this process's CPU during each backup (backup + indexer; Dovecot not
+// 6. A backup (Dovecot; in-process, as the relay runs it) alone, and with the relay's search indexer
+// paced beside it (SEARCH_LIMITS.busyShare of wall time), each into a fresh archive:
+//   - following: the indexer takes in the backup's own group commits, as after any backup;
+//   - backlog: the indexer also has another archive of the same messages to index from scratch (as
+//     at relay start), so it has work every moment of the backup: the worst case for the backup.
+// PAIRS rounds, the order of the three rotating each round: whatever warms up or loads the machine
+// between runs favours none. Printed: each run, the ratio of the medians, each round's ratio (the
+// spread), the load, this process's CPU during each backup (backup + indexer; Dovecot's not
 // included), and the indexer's own account of its work against the backup's wall time.
 if (want('backup') && !dovecotAvailable()) console.log('\nbackup: dovecot is not installed (apt-get install dovecot-imapd): left out');
 if (want('backup') && dovecotAvailable()) {
@@ -213,25 +216,32 @@ if (want('backup') && dovecotAvailable()) {
   const { BackgroundIndexer } = await import(path.join(root, 'relay/search/background-indexer.ts'));
   const { updateSearchIndex } = await import(path.join(root, 'relay/search/index-update.ts'));
   const { SEARCH_LIMITS } = await import(path.join(root, 'lib/limits.ts'));
+  const Database = createRequire(path.join(root, 'package.json'))('better-sqlite3');
   const B = Math.min(N, 20_000);
+  const backlog = path.join(work, 'backlog');
+  await writeRun(backlog, [{ folder: 'INBOX', messages: msgs.slice(0, B) }]);
+  const dropIndex = (dir) => ['', '-wal', '-shm'].forEach((x) => fs.rmSync(path.join(dir, `search.sqlite${x}`), { force: true }));
+  const docsIn = (dir) => {
+    if (!fs.existsSync(path.join(dir, 'search.sqlite'))) return 0;
+    const db = new Database(path.join(dir, 'search.sqlite'), { readonly: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM docs').pluck().get();
+    } finally {
+      db.close();
+    }
+  };
   const dc = await startDovecot({ users: [{ name: 'bench', password: 'bench-pw' }], dir: path.join(work, 'dovecot') });
   try {
     dc.writeMaildir('bench', '', msgs.slice(0, B).map((m) => ({ raw: m.raw, flags: 'S', date: m.internalDate })));
     dc.settle('bench');
-    const Database = createRequire(path.join(root, 'package.json'))('better-sqlite3');
-    const docsIn = (dir) => {
-      if (!fs.existsSync(path.join(dir, 'search.sqlite'))) return 0;
-      const db = new Database(path.join(dir, 'search.sqlite'), { readonly: true });
-      try {
-        return db.prepare('SELECT COUNT(*) FROM docs').pluck().get();
-      } finally {
-        db.close();
-      }
-    };
-    const backup = async (withIndexer) => {
+    const backup = async (mode) => {
       const dir = fs.mkdtempSync(path.join(work, 'backup-'));
       const indexer = new BackgroundIndexer(() => {}, updateSearchIndex);
-      if (withIndexer) indexer.backupStarted(dir);
+      if (mode !== 'alone') indexer.backupStarted(dir);
+      if (mode === 'backlog') {
+        dropIndex(backlog);
+        indexer.schedule(backlog, true);
+      }
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await runBackup({ archiveDir: dir, account: { host: '127.0.0.1', port: dc.port, security: 'none', user: 'bench', password: 'bench-pw' } });
@@ -242,33 +252,37 @@ if (want('backup') && dovecotAvailable()) {
       let pacing = null;
       let catchUp = null;
       let indexedDuring = null;
-      if (withIndexer) {
+      if (mode !== 'alone') {
         indexer.backupEnded(dir);
         pacing = indexer.pacing();
-        indexedDuring = docsIn(dir);
+        indexedDuring = docsIn(dir) + (mode === 'backlog' ? docsIn(backlog) : 0);
+      }
+      if (mode === 'following') {
         const t1 = performance.now();
         await indexer.idle();
         catchUp = (performance.now() - t1) / 1000;
-        indexer.stop();
       }
+      indexer.stop();
+      await indexer.idle();
       fs.rmSync(dir, { recursive: true, force: true });
       return { wall, cpu, pacing, catchUp, indexedDuring };
     };
     // Once each, not counted: Dovecot's own index and the page cache; loading the MIME parser (the
     // relay loads it at start, in its first pass over the archives, not during a backup).
-    await backup(false);
-    await backup(true);
-    const alone = [];
-    const indexed = [];
+    await backup('alone');
+    await backup('following');
+    const MODES = ['alone', 'following', 'backlog'];
+    const runs = { alone: [], following: [], backlog: [] };
     const loads = [];
     for (let i = 0; i < PAIRS; i++) {
       loads.push(os.loadavg()[0]);
-      if (i % 2) indexed.push(await backup(true));
-      alone.push(await backup(false));
-      if (!(i % 2)) indexed.push(await backup(true));
+      for (let k = 0; k < MODES.length; k++) {
+        const mode = MODES[(i + k) % MODES.length];
+        runs[mode].push(await backup(mode));
+      }
     }
     loads.push(os.loadavg()[0]);
-    // The middle of an even count is the mean of the two middle values (8 pairs: no side gets the upper one).
+    // The middle of an even count is the mean of the two middle values (8 rounds: no side gets the upper one).
     const median = (xs) => {
       const v = [...xs].sort((a, b) => a - b);
       const h = Math.floor(v.length / 2);
@@ -276,17 +290,19 @@ if (want('backup') && dovecotAvailable()) {
     };
     const walls = (xs) => xs.map((x) => x.wall);
     const range = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-    const pairRatios = indexed.map((x, i) => x.wall / alone[i].wall);
-    const busyWork = indexed.reduce((a, x) => a + x.pacing.busyWorkMs, 0);
-    const wallMs = indexed.reduce((a, x) => a + x.pacing.busyWallMs, 0);
-    const shares = indexed.map((x) => x.pacing.busyWorkMs / x.pacing.busyWallMs);
-    console.log(`\nbackup of ${B} messages from Dovecot (in-process), ${PAIRS} pairs, which goes first alternating; 1-minute load ${range(loads)} over the pairs`);
-    console.log(`  alone                    ${walls(alone).map((x) => x.toFixed(2)).join(' ')} s; median ${fmt(median(walls(alone)))}, range ${range(walls(alone))} s`);
-    console.log(`  with the search indexer  ${walls(indexed).map((x) => x.toFixed(2)).join(' ')} s; median ${fmt(median(walls(indexed)))}, range ${range(walls(indexed))} s`);
-    console.log(`  ratio of medians ${(median(walls(indexed)) / median(walls(alone))).toFixed(2)}x (target: at most 1.10x); pair by pair ${pairRatios.map((x) => x.toFixed(2)).join(' ')} (median ${median(pairRatios).toFixed(2)}, range ${range(pairRatios)})`);
-    console.log(`  CPU of this process during the backup (backup + indexer): alone median ${fmt(median(alone.map((x) => x.cpu)))}, with the indexer ${fmt(median(indexed.map((x) => x.cpu)))} (${(median(indexed.map((x) => x.cpu)) / median(alone.map((x) => x.cpu))).toFixed(2)}x)`);
-    console.log(`  the indexer's own account while the backups ran: ${(busyWork / 1000).toFixed(2)} s of work in ${(wallMs / 1000).toFixed(1)} s = ${(100 * busyWork / wallMs).toFixed(2)} % (limit ${(100 * SEARCH_LIMITS.busyShare).toFixed(0)} %); per backup ${shares.map((x) => (100 * x).toFixed(2)).join(' ')} %`);
-    console.log(`  messages in the search index when the backup ended: median ${median(indexed.map((x) => x.indexedDuring))} of ${B}; the rest at full speed after it, median ${fmt(median(indexed.map((x) => x.catchUp)))}`);
+    const cpuAlone = median(runs.alone.map((x) => x.cpu));
+    console.log(`\nbackup of ${B} messages from Dovecot (in-process), ${PAIRS} rounds of alone / following / backlog, the order rotating; 1-minute load ${range(loads)} over the rounds`);
+    console.log(`  alone                    ${walls(runs.alone).map((x) => x.toFixed(2)).join(' ')} s; median ${fmt(median(walls(runs.alone)))}, range ${range(walls(runs.alone))} s; CPU median ${fmt(cpuAlone)}`);
+    for (const mode of ['following', 'backlog']) {
+      const xs = runs[mode];
+      const ratios = xs.map((x, i) => x.wall / runs.alone[i].wall);
+      const busyWork = xs.reduce((a, x) => a + x.pacing.busyWorkMs, 0);
+      const busyWall = xs.reduce((a, x) => a + x.pacing.busyWallMs, 0);
+      console.log(`  with the indexer, ${mode.padEnd(9)}  ${walls(xs).map((x) => x.toFixed(2)).join(' ')} s; median ${fmt(median(walls(xs)))}, range ${range(walls(xs))} s; CPU median ${fmt(median(xs.map((x) => x.cpu)))}`);
+      console.log(`    ratio of medians ${(median(walls(xs)) / median(walls(runs.alone))).toFixed(2)}x wall (target: at most 1.10x), ${(median(xs.map((x) => x.cpu)) / cpuAlone).toFixed(2)}x CPU; round by round ${ratios.map((x) => x.toFixed(2)).join(' ')} (median ${median(ratios).toFixed(2)}, range ${range(ratios)})`);
+      console.log(`    the indexer's own account while the backups ran: ${(busyWork / 1000).toFixed(2)} s of work in ${(busyWall / 1000).toFixed(1)} s = ${((100 * busyWork) / busyWall).toFixed(2)} % (limit ${(100 * SEARCH_LIMITS.busyShare).toFixed(0)} %); per backup ${xs.map((x) => ((100 * x.pacing.busyWorkMs) / x.pacing.busyWallMs).toFixed(2)).join(' ')} %`);
+      console.log(`    messages indexed when the backup ended: median ${median(xs.map((x) => x.indexedDuring))}${mode === 'following' ? ` of ${B}; the rest at full speed after it, median ${fmt(median(xs.map((x) => x.catchUp)))}` : ''}`);
+    }
   } finally {
     await dc.stop();
   }
