@@ -35,6 +35,8 @@ export interface PacingFigures {
   busyWorkMs: number;
   /** Wall time during which at least one backup ran. */
   busyWallMs: number;
+  /** The longest stretch of work between two pauses while a backup ran: what the share may overshoot by. */
+  longestStretchMs: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export class IndexPacer implements Pacer {
   private busySince: number | null = null;
   private busyWallBefore = 0;
   private busyWork = 0;
+  private longest = 0;
   /** A stretch of work is under way (between begin() and end()), begun at this point of busyClock. */
   private working = false;
   private stretchBusyStart = 0;
@@ -111,6 +114,7 @@ export class IndexPacer implements Pacer {
       // Only the part of the stretch that overlapped a backup counts against the share.
       const worked = this.busyClock(now) - this.stretchBusyStart;
       this.busyWork += worked;
+      this.longest = Math.max(this.longest, worked);
       if (this.busy()) this.slice += worked;
       else this.slice = 0;
       this.working = false;
@@ -138,7 +142,7 @@ export class IndexPacer implements Pacer {
   figures(): PacingFigures {
     const now = this.clock.now();
     const current = this.working ? this.busyClock(now) - this.stretchBusyStart : 0;
-    return { busyWorkMs: this.busyWork + current, busyWallMs: this.busyClock(now) };
+    return { busyWorkMs: this.busyWork + current, busyWallMs: this.busyClock(now), longestStretchMs: Math.max(this.longest, current) };
   }
 
   private resume(): void {

@@ -166,6 +166,7 @@ describe('the background indexer while a backup runs', () => {
     expect(work / T).toBeGreaterThan(SHARE * 0.9); // paced, not starved
     // Its own account is the truth.
     expect(busyWallMs).toBe(w.ended[0]);
+    expect(w.indexer.pacing().longestStretchMs).toBe(200);
     expect(busyWorkMs).toBeCloseTo(w.clock.workIn(0, w.ended[0]!), 6);
     // Every rest is the slice's work x (1/share - 1): a slice a 200 ms unit overran rests 3.8 s and more.
     const [first, ...rests] = w.clock.sleeps.filter((s) => s.at < T);
