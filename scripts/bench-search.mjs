@@ -14,7 +14,7 @@
 // Needs notmuch (apt-get install notmuch) for the comparisons; without it, Mailkeep's figures only.
 // Prints figures only; never passes or fails on time.
 //
-//   node scripts/bench-search.mjs [--messages N] [--runs N] [--pairs N] [--no-notmuch] [--only SECTIONS]
+//   node scripts/bench-search.mjs [--messages N] [--runs N] [--pairs N] [--backup-messages N] [--latency MS] [--no-notmuch] [--only SECTIONS]
 //   (default 100,000 messages, 9 runs, 8 backup pairs; SECTIONS: comma-separated of build, queries,
 //   process, memory, backup; e.g. --only backup runs the backup pairs alone)
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { benchWorkDir, dovecotAvailable, median, printLoadAverage, root, startDovecot, timed } from './bench-support.mjs';
+import { benchWorkDir, dovecotAvailable, median, printLoadAverage, root, startDovecot, startLatencyProxy, timed } from './bench-support.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,6 +31,8 @@ const arg = (name, dflt) => {
 const N = arg('messages', Number(process.env.MAILKEEP_BENCH_SEARCH_MESSAGES ?? 100_000));
 const RUNS = arg('runs', 9);
 const PAIRS = arg('pairs', 8);
+// --latency MS: section 6's backups through a proxy delaying each direction by MS (a longer backup, as from a server on the network).
+const LATENCY = arg('latency', 0);
 const SECTIONS = ['build', 'queries', 'process', 'memory', 'backup'];
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : SECTIONS;
@@ -218,7 +220,7 @@ if (want('backup') && dovecotAvailable()) {
   const { updateSearchIndex } = await import(path.join(root, 'relay/search/index-update.ts'));
   const { SEARCH_LIMITS } = await import(path.join(root, 'lib/limits.ts'));
   const Database = createRequire(path.join(root, 'package.json'))('better-sqlite3');
-  const B = Math.min(N, 20_000);
+  const B = Math.min(N, arg('backup-messages', 20_000));
   const { openSearchDb } = await import(path.join(root, 'relay/search/search-db.ts'));
   const backlog = path.join(work, 'backlog');
   await writeRun(backlog, [{ folder: 'INBOX', messages: msgs.slice(0, B) }]);
@@ -242,6 +244,8 @@ if (want('backup') && dovecotAvailable()) {
   try {
     dc.writeMaildir('bench', '', msgs.slice(0, B).map((m) => ({ raw: m.raw, flags: 'S', date: m.internalDate })));
     dc.settle('bench');
+    const proxy = LATENCY > 0 ? await startLatencyProxy(dc.port, LATENCY) : null;
+    const port = proxy ? proxy.port : dc.port;
     const backup = async (mode) => {
       const dir = fs.mkdtempSync(path.join(work, 'backup-'));
       const indexer = new BackgroundIndexer(() => {}, updateSearchIndex);
@@ -252,7 +256,7 @@ if (want('backup') && dovecotAvailable()) {
       }
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const r = await runBackup({ archiveDir: dir, account: { host: '127.0.0.1', port: dc.port, security: 'none', user: 'bench', password: 'bench-pw' } });
+      const r = await runBackup({ archiveDir: dir, account: { host: '127.0.0.1', port, security: 'none', user: 'bench', password: 'bench-pw' } });
       const wall = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(cpu0);
       const cpu = (c.user + c.system) / 1e6;
@@ -299,7 +303,8 @@ if (want('backup') && dovecotAvailable()) {
     const walls = (xs) => xs.map((x) => x.wall);
     const range = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
     const cpuAlone = median(runs.alone.map((x) => x.cpu));
-    console.log(`\nbackup of ${B} messages from Dovecot (in-process), ${PAIRS} rounds of alone / following / backlog, the order rotating; 1-minute load ${range(loads)} over the rounds`);
+    proxy?.stop();
+    console.log(`\nbackup of ${B} messages from Dovecot (in-process${LATENCY ? `, ${LATENCY} ms each way` : ''}), ${PAIRS} rounds of alone / following / backlog, the order rotating; 1-minute load ${range(loads)} over the rounds`);
     console.log(`  alone                    ${walls(runs.alone).map((x) => x.toFixed(2)).join(' ')} s; median ${fmt(median(walls(runs.alone)))}, range ${range(walls(runs.alone))} s; CPU median ${fmt(cpuAlone)}`);
     for (const mode of ['following', 'backlog']) {
       const xs = runs[mode];
