@@ -530,9 +530,14 @@ export const SEARCH_LIMITS = {
    * thread is never held long (one transaction of 500 small messages is ~20-40 ms here), many
    * enough that commits do not dominate a full build. */
   batchMessages: 500,
-  /** While a backup runs, the indexer works at most this share of wall time (slices of
-   * busyWorkSliceMs, then a pause): the backup shares its thread and the machine's cores, and must
-   * not become more than 10 % slower (issue 15). Between backups it runs at full speed. */
+  /** While a backup runs, the indexer works at most this share of wall time: the backup shares its
+   * thread and the machine's cores, and must not become more than 10 % slower (issue 15); 5 % leaves
+   * room for what pacing cannot count (its garbage collected later, the cores' caches). After each
+   * slice of at least busyWorkSliceMs of work (opening, queries, parsing, commits: all of it) it
+   * rests that work x (1/busyShare - 1), so a slice a 200 ms message overran rests 3.8 s, not 0.5 s
+   * (relay/search/index-pacer.ts). 25 ms: the backup's thread is never held much longer than one
+   * network round trip, and rests are few enough that timers cost nothing. Between backups it runs
+   * at full speed, with a turn of the event loop every busyWorkSliceMs. */
   busyShare: 0.05,
   busyWorkSliceMs: 25,
   /** While a backup runs, the indexer looks for its newly committed groups this often: a group is

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SEARCH_LIMITS } from '../../lib/limits.ts';
-import type { Pacer, UpdateOptions } from './index-update.ts';
+import { IndexPacer, realClock, type PacerClock, type PacingFigures } from './index-pacer.ts';
+import type { UpdateOptions } from './index-update.ts';
 
 /**
  * The relay keeps every account's search index up to date by itself: at start (a full pass over
  * each archive, which also finishes what a killed relay left), while a backup runs (after its group
- * commits, paced: at most SEARCH_LIMITS.busyShare of wall time in slices, so the backup that shares
- * this thread and the machine's cores is not slowed by more than a few per cent), and once more at
- * full speed when the backup ends. One archive at a time. Failures are reported and retried at the
+ * commits, paced by index-pacer.ts: at most SEARCH_LIMITS.busyShare of wall time, every pass counted
+ * from before it opens the databases to after it closes them, so the backup that shares this thread
+ * and the machine's cores is not slowed by more than a few per cent), and once more at full speed
+ * when the backup ends. One archive at a time. Failures are reported and retried at the
  * next trigger: the index is a cache, a search still answers from what it has.
  */
 export class BackgroundIndexer {
@@ -16,13 +18,16 @@ export class BackgroundIndexer {
   private readonly queue = new Map<string, boolean>();
   private running: Promise<void> | null = null;
   private readonly controller = new AbortController();
-  private sliceStart = 0;
-  private followUp: NodeJS.Timeout | null = null;
+  private followUp = false;
+  private readonly pacer: IndexPacer;
 
   constructor(
     public onError: (archiveDir: string, err: unknown) => void = () => {},
     private readonly update: (dir: string, opts: UpdateOptions) => Promise<unknown> = async (dir, opts) => (await import('./index-update.ts')).updateSearchIndex(dir, opts),
-  ) {}
+    private readonly clock: PacerClock = realClock,
+  ) {
+    this.pacer = new IndexPacer(clock);
+  }
 
   /** Every archive under `<dataDir>/archives` (relay/jobs/data-dirs.ts), with a full pass each. */
   startup(archivesDir: string): void {
@@ -37,6 +42,7 @@ export class BackgroundIndexer {
 
   backupStarted(archiveDir: string): void {
     this.backups.set(archiveDir, (this.backups.get(archiveDir) ?? 0) + 1);
+    this.pacer.setBusy(true);
     this.schedule(archiveDir, false);
   }
 
@@ -44,6 +50,7 @@ export class BackgroundIndexer {
     const n = (this.backups.get(archiveDir) ?? 1) - 1;
     if (n <= 0) this.backups.delete(archiveDir);
     else this.backups.set(archiveDir, n);
+    this.pacer.setBusy(this.backups.size > 0);
     this.schedule(archiveDir, false);
   }
 
@@ -52,55 +59,51 @@ export class BackgroundIndexer {
     while (this.running) await this.running;
   }
 
+  /** Ends a pause or a wait for the next look at once; a pass under way stops at its next message. */
   stop(): void {
     this.controller.abort();
-    if (this.followUp) clearTimeout(this.followUp);
+    this.pacer.stop();
+  }
+
+  /** Its work on the relay's thread while backups ran, against their wall time (bench, diagnostics). */
+  pacing(): PacingFigures {
+    return this.pacer.figures();
   }
 
   schedule(archiveDir: string, full: boolean): void {
     if (this.controller.signal.aborted) return;
     this.queue.set(archiveDir, (this.queue.get(archiveDir) ?? false) || full);
-    this.running ??= this.drain().finally(() => {
-      this.running = null;
-    });
+    this.kick();
   }
 
-  private readonly pacer: Pacer = {
-    busy: () => this.backups.size > 0,
-    pause: async () => {
-      if (this.backups.size === 0) {
-        // Between backups: full speed, but a turn of the event loop now and then for requests.
-        if (performance.now() - this.sliceStart > SEARCH_LIMITS.busyWorkSliceMs) {
-          await new Promise((r) => setImmediate(r));
-          this.sliceStart = performance.now();
-        }
-        return;
-      }
-      if (performance.now() - this.sliceStart < SEARCH_LIMITS.busyWorkSliceMs) return;
-      const rest = SEARCH_LIMITS.busyWorkSliceMs * (1 / SEARCH_LIMITS.busyShare - 1);
-      await new Promise((r) => setTimeout(r, rest).unref());
-      this.sliceStart = performance.now();
-    },
-  };
+  private kick(): void {
+    this.running ??= this.drain().finally(() => {
+      this.running = null;
+      // Queued after the drain's last look (between its loop and here): not left waiting.
+      if (this.queue.size > 0 && !this.controller.signal.aborted) this.kick();
+    });
+  }
 
   private async drain(): Promise<void> {
     while (this.queue.size > 0 && !this.controller.signal.aborted) {
       const [dir, full] = this.queue.entries().next().value as [string, boolean];
       this.queue.delete(dir);
-      this.sliceStart = performance.now();
+      // The whole pass is paced work, from opening the databases to closing them.
+      await this.pacer.begin();
       try {
-        await this.update(dir, { full, signal: this.controller.signal, pacer: this.pacer });
+        if (!this.controller.signal.aborted) await this.update(dir, { full, signal: this.controller.signal, pacer: this.pacer });
       } catch (err) {
         this.onError(dir, err);
       }
+      await this.pacer.end();
     }
     // A backup still running commits more groups: look again shortly.
     if (this.backups.size > 0 && !this.controller.signal.aborted && !this.followUp) {
-      this.followUp = setTimeout(() => {
-        this.followUp = null;
+      this.followUp = true;
+      void this.clock.sleep(SEARCH_LIMITS.busyFollowUpMs, this.controller.signal).then(() => {
+        this.followUp = false;
         for (const dir of this.backups.keys()) this.schedule(dir, false);
-      }, SEARCH_LIMITS.busyFollowUpMs);
-      this.followUp.unref();
+      });
     }
   }
 }

@@ -36,7 +36,11 @@ export interface UpdateOptions {
 export interface Pacer {
   /** A backup is running: work in small slices. */
   busy(): boolean;
-  /** Called between messages: resolves at once, or after a pause when the slice is used up. */
+  /**
+   * Called before each batch (its archive query, and the previous batch's commit, are work too) and
+   * before each message's parse: resolves at once, or after a rest when the slice is used up
+   * (relay/search/index-pacer.ts). A batch of memberships only (content already indexed) pauses too.
+   */
   pause(): Promise<void>;
 }
 
@@ -162,6 +166,7 @@ async function update(db: Db, archiveDir: string, opts: UpdateOptions): Promise<
     let seen = 0;
     opts.onProgress?.({ indexed: 0, total });
     for (;;) {
+      await opts.pacer?.pause();
       if (opts.signal?.aborted) return report;
       const batch = opts.pacer?.busy() ? Math.max(1, Math.floor(SEARCH_LIMITS.batchMessages / 10)) : SEARCH_LIMITS.batchMessages;
       const rows = st.pending.all(cursor, batch);
