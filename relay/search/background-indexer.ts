@@ -23,7 +23,7 @@ export class BackgroundIndexer {
 
   constructor(
     public onError: (archiveDir: string, err: unknown) => void = () => {},
-    private readonly update: (dir: string, opts: UpdateOptions) => Promise<unknown> = async (dir, opts) => (await import('./index-update.ts')).updateSearchIndex(dir, opts),
+    private readonly update: (dir: string, opts: UpdateOptions) => Promise<unknown> = updateIfArchived,
     private readonly clock: PacerClock = realClock,
   ) {
     this.pacer = new IndexPacer(clock);
@@ -106,6 +106,15 @@ export class BackgroundIndexer {
       });
     }
   }
+}
+
+/**
+ * An account's first backup has not made its archive yet when it starts: nothing to index, nothing
+ * wrong (the look after its first group commit finds it), so no "not updated" line in the log.
+ */
+async function updateIfArchived(dir: string, opts: UpdateOptions): Promise<unknown> {
+  if (!fs.existsSync(path.join(dir, 'index.sqlite'))) return undefined;
+  return (await import('./index-update.ts')).updateSearchIndex(dir, opts);
 }
 
 let shared: BackgroundIndexer | null = null;

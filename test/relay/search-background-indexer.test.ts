@@ -311,3 +311,22 @@ describe('a real pass under the pacer', () => {
     expect(pauses).toBeGreaterThanOrEqual(301 + Math.ceil(601 / 50));
   }, 60_000);
 });
+
+describe('an account whose first backup has not made its archive yet', () => {
+  it('is nothing to index and no error: the relay logs no "not updated" line for it', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-first-'));
+    const errors: unknown[] = [];
+    const indexer = new BackgroundIndexer((_dir, err) => errors.push(err));
+    try {
+      const dir = path.join(dataDir, 'archives', 'acc-1'); // the backup has not created it yet
+      indexer.backupStarted(dir);
+      indexer.backupEnded(dir);
+      await indexer.idle();
+      expect(errors).toEqual([]);
+      expect(fs.existsSync(path.join(dir, 'search.sqlite'))).toBe(false);
+    } finally {
+      indexer.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
