@@ -13,19 +13,9 @@ import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
 import { hostPacing } from '../state/transfer-budget.ts';
 import { idsOption } from './restore-ids.ts';
+import { RESTORE_STATUS_NAMES } from './restore-status-names.ts';
 
 /** The specification's Restore table, as the CLI prints it. */
-export const RESTORE_STATUS_NAMES: Record<RestoreStatus, string> = {
-  on_queue: 'On Queue',
-  running: 'Running',
-  retrying: 'Retrying',
-  connection_error: 'Connection Error',
-  authentication_error: 'Authentication Error',
-  partially_complete: 'Partially Complete',
-  cancelled: 'Cancelled',
-  failed: 'Failed',
-  completed: 'Completed',
-};
 
 export const RESTORE_HELP = `Usage: mailkeep restore --archive DIR --source USER@HOST[:PORT] --host H --port P
                         --security tls|starttls|none --user U --password-env VAR [--ca FILE]
