@@ -1,5 +1,4 @@
 import { LIMITS } from '../../lib/limits.ts';
-import type { RestoreStatus } from '../../lib/protocol/status-ids.ts';
 import { LabelMode } from '../../lib/protocol/restore-params.ts';
 import type { RestorePlan, RestoreScope } from '../jobs/restore/restore-types.ts';
 import { runRestore } from '../jobs/restore/run-restore.ts';
