@@ -11,7 +11,7 @@ import type { Io } from './commands.ts';
 import { withDataDir } from './data-dir-access.ts';
 import { errorLine } from './error-line.ts';
 import { directApi, findAccount } from './state-api.ts';
-import { RESTORE_STATUS_NAMES } from './restore-command.ts';
+import { RESTORE_STATUS_NAMES } from './restore-status-names.ts';
 import type { AccountState } from '../../lib/protocol/account-state.ts';
 
 /** What `restore --account` asks of the relay: the stored account to restore into, and the job's params. */

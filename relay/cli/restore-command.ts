@@ -1,5 +1,4 @@
 import { LIMITS } from '../../lib/limits.ts';
-import type { RestoreStatus } from '../../lib/protocol/status-ids.ts';
 import { LabelMode } from '../../lib/protocol/restore-params.ts';
 import type { RestorePlan, RestoreScope } from '../jobs/restore/restore-types.ts';
 import { runRestore } from '../jobs/restore/run-restore.ts';
@@ -13,19 +12,7 @@ import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
 import { hostPacing } from '../state/transfer-budget.ts';
 import { idsOption } from './restore-ids.ts';
-
-/** The specification's Restore table, as the CLI prints it. */
-export const RESTORE_STATUS_NAMES: Record<RestoreStatus, string> = {
-  on_queue: 'On Queue',
-  running: 'Running',
-  retrying: 'Retrying',
-  connection_error: 'Connection Error',
-  authentication_error: 'Authentication Error',
-  partially_complete: 'Partially Complete',
-  cancelled: 'Cancelled',
-  failed: 'Failed',
-  completed: 'Completed',
-};
+import { RESTORE_STATUS_NAMES } from './restore-status-names.ts';
 
 export const RESTORE_HELP = `Usage: mailkeep restore --archive DIR --source USER@HOST[:PORT] --host H --port P
                         --security tls|starttls|none --user U --password-env VAR [--ca FILE]
