@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import Database from '../archive/sqlite.ts';
 import { currentServiceEnv, dataDirOf } from '../service/platform.ts';
@@ -36,7 +37,7 @@ function storedAccounts(dataDir: string): AccountNames[] {
   if (!fs.existsSync(file)) return [];
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    db.pragma('busy_timeout = 2000');
+    db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
     return db
       .prepare<[], { id: string; settings: string }>('SELECT id, settings FROM accounts ORDER BY created_at')
       .all()
