@@ -100,8 +100,10 @@ export function hitLine(h: SearchHit, timeZone: string): string {
  * be of another search).
  */
 function nextPageOptions(o: Record<string, string | boolean | undefined>, dir: string): string {
-  const opt = (name: string): string => (typeof o[name] === 'string' ? ` --${name} ${JSON.stringify(o[name])}` : '');
-  const archive = typeof o.account === 'string' ? `${opt('account')}${opt('data-dir')}` : ` --archive ${JSON.stringify(dir)}`;
+  // Quoted only where a shell would split or expand the value ("--limit 2", not '--limit "2"').
+  const word = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : JSON.stringify(v));
+  const opt = (name: string): string => (typeof o[name] === 'string' ? ` --${name} ${word(o[name])}` : '');
+  const archive = typeof o.account === 'string' ? `${opt('account')}${opt('data-dir')}` : ` --archive ${word(dir)}`;
   return `${archive}${opt('source')}${opt('at-run')}${opt('limit')}`.trim();
 }
 
