@@ -136,7 +136,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   if (o.labels !== undefined && labels === undefined) throw new UsageError('--labels must be folder-per-label or first-label');
   // The typed server's options are checked before stdin is read; the ids before anything runs.
   const typedTarget = stored ? undefined : parseAccountOptions(o, io.env);
-  const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal) : undefined;
+  const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal, io.err) : undefined;
   const scope: RestoreScope = {
     ...(typeof o.folder === 'string' ? { folder: o.folder } : {}),
     ...(o.since !== undefined ? { since: parseDateOption(o.since, 'since') } : {}),
