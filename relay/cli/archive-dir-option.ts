@@ -17,6 +17,8 @@ import { UsageError } from './args.ts';
 export function archiveDirOption(o: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): string {
   if (typeof o.archive === 'string') {
     if (typeof o.account === 'string') throw new UsageError('give --archive DIR or --account NAME, not both');
+    // Not silently ignored: the person meant one of the relay's archives, or this directory.
+    if (typeof o['data-dir'] === 'string') throw new UsageError('--data-dir names the relay\'s data dir for --account; it does not go with --archive DIR');
     return o.archive;
   }
   const dataDir = path.resolve(typeof o['data-dir'] === 'string' ? o['data-dir'] : dataDirOf(currentServiceEnv(env)));
