@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import Database from '../archive/sqlite.ts';
 import { currentServiceEnv, dataDirOf } from '../service/platform.ts';
@@ -16,6 +17,8 @@ import { UsageError } from './args.ts';
 export function archiveDirOption(o: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): string {
   if (typeof o.archive === 'string') {
     if (typeof o.account === 'string') throw new UsageError('give --archive DIR or --account NAME, not both');
+    // Not silently ignored: the person meant one of the relay's archives, or this directory.
+    if (typeof o['data-dir'] === 'string') throw new UsageError('--data-dir names the relay\'s data dir for --account; it does not go with --archive DIR');
     return o.archive;
   }
   const dataDir = path.resolve(typeof o['data-dir'] === 'string' ? o['data-dir'] : dataDirOf(currentServiceEnv(env)));
@@ -36,7 +39,7 @@ function storedAccounts(dataDir: string): AccountNames[] {
   if (!fs.existsSync(file)) return [];
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    db.pragma('busy_timeout = 2000');
+    db.pragma(`busy_timeout = ${RELAY_LIMITS.sqliteBusyTimeoutMs}`);
     return db
       .prepare<[], { id: string; settings: string }>('SELECT id, settings FROM accounts ORDER BY created_at')
       .all()

@@ -68,7 +68,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   if (typeof o.account === 'string' && (o.archive !== undefined || o.source !== undefined)) throw new UsageError('--account takes the archive from the relay\'s stored account; drop --archive and --source');
   if (o.account === undefined && o['data-dir'] !== undefined) throw new UsageError('--data-dir goes with --account');
   if (o.ids !== undefined && (o.folder !== undefined || o.since !== undefined || o.until !== undefined)) throw new UsageError('--ids names exact messages; it cannot be combined with --folder, --since or --until');
-  const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal) : undefined;
+  const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal, io.err) : undefined;
   // A stored account: its archive in the relay's data dir (export reads it; no password needed).
   const archiveDir = typeof o.account === 'string' ? await storedArchiveDir(dataDirOf(o), o.account, io) : required(o, 'archive');
   if (archiveDir === null) return EXIT.error;

@@ -7,6 +7,7 @@ import { planInstall, systemdUserManagerRuns } from '../service/install-plan.ts'
 import { currentServiceEnv, dataDirOf } from '../service/platform.ts';
 import { currentCli, runServiceCommand } from '../service/relay-launch.ts';
 import { stopRunningRelay, uninstall } from '../service/uninstall.ts';
+import { readInstallRecord } from '../service/install-record.ts';
 import { runningRelay } from '../lock/lock-file.ts';
 import { SERVICE_LIMITS } from '../../lib/limits.ts';
 import { parseOptions } from './args.ts';
@@ -34,7 +35,8 @@ export const STOP_HELP = `Usage: mailkeep stop [--data-dir DIR]
 
 Stops the relay serving DIR: running jobs checkpoint first, and a backup stopped this way resumes
 where it was at the relay's next start. An installed relay starts again at your next login, or
-when the browser extension needs it; "mailkeep uninstall" removes it for good.`;
+when the browser extension needs it ("mailkeep uninstall" removes it for good); one started by hand
+with "mailkeep relay" stays stopped.`;
 
 /** docs/install.md of this checkout, named in the systemd unit. */
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/install.md');
@@ -91,10 +93,26 @@ export async function stopCommand(argv: string[], io: Io): Promise<number> {
       io.err.write(errorLine('RELAY_STOP_FAILED', `the relay (pid ${running.pid}) did not stop within ${SERVICE_LIMITS.relayStopDeadlineMs / 1000} s; it may still be committing a large batch: try again, or end process ${running.pid}`));
       return EXIT.error;
     }
-    out('stopped. It starts again at your next login, or when the browser extension needs it ("mailkeep uninstall" removes it for good).');
+    out(stoppedLine(dataDir));
     return EXIT.ok;
   } catch (err) {
     io.err.write(errorLine(errorCodeOf(err), err instanceof Error ? err.message : String(err)));
     return errorCodeOf(err) === 'INVALID_INPUT' ? EXIT.usage : EXIT.error;
   }
+}
+
+/**
+ * What happens next, as it is: only an installed relay (an install record in the data dir) starts
+ * again at login or for the extension; one run by hand (`mailkeep relay`) stays stopped.
+ */
+function stoppedLine(dataDir: string): string {
+  let installed: boolean;
+  try {
+    installed = readInstallRecord(dataDir) !== undefined;
+  } catch {
+    installed = true; // a damaged record: the service entries it listed may still be there
+  }
+  return installed
+    ? 'stopped. It starts again at your next login, or when the browser extension needs it ("mailkeep uninstall" removes it for good).'
+    : 'stopped. It is not installed as a service, so nothing starts it again: run "mailkeep relay" (or "mailkeep install" to start it at login).';
 }

@@ -14,8 +14,6 @@ import { hostPacing } from '../state/transfer-budget.ts';
 import { idsOption } from './restore-ids.ts';
 import { RESTORE_STATUS_NAMES } from './restore-status-names.ts';
 
-/** The specification's Restore table, as the CLI prints it. */
-
 export const RESTORE_HELP = `Usage: mailkeep restore --archive DIR --source USER@HOST[:PORT] --host H --port P
                         --security tls|starttls|none --user U --password-env VAR [--ca FILE]
                         [--folder F] [--since DATE] [--until DATE] [--at RUN] [--disappeared-in RUN]
@@ -138,7 +136,7 @@ export async function restoreCommand(argv: string[], io: Io): Promise<number> {
   if (o.labels !== undefined && labels === undefined) throw new UsageError('--labels must be folder-per-label or first-label');
   // The typed server's options are checked before stdin is read; the ids before anything runs.
   const typedTarget = stored ? undefined : parseAccountOptions(o, io.env);
-  const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal) : undefined;
+  const ids = typeof o.ids === 'string' ? await idsOption(o.ids, io.in ?? process.stdin, io.signal, io.err) : undefined;
   const scope: RestoreScope = {
     ...(typeof o.folder === 'string' ? { folder: o.folder } : {}),
     ...(o.since !== undefined ? { since: parseDateOption(o.since, 'since') } : {}),

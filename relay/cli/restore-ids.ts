@@ -64,7 +64,12 @@ export async function readIdsFromStdin(input: NodeJS.ReadableStream, signal?: Ab
   return idWordsOfLines(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** `--ids` as given: a comma list, or `-` for stdin. */
-export async function idsOption(value: string, input: NodeJS.ReadableStream, signal?: AbortSignal): Promise<string[]> {
-  return idsOf(value === '-' ? await readIdsFromStdin(input, signal) : [value]);
+/**
+ * `--ids` as given: a comma list, or `-` for stdin. Stdin a terminal (no pipe): the command would
+ * seem to hang, so it says what it waits for (`err`), and the person may paste ids and end with Ctrl-D.
+ */
+export async function idsOption(value: string, input: NodeJS.ReadableStream, signal?: AbortSignal, err?: NodeJS.WritableStream): Promise<string[]> {
+  if (value !== '-') return idsOf([value]);
+  if ((input as { isTTY?: boolean }).isTTY) err?.write('--ids -: reading message ids from the terminal, one per line; Ctrl-D ends the list (or pipe mailkeep search into this command)\n');
+  return idsOf(await readIdsFromStdin(input, signal));
 }

@@ -94,10 +94,17 @@ export function hitLine(h: SearchHit, timeZone: string): string {
   return `${localDate(h.date, timeZone)}  ${fit(h.from || '(no sender)', 28)}  ${fit(h.subject || '(no subject)', 50)}  ${h.folder}${gone}  ${h.id}\n`;
 }
 
-/** How the next page's command names the archive: as this one did. */
-function where(o: Record<string, string | boolean | undefined>, dir: string): string {
-  if (typeof o.account === 'string') return `--account ${JSON.stringify(o.account)}${typeof o['data-dir'] === 'string' ? ` --data-dir ${JSON.stringify(o['data-dir'])}` : ''}`;
-  return `--archive ${JSON.stringify(dir)}`;
+/**
+ * The options of the next page's command: the archive named as this one named it, and the same
+ * account, run and page size (the cursor holds only a position: without them the next page would
+ * be of another search).
+ */
+function nextPageOptions(o: Record<string, string | boolean | undefined>, dir: string): string {
+  // Quoted only where a shell would split or expand the value ("--limit 2", not '--limit "2"').
+  const word = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : JSON.stringify(v));
+  const opt = (name: string): string => (typeof o[name] === 'string' ? ` --${name} ${word(o[name])}` : '');
+  const archive = typeof o.account === 'string' ? `${opt('account')}${opt('data-dir')}` : ` --archive ${word(dir)}`;
+  return `${archive}${opt('source')}${opt('at-run')}${opt('limit')}`.trim();
 }
 
 export async function searchCommand(argv: string[], io: Io): Promise<number> {
@@ -133,7 +140,7 @@ export async function searchCommand(argv: string[], io: Io): Promise<number> {
       // Archive page shows it: archive-commands.ts goneAt).
       for (const h of page.hits) io.out.write(hitLine(atRun === undefined ? h : { ...h, goneOnServer: false }, timeZone));
       if (page.hits.length === 0) io.err.write(`no messages match ${JSON.stringify(query)}${query.trim() ? ' (check the spelling, or try fewer words)' : ''}\n`);
-      if (page.nextCursor) io.err.write(`more: mailkeep search ${where(o, dir)} --cursor ${page.nextCursor} ${JSON.stringify(query)}\n`);
+      if (page.nextCursor) io.err.write(`more: mailkeep search ${nextPageOptions(o, dir)} --cursor ${page.nextCursor} ${JSON.stringify(query)}\n`);
     }
     return EXIT.ok;
   } catch (err) {

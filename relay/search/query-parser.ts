@@ -221,6 +221,12 @@ export function parseQuery(query: string): QueryNode {
       k++;
     }
   };
+  /** ...and the first of them kept among a group's items, so a group of nothing else says why. */
+  const passSkipsInto = (items: Parsed[]): void => {
+    const before = skipped.length;
+    passSkips();
+    if (skipped.length > before) items.push(skipped[before]!);
+  };
   const deeper = (pos: number): void => {
     // FTS5's expression parser has a fixed stack: a query nested deeper than any person writes is
     // refused here, at its bracket, not by SQLite.
@@ -247,9 +253,7 @@ export function parseQuery(query: string): QueryNode {
   const parseAnd = (): Parsed => {
     const items: Parsed[] = [];
     for (;;) {
-      const before = skipped.length;
-      passSkips();
-      if (skipped.length > before) items.push(skipped[before]!);
+      passSkipsInto(items);
       const next = peek();
       if (!next || next.t === ')' || next.t === '}' || next.t === 'OR') break;
       if (next.t === 'AND') {
@@ -301,9 +305,7 @@ export function parseQuery(query: string): QueryNode {
       deeper(t.pos);
       const items: Parsed[] = [];
       for (;;) {
-        const before = skipped.length;
-        passSkips();
-        if (skipped.length > before) items.push(skipped[before]!);
+        passSkipsInto(items);
         const next = peek();
         if (!next) throw queryError('this brace is never closed', t.pos, query);
         if (next.t === '}') break;

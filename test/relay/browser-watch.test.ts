@@ -10,7 +10,7 @@ import { applyInstall } from '../../relay/service/install.ts';
 import { planInstall } from '../../relay/service/install-plan.ts';
 import { readInstallRecord, writeInstallRecord, type Command } from '../../relay/service/install-record.ts';
 import type { ServiceEnv } from '../../relay/service/platform.ts';
-import { RelayProcess } from './relay-harness.ts';
+import { homeEnv, RelayProcess, runCli } from './relay-harness.ts';
 
 // A person runs `npm start` before they ever started Chrome (no profile, so no host manifest):
 // the installed relay registers the native host once the browser's profile appears, and
@@ -27,20 +27,7 @@ function emptyHome(): string {
   return home;
 }
 
-function envFor(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
-  delete env.MAILKEEP_DATA_DIR;
-  delete env.XDG_RUNTIME_DIR;
-  return env;
-}
-
-async function cli(home: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = RelayProcess.spawn(args, { env: envFor(home) });
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
-  const code = await p.exit;
-  clearTimeout(timer);
-  return { code, stdout: p.stdout, stderr: p.stderr };
-}
+const cli = (home: string, args: string[]) => runCli(args, 60_000, homeEnv(home));
 
 function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -71,7 +58,7 @@ describe('a browser that appears after install', () => {
 
     // The person starts Chrome for the first time (its profile folder appears), then the relay runs.
     fs.mkdirSync(path.join(home, '.config/google-chrome/Default'), { recursive: true });
-    const relay = RelayProcess.spawn(['relay', '--port', '0', '--data-dir', dataDir], { env: envFor(home) });
+    const relay = RelayProcess.spawn(['relay', '--port', '0', '--data-dir', dataDir], { env: homeEnv(home) });
     try {
       await relay.waitForOutput('native-messaging host registered for a browser found since install: Google Chrome', 20_000);
     } finally {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import { emlEntryName, subjectOf } from '../../relay/export/eml-entry-name.ts';
-import { idsOf, idWordsOfLines } from '../../relay/cli/restore-ids.ts';
 
 const at = new Date(Date.UTC(2024, 4, 14, 21, 30));
 const name = (subject: string | null, taken = new Set<string>(), date: Date | null = at, zone = 'UTC'): string => emlEntryName({ subject, internalDate: date }, taken, zone);
@@ -78,26 +77,5 @@ describe('the subject is read from the message\'s header block', () => {
     expect(subjectOf(Buffer.from('Subject: Gr\xfc\xdfe\n\n', 'latin1'))).toBe('Grüße');
     expect(subjectOf(Buffer.from('From: a\r\n\r\nSubject: not a header\r\n'))).toBeNull();
     expect(subjectOf(Buffer.from('X-Subject: no\r\n\r\n'))).toBeNull();
-  });
-});
-
-describe('restore --ids takes the ids mailkeep search prints, and refuses anything else before it runs', () => {
-  const id = '0123456789abcdef-12';
-  it('takes a comma list, once each', () => {
-    expect(idsOf([`${id},fedcba9876543210-3,${id}`])).toEqual([id, 'fedcba9876543210-3']);
-  });
-
-  it('takes a line\'s last word from stdin, so search\'s own lines and bare ids both work', () => {
-    const lines = `2024-05-14  Reception <desk@hotel.example>  Hotel booking LX-4471  INBOX  ${id}\r\n\nfedcba9876543210-3\n`;
-    expect(idsOf(idWordsOfLines(lines))).toEqual([id, 'fedcba9876543210-3']);
-  });
-
-  it('refuses a malformed id with INVALID_INPUT naming it, an empty list, and more than a selection holds', () => {
-    for (const bad of ['INBOX/1', `${id}x`, id.toUpperCase(), '0123456789abcdef-0', '0123456789abcde-1', '-'])
-      expect(() => idsOf([id, bad]), bad).toThrow(/not a message id: .*/);
-    expect(() => idsOf([])).toThrow(/names no message/);
-    expect(() => idsOf([' , '])).toThrow(/names no message/);
-    const many = Array.from({ length: 5_001 }, (_, i) => `0123456789abcdef-${i + 1}`);
-    expect(() => idsOf(many)).toThrow(/at most 5000/);
   });
 });

@@ -7,7 +7,7 @@ import { EXTENSION_ORIGIN, FIREFOX_EXTENSION_ID } from '../../lib/extension-iden
 import { NATIVE_HOST_NAME } from '../../lib/protocol/native-host.ts';
 import { isZombie, pidAlive, runningRelay } from '../../relay/lock/lock-file.ts';
 import { relayAnswers } from '../../relay/service/relay-launch.ts';
-import { RelayProcess, ROOT } from './relay-harness.ts';
+import { homeEnv, ROOT, runCli, waitFor } from './relay-harness.ts';
 
 // `mailkeep install` / `uninstall` for real, as a user runs them, into a temporary HOME with fake
 // browser profiles. No systemd user manager runs on this machine (and XDG_RUNTIME_DIR is left out),
@@ -59,30 +59,7 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
-function envFor(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
-  delete env.MAILKEEP_DATA_DIR;
-  delete env.XDG_RUNTIME_DIR;
-  return env;
-}
-
-async function cli(home: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = RelayProcess.spawn(args, { env: envFor(home) });
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
-  const code = await p.exit;
-  clearTimeout(timer);
-  return { code, stdout: p.stdout, stderr: p.stderr };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const cli = (home: string, args: string[]) => runCli(args, 60_000, homeEnv(home));
 
 const BIN = fs.realpathSync(path.join(ROOT, 'bin/mailkeep.js'));
 

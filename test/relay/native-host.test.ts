@@ -10,7 +10,7 @@ import { isZombie, pidAlive, runningRelay } from '../../relay/lock/lock-file.ts'
 import { encodeNativeMessage, readNativeMessages } from '../../relay/service/native-messaging.ts';
 import { relayAnswers } from '../../relay/service/relay-launch.ts';
 import { registerNativeHostInProfile } from '../support/native-host-profile.ts';
-import { helloClient, jsonPost, RelayProcess, ROOT } from './relay-harness.ts';
+import { helloClient, jsonPost, RelayProcess, ROOT, waitFor } from './relay-harness.ts';
 
 // The native-messaging host spoken to over stdio as a browser does: the launcher `mailkeep install`
 // wrote is run with the caller origin as its argument, in a process group of its own that stands
@@ -107,16 +107,6 @@ async function tokenFor(r: NativeConnectedReply): Promise<string> {
   const res = await jsonPost(r.port, '/pair', { code: r.pairing!.code });
   expect(res.status).toBe(200);
   return (JSON.parse(res.body) as { token: string }).token;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** /proc/<pid>/stat: process group and session. */

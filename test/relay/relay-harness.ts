@@ -218,12 +218,34 @@ export class RelayProcess {
 }
 
 /** Runs a CLI command to completion (bounded) and returns its exit code and output. */
-export async function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = RelayProcess.spawn(args);
+export async function runCli(args: string[], timeoutMs = 20_000, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = RelayProcess.spawn(args, env ? { env } : {});
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const code = await p.exit;
   clearTimeout(timer);
   return { code, stdout: p.stdout, stderr: p.stderr };
+}
+
+/**
+ * The environment of a person whose home is `home` (install, uninstall, stop into a temporary HOME):
+ * the default data dir is home's, and no systemd user manager is reachable (XDG autostart path).
+ */
+export function homeEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
+  delete env.MAILKEEP_DATA_DIR;
+  delete env.XDG_RUNTIME_DIR;
+  return env;
+}
+
+/** Polls `probe` until it gives a value; a deadline, so a test that never sees it fails naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The relay as a person runs it: the `mailkeep` CLI launcher. */

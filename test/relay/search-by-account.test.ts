@@ -86,6 +86,10 @@ describe.runIf(ok)('mailkeep search and show by account', () => {
     const both = await cli(['search', '--account', 'ann', '--archive', D, 'x']);
     expect(both.code).toBe(2);
     expect(both.err).toContain('--archive DIR or --account NAME, not both');
+    for (const cmd of ['search', 'show']) {
+      const archiveAndDataDir = await cli([cmd, '--archive', `${D}/archives/x`, '--data-dir', D, 'x']);
+      expect([archiveAndDataDir.code, archiveAndDataDir.err], cmd).toEqual([2, expect.stringContaining('--data-dir names the relay\'s data dir for --account')]);
+    }
     const empty = tempDataDir();
     const nothing = await cli(['search', '--data-dir', empty, 'x']);
     expect(nothing.code).toBe(2);

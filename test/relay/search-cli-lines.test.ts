@@ -56,4 +56,22 @@ describe('mailkeep search lines and snippets', () => {
     const json = await run(['search', '--archive', dir, 'contract', '--limit', '2', '--json']);
     expect(JSON.parse(json.out)).toEqual({ kind: 'search', ...page });
   });
+
+  it('the "more:" line, run as printed, gives the next page of the same search: its page size and its run kept', async () => {
+    for (const extra of [['--limit', '2'], ['--limit', '1', '--at-run', '1']]) {
+      const first = await run(['search', '--archive', dir, 'contract', ...extra]);
+      const more = /^more: mailkeep (.*)$/m.exec(first.err)?.[1];
+      expect(more, first.err).toBeTruthy();
+      // The printed command's words, as a shell splits them (JSON.stringify quotes them).
+      const argv = more!.match(/"(?:[^"\\]|\\.)*"|\S+/g)!.map((w) => (w.startsWith('"') ? (JSON.parse(w) as string) : w));
+      const next = await run(argv);
+      expect(next.code).toBe(0);
+      const limit = Number(extra[1]);
+      const atRun = extra.includes('--at-run') ? { atRun: 1 } : {};
+      const page1 = searchArchive(dir, 'contract', { timeZone: 'local', limit, ...atRun });
+      const page2 = searchArchive(dir, 'contract', { timeZone: 'local', limit, cursor: page1.nextCursor!, ...atRun });
+      expect(page2.hits.length).toBeGreaterThan(0);
+      expect(next.out).toBe(page2.hits.map((h) => hitLine(atRun.atRun ? { ...h, goneOnServer: false } : h, 'local')).join(''));
+    }
+  });
 });
