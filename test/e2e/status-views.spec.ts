@@ -1,6 +1,7 @@
 /// <reference types="chrome" />
 import { errorHint } from '../../lib/status/error-hints.ts';
 import { rowAdvice } from '../../lib/status/row-advice.ts';
+import { restoreCompletedHint } from '../../lib/status/restore-statuses.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import { test, expect, sendToWorker, readBadge, cspViolations, rgba } from './fixtures';
 import { JOB_KINDS, statusInfo, statusesOf } from '../../lib/status/catalog.ts';
@@ -8,9 +9,15 @@ import { BADGE_HEX } from '../../lib/status/badge.ts';
 import { EXTENSION_ID } from '../../lib/extension-identity.ts';
 import { allStatusesSeed, backupAccountName, EXPECTED_RED_ACCOUNTS, PROMPT_TEXT, TRANSFERS } from './seed-all-statuses';
 
-/** The hint a seeded row shows (no error, no retry time): its status's hint, less the advice the Condition column beside it gives. */
+/**
+ * The hint a seeded row shows (no error, no retry time): its status's hint, less the advice the
+ * Condition column beside it gives. A Completed restore says what it covered: the seeded restores
+ * ask for the whole archive (params {}), so "All archived messages".
+ */
 const hintOf = (kind: JobKind, status: string, conditionShown: boolean): string =>
-  rowAdvice({ kind, status, lastErrorCode: null, message: null, lastSuccessAt: null, nextRetryAt: null, conditionShown }, { now: 0, timeZone: 'UTC' }).hint;
+  kind === 'restore' && status === 'completed'
+    ? restoreCompletedHint({}, 'UTC')
+    : rowAdvice({ kind, status, lastErrorCode: null, message: null, lastSuccessAt: null, nextRetryAt: null, conditionShown }, { now: 0, timeZone: 'UTC' }).hint;
 const expectHint = async (hint: import('@playwright/test').Locator, text: string) => (text ? expect(hint).toHaveText(text) : expect(hint).toHaveCount(0));
 
 const TAB = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;
