@@ -18,7 +18,7 @@ import { ArchiveActions } from './archive-actions';
 import { PageHeader } from './page-header';
 import { RelayLinkBanner } from './relay-link-banner';
 
-type ListState = { hits: ArchiveHit[]; nextCursor?: string; total?: number; loading: boolean };
+type ListState = { hits: ArchiveHit[]; nextCursor?: string; total?: number; totalAtLeast?: boolean; loading: boolean };
 type QueryError = { message: string; position?: number };
 
 const problemOf = (reply: Extract<ArchiveReply<never>, { ok: false }>) => errorHint(reply.code) ?? reply.message;
@@ -122,7 +122,13 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
       return;
     }
     setQueryError(null);
-    setList((prev) => ({ hits: append ? [...prev.hits, ...reply.value.hits] : reply.value.hits, nextCursor: reply.value.nextCursor, total: reply.value.total, loading: false }));
+    setList((prev) => ({
+      hits: append ? [...prev.hits, ...reply.value.hits] : reply.value.hits,
+      nextCursor: reply.value.nextCursor,
+      // A later page is not counted again: the first page's count stands.
+      ...(append ? { total: prev.total, totalAtLeast: prev.totalAtLeast } : { total: reply.value.total, totalAtLeast: reply.value.totalAtLeast === true }),
+      loading: false,
+    }));
   };
   // Typing: debounced, and only the latest query's answer is shown (archive-search.ts).
   const typed = useMemo(
@@ -258,7 +264,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
           <p class="small muted list-summary" data-testid="list-summary" aria-live="polite">
             {list.loading && !list.hits.length
               ? 'Loading…'
-              : listSummaryText({ query, loaded: list.hits.length, more: !!list.nextCursor, total: list.total, folderCount: folderShown?.messages })}
+              : listSummaryText({ query, loaded: list.hits.length, more: !!list.nextCursor, total: list.total, totalAtLeast: list.totalAtLeast, folderCount: folderShown?.messages })}
             {notIndexed > 0 && <span data-testid="not-indexed"> · indexing: {notIndexed} not searchable yet</span>}
           </p>
           <ArchiveMessageList

@@ -609,6 +609,10 @@ export const HISTORY_LIMITS = {
 
 /** The Archive page and its relay requests (issue 15, archive.* in lib/protocol/archive-browse.ts). */
 export const ARCHIVE_BROWSE_LIMITS = {
+  /** A search's first page counts its matches up to this many ("1,000+ found" beyond): enough for
+   * a person to see whether to narrow the search; counting all 50,000 matches of a frequent word
+   * costs 100 ms at 100,000 messages, the first 1,000 a few (docs/search.md, Speed). */
+  countMax: 1_000,
   /** Rows of one list or search page: two screens of the message list, so scrolling asks for the
    * next page before the person reaches the end, and one answer stays a few tens of KB. */
   pageDefault: 100,

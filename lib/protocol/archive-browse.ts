@@ -116,6 +116,8 @@ const page = z.strictObject({
   nextCursor: ArchiveCursor.optional(),
   /** How many match in all, when the relay counted them. */
   total: z.number().int().nonnegative().optional(),
+  /** The count stopped at ARCHIVE_BROWSE_LIMITS.countMax: at least `total` match. */
+  totalAtLeast: z.literal(true).optional(),
 });
 
 export const ArchiveRun = z.strictObject({

@@ -4,13 +4,15 @@ const count = new Intl.NumberFormat('en-US');
 
 /**
  * "186 messages" / "1,204 found": the real count when the relay knows it (a search's first page
- * counts its matches; a folder's count is the tree's, at the same run), "100+" only when it does not.
+ * counts its matches, up to 1,000: "1,000+ found"; a folder's count is the tree's, at the same
+ * run), "100+" only when it does not.
  */
-export function listSummaryText(l: { query: string; loaded: number; more: boolean; total?: number | undefined; folderCount?: number | undefined }): string {
+export function listSummaryText(l: { query: string; loaded: number; more: boolean; total?: number | undefined; totalAtLeast?: boolean | undefined; folderCount?: number | undefined }): string {
   const searching = l.query.trim() !== '';
   const known = searching ? l.total : (l.folderCount ?? l.total);
   const n = known ?? l.loaded;
-  const plus = known === undefined && l.more ? '+' : '';
+  // The relay counts a search's matches up to ARCHIVE_BROWSE_LIMITS.countMax: "1,000+ found" beyond.
+  const plus = (known === undefined && l.more) || (searching && l.totalAtLeast === true) ? '+' : '';
   if (searching) return n === 0 && !plus ? 'No messages match' : `${count.format(n)}${plus} found`;
   return `${count.format(n)}${plus} ${n === 1 && !plus ? 'message' : 'messages'}`;
 }

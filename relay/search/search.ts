@@ -111,7 +111,7 @@ export function searchArchive(archiveDir: string, query: string, opts: SearchOpt
   const compiled = compileQuery(root, opts.timeZone ?? localTimeZone(), { now: opts.now ?? Date.now(), folderIds });
   // folder:NAME without words: start the scan from that folder's members (date order per folder).
   if (compiled.match === null && compiled.folderIds?.length === 1) scope.folderIds = compiled.folderIds;
-  return runSearch(s, compiled, scope, { limit: limitOf(opts.limit), cursor: opts.cursor, count: opts.count === true, snippets: opts.snippets !== false });
+  return runSearch(s, compiled, scope, { limit: limitOf(opts.limit), cursor: opts.cursor, count: opts.count ?? false, snippets: opts.snippets !== false });
 }
 
 /** folder:/in: values that name a special-use folder (RFC 6154) when no folder has that name. */
@@ -136,7 +136,7 @@ type Session = ReturnType<typeof searchSession>;
  * membership; consecutive rows of one doc are folded into one hit per folder (a folder that lists the
  * same content twice, e.g. before and after a UIDVALIDITY change, shows it once, by its present row).
  */
-export function runSearch(s: Session, c: CompiledQuery, scope: Scope, page: { limit: number; cursor?: string; count?: boolean; snippets?: boolean }): SearchPage {
+export function runSearch(s: Session, c: CompiledQuery, scope: Scope, page: { limit: number; cursor?: string; count?: boolean | number; snippets?: boolean }): SearchPage {
   const cursor = page.cursor ? decodeCursor(page.cursor) : null;
   const { sql, params } = buildSql(c, scope, cursor, false, page.snippets !== false);
   const rows = queryShaped(() => s.prepare<unknown[], Row>(sql).iterate(...params));
@@ -176,8 +176,11 @@ export function runSearch(s: Session, c: CompiledQuery, scope: Scope, page: { li
   const result: SearchPage = { hits };
   if (more && last) result.nextCursor = encodeCursor({ doc: lastDoc(last), folder: lastFolder(last) });
   if (page.count) {
-    const counted = buildSql(c, scope, null, true);
-    result.total = queryShaped(() => s.prepare<unknown[], number>(counted.sql).pluck().get(...counted.params)) ?? 0;
+    const cap = typeof page.count === 'number' ? page.count : null;
+    const counted = buildSql(c, scope, null, true, true, cap === null ? null : cap + 1);
+    const n = queryShaped(() => s.prepare<unknown[], number>(counted.sql).pluck().get(...counted.params)) ?? 0;
+    result.total = cap !== null && n > cap ? cap : n;
+    if (cap !== null && n > cap) result.totalAtLeast = true;
   }
   return result;
 }
@@ -238,7 +241,7 @@ const SNIPPET = `snippet(fts, -1, '${SNIPPET_MARK_START}', '${SNIPPET_MARK_END}'
  * date order per folder), else every doc by date; each step joins the membership rows, which are
  * checked against the archive (same blob) so a stale search index can never show a wrong message.
  */
-function buildSql(c: CompiledQuery, scope: Scope, cursor: Cursor | null, count: boolean, snippets = true): { sql: string; params: unknown[] } {
+function buildSql(c: CompiledQuery, scope: Scope, cursor: Cursor | null, count: boolean, snippets = true, countLimit: number | null = null): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const where: string[] = [];
   let from: string;
@@ -292,7 +295,7 @@ function buildSql(c: CompiledQuery, scope: Scope, cursor: Cursor | null, count: 
   where.push(...c.where);
   params.push(...c.params);
   const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  if (count) return { sql: `SELECT COUNT(*) FROM (SELECT DISTINCT d.id, m.folder_id FROM ${from} ${cond})`, params };
+  if (count) return { sql: `SELECT COUNT(*) FROM (SELECT DISTINCT d.id, m.folder_id FROM ${from} ${cond}${countLimit === null ? '' : ' LIMIT ?'})`, params: countLimit === null ? params : [...params, countLimit] };
   const snippet = c.match !== null && snippets ? SNIPPET : 'NULL';
   const sql = `SELECT d.id AS doc, d.hash, d.date, d.size, d.attach, d.unparsed, t.subject, t.sender, t.recipients,
       m.folder_id, m.flags, m.keywords, m.internaldate, m.gone_run,

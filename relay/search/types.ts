@@ -47,8 +47,10 @@ export interface SearchPage {
   hits: SearchHit[];
   /** Pass back as `cursor` for the next page; absent on the last page. */
   nextCursor?: string;
-  /** How many (content, folder) pairs match in all: only when `count: true` was asked (it costs a full scan). */
+  /** How many (content, folder) pairs match in all: only when `count` was asked (it costs a full scan). */
   total?: number;
+  /** The count stopped at `count`'s cap: at least `total` match. */
+  totalAtLeast?: true;
 }
 
 export interface SearchOptions {
@@ -63,8 +65,9 @@ export interface SearchOptions {
   timeZone?: string;
   /** The clock (ms) older_than:/newer_than: count back from (default: Date.now()). */
   now?: number;
-  /** Also count every match (`total`). */
-  count?: boolean;
+  /** Also count the matches (`total`): true counts all; a number counts up to it (`totalAtLeast`
+   * beyond): counting 50,000 matches of a frequent word costs 100 ms, the first 1,000 a few. */
+  count?: boolean | number;
   /** false: hits without `snippet` (`mailkeep search` prints lines that have none; making them is
    * a third of a one-shot query). Default true. */
   snippets?: boolean;

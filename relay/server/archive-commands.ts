@@ -21,7 +21,7 @@ import { clip } from '../search/search-text.ts';
  * answers are built field by field below, so nothing leaks onto the wire by accident.
  */
 export interface ArchiveBackend {
-  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit?: number; cursor?: string; atRun?: number; count?: boolean; timeZone?: string }): MaybePromise<BackendPage>;
+  searchArchive(archiveDir: string, query: string, opts: { account?: string; limit?: number; cursor?: string; atRun?: number; count?: boolean | number; timeZone?: string }): MaybePromise<BackendPage>;
   listFolders(archiveDir: string, account: string | undefined, opts: { atRun?: number }): MaybePromise<BackendFolder[]>;
   listMessages(archiveDir: string, account: string | undefined, folder: string, opts: { cursor?: string; limit?: number; atRun?: number }): MaybePromise<BackendPage>;
   showMessage(archiveDir: string, id: string): MaybePromise<BackendShown>;
@@ -30,7 +30,7 @@ export interface ArchiveBackend {
 type MaybePromise<T> = T | Promise<T>;
 type WireHit = ArchiveResultOf<'archive.search'>['hits'][number];
 type BackendHit = Omit<WireHit, 'account'> & { account?: string };
-interface BackendPage { hits: BackendHit[]; nextCursor?: string; total?: number }
+interface BackendPage { hits: BackendHit[]; nextCursor?: string; total?: number; totalAtLeast?: true }
 type BackendFolder = Omit<ArchiveResultOf<'archive.folders'>['folders'][number], 'notIndexed'> & { notIndexed?: number };
 type BackendShown = Omit<ArchiveResultOf<'archive.show'>, 'account' | 'id'> & { id?: string; account?: string };
 
@@ -60,7 +60,7 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
     ...(h.unparsed ? { unparsed: true } : {}),
     ...(h.snippet !== undefined ? { snippet: clip(h.snippet, L.snippetChars) } : {}),
   });
-  const pageOf = (p: BackendPage) => ({ hits: p.hits.map(hitOf), ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}), ...(p.total !== undefined ? { total: p.total } : {}) });
+  const pageOf = (p: BackendPage) => ({ hits: p.hits.map(hitOf), ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}), ...(p.total !== undefined ? { total: p.total } : {}), ...(p.totalAtLeast ? { totalAtLeast: true as const } : {}) });
   switch (req.method) {
     case 'archive.runs':
       return { runs: await b.listRuns(dir) };
@@ -78,7 +78,7 @@ async function answerOf(b: ArchiveBackend, dir: string, req: ArchiveRequest): Pr
       const p = req.params;
       // The first page says how many match in all ("1,204 found"); later pages need not count again.
       return pageOf(
-        await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : { count: true }), ...at(p.atRun), ...(p.timeZone ? { timeZone: p.timeZone } : {}) }),
+        await b.searchArchive(dir, p.query, { limit: p.limit, ...(p.cursor ? { cursor: p.cursor } : { count: L.countMax }), ...at(p.atRun), ...(p.timeZone ? { timeZone: p.timeZone } : {}) }),
       );
     }
     case 'archive.show': {

@@ -98,6 +98,9 @@ describe('the message list\'s count and its empty state', () => {
 
   it('says a search\'s counted total; zero matches say so in words, not "0 found"', () => {
     expect(listSummaryText({ query: 'contract', loaded: 100, more: true, total: 1204 })).toBe('1,204 found');
+    // The relay counts up to ARCHIVE_BROWSE_LIMITS.countMax: past it, "at least".
+    expect(listSummaryText({ query: 'meeting', loaded: 100, more: true, total: 1000, totalAtLeast: true })).toBe('1,000+ found');
+    expect(listSummaryText({ query: 'meeting', loaded: 100, more: true, total: 1000, totalAtLeast: false })).toBe('1,000 found');
     expect(listSummaryText({ query: 'contract', loaded: 0, more: false, total: 0 })).toBe('No messages match');
     expect(listSummaryText({ query: 'x', loaded: 100, more: true, total: undefined, folderCount: 5 })).toBe('100+ found');
   });
