@@ -143,9 +143,15 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
   useEffect(() => {
     if (!accountId) return;
     // The same view asked again (after a backup): the selection stays, the list is replaced in place.
+    const firstView = lastViewKey.current === '';
     const sameView = lastViewKey.current === viewKey;
     lastViewKey.current = viewKey;
-    if (!sameView) setSelected(new Set());
+    if (!sameView) {
+      setSelected(new Set());
+      // Another search, folder or run: the message shown belonged to the list that went (a link's
+      // message, on the first view, stays: it is what the link opened).
+      if (!firstView) setPreviewId(null);
+    }
     setList((l) => ({ hits: sameView ? l.hits : [], loading: true }));
     const key = listKey;
     const q = query.trim();

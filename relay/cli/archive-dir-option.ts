@@ -44,8 +44,8 @@ function storedAccounts(dataDir: string): AccountNames[] {
       .prepare<[], { id: string; settings: string }>('SELECT id, settings FROM accounts ORDER BY created_at')
       .all()
       .map((r) => {
-        const s = JSON.parse(r.settings) as { user?: unknown; email?: unknown };
-        return { id: r.id, user: typeof s.user === 'string' ? s.user : '', ...(typeof s.email === 'string' ? { email: s.email } : {}) };
+        const s = JSON.parse(r.settings) as { user?: unknown; email?: unknown; name?: unknown };
+        return { id: r.id, user: typeof s.user === 'string' ? s.user : '', ...(typeof s.email === 'string' ? { email: s.email } : {}), ...(typeof s.name === 'string' ? { name: s.name } : {}) };
       });
   } finally {
     db.close();

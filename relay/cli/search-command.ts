@@ -103,7 +103,8 @@ function nextPageOptions(o: Record<string, string | boolean | undefined>, dir: s
   // Quoted only where a shell would split or expand the value ("--limit 2", not '--limit "2"').
   const word = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : JSON.stringify(v));
   const opt = (name: string): string => (typeof o[name] === 'string' ? ` --${name} ${word(o[name])}` : '');
-  const archive = typeof o.account === 'string' ? `${opt('account')}${opt('data-dir')}` : ` --archive ${word(dir)}`;
+  // The archive named as this command named it: by account, by path, or (neither) the data dir's only one.
+  const archive = typeof o.account === 'string' ? `${opt('account')}${opt('data-dir')}` : typeof o.archive === 'string' ? ` --archive ${word(dir)}` : opt('data-dir');
   return `${archive}${opt('source')}${opt('at-run')}${opt('limit')}`.trim();
 }
 

@@ -83,7 +83,12 @@ test('before:/after: find a message on the day the page shows it in the browser\
   await search.fill('after:2025-11-09 before:2025-11-10');
   await expect(rows).toHaveCount(1, { timeout: 15_000 });
   await expect(rows.first()).toContainText('Late evening memo');
+  await rows.first().click();
+  await expect(page.getByTestId('archive-preview')).toBeVisible();
   await search.fill('after:2025-11-10 before:2025-11-11');
+  // Another search: the message shown belonged to the list that went, so it goes with it.
+  await expect(page.getByTestId('archive-preview')).toHaveCount(0, { timeout: 15_000 });
+  await expect(page.getByTestId('action-copy-link')).toBeDisabled();
   await expect(page.getByTestId('archive-empty-title')).toHaveText('No messages match after:2025-11-10 before:2025-11-11', { timeout: 15_000 });
   await expect(page.getByTestId('archive-empty')).toContainText('Check the spelling');
   await expect(page.getByTestId('archive-empty')).toContainText("this browser's time zone");

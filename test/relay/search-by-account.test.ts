@@ -28,7 +28,7 @@ beforeAll(async () => {
   await ann.append('INBOX', mail('会議の議事録 Lisbon trip', 'the voucher LX-4471 is attached'), []);
   await ann.append('INBOX', mail('Invoice March', 'please pay'), []);
   await ann.logout();
-  const add = await cli(['account', 'add', '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', 'ann', '--email', 'ann@example.org', '--data-dir', D], { MAILKEEP_PASSWORD: 'ann-pw-77' });
+  const add = await cli(['account', 'add', '--host', '127.0.0.1', '--port', String(dc.port), '--security', 'none', '--user', 'ann', '--email', 'ann@example.org', '--name', 'Home', '--data-dir', D], { MAILKEEP_PASSWORD: 'ann-pw-77' });
   expect(add.code, add.err).toBe(0);
   const b = await cli(['backup', '--account', 'ann@example.org', '--data-dir', D]);
   expect(b.code, b.err).toBe(0);
@@ -46,12 +46,18 @@ describe.runIf(ok)('mailkeep search and show by account', () => {
     expect(only.out.trim().split('\n')).toHaveLength(1);
     const id = only.out.trim().split(/\s+/).at(-1)!;
     expect(id).toMatch(/^[0-9a-f]{16}-\d+$/);
-    for (const ref of ['ann@example.org', 'ann']) {
+    // By address, login, or the name the pages show (account add --name), any case.
+    for (const ref of ['ann@example.org', 'ann', 'Home', 'home']) {
       const r = await cli(['search', '--account', ref, '--data-dir', D, 'LX-4471']);
       expect(r.out, ref).toBe(only.out);
     }
     // The relay's default data dir when none is given: $MAILKEEP_DATA_DIR.
     expect((await cli(['search', 'LX-4471'], { MAILKEEP_DATA_DIR: D })).out).toBe(only.out);
+    // The next page's command names the archive as this one did: here, by nothing but the data dir.
+    const paged = await cli(['search', '--data-dir', D, '--limit', '1', 'from:hiro']);
+    const more = /^more: mailkeep (.*)$/m.exec(paged.err)?.[1] ?? '';
+    expect(more).toMatch(new RegExp(`^search --data-dir ${D.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --limit 1 --cursor \\S+ "from:hiro"$`));
+    expect(more).not.toContain('--archive');
     const shown = await cli(['show', '--account', 'ann@example.org', '--data-dir', D, id]);
     expect(shown.code, shown.err).toBe(0);
     expect(shown.out).toContain('the voucher LX-4471 is attached');
