@@ -65,7 +65,7 @@ export function directApi(state: RelayState): StateApi {
   };
 }
 
-/** An account named on the command line: its id, its login, or the address the pages show; exactly one. */
+/** An account named on the command line: its id, its login, the address the pages show or its name; exactly one (account-ref.ts). */
 export function findAccount(accounts: readonly AccountState[], ref: string): AccountState {
   return matchAccount(accounts, ref, (a) => a.account);
 }

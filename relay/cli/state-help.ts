@@ -56,7 +56,7 @@ Error, Authentication Error, Partially Completed, Deactivated...), when its last
 backup finished, its next scheduled run (and the automatic retry, when one is owed), and the
 messages and bytes in its archive. Times are the relay's local time. Works whether or not the
 relay runs. --json prints one object: {kind, relayRunning, timeZone, accounts: [...]}.
-With ACCOUNT (its id, login or address): that account only, with what its archive holds
+With ACCOUNT (its id, login, address or name): that account only, with what its archive holds
 (messages, folders, size) and its last 10 backup runs: when, how long, status, new messages and
 bytes, messages that disappeared on the server (--json: folders, totalRuns, runs).
 
