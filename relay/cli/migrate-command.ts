@@ -11,19 +11,10 @@ import { errorLine } from './error-line.ts';
 import { formatBytes } from '../../lib/format.ts';
 import { quotaShortfall } from '../../lib/migrate/quota-warning.ts';
 import { jobOutput, retryingWithNextTry } from './job-output.ts';
+import { RESTORE_STATUS_NAMES } from './restore-status-names.ts';
 
-/** The specification's Migrate table, as the CLI prints it. */
-const STATUS_NAMES: Record<MigrateStatus, string> = {
-  on_queue: 'On Queue',
-  running: 'Running',
-  retrying: 'Retrying',
-  connection_error: 'Connection Error',
-  authentication_error: 'Authentication Error',
-  partially_complete: 'Partially Complete',
-  cancelled: 'Cancelled',
-  failed: 'Failed',
-  completed: 'Completed',
-};
+/** The specification's Migrate table has the Restore table's statuses and names (MigrateStatus is RestoreStatus). */
+const STATUS_NAMES: Record<MigrateStatus, string> = RESTORE_STATUS_NAMES;
 
 export const MIGRATE_HELP = `Usage: mailkeep migrate --from-host H --from-port P --from-security tls|starttls|none
                         --from-user U --from-password-env VAR [--from-ca FILE]
