@@ -47,6 +47,11 @@ export function StatusActions({ job }: { job: JobRow }) {
     const reply = await sendMessage(message);
     setNote(reply.ok ? null : (errorHint(reply.code) ?? reply.message));
   };
+  // Nothing new started (false): a run is already under way, and its result shows here when it ends.
+  const backUpNow = async () => {
+    const reply = await sendMessage<boolean>({ type: 'backup-now', accountId: job.accountId });
+    setNote(!reply.ok ? (errorHint(reply.code) ?? reply.message) : reply.value === false ? 'A backup of this account is already running; its result shows here when it ends.' : null);
+  };
   const copyDiagnostics = async () => {
     const reply = await sendMessage<string>({ type: 'diagnostics' });
     if (!reply.ok) return setNote(reply.message);
@@ -80,7 +85,7 @@ export function StatusActions({ job }: { job: JobRow }) {
     ),
     'copy-diagnostics': () => <button data-action="copy-diagnostics" onClick={() => void copyDiagnostics()}>Copy diagnostics</button>,
     report: () => <a href={REPORT_PROBLEM_URL} target="_blank" rel="noreferrer" data-action="report">Report a problem</a>,
-    'backup-now': () => <button data-action="backup-now" onClick={() => void run({ type: 'backup-now', accountId: job.accountId })}>Back up now</button>,
+    'backup-now': () => <button data-action="backup-now" onClick={() => void backUpNow()}>Back up now</button>,
     cancel: () => (
       <button
         data-action="cancel"

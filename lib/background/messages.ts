@@ -273,12 +273,22 @@ export async function startJob(db: MailkeepDb, job: z.output<typeof StartJob>) {
   return createJob(db, { kind: job.kind, accountId: job.accountId, params: job.params });
 }
 
-/** "Back up now": the relay starts a run at once, unless one is under way or the schedule is off. */
+/**
+ * "Back up now": the relay starts a run at once (true), unless one is under way or the schedule is
+ * off (false: nothing new started; the page says so). A run the relay has begun that the mirror
+ * has not heard of yet (its own schedule, the check after a restore) is "under way" too: the
+ * relay's ARCHIVE_LOCKED for a second backup of the account is that answer, not an error.
+ */
 async function backupNow(db: MailkeepDb, coordinator: Coordinator, accountId: string): Promise<boolean> {
   const account = await db.accounts.get(accountId);
   if (!account) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
   const job = await backupJobOf(db, accountId);
   if (account.schedule.kind === 'off' || (job && (job.relayJobId || job.status === 'deactivated'))) return false;
-  await coordinator.backupNow(accountId);
+  try {
+    await coordinator.backupNow(accountId);
+  } catch (err) {
+    if (errorCodeOf(err) === 'ARCHIVE_LOCKED') return false;
+    throw err;
+  }
   return true;
 }

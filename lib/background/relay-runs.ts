@@ -164,12 +164,17 @@ export function startParamsOf(job: JobRow): JobParams | null {
 }
 
 /**
- * Where a run the relay cannot even start ends: it has no such account or no password for it, and
- * only the user can fix that ("Edit" sends the password to the relay). Download has no
- * Authentication Error in its table; Cancelled's "please try again" is the honest word there.
+ * Where a run the relay refused to start ends, one status and code per cause, so the hint is the
+ * cause's own (lib/status/error-hints.ts): no such account on the relay (Cancelled), no password
+ * stored for it (Authentication Error: "Edit" sends it; Download has none in its table, so
+ * Failed), a kind this relay cannot run or params it refuses (Failed). Null: not a refusal of
+ * this run (unreachable, busy, shutting down): the key stays and the next pass sends it again.
  */
-function unstartableStatus(kind: JobRow['kind']): string {
-  return isStatusOf(kind, 'authentication_error') ? 'authentication_error' : 'cancelled';
+function refusedStart(kind: JobRow['kind'], code: ErrorCode): string | null {
+  if (code === 'NOT_FOUND') return 'cancelled';
+  if (code === 'PASSWORD_NOT_STORED') return isStatusOf(kind, 'authentication_error') ? 'authentication_error' : 'failed';
+  if (code === 'JOB_KIND_UNSUPPORTED' || code === 'INVALID_INPUT') return 'failed';
+  return null;
 }
 
 /**
@@ -306,11 +311,15 @@ async function startRun(db: MailkeepDb, relay: RelayCaller, job: JobRow, at: num
     snap = (await relay.call('job.start', jobStartBody({ kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: startParamsOf(job) ?? {} }))).job;
   } catch (err) {
     const code = errorCodeOf(err);
-    if (code === 'NOT_FOUND' || code === 'INVALID_INPUT') {
-      // The relay has no such account or no password for it: only the user can fix that, by
-      // entering the password in "Edit" (which sends it to the relay and starts a backup again).
+    if (code === 'IDEMPOTENCY_KEY_REUSED') {
+      // The key was already spent on another job: the row stays queued and the next pass gives it a fresh one.
+      await putRun(db, job.id, { runKey: null, relayJobId: null });
+      return;
+    }
+    const status = refusedStart(job.kind, code);
+    if (status !== null) {
       await db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
-        const row = await advance(db, job, unstartableStatus(job.kind), null, at);
+        const row = await advance(db, job, status, code, at);
         await putRun(db, row.id, { runKey: null, relayJobId: null });
       });
       return;

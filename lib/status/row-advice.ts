@@ -35,6 +35,8 @@ export interface RowAdviceInput {
   /** The row shows the pause's own condition ("…daily download limit reached; resumes at 21:40"):
    * it already says why and when, so the last error does not say it again. */
   pauseShown?: boolean;
+  /** False while the relay is not reachable: the status is only its last known one. */
+  relayLive?: boolean;
 }
 
 export interface RowAdvice {
@@ -45,6 +47,13 @@ export interface RowAdvice {
 
 /** Said when the server's reply is one Mailkeep does not know and the code says nothing more. */
 export const UNKNOWN_REPLY = 'The mail server refused with a reply Mailkeep does not know; it is kept in the technical details.';
+
+/**
+ * A run last reported running while the relay does not answer: "Nothing to do: the green bar
+ * shows…" would speak of a bar no page shows and of a run nobody can confirm. The relay resumes a
+ * job it stopped under at its next start (relay/server/job-manager.ts resumeInterrupted).
+ */
+export const LAST_KNOWN_RUNNING = 'The relay stopped answering during this run; nothing can confirm it goes on. When the relay runs again, it picks the job up where it stopped.';
 
 /** An address that worked before and is not answering now: the server is down or out of reach. */
 export const OUTAGE =
@@ -137,6 +146,11 @@ export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone:
   // Paused under a provider's limit the server did answer (with its limit): Retrying's generic "did
   // not answer" would be untrue; the pause condition and the last error say why and when it resumes.
   let hint = input.lastErrorCode === 'PROVIDER_LIMIT_PAUSED' && input.status === 'retrying' ? '' : info.hint;
+  // No password was ever stored with the relay: Authentication Error's "update the password ...
+  // contact your email provider" would send the user to the provider; the cause's own words say
+  // what to do, once.
+  if (input.relayLive === false && info.severity === 'progress') return { hint: LAST_KNOWN_RUNNING, lastError: null, technical: null };
+  if (input.lastErrorCode === 'PASSWORD_NOT_STORED') return { hint: withoutRepeats(errorHint('PASSWORD_NOT_STORED') ?? hint, said), lastError: null, technical: null };
   if (info.autoRetry && input.nextRetryAt != null) {
     const when = input.nextRetryAt > clock.now ? retryTimeWords(input.nextRetryAt, clock.now, clock.timeZone) : 'in a moment';
     hint = hint.replace(AUTO_RETRY, `Mailkeep tries again by itself ${when}.`);

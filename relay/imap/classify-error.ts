@@ -124,7 +124,7 @@ export function isConnectionCode(code: ErrorCode): boolean {
  * is no longer configured.
  */
 export function isAuthCode(code: ErrorCode): boolean {
-  return code === 'AUTH_FAILED' || code === 'OAUTH_REVOKED' || code === 'OAUTH_TOKEN_REFUSED' || code === 'OAUTH_NOT_CONFIGURED';
+  return code === 'AUTH_FAILED' || code === 'PASSWORD_NOT_STORED' || code === 'OAUTH_REVOKED' || code === 'OAUTH_TOKEN_REFUSED' || code === 'OAUTH_NOT_CONFIGURED';
 }
 
 /** A one-line, secret-free description of an imapflow error for messages and logs. */

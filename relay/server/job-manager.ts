@@ -165,16 +165,16 @@ export class JobManager {
     if (knownId !== undefined) {
       const known = this.jobs.get(knownId)!;
       if (known.kind !== input.kind || known.accountId !== input.accountId) {
-        throw mailkeepError('INVALID_INPUT', 'this idempotency key belongs to another job', { jobId: known.id });
+        throw mailkeepError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key belongs to another job', { jobId: known.id });
       }
       return { job: known, created: false };
     }
     if (this.stopping) throw mailkeepError('CANCELLED', 'the relay is shutting down');
     const runner = this.runnerOf(input.kind);
-    if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${input.kind} jobs yet`);
+    if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${input.kind} jobs yet`);
     const stored = this.opts.accounts.get(input.accountId);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
-    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('INVALID_INPUT', `account ${input.accountId} has no stored password`);
+    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${input.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === input.accountId && other.kind === input.kind) {
@@ -250,8 +250,8 @@ export class JobManager {
     const stored = this.opts.accounts.get(job.accountId);
     const gone = job.kind === 'backup' ? 'deactivated' : 'cancelled';
     if (!stored) return this.settleUnresumable(id, gone, 'NOT_FOUND'), null;
-    if (!runner) return this.settleUnresumable(id, gone, 'INVALID_INPUT'), null;
-    if (stored.password === undefined && !stored.oauthLogin) return this.settleUnresumable(id, job.kind === 'download' ? 'cancelled' : 'authentication_error', null), null;
+    if (!runner) return this.settleUnresumable(id, gone, 'JOB_KIND_UNSUPPORTED'), null;
+    if (stored.password === undefined && !stored.oauthLogin) return this.settleUnresumable(id, job.kind === 'download' ? 'cancelled' : 'authentication_error', 'PASSWORD_NOT_STORED'), null;
     const busy = [...this.live.keys()].find((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind);
     if (busy) {
       void this.settled(busy).then(() => this.resumeOne(id));
@@ -463,9 +463,9 @@ export class JobManager {
     if (this.stopping) throw mailkeepError('CANCELLED', 'the relay is shutting down');
     const runner = this.opts.runners[job.kind];
     const stored = this.opts.accounts.get(job.accountId);
-    if (!runner) throw mailkeepError('INVALID_INPUT', `this relay cannot run ${job.kind} jobs yet`);
+    if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${job.kind} jobs yet`);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${job.accountId}`);
-    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('INVALID_INPUT', `account ${job.accountId} has no stored password`);
+    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${job.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === job.accountId && other.kind === job.kind) throw mailkeepError('ARCHIVE_LOCKED', `a ${job.kind} of ${job.accountId} is already running`, { jobId: other.id });

@@ -55,10 +55,10 @@ describe('job manager', () => {
     expect(m.list({ limit: 10 })).toHaveLength(1);
   });
 
-  it('a key reused for another account or kind is refused', () => {
+  it('a key reused for another account or kind is refused with its own code, IDEMPOTENCY_KEY_REUSED', () => {
     const { m } = manager({ backup: async () => undefined, restore: async () => undefined });
     m.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-bbbb-1', params: {} });
-    expect(() => m.start({ kind: 'restore', accountId: 'acct', idempotencyKey: 'key-bbbb-1', params: {} })).toThrow(/another job/);
+    expect(() => m.start({ kind: 'restore', accountId: 'acct', idempotencyKey: 'key-bbbb-1', params: {} })).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringMatching(/another job/) }));
   });
 
   it('emits status changes and progress in order, ending with the runner outcome', async () => {
@@ -103,10 +103,16 @@ describe('job manager', () => {
     expect(await m.cancel(job.id)).toMatchObject({ phase: 'finished', errorCode: 'CANCELLED' });
   });
 
-  it('refuses unknown accounts and kinds without a runner', () => {
+  it('refuses unknown accounts, kinds without a runner and accounts without a password, each with its own code', () => {
     const { m } = manager({ backup: async () => undefined });
-    expect(() => m.start({ kind: 'backup', accountId: 'nobody', idempotencyKey: 'key-gggg-1', params: {} })).toThrow(/no account/);
-    expect(() => m.start({ kind: 'migrate', accountId: 'acct', idempotencyKey: 'key-gggg-2', params: { destinationAccountId: 'other' } })).toThrow(/cannot run migrate/);
+    expect(() => m.start({ kind: 'backup', accountId: 'nobody', idempotencyKey: 'key-gggg-1', params: {} })).toThrow(expect.objectContaining({ code: 'NOT_FOUND', message: expect.stringMatching(/no account/) }));
+    expect(() => m.start({ kind: 'migrate', accountId: 'acct', idempotencyKey: 'key-gggg-2', params: { destinationAccountId: 'other' } })).toThrow(
+      expect.objectContaining({ code: 'JOB_KIND_UNSUPPORTED', message: expect.stringMatching(/cannot run migrate/) }),
+    );
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const bare = new JobManager({ dataDir, runners: { backup: async () => undefined }, accounts: { get: () => ({ account }) } });
+    expect(() => bare.start({ kind: 'backup', accountId: 'acct', idempotencyKey: 'key-gggg-3', params: {} })).toThrow(expect.objectContaining({ code: 'PASSWORD_NOT_STORED' }));
   });
 
   it('a job running at shutdown is reported interrupted after a restart, and its key still maps to it', async () => {
@@ -211,10 +217,10 @@ describe('job manager', () => {
     const cases = [
       { kind: 'restore', lookup: () => undefined, runners: true, status: 'cancelled', errorCode: 'NOT_FOUND' },
       { kind: 'backup', lookup: () => undefined, runners: true, status: 'deactivated', errorCode: 'NOT_FOUND' },
-      { kind: 'migrate', lookup: accounts.get, runners: false, status: 'cancelled', errorCode: 'INVALID_INPUT' },
-      { kind: 'restore', lookup: () => ({ account }), runners: true, status: 'authentication_error', errorCode: null },
-      { kind: 'backup', lookup: () => ({ account }), runners: true, status: 'authentication_error', errorCode: null },
-      { kind: 'download', lookup: () => ({ account }), runners: true, status: 'cancelled', errorCode: null },
+      { kind: 'migrate', lookup: accounts.get, runners: false, status: 'cancelled', errorCode: 'JOB_KIND_UNSUPPORTED' },
+      { kind: 'restore', lookup: () => ({ account }), runners: true, status: 'authentication_error', errorCode: 'PASSWORD_NOT_STORED' },
+      { kind: 'backup', lookup: () => ({ account }), runners: true, status: 'authentication_error', errorCode: 'PASSWORD_NOT_STORED' },
+      { kind: 'download', lookup: () => ({ account }), runners: true, status: 'cancelled', errorCode: 'PASSWORD_NOT_STORED' },
     ] as const;
     for (const c of cases) {
       const first = manager({ [c.kind]: untilAborted });

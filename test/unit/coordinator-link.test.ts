@@ -88,6 +88,19 @@ describe('the coordinator linked to a relay', () => {
     expect(wire.relay.starts()).toBe(2);
   });
 
+  it('Back up now while the relay already runs a backup the page has not heard of (its schedule, the check after a restore) starts nothing and says so, without an error', async () => {
+    const accountId = await pairAndAdd();
+    const [first] = [...wire.relay.jobs.keys()];
+    wire.relay.set(first!, { status: 'completed', phase: 'finished', updatedAt: new Date(5_000).toISOString() });
+    await vi.waitFor(async () => expect(await backupJobOf(db, accountId)).toMatchObject({ status: 'completed', relayJobId: null }));
+    // The relay's own run, begun a moment ago: no event about it has reached the browser yet.
+    const own = { ...wire.relay.jobs.get(first!)!, id: 'j_relay_own_run1', idempotencyKey: 'schedule-run', status: 'running', phase: 'active', errorCode: null } as const;
+    wire.relay.jobs.set(own.id, own);
+    expect(await send({ type: 'backup-now', accountId })).toEqual({ ok: true, value: false });
+    expect(wire.relay.starts()).toBe(2); // asked once; the relay's answer was "one is running"
+    expect([...wire.relay.jobs.values()].filter((j) => j.phase !== 'finished')).toHaveLength(1);
+  });
+
   it('saving an existing mailbox again starts nothing by itself', async () => {
     const accountId = await pairAndAdd();
     await send({ type: 'save-account', accountId, input: ACCOUNT_FORM, password: PASSWORD });

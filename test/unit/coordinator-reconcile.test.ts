@@ -4,6 +4,8 @@ import { backupJobOf, createJob } from '@/lib/storage/jobs';
 import { applyRelayEvent, driveRuns, startAgain } from '@/lib/background/relay-runs';
 import { actionsFor } from '@/lib/ui/status-action-list';
 import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
+import { MailkeepError } from '@/lib/protocol/error-codes';
+import { rowAdvice } from '@/lib/status/row-advice';
 
 let db: MailkeepDb;
 let relay: FakeRelay;
@@ -238,12 +240,43 @@ describe('the coordinator following relay runs', () => {
     expect(row.nextRetryAt).toBeNull(); // Restore's Connection Error waits for the user (its hint says so)
   });
 
-  it('sends a run for an account the relay does not know to Authentication Error, where only a password edit helps', async () => {
+  it('a run the relay refuses to start ends with the cause\'s own status, code and hint: no such account, no stored password, a kind it cannot run', async () => {
     relay.accounts.clear();
     await driveRuns(db, relay);
+    expect(await job()).toMatchObject({ status: 'cancelled', lastErrorCode: 'NOT_FOUND', runKey: null });
+
+    relay.accounts.add(accountId);
+    relay.withoutPassword.add(accountId);
+    jobId = (await createJob(db, { kind: 'restore', accountId, params: { folder: 'INBOX' } })).id;
+    await driveRuns(db, relay);
+    const noPassword = await job();
+    expect(noPassword).toMatchObject({ status: 'authentication_error', lastErrorCode: 'PASSWORD_NOT_STORED', runKey: null });
+    // Its words are about the missing password, not the provider's "contact your email provider".
+    const advice = rowAdvice({ kind: noPassword.kind, status: noPassword.status, lastErrorCode: noPassword.lastErrorCode, message: null, lastSuccessAt: null, nextRetryAt: null, conditionShown: true }, { now: 0, timeZone: 'UTC' });
+    expect(advice.hint).toContain('no password for this account');
+    expect(`${advice.hint} ${advice.lastError ?? ''}`).not.toMatch(/provider/i);
+    const download = (await createJob(db, { kind: 'download', accountId, params: {} })).id;
+    await driveRuns(db, relay);
+    expect(await db.jobs.get(download)).toMatchObject({ status: 'failed', lastErrorCode: 'PASSWORD_NOT_STORED' });
+
+    relay.withoutPassword.clear();
+    const older = { call: async (method: string, params: any) => (method === 'job.start' ? Promise.reject(new MailkeepError('JOB_KIND_UNSUPPORTED', 'this relay cannot run restore jobs yet')) : relay.call(method, params)) };
+    jobId = (await createJob(db, { kind: 'restore', accountId, params: { folder: 'INBOX' } })).id;
+    await driveRuns(db, older as FakeRelay);
+    expect(await job()).toMatchObject({ status: 'failed', lastErrorCode: 'JOB_KIND_UNSUPPORTED' });
+  });
+
+  it('a key the relay already gave to another job is replaced by a fresh one, and the run starts once', async () => {
+    const other = await relay.call('job.start', { kind: 'download', accountId, idempotencyKey: 'taken-key-0001', params: {} });
+    await db.jobs.update(jobId, { runKey: 'taken-key-0001' });
+    await driveRuns(db, relay);
     const row = await job();
-    expect(row.status).toBe('authentication_error');
-    expect(row.runKey).toBeNull();
+    expect(row).toMatchObject({ status: 'on_queue', relayJobId: null, runKey: null });
+    await driveRuns(db, relay);
+    const started = await job();
+    expect(started.runKey).not.toBe('taken-key-0001');
+    expect(started.relayJobId).not.toBe(other.job.id);
+    expect([...relay.jobs.values()].filter((j) => j.kind === 'restore')).toHaveLength(1);
   });
 
   it('never starts, keys or moves a backup row: the relay runs backups on its own schedule', async () => {

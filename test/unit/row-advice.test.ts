@@ -35,6 +35,25 @@ describe('a row says each piece of advice once, for the right cause', () => {
     expect(popup.lastError).toBe('The mail server rejected the user name or password.');
   });
 
+  it('no password stored with the relay is said as that, not as a rejected password or a matter for the email provider', () => {
+    for (const kind of ['backup', 'restore', 'migrate'] as const)
+      for (const conditionShown of [true, false]) {
+        const a = rowAdvice(base({ kind, status: 'authentication_error', lastErrorCode: 'PASSWORD_NOT_STORED', conditionShown }), CLOCK);
+        const said = `${a.hint} ${a.lastError ?? ''}`;
+        expect(said, `${kind} shown=${conditionShown}`).toContain('no password for this account');
+        expect(said).not.toMatch(/provider|rejected/i);
+      }
+  });
+
+  it('a run last reported running while the relay does not answer has no "Nothing to do" nor a green bar to point at: it says the relay stopped answering and resumes it', () => {
+    for (const kind of JOB_KINDS) {
+      const running = rowAdvice(base({ kind, status: 'running', relayLive: false }), CLOCK);
+      expect(running.hint, kind).toContain('The relay stopped answering during this run');
+      expect(running.hint).not.toMatch(/Nothing to do|green bar/);
+      expect(rowAdvice(base({ kind, status: 'running', relayLive: true }), CLOCK).hint).not.toContain('stopped answering');
+    }
+  });
+
   it('a backup paused under a provider limit never says the server did not answer: the last error says why, for the popup and the dashboard', () => {
     for (const conditionShown of [true, false]) {
       const a = rowAdvice(base({ status: 'retrying', lastErrorCode: 'PROVIDER_LIMIT_PAUSED', conditionShown, lastSuccessAt: NOW - 3_600_000 }), CLOCK);

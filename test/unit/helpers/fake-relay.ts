@@ -18,6 +18,8 @@ export class FakeRelay implements RelayCaller {
   readonly jobs = new Map<string, JobSnapshot>();
   readonly calls: { method: string; params: unknown }[] = [];
   accounts = new Set<string>();
+  /** Accounts the relay knows but holds no password for (job.start: PASSWORD_NOT_STORED). */
+  readonly withoutPassword = new Set<string>();
   /** true: requests are accepted and never answered (a hung or suspended relay). */
   hung = false;
   private seq = 0;
@@ -62,8 +64,13 @@ export class FakeRelay implements RelayCaller {
     }
     if (method === 'job.start') {
       const known = [...this.jobs.values()].find((j) => j.idempotencyKey === params.idempotencyKey);
+      if (known && (known.kind !== params.kind || known.accountId !== params.accountId)) throw new MailkeepError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key belongs to another job', { jobId: known.id });
       if (known) return { job: known, created: false };
       if (!this.accounts.has(params.accountId)) throw new MailkeepError('NOT_FOUND', `no account ${params.accountId}`);
+      if (this.withoutPassword.has(params.accountId)) throw new MailkeepError('PASSWORD_NOT_STORED', `account ${params.accountId} has no stored password`);
+      // As the real relay: two runs of one kind on one account would fight over the same archive.
+      const live = [...this.jobs.values()].find((j) => j.accountId === params.accountId && j.kind === params.kind && (j.phase === 'queued' || j.phase === 'active'));
+      if (live) throw new MailkeepError('ARCHIVE_LOCKED', `a ${params.kind} of ${params.accountId} is already running`, { jobId: live.id });
       const at = new Date(0).toISOString();
       const job: JobSnapshot = {
         id: `j_${String(++this.seq).padStart(12, '0')}`,
