@@ -37,8 +37,9 @@ export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boo
       {shape === 'last-known' && <>Every status below is the last one the relay reported; nothing is shown as current until it answers again.{' '}</>}
       {freshness.nativeHost === 'missing' ? (
         <span data-testid="relay-host-missing">
-          This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it): run <code>{START_RELAY_NPM}</code> in
-          the Mailkeep folder (it installs the host for every browser profile it finds), or start the relay yourself (<StartCommand />) and pair with its code in the options.{' '}
+          This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it). To fix it, <StartCommand />, then pair with the
+          code it prints, in the options. (<code>{START_RELAY_NPM}</code> also installs the host for every browser profile it finds: from then on the browser starts the
+          relay by itself.){' '}
           {!onOptionsPage && <button onClick={() => void openPage('/options.html')}>Pair</button>}
         </span>
       ) : freshness.reason === 'unauthorized' ? (

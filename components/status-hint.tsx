@@ -34,6 +34,7 @@ export function StatusHint({ job, conditionShown = false, retryShown = false, la
       conditionShown,
       retryShown,
       pauseShown: !!job.outcome?.pause && job.lastErrorCode === 'PROVIDER_LIMIT_PAUSED',
+      relayLive: freshness.live,
     },
     { now, timeZone },
   );

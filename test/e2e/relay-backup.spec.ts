@@ -203,6 +203,34 @@ test('restarting the relay in the middle of a backup: the job is resumed and end
   expect(await verifyArchive(world.dataDir, accountId)).toMatchObject({ ok: true, messages: INITIAL + 80 });
 });
 
+test('the relay killed in the middle of a backup: within seconds the popup and the dashboard open all along say so and show nothing running; started again, the backup resumes and ends Completed', async () => {
+  await world.addMail(40, 11);
+  const popup = await world.open('popup.html');
+  const dashboard = await world.open('dashboard.html');
+  world.proxy.throttle(256);
+  await card(popup).getByRole('button', { name: 'Back up now' }).click();
+  await expect(card(popup)).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  await expect(card(popup).getByRole('progressbar')).toHaveCount(1);
+  world.relay.child.kill('SIGKILL');
+  for (const [name, page] of Object.entries({ popup, dashboard })) {
+    // No timeout of a heartbeat to wait out: the socket's close is the news.
+    await expect(page.getByTestId('relay-unreachable'), name).toBeVisible({ timeout: 10_000 });
+    await expect(page.locator('[data-testid=status-label][data-current=true]'), name).toHaveCount(0);
+    await expect(page.getByRole('progressbar'), name).toHaveCount(0);
+  }
+  await expect(card(popup).getByTestId('as-of')).toContainText('last known, as of');
+  await expect(card(popup).getByTestId('hint-last-known')).toBeVisible();
+  // Not "Nothing to do: the green bar shows…": there is no bar, and nothing confirms the run goes on.
+  await expect(card(popup).getByTestId('hint-text')).toContainText('The relay stopped answering during this run');
+  await popup.screenshot({ path: test.info().outputPath('popup-relay-killed-mid-backup.png') });
+  world.proxy.throttle(Infinity);
+  await world.restartRelay();
+  await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 45_000 });
+  for (const [name, page] of Object.entries({ popup, dashboard })) await expect(page.getByTestId('relay-unreachable'), name).toHaveCount(0, { timeout: 30_000 });
+  await expect(card(popup).getByTestId('status-label')).toHaveAttribute('data-current', 'true');
+  expect(await verifyArchive(world.dataDir, accountId)).toMatchObject({ ok: true, messages: INITIAL + 120 });
+});
+
 test('relay not running: the popup says so with the command to start it, shows nothing as current, and the badge shows it', async () => {
   await world.relay.stop();
   const popup = await world.open('popup.html');
