@@ -12,6 +12,7 @@ import { dovecotAvailable, startDovecot, type Dovecot, type DovecotUser } from '
 import { startSlowProxy, type SlowProxy } from '../support/slow-proxy.ts';
 import { RelayProcess, runCli, tempDataDir } from '../relay/relay-harness.ts';
 import { CHROMIUM, EXT_DIR } from './fixtures';
+import { relayJobRecords } from '../support/relay-jobs-record.ts';
 
 export const MAIL_USER = { name: 'alice', password: 'alice-E2E-pw-4711' };
 
@@ -163,6 +164,11 @@ export function relayWorldPerFile(opts: {
     world = await startWorld(opts.initialMessages);
     if (opts.destination) dest = await startDovecot({ users: [opts.destination, ...(opts.destinationUsers ?? [])] });
   });
+  // A failure under CI is read from its printed output alone: what the relay did is printed with it.
+  test.afterEach(async ({}, testInfo) => {
+    if (!world || testInfo.status === testInfo.expectedStatus) return;
+    console.error(relayPostMortem(world));
+  });
   test.afterAll(async () => {
     await world?.close();
     await dest?.stop();
@@ -177,6 +183,21 @@ export function relayWorldPerFile(opts: {
       return dest;
     },
   };
+}
+
+/** The relay's newest jobs and the end of its output (no pairing code), for a failed test's report. */
+export function relayPostMortem(world: Pick<World, 'dataDir' | 'relay'>): string {
+  const jobs = relayJobRecords(world.dataDir)
+    .slice(0, 8)
+    .map((j) => `    ${j.id} ${j.kind} ${j.accountId} ${j.status}/${j.phase}${j.errorCode ? ` ${j.errorCode}` : ''} created ${j.createdAt} updated ${j.updatedAt}`);
+  const logFile = `${world.dataDir}/relay.log`;
+  const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
+  const output = `${log}\n${world.relay.stderr}`
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/pairing code/i.test(line))
+    .slice(-40)
+    .map((line) => `    ${line}`);
+  return [`relay after the failure (now ${new Date().toISOString()}):`, '  jobs, newest first:', ...jobs, '  relay.log and stderr, last lines:', ...output].join('\n');
 }
 
 /** Opens the options page and pairs it with the world's relay, as a person types the code. */

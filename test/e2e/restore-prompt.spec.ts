@@ -50,7 +50,13 @@ async function backUpNow(popup: Page): Promise<void> {
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   const before = await card(popup).getByTestId('last-backup').getAttribute('data-at');
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
-  await expect(card(popup).getByTestId('last-backup')).not.toHaveAttribute('data-at', before ?? '', { timeout: 30_000 });
+  try {
+    await expect(card(popup).getByTestId('last-backup')).not.toHaveAttribute('data-at', before ?? '', { timeout: 30_000 });
+  } catch (err) {
+    // What the card said (a note, a status) is the first thing to know when no run followed.
+    console.error(`the card after Back up now: ${(await card(popup).innerText()).replace(/\s+/g, ' ')}`);
+    throw err;
+  }
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
 }
 
