@@ -53,7 +53,7 @@ describe('the buttons of a status card', () => {
     }
   });
 
-  it('offers Cancel for a run the user started while the relay runs it, never for a backup or a run at rest', () => {
+  it('offers Cancel for any run the relay runs (a backup too: it ends Partially Completed), never for a run the relay does not run or one at rest', () => {
     expect(actionsFor({ kind: 'restore', status: 'running', relayJobId: 'j_000000000001' })).toContain('cancel');
     expect(actionsFor({ kind: 'download', status: 'on_queue', relayJobId: 'j_000000000001' })).toContain('cancel');
     expect(actionsFor({ kind: 'restore', status: 'running', relayJobId: null })).not.toContain('cancel');
