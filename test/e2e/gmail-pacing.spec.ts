@@ -9,10 +9,11 @@
  * clock passes the refill, and completes: each message downloaded once, every label's folder in the
  * archive. Screenshots of the popup running and paused are saved as artefacts.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { test, expect, type BrowserContext, type Page } from '@playwright/test';
 import { formatBytes } from '../../lib/format.ts';
-import { startFakeGmail, type FakeGmail } from '../support/fake-gmail.ts';
+import { startFakeGmail, type FakeGmail, type GmailMessage } from '../support/fake-gmail.ts';
 import { gmailMailbox, USER_LABELS } from '../support/gmail-mailbox.ts';
 import { startSlowProxy, type SlowProxy } from '../support/slow-proxy.ts';
 import { RelayProcess, runCli, tempDataDir } from '../relay/relay-harness.ts';
@@ -65,6 +66,19 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 test.setTimeout(300_000);
+// The restore test starts from the account the first test backed up.
+test.describe.configure({ mode: 'serial' });
+let accountId = '';
+
+/** Each message of the account by content: its labels, flags and place (Spam, Trash). */
+function byContent(messages: readonly GmailMessage[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of messages) {
+    const h = createHash('sha256').update(m.raw).digest('hex');
+    out.set(h, [...(out.get(h) ?? []), JSON.stringify({ labels: fake.labelsOf(m), flags: [...m.flags].sort(), place: m.spam ? 'spam' : m.trash ? 'trash' : 'mail' })]);
+  }
+  return out;
+}
 
 test.beforeAll(async () => {
   test.setTimeout(90_000);
@@ -89,7 +103,7 @@ test.afterAll(async () => {
 test('a Gmail first backup over its daily budget runs with a forecast, pauses as Retrying with its resume time, resumes by itself and downloads each message once', async () => {
   const options = await pairedOptions({ open, relay });
   // Saved with the schedule off, so the first backup waits until the budget is set.
-  const accountId = await addMailbox(options, { email: 'gina@gmail.example', displayName: 'Gina', username: 'gina@gmail.example', port: proxy.port, password: PASSWORD, scheduleOff: true });
+  accountId = await addMailbox(options, { email: 'gina@gmail.example', displayName: 'Gina', username: 'gina@gmail.example', port: proxy.port, password: PASSWORD, scheduleOff: true });
   const pace = await runCli(['account', 'pacing', accountId, '--daily-download', String(DAILY), '--data-dir', dataDir], 30_000);
   expect(pace.code, pace.stderr).toBe(0);
   // Back on: saved without a password, so no backup starts by itself before the user asks.
@@ -172,4 +186,30 @@ test('a Gmail first backup over its daily budget runs with a forecast, pauses as
     await expect(archive.locator(`[data-testid=folder][data-folder="${label}"] [data-testid=folder-count]`)).toHaveText(String(carrying), { timeout: 30_000 });
   }
   expect(relay.stdout + relay.stderr).not.toContain(PASSWORD);
+});
+
+test('every message of the Gmail account deleted: one restore from the dashboard puts each back once, appended once with its labels added, never a copy per label', async () => {
+  expect(accountId, 'the first test saved the account').not.toBe('');
+  const before = byContent(fake.messages);
+  // Mass deletion, as the product is for: the account is empty, as a fresh one would be.
+  fake.messages.splice(0);
+  fake.resetCounters();
+  const dashboard = await open('dashboard.html#tab=restore');
+  const starter = dashboard.getByTestId('restore-starter');
+  await starter.getByTestId('restore-account').selectOption({ label: 'gina@gmail.example' });
+  await starter.getByTestId('restore-preview').click();
+  // The dry run says how labels go into Gmail: each message once, its labels added.
+  await expect(starter.getByTestId('restore-starter-plan')).toContainText(new RegExp(`${MAILBOX.seeds.length} messages will be put back into their folders \\(appended once each; \\d+ labels added\\)`), { timeout: 30_000 });
+  expect(fake.counters.appends, 'a dry run appends nothing').toBe(0);
+  await starter.getByTestId('restore-confirm').click();
+  await expect(starter.getByTestId('restore-queued')).toBeVisible();
+  const row = dashboard.getByTestId('job-row').first(); // the Restore tab lists restores only
+  await expect(row).toHaveAttribute('data-status', 'completed', { timeout: 90_000 });
+  // Each message once (one APPEND each), with the labels, flags and place it had when backed up.
+  expect(fake.counters.appends).toBe(MAILBOX.seeds.length);
+  expect(fake.messages).toHaveLength(MAILBOX.seeds.length);
+  expect(byContent(fake.messages)).toEqual(before);
+  const file = test.info().outputPath('dashboard-gmail-restored.png');
+  await dashboard.screenshot({ path: file });
+  await test.info().attach('dashboard-gmail-restored.png', { path: file, contentType: 'image/png' });
 });
