@@ -170,6 +170,7 @@ describe('the relay paces a backup larger than the daily budget over several day
     expect(runs).toBeGreaterThanOrEqual(4);
     expect(forecast).not.toBeNull();
     const actual = now - started;
+    console.info(`[backup-pacing] forecast ${((forecast! - started) / 3_600_000).toFixed(1)} h, completed after ${(actual / 3_600_000).toFixed(1)} h (${runs} runs): off by ${((100 * Math.abs(forecast! - started - actual)) / actual).toFixed(1)} %`);
     expect(Math.abs(forecast! - started - actual) / actual).toBeLessThanOrEqual(0.1);
     state.close();
   });

@@ -108,6 +108,7 @@ describe.skipIf(!dovecotAvailable() && !process.env.CI)('a backup larger than th
     expect(last.messages).toBe(40);
     expect(days).toBeGreaterThanOrEqual(3);
     const actual = Date.parse(last.lastSuccessAt!) - started;
+    console.info(`[relay-pacing] forecast ${((forecast - started) / 3_600_000).toFixed(1)} h, completed after ${(actual / 3_600_000).toFixed(1)} h over ${days} simulated days: off by ${((100 * Math.abs(forecast - started - actual)) / actual).toFixed(1)} %`);
     expect(Math.abs(forecast - started - actual) / actual).toBeLessThanOrEqual(0.1);
     expect(seen.some((s) => s.startsWith('connection_error'))).toBe(false);
     expect(relay!.stdout + relay!.stderr).not.toContain(USER.password);
