@@ -2,7 +2,7 @@ import { DownloadState } from './download-state';
 import { useEffect, useState } from 'preact/hooks';
 import type { RestorePlan } from '@/lib/background/restore-plan';
 import type { DownloadParams } from '@/lib/protocol/download-params';
-import type { RestoreParams } from '@/lib/protocol/restore-params';
+import type { LabelMode, RestoreParams } from '@/lib/protocol/restore-params';
 import type { AccountRow } from '@/lib/storage/rows';
 import { getDb } from '@/lib/storage/db';
 import { statusInfo } from '@/lib/status/catalog';
@@ -17,6 +17,7 @@ import { extensionUrl } from '@/lib/ui/page-links';
 import { ARCHIVE_PAGE_PATH, archiveHash } from '@/lib/ui/archive-link';
 import { ARCHIVE_BROWSE_LIMITS } from '@/lib/limits';
 import { restoreCompletedHint } from '@/lib/status/restore-statuses';
+import { LabelModeChoice } from './label-mode-choice';
 
 type RestoreStep = { at: 'closed' } | { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; destination: string; params: RestoreParams };
 
@@ -71,14 +72,15 @@ export function ArchiveActions(props: {
   }, [job?.status, job?.id]);
 
   const fail = (code: Parameters<typeof errorHint>[0], message: string) => setNote({ ok: false, text: errorHint(code) ?? message });
-  const restoreParams = (): RestoreParams => ({
+  const restoreParams = (labels?: LabelMode): RestoreParams => ({
     messageIds: selected,
+    ...(labels ? { labels } : {}),
     ...(destination !== accountId ? { sourceAccountId: accountId } : {}),
     ...(intoNew && into.trim() ? { into: into.trim() } : {}),
   });
-  const preview = async () => {
+  const preview = async (labels?: LabelMode) => {
     setNote(null);
-    const params = restoreParams();
+    const params = restoreParams(labels);
     setRestore({ at: 'planning' });
     const reply = await sendMessage<RestorePlan>({ type: 'plan-restore', accountId: destination, params });
     if (!reply.ok) {
@@ -144,6 +146,7 @@ export function ArchiveActions(props: {
           {restore.at === 'confirm' && (
             <div class="actions" data-testid="archive-restore-plan" data-to-append={restore.plan.toAppend}>
               <span>{restorePlanText(restore.plan)}</span>
+              <LabelModeChoice plan={restore.plan} onChange={(mode) => void preview(mode)} />
               <button class="primary" data-testid="archive-restore-confirm" disabled={restore.plan.toAppend === 0} onClick={() => void confirm(restore)}>
                 {restore.plan.toAppend === 0 ? 'Nothing to restore' : `Restore ${restore.plan.toAppend}`}
               </button>

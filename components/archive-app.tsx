@@ -280,6 +280,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
             previewId={previewId}
             timeZone={timeZone}
             goneTitle={goneWords(runs[0], timeZone)}
+            showFolder={!!query.trim()}
             empty={list.loading ? null : emptyListText(query, atRun)}
             onPreview={(h) => setPreviewId(h.id)}
             onSelect={setSelected}

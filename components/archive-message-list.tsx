@@ -26,6 +26,8 @@ export function ArchiveMessageList(props: {
   timeZone: string;
   /** The deleted-on-server mark's words ("… as of the backup of …"). */
   goneTitle: string;
+  /** A search spans folders: each row names its folder (one message in three label folders is three rows). */
+  showFolder?: boolean;
   /** What an empty list says (null while it loads). */
   empty: { title: string; hints: string[] } | null;
   onPreview: (hit: ArchiveHit) => void;
@@ -161,6 +163,11 @@ export function ArchiveMessageList(props: {
             <span class="col-date" title={h.date ? formatAbsolute(Date.parse(h.date), props.timeZone) : undefined}>{h.date ? formatDay(Date.parse(h.date), props.timeZone) : '—'}</span>
             <span class="col-from" title={h.from}>{senderName(h.from) || '(no sender)'}</span>
             <span class="col-subject" title={h.subject}>
+              {props.showFolder && (
+                <span class="folder-tag" data-testid="row-folder" title={h.folder}>
+                  {h.folder}
+                </span>
+              )}
               {h.subject || '(no subject)'}
               {h.snippet && <span class="snippet"> — <Snippet text={h.snippet} /></span>}
             </span>

@@ -8,6 +8,8 @@ import { restorePlanText } from '@/lib/ui/restore-plan-text';
 import { formatDay } from '@/lib/format';
 import { systemClock, type Clock } from '@/lib/clock';
 import { accountLabel } from '@/lib/account-label';
+import type { LabelMode } from '@/lib/protocol/restore-params';
+import { LabelModeChoice } from './label-mode-choice';
 
 type Step = { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; params: RestoreParams } | { at: 'queued' };
 
@@ -25,8 +27,8 @@ export function RestoreStarter({ accounts, clock = systemClock }: { accounts: Ac
   const [step, setStep] = useState<Step>({ at: 'choose' });
   const [problem, setProblem] = useState<string | null>(null);
   const reset = () => setStep({ at: 'choose' });
-  const preview = async () => {
-    const params: RestoreParams = { ...(folder.trim() ? { folder: folder.trim() } : {}), ...(intoNew && into.trim() ? { into: into.trim() } : {}) };
+  const preview = async (labels?: LabelMode) => {
+    const params: RestoreParams = { ...(folder.trim() ? { folder: folder.trim() } : {}), ...(intoNew && into.trim() ? { into: into.trim() } : {}), ...(labels ? { labels } : {}) };
     setProblem(null);
     setStep({ at: 'planning' });
     const reply = await sendMessage<RestorePlan>({ type: 'plan-restore', accountId, params });
@@ -72,6 +74,7 @@ export function RestoreStarter({ accounts, clock = systemClock }: { accounts: Ac
       {step.at === 'confirm' && (
         <div class="actions" data-testid="restore-starter-plan" data-to-append={step.plan.toAppend}>
           <span>{restorePlanText(step.plan)}</span>
+          <LabelModeChoice plan={step.plan} onChange={(mode) => void preview(mode)} />
           <button class="primary" data-testid="restore-confirm" disabled={step.plan.toAppend === 0} onClick={() => void start(step.params)}>
             {step.plan.toAppend === 0 ? 'Nothing to restore' : `Restore ${step.plan.toAppend}`}
           </button>

@@ -20,6 +20,17 @@ function labelsText(plan: RestorePlan): string | null {
   return `one copy per label or folder it was in: ${n(plan.distinctMessages, 'message', 'messages')} as ${count.format(copies)} copies`;
 }
 
+/**
+ * Whether the user has a choice of how labels become folders: into a server without labels
+ * (no labelsToAdd), with a message the archive holds in several folders, or the first-label mode
+ * already chosen (so it can be undone).
+ */
+export function labelChoiceMatters(plan: RestorePlan): boolean {
+  if (plan.labelsToAdd !== undefined || plan.distinctMessages === undefined) return false;
+  if (plan.labelMode === 'first-label') return true;
+  return plan.toAppend + plan.alreadyPresent + plan.overAppendLimit > plan.distinctMessages;
+}
+
 /** The confirmation line under a prompt, from the dry run's counts. */
 export function restorePlanText(plan: RestorePlan): string {
   const where = plan.into ? `a new folder "${plan.into}"` : plan.folder || 'their folders';

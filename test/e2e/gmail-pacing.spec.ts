@@ -18,6 +18,7 @@ import { gmailMailbox, USER_LABELS } from '../support/gmail-mailbox.ts';
 import { startSlowProxy, type SlowProxy } from '../support/slow-proxy.ts';
 import { RelayProcess, runCli, tempDataDir } from '../relay/relay-harness.ts';
 import { addMailbox, launchExtension, pairedOptions } from './relay-world';
+import { dovecotAvailable, startDovecot, type Dovecot } from '../support/dovecot.ts';
 
 const PASSWORD = 'gina-Gmail-pw-5120';
 const MAILBOX = gmailMailbox({ inAllMail: 120, memberships: 300, spam: 3, trash: 3, seed: 1414 });
@@ -212,4 +213,59 @@ test('every message of the Gmail account deleted: one restore from the dashboard
   const file = test.info().outputPath('dashboard-gmail-restored.png');
   await dashboard.screenshot({ path: file });
   await test.info().attach('dashboard-gmail-restored.png', { path: file, contentType: 'image/png' });
+});
+
+test('a Gmail message with several labels restored from the Archive page into a server without labels: the dry run offers a copy per label or its first label only, and "first label only" puts it there once', async () => {
+  expect(accountId, 'the first test saved the account').not.toBe('');
+  expect(dovecotAvailable()).toBe(true);
+  const dora = { name: 'dora', password: 'dora-Dovecot-pw-77' };
+  const dovecot: Dovecot = await startDovecot({ users: [dora] });
+  try {
+    const options = await open('options.html');
+    await addMailbox(options, { email: 'dora@example.org', displayName: 'Dora', username: dora.name, port: dovecot.port, password: dora.password, scheduleOff: true });
+    // A message with a user label and at least one more (the generated subjects are "Test N Grüße", as encoded words).
+    const pick = MAILBOX.seeds.findIndex((s) => (s.labels ?? []).length >= 2 && (s.labels ?? []).some((l) => !l.startsWith('\\')));
+    expect(pick, 'the mailbox has such a message').toBeGreaterThanOrEqual(0);
+    expect(MAILBOX.seeds[pick]!.raw.toString('latin1')).toContain(`Subject: =?UTF-8?Q?Test_${pick}_Gr=C3=BC=C3=9Fe?=`);
+    const archive = await open(`archive.html#account=${encodeURIComponent(accountId)}`);
+    await archive.getByTestId('archive-search').fill(`subject:"Test ${pick} Grüße"`);
+    const rows = archive.getByTestId('archive-row');
+    // One row per folder the message is in: All Mail and each label's folder.
+    await expect.poll(async () => rows.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    const copies = await rows.count();
+    // The rows are alike but for their folder, which each names: All Mail and the label folders.
+    const folders = await archive.getByTestId('row-folder').allInnerTexts();
+    expect(new Set(folders).size).toBe(copies);
+    expect(folders).toContain('[Gmail]/All Mail');
+    await rows.first().click();
+    await rows.last().click({ modifiers: ['Shift'] });
+    await expect(archive.getByTestId('selection-count')).toHaveText(`${copies} messages selected`);
+    await archive.getByTestId('action-restore').click();
+    await archive.getByTestId('archive-restore-destination').selectOption({ label: 'Dora' });
+    await archive.getByTestId('archive-restore-preview').click();
+    const plan = archive.getByTestId('archive-restore-plan');
+    await expect(plan).toHaveAttribute('data-to-append', String(copies), { timeout: 30_000 });
+    await expect(plan).toContainText(`one copy per label or folder it was in: 1 message as ${copies} copies`);
+    await archive.getByTestId('label-mode-select').selectOption('first-label');
+    await expect(plan).toHaveAttribute('data-to-append', '1', { timeout: 30_000 });
+    await expect(plan).toContainText("Gmail labels: each message into its first label's folder only");
+    await archive.screenshot({ path: test.info().outputPath('archive-restore-first-label.png') });
+    await archive.getByTestId('archive-restore-confirm').click();
+    await expect(archive.getByTestId('archive-job')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+    // Dora's server holds the message once, in one folder.
+    const imap = await dovecot.client(dora.name, dora.password);
+    let total = 0;
+    try {
+      for (const box of await imap.list()) if (!box.flags.has('\\Noselect')) {
+        const status = await imap.status(box.path, { messages: true });
+        total += status ? (status.messages ?? 0) : 0;
+      }
+    } finally {
+      await imap.logout();
+    }
+    expect(total).toBe(1);
+  } finally {
+    await dovecot.stop();
+    fs.rmSync(dovecot.dir, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restorePlanText } from '@/lib/ui/restore-plan-text';
+import { labelChoiceMatters, restorePlanText } from '@/lib/ui/restore-plan-text';
 
 const plan = { folder: '', into: null, toAppend: 8, alreadyPresent: 0, foldersToCreate: 0, overAppendLimit: 0 };
 
@@ -46,5 +46,18 @@ describe('the restore confirmation line and Gmail labels', () => {
 
   it('says nothing of labels when every message is in one folder', () => {
     expect(restorePlanText({ ...gmail, toAppend: 8, distinctMessages: 8, labelMode: 'folder-per-label' })).toBe('8 messages will be put back into their folders. Nothing is deleted.');
+  });
+});
+
+describe('the choice of how Gmail labels become folders, beside the dry run', () => {
+  const base = { folder: '', into: null, alreadyPresent: 0, foldersToCreate: 0, overAppendLimit: 0 };
+  it('is offered into a server without labels when a message is in several folders, and stays offered once "first label only" is chosen', () => {
+    expect(labelChoiceMatters({ ...base, toAppend: 2500, distinctMessages: 1000, labelMode: 'folder-per-label' })).toBe(true);
+    expect(labelChoiceMatters({ ...base, toAppend: 1000, distinctMessages: 1000, labelMode: 'first-label' })).toBe(true);
+  });
+  it('is not offered into Gmail (labels are added), nor where each message is in one folder only, nor without label counts', () => {
+    expect(labelChoiceMatters({ ...base, toAppend: 1000, distinctMessages: 1000, labelsToAdd: 2500, labelMode: 'folder-per-label' })).toBe(false);
+    expect(labelChoiceMatters({ ...base, toAppend: 40, distinctMessages: 40, labelMode: 'folder-per-label' })).toBe(false);
+    expect(labelChoiceMatters({ ...base, toAppend: 40 })).toBe(false);
   });
 });
