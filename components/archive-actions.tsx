@@ -1,3 +1,4 @@
+import { accountLabel } from '@/lib/account-label';
 import { DownloadState } from './download-state';
 import { useEffect, useState } from 'preact/hooks';
 import type { RestorePlan } from '@/lib/background/restore-plan';
@@ -128,7 +129,7 @@ export function ArchiveActions(props: {
           <label>
             Into the account{' '}
             <select data-testid="archive-restore-destination" value={destination} onChange={(e) => { setDestination(e.currentTarget.value); setRestore({ at: 'choose' }); }}>
-              {props.accounts.map((a) => <option value={a.id}>{a.displayName}</option>)}
+              {props.accounts.map((a) => <option value={a.id}>{accountLabel(a)}</option>)}
             </select>
           </label>
           <label>

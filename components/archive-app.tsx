@@ -1,3 +1,4 @@
+import { accountLabel } from '@/lib/account-label';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ArchiveFolder, ArchiveHit, ArchiveMessageView, ArchiveRun } from '@/lib/protocol/archive-browse';
 import { getDb } from '@/lib/storage/db';
@@ -215,7 +216,7 @@ export function ArchiveApp({ clock = systemClock }: { clock?: Clock }) {
             Account
             <select data-testid="archive-account" value={accountId} onChange={(e) => chooseAccount(e.currentTarget.value)}>
               {!accountId && <option value="">Choose…</option>}
-              {accounts.map((a) => <option value={a.id}>{a.displayName}</option>)}
+              {accounts.map((a) => <option value={a.id}>{accountLabel(a)}</option>)}
             </select>
           </label>
           <label class="stacked">

@@ -241,7 +241,7 @@ test('a Gmail message with several labels restored from the Archive page into a 
     await rows.last().click({ modifiers: ['Shift'] });
     await expect(archive.getByTestId('selection-count')).toHaveText(`${copies} messages selected`);
     await archive.getByTestId('action-restore').click();
-    await archive.getByTestId('archive-restore-destination').selectOption({ label: 'Dora' });
+    await archive.getByTestId('archive-restore-destination').selectOption({ label: 'Dora · dora@example.org' });
     await archive.getByTestId('archive-restore-preview').click();
     const plan = archive.getByTestId('archive-restore-plan');
     await expect(plan).toHaveAttribute('data-to-append', String(copies), { timeout: 30_000 });
