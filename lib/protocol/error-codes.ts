@@ -62,7 +62,7 @@ export const ERROR_CODES = [
   'JOB_INTERRUPTED', // the relay stopped under a job it had already resumed once after a stop: it is not resumed a second time (a job that stops the relay must not keep it from starting)
   'JOB_UNKNOWN_TO_RELAY', // the relay has no record of a job the extension followed (its state.sqlite was replaced or moved): shown with "Start again", never restarted by itself
   'ILLEGAL_TRANSITION', // a status change the state machine refuses
-  'PASSWORD_NOT_STORED', // the relay holds no password (nor sign-in) for the account, so no job of it can log in -> Authentication Error, "Edit" to enter it
+  'PASSWORD_NOT_STORED', // the relay holds no password (nor sign-in) for the account, so no job of it that signs in (all but a download) can start -> Authentication Error, "Edit" to enter it
   'IDEMPOTENCY_KEY_REUSED', // job.start with a key the relay already gave to a job of another kind or account: the caller's fault, nothing started (the extension sends it again under a fresh key)
   'JOB_KIND_UNSUPPORTED', // the relay has no runner for this kind of job (older than the extension): nothing started, update Mailkeep
   'INVALID_INPUT', // a request or form value that fails validation

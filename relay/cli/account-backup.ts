@@ -1,6 +1,6 @@
 import { RELAY_LIMITS } from '../../lib/limits.ts';
 import type { JobSnapshot } from '../../lib/protocol/common.ts';
-import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { errorCodeOf, mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { BackupStatus } from '../../lib/protocol/status-ids.ts';
 import { parseOptions, required } from './args.ts';
 import type { Io } from './commands.ts';
@@ -39,7 +39,7 @@ export async function accountBackupCommand(argv: string[], io: Io): Promise<numb
           } catch (err) {
             // One is running already (scheduled, or started from the extension): wait for that one.
             const running = (err as { details?: { jobId?: unknown } }).details?.jobId;
-            if (typeof running !== 'string') throw err;
+            if (errorCodeOf(err) !== 'ARCHIVE_LOCKED' || typeof running !== 'string') throw err;
             job = (await c.call('job.get', { jobId: running })).job;
           }
           if (!o.json) io.err.write(`Backing up ${account.id} through the running relay (job ${job.id})...\n`);

@@ -17,7 +17,9 @@ export function dataDirOf(o: Record<string, string | boolean | undefined>): stri
 
 /**
  * Runs a state command and turns its refusals into the CLI's contract: `error CODE: message`,
- * exit 2 for bad usage (INVALID_INPUT), 1 for anything else (no account, relay unreachable...).
+ * exit 2 for bad usage (INVALID_INPUT), 4 when the relay holds no password for the account
+ * (PASSWORD_NOT_STORED: as a refused one, the user must give it), 1 for anything else (no account,
+ * relay unreachable...).
  */
 export async function stateCommand(io: Io, run: () => Promise<number>): Promise<number> {
   try {
@@ -26,7 +28,7 @@ export async function stateCommand(io: Io, run: () => Promise<number>): Promise<
     if (err instanceof UsageError) throw err;
     const code = errorCodeOf(err);
     io.err.write(errorLine(code, err instanceof MailkeepError ? err.message : String((err as Error)?.message ?? err)));
-    return code === 'INVALID_INPUT' ? EXIT.usage : EXIT.error;
+    return code === 'INVALID_INPUT' ? EXIT.usage : code === 'PASSWORD_NOT_STORED' ? EXIT.auth : EXIT.error;
   }
 }
 

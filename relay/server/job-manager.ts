@@ -34,6 +34,11 @@ interface Live {
   done: Promise<void>;
 }
 
+/** Whether a job of this kind signs in to the account's server: a download reads the archive only, so it needs no password. */
+function logsIn(kind: JobKind): boolean {
+  return kind !== 'download';
+}
+
 export class JobManager {
   private readonly jobs = new Map<string, JobSnapshot>();
   private readonly byKey = new Map<string, string>();
@@ -174,7 +179,7 @@ export class JobManager {
     if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${input.kind} jobs yet`);
     const stored = this.opts.accounts.get(input.accountId);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
-    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${input.accountId} has no stored password`);
+    if (logsIn(input.kind) && stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${input.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === input.accountId && other.kind === input.kind) {
@@ -251,7 +256,7 @@ export class JobManager {
     const gone = job.kind === 'backup' ? 'deactivated' : 'cancelled';
     if (!stored) return this.settleUnresumable(id, gone, 'NOT_FOUND'), null;
     if (!runner) return this.settleUnresumable(id, gone, 'JOB_KIND_UNSUPPORTED'), null;
-    if (stored.password === undefined && !stored.oauthLogin) return this.settleUnresumable(id, job.kind === 'download' ? 'cancelled' : 'authentication_error', 'PASSWORD_NOT_STORED'), null;
+    if (logsIn(job.kind) && stored.password === undefined && !stored.oauthLogin) return this.settleUnresumable(id, 'authentication_error', 'PASSWORD_NOT_STORED'), null;
     const busy = [...this.live.keys()].find((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind);
     if (busy) {
       void this.settled(busy).then(() => this.resumeOne(id));
@@ -465,7 +470,7 @@ export class JobManager {
     const stored = this.opts.accounts.get(job.accountId);
     if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${job.kind} jobs yet`);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${job.accountId}`);
-    if (stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${job.accountId} has no stored password`);
+    if (logsIn(job.kind) && stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${job.accountId} has no stored password`);
     for (const id of this.live.keys()) {
       const other = this.jobs.get(id)!;
       if (other.accountId === job.accountId && other.kind === job.kind) throw mailkeepError('ARCHIVE_LOCKED', `a ${job.kind} of ${job.accountId} is already running`, { jobId: other.id });

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../relay/archive/archive-writer.ts';
 import { errorLine } from '../../relay/cli/error-line.ts';
+import { stateCommand } from '../../relay/cli/state-command-io.ts';
+import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import { EXIT, jobExitCode } from '../../relay/server/exit-codes.ts';
 import { formatRetryIn } from '../../relay/cli/format-retry-in.ts';
 import { formatBytes } from '../../lib/format.ts';
@@ -44,6 +46,14 @@ describe('the mailkeep command line', () => {
     // A request that cannot work as asked (several archived accounts, no --source) is bad usage.
     expect(jobExitCode({ status: 'failed', errorCode: 'INVALID_INPUT' })).toBe(EXIT.usage);
     expect(jobExitCode({ status: 'failed', errorCode: 'NOT_FOUND' })).toBe(EXIT.failed);
+  });
+
+  it('a command refused because the relay holds no password for the account exits 4 (as a refused password) with its own code', async () => {
+    let written = '';
+    const io = { out: { write: () => true }, err: { write: (s: string) => ((written += s), true) } } as never;
+    expect(await stateCommand(io, async () => Promise.reject(mailkeepError('PASSWORD_NOT_STORED', 'account ada has no stored password')))).toBe(EXIT.auth);
+    expect(written).toContain('PASSWORD_NOT_STORED');
+    expect(await stateCommand(io, async () => Promise.reject(mailkeepError('INVALID_INPUT', 'bad')))).toBe(EXIT.usage);
   });
 
   it('prints help for every command and exits 0', async () => {

@@ -30,7 +30,10 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     if (p.destinationAccountId === ctx.account.id) throw mailkeepError('INVALID_INPUT', 'the destination must be another account than the source');
     const dest = accounts.get(p.destinationAccountId);
     if (!dest) throw mailkeepError('NOT_FOUND', `no account ${p.destinationAccountId}`);
-    if (dest.password === undefined && !dest.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${p.destinationAccountId} has no stored password`);
+    // The destination's missing password is the destination's to fix: its side says whose "Edit" it is.
+    if (dest.password === undefined && !dest.oauthLogin) {
+      return { status: 'authentication_error', errorCode: 'PASSWORD_NOT_STORED', outcome: { side: 'destination', message: `account ${p.destinationAccountId} has no stored password` } };
+    }
     const { runMigrate } = await import('./run-migrate.ts');
     const a = ctx.account;
     const d = dest.account;
