@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { JobRow } from '@/lib/storage/rows';
 import { statusInfo } from '@/lib/status/catalog';
 import { errorHint } from '@/lib/status/error-hints';
@@ -33,6 +33,8 @@ export function StatusActions({ job }: { job: JobRow }) {
   const info = statusInfo(job.kind, job.status);
   const saved = useSavedDownload(job);
   const [note, setNote] = useState<string | null>(null);
+  // A note speaks of the moment it was said ("already running"): the next status takes it away.
+  useEffect(() => setNote(null), [job.status]);
   // An OAuth2 account has no password to edit: its "Edit" is "Sign in again" (oauth.start with accountId).
   const target = accountToEdit(job);
   const account = useLiveQuery(() => getDb().accounts.get(target), [target]);

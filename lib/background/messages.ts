@@ -6,7 +6,7 @@ import { SETTINGS, setSetting } from '../storage/settings.ts';
 import { buildDiagnostics, type DiagnosticsMeta } from './diagnostics.ts';
 import { SeedAccount, seedAccounts, seedBackupHistory } from './dev-seed.ts';
 import { retryNow } from './retry-due.ts';
-import { startAgain } from './relay-runs.ts';
+import { isRefused, requeueRefused, startAgain } from './relay-runs.ts';
 import { Password, SafeId } from '../protocol/common.ts';
 import { RestoreParams } from '../protocol/restore-params.ts';
 import { DownloadParams } from '../protocol/download-params.ts';
@@ -254,9 +254,20 @@ async function saveWithRelay(db: MailkeepDb, coordinator: Coordinator | undefine
 
 /** "Retry now": the relay runs the job again (job.retry); the row follows what it reports. */
 export async function retryJob(db: MailkeepDb, coordinator: Coordinator | undefined, jobId: string): Promise<void> {
-  if (!(await db.jobs.get(jobId))) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
+  const row = await db.jobs.get(jobId);
+  if (!row) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
   const link = needCoordinator(coordinator);
-  await retryNow(db, link, jobId);
+  if (isRefused(row)) {
+    // The relay never ran it (no password then, say): queued again, the next pass starts it.
+    await requeueRefused(db, jobId);
+  } else {
+    try {
+      await retryNow(db, link, jobId);
+    } catch (err) {
+      // A backup's Retry now while the relay already runs one (not yet heard of): that run is the retry.
+      if (!(row.kind === 'backup' && errorCodeOf(err) === 'ARCHIVE_LOCKED')) throw err;
+    }
+  }
   await link.pump();
 }
 

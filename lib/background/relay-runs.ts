@@ -165,16 +165,27 @@ export function startParamsOf(job: JobRow): JobParams | null {
 
 /**
  * Where a run the relay refused to start ends, one status and code per cause, so the hint is the
- * cause's own (lib/status/error-hints.ts): no such account on the relay (Cancelled), no password
- * stored for it (Authentication Error: "Edit" sends it; Download has none in its table, so
- * Failed), a kind this relay cannot run or params it refuses (Failed). Null: not a refusal of
- * this run (unreachable, busy, shutting down): the key stays and the next pass sends it again.
+ * cause's own (lib/status/row-advice.ts): no such account on the relay (Cancelled), no password
+ * stored for it (Authentication Error: "Edit" sends it; a kind without one in its table is
+ * Cancelled), a kind this relay cannot run or params it refuses (Failed). "Retry now" queues such
+ * a row again (requeueRefused). Null: not a refusal of this run (unreachable, busy, shutting
+ * down): the key stays and the next pass sends it again.
  */
 function refusedStart(kind: JobRow['kind'], code: ErrorCode): string | null {
   if (code === 'NOT_FOUND') return 'cancelled';
-  if (code === 'PASSWORD_NOT_STORED') return isStatusOf(kind, 'authentication_error') ? 'authentication_error' : 'failed';
+  if (code === 'PASSWORD_NOT_STORED') return isStatusOf(kind, 'authentication_error') ? 'authentication_error' : 'cancelled';
   if (code === 'JOB_KIND_UNSUPPORTED' || code === 'INVALID_INPUT') return 'failed';
   return null;
+}
+
+/** A relay older than these codes said INVALID_INPUT for both; its words tell them apart. */
+function refusalCode(err: unknown): ErrorCode {
+  const code = errorCodeOf(err);
+  if (code !== 'INVALID_INPUT') return code;
+  const message = err instanceof Error ? err.message : '';
+  if (/has no stored password/.test(message)) return 'PASSWORD_NOT_STORED';
+  if (/cannot run \w+ jobs/.test(message)) return 'JOB_KIND_UNSUPPORTED';
+  return code;
 }
 
 /**
@@ -292,10 +303,27 @@ async function markUnknownToRelay(db: MailkeepDb, jobId: string, relayJobId: str
  * way) and forgets the lost relay job; the next pass starts it under a new key.
  */
 export async function startAgain(db: MailkeepDb, jobId: string, at = Date.now()): Promise<JobRow> {
+  return requeue(db, jobId, at, (row) => row.relayUnknownSince != null, 'is followed by the relay: use Retry now');
+}
+
+/**
+ * "Retry now" of a run the relay refused to start (no relay job behind it: no password then, a
+ * relay too old): the user fixed the cause, so it is queued again and the next pass sends it
+ * under a fresh key. A row the relay runs or may still start is not one.
+ */
+export async function requeueRefused(db: MailkeepDb, jobId: string, at = Date.now()): Promise<JobRow> {
+  return requeue(db, jobId, at, isRefused, 'is not a run the relay refused: use Retry now');
+}
+
+export function isRefused(row: JobRow): boolean {
+  return row.kind !== 'backup' && !row.relayJobId && !row.runKey && row.relayUnknownSince == null && statusInfo(row.kind, row.status).terminal;
+}
+
+async function requeue(db: MailkeepDb, jobId: string, at: number, allowed: (row: JobRow) => boolean, refusal: string): Promise<JobRow> {
   return db.transaction('rw', [db.jobs, db.jobEvents, db.settings], async () => {
     let row = await db.jobs.get(jobId);
     if (!row) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
-    if (row.relayUnknownSince == null) throw new MailkeepError('ILLEGAL_TRANSITION', `job ${jobId} is followed by the relay: use Retry now`, { jobId });
+    if (!allowed(row)) throw new MailkeepError('ILLEGAL_TRANSITION', `job ${jobId} ${refusal}`, { jobId });
     if (stage(row.kind, row.status) === 1) row = await advance(db, row, 'retrying', null, at);
     if (row.status !== QUEUE_STATUS[row.kind]) row = await transitionJob(db, row.id, QUEUE_STATUS[row.kind], { at });
     const next = JobRow.parse({ ...(await db.jobs.get(jobId))!, runKey: null, relayJobId: null, relayUnknownSince: null, relayAttempt: 0, outcome: null });
@@ -310,7 +338,7 @@ async function startRun(db: MailkeepDb, relay: RelayCaller, job: JobRow, at: num
   try {
     snap = (await relay.call('job.start', jobStartBody({ kind: job.kind, accountId: job.accountId, idempotencyKey: key, params: startParamsOf(job) ?? {} }))).job;
   } catch (err) {
-    const code = errorCodeOf(err);
+    const code = refusalCode(err);
     if (code === 'IDEMPOTENCY_KEY_REUSED') {
       // The key was already spent on another job: the row stays queued and the next pass gives it a fresh one.
       await putRun(db, job.id, { runKey: null, relayJobId: null });

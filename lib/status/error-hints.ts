@@ -69,7 +69,7 @@ export const ERROR_HINTS: Readonly<Record<ErrorCode, string>> = {
   JOB_UNKNOWN_TO_RELAY: 'The relay has no record of this job (its data folder was replaced or moved), so its last known status is shown. Click "Start again" to run it again.',
   RETRY_LIMIT: 'Retries ran out. Click "Retry now" to try again.',
   ILLEGAL_TRANSITION: 'Mailkeep refused an impossible status change. Click "Copy diagnostics" and report the problem.',
-  PASSWORD_NOT_STORED: 'Mailkeep has no password for this account on this computer (none was saved with the relay). Click "Edit", enter the password and save.',
+  PASSWORD_NOT_STORED: 'Mailkeep has no password for this account on this computer (none was saved with the relay). Click "Edit" and give it. Then click "Retry now".',
   IDEMPOTENCY_KEY_REUSED: 'Mailkeep sent a request twice by mistake; nothing was started. It starts again by itself; if this stays, copy the diagnostics and report it.',
   JOB_KIND_UNSUPPORTED: 'The Mailkeep relay on this computer is older than the extension and cannot run this kind of job. Update Mailkeep (run its install command again), then start the job again.',
   INVALID_INPUT: 'Some values are not valid. Correct the highlighted fields.',

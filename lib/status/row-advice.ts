@@ -53,7 +53,11 @@ export const UNKNOWN_REPLY = 'The mail server refused with a reply Mailkeep does
  * shows…" would speak of a bar no page shows and of a run nobody can confirm. The relay resumes a
  * job it stopped under at its next start (relay/server/job-manager.ts resumeInterrupted).
  */
-export const LAST_KNOWN_RUNNING = 'The relay stopped answering during this run; nothing can confirm it goes on. When the relay runs again, it picks the job up where it stopped.';
+export const LAST_KNOWN_RUNNING = 'The relay does not answer this browser now, so nothing confirms this run goes on. A relay that stopped under a job picks it up again when it next starts.';
+
+function refusalSpeaksForItself(code: ErrorCode, status: string): boolean {
+  return code === 'PASSWORD_NOT_STORED' || code === 'JOB_KIND_UNSUPPORTED' || (code === 'NOT_FOUND' && status === 'cancelled');
+}
 
 /** An address that worked before and is not answering now: the server is down or out of reach. */
 export const OUTAGE =
@@ -146,11 +150,15 @@ export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone:
   // Paused under a provider's limit the server did answer (with its limit): Retrying's generic "did
   // not answer" would be untrue; the pause condition and the last error say why and when it resumes.
   let hint = input.lastErrorCode === 'PROVIDER_LIMIT_PAUSED' && input.status === 'retrying' ? '' : info.hint;
-  // No password was ever stored with the relay: Authentication Error's "update the password ...
-  // contact your email provider" would send the user to the provider; the cause's own words say
-  // what to do, once.
   if (input.relayLive === false && info.severity === 'progress') return { hint: LAST_KNOWN_RUNNING, lastError: null, technical: null };
-  if (input.lastErrorCode === 'PASSWORD_NOT_STORED') return { hint: withoutRepeats(errorHint('PASSWORD_NOT_STORED') ?? hint, said), lastError: null, technical: null };
+  // A run the relay refused to start (no password stored, a kind it cannot run, the account gone):
+  // the status's own hint would be untrue ("contact your email provider", "tries again by itself",
+  // "retries ran out"); the cause's words say what to do, once. Only while the row is failing: the
+  // code stays on a row that later runs and completes.
+  const failingNow = info.severity === 'warning' || info.severity === 'error';
+  if (failingNow && input.lastErrorCode && refusalSpeaksForItself(input.lastErrorCode, input.status)) {
+    return { hint: withoutRepeats(errorHint(input.lastErrorCode) ?? hint, said), lastError: null, technical: null };
+  }
   if (info.autoRetry && input.nextRetryAt != null) {
     const when = input.nextRetryAt > clock.now ? retryTimeWords(input.nextRetryAt, clock.now, clock.timeZone) : 'in a moment';
     hint = hint.replace(AUTO_RETRY, `Mailkeep tries again by itself ${when}.`);

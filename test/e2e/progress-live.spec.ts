@@ -9,6 +9,7 @@
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import { statusInfo } from '../../lib/status/catalog.ts';
 import { test, expect, type Page } from '@playwright/test';
 import { addMailbox, pairedOptions, relayWorldPerFile, worldMailbox } from './relay-world';
 
@@ -40,6 +41,8 @@ test('a backup of 2000 messages shows a real fraction of its total, moving, then
   const bar = popup.getByRole('progressbar', { name: 'Backup of Alice' });
   // The total is known before the messages come: "N of 2000", never a bar without a total.
   await expect(bar).toHaveAttribute('aria-valuetext', new RegExp(`^\\d+ %: \\d+ of ${MESSAGES} messages`), { timeout: 20_000 });
+  // With the relay answering, the running card's hint is the specification's own, and it points at a bar that is there.
+  await expect(card.getByTestId('hint-text')).toHaveText(statusInfo('backup', 'running').hint);
   const percentNow = async () => Number(await bar.getAttribute('aria-valuenow'));
   const first = await percentNow();
   await expect.poll(percentNow, { timeout: 30_000 }).toBeGreaterThan(first);

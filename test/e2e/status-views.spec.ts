@@ -11,13 +11,14 @@ import { allStatusesSeed, backupAccountName, EXPECTED_RED_ACCOUNTS, PROMPT_TEXT,
 
 /**
  * The hint a seeded row shows (no error, no retry time): its status's hint, less the advice the
- * Condition column beside it gives. A Completed restore says what it covered: the seeded restores
+ * Condition column beside it gives. These pages have no relay, so every status is its last known
+ * one: a run in progress says nothing confirms it goes on (relayLive false). A Completed restore says what it covered: the seeded restores
  * ask for the whole archive (params {}), so "All archived messages".
  */
 const hintOf = (kind: JobKind, status: string, conditionShown: boolean): string =>
   kind === 'restore' && status === 'completed'
     ? restoreCompletedHint({}, 'UTC')
-    : rowAdvice({ kind, status, lastErrorCode: null, message: null, lastSuccessAt: null, nextRetryAt: null, conditionShown }, { now: 0, timeZone: 'UTC' }).hint;
+    : rowAdvice({ kind, status, lastErrorCode: null, message: null, lastSuccessAt: null, nextRetryAt: null, conditionShown, relayLive: false }, { now: 0, timeZone: 'UTC' }).hint;
 const expectHint = async (hint: import('@playwright/test').Locator, text: string) => (text ? expect(hint).toHaveText(text) : expect(hint).toHaveCount(0));
 
 const TAB = { backup: 'Backup', download: 'Download', restore: 'Restore', migrate: 'Migrate' } as const;

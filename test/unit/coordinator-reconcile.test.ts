@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MailkeepDb } from '@/lib/storage/db';
 import { backupJobOf, createJob } from '@/lib/storage/jobs';
-import { applyRelayEvent, driveRuns, startAgain } from '@/lib/background/relay-runs';
+import { applyRelayEvent, driveRuns, requeueRefused, startAgain } from '@/lib/background/relay-runs';
 import { actionsFor } from '@/lib/ui/status-action-list';
 import { FakeRelay, storeWithAccountOnRelay } from './helpers/fake-relay';
 import { MailkeepError } from '@/lib/protocol/error-codes';
@@ -240,7 +240,7 @@ describe('the coordinator following relay runs', () => {
     expect(row.nextRetryAt).toBeNull(); // Restore's Connection Error waits for the user (its hint says so)
   });
 
-  it('a run the relay refuses to start ends with the cause\'s own status, code and hint: no such account, no stored password, a kind it cannot run', async () => {
+  it('a run the relay refuses to start ends with the cause\'s own status and code (no such account, no stored password, a kind it cannot run; an older relay\'s words too), and Retry now after the fix starts it once', async () => {
     relay.accounts.clear();
     await driveRuns(db, relay);
     expect(await job()).toMatchObject({ status: 'cancelled', lastErrorCode: 'NOT_FOUND', runKey: null });
@@ -255,10 +255,21 @@ describe('the coordinator following relay runs', () => {
     const advice = rowAdvice({ kind: noPassword.kind, status: noPassword.status, lastErrorCode: noPassword.lastErrorCode, message: null, lastSuccessAt: null, nextRetryAt: null, conditionShown: true }, { now: 0, timeZone: 'UTC' });
     expect(advice.hint).toContain('no password for this account');
     expect(`${advice.hint} ${advice.lastError ?? ''}`).not.toMatch(/provider/i);
-    const download = (await createJob(db, { kind: 'download', accountId, params: {} })).id;
+    // The user enters the password ("Edit"); Retry now queues the refused restore again and the next pass starts it, once.
+    relay.withoutPassword.clear();
+    await requeueRefused(db, jobId);
+    expect(await job()).toMatchObject({ status: 'on_queue', runKey: null, relayJobId: null });
     await driveRuns(db, relay);
-    expect(await db.jobs.get(download)).toMatchObject({ status: 'failed', lastErrorCode: 'PASSWORD_NOT_STORED' });
+    expect((await job()).relayJobId).toBeTruthy();
+    expect([...relay.jobs.values()].filter((j) => j.kind === 'restore')).toHaveLength(1);
+    await expect(requeueRefused(db, jobId)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' }); // the relay runs it now
 
+    // A relay older than these codes said INVALID_INPUT with these words.
+    relay.withoutPassword.add(accountId);
+    const olderNoPassword = { call: async (method: string, params: any) => (method === 'job.start' ? Promise.reject(new MailkeepError('INVALID_INPUT', `account ${accountId} has no stored password`)) : relay.call(method, params)) };
+    jobId = (await createJob(db, { kind: 'migrate', accountId, params: { destinationAccountId: accountId } })).id;
+    await driveRuns(db, olderNoPassword as FakeRelay);
+    expect(await job()).toMatchObject({ status: 'authentication_error', lastErrorCode: 'PASSWORD_NOT_STORED' });
     relay.withoutPassword.clear();
     const older = { call: async (method: string, params: any) => (method === 'job.start' ? Promise.reject(new MailkeepError('JOB_KIND_UNSUPPORTED', 'this relay cannot run restore jobs yet')) : relay.call(method, params)) };
     jobId = (await createJob(db, { kind: 'restore', accountId, params: { folder: 'INBOX' } })).id;

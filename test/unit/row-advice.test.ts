@@ -45,12 +45,27 @@ describe('a row says each piece of advice once, for the right cause', () => {
       }
   });
 
-  it('a run last reported running while the relay does not answer has no "Nothing to do" nor a green bar to point at: it says the relay stopped answering and resumes it', () => {
+  it('the code of a refusal kept on a row that later runs or completes says nothing any more: its status speaks', () => {
+    for (const status of ['preparing', 'running', 'completed'])
+      expect(rowAdvice(base({ status, lastErrorCode: 'PASSWORD_NOT_STORED' }), CLOCK).hint, status).not.toContain('no password');
+    expect(rowAdvice(base({ kind: 'restore', status: 'completed', lastErrorCode: 'JOB_KIND_UNSUPPORTED' }), CLOCK).hint).not.toContain('older than the extension');
+  });
+
+  it('a run the relay refused to start says its cause, never an automatic retry or "retries ran out" that will not happen', () => {
+    const older = rowAdvice(base({ kind: 'restore', status: 'failed', lastErrorCode: 'JOB_KIND_UNSUPPORTED' }), CLOCK);
+    expect(older.hint).toContain('older than the extension');
+    expect(`${older.hint} ${older.lastError ?? ''}`).not.toMatch(/tries again by itself|within a few hours/);
+    const gone = rowAdvice(base({ kind: 'migrate', status: 'cancelled', lastErrorCode: 'NOT_FOUND' }), CLOCK);
+    expect(gone.hint).toContain('no longer exists');
+    expect(gone.hint).not.toContain('Retries ran out');
+  });
+
+  it('a run last reported running while the relay does not answer has no "Nothing to do" nor a green bar to point at: it says nothing confirms the run and that a stopped relay picks it up again', () => {
     for (const kind of JOB_KINDS) {
       const running = rowAdvice(base({ kind, status: 'running', relayLive: false }), CLOCK);
-      expect(running.hint, kind).toContain('The relay stopped answering during this run');
+      expect(running.hint, kind).toContain('nothing confirms this run goes on');
       expect(running.hint).not.toMatch(/Nothing to do|green bar/);
-      expect(rowAdvice(base({ kind, status: 'running', relayLive: true }), CLOCK).hint).not.toContain('stopped answering');
+      expect(rowAdvice(base({ kind, status: 'running', relayLive: true }), CLOCK).hint).not.toContain('nothing confirms');
     }
   });
 
