@@ -13,5 +13,6 @@ export default defineConfig({
     ? [['list'], ['json', { outputFile: process.env.PW_JSON_OUT }]]
     : [['list']],
   outputDir: 'test-results',
-  use: { trace: 'retain-on-failure' },
+  // An action that cannot happen (an option that is not there) fails in seconds, not at the test's timeout.
+  use: { trace: 'retain-on-failure', actionTimeout: 30_000 },
 });

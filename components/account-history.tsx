@@ -8,8 +8,10 @@ import { useFreshness } from '@/lib/ui/use-freshness';
 import { useLiveQuery } from '@/lib/ui/use-live-query';
 import { asOfText } from '@/lib/ui/relay-freshness';
 import { formatDuration, historyAsOf, runOutcomeLabel, runSeverity } from '@/lib/ui/history-text';
-import { archiveTotalsText, lastBackupText } from '@/lib/ui/archive-text';
+import { lastBackupText, totalsLine } from '@/lib/ui/archive-text';
 import { HistoryChart } from './history-chart';
+import { backupJobOf } from '@/lib/storage/jobs';
+import { statusInfo } from '@/lib/status/catalog';
 import './history.css';
 
 /**
@@ -22,6 +24,9 @@ export function AccountHistory({ account }: { account: AccountRow }) {
   const { freshness, now, timeZone } = useFreshness();
   const [all, setAll] = useState(false);
   const summary = useLiveQuery(() => db.archiveSummaries.get(account.id), [account.id]);
+  // The relay counts the archive when a backup ends: while one runs, the totals are the last finished one's.
+  const backup = useLiveQuery(() => backupJobOf(db, account.id), [account.id]);
+  const running = backup != null && statusInfo('backup', backup.status).severity === 'progress';
   const runs = useLiveQuery(
     () => db.historyRuns.where('[accountId+startedAt]').between([account.id, Dexie.minKey], [account.id, Dexie.maxKey]).reverse().toArray(),
     [account.id],
@@ -39,7 +44,7 @@ export function AccountHistory({ account }: { account: AccountRow }) {
       ) : (
         <>
           <div class="history-facts">
-            <span data-testid="history-totals">{summary.hasArchive ? `In the archive: ${archiveTotalsText(summary)}` : 'No archive yet'}</span>
+            <span data-testid="history-totals">{totalsLine(summary, running)}</span>
             {lastSuccessAt != null && <span data-testid="history-last-backup">{lastBackupText(lastSuccessAt, now, timeZone)}</span>}
             {!freshness.live && (
               <span class="muted" data-testid="history-as-of">

@@ -40,6 +40,7 @@ export function ArchiveActions(props: {
   const { accountId, selected } = props;
   const [restore, setRestore] = useState<RestoreStep>({ at: 'closed' });
   const [destination, setDestination] = useState(accountId);
+  const [replanning, setReplanning] = useState(false);
   const [intoNew, setIntoNew] = useState(false);
   const [into, setInto] = useState(() => `Restored ${formatDay(props.clock.now(), props.clock.timeZone())}`);
   const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
@@ -82,8 +83,10 @@ export function ArchiveActions(props: {
   const preview = async (labels?: LabelMode) => {
     setNote(null);
     const params = restoreParams(labels);
-    setRestore({ at: 'planning' });
-    const reply = await sendMessage<RestorePlan>({ type: 'plan-restore', accountId: destination, params });
+    // Another label choice: the shown plan stays (its choice keeps focus) until the new counts come.
+    if (labels) setReplanning(true);
+    else setRestore({ at: 'planning' });
+    const reply = await sendMessage<RestorePlan>({ type: 'plan-restore', accountId: destination, params }).finally(() => setReplanning(false));
     if (!reply.ok) {
       fail(reply.code, reply.message);
       return setRestore({ at: 'choose' });
@@ -146,8 +149,8 @@ export function ArchiveActions(props: {
           )}
           {restore.at === 'confirm' && (
             <div class="actions" data-testid="archive-restore-plan" data-to-append={restore.plan.toAppend}>
-              <span>{restorePlanText(restore.plan)}</span>
-              <LabelModeChoice plan={restore.plan} onChange={(mode) => void preview(mode)} />
+              <span aria-live="polite">{restorePlanText(restore.plan)}</span>
+              <LabelModeChoice plan={restore.plan} busy={replanning} onChange={(mode) => void preview(mode)} />
               <button class="primary" data-testid="archive-restore-confirm" disabled={restore.plan.toAppend === 0} onClick={() => void confirm(restore)}>
                 {restore.plan.toAppend === 0 ? 'Nothing to restore' : `Restore ${restore.plan.toAppend}`}
               </button>

@@ -166,6 +166,7 @@ export function ArchiveMessageList(props: {
               {props.showFolder && (
                 <span class="folder-tag" data-testid="row-folder" title={h.folder}>
                   {h.folder}
+                  <span class="visually-hidden">: </span>
                 </span>
               )}
               {h.subject || '(no subject)'}

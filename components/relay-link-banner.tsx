@@ -38,8 +38,8 @@ export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boo
       {freshness.nativeHost === 'missing' ? (
         <span data-testid="relay-host-missing">
           This browser could not start the Mailkeep host (not installed, or a Flatpak/Snap browser that cannot launch it). To fix it, <StartCommand />, then pair with the
-          code it prints, in the options. (<code>{START_RELAY_NPM}</code> also installs the host for every browser profile it finds: from then on the browser starts the
-          relay by itself.){' '}
+          code it prints, in the options. (The first also installs the host for every browser profile it finds, so a browser able to launch it starts the relay by
+          itself.){' '}
           {!onOptionsPage && <button onClick={() => void openPage('/options.html')}>Pair</button>}
         </span>
       ) : freshness.reason === 'unauthorized' ? (

@@ -26,12 +26,15 @@ export function RestoreStarter({ accounts, clock = systemClock }: { accounts: Ac
   const [into, setInto] = useState(() => `Restored ${formatDay(clock.now(), clock.timeZone())}`);
   const [step, setStep] = useState<Step>({ at: 'choose' });
   const [problem, setProblem] = useState<string | null>(null);
+  // Another label choice: the shown plan stays (its choice keeps focus) until the new counts come.
+  const [replanning, setReplanning] = useState(false);
   const reset = () => setStep({ at: 'choose' });
   const preview = async (labels?: LabelMode) => {
     const params: RestoreParams = { ...(folder.trim() ? { folder: folder.trim() } : {}), ...(intoNew && into.trim() ? { into: into.trim() } : {}), ...(labels ? { labels } : {}) };
     setProblem(null);
-    setStep({ at: 'planning' });
-    const reply = await sendMessage<RestorePlan>({ type: 'plan-restore', accountId, params });
+    if (labels) setReplanning(true);
+    else setStep({ at: 'planning' });
+    const reply = await sendMessage<RestorePlan>({ type: 'plan-restore', accountId, params }).finally(() => setReplanning(false));
     if (!reply.ok) {
       setProblem(errorHint(reply.code) ?? reply.message);
       return reset();
@@ -73,8 +76,8 @@ export function RestoreStarter({ accounts, clock = systemClock }: { accounts: Ac
       {problem && <p class="error-text" role="alert" data-testid="restore-problem">{problem}</p>}
       {step.at === 'confirm' && (
         <div class="actions" data-testid="restore-starter-plan" data-to-append={step.plan.toAppend}>
-          <span>{restorePlanText(step.plan)}</span>
-          <LabelModeChoice plan={step.plan} onChange={(mode) => void preview(mode)} />
+          <span aria-live="polite">{restorePlanText(step.plan)}</span>
+          <LabelModeChoice plan={step.plan} busy={replanning} onChange={(mode) => void preview(mode)} />
           <button class="primary" data-testid="restore-confirm" disabled={step.plan.toAppend === 0} onClick={() => void start(step.params)}>
             {step.plan.toAppend === 0 ? 'Nothing to restore' : `Restore ${step.plan.toAppend}`}
           </button>

@@ -15,3 +15,10 @@ export function archiveTotalsText(t: { messages: number; bytes: number; folders?
   const folders = t.folders == null ? '' : ` in ${t.folders} folder${t.folders === 1 ? '' : 's'}`;
   return `${messages}${folders}, ${formatBytes(t.bytes)}`;
 }
+
+/** The totals line: counted when a backup ends, so while one runs it says which backup it is from. */
+export function totalsLine(summary: { hasArchive: boolean; messages: number; bytes: number; folders?: number | null }, running: boolean): string {
+  if (running && (!summary.hasArchive || summary.messages === 0)) return 'The first backup is running: what it stores is counted when it ends.';
+  if (!summary.hasArchive) return 'No archive yet';
+  return `${running ? 'In the archive at the last finished backup' : 'In the archive'}: ${archiveTotalsText(summary)}`;
+}

@@ -167,7 +167,11 @@ export function relayWorldPerFile(opts: {
   // A failure under CI is read from its printed output alone: what the relay did is printed with it.
   test.afterEach(async ({}, testInfo) => {
     if (!world || testInfo.status === testInfo.expectedStatus) return;
-    console.error(relayPostMortem(world));
+    try {
+      console.error(relayPostMortem(world));
+    } catch (err) {
+      console.error(`relay after the failure: not readable (${(err as Error).message})`);
+    }
   });
   test.afterAll(async () => {
     await world?.close();
