@@ -48,3 +48,8 @@ export type JobRunners = { [K in JobKind]?: JobRunner<K> };
 export interface AccountLookup {
   get(accountId: string): { account: ImapAccount; password?: string; oauthLogin?: OAuthLogin } | undefined;
 }
+
+/** A stored account with neither a password nor a sign-in: no job of it can log in (PASSWORD_NOT_STORED). */
+export function cannotSignIn(stored: NonNullable<ReturnType<AccountLookup['get']>>): boolean {
+  return stored.password === undefined && !stored.oauthLogin;
+}

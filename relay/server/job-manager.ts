@@ -7,7 +7,7 @@ import { isTlsCode } from '../imap/classify-error.ts';
 import { JobSnapshot, type ImapAccount, type JobEvent, type JobProgress } from '../../lib/protocol/common.ts';
 import { JobRequest, type JobParams, type JobStartBody } from '../../lib/protocol/job-kinds.ts';
 import type { JobOutcome } from '../../lib/protocol/job-outcome.ts';
-import type { AccountLookup, JobRunContext, JobRunner, JobRunners } from '../jobs/job-runner.ts';
+import { cannotSignIn, type AccountLookup, type JobRunContext, type JobRunner, type JobRunners } from '../jobs/job-runner.ts';
 import type { JobKind } from '../../lib/protocol/status-ids.ts';
 import { QUEUE_STATUS, statusInfo } from '../../lib/status/catalog.ts';
 import { assertTransition, canTransition, pathTo } from '../../lib/status/state-machine.ts';
@@ -179,14 +179,8 @@ export class JobManager {
     if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${input.kind} jobs yet`);
     const stored = this.opts.accounts.get(input.accountId);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
-    if (logsIn(input.kind) && stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${input.accountId} has no stored password`);
-    for (const id of this.live.keys()) {
-      const other = this.jobs.get(id)!;
-      if (other.accountId === input.accountId && other.kind === input.kind) {
-        // Two runs of one kind on one account would fight over the same archive or mailbox.
-        throw mailkeepError('ARCHIVE_LOCKED', `a ${input.kind} of ${input.accountId} is already running`, { jobId: other.id });
-      }
-    }
+    if (logsIn(input.kind) && cannotSignIn(stored)) throw mailkeepError('PASSWORD_NOT_STORED', `account ${input.accountId} has no stored password`);
+    this.refuseSecondRun(input.accountId, input.kind);
     const at = this.now();
     const job: JobSnapshot = {
       id: `j_${randomBytes(6).toString('hex')}`,
@@ -256,8 +250,8 @@ export class JobManager {
     const gone = job.kind === 'backup' ? 'deactivated' : 'cancelled';
     if (!stored) return this.settleUnresumable(id, gone, 'NOT_FOUND'), null;
     if (!runner) return this.settleUnresumable(id, gone, 'JOB_KIND_UNSUPPORTED'), null;
-    if (logsIn(job.kind) && stored.password === undefined && !stored.oauthLogin) return this.settleUnresumable(id, 'authentication_error', 'PASSWORD_NOT_STORED'), null;
-    const busy = [...this.live.keys()].find((l) => this.jobs.get(l)?.accountId === job.accountId && this.jobs.get(l)?.kind === job.kind);
+    if (logsIn(job.kind) && cannotSignIn(stored)) return this.settleUnresumable(id, 'authentication_error', 'PASSWORD_NOT_STORED'), null;
+    const busy = this.liveRunOf(job.accountId, job.kind);
     if (busy) {
       void this.settled(busy).then(() => this.resumeOne(id));
       return null;
@@ -470,11 +464,8 @@ export class JobManager {
     const stored = this.opts.accounts.get(job.accountId);
     if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${job.kind} jobs yet`);
     if (!stored) throw mailkeepError('NOT_FOUND', `no account ${job.accountId}`);
-    if (logsIn(job.kind) && stored.password === undefined && !stored.oauthLogin) throw mailkeepError('PASSWORD_NOT_STORED', `account ${job.accountId} has no stored password`);
-    for (const id of this.live.keys()) {
-      const other = this.jobs.get(id)!;
-      if (other.accountId === job.accountId && other.kind === job.kind) throw mailkeepError('ARCHIVE_LOCKED', `a ${job.kind} of ${job.accountId} is already running`, { jobId: other.id });
-    }
+    if (logsIn(job.kind) && cannotSignIn(stored)) throw mailkeepError('PASSWORD_NOT_STORED', `account ${job.accountId} has no stored password`);
+    this.refuseSecondRun(job.accountId, job.kind);
     const { outcome: _last, ...rest } = job;
     this.jobs.set(jobId, rest);
     const again = this.update(
@@ -502,11 +493,22 @@ export class JobManager {
 
   /** Whether a job of this kind runs (or waits to) for the account now. */
   isRunning(accountId: string, kind: JobKind): boolean {
+    return this.liveRunOf(accountId, kind) !== undefined;
+  }
+
+  /** The id of the account's live job of this kind, if one runs (or waits to). */
+  private liveRunOf(accountId: string, kind: JobKind): string | undefined {
     for (const id of this.live.keys()) {
       const j = this.jobs.get(id);
-      if (j?.accountId === accountId && j.kind === kind) return true;
+      if (j?.accountId === accountId && j.kind === kind) return id;
     }
-    return false;
+    return undefined;
+  }
+
+  /** Two runs of one kind on one account would fight over the same archive or mailbox: ARCHIVE_LOCKED, naming the one that runs. */
+  private refuseSecondRun(accountId: string, kind: JobKind): void {
+    const running = this.liveRunOf(accountId, kind);
+    if (running !== undefined) throw mailkeepError('ARCHIVE_LOCKED', `a ${kind} of ${accountId} is already running`, { jobId: running });
   }
 
   /** The account's newest job of a kind (only finished ones when asked), from memory (the store holds the same). */

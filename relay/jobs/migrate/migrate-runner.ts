@@ -2,7 +2,7 @@ import { mailkeepError } from '../../../lib/protocol/error-codes.ts';
 import type { MigratePlanView } from '../../../lib/protocol/job-outcome.ts';
 import type { MigratePlan } from './migrate-types.ts';
 import { appendRecordsDirOf } from '../data-dirs.ts';
-import type { AccountLookup, JobRunner } from '../job-runner.ts';
+import { cannotSignIn, type AccountLookup, type JobRunner } from '../job-runner.ts';
 
 /** The preview the extension shows before the user confirms (wire caps: see MigratePlanView). */
 export function planView(p: MigratePlan): MigratePlanView {
@@ -31,7 +31,7 @@ export function migrateRunner(accounts: AccountLookup): JobRunner<'migrate'> {
     const dest = accounts.get(p.destinationAccountId);
     if (!dest) throw mailkeepError('NOT_FOUND', `no account ${p.destinationAccountId}`);
     // The destination's missing password is the destination's to fix: its side says whose "Edit" it is.
-    if (dest.password === undefined && !dest.oauthLogin) {
+    if (cannotSignIn(dest)) {
       return { status: 'authentication_error', errorCode: 'PASSWORD_NOT_STORED', outcome: { side: 'destination', message: `account ${p.destinationAccountId} has no stored password` } };
     }
     const { runMigrate } = await import('./run-migrate.ts');
