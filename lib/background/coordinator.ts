@@ -49,8 +49,12 @@ export interface Coordinator {
   upsertAccount(account: AccountToSave, password: string | undefined): Promise<ResultOf<'account.upsert'>>;
   /** account.delete on the relay, then the mirror forgets the account. Needs the relay. */
   deleteAccount(accountId: string): Promise<void>;
-  /** "Back up now" / "Retry now" of a backup: a run the relay starts at once, under a fresh key. */
-  backupNow(accountId: string): Promise<JobSnapshot>;
+  /**
+   * "Back up now" / "Retry now" of a backup: a run the relay starts at once, under a fresh key
+   * (created), or the one it already runs for the account, which the pages may not have heard of
+   * yet (its schedule, the check after a restore: the relay's ARCHIVE_LOCKED names it).
+   */
+  backupNow(accountId: string): Promise<{ job: JobSnapshot; created: boolean }>;
   /** When the relay runs the account's backup by itself; the answer is mirrored. */
   setSchedule(accountId: string, schedule: Schedule): Promise<void>;
   /** Stops a relay job (any kind) that is queued or running, or calls off the retry it waits for. */
@@ -355,7 +359,13 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     async backupNow(accountId) {
       const c = await requireConnection();
       const key = `backup-${accountId}-now-${now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-      return (await c.call('job.start', { kind: 'backup', accountId, idempotencyKey: key, params: {} })).job;
+      try {
+        return await c.call('job.start', { kind: 'backup', accountId, idempotencyKey: key, params: {} });
+      } catch (err) {
+        const running = err instanceof MailkeepError && err.code === 'ARCHIVE_LOCKED' ? err.details.jobId : undefined;
+        if (typeof running !== 'string') throw err;
+        return { job: (await c.call('job.get', { jobId: running })).job, created: false };
+      }
     },
     async setSchedule(accountId, schedule) {
       const c = await requireConnection();

@@ -257,17 +257,9 @@ export async function retryJob(db: MailkeepDb, coordinator: Coordinator | undefi
   const row = await db.jobs.get(jobId);
   if (!row) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
   const link = needCoordinator(coordinator);
-  if (isRefused(row)) {
-    // The relay never ran it (no password then, say): queued again, the next pass starts it.
-    await requeueRefused(db, jobId);
-  } else {
-    try {
-      await retryNow(db, link, jobId);
-    } catch (err) {
-      // A backup's Retry now while the relay already runs one (not yet heard of): that run is the retry.
-      if (!(row.kind === 'backup' && errorCodeOf(err) === 'ARCHIVE_LOCKED')) throw err;
-    }
-  }
+  // The relay never ran a refused run (no password then, say): queued again, the next pass starts it.
+  if (isRefused(row)) await requeueRefused(db, jobId);
+  else await retryNow(db, link, jobId);
   await link.pump();
 }
 
@@ -287,19 +279,12 @@ export async function startJob(db: MailkeepDb, job: z.output<typeof StartJob>) {
 /**
  * "Back up now": the relay starts a run at once (true), unless one is under way or the schedule is
  * off (false: nothing new started; the page says so). A run the relay has begun that the mirror
- * has not heard of yet (its own schedule, the check after a restore) is "under way" too: the
- * relay's ARCHIVE_LOCKED for a second backup of the account is that answer, not an error.
+ * has not heard of yet is "under way" too (coordinator.backupNow: created false).
  */
 async function backupNow(db: MailkeepDb, coordinator: Coordinator, accountId: string): Promise<boolean> {
   const account = await db.accounts.get(accountId);
   if (!account) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
   const job = await backupJobOf(db, accountId);
   if (account.schedule.kind === 'off' || (job && (job.relayJobId || job.status === 'deactivated'))) return false;
-  try {
-    await coordinator.backupNow(accountId);
-  } catch (err) {
-    if (errorCodeOf(err) === 'ARCHIVE_LOCKED') return false;
-    throw err;
-  }
-  return true;
+  return (await coordinator.backupNow(accountId)).created;
 }

@@ -12,8 +12,8 @@ import type { MailkeepDb } from '../storage/db.ts';
 export interface RetryLink {
   /** job.retry on the relay: the job runs again (restore, download, migrate) or a new backup starts. */
   retryJob(relayJobId: string): Promise<JobSnapshot>;
-  /** "Back up now" of an account: a backup's Retry now is a new run of the account (the relay's job.start). */
-  backupNow(accountId: string): Promise<JobSnapshot>;
+  /** "Back up now" of an account: a backup's Retry now is a new run of the account (the relay's job.start), or the one it runs already. */
+  backupNow(accountId: string): Promise<{ job: JobSnapshot }>;
 }
 
 /** "Retry now" of any row: the relay job it follows runs again, as the relay decides through lib/status. */
@@ -21,7 +21,7 @@ export async function retryNow(db: MailkeepDb, link: RetryLink, jobId: string): 
   const job = await db.jobs.get(jobId);
   if (!job) throw new MailkeepError('NOT_FOUND', `job ${jobId} does not exist`, { jobId });
   // The backup row mirrors the account, not one relay job: a new run of the account.
-  if (job.kind === 'backup') return link.backupNow(job.accountId);
+  if (job.kind === 'backup') return (await link.backupNow(job.accountId)).job;
   if (!job.relayJobId) throw new MailkeepError('NOT_FOUND', `job ${jobId} follows no relay job yet`, { jobId });
   return link.retryJob(job.relayJobId);
 }

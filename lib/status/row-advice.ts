@@ -155,8 +155,8 @@ export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone:
   // the status's own hint would be untrue ("contact your email provider", "tries again by itself",
   // "retries ran out"); the cause's words say what to do, once. Only while the row is failing: the
   // code stays on a row that later runs and completes.
-  const failingNow = info.severity === 'warning' || info.severity === 'error';
-  if (failingNow && input.lastErrorCode && refusalSpeaksForItself(input.lastErrorCode, input.status)) {
+  const failing = info.severity === 'warning' || info.severity === 'error';
+  if (failing && input.lastErrorCode && refusalSpeaksForItself(input.lastErrorCode, input.status)) {
     return { hint: withoutRepeats(errorHint(input.lastErrorCode) ?? hint, said), lastError: null, technical: null };
   }
   if (info.autoRetry && input.nextRetryAt != null) {
@@ -165,7 +165,6 @@ export function rowAdvice(input: RowAdviceInput, clock: { now: number; timeZone:
   }
   hint = withoutRepeats(hint, said);
 
-  const failing = info.severity === 'warning' || info.severity === 'error';
   let lastError: string | null = null;
   if (failing && input.lastErrorCode) {
     const code = input.lastErrorCode;

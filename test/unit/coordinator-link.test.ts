@@ -99,6 +99,10 @@ describe('the coordinator linked to a relay', () => {
     expect(await send({ type: 'backup-now', accountId })).toEqual({ ok: true, value: false });
     expect(wire.relay.starts()).toBe(2); // asked once; the relay's answer was "one is running"
     expect([...wire.relay.jobs.values()].filter((j) => j.phase !== 'finished')).toHaveLength(1);
+    // Retry now of the backup row (a new run of the account) is answered by that same run, not an archive-lock error.
+    const row = (await backupJobOf(db, accountId))!;
+    expect(await send({ type: 'retry-now', jobId: row.id })).toEqual({ ok: true, value: null });
+    expect([...wire.relay.jobs.values()].filter((j) => j.phase !== 'finished')).toHaveLength(1);
   });
 
   it('saving an existing mailbox again starts nothing by itself', async () => {

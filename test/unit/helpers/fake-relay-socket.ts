@@ -108,7 +108,8 @@ export class FakeSocket implements WebSocketLike {
         }
         this.reply({ type: 'result', id, result: await this.wire.relay.call(method, params) });
       } catch (err: any) {
-        this.reply({ type: 'error', id, code: err.code ?? 'UNKNOWN', message: String(err.message) });
+        // As the relay's door: a refusal's details (ARCHIVE_LOCKED names the job that runs) travel with it.
+        this.reply({ type: 'error', id, code: err.code ?? 'UNKNOWN', message: String(err.message), ...(err.details && Object.keys(err.details).length ? { details: err.details } : {}) });
       }
     })();
   }
