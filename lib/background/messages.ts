@@ -278,13 +278,15 @@ export async function startJob(db: MailkeepDb, job: z.output<typeof StartJob>) {
 
 /**
  * "Back up now": the relay starts a run at once (true), unless one is under way or the schedule is
- * off (false: nothing new started; the page says so). A run the relay has begun that the mirror
- * has not heard of yet is "under way" too (coordinator.backupNow: created false).
+ * off (false: nothing new started; the page says so). Only the relay knows whether a run is under
+ * way: the mirror's running row may be one whose end has not reached the browser yet, so it is
+ * asked every time; a run it has begun that the mirror has not heard of is "under way" too
+ * (coordinator.backupNow: created false).
  */
 async function backupNow(db: MailkeepDb, coordinator: Coordinator, accountId: string): Promise<boolean> {
   const account = await db.accounts.get(accountId);
   if (!account) throw new MailkeepError('NOT_FOUND', `account ${accountId} does not exist`, { accountId });
   const job = await backupJobOf(db, accountId);
-  if (account.schedule.kind === 'off' || (job && (job.relayJobId || job.status === 'deactivated'))) return false;
+  if (account.schedule.kind === 'off' || job?.status === 'deactivated') return false;
   return (await coordinator.backupNow(accountId)).created;
 }

@@ -44,14 +44,26 @@ async function deleteFromInbox(count: number): Promise<string[]> {
   }
 }
 
-/** One more backup, done: the relay's last success moves on (a small run may pass through
- * Preparing and Running faster than the page can be looked at). */
+/** The relay's jobs of any kind not finished yet (a restore, the backup it starts by itself after one). */
+const relayUnfinished = () => relayJobRecords(shared.world.dataDir).filter((j) => j.phase !== 'finished');
+
+/**
+ * One more backup that starts after this call, done, and shown: the relay is idle first (else the
+ * click joins a run begun earlier, which may have read the server before the test changed it), the
+ * relay's new run is found by its id, and the card's last backup reaches it (a stale card can move
+ * to an older run's time first; a small run may pass through Preparing and Running unseen).
+ */
 async function backUpNow(popup: Page): Promise<void> {
+  await expect.poll(() => relayUnfinished().map((j) => `${j.kind} ${j.status}`), { timeout: 30_000 }).toEqual([]);
+  const seen = new Set(relayJobRecords(shared.world.dataDir).map((j) => j.id));
   await expect(card(popup)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
-  const before = await card(popup).getByTestId('last-backup').getAttribute('data-at');
   await card(popup).getByRole('button', { name: 'Back up now' }).click();
+  const fresh = () => relayJobRecords(shared.world.dataDir).find((j) => j.kind === 'backup' && !seen.has(j.id));
   try {
-    await expect(card(popup).getByTestId('last-backup')).not.toHaveAttribute('data-at', before ?? '', { timeout: 30_000 });
+    await expect.poll(() => fresh()?.phase ?? 'not started', { timeout: 30_000 }).toBe('finished');
+    const run = fresh()!;
+    expect(run.status).toBe('completed');
+    await expect.poll(async () => Number(await card(popup).getByTestId('last-backup').getAttribute('data-at')), { timeout: 30_000 }).toBeGreaterThanOrEqual(Date.parse(run.createdAt));
   } catch (err) {
     // What the card said (a note, a status) is the first thing to know when no run followed.
     console.error(`the card after Back up now: ${(await card(popup).innerText()).replace(/\s+/g, ' ')}`);

@@ -105,6 +105,17 @@ describe('the coordinator linked to a relay', () => {
     expect([...wire.relay.jobs.values()].filter((j) => j.phase !== 'finished')).toHaveLength(1);
   });
 
+  it('Back up now while the page still shows a run the relay has already finished (its end not heard yet) asks the relay and starts a new run', async () => {
+    const accountId = await pairAndAdd();
+    const [first] = [...wire.relay.jobs.keys()];
+    await vi.waitFor(async () => expect((await backupJobOf(db, accountId))?.relayJobId).toBe(first));
+    // The relay ends the run without a word reaching the browser: the mirror still says running.
+    wire.relay.jobs.set(first!, { ...wire.relay.jobs.get(first!)!, status: 'completed', phase: 'finished' });
+    expect((await backupJobOf(db, accountId))?.relayJobId).toBe(first);
+    expect(await send({ type: 'backup-now', accountId })).toEqual({ ok: true, value: true });
+    expect(wire.relay.starts()).toBe(2);
+  });
+
   it('saving an existing mailbox again starts nothing by itself', async () => {
     const accountId = await pairAndAdd();
     await send({ type: 'save-account', accountId, input: ACCOUNT_FORM, password: PASSWORD });
