@@ -1,3 +1,5 @@
+import { dateTimeFormat, relativeTimeFormat } from './intl-formats.ts';
+
 /** 1536 -> "1.5 KB": decimal-free for bytes, one decimal above. */
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
@@ -25,7 +27,7 @@ const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
 export function formatRelative(at: number, now: number, locale = 'en'): string {
   const diff = at - now;
   for (const [unit, ms] of STEPS) {
-    if (Math.abs(diff) >= ms) return new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(Math.round(diff / ms), unit);
+    if (Math.abs(diff) >= ms) return relativeTimeFormat(locale, { numeric: 'auto' }).format(Math.round(diff / ms), unit);
   }
   // Under a minute: a past instant is "just now", a coming one (a planned run) "in a moment".
   return diff > 0 ? 'in a moment' : 'just now';
@@ -33,12 +35,12 @@ export function formatRelative(at: number, now: number, locale = 'en'): string {
 
 /** "26 Nov 2026, 23:10" in the given zone: never the machine's locale or zone by accident. */
 export function formatAbsolute(at: number, timeZone: string, locale = 'en-GB'): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23', timeZone }).format(at);
+  return dateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23', timeZone }).format(at);
 }
 
 /** "2026-11-26": the calendar day `at` falls on in `timeZone` (a new folder's name, a file's). */
 export function formatDay(at: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(at);
+  return dateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(at);
 }
 
 /** "120 of 400 messages" or "120 messages" while the total is unknown. */

@@ -8,6 +8,7 @@ import { notificationId } from './notification-ids.ts';
 import type { RelayCaller } from './relay-runs.ts';
 import { formatDay } from '../format.ts';
 import { accountLabel } from '../account-label.ts';
+import { dateTimeFormat } from '../intl-formats.ts';
 
 /** Backup statuses after which the run's deletions are known (a partial run still compared what it read). */
 const SETTLED = new Set(['completed', 'partially_completed']);
@@ -29,11 +30,11 @@ export function promptWanted(setting: SettingValue<'restorePrompts'>, messages: 
 export function whenText(iso: string, now: number, timeZone: string): string {
   const at = Date.parse(iso);
   if (formatDay(at, timeZone) === formatDay(now, timeZone)) {
-    const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
+    const time = dateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
     return `today ${time.format(at)}`;
   }
   const recent = now - at < 6 * 24 * 60 * 60 * 1000;
-  const fmt = new Intl.DateTimeFormat('en-GB', {
+  const fmt = dateTimeFormat('en-GB', {
     ...(recent ? { weekday: 'long' } : { day: 'numeric', month: 'long', year: 'numeric' }),
     hour: '2-digit',
     minute: '2-digit',

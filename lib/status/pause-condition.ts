@@ -1,5 +1,6 @@
 import type { PauseInfo } from '../protocol/job-outcome.ts';
 import { budgetForecast } from './forecast.ts';
+import { dateTimeFormat } from '../intl-formats.ts';
 
 const NAMES: Record<PauseInfo['provider'], string> = { gmail: 'Gmail', outlook: 'Outlook', other: 'The mail server' };
 
@@ -22,8 +23,8 @@ export function pauseCondition(pause: PauseInfo, timeZone: string, now: number):
             ? `${who} ended the session`
             : `${who} asked Mailkeep to slow down`;
   const at = Date.parse(pause.resumeAt);
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).format(at);
-  const day = at - now > 20 * 60 * 60 * 1000 ? `${new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short' }).format(at)} ` : '';
+  const time = dateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).format(at);
+  const day = at - now > 20 * 60 * 60 * 1000 ? `${dateTimeFormat('en-GB', { timeZone, weekday: 'short' }).format(at)} ` : '';
   return `${why}; resumes ${day ? `${day}at ${time}` : `at ${time}`}`;
 }
 

@@ -4,6 +4,7 @@ import { statusInfo } from './catalog.ts';
 import { errorHint } from './error-hints.ts';
 import { AUTO_RETRY } from './hint-phrases.ts';
 import { serverTextIn, technicalText } from './server-text-words.ts';
+import { dateTimeFormat } from '../intl-formats.ts';
 
 /**
  * What one job row says besides its status name: the hint (what to do), the last error (what
@@ -118,19 +119,12 @@ function withoutRepeats(text: string, said: Set<string>): string {
   return kept.join(' ');
 }
 
-/** Intl formatters are costly to build: one set per zone. */
-const FORMATS = new Map<string, { day: Intl.DateTimeFormat; time: Intl.DateTimeFormat; date: Intl.DateTimeFormat }>();
 function formatsFor(timeZone: string) {
-  let f = FORMATS.get(timeZone);
-  if (!f) {
-    f = {
-      day: new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }),
-      time: new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
-      date: new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short' }),
-    };
-    FORMATS.set(timeZone, f);
-  }
-  return f;
+  return {
+    day: dateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }),
+    time: dateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+    date: dateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short' }),
+  };
 }
 
 /** "at 21:40" today, "on 3 Dec at 09:10" another day, in `timeZone`. */

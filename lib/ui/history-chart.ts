@@ -1,6 +1,7 @@
 import { HISTORY_LIMITS } from '../limits.ts';
 import type { HistoryRun } from '../protocol/account-history.ts';
 import { runOutcomeLabel, runSeverity } from './history-text.ts';
+import { dateTimeFormat } from '../intl-formats.ts';
 
 /**
  * The model of the history chart (components/history-chart.tsx draws it as inline SVG): where each
@@ -177,10 +178,8 @@ function bytesLabel(v: number, unit: number): string {
 }
 
 /** The instant's wall clock in `zone`, read as if it were UTC (so differences give the zone's offset). */
-const formatters = new Map<string, Intl.DateTimeFormat>();
 function wallClock(t: number, zone: string): number {
-  let f = formatters.get(zone);
-  if (!f) formatters.set(zone, (f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })));
+  const f = dateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
   const p = Object.fromEntries(
     f
       .formatToParts(t)
@@ -198,8 +197,8 @@ export function startOfLocalDay(t: number, zone: string): number {
   return guess;
 }
 
-const dayLabel = (t: number, zone: string) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'short' }).format(t);
-const hourLabel = (t: number, zone: string) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t);
+const dayLabel = (t: number, zone: string) => dateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'short' }).format(t);
+const hourLabel = (t: number, zone: string) => dateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t);
 
 /** At most about 6 ticks: local midnights ("26 Nov") over two days or more, else round local hours ("14:00"). */
 export function timeTicks(t0: number, t1: number, zone: string): { at: number; label: string }[] {

@@ -4,6 +4,7 @@ import type { StatusInfo } from '../status/status-info.ts';
 import type { JobKind } from '../protocol/status-ids.ts';
 import type { RelayState } from '../storage/settings.ts';
 import { formatRelative } from '../format.ts';
+import { dateTimeFormat } from '../intl-formats.ts';
 
 /**
  * Whether what the pages show is the relay's current word or only the last one the mirror kept.
@@ -39,10 +40,10 @@ export function freshnessOf(relay: RelayState | undefined, now: number): Freshne
 
 /** "14:02" today, "26 Nov, 14:02" on another day (in `timeZone`, never the machine's by accident). */
 export function shortTime(at: number, now: number, timeZone: string): string {
-  const day = (t: number) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(t);
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  const day = (t: number) => dateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(t);
+  const time = dateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
   if (day(at) === day(now)) return time;
-  const date = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', ...(new Date(at).getUTCFullYear() === new Date(now).getUTCFullYear() ? {} : { year: 'numeric' }) }).format(at);
+  const date = dateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', ...(new Date(at).getUTCFullYear() === new Date(now).getUTCFullYear() ? {} : { year: 'numeric' }) }).format(at);
   return `${date}, ${time}`;
 }
 

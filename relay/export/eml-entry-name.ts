@@ -1,5 +1,6 @@
 import libmime from 'libmime';
 import { RELAY_LIMITS } from '../../lib/limits.ts';
+import { dateTimeFormat } from '../../lib/intl-formats.ts';
 
 /**
  * The name of one message in an eml-zip ("INBOX/2024-05-14 Hotel booking LX-4471.eml"): the day it
@@ -49,7 +50,7 @@ export function subjectOf(head: Buffer): string | null {
 }
 
 function dayOf(d: Date, timeZone: string): string {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(d).map((x) => [x.type, x.value]));
+  const p = Object.fromEntries(dateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(d).map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day}`;
 }
 
