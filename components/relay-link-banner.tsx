@@ -1,5 +1,3 @@
-import { useEffect } from 'preact/hooks';
-import { sendMessage } from '@/lib/ui/send-message';
 import { openPage } from '@/lib/ui/page-links';
 import { notReachableLine, relayBannerOf } from '@/lib/ui/relay-freshness';
 import { getDb } from '@/lib/storage/db';
@@ -24,10 +22,11 @@ function StartCommand() {
  * first), so the banner goes as soon as the relay answers.
  */
 export function RelayLinkBanner({ onOptionsPage = false }: { onOptionsPage?: boolean }) {
-  useEffect(() => void sendMessage({ type: 'relay-check' }), []);
   const { freshness, now, timeZone } = useFreshness();
   const accounts = useLiveQuery(() => getDb().accounts.count());
-  // While the relay is not confirmed, keep asking: the worker may be asleep, and its own retries stop.
+  // While the relay is not confirmed, keep asking: the worker may be asleep, and its own retries
+  // stop. A page's first render is never confirmed (the store is not read yet), so this is also
+  // the one look that opening a page asks for.
   useRelayLookup(!freshness.live);
   const shape = relayBannerOf(freshness, accounts, onOptionsPage);
   if (freshness.live || shape === 'hidden') return null;
