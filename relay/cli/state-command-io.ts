@@ -1,4 +1,5 @@
 import { errorCodeOf, MailkeepError } from '../../lib/protocol/error-codes.ts';
+import { dateTimeFormat } from '../../lib/intl-formats.ts';
 import { defaultDataDir } from '../server/cli-args.ts';
 import { UsageError } from './args.ts';
 import { errorLine } from './error-line.ts';
@@ -35,7 +36,7 @@ export async function stateCommand(io: Io, run: () => Promise<number>): Promise<
 /** An instant as the relay's local time, "2026-11-26 02:00" (the zone daily schedules use). */
 export function localTimeText(iso: string | null, zone: string): string {
   if (iso === null) return '-';
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(iso));
+  const parts = dateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(iso));
   const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }

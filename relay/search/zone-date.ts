@@ -1,4 +1,5 @@
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
+import { dateTimeFormat } from '../../lib/intl-formats.ts';
 
 /**
  * Midnight at the start of a calendar day in an IANA time zone, as epoch ms: what before:/after:
@@ -29,19 +30,14 @@ export function startOfDay(year: number, month: number, day: number, timeZone: s
   return hi;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
 /** How far `timeZone`'s wall clock is ahead of UTC at `at`, in ms. */
 export function offsetMs(at: number, timeZone: string): number {
   if (timeZone === LOCAL) return -new Date(at).getTimezoneOffset() * 60_000;
-  let f = formats.get(timeZone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    } catch {
-      throw mailkeepError('INVALID_INPUT', `unknown time zone "${timeZone}" (an IANA name such as Europe/Berlin)`);
-    }
-    formats.set(timeZone, f);
+  let f: Intl.DateTimeFormat;
+  try {
+    f = dateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  } catch {
+    throw mailkeepError('INVALID_INPUT', `unknown time zone "${timeZone}" (an IANA name such as Europe/Berlin)`);
   }
   const p: Record<string, number> = {};
   for (const part of f.formatToParts(new Date(at))) if (part.type !== 'literal') p[part.type] = Number(part.value);

@@ -2,6 +2,7 @@
  * Local wall time in an IANA zone <-> instants, with Intl only (no dependence on the machine's
  * zone): the scheduler's daily slots are local times in the relay's zone (lib/clock.ts).
  */
+import { dateTimeFormat } from '../../lib/intl-formats.ts';
 
 export interface LocalDate {
   year: number;
@@ -12,24 +13,8 @@ export interface LocalDate {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
+  return dateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
 }
 
 /** The local date and time of an instant in `zone`. */
