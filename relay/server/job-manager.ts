@@ -175,12 +175,7 @@ export class JobManager {
       return { job: known, created: false };
     }
     if (this.stopping) throw mailkeepError('CANCELLED', 'the relay is shutting down');
-    const runner = this.runnerOf(input.kind);
-    if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${input.kind} jobs yet`);
-    const stored = this.opts.accounts.get(input.accountId);
-    if (!stored) throw mailkeepError('NOT_FOUND', `no account ${input.accountId}`);
-    if (logsIn(input.kind) && cannotSignIn(stored)) throw mailkeepError('PASSWORD_NOT_STORED', `account ${input.accountId} has no stored password`);
-    this.refuseSecondRun(input.accountId, input.kind);
+    const { runner, stored } = this.admit(input.accountId, input.kind);
     const at = this.now();
     const job: JobSnapshot = {
       id: `j_${randomBytes(6).toString('hex')}`,
@@ -209,6 +204,21 @@ export class JobManager {
    */
   private runnerOf(kind: JobKind): JobRunner | undefined {
     return this.opts.runners[kind] as JobRunner | undefined;
+  }
+
+  /**
+   * What a new run (job.start) and a run again (job.retry) must have, checked in one order, each
+   * refusal with its own code: a runner, the account, a way to sign in (if the kind signs in), and
+   * no other run of the kind on the account.
+   */
+  private admit(accountId: string, kind: JobKind): { runner: JobRunner; stored: NonNullable<ReturnType<AccountLookup['get']>> } {
+    const runner = this.runnerOf(kind);
+    if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${kind} jobs yet`);
+    const stored = this.opts.accounts.get(accountId);
+    if (!stored) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
+    if (logsIn(kind) && cannotSignIn(stored)) throw mailkeepError('PASSWORD_NOT_STORED', `account ${accountId} has no stored password`);
+    this.refuseSecondRun(accountId, kind);
+    return { runner, stored };
   }
 
   private launch(jobId: string, runner: JobRunner, account: ImapAccount, password: string, params: unknown, oauth?: OAuthLogin): void {
@@ -460,12 +470,7 @@ export class JobManager {
     if (job.phase !== 'finished') throw mailkeepError('ILLEGAL_TRANSITION', `${job.kind}: job ${jobId} has not finished (${job.phase})`, { jobId });
     assertTransition(job.kind, job.status, QUEUE_STATUS[job.kind]);
     if (this.stopping) throw mailkeepError('CANCELLED', 'the relay is shutting down');
-    const runner = this.opts.runners[job.kind];
-    const stored = this.opts.accounts.get(job.accountId);
-    if (!runner) throw mailkeepError('JOB_KIND_UNSUPPORTED', `this relay cannot run ${job.kind} jobs yet`);
-    if (!stored) throw mailkeepError('NOT_FOUND', `no account ${job.accountId}`);
-    if (logsIn(job.kind) && cannotSignIn(stored)) throw mailkeepError('PASSWORD_NOT_STORED', `account ${job.accountId} has no stored password`);
-    this.refuseSecondRun(job.accountId, job.kind);
+    const { runner, stored } = this.admit(job.accountId, job.kind);
     const { outcome: _last, ...rest } = job;
     this.jobs.set(jobId, rest);
     const again = this.update(
