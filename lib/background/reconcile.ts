@@ -48,12 +48,23 @@ export async function reconcile(db: MailkeepDb, ports: BackgroundPorts, now = Da
 
 /**
  * Runs reconcile one at a time, so an older reading can never overwrite the badge after a newer
- * one. The chain lives only as long as this worker; it holds no data.
+ * one, and folds the calls that arrive while a run waits its turn into that run: each caller still
+ * gets a run that starts after its call, but a burst of store writes (every progress event of a
+ * restore wakes the store subscription) costs two runs, not one each. Without this a page's click,
+ * answered after a refresh, waited behind every write queued before it (ten seconds and more).
+ * The chain lives only as long as this worker; it holds no data.
  */
 export function serialized<T>(task: () => Promise<T>): () => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<T> | null = null;
   return () => {
-    const run = tail.then(task, task);
+    if (waiting) return waiting;
+    const begin = () => {
+      waiting = null;
+      return task();
+    };
+    const run = tail.then(begin, begin);
+    waiting = run;
     tail = run.catch(() => undefined);
     return run;
   };

@@ -134,10 +134,39 @@ describe('the service worker logic', () => {
       if (me === 1) throw new Error('boom');
       return me;
     });
-    const [a, b] = await Promise.allSettled([run(), run()]);
+    const first = run();
+    await new Promise((r) => setTimeout(r, 1)); // the first has started
+    const [a, b] = await Promise.allSettled([first, run()]);
     expect(a.status).toBe('rejected');
     expect(b).toEqual({ status: 'fulfilled', value: 2 });
     expect(order).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+  });
+
+  it('a burst of refreshes while one runs costs one more run, and every caller gets a run that started after its call', async () => {
+    const starts: number[] = [];
+    let clock = 0;
+    let release: () => void = () => undefined;
+    const run = serialized(async () => {
+      starts.push((clock += 1));
+      await new Promise<void>((r) => (release = r));
+      return clock;
+    });
+    const first = run();
+    await Promise.resolve();
+    expect(starts).toEqual([1]);
+    const calledAt = clock;
+    const burst = Array.from({ length: 50 }, () => run()); // fifty store writes during a restore
+    release();
+    await first;
+    await Promise.resolve();
+    expect(starts).toEqual([1, 2]); // one run for the fifty, begun after they called
+    release();
+    const answers = await Promise.all(burst);
+    expect(answers.every((value) => value > calledAt)).toBe(true);
+    const later = run(); // after the burst's run has ended: a run of its own
+    await Promise.resolve();
+    release();
+    expect(await later).toBe(3);
   });
 });
 
