@@ -311,8 +311,13 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     await syncHistories(db, c, state.accounts, now);
   };
 
+  // A pass asked for while another waits its turn on the chain shares that one (it has not begun,
+  // so it reads everything the asker wrote): the end of a backup, its account event and a page's
+  // click each ask for one, and each pass reads the relay's whole state.
+  let waitingPass: Promise<void> | null = null;
   const pump = (): Promise<void> =>
-    inOrder(async () => {
+    (waitingPass ??= inOrder(async () => {
+      waitingPass = null;
       // Backups run on the relay's schedule, not the browser's: alarms left by an older version go.
       await clearLegacyAlarms(deps.alarms);
       await expireDownloadLinks(db, now());
@@ -322,7 +327,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
         const problems = await driveRuns(db, c, now(), timeZone());
         if (problems.length > 0) console.warn('mailkeep: some runs wait for the next pass:', problems.join(', '));
       }
-    });
+    }));
 
   return {
     pump,

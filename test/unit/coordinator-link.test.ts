@@ -199,6 +199,19 @@ describe('the coordinator under concurrency and user actions', () => {
     expect(wire.sockets.length - before).toBe(1);
   });
 
+  it('passes asked for while one waits its turn share it: a burst of ten costs one more reading of the relay, and a queued restore still starts', async () => {
+    const accountId = await pairAndAdd();
+    await coordinator.pump();
+    const reads = () => wire.relay.calls.filter((c) => c.method === 'state.get').length;
+    const before = reads();
+    const running = coordinator.pump();
+    expect(await send({ type: 'start-job', job: { kind: 'restore', accountId, params: {} } })).toMatchObject({ ok: true });
+    const burst = Array.from({ length: 10 }, () => coordinator.pump()); // the end of a backup, its account event, clicks
+    await Promise.all([running, ...burst]);
+    expect(reads() - before).toBe(2);
+    expect(wire.relay.calls.some((c) => c.method === 'job.start' && (c.params as { kind: string }).kind === 'restore')).toBe(true);
+  });
+
   it('Enable on a Deactivated account gives the relay back the schedule the user had', async () => {
     const accountId = await pairAndAdd();
     await send({ type: 'save-account', accountId, input: { ...ACCOUNT_FORM, scheduleEnabled: false, everyHours: '6' } });
