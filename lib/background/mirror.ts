@@ -1,4 +1,4 @@
-import { DEFAULT_SCHEDULE, type AccountState } from '../protocol/account-state.ts';
+import { DEFAULT_SCHEDULE, type AccountState, type StateRevision } from '../protocol/account-state.ts';
 import type { JobEvent, JobSnapshot } from '../protocol/common.ts';
 import type { ResultOf } from '../protocol/relay-frames.ts';
 import type { MailkeepDb } from '../storage/db.ts';
@@ -49,6 +49,9 @@ export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: num
   return db.transaction('rw', [db.accounts, db.jobs, db.jobEvents, db.runs], async () => {
     const { account } = state;
     const existing = await db.accounts.get(account.id);
+    // An earlier reading than the one applied (an event queued while state.get was answered) would
+    // bring back a run that has finished: it is not applied.
+    if (existing && readBefore(state.revision, existing.relay?.revision)) return existing;
     const resume = state.schedule.kind !== 'off' ? OnSchedule.parse(state.schedule) : (existing?.resumeSchedule ?? OnSchedule.parse(DEFAULT_SCHEDULE));
     const row = AccountRow.parse({
       id: account.id,
@@ -67,6 +70,7 @@ export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: num
         retryAt: ms(state.retryAt),
         lastSuccessAt: ms(state.lastSuccessAt),
         archive: state.archive,
+        ...(state.revision ? { revision: state.revision } : {}),
       },
       createdAt: existing?.createdAt ?? at,
       updatedAt: existing && sameAccount(existing, state) ? existing.updatedAt : at,
@@ -76,6 +80,11 @@ export async function mirrorAccount(db: MailkeepDb, state: AccountState, at: num
     if (state.latestBackup) await mirrorRuns(db, [state.latestBackup]);
     return row;
   });
+}
+
+/** True when `a` is a reading the same relay process made before `b` (other processes: not comparable). */
+export function readBefore(a: StateRevision | undefined, b: StateRevision | undefined): boolean {
+  return a !== undefined && b !== undefined && a.instance === b.instance && a.seq < b.seq;
 }
 
 function sameAccount(row: AccountRow, state: AccountState): boolean {

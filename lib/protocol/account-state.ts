@@ -40,6 +40,18 @@ export const ArchiveTotals = z.strictObject({
 });
 export type ArchiveTotals = z.infer<typeof ArchiveTotals>;
 
+/**
+ * Which reading of an account's state this is: the relay process (`instance`, new at every start)
+ * and the order of its readings (`seq`). A state travels as a pushed event and as part of state.get's
+ * answer; a page's mirror that applied a later reading skips an earlier one that reaches it after
+ * (events queued while a state.get was answered), so a finished run never shows as running again.
+ */
+export const StateRevision = z.strictObject({
+  instance: z.string().min(1).max(64),
+  seq: z.number().int().nonnegative(),
+});
+export type StateRevision = z.infer<typeof StateRevision>;
+
 export const AccountState = z.strictObject({
   /** Settings only: the password never leaves the relay. */
   account: ImapAccount,
@@ -60,6 +72,8 @@ export const AccountState = z.strictObject({
   latestBackup: JobSnapshot.nullable(),
   /** What the account's archive holds; null when it has none yet (or it cannot be read now). */
   archive: ArchiveTotals.nullable(),
+  /** Absent from a relay older than the field: such a state is always applied. */
+  revision: StateRevision.optional(),
 });
 export type AccountState = z.infer<typeof AccountState>;
 

@@ -3,7 +3,7 @@ import { ErrorCode } from '../protocol/error-code-schema.ts';
 import { IdempotencyKey, JobParams, JobPhase, SafeId } from '../protocol/common.ts';
 import { RestorePrompt } from '../protocol/restore-params.ts';
 import { DownloadLink, PauseInfo } from '../protocol/job-outcome.ts';
-import { Schedule } from '../protocol/account-state.ts';
+import { Schedule, StateRevision } from '../protocol/account-state.ts';
 import { JobKind, StatusByKind } from '../protocol/status-ids.ts';
 import { EXTENSION_LIMITS as L } from '../limits.ts';
 
@@ -36,6 +36,8 @@ export const AccountRelayFacts = z.strictObject({
   lastSuccessAt: z.number().nullable(),
   /** Messages and bytes in the account's archive; null when the relay did not say. */
   archive: z.strictObject({ messages: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }).nullable(),
+  /** Which reading of the relay these facts are: an earlier one arriving later is not applied. */
+  revision: StateRevision.optional(),
 });
 export type AccountRelayFacts = z.infer<typeof AccountRelayFacts>;
 

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import { SCHEDULE_LIMITS } from '../../lib/limits.ts';
 import { mailkeepError } from '../../lib/protocol/error-codes.ts';
 import type { ImapAccount, JobEvent, JobSnapshot } from '../../lib/protocol/common.ts';
-import type { AccountEvent, AccountState, ArchiveTotals, Schedule } from '../../lib/protocol/account-state.ts';
+import type { AccountEvent, AccountState, ArchiveTotals, Schedule, StateRevision } from '../../lib/protocol/account-state.ts';
 import { hasCredential, type OAuthTokens, type StoredAccount } from '../secrets/credential-store.ts';
 import { CALLBACK_PATH, OAuthFlows } from '../oauth/flows.ts';
 import { TokenManager } from '../oauth/token-manager.ts';
@@ -74,6 +75,9 @@ export class RelayState {
   /** The backup that follows a restore into an archived account (its "deleted on server" marks). */
   private readonly recheck: RecheckAfterRestore;
   readonly clock: Clock;
+  /** This process among the relay's runs, and how many account states it has read (StateRevision). */
+  private readonly instance = randomBytes(6).toString('hex');
+  private readings = 0;
   private readonly listeners = new Set<(e: AccountEvent) => void>();
   private readonly totals = new Map<string, ArchiveTotals | null>();
   private readonly log: (line: string) => void;
@@ -287,7 +291,8 @@ export class RelayState {
     const row = this.accounts.get(accountId);
     if (!row) throw mailkeepError('NOT_FOUND', `no account ${accountId}`);
     const running = this.jobs.isRunning(accountId, 'backup');
-    return accountStateOf(row, {
+    const revision = { instance: this.instance, seq: (this.readings += 1) };
+    return accountStateOf(row, revision, {
       hasPassword: hasCredential(this.opts.credentials.get(accountId)),
       // Not running: an interrupted run's "running" is not the account's status; the last finished one's is.
       latestBackup: running ? this.jobs.latest(accountId, 'backup') : this.jobs.latest(accountId, 'backup', true),
@@ -313,6 +318,7 @@ export class RelayState {
  */
 export function accountStateOf(
   row: AccountRow,
+  revision: StateRevision,
   s: { hasPassword: boolean; latestBackup: JobSnapshot | null; running: boolean; lastSuccessAt: string | null; nextRunAt: number | null; retryAt: number | null; archive: ArchiveTotals | null },
 ): AccountState {
   const latest = s.latestBackup;
@@ -327,5 +333,6 @@ export function accountStateOf(
     lastSuccessAt: s.lastSuccessAt,
     latestBackup: latest,
     archive: s.archive,
+    revision,
   };
 }

@@ -107,6 +107,27 @@ describe('the account state on the wire', () => {
     expect((await c.call('state.get', {})).accounts).toEqual([]);
   });
 
+  it('every account state the relay sends is numbered in the order it was read (the pushes of a run, then a state.get), so a mirror can skip an earlier one that reaches it late', async () => {
+    await c.call('account.upsert', { account, password: 'pw' });
+    const from = accountEvents.length;
+    let release: () => void = () => undefined;
+    hold = new Promise((r) => (release = r));
+    try {
+      await c.call('job.start', { kind: 'backup', accountId: 'work', idempotencyKey: 'wire-numbered-1', params: {} });
+      await until(() => accountEvents.slice(from).some((e) => e.event === 'account.changed' && e.account.status === 'running'), 'the run to show');
+    } finally {
+      release();
+      hold = undefined;
+    }
+    await until(() => accountEvents.slice(from).some((e) => e.event === 'account.changed' && e.account.status === 'connection_error'), 'the run to end');
+    const snap = await c.call('state.get', {});
+    const pushed = accountEvents.slice(from).flatMap((e) => (e.event === 'account.changed' && e.account.account.id === 'work' ? [e.account.revision!] : []));
+    const answered = snap.accounts.find((a) => a.account.id === 'work')!.revision!;
+    const all = [...pushed, answered];
+    expect(new Set(all.map((r) => r.instance)).size).toBe(1);
+    for (let i = 1; i < all.length; i += 1) expect(all[i]!.seq).toBeGreaterThan(all[i - 1]!.seq);
+  });
+
   it("a second backup of an account while one runs is refused with the running job's id, so a caller can wait for that one", async () => {
     await c.call('account.upsert', { account, password: 'pw' });
     let release: () => void = () => undefined;

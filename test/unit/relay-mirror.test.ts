@@ -108,6 +108,27 @@ describe('the mirror of the relay in Dexie, and what the pages render from it', 
     expect((await popupAt(linked(done), done)).cards[0]).toMatchObject({ label: 'Completed', current: true, lastSuccessAt: done });
   });
 
+  it('a state the relay read before the one applied (its event queued while state.get was answered) does not bring a finished run back as Running', async () => {
+    const rev = (seq: number, instance = 'a1') => ({ instance, seq });
+    const done = T0 + 60_000;
+    const running = state({ status: 'running', lastSuccessAt: iso(T0 - HOUR), latestBackup: snapshot(), revision: rev(7) });
+    const finished = state({ status: 'completed', lastSuccessAt: iso(done), latestBackup: snapshot({ status: 'completed', phase: 'finished', updatedAt: iso(done) }), revision: rev(9) });
+    await mirrorAccount(db, finished, done); // state.get's answer, read after the run ended
+    await mirrorAccount(db, running, done + 5); // the event pushed while the run ran, applied after it
+    expect(await backupJobOf(db, 'work')).toMatchObject({ status: 'completed', lastSuccessAt: done, relayJobId: null });
+    expect((await popupAt(linked(done + 5), done + 5)).cards[0]).toMatchObject({ label: 'Completed', bar: false, lastSuccessAt: done });
+    expect((await db.jobEvents.toArray()).map((e) => e.to)).toEqual(['completed']); // no Running in the history, no notification
+    // A later reading is applied; so is one from a restarted relay (its count starts again), and one
+    // from a relay that does not number its readings.
+    await mirrorAccount(db, state({ ...finished, status: 'running', latestBackup: snapshot({ id: 'j_000000000002' }), revision: rev(10) }), done + 10);
+    expect((await backupJobOf(db, 'work'))?.status).toBe('running');
+    await mirrorAccount(db, state({ ...finished, revision: rev(1, 'b2') }), done + 20);
+    expect((await backupJobOf(db, 'work'))?.status).toBe('completed');
+    const { revision: _none, ...unnumbered } = running;
+    await mirrorAccount(db, unnumbered, done + 30);
+    expect((await backupJobOf(db, 'work'))?.status).toBe('running');
+  });
+
   it('a job status event never moves a backup row by itself: the account state is the relay\'s word on it', async () => {
     await mirrorAccount(db, state({ status: 'running', latestBackup: snapshot() }), T0);
     await applyRelayEvent(db, { event: 'status', jobId: 'j_000000000001', kind: 'backup', status: 'connection_error', phase: 'finished', errorCode: 'CONNECTION_REFUSED', at: iso(T0 + 1) }, T0 + 1);
