@@ -17,7 +17,7 @@ export function JobLine({ job }: { job: JobRow }) {
   const { freshness, now, timeZone } = useFreshness();
   const retryShown = info.autoRetry && job.nextRetryAt != null;
   return (
-    <div class="job-line" data-testid="job-line" data-kind={job.kind} data-status={job.status}>
+    <div class="job-line" data-testid="job-line" data-kind={job.kind} data-status={job.status} data-job-id={job.id}>
       <div class="card-head">
         <span class="kind">
           <KindIcon kind={job.kind} />

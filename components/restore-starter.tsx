@@ -11,7 +11,7 @@ import { accountLabel } from '@/lib/account-label';
 import type { LabelMode } from '@/lib/protocol/restore-params';
 import { LabelModeChoice } from './label-mode-choice';
 
-type Step = { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; params: RestoreParams } | { at: 'queued' };
+type Step = { at: 'choose' } | { at: 'planning' } | { at: 'confirm'; plan: RestorePlan; params: RestoreParams } | { at: 'queued'; jobId: string };
 
 /**
  * The Restore tab's "Restore mail…": an account, optionally one folder, optionally into a new
@@ -42,12 +42,12 @@ export function RestoreStarter({ accounts, clock = systemClock }: { accounts: Ac
     setStep({ at: 'confirm', plan: reply.value, params });
   };
   const start = async (params: RestoreParams) => {
-    const reply = await sendMessage({ type: 'start-job', job: { kind: 'restore', accountId, params } });
+    const reply = await sendMessage<string>({ type: 'start-job', job: { kind: 'restore', accountId, params } });
     if (!reply.ok) {
       setProblem(errorHint(reply.code) ?? reply.message);
       return reset();
     }
-    setStep({ at: 'queued' });
+    setStep({ at: 'queued', jobId: reply.value });
   };
   return (
     <section class="restore-starter" data-testid="restore-starter">
@@ -84,7 +84,7 @@ export function RestoreStarter({ accounts, clock = systemClock }: { accounts: Ac
           <button onClick={reset}>Cancel</button>
         </div>
       )}
-      {step.at === 'queued' && <p class="small" role="status" data-testid="restore-queued">Queued: follow it in the list below and in the toolbar popup.</p>}
+      {step.at === 'queued' && <p class="small" role="status" data-testid="restore-queued" data-job-id={step.jobId}>Queued: follow it in the list below and in the toolbar popup.</p>}
     </section>
   );
 }

@@ -204,7 +204,8 @@ test('every message of the Gmail account deleted: one restore from the dashboard
   expect(fake.counters.appends, 'a dry run appends nothing').toBe(0);
   await starter.getByTestId('restore-confirm').click();
   await expect(starter.getByTestId('restore-queued')).toBeVisible();
-  const row = dashboard.getByTestId('job-row').first(); // the Restore tab lists restores only
+  // Its own row, by the id the "Queued" note names (another restore may be listed first for a moment).
+  const row = dashboard.locator(`[data-testid="job-row"][data-job-id="${await starter.getByTestId('restore-queued').getAttribute('data-job-id')}"]`);
   await expect(row).toHaveAttribute('data-status', 'completed', { timeout: 90_000 });
   // Each message once (one APPEND each), with the labels, flags and place it had when backed up.
   expect(fake.counters.appends).toBe(MAILBOX.seeds.length);

@@ -44,6 +44,18 @@ async function deleteFromInbox(count: number): Promise<string[]> {
   }
 }
 
+/**
+ * The dashboard's row of the restore the Restore tab's confirm just queued, found by the id its
+ * "Queued" note names: the list may still show an older restore first while the new row arrives.
+ */
+async function queuedRow(dashboard: Page) {
+  const queued = dashboard.getByTestId('restore-starter').getByTestId('restore-queued');
+  await expect(queued).toBeVisible();
+  const id = await queued.getAttribute('data-job-id');
+  expect(id).toBeTruthy();
+  return dashboard.locator(`[data-testid="job-row"][data-job-id="${id}"]`);
+}
+
 /** The relay's jobs of any kind not finished yet (a restore, the backup it starts by itself after one). */
 const relayUnfinished = () => relayJobRecords(shared.world.dataDir).filter((j) => j.phase !== 'finished');
 
@@ -144,6 +156,7 @@ test('stopping the service worker in the middle of a restore: the woken worker r
   await prompt.getByRole('button', { name: 'Restore 4' }).click();
   const line = card(popup).locator('[data-testid="job-line"][data-kind="restore"]');
   await expect(line).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+  const jobId = await line.getAttribute('data-job-id');
   // Still under way on the relay when the worker goes: its end must come from reconciliation.
   expect((await relayRestoreRuns()).map((j) => j.phase)).toContain('active');
   await stopServiceWorkers(shared.world.context, popup);
@@ -151,7 +164,7 @@ test('stopping the service worker in the middle of a restore: the woken worker r
   shared.world.proxy.throttle(Infinity);
   await shared.world.open('popup.html'); // its relay check wakes the worker, whose first pass reconciles
   const dashboard = await shared.world.open('dashboard.html#tab=restore');
-  await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await expect(dashboard.locator(`[data-testid="job-row"][data-job-id="${jobId}"]`)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   expect((await relayRestoreRuns()).length).toBe(runsBefore + 1);
   expect(await inboxIds()).toEqual(before);
 });
@@ -182,10 +195,10 @@ test('the Restore tab restores a folder after a dry-run preview: the two dismiss
   await expect(starter.getByTestId('restore-starter-plan')).toContainText('2 messages will be put back into INBOX', { timeout: 20_000 });
   expect(await inboxIds()).toHaveLength(INITIAL - 2); // the preview wrote nothing
   await starter.getByTestId('restore-confirm').click();
-  await expect(starter.getByTestId('restore-queued')).toBeVisible();
+  const row = await queuedRow(dashboard);
   await expect(dashboard.getByTestId('job-row')).toHaveCount(3);
-  await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
-  await expect(dashboard.getByTestId('job-row').first().getByTestId('job-scope')).toHaveText('INBOX: 2 restored');
+  await expect(row).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await expect(row.getByTestId('job-scope')).toHaveText('INBOX: 2 restored');
   const ids = await inboxIds();
   expect(ids).toHaveLength(INITIAL);
   expect(new Set(ids).size).toBe(INITIAL);
@@ -318,8 +331,7 @@ test('"Restore them?" and its notification go once the same mail is restored fro
   await starter.getByTestId('restore-preview').click();
   await expect(starter.getByTestId('restore-starter-plan')).toContainText('25 messages will be put back into INBOX', { timeout: 20_000 });
   await starter.getByTestId('restore-confirm').click();
-  await expect(starter.getByTestId('restore-queued')).toBeVisible();
-  await expect(dashboard.getByTestId('job-row').first()).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
+  await expect(await queuedRow(dashboard)).toHaveAttribute('data-status', 'completed', { timeout: 30_000 });
   expect(await inboxIds()).toEqual(before);
 
   // The popup open all along drops the prompt by itself; the notification is taken off the screen.
